@@ -1,0 +1,63 @@
+//! `ceq map`: splices against a saved law, or one fitted on the fly.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::fit::FitConfig;
+use super::{FamilyArgs, output_format};
+use crate::export::Format;
+use crate::io::{check_not_input, write_atomic};
+use crate::law_file::LawFile;
+use crate::map::map;
+use crate::table::read_splices;
+
+#[derive(Args, Debug)]
+pub struct MapArgs {
+    /// Splices CSV: name, ce_clean, ce_spliced (nats/token); optional ce_zero_ablation,
+    /// ce_mean_ablation, params + tokens or compute; other columns pass through.
+    #[arg(long, value_name = "CSV")]
+    pub splices: PathBuf,
+    /// A law saved by `ceq fit --out` (or fit one here with --checkpoints).
+    #[arg(long, value_name = "FILE", conflicts_with = "checkpoints")]
+    pub law: Option<PathBuf>,
+    #[command(flatten)]
+    pub family: FamilyArgs,
+    /// Output format (default: from the --out extension, else an aligned table).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the mapped table here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(a: MapArgs) -> Result<()> {
+    let law_file = match (&a.law, &a.family.checkpoints) {
+        (Some(p), _) => LawFile::read(p)?,
+        (None, Some(_)) => FitConfig::new(&a.family)?.fit()?,
+        (None, None) => bail!("no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"),
+    };
+    if let Some(out) = &a.out {
+        let mut inputs = vec![a.splices.as_path()];
+        inputs.extend(a.law.as_deref());
+        inputs.extend(a.family.checkpoints.as_deref());
+        check_not_input(out, &inputs)?;
+    }
+    let splices = read_splices(&a.splices)?;
+    let result = map(&law_file, &splices);
+    let format = output_format(a.format, a.out.as_deref(), Format::Table);
+    let table = match format {
+        Format::Csv | Format::Json => result.full_table(),
+        Format::Table | Format::Markdown | Format::Latex => result.summary_table(),
+    };
+    let text = format.render(&table);
+    match &a.out {
+        Some(out) => {
+            write_atomic(out, text.as_bytes())?;
+            eprintln!("ceq: {} rows written to {}", result.rows.len(), out.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

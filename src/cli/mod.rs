@@ -1,0 +1,139 @@
+//! The command line: clap derive options per subcommand, validated once into a config the library
+//! trusts. The CLI parses, calls the library and prints; it computes nothing itself.
+
+mod fit;
+mod map;
+mod synth;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use crate::export::Format;
+use crate::law::Form;
+use crate::law_file::ParamCount;
+use crate::table::ColumnMap;
+
+#[derive(Parser, Debug)]
+#[command(name = "ceq", version, about = "What a spliced SAE costs in training compute", long_about = None)]
+pub struct Opts {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fit a scaling law to checkpoint losses.
+    Fit(fit::FitArgs),
+    /// Map spliced CE losses to compute-equivalents.
+    Map(map::MapArgs),
+    /// Write the synthetic family and splices that data/ ships (from a known law).
+    Synth(synth::SynthArgs),
+}
+
+/// How to read and fit a checkpoints file; shared by `fit` and `map`.
+#[derive(Args, Debug, Clone)]
+pub struct FamilyArgs {
+    /// Checkpoints CSV: params, tokens and/or compute (FLOPs), loss (nats/token).
+    #[arg(long, value_name = "CSV")]
+    pub checkpoints: Option<PathBuf>,
+    /// Law to fit.
+    #[arg(long, value_enum, default_value = "chinchilla")]
+    pub form: Form,
+    /// Column holding the parameter count N.
+    #[arg(long, default_value = "params", value_name = "COLUMN")]
+    pub params_col: String,
+    /// Column holding training tokens D.
+    #[arg(long, default_value = "tokens", value_name = "COLUMN")]
+    pub tokens_col: String,
+    /// Column holding training compute C in FLOPs.
+    #[arg(long, default_value = "compute", value_name = "COLUMN")]
+    pub compute_col: String,
+    /// Column holding the loss in nats/token.
+    #[arg(long, default_value = "loss", value_name = "COLUMN")]
+    pub loss_col: String,
+    #[arg(long, default_value = "name", value_name = "COLUMN")]
+    pub name_col: String,
+    /// Column naming the training run a checkpoint belongs to (bootstrap resamples whole runs).
+    #[arg(long, default_value = "run", value_name = "COLUMN")]
+    pub run_col: String,
+    #[arg(long, default_value = "step", value_name = "COLUMN")]
+    pub step_col: String,
+    /// Fit only this run (the `run` law fits one run).
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    /// Drop the K highest-loss checkpoints before fitting (Besiroglu et al. drop 5 of Chinchilla's).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub drop_highest: usize,
+    /// Huber threshold on log-loss residuals.
+    #[arg(long, default_value_t = 1e-3)]
+    pub delta: f64,
+    /// Which parameter count the params column holds (recorded in every output).
+    #[arg(long, value_enum, default_value = "total")]
+    pub param_count: ParamCount,
+    /// Name of the token set the losses were measured on (recorded in every output).
+    #[arg(long, default_value = "unspecified", value_name = "NAME")]
+    pub eval_set: String,
+    /// Bootstrap resamples for confidence intervals (0: none).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Level of the percentile intervals.
+    #[arg(long, default_value_t = 0.9, value_name = "LEVEL")]
+    pub ci: f64,
+}
+
+impl FamilyArgs {
+    fn columns(&self) -> ColumnMap {
+        ColumnMap {
+            params: self.params_col.clone(),
+            tokens: self.tokens_col.clone(),
+            compute: self.compute_col.clone(),
+            loss: self.loss_col.clone(),
+            name: self.name_col.clone(),
+            run: self.run_col.clone(),
+            step: self.step_col.clone(),
+        }
+    }
+}
+
+/// The output format: as given, else from the --out extension, else a terminal table.
+fn output_format(given: Option<Format>, out: Option<&Path>, default: Format) -> Format {
+    given.unwrap_or_else(|| {
+        match out.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+            Some("csv") => Format::Csv,
+            Some("json") => Format::Json,
+            Some("md") => Format::Markdown,
+            Some("tex") => Format::Latex,
+            _ => default,
+        }
+    })
+}
+
+/// A progress bar on stderr that stays hidden when stderr is not a terminal.
+fn progress(n: usize, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || n == 0 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(n as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+pub fn run() -> Result<()> {
+    let opts = Opts::parse();
+    match opts.command {
+        Command::Fit(a) => fit::run(a),
+        Command::Map(a) => map::run(a),
+        Command::Synth(a) => synth::run(a),
+    }
+}

@@ -1,0 +1,99 @@
+//! LaTeX: a booktabs table with units in a second header row, numbers in math mode with ×10^k, and
+//! intervals as [lo, hi]. Needs `\usepackage{booktabs}`.
+
+use std::io::{self, Write};
+
+use super::{Cell, Exporter, Table, human};
+
+pub struct Latex;
+
+pub(crate) fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' => o.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                o.push('\\');
+                o.push(ch);
+            }
+            '~' => o.push_str("\\textasciitilde{}"),
+            '^' => o.push_str("\\textasciicircum{}"),
+            _ => o.push(ch),
+        }
+    }
+    o
+}
+
+/// A number as math-mode source: 1.23e21 → 1.23\times10^{21}.
+fn math(v: f64) -> String {
+    let h = human(v);
+    match h.split_once('e') {
+        Some((m, e)) => format!("{m}\\times10^{{{}}}", e.trim_start_matches('+')),
+        None if h == "inf" => "\\infty".into(),
+        None if h == "-inf" => "-\\infty".into(),
+        None => h,
+    }
+}
+
+fn cell(c: &Cell) -> String {
+    match c {
+        Cell::Empty => "--".into(),
+        Cell::Text(s) => escape(s),
+        Cell::Raw(s) => match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => format!("${}$", math(v)),
+            _ => escape(s),
+        },
+        Cell::Num(v) | Cell::Interval(v, None) => format!("${}$", math(*v)),
+        Cell::Interval(v, Some((lo, hi))) => format!(
+            "${}$ {{\\scriptsize $[{}, {}]$}}",
+            math(*v),
+            math(*lo),
+            math(*hi)
+        ),
+    }
+}
+
+impl Exporter for Latex {
+    fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
+        let align: String = (0..t.columns.len())
+            .map(|j| {
+                if t.rows.iter().all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty)) {
+                    'l'
+                } else {
+                    'r'
+                }
+            })
+            .collect();
+        writeln!(w, "\\begin{{table}}[t]\n\\centering")?;
+        if !t.title.is_empty() {
+            writeln!(w, "\\caption{{{}}}", escape(&t.title))?;
+        }
+        writeln!(w, "\\begin{{tabular}}{{{align}}}\n\\toprule")?;
+        let names: Vec<String> = t.columns.iter().map(|c| escape(&c.name)).collect();
+        writeln!(w, "{} \\\\", names.join(" & "))?;
+        if t.columns.iter().any(|c| !c.unit.is_empty()) {
+            let units: Vec<String> = t
+                .columns
+                .iter()
+                .map(|c| {
+                    if c.unit.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{{\\footnotesize ({})}}", escape(&c.unit))
+                    }
+                })
+                .collect();
+            writeln!(w, "{} \\\\", units.join(" & "))?;
+        }
+        writeln!(w, "\\midrule")?;
+        for r in &t.rows {
+            let v: Vec<String> = r.iter().map(cell).collect();
+            writeln!(w, "{} \\\\", v.join(" & "))?;
+        }
+        writeln!(w, "\\bottomrule\n\\end{{tabular}}")?;
+        for n in &t.notes {
+            writeln!(w, "\\par\\footnotesize {}", escape(n))?;
+        }
+        writeln!(w, "\\end{{table}}")
+    }
+}

@@ -1,0 +1,127 @@
+//! Tables out: one exporter per format behind one trait. Every result that ceq prints is first built as
+//! a [`Table`], so the terminal, CSV, JSON, Markdown and LaTeX views of it cannot disagree.
+
+mod csv;
+mod json;
+mod latex;
+mod markdown;
+mod terminal;
+
+use std::io::{self, Write};
+
+/// One cell of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Empty,
+    /// Text, always written as a string.
+    Text(String),
+    /// A computed number.
+    Num(f64),
+    /// A value copied from an input file: written exactly as it was; a number in JSON if it parses.
+    Raw(String),
+    /// A number with an optional percentile interval (for tables read by people).
+    Interval(f64, Option<(f64, f64)>),
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(v: Option<f64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Num)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// Unit or meaning, e.g. "FLOPs", "nats/token"; empty for none.
+    pub unit: String,
+}
+
+impl Column {
+    pub fn new(name: &str, unit: &str) -> Column {
+        Column {
+            name: name.into(),
+            unit: unit.into(),
+        }
+    }
+}
+
+/// A titled table with notes (units, provenance, warnings) that travel with it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub title: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    pub notes: Vec<String>,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    Csv,
+    Json,
+    Markdown,
+    Latex,
+}
+
+pub trait Exporter {
+    fn export(&self, table: &Table, w: &mut dyn Write) -> io::Result<()>;
+}
+
+impl Format {
+    pub fn exporter(self) -> &'static dyn Exporter {
+        match self {
+            Format::Table => &terminal::Terminal,
+            Format::Csv => &csv::Csv,
+            Format::Json => &json::Json,
+            Format::Markdown => &markdown::Markdown,
+            Format::Latex => &latex::Latex,
+        }
+    }
+
+    /// Renders a table to a string in this format.
+    pub fn render(self, table: &Table) -> String {
+        let mut buf = vec![];
+        self.exporter()
+            .export(table, &mut buf)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(buf).expect("exporters write UTF-8")
+    }
+}
+
+/// A number for people: 4 significant digits, scientific outside [1e-3, 1e5).
+pub fn human(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.3e}");
+        // 1.230e21 → 1.23e21
+        let (m, e) = s.split_once('e').unwrap();
+        let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+        return format!("{m}e{e}");
+    }
+    let digits = if a == 0.0 { 0 } else { (3 - a.log10().floor() as i32).max(0) as usize };
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// A cell as text for people (terminal, Markdown); LaTeX has its own.
+pub(crate) fn human_cell(c: &Cell) -> String {
+    match c {
+        Cell::Empty => String::new(),
+        Cell::Text(s) | Cell::Raw(s) => s.clone(),
+        Cell::Num(v) => human(*v),
+        Cell::Interval(v, None) => human(*v),
+        Cell::Interval(v, Some((lo, hi))) => format!("{} [{}, {}]", human(*v), human(*lo), human(*hi)),
+    }
+}

@@ -1,0 +1,148 @@
+//! Nonparametric bootstrap of a fit: resample checkpoints (or whole runs, when the family has several),
+//! refit, and read percentile intervals off the refits. Seeded per resample, so the result does not
+//! depend on thread count or order.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::huber::Objective;
+use super::multistart::{Solver, run_start};
+use super::Fit;
+use crate::law::Law;
+
+/// What one bootstrap draw resamples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resample {
+    /// Checkpoints, independently.
+    Checkpoint,
+    /// Whole training runs (all checkpoints of a run together), since checkpoints of one run are not
+    /// independent.
+    Run,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct BootstrapOptions {
+    pub n: usize,
+    pub seed: u64,
+}
+
+/// The refits of a bootstrap, as θ vectors of the fitted form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bootstrap {
+    pub resamples: usize,
+    pub seed: u64,
+    pub unit: Resample,
+    /// Resamples whose every start failed (left out of the intervals).
+    pub failed: usize,
+    pub thetas: Vec<Vec<f64>>,
+}
+
+impl Bootstrap {
+    /// The refitted laws.
+    pub fn laws(&self, fit_law: &Law) -> Vec<Law> {
+        let info = match fit_law {
+            Law::Run(r) => r.info.clone(),
+            _ => Default::default(),
+        };
+        self.thetas
+            .iter()
+            .map(|t| Law::from_theta(fit_law.form(), t, &info))
+            .collect()
+    }
+}
+
+/// Resamples and refits `opts.n` times. Each refit starts from the full fit's distinct local optima,
+/// not the whole grid: a resample's optimum lies near one of them, and this keeps 1000 resamples cheap.
+pub fn bootstrap(
+    fit: &Fit,
+    opts: &BootstrapOptions,
+    solver: &Solver,
+    tick: &(dyn Fn() + Sync),
+) -> Bootstrap {
+    let cks = &fit.checkpoints;
+    let form = fit.law.form();
+    let mut runs: Vec<&str> = vec![];
+    for c in cks {
+        if let Some(r) = c.run.as_deref()
+            && !runs.contains(&r)
+        {
+            runs.push(r);
+        }
+    }
+    let unit = if runs.len() > 1 && form != crate::law::Form::Run {
+        Resample::Run
+    } else {
+        Resample::Checkpoint
+    };
+    let unit_of: Vec<usize> = match unit {
+        Resample::Checkpoint => (0..cks.len()).collect(),
+        Resample::Run => cks
+            .iter()
+            .map(|c| {
+                runs.iter()
+                    .position(|r| Some(*r) == c.run.as_deref())
+                    .unwrap_or(0)
+            })
+            .collect(),
+    };
+    let n_units = match unit {
+        Resample::Checkpoint => cks.len(),
+        Resample::Run => runs.len(),
+    };
+
+    let results: Vec<Option<Vec<f64>>> = (0..opts.n)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+            rng.set_stream(i as u64);
+            let mut count = vec![0.0; n_units];
+            for _ in 0..n_units {
+                count[rng.random_range(0..n_units)] += 1.0;
+            }
+            let w: Vec<f64> = unit_of.iter().map(|&u| count[u]).collect();
+            let obj = Objective::weighted(form, cks, &w, fit.delta);
+            let best = fit
+                .optima
+                .iter()
+                .enumerate()
+                .map(|(j, s)| run_start(&obj, s, j, solver))
+                .filter(|r| r.objective.is_finite())
+                .min_by(|a, b| a.objective.total_cmp(&b.objective));
+            tick();
+            best.map(|b| b.theta)
+        })
+        .collect();
+    let failed = results.iter().filter(|r| r.is_none()).count();
+    Bootstrap {
+        resamples: opts.n,
+        seed: opts.seed,
+        unit,
+        failed,
+        thetas: results.into_iter().flatten().collect(),
+    }
+}
+
+/// The central `level` percentile interval of `values` (numpy's default linear interpolation);
+/// NaNs are left out. `None` when nothing is left.
+pub fn percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = p * (v.len() - 1) as f64;
+        let lo = h.floor() as usize;
+        let hi = h.ceil() as usize;
+        if lo == hi || v[lo] == v[hi] {
+            v[lo]
+        } else {
+            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+        }
+    };
+    let tail = (1.0 - level) / 2.0;
+    Some((q(tail), q(1.0 - tail)))
+}

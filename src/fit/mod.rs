@@ -1,0 +1,269 @@
+//! Fitting a law to a family: the multi-start Huber fit, its diagnostics, and the bootstrap.
+
+pub mod bootstrap;
+pub mod huber;
+pub mod multistart;
+
+pub use bootstrap::{Bootstrap, BootstrapOptions, Resample, percentile_interval};
+pub use huber::Objective;
+pub use multistart::{MultiStart, Solver};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::law::{Form, Law, RunInfo};
+use crate::table::{Checkpoint, Family};
+
+/// What to fit and how.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    pub form: Form,
+    /// Huber threshold on log-loss residuals (Hoffmann et al.: 1e-3).
+    pub delta: f64,
+    /// For the `run` law, which run of a multi-run file.
+    pub run: Option<String>,
+    pub solver: Solver,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            form: Form::Chinchilla,
+            delta: 1e-3,
+            run: None,
+            solver: Solver::default(),
+        }
+    }
+}
+
+/// One point's fit: observed and predicted loss (nats/token) and the log residual.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Residual {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub line: u64,
+    pub params: f64,
+    pub tokens: f64,
+    pub compute: f64,
+    pub loss: f64,
+    pub predicted: f64,
+    /// ln(predicted) − ln(observed).
+    pub residual: f64,
+    /// |residual| > δ: the Huber loss treats this point linearly (as a potential outlier).
+    pub outlier: bool,
+}
+
+/// Ranges of the data a law was fitted on, to tell extrapolation from interpolation.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranges {
+    pub loss: (f64, f64),
+    pub compute: (f64, f64),
+    pub params: (f64, f64),
+    pub tokens: (f64, f64),
+}
+
+/// A fitted law with its diagnostics.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    pub law: Law,
+    pub theta: Vec<f64>,
+    pub objective: f64,
+    pub delta: f64,
+    pub n_starts: usize,
+    pub n_failed_starts: usize,
+    /// Objective evaluations over all starts.
+    pub evaluations: usize,
+    pub residuals: Vec<Residual>,
+    pub n_outliers: usize,
+    pub warnings: Vec<String>,
+    pub ranges: Ranges,
+    /// The checkpoints used (after `--run` selection and `--drop-highest`).
+    pub checkpoints: Vec<Checkpoint>,
+    /// Distinct local optima of the grid, best first: the bootstrap starts from these.
+    pub optima: Vec<Vec<f64>>,
+}
+
+/// Selects the checkpoints a law is fitted on: all of them, or one run for the `run` law.
+pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, RunInfo)> {
+    let runs = family.runs();
+    let mut cks = family.checkpoints.clone();
+    let mut info = RunInfo::default();
+    if let Some(r) = &opts.run {
+        if !runs.contains(r) {
+            return Err(Error::Config(format!(
+                "--run '{r}': {} has no such run (runs: {})",
+                family.path.display(),
+                if runs.is_empty() { "none: no run column".into() } else { runs.join(", ") }
+            )));
+        }
+        cks.retain(|c| c.run.as_deref() == Some(r.as_str()));
+        info.run = Some(r.clone());
+    }
+    if opts.form == Form::Run {
+        if opts.run.is_none() && runs.len() > 1 {
+            return Err(Error::Config(format!(
+                "the 'run' law fits one training run, and {} holds {}: choose one with --run ({})",
+                family.path.display(),
+                runs.len(),
+                runs.join(", ")
+            )));
+        }
+        if info.run.is_none() {
+            info.run = runs.first().cloned();
+        }
+        let (lo, hi) = cks
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), c| (l.min(c.params), h.max(c.params)));
+        if lo.is_finite() && hi.is_finite() {
+            if hi > lo * (1.0 + 1e-9) {
+                return Err(Error::BadData {
+                    path: family.path.clone(),
+                    message: format!(
+                        "the 'run' law fits one model, but the rows have params from {lo} to {hi}; \
+                         add a run column and choose one run with --run"
+                    ),
+                });
+            }
+            info.params = Some(lo);
+        }
+        let mut per_step: Vec<f64> = cks
+            .iter()
+            .filter_map(|c| c.step.filter(|&s| s > 0.0).map(|s| c.tokens / s))
+            .filter(|v| v.is_finite())
+            .collect();
+        if !per_step.is_empty() {
+            per_step.sort_by(f64::total_cmp);
+            info.tokens_per_step = Some(per_step[per_step.len() / 2]);
+        }
+    }
+    Ok((cks, info))
+}
+
+/// Fits `opts.form` to the family with Hoffmann et al.'s multi-start Huber fit.
+pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
+    if !(opts.delta > 0.0 && opts.delta.is_finite()) {
+        return Err(Error::Config(format!("--delta must be > 0, got {}", opts.delta)));
+    }
+    let (cks, info) = select(family, opts)?;
+    let k = opts.form.n_params();
+    if cks.len() <= k {
+        return Err(Error::TooFewPoints {
+            path: family.path.clone(),
+            n: cks.len(),
+            k,
+            form: opts.form.name().into(),
+        });
+    }
+    let obj = Objective::new(opts.form, &cks, opts.delta);
+    let grid = opts.form.grid();
+    let ms = multistart::multistart(&obj, &grid, &opts.solver);
+    let best = ms.best().ok_or_else(|| Error::FitFailed {
+        starts: grid.len(),
+        last: ms
+            .results
+            .iter()
+            .find_map(|r| r.error.clone())
+            .unwrap_or_default(),
+    })?;
+    let theta = best.theta.clone();
+    let law = Law::from_theta(opts.form, &theta, &info);
+    Ok(diagnose(
+        law,
+        theta,
+        best.objective,
+        &obj,
+        &ms,
+        cks,
+        opts,
+        grid.len(),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn diagnose(
+    law: Law,
+    theta: Vec<f64>,
+    objective: f64,
+    obj: &Objective,
+    ms: &MultiStart,
+    cks: Vec<Checkpoint>,
+    opts: &FitOptions,
+    n_starts: usize,
+) -> Fit {
+    let res = obj.residuals(&theta);
+    let residuals: Vec<Residual> = cks
+        .iter()
+        .zip(&res)
+        .map(|(c, &r)| Residual {
+            name: c.name.clone(),
+            line: c.line,
+            params: c.params,
+            tokens: c.tokens,
+            compute: c.compute,
+            loss: c.loss,
+            predicted: law.predict(c),
+            residual: r,
+            outlier: r.abs() > opts.delta,
+        })
+        .collect();
+    let range = |f: &dyn Fn(&Checkpoint) -> f64| {
+        cks.iter()
+            .map(f)
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
+    };
+    let ranges = Ranges {
+        loss: range(&|c| c.loss),
+        compute: range(&|c| c.compute),
+        params: range(&|c| c.params),
+        tokens: range(&|c| c.tokens),
+    };
+
+    let mut warnings = vec![];
+    let floor = law.floor();
+    if let Some(c) = cks.iter().min_by(|a, b| a.loss.total_cmp(&b.loss))
+        && floor > c.loss
+    {
+        warnings.push(format!(
+            "the fitted E = {floor:.4} nats is above the lowest observed loss {:.4} (line {}): \
+             the law calls that checkpoint unreachable; look for outliers or mixed token sets",
+            c.loss, c.line
+        ));
+    }
+    for ((name, &v), &(lo, hi)) in opts
+        .form
+        .theta_names()
+        .iter()
+        .zip(&theta)
+        .zip(&opts.form.grid_bounds())
+    {
+        if v <= lo || v >= hi {
+            warnings.push(format!(
+                "the fitted {name} = {v:.4} (log-space) is at or beyond the edge of the start grid \
+                 [{lo}, {hi}]: the data may not pin it down"
+            ));
+        }
+    }
+    for (name, v) in law.params() {
+        if (name == "alpha" || name == "beta") && v <= 0.0 {
+            warnings.push(format!(
+                "the fitted exponent {name} = {v:.4} is not positive: loss does not fall with scale"
+            ));
+        }
+    }
+    Fit {
+        n_outliers: residuals.iter().filter(|r| r.outlier).count(),
+        law,
+        theta,
+        objective,
+        delta: opts.delta,
+        n_starts,
+        n_failed_starts: ms.n_failed(),
+        evaluations: ms.results.iter().map(|r| r.evals).sum(),
+        residuals,
+        warnings,
+        ranges,
+        checkpoints: cks,
+        optima: ms.distinct_optima(4, 1e-3),
+    }
+}

@@ -1,0 +1,190 @@
+//! L-BFGS (argmin, More–Thuente line search) from every start of a grid, in parallel; the best fit is
+//! kept. The objective tracks the best point it has evaluated, so a start whose line search fails
+//! (argmin then returns an error without its state) still reports where it got to.
+
+use std::cell::{Cell, RefCell};
+
+use argmin::core::{CostFunction, Error as ArgminError, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use rayon::prelude::*;
+
+use super::huber::Objective;
+
+/// Optimiser settings. The defaults converge to ~1e-12 in the objective on the Chinchilla data.
+#[derive(Clone, Copy, Debug)]
+pub struct Solver {
+    pub max_iters: u64,
+    /// L-BFGS memory.
+    pub memory: usize,
+    pub tol_grad: f64,
+    /// Absolute change in the objective below which a start stops.
+    pub tol_cost: f64,
+}
+
+impl Default for Solver {
+    fn default() -> Self {
+        Solver {
+            max_iters: 1000,
+            memory: 10,
+            tol_grad: 1e-10,
+            tol_cost: 1e-14,
+        }
+    }
+}
+
+/// Where one start ended.
+#[derive(Clone, Debug)]
+pub struct StartResult {
+    pub start: usize,
+    pub theta: Vec<f64>,
+    pub objective: f64,
+    pub evals: usize,
+    /// The line search or the objective failed before convergence (the best point is still kept).
+    pub error: Option<String>,
+}
+
+/// All starts, best first.
+#[derive(Clone, Debug)]
+pub struct MultiStart {
+    pub results: Vec<StartResult>,
+}
+
+impl MultiStart {
+    pub fn best(&self) -> Option<&StartResult> {
+        self.results.first().filter(|r| r.objective.is_finite())
+    }
+
+    pub fn n_failed(&self) -> usize {
+        self.results.iter().filter(|r| r.error.is_some()).count()
+    }
+
+    /// Up to `k` distinct local optima (θ differing by more than `tol` in some entry), best first.
+    pub fn distinct_optima(&self, k: usize, tol: f64) -> Vec<Vec<f64>> {
+        let mut out: Vec<Vec<f64>> = vec![];
+        for r in self.results.iter().filter(|r| r.objective.is_finite()) {
+            if out.len() == k {
+                break;
+            }
+            let new = out.iter().all(|o| {
+                o.iter()
+                    .zip(&r.theta)
+                    .any(|(a, b)| (a - b).abs() > tol)
+            });
+            if new {
+                out.push(r.theta.clone());
+            }
+        }
+        out
+    }
+}
+
+/// The objective as argmin sees it, caching the last (θ, f, ∇f) since argmin asks for the cost and the
+/// gradient at the same point separately, and remembering the best point seen.
+struct Tracker<'a> {
+    obj: &'a Objective,
+    last: RefCell<(Vec<f64>, f64, Vec<f64>)>,
+    best: RefCell<(f64, Vec<f64>)>,
+    evals: Cell<usize>,
+}
+
+impl Tracker<'_> {
+    fn eval(&self, p: &[f64]) -> Result<(f64, Vec<f64>), ArgminError> {
+        {
+            let last = self.last.borrow();
+            if last.0 == p {
+                return Ok((last.1, last.2.clone()));
+            }
+        }
+        let mut g = vec![0.0; p.len()];
+        let f = self.obj.eval(p, &mut g);
+        self.evals.set(self.evals.get() + 1);
+        if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            return Err(argmin::core::ArgminError::InvalidParameter {
+                text: format!("objective is not finite at {p:?}"),
+            }
+            .into());
+        }
+        {
+            let mut best = self.best.borrow_mut();
+            if f < best.0 {
+                *best = (f, p.to_vec());
+            }
+        }
+        *self.last.borrow_mut() = (p.to_vec(), f, g.clone());
+        Ok((f, g))
+    }
+}
+
+struct Probe<'a>(&'a Tracker<'a>);
+
+impl CostFunction for Probe<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
+        self.0.eval(p).map(|r| r.0)
+    }
+}
+
+impl Gradient for Probe<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
+        self.0.eval(p).map(|r| r.1)
+    }
+}
+
+/// Runs L-BFGS from one start.
+pub fn run_start(obj: &Objective, start: &[f64], idx: usize, s: &Solver) -> StartResult {
+    let tracker = Tracker {
+        obj,
+        last: RefCell::new((vec![], f64::NAN, vec![])),
+        best: RefCell::new((f64::INFINITY, start.to_vec())),
+        evals: Cell::new(0),
+    };
+    let error = (|| -> Result<(), ArgminError> {
+        let ls = MoreThuenteLineSearch::new();
+        let solver = LBFGS::new(ls, s.memory)
+            .with_tolerance_grad(s.tol_grad)?
+            .with_tolerance_cost(s.tol_cost)?;
+        let res = Executor::new(Probe(&tracker), solver)
+            .configure(|st| st.param(start.to_vec()).max_iters(s.max_iters))
+            .run()?;
+        // The state's best agrees with the tracker's unless the last step was the best; keep both honest.
+        let st = res.state();
+        if let Some(p) = st.get_best_param() {
+            let f = st.get_best_cost();
+            let mut best = tracker.best.borrow_mut();
+            if f < best.0 {
+                *best = (f, p.clone());
+            }
+        }
+        Ok(())
+    })()
+    .err()
+    .map(|e| e.to_string());
+    let (objective, theta) = tracker.best.into_inner();
+    StartResult {
+        start: idx,
+        theta,
+        objective,
+        evals: tracker.evals.get(),
+        error,
+    }
+}
+
+/// Runs every start in parallel and sorts the results best first (ties by start index, so the result
+/// does not depend on the number of threads).
+pub fn multistart(obj: &Objective, starts: &[Vec<f64>], s: &Solver) -> MultiStart {
+    let mut results: Vec<StartResult> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, st)| run_start(obj, st, i, s))
+        .collect();
+    results.sort_by(|a, b| {
+        a.objective
+            .total_cmp(&b.objective)
+            .then(a.start.cmp(&b.start))
+    });
+    MultiStart { results }
+}

@@ -1,0 +1,231 @@
+//! Scaling laws. Each form is a small value (its parameters) in its own file; this module holds what
+//! they share: the [`Form`] names, the log-sum-exp parameterisation used for fitting, and the [`Law`]
+//! enum that the rest of ceq passes around.
+//!
+//! Every law here is `L = E + Σ_j exp(c_j − k_j·x_j)` with `x_j` the log of a scale (N, D or C). Fitting
+//! works on `θ = [e, c_1, k_1, (c_2, k_2)]` with `E = exp(e)`, so one Huber objective serves all forms.
+
+mod chinchilla;
+mod compute;
+mod run;
+
+pub use chinchilla::Chinchilla;
+pub use compute::ComputeLaw;
+pub use run::RunLaw;
+
+use serde::{Deserialize, Serialize};
+
+use crate::table::Checkpoint;
+
+/// The law forms ceq fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    /// L(N,D) = E + A/N^alpha + B/D^beta, with its compute-optimal frontier (C = 6ND).
+    Chinchilla,
+    /// L(C) = E + A·C^-alpha, for a family already on its frontier (one point per model size).
+    Compute,
+    /// L(D) = E + B·D^-beta, for one model's training run (its checkpoints).
+    Run,
+}
+
+/// Which quantity a law's curve is drawn against, and so what its inverse returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// Training compute C in FLOPs.
+    Compute,
+    /// Training tokens D.
+    Tokens,
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Chinchilla => "chinchilla",
+            Form::Compute => "compute",
+            Form::Run => "run",
+        }
+    }
+
+    pub fn formula(self) -> &'static str {
+        match self {
+            Form::Chinchilla => "L(N,D) = E + A/N^alpha + B/D^beta",
+            Form::Compute => "L(C) = E + A*C^(-alpha)",
+            Form::Run => "L(D) = E + B*D^(-beta)",
+        }
+    }
+
+    /// Number of power-law terms besides E.
+    pub fn n_terms(self) -> usize {
+        match self {
+            Form::Chinchilla => 2,
+            Form::Compute | Form::Run => 1,
+        }
+    }
+
+    pub fn n_params(self) -> usize {
+        1 + 2 * self.n_terms()
+    }
+
+    /// Names of the fitted (log-space) parameters, in θ order.
+    pub fn theta_names(self) -> &'static [&'static str] {
+        match self {
+            Form::Chinchilla => &["e", "a", "alpha", "b", "beta"],
+            Form::Compute => &["e", "a", "alpha"],
+            Form::Run => &["e", "b", "beta"],
+        }
+    }
+
+    pub fn axis(self) -> Axis {
+        match self {
+            Form::Chinchilla | Form::Compute => Axis::Compute,
+            Form::Run => Axis::Tokens,
+        }
+    }
+
+    /// The log scales `x_j` of one checkpoint, in term order.
+    pub fn features(self, c: &Checkpoint) -> [f64; 2] {
+        match self {
+            Form::Chinchilla => [c.params.ln(), c.tokens.ln()],
+            Form::Compute => [c.compute.ln(), 0.0],
+            Form::Run => [c.tokens.ln(), 0.0],
+        }
+    }
+
+    /// Hoffmann et al. (2022, App. D.2)'s grid of starts: e ∈ {−1, −.5, …, 1}, every scale
+    /// c ∈ {0, 5, …, 25}, every exponent k ∈ {0, .5, …, 2}; 4500 starts for chinchilla, 150 otherwise.
+    pub fn grid(self) -> Vec<Vec<f64>> {
+        let es = [-1.0, -0.5, 0.0, 0.5, 1.0];
+        let cs = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0];
+        let ks = [0.0, 0.5, 1.0, 1.5, 2.0];
+        let mut out = vec![];
+        for &e in &es {
+            for &c1 in &cs {
+                for &k1 in &ks {
+                    if self.n_terms() == 1 {
+                        out.push(vec![e, c1, k1]);
+                        continue;
+                    }
+                    for &c2 in &cs {
+                        for &k2 in &ks {
+                            out.push(vec![e, c1, k1, c2, k2]);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The grid's range for each θ entry, to warn when a fit lands on or beyond it.
+    pub fn grid_bounds(self) -> Vec<(f64, f64)> {
+        let mut b = vec![(-1.0, 1.0)];
+        for _ in 0..self.n_terms() {
+            b.push((0.0, 25.0));
+            b.push((0.0, 2.0));
+        }
+        b
+    }
+}
+
+/// Metadata a `run` law needs to turn tokens into compute and steps.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Name of the run in the checkpoints file, when it has a `run` column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Parameter count of the run's model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<f64>,
+    /// Tokens per optimiser step, when the checkpoints have a `step` column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_step: Option<f64>,
+}
+
+/// A fitted law of one of the three forms.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Law {
+    Chinchilla(Chinchilla),
+    Compute(ComputeLaw),
+    Run(RunLaw),
+}
+
+impl Law {
+    pub fn from_theta(form: Form, theta: &[f64], run: &RunInfo) -> Law {
+        match form {
+            Form::Chinchilla => Law::Chinchilla(Chinchilla::from_theta(theta)),
+            Form::Compute => Law::Compute(ComputeLaw::from_theta(theta)),
+            Form::Run => Law::Run(RunLaw::from_theta(theta, run.clone())),
+        }
+    }
+
+    pub fn form(&self) -> Form {
+        match self {
+            Law::Chinchilla(_) => Form::Chinchilla,
+            Law::Compute(_) => Form::Compute,
+            Law::Run(_) => Form::Run,
+        }
+    }
+
+    /// The irreducible loss E (nats/token): no finite compute gets below it.
+    pub fn floor(&self) -> f64 {
+        match self {
+            Law::Chinchilla(l) => l.e,
+            Law::Compute(l) => l.e,
+            Law::Run(l) => l.e,
+        }
+    }
+
+    /// Named parameters in natural units, in a fixed order.
+    pub fn params(&self) -> Vec<(&'static str, f64)> {
+        match self {
+            Law::Chinchilla(l) => vec![
+                ("E", l.e),
+                ("A", l.a),
+                ("B", l.b),
+                ("alpha", l.alpha),
+                ("beta", l.beta),
+            ],
+            Law::Compute(l) => vec![("E", l.e), ("A", l.a), ("alpha", l.alpha)],
+            Law::Run(l) => vec![("E", l.e), ("B", l.b), ("beta", l.beta)],
+        }
+    }
+
+    /// Numbers derived from the parameters (the frontier's constants).
+    pub fn derived(&self) -> Vec<(&'static str, f64)> {
+        match self {
+            Law::Chinchilla(l) => l.derived(),
+            Law::Compute(_) | Law::Run(_) => vec![],
+        }
+    }
+
+    /// Predicted loss (nats/token) of one checkpoint.
+    pub fn predict(&self, c: &Checkpoint) -> f64 {
+        match self {
+            Law::Chinchilla(l) => l.loss(c.params, c.tokens),
+            Law::Compute(l) => l.loss(c.compute),
+            Law::Run(l) => l.loss(c.tokens),
+        }
+    }
+
+    /// Loss on the law's curve at scale `x` (compute in FLOPs, or tokens for `run`); for `chinchilla`
+    /// this is the compute-optimal frontier L*(C).
+    pub fn curve(&self, x: f64) -> f64 {
+        match self {
+            Law::Chinchilla(l) => l.frontier_loss(x),
+            Law::Compute(l) => l.loss(x),
+            Law::Run(l) => l.loss(x),
+        }
+    }
+
+    /// The inverse of [`Law::curve`]: the scale at which the curve reaches `loss`; `None` when
+    /// `loss ≤ E`, which no finite scale reaches.
+    pub fn inverse(&self, loss: f64) -> Option<f64> {
+        match self {
+            Law::Chinchilla(l) => l.frontier_compute(loss),
+            Law::Compute(l) => l.compute_for(loss),
+            Law::Run(l) => l.tokens_for(loss),
+        }
+    }
+}
+

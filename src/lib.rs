@@ -1,0 +1,19 @@
+//! ceq: what a spliced sparse autoencoder costs in training compute.
+//!
+//! Data flows one way: a checkpoints table becomes a [`table::Family`], [`fit::fit`] turns it into a
+//! [`law::Law`] (saved as a [`law_file::LawFile`]), and [`map::map`] reads splices against it through
+//! [`equivalence`]; [`export`] writes the result in any format.
+
+pub mod cli;
+pub mod equivalence;
+pub mod error;
+pub mod export;
+pub mod fit;
+pub mod io;
+pub mod law;
+pub mod law_file;
+pub mod map;
+pub mod synth;
+pub mod table;
+
+pub use error::{Error, Result};

@@ -1,0 +1,103 @@
+//! A synthetic family and splices drawn from a known Chinchilla law, so ceq's output can be checked
+//! against the truth. This is what `data/` ships until ceq can train a family of its own.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+use crate::law::Chinchilla;
+
+/// What to generate. The defaults are the law and grid documented in `data/README.md`.
+#[derive(Clone, Debug)]
+pub struct SynthSpec {
+    pub law: Chinchilla,
+    /// Model sizes N (parameters).
+    pub sizes: Vec<f64>,
+    /// Tokens per parameter of each trained checkpoint.
+    pub tokens_per_param: Vec<f64>,
+    /// Standard deviation of the multiplicative (log-normal) noise on each loss.
+    pub noise: f64,
+    /// Host models of the splices: (name, N), each trained at 20 tokens/param.
+    pub hosts: Vec<(String, f64)>,
+    /// True compute fractions of the SAEs spliced into each host: (d_sae multiplier, L0, fraction).
+    pub saes: Vec<(u32, u32, f64)>,
+    pub seed: u64,
+}
+
+impl Default for SynthSpec {
+    fn default() -> Self {
+        SynthSpec {
+            // Close to Besiroglu et al. (2024)'s refit of Hoffmann et al. (2022).
+            law: Chinchilla {
+                e: 1.82,
+                a: 480.0,
+                alpha: 0.347,
+                b: 2100.0,
+                beta: 0.367,
+            },
+            sizes: (0..10).map(|i| 2e7 * 10f64.powf(i as f64 * 0.25)).collect(),
+            tokens_per_param: vec![2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0],
+            noise: 0.01,
+            hosts: vec![
+                ("host-70m".into(), 7e7),
+                ("host-160m".into(), 1.6e8),
+                ("host-410m".into(), 4.1e8),
+                ("host-1b".into(), 1.0e9),
+            ],
+            saes: vec![(8, 32, 0.30), (32, 64, 0.08), (8, 16, 0.02)],
+            seed: 20260101,
+        }
+    }
+}
+
+/// The two CSV files, as text.
+pub struct Synth {
+    pub checkpoints: String,
+    pub splices: String,
+}
+
+fn sig(v: f64) -> String {
+    format!("{v:.6e}").parse::<f64>().map(|x| format!("{x}")).unwrap()
+}
+
+pub fn generate(spec: &SynthSpec) -> Synth {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let noise = Normal::new(0.0, spec.noise).expect("noise sd is finite and >= 0");
+    let law = &spec.law;
+
+    let mut ck = String::from("name,params,tokens,loss\n");
+    for &n in &spec.sizes {
+        for &r in &spec.tokens_per_param {
+            let (n, d) = (n.round(), (n * r).round());
+            let loss = law.loss(n, d) * noise.sample(&mut rng).exp();
+            ck += &format!("n{}-x{r},{n},{d},{:.5}\n", sig(n), loss);
+        }
+    }
+
+    let mut sp = String::from(
+        "name,model,hook,layer,d_sae,l0,params,tokens,ce_clean,ce_spliced,ce_zero_ablation,ce_mean_ablation,true_compute_fraction\n",
+    );
+    for (host, n) in &spec.hosts {
+        let d = 20.0 * n;
+        let clean = law.loss(*n, d);
+        // Where the host's clean loss sits on the true frontier; a spliced model with true fraction f is
+        // as good as the frontier model with f times that compute.
+        let c_clean = law.frontier_compute(clean).expect("clean loss is above E");
+        for (i, &(mult, l0, f)) in spec.saes.iter().enumerate() {
+            let spliced = law.frontier_loss(f * c_clean);
+            let layer = 2 + 2 * i;
+            // Plausible ablation losses, not measured ones: zero ablation costs ~10 nats, mean ablation less.
+            let zero = clean + 9.0 + 0.5 * (n / 1e8).ln();
+            let mean = clean + 3.5 + 0.25 * (n / 1e8).ln();
+            let d_model = (n / 1e8).sqrt() * 768.0;
+            sp += &format!(
+                "{host}-L{layer}-{mult}x-l0{l0},{host},blocks.{layer}.hook_resid_post,{layer},{},{l0},{n},{d},{clean:.5},{spliced:.5},{zero:.4},{mean:.4},{f}\n",
+                (mult as f64 * d_model).round() as u64,
+            );
+        }
+    }
+    Synth {
+        checkpoints: ck,
+        splices: sp,
+    }
+}

@@ -1,0 +1,193 @@
+//! The checkpoints table: one row per trained checkpoint, turned into a [`Family`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::RawTable;
+use crate::error::{Error, Result};
+use crate::law::Form;
+
+/// One trained checkpoint. Compute is given or 6·params·tokens; tokens are given or
+/// compute/(6·params). A quantity the file does not determine is NaN, and only where the chosen
+/// law does not need it (e.g. params for a `compute` family given as compute and loss).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub name: Option<String>,
+    /// Parameter count N (as given: total or non-embedding, see [`Family::param_count`]).
+    pub params: f64,
+    /// Training tokens D.
+    pub tokens: f64,
+    /// Training compute C in FLOPs.
+    pub compute: f64,
+    /// Loss in nats/token.
+    pub loss: f64,
+    pub run: Option<String>,
+    pub step: Option<f64>,
+    /// Line in the source file.
+    pub line: u64,
+}
+
+/// Which input column holds which quantity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMap {
+    pub params: String,
+    pub tokens: String,
+    pub compute: String,
+    pub loss: String,
+    pub name: String,
+    pub run: String,
+    pub step: String,
+}
+
+impl Default for ColumnMap {
+    fn default() -> Self {
+        ColumnMap {
+            params: "params".into(),
+            tokens: "tokens".into(),
+            compute: "compute".into(),
+            loss: "loss".into(),
+            name: "name".into(),
+            run: "run".into(),
+            step: "step".into(),
+        }
+    }
+}
+
+/// A family of checkpoints read from one file.
+#[derive(Clone, Debug)]
+pub struct Family {
+    pub path: PathBuf,
+    pub columns: ColumnMap,
+    pub checkpoints: Vec<Checkpoint>,
+    /// How compute was obtained: "column" or "6*params*tokens".
+    pub compute_source: &'static str,
+    /// How tokens were obtained: "column", "compute/(6*params)" or "unknown".
+    pub tokens_source: &'static str,
+    /// Rows dropped by `--drop-highest`.
+    pub dropped: usize,
+}
+
+impl Family {
+    /// Distinct run names, in order of first appearance.
+    pub fn runs(&self) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        for c in &self.checkpoints {
+            if let Some(r) = &c.run
+                && !out.contains(r)
+            {
+                out.push(r.clone());
+            }
+        }
+        out
+    }
+
+    pub fn range(&self, f: impl Fn(&Checkpoint) -> f64) -> (f64, f64) {
+        self.checkpoints
+            .iter()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            })
+    }
+}
+
+/// Reads a checkpoints CSV, checking it holds what `form` needs, and drops the `drop_highest`
+/// highest-loss rows (Epoch's filter for the Chinchilla data).
+pub fn read_family(
+    path: &Path,
+    columns: &ColumnMap,
+    form: Form,
+    drop_highest: usize,
+) -> Result<Family> {
+    let t = RawTable::read(path)?;
+    let hint = |what: &str| {
+        format!("name the column that holds {what} with --{}-col", what.split(' ').next().unwrap())
+    };
+    let loss = t.require(&columns.loss, &hint("loss (nats/token)"))?;
+    let params = t.find(&columns.params);
+    let tokens = t.find(&columns.tokens);
+    let compute = t.find(&columns.compute);
+    let name = t.find(&columns.name);
+    let run = t.find(&columns.run);
+    let step = t.find(&columns.step);
+
+    // What each form needs, in terms of columns present.
+    let have_nd = params.is_some() && (tokens.is_some() || compute.is_some());
+    let ok = match form {
+        Form::Chinchilla => have_nd,
+        Form::Compute => compute.is_some() || (params.is_some() && tokens.is_some()),
+        Form::Run => tokens.is_some() || (params.is_some() && compute.is_some()),
+    };
+    if !ok {
+        let (column, what) = match form {
+            Form::Chinchilla if params.is_none() => (&columns.params, "params (parameter count N)"),
+            Form::Chinchilla => (&columns.tokens, "tokens (training tokens D) or --compute-col"),
+            Form::Compute => (&columns.compute, "compute (training FLOPs C)"),
+            Form::Run => (&columns.tokens, "tokens (training tokens D)"),
+        };
+        return Err(Error::MissingColumn {
+            path: path.to_owned(),
+            column: column.clone(),
+            available: t.headers.join(", "),
+            hint: format!("the '{}' law needs it: {}", form.name(), hint(what)),
+        });
+    }
+
+    let mut cks = Vec::with_capacity(t.rows.len());
+    for (line, rec) in &t.rows {
+        let line = *line;
+        let l = t.positive(line, rec, loss)?;
+        let n = params.map(|c| t.positive(line, rec, c)).transpose()?;
+        let d = tokens.map(|c| t.positive(line, rec, c)).transpose()?;
+        let c = compute.map(|c| t.positive(line, rec, c)).transpose()?;
+        // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win.
+        let (n, d, c) = match (n, d, c) {
+            (Some(n), Some(d), c) => (n, d, c.unwrap_or(6.0 * n * d)),
+            (Some(n), None, Some(c)) => (n, c / (6.0 * n), c),
+            // Only what the chosen form needs is guaranteed; the rest stays unknown (NaN).
+            (n, d, c) => (
+                n.unwrap_or(f64::NAN),
+                d.unwrap_or(f64::NAN),
+                c.unwrap_or(f64::NAN),
+            ),
+        };
+        let step_v = step.map(|s| t.number(line, rec, s)).transpose()?.flatten();
+        cks.push(Checkpoint {
+            name: name.map(|i| rec.get(i).unwrap_or("").to_owned()),
+            params: n,
+            tokens: d,
+            compute: c,
+            loss: l,
+            run: run.map(|i| rec.get(i).unwrap_or("").to_owned()),
+            step: step_v,
+            line,
+        });
+    }
+
+    let dropped = drop_highest.min(cks.len());
+    if drop_highest > 0 {
+        // Stable: ties at the cut keep file order, as a sort by loss then line would.
+        let mut order: Vec<usize> = (0..cks.len()).collect();
+        order.sort_by(|&i, &j| cks[j].loss.total_cmp(&cks[i].loss).then(i.cmp(&j)));
+        let mut keep = vec![true; cks.len()];
+        for &i in order.iter().take(dropped) {
+            keep[i] = false;
+        }
+        let mut k = keep.iter();
+        cks.retain(|_| *k.next().unwrap());
+    }
+
+    Ok(Family {
+        path: path.to_owned(),
+        columns: columns.clone(),
+        checkpoints: cks,
+        compute_source: if compute.is_some() { "column" } else { "6*params*tokens" },
+        tokens_source: match (tokens, params, compute) {
+            (Some(_), _, _) => "column",
+            (None, Some(_), Some(_)) => "compute/(6*params)",
+            _ => "unknown",
+        },
+        dropped,
+    })
+}

@@ -1,0 +1,130 @@
+//! Reading the two input tables: checkpoints (a family) and splices. The CSV plumbing shared by both
+//! lives here so that every error names the file, the line and the column the same way.
+
+mod checkpoints;
+mod splices;
+
+pub use checkpoints::{Checkpoint, ColumnMap, Family, read_family};
+pub use splices::{Splice, Splices, read_splices};
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A CSV file read whole: its header and its data rows with their line numbers.
+pub(crate) struct RawTable {
+    pub path: PathBuf,
+    pub headers: Vec<String>,
+    pub rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl RawTable {
+    pub fn read(path: &Path) -> Result<RawTable> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Error::EmptyFile {
+                path: path.to_owned(),
+            });
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(bytes.as_slice());
+        let csv_err = |e: csv::Error| Error::Csv {
+            path: path.to_owned(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: e.to_string(),
+        };
+        let headers: Vec<String> = rdr
+            .headers()
+            .map_err(csv_err)?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let mut rows = vec![];
+        for rec in rdr.records() {
+            let rec = rec.map_err(csv_err)?;
+            let line = rec.position().map_or(0, |p| p.line());
+            rows.push((line, rec));
+        }
+        if rows.is_empty() {
+            return Err(Error::NoRows {
+                path: path.to_owned(),
+            });
+        }
+        Ok(RawTable {
+            path: path.to_owned(),
+            headers,
+            rows,
+        })
+    }
+
+    /// Index of the column named `name`, if present.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    pub fn require(&self, name: &str, hint: &str) -> Result<usize> {
+        self.find(name).ok_or_else(|| Error::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_owned(),
+            available: self.headers.join(", "),
+            hint: hint.to_owned(),
+        })
+    }
+
+    fn cell_error(&self, line: u64, col: usize, message: String) -> Error {
+        Error::BadCell {
+            path: self.path.clone(),
+            line,
+            column: self.headers[col].clone(),
+            col_index: col + 1,
+            message,
+        }
+    }
+
+    /// A finite number, or `None` for an empty cell.
+    pub fn number(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<Option<f64>> {
+        let s = rec.get(col).unwrap_or("");
+        if s.is_empty() {
+            return Ok(None);
+        }
+        let v: f64 = s.parse().map_err(|_| {
+            self.cell_error(line, col, format!("'{s}' is not a number"))
+        })?;
+        if !v.is_finite() {
+            return Err(self.cell_error(
+                line,
+                col,
+                format!("'{s}' is not a finite number; remove the row or fix the value"),
+            ));
+        }
+        Ok(Some(v))
+    }
+
+    /// A finite number > 0 that must be present.
+    pub fn positive(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<f64> {
+        let v = self.optional_positive(line, rec, col)?;
+        v.ok_or_else(|| self.cell_error(line, col, "the cell is empty; a value is required".into()))
+    }
+
+    /// A finite number > 0, or `None` for an empty cell.
+    pub fn optional_positive(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<Option<f64>> {
+        match self.number(line, rec, col)? {
+            Some(v) if v <= 0.0 => Err(self.cell_error(
+                line,
+                col,
+                format!("{v} is not > 0; losses, parameter counts, tokens and FLOPs must be positive"),
+            )),
+            v => Ok(v),
+        }
+    }
+}
