@@ -68,7 +68,13 @@ impl Equivalent {
     pub fn of(law: &Law, s: &Splice, keep_infinite: bool) -> Equivalent {
         let x_clean = scale(law, s.ce_clean);
         let x = scale(law, s.ce_spliced);
-        let keep = |v: f64| if keep_infinite && !v.is_nan() { Some(v) } else { finite(v) };
+        let keep = |v: f64| {
+            if keep_infinite && !v.is_nan() {
+                Some(v)
+            } else {
+                finite(v)
+            }
+        };
         let to_compute = |x: f64| match law {
             Law::Chinchilla(_) | Law::Compute(_) => Some(x),
             Law::Run(r) => r.info.params.map(|n| 6.0 * n * x),
@@ -131,12 +137,7 @@ fn recovered(s: &Splice, ablated: Option<f64>) -> Option<Option<f64>> {
 }
 
 /// Maps one splice under the fitted law, its fitted ranges, and optional bootstrap refits.
-pub fn map_splice(
-    law: &Law,
-    ranges: &Ranges,
-    boot: Option<(&[Law], f64)>,
-    s: &Splice,
-) -> Mapped {
+pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &Splice) -> Mapped {
     let eq = Equivalent::of(law, s, false);
     let lr = recovered(s, s.ce_zero_ablation);
     let lrm = recovered(s, s.ce_mean_ablation);

@@ -111,7 +111,10 @@ pub struct LawFile {
 }
 
 fn named(pairs: Vec<(&'static str, f64)>) -> Map<String, Value> {
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), num(v))).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), num(v)))
+        .collect()
 }
 
 /// JSON has no inf/NaN: write null for them.
@@ -131,7 +134,12 @@ impl LawFile {
             let laws = b.laws(&fit.law);
             let samples: Vec<Map<String, Value>> = laws.iter().map(|l| named(l.params())).collect();
             let mut intervals = Map::new();
-            let names = fit.law.params().into_iter().chain(fit.law.derived()).map(|p| p.0);
+            let names = fit
+                .law
+                .params()
+                .into_iter()
+                .chain(fit.law.derived())
+                .map(|p| p.0);
             for (i, name) in names.enumerate() {
                 let vals: Vec<f64> = laws
                     .iter()
@@ -180,7 +188,13 @@ impl LawFile {
                 outliers: fit.n_outliers,
                 warnings: fit.warnings.clone(),
                 ranges: fit.ranges,
-                theta_names: fit.law.form().theta_names().iter().map(|s| s.to_string()).collect(),
+                theta_names: fit
+                    .law
+                    .form()
+                    .theta_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 theta: fit.theta.clone(),
                 residuals: fit.residuals.clone(),
             },
@@ -209,11 +223,18 @@ impl LawFile {
                 e.column()
             ))
         })?;
-        lf.law().map_err(|key| bad(format!("key 'params.{key}' is missing, not a number, or out of range")))?;
+        lf.law().map_err(|key| {
+            bad(format!(
+                "key 'params.{key}' is missing, not a number, or out of range"
+            ))
+        })?;
         if let Some(b) = &lf.bootstrap {
             for (i, s) in b.samples.iter().enumerate() {
-                law_from_params(lf.form, s, lf.run.as_ref())
-                    .map_err(|key| bad(format!("key 'bootstrap.samples[{i}].{key}' is missing or not a number")))?;
+                law_from_params(lf.form, s, lf.run.as_ref()).map_err(|key| {
+                    bad(format!(
+                        "key 'bootstrap.samples[{i}].{key}' is missing or not a number"
+                    ))
+                })?;
             }
         }
         Ok(lf)
@@ -243,7 +264,10 @@ fn law_from_params(
     run: Option<&RunInfo>,
 ) -> std::result::Result<Law, String> {
     let get = |k: &str, positive: bool| -> std::result::Result<f64, String> {
-        let v = p.get(k).and_then(Value::as_f64).ok_or_else(|| k.to_owned())?;
+        let v = p
+            .get(k)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| k.to_owned())?;
         if !v.is_finite() || (positive && v <= 0.0) {
             return Err(k.to_owned());
         }

@@ -25,7 +25,14 @@ pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
     let rows = splices
         .rows
         .iter()
-        .map(|s| map_splice(&law, &ranges, boot.as_ref().map(|(l, lv)| (l.as_slice(), *lv)), s))
+        .map(|s| {
+            map_splice(
+                &law,
+                &ranges,
+                boot.as_ref().map(|(l, lv)| (l.as_slice(), *lv)),
+                s,
+            )
+        })
         .collect();
     MapResult {
         law,
@@ -55,7 +62,12 @@ impl MapResult {
     pub fn full_table(&self) -> Table {
         let boot = self.level.is_some();
         let form = self.law.form();
-        let mut cols: Vec<Column> = self.splices.columns.iter().map(|c| Column::new(c, "")).collect();
+        let mut cols: Vec<Column> = self
+            .splices
+            .columns
+            .iter()
+            .map(|c| Column::new(c, ""))
+            .collect();
         let n_in = cols.len();
         type Get = Box<dyn Fn(&Splice, &Mapped) -> Cell>;
         let mut getters: Vec<Get> = vec![];
@@ -63,20 +75,50 @@ impl MapResult {
             cols.push(Column::new(name, unit));
             getters.push(g);
         };
-        add("delta_loss", "nats/token", Box::new(|_, m| Cell::Num(m.delta_loss)), &mut cols);
+        add(
+            "delta_loss",
+            "nats/token",
+            Box::new(|_, m| Cell::Num(m.delta_loss)),
+            &mut cols,
+        );
         if self.has(|s| s.ce_zero_ablation.is_some()) {
-            add("loss_recovered", "fraction", Box::new(|_, m| m.loss_recovered.into()), &mut cols);
+            add(
+                "loss_recovered",
+                "fraction",
+                Box::new(|_, m| m.loss_recovered.into()),
+                &mut cols,
+            );
         }
         if self.has(|s| s.ce_mean_ablation.is_some()) {
-            add("loss_recovered_mean", "fraction", Box::new(|_, m| m.loss_recovered_mean.into()), &mut cols);
+            add(
+                "loss_recovered_mean",
+                "fraction",
+                Box::new(|_, m| m.loss_recovered_mean.into()),
+                &mut cols,
+            );
         }
-        add("compute_equivalent_clean", "FLOPs", Box::new(|_, m| m.eq.compute_clean.into()), &mut cols);
+        add(
+            "compute_equivalent_clean",
+            "FLOPs",
+            Box::new(|_, m| m.eq.compute_clean.into()),
+            &mut cols,
+        );
         macro_rules! with_ci {
             ($name:expr, $unit:expr, $field:ident) => {
                 add($name, $unit, Box::new(|_, m| m.eq.$field.into()), &mut cols);
                 if boot {
-                    add(concat!($name, "_lo"), $unit, Box::new(|_, m| m.ci.and_then(|c| c.$field).map(|p| p.0).into()), &mut cols);
-                    add(concat!($name, "_hi"), $unit, Box::new(|_, m| m.ci.and_then(|c| c.$field).map(|p| p.1).into()), &mut cols);
+                    add(
+                        concat!($name, "_lo"),
+                        $unit,
+                        Box::new(|_, m| m.ci.and_then(|c| c.$field).map(|p| p.0).into()),
+                        &mut cols,
+                    );
+                    add(
+                        concat!($name, "_hi"),
+                        $unit,
+                        Box::new(|_, m| m.ci.and_then(|c| c.$field).map(|p| p.1).into()),
+                        &mut cols,
+                    );
                 }
             };
         }
@@ -84,26 +126,71 @@ impl MapResult {
         with_ci!("compute_fraction", "ratio", fraction);
         with_ci!("log10_compute_ratio", "orders of magnitude", log10_ratio);
         if self.has(|s| s.compute.is_some()) {
-            add("compute_actual", "FLOPs", Box::new(|s, _| s.compute.into()), &mut cols);
+            add(
+                "compute_actual",
+                "FLOPs",
+                Box::new(|s, _| s.compute.into()),
+                &mut cols,
+            );
             with_ci!("compute_fraction_of_actual", "ratio", fraction_of_actual);
         }
         match form {
             Form::Chinchilla => {
-                add("params_equivalent", "parameters", Box::new(|_, m| m.eq.params.into()), &mut cols);
-                add("tokens_equivalent", "tokens", Box::new(|_, m| m.eq.tokens.into()), &mut cols);
+                add(
+                    "params_equivalent",
+                    "parameters",
+                    Box::new(|_, m| m.eq.params.into()),
+                    &mut cols,
+                );
+                add(
+                    "tokens_equivalent",
+                    "tokens",
+                    Box::new(|_, m| m.eq.tokens.into()),
+                    &mut cols,
+                );
             }
             Form::Run => {
-                add("tokens_equivalent", "tokens", Box::new(|_, m| m.eq.tokens.into()), &mut cols);
-                add("step_equivalent", "steps", Box::new(|_, m| m.eq.step.into()), &mut cols);
+                add(
+                    "tokens_equivalent",
+                    "tokens",
+                    Box::new(|_, m| m.eq.tokens.into()),
+                    &mut cols,
+                );
+                add(
+                    "step_equivalent",
+                    "steps",
+                    Box::new(|_, m| m.eq.step.into()),
+                    &mut cols,
+                );
             }
             Form::Compute => {}
         }
-        add("status", "", Box::new(|_, m| Cell::Text(m.status.as_str().into())), &mut cols);
-        add("status_detail", "", Box::new(|_, m| Cell::Text(m.detail.clone())), &mut cols);
+        add(
+            "status",
+            "",
+            Box::new(|_, m| Cell::Text(m.status.as_str().into())),
+            &mut cols,
+        );
+        add(
+            "status_detail",
+            "",
+            Box::new(|_, m| Cell::Text(m.detail.clone())),
+            &mut cols,
+        );
         let law_name = form.name().to_owned();
-        add("law", "", Box::new(move |_, _| Cell::Text(law_name.clone())), &mut cols);
+        add(
+            "law",
+            "",
+            Box::new(move |_, _| Cell::Text(law_name.clone())),
+            &mut cols,
+        );
         let units = self.units_line();
-        add("units", "", Box::new(move |_, _| Cell::Text(units.clone())), &mut cols);
+        add(
+            "units",
+            "",
+            Box::new(move |_, _| Cell::Text(units.clone())),
+            &mut cols,
+        );
 
         let rows = self
             .splices
@@ -145,7 +232,9 @@ impl MapResult {
             cols.push(Column::new("compute_fraction_of_actual", "ratio"));
         }
         cols.push(Column::new("status", ""));
-        let iv = |v: Option<f64>, ci: Option<(f64, f64)>| v.map_or(Cell::Empty, |v| Cell::Interval(v, ci));
+        let iv = |v: Option<f64>, ci: Option<(f64, f64)>| {
+            v.map_or(Cell::Empty, |v| Cell::Interval(v, ci))
+        };
         let rows = self
             .splices
             .rows
@@ -164,7 +253,10 @@ impl MapResult {
                 r.push(iv(m.eq.fraction, m.ci.and_then(|c| c.fraction)));
                 r.push(iv(m.eq.log10_ratio, m.ci.and_then(|c| c.log10_ratio)));
                 if actual {
-                    r.push(iv(m.eq.fraction_of_actual, m.ci.and_then(|c| c.fraction_of_actual)));
+                    r.push(iv(
+                        m.eq.fraction_of_actual,
+                        m.ci.and_then(|c| c.fraction_of_actual),
+                    ));
                 }
                 r.push(Cell::Text(m.status.as_str().into()));
                 r

@@ -57,7 +57,10 @@ pub struct Synth {
 }
 
 fn sig(v: f64) -> String {
-    format!("{v:.6e}").parse::<f64>().map(|x| format!("{x}")).unwrap()
+    format!("{v:.6e}")
+        .parse::<f64>()
+        .map(|x| format!("{x}"))
+        .unwrap()
 }
 
 pub fn generate(spec: &SynthSpec) -> Synth {

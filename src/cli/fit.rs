@@ -37,7 +37,10 @@ impl FitConfig {
             bail!("no checkpoints file: pass --checkpoints FILE.csv");
         };
         if !(a.ci > 0.0 && a.ci < 1.0) {
-            bail!("--ci must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {}", a.ci);
+            bail!(
+                "--ci must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {}",
+                a.ci
+            );
         }
         if !(a.delta > 0.0 && a.delta.is_finite()) {
             bail!("--delta must be a positive number, got {}", a.delta);
@@ -58,8 +61,13 @@ impl FitConfig {
             run: a.run.clone(),
             solver: Solver::default(),
         };
-        let f = fit(&family, &opts)
-            .with_context(|| format!("fitting the '{}' law to {}", a.form.name(), self.checkpoints.display()))?;
+        let f = fit(&family, &opts).with_context(|| {
+            format!(
+                "fitting the '{}' law to {}",
+                a.form.name(),
+                self.checkpoints.display()
+            )
+        })?;
         let boot = (a.bootstrap > 0).then(|| {
             let pb = progress(a.bootstrap, "bootstrap");
             let b = bootstrap(
@@ -87,10 +95,13 @@ impl FitConfig {
 /// The fitted parameters as a table, with intervals and diagnostics as notes.
 pub fn summary(lf: &LawFile) -> Table {
     let iv = |k: &str| {
-        lf.bootstrap.as_ref().and_then(|b| b.intervals.get(k)).and_then(|v| {
-            let a = v.as_array()?;
-            Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))
-        })
+        lf.bootstrap
+            .as_ref()
+            .and_then(|b| b.intervals.get(k))
+            .and_then(|v| {
+                let a = v.as_array()?;
+                Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))
+            })
     };
     let meaning = |k: &str| match k {
         "E" => "irreducible loss (nats/token)",
@@ -129,14 +140,13 @@ pub fn summary(lf: &LawFile) -> Table {
         .collect();
     let f = &lf.fit;
     let mut notes = vec![
-        format!("{}; {} points from {}", lf.formula, lf.data.n_points, lf.data.file),
+        format!(
+            "{}; {} points from {}",
+            lf.formula, lf.data.n_points, lf.data.file
+        ),
         format!(
             "Huber(delta = {}) sum over log residuals = {:.10}; {} starts ({} hit a line-search failure, best point kept); {} points beyond delta",
-            f.delta,
-            f.objective,
-            f.starts,
-            f.failed_starts,
-            f.outliers
+            f.delta, f.objective, f.starts, f.failed_starts, f.outliers
         ),
         format!(
             "units: loss {}; N = {}; compute {}; eval set '{}'",

@@ -36,7 +36,9 @@ pub fn run(a: MapArgs) -> Result<()> {
     let law_file = match (&a.law, &a.family.checkpoints) {
         (Some(p), _) => LawFile::read(p)?,
         (None, Some(_)) => FitConfig::new(&a.family)?.fit()?,
-        (None, None) => bail!("no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"),
+        (None, None) => bail!(
+            "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
+        ),
     };
     if let Some(out) = &a.out {
         let mut inputs = vec![a.splices.as_path()];
@@ -55,7 +57,11 @@ pub fn run(a: MapArgs) -> Result<()> {
     match &a.out {
         Some(out) => {
             write_atomic(out, text.as_bytes())?;
-            eprintln!("ceq: {} rows written to {}", result.rows.len(), out.display());
+            eprintln!(
+                "ceq: {} rows written to {}",
+                result.rows.len(),
+                out.display()
+            );
         }
         None => print!("{text}"),
     }

@@ -103,15 +103,15 @@ impl FamilyArgs {
 
 /// The output format: as given, else from the --out extension, else a terminal table.
 fn output_format(given: Option<Format>, out: Option<&Path>, default: Format) -> Format {
-    given.unwrap_or_else(|| {
-        match out.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+    given.unwrap_or_else(
+        || match out.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
             Some("csv") => Format::Csv,
             Some("json") => Format::Json,
             Some("md") => Format::Markdown,
             Some("tex") => Format::Latex,
             _ => default,
-        }
-    })
+        },
+    )
 }
 
 /// A progress bar on stderr that stays hidden when stderr is not a terminal.

@@ -27,6 +27,9 @@ pub fn run(a: SynthArgs) -> Result<()> {
     let s = generate(&spec);
     write_atomic(&a.out_dir.join("checkpoints.csv"), s.checkpoints.as_bytes())?;
     write_atomic(&a.out_dir.join("splices.csv"), s.splices.as_bytes())?;
-    eprintln!("ceq: wrote checkpoints.csv and splices.csv to {}", a.out_dir.display());
+    eprintln!(
+        "ceq: wrote checkpoints.csv and splices.csv to {}",
+        a.out_dir.display()
+    );
     Ok(())
 }

@@ -9,14 +9,19 @@ pub struct Csv;
 
 /// Shortest text that reads back to the same f64; empty for NaN.
 pub(crate) fn exact(v: f64) -> String {
-    if v.is_nan() { String::new() } else { format!("{v}") }
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v}")
+    }
 }
 
 impl Exporter for Csv {
     fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
         let mut wr = csv::Writer::from_writer(w);
         let io = |e: csv::Error| io::Error::other(e);
-        wr.write_record(t.columns.iter().map(|c| c.name.as_str())).map_err(io)?;
+        wr.write_record(t.columns.iter().map(|c| c.name.as_str()))
+            .map_err(io)?;
         for r in &t.rows {
             wr.write_record(r.iter().map(|c| match c {
                 Cell::Empty => String::new(),

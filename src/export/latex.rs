@@ -57,7 +57,10 @@ impl Exporter for Latex {
     fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
         let align: String = (0..t.columns.len())
             .map(|j| {
-                if t.rows.iter().all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty)) {
+                if t.rows
+                    .iter()
+                    .all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty))
+                {
                     'l'
                 } else {
                     'r'

@@ -29,7 +29,10 @@ impl Exporter for Markdown {
         writeln!(w, "| {} |", head.join(" | "))?;
         let align: Vec<&str> = (0..t.columns.len())
             .map(|j| {
-                if t.rows.iter().all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty)) {
+                if t.rows
+                    .iter()
+                    .all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty))
+                {
                     ":---"
                 } else {
                     "---:"

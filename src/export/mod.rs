@@ -103,10 +103,18 @@ pub fn human(v: f64) -> String {
         let s = format!("{v:.3e}");
         // 1.230e21 → 1.23e21
         let (m, e) = s.split_once('e').unwrap();
-        let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+        let m = if m.contains('.') {
+            m.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            m
+        };
         return format!("{m}e{e}");
     }
-    let digits = if a == 0.0 { 0 } else { (3 - a.log10().floor() as i32).max(0) as usize };
+    let digits = if a == 0.0 {
+        0
+    } else {
+        (3 - a.log10().floor() as i32).max(0) as usize
+    };
     let s = format!("{v:.digits$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -122,6 +130,8 @@ pub(crate) fn human_cell(c: &Cell) -> String {
         Cell::Text(s) | Cell::Raw(s) => s.clone(),
         Cell::Num(v) => human(*v),
         Cell::Interval(v, None) => human(*v),
-        Cell::Interval(v, Some((lo, hi))) => format!("{} [{}, {}]", human(*v), human(*lo), human(*hi)),
+        Cell::Interval(v, Some((lo, hi))) => {
+            format!("{} [{}, {}]", human(*v), human(*lo), human(*hi))
+        }
     }
 }

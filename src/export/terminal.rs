@@ -8,11 +8,21 @@ pub struct Terminal;
 
 impl Exporter for Terminal {
     fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
-        let cells: Vec<Vec<String>> = t.rows.iter().map(|r| r.iter().map(human_cell).collect()).collect();
+        let cells: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(human_cell).collect())
+            .collect();
         let units: Vec<String> = t
             .columns
             .iter()
-            .map(|c| if c.unit.is_empty() { String::new() } else { format!("[{}]", c.unit) })
+            .map(|c| {
+                if c.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}]", c.unit)
+                }
+            })
             .collect();
         let width: Vec<usize> = (0..t.columns.len())
             .map(|j| {
@@ -25,7 +35,11 @@ impl Exporter for Terminal {
             })
             .collect();
         let left: Vec<bool> = (0..t.columns.len())
-            .map(|j| t.rows.iter().all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty)))
+            .map(|j| {
+                t.rows
+                    .iter()
+                    .all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty))
+            })
             .collect();
         let line = |w: &mut dyn Write, vals: &[String]| -> io::Result<()> {
             let parts: Vec<String> = vals

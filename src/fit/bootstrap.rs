@@ -7,9 +7,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::Fit;
 use super::huber::Objective;
 use super::multistart::{Solver, run_start};
-use super::Fit;
 use crate::law::Law;
 
 /// What one bootstrap draw resamples.

@@ -93,7 +93,11 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
             return Err(Error::Config(format!(
                 "--run '{r}': {} has no such run (runs: {})",
                 family.path.display(),
-                if runs.is_empty() { "none: no run column".into() } else { runs.join(", ") }
+                if runs.is_empty() {
+                    "none: no run column".into()
+                } else {
+                    runs.join(", ")
+                }
             )));
         }
         cks.retain(|c| c.run.as_deref() == Some(r.as_str()));
@@ -113,7 +117,9 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
         }
         let (lo, hi) = cks
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), c| (l.min(c.params), h.max(c.params)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), c| {
+                (l.min(c.params), h.max(c.params))
+            });
         if lo.is_finite() && hi.is_finite() {
             if hi > lo * (1.0 + 1e-9) {
                 return Err(Error::BadData {
@@ -142,7 +148,10 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
 /// Fits `opts.form` to the family with Hoffmann et al.'s multi-start Huber fit.
 pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
     if !(opts.delta > 0.0 && opts.delta.is_finite()) {
-        return Err(Error::Config(format!("--delta must be > 0, got {}", opts.delta)));
+        return Err(Error::Config(format!(
+            "--delta must be > 0, got {}",
+            opts.delta
+        )));
     }
     let (cks, info) = select(family, opts)?;
     let k = opts.form.n_params();
@@ -210,7 +219,9 @@ fn diagnose(
         cks.iter()
             .map(f)
             .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(v), h.max(v))
+            })
     };
     let ranges = Ranges {
         loss: range(&|c| c.loss),

@@ -4,7 +4,9 @@
 
 use std::cell::{Cell, RefCell};
 
-use argmin::core::{CostFunction, Error as ArgminError, Executor, Gradient, State};
+use argmin::core::{
+    CostFunction, Error as ArgminError, Executor, Gradient, State, TerminationReason,
+};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use rayon::prelude::*;
@@ -40,7 +42,7 @@ pub struct StartResult {
     pub theta: Vec<f64>,
     pub objective: f64,
     pub evals: usize,
-    /// The line search or the objective failed before convergence (the best point is still kept).
+    /// Why the start stopped early: its line search or the objective failed (the best point is kept).
     pub error: Option<String>,
 }
 
@@ -66,11 +68,9 @@ impl MultiStart {
             if out.len() == k {
                 break;
             }
-            let new = out.iter().all(|o| {
-                o.iter()
-                    .zip(&r.theta)
-                    .any(|(a, b)| (a - b).abs() > tol)
-            });
+            let new = out
+                .iter()
+                .all(|o| o.iter().zip(&r.theta).any(|(a, b)| (a - b).abs() > tol));
             if new {
                 out.push(r.theta.clone());
             }
@@ -79,16 +79,28 @@ impl MultiStart {
     }
 }
 
+/// Anything that gives a value and its gradient at θ; [`Objective`] is the one ceq fits with.
+pub trait Evaluate {
+    /// The value at `theta`, with the gradient written into `grad`.
+    fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+}
+
+impl Evaluate for Objective {
+    fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        Objective::eval(self, theta, grad)
+    }
+}
+
 /// The objective as argmin sees it, caching the last (θ, f, ∇f) since argmin asks for the cost and the
 /// gradient at the same point separately, and remembering the best point seen.
-struct Tracker<'a> {
-    obj: &'a Objective,
+struct Tracker<'a, E: ?Sized> {
+    obj: &'a E,
     last: RefCell<(Vec<f64>, f64, Vec<f64>)>,
     best: RefCell<(f64, Vec<f64>)>,
     evals: Cell<usize>,
 }
 
-impl Tracker<'_> {
+impl<E: Evaluate + ?Sized> Tracker<'_, E> {
     fn eval(&self, p: &[f64]) -> Result<(f64, Vec<f64>), ArgminError> {
         {
             let last = self.last.borrow();
@@ -116,9 +128,9 @@ impl Tracker<'_> {
     }
 }
 
-struct Probe<'a>(&'a Tracker<'a>);
+struct Probe<'a, E: ?Sized>(&'a Tracker<'a, E>);
 
-impl CostFunction for Probe<'_> {
+impl<E: Evaluate + ?Sized> CostFunction for Probe<'_, E> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
@@ -126,7 +138,7 @@ impl CostFunction for Probe<'_> {
     }
 }
 
-impl Gradient for Probe<'_> {
+impl<E: Evaluate + ?Sized> Gradient for Probe<'_, E> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
@@ -135,14 +147,22 @@ impl Gradient for Probe<'_> {
 }
 
 /// Runs L-BFGS from one start.
-pub fn run_start(obj: &Objective, start: &[f64], idx: usize, s: &Solver) -> StartResult {
+pub fn run_start<E: Evaluate + ?Sized>(
+    obj: &E,
+    start: &[f64],
+    idx: usize,
+    s: &Solver,
+) -> StartResult {
     let tracker = Tracker {
         obj,
         last: RefCell::new((vec![], f64::NAN, vec![])),
         best: RefCell::new((f64::INFINITY, start.to_vec())),
         evals: Cell::new(0),
     };
-    let error = (|| -> Result<(), ArgminError> {
+    // argmin 0.11 ends a run whose line search fails with `SolverExit` rather than an error; an error
+    // from the objective itself (a non-finite value) comes back as Err. Either way the tracker holds
+    // the best point evaluated.
+    let error = (|| -> Result<Option<String>, ArgminError> {
         let ls = MoreThuenteLineSearch::new();
         let solver = LBFGS::new(ls, s.memory)
             .with_tolerance_grad(s.tol_grad)?
@@ -150,19 +170,12 @@ pub fn run_start(obj: &Objective, start: &[f64], idx: usize, s: &Solver) -> Star
         let res = Executor::new(Probe(&tracker), solver)
             .configure(|st| st.param(start.to_vec()).max_iters(s.max_iters))
             .run()?;
-        // The state's best agrees with the tracker's unless the last step was the best; keep both honest.
-        let st = res.state();
-        if let Some(p) = st.get_best_param() {
-            let f = st.get_best_cost();
-            let mut best = tracker.best.borrow_mut();
-            if f < best.0 {
-                *best = (f, p.clone());
-            }
-        }
-        Ok(())
+        Ok(match res.state().get_termination_reason() {
+            Some(TerminationReason::SolverExit(msg)) => Some(msg.clone()),
+            _ => None,
+        })
     })()
-    .err()
-    .map(|e| e.to_string());
+    .unwrap_or_else(|e| Some(e.to_string()));
     let (objective, theta) = tracker.best.into_inner();
     StartResult {
         start: idx,

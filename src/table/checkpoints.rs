@@ -102,7 +102,10 @@ pub fn read_family(
 ) -> Result<Family> {
     let t = RawTable::read(path)?;
     let hint = |what: &str| {
-        format!("name the column that holds {what} with --{}-col", what.split(' ').next().unwrap())
+        format!(
+            "name the column that holds {what} with --{}-col",
+            what.split(' ').next().unwrap()
+        )
     };
     let loss = t.require(&columns.loss, &hint("loss (nats/token)"))?;
     let params = t.find(&columns.params);
@@ -122,7 +125,10 @@ pub fn read_family(
     if !ok {
         let (column, what) = match form {
             Form::Chinchilla if params.is_none() => (&columns.params, "params (parameter count N)"),
-            Form::Chinchilla => (&columns.tokens, "tokens (training tokens D) or --compute-col"),
+            Form::Chinchilla => (
+                &columns.tokens,
+                "tokens (training tokens D) or --compute-col",
+            ),
             Form::Compute => (&columns.compute, "compute (training FLOPs C)"),
             Form::Run => (&columns.tokens, "tokens (training tokens D)"),
         };
@@ -182,7 +188,11 @@ pub fn read_family(
         path: path.to_owned(),
         columns: columns.clone(),
         checkpoints: cks,
-        compute_source: if compute.is_some() { "column" } else { "6*params*tokens" },
+        compute_source: if compute.is_some() {
+            "column"
+        } else {
+            "6*params*tokens"
+        },
         tokens_source: match (tokens, params, compute) {
             (Some(_), _, _) => "column",
             (None, Some(_), Some(_)) => "compute/(6*params)",

@@ -92,9 +92,9 @@ impl RawTable {
         if s.is_empty() {
             return Ok(None);
         }
-        let v: f64 = s.parse().map_err(|_| {
-            self.cell_error(line, col, format!("'{s}' is not a number"))
-        })?;
+        let v: f64 = s
+            .parse()
+            .map_err(|_| self.cell_error(line, col, format!("'{s}' is not a number")))?;
         if !v.is_finite() {
             return Err(self.cell_error(
                 line,
@@ -122,7 +122,9 @@ impl RawTable {
             Some(v) if v <= 0.0 => Err(self.cell_error(
                 line,
                 col,
-                format!("{v} is not > 0; losses, parameter counts, tokens and FLOPs must be positive"),
+                format!(
+                    "{v} is not > 0; losses, parameter counts, tokens and FLOPs must be positive"
+                ),
             )),
             v => Ok(v),
         }

@@ -1,0 +1,184 @@
+//! Bad input: one clear error naming the file (and line, column or key), exit ≠ 0, no panic, inputs
+//! untouched.
+
+use std::path::Path;
+
+use crate::common::{ceq, write};
+
+const GOOD: &str = "params,tokens,loss\n1e8,2e9,3.1\n2e8,4e9,2.9\n4e8,8e9,2.7\n8e8,1.6e10,2.55\n1.6e9,3.2e10,2.45\n3.2e9,6.4e10,2.38\n1e8,8e9,2.95\n";
+
+/// Runs ceq, expects failure, and returns stderr.
+fn fails(args: &[&str]) -> String {
+    let out = ceq().args(args).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success(), "ceq {args:?} succeeded");
+    assert!(!err.contains("panicked"), "ceq {args:?} panicked: {err}");
+    assert!(!err.trim().is_empty());
+    err
+}
+
+fn fit_err(dir: &Path, csv: &str) -> (String, String) {
+    let p = write(dir, "ck.csv", csv);
+    let p = p.display().to_string();
+    (fails(&["fit", "--checkpoints", &p]), p)
+}
+
+#[test]
+fn checkpoint_files() {
+    let d = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("", &["is empty"]),
+        ("params,tokens,loss\n", &["no data rows"]),
+        (
+            "params,tokens\n1,2\n",
+            &["missing required column 'loss'", "--loss-col"],
+        ),
+        (
+            "params,loss\n1e8,3\n",
+            &["missing required column 'tokens'"],
+        ),
+        (
+            "params,tokens,loss\n1e8,2e9,abc\n",
+            &[":2:", "'loss' (column 3)", "'abc' is not a number"],
+        ),
+        (
+            "params,tokens,loss\n1e8,2e9,3\n1e8,NaN,3\n",
+            &[":3:", "'tokens'", "not a finite number"],
+        ),
+        (
+            "params,tokens,loss\n1e8,inf,3\n",
+            &[":2:", "not a finite number"],
+        ),
+        ("params,tokens,loss\n1e8,2e9,0\n", &[":2:", "not > 0"]),
+        (
+            "params,tokens,loss\n-1e8,2e9,3\n",
+            &[":2:", "'params'", "not > 0"],
+        ),
+        ("params,tokens,loss\n1e8,2e9,3\n1e8,,3\n", &[":3:", "empty"]),
+        (
+            "params,tokens,loss\n1e8,2e9,3\n2e8,4e9,2.9\n",
+            &["2 usable points", "5 parameters"],
+        ),
+        ("params,tokens,loss\n1e8,2e9\n", &["malformed CSV"]),
+    ];
+    for (csv, wants) in cases {
+        let (err, path) = fit_err(d.path(), csv);
+        assert!(err.contains(&path), "error does not name the file: {err}");
+        for w in *wants {
+            assert!(err.contains(w), "for {csv:?}, missing '{w}' in: {err}");
+        }
+    }
+}
+
+#[test]
+fn options_and_files() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD).display().to_string();
+    let missing = d.path().join("nope.csv").display().to_string();
+    let err = fails(&["fit", "--checkpoints", &missing]);
+    assert!(
+        err.contains("nope.csv") && err.contains("No such file"),
+        "{err}"
+    );
+    let err = fails(&["fit", "--checkpoints", &ck, "--form", "kaplan"]);
+    assert!(
+        err.contains("kaplan") && err.contains("chinchilla"),
+        "{err}"
+    );
+    let err = fails(&[
+        "map",
+        "--checkpoints",
+        &ck,
+        "--splices",
+        &ck,
+        "--format",
+        "xlsx",
+    ]);
+    assert!(err.contains("xlsx"), "{err}");
+    let err = fails(&["fit", "--checkpoints", &ck, "--ci", "90"]);
+    assert!(err.contains("--ci"), "{err}");
+    let err = fails(&["fit", "--checkpoints", &ck, "--form", "run"]);
+    assert!(err.contains("tokens") || err.contains("run"), "{err}");
+}
+
+#[test]
+fn corrupt_law_files() {
+    let d = tempfile::tempdir().unwrap();
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
+        .display()
+        .to_string();
+    for (text, want) in [
+        ("{not json", "line 1"),
+        ("{\"form\": \"chinchilla\"}", "missing field"),
+    ] {
+        let law = write(d.path(), "law.json", text).display().to_string();
+        let err = fails(&["map", "--law", &law, "--splices", &sp]);
+        assert!(err.contains("law.json") && err.contains(want), "{err}");
+    }
+    // A valid file with one parameter broken names the key.
+    let ck = write(d.path(), "ck.csv", GOOD);
+    let good = d.path().join("good.json");
+    ceq()
+        .args(["fit", "--checkpoints"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&good)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replacen("\"alpha\":", "\"alpha_\":", 1);
+    let law = write(d.path(), "broken.json", &text).display().to_string();
+    let err = fails(&["map", "--law", &law, "--splices", &sp]);
+    assert!(err.contains("params.alpha"), "{err}");
+}
+
+#[test]
+fn splice_files() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD).display().to_string();
+    for (csv, want) in [
+        (
+            "name,ce_clean\na,3\n",
+            "missing required column 'ce_spliced'",
+        ),
+        ("name,ce_clean,ce_spliced\na,3,x\n", "'x' is not a number"),
+        ("name,ce_clean,ce_spliced\n,3,3.1\n", "name is empty"),
+    ] {
+        let sp = write(d.path(), "sp.csv", csv).display().to_string();
+        let err = fails(&["map", "--checkpoints", &ck, "--splices", &sp]);
+        assert!(err.contains("sp.csv") && err.contains(want), "{err}");
+    }
+}
+
+#[test]
+fn out_never_overwrites_an_input() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD);
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n");
+    let err = fails(&[
+        "fit",
+        "--checkpoints",
+        &ck.display().to_string(),
+        "--out",
+        &ck.display().to_string(),
+    ]);
+    assert!(err.contains("refusing to write"), "{err}");
+    // The same file by another spelling.
+    let other = d.path().join(".").join("sp.csv").display().to_string();
+    let err = fails(&[
+        "map",
+        "--checkpoints",
+        &ck.display().to_string(),
+        "--splices",
+        &sp.display().to_string(),
+        "--out",
+        &other,
+    ]);
+    assert!(err.contains("refusing to write"), "{err}");
+    assert_eq!(std::fs::read_to_string(&ck).unwrap(), GOOD);
+    assert_eq!(
+        std::fs::read_to_string(&sp).unwrap(),
+        "name,ce_clean,ce_spliced\na,3,3.2\n"
+    );
+}

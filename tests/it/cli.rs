@@ -1,0 +1,249 @@
+//! The command line end to end on the data shipped in data/.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{ceq, write};
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn fit_law(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
+    let law = dir.join("law.json");
+    let ck = data("checkpoints.csv");
+    let mut args = vec!["fit", "--checkpoints", &ck];
+    args.extend(extra);
+    ceq().args(&args).arg("--out").arg(&law).assert().success();
+    law
+}
+
+#[test]
+fn data_folder_is_what_synth_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    ceq()
+        .args(["synth", "--out-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    for f in ["checkpoints.csv", "splices.csv"] {
+        let shipped = std::fs::read_to_string(data(f)).unwrap();
+        let fresh = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert_eq!(
+            shipped, fresh,
+            "data/{f} differs from `ceq synth` output: regenerate it"
+        );
+    }
+}
+
+#[test]
+fn fit_json_has_params_units_and_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(
+        dir.path(),
+        &["--bootstrap", "50", "--eval-set", "synthetic"],
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    for k in ["E", "A", "B", "alpha", "beta"] {
+        assert!(v["params"][k].as_f64().unwrap() > 0.0, "params.{k}");
+    }
+    assert_eq!(v["form"], "chinchilla");
+    assert_eq!(v["units"]["eval_set"], "synthetic");
+    assert!(v["units"]["loss"].as_str().unwrap().contains("nats"));
+    assert_eq!(v["fit"]["starts"], 4500);
+    assert_eq!(v["fit"]["residuals"].as_array().unwrap().len(), 70);
+    assert_eq!(v["bootstrap"]["samples"].as_array().unwrap().len(), 50);
+    let (lo, hi) = (
+        v["bootstrap"]["intervals"]["E"][0].as_f64().unwrap(),
+        v["bootstrap"]["intervals"]["E"][1].as_f64().unwrap(),
+    );
+    let e = v["params"]["E"].as_f64().unwrap();
+    assert!(lo < e && e < hi, "E {e} outside its interval [{lo}, {hi}]");
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let la = fit_law(a.path(), &["--bootstrap", "30", "--seed", "5"]);
+    let lb = fit_law(b.path(), &["--bootstrap", "30", "--seed", "5"]);
+    let strip = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(strip(&la), strip(&lb));
+}
+
+#[test]
+fn map_csv_keeps_inputs_and_adds_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &["--bootstrap", "40"]);
+    let out = dir.path().join("mapped.csv");
+    ceq()
+        .args(["map", "--splices", &data("splices.csv"), "--law"])
+        .arg(&law)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut rdr = csv::Reader::from_path(&out).unwrap();
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let input = csv::Reader::from_path(data("splices.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        &head[..input.len()],
+        &input.iter().collect::<Vec<_>>()[..],
+        "input columns first, in order"
+    );
+    for c in [
+        "delta_loss",
+        "loss_recovered",
+        "loss_recovered_mean",
+        "compute_equivalent",
+        "compute_equivalent_lo",
+        "compute_equivalent_hi",
+        "compute_fraction",
+        "compute_fraction_lo",
+        "compute_fraction_hi",
+        "log10_compute_ratio",
+        "compute_fraction_of_actual",
+        "params_equivalent",
+        "tokens_equivalent",
+        "status",
+    ] {
+        assert!(head.iter().any(|h| h == c), "missing column {c}");
+    }
+    let idx = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let raw_in: Vec<csv::StringRecord> = csv::Reader::from_path(data("splices.csv"))
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.unwrap();
+        for j in 0..input.len() {
+            assert_eq!(&r[j], &raw_in[i][j], "pass-through cell changed");
+        }
+        let f: f64 = r[idx("compute_fraction")].parse().unwrap();
+        let truth: f64 = r[idx("true_compute_fraction")].parse().unwrap();
+        // The synthetic truth: within 25% of it (the fit is to noisy data).
+        assert!(
+            (f / truth - 1.0).abs() < 0.25,
+            "fraction {f} vs true {truth}"
+        );
+        let log10: f64 = r[idx("log10_compute_ratio")].parse().unwrap();
+        assert!((log10 + f.log10()).abs() < 1e-12);
+        let (clean, spliced, zero): (f64, f64, f64) = (
+            r[idx("ce_clean")].parse().unwrap(),
+            r[idx("ce_spliced")].parse().unwrap(),
+            r[idx("ce_zero_ablation")].parse().unwrap(),
+        );
+        let lr: f64 = r[idx("loss_recovered")].parse().unwrap();
+        assert!((lr - (1.0 - (spliced - clean) / (zero - clean))).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn map_json_markdown_latex_and_fit_on_the_fly() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let via_file = ceq()
+        .args([
+            "map",
+            "--format",
+            "json",
+            "--splices",
+            &data("splices.csv"),
+            "--law",
+        ])
+        .arg(&law)
+        .output()
+        .unwrap();
+    let on_the_fly = ceq()
+        .args([
+            "map",
+            "--format",
+            "json",
+            "--splices",
+            &data("splices.csv"),
+            "--checkpoints",
+            &data("checkpoints.csv"),
+        ])
+        .output()
+        .unwrap();
+    assert!(via_file.status.success() && on_the_fly.status.success());
+    let a: Value = serde_json::from_slice(&via_file.stdout).unwrap();
+    let b: Value = serde_json::from_slice(&on_the_fly.stdout).unwrap();
+    assert_eq!(a.as_array().unwrap().len(), 12);
+    for (x, y) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
+        assert_eq!(x["compute_fraction"], y["compute_fraction"]);
+        assert_eq!(x["status"], "ok");
+        assert!(x["units"].as_str().unwrap().contains("nats/token"));
+    }
+    let md = ceq()
+        .args([
+            "map",
+            "--format",
+            "markdown",
+            "--splices",
+            &data("splices.csv"),
+            "--law",
+        ])
+        .arg(&law)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("| name | ce_clean (nats) |"), "{md}");
+    let tex = dir.path().join("t.tex");
+    ceq()
+        .args(["map", "--splices", &data("splices.csv"), "--law"])
+        .arg(&law)
+        .arg("--out")
+        .arg(&tex)
+        .assert()
+        .success();
+    let tex = std::fs::read_to_string(tex).unwrap();
+    assert!(tex.contains("\\toprule") && tex.contains("compute\\_fraction"));
+}
+
+#[test]
+fn run_law_maps_to_tokens_and_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ck = String::from("run,step,params,tokens,loss\n");
+    for s in [250, 500, 1000, 2000, 4000, 8000, 16000] {
+        let d = s as f64 * 2.0e6;
+        ck += &format!("a,{s},1e8,{d},{}\n", 2.0 + 1000.0 * d.powf(-0.3));
+    }
+    let ck = write(dir.path(), "ck.csv", &ck);
+    // Spliced loss reached at step 1000 (D = 2e9): ((L − 2)/1000)^(−1/0.3) = 2e9.
+    let l_spliced = 2.0 + 1000.0 * 2.0e9f64.powf(-0.3);
+    let l_clean = 2.0 + 1000.0 * 3.2e10f64.powf(-0.3);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        &format!("name,ce_clean,ce_spliced\ns1,{l_clean},{l_spliced}\n"),
+    );
+    let out = ceq()
+        .args(["map", "--form", "run", "--format", "json", "--checkpoints"])
+        .arg(&ck)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &v[0];
+    assert!((row["tokens_equivalent"].as_f64().unwrap() / 2e9 - 1.0).abs() < 1e-6);
+    assert!((row["step_equivalent"].as_f64().unwrap() / 1000.0 - 1.0).abs() < 1e-6);
+    assert!((row["compute_fraction"].as_f64().unwrap() / (2e9 / 3.2e10) - 1.0).abs() < 1e-6);
+    assert!((row["compute_equivalent"].as_f64().unwrap() / (6.0 * 1e8 * 2e9) - 1.0).abs() < 1e-6);
+}

@@ -1,0 +1,54 @@
+//! Shared helpers: the binary, temp files, and a synthetic family drawn in the test code itself.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use ceq::law::Chinchilla;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub fn ceq() -> Command {
+    Command::cargo_bin("ceq").unwrap()
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Standard normal by Box–Muller (kept here so the test data do not depend on ceq's generator).
+pub fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let u1: f64 = rng.random::<f64>().max(1e-300);
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+pub const TRUE_LAW: Chinchilla = Chinchilla {
+    e: 1.7,
+    a: 400.0,
+    alpha: 0.34,
+    b: 1800.0,
+    beta: 0.3,
+};
+
+/// A checkpoints CSV drawn from `law` with log-normal noise of sd `noise`, computed here by hand.
+pub fn family_csv(law: &Chinchilla, noise: f64, seed: u64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut s = String::from("name,params,tokens,loss\n");
+    for i in 0..9 {
+        let n = 1e7 * 10f64.powf(i as f64 * 0.3);
+        for r in [4.0, 8.0, 16.0, 32.0, 64.0, 128.0] {
+            let d = n * r;
+            let l = law.e + law.a * n.powf(-law.alpha) + law.b * d.powf(-law.beta);
+            let l = l * (noise * normal(&mut rng)).exp();
+            s += &format!("m{i}-{r},{n},{d},{l}\n");
+        }
+    }
+    s
+}
+
+/// Is `a` within relative tolerance `rel` of `b`?
+pub fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * b.abs().max(1e-300)
+}

@@ -1,0 +1,84 @@
+//! Exporters: number formatting, escaping, and the shape of each format.
+
+use ceq::export::{Cell, Column, Format, Table, human};
+
+fn table() -> Table {
+    Table {
+        title: "T_1 & co".into(),
+        columns: vec![
+            Column::new("name", ""),
+            Column::new("compute", "FLOPs"),
+            Column::new("frac", "ratio"),
+        ],
+        rows: vec![
+            vec![
+                Cell::Text("a_b".into()),
+                Cell::Num(1.234e21),
+                Cell::Interval(0.1234, Some((0.1, 0.15))),
+            ],
+            vec![
+                Cell::Text("c".into()),
+                Cell::Empty,
+                Cell::Num(f64::INFINITY),
+            ],
+        ],
+        notes: vec!["50% of it".into()],
+    }
+}
+
+#[test]
+fn human_numbers() {
+    assert_eq!(human(1.234e21), "1.234e21");
+    assert_eq!(human(1.2e21), "1.2e21");
+    assert_eq!(human(0.12345), "0.1235");
+    assert_eq!(human(2143.41), "2143");
+    assert_eq!(human(3.0), "3");
+    assert_eq!(human(0.0001234), "1.234e-4");
+    assert_eq!(human(f64::INFINITY), "inf");
+}
+
+#[test]
+fn csv_is_exact_and_plain() {
+    let s = Format::Csv.render(&table());
+    let mut lines = s.lines();
+    assert_eq!(lines.next(), Some("name,compute,frac"));
+    assert_eq!(lines.next(), Some("a_b,1234000000000000000000,0.1234"));
+    assert_eq!(lines.next(), Some("c,,inf"));
+}
+
+#[test]
+fn json_is_an_array_of_rows_with_null_for_missing() {
+    let v: serde_json::Value = serde_json::from_str(&Format::Json.render(&table())).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["compute"].as_f64(), Some(1.234e21));
+    assert_eq!(rows[0]["name"], "a_b");
+    assert!(rows[1]["compute"].is_null() && rows[1]["frac"].is_null());
+}
+
+#[test]
+fn markdown_has_units_intervals_and_notes() {
+    let s = Format::Markdown.render(&table());
+    assert!(
+        s.contains("| name | compute (FLOPs) | frac (ratio) |"),
+        "{s}"
+    );
+    assert!(s.contains("| a_b | 1.234e21 | 0.1234 [0.1, 0.15] |"), "{s}");
+    assert!(s.contains("- 50% of it"));
+}
+
+#[test]
+fn latex_is_booktabs_and_escaped() {
+    let s = Format::Latex.render(&table());
+    for want in [
+        "\\caption{T\\_1 \\& co}",
+        "\\toprule",
+        "\\midrule",
+        "\\bottomrule",
+        "a\\_b & $1.234\\times10^{21}$ & $0.1234$ {\\scriptsize $[0.1, 0.15]$} \\\\",
+        "c & -- & $\\infty$ \\\\",
+        "50\\% of it",
+    ] {
+        assert!(s.contains(want), "missing {want} in\n{s}");
+    }
+}

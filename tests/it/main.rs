@@ -1,0 +1,12 @@
+//! ceq's one integration-test binary.
+
+mod bad_input;
+mod cli;
+mod common;
+mod equivalence;
+mod export;
+mod golden;
+mod laws;
+mod optimizer;
+mod reference_data;
+mod truth;

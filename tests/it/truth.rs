@@ -1,0 +1,118 @@
+//! Fits recover the law the data were drawn from (drawn in the test code, not by ceq).
+
+use ceq::fit::bootstrap::bootstrap;
+use ceq::fit::{BootstrapOptions, FitOptions, Solver, fit};
+use ceq::law::{Form, Law};
+use ceq::table::{ColumnMap, read_family};
+
+use crate::common::{TRUE_LAW, close, family_csv, write};
+
+fn fit_csv(csv: &str, form: Form) -> ceq::fit::Fit {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "f.csv", csv);
+    let fam = read_family(&p, &ColumnMap::default(), form, 0).unwrap();
+    fit(
+        &fam,
+        &FitOptions {
+            form,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn noiseless_chinchilla_is_recovered_exactly() {
+    let f = fit_csv(&family_csv(&TRUE_LAW, 0.0, 1), Form::Chinchilla);
+    let Law::Chinchilla(l) = f.law else { panic!() };
+    assert!(f.objective < 1e-12, "objective {}", f.objective);
+    for (got, want) in [
+        (l.e, TRUE_LAW.e),
+        (l.a, TRUE_LAW.a),
+        (l.b, TRUE_LAW.b),
+        (l.alpha, TRUE_LAW.alpha),
+        (l.beta, TRUE_LAW.beta),
+    ] {
+        assert!(close(got, want, 1e-4), "{got} vs {want}");
+    }
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+}
+
+#[test]
+fn noisy_chinchilla_bootstrap_covers_the_truth() {
+    let f = fit_csv(&family_csv(&TRUE_LAW, 0.01, 7), Form::Chinchilla);
+    let b = bootstrap(
+        &f,
+        &BootstrapOptions { n: 200, seed: 3 },
+        &Solver::default(),
+        &|| {},
+    );
+    assert_eq!(b.failed, 0);
+    assert_eq!(b.thetas.len(), 200);
+    let laws = b.laws(&f.law);
+    // The frontier's exponent and the compute at a typical loss are what ceq reports; their 95%
+    // intervals must hold the truth.
+    let gamma: Vec<f64> = laws
+        .iter()
+        .map(|l| match l {
+            Law::Chinchilla(c) => c.gamma(),
+            _ => unreachable!(),
+        })
+        .collect();
+    let (lo, hi) = ceq::fit::percentile_interval(&gamma, 0.95).unwrap();
+    assert!(
+        lo <= TRUE_LAW.gamma() && TRUE_LAW.gamma() <= hi,
+        "gamma {} not in [{lo}, {hi}]",
+        TRUE_LAW.gamma()
+    );
+    let c_true = TRUE_LAW.frontier_compute(3.0).unwrap();
+    let cs: Vec<f64> = laws.iter().map(|l| l.inverse(3.0).unwrap()).collect();
+    let (lo, hi) = ceq::fit::percentile_interval(&cs, 0.95).unwrap();
+    assert!(
+        lo <= c_true && c_true <= hi,
+        "C(3.0) {c_true:e} not in [{lo:e}, {hi:e}]"
+    );
+    // Same seed, same refits.
+    let again = bootstrap(
+        &f,
+        &BootstrapOptions { n: 200, seed: 3 },
+        &Solver::default(),
+        &|| {},
+    );
+    assert_eq!(b, again);
+}
+
+#[test]
+fn compute_law_is_recovered() {
+    let (e, a, alpha) = (1.9, 30.0, 0.06);
+    let mut csv = String::from("params,compute,loss\n");
+    for i in 0..10 {
+        let c = 1e17 * 10f64.powf(i as f64 * 0.5);
+        csv += &format!("{},{c},{}\n", (c / 120.0).sqrt(), e + a * c.powf(-alpha));
+    }
+    let f = fit_csv(&csv, Form::Compute);
+    let Law::Compute(l) = f.law else { panic!() };
+    assert!(
+        close(l.e, e, 1e-4) && close(l.a, a, 1e-3) && close(l.alpha, alpha, 1e-4),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn run_law_is_recovered_with_steps() {
+    let (e, b, beta) = (2.1, 900.0, 0.3);
+    let mut csv = String::from("run,step,params,tokens,loss\n");
+    for s in [500, 1000, 2000, 4000, 8000, 16000, 32000, 64000] {
+        let d = s as f64 * 1_048_576.0;
+        csv += &format!("r1,{s},1.6e8,{d},{}\n", e + b * d.powf(-beta));
+    }
+    let f = fit_csv(&csv, Form::Run);
+    let Law::Run(l) = &f.law else { panic!() };
+    assert!(
+        close(l.e, e, 1e-4) && close(l.b, b, 1e-3) && close(l.beta, beta, 1e-4),
+        "{l:?}"
+    );
+    assert_eq!(l.info.params, Some(1.6e8));
+    assert_eq!(l.info.tokens_per_step, Some(1_048_576.0));
+    assert_eq!(l.info.run.as_deref(), Some("r1"));
+}
