@@ -1,6 +1,7 @@
 //! The fitting objective of Hoffmann et al. (2022, App. D.2): Σ_i w_i·Huber_δ(LSE(e, c_j − k_j·x_ij) −
 //! ln L_i), with its analytic gradient. Weights are bootstrap multiplicities (1 for a plain fit).
 
+use super::kernel::{self, Points};
 use crate::law::Form;
 use crate::table::Checkpoint;
 
@@ -15,18 +16,14 @@ pub fn huber(r: f64, delta: f64) -> f64 {
     }
 }
 
-#[inline]
-fn huber_grad(r: f64, delta: f64) -> f64 {
-    r.clamp(-delta, delta)
-}
-
 /// The objective over one set of points, ready to evaluate many times.
 #[derive(Clone, Debug)]
 pub struct Objective {
     form: Form,
     x: Vec<[f64; 2]>,
     y: Vec<f64>,
-    w: Vec<f64>,
+    /// The same points, laid out for the vectorised kernel.
+    points: Points,
     pub delta: f64,
 }
 
@@ -41,16 +38,19 @@ impl Objective {
             form,
             x: vec![],
             y: vec![],
-            w: vec![],
+            points: Points::default(),
             delta,
         };
         for (c, &w) in checkpoints.iter().zip(weights) {
             if w > 0.0 {
-                o.x.push(form.features(c));
-                o.y.push(c.loss.ln());
-                o.w.push(w);
+                let x = form.features(c);
+                let y = c.loss.ln();
+                o.x.push(x);
+                o.y.push(y);
+                o.points.push(x, y, w);
             }
         }
+        o.points.pad();
         o
     }
 
@@ -69,56 +69,25 @@ impl Objective {
     /// Objective value; writes the gradient into `grad` (length = θ's).
     pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         match self.form.n_terms() {
-            1 => self.eval_terms::<1>(theta, grad),
-            _ => self.eval_terms::<2>(theta, grad),
+            1 => kernel::eval::<1>(&self.points, theta, self.delta, grad),
+            _ => kernel::eval::<2>(&self.points, theta, self.delta, grad),
         }
     }
 
-    /// Residuals ln L̂ − ln L, one per point.
+    /// Residuals ln L̂ − ln L, one per point (with libm's exp and ln: this is for reporting).
     pub fn residuals(&self, theta: &[f64]) -> Vec<f64> {
-        (0..self.len())
-            .map(|i| self.lse::<2>(theta, i).0 - self.y[i])
+        let k = self.form.n_terms();
+        self.x
+            .iter()
+            .zip(&self.y)
+            .map(|(x, y)| {
+                let mut u = vec![theta[0]];
+                for j in 0..k {
+                    u.push(theta[1 + 2 * j] - theta[2 + 2 * j] * x[j]);
+                }
+                let m = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                m + u.iter().map(|v| (v - m).exp()).sum::<f64>().ln() - y
+            })
             .collect()
-    }
-
-    /// ln L̂ at point i and the softmax weights of [e, term 1, term 2].
-    #[inline(always)]
-    fn lse<const K: usize>(&self, t: &[f64], i: usize) -> (f64, [f64; 3]) {
-        let x = self.x[i];
-        let k = self.form.n_terms().min(K);
-        let mut u = [t[0], f64::NEG_INFINITY, f64::NEG_INFINITY];
-        for j in 0..k {
-            u[j + 1] = t[1 + 2 * j] - t[2 + 2 * j] * x[j];
-        }
-        let m = u[0].max(u[1]).max(u[2]);
-        let mut p = [0.0; 3];
-        let mut s = 0.0;
-        for j in 0..=k {
-            p[j] = (u[j] - m).exp();
-            s += p[j];
-        }
-        let inv = 1.0 / s;
-        for v in p.iter_mut().take(k + 1) {
-            *v *= inv;
-        }
-        (m + s.ln(), p)
-    }
-
-    fn eval_terms<const K: usize>(&self, t: &[f64], g: &mut [f64]) -> f64 {
-        g.iter_mut().for_each(|v| *v = 0.0);
-        let mut f = 0.0;
-        for i in 0..self.y.len() {
-            let (pred, p) = self.lse::<K>(t, i);
-            let r = pred - self.y[i];
-            let w = self.w[i];
-            f += w * huber(r, self.delta);
-            let h = w * huber_grad(r, self.delta);
-            g[0] += h * p[0];
-            for j in 0..K {
-                g[1 + 2 * j] += h * p[j + 1];
-                g[2 + 2 * j] -= h * p[j + 1] * self.x[i][j];
-            }
-        }
-        f
     }
 }

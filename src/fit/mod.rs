@@ -2,6 +2,7 @@
 
 pub mod bootstrap;
 pub mod huber;
+mod kernel;
 pub mod multistart;
 
 pub use bootstrap::{Bootstrap, BootstrapOptions, Resample, percentile_interval};
@@ -145,6 +146,9 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
     Ok((cks, info))
 }
 
+/// How many of the grid's best distinct end points are polished with tight tolerances.
+const POLISH: usize = 8;
+
 /// Fits `opts.form` to the family with Hoffmann et al.'s multi-start Huber fit.
 pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
     if !(opts.delta > 0.0 && opts.delta.is_finite()) {
@@ -165,7 +169,13 @@ pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
     }
     let obj = Objective::new(opts.form, &cks, opts.delta);
     let grid = opts.form.grid();
-    let ms = multistart::multistart(&obj, &grid, &opts.solver);
+    let ms = multistart::multistart(
+        &obj,
+        &grid,
+        &Solver::screen(obj.len()),
+        &opts.solver,
+        POLISH,
+    );
     let best = ms.best().ok_or_else(|| Error::FitFailed {
         starts: grid.len(),
         last: ms
@@ -275,6 +285,10 @@ fn diagnose(
         warnings,
         ranges,
         checkpoints: cks,
-        optima: ms.distinct_optima(4, 1e-3),
+        optima: ms
+            .distinct(4, 1e-3)
+            .into_iter()
+            .map(|r| r.theta.clone())
+            .collect(),
     }
 }

@@ -13,7 +13,8 @@ use rayon::prelude::*;
 
 use super::huber::Objective;
 
-/// Optimiser settings. The defaults converge to ~1e-12 in the objective on the Chinchilla data.
+/// Optimiser settings. The defaults converge to machine precision in the objective;
+/// [`Solver::screen`] stops earlier, for the grid, whose best few starts are then polished.
 #[derive(Clone, Copy, Debug)]
 pub struct Solver {
     pub max_iters: u64,
@@ -30,7 +31,22 @@ impl Default for Solver {
             max_iters: 1000,
             memory: 10,
             tol_grad: 1e-10,
-            tol_cost: 1e-14,
+            // Stop on the gradient, or when the line search can make no more progress; not on a small
+            // change in the objective, whose scale depends on the data.
+            tol_cost: 0.0,
+        }
+    }
+}
+
+impl Solver {
+    /// Loose tolerances for the thousands of grid starts over `n` points: most starts end on ridges far
+    /// from the optimum, and the best few are polished with [`Solver::default`] after. The objective is
+    /// a sum over points, so the cost tolerance scales with n (1e-7 for Chinchilla's 240 points).
+    pub fn screen(n: usize) -> Self {
+        Solver {
+            tol_grad: 1e-5,
+            tol_cost: 4e-10 * n as f64,
+            ..Solver::default()
         }
     }
 }
@@ -61,18 +77,21 @@ impl MultiStart {
         self.results.iter().filter(|r| r.error.is_some()).count()
     }
 
-    /// Up to `k` distinct local optima (θ differing by more than `tol` in some entry), best first.
-    pub fn distinct_optima(&self, k: usize, tol: f64) -> Vec<Vec<f64>> {
-        let mut out: Vec<Vec<f64>> = vec![];
+    /// Up to `k` distinct end points (θ differing by more than `tol` in some entry), best first.
+    pub fn distinct(&self, k: usize, tol: f64) -> Vec<&StartResult> {
+        let mut out: Vec<&StartResult> = vec![];
         for r in self.results.iter().filter(|r| r.objective.is_finite()) {
             if out.len() == k {
                 break;
             }
-            let new = out
-                .iter()
-                .all(|o| o.iter().zip(&r.theta).any(|(a, b)| (a - b).abs() > tol));
-            if new {
-                out.push(r.theta.clone());
+            let far = |o: &&StartResult| {
+                o.theta
+                    .iter()
+                    .zip(&r.theta)
+                    .any(|(a, b)| (a - b).abs() > tol)
+            };
+            if out.iter().all(far) {
+                out.push(r);
             }
         }
         out
@@ -186,18 +205,52 @@ pub fn run_start<E: Evaluate + ?Sized>(
     }
 }
 
-/// Runs every start in parallel and sorts the results best first (ties by start index, so the result
-/// does not depend on the number of threads).
-pub fn multistart(obj: &Objective, starts: &[Vec<f64>], s: &Solver) -> MultiStart {
-    let mut results: Vec<StartResult> = starts
-        .par_iter()
-        .enumerate()
-        .map(|(i, st)| run_start(obj, st, i, s))
-        .collect();
+fn sort(results: &mut [StartResult]) {
     results.sort_by(|a, b| {
         a.objective
             .total_cmp(&b.objective)
             .then(a.start.cmp(&b.start))
     });
-    MultiStart { results }
+}
+
+/// Runs every start in parallel with `screen` tolerances, then restarts the `polish` best distinct end
+/// points with `tight` ones. Results are sorted best first (ties by start index, so the result does not
+/// depend on the number of threads).
+pub fn multistart(
+    obj: &Objective,
+    starts: &[Vec<f64>],
+    screen: &Solver,
+    tight: &Solver,
+    polish: usize,
+) -> MultiStart {
+    let mut results: Vec<StartResult> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, st)| run_start(obj, st, i, screen))
+        .collect();
+    sort(&mut results);
+    let mut ms = MultiStart { results };
+    let polished: Vec<StartResult> = ms
+        .distinct(polish, 1e-6)
+        .par_iter()
+        .map(|r| {
+            let mut p = run_start(obj, &r.theta, r.start, tight);
+            p.evals += r.evals;
+            // Polishing ends when the line search can go no further: that is convergence, not a failure.
+            p.error = r.error.clone();
+            p
+        })
+        .collect();
+    for p in polished {
+        let r = ms
+            .results
+            .iter_mut()
+            .find(|r| r.start == p.start)
+            .expect("polished a start");
+        if p.objective <= r.objective {
+            *r = p;
+        }
+    }
+    sort(&mut ms.results);
+    ms
 }
