@@ -53,8 +53,11 @@ impl MapResult {
     pub fn units_line(&self) -> String {
         let u = &self.law_file.units;
         format!(
-            "losses in nats/token on eval set '{}'; compute in FLOPs (C = 6ND, N = {}); law: {} fitted to {}",
-            u.eval_set, u.params, self.law_file.formula, self.law_file.data.file
+            "losses in nats/token on eval set '{}'; compute in FLOPs (C = 6ND, N = {}); {} law fitted to {}",
+            u.eval_set,
+            u.params,
+            self.law.form().name(),
+            self.law_file.data.file
         )
     }
 
@@ -227,7 +230,7 @@ impl MapResult {
             cols.push(Column::new("loss_recovered", "%"));
         }
         cols.push(Column::new("compute_fraction", "ratio"));
-        cols.push(Column::new("log10_compute_ratio", "OOM lost"));
+        cols.push(Column::new("log10_compute_ratio", "orders of mag."));
         if actual {
             cols.push(Column::new("compute_fraction_of_actual", "ratio"));
         }

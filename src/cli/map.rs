@@ -34,6 +34,11 @@ pub struct MapArgs {
 
 pub fn run(a: MapArgs) -> Result<()> {
     let law_file = match (&a.law, &a.family.checkpoints) {
+        (Some(_), _) if a.family.bootstrap > 0 => {
+            bail!(
+                "--bootstrap applies when fitting: refit with `ceq fit --bootstrap N --out law.json`, whose refits `map --law` then uses"
+            )
+        }
         (Some(p), _) => LawFile::read(p)?,
         (None, Some(_)) => FitConfig::new(&a.family)?.fit()?,
         (None, None) => bail!(

@@ -187,6 +187,7 @@ pub fn run_start<E: Evaluate + ?Sized>(
             .with_tolerance_grad(s.tol_grad)?
             .with_tolerance_cost(s.tol_cost)?;
         let res = Executor::new(Probe(&tracker), solver)
+            .timer(false)
             .configure(|st| st.param(start.to_vec()).max_iters(s.max_iters))
             .run()?;
         Ok(match res.state().get_termination_reason() {
