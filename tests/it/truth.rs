@@ -116,3 +116,37 @@ fn run_law_is_recovered_with_steps() {
     assert_eq!(l.info.tokens_per_step, Some(1_048_576.0));
     assert_eq!(l.info.run.as_deref(), Some("r1"));
 }
+
+#[test]
+fn bootstrap_resamples_whole_runs_when_there_are_several() {
+    // Three runs (model sizes), six checkpoints each: the runs are the independent units.
+    let mut csv = String::from("run,params,tokens,loss\n");
+    for (i, n) in [1e8, 3e8, 1e9].iter().enumerate() {
+        for r in [5.0, 10.0, 20.0, 40.0, 80.0, 160.0] {
+            let l = TRUE_LAW.loss(*n, n * r) * (1.0 + 0.003 * ((i + r as usize) % 3) as f64);
+            csv += &format!("r{i},{n},{},{l}\n", n * r);
+        }
+    }
+    let f = fit_csv(&csv, Form::Chinchilla);
+    let b = bootstrap(&f, &BootstrapOptions { n: 20, seed: 1 }, &Solver::default(), &|| {});
+    assert_eq!(b.unit, ceq::fit::Resample::Run);
+    let f = fit_csv(&family_csv(&TRUE_LAW, 0.01, 2), Form::Chinchilla);
+    let b = bootstrap(&f, &BootstrapOptions { n: 5, seed: 1 }, &Solver::default(), &|| {});
+    assert_eq!(b.unit, ceq::fit::Resample::Checkpoint);
+}
+
+#[test]
+fn a_floor_above_an_observed_loss_is_warned_about() {
+    // One checkpoint far below everything the law can reach: the Huber loss treats it as an outlier, so
+    // E stays above it, and the user is told.
+    let mut csv = family_csv(&TRUE_LAW, 0.0, 1);
+    csv += "outlier,3.6e9,4.6e11,1.2\n";
+    let f = fit_csv(&csv, Form::Chinchilla);
+    assert!(f.law.floor() > 1.2);
+    assert!(f.n_outliers >= 1);
+    assert!(
+        f.warnings.iter().any(|w| w.contains("above the lowest observed loss 1.2000")),
+        "{:?}",
+        f.warnings
+    );
+}
