@@ -77,6 +77,9 @@ pub enum Error {
     #[error("every one of the {starts} fit starts failed; last error: {last}")]
     FitFailed { starts: usize, last: String },
 
+    #[error("drawing the '{figure}' figure: {message}")]
+    Plot { figure: String, message: String },
+
     #[error("invalid option: {0}")]
     Config(String),
 }

@@ -13,6 +13,8 @@ pub mod io;
 pub mod law;
 pub mod law_file;
 pub mod map;
+pub mod plot;
+pub mod report;
 pub mod synth;
 pub mod table;
 

@@ -2,14 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 
-use super::fit::FitConfig;
-use super::{FamilyArgs, output_format};
+use super::{FamilyArgs, load_law, output_format};
 use crate::export::Format;
 use crate::io::{check_not_input, write_atomic};
-use crate::law_file::LawFile;
 use crate::map::map;
 use crate::table::read_splices;
 
@@ -33,18 +31,7 @@ pub struct MapArgs {
 }
 
 pub fn run(a: MapArgs) -> Result<()> {
-    let law_file = match (&a.law, &a.family.checkpoints) {
-        (Some(_), _) if a.family.bootstrap > 0 => {
-            bail!(
-                "--bootstrap applies when fitting: refit with `ceq fit --bootstrap N --out law.json`, whose refits `map --law` then uses"
-            )
-        }
-        (Some(p), _) => LawFile::read(p)?,
-        (None, Some(_)) => FitConfig::new(&a.family)?.fit()?,
-        (None, None) => bail!(
-            "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
-        ),
-    };
+    let law_file = load_law(a.law.as_deref(), &a.family)?;
     if let Some(out) = &a.out {
         let mut inputs = vec![a.splices.as_path()];
         inputs.extend(a.law.as_deref());
@@ -56,7 +43,7 @@ pub fn run(a: MapArgs) -> Result<()> {
     let format = output_format(a.format, a.out.as_deref(), Format::Table);
     let table = match format {
         Format::Csv | Format::Json => result.full_table(),
-        Format::Table | Format::Markdown | Format::Latex => result.summary_table(),
+        Format::Table | Format::Markdown | Format::Latex | Format::Html => result.summary_table(),
     };
     let text = format.render(&table);
     match &a.out {

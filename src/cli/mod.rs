@@ -3,6 +3,8 @@
 
 mod fit;
 mod map;
+mod plot;
+mod report;
 mod synth;
 
 use std::io::IsTerminal;
@@ -29,6 +31,10 @@ pub enum Command {
     Fit(fit::FitArgs),
     /// Map spliced CE losses to compute-equivalents.
     Map(map::MapArgs),
+    /// Draw the paper figures (SVG and PNG).
+    Plot(plot::PlotArgs),
+    /// Fit, map, draw and tabulate everything into one folder with an index.html.
+    Report(report::ReportArgs),
     /// Write the synthetic family and splices that data/ ships (from a known law).
     Synth(synth::SynthArgs),
 }
@@ -101,6 +107,48 @@ impl FamilyArgs {
     }
 }
 
+/// The law: read from `--law`, or fitted (and bootstrapped) from `--checkpoints`.
+fn load_law(law: Option<&Path>, family: &FamilyArgs) -> Result<crate::law_file::LawFile> {
+    match (law, &family.checkpoints) {
+        (Some(_), _) if family.bootstrap > 0 => anyhow::bail!(
+            "--bootstrap applies when fitting: refit with `ceq fit --bootstrap N --out law.json`, whose refits `--law` then uses"
+        ),
+        (Some(p), _) => Ok(crate::law_file::LawFile::read(p)?),
+        (None, Some(_)) => fit::FitConfig::new(family)?.fit(),
+        (None, None) => anyhow::bail!(
+            "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
+        ),
+    }
+}
+
+/// Checks that `--group-by` names a column of the splices file.
+fn check_group_by(group_by: Option<&str>, splices: &crate::table::Splices) -> Result<()> {
+    if let Some(g) = group_by
+        && !splices.columns.iter().any(|c| c == g)
+    {
+        anyhow::bail!(
+            "--group-by '{g}': {} has no such column (it has: {})",
+            splices.path.display(),
+            splices.columns.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The command line as typed, quoted where needed, for the record.
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\`".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The output format: as given, else from the --out extension, else a terminal table.
 fn output_format(given: Option<Format>, out: Option<&Path>, default: Format) -> Format {
     given.unwrap_or_else(
@@ -109,6 +157,7 @@ fn output_format(given: Option<Format>, out: Option<&Path>, default: Format) -> 
             Some("json") => Format::Json,
             Some("md") => Format::Markdown,
             Some("tex") => Format::Latex,
+            Some("html") => Format::Html,
             _ => default,
         },
     )
@@ -134,6 +183,8 @@ pub fn run() -> Result<()> {
     match opts.command {
         Command::Fit(a) => fit::run(a),
         Command::Map(a) => map::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }

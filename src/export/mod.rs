@@ -2,6 +2,7 @@
 //! a [`Table`], so the terminal, CSV, JSON, Markdown and LaTeX views of it cannot disagree.
 
 mod csv;
+pub mod html;
 mod json;
 mod latex;
 mod markdown;
@@ -63,6 +64,8 @@ pub enum Format {
     Json,
     Markdown,
     Latex,
+    /// An HTML table (what the report page embeds).
+    Html,
 }
 
 pub trait Exporter {
@@ -77,6 +80,7 @@ impl Format {
             Format::Json => &json::Json,
             Format::Markdown => &markdown::Markdown,
             Format::Latex => &latex::Latex,
+            Format::Html => &html::Html,
         }
     }
 

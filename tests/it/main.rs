@@ -9,4 +9,5 @@ mod golden;
 mod laws;
 mod optimizer;
 mod reference_data;
+mod report;
 mod truth;

@@ -128,10 +128,20 @@ fn bootstrap_resamples_whole_runs_when_there_are_several() {
         }
     }
     let f = fit_csv(&csv, Form::Chinchilla);
-    let b = bootstrap(&f, &BootstrapOptions { n: 20, seed: 1 }, &Solver::default(), &|| {});
+    let b = bootstrap(
+        &f,
+        &BootstrapOptions { n: 20, seed: 1 },
+        &Solver::default(),
+        &|| {},
+    );
     assert_eq!(b.unit, ceq::fit::Resample::Run);
     let f = fit_csv(&family_csv(&TRUE_LAW, 0.01, 2), Form::Chinchilla);
-    let b = bootstrap(&f, &BootstrapOptions { n: 5, seed: 1 }, &Solver::default(), &|| {});
+    let b = bootstrap(
+        &f,
+        &BootstrapOptions { n: 5, seed: 1 },
+        &Solver::default(),
+        &|| {},
+    );
     assert_eq!(b.unit, ceq::fit::Resample::Checkpoint);
 }
 
@@ -145,7 +155,9 @@ fn a_floor_above_an_observed_loss_is_warned_about() {
     assert!(f.law.floor() > 1.2);
     assert!(f.n_outliers >= 1);
     assert!(
-        f.warnings.iter().any(|w| w.contains("above the lowest observed loss 1.2000")),
+        f.warnings
+            .iter()
+            .any(|w| w.contains("above the lowest observed loss 1.2000")),
         "{:?}",
         f.warnings
     );

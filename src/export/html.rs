@@ -1,0 +1,54 @@
+//! HTML: a `<table>` with units under the column names and the notes as a list, for the report page.
+
+use std::io::{self, Write};
+
+use super::{Cell, Exporter, Table, human_cell};
+
+pub struct Html;
+
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+impl Exporter for Html {
+    fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(w, "<table>")?;
+        if !t.title.is_empty() {
+            writeln!(w, "<caption>{}</caption>", escape(&t.title))?;
+        }
+        write!(w, "<thead><tr>")?;
+        for c in &t.columns {
+            let unit = if c.unit.is_empty() {
+                String::new()
+            } else {
+                format!("<br><small>{}</small>", escape(&c.unit))
+            };
+            write!(w, "<th>{}{unit}</th>", escape(&c.name))?;
+        }
+        writeln!(w, "</tr></thead>\n<tbody>")?;
+        for r in &t.rows {
+            write!(w, "<tr>")?;
+            for c in r {
+                let class = if matches!(c, Cell::Text(_) | Cell::Empty) {
+                    ""
+                } else {
+                    " class=\"num\""
+                };
+                write!(w, "<td{class}>{}</td>", escape(&human_cell(c)))?;
+            }
+            writeln!(w, "</tr>")?;
+        }
+        writeln!(w, "</tbody>\n</table>")?;
+        if !t.notes.is_empty() {
+            writeln!(w, "<ul class=\"notes\">")?;
+            for n in &t.notes {
+                writeln!(w, "<li>{}</li>", escape(n))?;
+            }
+            writeln!(w, "</ul>")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! Figure 4, across model sizes: the compute fraction (log) of each SAE, grouped by host model (or by
+//! any pass-through column, `--group-by`), with bootstrap interval bars.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{GREY, LIGHT, Style, colour, log_range, percent, ticks_125};
+use super::{Data, err};
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &Data,
+    s: &Style,
+) -> Result<(), String> {
+    let rows = d.rows();
+    let (group_name, labels, group) = d.groups();
+    let n = labels.len().max(1);
+    let ys = rows
+        .iter()
+        .flat_map(|(_, m)| {
+            [
+                m.eq.fraction,
+                m.ci.and_then(|c| c.fraction).map(|c| c.0),
+                m.ci.and_then(|c| c.fraction).map(|c| c.1),
+            ]
+        })
+        .flatten();
+    let (y0, y1) = log_range(ys, 1.6);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Compute fraction across host models", s.title())
+        .margin(s.px(10.0))
+        .x_label_area_size(s.px(44.0))
+        .y_label_area_size(s.px(56.0))
+        .build_cartesian_2d(
+            -0.5..(n as f64 - 0.5),
+            (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
+        )
+        .map_err(err)?;
+    let label_of = |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() < 1e-6 && i >= 0.0 {
+            labels.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc(group_name.clone())
+        .y_desc("Compute fraction (log scale)")
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(n + 1)
+        .y_labels(8)
+        .x_label_formatter(&label_of)
+        .y_label_formatter(&|v| percent(*v))
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT.mix(0.6))
+        .draw()
+        .map_err(err)?;
+    let r = s.upx(3.4);
+    for g in 0..labels.len() {
+        let c = colour(g);
+        let mine: Vec<usize> = (0..rows.len())
+            .filter(|&i| group[i] == g && rows[i].1.eq.fraction.is_some())
+            .collect();
+        let k = mine.len().max(1) as f64;
+        for (j, &i) in mine.iter().enumerate() {
+            // Spread a group's SAEs across ±0.3 so their bars do not overlap.
+            let x = g as f64
+                + if k > 1.0 {
+                    -0.3 + 0.6 * j as f64 / (k - 1.0)
+                } else {
+                    0.0
+                };
+            let m = rows[i].1;
+            if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
+                let cap = 0.04;
+                for seg in [
+                    vec![(x, lo), (x, hi)],
+                    vec![(x - cap, lo), (x + cap, lo)],
+                    vec![(x - cap, hi), (x + cap, hi)],
+                ] {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(seg, s.line(c, 1.2))))
+                        .map_err(err)?;
+                }
+            }
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (x, m.eq.fraction.unwrap()),
+                    r,
+                    c.filled(),
+                )))
+                .map_err(err)?;
+        }
+    }
+    if let Some(level) = d.boot.as_ref().map(|b| b.1) {
+        let text = format!("bars: {:.0}% bootstrap intervals", 100.0 * level);
+        let area = chart.plotting_area();
+        let (px0, py0) = area.get_base_pixel();
+        root.draw(&Text::new(
+            text,
+            (px0 + s.px(6.0), py0 + s.px(4.0)),
+            s.note().color(&GREY.mix(1.0)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Figure 1, the fit: checkpoint losses against compute, the fitted curve (for `chinchilla` the
+//! compute-optimal frontier, with the fixed-N curves it envelops) and its bootstrap band.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10};
+use super::{Data, err};
+use crate::law::{Axis, Law};
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &Data,
+    s: &Style,
+) -> Result<(), String> {
+    let res = &d.law_file.fit.residuals;
+    let x_of = |r: &crate::fit::Residual| match d.law.form().axis() {
+        Axis::Compute => r.compute,
+        Axis::Tokens => r.tokens,
+    };
+    let (x0, x1) = log_range(res.iter().map(x_of), 1.6);
+    let (y0, y1) = lin_range(res.iter().map(|r| r.loss), 0.06);
+    let title = match &d.law {
+        Law::Chinchilla(_) => "Fitted law and its compute-optimal frontier",
+        Law::Compute(_) => "Fitted compute law",
+        Law::Run(_) => "Fitted training-run law",
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, s.title())
+        .margin(s.px(10.0))
+        .x_label_area_size(s.px(44.0))
+        .y_label_area_size(s.px(52.0))
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(d.x_label())
+        .y_desc("Loss (nats/token)")
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|v| pow10(*v))
+        .y_label_formatter(&|v| crate::export::human(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT.mix(0.6))
+        .draw()
+        .map_err(err)?;
+
+    let xs = logspace(x0, x1, 120);
+    let blue = colour(0);
+    if let Some(band) = d.band(&xs) {
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, _, hi)| (x, hi.min(y1))).collect();
+        poly.extend(band.iter().rev().map(|&(x, lo, _)| (x, lo.max(y0))));
+        let level = d.boot.as_ref().map_or(0.0, |b| b.1);
+        chart
+            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.22).filled())))
+            .map_err(err)?
+            .label(format!("{:.0}% bootstrap band", 100.0 * level))
+            .legend(s.swatch_box(blue.mix(0.22)));
+    }
+    if let Law::Chinchilla(c) = &d.law {
+        // Fixed-N curves L(N, C/6N) over each model size's own compute range.
+        let mut sizes: Vec<f64> = res
+            .iter()
+            .map(|r| r.params)
+            .filter(|v| v.is_finite())
+            .collect();
+        sizes.sort_by(f64::total_cmp);
+        sizes.dedup_by(|a, b| (*a / *b - 1.0).abs() < 1e-6);
+        for (i, n) in sizes.iter().enumerate() {
+            let (lo, hi) = log_range(
+                res.iter()
+                    .filter(|r| (r.params / n - 1.0).abs() < 1e-6)
+                    .map(|r| r.compute),
+                1.3,
+            );
+            let pts: Vec<(f64, f64)> = logspace(lo.max(x0), hi.min(x1), 40)
+                .into_iter()
+                .map(|x| (x, c.loss(*n, x / (6.0 * n))))
+                .filter(|p| p.1 <= y1)
+                .collect();
+            let series = chart
+                .draw_series(LineSeries::new(pts, s.line(GREY, 0.8)))
+                .map_err(err)?;
+            if i == 0 {
+                series
+                    .label("fixed-N curves")
+                    .legend(s.swatch_line(GREY, 0.8));
+            }
+        }
+    }
+    let curve: Vec<(f64, f64)> = xs
+        .iter()
+        .map(|&x| (x, d.law.curve(x)))
+        .filter(|p| p.1 <= y1)
+        .collect();
+    let label = match d.law {
+        Law::Chinchilla(_) => "frontier L*(C)",
+        _ => "fitted law",
+    };
+    chart
+        .draw_series(LineSeries::new(curve, s.line(blue, 2.2)))
+        .map_err(err)?
+        .label(label)
+        .legend(s.swatch_line(blue, 2.2));
+    let r = s.upx(2.6);
+    chart
+        .draw_series(
+            res.iter()
+                .map(|p| Circle::new((x_of(p), p.loss), r, BLACK.mix(0.75).filled())),
+        )
+        .map_err(err)?
+        .label(format!("checkpoints (n = {})", res.len()))
+        .legend(s.swatch_dot(BLACK.mix(0.75)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(s.note())
+        .legend_area_size(s.px(28.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .margin(s.px(6.0))
+        .draw()
+        .map_err(err)
+}

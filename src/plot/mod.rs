@@ -1,0 +1,272 @@
+//! Paper figures. Each figure is one file with one `draw` function over any plotters backend, so the
+//! SVG and the PNG of a figure are the same drawing; every number comes from the law file and the map
+//! result that the tables are written from.
+
+mod across_sizes;
+mod fit;
+mod linear_vs_log;
+mod residuals;
+mod splices;
+pub mod style;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::equivalence::Mapped;
+use crate::error::{Error, Result};
+use crate::law::{Axis, Law};
+use crate::law_file::LawFile;
+use crate::map::MapResult;
+use crate::table::Splice;
+use style::{PNG_SCALE, SIZE, Style};
+
+/// The figures ceq draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Figure {
+    /// Checkpoint losses against compute, the fitted curve and its bootstrap band.
+    Fit,
+    /// Where the splices land on the curve, with the compute each one loses.
+    Splices,
+    /// Linear "loss recovered" against the compute fraction.
+    LinearVsLog,
+    /// Compute fraction per SAE, grouped by host model (or any column).
+    AcrossSizes,
+    /// Log-loss residuals of the fit, with the Huber threshold.
+    Residuals,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 5] = [
+        Figure::Fit,
+        Figure::Splices,
+        Figure::LinearVsLog,
+        Figure::AcrossSizes,
+        Figure::Residuals,
+    ];
+
+    pub fn stem(self) -> &'static str {
+        match self {
+            Figure::Fit => "fit",
+            Figure::Splices => "splices",
+            Figure::LinearVsLog => "linear_vs_log",
+            Figure::AcrossSizes => "across_sizes",
+            Figure::Residuals => "residuals",
+        }
+    }
+
+    /// Whether the figure can be drawn from `d` (the splice figures need splices).
+    pub fn available(self, d: &Data) -> bool {
+        match self {
+            Figure::Fit | Figure::Residuals => true,
+            Figure::Splices | Figure::AcrossSizes => d.map.is_some(),
+            Figure::LinearVsLog => d
+                .map
+                .is_some_and(|m| m.rows.iter().any(|r| r.loss_recovered.is_some())),
+        }
+    }
+}
+
+/// Everything a figure may show.
+pub struct Data<'a> {
+    pub law_file: &'a LawFile,
+    pub law: Law,
+    /// Bootstrap refits and their interval level.
+    pub boot: Option<(Vec<Law>, f64)>,
+    pub map: Option<&'a MapResult>,
+    /// Pass-through column to group splices by (default: `model`, else the host's clean loss).
+    pub group_by: Option<String>,
+}
+
+impl<'a> Data<'a> {
+    pub fn new(
+        law_file: &'a LawFile,
+        map: Option<&'a MapResult>,
+        group_by: Option<String>,
+    ) -> Self {
+        Data {
+            law_file,
+            law: law_file.law().expect("validated when read"),
+            boot: law_file.bootstrap_laws(),
+            map,
+            group_by,
+        }
+    }
+
+    /// Label of the law's x axis.
+    pub fn x_label(&self) -> &'static str {
+        match self.law.form().axis() {
+            Axis::Compute => "Training compute C (FLOPs)",
+            Axis::Tokens => "Training tokens D",
+        }
+    }
+
+    /// The splices with their mapped numbers.
+    pub fn rows(&self) -> Vec<(&'a Splice, &'a Mapped)> {
+        self.map
+            .map(|m| m.splices.rows.iter().zip(&m.rows).collect())
+            .unwrap_or_default()
+    }
+
+    /// Group of each splice and the group labels, ordered by host size (smallest clean compute first)
+    /// or numerically when the grouping column is numeric.
+    pub fn groups(&self) -> (String, Vec<String>, Vec<usize>) {
+        let Some(m) = self.map else {
+            return (String::new(), vec![], vec![]);
+        };
+        let col = self.group_by.clone().or_else(|| {
+            m.splices
+                .columns
+                .iter()
+                .any(|c| c == "model")
+                .then(|| "model".into())
+        });
+        let idx = col
+            .as_ref()
+            .and_then(|c| m.splices.columns.iter().position(|h| h == c));
+        let key = |s: &Splice| match idx {
+            Some(i) => s.raw[i].clone(),
+            None => format!("clean {:.4}", s.ce_clean),
+        };
+        // Order groups by a number: the column's value when numeric, else the host's clean compute.
+        let mut order: Vec<(String, f64)> = vec![];
+        for (s, r) in m.splices.rows.iter().zip(&m.rows) {
+            let k = key(s);
+            let v = k
+                .parse::<f64>()
+                .ok()
+                .or(r.eq.compute_clean)
+                .unwrap_or(f64::INFINITY);
+            match order.iter_mut().find(|(g, _)| *g == k) {
+                Some((_, best)) => *best = best.min(v),
+                None => order.push((k, v)),
+            }
+        }
+        order.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let labels: Vec<String> = order.into_iter().map(|(k, _)| k).collect();
+        let of = m
+            .splices
+            .rows
+            .iter()
+            .map(|s| labels.iter().position(|l| *l == key(s)).unwrap())
+            .collect();
+        (
+            col.unwrap_or_else(|| "host (clean loss)".into()),
+            labels,
+            of,
+        )
+    }
+
+    /// Percentile band of the law's curve over the bootstrap refits at each x.
+    pub fn band(&self, xs: &[f64]) -> Option<Vec<(f64, f64, f64)>> {
+        let (laws, level) = self.boot.as_ref()?;
+        Some(
+            xs.iter()
+                .filter_map(|&x| {
+                    let ys: Vec<f64> = laws.iter().map(|l| l.curve(x)).collect();
+                    crate::fit::percentile_interval(&ys, *level).map(|(lo, hi)| (x, lo, hi))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Plotters errors as a message.
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn draw<DB: DrawingBackend>(
+    fig: Figure,
+    root: &DrawingArea<DB, Shift>,
+    d: &Data,
+    s: &Style,
+) -> std::result::Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    match fig {
+        Figure::Fit => fit::draw(root, d, s),
+        Figure::Splices => splices::draw(root, d, s),
+        Figure::LinearVsLog => linear_vs_log::draw(root, d, s),
+        Figure::AcrossSizes => across_sizes::draw(root, d, s),
+        Figure::Residuals => residuals::draw(root, d, s),
+    }?;
+    root.present().map_err(err)
+}
+
+fn plot_error(fig: Figure, message: String) -> Error {
+    Error::Plot {
+        figure: fig.stem().into(),
+        message,
+    }
+}
+
+/// The figure as an SVG document.
+pub fn svg(fig: Figure, d: &Data) -> Result<String> {
+    style::register_fonts();
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        draw(fig, &root, d, &Style { scale: 1.0 }).map_err(|m| plot_error(fig, m))?;
+    }
+    Ok(buf)
+}
+
+/// The figure as a PNG file (300 dpi), drawn with the bundled font.
+pub fn png(fig: Figure, d: &Data) -> Result<Vec<u8>> {
+    style::register_fonts();
+    let (w, h) = (
+        (SIZE.0 as f64 * PNG_SCALE) as u32,
+        (SIZE.1 as f64 * PNG_SCALE) as u32,
+    );
+    let mut rgb = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw(fig, &root, d, &Style { scale: PNG_SCALE }).map_err(|m| plot_error(fig, m))?;
+    }
+    let mut out = vec![];
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let dpm = (300.0 / 0.0254f64).round() as u32;
+        enc.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: dpm,
+            yppu: dpm,
+            unit: png::Unit::Meter,
+        }));
+        let mut wr = enc
+            .write_header()
+            .map_err(|e| plot_error(fig, e.to_string()))?;
+        wr.write_image_data(&rgb)
+            .map_err(|e| plot_error(fig, e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// Rectangles already used by labels, so a new label can move out of their way (or be left out).
+#[derive(Default)]
+pub(crate) struct Placer {
+    taken: Vec<(i32, i32, i32, i32)>,
+}
+
+impl Placer {
+    /// Reserves a box of size `(w, h)` with its top-left at `at`, or the nearest free one above or
+    /// below; `None` if every try overlaps.
+    pub fn place(&mut self, at: (i32, i32), (w, h): (i32, i32)) -> Option<(i32, i32)> {
+        for k in [0, -1, 1, -2, 2, -3, 3] {
+            let (x, y) = (at.0, at.1 + k * h);
+            let free = self
+                .taken
+                .iter()
+                .all(|&(x0, y0, x1, y1)| x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1);
+            if free {
+                self.taken.push((x, y, x + w, y + h));
+                return Some((x, y));
+            }
+        }
+        None
+    }
+
+    pub fn reserve(&mut self, r: (i32, i32, i32, i32)) {
+        self.taken.push(r);
+    }
+}

@@ -1,0 +1,98 @@
+//! Figure 5, residuals: ln(predicted) − ln(observed) per checkpoint against compute, with the Huber
+//! threshold ±δ beyond which the fit treats a point linearly.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, pow10};
+use super::{Data, err};
+use crate::law::Axis;
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &Data,
+    s: &Style,
+) -> Result<(), String> {
+    let res = &d.law_file.fit.residuals;
+    let delta = d.law_file.fit.delta;
+    let x_of = |r: &crate::fit::Residual| match d.law.form().axis() {
+        Axis::Compute => r.compute,
+        Axis::Tokens => r.tokens,
+    };
+    let (x0, x1) = log_range(res.iter().map(x_of), 1.6);
+    let m = res
+        .iter()
+        .map(|r| r.residual.abs())
+        .fold(2.0 * delta, f64::max);
+    let (y0, y1) = lin_range([-m, m], 0.08);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Residuals of the fit", s.title())
+        .margin(s.px(10.0))
+        .x_label_area_size(s.px(44.0))
+        .y_label_area_size(s.px(60.0))
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(d.x_label())
+        .y_desc("ln(predicted) − ln(observed loss)")
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(6)
+        .y_labels(7)
+        .x_label_formatter(&|v| pow10(*v))
+        .y_label_formatter(&|v| crate::export::human(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT.mix(0.6))
+        .draw()
+        .map_err(err)?;
+    for (i, y) in [delta, -delta].into_iter().enumerate() {
+        let series = chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x0, y), (x1, y)],
+                s.px(5.0) as u32,
+                s.px(4.0) as u32,
+                s.line(GREY, 1.2),
+            ))
+            .map_err(err)?;
+        if i == 0 {
+            series
+                .label(format!("Huber threshold ±δ = {delta}"))
+                .legend(s.swatch_line(GREY, 1.2));
+        }
+    }
+    chart
+        .draw_series(LineSeries::new(
+            vec![(x0, 0.0), (x1, 0.0)],
+            s.line(BLACK, 0.8),
+        ))
+        .map_err(err)?;
+    let r = s.upx(2.8);
+    for (inside, name, c) in [
+        (true, "|r| ≤ δ (quadratic)", colour(0)),
+        (false, "|r| > δ (linear)", colour(5)),
+    ] {
+        let pts: Vec<_> = res
+            .iter()
+            .filter(|p| (p.residual.abs() <= delta) == inside)
+            .collect();
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|p| Circle::new((x_of(p), p.residual), r, c.filled())),
+            )
+            .map_err(err)?
+            .label(format!("{name}: {}", pts.len()))
+            .legend(s.swatch_dot(c));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(s.note())
+        .legend_area_size(s.px(28.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .margin(s.px(6.0))
+        .draw()
+        .map_err(err)
+}

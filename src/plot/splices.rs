@@ -1,0 +1,165 @@
+//! Figure 2, where the splices land: the fitted curve, each host's clean loss on it, and each spliced
+//! loss placed on it at its compute-equivalent, with an arrow from the host's compute leftwards to the
+//! equivalent — the compute lost, annotated with the fraction.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10, sig2};
+use super::{Data, Placer, err};
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &Data,
+    s: &Style,
+) -> Result<(), String> {
+    let rows = d.rows();
+    let (group_name, labels, group) = d.groups();
+    // Only splices with both ends on the curve can be drawn.
+    let drawn: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].1.eq.compute.is_some() && rows[i].1.eq.compute_clean.is_some())
+        .collect();
+    let xs = drawn.iter().flat_map(|&i| {
+        [
+            rows[i].1.eq.compute.unwrap(),
+            rows[i].1.eq.compute_clean.unwrap(),
+        ]
+    });
+    let (x0, x1) = log_range(xs, 3.0);
+    let ys = drawn
+        .iter()
+        .flat_map(|&i| [rows[i].0.ce_clean, rows[i].0.ce_spliced]);
+    let (y0, y1) = lin_range(ys, 0.1);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Spliced losses on the fitted curve", s.title())
+        .margin(s.px(10.0))
+        .x_label_area_size(s.px(44.0))
+        .y_label_area_size(s.px(52.0))
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(d.x_label())
+        .y_desc("Loss (nats/token)")
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|v| pow10(*v))
+        .y_label_formatter(&|v| crate::export::human(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT.mix(0.6))
+        .draw()
+        .map_err(err)?;
+
+    let xs = logspace(x0, x1, 120);
+    if let Some(band) = d.band(&xs) {
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, _, hi)| (x, hi.min(y1))).collect();
+        poly.extend(band.iter().rev().map(|&(x, lo, _)| (x, lo.max(y0))));
+        chart
+            .draw_series(std::iter::once(Polygon::new(poly, GREY.mix(0.2).filled())))
+            .map_err(err)?;
+    }
+    let curve: Vec<(f64, f64)> = xs
+        .iter()
+        .map(|&x| (x, d.law.curve(x)))
+        .filter(|p| p.1 >= y0 && p.1 <= y1)
+        .collect();
+    chart
+        .draw_series(LineSeries::new(curve, s.line(GREY, 1.8)))
+        .map_err(err)?
+        .label("fitted curve")
+        .legend(s.swatch_line(GREY, 1.8));
+
+    let mut placer = Placer::default();
+    let head = s.px(6.0);
+    for &i in &drawn {
+        let (sp, m) = rows[i];
+        let c = colour(group[i]);
+        let (xc, xs_) = (m.eq.compute_clean.unwrap(), m.eq.compute.unwrap());
+        // Host: its clean loss on the curve, and a connector down to the spliced loss.
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(xc, sp.ce_clean), (xc, sp.ce_spliced)],
+                s.line(c.mix(0.5), 0.8),
+            )))
+            .map_err(err)?;
+        // The arrow: shaft and a head, in pixels so it looks the same on every axis.
+        let to = chart.backend_coord(&(xs_, sp.ce_spliced));
+        let from = chart.backend_coord(&(xc, sp.ce_spliced));
+        let dir = if from.0 >= to.0 { 1 } else { -1 };
+        root.draw(&PathElement::new(
+            vec![from, (to.0 + dir * head, to.1)],
+            s.line(c, 1.4),
+        ))
+        .map_err(err)?;
+        root.draw(&Polygon::new(
+            vec![
+                to,
+                (to.0 + dir * head, to.1 - head / 2),
+                (to.0 + dir * head, to.1 + head / 2),
+            ],
+            c.filled(),
+        ))
+        .map_err(err)?;
+        placer.reserve((
+            to.0 - s.px(4.0),
+            to.1 - s.px(4.0),
+            to.0 + s.px(4.0),
+            to.1 + s.px(4.0),
+        ));
+        let text = format!("×{}", sig2(m.eq.fraction.unwrap_or(f64::NAN)));
+        let style = s.note().color(&c);
+        let (w, h) = root.estimate_text_size(&text, &style).map_err(err)?;
+        if let Some(at) = placer.place(
+            (from.0 + s.px(4.0), to.1 - h as i32 / 2),
+            (w as i32, h as i32),
+        ) {
+            root.draw(&Text::new(text, at, style)).map_err(err)?;
+        }
+    }
+    let r = s.upx(3.2);
+    for (g, label) in labels.iter().enumerate() {
+        let c = colour(g);
+        let mine: Vec<usize> = drawn.iter().copied().filter(|&i| group[i] == g).collect();
+        chart
+            .draw_series(mine.iter().map(|&i| {
+                Circle::new(
+                    (rows[i].1.eq.compute.unwrap(), rows[i].0.ce_spliced),
+                    r,
+                    c.filled(),
+                )
+            }))
+            .map_err(err)?
+            .label(format!("{group_name} {label}"))
+            .legend(s.swatch_dot(c));
+        chart
+            .draw_series(mine.iter().map(|&i| {
+                let p = (rows[i].1.eq.compute_clean.unwrap(), rows[i].0.ce_clean);
+                EmptyElement::at(p)
+                    + Rectangle::new(
+                        [
+                            (-(r as i32) - 1, -(r as i32) - 1),
+                            (r as i32 + 1, r as i32 + 1),
+                        ],
+                        c.stroke_width(s.upx(1.5)),
+                    )
+            }))
+            .map_err(err)?;
+    }
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+        .map_err(err)?
+        .label("□ clean  ● spliced")
+        .legend(|_| EmptyElement::at((0, 0)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(s.note())
+        .legend_area_size(s.px(28.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .margin(s.px(6.0))
+        .draw()
+        .map_err(err)
+}

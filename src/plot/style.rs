@@ -1,0 +1,206 @@
+//! One style for every figure: sizes readable at one-column paper width and on a slide, the Okabe–Ito
+//! colour-blind-safe palette, an embedded font (DejaVu Sans), and tick labels with units.
+
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::{FontStyle, RGBColor, TextStyle};
+
+/// Logical size of every figure (SVG pixels). At one-column width (3.3 in) text is about 8 pt.
+pub const SIZE: (u32, u32) = (560, 380);
+
+/// PNG pixels per logical pixel: 1680×1140, 300 dpi at 5.6 in.
+pub const PNG_SCALE: f64 = 3.0;
+
+/// Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 0, 0),       // black
+];
+
+pub const GREY: RGBColor = RGBColor(150, 150, 150);
+pub const LIGHT: RGBColor = RGBColor(215, 215, 215);
+
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+static FONTS: Once = Once::new();
+
+/// Registers DejaVu Sans (bundled by the `dejavu` crate) as "sans-serif", so PNG text needs no system
+/// fonts. SVG text is written as text and drawn by the viewer's sans-serif font.
+pub fn register_fonts() {
+    FONTS.call_once(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the bundled DejaVu Sans font is valid"));
+        plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold())
+            .unwrap_or_else(|_| panic!("the bundled DejaVu Sans Bold font is valid"));
+    });
+}
+
+/// Sizes for one rendering (SVG at scale 1, PNG at [`PNG_SCALE`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub scale: f64,
+}
+
+impl Style {
+    pub fn px(&self, v: f64) -> i32 {
+        (v * self.scale).round() as i32
+    }
+
+    pub fn upx(&self, v: f64) -> u32 {
+        self.px(v).max(0) as u32
+    }
+
+    pub fn text(&self, size: f64) -> TextStyle<'static> {
+        ("sans-serif", size * self.scale).into_font().color(&BLACK)
+    }
+
+    pub fn title(&self) -> TextStyle<'static> {
+        ("sans-serif", 15.0 * self.scale)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&BLACK)
+    }
+
+    pub fn axis(&self) -> TextStyle<'static> {
+        self.text(14.0)
+    }
+
+    pub fn tick(&self) -> TextStyle<'static> {
+        self.text(12.5)
+    }
+
+    pub fn note(&self) -> TextStyle<'static> {
+        self.text(11.5)
+    }
+
+    pub fn line<C: Color>(&self, c: C, width: f64) -> ShapeStyle {
+        c.stroke_width(self.upx(width).max(1))
+    }
+
+    /// Legend swatches: a line, a dot and a box, sized with the text.
+    pub fn swatch_line<C: Color + 'static>(
+        &self,
+        c: C,
+        width: f64,
+    ) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+        let (len, style) = (self.px(18.0), self.line(c, width));
+        move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], style)
+    }
+
+    pub fn swatch_dot<C: Color + 'static>(
+        &self,
+        c: C,
+    ) -> impl Fn((i32, i32)) -> Circle<(i32, i32), i32> {
+        let (r, style) = (self.px(4.0), c.filled());
+        move |(x, y)| Circle::new((x + 2 * r, y), r, style)
+    }
+
+    pub fn swatch_box<C: Color + 'static>(
+        &self,
+        c: C,
+    ) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+        let (w, h, style) = (self.px(18.0), self.px(5.0), c.filled());
+        move |(x, y)| Rectangle::new([(x, y - h), (x + w, y + h)], style)
+    }
+}
+
+const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+
+/// 10^k with a superscript exponent: 1e18 → "10¹⁸", 3e-2 → "3·10⁻²".
+pub fn pow10(v: f64) -> String {
+    if v <= 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let k = v.log10().floor() as i32;
+    let m = v / 10f64.powi(k);
+    let exp: String = k
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c == '-' {
+                '⁻'
+            } else {
+                SUPER[c.to_digit(10).unwrap() as usize]
+            }
+        })
+        .collect();
+    if (m - 1.0).abs() < 1e-9 {
+        format!("10{exp}")
+    } else {
+        format!("{}·10{exp}", crate::export::human(m))
+    }
+}
+
+/// Tick positions 1, 2, 5 × 10^k inside [lo, hi], for log axes that span few decades.
+pub fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = vec![];
+    let mut k = lo.log10().floor() as i32 - 1;
+    while 10f64.powi(k) <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = m * 10f64.powi(k);
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+        k += 1;
+    }
+    out
+}
+
+/// Two significant digits, for labels on a figure: 0.02103 → "0.021", 0.3034 → "0.30".
+pub fn sig2(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (1 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.digits$}")
+}
+
+/// A fraction on a log axis: 0.01 → "1%", 0.3 → "30%", 2 → "200%".
+pub fn percent(v: f64) -> String {
+    format!("{}%", crate::export::human(100.0 * v))
+}
+
+/// Log-spaced points from lo to hi.
+pub fn logspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| lo * (hi / lo).powf(i as f64 / (n - 1) as f64))
+        .collect()
+}
+
+/// Axis range of positive values, padded by a factor on each side.
+pub fn log_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.1, 10.0);
+    }
+    (lo / pad, hi * pad)
+}
+
+/// Axis range of values, padded by a fraction of the span.
+pub fn lin_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = (hi - lo).max(1e-9);
+    (lo - pad * span, hi + pad * span)
+}

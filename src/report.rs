@@ -1,0 +1,143 @@
+//! `ceq report`: one directory holding the figures, the law, the mapped table in every format and a
+//! self-contained `index.html`. Each file is written (atomically) as soon as it is made.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::export::html::escape;
+use crate::export::{Format, Table};
+use crate::io::write_atomic;
+use crate::law_file::LawFile;
+use crate::map::MapResult;
+use crate::plot::{self, Data, Figure};
+
+/// What a report is made of.
+pub struct Report<'a> {
+    pub law_file: &'a LawFile,
+    pub map: &'a MapResult,
+    /// The fitted law's parameter table (as `ceq fit` prints it).
+    pub law_table: Table,
+    pub group_by: Option<String>,
+    /// The command line that made the report, for the record.
+    pub command: String,
+}
+
+/// Checks the output folder: absent, empty, or `force`.
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
+    let io = |source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::Config(format!(
+                "{} exists and is not a folder",
+                dir.display()
+            )));
+        }
+        let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
+        if non_empty && !force {
+            return Err(Error::Config(format!(
+                "{} is not empty; choose a new folder or pass --force to overwrite the report files in it",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io)
+}
+
+impl Report<'_> {
+    /// Writes every file into `dir` (already prepared) and returns their paths, index.html last.
+    pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<Vec<PathBuf>> {
+        let mut written = vec![];
+        let mut put = |name: &str, bytes: &[u8], written: &mut Vec<PathBuf>| -> Result<()> {
+            let p = dir.join(name);
+            write_atomic(&p, bytes)?;
+            on_file(&p);
+            written.push(p);
+            Ok(())
+        };
+        put("law.json", self.law_file.to_json().as_bytes(), &mut written)?;
+        let full = self.map.full_table();
+        let summary = self.map.summary_table();
+        put(
+            "mapped.csv",
+            Format::Csv.render(&full).as_bytes(),
+            &mut written,
+        )?;
+        put(
+            "mapped.json",
+            Format::Json.render(&full).as_bytes(),
+            &mut written,
+        )?;
+        put(
+            "mapped.md",
+            Format::Markdown.render(&summary).as_bytes(),
+            &mut written,
+        )?;
+        put(
+            "mapped.tex",
+            Format::Latex.render(&summary).as_bytes(),
+            &mut written,
+        )?;
+
+        let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
+        let mut svgs = vec![];
+        for fig in Figure::ALL.into_iter().filter(|f| f.available(&data)) {
+            let svg = plot::svg(fig, &data)?;
+            put(&format!("{}.svg", fig.stem()), svg.as_bytes(), &mut written)?;
+            put(
+                &format!("{}.png", fig.stem()),
+                &plot::png(fig, &data)?,
+                &mut written,
+            )?;
+            svgs.push((fig, svg));
+        }
+        put(
+            "index.html",
+            self.html(&svgs, &summary).as_bytes(),
+            &mut written,
+        )?;
+        Ok(written)
+    }
+
+    fn html(&self, svgs: &[(Figure, String)], summary: &Table) -> String {
+        let lf = self.law_file;
+        let mut h = String::new();
+        h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+        h += "<title>ceq report</title>\n<style>\n";
+        h += "body{font-family:sans-serif;max-width:1220px;margin:2em auto;padding:0 1em;color:#222}\n";
+        h += "table{border-collapse:collapse;margin:1em 0;font-size:14px}\n";
+        h += "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\n";
+        h += "td.num{text-align:right;font-variant-numeric:tabular-nums}\ncaption{font-weight:bold;text-align:left}\n";
+        h += ".notes{font-size:13px;color:#444}.warn{background:#fff3cd;padding:.5em 1em;border-left:4px solid #e69f00}\n";
+        h += "figure{display:inline-block;margin:0 1em 1em 0}figure svg{max-width:100%;height:auto}\n";
+        h += "code{background:#f4f4f4;padding:1px 4px}\n</style>\n</head>\n<body>\n";
+        h += "<h1>ceq report</h1>\n";
+        h += &format!(
+            "<p>Made by <code>{}</code> with ceq {}.</p>\n",
+            escape(&self.command),
+            escape(env!("CARGO_PKG_VERSION"))
+        );
+        h += "<h2>Spliced losses in compute</h2>\n";
+        h += &Format::Html.render(summary);
+        h += "<p>Files: <a href=\"mapped.csv\">mapped.csv</a> (every column), <a href=\"mapped.json\">mapped.json</a>, \
+              <a href=\"mapped.md\">mapped.md</a>, <a href=\"mapped.tex\">mapped.tex</a> (booktabs), \
+              <a href=\"law.json\">law.json</a>.</p>\n";
+        h += "<h2>Figures</h2>\n";
+        for (fig, svg) in svgs {
+            let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+            h += &format!(
+                "<figure id=\"{0}\">{body}<figcaption><a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a></figcaption></figure>\n",
+                fig.stem()
+            );
+        }
+        h += "<h2>The fit</h2>\n";
+        for w in &lf.fit.warnings {
+            h += &format!("<p class=\"warn\">Warning: {}</p>\n", escape(w));
+        }
+        h += &Format::Html.render(&self.law_table);
+        h += "</body>\n</html>\n";
+        h
+    }
+}

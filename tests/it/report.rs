@@ -1,0 +1,236 @@
+//! `ceq report` and `ceq plot`: the folder holds every file, figures are well-formed and show what
+//! they claim, tables are snapshot-tested, and the page renders in headless Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::ceq;
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name).display().to_string()
+}
+
+const FILES: [&str; 16] = [
+    "law.json",
+    "mapped.csv",
+    "mapped.json",
+    "mapped.md",
+    "mapped.tex",
+    "fit.svg",
+    "fit.png",
+    "splices.svg",
+    "splices.png",
+    "linear_vs_log.svg",
+    "linear_vs_log.png",
+    "across_sizes.svg",
+    "across_sizes.png",
+    "residuals.svg",
+    "residuals.png",
+    "index.html",
+];
+
+/// A report on data/ with a small bootstrap, made once per test that needs one.
+fn report(dir: &Path) -> PathBuf {
+    let out = dir.join("rep");
+    ceq()
+        .args(["report", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv")])
+        .args(["--bootstrap", "60", "--eval-set", "synthetic", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+#[test]
+fn report_folder_holds_every_file_and_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path());
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want);
+    let before = std::fs::read(out.join("law.json")).unwrap();
+    let o = ceq()
+        .args(["report", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv"), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(out.join("law.json")).unwrap(), before, "a refused report changed a file");
+    ceq()
+        .args(["report", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv"), "--force", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    // The page records the command and version, and inlines every figure.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("ceq report") && html.contains(env!("CARGO_PKG_VERSION")));
+    assert!(html.contains("--force"));
+    assert_eq!(html.matches("<svg").count(), 5);
+}
+
+/// Text of every `<text>` element of an SVG, which must parse as XML.
+fn svg_texts(path: &Path) -> (String, Vec<String>) {
+    let s = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&s).unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+    let texts = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_owned())
+        .collect();
+    (s, texts)
+}
+
+fn count(svg: &str, tag: &str) -> usize {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants().filter(|n| n.has_tag_name(tag)).count()
+}
+
+#[test]
+fn figures_are_well_formed_labelled_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path());
+    let n_splices = 12;
+    let n_hosts = 4;
+    for (fig, labels) in [
+        ("fit", vec!["Training compute C (FLOPs)", "Loss (nats/token)", "checkpoints (n = 70)"]),
+        ("splices", vec!["Training compute C (FLOPs)", "Loss (nats/token)", "model host-1b"]),
+        ("linear_vs_log", vec!["Compute fraction C_eq(spliced)/C_eq(clean)", "Loss recovered vs zero ablation (%)"]),
+        ("across_sizes", vec!["Compute fraction (log scale)", "host-70m", "host-1b", "bars: 90% bootstrap intervals"]),
+        ("residuals", vec!["ln(predicted) − ln(observed loss)", "Huber threshold ±δ = 0.001"]),
+    ] {
+        let (svg, texts) = svg_texts(&out.join(format!("{fig}.svg")));
+        for l in labels {
+            assert!(texts.iter().any(|t| t == l), "{fig}.svg has no text '{l}': {texts:?}");
+        }
+        let circles = count(&svg, "circle");
+        match fig {
+            // One marker per splice, plus one legend dot per host.
+            "splices" | "linear_vs_log" => assert_eq!(circles, n_splices + n_hosts, "{fig}"),
+            "across_sizes" => assert_eq!(circles, n_splices, "{fig}"),
+            // One per checkpoint plus the legend's.
+            "fit" => assert_eq!(circles, 70 + 1, "{fig}"),
+            "residuals" => assert_eq!(circles, 70 + 2, "{fig}"),
+            _ => unreachable!(),
+        }
+    }
+    // Every splice's fraction is written next to its arrow, unless it had to be left out to avoid an
+    // overlap; on data/ none has to be.
+    let (_, texts) = svg_texts(&out.join("splices.svg"));
+    assert_eq!(texts.iter().filter(|t| t.starts_with('×')).count(), n_splices);
+}
+
+/// Decodes a PNG; returns (width, height, distinct colours seen).
+fn decode(path: &Path) -> (u32, u32, usize) {
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let mut colours: Vec<&[u8]> = buf[..info.buffer_size()].chunks(3).collect();
+    colours.sort();
+    colours.dedup();
+    (info.width, info.height, colours.len())
+}
+
+#[test]
+fn pngs_decode_at_their_stated_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("figs");
+    ceq()
+        .args(["plot", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv"), "--out-dir"])
+        .arg(&out)
+        .assert()
+        .success();
+    for f in ["fit", "splices", "linear_vs_log", "across_sizes", "residuals"] {
+        let (w, h, colours) = decode(&out.join(format!("{f}.png")));
+        assert_eq!((w, h), (1680, 1140), "{f}.png");
+        // Anti-aliased text and several series: far more than a blank or single-colour image.
+        assert!(colours > 50, "{f}.png has only {colours} colours");
+        assert!(out.join(format!("{f}.svg")).exists());
+    }
+}
+
+#[test]
+fn tables_snapshot() {
+    // No bootstrap: the numbers depend only on the fit, printed to 4 significant digits. Run from the
+    // repository root with relative paths, so the notes do not name this machine's folders.
+    let table = |format: &str| {
+        let o = ceq()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["map", "--format", format, "--checkpoints", "data/checkpoints.csv", "--splices", "data/splices.csv"])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    insta::assert_snapshot!("mapped_markdown", table("markdown"));
+    insta::assert_snapshot!("mapped_latex", table("latex"));
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|b| {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(b))
+            .find(|p| p.exists())
+    })
+}
+
+#[test]
+fn report_page_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        // CI installs Chromium (.ci/run); there, a missing browser is a failure, not a skip.
+        assert!(std::env::var_os("CI").is_none(), "CI must have chromium installed");
+        eprintln!("SKIPPED: no chromium on PATH (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path());
+    let page = format!("file://{}", out.join("index.html").display());
+    let shot = dir.path().join("screenshot.png");
+    let profile = dir.path().join("profile");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let o = Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1200,1600")
+        .arg(&page)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "chromium failed: {log}");
+    for bad in ["Uncaught", "CONSOLE(", "Failed to load", "net::ERR_"] {
+        assert!(!log.contains(bad), "chromium reported '{bad}': {log}");
+    }
+    let (w, h, colours) = decode(&shot);
+    assert_eq!((w, h), (1200, 1600));
+    assert!(colours > 50, "the screenshot looks blank ({colours} colours)");
+    // The DOM Chromium built holds the tables and the inlined figures.
+    let dom = Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(dom.matches("<svg").count(), 5);
+    assert!(dom.contains("host-1b-L6-8x-l016") && dom.contains("compute_fraction"));
+    std::fs::copy(&shot, std::env::temp_dir().join("ceq-report-screenshot.png")).ok();
+}
