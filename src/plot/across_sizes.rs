@@ -27,7 +27,7 @@ pub fn draw<DB: DrawingBackend>(
         .flatten();
     let (y0, y1) = log_range(ys, 1.6);
     let mut chart = ChartBuilder::on(root)
-        .caption("Compute fraction across host models", s.title())
+        .caption(format!("Compute fraction by {group_name}"), s.title())
         .margin(s.px(10.0))
         .x_label_area_size(s.px(44.0))
         .y_label_area_size(s.px(56.0))

@@ -88,7 +88,10 @@ pub fn draw<DB: DrawingBackend>(
             }
         }
         chart
-            .draw_series(mine.iter().map(|p| Circle::new((p.fraction, p.recovered), r, c.filled())))
+            .draw_series(
+                mine.iter()
+                    .map(|p| Circle::new((p.fraction, p.recovered), r, c.filled())),
+            )
             .map_err(err)?
             .label(format!("{group_name} {label}"))
             .legend(s.swatch_dot(c));

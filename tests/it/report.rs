@@ -7,7 +7,11 @@ use std::process::Command;
 use crate::common::ceq;
 
 fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 const FILES: [&str; 16] = [
@@ -33,7 +37,13 @@ const FILES: [&str; 16] = [
 fn report(dir: &Path) -> PathBuf {
     let out = dir.join("rep");
     ceq()
-        .args(["report", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv")])
+        .args([
+            "report",
+            "--checkpoints",
+            &data("checkpoints.csv"),
+            "--splices",
+            &data("splices.csv"),
+        ])
         .args(["--bootstrap", "60", "--eval-set", "synthetic", "--out"])
         .arg(&out)
         .assert()
@@ -55,15 +65,38 @@ fn report_folder_holds_every_file_and_is_not_overwritten() {
     assert_eq!(names, want);
     let before = std::fs::read(out.join("law.json")).unwrap();
     let o = ceq()
-        .args(["report", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv"), "--out"])
+        .args([
+            "report",
+            "--checkpoints",
+            &data("checkpoints.csv"),
+            "--splices",
+            &data("splices.csv"),
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read(out.join("law.json")).unwrap(), before, "a refused report changed a file");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(out.join("law.json")).unwrap(),
+        before,
+        "a refused report changed a file"
+    );
     ceq()
-        .args(["report", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv"), "--force", "--out"])
+        .args([
+            "report",
+            "--checkpoints",
+            &data("checkpoints.csv"),
+            "--splices",
+            &data("splices.csv"),
+            "--force",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
@@ -77,7 +110,8 @@ fn report_folder_holds_every_file_and_is_not_overwritten() {
 /// Text of every `<text>` element of an SVG, which must parse as XML.
 fn svg_texts(path: &Path) -> (String, Vec<String>) {
     let s = std::fs::read_to_string(path).unwrap();
-    let doc = roxmltree::Document::parse(&s).unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+    let doc = roxmltree::Document::parse(&s)
+        .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
     let texts = doc
         .descendants()
         .filter(|n| n.has_tag_name("text"))
@@ -98,15 +132,52 @@ fn figures_are_well_formed_labelled_and_complete() {
     let n_splices = 12;
     let n_hosts = 4;
     for (fig, labels) in [
-        ("fit", vec!["Training compute C (FLOPs)", "Loss (nats/token)", "checkpoints (n = 70)"]),
-        ("splices", vec!["Training compute C (FLOPs)", "Loss (nats/token)", "model host-1b"]),
-        ("linear_vs_log", vec!["Compute fraction C_eq(spliced)/C_eq(clean)", "Loss recovered vs zero ablation (%)"]),
-        ("across_sizes", vec!["Compute fraction (log scale)", "host-70m", "host-1b", "bars: 90% bootstrap intervals"]),
-        ("residuals", vec!["ln(predicted) − ln(observed loss)", "Huber threshold ±δ = 0.001"]),
+        (
+            "fit",
+            vec![
+                "Training compute C (FLOPs)",
+                "Loss (nats/token)",
+                "checkpoints (n = 70)",
+            ],
+        ),
+        (
+            "splices",
+            vec![
+                "Training compute C (FLOPs)",
+                "Loss (nats/token)",
+                "model host-1b",
+            ],
+        ),
+        (
+            "linear_vs_log",
+            vec![
+                "Compute fraction C_eq(spliced)/C_eq(clean)",
+                "Loss recovered vs zero ablation (%)",
+            ],
+        ),
+        (
+            "across_sizes",
+            vec![
+                "Compute fraction (log scale)",
+                "host-70m",
+                "host-1b",
+                "bars: 90% bootstrap intervals",
+            ],
+        ),
+        (
+            "residuals",
+            vec![
+                "ln(predicted) − ln(observed loss)",
+                "Huber threshold ±δ = 0.001",
+            ],
+        ),
     ] {
         let (svg, texts) = svg_texts(&out.join(format!("{fig}.svg")));
         for l in labels {
-            assert!(texts.iter().any(|t| t == l), "{fig}.svg has no text '{l}': {texts:?}");
+            assert!(
+                texts.iter().any(|t| t == l),
+                "{fig}.svg has no text '{l}': {texts:?}"
+            );
         }
         let circles = count(&svg, "circle");
         match fig {
@@ -122,7 +193,10 @@ fn figures_are_well_formed_labelled_and_complete() {
     // Every splice's fraction is written next to its arrow, unless it had to be left out to avoid an
     // overlap; on data/ none has to be.
     let (_, texts) = svg_texts(&out.join("splices.svg"));
-    assert_eq!(texts.iter().filter(|t| t.starts_with('×')).count(), n_splices);
+    assert_eq!(
+        texts.iter().filter(|t| t.starts_with('×')).count(),
+        n_splices
+    );
 }
 
 /// Decodes a PNG; returns (width, height, distinct colours seen).
@@ -142,11 +216,24 @@ fn pngs_decode_at_their_stated_size() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("figs");
     ceq()
-        .args(["plot", "--checkpoints", &data("checkpoints.csv"), "--splices", &data("splices.csv"), "--out-dir"])
+        .args([
+            "plot",
+            "--checkpoints",
+            &data("checkpoints.csv"),
+            "--splices",
+            &data("splices.csv"),
+            "--out-dir",
+        ])
         .arg(&out)
         .assert()
         .success();
-    for f in ["fit", "splices", "linear_vs_log", "across_sizes", "residuals"] {
+    for f in [
+        "fit",
+        "splices",
+        "linear_vs_log",
+        "across_sizes",
+        "residuals",
+    ] {
         let (w, h, colours) = decode(&out.join(format!("{f}.png")));
         assert_eq!((w, h), (1680, 1140), "{f}.png");
         // Anti-aliased text and several series: far more than a blank or single-colour image.
@@ -162,7 +249,15 @@ fn tables_snapshot() {
     let table = |format: &str| {
         let o = ceq()
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["map", "--format", format, "--checkpoints", "data/checkpoints.csv", "--splices", "data/splices.csv"])
+            .args([
+                "map",
+                "--format",
+                format,
+                "--checkpoints",
+                "data/checkpoints.csv",
+                "--splices",
+                "data/splices.csv",
+            ])
             .output()
             .unwrap();
         assert!(o.status.success());
@@ -173,18 +268,23 @@ fn tables_snapshot() {
 }
 
 fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|b| {
-        std::env::split_paths(&std::env::var_os("PATH")?)
-            .map(|d| d.join(b))
-            .find(|p| p.exists())
-    })
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|b| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|d| d.join(b))
+                .find(|p| p.exists())
+        })
 }
 
 #[test]
 fn report_page_renders_in_headless_chromium() {
     let Some(browser) = chromium() else {
         // CI installs Chromium (.ci/run); there, a missing browser is a failure, not a skip.
-        assert!(std::env::var_os("CI").is_none(), "CI must have chromium installed");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium installed"
+        );
         eprintln!("SKIPPED: no chromium on PATH (apt-get install chromium)");
         return;
     };
@@ -220,7 +320,10 @@ fn report_page_renders_in_headless_chromium() {
     }
     let (w, h, colours) = decode(&shot);
     assert_eq!((w, h), (1200, 1600));
-    assert!(colours > 50, "the screenshot looks blank ({colours} colours)");
+    assert!(
+        colours > 50,
+        "the screenshot looks blank ({colours} colours)"
+    );
     // The DOM Chromium built holds the tables and the inlined figures.
     let dom = Command::new(&browser)
         .args(flags)
@@ -232,5 +335,9 @@ fn report_page_renders_in_headless_chromium() {
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(dom.matches("<svg").count(), 5);
     assert!(dom.contains("host-1b-L6-8x-l016") && dom.contains("compute_fraction"));
-    std::fs::copy(&shot, std::env::temp_dir().join("ceq-report-screenshot.png")).ok();
+    std::fs::copy(
+        &shot,
+        std::env::temp_dir().join("ceq-report-screenshot.png"),
+    )
+    .ok();
 }
