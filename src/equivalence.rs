@@ -111,10 +111,14 @@ impl Equivalent {
 /// Percentile intervals of the bootstrap's equivalents.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Intervals {
+    pub compute_clean: Option<(f64, f64)>,
     pub compute: Option<(f64, f64)>,
     pub fraction: Option<(f64, f64)>,
     pub log10_ratio: Option<(f64, f64)>,
     pub fraction_of_actual: Option<(f64, f64)>,
+    pub params: Option<(f64, f64)>,
+    pub tokens: Option<(f64, f64)>,
+    pub step: Option<(f64, f64)>,
     /// Refits that gave a number for the fraction (out of all refits).
     pub used: usize,
 }
@@ -145,6 +149,15 @@ pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &S
     let mut status = Status::Ok;
     let mut notes: Vec<String> = vec![];
     let e = law.floor();
+    if !law.decreasing() {
+        status = Status::Undefined;
+        notes.push("the law's exponents are not all positive: loss does not fall with scale, so no loss has a compute-equivalent".into());
+    }
+    if s.ce_spliced < s.ce_clean {
+        notes.push(
+            "ce_spliced < ce_clean: the splice lowers the loss (compute_fraction > 1)".into(),
+        );
+    }
     for (what, loss) in [("ce_clean", s.ce_clean), ("ce_spliced", s.ce_spliced)] {
         if loss <= e {
             status = status.max(Status::BelowFloor);
@@ -185,15 +198,21 @@ pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &S
 
     let ci = boot.map(|(laws, level)| {
         let eqs: Vec<Equivalent> = laws.iter().map(|l| Equivalent::of(l, s, true)).collect();
+        // An interval only where there is a point estimate to go with it.
         let iv = |f: fn(&Equivalent) -> Option<f64>| {
+            f(&eq)?;
             let v: Vec<f64> = eqs.iter().filter_map(f).collect();
             percentile_interval(&v, level)
         };
         Intervals {
+            compute_clean: iv(|e| e.compute_clean),
             compute: iv(|e| e.compute),
             fraction: iv(|e| e.fraction),
             log10_ratio: iv(|e| e.log10_ratio),
             fraction_of_actual: iv(|e| e.fraction_of_actual),
+            params: iv(|e| e.params),
+            tokens: iv(|e| e.tokens),
+            step: iv(|e| e.step),
             used: eqs.iter().filter(|e| e.fraction.is_some()).count(),
         }
     });

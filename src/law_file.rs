@@ -216,19 +216,23 @@ impl LawFile {
             path: path.to_owned(),
             message,
         };
-        let lf: LawFile = serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "{e} (line {}, column {}); regenerate it with `ceq fit --out`",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let lf: LawFile = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("{e}; regenerate it with `ceq fit --out`")))?;
         lf.law().map_err(|key| {
             bad(format!(
                 "key 'params.{key}' is missing, not a number, or out of range"
             ))
         })?;
+        if !(lf.fit.delta > 0.0 && lf.fit.delta.is_finite()) {
+            return Err(bad("key 'fit.delta' must be a positive number".into()));
+        }
         if let Some(b) = &lf.bootstrap {
+            if !(b.level > 0.0 && b.level < 1.0) {
+                return Err(bad(format!(
+                    "key 'bootstrap.level' is {}; it must be between 0 and 1 (e.g. 0.9)",
+                    b.level
+                )));
+            }
             for (i, s) in b.samples.iter().enumerate() {
                 law_from_params(lf.form, s, lf.run.as_ref()).map_err(|key| {
                     bad(format!(

@@ -15,6 +15,7 @@ pub mod law_file;
 pub mod map;
 pub mod plot;
 pub mod report;
+mod serde_nan;
 pub mod synth;
 pub mod table;
 

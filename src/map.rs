@@ -6,6 +6,43 @@ use crate::law::{Form, Law};
 use crate::law_file::LawFile;
 use crate::table::{Splice, Splices};
 
+/// Names of the columns `ceq map` adds (with `_lo`/`_hi` for intervals); an input column may not
+/// take one of them.
+pub const COMPUTED: &[&str] = &[
+    "delta_loss",
+    "loss_recovered",
+    "loss_recovered_mean",
+    "compute_equivalent_clean",
+    "compute_equivalent_clean_lo",
+    "compute_equivalent_clean_hi",
+    "compute_equivalent",
+    "compute_equivalent_lo",
+    "compute_equivalent_hi",
+    "compute_fraction",
+    "compute_fraction_lo",
+    "compute_fraction_hi",
+    "log10_compute_ratio",
+    "log10_compute_ratio_lo",
+    "log10_compute_ratio_hi",
+    "compute_actual",
+    "compute_fraction_of_actual",
+    "compute_fraction_of_actual_lo",
+    "compute_fraction_of_actual_hi",
+    "params_equivalent",
+    "params_equivalent_lo",
+    "params_equivalent_hi",
+    "tokens_equivalent",
+    "tokens_equivalent_lo",
+    "tokens_equivalent_hi",
+    "step_equivalent",
+    "step_equivalent_lo",
+    "step_equivalent_hi",
+    "status",
+    "status_detail",
+    "law",
+    "units",
+];
+
 /// The mapped splices with what is needed to label them.
 #[derive(Clone, Debug)]
 pub struct MapResult {
@@ -100,12 +137,6 @@ impl MapResult {
                 &mut cols,
             );
         }
-        add(
-            "compute_equivalent_clean",
-            "FLOPs",
-            Box::new(|_, m| m.eq.compute_clean.into()),
-            &mut cols,
-        );
         macro_rules! with_ci {
             ($name:expr, $unit:expr, $field:ident) => {
                 add($name, $unit, Box::new(|_, m| m.eq.$field.into()), &mut cols);
@@ -125,6 +156,7 @@ impl MapResult {
                 }
             };
         }
+        with_ci!("compute_equivalent_clean", "FLOPs", compute_clean);
         with_ci!("compute_equivalent", "FLOPs", compute);
         with_ci!("compute_fraction", "ratio", fraction);
         with_ci!("log10_compute_ratio", "orders of magnitude", log10_ratio);
@@ -139,32 +171,12 @@ impl MapResult {
         }
         match form {
             Form::Chinchilla => {
-                add(
-                    "params_equivalent",
-                    "parameters",
-                    Box::new(|_, m| m.eq.params.into()),
-                    &mut cols,
-                );
-                add(
-                    "tokens_equivalent",
-                    "tokens",
-                    Box::new(|_, m| m.eq.tokens.into()),
-                    &mut cols,
-                );
+                with_ci!("params_equivalent", "parameters", params);
+                with_ci!("tokens_equivalent", "tokens", tokens);
             }
             Form::Run => {
-                add(
-                    "tokens_equivalent",
-                    "tokens",
-                    Box::new(|_, m| m.eq.tokens.into()),
-                    &mut cols,
-                );
-                add(
-                    "step_equivalent",
-                    "steps",
-                    Box::new(|_, m| m.eq.step.into()),
-                    &mut cols,
-                );
+                with_ci!("tokens_equivalent", "tokens", tokens);
+                with_ci!("step_equivalent", "steps", step);
             }
             Form::Compute => {}
         }
@@ -286,6 +298,7 @@ impl MapResult {
             ),
             None => "no intervals: fit with --bootstrap N to get them".into(),
         });
+        notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
         for (s, m) in self.splices.rows.iter().zip(&self.rows) {
             if !m.detail.is_empty() {
                 notes.push(format!("{}: {}", s.name, m.detail));

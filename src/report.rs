@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
+
 use crate::error::{Error, Result};
 use crate::export::html::escape;
 use crate::export::{Format, Table};
@@ -22,28 +24,59 @@ pub struct Report<'a> {
     pub command: String,
 }
 
-/// Checks the output folder: absent, empty, or `force`.
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
-    let io = |source| Error::Write {
+/// Every file a report may write.
+pub const FILES: [&str; 16] = [
+    "law.json",
+    "mapped.csv",
+    "mapped.json",
+    "mapped.md",
+    "mapped.tex",
+    "fit.svg",
+    "fit.png",
+    "splices.svg",
+    "splices.png",
+    "linear_vs_log.svg",
+    "linear_vs_log.png",
+    "across_sizes.svg",
+    "across_sizes.png",
+    "residuals.svg",
+    "residuals.png",
+    "index.html",
+];
+
+/// Checks the output folder may be written: absent, empty, or `force`.
+pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(Error::Config(format!(
+            "{} exists and is not a folder",
+            dir.display()
+        )));
+    }
+    let non_empty = std::fs::read_dir(dir)
+        .map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?
+        .next()
+        .is_some();
+    if non_empty && !force {
+        return Err(Error::Config(format!(
+            "{} is not empty; choose a new folder or pass --force to overwrite the report files in it",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Makes the output folder (and its parents).
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.to_owned(),
         source,
-    };
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(Error::Config(format!(
-                "{} exists and is not a folder",
-                dir.display()
-            )));
-        }
-        let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
-        if non_empty && !force {
-            return Err(Error::Config(format!(
-                "{} is not empty; choose a new folder or pass --force to overwrite the report files in it",
-                dir.display()
-            )));
-        }
-    }
-    std::fs::create_dir_all(dir).map_err(io)
+    })
 }
 
 impl Report<'_> {
@@ -106,7 +139,12 @@ impl Report<'_> {
         let mut h = String::new();
         h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
         h += "<title>ceq report</title>\n<style>\n";
-        h += "body{font-family:sans-serif;max-width:1220px;margin:2em auto;padding:0 1em;color:#222}\n";
+        // The figures' font, embedded, so the page renders the same on a machine with no fonts.
+        h += &format!(
+            "@font-face{{font-family:'DejaVu Sans';src:url(data:font/ttf;base64,{}) format('truetype')}}\n",
+            base64::engine::general_purpose::STANDARD.encode(dejavu::sans::regular())
+        );
+        h += "body{font-family:'DejaVu Sans',sans-serif;max-width:1220px;margin:2em auto;padding:0 1em;color:#222}\n";
         h += "table{border-collapse:collapse;margin:1em 0;font-size:14px}\n";
         h += "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}\n";
         h += "td.num{text-align:right;font-variant-numeric:tabular-nums}\ncaption{font-weight:bold;text-align:left}\n";

@@ -114,7 +114,13 @@ fn load_law(law: Option<&Path>, family: &FamilyArgs) -> Result<crate::law_file::
             "--bootstrap applies when fitting: refit with `ceq fit --bootstrap N --out law.json`, whose refits `--law` then uses"
         ),
         (Some(p), _) => Ok(crate::law_file::LawFile::read(p)?),
-        (None, Some(_)) => fit::FitConfig::new(family)?.fit(),
+        (None, Some(_)) => {
+            let lf = fit::FitConfig::new(family)?.fit()?;
+            for w in &lf.fit.warnings {
+                eprintln!("ceq: warning: {w}");
+            }
+            Ok(lf)
+        }
         (None, None) => anyhow::bail!(
             "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
         ),

@@ -33,6 +33,14 @@ pub struct PlotArgs {
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
+    let mut inputs: Vec<&std::path::Path> = a.splices.iter().map(|p| p.as_path()).collect();
+    inputs.extend(a.law.as_deref());
+    inputs.extend(a.family.checkpoints.as_deref());
+    for fig in Figure::ALL {
+        for ext in ["svg", "png"] {
+            crate::io::check_not_input(&a.out_dir.join(format!("{}.{ext}", fig.stem())), &inputs)?;
+        }
+    }
     let law_file = load_law(a.law.as_deref(), &a.family)?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let Some(s) = &splices {

@@ -8,7 +8,7 @@ use clap::Args;
 use super::{FamilyArgs, check_group_by, command_line, load_law};
 use crate::io::check_not_input;
 use crate::map::map;
-use crate::report::{Report, prepare_dir};
+use crate::report::{Report, check_dir, prepare_dir};
 use crate::table::read_splices;
 
 #[derive(Args, Debug)]
@@ -36,21 +36,16 @@ pub fn run(a: ReportArgs) -> Result<()> {
     let mut inputs = vec![a.splices.as_path()];
     inputs.extend(a.law.as_deref());
     inputs.extend(a.family.checkpoints.as_deref());
-    for name in [
-        "law.json",
-        "mapped.csv",
-        "mapped.json",
-        "mapped.md",
-        "mapped.tex",
-        "index.html",
-    ] {
+    for name in crate::report::FILES {
         check_not_input(&a.out.join(name), &inputs)?;
     }
     let splices = read_splices(&a.splices)?;
     check_group_by(a.group_by.as_deref(), &splices)?;
-    prepare_dir(&a.out, a.force)?;
+    check_dir(&a.out, a.force)?;
     let law_file = load_law(a.law.as_deref(), &a.family)?;
     let result = map(&law_file, &splices);
+    // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
+    prepare_dir(&a.out)?;
     let report = Report {
         law_file: &law_file,
         map: &result,

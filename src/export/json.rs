@@ -16,8 +16,9 @@ pub(crate) fn value(c: &Cell) -> Value {
     match c {
         Cell::Empty => Value::Null,
         Cell::Text(s) => Value::String(s.clone()),
-        Cell::Raw(s) => match s.parse::<f64>() {
-            Ok(v) if v.is_finite() => number(v),
+        Cell::Raw(s) => match (s.parse::<i64>(), s.parse::<f64>()) {
+            (Ok(i), _) => Value::from(i),
+            (_, Ok(v)) if v.is_finite() => number(v),
             _ if s.is_empty() => Value::Null,
             _ => Value::String(s.clone()),
         },

@@ -143,6 +143,6 @@ pub fn percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
             v[lo] + (h - lo as f64) * (v[hi] - v[lo])
         }
     };
-    let tail = (1.0 - level) / 2.0;
+    let tail = ((1.0 - level) / 2.0).clamp(0.0, 0.5);
     Some((q(tail), q(1.0 - tail)))
 }

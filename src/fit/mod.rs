@@ -43,8 +43,12 @@ pub struct Residual {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub line: u64,
+    /// NaN (null in JSON) where the file does not determine it.
+    #[serde(with = "crate::serde_nan")]
     pub params: f64,
+    #[serde(with = "crate::serde_nan")]
     pub tokens: f64,
+    #[serde(with = "crate::serde_nan")]
     pub compute: f64,
     pub loss: f64,
     pub predicted: f64,
@@ -57,9 +61,14 @@ pub struct Residual {
 /// Ranges of the data a law was fitted on, to tell extrapolation from interpolation.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ranges {
+    #[serde(with = "crate::serde_nan::pair")]
     pub loss: (f64, f64),
+    /// (NaN, NaN), null in JSON, where the data do not determine the quantity.
+    #[serde(with = "crate::serde_nan::pair")]
     pub compute: (f64, f64),
+    #[serde(with = "crate::serde_nan::pair")]
     pub params: (f64, f64),
+    #[serde(with = "crate::serde_nan::pair")]
     pub tokens: (f64, f64),
 }
 
@@ -167,6 +176,26 @@ pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
             form: opts.form.name().into(),
         });
     }
+    // Each scale the law has an exponent for must vary, or that exponent is not identified.
+    for j in 0..opts.form.n_terms() {
+        let mut v: Vec<f64> = cks.iter().map(|c| opts.form.features(c)[j]).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        if v.len() < 2 {
+            let what = match (opts.form, j) {
+                (Form::Chinchilla, 0) => "params (N)",
+                (Form::Compute, _) => "compute (C)",
+                _ => "tokens (D)",
+            };
+            return Err(Error::BadData {
+                path: family.path.clone(),
+                message: format!(
+                    "every checkpoint has the same {what}, so the '{}' law cannot be fitted; it needs at least two distinct values",
+                    opts.form.name()
+                ),
+            });
+        }
+    }
     let obj = Objective::new(opts.form, &cks, opts.delta);
     let grid = opts.form.grid();
     let ms = multistart::multistart(
@@ -226,12 +255,18 @@ fn diagnose(
         })
         .collect();
     let range = |f: &dyn Fn(&Checkpoint) -> f64| {
-        cks.iter()
+        let (lo, hi) = cks
+            .iter()
             .map(f)
             .filter(|v| v.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                 (l.min(v), h.max(v))
-            })
+            });
+        if lo <= hi {
+            (lo, hi)
+        } else {
+            (f64::NAN, f64::NAN)
+        }
     };
     let ranges = Ranges {
         loss: range(&|c| c.loss),

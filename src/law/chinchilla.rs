@@ -62,10 +62,12 @@ impl Chinchilla {
         self.e + self.k6() * (c / 6.0).powf(-self.gamma())
     }
 
-    /// C(L) = 6·((L − E)/(A·G^(−α) + B·G^β))^(−1/γ); `None` for L ≤ E.
+    /// C(L) = 6·((L − E)/(A·G^(−α) + B·G^β))^(−1/γ); `None` for L ≤ E, or when an exponent is not
+    /// positive (loss then does not fall with compute).
     pub fn frontier_compute(&self, loss: f64) -> Option<f64> {
         let r = loss - self.e;
-        (r > 0.0).then(|| 6.0 * (r / self.k6()).powf(-1.0 / self.gamma()))
+        (r > 0.0 && self.alpha > 0.0 && self.beta > 0.0)
+            .then(|| 6.0 * (r / self.k6()).powf(-1.0 / self.gamma()))
     }
 
     pub fn derived(&self) -> Vec<(&'static str, f64)> {

@@ -22,9 +22,9 @@ impl ComputeLaw {
         self.e + self.a * c.powf(-self.alpha)
     }
 
-    /// C(L) = ((L − E)/A)^(−1/α); `None` for L ≤ E.
+    /// C(L) = ((L − E)/A)^(−1/α); `None` for L ≤ E or α ≤ 0.
     pub fn compute_for(&self, loss: f64) -> Option<f64> {
         let r = loss - self.e;
-        (r > 0.0).then(|| (r / self.a).powf(-1.0 / self.alpha))
+        (r > 0.0 && self.alpha > 0.0).then(|| (r / self.a).powf(-1.0 / self.alpha))
     }
 }

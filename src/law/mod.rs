@@ -176,6 +176,14 @@ impl Law {
         }
     }
 
+    /// Whether loss falls with scale (every exponent > 0); if not, no loss has a compute-equivalent.
+    pub fn decreasing(&self) -> bool {
+        self.params()
+            .iter()
+            .filter(|(k, _)| *k == "alpha" || *k == "beta")
+            .all(|(_, v)| *v > 0.0)
+    }
+
     /// Named parameters in natural units, in a fixed order.
     pub fn params(&self) -> Vec<(&'static str, f64)> {
         match self {
@@ -219,7 +227,7 @@ impl Law {
     }
 
     /// The inverse of [`Law::curve`]: the scale at which the curve reaches `loss`; `None` when
-    /// `loss ≤ E`, which no finite scale reaches.
+    /// `loss ≤ E`, which no finite scale reaches, or when the law does not decrease.
     pub fn inverse(&self, loss: f64) -> Option<f64> {
         match self {
             Law::Chinchilla(l) => l.frontier_compute(loss),

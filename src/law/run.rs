@@ -26,9 +26,9 @@ impl RunLaw {
         self.e + self.b * d.powf(-self.beta)
     }
 
-    /// D(L) = ((L − E)/B)^(−1/β); `None` for L ≤ E.
+    /// D(L) = ((L − E)/B)^(−1/β); `None` for L ≤ E or β ≤ 0.
     pub fn tokens_for(&self, loss: f64) -> Option<f64> {
         let r = loss - self.e;
-        (r > 0.0).then(|| (r / self.b).powf(-1.0 / self.beta))
+        (r > 0.0 && self.beta > 0.0).then(|| (r / self.b).powf(-1.0 / self.beta))
     }
 }

@@ -207,7 +207,11 @@ pub fn svg(fig: Figure, d: &Data) -> Result<String> {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
         draw(fig, &root, d, &Style { scale: 1.0 }).map_err(|m| plot_error(fig, m))?;
     }
-    Ok(buf)
+    // Name the font the PNGs are drawn with first; the report page embeds it.
+    Ok(buf.replace(
+        "font-family=\"sans-serif\"",
+        "font-family=\"DejaVu Sans, sans-serif\"",
+    ))
 }
 
 /// The figure as a PNG file (300 dpi), drawn with the bundled font.

@@ -15,15 +15,16 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let rows = d.rows();
     let (group_name, labels, group) = d.groups();
-    // Only splices with both ends on the curve can be drawn.
-    let drawn: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].1.eq.compute.is_some() && rows[i].1.eq.compute_clean.is_some())
+    // Each loss on the law's own axis (compute, or tokens for `run`); only splices with both ends on
+    // the curve can be drawn.
+    let at: Vec<Option<(f64, f64)>> = rows
+        .iter()
+        .map(|(s, _)| d.law.inverse(s.ce_clean).zip(d.law.inverse(s.ce_spliced)))
         .collect();
+    let drawn: Vec<usize> = (0..rows.len()).filter(|&i| at[i].is_some()).collect();
     let xs = drawn.iter().flat_map(|&i| {
-        [
-            rows[i].1.eq.compute.unwrap(),
-            rows[i].1.eq.compute_clean.unwrap(),
-        ]
+        let (c, s) = at[i].unwrap();
+        [c, s]
     });
     let (x0, x1) = log_range(xs, 3.0);
     let ys = drawn
@@ -76,7 +77,7 @@ pub fn draw<DB: DrawingBackend>(
     for &i in &drawn {
         let (sp, m) = rows[i];
         let c = colour(group[i]);
-        let (xc, xs_) = (m.eq.compute_clean.unwrap(), m.eq.compute.unwrap());
+        let (xc, xs_) = at[i].unwrap();
         // Host: its clean loss on the curve, and a connector down to the spliced loss.
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -123,19 +124,16 @@ pub fn draw<DB: DrawingBackend>(
         let c = colour(g);
         let mine: Vec<usize> = drawn.iter().copied().filter(|&i| group[i] == g).collect();
         chart
-            .draw_series(mine.iter().map(|&i| {
-                Circle::new(
-                    (rows[i].1.eq.compute.unwrap(), rows[i].0.ce_spliced),
-                    r,
-                    c.filled(),
-                )
-            }))
+            .draw_series(
+                mine.iter()
+                    .map(|&i| Circle::new((at[i].unwrap().1, rows[i].0.ce_spliced), r, c.filled())),
+            )
             .map_err(err)?
             .label(format!("{group_name} {label}"))
             .legend(s.swatch_dot(c));
         chart
             .draw_series(mine.iter().map(|&i| {
-                let p = (rows[i].1.eq.compute_clean.unwrap(), rows[i].0.ce_clean);
+                let p = (at[i].unwrap().0, rows[i].0.ce_clean);
                 EmptyElement::at(p)
                     + Rectangle::new(
                         [

@@ -44,6 +44,19 @@ impl RawTable {
             .iter()
             .map(str::to_owned)
             .collect();
+        for (j, h) in headers.iter().enumerate() {
+            if let Some(i) = headers[..j].iter().position(|g| g == h) {
+                return Err(Error::Csv {
+                    path: path.to_owned(),
+                    line: 1,
+                    message: format!(
+                        "column name '{h}' appears twice (columns {} and {}); rename one",
+                        i + 1,
+                        j + 1
+                    ),
+                });
+            }
+        }
         let mut rows = vec![];
         for rec in rdr.records() {
             let rec = rec.map_err(csv_err)?;

@@ -60,6 +60,18 @@ pub fn read_splices(path: &Path) -> Result<Splices> {
     let params = t.find("params");
     let tokens = t.find("tokens");
     let compute = t.find("compute");
+    if let Some(c) = t
+        .headers
+        .iter()
+        .find(|h| crate::map::COMPUTED.contains(&h.as_str()))
+    {
+        return Err(Error::BadData {
+            path: path.to_owned(),
+            message: format!(
+                "column '{c}' has the name of a column ceq computes; rename it so the output keeps both"
+            ),
+        });
+    }
     let extra_idx: Vec<usize> = (0..t.headers.len())
         .filter(|&i| !KNOWN.contains(&t.headers[i].as_str()))
         .collect();

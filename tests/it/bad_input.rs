@@ -182,3 +182,76 @@ fn out_never_overwrites_an_input() {
         "name,ce_clean,ce_spliced\na,3,3.2\n"
     );
 }
+
+#[test]
+fn ambiguous_or_unidentifiable_inputs() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD).display().to_string();
+    for (csv, want) in [
+        (
+            "name,ce_clean,ce_spliced,status\na,3,3.1,x\n",
+            "column 'status' has the name of a column ceq computes",
+        ),
+        (
+            "name,ce_clean,ce_spliced,layer,layer\na,3,3.1,1,2\n",
+            "column name 'layer' appears twice (columns 4 and 5)",
+        ),
+    ] {
+        let sp = write(d.path(), "sp.csv", csv).display().to_string();
+        let err = fails(&["map", "--checkpoints", &ck, "--splices", &sp]);
+        assert!(err.contains("sp.csv") && err.contains(want), "{err}");
+    }
+    let same_n = "params,tokens,loss\n1e8,1e9,3.3\n1e8,2e9,3.1\n1e8,4e9,3.0\n1e8,8e9,2.9\n1e8,1.6e10,2.85\n1e8,3.2e10,2.8\n";
+    let p = write(d.path(), "same.csv", same_n).display().to_string();
+    let err = fails(&["fit", "--checkpoints", &p]);
+    assert!(
+        err.contains("same.csv") && err.contains("every checkpoint has the same params (N)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn law_file_values_out_of_range() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD);
+    let law = d.path().join("law.json");
+    ceq()
+        .args(["fit", "--bootstrap", "5", "--checkpoints"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&law)
+        .assert()
+        .success();
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(&law)
+        .unwrap()
+        .replace("\"level\": 0.9", "\"level\": 2.0");
+    let bad = write(d.path(), "bad.json", &text).display().to_string();
+    let err = fails(&["map", "--law", &bad, "--splices", &sp]);
+    assert!(
+        err.contains("bad.json") && err.contains("bootstrap.level"),
+        "{err}"
+    );
+    // A law that does not decrease maps nothing, and says so.
+    let text = std::fs::read_to_string(&law).unwrap();
+    let alpha = text.find("\"alpha\":").unwrap();
+    let end = alpha + text[alpha..].find(',').unwrap();
+    let neg = format!("{}\"alpha\": -0.3{}", &text[..alpha], &text[end..]);
+    let bad = write(d.path(), "neg.json", &neg).display().to_string();
+    let out = ceq()
+        .args(["map", "--format", "json", "--law", &bad, "--splices", &sp])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["status"], "undefined");
+    assert!(v[0]["compute_fraction"].is_null());
+    assert!(
+        v[0]["status_detail"]
+            .as_str()
+            .unwrap()
+            .contains("not all positive")
+    );
+}

@@ -131,9 +131,9 @@ fn map_csv_keeps_inputs_and_adds_every_column() {
         }
         let f: f64 = r[idx("compute_fraction")].parse().unwrap();
         let truth: f64 = r[idx("true_compute_fraction")].parse().unwrap();
-        // The synthetic truth: within 25% of it (the fit is to noisy data).
+        // The synthetic truth: within 10% of it (the fit is to noisy data; the worst row is off by 4%).
         assert!(
-            (f / truth - 1.0).abs() < 0.25,
+            (f / truth - 1.0).abs() < 0.10,
             "fraction {f} vs true {truth}"
         );
         let log10: f64 = r[idx("log10_compute_ratio")].parse().unwrap();
@@ -246,4 +246,91 @@ fn run_law_maps_to_tokens_and_steps() {
     assert!((row["step_equivalent"].as_f64().unwrap() / 1000.0 - 1.0).abs() < 1e-6);
     assert!((row["compute_fraction"].as_f64().unwrap() / (2e9 / 3.2e10) - 1.0).abs() < 1e-6);
     assert!((row["compute_equivalent"].as_f64().unwrap() / (6.0 * 1e8 * 2e9) - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn compute_and_run_laws_round_trip_through_law_files_and_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A compute law from compute and loss alone: params and tokens are unknown (null in the file).
+    let mut ck = String::from("compute,loss\n");
+    for i in 0..8 {
+        let c = 1e18 * 10f64.powf(i as f64 * 0.5);
+        ck += &format!("{c},{}\n", 1.9 + 20.0 * c.powf(-0.05));
+    }
+    let ck = write(d, "c.csv", &ck);
+    let law = d.join("c.json");
+    ceq()
+        .args(["fit", "--form", "compute", "--checkpoints"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&law)
+        .assert()
+        .success();
+    let sp = write(
+        d,
+        "sp.csv",
+        "name,model,ce_clean,ce_spliced\na,m1,2.9,3.0\nb,m1,2.9,3.2\n",
+    );
+    let out = ceq()
+        .args(["map", "--format", "json", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // C(L) = ((L − 1.9)/20)^(−20): the fraction for 3.0 vs 2.9 is (1.1/1.0)^(−20).
+    assert!((v[0]["compute_fraction"].as_f64().unwrap() / 1.1f64.powf(-20.0) - 1.0).abs() < 1e-4);
+    ceq()
+        .args(["plot", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&sp)
+        .arg("--out-dir")
+        .arg(d.join("figs"))
+        .assert()
+        .success();
+
+    // A run law: the splices figure is drawn on the token axis.
+    let mut ck = String::from("step,params,tokens,loss\n");
+    for s in [250, 500, 1000, 2000, 4000, 8000, 16000] {
+        let t = s as f64 * 2.0e6;
+        ck += &format!("{s},1e8,{t},{}\n", 2.0 + 1000.0 * t.powf(-0.3));
+    }
+    let ck = write(d, "r.csv", &ck);
+    let law = d.join("r.json");
+    ceq()
+        .args(["fit", "--form", "run", "--checkpoints"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&law)
+        .assert()
+        .success();
+    let sp = write(
+        d,
+        "sp2.csv",
+        "name,model,ce_clean,ce_spliced\na,m1,2.4,2.5\nb,m1,2.4,2.6\n",
+    );
+    ceq()
+        .args(["plot", "--figure", "splices", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&sp)
+        .arg("--out-dir")
+        .arg(d.join("rfigs"))
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(d.join("rfigs/splices.svg")).unwrap();
+    assert!(svg.contains("Training tokens D"));
+    assert_eq!(
+        svg.matches("<circle").count(),
+        2 + 1,
+        "one marker per splice and one legend dot"
+    );
 }

@@ -84,6 +84,28 @@ fn below_the_floor_is_flagged_and_empty() {
 }
 
 #[test]
+fn no_interval_without_a_point_estimate() {
+    let boot: Vec<Law> = [0.09, 0.1, 0.11]
+        .iter()
+        .map(|&alpha| Law::Compute(ComputeLaw { alpha, ..LAW }))
+        .collect();
+    let m = map_splice(
+        &Law::Compute(LAW),
+        &RANGES,
+        Some((&boot, 0.9)),
+        &splice(1.9, 3.0, None, None),
+    );
+    assert_eq!(m.eq.fraction, None);
+    let ci = m.ci.unwrap();
+    assert_eq!(ci.fraction, None);
+    assert_eq!(ci.compute_clean, None);
+    assert!(
+        ci.compute.is_some(),
+        "ce_spliced is above the floor: its compute has an interval"
+    );
+}
+
+#[test]
 fn zero_ablation_below_clean_is_undefined() {
     let m = map_splice(
         &Law::Compute(LAW),
