@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod equivalence;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod fit;
 pub mod io;

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod equivalence;
+mod eval;
 mod export;
 mod golden;
 mod laws;

@@ -1,0 +1,14 @@
+//! `ceq eval`: run a transformer checkpoint with an SAE spliced in and measure CE (burn).
+
+pub mod config;
+pub mod hook;
+mod layers;
+pub mod model;
+pub mod runner;
+pub mod sae;
+pub mod tokens;
+pub mod weights;
+
+pub use config::{Arch, ModelConfig};
+pub use hook::{Hook, Site};
+pub use model::Transformer;

@@ -1,0 +1,224 @@
+//! One SAE on one model over a token set: the clean, spliced, zero- and mean-ablated continuations
+//! branch from one run of the layers before the hook, and every metric is averaged over the same
+//! next-token positions. Tokens stream in batches, so memory is bounded by the batch.
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::Serialize;
+
+use super::hook::Hook;
+use super::model::Transformer;
+use super::sae::Sae;
+use super::tokens::Tokens;
+
+#[derive(Clone, Copy, Debug)]
+pub struct EvalOptions {
+    /// Sequences per batch.
+    pub batch: usize,
+    /// Splice and score positions holding BOS/EOS/pad too (SAEBench leaves them out).
+    pub keep_special: bool,
+}
+
+/// Every number `ceq eval` reports for one SAE. CE and KL in nats per token.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvalResult {
+    pub n_tokens: usize,
+    pub ce_clean: f64,
+    pub ce_spliced: f64,
+    pub ce_zero_ablation: f64,
+    pub ce_mean_ablation: f64,
+    pub loss_recovered: f64,
+    pub kl: f64,
+    pub l0: f64,
+    pub explained_variance: f64,
+    pub mse: f64,
+    pub cosine: f64,
+    pub se_ce_clean: f64,
+    pub se_ce_spliced: f64,
+    pub se_ce_zero_ablation: f64,
+    pub se_ce_mean_ablation: f64,
+    pub se_delta: f64,
+}
+
+/// Per-sequence sums, in f64.
+#[derive(Clone, Debug, Default)]
+struct Seq {
+    n: f64,
+    ce: [f64; 4],
+}
+
+/// Standard error of the mean of per-sequence means.
+fn se(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    if v.len() < 2 {
+        return f64::NAN;
+    }
+    let m = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt()
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("f32 data")
+}
+
+/// Which positions count: [rows, ctx], true where the input token is not special (or always, with
+/// `keep_special`), and never the last position, which has no next token.
+fn eval_mask(tokens: &Tokens, r0: usize, r1: usize, special: &[u32], keep: bool) -> Vec<bool> {
+    let ctx = tokens.ctx;
+    (r0..r1)
+        .flat_map(|r| (0..ctx).map(move |t| (r, t)))
+        .map(|(r, t)| t + 1 < ctx && (keep || !special.contains(&tokens.ids[r * ctx + t])))
+        .collect()
+}
+
+/// Next-token negative log-likelihood at every position but the last: [rows, ctx − 1].
+fn nll(logits: Tensor<3>, targets: &Tensor<3, Int>) -> (Tensor<2>, Tensor<3>) {
+    let [b, t, v] = logits.dims();
+    let lp = log_softmax(logits.slice([0..b, 0..t - 1, 0..v]), 2);
+    let picked = lp.clone().gather(2, targets.clone()).reshape([b, t - 1]);
+    (picked.neg(), lp)
+}
+
+pub fn evaluate(
+    model: &Transformer,
+    sae: &Sae,
+    hook: Hook,
+    tokens: &Tokens,
+    opts: &EvalOptions,
+    device: &Device,
+    tick: &mut dyn FnMut(usize),
+) -> EvalResult {
+    let special = &model.cfg.special_ids;
+    let (ctx, d) = (tokens.ctx, sae.d_in);
+    let batches: Vec<(usize, usize)> = (0..tokens.n_seq)
+        .step_by(opts.batch.max(1))
+        .map(|r0| (r0, (r0 + opts.batch.max(1)).min(tokens.n_seq)))
+        .collect();
+    let mask_tensor = |m: &[bool], rows: usize| {
+        Tensor::<3, Bool>::from_data(TensorData::new(m.to_vec(), [rows, ctx, 1]), device)
+            .expand([rows, ctx, d])
+    };
+
+    // Pass 1: the mean activation at the hook over the evaluated positions (the layers before the
+    // hook only), for mean ablation.
+    let mut sum = vec![0f64; d];
+    let mut count = 0f64;
+    for &(r0, r1) in &batches {
+        let cap = model.capture(&tokens.batch(r0, r1, device), hook);
+        let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
+        for (i, row) in to_vec(cap.act).chunks_exact(d).enumerate() {
+            if m[i] {
+                count += 1.0;
+                for (s, v) in sum.iter_mut().zip(row) {
+                    *s += *v as f64;
+                }
+            }
+        }
+    }
+    let mean: Vec<f32> = sum.iter().map(|s| (s / count.max(1.0)) as f32).collect();
+    let mean_t = Tensor::<1>::from_data(TensorData::new(mean, [d]), device);
+
+    // Pass 2: four continuations per batch from one capture.
+    let mut seqs: Vec<Seq> = vec![];
+    let (mut kl, mut l0, mut sse, mut cos, mut xx) = (0f64, 0f64, 0f64, 0f64, 0f64);
+    let mut xsum = vec![0f64; d];
+    for &(r0, r1) in &batches {
+        let rows = r1 - r0;
+        let toks = tokens.batch(r0, r1, device);
+        let targets = toks
+            .clone()
+            .slice([0..rows, 1..ctx])
+            .reshape([rows, ctx - 1, 1]);
+        let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
+        let splice_at = mask_tensor(&m, rows);
+        let cap = model.capture(&toks, hook);
+        let x = cap.act.clone();
+        let (f, x_hat) = sae.forward(x.clone().reshape([rows * ctx, d]));
+        let x_hat = x_hat.reshape([rows, ctx, d]);
+
+        let (nll_clean, lp_clean) = nll(model.resume(&cap, x.clone()), &targets);
+        let (nll_spliced, lp_spliced) = nll(
+            model.resume(&cap, x.clone().mask_where(splice_at.clone(), x_hat.clone())),
+            &targets,
+        );
+        let (nll_zero, _) = nll(
+            model.resume(&cap, x.clone().mask_fill(splice_at.clone(), 0.0)),
+            &targets,
+        );
+        let mean_act = mean_t.clone().unsqueeze::<3>().expand([rows, ctx, d]);
+        let (nll_mean, _) = nll(
+            model.resume(&cap, x.clone().mask_where(splice_at, mean_act)),
+            &targets,
+        );
+        let kl_pos = (lp_clean.clone().exp() * (lp_clean - lp_spliced))
+            .sum_dim(2)
+            .reshape([rows, ctx - 1]);
+
+        // Hook metrics per position.
+        let err = (x.clone() - x_hat.clone())
+            .square()
+            .sum_dim(2)
+            .reshape([rows, ctx]);
+        let dot = (x.clone() * x_hat.clone()).sum_dim(2).reshape([rows, ctx]);
+        let nx = x.clone().square().sum_dim(2).reshape([rows, ctx]);
+        let nh = x_hat.square().sum_dim(2).reshape([rows, ctx]);
+        let active = f.greater_elem(0.0).float().sum_dim(1).reshape([rows, ctx]);
+
+        let [c, s, z, mn, k] = [nll_clean, nll_spliced, nll_zero, nll_mean, kl_pos].map(to_vec);
+        let [err, dot, nx, nh, active] = [err, dot, nx, nh, active].map(to_vec);
+        let xs = to_vec(x);
+        for r in 0..rows {
+            let mut q = Seq::default();
+            for t in 0..ctx - 1 {
+                if !m[r * ctx + t] {
+                    continue;
+                }
+                let (i, j) = (r * (ctx - 1) + t, r * ctx + t);
+                q.n += 1.0;
+                for (acc, v) in q.ce.iter_mut().zip([c[i], s[i], z[i], mn[i]]) {
+                    *acc += v as f64;
+                }
+                kl += k[i] as f64;
+                l0 += active[j] as f64;
+                sse += err[j] as f64;
+                xx += nx[j] as f64;
+                cos += dot[j] as f64 / ((nx[j] as f64).sqrt() * (nh[j] as f64).sqrt()).max(1e-30);
+                for (acc, v) in xsum.iter_mut().zip(&xs[j * d..(j + 1) * d]) {
+                    *acc += *v as f64;
+                }
+            }
+            seqs.push(q);
+        }
+        tick(rows * ctx);
+    }
+
+    let n: f64 = seqs.iter().map(|q| q.n).sum();
+    let total = |i: usize| seqs.iter().map(|q| q.ce[i]).sum::<f64>() / n;
+    let per_seq = |f: &dyn Fn(&Seq) -> f64| -> Vec<f64> {
+        seqs.iter().filter(|q| q.n > 0.0).map(f).collect()
+    };
+    let [ce_clean, ce_spliced, ce_zero, ce_mean] = [0, 1, 2, 3].map(total);
+    // Σ‖x − x̄‖² = Σ‖x‖² − N‖x̄‖².
+    let sst = xx - xsum.iter().map(|s| s * s).sum::<f64>() / n;
+    EvalResult {
+        n_tokens: n as usize,
+        ce_clean,
+        ce_spliced,
+        ce_zero_ablation: ce_zero,
+        ce_mean_ablation: ce_mean,
+        loss_recovered: 1.0 - (ce_spliced - ce_clean) / (ce_zero - ce_clean),
+        kl: kl / n,
+        l0: l0 / n,
+        explained_variance: 1.0 - sse / sst,
+        mse: sse / (n * d as f64),
+        cosine: cos / n,
+        se_ce_clean: se(&per_seq(&|q| q.ce[0] / q.n)),
+        se_ce_spliced: se(&per_seq(&|q| q.ce[1] / q.n)),
+        se_ce_zero_ablation: se(&per_seq(&|q| q.ce[2] / q.n)),
+        se_ce_mean_ablation: se(&per_seq(&|q| q.ce[3] / q.n)),
+        se_delta: se(&per_seq(&|q| (q.ce[1] - q.ce[0]) / q.n)),
+    }
+}

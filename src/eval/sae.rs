@@ -1,0 +1,294 @@
+//! Sparse autoencoders in the SAELens layout (`cfg.json` + `sae_weights.safetensors`): standard
+//! (ReLU), top-k, JumpReLU and gated, with SAELens 6's forward pass (`sae_lens/saes/*.py`), and the
+//! older flat cfg.json styles read the way SAELens 6 reads them (`handle_pre_6_0_config`).
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, IndexingUpdateOp, Tensor, TensorData};
+use safetensors::SafeTensors;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Standard,
+    TopK {
+        k: usize,
+        rescale_by_decoder_norm: bool,
+    },
+    JumpRelu,
+    Gated,
+}
+
+impl Kind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Standard => "standard",
+            Kind::TopK { .. } => "topk",
+            Kind::JumpRelu => "jumprelu",
+            Kind::Gated => "gated",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Sae {
+    pub path: PathBuf,
+    pub kind: Kind,
+    pub d_in: usize,
+    pub d_sae: usize,
+    /// The hook named in cfg.json, if any.
+    pub hook: Option<String>,
+    pub apply_b_dec_to_input: bool,
+    /// Input scale of an unfolded `expected_average_only_in` SAE: x̂ = SAE(s·x)/s (1 otherwise).
+    pub scale: f64,
+    w_enc: Tensor<2>,
+    w_dec: Tensor<2>,
+    b_enc: Option<Tensor<1>>,
+    b_dec: Tensor<1>,
+    threshold: Option<Tensor<1>>,
+    b_gate: Option<Tensor<1>>,
+    b_mag: Option<Tensor<1>>,
+    w_mag: Option<Tensor<2>>,
+    dec_norm: Option<Tensor<1>>,
+}
+
+impl Sae {
+    pub fn load(dir: &Path, device: &Device) -> Result<Sae> {
+        let cfg_path = dir.join("cfg.json");
+        let bad = |message: String| Error::BadData {
+            path: cfg_path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&cfg_path).map_err(|source| Error::Io {
+            path: cfg_path.clone(),
+            source,
+        })?;
+        let c: Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        let get = |k: &str| {
+            c.get(k)
+                .or_else(|| c.get("metadata").and_then(|m| m.get(k)))
+        };
+        let int = |k: &str| -> Result<usize> {
+            get(k)
+                .and_then(Value::as_u64)
+                .filter(|&n| n > 0)
+                .map(|n| n as usize)
+                .ok_or_else(|| bad(format!("key '{k}' is missing or not a positive integer")))
+        };
+        let d_in = int("d_in")?;
+        let d_sae = int("d_sae")?;
+        // Pre-6 files: activation_fn(_str) "topk" with activation_fn_kwargs.k means a top-k SAE.
+        let act_fn = get("activation_fn_str")
+            .or_else(|| get("activation_fn"))
+            .and_then(Value::as_str);
+        let arch =
+            get("architecture")
+                .and_then(Value::as_str)
+                .unwrap_or(if act_fn == Some("topk") {
+                    "topk"
+                } else {
+                    "standard"
+                });
+        let kind = match arch {
+            "standard" => Kind::Standard,
+            "jumprelu" => Kind::JumpRelu,
+            "gated" => Kind::Gated,
+            "topk" => Kind::TopK {
+                k: get("k")
+                    .or_else(|| get("activation_fn_kwargs").and_then(|a| a.get("k")))
+                    .and_then(Value::as_u64)
+                    .filter(|&k| k > 0)
+                    .ok_or_else(|| bad("a topk SAE needs 'k' (or activation_fn_kwargs.k)".into()))?
+                    as usize,
+                rescale_by_decoder_norm: get("rescale_acts_by_decoder_norm")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            },
+            other => {
+                return Err(bad(format!(
+                    "architecture '{other}' is not supported; ceq runs standard, topk, jumprelu and gated SAEs"
+                )));
+            }
+        };
+        let hook = get("hook_name")
+            .or_else(|| get("hook_point"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let apply_b_dec_to_input = get("apply_b_dec_to_input")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let norm = match c.get("normalize_activations") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => "none".to_owned(),
+            Some(Value::Bool(true)) => "expected_average_only_in".to_owned(),
+            Some(v) => v.as_str().unwrap_or("?").to_owned(),
+        };
+        let scale = match norm.as_str() {
+            "none" => 1.0,
+            "expected_average_only_in" => {
+                let p = dir.join("activation_scaler.json");
+                let s = std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                    .and_then(|v| v.get("scaling_factor").and_then(Value::as_f64))
+                    .filter(|s| *s > 0.0 && s.is_finite());
+                s.ok_or_else(|| {
+                    bad(format!(
+                        "normalize_activations is 'expected_average_only_in' but {} has no scaling_factor: \
+                         this SAE was saved before its input scale was folded into the weights, and using it \
+                         unscaled gives wrong numbers",
+                        p.display()
+                    ))
+                })?
+            }
+            other => {
+                return Err(bad(format!(
+                    "normalize_activations '{other}' is not supported; ceq handles 'none' and 'expected_average_only_in'"
+                )));
+            }
+        };
+
+        let wpath = dir.join("sae_weights.safetensors");
+        let bytes = std::fs::read(&wpath).map_err(|source| Error::Io {
+            path: wpath.clone(),
+            source,
+        })?;
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::BadData {
+            path: wpath.clone(),
+            message: format!("not a valid safetensors file: {e}"),
+        })?;
+        let mut names: Vec<String> = st.names().into_iter().map(str::to_owned).collect();
+        let mut take = |name: &str,
+                        shape: &[usize],
+                        required: bool|
+         -> Result<Option<TensorData>> {
+            let Ok(v) = st.tensor(name) else {
+                return if required {
+                    Err(Error::BadData {
+                        path: wpath.clone(),
+                        message: format!(
+                            "missing tensor '{name}' for a {arch} SAE (d_in {d_in}, d_sae {d_sae})"
+                        ),
+                    })
+                } else {
+                    Ok(None)
+                };
+            };
+            names.retain(|n| n != name);
+            if v.shape() != shape || v.dtype() != safetensors::Dtype::F32 {
+                return Err(Error::BadData {
+                    path: wpath.clone(),
+                    message: format!(
+                        "tensor '{name}' is {:?} {:?}; expected F32 {shape:?} (d_in {d_in}, d_sae {d_sae} from cfg.json)",
+                        v.dtype(),
+                        v.shape()
+                    ),
+                });
+            }
+            let data: Vec<f32> = v
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Ok(Some(TensorData::new(data, shape.to_vec())))
+        };
+        let t2 = |d: TensorData| Tensor::<2>::from_data(d, device);
+        let t1 = |d: TensorData| Tensor::<1>::from_data(d, device);
+        let gated = kind == Kind::Gated;
+        let w_enc = t2(take("W_enc", &[d_in, d_sae], true)?.unwrap());
+        let w_dec = t2(take("W_dec", &[d_sae, d_in], true)?.unwrap());
+        let b_dec = t1(take("b_dec", &[d_in], true)?.unwrap());
+        let b_enc = take("b_enc", &[d_sae], !gated)?.map(t1);
+        let threshold = take("threshold", &[d_sae], kind == Kind::JumpRelu)?.map(t1);
+        let b_gate = take("b_gate", &[d_sae], gated)?.map(t1);
+        let b_mag = take("b_mag", &[d_sae], gated)?.map(t1);
+        let r_mag = take("r_mag", &[d_sae], gated)?.map(t1);
+        if !names.is_empty() {
+            return Err(Error::BadData {
+                path: wpath,
+                message: format!("unused tensors for a {arch} SAE: {}", names.join(", ")),
+            });
+        }
+        let w_mag = r_mag.map(|r| w_enc.clone() * r.exp().unsqueeze::<2>());
+        let dec_norm = matches!(
+            kind,
+            Kind::TopK {
+                rescale_by_decoder_norm: true,
+                ..
+            }
+        )
+        .then(|| w_dec.clone().square().sum_dim(1).sqrt().reshape([d_sae]));
+        Ok(Sae {
+            path: dir.to_owned(),
+            kind,
+            d_in,
+            d_sae,
+            hook,
+            apply_b_dec_to_input,
+            scale,
+            w_enc,
+            w_dec,
+            b_enc,
+            b_dec,
+            threshold,
+            b_gate,
+            b_mag,
+            w_mag,
+            dec_norm,
+        })
+    }
+
+    /// Latents f [n, d_sae] and reconstruction x̂ [n, d_in] of activations x [n, d_in].
+    pub fn forward(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let row = |t: &Tensor<1>| t.clone().unsqueeze::<2>();
+        let x = if self.scale != 1.0 { x * self.scale } else { x };
+        let sae_in = if self.apply_b_dec_to_input {
+            x - row(&self.b_dec)
+        } else {
+            x
+        };
+        let pre = || sae_in.clone().matmul(self.w_enc.clone());
+        let f = match &self.kind {
+            Kind::Standard => relu(pre() + row(self.b_enc.as_ref().unwrap())),
+            Kind::JumpRelu => {
+                let h = pre() + row(self.b_enc.as_ref().unwrap());
+                let [n, m] = h.dims();
+                let keep = h
+                    .clone()
+                    .greater(row(self.threshold.as_ref().unwrap()).expand([n, m]));
+                relu(h) * keep.float()
+            }
+            Kind::Gated => {
+                let g = pre() + row(self.b_gate.as_ref().unwrap());
+                let mag = relu(
+                    sae_in.clone().matmul(self.w_mag.clone().unwrap())
+                        + row(self.b_mag.as_ref().unwrap()),
+                );
+                mag * g.greater_elem(0.0).float()
+            }
+            Kind::TopK { k, .. } => {
+                let mut h = pre() + row(self.b_enc.as_ref().unwrap());
+                if let Some(n) = &self.dec_norm {
+                    h = h * row(n);
+                }
+                let (vals, idx) = h.clone().topk_with_indices(*k, 1);
+                h.zeros_like()
+                    .scatter(1, idx, relu(vals), IndexingUpdateOp::Add)
+            }
+        };
+        let dec_in = match &self.dec_norm {
+            Some(n) => f.clone() / row(n),
+            None => f.clone(),
+        };
+        let x_hat = dec_in.matmul(self.w_dec.clone()) + row(&self.b_dec);
+        let x_hat = if self.scale != 1.0 {
+            x_hat / self.scale
+        } else {
+            x_hat
+        };
+        (f, x_hat)
+    }
+}

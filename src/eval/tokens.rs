@@ -1,0 +1,118 @@
+//! Token ids from a `.npy` array [n_seq, ctx] of int32, int64, uint16 or uint32 (NumPy's own format,
+//! read with `npyz`; no pickled object arrays).
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Token ids, row-major [n_seq, ctx].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tokens {
+    pub ids: Vec<u32>,
+    pub n_seq: usize,
+    pub ctx: usize,
+}
+
+impl Tokens {
+    pub fn read_npy(path: &Path) -> Result<Tokens> {
+        let bad = |message: String| Error::BadData {
+            path: path.to_owned(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let npy =
+            npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(format!("not a .npy file: {e}")))?;
+        let shape: Vec<u64> = npy.shape().to_vec();
+        let [n_seq, ctx] = shape[..] else {
+            return Err(bad(format!(
+                "expected a 2-d array [n_seq, ctx] of token ids, got shape {shape:?}"
+            )));
+        };
+        if npy.order() == npyz::Order::Fortran {
+            return Err(bad(
+                "the array is in Fortran order; save it C-contiguous (np.ascontiguousarray)".into(),
+            ));
+        }
+        let descr = match npy.dtype() {
+            npyz::DType::Plain(ts) => ts.to_string(),
+            other => format!("{other:?}"),
+        };
+        let wide: Vec<i64> = match descr.as_str() {
+            "<i8" => npy.into_vec::<i64>(),
+            "<i4" => npy.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
+            "<u2" => npy.into_vec::<u16>().map(|v| v.into_iter().map(i64::from).collect()),
+            "<u4" => npy.into_vec::<u32>().map(|v| v.into_iter().map(i64::from).collect()),
+            other => {
+                return Err(bad(format!(
+                    "token ids have dtype {other}; use int32, int64, uint16 or uint32 (little-endian)"
+                )));
+            }
+        }
+        .map_err(|e| bad(format!("cannot read the array: {e}")))?;
+        let mut ids = Vec::with_capacity(wide.len());
+        for (i, v) in wide.into_iter().enumerate() {
+            let id = u32::try_from(v).map_err(|_| {
+                bad(format!(
+                    "token id {v} at [{}, {}] is negative or too large",
+                    i / ctx as usize,
+                    i % ctx as usize
+                ))
+            })?;
+            ids.push(id);
+        }
+        Ok(Tokens {
+            ids,
+            n_seq: n_seq as usize,
+            ctx: ctx as usize,
+        })
+    }
+
+    /// Checks every id is below the vocabulary size and the context fits the model.
+    pub fn check(&self, path: &Path, vocab: usize, max_positions: usize) -> Result<()> {
+        if let Some((i, id)) = self
+            .ids
+            .iter()
+            .enumerate()
+            .find(|(_, id)| **id as usize >= vocab)
+        {
+            return Err(Error::BadData {
+                path: path.to_owned(),
+                message: format!(
+                    "token id {id} at [{}, {}] is not below the model's vocabulary size {vocab}",
+                    i / self.ctx,
+                    i % self.ctx
+                ),
+            });
+        }
+        if self.ctx > max_positions || self.ctx < 2 {
+            return Err(Error::BadData {
+                path: path.to_owned(),
+                message: format!(
+                    "context {} must be between 2 and the model's {max_positions} positions",
+                    self.ctx
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rows `r0..r1` as an Int tensor [rows, ctx].
+    pub fn batch(
+        &self,
+        r0: usize,
+        r1: usize,
+        device: &burn::tensor::Device,
+    ) -> burn::tensor::Tensor<2, burn::tensor::Int> {
+        let data: Vec<i64> = self.ids[r0 * self.ctx..r1 * self.ctx]
+            .iter()
+            .map(|&v| v as i64)
+            .collect();
+        burn::tensor::Tensor::from_data(
+            burn::tensor::TensorData::new(data, [r1 - r0, self.ctx]),
+            device,
+        )
+    }
+}
