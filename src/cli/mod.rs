@@ -1,6 +1,7 @@
 //! The command line: clap derive options per subcommand, validated once into a config the library
 //! trusts. The CLI parses, calls the library and prints; it computes nothing itself.
 
+mod eval;
 mod fit;
 mod map;
 mod plot;
@@ -31,6 +32,8 @@ pub enum Command {
     Fit(fit::FitArgs),
     /// Map spliced CE losses to compute-equivalents.
     Map(map::MapArgs),
+    /// Splice SAEs into a transformer checkpoint and measure CE (burn).
+    Eval(eval::EvalArgs),
     /// Draw the paper figures (SVG and PNG).
     Plot(plot::PlotArgs),
     /// Fit, map, draw and tabulate everything into one folder with an index.html.
@@ -189,6 +192,7 @@ pub fn run() -> Result<()> {
     match opts.command {
         Command::Fit(a) => fit::run(a),
         Command::Map(a) => map::run(a),
+        Command::Eval(a) => eval::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),

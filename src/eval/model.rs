@@ -26,6 +26,8 @@ struct Block {
 #[derive(Clone, Debug)]
 pub struct Transformer {
     pub cfg: ModelConfig,
+    /// Total parameters (embeddings included; a tied unembedding counted once).
+    pub n_params: usize,
     embed: Tensor<2>,
     positions: Option<Tensor<2>>,
     blocks: Vec<Block>,
@@ -86,6 +88,7 @@ impl Transformer {
                     ln_f: LayerNorm::load(&mut w, &format!("{p}ln_f"), d, eps)?,
                     rotary: Rotary { dims: 0, base: 0.0 },
                     cfg: cfg.clone(),
+                    n_params: 0,
                 }
             }
             Arch::NeoX => {
@@ -133,11 +136,13 @@ impl Transformer {
                         base: cfg.rotary_base,
                     },
                     cfg: cfg.clone(),
+                    n_params: 0,
                 }
             }
         };
+        let n_params = w.taken;
         w.finish()?;
-        Ok(m)
+        Ok(Transformer { n_params, ..m })
     }
 
     /// Checks a hook exists in this model.

@@ -22,6 +22,8 @@ pub struct Weights {
     tensors: BTreeMap<String, Raw>,
     missing: Vec<String>,
     device: Device,
+    /// Elements of every weight taken so far: the model's parameter count.
+    pub taken: usize,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -144,6 +146,7 @@ impl Weights {
             tensors,
             missing: vec![],
             device: device.clone(),
+            taken: 0,
         })
     }
 
@@ -164,6 +167,7 @@ impl Weights {
                 ),
             });
         }
+        self.taken += raw.data.len();
         Ok(Tensor::from_data(
             TensorData::new(raw.data, shape),
             &self.device,

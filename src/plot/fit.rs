@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10};
-use super::{Data, err};
+use super::{Data, err, legend};
 use crate::law::{Axis, Law};
 
 pub fn draw<DB: DrawingBackend>(
@@ -113,14 +113,5 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(err)?
         .label(format!("checkpoints (n = {})", res.len()))
         .legend(s.swatch_dot(BLACK.mix(0.75)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(s.note())
-        .legend_area_size(s.px(28.0))
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .margin(s.px(6.0))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, s, SeriesLabelPosition::UpperRight)
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, percent, ticks_125};
-use super::{Data, err};
+use super::{Data, err, legend};
 
 /// One splice: its index, compute fraction, loss recovered (%), and the fraction's interval.
 struct Point {
@@ -96,14 +96,5 @@ pub fn draw<DB: DrawingBackend>(
             .label(format!("{group_name} {label}"))
             .legend(s.swatch_dot(c));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(s.note())
-        .legend_area_size(s.px(28.0))
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .margin(s.px(6.0))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, s, SeriesLabelPosition::LowerRight)
 }

@@ -170,6 +170,24 @@ impl<'a> Data<'a> {
     }
 }
 
+/// The legend every figure uses: small text, a light box, swatches sized with the text.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    s: &Style,
+    at: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .label_font(s.note())
+        .legend_area_size(s.px(28.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(style::GREY)
+        .margin(s.px(6.0))
+        .draw()
+        .map_err(err)
+}
+
 /// Plotters errors as a message.
 pub(crate) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()

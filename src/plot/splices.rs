@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10, sig2};
-use super::{Data, Placer, err};
+use super::{Data, Placer, err, legend};
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -150,14 +150,5 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(err)?
         .label("□ clean  ● spliced")
         .legend(|_| EmptyElement::at((0, 0)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(s.note())
-        .legend_area_size(s.px(28.0))
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .margin(s.px(6.0))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, s, SeriesLabelPosition::UpperRight)
 }

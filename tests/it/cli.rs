@@ -4,15 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{ceq, write};
-
-fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(name)
-        .display()
-        .to_string()
-}
+use crate::common::{ceq, data, write};
 
 fn fit_law(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
     let law = dir.join("law.json");

@@ -11,6 +11,15 @@ pub fn ceq() -> Command {
     Command::cargo_bin("ceq").unwrap()
 }
 
+/// A file shipped in data/.
+pub fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

@@ -134,3 +134,207 @@ fn every_sae_metric_matches_pytorch() {
     }
     assert_eq!(checked, 2 * 22);
 }
+
+fn fails(args: &[&str]) -> String {
+    let out = crate::common::ceq().args(args).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success(), "ceq {args:?} succeeded");
+    assert!(!err.contains("panicked"), "ceq {args:?} panicked: {err}");
+    err
+}
+
+fn p(rel: &str) -> String {
+    fixtures().join(rel).display().to_string()
+}
+
+/// A .npy of int64 ids [1, n], written by hand (the format is a 10-byte preamble and a dict header).
+fn npy_i64(path: &Path, ids: &[i64]) {
+    let mut header = format!(
+        "{{'descr': '<i8', 'fortran_order': False, 'shape': (1, {}), }}",
+        ids.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for v in ids {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn bad_models_saes_hooks_and_tokens() {
+    let sae = p("saes/gpt2-l1-resid_pre-standard-v6");
+    let toks = p("tokens.npy");
+    for (model, want) in [
+        ("bad/no_config", "no config.json"),
+        ("bad/pickle", "never unpickles"),
+        ("bad/truncated", "not a valid safetensors file"),
+        (
+            "bad/extra_key",
+            "unused weights: transformer.h.0.attn.unused_extra.weight",
+        ),
+        (
+            "bad/missing_key",
+            "missing weights: transformer.h.1.mlp.c_proj.weight",
+        ),
+    ] {
+        let err = fails(&[
+            "eval",
+            "--model",
+            &p(model),
+            "--sae",
+            &sae,
+            "--tokens",
+            &toks,
+        ]);
+        assert!(err.contains(model) && err.contains(want), "{model}: {err}");
+    }
+    let err = fails(&[
+        "eval",
+        "--model",
+        &p("gpt2"),
+        "--sae",
+        &p("bad/sae_wrong_d_in"),
+        "--tokens",
+        &toks,
+    ]);
+    assert!(
+        err.contains("sae_wrong_d_in") && err.contains("d_in is 32"),
+        "{err}"
+    );
+    let err = fails(&[
+        "eval",
+        "--model",
+        &p("gpt2"),
+        "--sae",
+        &sae,
+        "--tokens",
+        &toks,
+        "--hook",
+        "blocks.7.hook_resid_pre",
+    ]);
+    assert!(
+        err.contains("blocks.7.hook_resid_pre") && err.contains("2 blocks"),
+        "{err}"
+    );
+    let err = fails(&[
+        "eval",
+        "--model",
+        &p("neox"),
+        "--sae",
+        &p("saes/neox-l1-resid_pre-standard-v6"),
+        "--tokens",
+        &toks,
+        "--hook",
+        "blocks.0.hook_resid_mid",
+    ]);
+    assert!(err.contains("no resid_mid"), "{err}");
+    let err = fails(&[
+        "eval",
+        "--model",
+        &p("gpt2"),
+        "--sae",
+        &sae,
+        "--tokens",
+        &toks,
+        "--hook",
+        "blocks.0.hook_q",
+    ]);
+    assert!(err.contains("unknown hook 'blocks.0.hook_q'"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.npy");
+    npy_i64(&big, &[0, 5, 96, 7]);
+    let err = fails(&[
+        "eval",
+        "--model",
+        &p("gpt2"),
+        "--sae",
+        &sae,
+        "--tokens",
+        &big.display().to_string(),
+    ]);
+    assert!(
+        err.contains("big.npy")
+            && err.contains("token id 96 at [0, 2]")
+            && err.contains("vocabulary size 96"),
+        "{err}"
+    );
+    // The same ids in int32 and uint16 give the same numbers.
+    let run = |t: &str| {
+        let out = crate::common::ceq()
+            .args([
+                "eval",
+                "--format",
+                "json",
+                "--model",
+                &p("gpt2"),
+                "--sae",
+                &sae,
+                "--tokens",
+                &p(t),
+            ])
+            .output()
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0].as_object_mut().unwrap().remove("eval_tokens");
+        v
+    };
+    assert_eq!(run("tokens.npy"), run("tokens_i32.npy"));
+    assert_eq!(run("tokens.npy"), run("tokens_u16.npy"));
+}
+
+#[test]
+fn eval_output_pipes_into_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("splices.csv");
+    crate::common::ceq()
+        .args([
+            "eval",
+            "--model",
+            &p("neox"),
+            "--sae",
+            &p("saes/neox-l1-resid_pre-standard-v6"),
+            "--sae",
+            &p("saes/neox-l0-mlp_out-gated-v6"),
+        ])
+        .args(["--tokens", &p("tokens.npy"), "--out"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let out = crate::common::ceq()
+        .args(["map", "--format", "json", "--checkpoints"])
+        .arg(&data)
+        .arg("--splices")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("reference.json")).unwrap())
+            .unwrap();
+    let want = reference["evals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["model"] == "neox" && e["sae"] == "saes/neox-l1-resid_pre-standard-v6")
+        .unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v[0]["name"], "neox-l1-resid_pre-standard-v6");
+    let lr = v[0]["loss_recovered"].as_f64().unwrap();
+    assert!((lr - want["exclude_special"]["loss_recovered"].as_f64().unwrap()).abs() < 2e-4);
+    assert!(
+        v[0]["kl"].as_f64().unwrap() > 0.0,
+        "eval metrics pass through map"
+    );
+}

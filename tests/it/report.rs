@@ -4,34 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::ceq;
-
-fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-const FILES: [&str; 16] = [
-    "law.json",
-    "mapped.csv",
-    "mapped.json",
-    "mapped.md",
-    "mapped.tex",
-    "fit.svg",
-    "fit.png",
-    "splices.svg",
-    "splices.png",
-    "linear_vs_log.svg",
-    "linear_vs_log.png",
-    "across_sizes.svg",
-    "across_sizes.png",
-    "residuals.svg",
-    "residuals.png",
-    "index.html",
-];
+use crate::common::{ceq, data};
 
 /// A report on data/ with a small bootstrap, made once per test that needs one.
 fn report(dir: &Path) -> PathBuf {
@@ -60,7 +33,7 @@ fn report_folder_holds_every_file_and_is_not_overwritten() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut want: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+    let mut want: Vec<String> = ceq::report::FILES.iter().map(|s| s.to_string()).collect();
     want.sort();
     assert_eq!(names, want);
     let before = std::fs::read(out.join("law.json")).unwrap();
