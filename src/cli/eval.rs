@@ -25,8 +25,22 @@ pub struct EvalArgs {
     #[arg(long = "sae", value_name = "DIR", required = true)]
     pub saes: Vec<PathBuf>,
     /// Token ids: a .npy integer array [n_seq, ctx].
-    #[arg(long, value_name = "NPY")]
-    pub tokens: PathBuf,
+    #[arg(
+        long,
+        value_name = "NPY",
+        required_unless_present = "text",
+        conflicts_with = "text"
+    )]
+    pub tokens: Option<PathBuf>,
+    /// Or a text file, tokenized with --tokenizer and cut into rows of --ctx (each starting with BOS).
+    #[arg(long, value_name = "TXT", requires_all = ["tokenizer", "ctx"])]
+    pub text: Option<PathBuf>,
+    /// A Hugging Face tokenizer.json, for --text.
+    #[arg(long, value_name = "JSON")]
+    pub tokenizer: Option<PathBuf>,
+    /// Row length for --text.
+    #[arg(long)]
+    pub ctx: Option<usize>,
     /// Hook to splice at (TransformerLens name); default: each SAE's cfg.json.
     #[arg(long, value_name = "NAME")]
     pub hook: Option<String>,
@@ -150,7 +164,10 @@ fn table(
 
 pub fn run(a: EvalArgs) -> Result<()> {
     if let Some(out) = &a.out {
-        let mut inputs: Vec<&Path> = vec![a.model.as_path(), a.tokens.as_path()];
+        let mut inputs: Vec<&Path> = vec![a.model.as_path()];
+        inputs.extend(a.tokens.as_deref());
+        inputs.extend(a.text.as_deref());
+        inputs.extend(a.tokenizer.as_deref());
         inputs.extend(a.saes.iter().map(|p| p.as_path()));
         check_not_input(out, &inputs)?;
     }
@@ -159,8 +176,16 @@ pub fn run(a: EvalArgs) -> Result<()> {
     }
     let device = Device::flex();
     let model = Transformer::load(&a.model, &device)?;
-    let tokens = Tokens::read_npy(&a.tokens)?;
-    tokens.check(&a.tokens, model.cfg.vocab, model.cfg.max_positions)?;
+    let (tokens, source) = match (&a.tokens, &a.text, &a.tokenizer, a.ctx) {
+        (Some(p), _, _, _) => (Tokens::read_npy(p)?, p.clone()),
+        (None, Some(t), Some(tk), Some(ctx)) => {
+            (Tokens::from_text(t, tk, ctx, model.cfg.bos_id)?, t.clone())
+        }
+        _ => bail!(
+            "pass --tokens FILE.npy, or --text FILE with --tokenizer tokenizer.json and --ctx N"
+        ),
+    };
+    tokens.check(&source, model.cfg.vocab, model.cfg.max_positions)?;
     let forced = a.hook.as_deref().map(Hook::parse).transpose()?;
     let mut results = vec![];
     let total = (tokens.n_seq * tokens.ctx * a.saes.len()) as u64;
@@ -224,7 +249,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         &refs,
         &folder_name(&a.model),
         model.n_params,
-        &a.tokens,
+        &source,
         a.keep_special,
         format != Format::Csv,
     );

@@ -37,6 +37,7 @@ pub struct ModelConfig {
     pub tied_unembedding: bool,
     /// BOS, EOS and pad ids: positions holding them are left out of splicing and metrics by default.
     pub special_ids: Vec<u32>,
+    pub bos_id: Option<u32>,
 }
 
 impl ModelConfig {
@@ -86,6 +87,10 @@ impl ModelConfig {
                 ),
             });
         };
+        let bos_id = v
+            .get("bos_token_id")
+            .and_then(Value::as_u64)
+            .map(|n| n as u32);
         let mut special: Vec<u32> = ["bos_token_id", "eos_token_id", "pad_token_id"]
             .iter()
             .filter_map(|k| v.get(*k).and_then(Value::as_u64))
@@ -118,6 +123,7 @@ impl ModelConfig {
                     gelu_tanh: act != "gelu",
                     tied_unembedding: true,
                     special_ids: special,
+                    bos_id,
                 }
             }
             Arch::NeoX => {
@@ -159,6 +165,7 @@ impl ModelConfig {
                         .and_then(Value::as_bool)
                         .unwrap_or(false),
                     special_ids: special,
+                    bos_id,
                 }
             }
         };

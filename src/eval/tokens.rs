@@ -1,5 +1,6 @@
 //! Token ids from a `.npy` array [n_seq, ctx] of int32, int64, uint16 or uint32 (NumPy's own format,
-//! read with `npyz`; no pickled object arrays).
+//! read with `npyz`; no pickled object arrays), or from a text file and a `tokenizer.json` (the Rust
+//! `tokenizers` crate).
 
 use std::path::Path;
 
@@ -67,6 +68,56 @@ impl Tokens {
             ids,
             n_seq: n_seq as usize,
             ctx: ctx as usize,
+        })
+    }
+
+    /// Tokenizes a text file with a Hugging Face `tokenizer.json` (no special tokens added) and cuts the
+    /// ids into rows of `ctx`: each row starts with `bos` (when the model has one, as SAELens's
+    /// prepend_bos does) followed by ctx − 1 text tokens; a last partial row is dropped.
+    pub fn from_text(
+        text: &Path,
+        tokenizer: &Path,
+        ctx: usize,
+        bos: Option<u32>,
+    ) -> Result<Tokens> {
+        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::BadData {
+            path: tokenizer.to_owned(),
+            message: format!("not a tokenizer.json this version of `tokenizers` can read: {e}"),
+        })?;
+        let body = std::fs::read_to_string(text).map_err(|source| Error::Io {
+            path: text.to_owned(),
+            source,
+        })?;
+        let enc = tok.encode(body, false).map_err(|e| Error::BadData {
+            path: text.to_owned(),
+            message: format!("tokenizing failed: {e}"),
+        })?;
+        let per_row = ctx - usize::from(bos.is_some());
+        if ctx < 2 || per_row == 0 {
+            return Err(Error::Config(format!(
+                "--ctx must be at least 2, got {ctx}"
+            )));
+        }
+        let ids = enc.get_ids();
+        let n_seq = ids.len() / per_row;
+        if n_seq == 0 {
+            return Err(Error::BadData {
+                path: text.to_owned(),
+                message: format!(
+                    "only {} tokens: fewer than one row of --ctx {ctx}",
+                    ids.len()
+                ),
+            });
+        }
+        let mut out = Vec::with_capacity(n_seq * ctx);
+        for row in ids.chunks_exact(per_row).take(n_seq) {
+            out.extend(bos);
+            out.extend_from_slice(row);
+        }
+        Ok(Tokens {
+            ids: out,
+            n_seq,
+            ctx,
         })
     }
 

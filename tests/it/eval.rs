@@ -338,3 +338,30 @@ fn eval_output_pipes_into_map() {
         "eval metrics pass through map"
     );
 }
+
+#[test]
+fn text_is_tokenized_as_python_tokenizers_does() {
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenizer");
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.join("text_ids.json")).unwrap()).unwrap();
+    let want: Vec<u32> = want["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let toks =
+        Tokens::from_text(&t.join("text.txt"), &t.join("tokenizer.json"), 32, Some(0)).unwrap();
+    assert_eq!(
+        toks.n_seq,
+        want.len() / 31,
+        "rows of BOS + 31 text tokens, the partial last row dropped"
+    );
+    for r in 0..toks.n_seq {
+        assert_eq!(toks.ids[r * 32], 0, "each row starts with BOS");
+        assert_eq!(
+            &toks.ids[r * 32 + 1..(r + 1) * 32],
+            &want[r * 31..(r + 1) * 31]
+        );
+    }
+}
