@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use burn::tensor::activation::{gelu, gelu_approximate};
+use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor};
 
 use super::config::{Arch, ModelConfig};
 use super::hook::{Hook, Site};
-use super::layers::{LayerNorm, Linear, Rotary, attend, heads};
+use super::layers::{LayerNorm, Linear, Rotary, attend, gelu_tanh, heads};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 
@@ -199,7 +199,7 @@ impl Transformer {
     fn mlp(&self, b: &Block, x: Tensor<3>) -> Tensor<3> {
         let hdn = b.fc_in.forward(x);
         let act = if self.cfg.gelu_tanh {
-            gelu_approximate(hdn)
+            gelu_tanh(hdn)
         } else {
             gelu(hdn)
         };
