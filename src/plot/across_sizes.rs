@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, log_range, percent, ticks_125};
-use super::{Data, err};
+use super::{Data, builder, err};
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -26,11 +26,7 @@ pub fn draw<DB: DrawingBackend>(
         })
         .flatten();
     let (y0, y1) = log_range(ys, 1.6);
-    let mut chart = ChartBuilder::on(root)
-        .caption(format!("Compute fraction by {group_name}"), s.title())
-        .margin(s.px(10.0))
-        .x_label_area_size(s.px(44.0))
-        .y_label_area_size(s.px(56.0))
+    let mut chart = builder(root, format!("Compute fraction by {group_name}"), s, 56.0)
         .build_cartesian_2d(
             -0.5..(n as f64 - 0.5),
             (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10};
-use super::{Data, err, legend};
+use super::{Data, builder, err, legend};
 use crate::law::{Axis, Law};
 
 pub fn draw<DB: DrawingBackend>(
@@ -25,11 +25,7 @@ pub fn draw<DB: DrawingBackend>(
         Law::Compute(_) => "Fitted compute law",
         Law::Run(_) => "Fitted training-run law",
     };
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, s.title())
-        .margin(s.px(10.0))
-        .x_label_area_size(s.px(44.0))
-        .y_label_area_size(s.px(52.0))
+    let mut chart = builder(root, title, s, 52.0)
         .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
         .map_err(err)?;
     chart

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, percent, ticks_125};
-use super::{Data, err, legend};
+use super::{Data, builder, err, legend};
 
 /// One splice: its index, compute fraction, loss recovered (%), and the fraction's interval.
 struct Point {
@@ -40,11 +40,7 @@ pub fn draw<DB: DrawingBackend>(
         .flatten();
     let (x0, x1) = log_range(xs.chain([1.0]), 1.5);
     let (y0, y1) = lin_range(pts.iter().map(|p| p.recovered).chain([100.0]), 0.08);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Loss recovered vs compute kept", s.title())
-        .margin(s.px(10.0))
-        .x_label_area_size(s.px(44.0))
-        .y_label_area_size(s.px(52.0))
+    let mut chart = builder(root, "Loss recovered vs compute kept", s, 52.0)
         .build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
             y0..y1,

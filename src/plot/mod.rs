@@ -170,6 +170,21 @@ impl<'a> Data<'a> {
     }
 }
 
+/// The frame every figure shares: its title, margins, and room for the tick labels (`y_labels` wide).
+pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: impl AsRef<str>,
+    s: &Style,
+    y_labels: f64,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, s.title())
+        .margin(s.px(10.0))
+        .x_label_area_size(s.px(44.0))
+        .y_label_area_size(s.px(y_labels));
+    b
+}
+
 /// The legend every figure uses: small text, a light box, swatches sized with the text.
 pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,

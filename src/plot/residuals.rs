@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, pow10};
-use super::{Data, err, legend};
+use super::{Data, builder, err, legend};
 use crate::law::Axis;
 
 pub fn draw<DB: DrawingBackend>(
@@ -25,11 +25,7 @@ pub fn draw<DB: DrawingBackend>(
         .map(|r| r.residual.abs())
         .fold(2.0 * delta, f64::max);
     let (y0, y1) = lin_range([-m, m], 0.08);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Residuals of the fit", s.title())
-        .margin(s.px(10.0))
-        .x_label_area_size(s.px(44.0))
-        .y_label_area_size(s.px(60.0))
+    let mut chart = builder(root, "Residuals of the fit", s, 60.0)
         .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
         .map_err(err)?;
     chart

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10, sig2};
-use super::{Data, Placer, err, legend};
+use super::{Data, Placer, builder, err, legend};
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -31,11 +31,7 @@ pub fn draw<DB: DrawingBackend>(
         .iter()
         .flat_map(|&i| [rows[i].0.ce_clean, rows[i].0.ce_spliced]);
     let (y0, y1) = lin_range(ys, 0.1);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Spliced losses on the fitted curve", s.title())
-        .margin(s.px(10.0))
-        .x_label_area_size(s.px(44.0))
-        .y_label_area_size(s.px(52.0))
+    let mut chart = builder(root, "Spliced losses on the fitted curve", s, 52.0)
         .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
         .map_err(err)?;
     chart
