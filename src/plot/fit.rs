@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10};
-use super::{Data, builder, err, legend};
+use super::style::{GREY, Style, colour, lin_range, log_range, logspace};
+use super::{Data, err, legend, log_x_chart};
 use crate::law::{Axis, Law};
 
 pub fn draw<DB: DrawingBackend>(
@@ -25,29 +25,20 @@ pub fn draw<DB: DrawingBackend>(
         Law::Compute(_) => "Fitted compute law",
         Law::Run(_) => "Fitted training-run law",
     };
-    let mut chart = builder(root, title, s, 52.0)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(d.x_label())
-        .y_desc("Loss (nats/token)")
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|v| pow10(*v))
-        .y_label_formatter(&|v| crate::export::human(*v))
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6))
-        .draw()
-        .map_err(err)?;
+    let mut chart = log_x_chart(
+        root,
+        title,
+        s,
+        d,
+        (x0, x1),
+        (y0, y1),
+        "Loss (nats/token)",
+        52.0,
+    )?;
 
     let xs = logspace(x0, x1, 120);
     let blue = colour(0);
-    if let Some(band) = d.band(&xs) {
-        let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, _, hi)| (x, hi.min(y1))).collect();
-        poly.extend(band.iter().rev().map(|&(x, lo, _)| (x, lo.max(y0))));
+    if let Some(poly) = d.band_polygon(&xs, (y0, y1)) {
         let level = d.boot.as_ref().map_or(0.0, |b| b.1);
         chart
             .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.22).filled())))

@@ -10,6 +10,7 @@ mod splices;
 pub mod style;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::equivalence::Mapped;
@@ -156,6 +157,14 @@ impl<'a> Data<'a> {
         )
     }
 
+    /// The bootstrap band as a polygon (upper edge, then lower edge back), clipped to [y0, y1].
+    pub fn band_polygon(&self, xs: &[f64], (y0, y1): (f64, f64)) -> Option<Vec<(f64, f64)>> {
+        let band = self.band(xs)?;
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, _, hi)| (x, hi.min(y1))).collect();
+        poly.extend(band.iter().rev().map(|&(x, lo, _)| (x, lo.max(y0))));
+        Some(poly)
+    }
+
     /// Percentile band of the law's curve over the bootstrap refits at each x.
     pub fn band(&self, xs: &[f64]) -> Option<Vec<(f64, f64, f64)>> {
         let (laws, level) = self.boot.as_ref()?;
@@ -183,6 +192,39 @@ pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
         .x_label_area_size(s.px(44.0))
         .y_label_area_size(s.px(y_labels));
     b
+}
+
+/// A chart with compute (or tokens) on a log x axis and a linear y axis, its grid drawn: the frame
+/// of the fit, splices and residuals figures.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    s: &Style,
+    d: &Data,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    y_desc: &str,
+    y_label_width: f64,
+) -> std::result::Result<ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>, String> {
+    let mut chart = builder(root, title, s, y_label_width)
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(d.x_label())
+        .y_desc(y_desc)
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(6)
+        .y_labels(7)
+        .x_label_formatter(&|v| style::pow10(*v))
+        .y_label_formatter(&|v| crate::export::human(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(style::LIGHT.mix(0.6))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// The legend every figure uses: small text, a light box, swatches sized with the text.

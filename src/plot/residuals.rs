@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, pow10};
-use super::{Data, builder, err, legend};
+use super::style::{GREY, Style, colour, lin_range, log_range};
+use super::{Data, err, legend, log_x_chart};
 use crate::law::Axis;
 
 pub fn draw<DB: DrawingBackend>(
@@ -25,23 +25,16 @@ pub fn draw<DB: DrawingBackend>(
         .map(|r| r.residual.abs())
         .fold(2.0 * delta, f64::max);
     let (y0, y1) = lin_range([-m, m], 0.08);
-    let mut chart = builder(root, "Residuals of the fit", s, 60.0)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(d.x_label())
-        .y_desc("ln(predicted) − ln(observed loss)")
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
-        .x_labels(6)
-        .y_labels(7)
-        .x_label_formatter(&|v| pow10(*v))
-        .y_label_formatter(&|v| crate::export::human(*v))
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6))
-        .draw()
-        .map_err(err)?;
+    let mut chart = log_x_chart(
+        root,
+        "Residuals of the fit",
+        s,
+        d,
+        (x0, x1),
+        (y0, y1),
+        "ln(predicted) − ln(observed loss)",
+        60.0,
+    )?;
     for (i, y) in [delta, -delta].into_iter().enumerate() {
         let series = chart
             .draw_series(DashedLineSeries::new(

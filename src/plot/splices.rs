@@ -5,8 +5,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, logspace, pow10, sig2};
-use super::{Data, Placer, builder, err, legend};
+use super::style::{GREY, Style, colour, lin_range, log_range, logspace, sig2};
+use super::{Data, Placer, err, legend, log_x_chart};
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -31,28 +31,19 @@ pub fn draw<DB: DrawingBackend>(
         .iter()
         .flat_map(|&i| [rows[i].0.ce_clean, rows[i].0.ce_spliced]);
     let (y0, y1) = lin_range(ys, 0.1);
-    let mut chart = builder(root, "Spliced losses on the fitted curve", s, 52.0)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(d.x_label())
-        .y_desc("Loss (nats/token)")
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|v| pow10(*v))
-        .y_label_formatter(&|v| crate::export::human(*v))
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6))
-        .draw()
-        .map_err(err)?;
+    let mut chart = log_x_chart(
+        root,
+        "Spliced losses on the fitted curve",
+        s,
+        d,
+        (x0, x1),
+        (y0, y1),
+        "Loss (nats/token)",
+        52.0,
+    )?;
 
     let xs = logspace(x0, x1, 120);
-    if let Some(band) = d.band(&xs) {
-        let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, _, hi)| (x, hi.min(y1))).collect();
-        poly.extend(band.iter().rev().map(|&(x, lo, _)| (x, lo.max(y0))));
+    if let Some(poly) = d.band_polygon(&xs, (y0, y1)) {
         chart
             .draw_series(std::iter::once(Polygon::new(poly, GREY.mix(0.2).filled())))
             .map_err(err)?;
