@@ -259,7 +259,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
             write_atomic(out, text.as_bytes())?;
             eprintln!("ceq: {} rows written to {}", refs.len(), out.display());
         }
-        None => print!("{text}"),
+        None => super::print_stdout(&text)?,
     }
     Ok(())
 }

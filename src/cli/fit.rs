@@ -192,9 +192,9 @@ pub fn run(a: FitArgs) -> Result<()> {
     }
     let format = a.format.unwrap_or(Format::Table);
     if format == Format::Json {
-        print!("{}", lf.to_json());
+        super::print_stdout(&lf.to_json())?;
     } else {
-        print!("{}", format.render(&summary(&lf)));
+        super::print_stdout(&format.render(&summary(&lf)))?;
     }
     if let Some(out) = &a.out {
         eprintln!("ceq: law saved to {}", out.display());

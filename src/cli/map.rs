@@ -55,7 +55,7 @@ pub fn run(a: MapArgs) -> Result<()> {
                 out.display()
             );
         }
-        None => print!("{text}"),
+        None => super::print_stdout(&text)?,
     }
     Ok(())
 }

@@ -42,6 +42,19 @@ pub enum Command {
     Synth(synth::SynthArgs),
 }
 
+/// Writes a command's result to stdout. A closed pipe (`ceq fit | head`) ends the output quietly, as
+/// in other Unix tools, rather than with a panic from `print!`.
+fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to standard output"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How to read and fit a checkpoints file; shared by `fit` and `map`.
 #[derive(Args, Debug, Clone)]
 pub struct FamilyArgs {

@@ -326,3 +326,28 @@ fn compute_and_run_laws_round_trip_through_law_files_and_figures() {
         "one marker per splice and one legend dot"
     );
 }
+
+#[test]
+fn closed_stdout_pipe_ends_quietly() {
+    // `ceq map ... | head -0`: the reader is gone before ceq writes. Other tools stop quietly; a
+    // `print!` would panic with "failed printing to stdout".
+    use std::process::{Command, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("ceq");
+    let mut child = Command::new(bin)
+        .args([
+            "fit",
+            "--checkpoints",
+            &data("checkpoints.csv"),
+            "--format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
