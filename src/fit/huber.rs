@@ -69,8 +69,16 @@ impl Objective {
     /// Objective value; writes the gradient into `grad` (length = θ's).
     pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         match self.form.n_terms() {
-            1 => kernel::eval::<1>(&self.points, theta, self.delta, grad),
-            _ => kernel::eval::<2>(&self.points, theta, self.delta, grad),
+            1 => kernel::eval::<1, false>(&self.points, theta, self.delta, grad),
+            _ => kernel::eval::<2, false>(&self.points, theta, self.delta, grad),
+        }
+    }
+
+    /// [`Objective::eval`] to about 1e-10 in each residual, for screening grid starts.
+    pub fn eval_screen(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        match self.form.n_terms() {
+            1 => kernel::eval::<1, true>(&self.points, theta, self.delta, grad),
+            _ => kernel::eval::<2, true>(&self.points, theta, self.delta, grad),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 
 use argmin::core::{
-    CostFunction, Error as ArgminError, Executor, Gradient, State, TerminationReason,
+    CostFunction, Error as ArgminError, Executor, Gradient, IterState, State, TerminationReason,
 };
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -110,6 +110,15 @@ impl Evaluate for Objective {
     }
 }
 
+/// The objective at screening precision ([`Objective::eval_screen`]).
+struct Screening<'a>(&'a Objective);
+
+impl Evaluate for Screening<'_> {
+    fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        self.0.eval_screen(theta, grad)
+    }
+}
+
 /// The objective as argmin sees it, caching the last (θ, f, ∇f) since argmin asks for the cost and the
 /// gradient at the same point separately, and remembering the best point seen.
 struct Tracker<'a, E: ?Sized> {
@@ -120,48 +129,77 @@ struct Tracker<'a, E: ?Sized> {
 }
 
 impl<E: Evaluate + ?Sized> Tracker<'_, E> {
-    fn eval(&self, p: &[f64]) -> Result<(f64, Vec<f64>), ArgminError> {
-        {
-            let last = self.last.borrow();
-            if last.0 == p {
-                return Ok((last.1, last.2.clone()));
+    /// Evaluates at `p` unless it is the cached point, then hands the cached (f, ∇f) to `read`. The
+    /// cache is updated in place: argmin calls this twice per point, thousands of times per start.
+    fn eval<T>(&self, p: &[f64], read: impl FnOnce(f64, &[f64]) -> T) -> Result<T, ArgminError> {
+        let mut last = self.last.borrow_mut();
+        if last.0 != p {
+            let (lp, lf, lg) = &mut *last;
+            lp.clear();
+            lp.extend_from_slice(p);
+            lg.resize(p.len(), 0.0);
+            *lf = self.obj.eval(p, lg);
+            self.evals.set(self.evals.get() + 1);
+            if !lf.is_finite() || lg.iter().any(|v| !v.is_finite()) {
+                // Forget the point so a retry does not read a non-finite cache.
+                lp.clear();
+                return Err(argmin::core::ArgminError::InvalidParameter {
+                    text: format!("objective is not finite at {p:?}"),
+                }
+                .into());
             }
-        }
-        let mut g = vec![0.0; p.len()];
-        let f = self.obj.eval(p, &mut g);
-        self.evals.set(self.evals.get() + 1);
-        if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
-            return Err(argmin::core::ArgminError::InvalidParameter {
-                text: format!("objective is not finite at {p:?}"),
-            }
-            .into());
-        }
-        {
             let mut best = self.best.borrow_mut();
-            if f < best.0 {
-                *best = (f, p.to_vec());
+            if *lf < best.0 {
+                best.0 = *lf;
+                best.1.clear();
+                best.1.extend_from_slice(p);
             }
         }
-        *self.last.borrow_mut() = (p.to_vec(), f, g.clone());
-        Ok((f, g))
+        Ok(read(last.1, &last.2))
     }
 }
 
-struct Probe<'a, E: ?Sized>(&'a Tracker<'a, E>);
+struct Probe<'a, E: ?Sized, P>(&'a Tracker<'a, E>, std::marker::PhantomData<P>);
 
-impl<E: Evaluate + ?Sized> CostFunction for Probe<'_, E> {
-    type Param = Vec<f64>;
+/// A parameter vector argmin's L-BFGS can step: `Vec<f64>` for any length, and fixed-size vectors for
+/// the laws' 3 and 5 parameters. Those live on the stack, which spares thousands of small heap
+/// allocations per start (argmin clones θ and ∇f several times per iteration).
+pub trait Point: Clone {
+    fn from_slice(x: &[f64]) -> Self;
+    fn as_slice(&self) -> &[f64];
+}
+
+impl Point for Vec<f64> {
+    fn from_slice(x: &[f64]) -> Self {
+        x.to_vec()
+    }
+    fn as_slice(&self) -> &[f64] {
+        self
+    }
+}
+
+impl<const D: usize> Point for nalgebra::SVector<f64, D> {
+    fn from_slice(x: &[f64]) -> Self {
+        Self::from_column_slice(x)
+    }
+    fn as_slice(&self) -> &[f64] {
+        nalgebra::Matrix::as_slice(self)
+    }
+}
+
+impl<E: Evaluate + ?Sized, P: Point> CostFunction for Probe<'_, E, P> {
+    type Param = P;
     type Output = f64;
-    fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
-        self.0.eval(p).map(|r| r.0)
+    fn cost(&self, p: &P) -> Result<f64, ArgminError> {
+        self.0.eval(p.as_slice(), |f, _| f)
     }
 }
 
-impl<E: Evaluate + ?Sized> Gradient for Probe<'_, E> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
-        self.0.eval(p).map(|r| r.1)
+impl<E: Evaluate + ?Sized, P: Point> Gradient for Probe<'_, E, P> {
+    type Param = P;
+    type Gradient = P;
+    fn gradient(&self, p: &P) -> Result<P, ArgminError> {
+        self.0.eval(p.as_slice(), |_, g| P::from_slice(g))
     }
 }
 
@@ -172,6 +210,20 @@ pub fn run_start<E: Evaluate + ?Sized>(
     idx: usize,
     s: &Solver,
 ) -> StartResult {
+    match start.len() {
+        3 => run_start_in::<E, nalgebra::SVector<f64, 3>>(obj, start, idx, s),
+        5 => run_start_in::<E, nalgebra::SVector<f64, 5>>(obj, start, idx, s),
+        _ => run_start_in::<E, Vec<f64>>(obj, start, idx, s),
+    }
+}
+
+fn run_start_in<E, P>(obj: &E, start: &[f64], idx: usize, s: &Solver) -> StartResult
+where
+    E: Evaluate + ?Sized,
+    P: Point,
+    for<'a> LBFGS<MoreThuenteLineSearch<P, P, f64>, P, P, f64>:
+        argmin::core::Solver<Probe<'a, E, P>, IterState<P, P, (), (), (), f64>>,
+{
     let tracker = Tracker {
         obj,
         last: RefCell::new((vec![], f64::NAN, vec![])),
@@ -186,9 +238,9 @@ pub fn run_start<E: Evaluate + ?Sized>(
         let solver = LBFGS::new(ls, s.memory)
             .with_tolerance_grad(s.tol_grad)?
             .with_tolerance_cost(s.tol_cost)?;
-        let res = Executor::new(Probe(&tracker), solver)
+        let res = Executor::new(Probe(&tracker, std::marker::PhantomData), solver)
             .timer(false)
-            .configure(|st| st.param(start.to_vec()).max_iters(s.max_iters))
+            .configure(|st| st.param(P::from_slice(start)).max_iters(s.max_iters))
             .run()?;
         Ok(match res.state().get_termination_reason() {
             Some(TerminationReason::SolverExit(msg)) => Some(msg.clone()),
@@ -214,9 +266,10 @@ fn sort(results: &mut [StartResult]) {
     });
 }
 
-/// Runs every start in parallel with `screen` tolerances, then restarts the `polish` best distinct end
-/// points with `tight` ones. Results are sorted best first (ties by start index, so the result does not
-/// depend on the number of threads).
+/// Runs every start in parallel with `screen` tolerances and the objective at screening precision,
+/// then restarts the `polish` best distinct end points with `tight` ones at full precision. Results
+/// are sorted best first (ties by start index, so the result does not depend on the number of
+/// threads); the objective of a start that was not polished is its screening value.
 pub fn multistart(
     obj: &Objective,
     starts: &[Vec<f64>],
@@ -227,7 +280,7 @@ pub fn multistart(
     let mut results: Vec<StartResult> = starts
         .par_iter()
         .enumerate()
-        .map(|(i, st)| run_start(obj, st, i, screen))
+        .map(|(i, st)| run_start(&Screening(obj), st, i, screen))
         .collect();
     sort(&mut results);
     let mut ms = MultiStart { results };
@@ -242,15 +295,15 @@ pub fn multistart(
             p
         })
         .collect();
+    // A polished start is never worse than where it began (its first evaluation is that point), and its
+    // objective is at full precision: it replaces the screened result.
     for p in polished {
         let r = ms
             .results
             .iter_mut()
             .find(|r| r.start == p.start)
             .expect("polished a start");
-        if p.objective <= r.objective {
-            *r = p;
-        }
+        *r = p;
     }
     sort(&mut ms.results);
     ms
