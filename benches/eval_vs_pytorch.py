@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark: `ceq eval` (Rust, burn flex CPU) vs a PyTorch-eager SAE splice eval.
+"""Side-by-side benchmark: `ceq eval` (Rust, burn: flex CPU, or libtorch with --devices tch) vs a
+PyTorch-eager SAE splice eval.
 
 Run by hand, never by CI. Needs a Python env with torch, transformers, safetensors, numpy
 (the one from tests/fixtures/eval/README.md works) and a built `target/release/ceq`:
@@ -343,11 +344,13 @@ def torch_eval(model, sae, tokens, batch, special):
 RATE = re.compile(r"in ([0-9.]+) s \(([0-9.]+) tokens/s, all four conditions\)")
 
 
-def run_ceq(ceq, model_dir, sae_dir, tokens_path, threads, batch, extra_env=None, prefix=()):
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+def run_ceq(ceq, model_dir, sae_dir, tokens_path, threads, batch, device="flex", extra_env=None, prefix=()):
+    # rayon for flex and ceq's own host work; OpenMP/MKL for libtorch.
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
     env.update(extra_env or {})
     cmd = [*prefix, str(ceq), "eval", "--model", str(model_dir), "--sae", str(sae_dir),
-           "--tokens", str(tokens_path), "--batch", str(batch), "--format", "json"]
+           "--tokens", str(tokens_path), "--batch", str(batch), "--format", "json", "--device", device]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -420,6 +423,8 @@ def main():
     ap.add_argument("--seed", type=int, default=20240607)
     ap.add_argument("--skip-ceq", action="store_true")
     ap.add_argument("--skip-torch", action="store_true")
+    ap.add_argument("--devices", default="flex",
+                    help="comma-separated ceq --device values, e.g. flex,tch (tch needs a --features tch build)")
     ap.add_argument("--json", type=Path, help="also write all numbers here")
     a = ap.parse_args()
 
@@ -470,38 +475,41 @@ def main():
                           "cores_busy": best[2] / best[0]}
         del model
 
-    if not a.skip_ceq:
-        if not a.ceq.exists():
-            sys.exit(f"{a.ceq} not found (cargo build --release)")
+    devices = [] if a.skip_ceq else a.devices.split(",")
+    if devices and not a.ceq.exists():
+        sys.exit(f"{a.ceq} not found (cargo build --release)")
+    for dev in devices:
         runs = []
         for i in range(a.repeats):
-            r = run_ceq(a.ceq, model_dir, sae_dir, tokens_path, a.threads, a.batch)
-            log(f"ceq run {i+1}: {r['stderr'].splitlines()[-1]}  (wall {r['wall_s']:.2f} s, "
+            r = run_ceq(a.ceq, model_dir, sae_dir, tokens_path, a.threads, a.batch, dev)
+            log(f"ceq --device {dev} run {i+1}: {r['stderr'].splitlines()[-1]}  (wall {r['wall_s']:.2f} s, "
                 f"{r['cpu_s']/r['wall_s']:.2f} cores busy)")
             runs.append(r)
         best = max(runs, key=lambda r: r["tokens_per_s"])
         best["wall_best_s"] = min(r["wall_s"] for r in runs)
         best["cores_busy"] = best["cpu_s"] / best["wall_s"]  # whole process, model load included
-        out["ceq"] = best
+        out[f"ceq_{dev}"] = best
 
     # 4. agreement
-    if "pytorch" in out and "ceq" in out:
-        pt, cq = out["pytorch"]["metrics"], out["ceq"]["metrics"]
-        log("\nmetric                 pytorch            ceq                |diff|")
+    for dev in devices:
+        if "pytorch" not in out:
+            break
+        pt, cq = out["pytorch"]["metrics"], out[f"ceq_{dev}"]["metrics"]
+        log(f"\nmetric                 pytorch            ceq --device {dev:<6} |diff|")
         worst = 0.0
         for k in pt:
             diff = abs(pt[k] - float(cq[k]))
             log(f"{k:22} {pt[k]:<18.8g} {float(cq[k]):<18.8g} {diff:.2e}")
             if k in ("ce_clean", "ce_spliced"):
                 worst = max(worst, diff)
-        out["ce_agree"] = worst <= 1e-3
-        log(f"ce_clean / ce_spliced agree within 1e-3: {out['ce_agree']} (max |diff| {worst:.2e})")
+        out[f"ce_agree_{dev}"] = worst <= 1e-3
+        log(f"ce_clean / ce_spliced agree within 1e-3: {worst <= 1e-3} (max |diff| {worst:.2e})")
 
     # 6. table
     rows = []
     base = out.get("pytorch", {}).get("tokens_per_s")
     for name, key, flops in (("PyTorch eager (4 full passes)", "pytorch", fl["pytorch"]),
-                             ("ceq eval (prefix shared)", "ceq", fl["ceq"])):
+                             *((f"ceq eval --device {d} (prefix shared)", f"ceq_{d}", fl["ceq"]) for d in devices)):
         if key not in out:
             continue
         tps = out[key]["tokens_per_s"]
@@ -514,9 +522,9 @@ def main():
     log("|---|---|---|---|---|---|---|---|")
     for r in rows:
         log(r)
-    if "ceq" in out:
-        c = out["ceq"]
-        log(f"\nceq wall time (process, incl. model load), best of {a.repeats}: {c['wall_best_s']:.2f} s "
+    for d in devices:
+        c = out[f"ceq_{d}"]
+        log(f"\nceq --device {d} wall time (process, incl. model load), best of {a.repeats}: {c['wall_best_s']:.2f} s "
             f"= {n_tok/c['wall_best_s']:.1f} tokens/s; eval-only {c['eval_s']:.2f} s")
     log(f"matmul peak: {peak/1e9:.1f} GFLOP/s (torch, {a.threads} threads)")
     log(f"python {platform.python_version()}, torch {torch.__version__}, transformers {transformers.__version__}, "

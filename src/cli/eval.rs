@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::Device;
 use clap::Args;
 
 use super::output_format;
 use crate::eval::runner::{EvalOptions, EvalResult, evaluate};
 use crate::eval::sae::Sae;
 use crate::eval::tokens::Tokens;
-use crate::eval::{Hook, Transformer};
+use crate::eval::{DeviceSpec, Hook, Transformer};
 use crate::export::{Cell, Column, Format, Table};
 use crate::io::{check_not_input, write_atomic};
 
@@ -47,6 +46,10 @@ pub struct EvalArgs {
     /// Sequences per batch.
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
+    /// Backend: flex (pure-Rust CPU), tch (libtorch CPU), tch-cuda or tch-cuda:N; tch needs a build
+    /// with `--features tch`.
+    #[arg(long, default_value = "flex", value_name = "DEVICE")]
+    pub device: DeviceSpec,
     /// Also splice and score positions holding BOS/EOS/pad (left out by default, as SAEBench does).
     #[arg(long)]
     pub keep_special: bool,
@@ -74,6 +77,7 @@ fn table(
     tokens: &Path,
     keep: bool,
     with_recovered: bool,
+    engine: &str,
 ) -> Table {
     let mut cols = vec![
         Column::new("name", ""),
@@ -158,6 +162,7 @@ fn table(
         notes: vec![
             "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),
             format!("params: total parameters of {model} (embeddings included)"),
+            format!("computed in f32 with {engine}"),
         ],
     }
 }
@@ -174,7 +179,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     if a.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let device = Device::flex();
+    let device = a.device.device().map_err(anyhow::Error::msg)?;
     let model = Transformer::load(&a.model, &device)?;
     let (tokens, source) = match (&a.tokens, &a.text, &a.tokenizer, a.ctx) {
         (Some(p), _, _, _) => (Tokens::read_npy(p)?, p.clone()),
@@ -225,6 +230,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
             &EvalOptions {
                 batch: a.batch,
                 keep_special: a.keep_special,
+                host_logprobs: a.device == DeviceSpec::Flex,
             },
             &device,
             &mut |n| pb.inc(n as u64),
@@ -252,6 +258,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         &source,
         a.keep_special,
         format != Format::Csv,
+        &a.device.describe(),
     );
     let text = format.render(&t);
     match &a.out {

@@ -1,8 +1,10 @@
 //! `ceq eval`: run a transformer checkpoint with an SAE spliced in and measure CE (burn).
 
 pub mod config;
+pub mod device;
 pub mod hook;
 mod layers;
+mod logprob;
 pub mod model;
 pub mod runner;
 pub mod sae;
@@ -10,5 +12,6 @@ pub mod tokens;
 pub mod weights;
 
 pub use config::{Arch, ModelConfig};
+pub use device::DeviceSpec;
 pub use hook::{Hook, Site};
 pub use model::Transformer;

@@ -7,6 +7,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use super::hook::Hook;
+use super::logprob;
 use super::model::Transformer;
 use super::sae::Sae;
 use super::tokens::Tokens;
@@ -17,6 +18,11 @@ pub struct EvalOptions {
     pub batch: usize,
     /// Splice and score positions holding BOS/EOS/pad too (SAEBench leaves them out).
     pub keep_special: bool,
+    /// Compute NLL and KL from the logits in host memory with ceq's fused multithreaded pass
+    /// ([`super::logprob`]) rather than with tensor ops on the device. Faster on the pure-Rust CPU
+    /// backend; on libtorch the tensor ops are already fused and threaded, and on a GPU the logits
+    /// would have to cross to the host.
+    pub host_logprobs: bool,
 }
 
 /// Every number `ceq eval` reports for one SAE. CE and KL in nats per token.
@@ -82,6 +88,38 @@ fn nll(logits: Tensor<3>, targets: &Tensor<3, Int>) -> (Tensor<2>, Tensor<3>) {
     (picked.neg(), lp)
 }
 
+/// NLL of the clean, spliced, zero- and mean-ablated continuations and KL(clean‖spliced), per
+/// position [rows, ctx − 1], from logits copied to the host one condition at a time (at most two
+/// conditions' logits are held at once).
+fn host_nll_kl(
+    model: &Transformer,
+    cap: &super::model::Capture,
+    clean: Tensor<3>,
+    [spliced, zero, mean]: [Tensor<3>; 3],
+    tokens: &Tokens,
+    r0: usize,
+    r1: usize,
+) -> [Vec<f64>; 5] {
+    let (rows, ctx) = (r1 - r0, tokens.ctx);
+    let targets: Vec<u32> = (r0..r1)
+        .flat_map(|r| tokens.ids[r * ctx + 1..(r + 1) * ctx].iter().copied())
+        .collect();
+    let vocab = model.cfg.vocab;
+    let run = |x: Tensor<3>| {
+        let l = to_vec(model.resume(cap, x));
+        let lse = logprob::logsumexps(&l, rows, ctx, vocab);
+        let nll = logprob::nll(&l, &lse, &targets, ctx, vocab);
+        (l, lse, nll)
+    };
+    let (lc, lse_c, nll_c) = run(clean);
+    let (ls, lse_s, nll_s) = run(spliced);
+    let kl = logprob::kl(&lc, &lse_c, &ls, &lse_s, ctx, vocab);
+    drop((lc, ls));
+    let nll_z = run(zero).2;
+    let nll_m = run(mean).2;
+    [nll_c, nll_s, nll_z, nll_m, kl]
+}
+
 pub fn evaluate(
     model: &Transformer,
     sae: &Sae,
@@ -139,23 +177,26 @@ pub fn evaluate(
         let (f, x_hat) = sae.forward(x.clone().reshape([rows * ctx, d]));
         let x_hat = x_hat.reshape([rows, ctx, d]);
 
-        let (nll_clean, lp_clean) = nll(model.resume(&cap, x.clone()), &targets);
-        let (nll_spliced, lp_spliced) = nll(
-            model.resume(&cap, x.clone().mask_where(splice_at.clone(), x_hat.clone())),
-            &targets,
-        );
-        let (nll_zero, _) = nll(
-            model.resume(&cap, x.clone().mask_fill(splice_at.clone(), 0.0)),
-            &targets,
-        );
         let mean_act = mean_t.clone().unsqueeze::<3>().expand([rows, ctx, d]);
-        let (nll_mean, _) = nll(
-            model.resume(&cap, x.clone().mask_where(splice_at, mean_act)),
-            &targets,
-        );
-        let kl_pos = (lp_clean.clone().exp() * (lp_clean - lp_spliced))
-            .sum_dim(2)
-            .reshape([rows, ctx - 1]);
+        let inputs = [
+            x.clone().mask_where(splice_at.clone(), x_hat.clone()),
+            x.clone().mask_fill(splice_at.clone(), 0.0),
+            x.clone().mask_where(splice_at, mean_act),
+        ];
+        let [c, s, z, mn, k] = if opts.host_logprobs {
+            host_nll_kl(model, &cap, x.clone(), inputs, tokens, r0, r1)
+        } else {
+            let (nll_clean, lp_clean) = nll(model.resume(&cap, x.clone()), &targets);
+            let [spliced, zero, mean] = inputs;
+            let (nll_spliced, lp_spliced) = nll(model.resume(&cap, spliced), &targets);
+            let (nll_zero, _) = nll(model.resume(&cap, zero), &targets);
+            let (nll_mean, _) = nll(model.resume(&cap, mean), &targets);
+            let kl_pos = (lp_clean.clone().exp() * (lp_clean - lp_spliced))
+                .sum_dim(2)
+                .reshape([rows, ctx - 1]);
+            [nll_clean, nll_spliced, nll_zero, nll_mean, kl_pos]
+                .map(|t| to_vec(t).into_iter().map(f64::from).collect())
+        };
 
         // Hook metrics per position.
         let err = (x.clone() - x_hat.clone())
@@ -167,7 +208,6 @@ pub fn evaluate(
         let nh = x_hat.square().sum_dim(2).reshape([rows, ctx]);
         let active = f.greater_elem(0.0).float().sum_dim(1).reshape([rows, ctx]);
 
-        let [c, s, z, mn, k] = [nll_clean, nll_spliced, nll_zero, nll_mean, kl_pos].map(to_vec);
         let [err, dot, nx, nh, active] = [err, dot, nx, nh, active].map(to_vec);
         let xs = to_vec(x);
         for r in 0..rows {
@@ -179,9 +219,9 @@ pub fn evaluate(
                 let (i, j) = (r * (ctx - 1) + t, r * ctx + t);
                 q.n += 1.0;
                 for (acc, v) in q.ce.iter_mut().zip([c[i], s[i], z[i], mn[i]]) {
-                    *acc += v as f64;
+                    *acc += v;
                 }
-                kl += k[i] as f64;
+                kl += k[i];
                 l0 += active[j] as f64;
                 sse += err[j] as f64;
                 xx += nx[j] as f64;

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use ceq::eval::Transformer;
 use ceq::eval::tokens::Tokens;
+use ceq::eval::{DeviceSpec, Transformer};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval")
@@ -18,9 +18,23 @@ fn npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
     (shape, npy.into_vec::<f32>().unwrap())
 }
 
+/// flex always; libtorch too in a `--features tch` build.
+fn devices() -> Vec<(DeviceSpec, Device)> {
+    DeviceSpec::cpu_devices()
+        .into_iter()
+        .map(|d| (d, d.device().unwrap()))
+        .collect()
+}
+
 #[test]
 fn logits_match_pytorch_for_every_checkpoint() {
-    let device = Device::flex();
+    for (spec, device) in devices() {
+        logits_match_pytorch_on(spec, &device);
+    }
+}
+
+fn logits_match_pytorch_on(spec: DeviceSpec, device: &Device) {
+    let device = device.clone();
     let tokens = Tokens::read_npy(&fixtures().join("tokens.npy")).unwrap();
     for model in ["gpt2", "gpt2_f16", "neox", "neox_sharded_bf16"] {
         let m = Transformer::load(&fixtures().join(model), &device).unwrap();
@@ -49,16 +63,25 @@ fn logits_match_pytorch_for_every_checkpoint() {
                 }
             })
             .fold(0.0f32, f32::max);
-        assert!(worst < 1e-4, "{model}: largest logit difference {worst:e}");
+        assert!(
+            worst < 1e-4,
+            "{model} on {spec}: largest logit difference {worst:e}"
+        );
     }
 }
 
 #[test]
 fn every_sae_metric_matches_pytorch() {
+    for (spec, device) in devices() {
+        every_sae_metric_matches_pytorch_on(spec, &device);
+    }
+}
+
+fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
     use ceq::eval::Hook;
     use ceq::eval::runner::{EvalOptions, evaluate};
     use ceq::eval::sae::Sae;
-    let device = Device::flex();
+    let device = device.clone();
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("reference.json")).unwrap())
             .unwrap();
@@ -79,8 +102,14 @@ fn every_sae_metric_matches_pytorch() {
             e["hook"].as_str(),
             "hook read from cfg.json"
         );
+        // flex runs ceq's host-side log-prob pass by default; check its tensor-op path too.
+        let host_modes: &[bool] = if spec == DeviceSpec::Flex {
+            &[true, false]
+        } else {
+            &[false]
+        };
         for (policy, keep) in [("exclude_special", false), ("keep_special", true)] {
-            for batch in [3, 8] {
+            for (batch, &host) in [3, 8].into_iter().zip(host_modes.iter().cycle()) {
                 let got = evaluate(
                     &model,
                     &sae,
@@ -89,12 +118,16 @@ fn every_sae_metric_matches_pytorch() {
                     &EvalOptions {
                         batch,
                         keep_special: keep,
+                        host_logprobs: host,
                     },
                     &device,
                     &mut |_| {},
                 );
                 let want = &e[policy];
-                let name = format!("{} + {} ({policy}, batch {batch})", e["model"], e["sae"]);
+                let name = format!(
+                    "{} + {} ({policy}, batch {batch}, {spec}, host log-probs {host})",
+                    e["model"], e["sae"]
+                );
                 assert_eq!(
                     got.n_tokens as u64,
                     want["n_tokens"].as_u64().unwrap(),
@@ -286,6 +319,32 @@ fn bad_models_saes_hooks_and_tokens() {
     };
     assert_eq!(run("tokens.npy"), run("tokens_i32.npy"));
     assert_eq!(run("tokens.npy"), run("tokens_u16.npy"));
+    // Devices: an unknown name, and libtorch where this build or machine does not have it.
+    let on = |device: &str| {
+        fails(&[
+            "eval",
+            "--model",
+            &p("gpt2"),
+            "--sae",
+            &sae,
+            "--tokens",
+            &toks,
+            "--device",
+            device,
+        ])
+    };
+    let err = on("gpu");
+    assert!(err.contains("unknown device 'gpu'"), "{err}");
+    if cfg!(feature = "tch") {
+        let err = on("tch-cuda:999");
+        assert!(
+            err.contains("tch-cuda:999") && err.contains("CUDA device"),
+            "{err}"
+        );
+    } else {
+        let err = on("tch");
+        assert!(err.contains("--features tch"), "{err}");
+    }
 }
 
 #[test]
