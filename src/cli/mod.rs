@@ -107,6 +107,42 @@ pub struct FamilyArgs {
     /// Level of the percentile intervals.
     #[arg(long, default_value_t = 0.9, value_name = "LEVEL")]
     pub ci: f64,
+    /// The fitting options typed on the command line (not defaulted), as flags: with `--law` they
+    /// would have no effect, so they are refused rather than silently ignored.
+    #[arg(skip)]
+    pub typed: Vec<String>,
+}
+
+/// Every FamilyArgs option that only matters when fitting (all but --bootstrap, which has its own
+/// message).
+const FITTING_OPTIONS: [&str; 16] = [
+    "checkpoints",
+    "form",
+    "params_col",
+    "tokens_col",
+    "compute_col",
+    "loss_col",
+    "name_col",
+    "run_col",
+    "step_col",
+    "run",
+    "drop_highest",
+    "delta",
+    "param_count",
+    "eval_set",
+    "seed",
+    "ci",
+];
+
+impl FamilyArgs {
+    /// Records which fitting options `m` (the subcommand's matches) got from the command line.
+    fn record_typed(&mut self, m: &clap::ArgMatches) {
+        self.typed = FITTING_OPTIONS
+            .iter()
+            .filter(|id| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+            .map(|id| format!("--{}", id.replace('_', "-")))
+            .collect();
+    }
 }
 
 impl FamilyArgs {
@@ -128,6 +164,18 @@ fn load_law(law: Option<&Path>, family: &FamilyArgs) -> Result<crate::law_file::
     match (law, &family.checkpoints) {
         (Some(_), _) if family.bootstrap > 0 => anyhow::bail!(
             "--bootstrap applies when fitting: refit with `ceq fit --bootstrap N --out law.json`, whose refits `--law` then uses"
+        ),
+        (Some(_), _) if !family.typed.is_empty() => anyhow::bail!(
+            "{} appl{} only when fitting from --checkpoints; --law uses the law file as it was \
+             fitted (its form, data, columns, delta, eval set and interval level): drop {}, or refit \
+             with `ceq fit ... --out law.json`",
+            family.typed.join(", "),
+            if family.typed.len() == 1 { "ies" } else { "y" },
+            if family.typed.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
         ),
         (Some(p), _) => Ok(crate::law_file::LawFile::read(p)?),
         (None, Some(_)) => {
@@ -201,7 +249,17 @@ fn progress(n: usize, what: &str) -> indicatif::ProgressBar {
 }
 
 pub fn run() -> Result<()> {
-    let opts = Opts::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Opts::command().get_matches();
+    let mut opts = Opts::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some((_, sub)) = matches.subcommand() {
+        match &mut opts.command {
+            Command::Map(a) => a.family.record_typed(sub),
+            Command::Plot(a) => a.family.record_typed(sub),
+            Command::Report(a) => a.family.record_typed(sub),
+            _ => {}
+        }
+    }
     match opts.command {
         Command::Fit(a) => fit::run(a),
         Command::Map(a) => map::run(a),

@@ -255,3 +255,44 @@ fn law_file_values_out_of_range() {
             .contains("not all positive")
     );
 }
+
+#[test]
+fn fitting_options_with_a_law_file_are_refused_not_ignored() {
+    // `--law` fixes the law; `--ci 0.95` or `--form compute` next to it would otherwise be silently
+    // dropped and the output would not be what the command line says.
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD);
+    let law = d.path().join("law.json");
+    ceq()
+        .args(["fit", "--checkpoints"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&law)
+        .assert()
+        .success();
+    let law = law.display().to_string();
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
+        .display()
+        .to_string();
+    let err = fails(&["map", "--law", &law, "--splices", &sp, "--ci", "0.95"]);
+    assert!(err.contains("--ci applies only when fitting"), "{err}");
+    let err = fails(&[
+        "report",
+        "--law",
+        &law,
+        "--splices",
+        &sp,
+        "--form",
+        "compute",
+        "--delta",
+        "0.01",
+        "--out",
+        &d.path().join("r").display().to_string(),
+    ]);
+    assert!(err.contains("--form, --delta apply only"), "{err}");
+    // Options not typed keep their defaults and are no obstacle.
+    ceq()
+        .args(["map", "--law", &law, "--splices", &sp])
+        .assert()
+        .success();
+}
