@@ -17,6 +17,22 @@ fn fails(args: &[&str]) -> String {
     err
 }
 
+/// Fits GOOD with `extra` options into `dir/name` and returns that law file's path.
+fn fit_good(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let ck = write(dir, "ck.csv", GOOD);
+    let law = dir.join(name);
+    ceq()
+        .arg("fit")
+        .args(extra)
+        .arg("--checkpoints")
+        .arg(&ck)
+        .arg("--out")
+        .arg(&law)
+        .assert()
+        .success();
+    law
+}
+
 fn fit_err(dir: &Path, csv: &str) -> (String, String) {
     let p = write(dir, "ck.csv", csv);
     let p = p.display().to_string();
@@ -116,15 +132,7 @@ fn corrupt_law_files() {
         assert!(err.contains("law.json") && err.contains(want), "{err}");
     }
     // A valid file with one parameter broken names the key.
-    let ck = write(d.path(), "ck.csv", GOOD);
-    let good = d.path().join("good.json");
-    ceq()
-        .args(["fit", "--checkpoints"])
-        .arg(&ck)
-        .arg("--out")
-        .arg(&good)
-        .assert()
-        .success();
+    let good = fit_good(d.path(), "good.json", &[]);
     let text = std::fs::read_to_string(&good)
         .unwrap()
         .replacen("\"alpha\":", "\"alpha_\":", 1);
@@ -213,15 +221,7 @@ fn ambiguous_or_unidentifiable_inputs() {
 #[test]
 fn law_file_values_out_of_range() {
     let d = tempfile::tempdir().unwrap();
-    let ck = write(d.path(), "ck.csv", GOOD);
-    let law = d.path().join("law.json");
-    ceq()
-        .args(["fit", "--bootstrap", "5", "--checkpoints"])
-        .arg(&ck)
-        .arg("--out")
-        .arg(&law)
-        .assert()
-        .success();
+    let law = fit_good(d.path(), "law.json", &["--bootstrap", "5"]);
     let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
         .display()
         .to_string();
@@ -261,16 +261,7 @@ fn fitting_options_with_a_law_file_are_refused_not_ignored() {
     // `--law` fixes the law; `--ci 0.95` or `--form compute` next to it would otherwise be silently
     // dropped and the output would not be what the command line says.
     let d = tempfile::tempdir().unwrap();
-    let ck = write(d.path(), "ck.csv", GOOD);
-    let law = d.path().join("law.json");
-    ceq()
-        .args(["fit", "--checkpoints"])
-        .arg(&ck)
-        .arg("--out")
-        .arg(&law)
-        .assert()
-        .success();
-    let law = law.display().to_string();
+    let law = fit_good(d.path(), "law.json", &[]).display().to_string();
     let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
         .display()
         .to_string();

@@ -203,6 +203,13 @@ fn npy_i64(path: &Path, ids: &[i64]) {
 fn bad_models_saes_hooks_and_tokens() {
     let sae = p("saes/gpt2-l1-resid_pre-standard-v6");
     let toks = p("tokens.npy");
+    let gpt2 = p("gpt2");
+    // The GPT-2 fixture with the standard SAE, plus `extra` arguments.
+    let on_gpt2 = |extra: &[&str]| {
+        let mut args = vec!["eval", "--model", &gpt2, "--sae", &sae, "--tokens", &toks];
+        args.extend(extra);
+        fails(&args)
+    };
     for (model, want) in [
         ("bad/no_config", "no config.json"),
         ("bad/pickle", "never unpickles"),
@@ -240,17 +247,7 @@ fn bad_models_saes_hooks_and_tokens() {
         err.contains("sae_wrong_d_in") && err.contains("d_in is 32"),
         "{err}"
     );
-    let err = fails(&[
-        "eval",
-        "--model",
-        &p("gpt2"),
-        "--sae",
-        &sae,
-        "--tokens",
-        &toks,
-        "--hook",
-        "blocks.7.hook_resid_pre",
-    ]);
+    let err = on_gpt2(&["--hook", "blocks.7.hook_resid_pre"]);
     assert!(
         err.contains("blocks.7.hook_resid_pre") && err.contains("2 blocks"),
         "{err}"
@@ -267,17 +264,7 @@ fn bad_models_saes_hooks_and_tokens() {
         "blocks.0.hook_resid_mid",
     ]);
     assert!(err.contains("no resid_mid"), "{err}");
-    let err = fails(&[
-        "eval",
-        "--model",
-        &p("gpt2"),
-        "--sae",
-        &sae,
-        "--tokens",
-        &toks,
-        "--hook",
-        "blocks.0.hook_q",
-    ]);
+    let err = on_gpt2(&["--hook", "blocks.0.hook_q"]);
     assert!(err.contains("unknown hook 'blocks.0.hook_q'"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.npy");
@@ -320,19 +307,7 @@ fn bad_models_saes_hooks_and_tokens() {
     assert_eq!(run("tokens.npy"), run("tokens_i32.npy"));
     assert_eq!(run("tokens.npy"), run("tokens_u16.npy"));
     // Devices: an unknown name, and libtorch where this build or machine does not have it.
-    let on = |device: &str| {
-        fails(&[
-            "eval",
-            "--model",
-            &p("gpt2"),
-            "--sae",
-            &sae,
-            "--tokens",
-            &toks,
-            "--device",
-            device,
-        ])
-    };
+    let on = |device: &str| on_gpt2(&["--device", device]);
     let err = on("gpu");
     assert!(err.contains("unknown device 'gpu'"), "{err}");
     if cfg!(feature = "tch") {
