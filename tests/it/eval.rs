@@ -301,6 +301,11 @@ fn bad_models_saes_hooks_and_tokens() {
             .output()
             .unwrap();
         let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // Every row says which backend computed it (flex is the default).
+        assert!(
+            v[0]["engine"].as_str().unwrap().contains("flex backend"),
+            "{v}"
+        );
         v[0].as_object_mut().unwrap().remove("eval_tokens");
         v
     };
