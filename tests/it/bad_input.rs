@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{ceq, write};
+use crate::common::{ceq, fit_to, write};
 
 const GOOD: &str = "params,tokens,loss\n1e8,2e9,3.1\n2e8,4e9,2.9\n4e8,8e9,2.7\n8e8,1.6e10,2.55\n1.6e9,3.2e10,2.45\n3.2e9,6.4e10,2.38\n1e8,8e9,2.95\n";
 
@@ -19,18 +19,7 @@ fn fails(args: &[&str]) -> String {
 
 /// Fits GOOD with `extra` options into `dir/name` and returns that law file's path.
 fn fit_good(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
-    let ck = write(dir, "ck.csv", GOOD);
-    let law = dir.join(name);
-    ceq()
-        .arg("fit")
-        .args(extra)
-        .arg("--checkpoints")
-        .arg(&ck)
-        .arg("--out")
-        .arg(&law)
-        .assert()
-        .success();
-    law
+    fit_to(dir, &write(dir, "ck.csv", GOOD), name, extra)
 }
 
 fn fit_err(dir: &Path, csv: &str) -> (String, String) {

@@ -4,15 +4,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{ceq, data, write};
+use crate::common::{ceq, data, fit_to, stdout_json, write};
 
 fn fit_law(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
-    let law = dir.join("law.json");
-    let ck = data("checkpoints.csv");
-    let mut args = vec!["fit", "--checkpoints", &ck];
-    args.extend(extra);
-    ceq().args(&args).arg("--out").arg(&law).assert().success();
-    law
+    fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", extra)
 }
 
 #[test]
@@ -220,19 +215,13 @@ fn run_law_maps_to_tokens_and_steps() {
         "sp.csv",
         &format!("name,ce_clean,ce_spliced\ns1,{l_clean},{l_spliced}\n"),
     );
-    let out = ceq()
-        .args(["map", "--form", "run", "--format", "json", "--checkpoints"])
-        .arg(&ck)
-        .arg("--splices")
-        .arg(&sp)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--form", "run", "--format", "json", "--checkpoints"])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let row = &v[0];
     assert!((row["tokens_equivalent"].as_f64().unwrap() / 2e9 - 1.0).abs() < 1e-6);
     assert!((row["step_equivalent"].as_f64().unwrap() / 1000.0 - 1.0).abs() < 1e-6);
@@ -251,32 +240,19 @@ fn compute_and_run_laws_round_trip_through_law_files_and_figures() {
         ck += &format!("{c},{}\n", 1.9 + 20.0 * c.powf(-0.05));
     }
     let ck = write(d, "c.csv", &ck);
-    let law = d.join("c.json");
-    ceq()
-        .args(["fit", "--form", "compute", "--checkpoints"])
-        .arg(&ck)
-        .arg("--out")
-        .arg(&law)
-        .assert()
-        .success();
+    let law = fit_to(d, &ck, "c.json", &["--form", "compute"]);
     let sp = write(
         d,
         "sp.csv",
         "name,model,ce_clean,ce_spliced\na,m1,2.9,3.0\nb,m1,2.9,3.2\n",
     );
-    let out = ceq()
-        .args(["map", "--format", "json", "--law"])
-        .arg(&law)
-        .arg("--splices")
-        .arg(&sp)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&sp),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     // C(L) = ((L − 1.9)/20)^(−20): the fraction for 3.0 vs 2.9 is (1.1/1.0)^(−20).
     assert!((v[0]["compute_fraction"].as_f64().unwrap() / 1.1f64.powf(-20.0) - 1.0).abs() < 1e-4);
     ceq()
@@ -296,14 +272,7 @@ fn compute_and_run_laws_round_trip_through_law_files_and_figures() {
         ck += &format!("{s},1e8,{t},{}\n", 2.0 + 1000.0 * t.powf(-0.3));
     }
     let ck = write(d, "r.csv", &ck);
-    let law = d.join("r.json");
-    ceq()
-        .args(["fit", "--form", "run", "--checkpoints"])
-        .arg(&ck)
-        .arg("--out")
-        .arg(&law)
-        .assert()
-        .success();
+    let law = fit_to(d, &ck, "r.json", &["--form", "run"]);
     let sp = write(
         d,
         "sp2.csv",

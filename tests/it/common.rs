@@ -20,6 +20,32 @@ pub fn data(name: &str) -> String {
         .to_string()
 }
 
+/// `ceq fit EXTRA --checkpoints CK --out DIR/NAME`, which must succeed; returns the law file.
+pub fn fit_to(dir: &Path, ck: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let law = dir.join(name);
+    ceq()
+        .arg("fit")
+        .args(extra)
+        .arg("--checkpoints")
+        .arg(ck)
+        .arg("--out")
+        .arg(&law)
+        .assert()
+        .success();
+    law
+}
+
+/// Runs a ceq command that must succeed and returns its stdout as JSON.
+pub fn stdout_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

@@ -346,19 +346,13 @@ fn eval_output_pipes_into_map() {
         .assert()
         .success();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
-    let out = crate::common::ceq()
-        .args(["map", "--format", "json", "--checkpoints"])
-        .arg(&data)
-        .arg("--splices")
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = crate::common::stdout_json(
+        crate::common::ceq()
+            .args(["map", "--format", "json", "--checkpoints"])
+            .arg(&data)
+            .arg("--splices")
+            .arg(&csv),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("reference.json")).unwrap())
             .unwrap();
