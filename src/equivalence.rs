@@ -135,6 +135,25 @@ pub struct Mapped {
     pub detail: String,
 }
 
+impl Mapped {
+    /// The point estimate and interval of a compute-scale column of the mapped table
+    /// ([`crate::schema::MAPPED`]'s interval columns); `None` for any other name.
+    pub fn scale_column(&self, name: &str) -> Option<(Option<f64>, Option<(f64, f64)>)> {
+        let (e, ci) = (&self.eq, self.ci.unwrap_or_default());
+        Some(match name {
+            "compute_equivalent_clean" => (e.compute_clean, ci.compute_clean),
+            "compute_equivalent" => (e.compute, ci.compute),
+            "compute_fraction" => (e.fraction, ci.fraction),
+            "log10_compute_ratio" => (e.log10_ratio, ci.log10_ratio),
+            "compute_fraction_of_actual" => (e.fraction_of_actual, ci.fraction_of_actual),
+            "params_equivalent" => (e.params, ci.params),
+            "tokens_equivalent" => (e.tokens, ci.tokens),
+            "step_equivalent" => (e.step, ci.step),
+            _ => return None,
+        })
+    }
+}
+
 /// `1 − (spliced − clean)/(ablated − clean)`; undefined when ablation does not raise the loss.
 fn recovered(s: &Splice, ablated: Option<f64>) -> Option<Option<f64>> {
     ablated.map(|z| (z > s.ce_clean).then(|| 1.0 - (s.ce_spliced - s.ce_clean) / (z - s.ce_clean)))

@@ -4,44 +4,8 @@ use crate::equivalence::{Mapped, map_splice};
 use crate::export::{Cell, Column, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::LawFile;
+use crate::schema::{Col, MAPPED};
 use crate::table::{Splice, Splices};
-
-/// Names of the columns `ceq map` adds (with `_lo`/`_hi` for intervals); an input column may not
-/// take one of them.
-pub const COMPUTED: &[&str] = &[
-    "delta_loss",
-    "loss_recovered",
-    "loss_recovered_mean",
-    "compute_equivalent_clean",
-    "compute_equivalent_clean_lo",
-    "compute_equivalent_clean_hi",
-    "compute_equivalent",
-    "compute_equivalent_lo",
-    "compute_equivalent_hi",
-    "compute_fraction",
-    "compute_fraction_lo",
-    "compute_fraction_hi",
-    "log10_compute_ratio",
-    "log10_compute_ratio_lo",
-    "log10_compute_ratio_hi",
-    "compute_actual",
-    "compute_fraction_of_actual",
-    "compute_fraction_of_actual_lo",
-    "compute_fraction_of_actual_hi",
-    "params_equivalent",
-    "params_equivalent_lo",
-    "params_equivalent_hi",
-    "tokens_equivalent",
-    "tokens_equivalent_lo",
-    "tokens_equivalent_hi",
-    "step_equivalent",
-    "step_equivalent_lo",
-    "step_equivalent_hi",
-    "status",
-    "status_detail",
-    "law",
-    "units",
-];
 
 /// The mapped splices with what is needed to label them.
 #[derive(Clone, Debug)]
@@ -56,20 +20,13 @@ pub struct MapResult {
 }
 
 pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
-    let law = law_file.law().expect("validated when read");
+    let law = law_file.law().clone();
     let boot = law_file.bootstrap_laws();
     let ranges = law_file.fit.ranges;
     let rows = splices
         .rows
         .iter()
-        .map(|s| {
-            map_splice(
-                &law,
-                &ranges,
-                boot.as_ref().map(|(l, lv)| (l.as_slice(), *lv)),
-                s,
-            )
-        })
+        .map(|s| map_splice(&law, &ranges, boot, s))
         .collect();
     MapResult {
         law,
@@ -98,115 +55,56 @@ impl MapResult {
         )
     }
 
+    /// Whether the full table has the computed column `name` (see [`MAPPED`]).
+    fn present(&self, name: &str) -> bool {
+        let form = self.law.form();
+        match name {
+            "loss_recovered" => self.has(|s| s.ce_zero_ablation.is_some()),
+            "loss_recovered_mean" => self.has(|s| s.ce_mean_ablation.is_some()),
+            "compute_actual" | "compute_fraction_of_actual" => self.has(|s| s.compute.is_some()),
+            "params_equivalent" => form == Form::Chinchilla,
+            "tokens_equivalent" => form != Form::Compute,
+            "step_equivalent" => form == Form::Run,
+            _ => true,
+        }
+    }
+
+    /// The cell of a computed column that has no interval.
+    fn cell(&self, name: &str, s: &Splice, m: &Mapped) -> Cell {
+        match name {
+            "delta_loss" => Cell::Num(m.delta_loss),
+            "loss_recovered" => m.loss_recovered.into(),
+            "loss_recovered_mean" => m.loss_recovered_mean.into(),
+            "compute_actual" => s.compute.into(),
+            "status" => Cell::Text(m.status.as_str().into()),
+            "status_detail" => Cell::Text(m.detail.clone()),
+            "law" => Cell::Text(self.law.form().name().into()),
+            "units" => Cell::Text(self.units_line()),
+            other => unreachable!("the mapped table declares no column '{other}'"),
+        }
+    }
+
     /// Every input column as it was, then every computed column: the CSV and JSON view.
     pub fn full_table(&self) -> Table {
         let boot = self.level.is_some();
-        let form = self.law.form();
+        let specs: Vec<&Col> = MAPPED
+            .columns
+            .iter()
+            .filter(|c| self.present(c.name))
+            .collect();
         let mut cols: Vec<Column> = self
             .splices
             .columns
             .iter()
             .map(|c| Column::new(c, ""))
             .collect();
-        let n_in = cols.len();
-        type Get = Box<dyn Fn(&Splice, &Mapped) -> Cell>;
-        let mut getters: Vec<Get> = vec![];
-        let mut add = |name: &str, unit: &str, g: Get, cols: &mut Vec<Column>| {
-            cols.push(Column::new(name, unit));
-            getters.push(g);
-        };
-        add(
-            "delta_loss",
-            "nats/token",
-            Box::new(|_, m| Cell::Num(m.delta_loss)),
-            &mut cols,
-        );
-        if self.has(|s| s.ce_zero_ablation.is_some()) {
-            add(
-                "loss_recovered",
-                "fraction",
-                Box::new(|_, m| m.loss_recovered.into()),
-                &mut cols,
-            );
-        }
-        if self.has(|s| s.ce_mean_ablation.is_some()) {
-            add(
-                "loss_recovered_mean",
-                "fraction",
-                Box::new(|_, m| m.loss_recovered_mean.into()),
-                &mut cols,
-            );
-        }
-        macro_rules! with_ci {
-            ($name:expr, $unit:expr, $field:ident) => {
-                add($name, $unit, Box::new(|_, m| m.eq.$field.into()), &mut cols);
-                if boot {
-                    add(
-                        concat!($name, "_lo"),
-                        $unit,
-                        Box::new(|_, m| m.ci.and_then(|c| c.$field).map(|p| p.0).into()),
-                        &mut cols,
-                    );
-                    add(
-                        concat!($name, "_hi"),
-                        $unit,
-                        Box::new(|_, m| m.ci.and_then(|c| c.$field).map(|p| p.1).into()),
-                        &mut cols,
-                    );
-                }
-            };
-        }
-        with_ci!("compute_equivalent_clean", "FLOPs", compute_clean);
-        with_ci!("compute_equivalent", "FLOPs", compute);
-        with_ci!("compute_fraction", "ratio", fraction);
-        with_ci!("log10_compute_ratio", "orders of magnitude", log10_ratio);
-        if self.has(|s| s.compute.is_some()) {
-            add(
-                "compute_actual",
-                "FLOPs",
-                Box::new(|s, _| s.compute.into()),
-                &mut cols,
-            );
-            with_ci!("compute_fraction_of_actual", "ratio", fraction_of_actual);
-        }
-        match form {
-            Form::Chinchilla => {
-                with_ci!("params_equivalent", "parameters", params);
-                with_ci!("tokens_equivalent", "tokens", tokens);
+        for c in &specs {
+            cols.push(Column::new(c.name, c.unit));
+            if boot && c.interval {
+                cols.push(Column::new(&format!("{}_lo", c.name), c.unit));
+                cols.push(Column::new(&format!("{}_hi", c.name), c.unit));
             }
-            Form::Run => {
-                with_ci!("tokens_equivalent", "tokens", tokens);
-                with_ci!("step_equivalent", "steps", step);
-            }
-            Form::Compute => {}
         }
-        add(
-            "status",
-            "",
-            Box::new(|_, m| Cell::Text(m.status.as_str().into())),
-            &mut cols,
-        );
-        add(
-            "status_detail",
-            "",
-            Box::new(|_, m| Cell::Text(m.detail.clone())),
-            &mut cols,
-        );
-        let law_name = form.name().to_owned();
-        add(
-            "law",
-            "",
-            Box::new(move |_, _| Cell::Text(law_name.clone())),
-            &mut cols,
-        );
-        let units = self.units_line();
-        add(
-            "units",
-            "",
-            Box::new(move |_, _| Cell::Text(units.clone())),
-            &mut cols,
-        );
-
         let rows = self
             .splices
             .rows
@@ -215,8 +113,19 @@ impl MapResult {
             .map(|(s, m)| {
                 let mut r: Vec<Cell> = s.raw.iter().map(|v| Cell::Raw(v.clone())).collect();
                 r[self.splices.name_index] = Cell::Text(s.name.clone());
-                r.extend(getters.iter().map(|g| g(s, m)));
-                debug_assert_eq!(r.len(), n_in + getters.len());
+                for c in &specs {
+                    match m.scale_column(c.name) {
+                        Some((v, ci)) => {
+                            r.push(v.into());
+                            if boot {
+                                r.push(ci.map(|p| p.0).into());
+                                r.push(ci.map(|p| p.1).into());
+                            }
+                        }
+                        None => r.push(self.cell(c.name, s, m)),
+                    }
+                }
+                debug_assert_eq!(r.len(), cols.len());
                 r
             })
             .collect();

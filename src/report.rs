@@ -17,8 +17,6 @@ use crate::plot::{self, Data, Figure};
 pub struct Report<'a> {
     pub law_file: &'a LawFile,
     pub map: &'a MapResult,
-    /// The fitted law's parameter table (as `ceq fit` prints it).
-    pub law_table: Table,
     pub group_by: Option<String>,
     /// The command line that made the report, for the record.
     pub command: String,
@@ -50,10 +48,10 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
         return Ok(());
     }
     if !dir.is_dir() {
-        return Err(Error::Config(format!(
-            "{} exists and is not a folder",
-            dir.display()
-        )));
+        return Err(Error::OutputDir {
+            path: dir.to_owned(),
+            message: "exists and is not a folder".into(),
+        });
     }
     let non_empty = std::fs::read_dir(dir)
         .map_err(|source| Error::Io {
@@ -63,10 +61,10 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
         .next()
         .is_some();
     if non_empty && !force {
-        return Err(Error::Config(format!(
-            "{} is not empty; choose a new folder or pass --force to overwrite the report files in it",
-            dir.display()
-        )));
+        return Err(Error::OutputDir {
+            path: dir.to_owned(),
+            message: "the folder is not empty; a report goes into a new or empty folder, or replaces the report files of the same names when forced".into(),
+        });
     }
     Ok(())
 }
@@ -80,58 +78,29 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 }
 
 impl Report<'_> {
-    /// Writes every file into `dir` (already prepared) and returns their paths, index.html last.
-    pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<Vec<PathBuf>> {
-        let mut written = vec![];
-        let mut put = |name: &str, bytes: &[u8], written: &mut Vec<PathBuf>| -> Result<()> {
+    /// Writes every file into `dir` (already prepared), calling `on_file` after each, and returns
+    /// the path of `index.html`, which is written last.
+    pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<PathBuf> {
+        let put = |name: &str, bytes: &[u8], on_file: &mut dyn FnMut(&Path)| -> Result<PathBuf> {
             let p = dir.join(name);
             write_atomic(&p, bytes)?;
             on_file(&p);
-            written.push(p);
-            Ok(())
+            Ok(p)
         };
-        put("law.json", self.law_file.to_json().as_bytes(), &mut written)?;
+        put("law.json", self.law_file.to_json().as_bytes(), on_file)?;
         let full = self.map.full_table();
         let summary = self.map.summary_table();
-        put(
-            "mapped.csv",
-            Format::Csv.render(&full).as_bytes(),
-            &mut written,
-        )?;
-        put(
-            "mapped.json",
-            Format::Json.render(&full).as_bytes(),
-            &mut written,
-        )?;
-        put(
-            "mapped.md",
-            Format::Markdown.render(&summary).as_bytes(),
-            &mut written,
-        )?;
-        put(
-            "mapped.tex",
-            Format::Latex.render(&summary).as_bytes(),
-            &mut written,
-        )?;
-
-        let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
-        let mut svgs = vec![];
-        for fig in Figure::ALL.into_iter().filter(|f| f.available(&data)) {
-            let svg = plot::svg(fig, &data)?;
-            put(&format!("{}.svg", fig.stem()), svg.as_bytes(), &mut written)?;
-            put(
-                &format!("{}.png", fig.stem()),
-                &plot::png(fig, &data)?,
-                &mut written,
-            )?;
-            svgs.push((fig, svg));
+        for (name, format, table) in [
+            ("mapped.csv", Format::Csv, &full),
+            ("mapped.json", Format::Json, &full),
+            ("mapped.md", Format::Markdown, &summary),
+            ("mapped.tex", Format::Latex, &summary),
+        ] {
+            put(name, format.render(table).as_bytes(), on_file)?;
         }
-        put(
-            "index.html",
-            self.html(&svgs, &summary).as_bytes(),
-            &mut written,
-        )?;
-        Ok(written)
+        let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
+        let svgs = plot::write_figures(&data, &Figure::ALL, dir, on_file)?;
+        put("index.html", self.html(&svgs, &summary).as_bytes(), on_file)
     }
 
     fn html(&self, svgs: &[(Figure, String)], summary: &Table) -> String {
@@ -174,7 +143,7 @@ impl Report<'_> {
         for w in &lf.fit.warnings {
             h += &format!("<p class=\"warn\">Warning: {}</p>\n", escape(w));
         }
-        h += &Format::Html.render(&self.law_table);
+        h += &Format::Html.render(&lf.summary_table());
         h += "</body>\n</html>\n";
         h
     }

@@ -251,7 +251,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         .iter()
         .map(|(n, h, s, r)| (n.clone(), *h, s, r.clone()))
         .collect();
-    let format = output_format(a.format, a.out.as_deref(), Format::Table);
+    let format = output_format(a.format, a.out.as_deref());
     // The CSV is the splices format ceq map reads, which computes loss_recovered itself.
     let t = table(
         &refs,

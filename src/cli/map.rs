@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{FamilyArgs, load_law, output_format};
+use super::{FamilyArgs, emit, load_law, output_format};
 use crate::export::Format;
-use crate::io::{check_not_input, write_atomic};
+use crate::io::check_not_input;
 use crate::map::map;
 use crate::table::read_splices;
 
@@ -18,7 +18,7 @@ pub struct MapArgs {
     #[arg(long, value_name = "CSV")]
     pub splices: PathBuf,
     /// A law saved by `ceq fit --out` (or fit one here with --checkpoints).
-    #[arg(long, value_name = "FILE", conflicts_with = "checkpoints")]
+    #[arg(long, value_name = "FILE")]
     pub law: Option<PathBuf>,
     #[command(flatten)]
     pub family: FamilyArgs,
@@ -31,31 +31,17 @@ pub struct MapArgs {
 }
 
 pub fn run(a: MapArgs) -> Result<()> {
-    let law_file = load_law(a.law.as_deref(), &a.family)?;
+    let (law_file, mut inputs) = load_law(a.law.as_deref(), &a.family)?;
     if let Some(out) = &a.out {
-        let mut inputs = vec![a.splices.as_path()];
-        inputs.extend(a.law.as_deref());
-        inputs.extend(a.family.checkpoints.as_deref());
-        check_not_input(out, &inputs)?;
+        inputs.push(a.splices.clone());
+        check_not_input(out, &inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
     }
     let splices = read_splices(&a.splices)?;
     let result = map(&law_file, &splices);
-    let format = output_format(a.format, a.out.as_deref(), Format::Table);
+    let format = output_format(a.format, a.out.as_deref());
     let table = match format {
         Format::Csv | Format::Json => result.full_table(),
         Format::Table | Format::Markdown | Format::Latex | Format::Html => result.summary_table(),
     };
-    let text = format.render(&table);
-    match &a.out {
-        Some(out) => {
-            write_atomic(out, text.as_bytes())?;
-            eprintln!(
-                "ceq: {} rows written to {}",
-                result.rows.len(),
-                out.display()
-            );
-        }
-        None => super::print_stdout(&text)?,
-    }
-    Ok(())
+    emit(&format.render(&table), a.out.as_deref(), result.rows.len())
 }

@@ -1,6 +1,7 @@
-//! The command line: clap derive options per subcommand, validated once into a config the library
-//! trusts. The CLI parses, calls the library and prints; it computes nothing itself.
+//! The command line: clap derive options per subcommand, turned once into the library's validated
+//! configs. The CLI parses, calls the library and prints; it computes nothing itself.
 
+mod choices;
 mod eval;
 mod fit;
 mod map;
@@ -14,9 +15,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
+use crate::error::Error;
 use crate::export::Format;
 use crate::law::Form;
-use crate::law_file::ParamCount;
+use crate::law_file::{LawFile, ParamCount};
+use crate::pipeline::{FitJob, FitSpec, LawSource};
 use crate::table::ColumnMap;
 
 #[derive(Parser, Debug)]
@@ -55,7 +58,22 @@ fn print_stdout(text: &str) -> Result<()> {
     }
 }
 
-/// How to read and fit a checkpoints file; shared by `fit` and `map`.
+fn level(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err("must be between 0 and 1 (e.g. 0.9 for 90% intervals)".into()),
+    }
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err("must be a positive number".into()),
+    }
+}
+
+/// How to read and fit a checkpoints file; shared by `fit`, `map`, `plot` and `report`. With
+/// `--law`, none of these may be given (see [`command`]).
 #[derive(Args, Debug, Clone)]
 pub struct FamilyArgs {
     /// Checkpoints CSV: params, tokens and/or compute (FLOPs), loss (nats/token).
@@ -90,7 +108,7 @@ pub struct FamilyArgs {
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub drop_highest: usize,
     /// Huber threshold on log-loss residuals.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = positive)]
     pub delta: f64,
     /// Which parameter count the params column holds (recorded in every output).
     #[arg(long, value_enum, default_value = "total")]
@@ -105,90 +123,85 @@ pub struct FamilyArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Level of the percentile intervals.
-    #[arg(long, default_value_t = 0.9, value_name = "LEVEL")]
+    #[arg(long, default_value_t = 0.9, value_name = "LEVEL", value_parser = level)]
     pub ci: f64,
-    /// The fitting options typed on the command line (not defaulted), as flags: with `--law` they
-    /// would have no effect, so they are refused rather than silently ignored.
-    #[arg(skip)]
-    pub typed: Vec<String>,
 }
 
-/// Every FamilyArgs option that only matters when fitting (all but --bootstrap, which has its own
-/// message).
-const FITTING_OPTIONS: [&str; 16] = [
-    "checkpoints",
-    "form",
-    "params_col",
-    "tokens_col",
-    "compute_col",
-    "loss_col",
-    "name_col",
-    "run_col",
-    "step_col",
-    "run",
-    "drop_highest",
-    "delta",
-    "param_count",
-    "eval_set",
-    "seed",
-    "ci",
-];
-
 impl FamilyArgs {
-    /// Records which fitting options `m` (the subcommand's matches) got from the command line.
-    fn record_typed(&mut self, m: &clap::ArgMatches) {
-        self.typed = FITTING_OPTIONS
-            .iter()
-            .filter(|id| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
-            .map(|id| format!("--{}", id.replace('_', "-")))
-            .collect();
+    /// The validated fit, or `None` without `--checkpoints`.
+    fn job(&self) -> Result<Option<FitJob>> {
+        let Some(checkpoints) = self.checkpoints.clone() else {
+            return Ok(None);
+        };
+        let spec = FitSpec {
+            checkpoints,
+            columns: ColumnMap {
+                params: self.params_col.clone(),
+                tokens: self.tokens_col.clone(),
+                compute: self.compute_col.clone(),
+                loss: self.loss_col.clone(),
+                name: self.name_col.clone(),
+                run: self.run_col.clone(),
+                step: self.step_col.clone(),
+            },
+            form: self.form,
+            run: self.run.clone(),
+            drop_highest: self.drop_highest,
+            delta: self.delta,
+            param_count: self.param_count,
+            eval_set: self.eval_set.clone(),
+            bootstrap: self.bootstrap,
+            seed: self.seed,
+            level: self.ci,
+        };
+        Ok(Some(spec.validate()?))
     }
 }
 
-impl FamilyArgs {
-    fn columns(&self) -> ColumnMap {
-        ColumnMap {
-            params: self.params_col.clone(),
-            tokens: self.tokens_col.clone(),
-            compute: self.compute_col.clone(),
-            loss: self.loss_col.clone(),
-            name: self.name_col.clone(),
-            run: self.run_col.clone(),
-            step: self.step_col.clone(),
+/// Fits the job with a progress bar for the bootstrap, printing the fit's warnings.
+fn fit_law(source: &LawSource, bootstrap: usize) -> Result<LawFile> {
+    let pb = progress(bootstrap, "bootstrap");
+    let lf = source.load(&|| pb.inc(1)).map_err(with_flags)?;
+    pb.finish_and_clear();
+    if let LawSource::Fit(_) = source {
+        for w in &lf.fit.warnings {
+            eprintln!("ceq: warning: {w}");
         }
+    }
+    Ok(lf)
+}
+
+/// Library errors say what is wrong in the data's terms; here they get the option that fixes them.
+fn with_flags(e: Error) -> anyhow::Error {
+    let inner = match &e {
+        Error::Fitting { source, .. } => source.as_ref(),
+        e => e,
+    };
+    let hint = match inner {
+        Error::MissingColumn {
+            quantity: Some(q), ..
+        } => Some(format!("the {q} column is named with --{q}-col")),
+        Error::Runs { .. } => Some("a run is chosen with --run".to_owned()),
+        _ => None,
+    };
+    match hint {
+        Some(h) => anyhow::Error::new(e).context(h),
+        None => e.into(),
     }
 }
 
 /// The law: read from `--law`, or fitted (and bootstrapped) from `--checkpoints`.
-fn load_law(law: Option<&Path>, family: &FamilyArgs) -> Result<crate::law_file::LawFile> {
-    match (law, &family.checkpoints) {
-        (Some(_), _) if family.bootstrap > 0 => anyhow::bail!(
-            "--bootstrap applies when fitting: refit with `ceq fit --bootstrap N --out law.json`, whose refits `--law` then uses"
-        ),
-        (Some(_), _) if !family.typed.is_empty() => anyhow::bail!(
-            "{} appl{} only when fitting from --checkpoints; --law uses the law file as it was \
-             fitted (its form, data, columns, delta, eval set and interval level): drop {}, or refit \
-             with `ceq fit ... --out law.json`",
-            family.typed.join(", "),
-            if family.typed.len() == 1 { "ies" } else { "y" },
-            if family.typed.len() == 1 {
-                "it"
-            } else {
-                "them"
-            },
-        ),
-        (Some(p), _) => Ok(crate::law_file::LawFile::read(p)?),
-        (None, Some(_)) => {
-            let lf = fit::FitConfig::new(family)?.fit()?;
-            for w in &lf.fit.warnings {
-                eprintln!("ceq: warning: {w}");
-            }
-            Ok(lf)
-        }
+fn load_law(law: Option<&Path>, family: &FamilyArgs) -> Result<(LawFile, Vec<PathBuf>)> {
+    let job = family.job()?;
+    let source = match (law, &job) {
+        (Some(p), _) => LawSource::File(p),
+        (None, Some(j)) => LawSource::Fit(j),
         (None, None) => anyhow::bail!(
             "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
         ),
-    }
+    };
+    let inputs = source.inputs().into_iter().map(Path::to_owned).collect();
+    Ok((fit_law(&source, family.bootstrap)?, inputs))
 }
 
 /// Checks that `--group-by` names a column of the splices file.
@@ -220,17 +233,25 @@ fn command_line() -> String {
 }
 
 /// The output format: as given, else from the --out extension, else a terminal table.
-fn output_format(given: Option<Format>, out: Option<&Path>, default: Format) -> Format {
-    given.unwrap_or_else(
-        || match out.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-            Some("csv") => Format::Csv,
-            Some("json") => Format::Json,
-            Some("md") => Format::Markdown,
-            Some("tex") => Format::Latex,
-            Some("html") => Format::Html,
-            _ => default,
-        },
-    )
+fn output_format(given: Option<Format>, out: Option<&Path>) -> Format {
+    given.unwrap_or_else(|| {
+        out.and_then(|p| p.extension())
+            .and_then(|e| e.to_str())
+            .and_then(Format::from_extension)
+            .unwrap_or(Format::Table)
+    })
+}
+
+/// Writes a rendered table to `out`, or to stdout.
+fn emit(text: &str, out: Option<&Path>, rows: usize) -> Result<()> {
+    match out {
+        Some(out) => {
+            crate::io::write_atomic(out, text.as_bytes())?;
+            eprintln!("ceq: {rows} rows written to {}", out.display());
+            Ok(())
+        }
+        None => print_stdout(text),
+    }
 }
 
 /// A progress bar on stderr that stays hidden when stderr is not a terminal.
@@ -248,18 +269,24 @@ fn progress(n: usize, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-pub fn run() -> Result<()> {
-    use clap::{CommandFactory, FromArgMatches};
-    let matches = Opts::command().get_matches();
-    let mut opts = Opts::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    if let Some((_, sub)) = matches.subcommand() {
-        match &mut opts.command {
-            Command::Map(a) => a.family.record_typed(sub),
-            Command::Plot(a) => a.family.record_typed(sub),
-            Command::Report(a) => a.family.record_typed(sub),
-            _ => {}
-        }
+/// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it
+/// (named one by one, so clap's message names only those typed).
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let ids: Vec<clap::Id> = FamilyArgs::augment_args(clap::Command::new("family"))
+        .get_arguments()
+        .map(|a| a.get_id().clone())
+        .collect();
+    let mut cmd = Opts::command();
+    for sub in ["map", "plot", "report"] {
+        cmd = cmd.mut_subcommand(sub, |c| c.mut_arg("law", |a| a.conflicts_with_all(&ids)));
     }
+    cmd
+}
+
+pub fn run() -> Result<()> {
+    use clap::FromArgMatches;
+    let opts = Opts::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     match opts.command {
         Command::Fit(a) => fit::run(a),
         Command::Map(a) => map::run(a),

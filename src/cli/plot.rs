@@ -6,15 +6,14 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{FamilyArgs, check_group_by, load_law};
-use crate::io::write_atomic;
 use crate::map::map;
-use crate::plot::{self, Data, Figure};
+use crate::plot::{Data, Figure};
 use crate::table::read_splices;
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
     /// A law saved by `ceq fit --out` (or fit one here with --checkpoints).
-    #[arg(long, value_name = "FILE", conflicts_with = "checkpoints")]
+    #[arg(long, value_name = "FILE")]
     pub law: Option<PathBuf>,
     #[command(flatten)]
     pub family: FamilyArgs,
@@ -41,36 +40,26 @@ pub fn run(a: PlotArgs) -> Result<()> {
             crate::io::check_not_input(&a.out_dir.join(format!("{}.{ext}", fig.stem())), &inputs)?;
         }
     }
-    let law_file = load_law(a.law.as_deref(), &a.family)?;
+    let (law_file, _) = load_law(a.law.as_deref(), &a.family)?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let Some(s) = &splices {
         check_group_by(a.group_by.as_deref(), s)?;
     }
     let result = splices.as_ref().map(|s| map(&law_file, s));
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
+    if let Some(f) = a.figures.iter().find(|f| !f.available(&data)) {
+        anyhow::bail!(
+            "the '{}' figure needs --splices (with ce_zero_ablation for linear-vs-log)",
+            f.stem()
+        );
+    }
     let figures = if a.figures.is_empty() {
         Figure::ALL.to_vec()
     } else {
         a.figures.clone()
     };
-    std::fs::create_dir_all(&a.out_dir)?;
-    for fig in figures {
-        if !fig.available(&data) {
-            anyhow::ensure!(
-                a.figures.is_empty(),
-                "the '{}' figure needs --splices (with ce_zero_ablation for linear-vs-log)",
-                fig.stem()
-            );
-            continue;
-        }
-        for (ext, bytes) in [
-            ("svg", plot::svg(fig, &data)?.into_bytes()),
-            ("png", plot::png(fig, &data)?),
-        ] {
-            let p = a.out_dir.join(format!("{}.{ext}", fig.stem()));
-            write_atomic(&p, &bytes)?;
-            eprintln!("ceq: wrote {}", p.display());
-        }
-    }
+    crate::plot::write_figures(&data, &figures, &a.out_dir, &mut |p| {
+        eprintln!("ceq: wrote {}", p.display())
+    })?;
     Ok(())
 }

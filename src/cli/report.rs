@@ -17,7 +17,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "CSV")]
     pub splices: PathBuf,
     /// A law saved by `ceq fit --out` (or fit one here with --checkpoints).
-    #[arg(long, value_name = "FILE", conflicts_with = "checkpoints")]
+    #[arg(long, value_name = "FILE")]
     pub law: Option<PathBuf>,
     #[command(flatten)]
     pub family: FamilyArgs,
@@ -41,24 +41,28 @@ pub fn run(a: ReportArgs) -> Result<()> {
     }
     let splices = read_splices(&a.splices)?;
     check_group_by(a.group_by.as_deref(), &splices)?;
-    check_dir(&a.out, a.force)?;
-    let law_file = load_law(a.law.as_deref(), &a.family)?;
+    check_dir(&a.out, a.force).map_err(|e| match e {
+        crate::Error::OutputDir { .. } if !a.force => {
+            anyhow::Error::new(e).context("choose a new folder, or pass --force")
+        }
+        e => e.into(),
+    })?;
+    let (law_file, _) = load_law(a.law.as_deref(), &a.family)?;
     let result = map(&law_file, &splices);
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
     prepare_dir(&a.out)?;
     let report = Report {
         law_file: &law_file,
         map: &result,
-        law_table: super::fit::summary(&law_file),
         group_by: a.group_by.clone(),
         command: command_line(),
     };
-    let files = report.write(&a.out, &mut |p| eprintln!("ceq: wrote {}", p.display()))?;
+    let index = report.write(&a.out, &mut |p| eprintln!("ceq: wrote {}", p.display()))?;
     eprintln!(
         "ceq: report of {} splices in {}: open {}",
         result.rows.len(),
         a.out.display(),
-        files.last().expect("index.html").display()
+        index.display()
     );
     Ok(())
 }

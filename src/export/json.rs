@@ -8,21 +8,17 @@ use super::{Cell, Exporter, Table};
 
 pub struct Json;
 
-fn number(v: f64) -> Value {
-    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-}
-
 pub(crate) fn value(c: &Cell) -> Value {
     match c {
         Cell::Empty => Value::Null,
         Cell::Text(s) => Value::String(s.clone()),
         Cell::Raw(s) => match (s.parse::<i64>(), s.parse::<f64>()) {
             (Ok(i), _) => Value::from(i),
-            (_, Ok(v)) if v.is_finite() => number(v),
+            (_, Ok(v)) if v.is_finite() => crate::serde_nan::value(v),
             _ if s.is_empty() => Value::Null,
             _ => Value::String(s.clone()),
         },
-        Cell::Num(v) | Cell::Interval(v, _) => number(*v),
+        Cell::Num(v) | Cell::Interval(v, _) => crate::serde_nan::value(*v),
     }
 }
 

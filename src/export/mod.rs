@@ -56,7 +56,7 @@ pub struct Table {
 }
 
 /// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Aligned columns for a terminal.
     Table,
@@ -73,6 +73,49 @@ pub trait Exporter {
 }
 
 impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Csv,
+        Format::Json,
+        Format::Markdown,
+        Format::Latex,
+        Format::Html,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Latex => "latex",
+            Format::Html => "html",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Table => "aligned columns for a terminal",
+            Format::Csv => "every column, full precision",
+            Format::Json => "an array of row objects",
+            Format::Markdown => "a Markdown table",
+            Format::Latex => "a booktabs table",
+            Format::Html => "an HTML table (what the report page embeds)",
+        }
+    }
+
+    /// The format a file name's extension implies, if any.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        Some(match ext {
+            "csv" => Format::Csv,
+            "json" => Format::Json,
+            "md" => Format::Markdown,
+            "tex" => Format::Latex,
+            "html" => Format::Html,
+            _ => return None,
+        })
+    }
+
     pub fn exporter(self) -> &'static dyn Exporter {
         match self {
             Format::Table => &terminal::Terminal,

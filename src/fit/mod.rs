@@ -100,27 +100,31 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
     let mut info = RunInfo::default();
     if let Some(r) = &opts.run {
         if !runs.contains(r) {
-            return Err(Error::Config(format!(
-                "--run '{r}': {} has no such run (runs: {})",
-                family.path.display(),
-                if runs.is_empty() {
-                    "none: no run column".into()
-                } else {
-                    runs.join(", ")
-                }
-            )));
+            return Err(Error::Runs {
+                path: family.path.clone(),
+                message: format!(
+                    "no run is named '{r}' (runs: {})",
+                    if runs.is_empty() {
+                        "none: no run column".into()
+                    } else {
+                        runs.join(", ")
+                    }
+                ),
+            });
         }
         cks.retain(|c| c.run.as_deref() == Some(r.as_str()));
         info.run = Some(r.clone());
     }
     if opts.form == Form::Run {
         if opts.run.is_none() && runs.len() > 1 {
-            return Err(Error::Config(format!(
-                "the 'run' law fits one training run, and {} holds {}: choose one with --run ({})",
-                family.path.display(),
-                runs.len(),
-                runs.join(", ")
-            )));
+            return Err(Error::Runs {
+                path: family.path.clone(),
+                message: format!(
+                    "the 'run' law fits one training run, and the file holds {}: choose one ({})",
+                    runs.len(),
+                    runs.join(", ")
+                ),
+            });
         }
         if info.run.is_none() {
             info.run = runs.first().cloned();
@@ -132,11 +136,11 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
             });
         if lo.is_finite() && hi.is_finite() {
             if hi > lo * (1.0 + 1e-9) {
-                return Err(Error::BadData {
+                return Err(Error::Runs {
                     path: family.path.clone(),
                     message: format!(
                         "the 'run' law fits one model, but the rows have params from {lo} to {hi}; \
-                         add a run column and choose one run with --run"
+                         add a run column and choose one run"
                     ),
                 });
             }
@@ -161,10 +165,10 @@ const POLISH: usize = 8;
 /// Fits `opts.form` to the family with Hoffmann et al.'s multi-start Huber fit.
 pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
     if !(opts.delta > 0.0 && opts.delta.is_finite()) {
-        return Err(Error::Config(format!(
-            "--delta must be > 0, got {}",
-            opts.delta
-        )));
+        return Err(Error::Invalid {
+            option: "Huber delta",
+            message: format!("must be > 0, got {}", opts.delta),
+        });
     }
     let (cks, info) = select(family, opts)?;
     let k = opts.form.n_params();
@@ -187,7 +191,7 @@ pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
                 (Form::Compute, _) => "compute (C)",
                 _ => "tokens (D)",
             };
-            return Err(Error::BadData {
+            return Err(Error::Family {
                 path: family.path.clone(),
                 message: format!(
                     "every checkpoint has the same {what}, so the '{}' law cannot be fitted; it needs at least two distinct values",

@@ -7,18 +7,22 @@
 
 mod chinchilla;
 mod compute;
+mod named;
 mod run;
 
 pub use chinchilla::Chinchilla;
 pub use compute::ComputeLaw;
+pub use named::Named;
 pub use run::RunLaw;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::serde_nan::Num;
 
 use crate::table::Checkpoint;
 
 /// The law forms ceq fits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Form {
     /// L(N,D) = E + A/N^alpha + B/D^beta, with its compute-optimal frontier (C = 6ND).
@@ -39,6 +43,8 @@ pub enum Axis {
 }
 
 impl Form {
+    pub const ALL: [Form; 3] = [Form::Chinchilla, Form::Compute, Form::Run];
+
     pub fn name(self) -> &'static str {
         match self {
             Form::Chinchilla => "chinchilla",
@@ -52,6 +58,26 @@ impl Form {
             Form::Chinchilla => "L(N,D) = E + A/N^alpha + B/D^beta",
             Form::Compute => "L(C) = E + A*C^(-alpha)",
             Form::Run => "L(D) = E + B*D^(-beta)",
+        }
+    }
+
+    /// One line for a list of choices.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Form::Chinchilla => {
+                "L(N,D) = E + A/N^alpha + B/D^beta, read on its compute-optimal frontier"
+            }
+            Form::Compute => "L(C) = E + A*C^-alpha, for a family already on its frontier",
+            Form::Run => "L(D) = E + B*D^-beta, for one model's training run",
+        }
+    }
+
+    /// Names of the natural-unit parameters, in [`Law::params`] order.
+    pub fn param_names(self) -> &'static [&'static str] {
+        match self {
+            Form::Chinchilla => &["E", "A", "B", "alpha", "beta"],
+            Form::Compute => &["E", "A", "alpha"],
+            Form::Run => &["E", "B", "beta"],
         }
     }
 
@@ -184,6 +210,91 @@ impl Law {
             .all(|(_, v)| *v > 0.0)
     }
 
+    /// Builds a law from its named natural-unit parameters; the set of names says the form. Scales
+    /// (E, A, B) must be positive and every value finite.
+    pub fn from_named(p: &Named<f64>) -> std::result::Result<Law, ParamError> {
+        let given: Vec<&str> = p.names().collect();
+        // The form whose names the given ones match best (ties: the first in `Form::ALL`).
+        let form = Form::ALL
+            .into_iter()
+            .max_by_key(|f| {
+                let hits = f.param_names().iter().filter(|n| given.contains(n)).count();
+                (hits, std::cmp::Reverse(f.n_params()))
+            })
+            .unwrap_or(Form::Chinchilla);
+        let names = form.param_names();
+        let err = |key: &str, message: String| ParamError {
+            key: key.to_owned(),
+            message,
+        };
+        if let Some(k) = names.iter().find(|n| !given.contains(n)) {
+            return Err(err(
+                k,
+                format!("is missing; a {} law has {}", form.name(), names.join(", ")),
+            ));
+        }
+        if let Some(k) = given.iter().find(|g| !names.contains(g)) {
+            return Err(err(
+                k,
+                format!(
+                    "is not a parameter of a {} law ({})",
+                    form.name(),
+                    names.join(", ")
+                ),
+            ));
+        }
+        let get = |k: &str| -> std::result::Result<f64, ParamError> {
+            let v = p.get(k).copied().unwrap_or(f64::NAN);
+            if !v.is_finite() {
+                return Err(err(k, "is not a finite number".into()));
+            }
+            if k.starts_with(|c: char| c.is_ascii_uppercase()) && v <= 0.0 {
+                return Err(err(k, format!("is {v}; it must be > 0")));
+            }
+            Ok(v)
+        };
+        Ok(match form {
+            Form::Chinchilla => Law::Chinchilla(Chinchilla {
+                e: get("E")?,
+                a: get("A")?,
+                alpha: get("alpha")?,
+                b: get("B")?,
+                beta: get("beta")?,
+            }),
+            Form::Compute => Law::Compute(ComputeLaw {
+                e: get("E")?,
+                a: get("A")?,
+                alpha: get("alpha")?,
+            }),
+            Form::Run => Law::Run(RunLaw {
+                e: get("E")?,
+                b: get("B")?,
+                beta: get("beta")?,
+                info: RunInfo::default(),
+            }),
+        })
+    }
+
+    /// Reads a law from JSON, naming a bad parameter as `{at}{name}` in the error.
+    pub fn deserialize_at<'de, D: Deserializer<'de>>(
+        d: D,
+        at: &str,
+    ) -> std::result::Result<Law, D::Error> {
+        let named = Named::<Num>::deserialize(d)?;
+        let p: Named<f64> = named.0.into_iter().map(|(k, v)| (k, v.0)).collect();
+        Law::from_named(&p)
+            .map_err(|e| serde::de::Error::custom(format!("key '{at}{}' {}", e.key, e.message)))
+    }
+
+    /// A `run` law's metadata (tokens per step, parameter count), which its file keeps beside the
+    /// parameters; no effect on other forms.
+    pub fn with_run_info(mut self, info: Option<&RunInfo>) -> Law {
+        if let (Law::Run(r), Some(i)) = (&mut self, info) {
+            r.info = i.clone();
+        }
+        self
+    }
+
     /// Named parameters in natural units, in a fixed order.
     pub fn params(&self) -> Vec<(&'static str, f64)> {
         match self {
@@ -235,4 +346,29 @@ impl Law {
             Law::Run(l) => l.tokens_for(loss),
         }
     }
+}
+
+/// A law is written as its named parameters (`{"E": 1.8, "A": 480, ...}`) and read back from them.
+impl Serialize for Law {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let named: Named<Num> = self
+            .params()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Num(v)))
+            .collect();
+        named.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Law {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Law, D::Error> {
+        Law::deserialize_at(d, "")
+    }
+}
+
+/// A named parameter that does not make a law.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamError {
+    pub key: String,
+    pub message: String,
 }

@@ -22,7 +22,7 @@ use crate::table::Splice;
 use style::{PNG_SCALE, SIZE, Style};
 
 /// The figures ceq draws.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Figure {
     /// Checkpoint losses against compute, the fitted curve and its bootstrap band.
     Fit,
@@ -55,6 +55,21 @@ impl Figure {
         }
     }
 
+    /// What the figure shows, in a line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Figure::Fit => "checkpoint losses, the fitted curve and its bootstrap band",
+            Figure::Splices => {
+                "where the splices land on the curve, with the compute each one loses"
+            }
+            Figure::LinearVsLog => "linear \"loss recovered\" against the compute fraction",
+            Figure::AcrossSizes => {
+                "compute fraction per SAE, grouped by host model (or any column)"
+            }
+            Figure::Residuals => "log-loss residuals of the fit, with the Huber threshold",
+        }
+    }
+
     /// Whether the figure can be drawn from `d` (the splice figures need splices).
     pub fn available(self, d: &Data) -> bool {
         match self {
@@ -70,9 +85,9 @@ impl Figure {
 /// Everything a figure may show.
 pub struct Data<'a> {
     pub law_file: &'a LawFile,
-    pub law: Law,
+    pub law: &'a Law,
     /// Bootstrap refits and their interval level.
-    pub boot: Option<(Vec<Law>, f64)>,
+    pub boot: Option<(&'a [Law], f64)>,
     pub map: Option<&'a MapResult>,
     /// Pass-through column to group splices by (default: `model`, else the host's clean loss).
     pub group_by: Option<String>,
@@ -86,7 +101,7 @@ impl<'a> Data<'a> {
     ) -> Self {
         Data {
             law_file,
-            law: law_file.law().expect("validated when read"),
+            law: law_file.law(),
             boot: law_file.bootstrap_laws(),
             map,
             group_by,
@@ -272,6 +287,31 @@ fn plot_error(fig: Figure, message: String) -> Error {
         figure: fig.stem().into(),
         message,
     }
+}
+
+/// Draws each figure of `figures` that `d` allows into `dir` as NAME.svg and NAME.png (made if
+/// missing), calling `on_file` after each file; returns the SVGs drawn.
+pub fn write_figures(
+    d: &Data,
+    figures: &[Figure],
+    dir: &std::path::Path,
+    on_file: &mut dyn FnMut(&std::path::Path),
+) -> Result<Vec<(Figure, String)>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut drawn = vec![];
+    for &fig in figures.iter().filter(|f| f.available(d)) {
+        let svg = svg(fig, d)?;
+        for (ext, bytes) in [("svg", svg.as_bytes()), ("png", &png(fig, d)?)] {
+            let p = dir.join(format!("{}.{ext}", fig.stem()));
+            crate::io::write_atomic(&p, bytes)?;
+            on_file(&p);
+        }
+        drawn.push((fig, svg));
+    }
+    Ok(drawn)
 }
 
 /// The figure as an SVG document.

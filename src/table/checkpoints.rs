@@ -101,13 +101,20 @@ pub fn read_family(
     drop_highest: usize,
 ) -> Result<Family> {
     let t = RawTable::read(path)?;
-    let hint = |what: &str| {
-        format!(
-            "name the column that holds {what} with --{}-col",
-            what.split(' ').next().unwrap()
-        )
+    let missing = |column: &str, quantity: &'static str, hint: String| Error::MissingColumn {
+        path: path.to_owned(),
+        column: column.to_owned(),
+        available: t.headers.join(", "),
+        hint,
+        quantity: Some(quantity),
     };
-    let loss = t.require(&columns.loss, &hint("loss (nats/token)"))?;
+    let loss = t.find(&columns.loss).ok_or_else(|| {
+        missing(
+            &columns.loss,
+            "loss",
+            "it holds the loss (nats/token)".into(),
+        )
+    })?;
     let params = t.find(&columns.params);
     let tokens = t.find(&columns.tokens);
     let compute = t.find(&columns.compute);
@@ -123,21 +130,23 @@ pub fn read_family(
         Form::Run => tokens.is_some() || (params.is_some() && compute.is_some()),
     };
     if !ok {
-        let (column, what) = match form {
-            Form::Chinchilla if params.is_none() => (&columns.params, "params (parameter count N)"),
+        let (column, quantity, what) = match form {
+            Form::Chinchilla if params.is_none() => {
+                (&columns.params, "params", "the parameter count N")
+            }
             Form::Chinchilla => (
                 &columns.tokens,
-                "tokens (training tokens D) or --compute-col",
+                "tokens",
+                "training tokens D (or a compute column)",
             ),
-            Form::Compute => (&columns.compute, "compute (training FLOPs C)"),
-            Form::Run => (&columns.tokens, "tokens (training tokens D)"),
+            Form::Compute => (&columns.compute, "compute", "training FLOPs C"),
+            Form::Run => (&columns.tokens, "tokens", "training tokens D"),
         };
-        return Err(Error::MissingColumn {
-            path: path.to_owned(),
-            column: column.clone(),
-            available: t.headers.join(", "),
-            hint: format!("the '{}' law needs it: {}", form.name(), hint(what)),
-        });
+        return Err(missing(
+            column,
+            quantity,
+            format!("the '{}' law needs {what}", form.name()),
+        ));
     }
 
     let mut cks = Vec::with_capacity(t.rows.len());

@@ -86,10 +86,11 @@ impl RawTable {
             column: name.to_owned(),
             available: self.headers.join(", "),
             hint: hint.to_owned(),
+            quantity: None,
         })
     }
 
-    fn cell_error(&self, line: u64, col: usize, message: String) -> Error {
+    pub(crate) fn cell_error(&self, line: u64, col: usize, message: String) -> Error {
         Error::BadCell {
             path: self.path.clone(),
             line,

@@ -5,18 +5,11 @@ use std::path::{Path, PathBuf};
 
 use super::RawTable;
 use crate::error::{Error, Result};
+use crate::schema::{MAPPED, SPLICES};
 
-/// Columns ceq reads from a splices file; anything else is passed through.
-pub const KNOWN: [&str; 8] = [
-    "name",
-    "ce_clean",
-    "ce_spliced",
-    "ce_zero_ablation",
-    "ce_mean_ablation",
-    "params",
-    "tokens",
-    "compute",
-];
+/// An input column ceq computes again rather than passing through: `ceq eval` writes it, and `ceq
+/// map` checks it against its own value and writes its own in its place.
+const RECOMPUTED: &str = "loss_recovered";
 
 /// One spliced model. Losses in nats/token.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,17 +56,23 @@ pub fn read_splices(path: &Path) -> Result<Splices> {
     if let Some(c) = t
         .headers
         .iter()
-        .find(|h| crate::map::COMPUTED.contains(&h.as_str()))
+        .find(|h| MAPPED.writes(h) && *h != RECOMPUTED)
     {
-        return Err(Error::BadData {
+        return Err(Error::ReservedColumn {
             path: path.to_owned(),
-            message: format!(
-                "column '{c}' has the name of a column ceq computes; rename it so the output keeps both"
-            ),
+            column: c.clone(),
+            table: MAPPED.table,
         });
     }
-    let extra_idx: Vec<usize> = (0..t.headers.len())
-        .filter(|&i| !KNOWN.contains(&t.headers[i].as_str()))
+    let recomputed = t.find(RECOMPUTED);
+    // Every column but the recomputed one is kept, in file order.
+    let kept: Vec<usize> = (0..t.headers.len())
+        .filter(|&i| Some(i) != recomputed)
+        .collect();
+    let extra_idx: Vec<usize> = kept
+        .iter()
+        .copied()
+        .filter(|&i| SPLICES.get(&t.headers[i]).is_none())
         .collect();
 
     let mut rows = Vec::with_capacity(t.rows.len());
@@ -102,7 +101,7 @@ pub fn read_splices(path: &Path) -> Result<Splices> {
                 message: "the name is empty; every splice needs a name".into(),
             });
         }
-        rows.push(Splice {
+        let splice = Splice {
             name: nm.to_owned(),
             ce_clean: t.positive(line, rec, clean)?,
             ce_spliced: t.positive(line, rec, spliced)?,
@@ -111,17 +110,49 @@ pub fn read_splices(path: &Path) -> Result<Splices> {
             params: n,
             tokens: d,
             compute: c,
-            raw: (0..t.headers.len())
-                .map(|i| rec.get(i).unwrap_or("").to_owned())
+            raw: kept
+                .iter()
+                .map(|&i| rec.get(i).unwrap_or("").to_owned())
                 .collect(),
             line,
-        });
+        };
+        if let Some(col) = recomputed {
+            check_recomputed(&t, line, rec, col, &splice)?;
+        }
+        rows.push(splice);
     }
     Ok(Splices {
         path: path.to_owned(),
-        columns: t.headers.clone(),
+        columns: kept.iter().map(|&i| t.headers[i].clone()).collect(),
         extra_columns: extra_idx.iter().map(|&i| t.headers[i].clone()).collect(),
-        name_index: name,
+        name_index: kept.iter().position(|&i| i == name).unwrap_or(name),
         rows,
     })
+}
+
+/// A given `loss_recovered` must be the one ceq computes from the row's CEs (as `ceq eval` writes it);
+/// it is checked where both are defined, then left out of the pass-through columns.
+fn check_recomputed(
+    t: &RawTable,
+    line: u64,
+    rec: &csv::StringRecord,
+    col: usize,
+    s: &Splice,
+) -> Result<()> {
+    let given = rec.get(col).unwrap_or("").parse::<f64>().ok();
+    let expected = s
+        .ce_zero_ablation
+        .filter(|z| *z > s.ce_clean)
+        .map(|z| 1.0 - (s.ce_spliced - s.ce_clean) / (z - s.ce_clean));
+    match (given.filter(|v| v.is_finite()), expected) {
+        (Some(v), Some(e)) if (v - e).abs() > 1e-9 * e.abs().max(1.0) => Err(t.cell_error(
+            line,
+            col,
+            format!(
+                "{v} disagrees with 1 - (ce_spliced - ce_clean)/(ce_zero_ablation - ce_clean) = {e}; \
+                 ceq computes loss_recovered from those columns: remove this column or rename it"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{ceq, fit_to, write};
+use crate::common::{ceq, fit_to, stdout_json, write};
 
 const GOOD: &str = "params,tokens,loss\n1e8,2e9,3.1\n2e8,4e9,2.9\n4e8,8e9,2.7\n8e8,1.6e10,2.55\n1.6e9,3.2e10,2.45\n3.2e9,6.4e10,2.38\n1e8,8e9,2.95\n";
 
@@ -114,7 +114,7 @@ fn corrupt_law_files() {
         .to_string();
     for (text, want) in [
         ("{not json", "line 1"),
-        ("{\"form\": \"chinchilla\"}", "missing field"),
+        ("{\"form\": \"chinchilla\"}", "'ceq_version'"),
     ] {
         let law = write(d.path(), "law.json", text).display().to_string();
         let err = fails(&["map", "--law", &law, "--splices", &sp]);
@@ -141,11 +141,55 @@ fn splice_files() {
         ),
         ("name,ce_clean,ce_spliced\na,3,x\n", "'x' is not a number"),
         ("name,ce_clean,ce_spliced\n,3,3.1\n", "name is empty"),
+        // An interval column of the mapped table is as reserved as the column itself.
+        (
+            "name,ce_clean,ce_spliced,compute_fraction_hi\na,3,3.1,1\n",
+            "column 'compute_fraction_hi' has the name of a column ceq computes",
+        ),
+        // loss_recovered (as ceq eval writes it) must be what the CEs give.
+        (
+            "name,ce_clean,ce_spliced,ce_zero_ablation,loss_recovered\na,3,3.1,13,0.5\n",
+            "column 'loss_recovered' (column 5): 0.5 disagrees",
+        ),
     ] {
         let sp = write(d.path(), "sp.csv", csv).display().to_string();
         let err = fails(&["map", "--checkpoints", &ck, "--splices", &sp]);
         assert!(err.contains("sp.csv") && err.contains(want), "{err}");
     }
+}
+
+#[test]
+fn loss_recovered_as_eval_writes_it_is_checked_and_recomputed() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", GOOD).display().to_string();
+    // 1 - 0.1/10 = 0.99, and an undefined one (zero ablation below clean) passes unchecked.
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,ce_zero_ablation,loss_recovered,hook\n\
+         a,3,3.1,13,0.99,h1\nb,3,3.1,2,5,h2\n",
+    );
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--checkpoints", &ck])
+            .arg("--splices")
+            .arg(&sp),
+    );
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows[0]["loss_recovered"], 0.99);
+    assert!(rows[1]["loss_recovered"].is_null());
+    // One loss_recovered column, ceq's, after the input columns (which keep their order).
+    let keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(keys.iter().filter(|k| **k == "loss_recovered").count(), 1);
+    assert_eq!(
+        &keys[..5],
+        ["name", "ce_clean", "ce_spliced", "ce_zero_ablation", "hook"]
+    );
 }
 
 #[test]
@@ -223,12 +267,15 @@ fn law_file_values_out_of_range() {
         err.contains("bad.json") && err.contains("bootstrap.level"),
         "{err}"
     );
-    // A law that does not decrease maps nothing, and says so.
-    let text = std::fs::read_to_string(&law).unwrap();
-    let alpha = text.find("\"alpha\":").unwrap();
-    let end = alpha + text[alpha..].find(',').unwrap();
-    let neg = format!("{}\"alpha\": -0.3{}", &text[..alpha], &text[end..]);
-    let bad = write(d.path(), "neg.json", &neg).display().to_string();
+    // A law that does not decrease maps nothing, and says so. (Its parameters and its fitted θ are
+    // edited together: a file whose parameters disagree with its θ is refused, see below.)
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    v["params"]["alpha"] = (-0.3).into();
+    v["fit"]["theta"][2] = (-0.3).into();
+    let bad = write(d.path(), "neg.json", &v.to_string())
+        .display()
+        .to_string();
     let out = ceq()
         .args(["map", "--format", "json", "--law", &bad, "--splices", &sp])
         .output()
@@ -246,6 +293,59 @@ fn law_file_values_out_of_range() {
 }
 
 #[test]
+fn law_files_edited_by_hand_or_from_another_version() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_good(d.path(), "law.json", &[]);
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
+        .display()
+        .to_string();
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    assert_eq!(good["version"], 2);
+    let try_edit = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        let p = write(d.path(), name, &serde_json::to_string_pretty(&v).unwrap());
+        let out = ceq()
+            .args(["map", "--format", "csv", "--law"])
+            .arg(&p)
+            .args(["--splices", &sp])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("panicked"), "{err}");
+        (out.status.success(), out.stdout, err)
+    };
+    // A parameter edited away from the fitted optimum is refused, naming the key.
+    let (ok, _, err) = try_edit("e.json", &|v| v["params"]["E"] = 1.0.into());
+    assert!(
+        !ok && err.contains("e.json") && err.contains("params.E") && err.contains("fit.theta"),
+        "{err}"
+    );
+    // Parameters of another form than the file says.
+    let (ok, _, err) = try_edit("form.json", &|v| v["form"] = "compute".into());
+    assert!(!ok && err.contains("'form' is 'compute'"), "{err}");
+    // An inverted fitted range.
+    let (ok, _, err) = try_edit("range.json", &|v| {
+        v["fit"]["ranges"]["loss"] = serde_json::json!([3.0, 2.0]);
+    });
+    assert!(!ok && err.contains("fit.ranges.loss"), "{err}");
+    // A file from a newer ceq says so and how to go on.
+    let (ok, _, err) = try_edit("new.json", &|v| v["version"] = 99.into());
+    assert!(
+        !ok && err.contains("version 99") && err.contains("ceq fit"),
+        "{err}"
+    );
+    // A file from before versioning has the same layout and reads the same.
+    let (ok, old, err) = try_edit("old.json", &|v| {
+        v.as_object_mut().unwrap().remove("version");
+    });
+    let (_, now, _) = try_edit("now.json", &|_| {});
+    assert!(ok, "{err}");
+    assert_eq!(old, now);
+}
+
+#[test]
 fn fitting_options_with_a_law_file_are_refused_not_ignored() {
     // `--law` fixes the law; `--ci 0.95` or `--form compute` next to it would otherwise be silently
     // dropped and the output would not be what the command line says.
@@ -255,7 +355,12 @@ fn fitting_options_with_a_law_file_are_refused_not_ignored() {
         .display()
         .to_string();
     let err = fails(&["map", "--law", &law, "--splices", &sp, "--ci", "0.95"]);
-    assert!(err.contains("--ci applies only when fitting"), "{err}");
+    assert!(
+        err.contains("'--law <FILE>' cannot be used with") && err.contains("--ci"),
+        "{err}"
+    );
+    let err = fails(&["map", "--law", &law, "--splices", &sp, "--bootstrap", "9"]);
+    assert!(err.contains("--bootstrap"), "{err}");
     let err = fails(&[
         "report",
         "--law",
@@ -269,7 +374,10 @@ fn fitting_options_with_a_law_file_are_refused_not_ignored() {
         "--out",
         &d.path().join("r").display().to_string(),
     ]);
-    assert!(err.contains("--form, --delta apply only"), "{err}");
+    assert!(
+        err.contains("--form") && err.contains("--delta") && !err.contains("--ci"),
+        "{err}"
+    );
     // Options not typed keep their defaults and are no obstacle.
     ceq()
         .args(["map", "--law", &law, "--splices", &sp])

@@ -1,0 +1,378 @@
+//! The saved law (`ceq fit --out law.json`): the fitted parameters, the units and data they refer to,
+//! the fit's diagnostics and, when bootstrapped, every refit. `ceq map --law` reads it back.
+
+mod summary;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fit::{Bootstrap, Fit, Ranges, Residual, percentile_interval};
+use crate::law::{Form, Law, Named, RunInfo};
+use crate::serde_nan::Num;
+use crate::table::{ColumnMap, Family};
+
+/// The layout version this ceq writes. Files from before versioning (no `"version"`) have the same
+/// layout and read as version 1.
+pub const VERSION: u32 = 2;
+
+/// Which parameter count the `params` column holds; it changes every fitted number, so it is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParamCount {
+    /// All parameters, embeddings included (Hoffmann et al.).
+    Total,
+    /// Parameters excluding embeddings (Kaplan et al.).
+    NonEmbedding,
+}
+
+impl ParamCount {
+    pub const ALL: [ParamCount; 2] = [ParamCount::Total, ParamCount::NonEmbedding];
+
+    /// The name files and options use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamCount::Total => "total",
+            ParamCount::NonEmbedding => "non-embedding",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ParamCount::Total => "total parameters (embeddings included)",
+            ParamCount::NonEmbedding => "non-embedding parameters",
+        }
+    }
+}
+
+/// Units and definitions every number refers to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Units {
+    pub loss: String,
+    pub compute: String,
+    pub params: String,
+    pub tokens: String,
+    /// The token set the losses were measured on, as the user named it.
+    pub eval_set: String,
+}
+
+impl Units {
+    pub fn new(param_count: ParamCount, eval_set: &str) -> Self {
+        Units {
+            loss: "nats/token (natural-log cross-entropy)".into(),
+            compute: "FLOPs (C = 6*N*D unless given)".into(),
+            params: param_count.describe().into(),
+            tokens: "training tokens".into(),
+            eval_set: eval_set.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataInfo {
+    pub file: String,
+    pub columns: ColumnMap,
+    pub param_count: ParamCount,
+    pub compute_source: String,
+    pub tokens_source: String,
+    pub dropped_highest: usize,
+    pub n_points: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitSummary {
+    /// Σ Huber_δ(log residuals) at the optimum (a sum, not a mean).
+    pub objective: f64,
+    pub delta: f64,
+    pub starts: usize,
+    pub failed_starts: usize,
+    pub evaluations: usize,
+    pub outliers: usize,
+    pub warnings: Vec<String>,
+    pub ranges: Ranges,
+    /// Log-space optimum, in `theta_names` order.
+    pub theta_names: Vec<String>,
+    pub theta: Vec<f64>,
+    pub residuals: Vec<Residual>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapSummary {
+    pub resamples: usize,
+    pub seed: u64,
+    pub unit: crate::fit::Resample,
+    pub failed: usize,
+    /// Central percentile interval level of `intervals`.
+    pub level: f64,
+    /// Percentile intervals of every parameter and derived number, as [low, high].
+    pub intervals: Named<Interval>,
+    /// Every refit's parameters (natural units), so intervals of derived numbers can be recomputed.
+    #[serde(deserialize_with = "samples_at")]
+    pub samples: Vec<Law>,
+}
+
+/// A percentile interval, written as `[low, high]`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interval(#[serde(with = "crate::serde_nan::pair")] pub (f64, f64));
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LawFile {
+    /// Layout version ([`VERSION`]).
+    #[serde(default = "version_1")]
+    pub version: u32,
+    pub ceq_version: String,
+    pub form: Form,
+    pub formula: String,
+    /// The fitted law, written as its named natural-unit parameters.
+    #[serde(deserialize_with = "params_at")]
+    pub params: Law,
+    /// Numbers derived from the parameters (the frontier's constants), for readers of the file.
+    pub derived: Named<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
+    pub units: Units,
+    pub data: DataInfo,
+    pub fit: FitSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<BootstrapSummary>,
+}
+
+fn params_at<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Law, D::Error> {
+    Law::deserialize_at(d, "params.")
+}
+
+fn samples_at<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Law>, D::Error> {
+    let raw = Vec::<serde_json::Value>::deserialize(d)?;
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            Law::deserialize_at(v, &format!("bootstrap.samples[{i}]."))
+                .map_err(serde::de::Error::custom)
+        })
+        .collect()
+}
+
+fn version_1() -> u32 {
+    1
+}
+
+fn named(pairs: Vec<(&'static str, f64)>) -> Named<Num> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Num(v)))
+        .collect()
+}
+
+impl LawFile {
+    pub fn new(
+        fit: &Fit,
+        family: &Family,
+        units: Units,
+        param_count: ParamCount,
+        boot: Option<(&Bootstrap, f64)>,
+    ) -> Self {
+        let bootstrap = boot.map(|(b, level)| {
+            let laws = b.laws(&fit.law);
+            let all = |l: &Law| l.params().into_iter().chain(l.derived());
+            let intervals = all(&fit.law)
+                .enumerate()
+                .filter_map(|(i, (name, _))| {
+                    let vals: Vec<f64> = laws
+                        .iter()
+                        .filter_map(|l| all(l).nth(i))
+                        .map(|p| p.1)
+                        .collect();
+                    percentile_interval(&vals, level).map(|iv| (name.to_owned(), Interval(iv)))
+                })
+                .collect();
+            BootstrapSummary {
+                resamples: b.resamples,
+                seed: b.seed,
+                unit: b.unit,
+                failed: b.failed,
+                level,
+                intervals,
+                samples: laws,
+            }
+        });
+        LawFile {
+            version: VERSION,
+            ceq_version: env!("CARGO_PKG_VERSION").into(),
+            form: fit.law.form(),
+            formula: fit.law.form().formula().into(),
+            params: fit.law.clone(),
+            derived: named(fit.law.derived()),
+            run: match &fit.law {
+                Law::Run(r) => Some(r.info.clone()),
+                _ => None,
+            },
+            units,
+            data: DataInfo {
+                file: family.path.display().to_string(),
+                columns: family.columns.clone(),
+                param_count,
+                compute_source: family.compute_source.into(),
+                tokens_source: family.tokens_source.into(),
+                dropped_highest: family.dropped,
+                n_points: fit.checkpoints.len(),
+            },
+            fit: FitSummary {
+                objective: fit.objective,
+                delta: fit.delta,
+                starts: fit.n_starts,
+                failed_starts: fit.n_failed_starts,
+                evaluations: fit.evaluations,
+                outliers: fit.n_outliers,
+                warnings: fit.warnings.clone(),
+                ranges: fit.ranges,
+                theta_names: fit
+                    .law
+                    .form()
+                    .theta_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                theta: fit.theta.clone(),
+                residuals: fit.residuals.clone(),
+            },
+            bootstrap,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a law file always serialises") + "\n"
+    }
+
+    /// Reads and validates a law file; errors name the file and the key, and say how to refit.
+    pub fn read(path: &Path) -> Result<LawFile> {
+        let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+        let bad = |message: String| Error::BadLaw {
+            path: path.to_owned(),
+            message,
+        };
+        // The version first, so a newer or foreign file is named as such rather than by the first
+        // key this ceq does not know.
+        #[derive(Deserialize)]
+        struct Head {
+            version: Option<u32>,
+            ceq_version: Option<String>,
+        }
+        let head: Head = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "{e}; a law file is the JSON object `ceq fit --out` writes"
+            ))
+        })?;
+        match (head.version, &head.ceq_version) {
+            (_, None) => {
+                return Err(bad(
+                    "no 'ceq_version' key: this JSON was not written by ceq; fit a law with `ceq fit --out`".into(),
+                ));
+            }
+            (Some(v), Some(by)) if v > VERSION => {
+                return Err(bad(format!(
+                    "layout version {v} (written by ceq {by}) is newer than this ceq reads ({VERSION}); \
+                     upgrade ceq, or refit with this one (`ceq fit --out`)"
+                )));
+            }
+            _ => {}
+        }
+        let mut lf: LawFile = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "{e}; refit with `ceq fit --out` to get a valid file"
+            ))
+        })?;
+        lf.validate().map_err(bad)?;
+        // Derived numbers are the parameters' functions: recomputed, so an edit cannot mislead.
+        lf.derived = named(lf.params.derived());
+        // A run law's metadata lives beside its parameters.
+        let run = lf.run.clone();
+        lf.params = lf.params.with_run_info(run.as_ref());
+        if let Some(b) = &mut lf.bootstrap {
+            for s in &mut b.samples {
+                *s = s.clone().with_run_info(run.as_ref());
+            }
+        }
+        Ok(lf)
+    }
+
+    /// Checks what serde cannot: that the parts agree with each other. The message names the key.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let form = self.form;
+        if self.params.form() != form {
+            return Err(format!(
+                "key 'params' holds a {} law's parameters, but 'form' is '{}'",
+                self.params.form().name(),
+                form.name()
+            ));
+        }
+        // The parameters must be the fitted optimum's, so an edited number cannot pass for a fit.
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300);
+        if self.fit.theta.len() == form.n_params() {
+            let from_theta = Law::from_theta(form, &self.fit.theta, &RunInfo::default());
+            for ((k, v), (_, t)) in self.params.params().into_iter().zip(from_theta.params()) {
+                if !close(v, t) {
+                    return Err(format!(
+                        "key 'params.{k}' is {v}, but the fitted optimum 'fit.theta' gives {t}; \
+                         the file was edited: refit with `ceq fit --out`"
+                    ));
+                }
+            }
+        } else {
+            return Err(format!(
+                "key 'fit.theta' has {} values; a {} law has {}",
+                self.fit.theta.len(),
+                form.name(),
+                form.n_params()
+            ));
+        }
+        if !(self.fit.delta > 0.0 && self.fit.delta.is_finite()) {
+            return Err("key 'fit.delta' must be a positive number".into());
+        }
+        let r = &self.fit.ranges;
+        for (k, (lo, hi)) in [
+            ("loss", r.loss),
+            ("compute", r.compute),
+            ("params", r.params),
+            ("tokens", r.tokens),
+        ] {
+            if lo > hi {
+                return Err(format!(
+                    "key 'fit.ranges.{k}' is [{lo}, {hi}]: its low end is above its high end"
+                ));
+            }
+        }
+        if let Some(b) = &self.bootstrap {
+            if !(b.level > 0.0 && b.level < 1.0) {
+                return Err(format!(
+                    "key 'bootstrap.level' is {}; it must be between 0 and 1 (e.g. 0.9)",
+                    b.level
+                ));
+            }
+            if let Some(i) = b.samples.iter().position(|s| s.form() != form) {
+                return Err(format!(
+                    "key 'bootstrap.samples[{i}]' holds a {} law's parameters, but 'form' is '{}'",
+                    b.samples[i].form().name(),
+                    form.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The fitted law.
+    pub fn law(&self) -> &Law {
+        &self.params
+    }
+
+    /// The bootstrap refits, if any, and their interval level.
+    pub fn bootstrap_laws(&self) -> Option<(&[Law], f64)> {
+        let b = self.bootstrap.as_ref()?;
+        Some((&b.samples, b.level))
+    }
+
+    /// The interval of a parameter or derived number, when bootstrapped.
+    pub fn interval(&self, name: &str) -> Option<(f64, f64)> {
+        self.bootstrap.as_ref()?.intervals.get(name).map(|i| i.0)
+    }
+}

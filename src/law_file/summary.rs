@@ -1,0 +1,92 @@
+//! The law file as a table for people: parameters with their intervals and meanings, and the fit's
+//! diagnostics as notes (what `ceq fit` prints and the report shows).
+
+use super::LawFile;
+use crate::export::{Cell, Column, Table, human};
+use crate::serde_nan::Num;
+
+/// The fitted parameters as a table, with intervals and diagnostics as notes.
+impl LawFile {
+    pub fn summary_table(&self) -> Table {
+        let lf = self;
+        let iv = |k: &str| lf.interval(k);
+        let meaning = |k: &str| match k {
+            "E" => "irreducible loss (nats/token)",
+            "A" => "scale of the parameter (or compute) term",
+            "B" => "scale of the data term",
+            "alpha" => "exponent of N (or C)",
+            "beta" => "exponent of D",
+            "G" => "N_opt = G (C/6)^n_opt_exponent",
+            "gamma" => "frontier exponent: L*(C) = E + K C^-gamma",
+            "K" => "frontier coefficient",
+            "n_opt_exponent" => "N_opt ~ C^this",
+            "d_opt_exponent" => "D_opt ~ C^this",
+            _ => "",
+        };
+        let level = lf.bootstrap.as_ref().map(|b| b.level);
+        let mut cols = vec![Column::new("parameter", ""), Column::new("value", "")];
+        if let Some(l) = level {
+            cols.push(Column::new("ci_lo", &format!("{:.0}%", 100.0 * l)));
+            cols.push(Column::new("ci_hi", &format!("{:.0}%", 100.0 * l)));
+        }
+        cols.push(Column::new("meaning", ""));
+        let rows = lf
+            .params
+            .params()
+            .into_iter()
+            .map(|(k, v)| (k, Num(v)))
+            .chain(lf.derived.0.iter().map(|(k, v)| (k.as_str(), *v)))
+            .map(|(k, v)| {
+                let mut r = vec![
+                    Cell::Text(k.to_owned()),
+                    v.0.is_finite().then_some(v.0).into(),
+                ];
+                if level.is_some() {
+                    let ci = iv(k);
+                    r.push(ci.map(|c| c.0).into());
+                    r.push(ci.map(|c| c.1).into());
+                }
+                r.push(Cell::Text(meaning(k).into()));
+                r
+            })
+            .collect();
+        let f = &lf.fit;
+        let mut notes = vec![
+            format!(
+                "{}; {} points from {}",
+                lf.formula, lf.data.n_points, lf.data.file
+            ),
+            format!(
+                "Huber(delta = {}) sum over log residuals = {:.10}; {} starts ({} hit a line-search failure, best point kept); {} points beyond delta",
+                f.delta, f.objective, f.starts, f.failed_starts, f.outliers
+            ),
+            format!(
+                "units: loss {}; N = {}; compute {}; eval set '{}'",
+                lf.units.loss, lf.units.params, lf.units.compute, lf.units.eval_set
+            ),
+            format!(
+                "fitted range: compute {} to {} FLOPs, loss {} to {} nats",
+                human(f.ranges.compute.0),
+                human(f.ranges.compute.1),
+                human(f.ranges.loss.0),
+                human(f.ranges.loss.1)
+            ),
+        ];
+        if let Some(b) = &lf.bootstrap {
+            notes.push(format!(
+                "bootstrap: {} resamples of {}s (seed {}), {} failed",
+                b.resamples,
+                format!("{:?}", b.unit).to_lowercase(),
+                b.seed,
+                b.failed
+            ));
+        }
+        notes.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
+        Table {
+            title: format!("Fitted {} law", lf.form.name()),
+            columns: cols,
+            rows,
+            notes,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The analysis as the commands run it: a checkpoints file is read, fitted and bootstrapped into a
+//! law file, or a saved law file is read back. Options are checked once, in [`FitSpec::validate`];
+//! what it returns the rest of the library trusts.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::fit::bootstrap::bootstrap;
+use crate::fit::{BootstrapOptions, FitOptions, Solver, fit};
+use crate::law::Form;
+use crate::law_file::{LawFile, ParamCount, Units};
+use crate::table::{ColumnMap, read_family};
+
+/// How to read and fit a checkpoints file.
+#[derive(Clone, Debug)]
+pub struct FitSpec {
+    pub checkpoints: PathBuf,
+    pub columns: ColumnMap,
+    pub form: Form,
+    /// Fit only this run (the `run` law fits one run).
+    pub run: Option<String>,
+    /// Drop the K highest-loss checkpoints before fitting.
+    pub drop_highest: usize,
+    /// Huber threshold on log-loss residuals.
+    pub delta: f64,
+    pub param_count: ParamCount,
+    /// The token set the losses were measured on, as the user names it.
+    pub eval_set: String,
+    /// Bootstrap resamples (0: none).
+    pub bootstrap: usize,
+    pub seed: u64,
+    /// Level of the percentile intervals.
+    pub level: f64,
+}
+
+/// A [`FitSpec`] whose options have been checked.
+#[derive(Clone, Debug)]
+pub struct FitJob(FitSpec);
+
+impl FitSpec {
+    pub fn validate(self) -> Result<FitJob> {
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::Invalid {
+                option: "interval level",
+                message: format!(
+                    "must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {}",
+                    self.level
+                ),
+            });
+        }
+        if !(self.delta > 0.0 && self.delta.is_finite()) {
+            return Err(Error::Invalid {
+                option: "Huber delta",
+                message: format!("must be a positive number, got {}", self.delta),
+            });
+        }
+        Ok(FitJob(self))
+    }
+}
+
+impl FitJob {
+    pub fn spec(&self) -> &FitSpec {
+        &self.0
+    }
+
+    /// Reads, fits and (when asked) bootstraps: the law file `ceq fit` saves and `ceq map` reads.
+    /// `on_refit` is called after each bootstrap refit, from any thread.
+    pub fn run(&self, on_refit: &(dyn Fn() + Sync)) -> Result<LawFile> {
+        let s = &self.0;
+        let family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
+        let opts = FitOptions {
+            form: s.form,
+            delta: s.delta,
+            run: s.run.clone(),
+            solver: Solver::default(),
+        };
+        let f = fit(&family, &opts).map_err(|e| Error::Fitting {
+            form: s.form.name(),
+            path: s.checkpoints.clone(),
+            source: Box::new(e),
+        })?;
+        let boot = (s.bootstrap > 0).then(|| {
+            let o = BootstrapOptions {
+                n: s.bootstrap,
+                seed: s.seed,
+            };
+            bootstrap(&f, &o, &opts.solver, on_refit)
+        });
+        Ok(LawFile::new(
+            &f,
+            &family,
+            Units::new(s.param_count, &s.eval_set),
+            s.param_count,
+            boot.as_ref().map(|b| (b, s.level)),
+        ))
+    }
+}
+
+/// Where a command's law comes from.
+pub enum LawSource<'a> {
+    /// A file saved by `ceq fit --out`.
+    File(&'a Path),
+    /// Fitted here.
+    Fit(&'a FitJob),
+}
+
+impl LawSource<'_> {
+    pub fn load(&self, on_refit: &(dyn Fn() + Sync)) -> Result<LawFile> {
+        match self {
+            LawSource::File(p) => LawFile::read(p),
+            LawSource::Fit(job) => job.run(on_refit),
+        }
+    }
+
+    /// The input files it reads, so no output is written over them.
+    pub fn inputs(&self) -> Vec<&Path> {
+        match self {
+            LawSource::File(p) => vec![p],
+            LawSource::Fit(job) => vec![job.0.checkpoints.as_path()],
+        }
+    }
+}
