@@ -1,5 +1,6 @@
 //! Typed errors of the library. Every variant that comes from a user's file names the file and, where
-//! there is one, the line, the column and the key, and says what to do.
+//! there is one, the line, the column, the key or the tensor, and says what to do. Messages describe
+//! the data, not a front end: they name no command-line flag (the CLI adds that as context).
 
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    // ---- CSV tables ----
     #[error("{path}: the file is empty; expected a CSV header line followed by data rows")]
     EmptyFile { path: PathBuf },
 
@@ -41,6 +43,8 @@ pub enum Error {
         column: String,
         available: String,
         hint: String,
+        /// Which quantity of a column map the column holds ("loss", "params", ...), if any.
+        quantity: Option<&'static str>,
     },
 
     #[error("{path}:{line}: column '{column}' (column {col_index}): {message}")]
@@ -52,8 +56,18 @@ pub enum Error {
         message: String,
     },
 
+    #[error(
+        "{path}:1: column '{column}' has the name of a column ceq computes for the {table} table; \
+         rename it so the output keeps both"
+    )]
+    ReservedColumn {
+        path: PathBuf,
+        column: String,
+        table: &'static str,
+    },
+
     #[error("{path}: {message}")]
-    BadData { path: PathBuf, message: String },
+    Family { path: PathBuf, message: String },
 
     #[error(
         "{path}: {n} usable points, but the '{form}' law has {k} parameters; \
@@ -66,13 +80,59 @@ pub enum Error {
         form: String,
     },
 
+    // ---- JSON files: law files, config.json, cfg.json, shard indexes ----
     #[error("{path}: not a valid ceq law file: {message}")]
     BadLaw { path: PathBuf, message: String },
 
-    #[error(
-        "refusing to write {out}: it is one of the inputs ({input}); choose another --out path"
-    )]
+    #[error("{path}: {message}")]
+    Json { path: PathBuf, message: String },
+
+    #[error("{path}: key '{key}': {message}")]
+    Key {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+
+    // ---- weights and token files ----
+    #[error("{path}: {message}")]
+    Safetensors { path: PathBuf, message: String },
+
+    #[error("{path}: tensor '{tensor}': {message}")]
+    Tensor {
+        path: PathBuf,
+        tensor: String,
+        message: String,
+    },
+
+    #[error("{path}: {message}")]
+    Weights { path: PathBuf, message: String },
+
+    #[error("{path}: {message}")]
+    Tokens { path: PathBuf, message: String },
+
+    #[error("{path}: {message}")]
+    Unsupported { path: PathBuf, message: String },
+
+    /// Two inputs that each read fine but do not fit together (an SAE's width and its hook's).
+    #[error("{path}: {message}")]
+    Mismatch { path: PathBuf, message: String },
+
+    // ---- outputs ----
+    #[error("refusing to write {out}: it is one of the inputs ({input}); choose another output path")]
     OutputIsInput { out: PathBuf, input: PathBuf },
+
+    #[error("{path}: {message}")]
+    OutputDir { path: PathBuf, message: String },
+
+    // ---- computation ----
+    #[error("fitting the '{form}' law to {path}")]
+    Fitting {
+        form: &'static str,
+        path: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
 
     #[error("every one of the {starts} fit starts failed; last error: {last}")]
     FitFailed { starts: usize, last: String },
@@ -80,8 +140,35 @@ pub enum Error {
     #[error("drawing the '{figure}' figure: {message}")]
     Plot { figure: String, message: String },
 
+    // TEMPORARY during the tidy (issue 8): the old catch-alls, removed once every use is typed.
+    #[error("{path}: {message}")]
+    BadData { path: PathBuf, message: String },
     #[error("invalid option: {0}")]
     Config(String),
+
+    /// An option value the library cannot use; `option` is the library's name for it.
+    #[error("{option}: {message}")]
+    Invalid {
+        option: &'static str,
+        message: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An I/O error reading `path`.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+
+    /// A JSON parse error in `path`, located by line and column.
+    pub fn json(path: impl Into<PathBuf>) -> impl FnOnce(serde_json::Error) -> Error {
+        let path = path.into();
+        move |e| Error::Json {
+            message: format!("not valid JSON: {e}"),
+            path,
+        }
+    }
+}

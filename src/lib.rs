@@ -16,6 +16,7 @@ pub mod law_file;
 pub mod map;
 pub mod plot;
 pub mod report;
+pub mod schema;
 mod serde_nan;
 pub mod synth;
 pub mod table;

@@ -137,6 +137,7 @@ pub fn read_family(
             column: column.clone(),
             available: t.headers.join(", "),
             hint: format!("the '{}' law needs it: {}", form.name(), hint(what)),
+            quantity: None,
         });
     }
 

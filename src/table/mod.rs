@@ -86,6 +86,7 @@ impl RawTable {
             column: name.to_owned(),
             available: self.headers.join(", "),
             hint: hint.to_owned(),
+            quantity: None,
         })
     }
 
