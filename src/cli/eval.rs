@@ -181,7 +181,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     if a.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let device = a.device.device().map_err(anyhow::Error::msg)?;
+    let device = a.device.device()?;
     let model = Transformer::load(&a.model, &device)?;
     let (tokens, source) = match (&a.tokens, &a.text, &a.tokenizer, a.ctx) {
         (Some(p), _, _, _) => (Tokens::read_npy(p)?, p.clone()),

@@ -44,22 +44,17 @@ impl ModelConfig {
     pub fn read(dir: &Path) -> Result<ModelConfig> {
         let path = dir.join("config.json");
         if !path.exists() {
-            return Err(Error::BadData {
+            return Err(Error::Weights {
                 path: dir.to_owned(),
                 message: "no config.json: a model folder needs config.json and model.safetensors (Hugging Face layout)".into(),
             });
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+        let v: Value = serde_json::from_str(&text).map_err(Error::json(&path))?;
+        let bad = |key: &str| Error::Key {
             path: path.clone(),
-            source,
-        })?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| Error::BadData {
-            path: path.clone(),
-            message: format!("not valid JSON: {e}"),
-        })?;
-        let bad = |key: &str| Error::BadData {
-            path: path.clone(),
-            message: format!("key '{key}' is missing or not a positive integer"),
+            key: key.to_owned(),
+            message: "missing or not a positive integer".into(),
         };
         let int = |key: &str| -> Result<usize> {
             v.get(key)
@@ -80,7 +75,7 @@ impl ModelConfig {
         } else if model_type == "gpt_neox" || archs.contains(&"GPTNeoXForCausalLM") {
             Arch::NeoX
         } else {
-            return Err(Error::BadData {
+            return Err(Error::Unsupported {
                 path,
                 message: format!(
                     "unsupported model (model_type '{model_type}', architectures {archs:?}); ceq runs {SUPPORTED}"
@@ -170,7 +165,7 @@ impl ModelConfig {
             }
         };
         if cfg.d_model % cfg.n_heads != 0 {
-            return Err(Error::BadData {
+            return Err(Error::Json {
                 path,
                 message: format!(
                     "hidden size {} is not a multiple of the {} heads",

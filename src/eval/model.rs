@@ -141,13 +141,13 @@ impl Transformer {
             }
         };
         let n_params = w.taken;
-        w.finish()?;
+        w.finish("its config.json")?;
         Ok(Transformer { n_params, ..m })
     }
 
     /// Checks a hook exists in this model.
     pub fn check_hook(&self, hook: &Hook, dir: &Path) -> Result<()> {
-        let bad = |why: String| Error::BadData {
+        let bad = |why: String| Error::Mismatch {
             path: dir.to_owned(),
             message: why,
         };
