@@ -47,7 +47,7 @@ impl DeviceSpec {
                     Ok(Device::libtorch_cuda(i))
                 } else {
                     Err(invalid(format!(
-                        "{self}: this libtorch sees {} CUDA device(s); use a CUDA build \
+                        "{self} is not available: this libtorch sees {} CUDA device(s); use a CUDA build \
                          of torch 2.9.0 (LIBTORCH_USE_PYTORCH=1, see the README) on a machine with a GPU",
                         tch::Cuda::device_count()
                     )))
@@ -55,7 +55,7 @@ impl DeviceSpec {
             }
             #[cfg(not(feature = "tch"))]
             DeviceSpec::TchCpu | DeviceSpec::TchCuda(_) => Err(invalid(format!(
-                "{self}: this ceq was built without libtorch; rebuild with \
+                "{self} needs libtorch, and this ceq was built without it; rebuild with \
                  `cargo build --release --features tch` (see the README's libtorch set-up)"
             ))),
         }

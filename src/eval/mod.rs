@@ -3,6 +3,7 @@
 pub mod config;
 pub mod device;
 pub mod hook;
+pub mod job;
 mod layers;
 mod logprob;
 pub mod model;
