@@ -1,19 +1,17 @@
 //! `ceq eval`: splice SAEs into a checkpoint and measure CE; `--out` writes the splices CSV that
 //! `ceq map` reads.
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::output_format;
-use crate::eval::runner::{EvalOptions, EvalResult, evaluate};
-use crate::eval::sae::Sae;
-use crate::eval::tokens::Tokens;
-use crate::eval::{DeviceSpec, Hook, Transformer};
-use crate::export::{Cell, Column, Format, Table};
-use crate::io::{check_not_input, write_atomic};
+use super::{emit, output_format};
+use crate::eval::job::{EvalJob, Progress, TokenSource};
+use crate::eval::{DeviceSpec, Hook};
+use crate::export::Format;
+use crate::io::check_not_input;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -61,214 +59,68 @@ pub struct EvalArgs {
     pub out: Option<PathBuf>,
 }
 
-fn folder_name(p: &Path) -> String {
-    p.file_name().map_or_else(
-        || p.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// The results as a table: one row per SAE, in the splices-CSV columns `ceq map` reads plus the
-/// evaluation's own metrics (passed through by map).
-fn table(
-    rows: &[(String, Hook, &Sae, EvalResult)],
-    model: &str,
-    n_params: usize,
-    tokens: &Path,
-    keep: bool,
-    with_recovered: bool,
-    engine: &str,
-) -> Table {
-    let mut cols = vec![
-        Column::new("name", ""),
-        Column::new("model", ""),
-        Column::new("hook", ""),
-        Column::new("architecture", ""),
-        Column::new("d_sae", "latents"),
-        Column::new("params", "parameters (total)"),
-        Column::new("n_tokens", "positions"),
-        Column::new("ce_clean", "nats/token"),
-        Column::new("ce_spliced", "nats/token"),
-        Column::new("ce_zero_ablation", "nats/token"),
-        Column::new("ce_mean_ablation", "nats/token"),
-    ];
-    if with_recovered {
-        cols.push(Column::new("loss_recovered", "fraction"));
-    }
-    for (n, u) in [
-        ("kl", "nats/token"),
-        ("l0", "latents"),
-        ("explained_variance", "fraction"),
-        ("mse", "per element"),
-        ("cosine", ""),
-        ("se_ce_clean", "nats/token"),
-        ("se_ce_spliced", "nats/token"),
-        ("se_ce_zero_ablation", "nats/token"),
-        ("se_ce_mean_ablation", "nats/token"),
-        ("se_delta", "nats/token"),
-        ("eval_tokens", ""),
-        ("engine", ""),
-    ] {
-        cols.push(Column::new(n, u));
-    }
-    let rows = rows
-        .iter()
-        .map(|(name, hook, sae, r)| {
-            let mut c = vec![
-                Cell::Text(name.clone()),
-                Cell::Text(model.to_owned()),
-                Cell::Text(hook.to_string()),
-                Cell::Text(sae.kind.name().into()),
-                Cell::Num(sae.d_sae as f64),
-                Cell::Num(n_params as f64),
-                Cell::Num(r.n_tokens as f64),
-                Cell::Num(r.ce_clean),
-                Cell::Num(r.ce_spliced),
-                Cell::Num(r.ce_zero_ablation),
-                Cell::Num(r.ce_mean_ablation),
-            ];
-            if with_recovered {
-                c.push(Cell::Num(r.loss_recovered));
-            }
-            for v in [
-                r.kl,
-                r.l0,
-                r.explained_variance,
-                r.mse,
-                r.cosine,
-                r.se_ce_clean,
-                r.se_ce_spliced,
-                r.se_ce_zero_ablation,
-                r.se_ce_mean_ablation,
-                r.se_delta,
-            ] {
-                c.push(Cell::Num(v));
-            }
-            c.push(Cell::Text(format!(
-                "{}{}",
-                tokens.display(),
-                if keep {
-                    " (all positions)"
-                } else {
-                    " (BOS/EOS/pad positions left out)"
-                }
-            )));
-            c.push(Cell::Text(engine.to_owned()));
-            c
+impl EvalArgs {
+    /// The library's job for these arguments.
+    fn job(&self) -> Result<EvalJob> {
+        let tokens = match (&self.tokens, &self.text, &self.tokenizer, self.ctx) {
+            (Some(p), _, _, _) => TokenSource::Npy(p.clone()),
+            (None, Some(t), Some(tk), Some(ctx)) => TokenSource::Text {
+                text: t.clone(),
+                tokenizer: tk.clone(),
+                ctx,
+            },
+            _ => bail!(
+                "pass --tokens FILE.npy, or --text FILE with --tokenizer tokenizer.json and --ctx N"
+            ),
+        };
+        Ok(EvalJob {
+            model: self.model.clone(),
+            saes: self.saes.clone(),
+            tokens,
+            hook: self.hook.as_deref().map(Hook::parse).transpose()?,
+            batch: NonZeroUsize::new(self.batch).context("--batch must be at least 1")?,
+            device: self.device,
+            keep_special: self.keep_special,
         })
-        .collect();
-    Table {
-        title: format!("SAEs spliced into {model}"),
-        columns: cols,
-        rows,
-        notes: vec![
-            "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),
-            format!("params: total parameters of {model} (embeddings included)"),
-            "engine: the burn backend that computed the row, in f32".into(),
-        ],
     }
 }
 
 pub fn run(a: EvalArgs) -> Result<()> {
+    let job = a.job()?;
     if let Some(out) = &a.out {
-        let mut inputs: Vec<&Path> = vec![a.model.as_path()];
-        inputs.extend(a.tokens.as_deref());
-        inputs.extend(a.text.as_deref());
-        inputs.extend(a.tokenizer.as_deref());
-        inputs.extend(a.saes.iter().map(|p| p.as_path()));
+        let mut inputs: Vec<&Path> = vec![job.model.as_path()];
+        inputs.extend(job.tokens.inputs());
+        inputs.extend(job.saes.iter().map(|p| p.as_path()));
         check_not_input(out, &inputs)?;
     }
-    if a.batch == 0 {
-        bail!("--batch must be at least 1");
-    }
-    let device = a.device.device().map_err(anyhow::Error::msg)?;
-    let model = Transformer::load(&a.model, &device)?;
-    let (tokens, source) = match (&a.tokens, &a.text, &a.tokenizer, a.ctx) {
-        (Some(p), _, _, _) => (Tokens::read_npy(p)?, p.clone()),
-        (None, Some(t), Some(tk), Some(ctx)) => {
-            (Tokens::from_text(t, tk, ctx, model.cfg.bos_id)?, t.clone())
-        }
-        _ => bail!(
-            "pass --tokens FILE.npy, or --text FILE with --tokenizer tokenizer.json and --ctx N"
-        ),
-    };
-    tokens.check(&source, model.cfg.vocab, model.cfg.max_positions)?;
-    let forced = a.hook.as_deref().map(Hook::parse).transpose()?;
-    let mut results = vec![];
-    let total = (tokens.n_seq * tokens.ctx * a.saes.len()) as u64;
-    let pb = super::progress(total as usize, "eval");
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} tokens ({per_sec}, {eta} left)",
-        )
-        .expect("static template")
-        .progress_chars("=> "),
-    );
-    let start = Instant::now();
-    for dir in &a.saes {
-        let sae = Sae::load(dir, &device)?;
-        let hook = match (forced, &sae.hook) {
-            (Some(h), _) => h,
-            (None, Some(name)) => Hook::parse(name)
-                .with_context(|| format!("the hook named in {}", dir.join("cfg.json").display()))?,
-            (None, None) => bail!("{}: cfg.json names no hook; pass --hook", dir.display()),
-        };
-        model.check_hook(&hook, &a.model)?;
-        if sae.d_in != model.cfg.d_model {
-            bail!(
-                "{}: the SAE's d_in is {}, but {hook} of {} has width {}",
-                dir.display(),
-                sae.d_in,
-                a.model.display(),
-                model.cfg.d_model
+    let mut pb = indicatif::ProgressBar::hidden();
+    let report = job.run(&mut |p| match p {
+        Progress::Start { positions } => {
+            pb = super::progress(positions, "eval");
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len} tokens ({per_sec}, {eta} left)",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
         }
-        pb.set_message(folder_name(dir));
-        let r = evaluate(
-            &model,
-            &sae,
-            hook,
-            &tokens,
-            &EvalOptions {
-                batch: a.batch,
-                keep_special: a.keep_special,
-                host_logprobs: a.device == DeviceSpec::Flex,
-            },
-            &device,
-            &mut |n| pb.inc(n as u64),
-        );
-        results.push((folder_name(dir), hook, sae, r));
-    }
+        Progress::Sae(name) => pb.set_message(name),
+        Progress::Positions(n) => pb.inc(n as u64),
+    })?;
     pb.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
+    let total = report.positions * report.rows.len();
     eprintln!(
-        "ceq: {} SAE(s) on {} tokens in {secs:.2} s ({:.0} tokens/s, all four conditions)",
-        results.len(),
-        tokens.n_seq * tokens.ctx,
-        total as f64 / secs
+        "ceq: {} SAE(s) on {} tokens in {:.2} s ({:.0} tokens/s, all four conditions)",
+        report.rows.len(),
+        report.positions,
+        report.seconds,
+        total as f64 / report.seconds
     );
-    let refs: Vec<(String, Hook, &Sae, EvalResult)> = results
-        .iter()
-        .map(|(n, h, s, r)| (n.clone(), *h, s, r.clone()))
-        .collect();
     let format = output_format(a.format, a.out.as_deref());
-    // The CSV is the splices format ceq map reads, which computes loss_recovered itself.
-    let t = table(
-        &refs,
-        &folder_name(&a.model),
-        model.n_params,
-        &source,
-        a.keep_special,
-        format != Format::Csv,
-        &a.device.describe(),
-    );
-    let text = format.render(&t);
-    match &a.out {
-        Some(out) => {
-            write_atomic(out, text.as_bytes())?;
-            eprintln!("ceq: {} rows written to {}", refs.len(), out.display());
-        }
-        None => super::print_stdout(&text)?,
-    }
-    Ok(())
+    emit(
+        &format.render(&report.table()),
+        a.out.as_deref(),
+        report.rows.len(),
+    )
 }

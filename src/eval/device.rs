@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use burn::tensor::Device;
 
+use crate::error::{Error, Result};
+
 /// A backend and device, as `--device` names them: `flex`, `tch` (libtorch CPU), `tch-cuda` or
 /// `tch-cuda:N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,8 +28,12 @@ impl DeviceSpec {
         v
     }
 
-    /// The burn device, or why this build cannot make it.
-    pub fn device(self) -> Result<Device, String> {
+    /// The burn device, or why this build or machine cannot make it.
+    pub fn device(self) -> Result<Device> {
+        let invalid = |message: String| Error::Invalid {
+            option: "device",
+            message,
+        };
         match self {
             DeviceSpec::Flex => Ok(Device::flex()),
             #[cfg(feature = "tch")]
@@ -40,18 +46,18 @@ impl DeviceSpec {
                 if tch::Cuda::is_available() && (i as i64) < tch::Cuda::device_count() {
                     Ok(Device::libtorch_cuda(i))
                 } else {
-                    Err(format!(
-                        "--device {self}: this libtorch sees {} CUDA device(s); use a CUDA build \
+                    Err(invalid(format!(
+                        "{self} is not available: this libtorch sees {} CUDA device(s); use a CUDA build \
                          of torch 2.9.0 (LIBTORCH_USE_PYTORCH=1, see the README) on a machine with a GPU",
                         tch::Cuda::device_count()
-                    ))
+                    )))
                 }
             }
             #[cfg(not(feature = "tch"))]
-            DeviceSpec::TchCpu | DeviceSpec::TchCuda(_) => Err(format!(
-                "--device {self}: this ceq was built without libtorch; rebuild with \
+            DeviceSpec::TchCpu | DeviceSpec::TchCuda(_) => Err(invalid(format!(
+                "{self} needs libtorch, and this ceq was built without it; rebuild with \
                  `cargo build --release --features tch` (see the README's libtorch set-up)"
-            )),
+            ))),
         }
     }
 
@@ -78,8 +84,8 @@ impl fmt::Display for DeviceSpec {
 }
 
 impl FromStr for DeviceSpec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
         match s {
             "flex" | "cpu" => Ok(DeviceSpec::Flex),
             "tch" | "tch-cpu" => Ok(DeviceSpec::TchCpu),
@@ -88,8 +94,9 @@ impl FromStr for DeviceSpec {
                 .strip_prefix("tch-cuda:")
                 .and_then(|i| i.parse().ok())
                 .map(DeviceSpec::TchCuda)
-                .ok_or_else(|| {
-                    format!("unknown device '{s}': use flex, tch, tch-cuda or tch-cuda:N")
+                .ok_or_else(|| Error::Invalid {
+                    option: "device",
+                    message: format!("unknown device '{s}': use flex, tch, tch-cuda or tch-cuda:N"),
                 }),
         }
     }

@@ -28,11 +28,12 @@ pub struct Hook {
 impl Hook {
     /// Parses a TransformerLens hook name.
     pub fn parse(name: &str) -> Result<Hook> {
-        let bad = || {
-            Error::Config(format!(
+        let bad = || Error::Invalid {
+            option: "hook",
+            message: format!(
                 "unknown hook '{name}': expected blocks.<layer>.hook_resid_pre, hook_resid_mid, \
                  hook_resid_post, hook_attn_out or hook_mlp_out"
-            ))
+            ),
         };
         let rest = name.strip_prefix("blocks.").ok_or_else(bad)?;
         let (layer, site) = rest.split_once('.').ok_or_else(bad)?;

@@ -1,8 +1,8 @@
 //! `ceq eval`: run a transformer checkpoint with an SAE spliced in and measure CE (burn).
 
-pub mod config;
 pub mod device;
 pub mod hook;
+pub mod job;
 mod layers;
 mod logprob;
 pub mod model;
@@ -11,7 +11,6 @@ pub mod sae;
 pub mod tokens;
 pub mod weights;
 
-pub use config::{Arch, ModelConfig};
 pub use device::DeviceSpec;
 pub use hook::{Hook, Site};
-pub use model::Transformer;
+pub use model::{ModelConfig, QkvLayout, Transformer};

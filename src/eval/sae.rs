@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, IndexingUpdateOp, Tensor, TensorData};
-use safetensors::SafeTensors;
+use burn::tensor::{Device, IndexingUpdateOp, Tensor};
 use serde_json::Value;
 
+use super::weights::Weights;
 use crate::error::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,16 +58,13 @@ pub struct Sae {
 impl Sae {
     pub fn load(dir: &Path, device: &Device) -> Result<Sae> {
         let cfg_path = dir.join("cfg.json");
-        let bad = |message: String| Error::BadData {
+        let bad = |key: &str, message: String| Error::Key {
             path: cfg_path.clone(),
+            key: key.to_owned(),
             message,
         };
-        let text = std::fs::read_to_string(&cfg_path).map_err(|source| Error::Io {
-            path: cfg_path.clone(),
-            source,
-        })?;
-        let c: Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        let text = std::fs::read_to_string(&cfg_path).map_err(Error::io(&cfg_path))?;
+        let c: Value = serde_json::from_str(&text).map_err(Error::json(&cfg_path))?;
         let get = |k: &str| {
             c.get(k)
                 .or_else(|| c.get("metadata").and_then(|m| m.get(k)))
@@ -77,7 +74,7 @@ impl Sae {
                 .and_then(Value::as_u64)
                 .filter(|&n| n > 0)
                 .map(|n| n as usize)
-                .ok_or_else(|| bad(format!("key '{k}' is missing or not a positive integer")))
+                .ok_or_else(|| bad(k, "missing or not a positive integer".into()))
         };
         let d_in = int("d_in")?;
         let d_sae = int("d_sae")?;
@@ -102,16 +99,23 @@ impl Sae {
                     .or_else(|| get("activation_fn_kwargs").and_then(|a| a.get("k")))
                     .and_then(Value::as_u64)
                     .filter(|&k| k > 0)
-                    .ok_or_else(|| bad("a topk SAE needs 'k' (or activation_fn_kwargs.k)".into()))?
-                    as usize,
+                    .ok_or_else(|| {
+                        bad(
+                            "k",
+                            "a topk SAE needs 'k' (or activation_fn_kwargs.k)".into(),
+                        )
+                    })? as usize,
                 rescale_by_decoder_norm: get("rescale_acts_by_decoder_norm")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
             },
             other => {
-                return Err(bad(format!(
-                    "architecture '{other}' is not supported; ceq runs standard, topk, jumprelu and gated SAEs"
-                )));
+                return Err(Error::Unsupported {
+                    path: cfg_path.clone(),
+                    message: format!(
+                        "architecture '{other}' is not supported; ceq runs standard, topk, jumprelu and gated SAEs"
+                    ),
+                });
             }
         };
         let hook = get("hook_name")
@@ -136,7 +140,7 @@ impl Sae {
                     .and_then(|v| v.get("scaling_factor").and_then(Value::as_f64))
                     .filter(|s| *s > 0.0 && s.is_finite());
                 s.ok_or_else(|| {
-                    bad(format!(
+                    bad("normalize_activations", format!(
                         "normalize_activations is 'expected_average_only_in' but {} has no scaling_factor: \
                          this SAE was saved before its input scale was folded into the weights, and using it \
                          unscaled gives wrong numbers",
@@ -145,73 +149,28 @@ impl Sae {
                 })?
             }
             other => {
-                return Err(bad(format!(
-                    "normalize_activations '{other}' is not supported; ceq handles 'none' and 'expected_average_only_in'"
-                )));
-            }
-        };
-
-        let wpath = dir.join("sae_weights.safetensors");
-        let bytes = std::fs::read(&wpath).map_err(|source| Error::Io {
-            path: wpath.clone(),
-            source,
-        })?;
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::BadData {
-            path: wpath.clone(),
-            message: format!("not a valid safetensors file: {e}"),
-        })?;
-        let mut names: Vec<String> = st.names().into_iter().map(str::to_owned).collect();
-        let mut take = |name: &str,
-                        shape: &[usize],
-                        required: bool|
-         -> Result<Option<TensorData>> {
-            let Ok(v) = st.tensor(name) else {
-                return if required {
-                    Err(Error::BadData {
-                        path: wpath.clone(),
-                        message: format!(
-                            "missing tensor '{name}' for a {arch} SAE (d_in {d_in}, d_sae {d_sae})"
-                        ),
-                    })
-                } else {
-                    Ok(None)
-                };
-            };
-            names.retain(|n| n != name);
-            if v.shape() != shape || v.dtype() != safetensors::Dtype::F32 {
-                return Err(Error::BadData {
-                    path: wpath.clone(),
+                return Err(Error::Unsupported {
+                    path: cfg_path.clone(),
                     message: format!(
-                        "tensor '{name}' is {:?} {:?}; expected F32 {shape:?} (d_in {d_in}, d_sae {d_sae} from cfg.json)",
-                        v.dtype(),
-                        v.shape()
+                        "normalize_activations '{other}' is not supported; ceq handles 'none' and 'expected_average_only_in'"
                     ),
                 });
             }
-            let data: Vec<f32> = v
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            Ok(Some(TensorData::new(data, shape.to_vec())))
         };
-        let t2 = |d: TensorData| Tensor::<2>::from_data(d, device);
-        let t1 = |d: TensorData| Tensor::<1>::from_data(d, device);
+
+        let mut w = Weights::open_file(&dir.join("sae_weights.safetensors"), "cfg.json", device)?;
         let gated = kind == Kind::Gated;
-        let w_enc = t2(take("W_enc", &[d_in, d_sae], true)?.unwrap());
-        let w_dec = t2(take("W_dec", &[d_sae, d_in], true)?.unwrap());
-        let b_dec = t1(take("b_dec", &[d_in], true)?.unwrap());
-        let b_enc = take("b_enc", &[d_sae], !gated)?.map(t1);
-        let threshold = take("threshold", &[d_sae], kind == Kind::JumpRelu)?.map(t1);
-        let b_gate = take("b_gate", &[d_sae], gated)?.map(t1);
-        let b_mag = take("b_mag", &[d_sae], gated)?.map(t1);
-        let r_mag = take("r_mag", &[d_sae], gated)?.map(t1);
-        if !names.is_empty() {
-            return Err(Error::BadData {
-                path: wpath,
-                message: format!("unused tensors for a {arch} SAE: {}", names.join(", ")),
-            });
-        }
+        let w_enc = w.take("W_enc", [d_in, d_sae])?;
+        let w_dec = w.take("W_dec", [d_sae, d_in])?;
+        let b_dec = w.take("b_dec", [d_in])?;
+        let b_enc = w.take_if(!gated, "b_enc", [d_sae])?;
+        let threshold = w.take_if(kind == Kind::JumpRelu, "threshold", [d_sae])?;
+        let b_gate = w.take_if(gated, "b_gate", [d_sae])?;
+        let b_mag = w.take_if(gated, "b_mag", [d_sae])?;
+        let r_mag = w.take_if(gated, "r_mag", [d_sae])?;
+        w.finish(&format!(
+            "a {arch} SAE with d_in {d_in}, d_sae {d_sae} (cfg.json)"
+        ))?;
         let w_mag = r_mag.map(|r| w_enc.clone() * r.exp().unsqueeze::<2>());
         let dec_norm = matches!(
             kind,

@@ -16,14 +16,11 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn read_npy(path: &Path) -> Result<Tokens> {
-        let bad = |message: String| Error::BadData {
+        let bad = |message: String| Error::Tokens {
             path: path.to_owned(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(Error::io(path))?;
         let npy =
             npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(format!("not a .npy file: {e}")))?;
         let shape: Vec<u64> = npy.shape().to_vec();
@@ -80,31 +77,29 @@ impl Tokens {
         ctx: usize,
         bos: Option<u32>,
     ) -> Result<Tokens> {
-        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::BadData {
+        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::Tokens {
             path: tokenizer.to_owned(),
             message: format!("not a tokenizer.json this version of `tokenizers` can read: {e}"),
         })?;
-        let body = std::fs::read_to_string(text).map_err(|source| Error::Io {
-            path: text.to_owned(),
-            source,
-        })?;
-        let enc = tok.encode(body, false).map_err(|e| Error::BadData {
+        let body = std::fs::read_to_string(text).map_err(Error::io(text))?;
+        let enc = tok.encode(body, false).map_err(|e| Error::Tokens {
             path: text.to_owned(),
             message: format!("tokenizing failed: {e}"),
         })?;
         let per_row = ctx - usize::from(bos.is_some());
         if ctx < 2 || per_row == 0 {
-            return Err(Error::Config(format!(
-                "--ctx must be at least 2, got {ctx}"
-            )));
+            return Err(Error::Invalid {
+                option: "ctx",
+                message: format!("the row length must be at least 2, got {ctx}"),
+            });
         }
         let ids = enc.get_ids();
         let n_seq = ids.len() / per_row;
         if n_seq == 0 {
-            return Err(Error::BadData {
+            return Err(Error::Tokens {
                 path: text.to_owned(),
                 message: format!(
-                    "only {} tokens: fewer than one row of --ctx {ctx}",
+                    "only {} tokens: fewer than one row of {ctx} positions",
                     ids.len()
                 ),
             });
@@ -129,7 +124,7 @@ impl Tokens {
             .enumerate()
             .find(|(_, id)| **id as usize >= vocab)
         {
-            return Err(Error::BadData {
+            return Err(Error::Tokens {
                 path: path.to_owned(),
                 message: format!(
                     "token id {id} at [{}, {}] is not below the model's vocabulary size {vocab}",
@@ -139,7 +134,7 @@ impl Tokens {
             });
         }
         if self.ctx > max_positions || self.ctx < 2 {
-            return Err(Error::BadData {
+            return Err(Error::Tokens {
                 path: path.to_owned(),
                 message: format!(
                     "context {} must be between 2 and the model's {max_positions} positions",

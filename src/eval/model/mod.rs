@@ -1,17 +1,185 @@
-//! GPT-2 and GPT-NeoX forward passes, split at a hook: [`Transformer::capture`] runs the layers before
-//! the hook once, and [`Transformer::resume`] runs the rest from any activation put back there, so the
-//! clean, spliced and ablated continuations share one prefix.
+//! The shared transformer forward pass, split at a hook: [`Transformer::capture`] runs the layers
+//! before the hook once, and [`Transformer::resume`] runs the rest from any activation put back there,
+//! so the clean, spliced and ablated continuations share one prefix. Each architecture's config.json
+//! and key table live in their own file ([`gpt2`], [`neox`]) and are listed in [`ARCHITECTURES`].
+
+mod gpt2;
+mod neox;
 
 use std::path::Path;
 
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-use super::config::{Arch, ModelConfig};
 use super::hook::{Hook, Site};
 use super::layers::{LayerNorm, Linear, Rotary, attend, gelu_tanh, heads};
 use super::weights::Weights;
 use crate::error::{Error, Result};
+
+/// Every architecture ceq runs; a new one is a file in this folder and one line here.
+const ARCHITECTURES: &[Architecture] = &[gpt2::ARCH, neox::ARCH];
+
+/// One architecture: how config.json names it, how to read its config.json, and its key table.
+struct Architecture {
+    /// The Hugging Face class in `architectures`, e.g. `GPT2LMHeadModel`.
+    class: &'static str,
+    /// config.json's `model_type`.
+    model_type: &'static str,
+    /// Reads config.json's text (the architecture's own keys) into the shared config.
+    config: fn(&Path, &str) -> Result<ModelConfig>,
+    /// Takes every weight from the checkpoint.
+    weights: fn(&mut Weights, &ModelConfig) -> Result<Parts>,
+}
+
+/// The weights an architecture's key table yields.
+struct Parts {
+    embed: Tensor<2>,
+    positions: Option<Tensor<2>>,
+    blocks: Vec<Block>,
+    ln_f: LayerNorm,
+    /// [d_model, vocab].
+    unembed: Tensor<2>,
+}
+
+/// How the fused query/key/value projection lays out its output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QkvLayout {
+    /// [q, k, v], each d_model wide (GPT-2).
+    #[default]
+    Split,
+    /// [q_h, k_h, v_h] for each head in turn, with rotary on q and k (GPT-NeoX).
+    PerHead,
+}
+
+/// What the forward pass needs from a model's config.json, whatever its architecture.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelConfig {
+    /// The architecture's Hugging Face class, e.g. `GPT2LMHeadModel`.
+    pub arch: &'static str,
+    pub vocab: usize,
+    pub d_model: usize,
+    pub n_layers: usize,
+    pub n_heads: usize,
+    pub d_mlp: usize,
+    pub max_positions: usize,
+    pub ln_eps: f64,
+    /// Dimensions of each head that are rotated (0: no rotary).
+    pub rotary_dims: usize,
+    pub rotary_base: f64,
+    /// Attention and MLP read the same input and are added together (GPT-NeoX default).
+    pub parallel_residual: bool,
+    /// tanh-approximate GELU (GPT-2's gelu_new) rather than exact.
+    pub gelu_tanh: bool,
+    pub tied_unembedding: bool,
+    pub qkv: QkvLayout,
+    /// BOS, EOS and pad ids: positions holding them are left out of splicing and metrics by default.
+    pub special_ids: Vec<u32>,
+    pub bos_id: Option<u32>,
+}
+
+/// The keys of config.json every architecture shares: which architecture, and the special tokens.
+#[derive(Deserialize)]
+struct Common {
+    #[serde(default)]
+    model_type: Option<String>,
+    #[serde(default)]
+    architectures: Vec<String>,
+    bos_token_id: Option<u32>,
+    eos_token_id: Option<u32>,
+    pad_token_id: Option<u32>,
+}
+
+/// Parses config.json into an architecture's struct; a missing or mistyped key is named in the
+/// message (serde's "missing field `n_embd` at line 3 column 1").
+fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            Error::Json {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }
+        } else {
+            Error::json(path)(e)
+        }
+    })
+}
+
+/// Fails on the first size that is zero.
+fn positive(path: &Path, sizes: &[(&str, usize)]) -> Result<()> {
+    match sizes.iter().find(|(_, n)| *n == 0) {
+        Some((key, _)) => Err(Error::Key {
+            path: path.to_owned(),
+            key: (*key).to_owned(),
+            message: "must be a positive integer".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl ModelConfig {
+    /// Reads a model folder's config.json.
+    pub fn read(dir: &Path) -> Result<ModelConfig> {
+        Ok(read_config(dir)?.0)
+    }
+}
+
+/// A model folder's config.json and the architecture it names.
+fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
+    let path = dir.join("config.json");
+    if !path.exists() {
+        return Err(Error::Weights {
+            path: dir.to_owned(),
+            message: "no config.json: a model folder needs config.json and model.safetensors (Hugging Face layout)".into(),
+        });
+    }
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let common: Common = parse(&path, &text)?;
+    let model_type = common.model_type.as_deref().unwrap_or("");
+    let arch = ARCHITECTURES
+        .iter()
+        .find(|a| a.model_type == model_type || common.architectures.iter().any(|c| c == a.class))
+        .ok_or_else(|| {
+            let supported: Vec<String> = ARCHITECTURES
+                .iter()
+                .map(|a| format!("{} (model_type {})", a.class, a.model_type))
+                .collect();
+            Error::Unsupported {
+                path: path.clone(),
+                message: format!(
+                    "unsupported model (model_type '{model_type}', architectures {:?}); ceq runs {}",
+                    common.architectures,
+                    supported.join(", ")
+                ),
+            }
+        })?;
+    let mut special: Vec<u32> = [
+        common.bos_token_id,
+        common.eos_token_id,
+        common.pad_token_id,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    special.sort();
+    special.dedup();
+    let cfg = ModelConfig {
+        special_ids: special,
+        bos_id: common.bos_token_id,
+        ..(arch.config)(&path, &text)?
+    };
+    if cfg.d_model % cfg.n_heads != 0 {
+        return Err(Error::Json {
+            path,
+            message: format!(
+                "hidden size {} is not a multiple of the {} heads",
+                cfg.d_model, cfg.n_heads
+            ),
+        });
+    }
+    Ok((cfg, arch))
+}
 
 #[derive(Clone, Debug)]
 struct Block {
@@ -50,104 +218,29 @@ impl Transformer {
     /// Loads a Hugging Face folder: config.json + safetensors weights, with the key table of its
     /// architecture; fails on missing or unused weights.
     pub fn load(dir: &Path, device: &Device) -> Result<Transformer> {
-        let cfg = ModelConfig::read(dir)?;
+        let (cfg, arch) = read_config(dir)?;
         let mut w = Weights::open(dir, device)?;
-        let (d, ff, eps) = (cfg.d_model, cfg.d_mlp, cfg.ln_eps);
-        let m = match cfg.arch {
-            Arch::Gpt2 => {
-                // Saved with or without the `transformer.` prefix.
-                let p = if w.has("transformer.wte.weight") {
-                    "transformer."
-                } else {
-                    ""
-                };
-                // Buffers of older transformers versions, and a saved copy of the tied head.
-                w.ignore(|k| {
-                    k.ends_with(".attn.bias")
-                        || k.ends_with(".attn.masked_bias")
-                        || k == "lm_head.weight"
-                });
-                let mut blocks = vec![];
-                for l in 0..cfg.n_layers {
-                    let b = format!("{p}h.{l}");
-                    blocks.push(Block {
-                        ln1: LayerNorm::load(&mut w, &format!("{b}.ln_1"), d, eps)?,
-                        ln2: LayerNorm::load(&mut w, &format!("{b}.ln_2"), d, eps)?,
-                        qkv: Linear::conv1d(&mut w, &format!("{b}.attn.c_attn"), d, 3 * d)?,
-                        proj: Linear::conv1d(&mut w, &format!("{b}.attn.c_proj"), d, d)?,
-                        fc_in: Linear::conv1d(&mut w, &format!("{b}.mlp.c_fc"), d, ff)?,
-                        fc_out: Linear::conv1d(&mut w, &format!("{b}.mlp.c_proj"), ff, d)?,
-                    });
-                }
-                let embed = w.take(&format!("{p}wte.weight"), [cfg.vocab, d])?;
-                Transformer {
-                    positions: Some(w.take(&format!("{p}wpe.weight"), [cfg.max_positions, d])?),
-                    unembed: embed.clone().transpose(),
-                    embed,
-                    blocks,
-                    ln_f: LayerNorm::load(&mut w, &format!("{p}ln_f"), d, eps)?,
-                    rotary: Rotary { dims: 0, base: 0.0 },
-                    cfg: cfg.clone(),
-                    n_params: 0,
-                }
-            }
-            Arch::NeoX => {
-                w.ignore(|k| {
-                    k.ends_with(".attention.bias")
-                        || k.ends_with(".attention.masked_bias")
-                        || k.ends_with("rotary_emb.inv_freq")
-                });
-                let mut blocks = vec![];
-                for l in 0..cfg.n_layers {
-                    let b = format!("gpt_neox.layers.{l}");
-                    blocks.push(Block {
-                        ln1: LayerNorm::load(&mut w, &format!("{b}.input_layernorm"), d, eps)?,
-                        ln2: LayerNorm::load(
-                            &mut w,
-                            &format!("{b}.post_attention_layernorm"),
-                            d,
-                            eps,
-                        )?,
-                        qkv: Linear::torch(
-                            &mut w,
-                            &format!("{b}.attention.query_key_value"),
-                            d,
-                            3 * d,
-                        )?,
-                        proj: Linear::torch(&mut w, &format!("{b}.attention.dense"), d, d)?,
-                        fc_in: Linear::torch(&mut w, &format!("{b}.mlp.dense_h_to_4h"), d, ff)?,
-                        fc_out: Linear::torch(&mut w, &format!("{b}.mlp.dense_4h_to_h"), ff, d)?,
-                    });
-                }
-                let embed = w.take("gpt_neox.embed_in.weight", [cfg.vocab, d])?;
-                let unembed = if cfg.tied_unembedding {
-                    embed.clone().transpose()
-                } else {
-                    w.take("embed_out.weight", [cfg.vocab, d])?.transpose()
-                };
-                Transformer {
-                    positions: None,
-                    embed,
-                    unembed,
-                    blocks,
-                    ln_f: LayerNorm::load(&mut w, "gpt_neox.final_layer_norm", d, eps)?,
-                    rotary: Rotary {
-                        dims: cfg.rotary_dims,
-                        base: cfg.rotary_base,
-                    },
-                    cfg: cfg.clone(),
-                    n_params: 0,
-                }
-            }
-        };
+        let p = (arch.weights)(&mut w, &cfg)?;
         let n_params = w.taken;
-        w.finish()?;
-        Ok(Transformer { n_params, ..m })
+        w.finish("its config.json")?;
+        Ok(Transformer {
+            rotary: Rotary {
+                dims: cfg.rotary_dims,
+                base: cfg.rotary_base,
+            },
+            cfg,
+            n_params,
+            embed: p.embed,
+            positions: p.positions,
+            blocks: p.blocks,
+            ln_f: p.ln_f,
+            unembed: p.unembed,
+        })
     }
 
     /// Checks a hook exists in this model.
     pub fn check_hook(&self, hook: &Hook, dir: &Path) -> Result<()> {
-        let bad = |why: String| Error::BadData {
+        let bad = |why: String| Error::Mismatch {
             path: dir.to_owned(),
             message: why,
         };
@@ -171,14 +264,13 @@ impl Transformer {
         let qkv = b.qkv.forward(x);
         let [bs, t, d3] = qkv.dims();
         let d = d3 / 3;
-        let (q, k, v) = match self.cfg.arch {
-            Arch::Gpt2 => (
+        let (q, k, v) = match self.cfg.qkv {
+            QkvLayout::Split => (
                 heads(qkv.clone().slice([0..bs, 0..t, 0..d]), h),
                 heads(qkv.clone().slice([0..bs, 0..t, d..2 * d]), h),
                 heads(qkv.slice([0..bs, 0..t, 2 * d..3 * d]), h),
             ),
-            // Fused per head: [q_h, k_h, v_h] for each head in turn.
-            Arch::NeoX => {
+            QkvLayout::PerHead => {
                 let hd = d / h;
                 let per = qkv.reshape([bs, t, h, 3 * hd]);
                 let part = |i: usize| {

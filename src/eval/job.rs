@@ -1,0 +1,262 @@
+//! One `ceq eval` run as a library call: a validated [`EvalJob`] (model, SAEs, tokens, hook, batch,
+//! backend) runs every SAE on the model and returns an [`EvalReport`], whose [`EvalReport::table`]
+//! has the columns [`crate::schema::EVAL`] declares. Front ends only parse options, show progress
+//! and write the table.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::runner::{EvalOptions, EvalResult, evaluate};
+use super::sae::Sae;
+use super::tokens::Tokens;
+use super::{DeviceSpec, Hook, Transformer};
+use crate::error::{Error, Result};
+use crate::export::{Cell, Table};
+use crate::schema::EVAL;
+
+/// Where the token ids come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// A `.npy` integer array [n_seq, ctx].
+    Npy(PathBuf),
+    /// A text file tokenized with a `tokenizer.json` and cut into rows of `ctx` (each starting with
+    /// the model's BOS, when it has one).
+    Text {
+        text: PathBuf,
+        tokenizer: PathBuf,
+        ctx: usize,
+    },
+}
+
+impl TokenSource {
+    /// The file the ids come from, as the table's `eval_tokens` names it.
+    pub fn path(&self) -> &Path {
+        match self {
+            TokenSource::Npy(p) => p,
+            TokenSource::Text { text, .. } => text,
+        }
+    }
+
+    /// Every file read for the tokens.
+    pub fn inputs(&self) -> Vec<&Path> {
+        match self {
+            TokenSource::Npy(p) => vec![p],
+            TokenSource::Text {
+                text, tokenizer, ..
+            } => vec![text, tokenizer],
+        }
+    }
+
+    fn read(&self, bos: Option<u32>) -> Result<Tokens> {
+        match self {
+            TokenSource::Npy(p) => Tokens::read_npy(p),
+            TokenSource::Text {
+                text,
+                tokenizer,
+                ctx,
+            } => Tokens::from_text(text, tokenizer, *ctx, bos),
+        }
+    }
+}
+
+/// Everything one evaluation needs.
+#[derive(Clone, Debug)]
+pub struct EvalJob {
+    /// Model folder (Hugging Face layout).
+    pub model: PathBuf,
+    /// SAE folders (SAELens layout).
+    pub saes: Vec<PathBuf>,
+    pub tokens: TokenSource,
+    /// The hook to splice every SAE at; `None`: each SAE's cfg.json names its own.
+    pub hook: Option<Hook>,
+    /// Sequences per batch.
+    pub batch: NonZeroUsize,
+    pub device: DeviceSpec,
+    /// Also splice and score positions holding BOS/EOS/pad.
+    pub keep_special: bool,
+}
+
+/// What a run reports while it goes, for a progress bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The tokens are read: this many token positions will be processed in all (every SAE).
+    Start { positions: usize },
+    /// An SAE (by folder name) starts.
+    Sae(String),
+    /// This many more token positions are done.
+    Positions(usize),
+}
+
+/// One SAE's results.
+#[derive(Clone, Debug)]
+pub struct EvalRow {
+    /// The SAE's folder name.
+    pub name: String,
+    pub hook: Hook,
+    pub architecture: &'static str,
+    pub d_sae: usize,
+    pub result: EvalResult,
+}
+
+/// The results of an [`EvalJob`]: one row per SAE and what every row shares.
+#[derive(Clone, Debug)]
+pub struct EvalReport {
+    /// The model's folder name.
+    pub model: String,
+    /// The model's total parameters (embeddings included).
+    pub params: usize,
+    /// The token file and which positions count.
+    pub eval_tokens: String,
+    /// The burn backend that computed the numbers.
+    pub engine: String,
+    /// Token positions per SAE (n_seq × ctx).
+    pub positions: usize,
+    /// Wall-clock seconds for all SAEs.
+    pub seconds: f64,
+    pub rows: Vec<EvalRow>,
+}
+
+fn folder_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+impl EvalJob {
+    /// Loads the model and tokens, then evaluates each SAE in turn.
+    pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<EvalReport> {
+        let device = self.device.device()?;
+        let model = Transformer::load(&self.model, &device)?;
+        let tokens = self.tokens.read(model.cfg.bos_id)?;
+        tokens.check(self.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
+        let positions = tokens.n_seq * tokens.ctx;
+        progress(Progress::Start {
+            positions: positions * self.saes.len(),
+        });
+        let options = EvalOptions {
+            batch: self.batch.get(),
+            keep_special: self.keep_special,
+            // The fused host pass is faster on the pure-Rust CPU backend only (see EvalOptions).
+            host_logprobs: self.device == DeviceSpec::Flex,
+        };
+        let start = Instant::now();
+        let mut rows = vec![];
+        for dir in &self.saes {
+            let sae = Sae::load(dir, &device)?;
+            let hook = self.hook_for(dir, &sae)?;
+            model.check_hook(&hook, &self.model)?;
+            if sae.d_in != model.cfg.d_model {
+                return Err(Error::Mismatch {
+                    path: dir.clone(),
+                    message: format!(
+                        "the SAE's d_in is {}, but {hook} of {} has width {}",
+                        sae.d_in,
+                        self.model.display(),
+                        model.cfg.d_model
+                    ),
+                });
+            }
+            progress(Progress::Sae(folder_name(dir)));
+            let result = evaluate(&model, &sae, hook, &tokens, &options, &device, &mut |n| {
+                progress(Progress::Positions(n))
+            });
+            rows.push(EvalRow {
+                name: folder_name(dir),
+                hook,
+                architecture: sae.kind.name(),
+                d_sae: sae.d_sae,
+                result,
+            });
+        }
+        let which = if self.keep_special {
+            " (all positions)"
+        } else {
+            " (BOS/EOS/pad positions left out)"
+        };
+        Ok(EvalReport {
+            model: folder_name(&self.model),
+            params: model.n_params,
+            eval_tokens: format!("{}{which}", self.tokens.path().display()),
+            engine: self.device.describe(),
+            positions,
+            seconds: start.elapsed().as_secs_f64(),
+            rows,
+        })
+    }
+
+    /// The job's hook, else the one the SAE's cfg.json names.
+    fn hook_for(&self, dir: &Path, sae: &Sae) -> Result<Hook> {
+        if let Some(h) = self.hook {
+            return Ok(h);
+        }
+        let in_cfg = |message: String| Error::Key {
+            path: dir.join("cfg.json"),
+            key: "hook_name".into(),
+            message,
+        };
+        let name = sae.hook.as_deref().ok_or_else(|| {
+            in_cfg("cfg.json names no hook (hook_name or hook_point); name the hook to splice at explicitly".into())
+        })?;
+        Hook::parse(name).map_err(|e| match e {
+            Error::Invalid { message, .. } => in_cfg(message),
+            other => other,
+        })
+    }
+}
+
+impl EvalReport {
+    /// The results as a table: one row per SAE, in the columns the eval schema declares (a splices
+    /// file `ceq map` reads, plus the evaluation's own metrics, which map passes through).
+    pub fn table(&self) -> Table {
+        Table {
+            title: format!("SAEs spliced into {}", self.model),
+            columns: EVAL.columns.iter().map(|c| EVAL.column(c.name)).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| EVAL.columns.iter().map(|c| self.cell(r, c.name)).collect())
+                .collect(),
+            notes: vec![
+                "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),
+                format!("params: total parameters of {} (embeddings included)", self.model),
+                "engine: the burn backend that computed the row, in f32".into(),
+            ],
+        }
+    }
+
+    /// The value of `column` in `row`.
+    fn cell(&self, row: &EvalRow, column: &str) -> Cell {
+        let text = |s: &str| Cell::Text(s.to_owned());
+        let r = &row.result;
+        Cell::Num(match column {
+            "name" => return text(&row.name),
+            "model" => return text(&self.model),
+            "hook" => return Cell::Text(row.hook.to_string()),
+            "architecture" => return text(row.architecture),
+            "eval_tokens" => return text(&self.eval_tokens),
+            "engine" => return text(&self.engine),
+            "d_sae" => row.d_sae as f64,
+            "params" => self.params as f64,
+            "n_tokens" => r.n_tokens as f64,
+            "ce_clean" => r.ce_clean,
+            "ce_spliced" => r.ce_spliced,
+            "ce_zero_ablation" => r.ce_zero_ablation,
+            "ce_mean_ablation" => r.ce_mean_ablation,
+            "loss_recovered" => r.loss_recovered,
+            "kl" => r.kl,
+            "l0" => r.l0,
+            "explained_variance" => r.explained_variance,
+            "mse" => r.mse,
+            "cosine" => r.cosine,
+            "se_ce_clean" => r.se_ce_clean,
+            "se_ce_spliced" => r.se_ce_spliced,
+            "se_ce_zero_ablation" => r.se_ce_zero_ablation,
+            "se_ce_mean_ablation" => r.se_ce_mean_ablation,
+            "se_delta" => r.se_delta,
+            // Every declared column has an arm; a new declaration without one is a bug in ceq.
+            other => unreachable!("the eval table has no value for column '{other}'"),
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! GPT-2 (`GPT2LMHeadModel`): learned positions, sequential blocks, tanh-GELU, tied unembedding. Its
+//! config.json and its weights' key table.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{Architecture, Block, ModelConfig, Parts, QkvLayout, parse, positive};
+use crate::error::Result;
+use crate::eval::layers::{LayerNorm, Linear};
+use crate::eval::weights::Weights;
+
+pub(super) const ARCH: Architecture = Architecture {
+    class: "GPT2LMHeadModel",
+    model_type: "gpt2",
+    config,
+    weights,
+};
+
+#[derive(Deserialize)]
+struct Gpt2Config {
+    vocab_size: usize,
+    n_embd: usize,
+    n_layer: usize,
+    n_head: usize,
+    /// The MLP width; null or absent means 4 × n_embd.
+    n_inner: Option<usize>,
+    n_positions: usize,
+    #[serde(default = "default_eps")]
+    layer_norm_epsilon: f64,
+    #[serde(default = "default_activation")]
+    activation_function: String,
+}
+
+fn default_eps() -> f64 {
+    1e-5
+}
+
+fn default_activation() -> String {
+    "gelu_new".into()
+}
+
+fn config(path: &Path, text: &str) -> Result<ModelConfig> {
+    let c: Gpt2Config = parse(path, text)?;
+    positive(
+        path,
+        &[
+            ("vocab_size", c.vocab_size),
+            ("n_embd", c.n_embd),
+            ("n_layer", c.n_layer),
+            ("n_head", c.n_head),
+            ("n_positions", c.n_positions),
+        ],
+    )?;
+    Ok(ModelConfig {
+        arch: ARCH.class,
+        vocab: c.vocab_size,
+        d_model: c.n_embd,
+        n_layers: c.n_layer,
+        n_heads: c.n_head,
+        d_mlp: c.n_inner.unwrap_or(4 * c.n_embd),
+        max_positions: c.n_positions,
+        ln_eps: c.layer_norm_epsilon,
+        parallel_residual: false,
+        gelu_tanh: c.activation_function != "gelu",
+        tied_unembedding: true,
+        qkv: QkvLayout::Split,
+        ..ModelConfig::default()
+    })
+}
+
+fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
+    let (d, ff, eps) = (cfg.d_model, cfg.d_mlp, cfg.ln_eps);
+    // Saved with or without the `transformer.` prefix.
+    let p = if w.has("transformer.wte.weight") {
+        "transformer."
+    } else {
+        ""
+    };
+    // Buffers of older transformers versions, and a saved copy of the tied head.
+    w.ignore(|k| {
+        k.ends_with(".attn.bias") || k.ends_with(".attn.masked_bias") || k == "lm_head.weight"
+    });
+    let mut blocks = vec![];
+    for l in 0..cfg.n_layers {
+        let b = format!("{p}h.{l}");
+        blocks.push(Block {
+            ln1: LayerNorm::load(w, &format!("{b}.ln_1"), d, eps)?,
+            ln2: LayerNorm::load(w, &format!("{b}.ln_2"), d, eps)?,
+            qkv: Linear::conv1d(w, &format!("{b}.attn.c_attn"), d, 3 * d)?,
+            proj: Linear::conv1d(w, &format!("{b}.attn.c_proj"), d, d)?,
+            fc_in: Linear::conv1d(w, &format!("{b}.mlp.c_fc"), d, ff)?,
+            fc_out: Linear::conv1d(w, &format!("{b}.mlp.c_proj"), ff, d)?,
+        });
+    }
+    let embed = w.take(&format!("{p}wte.weight"), [cfg.vocab, d])?;
+    Ok(Parts {
+        positions: Some(w.take(&format!("{p}wpe.weight"), [cfg.max_positions, d])?),
+        unembed: embed.clone().transpose(),
+        embed,
+        blocks,
+        ln_f: LayerNorm::load(w, &format!("{p}ln_f"), d, eps)?,
+    })
+}

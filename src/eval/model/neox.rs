@@ -1,0 +1,139 @@
+//! GPT-NeoX (`GPTNeoXForCausalLM`, Pythia): partial rotary, (usually) parallel residual, exact GELU,
+//! untied unembedding. Its config.json and its weights' key table.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{Architecture, Block, ModelConfig, Parts, QkvLayout, parse, positive};
+use crate::error::Result;
+use crate::eval::layers::{LayerNorm, Linear};
+use crate::eval::weights::Weights;
+
+pub(super) const ARCH: Architecture = Architecture {
+    class: "GPTNeoXForCausalLM",
+    model_type: "gpt_neox",
+    config,
+    weights,
+};
+
+/// Hub checkpoints (Pythia) say `rotary_pct`/`rotary_emb_base`; transformers 5 writes
+/// `rope_parameters {partial_rotary_factor, rope_theta}`. Each spelling is its own field rather than
+/// a serde alias, so a file that has both reads (the Hub spelling first) instead of failing as a
+/// duplicate.
+#[derive(Deserialize)]
+struct NeoXConfig {
+    vocab_size: usize,
+    hidden_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    intermediate_size: usize,
+    max_position_embeddings: usize,
+    #[serde(default = "default_eps")]
+    layer_norm_eps: f64,
+    rotary_pct: Option<f64>,
+    partial_rotary_factor: Option<f64>,
+    rotary_emb_base: Option<f64>,
+    rope_theta: Option<f64>,
+    #[serde(default)]
+    rope_parameters: RopeParameters,
+    #[serde(default = "yes")]
+    use_parallel_residual: bool,
+    #[serde(default = "default_activation")]
+    hidden_act: String,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+}
+
+#[derive(Default, Deserialize)]
+struct RopeParameters {
+    partial_rotary_factor: Option<f64>,
+    rope_theta: Option<f64>,
+}
+
+fn default_eps() -> f64 {
+    1e-5
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_activation() -> String {
+    "gelu".into()
+}
+
+fn config(path: &Path, text: &str) -> Result<ModelConfig> {
+    let c: NeoXConfig = parse(path, text)?;
+    positive(
+        path,
+        &[
+            ("vocab_size", c.vocab_size),
+            ("hidden_size", c.hidden_size),
+            ("num_hidden_layers", c.num_hidden_layers),
+            ("num_attention_heads", c.num_attention_heads),
+            ("intermediate_size", c.intermediate_size),
+            ("max_position_embeddings", c.max_position_embeddings),
+        ],
+    )?;
+    let pct = c
+        .rotary_pct
+        .or(c.partial_rotary_factor)
+        .or(c.rope_parameters.partial_rotary_factor)
+        .unwrap_or(1.0);
+    Ok(ModelConfig {
+        arch: ARCH.class,
+        vocab: c.vocab_size,
+        d_model: c.hidden_size,
+        n_layers: c.num_hidden_layers,
+        n_heads: c.num_attention_heads,
+        d_mlp: c.intermediate_size,
+        max_positions: c.max_position_embeddings,
+        ln_eps: c.layer_norm_eps,
+        rotary_dims: ((c.hidden_size / c.num_attention_heads) as f64 * pct) as usize,
+        rotary_base: c
+            .rotary_emb_base
+            .or(c.rope_theta)
+            .or(c.rope_parameters.rope_theta)
+            .unwrap_or(10000.0),
+        parallel_residual: c.use_parallel_residual,
+        gelu_tanh: c.hidden_act == "gelu_new" || c.hidden_act == "gelu_pytorch_tanh",
+        tied_unembedding: c.tie_word_embeddings,
+        qkv: QkvLayout::PerHead,
+        ..ModelConfig::default()
+    })
+}
+
+fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
+    let (d, ff, eps) = (cfg.d_model, cfg.d_mlp, cfg.ln_eps);
+    w.ignore(|k| {
+        k.ends_with(".attention.bias")
+            || k.ends_with(".attention.masked_bias")
+            || k.ends_with("rotary_emb.inv_freq")
+    });
+    let mut blocks = vec![];
+    for l in 0..cfg.n_layers {
+        let b = format!("gpt_neox.layers.{l}");
+        blocks.push(Block {
+            ln1: LayerNorm::load(w, &format!("{b}.input_layernorm"), d, eps)?,
+            ln2: LayerNorm::load(w, &format!("{b}.post_attention_layernorm"), d, eps)?,
+            qkv: Linear::torch(w, &format!("{b}.attention.query_key_value"), d, 3 * d)?,
+            proj: Linear::torch(w, &format!("{b}.attention.dense"), d, d)?,
+            fc_in: Linear::torch(w, &format!("{b}.mlp.dense_h_to_4h"), d, ff)?,
+            fc_out: Linear::torch(w, &format!("{b}.mlp.dense_4h_to_h"), ff, d)?,
+        });
+    }
+    let embed = w.take("gpt_neox.embed_in.weight", [cfg.vocab, d])?;
+    let unembed = if cfg.tied_unembedding {
+        embed.clone().transpose()
+    } else {
+        w.take("embed_out.weight", [cfg.vocab, d])?.transpose()
+    };
+    Ok(Parts {
+        positions: None,
+        embed,
+        unembed,
+        blocks,
+        ln_f: LayerNorm::load(w, "gpt_neox.final_layer_norm", d, eps)?,
+    })
+}
