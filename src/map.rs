@@ -90,7 +90,7 @@ impl MapResult {
         let specs: Vec<&Col> = MAPPED
             .columns
             .iter()
-            .filter(|c| self.present(c.name))
+            .filter(|c| self.present(&c.name))
             .collect();
         let mut cols: Vec<Column> = self
             .splices
@@ -99,10 +99,10 @@ impl MapResult {
             .map(|c| Column::new(c, ""))
             .collect();
         for c in &specs {
-            cols.push(Column::new(c.name, c.unit));
+            cols.push(Column::new(&c.name, &c.unit));
             if boot && c.interval {
-                cols.push(Column::new(&format!("{}_lo", c.name), c.unit));
-                cols.push(Column::new(&format!("{}_hi", c.name), c.unit));
+                cols.push(Column::new(&format!("{}_lo", c.name), &c.unit));
+                cols.push(Column::new(&format!("{}_hi", c.name), &c.unit));
             }
         }
         let rows = self
@@ -114,7 +114,7 @@ impl MapResult {
                 let mut r: Vec<Cell> = s.raw.iter().map(|v| Cell::Raw(v.clone())).collect();
                 r[self.splices.name_index] = Cell::Text(s.name.clone());
                 for c in &specs {
-                    match m.scale_column(c.name) {
+                    match m.scale_column(&c.name) {
                         Some((v, ci)) => {
                             r.push(v.into());
                             if boot {
@@ -122,7 +122,7 @@ impl MapResult {
                                 r.push(ci.map(|p| p.1).into());
                             }
                         }
-                        None => r.push(self.cell(c.name, s, m)),
+                        None => r.push(self.cell(&c.name, s, m)),
                     }
                 }
                 debug_assert_eq!(r.len(), cols.len());

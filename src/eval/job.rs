@@ -212,11 +212,11 @@ impl EvalReport {
     pub fn table(&self) -> Table {
         Table {
             title: format!("SAEs spliced into {}", self.model),
-            columns: EVAL.columns.iter().map(|c| EVAL.column(c.name)).collect(),
+            columns: EVAL.columns.iter().map(|c| EVAL.column(&c.name)).collect(),
             rows: self
                 .rows
                 .iter()
-                .map(|r| EVAL.columns.iter().map(|c| self.cell(r, c.name)).collect())
+                .map(|r| EVAL.columns.iter().map(|c| self.cell(r, &c.name)).collect())
                 .collect(),
             notes: vec![
                 "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),

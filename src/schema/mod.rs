@@ -1,46 +1,42 @@
-//! Every table ceq reads or writes, declared once: each column's name, unit and meaning. Readers,
-//! exporters, the "input column named like an output column" check and the README's column tables
-//! (checked by a test) all follow from these declarations; a new table adds one file here.
+//! Every table ceq reads or writes, declared once in `columns.csv` beside this file: each column's
+//! name, unit and meaning. Readers, exporters, the "input column named like an output column" check
+//! and the README's column tables (checked by a test) all follow from it; a new table adds rows there.
+//!
+//! - [`CHECKPOINTS`]: what `ceq fit` reads, one row per trained checkpoint.
+//! - [`SPLICES`]: what `ceq map` reads, one row per spliced SAE; other columns pass through.
+//! - [`EVAL`]: what `ceq eval` writes. Its CSV is a splices file: `ceq map` reads the columns
+//!   [`SPLICES`] declares, checks `loss_recovered` against its own, and passes the rest through.
+//! - [`MAPPED`]: what `ceq map` adds. A column appears only where the inputs determine it (e.g.
+//!   `loss_recovered` needs `ce_zero_ablation`); interval columns only when the law was bootstrapped,
+//!   and only where the row has a point estimate.
 
-mod checkpoints;
-mod eval;
-mod mapped;
-mod splices;
-
-pub use checkpoints::CHECKPOINTS;
-pub use eval::EVAL;
-pub use mapped::MAPPED;
-pub use splices::SPLICES;
+use std::sync::LazyLock;
 
 use crate::export::Column;
 
+const COLUMNS_CSV: &str = include_str!("columns.csv");
+
+pub static CHECKPOINTS: LazyLock<Schema> = LazyLock::new(|| Schema::load("checkpoints"));
+pub static SPLICES: LazyLock<Schema> = LazyLock::new(|| Schema::load("splices"));
+pub static EVAL: LazyLock<Schema> = LazyLock::new(|| Schema::load("eval"));
+pub static MAPPED: LazyLock<Schema> = LazyLock::new(|| Schema::load("mapped"));
+
 /// One column of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct Col {
-    pub name: &'static str,
+    table: String,
+    #[serde(rename = "column")]
+    pub name: String,
     /// Unit, e.g. "nats/token", "FLOPs"; empty for text and counts without one.
-    pub unit: &'static str,
-    pub meaning: &'static str,
+    pub unit: String,
     /// Whether the column gets `_lo`/`_hi` interval columns when the law was bootstrapped.
+    #[serde(rename = "intervals", deserialize_with = "yes")]
     pub interval: bool,
+    pub meaning: String,
 }
 
-/// Shorthand for the declarations: a column without intervals.
-pub(crate) const fn col(name: &'static str, unit: &'static str, meaning: &'static str) -> Col {
-    Col {
-        name,
-        unit,
-        meaning,
-        interval: false,
-    }
-}
-
-/// A column with `_lo`/`_hi` interval columns.
-pub(crate) const fn col_ci(name: &'static str, unit: &'static str, meaning: &'static str) -> Col {
-    Col {
-        interval: true,
-        ..col(name, unit, meaning)
-    }
+fn yes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(<String as serde::Deserialize>::deserialize(d)? == "yes")
 }
 
 /// A table's columns, in output order.
@@ -48,11 +44,24 @@ pub(crate) const fn col_ci(name: &'static str, unit: &'static str, meaning: &'st
 pub struct Schema {
     /// What the table is, for messages ("mapped", "eval").
     pub table: &'static str,
-    pub columns: &'static [Col],
+    pub columns: Vec<Col>,
 }
 
 impl Schema {
-    pub fn get(&self, name: &str) -> Option<&'static Col> {
+    /// The rows of `columns.csv` for `table`; the file is part of the binary and tested whole.
+    fn load(table: &'static str) -> Schema {
+        let mut rdr = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(COLUMNS_CSV.as_bytes());
+        let columns = rdr
+            .deserialize::<Col>()
+            .map(|r| r.expect("src/schema/columns.csv is well-formed (tested)"))
+            .filter(|c| c.table == table)
+            .collect();
+        Schema { table, columns }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Col> {
         self.columns.iter().find(|c| c.name == name)
     }
 
@@ -62,17 +71,16 @@ impl Schema {
         let c = self
             .get(name)
             .unwrap_or_else(|| panic!("the {} table declares no column '{name}'", self.table));
-        Column::new(c.name, c.unit)
+        Column::new(&c.name, &c.unit)
     }
 
     /// Every name the table can write, interval columns included.
     pub fn all_names(&self) -> impl Iterator<Item = String> + '_ {
         self.columns.iter().flat_map(|c| {
-            let base = std::iter::once(c.name.to_owned());
             let ci = c
                 .interval
                 .then(|| [format!("{}_lo", c.name), format!("{}_hi", c.name)]);
-            base.chain(ci.into_iter().flatten())
+            std::iter::once(c.name.clone()).chain(ci.into_iter().flatten())
         })
     }
 
@@ -84,7 +92,7 @@ impl Schema {
     /// The README's table of these columns (Markdown).
     pub fn markdown(&self) -> String {
         let mut s = String::from("| column | unit | meaning |\n|---|---|---|\n");
-        for c in self.columns {
+        for c in &self.columns {
             let name = if c.interval {
                 format!("`{0}` (`{0}_lo`, `{0}_hi`)", c.name)
             } else {
@@ -97,5 +105,28 @@ impl Schema {
             );
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_of_columns_csv_is_read_into_one_table() {
+        let tables = [&*CHECKPOINTS, &*SPLICES, &*EVAL, &*MAPPED];
+        let rows = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(COLUMNS_CSV.as_bytes())
+            .records()
+            .count();
+        assert_eq!(tables.iter().map(|t| t.columns.len()).sum::<usize>(), rows);
+        for t in tables {
+            assert!(!t.columns.is_empty(), "{}", t.table);
+            let names: Vec<String> = t.all_names().collect();
+            for (i, n) in names.iter().enumerate() {
+                assert!(!names[..i].contains(n), "{}: '{n}' twice", t.table);
+            }
+        }
     }
 }

@@ -82,3 +82,19 @@ fn latex_is_booktabs_and_escaped() {
         assert!(s.contains(want), "missing {want} in\n{s}");
     }
 }
+
+/// The README's column tables are the schema's (`src/schema/columns.csv`), so neither can drift.
+#[test]
+fn readme_column_tables_are_the_schema() {
+    use ceq::schema::{CHECKPOINTS, EVAL, MAPPED, SPLICES};
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for s in [&*CHECKPOINTS, &*SPLICES, &*EVAL, &*MAPPED] {
+        let want = s.markdown();
+        assert!(
+            readme.contains(&want),
+            "README.md lacks the {} table as src/schema/columns.csv has it; paste this:\n{want}",
+            s.table
+        );
+    }
+}
