@@ -146,12 +146,6 @@ pub enum Error {
     #[error("drawing the '{figure}' figure: {message}")]
     Plot { figure: String, message: String },
 
-    // TEMPORARY during the tidy (issue 8): the old catch-alls, removed once every use is typed.
-    #[error("{path}: {message}")]
-    BadData { path: PathBuf, message: String },
-    #[error("invalid option: {0}")]
-    Config(String),
-
     /// An option value the library cannot use; `option` is the library's name for it.
     #[error("{option}: {message}")]
     Invalid {

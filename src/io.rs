@@ -35,6 +35,28 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses any of `outs` that is one of the inputs.
+pub fn check_none_is_input(
+    outs: impl IntoIterator<Item = PathBuf>,
+    inputs: &[&Path],
+) -> Result<()> {
+    outs.into_iter()
+        .try_for_each(|o| check_not_input(&o, inputs))
+}
+
+/// Writes a command's result to standard output. A closed pipe (`ceq fit | head`) ends the output
+/// quietly, as in other Unix tools, rather than with a panic from `print!`.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(source) if source.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "standard output".into(),
+            source,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |source| Error::Write {

@@ -111,12 +111,4 @@ impl LawSource<'_> {
             LawSource::Fit(job) => job.run(on_refit),
         }
     }
-
-    /// The input files it reads, so no output is written over them.
-    pub fn inputs(&self) -> Vec<&Path> {
-        match self {
-            LawSource::File(p) => vec![p],
-            LawSource::Fit(job) => vec![job.0.checkpoints.as_path()],
-        }
-    }
 }

@@ -42,8 +42,24 @@ pub const FILES: [&str; 16] = [
     "index.html",
 ];
 
-/// Checks the output folder may be written: absent, empty, or `force`.
-pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
+/// The command line as typed, quoted where needed, for the record.
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\`".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks the output folder may be written: absent, empty, or `force`; and that no report file
+/// would land on one of the `inputs`.
+pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
+    crate::io::check_none_is_input(FILES.map(|f| dir.join(f)), inputs)?;
     if !dir.exists() {
         return Ok(());
     }
@@ -69,18 +85,14 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Makes the output folder (and its parents).
-pub fn prepare_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_owned(),
-        source,
-    })
-}
-
 impl Report<'_> {
-    /// Writes every file into `dir` (already prepared), calling `on_file` after each, and returns
-    /// the path of `index.html`, which is written last.
+    /// Makes `dir` (checked with [`check_dir`]) and writes every file into it, calling `on_file`
+    /// after each; returns the path of `index.html`, which is written last.
     pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<PathBuf> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
         let put = |name: &str, bytes: &[u8], on_file: &mut dyn FnMut(&Path)| -> Result<PathBuf> {
             let p = dir.join(name);
             write_atomic(&p, bytes)?;
@@ -99,7 +111,7 @@ impl Report<'_> {
             put(name, format.render(table).as_bytes(), on_file)?;
         }
         let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
-        let svgs = plot::write_figures(&data, &Figure::ALL, dir, on_file)?;
+        let svgs = plot::write_figures(&data, &[], dir, on_file)?;
         put("index.html", self.html(&svgs, &summary).as_bytes(), on_file)
     }
 

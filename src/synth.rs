@@ -63,6 +63,20 @@ fn sig(v: f64) -> String {
         .unwrap()
 }
 
+impl Synth {
+    /// Writes `checkpoints.csv` and `splices.csv` into `dir` (made if missing); returns their paths.
+    pub fn write(&self, dir: &std::path::Path) -> crate::Result<[std::path::PathBuf; 2]> {
+        std::fs::create_dir_all(dir).map_err(|source| crate::Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let files = [dir.join("checkpoints.csv"), dir.join("splices.csv")];
+        crate::io::write_atomic(&files[0], self.checkpoints.as_bytes())?;
+        crate::io::write_atomic(&files[1], self.splices.as_bytes())?;
+        Ok(files)
+    }
+}
+
 pub fn generate(spec: &SynthSpec) -> Synth {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let noise = Normal::new(0.0, spec.noise).expect("noise sd is finite and >= 0");

@@ -26,14 +26,4 @@ macro_rules! choice {
 choice!(Form, Form::name, Form::describe);
 choice!(Format, Format::name, Format::describe);
 choice!(ParamCount, ParamCount::name, ParamCount::describe);
-choice!(
-    Figure,
-    |f| match f {
-        Figure::Fit => "fit",
-        Figure::Splices => "splices",
-        Figure::LinearVsLog => "linear-vs-log",
-        Figure::AcrossSizes => "across-sizes",
-        Figure::Residuals => "residuals",
-    },
-    Figure::describe
-);
+choice!(Figure, Figure::name, Figure::describe);

@@ -2,16 +2,14 @@
 //! `ceq map` reads.
 
 use std::num::NonZeroUsize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{emit, output_format};
+use super::OutputArgs;
 use crate::eval::job::{EvalJob, Progress, TokenSource};
 use crate::eval::{DeviceSpec, Hook};
-use crate::export::Format;
-use crate::io::check_not_input;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -22,15 +20,10 @@ pub struct EvalArgs {
     #[arg(long = "sae", value_name = "DIR", required = true)]
     pub saes: Vec<PathBuf>,
     /// Token ids: a .npy integer array [n_seq, ctx].
-    #[arg(
-        long,
-        value_name = "NPY",
-        required_unless_present = "text",
-        conflicts_with = "text"
-    )]
+    #[arg(long, value_name = "NPY", required_unless_present = "text")]
     pub tokens: Option<PathBuf>,
     /// Or a text file, tokenized with --tokenizer and cut into rows of --ctx (each starting with BOS).
-    #[arg(long, value_name = "TXT", requires_all = ["tokenizer", "ctx"])]
+    #[arg(long, value_name = "TXT", requires_all = ["tokenizer", "ctx"], conflicts_with = "tokens")]
     pub text: Option<PathBuf>,
     /// A Hugging Face tokenizer.json, for --text.
     #[arg(long, value_name = "JSON")]
@@ -40,10 +33,10 @@ pub struct EvalArgs {
     pub ctx: Option<usize>,
     /// Hook to splice at (TransformerLens name); default: each SAE's cfg.json.
     #[arg(long, value_name = "NAME")]
-    pub hook: Option<String>,
+    pub hook: Option<Hook>,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
+    #[arg(long, default_value = "8")]
+    pub batch: NonZeroUsize,
     /// Backend: flex (pure-Rust CPU), tch (libtorch CPU), tch-cuda or tch-cuda:N; tch needs a build
     /// with `--features tch`.
     #[arg(long, default_value = "flex", value_name = "DEVICE")]
@@ -51,12 +44,8 @@ pub struct EvalArgs {
     /// Also splice and score positions holding BOS/EOS/pad (left out by default, as SAEBench does).
     #[arg(long)]
     pub keep_special: bool,
-    /// Output format (default: from the --out extension, else a table).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Write the results here; a .csv is a splices file for `ceq map`.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 impl EvalArgs {
@@ -77,8 +66,8 @@ impl EvalArgs {
             model: self.model.clone(),
             saes: self.saes.clone(),
             tokens,
-            hook: self.hook.as_deref().map(Hook::parse).transpose()?,
-            batch: NonZeroUsize::new(self.batch).context("--batch must be at least 1")?,
+            hook: self.hook,
+            batch: self.batch,
             device: self.device,
             keep_special: self.keep_special,
         })
@@ -87,40 +76,17 @@ impl EvalArgs {
 
 pub fn run(a: EvalArgs) -> Result<()> {
     let job = a.job()?;
-    if let Some(out) = &a.out {
-        let mut inputs: Vec<&Path> = vec![job.model.as_path()];
-        inputs.extend(job.tokens.inputs());
-        inputs.extend(job.saes.iter().map(|p| p.as_path()));
-        check_not_input(out, &inputs)?;
-    }
+    a.output.check(&job.inputs())?;
     let mut pb = indicatif::ProgressBar::hidden();
     let report = job.run(&mut |p| match p {
         Progress::Start { positions } => {
-            pb = super::progress(positions, "eval");
-            pb.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len} tokens ({per_sec}, {eta} left)",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
+            pb = super::progress(positions, "eval", "tokens ({per_sec}, ");
         }
         Progress::Sae(name) => pb.set_message(name),
         Progress::Positions(n) => pb.inc(n as u64),
     })?;
     pb.finish_and_clear();
-    let total = report.positions * report.rows.len();
-    eprintln!(
-        "ceq: {} SAE(s) on {} tokens in {:.2} s ({:.0} tokens/s, all four conditions)",
-        report.rows.len(),
-        report.positions,
-        report.seconds,
-        total as f64 / report.seconds
-    );
-    let format = output_format(a.format, a.out.as_deref());
-    emit(
-        &format.render(&report.table()),
-        a.out.as_deref(),
-        report.rows.len(),
-    )
+    eprintln!("ceq: {}", report.timing());
+    let text = a.output.format().render(&report.table());
+    a.output.emit(&text, report.rows.len())
 }

@@ -32,14 +32,11 @@ pub fn run(a: FitArgs) -> Result<()> {
     let lf = fit_law(&LawSource::Fit(&job), a.family.bootstrap)?;
     if let Some(out) = &a.out {
         write_atomic(out, lf.to_json().as_bytes())?;
+        eprintln!("ceq: law saved to {}", out.display());
     }
     let text = match a.format.unwrap_or(Format::Table) {
         Format::Json => lf.to_json(),
         format => format.render(&lf.summary_table()),
     };
-    super::print_stdout(&text)?;
-    if let Some(out) = &a.out {
-        eprintln!("ceq: law saved to {}", out.display());
-    }
-    Ok(())
+    Ok(crate::io::write_stdout(&text)?)
 }

@@ -13,7 +13,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 
 use crate::error::Error;
 use crate::export::Format;
@@ -24,12 +24,6 @@ use crate::table::ColumnMap;
 
 #[derive(Parser, Debug)]
 #[command(name = "ceq", version, about = "What a spliced SAE costs in training compute", long_about = None)]
-pub struct Opts {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Subcommand, Debug)]
 pub enum Command {
     /// Fit a scaling law to checkpoint losses.
     Fit(fit::FitArgs),
@@ -43,33 +37,6 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write the synthetic family and splices that data/ ships (from a known law).
     Synth(synth::SynthArgs),
-}
-
-/// Writes a command's result to stdout. A closed pipe (`ceq fit | head`) ends the output quietly, as
-/// in other Unix tools, rather than with a panic from `print!`.
-fn print_stdout(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(e).context("writing to standard output"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn level(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        _ => Err("must be between 0 and 1 (e.g. 0.9 for 90% intervals)".into()),
-    }
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err("must be a positive number".into()),
-    }
 }
 
 /// How to read and fit a checkpoints file; shared by `fit`, `map`, `plot` and `report`. With
@@ -108,7 +75,7 @@ pub struct FamilyArgs {
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub drop_highest: usize,
     /// Huber threshold on log-loss residuals.
-    #[arg(long, default_value_t = 1e-3, value_parser = positive)]
+    #[arg(long, default_value_t = 1e-3)]
     pub delta: f64,
     /// Which parameter count the params column holds (recorded in every output).
     #[arg(long, value_enum, default_value = "total")]
@@ -123,7 +90,7 @@ pub struct FamilyArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Level of the percentile intervals.
-    #[arg(long, default_value_t = 0.9, value_name = "LEVEL", value_parser = level)]
+    #[arg(long, default_value_t = 0.9, value_name = "LEVEL")]
     pub ci: f64,
 }
 
@@ -154,119 +121,120 @@ impl FamilyArgs {
             seed: self.seed,
             level: self.ci,
         };
-        Ok(Some(spec.validate()?))
+        Ok(Some(spec.validate().map_err(with_flags)?))
+    }
+}
+
+/// A law from a file, or fitted from the family options (never both).
+#[derive(Args, Debug)]
+pub struct LawArgs {
+    /// A law saved by `ceq fit --out`; it fixes the fit, so fitting options (--bootstrap
+    /// included) belong to `ceq fit` instead. Or fit one here with --checkpoints.
+    #[arg(long, value_name = "FILE")]
+    pub law: Option<PathBuf>,
+    #[command(flatten)]
+    pub family: FamilyArgs,
+}
+
+impl LawArgs {
+    /// The law, read or fitted.
+    fn load(&self) -> Result<LawFile> {
+        let job = self.family.job()?;
+        let source = match (&self.law, &job) {
+            (Some(p), _) => LawSource::File(p),
+            (None, Some(j)) => LawSource::Fit(j),
+            (None, None) => anyhow::bail!(
+                "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
+            ),
+        };
+        fit_law(&source, self.family.bootstrap)
+    }
+
+    /// The files given, before anything is read.
+    fn inputs(&self) -> impl Iterator<Item = &Path> {
+        self.law
+            .iter()
+            .chain(&self.family.checkpoints)
+            .map(|p| p.as_path())
+    }
+}
+
+/// Where a result table goes.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Output format (default: from the --out extension, else an aligned table).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the table here instead of stdout (a .csv of `ceq eval` is a splices file).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The format: as given, else from the --out extension, else a terminal table.
+    fn format(&self) -> Format {
+        let by_name = self.out.as_deref().and_then(Format::from_path);
+        self.format.or(by_name).unwrap_or(Format::Table)
+    }
+
+    /// Refuses an --out that is one of `inputs`.
+    fn check(&self, inputs: &[&Path]) -> Result<()> {
+        Ok(crate::io::check_none_is_input(self.out.clone(), inputs)?)
+    }
+
+    /// Writes a rendered table to --out, or to stdout.
+    fn emit(&self, text: &str, rows: usize) -> Result<()> {
+        let Some(out) = &self.out else {
+            return Ok(crate::io::write_stdout(text)?);
+        };
+        crate::io::write_atomic(out, text.as_bytes())?;
+        eprintln!("ceq: {rows} rows written to {}", out.display());
+        Ok(())
     }
 }
 
 /// Fits the job with a progress bar for the bootstrap, printing the fit's warnings.
 fn fit_law(source: &LawSource, bootstrap: usize) -> Result<LawFile> {
-    let pb = progress(bootstrap, "bootstrap");
+    let pb = progress(bootstrap, "bootstrap", "");
     let lf = source.load(&|| pb.inc(1)).map_err(with_flags)?;
     pb.finish_and_clear();
     if let LawSource::Fit(_) = source {
-        for w in &lf.fit.warnings {
-            eprintln!("ceq: warning: {w}");
-        }
+        lf.fit
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("ceq: warning: {w}"));
     }
     Ok(lf)
 }
 
 /// Library errors say what is wrong in the data's terms; here they get the option that fixes them.
 fn with_flags(e: Error) -> anyhow::Error {
-    let inner = match &e {
-        Error::Fitting { source, .. } => source.as_ref(),
-        e => e,
+    let inner = if let Error::Fitting { source, .. } = &e {
+        source.as_ref()
+    } else {
+        &e
     };
     let hint = match inner {
         Error::MissingColumn {
             quantity: Some(q), ..
-        } => Some(format!("the {q} column is named with --{q}-col")),
-        Error::Runs { .. } => Some("a run is chosen with --run".to_owned()),
-        _ => None,
+        } => format!("the {q} column is named with --{q}-col"),
+        Error::Runs { .. } => "a run is chosen with --run".into(),
+        _ => return e.into(),
     };
-    match hint {
-        Some(h) => anyhow::Error::new(e).context(h),
-        None => e.into(),
-    }
+    anyhow::Error::new(e).context(hint)
 }
 
-/// The law: read from `--law`, or fitted (and bootstrapped) from `--checkpoints`.
-fn load_law(law: Option<&Path>, family: &FamilyArgs) -> Result<(LawFile, Vec<PathBuf>)> {
-    let job = family.job()?;
-    let source = match (law, &job) {
-        (Some(p), _) => LawSource::File(p),
-        (None, Some(j)) => LawSource::Fit(j),
-        (None, None) => anyhow::bail!(
-            "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
-        ),
-    };
-    let inputs = source.inputs().into_iter().map(Path::to_owned).collect();
-    Ok((fit_law(&source, family.bootstrap)?, inputs))
-}
-
-/// Checks that `--group-by` names a column of the splices file.
-fn check_group_by(group_by: Option<&str>, splices: &crate::table::Splices) -> Result<()> {
-    if let Some(g) = group_by
-        && !splices.columns.iter().any(|c| c == g)
-    {
-        anyhow::bail!(
-            "--group-by '{g}': {} has no such column (it has: {})",
-            splices.path.display(),
-            splices.columns.join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// The command line as typed, quoted where needed, for the record.
-fn command_line() -> String {
-    std::env::args()
-        .map(|a| {
-            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\`".contains(c)) {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            } else {
-                a
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The output format: as given, else from the --out extension, else a terminal table.
-fn output_format(given: Option<Format>, out: Option<&Path>) -> Format {
-    given.unwrap_or_else(|| {
-        out.and_then(|p| p.extension())
-            .and_then(|e| e.to_str())
-            .and_then(Format::from_extension)
-            .unwrap_or(Format::Table)
-    })
-}
-
-/// Writes a rendered table to `out`, or to stdout.
-fn emit(text: &str, out: Option<&Path>, rows: usize) -> Result<()> {
-    match out {
-        Some(out) => {
-            crate::io::write_atomic(out, text.as_bytes())?;
-            eprintln!("ceq: {rows} rows written to {}", out.display());
-            Ok(())
-        }
-        None => print_stdout(text),
-    }
-}
-
-/// A progress bar on stderr that stays hidden when stderr is not a terminal.
-fn progress(n: usize, what: &str) -> indicatif::ProgressBar {
+/// A progress bar on stderr that stays hidden when stderr is not a terminal; `counts` follows the
+/// position (e.g. "tokens ({per_sec}, ").
+fn progress(n: usize, what: &str, counts: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() || n == 0 {
         return indicatif::ProgressBar::hidden();
     }
-    let pb = indicatif::ProgressBar::new(n as u64);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_owned());
-    pb
+    let template = format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {counts}({{eta}} left)");
+    let style = indicatif::ProgressStyle::with_template(&template).expect("valid template");
+    indicatif::ProgressBar::new(n as u64)
+        .with_style(style.progress_chars("=> "))
+        .with_message(what.to_owned())
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it
@@ -277,7 +245,7 @@ fn command() -> clap::Command {
         .get_arguments()
         .map(|a| a.get_id().clone())
         .collect();
-    let mut cmd = Opts::command();
+    let mut cmd = Command::command();
     for sub in ["map", "plot", "report"] {
         cmd = cmd.mut_subcommand(sub, |c| c.mut_arg("law", |a| a.conflicts_with_all(&ids)));
     }
@@ -286,8 +254,7 @@ fn command() -> clap::Command {
 
 pub fn run() -> Result<()> {
     use clap::FromArgMatches;
-    let opts = Opts::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
-    match opts.command {
+    match Command::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit()) {
         Command::Fit(a) => fit::run(a),
         Command::Map(a) => map::run(a),
         Command::Eval(a) => eval::run(a),

@@ -5,18 +5,15 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{FamilyArgs, check_group_by, load_law};
+use super::LawArgs;
 use crate::map::map;
 use crate::plot::{Data, Figure};
 use crate::table::read_splices;
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
-    /// A law saved by `ceq fit --out` (or fit one here with --checkpoints).
-    #[arg(long, value_name = "FILE")]
-    pub law: Option<PathBuf>,
     #[command(flatten)]
-    pub family: FamilyArgs,
+    pub law: LawArgs,
     /// Splices CSV, for the splice figures.
     #[arg(long, value_name = "CSV")]
     pub splices: Option<PathBuf>,
@@ -32,33 +29,16 @@ pub struct PlotArgs {
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
-    let mut inputs: Vec<&std::path::Path> = a.splices.iter().map(|p| p.as_path()).collect();
-    inputs.extend(a.law.as_deref());
-    inputs.extend(a.family.checkpoints.as_deref());
-    for fig in Figure::ALL {
-        for ext in ["svg", "png"] {
-            crate::io::check_not_input(&a.out_dir.join(format!("{}.{ext}", fig.stem())), &inputs)?;
-        }
-    }
-    let (law_file, _) = load_law(a.law.as_deref(), &a.family)?;
+    let inputs: Vec<_> = a.law.inputs().chain(a.splices.as_deref()).collect();
+    crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
+    let law_file = a.law.load()?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
-    if let Some(s) = &splices {
-        check_group_by(a.group_by.as_deref(), s)?;
+    if let (Some(s), Some(g)) = (&splices, &a.group_by) {
+        s.require_column(g, "--group-by names a column of the splices file")?;
     }
     let result = splices.as_ref().map(|s| map(&law_file, s));
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
-    if let Some(f) = a.figures.iter().find(|f| !f.available(&data)) {
-        anyhow::bail!(
-            "the '{}' figure needs --splices (with ce_zero_ablation for linear-vs-log)",
-            f.stem()
-        );
-    }
-    let figures = if a.figures.is_empty() {
-        Figure::ALL.to_vec()
-    } else {
-        a.figures.clone()
-    };
-    crate::plot::write_figures(&data, &figures, &a.out_dir, &mut |p| {
+    crate::plot::write_figures(&data, &a.figures, &a.out_dir, &mut |p| {
         eprintln!("ceq: wrote {}", p.display())
     })?;
     Ok(())

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{FamilyArgs, check_group_by, command_line, load_law};
-use crate::io::check_not_input;
+use super::LawArgs;
+use crate::Error;
 use crate::map::map;
-use crate::report::{Report, check_dir, prepare_dir};
+use crate::report::{Report, check_dir, command_line};
 use crate::table::read_splices;
 
 #[derive(Args, Debug)]
@@ -16,11 +16,8 @@ pub struct ReportArgs {
     /// Splices CSV (as for `ceq map`).
     #[arg(long, value_name = "CSV")]
     pub splices: PathBuf,
-    /// A law saved by `ceq fit --out` (or fit one here with --checkpoints).
-    #[arg(long, value_name = "FILE")]
-    pub law: Option<PathBuf>,
     #[command(flatten)]
-    pub family: FamilyArgs,
+    pub law: LawArgs,
     /// Group splices in the figures by this column of the splices file (default: model).
     #[arg(long, value_name = "COLUMN")]
     pub group_by: Option<String>,
@@ -33,24 +30,18 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<()> {
-    let mut inputs = vec![a.splices.as_path()];
-    inputs.extend(a.law.as_deref());
-    inputs.extend(a.family.checkpoints.as_deref());
-    for name in crate::report::FILES {
-        check_not_input(&a.out.join(name), &inputs)?;
-    }
+    let inputs: Vec<_> = a.law.inputs().chain([a.splices.as_path()]).collect();
     let splices = read_splices(&a.splices)?;
-    check_group_by(a.group_by.as_deref(), &splices)?;
-    check_dir(&a.out, a.force).map_err(|e| match e {
-        crate::Error::OutputDir { .. } if !a.force => {
-            anyhow::Error::new(e).context("choose a new folder, or pass --force")
-        }
+    if let Some(g) = &a.group_by {
+        splices.require_column(g, "--group-by names a column of the splices file")?;
+    }
+    check_dir(&a.out, a.force, &inputs).map_err(|e| match e {
+        Error::OutputDir { .. } => anyhow::Error::new(e).context("choose a new folder or --force"),
         e => e.into(),
     })?;
-    let (law_file, _) = load_law(a.law.as_deref(), &a.family)?;
+    let law_file = a.law.load()?;
     let result = map(&law_file, &splices);
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
-    prepare_dir(&a.out)?;
     let report = Report {
         law_file: &law_file,
         map: &result,
@@ -58,9 +49,9 @@ pub fn run(a: ReportArgs) -> Result<()> {
         command: command_line(),
     };
     let index = report.write(&a.out, &mut |p| eprintln!("ceq: wrote {}", p.display()))?;
+    let n = result.rows.len();
     eprintln!(
-        "ceq: report of {} splices in {}: open {}",
-        result.rows.len(),
+        "ceq: report of {n} splices in {}: open {}",
         a.out.display(),
         index.display()
     );

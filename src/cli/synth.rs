@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::io::write_atomic;
 use crate::synth::{SynthSpec, generate};
 
 #[derive(Args, Debug)]
@@ -14,22 +13,17 @@ pub struct SynthArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
     /// Seed of the noise.
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[arg(long, default_value_t = SynthSpec::default().seed)]
+    pub seed: u64,
 }
 
 pub fn run(a: SynthArgs) -> Result<()> {
-    let mut spec = SynthSpec::default();
-    if let Some(s) = a.seed {
-        spec.seed = s;
+    let spec = SynthSpec {
+        seed: a.seed,
+        ..SynthSpec::default()
+    };
+    for f in generate(&spec).write(&a.out_dir)? {
+        eprintln!("ceq: wrote {}", f.display());
     }
-    std::fs::create_dir_all(&a.out_dir)?;
-    let s = generate(&spec);
-    write_atomic(&a.out_dir.join("checkpoints.csv"), s.checkpoints.as_bytes())?;
-    write_atomic(&a.out_dir.join("splices.csv"), s.splices.as_bytes())?;
-    eprintln!(
-        "ceq: wrote checkpoints.csv and splices.csv to {}",
-        a.out_dir.display()
-    );
     Ok(())
 }

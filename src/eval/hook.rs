@@ -50,6 +50,13 @@ impl Hook {
     }
 }
 
+impl std::str::FromStr for Hook {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Hook> {
+        Hook::parse(s)
+    }
+}
+
 impl fmt::Display for Hook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = match self.site {

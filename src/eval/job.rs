@@ -117,6 +117,20 @@ pub struct EvalReport {
     pub rows: Vec<EvalRow>,
 }
 
+impl EvalReport {
+    /// One line on how long the evaluation took, for a log.
+    pub fn timing(&self) -> String {
+        let total = self.positions * self.rows.len();
+        format!(
+            "{} SAE(s) on {} tokens in {:.2} s ({:.0} tokens/s, all four conditions)",
+            self.rows.len(),
+            self.positions,
+            self.seconds,
+            total as f64 / self.seconds
+        )
+    }
+}
+
 fn folder_name(p: &Path) -> String {
     p.file_name().map_or_else(
         || p.display().to_string(),
@@ -125,6 +139,14 @@ fn folder_name(p: &Path) -> String {
 }
 
 impl EvalJob {
+    /// Every file the job reads, so no output is written over one of them.
+    pub fn inputs(&self) -> Vec<&Path> {
+        let mut v: Vec<&Path> = vec![&self.model];
+        v.extend(self.tokens.inputs());
+        v.extend(self.saes.iter().map(|p| p.as_path()));
+        v
+    }
+
     /// Loads the model and tokens, then evaluates each SAE in turn.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<EvalReport> {
         let device = self.device.device()?;

@@ -104,9 +104,9 @@ impl Format {
         }
     }
 
-    /// The format a file name's extension implies, if any.
-    pub fn from_extension(ext: &str) -> Option<Format> {
-        Some(match ext {
+    /// The format a file's extension implies (`.csv`, `.json`, `.md`, `.tex`, `.html`), if any.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        Some(match path.extension()?.to_str()? {
             "csv" => Format::Csv,
             "json" => Format::Json,
             "md" => Format::Markdown,

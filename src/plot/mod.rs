@@ -55,6 +55,17 @@ impl Figure {
         }
     }
 
+    /// The name users choose it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::Fit => "fit",
+            Figure::Splices => "splices",
+            Figure::LinearVsLog => "linear-vs-log",
+            Figure::AcrossSizes => "across-sizes",
+            Figure::Residuals => "residuals",
+        }
+    }
+
     /// What the figure shows, in a line.
     pub fn describe(self) -> &'static str {
         match self {
@@ -289,8 +300,16 @@ fn plot_error(fig: Figure, message: String) -> Error {
     }
 }
 
-/// Draws each figure of `figures` that `d` allows into `dir` as NAME.svg and NAME.png (made if
-/// missing), calling `on_file` after each file; returns the SVGs drawn.
+/// Every file a figure may be written to in `dir`.
+pub fn files(dir: &std::path::Path) -> impl Iterator<Item = std::path::PathBuf> + '_ {
+    Figure::ALL
+        .into_iter()
+        .flat_map(move |f| ["svg", "png"].map(|ext| dir.join(format!("{}.{ext}", f.stem()))))
+}
+
+/// Draws `figures` into `dir` as NAME.svg and NAME.png (made if missing), calling `on_file` after
+/// each file; returns the SVGs drawn. An empty list means every figure the data allow; a figure
+/// asked for by name that the data do not allow is an error.
 pub fn write_figures(
     d: &Data,
     figures: &[Figure],
@@ -301,8 +320,20 @@ pub fn write_figures(
         path: dir.to_owned(),
         source,
     })?;
+    if let Some(f) = figures.iter().find(|f| !f.available(d)) {
+        return Err(plot_error(
+            *f,
+            "needs a splices file (with ce_zero_ablation for linear-vs-log)".into(),
+        ));
+    }
+    let all = Figure::ALL.into_iter().filter(|f| f.available(d)).collect();
+    let figures = if figures.is_empty() {
+        all
+    } else {
+        figures.to_vec()
+    };
     let mut drawn = vec![];
-    for &fig in figures.iter().filter(|f| f.available(d)) {
+    for fig in figures {
         let svg = svg(fig, d)?;
         for (ext, bytes) in [("svg", svg.as_bytes()), ("png", &png(fig, d)?)] {
             let p = dir.join(format!("{}.{ext}", fig.stem()));

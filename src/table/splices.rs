@@ -42,6 +42,22 @@ pub struct Splices {
     pub rows: Vec<Splice>,
 }
 
+impl Splices {
+    /// Checks the file has a column `name` (one to group figures by, say).
+    pub fn require_column(&self, name: &str, hint: &str) -> Result<()> {
+        if self.columns.iter().any(|c| c == name) {
+            return Ok(());
+        }
+        Err(Error::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_owned(),
+            available: self.columns.join(", "),
+            hint: hint.to_owned(),
+            quantity: None,
+        })
+    }
+}
+
 pub fn read_splices(path: &Path) -> Result<Splices> {
     let t = RawTable::read(path)?;
     let hint = "a splices file needs name, ce_clean and ce_spliced (nats/token)";

@@ -101,7 +101,10 @@ fn options_and_files() {
     ]);
     assert!(err.contains("xlsx"), "{err}");
     let err = fails(&["fit", "--checkpoints", &ck, "--ci", "90"]);
-    assert!(err.contains("--ci"), "{err}");
+    assert!(
+        err.contains("interval level") && err.contains("got 90"),
+        "{err}"
+    );
     let err = fails(&["fit", "--checkpoints", &ck, "--form", "run"]);
     assert!(err.contains("tokens") || err.contains("run"), "{err}");
 }
