@@ -66,13 +66,6 @@ pub enum Error {
         table: &'static str,
     },
 
-    #[error("{path}: {message}")]
-    Family { path: PathBuf, message: String },
-
-    /// Which training run of a family to fit is unclear or wrong.
-    #[error("{path}: {message}")]
-    Runs { path: PathBuf, message: String },
-
     #[error(
         "{path}: {n} usable points, but the '{form}' law has {k} parameters; \
          a fit needs more points than parameters"
@@ -84,12 +77,17 @@ pub enum Error {
         form: String,
     },
 
+    /// A file (or folder) whose content is wrong in a way `kind` names.
+    #[error("{path}: {message}")]
+    Data {
+        path: PathBuf,
+        kind: DataKind,
+        message: String,
+    },
+
     // ---- JSON files: law files, config.json, cfg.json, shard indexes ----
     #[error("{path}: not a valid ceq law file: {message}")]
     BadLaw { path: PathBuf, message: String },
-
-    #[error("{path}: {message}")]
-    Json { path: PathBuf, message: String },
 
     #[error("{path}: key '{key}': {message}")]
     Key {
@@ -99,9 +97,6 @@ pub enum Error {
     },
 
     // ---- weights and token files ----
-    #[error("{path}: {message}")]
-    Safetensors { path: PathBuf, message: String },
-
     #[error("{path}: tensor '{tensor}': {message}")]
     Tensor {
         path: PathBuf,
@@ -109,27 +104,11 @@ pub enum Error {
         message: String,
     },
 
-    #[error("{path}: {message}")]
-    Weights { path: PathBuf, message: String },
-
-    #[error("{path}: {message}")]
-    Tokens { path: PathBuf, message: String },
-
-    #[error("{path}: {message}")]
-    Unsupported { path: PathBuf, message: String },
-
-    /// Two inputs that each read fine but do not fit together (an SAE's width and its hook's).
-    #[error("{path}: {message}")]
-    Mismatch { path: PathBuf, message: String },
-
     // ---- outputs ----
     #[error(
         "refusing to write {out}: it is one of the inputs ({input}); choose another output path"
     )]
     OutputIsInput { out: PathBuf, input: PathBuf },
-
-    #[error("{path}: {message}")]
-    OutputDir { path: PathBuf, message: String },
 
     // ---- computation ----
     #[error("fitting the '{form}' law to {path}")]
@@ -154,9 +133,42 @@ pub enum Error {
     },
 }
 
+/// What is wrong with the file an [`Error::Data`] names, for callers that react to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataKind {
+    /// A checkpoints file that cannot be fitted (e.g. a scale that never varies).
+    Family,
+    /// Which training run of a family to fit is unclear or wrong.
+    Runs,
+    /// Not valid JSON, or not the JSON expected.
+    Json,
+    /// Not a valid safetensors file.
+    Safetensors,
+    /// Weights that do not match the config: missing, unused, misshapen.
+    Weights,
+    /// A token file that cannot be used.
+    Tokens,
+    /// A model, SAE or format ceq does not run.
+    Unsupported,
+    /// Two inputs that each read fine but do not fit together (an SAE's width and its hook's).
+    Mismatch,
+    /// An output folder that cannot be written as asked.
+    OutputDir,
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The kind of an [`Error::Data`], looking through a fit's context.
+    pub fn data_kind(&self) -> Option<DataKind> {
+        match self {
+            Error::Data { kind, .. } => Some(*kind),
+            Error::Fitting { source, .. } => source.data_kind(),
+            _ => None,
+        }
+    }
+
     /// An I/O error reading `path`.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
@@ -166,7 +178,8 @@ impl Error {
     /// A JSON parse error in `path`, located by line and column.
     pub fn json(path: impl Into<PathBuf>) -> impl FnOnce(serde_json::Error) -> Error {
         let path = path.into();
-        move |e| Error::Json {
+        move |e| Error::Data {
+            kind: DataKind::Json,
             message: format!("not valid JSON: {e}"),
             path,
         }

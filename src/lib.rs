@@ -22,4 +22,4 @@ mod serde_nan;
 pub mod synth;
 pub mod table;
 
-pub use error::{Error, Result};
+pub use error::{DataKind, Error, Result};

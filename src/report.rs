@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 use crate::export::html::escape;
 use crate::export::{Format, Table};
 use crate::io::write_atomic;
@@ -64,7 +64,8 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         return Ok(());
     }
     if !dir.is_dir() {
-        return Err(Error::OutputDir {
+        return Err(Error::Data {
+            kind: DataKind::OutputDir,
             path: dir.to_owned(),
             message: "exists and is not a folder".into(),
         });
@@ -77,7 +78,7 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         .next()
         .is_some();
     if non_empty && !force {
-        return Err(Error::OutputDir {
+        return Err(Error::Data { kind: DataKind::OutputDir,
             path: dir.to_owned(),
             message: "the folder is not empty; a report goes into a new or empty folder, or replaces the report files of the same names when forced".into(),
         });

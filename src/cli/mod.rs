@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Args, Parser};
 
-use crate::error::Error;
+use crate::error::{DataKind, Error};
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
@@ -209,16 +209,14 @@ fn fit_law(source: &LawSource, bootstrap: usize) -> Result<LawFile> {
 
 /// Library errors say what is wrong in the data's terms; here they get the option that fixes them.
 fn with_flags(e: Error) -> anyhow::Error {
-    let inner = if let Error::Fitting { source, .. } = &e {
-        source.as_ref()
-    } else {
-        &e
-    };
-    let hint = match inner {
-        Error::MissingColumn {
-            quantity: Some(q), ..
-        } => format!("the {q} column is named with --{q}-col"),
-        Error::Runs { .. } => "a run is chosen with --run".into(),
+    let hint = match (&e, e.data_kind()) {
+        (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
+        (
+            Error::MissingColumn {
+                quantity: Some(q), ..
+            },
+            _,
+        ) => format!("the {q} column is named with --{q}-col"),
         _ => return e.into(),
     };
     anyhow::Error::new(e).context(hint)

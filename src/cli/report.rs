@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::LawArgs;
-use crate::Error;
+use crate::DataKind;
 use crate::map::map;
 use crate::report::{Report, check_dir, command_line};
 use crate::table::read_splices;
@@ -35,9 +35,11 @@ pub fn run(a: ReportArgs) -> Result<()> {
     if let Some(g) = &a.group_by {
         splices.require_column(g, "--group-by names a column of the splices file")?;
     }
-    check_dir(&a.out, a.force, &inputs).map_err(|e| match e {
-        Error::OutputDir { .. } => anyhow::Error::new(e).context("choose a new folder or --force"),
-        e => e.into(),
+    check_dir(&a.out, a.force, &inputs).map_err(|e| match e.data_kind() {
+        Some(DataKind::OutputDir) => {
+            anyhow::Error::new(e).context("choose a new folder or --force")
+        }
+        _ => anyhow::Error::new(e),
     })?;
     let law_file = a.law.load()?;
     let result = map(&law_file, &splices);

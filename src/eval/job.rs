@@ -11,7 +11,7 @@ use super::runner::{EvalOptions, EvalResult, evaluate};
 use super::sae::Sae;
 use super::tokens::Tokens;
 use super::{DeviceSpec, Hook, Transformer};
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Table};
 use crate::schema::EVAL;
 
@@ -170,7 +170,8 @@ impl EvalJob {
             let hook = self.hook_for(dir, &sae)?;
             model.check_hook(&hook, &self.model)?;
             if sae.d_in != model.cfg.d_model {
-                return Err(Error::Mismatch {
+                return Err(Error::Data {
+                    kind: DataKind::Mismatch,
                     path: dir.clone(),
                     message: format!(
                         "the SAE's d_in is {}, but {hook} of {} has width {}",

@@ -9,7 +9,7 @@ use burn::tensor::{Device, IndexingUpdateOp, Tensor};
 use serde_json::Value;
 
 use super::weights::Weights;
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
@@ -110,7 +110,8 @@ impl Sae {
                     .unwrap_or(false),
             },
             other => {
-                return Err(Error::Unsupported {
+                return Err(Error::Data {
+                    kind: DataKind::Unsupported,
                     path: cfg_path.clone(),
                     message: format!(
                         "architecture '{other}' is not supported; ceq runs standard, topk, jumprelu and gated SAEs"
@@ -149,7 +150,8 @@ impl Sae {
                 })?
             }
             other => {
-                return Err(Error::Unsupported {
+                return Err(Error::Data {
+                    kind: DataKind::Unsupported,
                     path: cfg_path.clone(),
                     message: format!(
                         "normalize_activations '{other}' is not supported; ceq handles 'none' and 'expected_average_only_in'"

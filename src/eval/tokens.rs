@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 
 /// Token ids, row-major [n_seq, ctx].
 #[derive(Clone, Debug, PartialEq)]
@@ -16,7 +16,8 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn read_npy(path: &Path) -> Result<Tokens> {
-        let bad = |message: String| Error::Tokens {
+        let bad = |message: String| Error::Data {
+            kind: DataKind::Tokens,
             path: path.to_owned(),
             message,
         };
@@ -77,12 +78,14 @@ impl Tokens {
         ctx: usize,
         bos: Option<u32>,
     ) -> Result<Tokens> {
-        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::Tokens {
+        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::Data {
+            kind: DataKind::Tokens,
             path: tokenizer.to_owned(),
             message: format!("not a tokenizer.json this version of `tokenizers` can read: {e}"),
         })?;
         let body = std::fs::read_to_string(text).map_err(Error::io(text))?;
-        let enc = tok.encode(body, false).map_err(|e| Error::Tokens {
+        let enc = tok.encode(body, false).map_err(|e| Error::Data {
+            kind: DataKind::Tokens,
             path: text.to_owned(),
             message: format!("tokenizing failed: {e}"),
         })?;
@@ -96,7 +99,8 @@ impl Tokens {
         let ids = enc.get_ids();
         let n_seq = ids.len() / per_row;
         if n_seq == 0 {
-            return Err(Error::Tokens {
+            return Err(Error::Data {
+                kind: DataKind::Tokens,
                 path: text.to_owned(),
                 message: format!(
                     "only {} tokens: fewer than one row of {ctx} positions",
@@ -124,7 +128,8 @@ impl Tokens {
             .enumerate()
             .find(|(_, id)| **id as usize >= vocab)
         {
-            return Err(Error::Tokens {
+            return Err(Error::Data {
+                kind: DataKind::Tokens,
                 path: path.to_owned(),
                 message: format!(
                     "token id {id} at [{}, {}] is not below the model's vocabulary size {vocab}",
@@ -134,7 +139,8 @@ impl Tokens {
             });
         }
         if self.ctx > max_positions || self.ctx < 2 {
-            return Err(Error::Tokens {
+            return Err(Error::Data {
+                kind: DataKind::Tokens,
                 path: path.to_owned(),
                 message: format!(
                     "context {} must be between 2 and the model's {max_positions} positions",

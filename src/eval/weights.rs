@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 
 /// One tensor read from disk: its shape and its values as f32.
 struct Raw {
@@ -47,12 +47,13 @@ fn refuse_pickles(dir: &Path) -> Result<()> {
         .collect();
     let path = dir.to_owned();
     Err(if pickles.is_empty() {
-        Error::Weights {
+        Error::Data {
+            kind: DataKind::Weights,
             path,
             message: "no model.safetensors (or model.safetensors.index.json) in this folder".into(),
         }
     } else {
-        Error::Unsupported {
+        Error::Data { kind: DataKind::Unsupported,
             message: format!(
                 "only pickle-based weights here ({}); ceq never unpickles. Convert them once with \
                  python -c \"from transformers import AutoModelForCausalLM as M; \
@@ -89,7 +90,8 @@ fn to_f32(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32
 
 fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
     let bytes = std::fs::read(path).map_err(Error::io(path))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::Safetensors {
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::Data {
+        kind: DataKind::Safetensors,
         path: path.to_owned(),
         message: format!("not a valid safetensors file: {e}"),
     })?;
@@ -239,7 +241,8 @@ impl Weights {
         if !unused.is_empty() {
             parts.push(format!("unused weights: {}", unused.join(", ")));
         }
-        Err(Error::Weights {
+        Err(Error::Data {
+            kind: DataKind::Weights,
             path: self.path,
             message: format!("{}; the weights do not match {what}", parts.join("; ")),
         })

@@ -11,7 +11,7 @@ pub use multistart::{MultiStart, Solver};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 use crate::law::{Form, Law, RunInfo};
 use crate::table::{Checkpoint, Family};
 
@@ -100,7 +100,8 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
     let mut info = RunInfo::default();
     if let Some(r) = &opts.run {
         if !runs.contains(r) {
-            return Err(Error::Runs {
+            return Err(Error::Data {
+                kind: DataKind::Runs,
                 path: family.path.clone(),
                 message: format!(
                     "no run is named '{r}' (runs: {})",
@@ -117,7 +118,8 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
     }
     if opts.form == Form::Run {
         if opts.run.is_none() && runs.len() > 1 {
-            return Err(Error::Runs {
+            return Err(Error::Data {
+                kind: DataKind::Runs,
                 path: family.path.clone(),
                 message: format!(
                     "the 'run' law fits one training run, and the file holds {}: choose one ({})",
@@ -136,7 +138,8 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
             });
         if lo.is_finite() && hi.is_finite() {
             if hi > lo * (1.0 + 1e-9) {
-                return Err(Error::Runs {
+                return Err(Error::Data {
+                    kind: DataKind::Runs,
                     path: family.path.clone(),
                     message: format!(
                         "the 'run' law fits one model, but the rows have params from {lo} to {hi}; \
@@ -191,7 +194,8 @@ pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
                 (Form::Compute, _) => "compute (C)",
                 _ => "tokens (D)",
             };
-            return Err(Error::Family {
+            return Err(Error::Data {
+                kind: DataKind::Family,
                 path: family.path.clone(),
                 message: format!(
                     "every checkpoint has the same {what}, so the '{}' law cannot be fitted; it needs at least two distinct values",

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use super::hook::{Hook, Site};
 use super::layers::{LayerNorm, Linear, Rotary, attend, gelu_tanh, heads};
 use super::weights::Weights;
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 
 /// Every architecture ceq runs; a new one is a file in this folder and one line here.
 const ARCHITECTURES: &[Architecture] = &[gpt2::ARCH, neox::ARCH];
@@ -96,7 +96,8 @@ struct Common {
 fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
-            Error::Json {
+            Error::Data {
+                kind: DataKind::Json,
                 path: path.to_owned(),
                 message: e.to_string(),
             }
@@ -129,7 +130,7 @@ impl ModelConfig {
 fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
     let path = dir.join("config.json");
     if !path.exists() {
-        return Err(Error::Weights {
+        return Err(Error::Data { kind: DataKind::Weights,
             path: dir.to_owned(),
             message: "no config.json: a model folder needs config.json and model.safetensors (Hugging Face layout)".into(),
         });
@@ -145,7 +146,7 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
                 .iter()
                 .map(|a| format!("{} (model_type {})", a.class, a.model_type))
                 .collect();
-            Error::Unsupported {
+            Error::Data { kind: DataKind::Unsupported,
                 path: path.clone(),
                 message: format!(
                     "unsupported model (model_type '{model_type}', architectures {:?}); ceq runs {}",
@@ -170,7 +171,8 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
         ..(arch.config)(&path, &text)?
     };
     if cfg.d_model % cfg.n_heads != 0 {
-        return Err(Error::Json {
+        return Err(Error::Data {
+            kind: DataKind::Json,
             path,
             message: format!(
                 "hidden size {} is not a multiple of the {} heads",
@@ -240,7 +242,8 @@ impl Transformer {
 
     /// Checks a hook exists in this model.
     pub fn check_hook(&self, hook: &Hook, dir: &Path) -> Result<()> {
-        let bad = |why: String| Error::Mismatch {
+        let bad = |why: String| Error::Data {
+            kind: DataKind::Mismatch,
             path: dir.to_owned(),
             message: why,
         };
