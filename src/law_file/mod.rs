@@ -260,26 +260,26 @@ impl LawFile {
         }
         let head: Head = serde_json::from_str(&text).map_err(|e| {
             bad(format!(
-                "{e}; a law file is the JSON object `ceq fit --out` writes"
+                "{e}; a law file is the JSON object `ceq fit` writes"
             ))
         })?;
         match (head.version, &head.ceq_version) {
             (_, None) => {
                 return Err(bad(
-                    "no 'ceq_version' key: this JSON was not written by ceq; fit a law with `ceq fit --out`".into(),
+                    "no 'ceq_version' key: this JSON was not written by ceq; fit a law with `ceq fit`".into(),
                 ));
             }
             (Some(v), Some(by)) if v > VERSION => {
                 return Err(bad(format!(
                     "layout version {v} (written by ceq {by}) is newer than this ceq reads ({VERSION}); \
-                     upgrade ceq, or refit with this one (`ceq fit --out`)"
+                     upgrade ceq, or refit with this one (`ceq fit`)"
                 )));
             }
             _ => {}
         }
         let mut lf: LawFile = serde_json::from_str(&text).map_err(|e| {
             bad(format!(
-                "{e}; refit with `ceq fit --out` to get a valid file"
+                "{e}; refit with `ceq fit` to get a valid file"
             ))
         })?;
         lf.validate().map_err(bad)?;
@@ -314,7 +314,7 @@ impl LawFile {
                 if !close(v, t) {
                     return Err(format!(
                         "key 'params.{k}' is {v}, but the fitted optimum 'fit.theta' gives {t}; \
-                         the file was edited: refit with `ceq fit --out`"
+                         the file was edited: refit with `ceq fit`"
                     ));
                 }
             }
