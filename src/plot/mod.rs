@@ -119,7 +119,7 @@ impl<'a> Data<'a> {
     /// The splices with their mapped numbers.
     pub fn rows(&self) -> Vec<(&'a Splice, &'a Mapped)> {
         self.map
-            .map(|m| m.splices.rows.iter().zip(&m.rows).collect())
+            .map(|m| m.splice_rows().collect())
             .unwrap_or_default()
     }
 
@@ -145,7 +145,7 @@ impl<'a> Data<'a> {
         };
         // Order groups by a number: the column's value when numeric, else the host's clean compute.
         let mut order: Vec<(String, f64)> = vec![];
-        for (s, r) in m.splices.rows.iter().zip(&m.rows) {
+        for (s, r) in m.splice_rows() {
             let k = key(s);
             let v = k
                 .parse::<f64>()
