@@ -39,6 +39,11 @@ pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
 }
 
 impl MapResult {
+    /// Each splice with its mapped numbers, in file order.
+    pub fn splice_rows(&self) -> impl Iterator<Item = (&Splice, &Mapped)> {
+        self.splices.rows.iter().zip(&self.rows)
+    }
+
     fn has(&self, f: impl Fn(&Splice) -> bool) -> bool {
         self.splices.rows.iter().any(f)
     }
@@ -106,10 +111,7 @@ impl MapResult {
             }
         }
         let rows = self
-            .splices
-            .rows
-            .iter()
-            .zip(&self.rows)
+            .splice_rows()
             .map(|(s, m)| {
                 let mut r: Vec<Cell> = s.raw.iter().map(|v| Cell::Raw(v.clone())).collect();
                 r[self.splices.name_index] = Cell::Text(s.name.clone());
@@ -160,10 +162,7 @@ impl MapResult {
             v.map_or(Cell::Empty, |v| Cell::Interval(v, ci))
         };
         let rows = self
-            .splices
-            .rows
-            .iter()
-            .zip(&self.rows)
+            .splice_rows()
             .map(|(s, m)| {
                 let mut r = vec![
                     Cell::Text(s.name.clone()),
@@ -208,7 +207,7 @@ impl MapResult {
             None => "no intervals: fit with --bootstrap N to get them".into(),
         });
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
-        for (s, m) in self.splices.rows.iter().zip(&self.rows) {
+        for (s, m) in self.splice_rows() {
             if !m.detail.is_empty() {
                 notes.push(format!("{}: {}", s.name, m.detail));
             }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Cell, Exporter, Table, human_cell};
+use super::{Exporter, Table, human_cell};
 
 pub struct Html;
 
@@ -21,22 +21,14 @@ impl Exporter for Html {
         }
         write!(w, "<thead><tr>")?;
         for c in &t.columns {
-            let unit = if c.unit.is_empty() {
-                String::new()
-            } else {
-                format!("<br><small>{}</small>", escape(&c.unit))
-            };
+            let unit = c.unit_as(|u| format!("<br><small>{}</small>", escape(u)));
             write!(w, "<th>{}{unit}</th>", escape(&c.name))?;
         }
         writeln!(w, "</tr></thead>\n<tbody>")?;
         for r in &t.rows {
             write!(w, "<tr>")?;
             for c in r {
-                let class = if matches!(c, Cell::Text(_) | Cell::Empty) {
-                    ""
-                } else {
-                    " class=\"num\""
-                };
+                let class = if c.is_text() { "" } else { " class=\"num\"" };
                 write!(w, "<td{class}>{}</td>", escape(&human_cell(c)))?;
             }
             writeln!(w, "</tr>")?;

@@ -56,16 +56,7 @@ fn cell(c: &Cell) -> String {
 impl Exporter for Latex {
     fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
         let align: String = (0..t.columns.len())
-            .map(|j| {
-                if t.rows
-                    .iter()
-                    .all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty))
-                {
-                    'l'
-                } else {
-                    'r'
-                }
-            })
+            .map(|j| if t.is_text_column(j) { 'l' } else { 'r' })
             .collect();
         writeln!(w, "\\begin{{table}}[t]\n\\centering")?;
         if !t.title.is_empty() {
@@ -78,13 +69,7 @@ impl Exporter for Latex {
             let units: Vec<String> = t
                 .columns
                 .iter()
-                .map(|c| {
-                    if c.unit.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{{\\footnotesize ({})}}", escape(&c.unit))
-                    }
-                })
+                .map(|c| c.unit_as(|u| format!("{{\\footnotesize ({})}}", escape(u))))
                 .collect();
             writeln!(w, "{} \\\\", units.join(" & "))?;
         }

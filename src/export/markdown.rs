@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Cell, Exporter, Table, human_cell};
+use super::{Exporter, Table, human_cell};
 
 pub struct Markdown;
 
@@ -28,16 +28,7 @@ impl Exporter for Markdown {
             .collect();
         writeln!(w, "| {} |", head.join(" | "))?;
         let align: Vec<&str> = (0..t.columns.len())
-            .map(|j| {
-                if t.rows
-                    .iter()
-                    .all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty))
-                {
-                    ":---"
-                } else {
-                    "---:"
-                }
-            })
+            .map(|j| if t.is_text_column(j) { ":---" } else { "---:" })
             .collect();
         writeln!(w, "| {} |", align.join(" | "))?;
         for r in &t.rows {

@@ -24,6 +24,13 @@ pub enum Cell {
     Interval(f64, Option<(f64, f64)>),
 }
 
+impl Cell {
+    /// Text or nothing: what makes a column left-aligned.
+    pub(crate) fn is_text(&self) -> bool {
+        matches!(self, Cell::Text(_) | Cell::Empty)
+    }
+}
+
 impl From<Option<f64>> for Cell {
     fn from(v: Option<f64>) -> Cell {
         v.map_or(Cell::Empty, Cell::Num)
@@ -44,6 +51,15 @@ impl Column {
             unit: unit.into(),
         }
     }
+
+    /// The unit as `decorate` writes it for one format; empty where the column has none.
+    pub(crate) fn unit_as(&self, decorate: impl Fn(&str) -> String) -> String {
+        if self.unit.is_empty() {
+            String::new()
+        } else {
+            decorate(&self.unit)
+        }
+    }
 }
 
 /// A titled table with notes (units, provenance, warnings) that travel with it.
@@ -53,6 +69,13 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<Cell>>,
     pub notes: Vec<String>,
+}
+
+impl Table {
+    /// Whether column `j` holds only text (or nothing), so reads left-aligned.
+    pub(crate) fn is_text_column(&self, j: usize) -> bool {
+        self.rows.iter().all(|r| r[j].is_text())
+    }
 }
 
 /// Output formats.

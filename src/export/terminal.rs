@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Cell, Exporter, Table, human_cell};
+use super::{Exporter, Table, human_cell};
 
 pub struct Terminal;
 
@@ -16,13 +16,7 @@ impl Exporter for Terminal {
         let units: Vec<String> = t
             .columns
             .iter()
-            .map(|c| {
-                if c.unit.is_empty() {
-                    String::new()
-                } else {
-                    format!("[{}]", c.unit)
-                }
-            })
+            .map(|c| c.unit_as(|u| format!("[{u}]")))
             .collect();
         let width: Vec<usize> = (0..t.columns.len())
             .map(|j| {
@@ -34,13 +28,7 @@ impl Exporter for Terminal {
                     .unwrap_or(0)
             })
             .collect();
-        let left: Vec<bool> = (0..t.columns.len())
-            .map(|j| {
-                t.rows
-                    .iter()
-                    .all(|r| matches!(r[j], Cell::Text(_) | Cell::Empty))
-            })
-            .collect();
+        let left: Vec<bool> = (0..t.columns.len()).map(|j| t.is_text_column(j)).collect();
         let line = |w: &mut dyn Write, vals: &[String]| -> io::Result<()> {
             let parts: Vec<String> = vals
                 .iter()

@@ -227,26 +227,26 @@ fn kernel<M: MulAdd, const K: usize, const SCREEN: bool>(
     sum(&f)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn kernel_avx2<const K: usize, const SCREEN: bool>(
-    p: &Points,
-    t: &[f64],
-    delta: f64,
-    g: &mut [f64],
-) -> f64 {
-    kernel::<Fused, K, SCREEN>(p, t, delta, g)
+/// One copy of [`kernel`] per x86 feature set, each compiled with that set enabled; [`eval`] picks
+/// one at run time.
+macro_rules! kernel_with_features {
+    ($($name:ident: $features:literal),* $(,)?) => {$(
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        fn $name<const K: usize, const SCREEN: bool>(
+            p: &Points,
+            t: &[f64],
+            delta: f64,
+            g: &mut [f64],
+        ) -> f64 {
+            kernel::<Fused, K, SCREEN>(p, t, delta, g)
+        }
+    )*};
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-fn kernel_avx512<const K: usize, const SCREEN: bool>(
-    p: &Points,
-    t: &[f64],
-    delta: f64,
-    g: &mut [f64],
-) -> f64 {
-    kernel::<Fused, K, SCREEN>(p, t, delta, g)
+kernel_with_features! {
+    kernel_avx2: "avx2,fma",
+    kernel_avx512: "avx512f,avx512dq,avx2,fma",
 }
 
 /// Objective value at θ (with K power-law terms), gradient into `g`. `SCREEN` trades precision (to

@@ -1,17 +1,12 @@
 //! Figure 4, across model sizes: the compute fraction (log) of each SAE, grouped by host model (or by
 //! any pass-through column, `--group-by`), with bootstrap interval bars.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, log_range, percent, ticks_125};
-use super::{Data, builder, err};
+use super::{Area, Data, PlotResult, builder, err};
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    d: &Data,
-    s: &Style,
-) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let rows = d.rows();
     let (group_name, labels, group) = d.groups();
     let n = labels.len().max(1);

@@ -1,49 +1,28 @@
 //! Figure 1, the fit: checkpoint losses against compute, the fitted curve (for `chinchilla` the
 //! compute-optimal frontier, with the fixed-N curves it envelops) and its bootstrap band.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, Style, colour, lin_range, log_range, logspace};
-use super::{Data, err, legend, log_x_chart};
-use crate::law::{Axis, Law};
+use super::{Area, Data, PlotResult, draw_band, err, legend, loss_chart};
+use crate::law::Law;
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    d: &Data,
-    s: &Style,
-) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let res = &d.law_file.fit.residuals;
-    let x_of = |r: &crate::fit::Residual| match d.law.form().axis() {
-        Axis::Compute => r.compute,
-        Axis::Tokens => r.tokens,
-    };
-    let (x0, x1) = log_range(res.iter().map(x_of), 1.6);
+    let (x0, x1) = log_range(res.iter().map(|r| d.residual_x(r)), 1.6);
     let (y0, y1) = lin_range(res.iter().map(|r| r.loss), 0.06);
     let title = match &d.law {
         Law::Chinchilla(_) => "Fitted law and its compute-optimal frontier",
         Law::Compute(_) => "Fitted compute law",
         Law::Run(_) => "Fitted training-run law",
     };
-    let mut chart = log_x_chart(
-        root,
-        title,
-        s,
-        d,
-        (x0, x1),
-        (y0, y1),
-        "Loss (nats/token)",
-        52.0,
-    )?;
+    let mut chart = loss_chart(root, title, s, d, (x0, x1), (y0, y1))?;
 
     let xs = logspace(x0, x1, 120);
     let blue = colour(0);
-    if let Some(poly) = d.band_polygon(&xs, (y0, y1)) {
+    if let Some(band) = draw_band(&mut chart, d, &xs, (y0, y1), blue.mix(0.22))? {
         let level = d.boot.as_ref().map_or(0.0, |b| b.1);
-        chart
-            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.22).filled())))
-            .map_err(err)?
-            .label(format!("{:.0}% bootstrap band", 100.0 * level))
+        band.label(format!("{:.0}% bootstrap band", 100.0 * level))
             .legend(s.swatch_box(blue.mix(0.22)));
     }
     if let Law::Chinchilla(c) = &d.law {
@@ -95,7 +74,7 @@ pub fn draw<DB: DrawingBackend>(
     chart
         .draw_series(
             res.iter()
-                .map(|p| Circle::new((x_of(p), p.loss), r, BLACK.mix(0.75).filled())),
+                .map(|p| Circle::new((d.residual_x(p), p.loss), r, BLACK.mix(0.75).filled())),
         )
         .map_err(err)?
         .label(format!("checkpoints (n = {})", res.len()))

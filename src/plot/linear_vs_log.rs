@@ -1,11 +1,10 @@
 //! Figure 3, linear vs log — the reason ceq exists: "loss recovered" (%) against the compute fraction
 //! (log scale) for every splice, so 90–99 % recovered reads as the 1–50 % of compute it is.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, percent, ticks_125};
-use super::{Data, builder, err, legend};
+use super::{Area, Data, PlotResult, builder, err, legend};
 
 /// One splice: its index, compute fraction, loss recovered (%), and the fraction's interval.
 struct Point {
@@ -15,11 +14,7 @@ struct Point {
     ci: Option<(f64, f64)>,
 }
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    d: &Data,
-    s: &Style,
-) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let rows = d.rows();
     let (group_name, labels, group) = d.groups();
     let pts: Vec<Point> = rows

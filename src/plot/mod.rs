@@ -9,17 +9,29 @@ mod residuals;
 mod splices;
 pub mod style;
 
+use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::equivalence::Mapped;
 use crate::error::{Error, Result};
+use crate::fit::Residual;
 use crate::law::{Axis, Law};
 use crate::law_file::LawFile;
 use crate::map::MapResult;
 use crate::table::Splice;
 use style::{PNG_SCALE, SIZE, Style};
+
+/// The canvas a figure is drawn on (the whole SVG or PNG).
+pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
+
+/// What drawing gives: plotters' errors are kept as their message.
+pub(crate) type PlotResult<T = ()> = std::result::Result<T, String>;
+
+/// A chart with a log x axis (compute or tokens) and a linear y axis.
+pub(crate) type LogXChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
 
 /// The figures ceq draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,10 +139,18 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// A fitted checkpoint's position on the law's x axis (compute, or tokens for `run`).
+    pub fn residual_x(&self, r: &Residual) -> f64 {
+        match self.law.form().axis() {
+            Axis::Compute => r.compute,
+            Axis::Tokens => r.tokens,
+        }
+    }
+
     /// The splices with their mapped numbers.
     pub fn rows(&self) -> Vec<(&'a Splice, &'a Mapped)> {
         self.map
-            .map(|m| m.splices.rows.iter().zip(&m.rows).collect())
+            .map(|m| m.splice_rows().collect())
             .unwrap_or_default()
     }
 
@@ -156,7 +176,7 @@ impl<'a> Data<'a> {
         };
         // Order groups by a number: the column's value when numeric, else the host's clean compute.
         let mut order: Vec<(String, f64)> = vec![];
-        for (s, r) in m.splices.rows.iter().zip(&m.rows) {
+        for (s, r) in m.splice_rows() {
             let k = key(s);
             let v = k
                 .parse::<f64>()
@@ -207,7 +227,7 @@ impl<'a> Data<'a> {
 
 /// The frame every figure shares: its title, margins, and room for the tick labels (`y_labels` wide).
 pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
-    root: &'a DrawingArea<DB, Shift>,
+    root: &'a Area<DB>,
     title: impl AsRef<str>,
     s: &Style,
     y_labels: f64,
@@ -224,7 +244,7 @@ pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
 /// of the fit, splices and residuals figures.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
-    root: &'a DrawingArea<DB, Shift>,
+    root: &'a Area<DB>,
     title: &str,
     s: &Style,
     d: &Data,
@@ -232,7 +252,7 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
     (y0, y1): (f64, f64),
     y_desc: &str,
     y_label_width: f64,
-) -> std::result::Result<ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>, String> {
+) -> PlotResult<LogXChart<'a, DB>> {
     let mut chart = builder(root, title, s, y_label_width)
         .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
         .map_err(err)?;
@@ -253,12 +273,42 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
     Ok(chart)
 }
 
+/// The frame of the figures that place losses on the law's curve (fit, splices).
+pub(crate) fn loss_chart<'a, DB: DrawingBackend + 'a>(
+    root: &'a Area<DB>,
+    title: &str,
+    s: &Style,
+    d: &Data,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> PlotResult<LogXChart<'a, DB>> {
+    log_x_chart(root, title, s, d, x, y, "Loss (nats/token)", 52.0)
+}
+
+/// Fills the bootstrap band of the law's curve over `xs` (clipped to `y`), if the law was
+/// bootstrapped; the series comes back so that a figure can put it in its legend.
+pub(crate) fn draw_band<'c, 'a, DB: DrawingBackend + 'a>(
+    chart: &'c mut LogXChart<'a, DB>,
+    d: &Data,
+    xs: &[f64],
+    y: (f64, f64),
+    fill: RGBAColor,
+) -> PlotResult<Option<&'c mut SeriesAnno<'a, DB>>> {
+    let Some(poly) = d.band_polygon(xs, y) else {
+        return Ok(None);
+    };
+    chart
+        .draw_series(std::iter::once(Polygon::new(poly, fill.filled())))
+        .map(Some)
+        .map_err(err)
+}
+
 /// The legend every figure uses: small text, a light box, swatches sized with the text.
 pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     s: &Style,
     at: SeriesLabelPosition,
-) -> std::result::Result<(), String> {
+) -> PlotResult {
     chart
         .configure_series_labels()
         .position(at)
@@ -276,12 +326,7 @@ pub(crate) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-fn draw<DB: DrawingBackend>(
-    fig: Figure,
-    root: &DrawingArea<DB, Shift>,
-    d: &Data,
-    s: &Style,
-) -> std::result::Result<(), String> {
+fn draw<DB: DrawingBackend>(fig: Figure, root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     root.fill(&WHITE).map_err(err)?;
     match fig {
         Figure::Fit => fit::draw(root, d, s),

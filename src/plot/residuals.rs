@@ -1,25 +1,15 @@
 //! Figure 5, residuals: ln(predicted) − ln(observed) per checkpoint against compute, with the Huber
 //! threshold ±δ beyond which the fit treats a point linearly.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, Style, colour, lin_range, log_range};
-use super::{Data, err, legend, log_x_chart};
-use crate::law::Axis;
+use super::{Area, Data, PlotResult, err, legend, log_x_chart};
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    d: &Data,
-    s: &Style,
-) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let res = &d.law_file.fit.residuals;
     let delta = d.law_file.fit.delta;
-    let x_of = |r: &crate::fit::Residual| match d.law.form().axis() {
-        Axis::Compute => r.compute,
-        Axis::Tokens => r.tokens,
-    };
-    let (x0, x1) = log_range(res.iter().map(x_of), 1.6);
+    let (x0, x1) = log_range(res.iter().map(|r| d.residual_x(r)), 1.6);
     let m = res
         .iter()
         .map(|r| r.residual.abs())
@@ -68,7 +58,7 @@ pub fn draw<DB: DrawingBackend>(
         chart
             .draw_series(
                 pts.iter()
-                    .map(|p| Circle::new((x_of(p), p.residual), r, c.filled())),
+                    .map(|p| Circle::new((d.residual_x(p), p.residual), r, c.filled())),
             )
             .map_err(err)?
             .label(format!("{name}: {}", pts.len()))

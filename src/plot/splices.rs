@@ -2,17 +2,12 @@
 //! loss placed on it at its compute-equivalent, with an arrow from the host's compute leftwards to the
 //! equivalent — the compute lost, annotated with the fraction.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{GREY, Style, colour, lin_range, log_range, logspace, sig2};
-use super::{Data, Placer, err, legend, log_x_chart};
+use super::{Area, Data, Placer, PlotResult, draw_band, err, legend, loss_chart};
 
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    d: &Data,
-    s: &Style,
-) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let rows = d.rows();
     let (group_name, labels, group) = d.groups();
     // Each loss on the law's own axis (compute, or tokens for `run`); only splices with both ends on
@@ -31,23 +26,11 @@ pub fn draw<DB: DrawingBackend>(
         .iter()
         .flat_map(|&i| [rows[i].0.ce_clean, rows[i].0.ce_spliced]);
     let (y0, y1) = lin_range(ys, 0.1);
-    let mut chart = log_x_chart(
-        root,
-        "Spliced losses on the fitted curve",
-        s,
-        d,
-        (x0, x1),
-        (y0, y1),
-        "Loss (nats/token)",
-        52.0,
-    )?;
+    let title = "Spliced losses on the fitted curve";
+    let mut chart = loss_chart(root, title, s, d, (x0, x1), (y0, y1))?;
 
     let xs = logspace(x0, x1, 120);
-    if let Some(poly) = d.band_polygon(&xs, (y0, y1)) {
-        chart
-            .draw_series(std::iter::once(Polygon::new(poly, GREY.mix(0.2).filled())))
-            .map_err(err)?;
-    }
+    draw_band(&mut chart, d, &xs, (y0, y1), GREY.mix(0.2))?;
     let curve: Vec<(f64, f64)> = xs
         .iter()
         .map(|&x| (x, d.law.curve(x)))
