@@ -6,6 +6,7 @@ mod common;
 mod equivalence;
 mod eval;
 mod export;
+mod fuzz;
 mod golden;
 mod laws;
 mod optimizer;
