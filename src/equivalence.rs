@@ -135,10 +135,13 @@ pub struct Mapped {
     pub detail: String,
 }
 
+/// A point estimate and its interval, each where defined.
+pub type PointAndInterval = (Option<f64>, Option<(f64, f64)>);
+
 impl Mapped {
     /// The point estimate and interval of a compute-scale column of the mapped table
     /// ([`crate::schema::MAPPED`]'s interval columns); `None` for any other name.
-    pub fn scale_column(&self, name: &str) -> Option<(Option<f64>, Option<(f64, f64)>)> {
+    pub fn scale_column(&self, name: &str) -> Option<PointAndInterval> {
         let (e, ci) = (&self.eq, self.ci.unwrap_or_default());
         Some(match name {
             "compute_equivalent_clean" => (e.compute_clean, ci.compute_clean),
