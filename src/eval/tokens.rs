@@ -39,16 +39,34 @@ impl Tokens {
             npyz::DType::Plain(ts) => ts.to_string(),
             other => format!("{other:?}"),
         };
-        let wide: Vec<i64> = match descr.as_str() {
-            "<i8" => npy.into_vec::<i64>(),
-            "<i4" => npy.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
-            "<u2" => npy.into_vec::<u16>().map(|v| v.into_iter().map(i64::from).collect()),
-            "<u4" => npy.into_vec::<u32>().map(|v| v.into_iter().map(i64::from).collect()),
+        let itemsize: u64 = match descr.as_str() {
+            "<i8" => 8,
+            "<i4" | "<u4" => 4,
+            "<u2" => 2,
             other => {
                 return Err(bad(format!(
                     "token ids have dtype {other}; use int32, int64, uint16 or uint32 (little-endian)"
                 )));
             }
+        };
+        // The header's shape sets the allocation: check it against the bytes present first.
+        let need = n_seq
+            .checked_mul(ctx)
+            .and_then(|n| n.checked_mul(itemsize));
+        if need.is_none_or(|n| n > bytes.len() as u64) {
+            return Err(bad(format!(
+                "the header declares shape {shape:?} of {descr}, more than the file's {} bytes hold",
+                bytes.len()
+            )));
+        }
+        if n_seq == 0 || ctx == 0 {
+            return Err(bad(format!("the array {shape:?} holds no tokens")));
+        }
+        let wide: Vec<i64> = match descr.as_str() {
+            "<i8" => npy.into_vec::<i64>(),
+            "<i4" => npy.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
+            "<u2" => npy.into_vec::<u16>().map(|v| v.into_iter().map(i64::from).collect()),
+            _ => npy.into_vec::<u32>().map(|v| v.into_iter().map(i64::from).collect()),
         }
         .map_err(|e| bad(format!("cannot read the array: {e}")))?;
         let mut ids = Vec::with_capacity(wide.len());
@@ -78,6 +96,12 @@ impl Tokens {
         ctx: usize,
         bos: Option<u32>,
     ) -> Result<Tokens> {
+        if ctx < 2 {
+            return Err(Error::Invalid {
+                option: "ctx",
+                message: format!("the row length must be at least 2, got {ctx}"),
+            });
+        }
         let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::Data {
             kind: DataKind::Tokens,
             path: tokenizer.to_owned(),
@@ -90,12 +114,6 @@ impl Tokens {
             message: format!("tokenizing failed: {e}"),
         })?;
         let per_row = ctx - usize::from(bos.is_some());
-        if ctx < 2 || per_row == 0 {
-            return Err(Error::Invalid {
-                option: "ctx",
-                message: format!("the row length must be at least 2, got {ctx}"),
-            });
-        }
         let ids = enc.get_ids();
         let n_seq = ids.len() / per_row;
         if n_seq == 0 {
@@ -108,6 +126,7 @@ impl Tokens {
                 ),
             });
         }
+        // At most twice the ids the text holds (each row adds one BOS to ≥ 1 text token).
         let mut out = Vec::with_capacity(n_seq * ctx);
         for row in ids.chunks_exact(per_row).take(n_seq) {
             out.extend(bos);
