@@ -77,7 +77,13 @@ fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
         })
     };
     let levels = [Some(c), c.get("metadata")];
-    let fields = || levels.iter().flatten().filter_map(|v| v.as_object()).flatten();
+    let fields = || {
+        levels
+            .iter()
+            .flatten()
+            .filter_map(|v| v.as_object())
+            .flatten()
+    };
     for (key, value) in fields() {
         if let Some((_, default)) = AT_DEFAULT.iter().find(|(k, _)| k == key) {
             let default: Value = serde_json::from_str(default).expect("a JSON literal");
@@ -112,7 +118,10 @@ fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
         {
             return bad(
                 key,
-                format!("only a topk SAE rescales by its decoder norm, but this one is {}", kind.name()),
+                format!(
+                    "only a topk SAE rescales by its decoder norm, but this one is {}",
+                    kind.name()
+                ),
             );
         }
     }
@@ -186,7 +195,11 @@ impl Sae {
         if let Kind::TopK { k, .. } = kind
             && k > d_sae
         {
-            let key = if get("k").is_some() { "k" } else { "activation_fn_kwargs" };
+            let key = if get("k").is_some() {
+                "k"
+            } else {
+                "activation_fn_kwargs"
+            };
             return Err(bad(
                 key,
                 format!("k is {k}, more latents than the SAE's d_sae {d_sae}"),

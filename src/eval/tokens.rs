@@ -14,6 +14,46 @@ pub struct Tokens {
     pub ctx: usize,
 }
 
+/// Whether a .npy header's shape tuple multiplies out beyond u64. Checked before npyz reads the
+/// header, which multiplies the shape unchecked (and panics when it overflows); a header this
+/// cannot parse is left to npyz to report.
+fn shape_overflows(bytes: &[u8]) -> bool {
+    // Preamble: magic (6), version (2), header length (2 bytes in version 1, 4 after).
+    let (len, start): (Option<usize>, usize) = match bytes.get(6) {
+        Some(1) => (
+            bytes
+                .get(8..10)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize),
+            10,
+        ),
+        Some(_) => (
+            bytes
+                .get(8..12)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+            12,
+        ),
+        None => (None, 0),
+    };
+    let Some(header) = len.and_then(|n| bytes.get(start..start.checked_add(n)?)) else {
+        return false;
+    };
+    let header = String::from_utf8_lossy(header);
+    let Some(after) = header.split("shape").nth(1) else {
+        return false;
+    };
+    let Some(tuple) = after.split_once('(').and_then(|(_, t)| t.split_once(')')) else {
+        return false;
+    };
+    let dims: Option<Vec<u64>> = tuple
+        .0
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse().ok())
+        .collect();
+    dims.is_some_and(|d| d.iter().try_fold(1u64, |a, &b| a.checked_mul(b)).is_none())
+}
+
 impl Tokens {
     pub fn read_npy(path: &Path) -> Result<Tokens> {
         let bad = |message: String| Error::Data {
@@ -22,6 +62,11 @@ impl Tokens {
             message,
         };
         let bytes = std::fs::read(path).map_err(Error::io(path))?;
+        if shape_overflows(&bytes) {
+            return Err(bad(
+                "the header's shape has more elements than a 64-bit count holds".into(),
+            ));
+        }
         let npy =
             npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(format!("not a .npy file: {e}")))?;
         let shape: Vec<u64> = npy.shape().to_vec();
@@ -50,9 +95,7 @@ impl Tokens {
             }
         };
         // The header's shape sets the allocation: check it against the bytes present first.
-        let need = n_seq
-            .checked_mul(ctx)
-            .and_then(|n| n.checked_mul(itemsize));
+        let need = n_seq.checked_mul(ctx).and_then(|n| n.checked_mul(itemsize));
         if need.is_none_or(|n| n > bytes.len() as u64) {
             return Err(bad(format!(
                 "the header declares shape {shape:?} of {descr}, more than the file's {} bytes hold",
@@ -64,9 +107,15 @@ impl Tokens {
         }
         let wide: Vec<i64> = match descr.as_str() {
             "<i8" => npy.into_vec::<i64>(),
-            "<i4" => npy.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
-            "<u2" => npy.into_vec::<u16>().map(|v| v.into_iter().map(i64::from).collect()),
-            _ => npy.into_vec::<u32>().map(|v| v.into_iter().map(i64::from).collect()),
+            "<i4" => npy
+                .into_vec::<i32>()
+                .map(|v| v.into_iter().map(i64::from).collect()),
+            "<u2" => npy
+                .into_vec::<u16>()
+                .map(|v| v.into_iter().map(i64::from).collect()),
+            _ => npy
+                .into_vec::<u32>()
+                .map(|v| v.into_iter().map(i64::from).collect()),
         }
         .map_err(|e| bad(format!("cannot read the array: {e}")))?;
         let mut ids = Vec::with_capacity(wide.len());

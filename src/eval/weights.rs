@@ -105,7 +105,8 @@ fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
             return Err(Error::Tensor {
                 path: path.to_owned(),
                 tensor: name,
-                message: "this key is also in another shard of the checkpoint; keep it in one".into(),
+                message: "this key is also in another shard of the checkpoint; keep it in one"
+                    .into(),
             });
         }
         let data = to_f32(path, &name, view.dtype(), view.data())?;
@@ -126,7 +127,12 @@ const LISTED: usize = 12;
 
 /// `names` joined by commas, the first [`LISTED`] of them and a count of the rest.
 fn list(names: &[String]) -> String {
-    let mut s = names.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = names
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > LISTED {
         s += &format!(" and {} more", names.len() - LISTED);
     }

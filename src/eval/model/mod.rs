@@ -108,7 +108,8 @@ fn check_keys(path: &Path, text: &str, arch: &Architecture) -> Result<()> {
     let all: serde_json::Map<String, serde_json::Value> = parse(path, text)?;
     let lists = [&COMMON, &arch.keys];
     for (key, value) in &all {
-        let known = |l: &&Keys| l.read.contains(&key.as_str()) || l.harmless.contains(&key.as_str());
+        let known =
+            |l: &&Keys| l.read.contains(&key.as_str()) || l.harmless.contains(&key.as_str());
         if lists.iter().any(known) {
             continue;
         }

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, epsilon, gelu_is_tanh, parse, positive,
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, epsilon, gelu_is_tanh, parse,
+    positive,
 };
 use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear};
@@ -73,14 +74,15 @@ struct NeoXConfig {
     tie_word_embeddings: bool,
 }
 
-/// Any other field (a scaling `factor`, …) is refused by serde, naming it.
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RopeParameters {
     partial_rotary_factor: Option<f64>,
     rope_theta: Option<f64>,
     /// Only "default": scaled variants (linear, dynamic, yarn, …) are not implemented.
     rope_type: Option<String>,
+    /// Any other field (a scaling `factor`, …), refused by name.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 fn default_eps() -> f64 {
@@ -113,10 +115,25 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         key: key.to_owned(),
         message,
     };
-    if let Some(t) = c.rope_parameters.rope_type.as_deref().filter(|t| *t != "default") {
+    if let Some(field) = c.rope_parameters.other.keys().next() {
         return Err(key(
             "rope_parameters",
-            format!("rope_type '{t}' is not supported; ceq implements the default rotary embedding"),
+            format!(
+                "field '{field}' is not supported; ceq implements the default rotary embedding"
+            ),
+        ));
+    }
+    if let Some(t) = c
+        .rope_parameters
+        .rope_type
+        .as_deref()
+        .filter(|t| *t != "default")
+    {
+        return Err(key(
+            "rope_parameters",
+            format!(
+                "rope_type '{t}' is not supported; ceq implements the default rotary embedding"
+            ),
         ));
     }
     let pct = c
@@ -133,7 +150,9 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
     if rotary_dims % 2 != 0 {
         return Err(key(
             "rotary_pct",
-            format!("{pct} of {head}-dimension heads rotates {rotary_dims} dimensions, an odd number"),
+            format!(
+                "{pct} of {head}-dimension heads rotates {rotary_dims} dimensions, an odd number"
+            ),
         ));
     }
     let rotary_base = c
@@ -142,7 +161,10 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         .or(c.rope_parameters.rope_theta)
         .unwrap_or(10000.0);
     if rotary_dims > 0 && !(rotary_base.is_finite() && rotary_base > 0.0) {
-        return Err(key("rotary_emb_base", format!("{rotary_base} must be a positive number")));
+        return Err(key(
+            "rotary_emb_base",
+            format!("{rotary_base} must be a positive number"),
+        ));
     }
     Ok(ModelConfig {
         arch: ARCH.class,
