@@ -92,19 +92,27 @@ impl EvalResult {
     /// The first metric that came out NaN or infinite, by name: the clean cross-entropy points at
     /// the model, any other at the SAE.
     pub fn non_finite(&self) -> Option<&'static str> {
-        [
-            ("ce_clean", self.ce_clean),
-            ("ce_spliced", self.ce_spliced),
-            ("ce_zero_ablation", self.ce_zero_ablation),
-            ("ce_mean_ablation", self.ce_mean_ablation),
-            ("kl", self.kl),
-            ("l0", self.l0),
-            ("mse", self.mse),
-            ("cosine", self.cosine),
-        ]
-        .into_iter()
-        .find(|(_, v)| !v.is_finite())
-        .map(|(name, _)| name)
+        const NAMES: [&str; 8] = [
+            "ce_clean",
+            "ce_spliced",
+            "ce_zero_ablation",
+            "ce_mean_ablation",
+            "kl",
+            "l0",
+            "mse",
+            "cosine",
+        ];
+        let values = [
+            self.ce_clean,
+            self.ce_spliced,
+            self.ce_zero_ablation,
+            self.ce_mean_ablation,
+            self.kl,
+            self.l0,
+            self.mse,
+            self.cosine,
+        ];
+        values.iter().position(|v| !v.is_finite()).map(|i| NAMES[i])
     }
 }
 

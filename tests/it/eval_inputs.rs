@@ -469,7 +469,10 @@ fn token_files_whose_header_declares_more_than_they_hold() {
     let t = dir.path().join("t.npy");
     for (shape, want) in [
         // The product overflows u64 (it used to panic with a capacity overflow).
-        ("(4294967296, 4294967296)", "more elements than a 64-bit count"),
+        (
+            "(4294967296, 4294967296)",
+            "more elements than a 64-bit count",
+        ),
         ("(1000000000, 64)", "more than the file's"),
         ("(0, 8)", "holds no tokens"),
         ("(8, 0)", "holds no tokens"),

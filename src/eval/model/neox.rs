@@ -115,25 +115,20 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         key: key.to_owned(),
         message,
     };
-    if let Some(field) = c.rope_parameters.other.keys().next() {
+    let rope = &c.rope_parameters;
+    let unsupported = rope
+        .other
+        .keys()
+        .next()
+        .map(|f| format!("field '{f}'"))
+        .or_else(|| {
+            let t = rope.rope_type.as_deref().filter(|t| *t != "default")?;
+            Some(format!("rope_type '{t}'"))
+        });
+    if let Some(what) = unsupported {
         return Err(key(
             "rope_parameters",
-            format!(
-                "field '{field}' is not supported; ceq implements the default rotary embedding"
-            ),
-        ));
-    }
-    if let Some(t) = c
-        .rope_parameters
-        .rope_type
-        .as_deref()
-        .filter(|t| *t != "default")
-    {
-        return Err(key(
-            "rope_parameters",
-            format!(
-                "rope_type '{t}' is not supported; ceq implements the default rotary embedding"
-            ),
+            format!("{what} is not supported; ceq implements the default rotary embedding"),
         ));
     }
     let pct = c
@@ -147,7 +142,7 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
     let head = c.hidden_size / c.num_attention_heads;
     let rotary_dims = (head as f64 * pct) as usize;
     // The half-split rotation pairs dimension i with i + dims/2.
-    if rotary_dims % 2 != 0 {
+    if !rotary_dims.is_multiple_of(2) {
         return Err(key(
             "rotary_pct",
             format!(
