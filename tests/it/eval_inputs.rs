@@ -550,3 +550,27 @@ fn shards_are_plain_files_holding_each_key_once() {
         says(&err, &[index, "weight_map", "same folder"]);
     }
 }
+
+#[test]
+fn a_text_row_length_below_two_is_refused_before_tokenizing() {
+    // With a BOS, ctx 0 used to underflow ctx − 1 (a panic in a checked build).
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenizer");
+    for ctx in ["0", "1"] {
+        let out = crate::common::ceq()
+            .arg("eval")
+            .arg("--model")
+            .arg(fixtures().join("gpt2"))
+            .arg("--sae")
+            .arg(gpt2_sae())
+            .arg("--text")
+            .arg(t.join("text.txt"))
+            .arg("--tokenizer")
+            .arg(t.join("tokenizer.json"))
+            .args(["--ctx", ctx])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+        says(&err, &["at least 2", "ctx"]);
+    }
+}
