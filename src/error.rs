@@ -155,6 +155,8 @@ pub enum DataKind {
     Mismatch,
     /// An output folder that cannot be written as asked.
     OutputDir,
+    /// NaN or infinite values where the computation needs numbers (a model's activations).
+    NonFinite,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

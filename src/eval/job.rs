@@ -7,7 +7,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::runner::{EvalOptions, EvalResult, evaluate};
+use super::runner::{EvalOptions, EvalResult, evaluate, scored_positions};
 use super::sae::Sae;
 use super::tokens::Tokens;
 use super::{DeviceSpec, Hook, Transformer};
@@ -153,6 +153,19 @@ impl EvalJob {
         let model = Transformer::load(&self.model, &device)?;
         let tokens = self.tokens.read(model.cfg.bos_id)?;
         tokens.check(self.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
+        // Means over no position are NaN: refuse rather than report them.
+        if scored_positions(&tokens, &model.cfg.special_ids, self.keep_special) == 0 {
+            return Err(Error::Data {
+                kind: DataKind::Tokens,
+                path: self.tokens.path().to_owned(),
+                message: format!(
+                    "no position is scored: every position but the last of each row holds a \
+                     special token (BOS/EOS/pad ids {:?} of the model's config.json), which are \
+                     left out; keep them, or give tokens with text in them",
+                    model.cfg.special_ids
+                ),
+            });
+        }
         let positions = tokens.n_seq * tokens.ctx;
         progress(Progress::Start {
             positions: positions * self.saes.len(),
@@ -185,6 +198,22 @@ impl EvalJob {
             let result = evaluate(&model, &sae, hook, &tokens, &options, &device, &mut |n| {
                 progress(Progress::Positions(n))
             });
+            if let Some(metric) = result.non_finite() {
+                // The weights are finite (checked on load), so the activations overflowed f32.
+                let (path, what) = if metric == "ce_clean" {
+                    (&self.model, "the model's own logits")
+                } else {
+                    (dir, "the SAE's reconstruction spliced in")
+                };
+                return Err(Error::Data {
+                    kind: DataKind::NonFinite,
+                    path: path.clone(),
+                    message: format!(
+                        "{metric} is not finite: {what} on these tokens hold NaN or infinite \
+                         values (the activations overflow f32)"
+                    ),
+                });
+            }
             rows.push(EvalRow {
                 name: folder_name(dir),
                 hook,

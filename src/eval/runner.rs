@@ -80,6 +80,42 @@ fn eval_mask(tokens: &Tokens, r0: usize, r1: usize, special: &[u32], keep: bool)
         .collect()
 }
 
+/// How many positions of `tokens` are scored (see [`eval_mask`]).
+pub fn scored_positions(tokens: &Tokens, special: &[u32], keep_special: bool) -> usize {
+    eval_mask(tokens, 0, tokens.n_seq, special, keep_special)
+        .into_iter()
+        .filter(|&m| m)
+        .count()
+}
+
+impl EvalResult {
+    /// The first metric that came out NaN or infinite, by name: the clean cross-entropy points at
+    /// the model, any other at the SAE.
+    pub fn non_finite(&self) -> Option<&'static str> {
+        const NAMES: [&str; 8] = [
+            "ce_clean",
+            "ce_spliced",
+            "ce_zero_ablation",
+            "ce_mean_ablation",
+            "kl",
+            "l0",
+            "mse",
+            "cosine",
+        ];
+        let values = [
+            self.ce_clean,
+            self.ce_spliced,
+            self.ce_zero_ablation,
+            self.ce_mean_ablation,
+            self.kl,
+            self.l0,
+            self.mse,
+            self.cosine,
+        ];
+        values.iter().position(|v| !v.is_finite()).map(|i| NAMES[i])
+    }
+}
+
 /// Next-token negative log-likelihood at every position but the last: [rows, ctx − 1].
 fn nll(logits: Tensor<3>, targets: &Tensor<3, Int>) -> (Tensor<2>, Tensor<3>) {
     let [b, t, v] = logits.dims();

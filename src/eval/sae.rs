@@ -55,6 +55,79 @@ pub struct Sae {
     dec_norm: Option<Tensor<1>>,
 }
 
+/// cfg.json fields that change what an SAE computes, with the one value ceq's forward pass
+/// implements (SAELens's default). Any other value is refused by name rather than read and ignored.
+const AT_DEFAULT: &[(&str, &str)] = &[
+    // An SAE on one attention head's output (hook_z): ceq splices whole hook activations only.
+    ("hook_head_index", "null"),
+    ("hook_point_head_index", "null"),
+    // Activations reshaped before encoding (hook_z SAEs).
+    ("reshape_activations", "\"none\""),
+    // A pre-6 SAE whose decoder is multiplied by a learned `scaling_factor` tensor.
+    ("finetuning_scaling_factor", "false"),
+];
+
+/// Refuses cfg.json fields (at the top level or in `metadata`) set to what ceq does not implement.
+fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
+    let bad = |key: &str, message: String| {
+        Err(Error::Key {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            message,
+        })
+    };
+    let levels = [Some(c), c.get("metadata")];
+    let fields = || {
+        levels
+            .iter()
+            .flatten()
+            .filter_map(|v| v.as_object())
+            .flatten()
+    };
+    for (key, value) in fields() {
+        if let Some((_, default)) = AT_DEFAULT.iter().find(|(k, _)| k == key) {
+            let default: Value = serde_json::from_str(default).expect("a JSON literal");
+            if *value != default {
+                return bad(
+                    key,
+                    format!("{value} is not supported; ceq runs SAEs with {key} = {default} only"),
+                );
+            }
+        }
+        // The activation before top-k or thresholding: ReLU (SAELens's) or top-k only.
+        if key == "activation_fn" || key == "activation_fn_str" {
+            let ok = match value.as_str() {
+                Some("relu") => !matches!(kind, Kind::TopK { .. }),
+                Some("topk") => matches!(kind, Kind::TopK { .. }),
+                _ => false,
+            };
+            if !ok {
+                return bad(
+                    key,
+                    format!(
+                        "{value} is not supported for a {} SAE; ceq applies relu (standard, \
+                         jumprelu, gated) or topk (topk)",
+                        kind.name()
+                    ),
+                );
+            }
+        }
+        if key == "rescale_acts_by_decoder_norm"
+            && *value == Value::Bool(true)
+            && !matches!(kind, Kind::TopK { .. })
+        {
+            return bad(
+                key,
+                format!(
+                    "only a topk SAE rescales by its decoder norm, but this one is {}",
+                    kind.name()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Sae {
     pub fn load(dir: &Path, device: &Device) -> Result<Sae> {
         let cfg_path = dir.join("cfg.json");
@@ -119,6 +192,20 @@ impl Sae {
                 });
             }
         };
+        if let Kind::TopK { k, .. } = kind
+            && k > d_sae
+        {
+            let key = if get("k").is_some() {
+                "k"
+            } else {
+                "activation_fn_kwargs"
+            };
+            return Err(bad(
+                key,
+                format!("k is {k}, more latents than the SAE's d_sae {d_sae}"),
+            ));
+        }
+        refuse_unsupported(&cfg_path, &c, &kind)?;
         let hook = get("hook_name")
             .or_else(|| get("hook_point"))
             .and_then(Value::as_str)
@@ -161,15 +248,18 @@ impl Sae {
         };
 
         let mut w = Weights::open_file(&dir.join("sae_weights.safetensors"), "cfg.json", device)?;
+        // Only the tensors this kind's forward pass uses are taken: any other (a threshold on a
+        // standard SAE, b_enc on a gated one) is left over, and `finish` refuses it as unused.
         let gated = kind == Kind::Gated;
         let w_enc = w.take("W_enc", [d_in, d_sae])?;
         let w_dec = w.take("W_dec", [d_sae, d_in])?;
         let b_dec = w.take("b_dec", [d_in])?;
-        let b_enc = w.take_if(!gated, "b_enc", [d_sae])?;
-        let threshold = w.take_if(kind == Kind::JumpRelu, "threshold", [d_sae])?;
-        let b_gate = w.take_if(gated, "b_gate", [d_sae])?;
-        let b_mag = w.take_if(gated, "b_mag", [d_sae])?;
-        let r_mag = w.take_if(gated, "r_mag", [d_sae])?;
+        let mut used = |on: bool, key: &str| on.then(|| w.take(key, [d_sae])).transpose();
+        let b_enc = used(!gated, "b_enc")?;
+        let threshold = used(kind == Kind::JumpRelu, "threshold")?;
+        let b_gate = used(gated, "b_gate")?;
+        let b_mag = used(gated, "b_mag")?;
+        let r_mag = used(gated, "r_mag")?;
         w.finish(&format!(
             "a {arch} SAE with d_in {d_in}, d_sae {d_sae} (cfg.json)"
         ))?;

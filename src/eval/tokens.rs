@@ -14,6 +14,46 @@ pub struct Tokens {
     pub ctx: usize,
 }
 
+/// Whether a .npy header's shape tuple multiplies out beyond u64. Checked before npyz reads the
+/// header, which multiplies the shape unchecked (and panics when it overflows); a header this
+/// cannot parse is left to npyz to report.
+fn shape_overflows(bytes: &[u8]) -> bool {
+    // Preamble: magic (6), version (2), header length (2 bytes in version 1, 4 after).
+    let (len, start): (Option<usize>, usize) = match bytes.get(6) {
+        Some(1) => (
+            bytes
+                .get(8..10)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize),
+            10,
+        ),
+        Some(_) => (
+            bytes
+                .get(8..12)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+            12,
+        ),
+        None => (None, 0),
+    };
+    let Some(header) = len.and_then(|n| bytes.get(start..start.checked_add(n)?)) else {
+        return false;
+    };
+    let header = String::from_utf8_lossy(header);
+    let Some(after) = header.split("shape").nth(1) else {
+        return false;
+    };
+    let Some(tuple) = after.split_once('(').and_then(|(_, t)| t.split_once(')')) else {
+        return false;
+    };
+    let dims: Option<Vec<u64>> = tuple
+        .0
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse().ok())
+        .collect();
+    dims.is_some_and(|d| d.iter().try_fold(1u64, |a, &b| a.checked_mul(b)).is_none())
+}
+
 impl Tokens {
     pub fn read_npy(path: &Path) -> Result<Tokens> {
         let bad = |message: String| Error::Data {
@@ -22,6 +62,11 @@ impl Tokens {
             message,
         };
         let bytes = std::fs::read(path).map_err(Error::io(path))?;
+        if shape_overflows(&bytes) {
+            return Err(bad(
+                "the header's shape has more elements than a 64-bit count holds".into(),
+            ));
+        }
         let npy =
             npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(format!("not a .npy file: {e}")))?;
         let shape: Vec<u64> = npy.shape().to_vec();
@@ -39,16 +84,38 @@ impl Tokens {
             npyz::DType::Plain(ts) => ts.to_string(),
             other => format!("{other:?}"),
         };
-        let wide: Vec<i64> = match descr.as_str() {
-            "<i8" => npy.into_vec::<i64>(),
-            "<i4" => npy.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
-            "<u2" => npy.into_vec::<u16>().map(|v| v.into_iter().map(i64::from).collect()),
-            "<u4" => npy.into_vec::<u32>().map(|v| v.into_iter().map(i64::from).collect()),
+        let itemsize: u64 = match descr.as_str() {
+            "<i8" => 8,
+            "<i4" | "<u4" => 4,
+            "<u2" => 2,
             other => {
                 return Err(bad(format!(
                     "token ids have dtype {other}; use int32, int64, uint16 or uint32 (little-endian)"
                 )));
             }
+        };
+        // The header's shape sets the allocation: check it against the bytes present first.
+        let need = n_seq.checked_mul(ctx).and_then(|n| n.checked_mul(itemsize));
+        if need.is_none_or(|n| n > bytes.len() as u64) {
+            return Err(bad(format!(
+                "the header declares shape {shape:?} of {descr}, more than the file's {} bytes hold",
+                bytes.len()
+            )));
+        }
+        if n_seq == 0 || ctx == 0 {
+            return Err(bad(format!("the array {shape:?} holds no tokens")));
+        }
+        let wide: Vec<i64> = match descr.as_str() {
+            "<i8" => npy.into_vec::<i64>(),
+            "<i4" => npy
+                .into_vec::<i32>()
+                .map(|v| v.into_iter().map(i64::from).collect()),
+            "<u2" => npy
+                .into_vec::<u16>()
+                .map(|v| v.into_iter().map(i64::from).collect()),
+            _ => npy
+                .into_vec::<u32>()
+                .map(|v| v.into_iter().map(i64::from).collect()),
         }
         .map_err(|e| bad(format!("cannot read the array: {e}")))?;
         let mut ids = Vec::with_capacity(wide.len());
@@ -78,6 +145,12 @@ impl Tokens {
         ctx: usize,
         bos: Option<u32>,
     ) -> Result<Tokens> {
+        if ctx < 2 {
+            return Err(Error::Invalid {
+                option: "ctx",
+                message: format!("the row length must be at least 2, got {ctx}"),
+            });
+        }
         let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::Data {
             kind: DataKind::Tokens,
             path: tokenizer.to_owned(),
@@ -90,12 +163,6 @@ impl Tokens {
             message: format!("tokenizing failed: {e}"),
         })?;
         let per_row = ctx - usize::from(bos.is_some());
-        if ctx < 2 || per_row == 0 {
-            return Err(Error::Invalid {
-                option: "ctx",
-                message: format!("the row length must be at least 2, got {ctx}"),
-            });
-        }
         let ids = enc.get_ids();
         let n_seq = ids.len() / per_row;
         if n_seq == 0 {
@@ -108,6 +175,7 @@ impl Tokens {
                 ),
             });
         }
+        // At most twice the ids the text holds (each row adds one BOS to ≥ 1 text token).
         let mut out = Vec::with_capacity(n_seq * ctx);
         for row in ids.chunks_exact(per_row).take(n_seq) {
             out.extend(bos);

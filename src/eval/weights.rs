@@ -16,6 +16,8 @@ use crate::error::{DataKind, Error, Result};
 struct Raw {
     shape: Vec<usize>,
     data: Vec<f32>,
+    /// The file (of a sharded checkpoint) that holds it, for messages.
+    file: PathBuf,
 }
 
 /// All tensors of a checkpoint, taken out one key at a time.
@@ -89,6 +91,8 @@ fn to_f32(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32
 }
 
 fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
+    // The whole file is read once and converted tensor by tensor: memory is a small multiple of the
+    // file's size, never of a size a config declares.
     let bytes = std::fs::read(path).map_err(Error::io(path))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::Data {
         kind: DataKind::Safetensors,
@@ -96,16 +100,43 @@ fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
         message: format!("not a valid safetensors file: {e}"),
     })?;
     for (name, view) in st.tensors() {
+        // A key in two shards would silently take whichever was read last.
+        if into.contains_key(&name) {
+            return Err(Error::Tensor {
+                path: path.to_owned(),
+                tensor: name,
+                message: "this key is also in another shard of the checkpoint; keep it in one"
+                    .into(),
+            });
+        }
         let data = to_f32(path, &name, view.dtype(), view.data())?;
         into.insert(
             name,
             Raw {
                 shape: view.shape().to_vec(),
                 data,
+                file: path.to_owned(),
             },
         );
     }
     Ok(())
+}
+
+/// At most this many names of a list go into a message (a config can declare millions of layers).
+const LISTED: usize = 12;
+
+/// `names` joined by commas, the first [`LISTED`] of them and a count of the rest.
+fn list(names: &[String]) -> String {
+    let mut s = names
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LISTED {
+        s += &format!(" and {} more", names.len() - LISTED);
+    }
+    s
 }
 
 /// `model.safetensors.index.json`: which shard holds each key.
@@ -130,7 +161,12 @@ impl Weights {
             shards.sort();
             shards.dedup();
             for s in shards {
-                if s.contains('/') || s.contains("..") {
+                // Only a plain file name: no folder, no `..`, no absolute path.
+                let plain = matches!(
+                    Path::new(s).components().collect::<Vec<_>>()[..],
+                    [std::path::Component::Normal(n)] if n == s
+                );
+                if !plain || s.contains('\\') {
                     return Err(Error::Key {
                         path: index.clone(),
                         key: "weight_map".into(),
@@ -164,14 +200,15 @@ impl Weights {
     }
 
     /// Takes a tensor of rank D and the given shape. A missing key is recorded for
-    /// [`Weights::finish`] (which then fails) and stands in as zeros, so loading can go on to list
-    /// every problem at once.
+    /// [`Weights::finish`] (which then fails) so loading can go on to list every problem at once;
+    /// what stands in for it is a one-element placeholder, never a tensor of the declared size,
+    /// so a config cannot make ceq allocate memory the files do not hold.
     pub fn take<const D: usize>(&mut self, key: &str, shape: [usize; D]) -> Result<Tensor<D>> {
         match self.take_optional(key, shape)? {
             Some(t) => Ok(t),
             None => {
                 self.missing.push(key.to_owned());
-                Ok(Tensor::zeros(shape, &self.device))
+                Ok(Tensor::zeros([1; D], &self.device))
             }
         }
     }
@@ -196,6 +233,17 @@ impl Weights {
                 ),
             });
         }
+        // NaN or inf in a weight makes every number of the evaluation NaN.
+        if let Some(i) = raw.data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Tensor {
+                path: raw.file,
+                tensor: key.to_owned(),
+                message: format!(
+                    "element {i} (in row-major order) is {}; every weight must be finite",
+                    raw.data[i]
+                ),
+            });
+        }
         self.taken += raw.data.len();
         Ok(Some(Tensor::from_data(
             TensorData::new(raw.data, shape),
@@ -203,23 +251,37 @@ impl Weights {
         )))
     }
 
-    /// Takes a tensor that is required when `required` holds and optional otherwise.
-    pub fn take_if<const D: usize>(
-        &mut self,
-        required: bool,
-        key: &str,
-        shape: [usize; D],
-    ) -> Result<Option<Tensor<D>>> {
-        if required {
-            self.take(key, shape).map(Some)
-        } else {
-            self.take_optional(key, shape)
-        }
-    }
-
     /// Whether a key is present (to tell optional weights apart).
     pub fn has(&self, key: &str) -> bool {
         self.tensors.contains_key(key)
+    }
+
+    /// Checks that the blocks under `prefix` (`transformer.h.`, keys `{prefix}{l}.…`) are exactly
+    /// 0 to `declared` − 1, before any block is taken: a config that declares more layers than the
+    /// files hold fails here, naming `key` of the config, instead of listing (and standing in for)
+    /// every weight of every missing layer.
+    pub fn check_blocks(&self, prefix: &str, key: &str, declared: usize) -> Result<()> {
+        let held: std::collections::BTreeSet<usize> = self
+            .tensors
+            .keys()
+            .filter_map(|k| k.strip_prefix(prefix)?.split('.').next()?.parse().ok())
+            .collect();
+        if held.len() == declared && held.iter().next_back() == declared.checked_sub(1).as_ref() {
+            return Ok(());
+        }
+        let blocks = match (held.first(), held.last()) {
+            (Some(a), Some(b)) => format!("{} blocks, numbered {a} to {b}", held.len()),
+            _ => "no blocks".into(),
+        };
+        Err(Error::Data {
+            kind: DataKind::Weights,
+            path: self.path.clone(),
+            message: format!(
+                "{}'s {key} is {declared}, but the weights hold {blocks} ({prefix}N); the weights \
+                 do not match {}",
+                self.config, self.config
+            ),
+        })
     }
 
     /// Drops keys that hold buffers, not weights (causal masks, rotary frequencies), if present.
@@ -236,10 +298,10 @@ impl Weights {
         }
         let mut parts = vec![];
         if !self.missing.is_empty() {
-            parts.push(format!("missing weights: {}", self.missing.join(", ")));
+            parts.push(format!("missing weights: {}", list(&self.missing)));
         }
         if !unused.is_empty() {
-            parts.push(format!("unused weights: {}", unused.join(", ")));
+            parts.push(format!("unused weights: {}", list(&unused)));
         }
         Err(Error::Data {
             kind: DataKind::Weights,

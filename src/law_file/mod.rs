@@ -277,11 +277,8 @@ impl LawFile {
             }
             _ => {}
         }
-        let mut lf: LawFile = serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "{e}; refit with `ceq fit` to get a valid file"
-            ))
-        })?;
+        let mut lf: LawFile = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("{e}; refit with `ceq fit` to get a valid file")))?;
         lf.validate().map_err(bad)?;
         // Derived numbers are the parameters' functions: recomputed, so an edit cannot mislead.
         lf.derived = named(lf.params.derived());

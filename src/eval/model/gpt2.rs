@@ -5,8 +5,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Architecture, Block, ModelConfig, Parts, QkvLayout, parse, positive};
-use crate::error::Result;
+use super::{
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, epsilon, gelu_is_tanh, parse,
+    positive,
+};
+use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear};
 use crate::eval::weights::Weights;
 
@@ -15,6 +18,41 @@ pub(super) const ARCH: Architecture = Architecture {
     model_type: "gpt2",
     config,
     weights,
+    keys: Keys {
+        read: &[
+            "vocab_size",
+            "n_embd",
+            "n_layer",
+            "n_head",
+            "n_inner",
+            "n_positions",
+            "layer_norm_epsilon",
+            "activation_function",
+        ],
+        harmless: &[
+            "attn_pdrop",
+            "embd_pdrop",
+            "resid_pdrop",
+            // The sequence-summary head of GPT2DoubleHeadsModel, not the language model.
+            "summary_activation",
+            "summary_first_dropout",
+            "summary_proj_to_labels",
+            "summary_type",
+            "summary_use_proj",
+            // Older configs' copy of n_positions, which transformers no longer reads.
+            "n_ctx",
+            // Scales before the product and computes attention in f32: the same function, and
+            // ceq computes in f32 throughout.
+            "reorder_and_upcast_attn",
+        ],
+        fixed: &[
+            ("scale_attn_weights", "true"),
+            ("scale_attn_by_inverse_layer_idx", "false"),
+            ("add_cross_attention", "false"),
+            // The head is the input embedding (a saved lm_head.weight is a copy of it).
+            ("tie_word_embeddings", "true"),
+        ],
+    },
 };
 
 #[derive(Deserialize)]
@@ -50,19 +88,28 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             ("n_layer", c.n_layer),
             ("n_head", c.n_head),
             ("n_positions", c.n_positions),
+            ("n_inner", c.n_inner.unwrap_or(1)),
         ],
     )?;
+    let d_mlp = match c.n_inner {
+        Some(n) => n,
+        None => c.n_embd.checked_mul(4).ok_or_else(|| Error::Key {
+            path: path.to_owned(),
+            key: "n_embd".into(),
+            message: format!("{} is too large", c.n_embd),
+        })?,
+    };
     Ok(ModelConfig {
         arch: ARCH.class,
         vocab: c.vocab_size,
         d_model: c.n_embd,
         n_layers: c.n_layer,
         n_heads: c.n_head,
-        d_mlp: c.n_inner.unwrap_or(4 * c.n_embd),
+        d_mlp,
         max_positions: c.n_positions,
-        ln_eps: c.layer_norm_epsilon,
+        ln_eps: epsilon(path, "layer_norm_epsilon", c.layer_norm_epsilon)?,
         parallel_residual: false,
-        gelu_tanh: c.activation_function != "gelu",
+        gelu_tanh: gelu_is_tanh(path, "activation_function", &c.activation_function)?,
         tied_unembedding: true,
         qkv: QkvLayout::Split,
         ..ModelConfig::default()
@@ -81,6 +128,7 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
     w.ignore(|k| {
         k.ends_with(".attn.bias") || k.ends_with(".attn.masked_bias") || k == "lm_head.weight"
     });
+    w.check_blocks(&format!("{p}h."), "n_layer", cfg.n_layers)?;
     let mut blocks = vec![];
     for l in 0..cfg.n_layers {
         let b = format!("{p}h.{l}");

@@ -31,6 +31,114 @@ struct Architecture {
     config: fn(&Path, &str) -> Result<ModelConfig>,
     /// Takes every weight from the checkpoint.
     weights: fn(&mut Weights, &ModelConfig) -> Result<Parts>,
+    /// Every config.json key besides [`COMMON`]'s that this architecture may hold.
+    keys: Keys,
+}
+
+/// The config.json keys an architecture knows. Any other key is refused: a key nobody reads might
+/// change the forward pass (an activation, a scaling), and ignoring it would give wrong numbers.
+struct Keys {
+    /// Keys its config reader turns into the forward pass (and validates there).
+    read: &'static [&'static str],
+    /// Keys that cannot change the numbers: dropout, training or generation settings.
+    harmless: &'static [&'static str],
+    /// Keys the forward pass implements at one value only, as JSON text (absent means that value).
+    fixed: &'static [(&'static str, &'static str)],
+}
+
+/// Keys every architecture reads or may hold harmlessly (Hugging Face's `PretrainedConfig`).
+const COMMON: Keys = Keys {
+    read: &[
+        "model_type",
+        "architectures",
+        "bos_token_id",
+        "eos_token_id",
+        "pad_token_id",
+    ],
+    harmless: &[
+        "_name_or_path",
+        "transformers_version",
+        // Storage dtype: the weights are read from their files' own dtype into f32.
+        "torch_dtype",
+        "dtype",
+        "use_cache",
+        "initializer_range",
+        "is_decoder",
+        "sep_token_id",
+        "decoder_start_token_id",
+        "output_attentions",
+        "output_hidden_states",
+        "return_dict",
+        "torchscript",
+        "use_bfloat16",
+        "id2label",
+        "label2id",
+        "finetuning_task",
+        "tokenizer_class",
+        "problem_type",
+        "task_specific_params",
+        "prefix",
+        "gradient_checkpointing",
+        // Which attention kernel: the same function, computed differently.
+        "_attn_implementation",
+        "attn_implementation",
+        // Chunking the MLP over positions computes the same numbers.
+        "chunk_size_feed_forward",
+        // Generation settings.
+        "max_length",
+        "min_length",
+        "do_sample",
+        "early_stopping",
+        "num_beams",
+        "temperature",
+        "top_k",
+        "top_p",
+        "repetition_penalty",
+        "length_penalty",
+        "no_repeat_ngram_size",
+        "num_return_sequences",
+        "bad_words_ids",
+    ],
+    fixed: &[("is_encoder_decoder", "false"), ("pruned_heads", "{}")],
+};
+
+/// Refuses a config.json key neither [`COMMON`] nor the architecture knows, and a fixed key at a
+/// value the forward pass does not implement.
+fn check_keys(path: &Path, text: &str, arch: &Architecture) -> Result<()> {
+    let all: serde_json::Map<String, serde_json::Value> = parse(path, text)?;
+    let lists = [&COMMON, &arch.keys];
+    for (key, value) in &all {
+        let known =
+            |l: &&Keys| l.read.contains(&key.as_str()) || l.harmless.contains(&key.as_str());
+        if lists.iter().any(known) {
+            continue;
+        }
+        let fixed = lists.iter().flat_map(|l| l.fixed).find(|(k, _)| k == key);
+        let message = match fixed {
+            Some((_, default)) => {
+                let default: serde_json::Value =
+                    serde_json::from_str(default).expect("a JSON literal");
+                if *value == default {
+                    continue;
+                }
+                format!(
+                    "{value} is not supported; ceq runs {} with {key} = {default} only",
+                    arch.class
+                )
+            }
+            None => format!(
+                "ceq does not know this key of a {} config (value {value}), so it cannot tell \
+                 whether it changes the forward pass; remove it if it does not",
+                arch.class
+            ),
+        };
+        return Err(Error::Key {
+            path: path.to_owned(),
+            key: key.clone(),
+            message,
+        });
+    }
+    Ok(())
 }
 
 /// The weights an architecture's key table yields.
@@ -119,6 +227,37 @@ fn positive(path: &Path, sizes: &[(&str, usize)]) -> Result<()> {
     }
 }
 
+/// A layer norm epsilon must be a finite number ≥ 0 (a negative one can take a square root of a
+/// negative variance).
+fn epsilon(path: &Path, key: &str, eps: f64) -> Result<f64> {
+    if eps.is_finite() && eps >= 0.0 {
+        Ok(eps)
+    } else {
+        Err(Error::Key {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            message: format!("{eps} must be a finite number ≥ 0"),
+        })
+    }
+}
+
+/// One of the activation functions ceq implements, by its Hugging Face name: whether it is the
+/// tanh approximation of GELU (the other being exact GELU). Any other name is refused.
+fn gelu_is_tanh(path: &Path, key: &str, name: &str) -> Result<bool> {
+    match name {
+        "gelu" => Ok(false),
+        "gelu_new" | "gelu_pytorch_tanh" => Ok(true),
+        other => Err(Error::Key {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            message: format!(
+                "activation '{other}' is not supported; ceq implements gelu, gelu_new and \
+                 gelu_pytorch_tanh"
+            ),
+        }),
+    }
+}
+
 impl ModelConfig {
     /// Reads a model folder's config.json.
     pub fn read(dir: &Path) -> Result<ModelConfig> {
@@ -155,6 +294,7 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
                 ),
             }
         })?;
+    check_keys(&path, &text, arch)?;
     let mut special: Vec<u32> = [
         common.bos_token_id,
         common.eos_token_id,

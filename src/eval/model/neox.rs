@@ -5,8 +5,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Architecture, Block, ModelConfig, Parts, QkvLayout, parse, positive};
-use crate::error::Result;
+use super::{
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, epsilon, gelu_is_tanh, parse,
+    positive,
+};
+use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear};
 use crate::eval::weights::Weights;
 
@@ -15,6 +18,32 @@ pub(super) const ARCH: Architecture = Architecture {
     model_type: "gpt_neox",
     config,
     weights,
+    keys: Keys {
+        read: &[
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+            "layer_norm_eps",
+            "rotary_pct",
+            "partial_rotary_factor",
+            "rotary_emb_base",
+            "rope_theta",
+            "rope_parameters",
+            "use_parallel_residual",
+            "hidden_act",
+            "tie_word_embeddings",
+        ],
+        harmless: &["attention_dropout", "hidden_dropout", "classifier_dropout"],
+        fixed: &[
+            // Linear, dynamic or other scaled rotary embeddings.
+            ("rope_scaling", "null"),
+            // Biases on the attention projections (the key table takes them).
+            ("attention_bias", "true"),
+        ],
+    },
 };
 
 /// Hub checkpoints (Pythia) say `rotary_pct`/`rotary_emb_base`; transformers 5 writes
@@ -49,6 +78,11 @@ struct NeoXConfig {
 struct RopeParameters {
     partial_rotary_factor: Option<f64>,
     rope_theta: Option<f64>,
+    /// Only "default": scaled variants (linear, dynamic, yarn, …) are not implemented.
+    rope_type: Option<String>,
+    /// Any other field (a scaling `factor`, …), refused by name.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 fn default_eps() -> f64 {
@@ -76,11 +110,57 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             ("max_position_embeddings", c.max_position_embeddings),
         ],
     )?;
+    let key = |key: &str, message: String| Error::Key {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        message,
+    };
+    let rope = &c.rope_parameters;
+    let unsupported = rope
+        .other
+        .keys()
+        .next()
+        .map(|f| format!("field '{f}'"))
+        .or_else(|| {
+            let t = rope.rope_type.as_deref().filter(|t| *t != "default")?;
+            Some(format!("rope_type '{t}'"))
+        });
+    if let Some(what) = unsupported {
+        return Err(key(
+            "rope_parameters",
+            format!("{what} is not supported; ceq implements the default rotary embedding"),
+        ));
+    }
     let pct = c
         .rotary_pct
         .or(c.partial_rotary_factor)
         .or(c.rope_parameters.partial_rotary_factor)
         .unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&pct) {
+        return Err(key("rotary_pct", format!("{pct} must be between 0 and 1")));
+    }
+    let head = c.hidden_size / c.num_attention_heads;
+    let rotary_dims = (head as f64 * pct) as usize;
+    // The half-split rotation pairs dimension i with i + dims/2.
+    if !rotary_dims.is_multiple_of(2) {
+        return Err(key(
+            "rotary_pct",
+            format!(
+                "{pct} of {head}-dimension heads rotates {rotary_dims} dimensions, an odd number"
+            ),
+        ));
+    }
+    let rotary_base = c
+        .rotary_emb_base
+        .or(c.rope_theta)
+        .or(c.rope_parameters.rope_theta)
+        .unwrap_or(10000.0);
+    if rotary_dims > 0 && !(rotary_base.is_finite() && rotary_base > 0.0) {
+        return Err(key(
+            "rotary_emb_base",
+            format!("{rotary_base} must be a positive number"),
+        ));
+    }
     Ok(ModelConfig {
         arch: ARCH.class,
         vocab: c.vocab_size,
@@ -89,15 +169,11 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         n_heads: c.num_attention_heads,
         d_mlp: c.intermediate_size,
         max_positions: c.max_position_embeddings,
-        ln_eps: c.layer_norm_eps,
-        rotary_dims: ((c.hidden_size / c.num_attention_heads) as f64 * pct) as usize,
-        rotary_base: c
-            .rotary_emb_base
-            .or(c.rope_theta)
-            .or(c.rope_parameters.rope_theta)
-            .unwrap_or(10000.0),
+        ln_eps: epsilon(path, "layer_norm_eps", c.layer_norm_eps)?,
+        rotary_dims,
+        rotary_base,
         parallel_residual: c.use_parallel_residual,
-        gelu_tanh: c.hidden_act == "gelu_new" || c.hidden_act == "gelu_pytorch_tanh",
+        gelu_tanh: gelu_is_tanh(path, "hidden_act", &c.hidden_act)?,
         tied_unembedding: c.tie_word_embeddings,
         qkv: QkvLayout::PerHead,
         ..ModelConfig::default()
@@ -111,6 +187,7 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
             || k.ends_with(".attention.masked_bias")
             || k.ends_with("rotary_emb.inv_freq")
     });
+    w.check_blocks("gpt_neox.layers.", "num_hidden_layers", cfg.n_layers)?;
     let mut blocks = vec![];
     for l in 0..cfg.n_layers {
         let b = format!("gpt_neox.layers.{l}");

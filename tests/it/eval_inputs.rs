@@ -1,0 +1,576 @@
+//! `ceq eval` on bad or hostile inputs, each built in a temp folder from the good fixtures: memory is
+//! bounded by the files (not by what a config declares), nothing panics, and no config key, cfg.json
+//! field or tensor that would change the numbers is read and ignored. Each case fails with a non-zero
+//! exit and a message naming the file and the key or tensor.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use serde_json::{Value, json};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval")
+}
+
+/// A copy of fixture folder `rel` in `dir`, under its own name.
+fn copy(dir: &Path, rel: &str) -> PathBuf {
+    let from = fixtures().join(rel);
+    let to = dir.join(from.file_name().unwrap());
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+    to
+}
+
+/// Edits the JSON file `name` of folder `dir` in place.
+fn edit_json(dir: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+    let p = dir.join(name);
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    edit(v.as_object_mut().unwrap());
+    std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+type Tensors = BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>;
+
+/// Rewrites a safetensors file after `edit` has changed its tensors.
+fn edit_tensors(path: &Path, edit: impl FnOnce(&mut Tensors)) {
+    let bytes = std::fs::read(path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let mut t: Tensors = st
+        .tensors()
+        .into_iter()
+        .map(|(k, v)| (k, (v.dtype(), v.shape().to_vec(), v.data().to_vec())))
+        .collect();
+    edit(&mut t);
+    let views: Vec<(String, TensorView)> = t
+        .iter()
+        .map(|(k, (d, s, b))| (k.clone(), TensorView::new(*d, s.clone(), b).unwrap()))
+        .collect();
+    std::fs::write(path, safetensors::serialize(views, None).unwrap()).unwrap();
+}
+
+/// Sets every f32 of tensor `key` to `value`.
+fn fill(t: &mut Tensors, key: &str, value: f32) {
+    let (dtype, _, bytes) = t.get_mut(key).unwrap();
+    assert_eq!(*dtype, Dtype::F32);
+    for c in bytes.chunks_exact_mut(4) {
+        c.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+/// Runs `ceq eval` on a model, an SAE and a token file; it must fail without panicking. Returns
+/// stderr.
+fn eval_fails(model: &Path, sae: &Path, tokens: &Path, extra: &[&str]) -> String {
+    let out = crate::common::ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(model)
+        .arg("--sae")
+        .arg(sae)
+        .arg("--tokens")
+        .arg(tokens)
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success(), "succeeded: {err}");
+    assert!(!err.contains("panicked"), "panicked: {err}");
+    err
+}
+
+fn tokens() -> PathBuf {
+    fixtures().join("tokens.npy")
+}
+
+fn gpt2_sae() -> PathBuf {
+    fixtures().join("saes/gpt2-l1-resid_pre-standard-v6")
+}
+
+fn neox_sae() -> PathBuf {
+    fixtures().join("saes/neox-l1-resid_pre-standard-v6")
+}
+
+/// `want` are all in `err`.
+fn says(err: &str, want: &[&str]) {
+    for w in want {
+        assert!(err.contains(w), "missing '{w}' in: {err}");
+    }
+}
+
+/// A GPT-2 copy whose config.json got `key: value`; the error must name config.json and the key.
+fn gpt2_with(key: &str, value: Value, want: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    edit_json(&m, "config.json", |c| {
+        c.insert(key.into(), value);
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(&err, &[&m.join("config.json").display().to_string(), key]);
+    says(&err, want);
+}
+
+fn neox_with(key: &str, value: Value, want: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "neox");
+    edit_json(&m, "config.json", |c| {
+        c.insert(key.into(), value);
+    });
+    let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+    says(&err, &[&m.join("config.json").display().to_string(), key]);
+    says(&err, want);
+}
+
+/// The resident memory the last child process reached, in KiB (Linux only; 0 elsewhere).
+fn children_peak_kib() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<[i64; 18]>::zeroed();
+    // getrusage(RUSAGE_CHILDREN): ru_maxrss is the 3rd field (after two timevals of 2 longs each).
+    unsafe extern "C" {
+        fn getrusage(who: i32, usage: *mut [i64; 18]) -> i32;
+    }
+    if cfg!(target_os = "linux") && unsafe { getrusage(-1, usage.as_mut_ptr()) } == 0 {
+        unsafe { usage.assume_init()[4] as u64 }
+    } else {
+        0
+    }
+}
+
+#[test]
+fn a_config_declaring_more_than_the_files_hold_fails_before_allocating() {
+    // 100 000 layers of width 64 would be ~5 GB of zeros if missing weights stood in as zeros.
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    edit_json(&m, "config.json", |c| {
+        c.insert("n_layer".into(), json!(100_000));
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            "config.json's n_layer is 100000",
+            "2 blocks, numbered 0 to 1",
+        ],
+    );
+    says(&err, &[&m.display().to_string()]);
+    // Any child so far is a small eval: far below what the declared layers would take.
+    let peak = children_peak_kib();
+    assert!(peak < 2_000_000, "peak {peak} KiB");
+
+    // NeoX, counted by num_hidden_layers; and a missing middle block.
+    let m = copy(dir.path(), "neox");
+    edit_json(&m, "config.json", |c| {
+        c.insert("num_hidden_layers".into(), json!(3));
+    });
+    let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &["config.json's num_hidden_layers is 3", "gpt_neox.layers."],
+    );
+
+    // A declared width, vocabulary or MLP size the tensors do not have names the tensor and shape
+    // (nothing of the declared size is made).
+    for (key, value, tensor) in [
+        (
+            "vocab_size",
+            json!(1_000_000_000_000u64),
+            "transformer.wte.weight",
+        ),
+        (
+            "n_inner",
+            json!(1_000_000_000_000u64),
+            "transformer.h.0.mlp.c_fc.weight",
+        ),
+        (
+            "n_positions",
+            json!(1_000_000_000_000u64),
+            "transformer.wpe.weight",
+        ),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let m = copy(d.path(), "gpt2");
+        edit_json(&m, "config.json", |c| {
+            c.insert(key.into(), value);
+        });
+        let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+        says(&err, &[tensor, "expected", "from config.json"]);
+    }
+    // 4 × n_embd overflowing, and n_inner 0.
+    gpt2_with("n_embd", json!(u64::MAX / 2), &["too large"]);
+    gpt2_with("n_inner", json!(0), &["positive"]);
+}
+
+#[test]
+fn a_missing_weight_is_named_never_zero_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    edit_tensors(&m.join("model.safetensors"), |t| {
+        t.remove("transformer.ln_f.weight");
+        t.remove("transformer.h.1.attn.c_attn.bias");
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            "missing weights:",
+            "transformer.h.1.attn.c_attn.bias",
+            "transformer.ln_f.weight",
+        ],
+    );
+    // Every layer of a block gone: the layer count check names it.
+    let m2 = copy(&dir.path().join("b"), "gpt2");
+    edit_tensors(&m2.join("model.safetensors"), |t| {
+        t.retain(|k, _| !k.starts_with("transformer.h.1."));
+    });
+    let err = eval_fails(&m2, &gpt2_sae(), &tokens(), &[]);
+    says(&err, &["n_layer is 2", "1 blocks, numbered 0 to 0"]);
+}
+
+#[test]
+fn non_finite_weights_are_named_by_tensor_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    let file = m.join("model.safetensors");
+    edit_tensors(&file, |t| fill(t, "transformer.h.0.ln_1.weight", f32::NAN));
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &file.display().to_string(),
+            "transformer.h.0.ln_1.weight",
+            "NaN",
+            "finite",
+        ],
+    );
+    let s = copy(dir.path(), "saes/gpt2-l1-resid_pre-standard-v6");
+    let file = s.join("sae_weights.safetensors");
+    edit_tensors(&file, |t| fill(t, "b_dec", f32::INFINITY));
+    let err = eval_fails(&fixtures().join("gpt2"), &s, &tokens(), &[]);
+    says(&err, &[&file.display().to_string(), "'b_dec'", "inf"]);
+}
+
+#[test]
+fn activations_that_overflow_are_an_error_not_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    // Finite weights whose logits overflow f32: the model is named.
+    let m = copy(dir.path(), "gpt2");
+    edit_tensors(&m.join("model.safetensors"), |t| {
+        fill(t, "transformer.ln_f.weight", 3e38)
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &m.display().to_string(),
+            "ce_clean is not finite",
+            "the model's own logits",
+        ],
+    );
+    // An SAE whose reconstruction overflows: the SAE is named.
+    let s = copy(dir.path(), "saes/gpt2-l1-resid_pre-standard-v6");
+    edit_tensors(&s.join("sae_weights.safetensors"), |t| {
+        fill(t, "b_dec", 3e38)
+    });
+    let err = eval_fails(&fixtures().join("gpt2"), &s, &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &s.display().to_string(),
+            "is not finite",
+            "the SAE's reconstruction",
+        ],
+    );
+}
+
+#[test]
+fn gpt2_config_keys_that_change_the_forward_pass_are_refused() {
+    gpt2_with(
+        "scale_attn_by_inverse_layer_idx",
+        json!(true),
+        &["false only"],
+    );
+    gpt2_with("scale_attn_weights", json!(false), &["true only"]);
+    gpt2_with("tie_word_embeddings", json!(false), &["true only"]);
+    gpt2_with("add_cross_attention", json!(true), &["false only"]);
+    gpt2_with("activation_function", json!("relu"), &["activation 'relu'"]);
+    gpt2_with("layer_norm_epsilon", json!(-1.0), &["finite number"]);
+    gpt2_with("pruned_heads", json!({"0": [1]}), &["{} only"]);
+    // A key ceq does not know is refused, not ignored.
+    gpt2_with(
+        "attn_logit_softcapping",
+        json!(30.0),
+        &["does not know this key"],
+    );
+    // Harmless keys at any value still load: the dropouts, reorder_and_upcast_attn.
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    edit_json(&m, "config.json", |c| {
+        c.insert("resid_pdrop".into(), json!(0.3));
+        c.insert("reorder_and_upcast_attn".into(), json!(true));
+        c.insert("_name_or_path".into(), json!("somewhere"));
+    });
+    crate::common::ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(&m)
+        .arg("--sae")
+        .arg(gpt2_sae())
+        .arg("--tokens")
+        .arg(tokens())
+        .assert()
+        .success();
+}
+
+#[test]
+fn neox_config_keys_that_change_the_forward_pass_are_refused() {
+    neox_with("hidden_act", json!("silu"), &["activation 'silu'"]);
+    neox_with(
+        "rope_scaling",
+        json!({"type": "linear", "factor": 2.0}),
+        &["null only"],
+    );
+    neox_with("attention_bias", json!(false), &["true only"]);
+    neox_with(
+        "rope_parameters",
+        json!({"rope_type": "linear"}),
+        &["rope_type 'linear'"],
+    );
+    neox_with(
+        "rope_parameters",
+        json!({"factor": 2.0}),
+        &["field 'factor'"],
+    );
+    neox_with("rotary_pct", json!(1.5), &["between 0 and 1"]);
+    // 1/16 of 16-dimension heads: one rotated dimension, which the half split cannot pair.
+    neox_with("rotary_pct", json!(0.0625), &["odd"]);
+    neox_with("rotary_emb_base", json!(0.0), &["positive"]);
+    neox_with("layer_norm_eps", json!(-1.0), &["finite number"]);
+    neox_with("use_qk_norm", json!(true), &["does not know this key"]);
+}
+
+/// An SAE copy whose cfg.json got `key: value` (in `metadata` when `meta`).
+fn sae_with(rel: &str, meta: bool, key: &str, value: Value, want: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = copy(dir.path(), rel);
+    edit_json(&s, "cfg.json", |c| {
+        let c = if meta {
+            c.get_mut("metadata").unwrap().as_object_mut().unwrap()
+        } else {
+            c
+        };
+        c.insert(key.into(), value);
+    });
+    let model = if rel.contains("neox") { "neox" } else { "gpt2" };
+    let err = eval_fails(&fixtures().join(model), &s, &tokens(), &[]);
+    says(&err, &[&s.join("cfg.json").display().to_string(), key]);
+    says(&err, want);
+}
+
+#[test]
+fn sae_fields_and_tensors_read_and_ignored_are_refused() {
+    let std6 = "saes/gpt2-l1-resid_pre-standard-v6";
+    sae_with(std6, true, "hook_head_index", json!(3), &["null only"]);
+    sae_with(
+        std6,
+        false,
+        "reshape_activations",
+        json!("hook_z"),
+        &["\"none\" only"],
+    );
+    sae_with(
+        std6,
+        false,
+        "activation_fn",
+        json!("tanh-relu"),
+        &["not supported"],
+    );
+    sae_with(
+        std6,
+        false,
+        "rescale_acts_by_decoder_norm",
+        json!(true),
+        &["only a topk SAE"],
+    );
+    sae_with(
+        "saes/gpt2-l1-mlp_out-topk-v5_flat",
+        false,
+        "finetuning_scaling_factor",
+        json!(true),
+        &["false only"],
+    );
+    sae_with(
+        "saes/gpt2-l0-resid_mid-standard-v2_flat",
+        false,
+        "hook_point_head_index",
+        json!(0),
+        &["null only"],
+    );
+    // TopK with k above d_sae (used to panic in top-k).
+    sae_with(
+        "saes/gpt2-l0-resid_mid-topk-v6",
+        false,
+        "k",
+        json!(1000),
+        &["more latents than"],
+    );
+    sae_with(
+        "saes/gpt2-l1-mlp_out-topk-v5_flat",
+        false,
+        "activation_fn_kwargs",
+        json!({"k": 129}),
+        &["d_sae 128"],
+    );
+
+    // A tensor the SAE's kind does not use: a threshold on a standard SAE, b_enc on a gated one.
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, extra) in [
+        (std6, "threshold"),
+        ("saes/gpt2-l0-attn_out-gated-v6", "b_enc"),
+    ] {
+        let s = copy(dir.path(), rel);
+        let file = s.join("sae_weights.safetensors");
+        edit_tensors(&file, |t| {
+            let b_dec = t["b_dec"].clone();
+            t.insert(
+                extra.into(),
+                (b_dec.0, vec![128], [b_dec.2.clone(), b_dec.2].concat()),
+            );
+        });
+        let err = eval_fails(&fixtures().join("gpt2"), &s, &tokens(), &[]);
+        says(
+            &err,
+            &[
+                &file.display().to_string(),
+                &format!("unused weights: {extra}"),
+            ],
+        );
+    }
+}
+
+/// A .npy of `descr` with the given shape text and `body` bytes after the header.
+fn npy(path: &Path, descr: &str, shape: &str, body: &[u8]) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(body);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn token_files_whose_header_declares_more_than_they_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpt2 = fixtures().join("gpt2");
+    let t = dir.path().join("t.npy");
+    for (shape, want) in [
+        // The product overflows u64 (it used to panic with a capacity overflow).
+        (
+            "(4294967296, 4294967296)",
+            "more elements than a 64-bit count",
+        ),
+        ("(1000000000, 64)", "more than the file's"),
+        ("(0, 8)", "holds no tokens"),
+        ("(8, 0)", "holds no tokens"),
+    ] {
+        npy(&t, "<i8", shape, &[0u8; 64]);
+        let err = eval_fails(&gpt2, &gpt2_sae(), &t, &[]);
+        says(&err, &[&t.display().to_string(), want]);
+    }
+}
+
+#[test]
+fn no_scored_position_is_an_error_not_nan() {
+    // Every position but the last holds a special token (BOS 0, EOS 1, pad 2 in the fixture).
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("special.npy");
+    let ids: Vec<u8> = [0i64, 1, 2, 0, 1, 2, 0, 5]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    npy(&t, "<i8", "(1, 8)", &ids);
+    let err = eval_fails(&fixtures().join("gpt2"), &gpt2_sae(), &t, &[]);
+    says(
+        &err,
+        &[
+            &t.display().to_string(),
+            "no position is scored",
+            "[0, 1, 2]",
+        ],
+    );
+    // Kept, the same tokens evaluate.
+    crate::common::ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(fixtures().join("gpt2"))
+        .arg("--sae")
+        .arg(gpt2_sae())
+        .arg("--tokens")
+        .arg(&t)
+        .arg("--keep-special")
+        .assert()
+        .success();
+}
+
+#[test]
+fn shards_are_plain_files_holding_each_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "neox_sharded_bf16");
+    let index = "model.safetensors.index.json";
+    // A key in two shards.
+    let first = m.join("model-00001-of-00003.safetensors");
+    let second = m.join("model-00002-of-00003.safetensors");
+    let mut stolen = None;
+    edit_tensors(&first, |t| {
+        let (k, v) = t.iter().next().unwrap();
+        stolen = Some((k.clone(), v.clone()));
+    });
+    let (key, value) = stolen.unwrap();
+    edit_tensors(&second, |t| {
+        t.insert(key.clone(), value);
+    });
+    let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+    says(&err, &[&key, "another shard", "model-0000"]);
+    // A shard named by an absolute path or through a folder.
+    for name in ["/etc/hostname", "sub/x.safetensors", "..", ""] {
+        let m = copy(
+            &dir.path().join(format!("n{}", name.len())),
+            "neox_sharded_bf16",
+        );
+        edit_json(&m, index, |c| {
+            let map = c["weight_map"].as_object_mut().unwrap();
+            let k = map.keys().next().unwrap().clone();
+            map.insert(k, json!(name));
+        });
+        let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+        says(&err, &[index, "weight_map", "same folder"]);
+    }
+}
+
+#[test]
+fn a_text_row_length_below_two_is_refused_before_tokenizing() {
+    // With a BOS, ctx 0 used to underflow ctx − 1 (a panic in a checked build).
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenizer");
+    for ctx in ["0", "1"] {
+        let out = crate::common::ceq()
+            .arg("eval")
+            .arg("--model")
+            .arg(fixtures().join("gpt2"))
+            .arg("--sae")
+            .arg(gpt2_sae())
+            .arg("--text")
+            .arg(t.join("text.txt"))
+            .arg("--tokenizer")
+            .arg(t.join("tokenizer.json"))
+            .args(["--ctx", ctx])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+        says(&err, &["at least 2", "ctx"]);
+    }
+}
