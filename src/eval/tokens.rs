@@ -151,16 +151,22 @@ impl Tokens {
                 message: format!("the row length must be at least 2, got {ctx}"),
             });
         }
-        let tok = tokenizers::Tokenizer::from_file(tokenizer).map_err(|e| Error::Data {
-            kind: DataKind::Tokens,
-            path: tokenizer.to_owned(),
-            message: format!("not a tokenizer.json this version of `tokenizers` can read: {e}"),
+        // The tokenizers crate unwraps some parse errors of its own: invalid JSON is refused here
+        // first, and a panic left inside it becomes an error rather than a crash.
+        let bytes = std::fs::read(tokenizer).map_err(Error::io(tokenizer))?;
+        serde_json::from_slice::<serde_json::Value>(&bytes).map_err(Error::json(tokenizer))?;
+        let tok = guarded(tokenizer, || tokenizers::Tokenizer::from_bytes(&bytes)).map_err(|m| {
+            Error::Data {
+                kind: DataKind::Tokens,
+                path: tokenizer.to_owned(),
+                message: format!("not a tokenizer.json this version of `tokenizers` can read: {m}"),
+            }
         })?;
         let body = std::fs::read_to_string(text).map_err(Error::io(text))?;
-        let enc = tok.encode(body, false).map_err(|e| Error::Data {
+        let enc = guarded(text, || tok.encode(body, false)).map_err(|m| Error::Data {
             kind: DataKind::Tokens,
             path: text.to_owned(),
-            message: format!("tokenizing failed: {e}"),
+            message: format!("tokenizing failed: {m}"),
         })?;
         let per_row = ctx - usize::from(bos.is_some());
         let ids = enc.get_ids();
@@ -234,5 +240,19 @@ impl Tokens {
             burn::tensor::TensorData::new(data, [r1 - r0, self.ctx]),
             device,
         )
+    }
+}
+
+/// Runs a call into the tokenizers crate, turning its error or its panic into a message.
+fn guarded<T, E: std::fmt::Display>(
+    path: &Path,
+    f: impl FnOnce() -> std::result::Result<T, E>,
+) -> std::result::Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "the tokenizers library failed on {} (it panicked)",
+            path.display()
+        )),
     }
 }
