@@ -9,6 +9,7 @@ mod export;
 mod golden;
 mod laws;
 mod optimizer;
+mod outputs;
 mod reference_data;
 mod report;
 mod truth;
