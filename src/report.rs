@@ -104,13 +104,21 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
 
 impl Report<'_> {
     /// Writes every file into a new folder beside `dir` (checked with [`check_dir`]) and then swaps
-    /// it in for `dir` whole, so `dir` is the old report or the new one, never a mix; calls
-    /// `on_file` with each file's path once it is in place. Returns the path of `index.html`.
+    /// it in for `dir` whole, so `dir` is the old report or the new one, never a mix; an existing
+    /// empty folder is filled in place instead, so it stays itself (a mount point, a shell's working
+    /// folder). Calls `on_file` with each file's path once it is in place; returns the path of
+    /// `index.html`.
     pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<PathBuf> {
-        let new = NewDir::beside(dir)?;
+        let empty = std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
+        let new = if empty {
+            None
+        } else {
+            Some(NewDir::beside(dir)?)
+        };
+        let into = new.as_ref().map_or(dir, NewDir::path);
         let mut names: Vec<PathBuf> = vec![];
         let mut put = |name: &str, bytes: &[u8]| -> Result<()> {
-            write_atomic(&new.path().join(name), bytes)?;
+            write_atomic(&into.join(name), bytes)?;
             names.push(name.into());
             Ok(())
         };
@@ -127,16 +135,16 @@ impl Report<'_> {
         }
         let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
         let mut figures = vec![];
-        let svgs = plot::write_figures(&data, &[], new.path(), false, &mut |p| {
+        let svgs = plot::write_figures(&data, &[], into, false, &mut |p| {
             figures.extend(p.file_name().map(PathBuf::from))
         })?;
         names.extend(figures);
         write_atomic(
-            &new.path().join("index.html"),
+            &into.join("index.html"),
             self.html(&svgs, &summary).as_bytes(),
         )?;
         names.push("index.html".into());
-        new.swap_in()?;
+        new.map(NewDir::swap_in).transpose()?;
         names.iter().for_each(|n| on_file(&dir.join(n)));
         Ok(dir.join("index.html"))
     }

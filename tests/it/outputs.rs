@@ -403,3 +403,18 @@ fn a_killed_report_leaves_the_old_folder_or_the_new_one() {
         );
     }
 }
+
+#[test]
+fn an_empty_folder_is_filled_in_place() {
+    use std::os::unix::fs::MetadataExt;
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let rep = d.path().join("rep");
+    std::fs::create_dir(&rep).unwrap();
+    let ino = std::fs::metadata(&rep).unwrap().ino();
+    report(&law, &sp, &rep, false).assert().success();
+    // The same folder (a mount point or a shell's working folder stays usable), every file in it.
+    assert_eq!(std::fs::metadata(&rep).unwrap().ino(), ino);
+    assert_eq!(snapshot(&rep).len(), ceq::report::FILES.len());
+    assert!(leftovers(d.path()).is_empty() && leftovers(&rep).is_empty());
+}
