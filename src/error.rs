@@ -105,10 +105,13 @@ pub enum Error {
     },
 
     // ---- outputs ----
-    #[error(
-        "refusing to write {out}: it is one of the inputs ({input}); choose another output path"
-    )]
-    OutputIsInput { out: PathBuf, input: PathBuf },
+    /// `why` says how the output meets the input ("is the input", "lies inside the input folder", …).
+    #[error("refusing to write {out}: it {why} {input}; choose another output path")]
+    OutputIsInput {
+        out: PathBuf,
+        input: PathBuf,
+        why: &'static str,
+    },
 
     // ---- computation ----
     #[error("fitting the '{form}' law to {path}")]

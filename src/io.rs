@@ -1,47 +1,134 @@
-//! Writing outputs safely: never over an input, and atomically (a temporary file in the same folder,
-//! renamed into place), so a crash or a full disk leaves the old file or the new one, never half.
+//! Writing outputs safely: never over or into an input, and atomically (a temporary file in the same
+//! folder, renamed into place), so a crash or a full disk leaves the old file or the new one, never
+//! half. A symlink is written through (its target is replaced, the link stays); a device, FIFO or
+//! socket is written into directly, never replaced by a file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 
-/// The path with its parent folder resolved, whether or not the file exists yet.
-fn resolved(p: &Path) -> PathBuf {
-    if let Ok(c) = p.canonicalize() {
-        return c;
+/// Where writing to `p` lands: `p` with every symlink resolved, a link to a file not made yet
+/// included, whether or not the file (or its folder) exists yet.
+pub fn resolved(p: &Path) -> PathBuf {
+    let mut p = p.to_owned();
+    // A dangling link: follow it by hand to where its target would be (as many hops as the kernel allows).
+    for _ in 0..40 {
+        if let Ok(c) = p.canonicalize() {
+            return c;
+        }
+        match std::fs::read_link(&p) {
+            Ok(t) => p = p.parent().unwrap_or(Path::new("")).join(t),
+            Err(_) => break,
+        }
     }
-    let parent = p
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match (parent.canonicalize(), p.file_name()) {
-        (Ok(d), Some(f)) => d.join(f),
-        _ => p.to_owned(),
+    // The longest part that exists, resolved, then the rest as written.
+    let mut tail = vec![];
+    let mut head = p.as_path();
+    loop {
+        let h = if head.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            head
+        };
+        if let Ok(c) = h.canonicalize() {
+            return tail.iter().rev().fold(c, |acc, part| acc.join(part));
+        }
+        match (head.parent(), head.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_owned());
+                head = parent;
+            }
+            _ => return p,
+        }
     }
 }
 
-/// Refuses an output path that is one of the inputs.
+/// Whether `a` and `b` are one file (device and inode): hard links, and links the paths miss.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (x.dev(), x.ino()) == (y.dev(), y.ino());
+        }
+    }
+    false
+}
+
+/// Refuses an output that would write over or into an input: the input itself (by resolved path or
+/// by file identity, so symlinks and hard links count), or any path inside an input folder (a
+/// model's or an SAE's folder stands for every file in it, those the loaders would read included).
 pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     let o = resolved(out);
-    for i in inputs {
-        if resolved(i) == o {
-            return Err(Error::OutputIsInput {
-                out: out.to_owned(),
-                input: i.to_path_buf(),
-            });
-        }
+    for &i in inputs {
+        let r = resolved(i);
+        let why = if r == o {
+            "is the input"
+        } else if same_file(out, i) {
+            "is the same file (a link) as the input"
+        } else if r.is_dir() && o.starts_with(&r) {
+            "lies inside the input folder"
+        } else {
+            continue;
+        };
+        return Err(Error::OutputIsInput {
+            out: out.to_owned(),
+            input: i.to_path_buf(),
+            why,
+        });
     }
     Ok(())
 }
 
-/// Refuses any of `outs` that is one of the inputs.
+/// Refuses any of `outs` that would write over or into one of the inputs.
 pub fn check_none_is_input(
     outs: impl IntoIterator<Item = PathBuf>,
     inputs: &[&Path],
 ) -> Result<()> {
     outs.into_iter()
         .try_for_each(|o| check_not_input(&o, inputs))
+}
+
+/// An error for an output folder that exists and is not a folder, or that holds what it should not.
+pub(crate) fn not_writable(dir: &Path, why: String) -> Error {
+    Error::Write {
+        path: dir.to_owned(),
+        source: std::io::Error::other(why),
+    }
+}
+
+/// Checks that `dir` is a folder or absent, and, unless `force`, that none of `files` (paths in
+/// it) exists yet: files in an output folder are replaced only when asked.
+pub fn check_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(not_writable(dir, "it exists and is not a folder".into()));
+    }
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|f| f.symlink_metadata().is_ok())
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if force || existing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Data {
+        kind: DataKind::OutputDir,
+        path: dir.to_owned(),
+        message: format!(
+            "holds {} already; files there are replaced only when forced",
+            existing.join(", ")
+        ),
+    })
+}
+
+/// [`check_out_dir`], then makes the folder if it is missing.
+pub fn make_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
+    check_out_dir(dir, files, force)?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 /// Writes a command's result to standard output. A closed pipe (`ceq fit | head`) ends the output
@@ -57,13 +144,36 @@ pub fn write_stdout(text: &str) -> Result<()> {
     }
 }
 
-/// Writes `bytes` to `path` atomically.
+/// A device, FIFO or socket: a file that must be written into, never replaced.
+fn is_special(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if let Ok(t) = std::fs::metadata(path).map(|m| m.file_type()) {
+            return t.is_char_device() || t.is_block_device() || t.is_fifo() || t.is_socket();
+        }
+    }
+    false
+}
+
+/// Writes `bytes` to `path` atomically: through a symlink to its target, and straight into a
+/// device, FIFO or socket (`/dev/stdout` stays itself). The temporary file is removed on every
+/// error (only a killed process leaves one, named `.ceq-*`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_owned(),
         source,
     };
-    let dir = path
+    // Asked of `path` itself, so the kernel follows links /proc makes (`/dev/stdout` to a pipe).
+    if is_special(path) {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(err)?;
+        return f.write_all(bytes).and_then(|()| f.flush()).map_err(err);
+    }
+    let target = resolved(path);
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
@@ -76,12 +186,117 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
+        let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))
             .map_err(err)?;
     }
     tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    // On failure the returned file is dropped here, which deletes it.
+    tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// A new, hidden folder (`.ceq-*`) made beside `dir`, to be filled and then swapped in for `dir`
+/// whole, so that `dir` is at every moment the old folder or the new one. Dropped before
+/// [`NewDir::swap_in`] (an error while filling it), it is removed.
+pub struct NewDir {
+    tmp: tempfile::TempDir,
+    /// The folder it replaces, symlinks resolved (a link to a folder stays a link).
+    dir: PathBuf,
+}
+
+impl NewDir {
+    pub fn beside(dir: &Path) -> Result<NewDir> {
+        let dir = resolved(dir);
+        let err = |source| Error::Write {
+            path: dir.clone(),
+            source,
+        };
+        let Some(parent) = dir.parent() else {
+            return Err(not_writable(
+                &dir,
+                "a folder with no parent cannot be replaced".into(),
+            ));
+        };
+        std::fs::create_dir_all(parent).map_err(err)?;
+        let mut b = tempfile::Builder::new();
+        b.prefix(".ceq-");
+        // The usual mode of a new folder (the umask applies), not a temporary folder's 0700.
+        #[cfg(unix)]
+        b.permissions(
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o777),
+        );
+        let tmp = b.tempdir_in(parent).map_err(err)?;
+        // A replaced folder keeps its mode.
+        if let Ok(m) = std::fs::metadata(&dir) {
+            std::fs::set_permissions(tmp.path(), m.permissions()).map_err(err)?;
+        }
+        Ok(NewDir { tmp, dir })
+    }
+
+    /// Where to write the new folder's files.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Puts the new folder where the old one was; the old one is removed.
+    pub fn swap_in(self) -> Result<()> {
+        let err = |source| Error::Write {
+            path: self.dir.clone(),
+            source,
+        };
+        let new = self.tmp.path();
+        if self.dir.symlink_metadata().is_err() {
+            return std::fs::rename(new, &self.dir).map_err(err);
+        }
+        // One step where the system has it: the temporary folder then holds the old one, and is
+        // removed when dropped.
+        if exchange(new, &self.dir).is_ok() {
+            return Ok(());
+        }
+        // Else two renames, the old folder first moved aside (onto an empty temporary folder).
+        let parent = self.dir.parent().unwrap_or(Path::new("."));
+        let old = tempfile::Builder::new()
+            .prefix(".ceq-")
+            .tempdir_in(parent)
+            .map_err(err)?;
+        std::fs::rename(&self.dir, old.path()).map_err(err)?;
+        if let Err(e) = std::fs::rename(new, &self.dir) {
+            let _ = std::fs::rename(old.path(), &self.dir);
+            return Err(err(e));
+        }
+        Ok(())
+    }
+}
+
+/// Swaps two paths in one step (Linux's `renameat2` with `RENAME_EXCHANGE`), so neither is ever
+/// missing; an error where the system or the file system lacks it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::{CString, c_char, c_int, c_uint};
+    use std::os::unix::ffi::OsStrExt;
+    unsafe extern "C" {
+        fn renameat2(
+            olddirfd: c_int,
+            oldpath: *const c_char,
+            newdirfd: c_int,
+            newpath: *const c_char,
+            flags: c_uint,
+        ) -> c_int;
+    }
+    const AT_FDCWD: c_int = -100;
+    const RENAME_EXCHANGE: c_uint = 2;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two NUL-terminated paths that outlive the call, which only reads them.
+    match unsafe { renameat2(AT_FDCWD, a.as_ptr(), AT_FDCWD, b.as_ptr(), RENAME_EXCHANGE) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }

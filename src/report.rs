@@ -1,5 +1,6 @@
 //! `ceq report`: one directory holding the figures, the law, the mapped table in every format and a
-//! self-contained `index.html`. Each file is written (atomically) as soon as it is made.
+//! self-contained `index.html`. The files are written into a new folder that then replaces the old one
+//! whole, so a failed or killed run leaves the old report as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,7 @@ use base64::Engine;
 use crate::error::{DataKind, Error, Result};
 use crate::export::html::escape;
 use crate::export::{Format, Table};
-use crate::io::write_atomic;
+use crate::io::{self, NewDir, write_atomic};
 use crate::law_file::LawFile;
 use crate::map::MapResult;
 use crate::plot::{self, Data, Figure};
@@ -56,51 +57,72 @@ pub fn command_line() -> String {
         .join(" ")
 }
 
-/// Checks the output folder may be written: absent, empty, or `force`; and that no report file
-/// would land on one of the `inputs`.
+/// Checks the output folder may be written: absent, empty, or (when `force`) holding only report
+/// files; and that no input is inside it, since the report replaces the folder whole.
 pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
-    crate::io::check_none_is_input(FILES.map(|f| dir.join(f)), inputs)?;
-    if !dir.exists() {
+    let d = io::resolved(dir);
+    if let Some(&input) = inputs.iter().find(|i| io::resolved(i).starts_with(&d)) {
+        return Err(Error::OutputIsInput {
+            out: dir.to_owned(),
+            input: input.to_owned(),
+            why: "is a folder a report replaces whole, and holds the input",
+        });
+    }
+    io::check_out_dir(dir, &[], force)?;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let names: Vec<String> = entries
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()
+        .map_err(Error::io(dir))?;
+    if names.is_empty() {
         return Ok(());
     }
-    if !dir.is_dir() {
-        return Err(Error::Data {
-            kind: DataKind::OutputDir,
-            path: dir.to_owned(),
-            message: "exists and is not a folder".into(),
-        });
-    }
-    let non_empty = std::fs::read_dir(dir)
-        .map_err(|source| Error::Io {
-            path: dir.to_owned(),
-            source,
-        })?
-        .next()
-        .is_some();
-    if non_empty && !force {
+    if !force {
         return Err(Error::Data { kind: DataKind::OutputDir,
             path: dir.to_owned(),
-            message: "the folder is not empty; a report goes into a new or empty folder, or replaces the report files of the same names when forced".into(),
+            message: "the folder is not empty; a report goes into a new or empty folder, or replaces a report folder whole when forced".into(),
         });
     }
-    Ok(())
+    let foreign: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !FILES.contains(n))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(io::not_writable(
+        dir,
+        format!(
+            "it holds {}, which a report does not write; a forced report replaces the folder whole, so move them or choose another folder",
+            foreign.join(", ")
+        ),
+    ))
 }
 
 impl Report<'_> {
-    /// Makes `dir` (checked with [`check_dir`]) and writes every file into it, calling `on_file`
-    /// after each; returns the path of `index.html`, which is written last.
+    /// Writes every file into a new folder beside `dir` (checked with [`check_dir`]) and then swaps
+    /// it in for `dir` whole, so `dir` is the old report or the new one, never a mix; an existing
+    /// empty folder is filled in place instead, so it stays itself (a mount point, a shell's working
+    /// folder). Calls `on_file` with each file's path once it is in place; returns the path of
+    /// `index.html`.
     pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<PathBuf> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let put = |name: &str, bytes: &[u8], on_file: &mut dyn FnMut(&Path)| -> Result<PathBuf> {
-            let p = dir.join(name);
-            write_atomic(&p, bytes)?;
-            on_file(&p);
-            Ok(p)
+        let empty = std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
+        let new = if empty {
+            None
+        } else {
+            Some(NewDir::beside(dir)?)
         };
-        put("law.json", self.law_file.to_json().as_bytes(), on_file)?;
+        let into = new.as_ref().map_or(dir, NewDir::path);
+        let mut names: Vec<PathBuf> = vec![];
+        let mut put = |name: &str, bytes: &[u8]| -> Result<()> {
+            write_atomic(&into.join(name), bytes)?;
+            names.push(name.into());
+            Ok(())
+        };
+        put("law.json", self.law_file.to_json().as_bytes())?;
         let full = self.map.full_table();
         let summary = self.map.summary_table();
         for (name, format, table) in [
@@ -109,11 +131,22 @@ impl Report<'_> {
             ("mapped.md", Format::Markdown, &summary),
             ("mapped.tex", Format::Latex, &summary),
         ] {
-            put(name, format.render(table).as_bytes(), on_file)?;
+            put(name, format.render(table).as_bytes())?;
         }
         let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
-        let svgs = plot::write_figures(&data, &[], dir, on_file)?;
-        put("index.html", self.html(&svgs, &summary).as_bytes(), on_file)
+        let mut figures = vec![];
+        let svgs = plot::write_figures(&data, &[], into, false, &mut |p| {
+            figures.extend(p.file_name().map(PathBuf::from))
+        })?;
+        names.extend(figures);
+        write_atomic(
+            &into.join("index.html"),
+            self.html(&svgs, &summary).as_bytes(),
+        )?;
+        names.push("index.html".into());
+        new.map(NewDir::swap_in).transpose()?;
+        names.iter().for_each(|n| on_file(&dir.join(n)));
+        Ok(dir.join("index.html"))
     }
 
     fn html(&self, svgs: &[(Figure, String)], summary: &Table) -> String {

@@ -64,13 +64,15 @@ fn sig(v: f64) -> String {
 }
 
 impl Synth {
-    /// Writes `checkpoints.csv` and `splices.csv` into `dir` (made if missing); returns their paths.
-    pub fn write(&self, dir: &std::path::Path) -> crate::Result<[std::path::PathBuf; 2]> {
-        std::fs::create_dir_all(dir).map_err(|source| crate::Error::Write {
-            path: dir.to_owned(),
-            source,
-        })?;
+    /// Writes `checkpoints.csv` and `splices.csv` into `dir` (made if missing), replacing files of
+    /// those names only when `force`; returns their paths.
+    pub fn write(
+        &self,
+        dir: &std::path::Path,
+        force: bool,
+    ) -> crate::Result<[std::path::PathBuf; 2]> {
         let files = [dir.join("checkpoints.csv"), dir.join("splices.csv")];
+        crate::io::make_out_dir(dir, &files, force)?;
         crate::io::write_atomic(&files[0], self.checkpoints.as_bytes())?;
         crate::io::write_atomic(&files[1], self.splices.as_bytes())?;
         Ok(files)

@@ -211,6 +211,7 @@ fn fit_law(source: &LawSource, bootstrap: usize) -> Result<LawFile> {
 fn with_flags(e: Error) -> anyhow::Error {
     let hint = match (&e, e.data_kind()) {
         (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
+        (_, Some(DataKind::OutputDir)) => "choose a new folder or --force".into(),
         (
             Error::MissingColumn {
                 quantity: Some(q), ..

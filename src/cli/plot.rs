@@ -1,6 +1,6 @@
 //! `ceq plot`: the figures alone, as SVG and PNG.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
@@ -26,11 +26,15 @@ pub struct PlotArgs {
     /// Folder to write NAME.svg and NAME.png into.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// Replace figure files of the same names in --out-dir.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
     let inputs: Vec<_> = a.law.inputs().chain(a.splices.as_deref()).collect();
     crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
+    crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
     let law_file = a.law.load()?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let (Some(s), Some(g)) = (&splices, &a.group_by) {
@@ -38,8 +42,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
     }
     let result = splices.as_ref().map(|s| map(&law_file, s));
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
-    crate::plot::write_figures(&data, &a.figures, &a.out_dir, &mut |p| {
-        eprintln!("ceq: wrote {}", p.display())
-    })?;
-    Ok(())
+    let wrote = &mut |p: &Path| eprintln!("ceq: wrote {}", p.display());
+    let drawn = crate::plot::write_figures(&data, &a.figures, &a.out_dir, a.force, wrote);
+    drawn.map(drop).map_err(super::with_flags)
 }

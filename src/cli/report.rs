@@ -6,7 +6,6 @@ use anyhow::Result;
 use clap::Args;
 
 use super::LawArgs;
-use crate::DataKind;
 use crate::map::map;
 use crate::report::{Report, check_dir, command_line};
 use crate::table::read_splices;
@@ -24,7 +23,7 @@ pub struct ReportArgs {
     /// Folder to write the report into (new or empty, unless --force).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Write into a non-empty folder, replacing report files of the same names.
+    /// Replace a folder holding a report (only report files) with the new report, whole.
     #[arg(long)]
     pub force: bool,
 }
@@ -35,12 +34,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
     if let Some(g) = &a.group_by {
         splices.require_column(g, "--group-by names a column of the splices file")?;
     }
-    check_dir(&a.out, a.force, &inputs).map_err(|e| match e.data_kind() {
-        Some(DataKind::OutputDir) => {
-            anyhow::Error::new(e).context("choose a new folder or --force")
-        }
-        _ => anyhow::Error::new(e),
-    })?;
+    check_dir(&a.out, a.force, &inputs).map_err(super::with_flags)?;
     let law_file = a.law.load()?;
     let result = map(&law_file, &splices);
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.

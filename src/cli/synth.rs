@@ -15,6 +15,9 @@ pub struct SynthArgs {
     /// Seed of the noise.
     #[arg(long, default_value_t = SynthSpec::default().seed)]
     pub seed: u64,
+    /// Replace checkpoints.csv and splices.csv where they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(a: SynthArgs) -> Result<()> {
@@ -22,7 +25,8 @@ pub fn run(a: SynthArgs) -> Result<()> {
         seed: a.seed,
         ..SynthSpec::default()
     };
-    for f in generate(&spec).write(&a.out_dir)? {
+    let files = generate(&spec).write(&a.out_dir, a.force);
+    for f in files.map_err(super::with_flags)? {
         eprintln!("ceq: wrote {}", f.display());
     }
     Ok(())

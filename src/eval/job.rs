@@ -139,7 +139,9 @@ fn folder_name(p: &Path) -> String {
 }
 
 impl EvalJob {
-    /// Every file the job reads, so no output is written over one of them.
+    /// Every file the job reads, so no output is written over one of them. The model's and the
+    /// SAEs' folders stand for every file in them (config, weights, shards, index, tokenizer, …):
+    /// [`crate::io::check_not_input`] refuses any output inside an input folder.
     pub fn inputs(&self) -> Vec<&Path> {
         let mut v: Vec<&Path> = vec![&self.model];
         v.extend(self.tokens.inputs());

@@ -347,24 +347,27 @@ fn plot_error(fig: Figure, message: String) -> Error {
 
 /// Every file a figure may be written to in `dir`.
 pub fn files(dir: &std::path::Path) -> impl Iterator<Item = std::path::PathBuf> + '_ {
-    Figure::ALL
-        .into_iter()
-        .flat_map(move |f| ["svg", "png"].map(|ext| dir.join(format!("{}.{ext}", f.stem()))))
+    Figure::ALL.into_iter().flat_map(move |f| f.files(dir))
+}
+
+impl Figure {
+    /// The figure's two files in `dir`.
+    fn files(self, dir: &std::path::Path) -> [std::path::PathBuf; 2] {
+        ["svg", "png"].map(|ext| dir.join(format!("{}.{ext}", self.stem())))
+    }
 }
 
 /// Draws `figures` into `dir` as NAME.svg and NAME.png (made if missing), calling `on_file` after
 /// each file; returns the SVGs drawn. An empty list means every figure the data allow; a figure
-/// asked for by name that the data do not allow is an error.
+/// asked for by name that the data do not allow is an error. Files already there are replaced only
+/// when `force`; else nothing is drawn and the error names them.
 pub fn write_figures(
     d: &Data,
     figures: &[Figure],
     dir: &std::path::Path,
+    force: bool,
     on_file: &mut dyn FnMut(&std::path::Path),
 ) -> Result<Vec<(Figure, String)>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_owned(),
-        source,
-    })?;
     if let Some(f) = figures.iter().find(|f| !f.available(d)) {
         return Err(plot_error(
             *f,
@@ -377,6 +380,8 @@ pub fn write_figures(
     } else {
         figures.to_vec()
     };
+    let paths: Vec<_> = figures.iter().flat_map(|f| f.files(dir)).collect();
+    crate::io::make_out_dir(dir, &paths, force)?;
     let mut drawn = vec![];
     for fig in figures {
         let svg = svg(fig, d)?;

@@ -11,6 +11,7 @@ mod fuzz;
 mod golden;
 mod laws;
 mod optimizer;
+mod outputs;
 mod reference_data;
 mod report;
 mod truth;

@@ -1,0 +1,420 @@
+//! Outputs never destroy anything of the user's: no output goes over or into an input, writes go
+//! through symlinks and into devices and FIFOs, files in an output folder are replaced only with
+//! `--force`, and a report folder is the old report or the new one, never a mix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::{ceq, data, fit_to, write};
+
+/// Runs ceq, expects failure without a panic, and returns stderr.
+fn fails(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success(), "{cmd:?} succeeded");
+    assert!(!err.contains("panicked"), "{cmd:?} panicked: {err}");
+    err
+}
+
+/// Every file under `dir` (relative path → bytes), to compare a folder before and after.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let kind = e.file_type().unwrap();
+            if kind.is_symlink() {
+                let to = std::fs::read_link(&p).unwrap();
+                files.insert(
+                    p.strip_prefix(dir).unwrap().to_owned(),
+                    to.into_os_string().into_encoded_bytes(),
+                );
+            } else if kind.is_dir() {
+                todo.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                files.insert(p.strip_prefix(dir).unwrap().to_owned(), bytes);
+            }
+        }
+    }
+    files
+}
+
+/// Names in `dir` starting with `.ceq-`: temporary files or folders left behind.
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ceq-"))
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A law fitted to data/checkpoints.csv in `dir`, and a copy of data/splices.csv there.
+fn law_and_splices(dir: &Path) -> (PathBuf, PathBuf) {
+    let law = fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let sp = dir.join("sp.csv");
+    std::fs::copy(data("splices.csv"), &sp).unwrap();
+    (law, sp)
+}
+
+fn map_out(law: &Path, sp: &Path, out: &Path) -> assert_cmd::Command {
+    let mut c = ceq();
+    c.args(["map", "--format", "csv", "--law"])
+        .arg(law)
+        .arg("--splices")
+        .arg(sp)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+#[test]
+fn eval_never_writes_into_a_model_or_sae_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
+    let (model, sae) = (d.path().join("gpt2"), d.path().join("sae"));
+    copy_dir(&fx.join("gpt2"), &model);
+    copy_dir(&fx.join("saes/gpt2-l1-resid_pre-standard-v6"), &sae);
+    let before = snapshot(d.path());
+    for (folder, out) in [
+        (&model, model.join("model.safetensors")),
+        (&model, model.join("config.json")),
+        // A file the loaders would read next time, and one they would not: the folder is off limits.
+        (&model, model.join("model.safetensors.index.json")),
+        (&model, model.join("results.csv")),
+        (&sae, sae.join("cfg.json")),
+        (&sae, sae.join("sae_weights.safetensors")),
+        (&sae, sae.join("activation_scaler.json")),
+    ] {
+        let err = fails(
+            ceq()
+                .arg("eval")
+                .arg("--model")
+                .arg(&model)
+                .arg("--sae")
+                .arg(&sae)
+                .arg("--tokens")
+                .arg(fx.join("tokens.npy"))
+                .arg("--out")
+                .arg(&out),
+        );
+        assert!(
+            err.contains(&format!("refusing to write {}", out.display()))
+                && err.contains(&format!("inside the input folder {}", folder.display())),
+            "{err}"
+        );
+        assert_eq!(
+            snapshot(d.path()),
+            before,
+            "{} changed a file",
+            out.display()
+        );
+    }
+}
+
+#[test]
+fn links_to_an_input_are_the_input() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let before = snapshot(d.path());
+    let sym = d.path().join("sym.csv");
+    let hard = d.path().join("hard.csv");
+    std::os::unix::fs::symlink(&sp, &sym).unwrap();
+    std::fs::hard_link(&sp, &hard).unwrap();
+    // A symlinked folder holding the input: the same file by another path.
+    let alias = d.path().join("alias");
+    std::os::unix::fs::symlink(d.path(), &alias).unwrap();
+    for (out, why) in [
+        (sym, "is the input"),
+        (hard, "is the same file (a link) as the input"),
+        (alias.join("law.json"), "is the input"),
+    ] {
+        let err = fails(&mut map_out(&law, &sp, &out));
+        assert!(
+            err.contains(&format!("refusing to write {}: it {why}", out.display())),
+            "{err}"
+        );
+    }
+    let after = snapshot(d.path());
+    assert_eq!(after[Path::new("sp.csv")], before[Path::new("sp.csv")]);
+    assert_eq!(after[Path::new("law.json")], before[Path::new("law.json")]);
+}
+
+#[test]
+fn a_symlinked_output_stays_a_link() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    std::fs::create_dir(d.path().join("real")).unwrap();
+    for target in ["real/old.csv", "real/new.csv"] {
+        let link = d.path().join(format!("{}.link", target.replace('/', "_")));
+        if target == "real/old.csv" {
+            write(d.path(), target, "old\n");
+        }
+        // A link to an existing file, and a dangling one: both written through.
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        map_out(&law, &sp, &link).assert().success();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        let text = std::fs::read_to_string(d.path().join(target)).unwrap();
+        assert!(text.starts_with("name,model,"), "{target}: {text}");
+        assert!(leftovers(&d.path().join("real")).is_empty());
+    }
+}
+
+#[test]
+fn special_files_are_written_into_not_replaced() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    // /dev/stdout (a pipe here): the table arrives on standard output.
+    let out = map_out(&law, &sp, Path::new("/dev/stdout"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("name,model,")
+    );
+
+    let fifo = d.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let status = map_out(&law, &sp, &fifo).output().unwrap().status;
+    // Should ceq not have opened the FIFO, open it once (without waiting) so the reader ends.
+    const O_NONBLOCK: i32 = 0o4000;
+    let _ = std::os::unix::fs::OpenOptionsExt::custom_flags(
+        std::fs::OpenOptions::new().write(true),
+        O_NONBLOCK,
+    )
+    .open(&fifo);
+    let text = reader.join().unwrap();
+    assert!(status.success());
+    assert!(text.starts_with("name,model,"), "{text}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(leftovers(d.path()).is_empty());
+}
+
+#[test]
+fn a_failed_write_leaves_no_temporary_file() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let folder = d.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let err = fails(&mut map_out(&law, &sp, &folder));
+    assert!(
+        err.contains(&format!("cannot write {}", folder.display())),
+        "{err}"
+    );
+    assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
+    assert!(folder.is_dir());
+}
+
+#[test]
+fn synth_and_plot_replace_files_only_when_forced() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, _) = law_and_splices(d.path());
+    let dir = d.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    write(&dir, "checkpoints.csv", "mine\n");
+    write(&dir, "fit.svg", "mine\n");
+    let synth = |dir: &Path, force: bool| {
+        let mut c = ceq();
+        c.args(["synth", "--out-dir"]).arg(dir);
+        if force {
+            c.arg("--force");
+        }
+        c
+    };
+    let plot = |dir: &Path, force: bool| {
+        let mut c = ceq();
+        c.args(["plot", "--law"])
+            .arg(&law)
+            .arg("--out-dir")
+            .arg(dir);
+        if force {
+            c.arg("--force");
+        }
+        c
+    };
+    for (mut cmd, file) in [
+        (synth(&dir, false), "checkpoints.csv"),
+        (plot(&dir, false), "fit.svg"),
+    ] {
+        let before = snapshot(&dir);
+        let err = fails(&mut cmd);
+        assert!(
+            err.contains(&format!("{}: holds {file}", dir.display())) && err.contains("--force"),
+            "{err}"
+        );
+        // Nothing written, not even the files that did not exist.
+        assert_eq!(snapshot(&dir), before);
+    }
+    synth(&dir, true).assert().success();
+    plot(&dir, true).assert().success();
+    assert_ne!(
+        std::fs::read(dir.join("checkpoints.csv")).unwrap(),
+        b"mine\n"
+    );
+    assert_ne!(std::fs::read(dir.join("fit.svg")).unwrap(), b"mine\n");
+
+    // --out-dir naming a file: an error naming it, the file untouched.
+    let file = write(d.path(), "a-file", "mine\n");
+    for force in [false, true] {
+        for mut cmd in [synth(&file, force), plot(&file, force)] {
+            let err = fails(&mut cmd);
+            let want = format!(
+                "cannot write {}: it exists and is not a folder",
+                file.display()
+            );
+            assert!(err.contains(&want), "{err}");
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+        }
+    }
+}
+
+fn report(law: &Path, sp: &Path, out: &Path, force: bool) -> assert_cmd::Command {
+    let mut c = ceq();
+    c.args(["report", "--law"])
+        .arg(law)
+        .arg("--splices")
+        .arg(sp)
+        .arg("--out")
+        .arg(out);
+    if force {
+        c.arg("--force");
+    }
+    c
+}
+
+#[test]
+fn a_forced_report_replaces_the_folder_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let rep = d.path().join("rep");
+    report(&law, &sp, &rep, false).assert().success();
+    let old = snapshot(&rep);
+
+    // A file a report does not write would be lost: refused, named, kept.
+    write(&rep, "notes.txt", "mine\n");
+    let err = fails(&mut report(&law, &sp, &rep, true));
+    assert!(
+        err.contains("notes.txt") && err.contains(&rep.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(rep.join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    std::fs::remove_file(rep.join("notes.txt")).unwrap();
+
+    // An input inside the folder would be lost with it.
+    let inside = rep.join("law.json");
+    let err = fails(&mut report(&inside, &sp, &rep, true));
+    assert!(
+        err.contains(&format!("refusing to write {}", rep.display()))
+            && err.contains(&format!("holds the input {}", inside.display())),
+        "{err}"
+    );
+    assert_eq!(snapshot(&rep), old);
+
+    // Fewer splices: the new report is written whole, and the old one is gone with no temporary
+    // folder left; a symlink to the folder stays a link.
+    let text = std::fs::read_to_string(&sp).unwrap();
+    let few: Vec<&str> = text.lines().take(3).collect();
+    let sp2 = write(d.path(), "sp2.csv", &(few.join("\n") + "\n"));
+    let link = d.path().join("rep-link");
+    std::os::unix::fs::symlink(&rep, &link).unwrap();
+    report(&law, &sp2, &link, true).assert().success();
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    let new = snapshot(&rep);
+    assert_ne!(new[Path::new("mapped.csv")], old[Path::new("mapped.csv")]);
+    assert_eq!(new.len(), ceq::report::FILES.len());
+    assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
+}
+
+#[test]
+fn a_killed_report_leaves_the_old_folder_or_the_new_one() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let rep = d.path().join("rep");
+    report(&law, &sp, &rep, false).assert().success();
+    let old = snapshot(&rep);
+    let text = std::fs::read_to_string(&sp).unwrap();
+    let sp2 = write(
+        d.path(),
+        "sp2.csv",
+        &text.lines().take(4).collect::<Vec<_>>().join("\n"),
+    );
+    // One command line throughout: index.html records it.
+    let run = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ceq"));
+        c.arg("report")
+            .arg("--law")
+            .arg(&law)
+            .arg("--splices")
+            .arg(&sp2);
+        c.args(["--force", "--out"]).arg(&rep);
+        c.stderr(std::process::Stdio::null());
+        c
+    };
+    let mut killed = vec![];
+    for ms in [0, 100, 300, 600, 1000, 1500, 2500, 4000] {
+        let mut child = run().spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = snapshot(&rep);
+        if now != old {
+            killed.push(now);
+            break;
+        }
+    }
+    // The same command run to the end: what a folder that is not the old report must be, whole.
+    assert!(run().status().unwrap().success());
+    let new = snapshot(&rep);
+    assert_eq!(
+        new[Path::new("mapped.csv")]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        4
+    );
+    for now in killed {
+        assert!(
+            now == new,
+            "a killed report left a mix of the old and new files"
+        );
+    }
+}
+
+#[test]
+fn an_empty_folder_is_filled_in_place() {
+    use std::os::unix::fs::MetadataExt;
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let rep = d.path().join("rep");
+    std::fs::create_dir(&rep).unwrap();
+    let ino = std::fs::metadata(&rep).unwrap().ino();
+    report(&law, &sp, &rep, false).assert().success();
+    // The same folder (a mount point or a shell's working folder stays usable), every file in it.
+    assert_eq!(std::fs::metadata(&rep).unwrap().ino(), ino);
+    assert_eq!(snapshot(&rep).len(), ceq::report::FILES.len());
+    assert!(leftovers(d.path()).is_empty() && leftovers(&rep).is_empty());
+}
