@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
 use clap::Args;
 
 use super::OutputArgs;
@@ -19,6 +19,33 @@ pub struct EvalArgs {
     /// SAE folder (SAELens layout: cfg.json + sae_weights.safetensors); repeat for several.
     #[arg(long = "sae", value_name = "DIR", required = true)]
     pub saes: Vec<PathBuf>,
+    /// Hook to splice at (TransformerLens name); default: each SAE's cfg.json.
+    #[arg(long, value_name = "NAME")]
+    pub hook: Option<Hook>,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl EvalArgs {
+    /// The library's job for these arguments.
+    fn job(&self) -> Result<EvalJob> {
+        Ok(EvalJob {
+            model: self.model.clone(),
+            saes: self.saes.clone(),
+            tokens: self.tokens.source()?,
+            hook: self.hook,
+            batch: self.tokens.batch,
+            device: self.tokens.device,
+            keep_special: self.tokens.keep_special,
+        })
+    }
+}
+
+/// The token set and how it is run; shared by `eval` and `eval-family`.
+#[derive(Args, Debug)]
+pub struct TokenArgs {
     /// Token ids: a .npy integer array [n_seq, ctx].
     #[arg(long, value_name = "NPY", required_unless_present = "text")]
     pub tokens: Option<PathBuf>,
@@ -31,9 +58,6 @@ pub struct EvalArgs {
     /// Row length for --text.
     #[arg(long)]
     pub ctx: Option<usize>,
-    /// Hook to splice at (TransformerLens name); default: each SAE's cfg.json.
-    #[arg(long, value_name = "NAME")]
-    pub hook: Option<Hook>,
     /// Sequences per batch.
     #[arg(long, default_value = "8")]
     pub batch: NonZeroUsize,
@@ -44,32 +68,15 @@ pub struct EvalArgs {
     /// Also splice and score positions holding BOS/EOS/pad (left out by default, as SAEBench does).
     #[arg(long)]
     pub keep_special: bool,
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
-impl EvalArgs {
-    /// The library's job for these arguments.
-    fn job(&self) -> Result<EvalJob> {
-        let tokens = match (&self.tokens, &self.text, &self.tokenizer, self.ctx) {
-            (Some(p), _, _, _) => TokenSource::Npy(p.clone()),
-            (None, Some(t), Some(tk), Some(ctx)) => TokenSource::Text {
-                text: t.clone(),
-                tokenizer: tk.clone(),
-                ctx,
-            },
-            _ => bail!(
+impl TokenArgs {
+    pub fn source(&self) -> Result<TokenSource> {
+        let (t, tk) = (self.text.clone(), self.tokenizer.clone());
+        TokenSource::new(self.tokens.clone(), t, tk, self.ctx).ok_or_else(|| {
+            anyhow!(
                 "pass --tokens FILE.npy, or --text FILE with --tokenizer tokenizer.json and --ctx N"
-            ),
-        };
-        Ok(EvalJob {
-            model: self.model.clone(),
-            saes: self.saes.clone(),
-            tokens,
-            hook: self.hook,
-            batch: self.batch,
-            device: self.device,
-            keep_special: self.keep_special,
+            )
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod choices;
 mod eval;
+mod family;
 mod fit;
 mod map;
 mod plot;
@@ -31,6 +32,10 @@ pub enum Command {
     Map(map::MapArgs),
     /// Splice SAEs into a transformer checkpoint and measure CE (burn).
     Eval(eval::EvalArgs),
+    /// Measure a checkpoint family's clean CE on one token set (a checkpoints CSV; resumable).
+    EvalFamily(family::FamilyArgs),
+    /// Join `eval-family --shard` outputs into one checkpoints CSV.
+    Merge(family::MergeArgs),
     /// Draw the paper figures (SVG and PNG).
     Plot(plot::PlotArgs),
     /// Fit, map, draw and tabulate everything into one folder with an index.html.
@@ -257,6 +262,8 @@ pub fn run() -> Result<()> {
         Command::Fit(a) => fit::run(a),
         Command::Map(a) => map::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::EvalFamily(a) => family::run(a),
+        Command::Merge(a) => family::merge_run(a),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),

@@ -30,6 +30,22 @@ pub enum TokenSource {
 }
 
 impl TokenSource {
+    /// A `.npy` file, else a text file with its tokenizer and row length; `None` without either.
+    pub fn new(
+        npy: Option<PathBuf>,
+        text: Option<PathBuf>,
+        tokenizer: Option<PathBuf>,
+        ctx: Option<usize>,
+    ) -> Option<TokenSource> {
+        match (npy, text, tokenizer, ctx) {
+            (Some(p), ..) => Some(TokenSource::Npy(p)),
+            (None, Some(text), Some(tokenizer), Some(ctx)) => {
+                Some(TokenSource::Text { text, tokenizer, ctx })
+            }
+            _ => None,
+        }
+    }
+
     /// The file the ids come from, as the table's `eval_tokens` names it.
     pub fn path(&self) -> &Path {
         match self {
@@ -48,7 +64,7 @@ impl TokenSource {
         }
     }
 
-    fn read(&self, bos: Option<u32>) -> Result<Tokens> {
+    pub(crate) fn read(&self, bos: Option<u32>) -> Result<Tokens> {
         match self {
             TokenSource::Npy(p) => Tokens::read_npy(p),
             TokenSource::Text {

@@ -1,6 +1,7 @@
 //! `ceq eval`: run a transformer checkpoint with an SAE spliced in and measure CE (burn).
 
 pub mod device;
+pub mod family;
 pub mod hook;
 pub mod job;
 mod layers;

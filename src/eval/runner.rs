@@ -298,3 +298,71 @@ pub fn evaluate(
         se_delta: se(&per_seq(&|q| (q.ce[1] - q.ce[0]) / q.n)),
     }
 }
+
+/// The plain model's next-token CE over a token set, on the positions [`evaluate`] scores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CleanResult {
+    pub n_tokens: usize,
+    /// Mean over every scored position (nats/token).
+    pub ce: f64,
+    /// SE of the mean of per-sequence means.
+    pub se: f64,
+    /// Each sequence's mean CE (NaN for a sequence with no scored position).
+    pub per_seq: Vec<f64>,
+}
+
+/// The clean CE alone. The sums run in the same order as [`evaluate`]'s clean condition, so both
+/// give the same `ce_clean` on the same model and tokens.
+pub fn clean(
+    model: &Transformer,
+    tokens: &Tokens,
+    opts: &EvalOptions,
+    device: &Device,
+    tick: &mut dyn FnMut(usize),
+) -> CleanResult {
+    let special = &model.cfg.special_ids;
+    let (ctx, vocab, step) = (tokens.ctx, model.cfg.vocab, opts.batch.max(1));
+    let mut seqs: Vec<Seq> = vec![];
+    for r0 in (0..tokens.n_seq).step_by(step) {
+        let r1 = (r0 + step).min(tokens.n_seq);
+        let rows = r1 - r0;
+        let toks = tokens.batch(r0, r1, device);
+        let logits = model.logits(&toks);
+        let c: Vec<f64> = if opts.host_logprobs {
+            let targets: Vec<u32> = (r0..r1)
+                .flat_map(|r| tokens.ids[r * ctx + 1..(r + 1) * ctx].iter().copied())
+                .collect();
+            let l = to_vec(logits);
+            let lse = logprob::logsumexps(&l, rows, ctx, vocab);
+            logprob::nll(&l, &lse, &targets, ctx, vocab)
+        } else {
+            let targets = toks.slice([0..rows, 1..ctx]).reshape([rows, ctx - 1, 1]);
+            to_vec(nll(logits, &targets).0)
+                .into_iter()
+                .map(f64::from)
+                .collect()
+        };
+        let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
+        for r in 0..rows {
+            let mut q = Seq::default();
+            for t in (0..ctx - 1).filter(|&t| m[r * ctx + t]) {
+                q.n += 1.0;
+                q.ce[0] += c[r * (ctx - 1) + t];
+            }
+            seqs.push(q);
+        }
+        tick(rows * ctx);
+    }
+    let n: f64 = seqs.iter().map(|q| q.n).sum();
+    let per_seq: Vec<f64> = seqs.iter().map(|q| q.ce[0] / q.n).collect();
+    CleanResult {
+        n_tokens: n as usize,
+        ce: seqs.iter().map(|q| q.ce[0]).sum::<f64>() / n,
+        se: se(&per_seq
+            .iter()
+            .copied()
+            .filter(|v| !v.is_nan())
+            .collect::<Vec<_>>()),
+        per_seq,
+    }
+}

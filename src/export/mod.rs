@@ -2,6 +2,7 @@
 //! a [`Table`], so the terminal, CSV, JSON, Markdown and LaTeX views of it cannot disagree.
 
 mod csv;
+pub(crate) use csv::exact;
 pub mod html;
 mod json;
 mod latex;

@@ -9,6 +9,7 @@
 //! - [`MAPPED`]: what `ceq map` adds. A column appears only where the inputs determine it (e.g.
 //!   `loss_recovered` needs `ce_zero_ablation`); interval columns only when the law was bootstrapped,
 //!   and only where the row has a point estimate.
+//! - [`FAMILY`]: what `ceq eval-family` writes, one row per checkpoint (a checkpoints file).
 
 use std::sync::LazyLock;
 
@@ -20,6 +21,7 @@ pub static CHECKPOINTS: LazyLock<Schema> = LazyLock::new(|| Schema::load("checkp
 pub static SPLICES: LazyLock<Schema> = LazyLock::new(|| Schema::load("splices"));
 pub static EVAL: LazyLock<Schema> = LazyLock::new(|| Schema::load("eval"));
 pub static MAPPED: LazyLock<Schema> = LazyLock::new(|| Schema::load("mapped"));
+pub static FAMILY: LazyLock<Schema> = LazyLock::new(|| Schema::load("family"));
 
 /// One column of a table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -114,7 +116,7 @@ mod tests {
 
     #[test]
     fn every_row_of_columns_csv_is_read_into_one_table() {
-        let tables = [&*CHECKPOINTS, &*SPLICES, &*EVAL, &*MAPPED];
+        let tables = [&*CHECKPOINTS, &*SPLICES, &*EVAL, &*MAPPED, &*FAMILY];
         let rows = csv::ReaderBuilder::new()
             .comment(Some(b'#'))
             .from_reader(COLUMNS_CSV.as_bytes())

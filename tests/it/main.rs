@@ -7,6 +7,7 @@ mod equivalence;
 mod eval;
 mod eval_inputs;
 mod export;
+mod family;
 mod fuzz;
 mod golden;
 mod laws;

@@ -528,6 +528,18 @@ impl Transformer {
             .reshape([bs, t, self.cfg.vocab])
     }
 
+    /// Parameters without the token and position embeddings and an untied unembedding (as Pythia
+    /// and Kaplan et al. count them); a tied unembedding is the token embedding, counted once.
+    pub fn n_params_non_embedding(&self) -> usize {
+        let numel = |t: &Tensor<2>| t.dims().iter().product::<usize>();
+        let untied = if self.cfg.tied_unembedding {
+            0
+        } else {
+            numel(&self.unembed)
+        };
+        self.n_params - numel(&self.embed) - self.positions.as_ref().map_or(0, numel) - untied
+    }
+
     /// Logits of the plain model.
     pub fn logits(&self, tokens: &Tensor<2, Int>) -> Tensor<3> {
         let cap = self.capture(

@@ -1,0 +1,76 @@
+//! `ceq eval-family` (a checkpoint family's clean CE on one token set: a checkpoints CSV) and
+//! `ceq merge` (shards of it joined).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::eval::TokenArgs;
+use crate::eval::family::{FamilyJob, FamilyProgress, Shard};
+use crate::law_file::ParamCount;
+
+#[derive(Args, Debug)]
+pub struct FamilyArgs {
+    /// Checkpoints CSV: name,path[,run,step,tokens]; paths relative to its folder.
+    #[arg(long, value_name = "CSV")]
+    pub manifest: PathBuf,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    /// The checkpoints CSV to write (a rerun resumes it).
+    #[arg(long, value_name = "CSV")]
+    pub out: PathBuf,
+    /// Which count the params column holds.
+    #[arg(long, value_enum, default_value = "total")]
+    pub param_count: ParamCount,
+    /// Training tokens per step, for rows without tokens (Pythia: 2097152).
+    #[arg(long, value_name = "N")]
+    pub tokens_per_step: Option<f64>,
+    /// Only every n-th checkpoint from the i-th (i from 0, e.g. $SLURM_ARRAY_TASK_ID/8).
+    #[arg(long, value_name = "i/n")]
+    pub shard: Option<Shard>,
+}
+
+pub fn run(a: FamilyArgs) -> Result<()> {
+    let t = &a.tokens;
+    let job = FamilyJob {
+        manifest: a.manifest.clone(),
+        tokens: t.source()?,
+        batch: t.batch,
+        device: t.device,
+        keep_special: t.keep_special,
+        non_embedding: a.param_count == ParamCount::NonEmbedding,
+        tokens_per_step: a.tokens_per_step,
+        shard: a.shard,
+        out: a.out.clone(),
+    };
+    let (mut pb, mut n) = (indicatif::ProgressBar::hidden(), 0);
+    let s = job.run(&mut |p| match p {
+        FamilyProgress::Start {
+            todo, positions, ..
+        } => {
+            n = todo;
+            pb = super::progress(todo * positions, "checkpoint", "tokens ({per_sec}, ");
+        }
+        FamilyProgress::Checkpoint { i, name } => pb.set_message(format!("{i}/{n} {name}")),
+        FamilyProgress::Positions(k) => pb.inc(k as u64),
+    })?;
+    pb.finish_and_clear();
+    eprintln!("ceq: {s} in {}", a.out.display());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard files written by `ceq eval-family --shard`.
+    #[arg(required = true, value_name = "CSV")]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, value_name = "CSV")]
+    pub out: PathBuf,
+}
+
+pub fn merge_run(a: MergeArgs) -> Result<()> {
+    let n = crate::eval::family::merge_files(&a.inputs, &a.out)?;
+    eprintln!("ceq: {n} rows written to {}", a.out.display());
+    Ok(())
+}

@@ -1,0 +1,551 @@
+//! `ceq eval-family`: every checkpoint of a family (a manifest CSV) on one token set, measured on the
+//! positions `ceq eval` scores, written as a checkpoints CSV that `ceq fit` reads (columns:
+//! [`crate::schema::FAMILY`]). The file is rewritten atomically after each checkpoint, and a rerun
+//! skips the rows already there once their token set and options are checked, so an interrupted
+//! run loses nothing; `shard` takes every n-th checkpoint and [`merge`] joins the shards.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+use super::runner::{EvalOptions, clean, scored_positions};
+use super::tokens::Tokens;
+use super::{DeviceSpec, ModelConfig, Transformer, job::TokenSource};
+use crate::error::{DataKind, Error, Result};
+use crate::export::{Cell, Format, Table};
+use crate::schema::FAMILY;
+
+/// One checkpoint of a manifest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub name: String,
+    /// The model folder, resolved against the manifest's folder.
+    pub dir: PathBuf,
+    pub run: String,
+    pub step: String,
+    /// Training tokens seen.
+    pub tokens: f64,
+    /// Line in the manifest (1: the header).
+    pub line: u64,
+}
+
+/// Every `count`-th checkpoint from the `index`-th (from 0, like a Slurm array index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or("expected i/n, e.g. 0/8")?;
+        let (index, count) = (i.trim().parse(), n.trim().parse());
+        match (index, count) {
+            (Ok(index), Ok(count)) if index < count => Ok(Shard { index, count }),
+            _ => Err(format!("'{s}': expected i/n with 0 ≤ i < n, e.g. 0/8")),
+        }
+    }
+}
+
+/// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
+/// takes `step × tokens_per_step`. Refuses duplicate names and missing folders.
+pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<Entry>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| csv_error(path, e))?;
+    let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).ok_or_else(|| Error::MissingColumn {
+            path: path.to_owned(),
+            column: name.into(),
+            available: header.iter().collect::<Vec<_>>().join(", "),
+            hint: "a manifest has columns name,path and optionally run,step,tokens".into(),
+            quantity: None,
+        })
+    };
+    let (i_name, i_path) = (need("name")?, need("path")?);
+    let (i_run, i_step, i_tokens) = (col("run"), col("step"), col("tokens"));
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut entries: Vec<Entry> = vec![];
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(path, e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").to_owned();
+        let bad = |column: &str, i: usize, message: String| Error::BadCell {
+            path: path.to_owned(),
+            line,
+            column: column.into(),
+            col_index: i + 1,
+            message,
+        };
+        let name = get(Some(i_name));
+        if name.is_empty() {
+            return Err(bad("name", i_name, "every checkpoint needs a name".into()));
+        }
+        if let Some(first) = entries.iter().find(|e| e.name == name) {
+            return Err(bad(
+                "name",
+                i_name,
+                format!(
+                    "checkpoint '{name}' is named twice (lines {} and {line})",
+                    first.line
+                ),
+            ));
+        }
+        let dir = base.join(get(Some(i_path)));
+        if !dir.is_dir() {
+            let msg = format!("checkpoint '{name}': no folder {}", dir.display());
+            return Err(bad("path", i_path, msg));
+        }
+        let step = get(i_step);
+        let tokens = match (get(i_tokens), tokens_per_step) {
+            (t, _) if !t.is_empty() => t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0),
+            (_, Some(per)) => step
+                .parse::<f64>()
+                .ok()
+                .map(|s| s * per)
+                .filter(|v| *v > 0.0),
+            _ => None,
+        };
+        let Some(tokens) = tokens else {
+            let msg = format!(
+                "checkpoint '{name}': training tokens must be a positive number, given in the \
+                 tokens column or as step × tokens per step"
+            );
+            return Err(bad("tokens", i_tokens.unwrap_or(header.len()), msg));
+        };
+        entries.push(Entry {
+            name,
+            dir,
+            run: get(i_run),
+            step,
+            tokens,
+            line,
+        });
+    }
+    if entries.is_empty() {
+        return Err(Error::NoRows {
+            path: path.to_owned(),
+        });
+    }
+    Ok(entries)
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    match e.kind() {
+        csv::ErrorKind::Io(_) => Error::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        },
+        _ => Error::Csv {
+            path: path.to_owned(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// FNV-1a 64 over the context length (u64, little-endian) and then every id (u32, little-endian),
+/// row-major: a stable name for a token set (no dependency needed for a checksum this small).
+pub fn token_hash(tokens: &Tokens) -> u64 {
+    let bytes = (tokens.ctx as u64)
+        .to_le_bytes()
+        .into_iter()
+        .chain(tokens.ids.iter().flat_map(|id| id.to_le_bytes()));
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Everything one family evaluation needs.
+#[derive(Clone, Debug)]
+pub struct FamilyJob {
+    pub manifest: PathBuf,
+    pub tokens: TokenSource,
+    pub batch: NonZeroUsize,
+    pub device: DeviceSpec,
+    pub keep_special: bool,
+    /// `params` holds the non-embedding count (else the total).
+    pub non_embedding: bool,
+    pub tokens_per_step: Option<f64>,
+    pub shard: Option<Shard>,
+    /// The checkpoints CSV: written after each checkpoint, and read first to resume.
+    pub out: PathBuf,
+}
+
+/// What a run reports while it goes, for a progress bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FamilyProgress {
+    /// `todo` checkpoints of `positions` token positions each remain (`done` already in the file).
+    Start {
+        todo: usize,
+        done: usize,
+        positions: usize,
+    },
+    /// Checkpoint `i` (from 1) of `todo` starts.
+    Checkpoint { i: usize, name: String },
+    /// This many more token positions are done.
+    Positions(usize),
+}
+
+/// What a finished run did.
+#[derive(Clone, Debug)]
+pub struct FamilySummary {
+    pub evaluated: usize,
+    pub skipped: usize,
+    pub rows: usize,
+    pub seconds: f64,
+    pub positions: usize,
+}
+
+/// A rendered row, one string per [`FAMILY`] column, and where it came from (for messages).
+type Row = Vec<String>;
+
+fn column(name: &str) -> usize {
+    FAMILY
+        .columns
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or_else(|| panic!("the family table declares no column '{name}'"))
+}
+
+/// Reads a file `eval-family` wrote: the header must be the family table's.
+fn read_rows(path: &Path) -> Result<Vec<(u64, Row)>> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
+    let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+    let want: Vec<&str> = FAMILY.columns.iter().map(|c| c.name.as_str()).collect();
+    if header.iter().collect::<Vec<_>>() != want {
+        return Err(Error::Data {
+            kind: DataKind::Family,
+            path: path.to_owned(),
+            message: format!(
+                "not a family checkpoints file: its header is not {}",
+                want.join(",")
+            ),
+        });
+    }
+    rdr.records()
+        .map(|r| {
+            let r = r.map_err(|e| csv_error(path, e))?;
+            Ok((
+                r.position().map_or(0, |p| p.line()),
+                r.iter().map(String::from).collect(),
+            ))
+        })
+        .collect()
+}
+
+/// Rows in order of run, then tokens, then name: one order whatever the shards, so merged shards
+/// equal one whole run.
+fn sort(rows: &mut [Row]) {
+    let (run, tokens, name) = (column("run"), column("tokens"), column("name"));
+    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    rows.sort_by(|a, b| {
+        (a[run].as_str())
+            .cmp(&b[run])
+            .then(num(&a[tokens]).total_cmp(&num(&b[tokens])))
+            .then(a[name].cmp(&b[name]))
+    });
+}
+
+/// The family table over `rows` (kept as written, so a rewrite leaves them byte for byte).
+fn table(mut rows: Vec<Row>) -> Table {
+    sort(&mut rows);
+    Table {
+        title: "checkpoint family".into(),
+        columns: FAMILY
+            .columns
+            .iter()
+            .map(|c| FAMILY.column(&c.name))
+            .collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(Cell::Raw).collect())
+            .collect(),
+        notes: vec![],
+    }
+}
+
+fn write(path: &Path, rows: &[Row]) -> Result<()> {
+    crate::io::write_atomic(path, Format::Csv.render(&table(rows.to_vec())).as_bytes())
+}
+
+fn mismatch(path: PathBuf, message: String) -> Error {
+    Error::Data {
+        kind: DataKind::Mismatch,
+        path,
+        message,
+    }
+}
+
+impl FamilyJob {
+    /// The manifest's checkpoints this job (or shard) evaluates, after checking the whole family
+    /// reads the tokens alike: one vocabulary size and one set of special ids.
+    fn checkpoints(&self) -> Result<(Vec<Entry>, ModelConfig)> {
+        let all = read_manifest(&self.manifest, self.tokens_per_step)?;
+        let mut first: Option<(&Entry, ModelConfig)> = None;
+        for e in &all {
+            let cfg = ModelConfig::read(&e.dir)?;
+            let Some((f, fc)) = &first else {
+                first = Some((e, cfg));
+                continue;
+            };
+            let differs = if fc.vocab != cfg.vocab {
+                format!("vocabulary size {} vs {}", fc.vocab, cfg.vocab)
+            } else if (fc.bos_id, &fc.special_ids) != (cfg.bos_id, &cfg.special_ids) {
+                let ids =
+                    |c: &ModelConfig| format!("BOS {:?}, special {:?}", c.bos_id, c.special_ids);
+                format!("special ids {} vs {}", ids(fc), ids(&cfg))
+            } else {
+                continue;
+            };
+            return Err(mismatch(
+                self.manifest.clone(),
+                format!(
+                    "checkpoints '{}' (line {}) and '{}' (line {}) read tokens differently ({differs}); \
+                     a family is measured on one token set",
+                    f.name, f.line, e.name, e.line
+                ),
+            ));
+        }
+        let cfg = first.expect("a manifest has rows").1;
+        let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
+        let mine = all
+            .into_iter()
+            .skip(shard.index)
+            .step_by(shard.count)
+            .collect();
+        Ok((mine, cfg))
+    }
+
+    /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
+    pub fn run(&self, progress: &mut dyn FnMut(FamilyProgress)) -> Result<FamilySummary> {
+        let (entries, cfg) = self.checkpoints()?;
+        let mut inputs: Vec<&Path> = vec![&self.manifest];
+        inputs.extend(self.tokens.inputs());
+        inputs.extend(entries.iter().map(|e| e.dir.as_path()));
+        crate::io::check_not_input(&self.out, &inputs)?;
+
+        let tokens = self.tokens.read(cfg.bos_id)?;
+        tokens.check(self.tokens.path(), cfg.vocab, cfg.max_positions)?;
+        if scored_positions(&tokens, &cfg.special_ids, self.keep_special) == 0 {
+            return Err(Error::Data {
+                kind: DataKind::Tokens,
+                path: self.tokens.path().to_owned(),
+                message: "no position is scored: every position but the last of each row holds \
+                          a special token (BOS/EOS/pad), which are left out"
+                    .into(),
+            });
+        }
+        let file = self.tokens.path().file_name().map_or_else(
+            || self.tokens.path().display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let policy = if self.keep_special {
+            "all positions"
+        } else {
+            "BOS/EOS/pad positions left out"
+        };
+        let eval_tokens = format!("{file} fnv1a64:{:016x} ({policy})", token_hash(&tokens));
+        let engine = self.device.describe();
+
+        let mut rows: Vec<Row> = vec![];
+        if self.out.exists() {
+            let by_name: HashMap<&str, &Entry> =
+                entries.iter().map(|e| (e.name.as_str(), e)).collect();
+            for (line, row) in read_rows(&self.out)? {
+                self.check_resumed(&row, line, &by_name, &eval_tokens, &engine)?;
+                rows.push(row);
+            }
+        }
+        let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
+        let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
+        let positions = tokens.n_seq * tokens.ctx;
+        progress(FamilyProgress::Start {
+            todo: todo.len(),
+            done: done.len(),
+            positions,
+        });
+
+        let device = self.device.device()?;
+        let options = EvalOptions {
+            batch: self.batch.get(),
+            keep_special: self.keep_special,
+            host_logprobs: self.device == DeviceSpec::Flex,
+        };
+        let start = Instant::now();
+        for (i, e) in todo.iter().enumerate() {
+            progress(FamilyProgress::Checkpoint {
+                i: i + 1,
+                name: e.name.clone(),
+            });
+            let model = Transformer::load(&e.dir, &device)?;
+            tokens.check(self.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
+            let r = clean(&model, &tokens, &options, &device, &mut |n| {
+                progress(FamilyProgress::Positions(n))
+            });
+            if !r.ce.is_finite() {
+                return Err(Error::Data {
+                    kind: DataKind::NonFinite,
+                    path: e.dir.clone(),
+                    message: "the clean CE is not finite: the model's logits on these tokens hold \
+                              NaN or infinite values"
+                        .into(),
+                });
+            }
+            let (total, non_emb) = (model.n_params, model.n_params_non_embedding());
+            let params = if self.non_embedding { non_emb } else { total };
+            let num = |v: f64| crate::export::exact(v);
+            let row: Row = FAMILY
+                .columns
+                .iter()
+                .map(|c| match c.name.as_str() {
+                    "name" => e.name.clone(),
+                    "run" => e.run.clone(),
+                    "step" => e.step.clone(),
+                    "params" => params.to_string(),
+                    "params_total" => total.to_string(),
+                    "params_non_embedding" => non_emb.to_string(),
+                    "tokens" => num(e.tokens),
+                    "compute" => num(6.0 * params as f64 * e.tokens),
+                    "loss" => num(r.ce),
+                    "loss_se" => num(r.se),
+                    "n_tokens" => r.n_tokens.to_string(),
+                    "eval_tokens" => eval_tokens.clone(),
+                    "engine" => engine.clone(),
+                    other => unreachable!("the family table has no value for column '{other}'"),
+                })
+                .collect();
+            rows.push(row);
+            // Written now, so an interrupted run keeps every finished checkpoint.
+            write(&self.out, &rows)?;
+        }
+        if todo.is_empty() && !self.out.exists() {
+            write(&self.out, &rows)?;
+        }
+        Ok(FamilySummary {
+            evaluated: todo.len(),
+            skipped: done.len(),
+            rows: rows.len(),
+            seconds: start.elapsed().as_secs_f64(),
+            positions,
+        })
+    }
+
+    /// A row already in the output must be one of this job's checkpoints, measured the same way.
+    fn check_resumed(
+        &self,
+        row: &Row,
+        line: u64,
+        entries: &HashMap<&str, &Entry>,
+        eval_tokens: &str,
+        engine: &str,
+    ) -> Result<()> {
+        let at = |what: String| {
+            mismatch(
+                self.out.clone(),
+                format!("line {line}: {what}; write to a new file, or remove it to start over"),
+            )
+        };
+        let name = &row[column("name")];
+        let Some(e) = entries.get(name.as_str()) else {
+            return Err(at(format!(
+                "checkpoint '{name}' is not one this manifest (and shard) evaluates"
+            )));
+        };
+        let was = |c: &str| row[column(c)].as_str();
+        if was("eval_tokens") != eval_tokens {
+            return Err(at(format!(
+                "'{name}' was measured on {}, this run on {eval_tokens}",
+                was("eval_tokens")
+            )));
+        }
+        if was("engine") != engine {
+            return Err(at(format!(
+                "'{name}' was computed by {}, this run by {engine}",
+                was("engine")
+            )));
+        }
+        let chosen = if self.non_embedding {
+            "params_non_embedding"
+        } else {
+            "params_total"
+        };
+        if was("params") != was(chosen) {
+            return Err(at(format!(
+                "'{name}': its params column holds another parameter count"
+            )));
+        }
+        let same = was("tokens").parse::<f64>().ok() == Some(e.tokens);
+        if !same || was("run") != e.run || was("step") != e.step {
+            return Err(at(format!(
+                "'{name}': run, step or tokens differ from the manifest's line {}",
+                e.line
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for FamilySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rate = (self.evaluated * self.positions) as f64 / self.seconds;
+        write!(
+            f,
+            "{} checkpoint(s) evaluated ({rate:.0} tokens/s), {} already there; {} rows",
+            self.evaluated, self.skipped, self.rows
+        )
+    }
+}
+
+/// [`merge`] of `inputs` written to `out` (never one of them); returns the number of rows.
+pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
+    let paths: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
+    crate::io::check_not_input(out, &paths)?;
+    let t = merge(inputs)?;
+    crate::io::write_atomic(out, Format::Csv.render(&t).as_bytes())?;
+    Ok(t.rows.len())
+}
+
+/// Joins shard files into one family table, refusing differing token sets and duplicate names.
+pub fn merge(inputs: &[PathBuf]) -> Result<Table> {
+    let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
+    let mut first: Option<(PathBuf, String)> = None;
+    let mut rows = vec![];
+    for path in inputs {
+        for (line, row) in read_rows(path)? {
+            let tokens = &row[column("eval_tokens")];
+            match &first {
+                None => first = Some((path.clone(), tokens.clone())),
+                Some((p, t)) if t != tokens => {
+                    return Err(mismatch(
+                        path.clone(),
+                        format!(
+                            "line {line}: measured on {tokens}, but {} on {t}",
+                            p.display()
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            let name = row[column("name")].clone();
+            if let Some((p, l)) = seen.get(&name) {
+                return Err(mismatch(
+                    path.clone(),
+                    format!(
+                        "line {line}: checkpoint '{name}' is also in {}:{l}",
+                        p.display()
+                    ),
+                ));
+            }
+            seen.insert(name, (path.clone(), line));
+            rows.push(row);
+        }
+    }
+    Ok(table(rows))
+}

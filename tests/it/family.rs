@@ -1,0 +1,407 @@
+//! `ceq eval-family` and `ceq merge` on the fixture family (tests/fixtures/family, made by
+//! make_family.py with PyTorch): CE and parameter counts against PyTorch's, the same clean CE as
+//! `ceq eval`, fit → map end to end, resume after a kill, shards merged, and the refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use super::common::{ceq, write};
+
+fn family() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/family")
+}
+
+fn rows(csv: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(csv).unwrap();
+    r.records().map(Result::unwrap).collect()
+}
+
+fn col(csv: &Path, name: &str) -> usize {
+    let mut r = csv::Reader::from_path(csv).unwrap();
+    r.headers().unwrap().iter().position(|h| h == name).unwrap()
+}
+
+/// `ceq eval-family --manifest M --tokens T --out OUT EXTRA`.
+fn eval_family(
+    manifest: &Path,
+    tokens: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> assert_cmd::assert::Assert {
+    ceq()
+        .arg("eval-family")
+        .arg("--manifest")
+        .arg(manifest)
+        .arg("--tokens")
+        .arg(tokens)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
+/// An int64 .npy [rows, ctx] (NumPy format 1.0).
+fn write_npy(path: &Path, ids: &[i64], ctx: usize) {
+    let mut h = format!(
+        "{{'descr': '<i8', 'fortran_order': False, 'shape': ({}, {ctx}), }}",
+        ids.len() / ctx
+    );
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend((h.len() as u16).to_le_bytes());
+    b.extend(h.as_bytes());
+    b.extend(ids.iter().flat_map(|v| v.to_le_bytes()));
+    std::fs::write(path, b).unwrap();
+}
+
+fn fixture_ids() -> Vec<i64> {
+    let b = std::fs::read(family().join("tokens.npy")).unwrap();
+    let start = 10 + u16::from_le_bytes([b[8], b[9]]) as usize;
+    b[start..]
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn family_matches_pytorch_ce_and_parameter_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("checkpoints.csv");
+    eval_family(
+        &family().join("family.csv"),
+        &family().join("tokens.npy"),
+        &out,
+        &[],
+    )
+    .success();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(family().join("reference.json")).unwrap())
+            .unwrap();
+    let got = rows(&out);
+    assert_eq!(got.len(), 12);
+    let c = |n: &str| col(&out, n);
+    let mut worst = 0f64;
+    for r in &got {
+        let want = &reference["checkpoints"][&r[c("name")]];
+        let loss: f64 = r[c("loss")].parse().unwrap();
+        worst = worst.max((loss - want["ce_clean"].as_f64().unwrap()).abs());
+        assert_eq!(
+            r[c("params_total")],
+            want["params_total"].to_string(),
+            "{}",
+            &r[0]
+        );
+        assert_eq!(
+            r[c("params_non_embedding")],
+            want["params_non_embedding"].to_string()
+        );
+        assert_eq!(r[c("params")], r[c("params_total")]);
+        assert_eq!(r[c("n_tokens")], want["n_tokens"].to_string());
+        let se: f64 = r[c("loss_se")].parse().unwrap();
+        assert!((se - want["se_ce_clean"].as_f64().unwrap()).abs() < 2e-4);
+        let (p, t): (f64, f64) = (
+            r[c("params")].parse().unwrap(),
+            r[c("tokens")].parse().unwrap(),
+        );
+        assert_eq!(r[c("compute")].parse::<f64>().unwrap(), 6.0 * p * t);
+    }
+    assert!(worst < 2e-4, "largest |CE − PyTorch's| {worst}");
+    eprintln!("largest |CE − PyTorch's| over 12 checkpoints: {worst:.2e}");
+
+    // The non-embedding count, and tokens from steps.
+    let m = write(
+        dir.path(),
+        "m.csv",
+        &format!(
+            "name,path,run,step\nb,{}/neox_d16_s80,neox_d16,80\n",
+            family().display()
+        ),
+    );
+    let out2 = dir.path().join("ne.csv");
+    eval_family(
+        &m,
+        &family().join("tokens.npy"),
+        &out2,
+        &[
+            "--param-count",
+            "non-embedding",
+            "--tokens-per-step",
+            "1024",
+        ],
+    )
+    .success();
+    let r = &rows(&out2)[0];
+    assert_eq!(r[col(&out2, "params")], *"6592");
+    assert_eq!(r[col(&out2, "tokens")], *"81920");
+}
+
+#[test]
+fn clean_pass_gives_ceq_evals_ce_clean() {
+    let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "m.csv",
+        &format!(
+            "name,path,tokens\ngpt2,{0}/gpt2,1000\nneox,{0}/neox,1000\n",
+            eval.display()
+        ),
+    );
+    let out = dir.path().join("f.csv");
+    eval_family(&m, &eval.join("tokens.npy"), &out, &["--batch", "3"]).success();
+    for (r, (model, sae)) in rows(&out).iter().zip([
+        ("gpt2", "gpt2-l1-resid_pre-standard-v6"),
+        ("neox", "neox-l1-attn_out-topk-v6"),
+    ]) {
+        let o = ceq()
+            .args(["eval", "--format", "csv", "--batch", "3", "--model"])
+            .arg(eval.join(model))
+            .arg("--sae")
+            .arg(eval.join("saes").join(sae))
+            .arg("--tokens")
+            .arg(eval.join("tokens.npy"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut rd = csv::Reader::from_reader(&o.stdout[..]);
+        let i = rd
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "ce_clean")
+            .unwrap();
+        let e = rd.records().next().unwrap().unwrap();
+        assert_eq!(
+            r[col(&out, "loss")].parse::<f64>().unwrap(),
+            e[i].parse::<f64>().unwrap(),
+            "{model}"
+        );
+    }
+}
+
+#[test]
+fn eval_family_then_fit_then_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("checkpoints.csv");
+    eval_family(
+        &family().join("family.csv"),
+        &family().join("tokens.npy"),
+        &out,
+        &[],
+    )
+    .success();
+    let law = super::common::fit_to(dir.path(), &out, "law.json", &["--form", "compute"]);
+    let r = &rows(&out)[col(&out, "name")..][0];
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        &format!(
+            "name,ce_clean,ce_spliced\nsae,{},{}\n",
+            &r[col(&out, "loss")],
+            4.0
+        ),
+    );
+    let o = ceq()
+        .args(["map", "--format", "csv", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("compute_equivalent"));
+}
+
+#[test]
+fn killed_run_resumes_to_the_same_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    // Many rows, so that each checkpoint takes long enough to kill the run between two of them.
+    let ids: Vec<i64> = fixture_ids().repeat(64);
+    let tokens = dir.path().join("big.npy");
+    write_npy(&tokens, &ids, 32);
+    let manifest = family().join("family.csv");
+    let whole = dir.path().join("whole.csv");
+    eval_family(&manifest, &tokens, &whole, &[]).success();
+
+    let part = dir.path().join("part.csv");
+    let bin = assert_cmd::cargo::cargo_bin("ceq");
+    let mut child = std::process::Command::new(bin)
+        .arg("eval-family")
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--tokens")
+        .arg(&tokens)
+        .arg("--out")
+        .arg(&part)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !part.exists() && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let n = rows(&part).len();
+    assert!((1..12).contains(&n), "{n} rows when killed");
+    // Another policy on the same file is refused, naming the row.
+    eval_family(&manifest, &tokens, &part, &["--keep-special"])
+        .failure()
+        .stderr(predicates::str::contains("all positions"));
+    eval_family(&manifest, &tokens, &part, &[])
+        .success()
+        .stderr(predicates::str::contains(format!("{} already there", n)));
+    assert_eq!(
+        std::fs::read(&part).unwrap(),
+        std::fs::read(&whole).unwrap()
+    );
+    // A finished file: nothing to do, nothing changed.
+    eval_family(&manifest, &tokens, &part, &[]).success();
+    assert_eq!(
+        std::fs::read(&part).unwrap(),
+        std::fs::read(&whole).unwrap()
+    );
+}
+
+#[test]
+fn three_shards_merged_equal_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, tokens) = (family().join("family.csv"), family().join("tokens.npy"));
+    let whole = dir.path().join("whole.csv");
+    eval_family(&manifest, &tokens, &whole, &[]).success();
+    let bin = assert_cmd::cargo::cargo_bin("ceq");
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("s{i}.csv")))
+        .collect();
+    let children: Vec<_> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            std::process::Command::new(&bin)
+                .arg("eval-family")
+                .arg("--manifest")
+                .arg(&manifest)
+                .arg("--tokens")
+                .arg(&tokens)
+                .arg("--out")
+                .arg(s)
+                .arg("--shard")
+                .arg(format!("{i}/3"))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert!(shards.iter().all(|s| rows(s).len() == 4));
+    let all = dir.path().join("all.csv");
+    ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&all)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&all).unwrap(), std::fs::read(&whole).unwrap());
+
+    // Refused: a name twice, and another token set.
+    ceq()
+        .arg("merge")
+        .arg(&shards[0])
+        .arg(&whole)
+        .arg("--out")
+        .arg(dir.path().join("x.csv"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is also in"));
+    let other = dir.path().join("other.csv");
+    let text = std::fs::read_to_string(&shards[1])
+        .unwrap()
+        .replace("fnv1a64:", "fnv1a64:0");
+    std::fs::write(&other, text).unwrap();
+    ceq()
+        .arg("merge")
+        .arg(&shards[0])
+        .arg(&other)
+        .arg("--out")
+        .arg(dir.path().join("x.csv"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("measured on"));
+}
+
+/// A copy of a fixture checkpoint with its config.json edited.
+fn edited(dir: &Path, from: &str, to: &str, edit: &dyn Fn(&mut serde_json::Value)) -> PathBuf {
+    let d = dir.join(to);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        family().join(from).join("model.safetensors"),
+        d.join("model.safetensors"),
+    )
+    .unwrap();
+    let mut cfg: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(family().join(from).join("config.json")).unwrap(),
+    )
+    .unwrap();
+    edit(&mut cfg);
+    std::fs::write(d.join("config.json"), cfg.to_string()).unwrap();
+    d
+}
+
+#[test]
+fn refusals_name_the_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let tokens = family().join("tokens.npy");
+    let out = dir.path().join("o.csv");
+    let refuse = |manifest: &str, tokens: &Path, says: &[&str]| {
+        let m = write(dir.path(), "m.csv", manifest);
+        let a = eval_family(&m, tokens, &out, &[]).failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        for s in says {
+            assert!(err.contains(s), "{s:?} not in {err}");
+        }
+        assert!(!out.exists());
+    };
+    edited(dir.path(), "gpt2_d16_s40", "vocab", &|c| {
+        c["vocab_size"] = 97.into()
+    });
+    edited(dir.path(), "gpt2_d16_s40", "eos", &|c| {
+        c["eos_token_id"] = 5.into()
+    });
+    let head = format!("name,path,tokens\na,{f}/gpt2_d16_s40,1\n");
+    refuse(
+        &format!("{head}b,vocab,1\n"),
+        &tokens,
+        &["'a' (line 2)", "'b' (line 3)", "vocabulary size 96 vs 97"],
+    );
+    refuse(
+        &format!("{head}b,eos,1\n"),
+        &tokens,
+        &["'a' (line 2)", "'b' (line 3)", "special ids"],
+    );
+    refuse(
+        &format!("{head}b,{f}/nowhere,1\n"),
+        &tokens,
+        &["m.csv:3", "'b'", "nowhere"],
+    );
+    refuse(
+        &format!("{head}a,{f}/gpt2_d16_s80,1\n"),
+        &tokens,
+        &["m.csv:3", "'a' is named twice (lines 2 and 3)"],
+    );
+    let mut ids = fixture_ids();
+    ids[5] = 96;
+    let bad = dir.path().join("bad.npy");
+    write_npy(&bad, &ids, 32);
+    refuse(
+        &head,
+        &bad,
+        &["bad.npy", "token id 96 at [0, 5]", "vocabulary size 96"],
+    );
+}
