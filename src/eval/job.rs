@@ -39,9 +39,11 @@ impl TokenSource {
     ) -> Option<TokenSource> {
         match (npy, text, tokenizer, ctx) {
             (Some(p), ..) => Some(TokenSource::Npy(p)),
-            (None, Some(text), Some(tokenizer), Some(ctx)) => {
-                Some(TokenSource::Text { text, tokenizer, ctx })
-            }
+            (None, Some(text), Some(tokenizer), Some(ctx)) => Some(TokenSource::Text {
+                text,
+                tokenizer,
+                ctx,
+            }),
             _ => None,
         }
     }

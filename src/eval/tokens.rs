@@ -155,13 +155,16 @@ impl Tokens {
         // first, and a panic left inside it becomes an error rather than a crash.
         let bytes = std::fs::read(tokenizer).map_err(Error::io(tokenizer))?;
         serde_json::from_slice::<serde_json::Value>(&bytes).map_err(Error::json(tokenizer))?;
-        let tok = guarded(tokenizer, || tokenizers::Tokenizer::from_bytes(&bytes)).map_err(|m| {
-            Error::Data {
-                kind: DataKind::Tokens,
-                path: tokenizer.to_owned(),
-                message: format!("not a tokenizer.json this version of `tokenizers` can read: {m}"),
-            }
-        })?;
+        let tok =
+            guarded(tokenizer, || tokenizers::Tokenizer::from_bytes(&bytes)).map_err(|m| {
+                Error::Data {
+                    kind: DataKind::Tokens,
+                    path: tokenizer.to_owned(),
+                    message: format!(
+                        "not a tokenizer.json this version of `tokenizers` can read: {m}"
+                    ),
+                }
+            })?;
         let body = std::fs::read_to_string(text).map_err(Error::io(text))?;
         let enc = guarded(text, || tok.encode(body, false)).map_err(|m| Error::Data {
             kind: DataKind::Tokens,

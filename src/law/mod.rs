@@ -248,7 +248,10 @@ impl Law {
             if !v.is_finite() {
                 return Err(err(k, "is not a finite number".into()));
             }
-            if k.starts_with(|c: char| c.is_ascii_uppercase()) && v <= 0.0 {
+            // Scales are positive; E may be 0 (no irreducible loss), which a fit reaches when
+            // exp(e) underflows.
+            let floor_ok = k == "E" && v == 0.0;
+            if k.starts_with(|c: char| c.is_ascii_uppercase()) && v <= 0.0 && !floor_ok {
                 return Err(err(k, format!("is {v}; it must be > 0")));
             }
             Ok(v)

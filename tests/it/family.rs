@@ -195,6 +195,18 @@ fn eval_family_then_fit_then_map() {
     )
     .success();
     let law = super::common::fit_to(dir.path(), &out, "law.json", &["--form", "compute"]);
+    // The chinchilla fit of this family puts E at 0 (exp(e) underflows): its law file must load.
+    let chin = super::common::fit_to(dir.path(), &out, "chin.json", &[]);
+    let sp0 = write(dir.path(), "sp0.csv", "name,ce_clean,ce_spliced\na,4,4.5\n");
+    let o = ceq()
+        .arg("map")
+        .arg("--law")
+        .arg(&chin)
+        .arg("--splices")
+        .arg(&sp0)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r = &rows(&out)[col(&out, "name")..][0];
     let sp = write(
         dir.path(),

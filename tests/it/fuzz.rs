@@ -51,10 +51,8 @@ fn edit() -> impl Strategy<Value = Edit> {
             .prop_map(|(i, v)| Edit::Insert(i, v)),
         (any::<usize>(), 1usize..16).prop_map(|(i, n)| Edit::Delete(i, n)),
         any::<usize>().prop_map(Edit::Truncate),
-        (any::<usize>(), prop::sample::select(&EXTREMES[..]))
-            .prop_map(|(i, s)| Edit::Number(i, s)),
-        (any::<usize>(), prop::sample::select(&EXTREMES[..]))
-            .prop_map(|(i, s)| Edit::Number(i, s)),
+        (any::<usize>(), prop::sample::select(&EXTREMES[..])).prop_map(|(i, s)| Edit::Number(i, s)),
+        (any::<usize>(), prop::sample::select(&EXTREMES[..])).prop_map(|(i, s)| Edit::Number(i, s)),
     ]
 }
 
@@ -158,14 +156,22 @@ fn flex() -> burn::tensor::Device {
 fn checkpoint_csv() {
     let seed = std::fs::read(fixture("data/checkpoints.csv")).unwrap();
     fuzz("ck.csv", &seed, None, |d| {
-        read_family(&d.join("ck.csv"), &ColumnMap::default(), Form::Chinchilla, 2).is_ok()
+        read_family(
+            &d.join("ck.csv"),
+            &ColumnMap::default(),
+            Form::Chinchilla,
+            2,
+        )
+        .is_ok()
     });
 }
 
 #[test]
 fn splices_csv() {
     let seed = std::fs::read(fixture("data/splices.csv")).unwrap();
-    fuzz("sp.csv", &seed, None, |d| read_splices(&d.join("sp.csv")).is_ok());
+    fuzz("sp.csv", &seed, None, |d| {
+        read_splices(&d.join("sp.csv")).is_ok()
+    });
 }
 
 #[test]
@@ -192,13 +198,18 @@ fn law_json() {
 #[test]
 fn npy_tokens() {
     let seed = std::fs::read(fixture("tests/fixtures/eval/tokens.npy")).unwrap();
-    fuzz("t.npy", &seed, None, |d| Tokens::read_npy(&d.join("t.npy")).is_ok());
+    fuzz("t.npy", &seed, None, |d| {
+        Tokens::read_npy(&d.join("t.npy")).is_ok()
+    });
 }
 
 #[test]
 fn text_and_tokenizer() {
     let dir = fixture("tests/fixtures/tokenizer");
-    for (name, other) in [("tokenizer.json", "text.txt"), ("text.txt", "tokenizer.json")] {
+    for (name, other) in [
+        ("tokenizer.json", "text.txt"),
+        ("text.txt", "tokenizer.json"),
+    ] {
         let seed = std::fs::read(dir.join(name)).unwrap();
         fuzz(name, &seed, Some(&dir), |d| {
             let _ = other;
