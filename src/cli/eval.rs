@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 
 use super::OutputArgs;
-use crate::eval::job::{EvalJob, Progress, TokenSource};
+use crate::eval::job::{EvalJob, Scoring, TokenSource};
 use crate::eval::{DeviceSpec, Hook};
 
 #[derive(Args, Debug)]
@@ -34,11 +34,8 @@ impl EvalArgs {
         Ok(EvalJob {
             model: self.model.clone(),
             saes: self.saes.clone(),
-            tokens: self.tokens.source()?,
             hook: self.hook,
-            batch: self.tokens.batch,
-            device: self.tokens.device,
-            keep_special: self.tokens.keep_special,
+            scoring: self.tokens.scoring()?,
         })
     }
 }
@@ -71,12 +68,16 @@ pub struct TokenArgs {
 }
 
 impl TokenArgs {
-    pub fn source(&self) -> Result<TokenSource> {
+    pub fn scoring(&self) -> Result<Scoring> {
         let (t, tk) = (self.text.clone(), self.tokenizer.clone());
-        TokenSource::new(self.tokens.clone(), t, tk, self.ctx).ok_or_else(|| {
-            anyhow!(
-                "pass --tokens FILE.npy, or --text FILE with --tokenizer tokenizer.json and --ctx N"
-            )
+        let tokens = TokenSource::new(self.tokens.clone(), t, tk, self.ctx)
+            .ok_or_else(|| anyhow!("pass --tokens FILE.npy, or --text, --tokenizer and --ctx"))?;
+        let (batch, device, keep_special) = (self.batch, self.device, self.keep_special);
+        Ok(Scoring {
+            tokens,
+            batch,
+            device,
+            keep_special,
         })
     }
 }
@@ -84,15 +85,7 @@ impl TokenArgs {
 pub fn run(a: EvalArgs) -> Result<()> {
     let job = a.job()?;
     a.output.check(&job.inputs())?;
-    let mut pb = indicatif::ProgressBar::hidden();
-    let report = job.run(&mut |p| match p {
-        Progress::Start { positions } => {
-            pb = super::progress(positions, "eval", "tokens ({per_sec}, ");
-        }
-        Progress::Sae(name) => pb.set_message(name),
-        Progress::Positions(n) => pb.inc(n as u64),
-    })?;
-    pb.finish_and_clear();
+    let report = super::with_progress("eval", |p| job.run(p))?;
     eprintln!("ceq: {}", report.timing());
     let text = a.output.format().render(&report.table());
     a.output.emit(&text, report.rows.len())

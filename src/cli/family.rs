@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::eval::TokenArgs;
-use crate::eval::family::{FamilyJob, FamilyProgress, Shard};
+use crate::eval::family::{FamilyJob, Shard};
 use crate::law_file::ParamCount;
 
 #[derive(Args, Debug)]
@@ -32,30 +32,15 @@ pub struct FamilyArgs {
 }
 
 pub fn run(a: FamilyArgs) -> Result<()> {
-    let t = &a.tokens;
     let job = FamilyJob {
         manifest: a.manifest.clone(),
-        tokens: t.source()?,
-        batch: t.batch,
-        device: t.device,
-        keep_special: t.keep_special,
+        scoring: a.tokens.scoring()?,
         non_embedding: a.param_count == ParamCount::NonEmbedding,
         tokens_per_step: a.tokens_per_step,
         shard: a.shard,
         out: a.out.clone(),
     };
-    let (mut pb, mut n) = (indicatif::ProgressBar::hidden(), 0);
-    let s = job.run(&mut |p| match p {
-        FamilyProgress::Start {
-            todo, positions, ..
-        } => {
-            n = todo;
-            pb = super::progress(todo * positions, "checkpoint", "tokens ({per_sec}, ");
-        }
-        FamilyProgress::Checkpoint { i, name } => pb.set_message(format!("{i}/{n} {name}")),
-        FamilyProgress::Positions(k) => pb.inc(k as u64),
-    })?;
-    pb.finish_and_clear();
+    let s = super::with_progress("checkpoint", |p| job.run(p))?;
     eprintln!("ceq: {s} in {}", a.out.display());
     Ok(())
 }

@@ -17,6 +17,7 @@ use anyhow::Result;
 use clap::{Args, Parser};
 
 use crate::error::{DataKind, Error};
+use crate::eval::job::Progress;
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
@@ -239,6 +240,21 @@ fn progress(n: usize, what: &str, counts: &str) -> indicatif::ProgressBar {
     indicatif::ProgressBar::new(n as u64)
         .with_style(style.progress_chars("=> "))
         .with_message(what.to_owned())
+}
+
+/// Runs a library call with a progress bar of token positions (hidden off a terminal).
+fn with_progress<T>(
+    what: &str,
+    run: impl FnOnce(&mut dyn FnMut(Progress)) -> crate::Result<T>,
+) -> Result<T> {
+    let mut pb = indicatif::ProgressBar::hidden();
+    let r = run(&mut |p| match p {
+        Progress::Start { positions } => pb = progress(positions, what, "tokens ({per_sec}, "),
+        Progress::Item(name) => pb.set_message(name),
+        Progress::Positions(n) => pb.inc(n as u64),
+    });
+    pb.finish_and_clear();
+    Ok(r?)
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

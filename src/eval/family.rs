@@ -5,14 +5,14 @@
 //! run loses nothing; `shard` takes every n-th checkpoint and [`merge`] joins the shards.
 
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
-use super::runner::{EvalOptions, clean, scored_positions};
+use super::job::{Progress, Scoring};
+use super::runner::clean;
 use super::tokens::Tokens;
-use super::{DeviceSpec, ModelConfig, Transformer, job::TokenSource};
+use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
 use crate::schema::FAMILY;
@@ -166,31 +166,13 @@ pub fn token_hash(tokens: &Tokens) -> u64 {
 #[derive(Clone, Debug)]
 pub struct FamilyJob {
     pub manifest: PathBuf,
-    pub tokens: TokenSource,
-    pub batch: NonZeroUsize,
-    pub device: DeviceSpec,
-    pub keep_special: bool,
+    pub scoring: Scoring,
     /// `params` holds the non-embedding count (else the total).
     pub non_embedding: bool,
     pub tokens_per_step: Option<f64>,
     pub shard: Option<Shard>,
     /// The checkpoints CSV: written after each checkpoint, and read first to resume.
     pub out: PathBuf,
-}
-
-/// What a run reports while it goes, for a progress bar.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FamilyProgress {
-    /// `todo` checkpoints of `positions` token positions each remain (`done` already in the file).
-    Start {
-        todo: usize,
-        done: usize,
-        positions: usize,
-    },
-    /// Checkpoint `i` (from 1) of `todo` starts.
-    Checkpoint { i: usize, name: String },
-    /// This many more token positions are done.
-    Positions(usize),
 }
 
 /// What a finished run did.
@@ -324,35 +306,22 @@ impl FamilyJob {
     }
 
     /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
-    pub fn run(&self, progress: &mut dyn FnMut(FamilyProgress)) -> Result<FamilySummary> {
+    pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<FamilySummary> {
+        let sc = &self.scoring;
         let (entries, cfg) = self.checkpoints()?;
         let mut inputs: Vec<&Path> = vec![&self.manifest];
-        inputs.extend(self.tokens.inputs());
+        inputs.extend(sc.tokens.inputs());
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));
         crate::io::check_not_input(&self.out, &inputs)?;
 
-        let tokens = self.tokens.read(cfg.bos_id)?;
-        tokens.check(self.tokens.path(), cfg.vocab, cfg.max_positions)?;
-        if scored_positions(&tokens, &cfg.special_ids, self.keep_special) == 0 {
-            return Err(Error::Data {
-                kind: DataKind::Tokens,
-                path: self.tokens.path().to_owned(),
-                message: "no position is scored: every position but the last of each row holds \
-                          a special token (BOS/EOS/pad), which are left out"
-                    .into(),
-            });
-        }
-        let file = self.tokens.path().file_name().map_or_else(
-            || self.tokens.path().display().to_string(),
+        let tokens = sc.read_tokens(&cfg)?;
+        let file = sc.tokens.path().file_name().map_or_else(
+            || sc.tokens.path().display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let policy = if self.keep_special {
-            "all positions"
-        } else {
-            "BOS/EOS/pad positions left out"
-        };
+        let policy = sc.policy();
         let eval_tokens = format!("{file} fnv1a64:{:016x} ({policy})", token_hash(&tokens));
-        let engine = self.device.describe();
+        let engine = sc.device.describe();
 
         let mut rows: Vec<Row> = vec![];
         if self.out.exists() {
@@ -366,28 +335,24 @@ impl FamilyJob {
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
         let positions = tokens.n_seq * tokens.ctx;
-        progress(FamilyProgress::Start {
-            todo: todo.len(),
-            done: done.len(),
-            positions,
+        progress(Progress::Start {
+            positions: todo.len() * positions,
         });
 
-        let device = self.device.device()?;
-        let options = EvalOptions {
-            batch: self.batch.get(),
-            keep_special: self.keep_special,
-            host_logprobs: self.device == DeviceSpec::Flex,
-        };
+        let device = sc.device.device()?;
+        let options = sc.options();
         let start = Instant::now();
         for (i, e) in todo.iter().enumerate() {
-            progress(FamilyProgress::Checkpoint {
-                i: i + 1,
-                name: e.name.clone(),
-            });
+            progress(Progress::Item(format!(
+                "{}/{} {}",
+                i + 1,
+                todo.len(),
+                e.name
+            )));
             let model = Transformer::load(&e.dir, &device)?;
-            tokens.check(self.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
+            tokens.check(sc.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
             let r = clean(&model, &tokens, &options, &device, &mut |n| {
-                progress(FamilyProgress::Positions(n))
+                progress(Progress::Positions(n))
             });
             if !r.ce.is_finite() {
                 return Err(Error::Data {

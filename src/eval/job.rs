@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::runner::{EvalOptions, EvalResult, evaluate, scored_positions};
 use super::sae::Sae;
 use super::tokens::Tokens;
-use super::{DeviceSpec, Hook, Transformer};
+use super::{DeviceSpec, Hook, ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Table};
 use crate::schema::EVAL;
@@ -85,9 +85,16 @@ pub struct EvalJob {
     pub model: PathBuf,
     /// SAE folders (SAELens layout).
     pub saes: Vec<PathBuf>,
-    pub tokens: TokenSource,
     /// The hook to splice every SAE at; `None`: each SAE's cfg.json names its own.
     pub hook: Option<Hook>,
+    pub scoring: Scoring,
+}
+
+/// Which tokens are scored, on which backend: what every evaluation (`ceq eval`, `ceq
+/// eval-family`) shares, so their numbers are measured the same way.
+#[derive(Clone, Debug)]
+pub struct Scoring {
+    pub tokens: TokenSource,
     /// Sequences per batch.
     pub batch: NonZeroUsize,
     pub device: DeviceSpec,
@@ -95,13 +102,53 @@ pub struct EvalJob {
     pub keep_special: bool,
 }
 
+impl Scoring {
+    /// The token ids, checked against a model's vocabulary and positions; at least one position
+    /// must be scored, since means over none are NaN.
+    pub(crate) fn read_tokens(&self, cfg: &ModelConfig) -> Result<Tokens> {
+        let tokens = self.tokens.read(cfg.bos_id)?;
+        tokens.check(self.tokens.path(), cfg.vocab, cfg.max_positions)?;
+        if scored_positions(&tokens, &cfg.special_ids, self.keep_special) == 0 {
+            return Err(Error::Data {
+                kind: DataKind::Tokens,
+                path: self.tokens.path().to_owned(),
+                message: format!(
+                    "no position is scored: every position but the last of each row holds a \
+                     special token (BOS/EOS/pad ids {:?} of the model's config.json), which are \
+                     left out; keep them, or give tokens with text in them",
+                    cfg.special_ids
+                ),
+            });
+        }
+        Ok(tokens)
+    }
+
+    pub(crate) fn options(&self) -> EvalOptions {
+        EvalOptions {
+            batch: self.batch.get(),
+            keep_special: self.keep_special,
+            // The fused host pass is faster on the pure-Rust CPU backend only (see EvalOptions).
+            host_logprobs: self.device == DeviceSpec::Flex,
+        }
+    }
+
+    /// Which positions count, for outputs.
+    pub(crate) fn policy(&self) -> &'static str {
+        if self.keep_special {
+            "all positions"
+        } else {
+            "BOS/EOS/pad positions left out"
+        }
+    }
+}
+
 /// What a run reports while it goes, for a progress bar.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Progress {
     /// The tokens are read: this many token positions will be processed in all (every SAE).
     Start { positions: usize },
-    /// An SAE (by folder name) starts.
-    Sae(String),
+    /// The next item (an SAE's or a checkpoint's name) starts.
+    Item(String),
     /// This many more token positions are done.
     Positions(usize),
 }
@@ -162,40 +209,22 @@ impl EvalJob {
     /// [`crate::io::check_not_input`] refuses any output inside an input folder.
     pub fn inputs(&self) -> Vec<&Path> {
         let mut v: Vec<&Path> = vec![&self.model];
-        v.extend(self.tokens.inputs());
+        v.extend(self.scoring.tokens.inputs());
         v.extend(self.saes.iter().map(|p| p.as_path()));
         v
     }
 
     /// Loads the model and tokens, then evaluates each SAE in turn.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<EvalReport> {
-        let device = self.device.device()?;
+        let sc = &self.scoring;
+        let device = sc.device.device()?;
         let model = Transformer::load(&self.model, &device)?;
-        let tokens = self.tokens.read(model.cfg.bos_id)?;
-        tokens.check(self.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
-        // Means over no position are NaN: refuse rather than report them.
-        if scored_positions(&tokens, &model.cfg.special_ids, self.keep_special) == 0 {
-            return Err(Error::Data {
-                kind: DataKind::Tokens,
-                path: self.tokens.path().to_owned(),
-                message: format!(
-                    "no position is scored: every position but the last of each row holds a \
-                     special token (BOS/EOS/pad ids {:?} of the model's config.json), which are \
-                     left out; keep them, or give tokens with text in them",
-                    model.cfg.special_ids
-                ),
-            });
-        }
+        let tokens = sc.read_tokens(&model.cfg)?;
         let positions = tokens.n_seq * tokens.ctx;
         progress(Progress::Start {
             positions: positions * self.saes.len(),
         });
-        let options = EvalOptions {
-            batch: self.batch.get(),
-            keep_special: self.keep_special,
-            // The fused host pass is faster on the pure-Rust CPU backend only (see EvalOptions).
-            host_logprobs: self.device == DeviceSpec::Flex,
-        };
+        let options = sc.options();
         let start = Instant::now();
         let mut rows = vec![];
         for dir in &self.saes {
@@ -214,7 +243,7 @@ impl EvalJob {
                     ),
                 });
             }
-            progress(Progress::Sae(folder_name(dir)));
+            progress(Progress::Item(folder_name(dir)));
             let result = evaluate(&model, &sae, hook, &tokens, &options, &device, &mut |n| {
                 progress(Progress::Positions(n))
             });
@@ -242,16 +271,11 @@ impl EvalJob {
                 result,
             });
         }
-        let which = if self.keep_special {
-            " (all positions)"
-        } else {
-            " (BOS/EOS/pad positions left out)"
-        };
         Ok(EvalReport {
             model: folder_name(&self.model),
             params: model.n_params,
-            eval_tokens: format!("{}{which}", self.tokens.path().display()),
-            engine: self.device.describe(),
+            eval_tokens: format!("{} ({})", sc.tokens.path().display(), sc.policy()),
+            engine: sc.device.describe(),
             positions,
             seconds: start.elapsed().as_secs_f64(),
             rows,
