@@ -11,4 +11,5 @@ mod laws;
 mod optimizer;
 mod reference_data;
 mod report;
+mod robust_outputs;
 mod truth;
