@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_to, stdout_json};
+use crate::common::{ceq, data, fit_to, stdout_json, write};
 
 /// data/splices.csv with the first names replaced by hostile ones.
 const HOSTILE: [&str; 6] = [
@@ -159,4 +159,187 @@ fn csv_and_json_keep_hostile_names_exact() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(&names[..HOSTILE.len()], HOSTILE);
+}
+
+#[test]
+fn a_level_the_refits_cannot_support_is_warned_of_with_the_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = dir.path().join("law.json");
+    let out = ceq()
+        .args([
+            "fit",
+            "--bootstrap",
+            "2",
+            "--ci",
+            "0.999999",
+            "--checkpoints",
+        ])
+        .arg(data("checkpoints.csv"))
+        .arg("--out")
+        .arg(&law)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    let want =
+        "rest on 2 refits, but a percentile interval at level 0.999999 needs at least 2000000";
+    assert!(stderr.contains(want), "{stderr}");
+    let lf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let warnings = lf["fit"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().contains(want)),
+        "{warnings:?}"
+    );
+    // The table printed and the map of it carry the warning too.
+    assert!(String::from_utf8_lossy(&out.stdout).contains(want));
+    let mapped = map_as(&law, Path::new(&data("splices.csv")), "table");
+    assert!(mapped.contains(want), "{mapped}");
+}
+
+#[test]
+fn enough_refits_at_an_ordinary_level_give_no_warning() {
+    let out = ceq()
+        .args(["fit", "--bootstrap", "40", "--checkpoints"])
+        .arg(data("checkpoints.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("bootstrap intervals"));
+}
+
+/// The data/ fit, with refits made by hand that all settle away from the fit.
+fn shifted_bootstrap(shift: f64) -> ceq::law_file::LawFile {
+    use ceq::fit::{Bootstrap, FitOptions, Resample, fit};
+    use ceq::law::Form;
+    use ceq::law_file::{LawFile, ParamCount, Units};
+    use ceq::table::{ColumnMap, read_family};
+    let path = PathBuf::from(data("checkpoints.csv"));
+    let family = read_family(&path, &ColumnMap::default(), Form::Chinchilla, 0).unwrap();
+    let f = fit(&family, &FitOptions::default()).unwrap();
+    let thetas = (0..50)
+        .map(|i| {
+            let mut t = f.theta.clone();
+            // θ[0] is log E: every refit's floor is higher than the fit's.
+            t[0] += shift * (1.0 + i as f64 / 100.0);
+            t
+        })
+        .collect();
+    let b = Bootstrap {
+        resamples: 50,
+        seed: 0,
+        unit: Resample::Checkpoint,
+        failed: 0,
+        thetas,
+    };
+    let pc = ParamCount::Total;
+    LawFile::new(&f, &family, Units::new(pc, "x"), pc, Some((&b, 0.9)))
+}
+
+#[test]
+fn intervals_that_exclude_their_estimate_are_warned_of() {
+    let lf = shifted_bootstrap(0.05);
+    let w = lf.fit.warnings.join("\n");
+    assert!(w.contains("do not contain the fitted value (E = "), "{w}");
+    assert!(!w.contains("rest on"), "{w}");
+    // Each mapped splice whose interval misses its estimate says so.
+    let splices = ceq::table::read_splices(Path::new(&data("splices.csv"))).unwrap();
+    let m = ceq::map::map(&lf, &splices);
+    assert!(
+        m.rows
+            .iter()
+            .any(|r| r.detail.contains("does not contain its estimate")),
+        "{:?}",
+        m.rows.iter().map(|r| &r.detail).collect::<Vec<_>>()
+    );
+    // Refits around the fit: no such warning.
+    let lf = shifted_bootstrap(0.0);
+    assert!(
+        lf.fit
+            .warnings
+            .iter()
+            .all(|w| !w.contains("do not contain")),
+        "{:?}",
+        lf.fit.warnings
+    );
+}
+
+/// Every `<text>` of an SVG (which must parse) with a rough box: (text, x0, y0, x1, y1). Widths are
+/// estimated at 0.55 em a character, so boxes are approximate; rotated texts are left out.
+fn text_boxes(path: &Path) -> Vec<(String, f64, f64, f64, f64)> {
+    let s = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&s)
+        .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("transform").is_none())
+        .map(|n| {
+            let num = |k: &str| n.attribute(k).map_or(0.0, |v| v.parse::<f64>().unwrap());
+            let text = n.text().unwrap_or("").trim().to_owned();
+            let fs = num("font-size");
+            let w = 0.55 * fs * text.chars().count() as f64;
+            let x = num("x");
+            let x0 = match n.attribute("text-anchor") {
+                Some("middle") => x - w / 2.0,
+                Some("end") => x - w,
+                _ => x,
+            };
+            // plotters writes the top with dy="0.76em", else the baseline.
+            let top = match n.attribute("dy") {
+                Some("0.76em") => num("y"),
+                Some("0.5ex") => num("y") - 0.5 * fs,
+                _ => num("y") - 0.8 * fs,
+            };
+            (text, x0, top, x0 + w, top + fs)
+        })
+        .filter(|t| !t.0.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_law_file_keeps_a_bounded_sample_of_many_residuals() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 12_000;
+    let mut csv = String::from("name,params,tokens,loss\n");
+    for i in 0..n {
+        let p = 1e7 * 10f64.powf((i % 97) as f64 / 40.0);
+        let d = p * 10f64.powf(1.0 + (i % 89) as f64 / 45.0);
+        let noise = 1.0 + 0.004 * (((i * 7919) % 1000) as f64 / 500.0 - 1.0);
+        let l = (1.7 + 400.0 * p.powf(-0.34) + 1800.0 * d.powf(-0.3)) * noise;
+        csv += &format!("c{i},{p},{d},{l}\n");
+    }
+    let ck = write(dir.path(), "ck.csv", &csv);
+    let law = fit_to(dir.path(), &ck, "law.json", &[]);
+    let text = std::fs::read_to_string(&law).unwrap();
+    let lf: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(lf["fit"]["residuals_of"], n);
+    assert_eq!(lf["data"]["n_points"], n);
+    assert_eq!(lf["fit"]["residuals"].as_array().unwrap().len(), 5000);
+    assert!(text.len() < 2_000_000, "{} bytes", text.len());
+    // It reads back, and the figures are drawn from the sample with the whole fit's counts.
+    let figs = dir.path().join("figs");
+    ceq()
+        .args(["plot", "--law"])
+        .arg(&law)
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let texts: Vec<String> = text_boxes(&figs.join("fit.svg"))
+        .into_iter()
+        .map(|b| b.0)
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "checkpoints (5000 of n = 12000 shown)"),
+        "{texts:?}"
+    );
+    let outliers = lf["fit"]["outliers"].as_u64().unwrap();
+    let texts: Vec<String> = text_boxes(&figs.join("residuals.svg"))
+        .into_iter()
+        .map(|b| b.0)
+        .collect();
+    let want = format!("|r| > δ (linear): {outliers}");
+    assert!(texts.iter().any(|t| *t == want), "{want}: {texts:?}");
 }
