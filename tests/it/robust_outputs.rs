@@ -297,6 +297,78 @@ fn text_boxes(path: &Path) -> Vec<(String, f64, f64, f64, f64)> {
 }
 
 #[test]
+fn figures_with_40_groups_and_500_splices_keep_legends_and_labels_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &["--bootstrap", "20"],
+    );
+    let mut csv = String::from("name,model,params,tokens,ce_clean,ce_spliced,ce_zero_ablation\n");
+    for i in 0..500 {
+        let g = i % 40;
+        let n = 5e7 * 1.12f64.powi(g);
+        let clean = 2.2 + 1.6 * (40 - g) as f64 / 40.0;
+        let spliced = clean + 0.05 + 0.5 * ((i * 7) % 13) as f64 / 13.0;
+        csv += &format!(
+            "sae-{i},host-{g:02}-with-a-longish-name,{n},{},{clean},{spliced},{}\n",
+            20.0 * n,
+            clean + 6.0
+        );
+    }
+    let splices = write(dir.path(), "splices.csv", &csv);
+    let figs = dir.path().join("figs");
+    let out = ceq()
+        .arg("plot")
+        .arg("--law")
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(&figs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for fig in [
+        "fit",
+        "splices",
+        "linear_vs_log",
+        "across_sizes",
+        "residuals",
+    ] {
+        let boxes = text_boxes(&figs.join(format!("{fig}.svg")));
+        for (t, x0, y0, x1, y1) in &boxes {
+            assert!(
+                *x0 >= -1.0 && *y0 >= -1.0 && *x1 <= 561.0 && *y1 <= 381.0,
+                "{fig}.svg: '{t}' at ({x0:.0}, {y0:.0})–({x1:.0}, {y1:.0}) is off the 560×380 canvas"
+            );
+        }
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                // A little slack: the widths are estimates.
+                let overlap_x = a.3.min(b.3) - a.1.max(b.1);
+                let overlap_y = a.4.min(b.4) - a.2.max(b.2);
+                assert!(
+                    overlap_x <= 2.0 || overlap_y <= 1.0,
+                    "{fig}.svg: '{}' and '{}' overlap",
+                    a.0,
+                    b.0
+                );
+            }
+        }
+        if fig == "splices" || fig == "linear_vs_log" {
+            let texts: Vec<&str> = boxes.iter().map(|b| b.0.as_str()).collect();
+            assert!(texts.contains(&"+33 more model groups"), "{fig}: {texts:?}");
+        }
+    }
+}
+
+#[test]
 fn a_law_file_keeps_a_bounded_sample_of_many_residuals() {
     let dir = tempfile::tempdir().unwrap();
     let n = 12_000;
@@ -341,5 +413,5 @@ fn a_law_file_keeps_a_bounded_sample_of_many_residuals() {
         .map(|b| b.0)
         .collect();
     let want = format!("|r| > δ (linear): {outliers}");
-    assert!(texts.iter().any(|t| *t == want), "{want}: {texts:?}");
+    assert!(texts.contains(&want), "{want}: {texts:?}");
 }
