@@ -249,6 +249,24 @@ pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &S
         ));
     }
 
+    // Percentiles of the refits need not contain the fit's own number (when the refits settle
+    // elsewhere); such an interval is shown, but not without saying so.
+    if let Some(ci) = &ci {
+        for (what, v, iv) in [
+            ("compute_equivalent", eq.compute, ci.compute),
+            ("compute_fraction", eq.fraction, ci.fraction),
+        ] {
+            if let (Some(v), Some((lo, hi))) = (v, iv)
+                && (v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9))
+            {
+                notes.push(format!(
+                    "the interval of {what} [{lo:.4e}, {hi:.4e}] does not contain its estimate {v:.4e}: \
+                     the refits disagree with the fit"
+                ));
+            }
+        }
+    }
+
     Mapped {
         delta_loss: s.ce_spliced - s.ce_clean,
         loss_recovered: lr.flatten(),

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+pub use crate::fit::Progress;
 use crate::fit::bootstrap::bootstrap;
-use crate::fit::{BootstrapOptions, FitOptions, Solver, fit};
+use crate::fit::{BootstrapOptions, FitOptions, Solver, Stage, fit_with_progress};
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount, Units};
 use crate::table::{ColumnMap, read_family};
@@ -64,8 +65,8 @@ impl FitJob {
     }
 
     /// Reads, fits and (when asked) bootstraps: the law file `ceq fit` saves and `ceq map` reads.
-    /// `on_refit` is called after each bootstrap refit, from any thread.
-    pub fn run(&self, on_refit: &(dyn Fn() + Sync)) -> Result<LawFile> {
+    /// `on` hears of each stage (the fit's starts, then the bootstrap's refits) and each step done.
+    pub fn run(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {
         let s = &self.0;
         let family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
         let opts = FitOptions {
@@ -74,7 +75,7 @@ impl FitJob {
             run: s.run.clone(),
             solver: Solver::default(),
         };
-        let f = fit(&family, &opts).map_err(|e| Error::Fitting {
+        let f = fit_with_progress(&family, &opts, on).map_err(|e| Error::Fitting {
             form: s.form.name(),
             path: s.checkpoints.clone(),
             source: Box::new(e),
@@ -84,7 +85,8 @@ impl FitJob {
                 n: s.bootstrap,
                 seed: s.seed,
             };
-            bootstrap(&f, &o, &opts.solver, on_refit)
+            let stage = Stage::begin(on, "bootstrap", o.n);
+            bootstrap(&f, &o, &opts.solver, &|| stage.step())
         });
         Ok(LawFile::new(
             &f,
@@ -105,10 +107,10 @@ pub enum LawSource<'a> {
 }
 
 impl LawSource<'_> {
-    pub fn load(&self, on_refit: &(dyn Fn() + Sync)) -> Result<LawFile> {
+    pub fn load(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {
         match self {
             LawSource::File(p) => LawFile::read(p),
-            LawSource::Fit(job) => job.run(on_refit),
+            LawSource::Fit(job) => job.run(on),
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     if let Some(out) = &a.out {
         check_not_input(out, &[&job.spec().checkpoints])?;
     }
-    let lf = fit_law(&LawSource::Fit(&job), a.family.bootstrap)?;
+    let lf = fit_law(&LawSource::Fit(&job))?;
     if let Some(out) = &a.out {
         write_atomic(out, lf.to_json().as_bytes())?;
         eprintln!("ceq: law saved to {}", out.display());

@@ -21,7 +21,7 @@ use crate::eval::job::Progress;
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
-use crate::pipeline::{FitJob, FitSpec, LawSource};
+use crate::pipeline::{FitJob, FitSpec, LawSource, Progress};
 use crate::table::ColumnMap;
 
 #[derive(Parser, Debug)]
@@ -153,7 +153,7 @@ impl LawArgs {
                 "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
             ),
         };
-        fit_law(&source, self.family.bootstrap)
+        fit_law(&source)
     }
 
     /// The files given, before anything is read.
@@ -199,16 +199,18 @@ impl OutputArgs {
     }
 }
 
-/// Fits the job with a progress bar for the bootstrap, printing the fit's warnings.
-fn fit_law(source: &LawSource, bootstrap: usize) -> Result<LawFile> {
-    let pb = progress(bootstrap, "bootstrap", "");
-    let lf = source.load(&|| pb.inc(1)).map_err(with_flags)?;
+/// Fits the job with a progress bar (the fit's starts, then the bootstrap), printing its warnings.
+fn fit_law(source: &LawSource) -> Result<LawFile> {
+    let pb = progress(1, "fit", "");
+    let lf = source.load(&|p: Progress| {
+        pb.set_message(p.stage);
+        pb.set_length(p.total as u64);
+        pb.set_position(p.done as u64);
+    });
     pb.finish_and_clear();
-    if let LawSource::Fit(_) = source {
-        lf.fit
-            .warnings
-            .iter()
-            .for_each(|w| eprintln!("ceq: warning: {w}"));
+    let (lf, fitted) = (lf.map_err(with_flags)?, matches!(source, LawSource::Fit(_)));
+    for w in lf.fit.warnings.iter().filter(|_| fitted) {
+        eprintln!("ceq: warning: {w}");
     }
     Ok(lf)
 }

@@ -18,6 +18,8 @@ pub(crate) fn escape(s: &str) -> String {
             }
             '~' => o.push_str("\\textasciitilde{}"),
             '^' => o.push_str("\\textasciicircum{}"),
+            // A blank line ends a paragraph, which a table cell cannot hold; controls are not text.
+            c if c.is_control() => o.push(' '),
             _ => o.push(ch),
         }
     }

@@ -194,6 +194,29 @@ pub fn human(v: f64) -> String {
     }
 }
 
+/// Characters that would move the cursor, recolour or reorder a terminal's text (C0/C1 controls, DEL,
+/// and the bidirectional overrides of "Trojan Source"), written visibly instead: `\n`, `\x1b`,
+/// `\u{202e}`. Names come from users' files; printed raw they could rewrite what a table shows.
+pub(crate) fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(hidden) {
+        return s.into();
+    }
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x80 && hidden(c) => o.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.into()
+}
+
 /// A cell as text for people (terminal, Markdown); LaTeX has its own.
 pub(crate) fn human_cell(c: &Cell) -> String {
     match c {

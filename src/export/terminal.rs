@@ -1,8 +1,10 @@
-//! Aligned columns for a terminal: numbers right-aligned, units on a second header line.
+//! Aligned columns for a terminal: numbers right-aligned, units on a second header line. Text from
+//! users' files is shown with its control characters made visible ([`visible`]), so it can neither
+//! break a row nor send escape sequences, and the columns stay aligned.
 
 use std::io::{self, Write};
 
-use super::{Exporter, Table, human_cell};
+use super::{Exporter, Table, human_cell, visible};
 
 pub struct Terminal;
 
@@ -11,19 +13,28 @@ impl Exporter for Terminal {
         let cells: Vec<Vec<String>> = t
             .rows
             .iter()
-            .map(|r| r.iter().map(human_cell).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|c| visible(&human_cell(c)).into_owned())
+                    .collect()
+            })
             .collect();
         let units: Vec<String> = t
             .columns
             .iter()
-            .map(|c| c.unit_as(|u| format!("[{u}]")))
+            .map(|c| c.unit_as(|u| format!("[{}]", visible(u))))
+            .collect();
+        let names: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| visible(&c.name).into_owned())
             .collect();
         let width: Vec<usize> = (0..t.columns.len())
             .map(|j| {
                 cells
                     .iter()
                     .map(|r| r[j].chars().count())
-                    .chain([t.columns[j].name.chars().count(), units[j].chars().count()])
+                    .chain([names[j].chars().count(), units[j].chars().count()])
                     .max()
                     .unwrap_or(0)
             })
@@ -44,9 +55,8 @@ impl Exporter for Terminal {
             writeln!(w, "{}", parts.join("  ").trim_end())
         };
         if !t.title.is_empty() {
-            writeln!(w, "{}", t.title)?;
+            writeln!(w, "{}", visible(&t.title))?;
         }
-        let names: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
         line(w, &names)?;
         if units.iter().any(|u| !u.is_empty()) {
             line(w, &units)?;
@@ -55,7 +65,7 @@ impl Exporter for Terminal {
             line(w, r)?;
         }
         for n in &t.notes {
-            writeln!(w, "  {n}")?;
+            writeln!(w, "  {}", visible(n))?;
         }
         Ok(())
     }

@@ -37,6 +37,55 @@ impl Default for FitOptions {
     }
 }
 
+/// Where a long fit is, for a progress bar: `done` of the `total` steps of a stage (the grid's starts,
+/// the polishing, the bootstrap's refits). Told as each stage begins and after each step, from any
+/// thread, so `done` may arrive out of order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Counts one stage's steps for a [`Progress`] listener.
+pub(crate) struct Stage<'a> {
+    on: &'a (dyn Fn(Progress) + Sync),
+    stage: &'static str,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a> Stage<'a> {
+    /// Begins a stage (telling `on` that none of it is done yet).
+    pub(crate) fn begin(
+        on: &'a (dyn Fn(Progress) + Sync),
+        stage: &'static str,
+        total: usize,
+    ) -> Self {
+        on(Progress {
+            stage,
+            done: 0,
+            total,
+        });
+        Stage {
+            on,
+            stage,
+            total,
+            done: 0.into(),
+        }
+    }
+
+    /// One more step done.
+    pub(crate) fn step(&self) {
+        let done = 1 + self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (self.on)(Progress {
+            stage: self.stage,
+            done,
+            total: self.total,
+        });
+    }
+}
+
 /// One point's fit: observed and predicted loss (nats/token) and the log residual.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Residual {
@@ -167,6 +216,15 @@ const POLISH: usize = 8;
 
 /// Fits `opts.form` to the family with Hoffmann et al.'s multi-start Huber fit.
 pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
+    fit_with_progress(family, opts, &|_| {})
+}
+
+/// [`fit`], telling `on` how far it is (a fit of a million points takes minutes).
+pub fn fit_with_progress(
+    family: &Family,
+    opts: &FitOptions,
+    on: &(dyn Fn(Progress) + Sync),
+) -> Result<Fit> {
     if !(opts.delta > 0.0 && opts.delta.is_finite()) {
         return Err(Error::Invalid {
             option: "Huber delta",
@@ -212,6 +270,7 @@ pub fn fit(family: &Family, opts: &FitOptions) -> Result<Fit> {
         &Solver::screen(obj.len()),
         &opts.solver,
         POLISH,
+        on,
     );
     let best = ms.best().ok_or_else(|| Error::FitFailed {
         starts: grid.len(),

@@ -12,6 +12,7 @@ use argmin::solver::quasinewton::LBFGS;
 use rayon::prelude::*;
 
 use super::huber::Objective;
+use super::{Progress, Stage};
 
 /// Optimiser settings. The defaults converge to machine precision in the objective;
 /// [`Solver::screen`] stops earlier, for the grid, whose best few starts are then polished.
@@ -269,26 +270,35 @@ fn sort(results: &mut [StartResult]) {
 /// Runs every start in parallel with `screen` tolerances and the objective at screening precision,
 /// then restarts the `polish` best distinct end points with `tight` ones at full precision. Results
 /// are sorted best first (ties by start index, so the result does not depend on the number of
-/// threads); the objective of a start that was not polished is its screening value.
+/// threads); the objective of a start that was not polished is its screening value. `on` hears of each
+/// stage and each start done.
 pub fn multistart(
     obj: &Objective,
     starts: &[Vec<f64>],
     screen: &Solver,
     tight: &Solver,
     polish: usize,
+    on: &(dyn Fn(Progress) + Sync),
 ) -> MultiStart {
+    let stage = Stage::begin(on, "fit: grid starts", starts.len());
     let mut results: Vec<StartResult> = starts
         .par_iter()
         .enumerate()
-        .map(|(i, st)| run_start(&Screening(obj), st, i, screen))
+        .map(|(i, st)| {
+            let r = run_start(&Screening(obj), st, i, screen);
+            stage.step();
+            r
+        })
         .collect();
     sort(&mut results);
     let mut ms = MultiStart { results };
-    let polished: Vec<StartResult> = ms
-        .distinct(polish, 1e-6)
+    let best = ms.distinct(polish, 1e-6);
+    let stage = Stage::begin(on, "fit: polishing", best.len());
+    let polished: Vec<StartResult> = best
         .par_iter()
         .map(|r| {
             let mut p = run_start(obj, &r.theta, r.start, tight);
+            stage.step();
             p.evals += r.evals;
             // Polishing ends when the line search can go no further: that is convergence, not a failure.
             p.error = r.error.clone();

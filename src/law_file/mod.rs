@@ -94,7 +94,12 @@ pub struct FitSummary {
     /// Log-space optimum, in `theta_names` order.
     pub theta_names: Vec<String>,
     pub theta: Vec<f64>,
+    /// Every point's residual, or, when `residuals_of` is set, a bounded sample of them (see
+    /// [`sample_residuals`]), so that the file's size does not grow with the data.
     pub residuals: Vec<Residual>,
+    /// How many points the fit had, when `residuals` holds only a sample of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residuals_of: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,6 +158,84 @@ fn samples_at<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec
         .collect()
 }
 
+/// The most residuals a law file keeps. Up to this many points (far more than a figure can show apart)
+/// the file holds every residual; beyond it, a sample.
+pub const RESIDUALS_KEPT: usize = 5000;
+
+/// Every residual, or for more than [`RESIDUALS_KEPT`] points a sample of that many: the fifth with
+/// the largest |residual| (the outliers a reader looks for) and an even spread of the rest, in file
+/// order. Deterministic, so a refit writes the same file.
+pub fn sample_residuals(all: &[Residual]) -> Vec<Residual> {
+    if all.len() <= RESIDUALS_KEPT {
+        return all.to_vec();
+    }
+    let mut by_size: Vec<usize> = (0..all.len()).collect();
+    by_size.sort_by(|&a, &b| {
+        all[b]
+            .residual
+            .abs()
+            .total_cmp(&all[a].residual.abs())
+            .then(a.cmp(&b))
+    });
+    let mut keep = vec![false; all.len()];
+    by_size[..RESIDUALS_KEPT / 5]
+        .iter()
+        .for_each(|&i| keep[i] = true);
+    let rest: Vec<usize> = (0..all.len()).filter(|&i| !keep[i]).collect();
+    let spread = RESIDUALS_KEPT - RESIDUALS_KEPT / 5;
+    (0..spread).for_each(|k| keep[rest[k * rest.len() / spread]] = true);
+    all.iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(r, _)| r.clone())
+        .collect()
+}
+
+/// What makes a bootstrap's intervals untrustworthy, with the numbers: too few refits for the tails
+/// of the level asked for, or an interval that does not contain the fit's own estimate.
+fn bootstrap_warnings(law: &Law, b: &BootstrapSummary) -> Vec<String> {
+    let mut out = vec![];
+    let refits = b.samples.len();
+    // A central interval at level L reads each tail at (1 − L)/2; with fewer than about 2/(1 − L)
+    // refits there is not one refit per tail, so the ends are just the extreme refits.
+    let needed = (2.0 / (1.0 - b.level) - 1e-9).ceil();
+    if (refits as f64) < needed {
+        out.push(format!(
+            "the {} bootstrap intervals rest on {refits} refits, but a percentile interval at level {} needs at \
+             least {needed} for its tails to mean anything: they are little more than the extreme refits; \
+             use more resamples or a lower level",
+            percent_level(b.level),
+            b.level
+        ));
+    }
+    let tol = |v: f64| 1e-9 * v.abs().max(1e-300);
+    let outside: Vec<String> = law
+        .params()
+        .into_iter()
+        .chain(law.derived())
+        .filter_map(|(k, v)| {
+            let (lo, hi) = b.intervals.get(k)?.0;
+            (v.is_finite() && (v < lo - tol(lo) || v > hi + tol(hi)))
+                .then(|| format!("{k} = {v:.6} outside [{lo:.6}, {hi:.6}]"))
+        })
+        .collect();
+    if !outside.is_empty() {
+        out.push(format!(
+            "the {} bootstrap intervals of {} do not contain the fitted value ({}): the refits settle \
+             elsewhere than the fit, so the intervals do not describe its uncertainty",
+            percent_level(b.level),
+            if outside.len() == 1 { "one number" } else { "some numbers" },
+            outside.join("; ")
+        ));
+    }
+    out
+}
+
+/// A level as a percentage with as many digits as it has (90%, 99.9999%).
+fn percent_level(level: f64) -> String {
+    format!("{}%", (100.0 * level * 1e6).round() / 1e6)
+}
+
 fn version_1() -> u32 {
     1
 }
@@ -196,6 +279,10 @@ impl LawFile {
                 samples: laws,
             }
         });
+        let mut warnings = fit.warnings.clone();
+        if let Some(b) = &bootstrap {
+            warnings.extend(bootstrap_warnings(&fit.law, b));
+        }
         LawFile {
             version: VERSION,
             ceq_version: env!("CARGO_PKG_VERSION").into(),
@@ -224,7 +311,7 @@ impl LawFile {
                 failed_starts: fit.n_failed_starts,
                 evaluations: fit.evaluations,
                 outliers: fit.n_outliers,
-                warnings: fit.warnings.clone(),
+                warnings,
                 ranges: fit.ranges,
                 theta_names: fit
                     .law
@@ -234,7 +321,8 @@ impl LawFile {
                     .map(|s| s.to_string())
                     .collect(),
                 theta: fit.theta.clone(),
-                residuals: fit.residuals.clone(),
+                residuals: sample_residuals(&fit.residuals),
+                residuals_of: (fit.residuals.len() > RESIDUALS_KEPT).then_some(fit.residuals.len()),
             },
             bootstrap,
         }
@@ -321,6 +409,14 @@ impl LawFile {
                 self.fit.theta.len(),
                 form.name(),
                 form.n_params()
+            ));
+        }
+        if let Some(n) = self.fit.residuals_of
+            && n < self.fit.residuals.len()
+        {
+            return Err(format!(
+                "key 'fit.residuals_of' is {n}, fewer than the {} residuals the file holds",
+                self.fit.residuals.len()
             ));
         }
         if !(self.fit.delta > 0.0 && self.fit.delta.is_finite()) {

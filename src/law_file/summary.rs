@@ -72,6 +72,12 @@ impl LawFile {
                 human(f.ranges.loss.1)
             ),
         ];
+        if let Some(n) = f.residuals_of {
+            notes.push(format!(
+                "residuals: the law file keeps {} of the {n} points' residuals (the largest and an even spread)",
+                f.residuals.len()
+            ));
+        }
         if let Some(b) = &lf.bootstrap {
             notes.push(format!(
                 "bootstrap: {} resamples of {}s (seed {}), {} failed",

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, colour, log_range, percent, ticks_125};
-use super::{Area, Data, PlotResult, builder, err};
+use super::{Area, Data, PlotResult, builder, err, label_text};
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let rows = d.rows();
@@ -21,16 +21,35 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         })
         .flatten();
     let (y0, y1) = log_range(ys, 1.6);
+    let group_name = label_text(&group_name);
     let mut chart = builder(root, format!("Compute fraction by {group_name}"), s, 56.0)
         .build_cartesian_2d(
             -0.5..(n as f64 - 0.5),
             (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
         )
         .map_err(err)?;
+    // Every `every`-th group is named on the axis, so that the names do not run into each other, and
+    // only where its name (centred on the group) fits on the canvas.
+    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
+    let mut widths = vec![];
+    for l in &names {
+        widths.push(root.estimate_text_size(l, &s.tick()).map_err(err)?.0 as f64);
+    }
+    let widest = widths.iter().copied().fold(0.0, f64::max);
+    let x0 = chart.plotting_area().get_base_pixel().0 as f64;
+    let slot = chart.plotting_area().dim_in_pixel().0 as f64 / n as f64;
+    let every = ((widest + s.px(8.0) as f64) / slot).ceil().max(1.0) as usize;
+    let canvas = root.dim_in_pixel().0 as f64;
+    let shown: Vec<bool> = (0..names.len())
+        .map(|i| {
+            let mid = x0 + (i as f64 + 0.5) * slot;
+            i % every == 0 && mid - widths[i] / 2.0 >= 0.0 && mid + widths[i] / 2.0 <= canvas
+        })
+        .collect();
     let label_of = |v: &f64| {
         let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 {
-            labels.get(i as usize).cloned().unwrap_or_default()
+        if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
+            names[i as usize].clone()
         } else {
             String::new()
         }

@@ -77,7 +77,10 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                 .map(|p| Circle::new((d.residual_x(p), p.loss), r, BLACK.mix(0.75).filled())),
         )
         .map_err(err)?
-        .label(format!("checkpoints (n = {})", res.len()))
+        .label(match d.law_file.fit.residuals_of {
+            None => format!("checkpoints (n = {})", res.len()),
+            Some(n) => format!("checkpoints ({} of n = {n} shown)", res.len()),
+        })
         .legend(s.swatch_dot(BLACK.mix(0.75)));
     legend(&mut chart, s, SeriesLabelPosition::UpperRight)
 }

@@ -3,8 +3,11 @@
 
 use plotters::prelude::*;
 
-use super::style::{GREY, LIGHT, Style, colour, lin_range, log_range, percent, ticks_125};
-use super::{Area, Data, PlotResult, builder, err, legend};
+use super::style::{GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
+use super::{
+    Area, Data, PlotResult, builder, err, group_colour, group_entry, group_legend, legend,
+    more_groups,
+};
 
 /// One splice: its index, compute fraction, loss recovered (%), and the fraction's interval.
 struct Point {
@@ -65,8 +68,9 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         ))
         .map_err(err)?;
     let r = s.upx(3.4);
-    for (g, label) in labels.iter().enumerate() {
-        let c = colour(g);
+    let texts = group_legend(&group_name, &labels);
+    for g in 0..labels.len() {
+        let c = group_colour(g);
         let mine: Vec<_> = pts.iter().filter(|p| group[p.i] == g).collect();
         for p in &mine {
             if let Some((lo, hi)) = p.ci {
@@ -78,14 +82,14 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                     .map_err(err)?;
             }
         }
-        chart
+        let series = chart
             .draw_series(
                 mine.iter()
                     .map(|p| Circle::new((p.fraction, p.recovered), r, c.filled())),
             )
-            .map_err(err)?
-            .label(format!("{group_name} {label}"))
-            .legend(s.swatch_dot(c));
+            .map_err(err)?;
+        group_entry(series, g, &texts, s.swatch_dot(c));
     }
+    more_groups(&mut chart, &texts, s)?;
     legend(&mut chart, s, SeriesLabelPosition::LowerRight)
 }

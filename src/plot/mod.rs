@@ -321,6 +321,102 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTran
         .map_err(err)
 }
 
+/// Most groups a legend names, one per colour of the palette; the others are drawn grey and counted in
+/// one "+N more" entry, so that the legend fits the plot however many groups there are and no two
+/// named groups share a colour.
+pub(crate) const LEGEND_GROUPS: usize = style::PALETTE.len();
+
+/// A group's colour in the figures with a legend: its own for the named groups, grey for the rest.
+pub(crate) fn group_colour(g: usize) -> RGBColor {
+    if g < LEGEND_GROUPS {
+        style::colour(g)
+    } else {
+        style::GREY
+    }
+}
+
+/// Longest label a figure shows in full (characters); a longer one is cut with "…", so a user's long
+/// name cannot push a legend or axis off the canvas.
+const LABEL_CHARS: usize = 24;
+
+/// A name from a user's file as a figure shows it: control characters made visible (XML cannot hold
+/// most of them, even escaped), and cut to [`LABEL_CHARS`].
+pub(crate) fn label_text(s: &str) -> String {
+    let v = crate::export::visible(s);
+    if v.chars().count() <= LABEL_CHARS {
+        return v.into_owned();
+    }
+    v.chars().take(LABEL_CHARS - 1).chain(['…']).collect()
+}
+
+/// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.
+pub(crate) fn group_legend(name: &str, labels: &[String]) -> Vec<String> {
+    let name = label_text(name);
+    let mut out: Vec<String> = labels
+        .iter()
+        .take(LEGEND_GROUPS)
+        .map(|l| format!("{name} {}", label_text(l)))
+        .collect();
+    if labels.len() > LEGEND_GROUPS {
+        out.push(format!(
+            "+{} more {name} groups",
+            labels.len() - LEGEND_GROUPS
+        ));
+    }
+    out
+}
+
+/// The legend entry of group `g`, if it gets one: the first [`LEGEND_GROUPS`] do.
+pub(crate) fn group_entry<'a, DB: DrawingBackend + 'a>(
+    series: &mut SeriesAnno<'a, DB>,
+    g: usize,
+    texts: &[String],
+    swatch: impl Fn((i32, i32)) -> Circle<(i32, i32), i32> + 'a,
+) {
+    if g < LEGEND_GROUPS {
+        series.label(&texts[g]).legend(swatch);
+    }
+}
+
+/// The legend's "+N more" entry of [`group_legend`]'s `texts`, when there is one.
+pub(crate) fn more_groups<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    texts: &[String],
+    s: &Style,
+) -> PlotResult {
+    if texts.len() > LEGEND_GROUPS {
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+            .map_err(err)?
+            .label(&texts[LEGEND_GROUPS])
+            .legend(s.swatch_dot(group_colour(LEGEND_GROUPS)));
+    }
+    Ok(())
+}
+
+/// Where [`legend`] puts a legend of `entries` in the chart's upper right corner, in the root's pixels,
+/// so that labels drawn on the plot can keep out of it.
+pub(crate) fn legend_rect<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    entries: &[String],
+) -> PlotResult<(i32, i32, i32, i32)> {
+    let font = s.note();
+    let mut w = 0;
+    for e in entries {
+        w = w.max(root.estimate_text_size(e, &font).map_err(err)?.0 as i32);
+    }
+    // As plotters lays it out: lines 1.25 font sizes apart, the swatch column and a margin around.
+    let h = (entries.len() as f64 * 1.25 * 11.5 * s.scale).ceil() as i32 + 2 * s.px(6.0);
+    let w = w + s.px(28.0) + 2 * s.px(6.0);
+    let area = chart.plotting_area();
+    let (x0, y0) = area.get_base_pixel();
+    let (aw, _) = area.dim_in_pixel();
+    let right = x0 + aw as i32 - 5;
+    Ok((right - w, y0 + 5, right, y0 + 5 + h))
+}
+
 /// Plotters errors as a message.
 pub(crate) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
@@ -442,22 +538,34 @@ pub fn png(fig: Figure, d: &Data) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Rectangles already used by labels, so a new label can move out of their way (or be left out).
-#[derive(Default)]
+/// Rectangles already used by labels, so a new label can move out of their way (or be left out), and
+/// the rectangle labels must stay inside.
 pub(crate) struct Placer {
     taken: Vec<(i32, i32, i32, i32)>,
+    bounds: (i32, i32, i32, i32),
 }
 
 impl Placer {
+    /// Labels inside `(x0, y0, x1, y1)`.
+    pub fn within(bounds: (i32, i32, i32, i32)) -> Placer {
+        Placer {
+            taken: vec![],
+            bounds,
+        }
+    }
+
     /// Reserves a box of size `(w, h)` with its top-left at `at`, or the nearest free one above or
     /// below; `None` if every try overlaps.
     pub fn place(&mut self, at: (i32, i32), (w, h): (i32, i32)) -> Option<(i32, i32)> {
         for k in [0, -1, 1, -2, 2, -3, 3] {
             let (x, y) = (at.0, at.1 + k * h);
-            let free = self
-                .taken
-                .iter()
-                .all(|&(x0, y0, x1, y1)| x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1);
+            let (bx0, by0, bx1, by1) = self.bounds;
+            let inside = x >= bx0 && y >= by0 && x + w <= bx1 && y + h <= by1;
+            let free = inside
+                && self
+                    .taken
+                    .iter()
+                    .all(|&(x0, y0, x1, y1)| x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1);
             if free {
                 self.taken.push((x, y, x + w, y + h));
                 return Some((x, y));

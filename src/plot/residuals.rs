@@ -47,6 +47,10 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         ))
         .map_err(err)?;
     let r = s.upx(2.8);
+    // The counts are the whole fit's, also when the law file keeps only a sample of the points.
+    let f = &d.law_file.fit;
+    let beyond = f.outliers;
+    let within = f.residuals_of.unwrap_or(res.len()).saturating_sub(beyond);
     for (inside, name, c) in [
         (true, "|r| ≤ δ (quadratic)", colour(0)),
         (false, "|r| > δ (linear)", colour(5)),
@@ -61,7 +65,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                     .map(|p| Circle::new((d.residual_x(p), p.residual), r, c.filled())),
             )
             .map_err(err)?
-            .label(format!("{name}: {}", pts.len()))
+            .label(format!("{name}: {}", if inside { within } else { beyond }))
             .legend(s.swatch_dot(c));
     }
     legend(&mut chart, s, SeriesLabelPosition::UpperRight)

@@ -4,8 +4,11 @@
 
 use plotters::prelude::*;
 
-use super::style::{GREY, Style, colour, lin_range, log_range, logspace, sig2};
-use super::{Area, Data, Placer, PlotResult, draw_band, err, legend, loss_chart};
+use super::style::{GREY, Style, lin_range, log_range, logspace, sig2};
+use super::{
+    Area, Data, Placer, PlotResult, draw_band, err, group_colour, group_entry, group_legend,
+    legend, legend_rect, loss_chart, more_groups,
+};
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let rows = d.rows();
@@ -42,11 +45,19 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .label("fitted curve")
         .legend(s.swatch_line(GREY, 1.8));
 
-    let mut placer = Placer::default();
+    // The splices' labels stay inside the plot and out of the legend.
+    let (px0, py0) = chart.plotting_area().get_base_pixel();
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let mut placer = Placer::within((px0, py0, px0 + pw as i32, py0 + ph as i32));
+    let texts = group_legend(&group_name, &labels);
+    let mut entries = vec!["fitted curve".to_owned()];
+    entries.extend(texts.iter().cloned());
+    entries.push("□ clean  ● spliced".into());
+    placer.reserve(legend_rect(root, &chart, s, &entries)?);
     let head = s.px(6.0);
     for &i in &drawn {
         let (sp, m) = rows[i];
-        let c = colour(group[i]);
+        let c = group_colour(group[i]);
         let (xc, xs_) = at[i].unwrap();
         // Host: its clean loss on the curve, and a connector down to the spliced loss.
         chart
@@ -90,17 +101,16 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         }
     }
     let r = s.upx(3.2);
-    for (g, label) in labels.iter().enumerate() {
-        let c = colour(g);
+    for g in 0..labels.len() {
+        let c = group_colour(g);
         let mine: Vec<usize> = drawn.iter().copied().filter(|&i| group[i] == g).collect();
-        chart
+        let series = chart
             .draw_series(
                 mine.iter()
                     .map(|&i| Circle::new((at[i].unwrap().1, rows[i].0.ce_spliced), r, c.filled())),
             )
-            .map_err(err)?
-            .label(format!("{group_name} {label}"))
-            .legend(s.swatch_dot(c));
+            .map_err(err)?;
+        group_entry(series, g, &texts, s.swatch_dot(c));
         chart
             .draw_series(mine.iter().map(|&i| {
                 let p = (at[i].unwrap().0, rows[i].0.ce_clean);
@@ -115,6 +125,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             }))
             .map_err(err)?;
     }
+    more_groups(&mut chart, &texts, s)?;
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
         .map_err(err)?

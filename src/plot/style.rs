@@ -98,7 +98,7 @@ impl Style {
     pub fn swatch_dot<C: Color + 'static>(
         &self,
         c: C,
-    ) -> impl Fn((i32, i32)) -> Circle<(i32, i32), i32> {
+    ) -> impl Fn((i32, i32)) -> Circle<(i32, i32), i32> + use<C> {
         let (r, style) = (self.px(4.0), c.filled());
         move |(x, y)| Circle::new((x + 2 * r, y), r, style)
     }

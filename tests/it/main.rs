@@ -15,4 +15,5 @@ mod optimizer;
 mod outputs;
 mod reference_data;
 mod report;
+mod robust_outputs;
 mod truth;
