@@ -21,7 +21,7 @@ use crate::eval::job::Progress;
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
-use crate::pipeline::{FitJob, FitSpec, LawSource, Progress};
+use crate::pipeline::{self, FitJob, FitSpec, LawSource};
 use crate::table::ColumnMap;
 
 #[derive(Parser, Debug)]
@@ -202,7 +202,7 @@ impl OutputArgs {
 /// Fits the job with a progress bar (the fit's starts, then the bootstrap), printing its warnings.
 fn fit_law(source: &LawSource) -> Result<LawFile> {
     let pb = progress(1, "fit", "");
-    let lf = source.load(&|p: Progress| {
+    let lf = source.load(&|p: pipeline::Progress| {
         pb.set_message(p.stage);
         pb.set_length(p.total as u64);
         pb.set_position(p.done as u64);

@@ -189,7 +189,7 @@ fn law_json() {
         seed: 0,
         level: 0.9,
     };
-    let law = spec.validate().unwrap().run(&|| {}).unwrap();
+    let law = spec.validate().unwrap().run(&|_| {}).unwrap();
     fuzz("law.json", law.to_json().as_bytes(), None, |d| {
         LawFile::read(&d.join("law.json")).is_ok()
     });
