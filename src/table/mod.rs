@@ -18,12 +18,31 @@ pub(crate) struct RawTable {
     pub rows: Vec<(u64, csv::StringRecord)>,
 }
 
+/// Lines starting with `#` before the header are comments: they are blanked (so line numbers stay
+/// true; the CSV reader skips blank lines). After the header a `#` is data — a row whose name starts
+/// with it must not vanish.
+fn blank_leading_comments(bytes: Vec<u8>) -> Vec<u8> {
+    let mut start = 0;
+    let mut blanks = 0;
+    while bytes.get(start) == Some(&b'#') {
+        start = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |k| start + k + 1);
+        blanks += 1;
+    }
+    let mut out = vec![b'\n'; blanks];
+    out.extend_from_slice(&bytes[start..]);
+    out
+}
+
 impl RawTable {
     pub fn read(path: &Path) -> Result<RawTable> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
         })?;
+        let bytes = blank_leading_comments(bytes);
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(Error::EmptyFile {
                 path: path.to_owned(),
@@ -31,7 +50,6 @@ impl RawTable {
         }
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .comment(Some(b'#'))
             .from_reader(bytes.as_slice());
         let csv_err = |e: csv::Error| Error::Csv {
             path: path.to_owned(),

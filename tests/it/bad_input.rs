@@ -196,6 +196,32 @@ fn loss_recovered_as_eval_writes_it_is_checked_and_recomputed() {
 }
 
 #[test]
+fn a_row_whose_name_starts_with_a_hash_is_data_not_a_comment() {
+    // `#` lines are comments only before the header; a row named "#7" once vanished with exit 0.
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", &format!("# a comment\n{GOOD}"));
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "# units: nats\nname,ce_clean,ce_spliced\n#7,3,3.2\nb,3,3.1\n",
+    );
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--checkpoints"])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp),
+    );
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["#7", "b"]);
+}
+
+#[test]
 fn out_never_overwrites_an_input() {
     let d = tempfile::tempdir().unwrap();
     let ck = write(d.path(), "ck.csv", GOOD);
