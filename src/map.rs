@@ -206,6 +206,9 @@ impl MapResult {
             ),
             None => "no intervals: fit with --bootstrap N to get them".into(),
         });
+        if self.law.form() == Form::Run {
+            notes.push(crate::law::SCHEDULE_CAVEAT.into());
+        }
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
         for (s, m) in self.splice_rows() {
             if !m.detail.is_empty() {

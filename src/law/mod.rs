@@ -13,7 +13,7 @@ mod run;
 pub use chinchilla::Chinchilla;
 pub use compute::ComputeLaw;
 pub use named::Named;
-pub use run::RunLaw;
+pub use run::{RunLaw, SCHEDULE_CAVEAT};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

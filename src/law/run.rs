@@ -2,6 +2,12 @@
 
 use super::RunInfo;
 
+/// What a `run` law's numbers mean, said in every table that shows them.
+pub const SCHEDULE_CAVEAT: &str = "a run law reads losses on this one training run: if it used a \
+    decaying learning-rate schedule, its intermediate checkpoints are not what shorter runs with \
+    their own schedules would reach (Hägele et al. 2024), so its tokens and steps are this run's, \
+    not a compute-optimal budget";
+
 /// Parameters in natural units: loss in nats/token, D in tokens.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunLaw {

@@ -87,6 +87,9 @@ impl LawFile {
                 b.failed
             ));
         }
+        if lf.form == crate::law::Form::Run {
+            notes.push(crate::law::SCHEDULE_CAVEAT.into());
+        }
         notes.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
         Table {
             title: format!("Fitted {} law", lf.form.name()),

@@ -278,6 +278,20 @@ fn compute_and_run_laws_round_trip_through_law_files_and_figures() {
         "sp2.csv",
         "name,model,ce_clean,ce_spliced\na,m1,2.4,2.5\nb,m1,2.4,2.6\n",
     );
+    // "As good as step k of this run" comes with what a decaying schedule does to step k.
+    for args in [
+        vec!["fit", "--form", "run", "--checkpoints"],
+        vec!["map", "--splices", "SP", "--law"],
+    ] {
+        let path = if args[0] == "fit" { &ck } else { &law };
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "SP" { sp.to_str().unwrap() } else { a })
+            .collect();
+        let out = ceq().args(&args).arg(path).output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("decaying learning-rate schedule"));
+    }
     ceq()
         .args(["plot", "--figure", "splices", "--law"])
         .arg(&law)
