@@ -253,8 +253,73 @@ fn table(mut rows: Vec<Row>) -> Table {
     }
 }
 
-fn write(path: &Path, rows: &[Row]) -> Result<()> {
-    crate::io::write_atomic(path, Format::Csv.render(&table(rows.to_vec())).as_bytes())
+/// Each checkpoint's per-sequence mean CE, by name.
+type PerSeq = HashMap<String, Vec<f64>>;
+
+/// Where a family CSV's per-sequence losses live: `<stem>.per_seq.npy` beside it, an f64 array
+/// [checkpoints, sequences] in the CSV's row order.
+pub fn per_seq_path(csv: &Path) -> PathBuf {
+    csv.with_extension("per_seq.npy")
+}
+
+/// The table and its per-sequence array; the array first, so every row of a CSV on disk has its
+/// per-sequence losses beside it.
+fn write(path: &Path, rows: &[Row], per_seq: &PerSeq) -> Result<()> {
+    let t = table(rows.to_vec());
+    let name = column("name");
+    let ordered: Vec<&[f64]> = t
+        .rows
+        .iter()
+        .map(|r| match &r[name] {
+            Cell::Raw(n) => per_seq.get(n).map_or(&[][..], |v| v.as_slice()),
+            _ => &[],
+        })
+        .collect();
+    crate::io::write_atomic(&per_seq_path(path), &npy_f64(&ordered))?;
+    crate::io::write_atomic(path, Format::Csv.render(&t).as_bytes())
+}
+
+/// A little-endian f64 .npy array of `rows` (all of one length).
+fn npy_f64(rows: &[&[f64]]) -> Vec<u8> {
+    let n = rows.first().map_or(0, |r| r.len());
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {n}), }}",
+        rows.len()
+    );
+    // Magic, version and length take 10 bytes; the header ends in '\n' at a multiple of 64.
+    header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    rows.iter()
+        .flat_map(|r| r.iter())
+        .for_each(|v| out.extend(v.to_le_bytes()));
+    out
+}
+
+/// The per-sequence losses beside a family CSV whose rows hold `names` in order, or `None` when
+/// the file is missing or does not match them.
+fn read_per_seq(csv: &Path, names: &[String]) -> Option<PerSeq> {
+    let bytes = std::fs::read(per_seq_path(csv)).ok()?;
+    let npy = npyz::NpyFile::new(&bytes[..]).ok()?;
+    let shape = npy.shape().to_vec();
+    let [rows, n] = shape[..] else { return None };
+    let fits =
+        rows as usize == names.len() && rows.checked_mul(n)?.checked_mul(8)? <= bytes.len() as u64;
+    let data: Vec<f64> = if fits {
+        npy.into_vec().ok()?
+    } else {
+        return None;
+    };
+    let n = n as usize;
+    Some(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
+            .collect(),
+    )
 }
 
 fn mismatch(path: PathBuf, message: String) -> Error {
@@ -313,6 +378,7 @@ impl FamilyJob {
         inputs.extend(sc.tokens.inputs());
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));
         crate::io::check_not_input(&self.out, &inputs)?;
+        crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
         let file = sc.tokens.path().file_name().map_or_else(
@@ -332,6 +398,10 @@ impl FamilyJob {
                 rows.push(row);
             }
         }
+        // Rows whose per-sequence losses are not beside them are measured again.
+        let names: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
+        let mut per_seq = read_per_seq(&self.out, &names).unwrap_or_default();
+        rows.retain(|r| per_seq.contains_key(&r[column("name")]));
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
         let positions = tokens.n_seq * tokens.ctx;
@@ -387,11 +457,12 @@ impl FamilyJob {
                 })
                 .collect();
             rows.push(row);
+            per_seq.insert(e.name.clone(), r.per_seq);
             // Written now, so an interrupted run keeps every finished checkpoint.
-            write(&self.out, &rows)?;
+            write(&self.out, &rows, &per_seq)?;
         }
         if todo.is_empty() && !self.out.exists() {
-            write(&self.out, &rows)?;
+            write(&self.out, &rows, &per_seq)?;
         }
         Ok(FamilySummary {
             evaluated: todo.len(),
@@ -468,22 +539,24 @@ impl std::fmt::Display for FamilySummary {
     }
 }
 
-/// [`merge`] of `inputs` written to `out` (never one of them); returns the number of rows.
+/// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
+/// differing token sets and duplicate names; returns the number of rows.
 pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
-    let paths: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let mut paths: Vec<PathBuf> = inputs.to_vec();
+    paths.extend(inputs.iter().map(|p| per_seq_path(p)));
+    let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
     crate::io::check_not_input(out, &paths)?;
-    let t = merge(inputs)?;
-    crate::io::write_atomic(out, Format::Csv.render(&t).as_bytes())?;
-    Ok(t.rows.len())
-}
-
-/// Joins shard files into one family table, refusing differing token sets and duplicate names.
-pub fn merge(inputs: &[PathBuf]) -> Result<Table> {
+    crate::io::check_not_input(&per_seq_path(out), &paths)?;
     let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
     let mut first: Option<(PathBuf, String)> = None;
-    let mut rows = vec![];
+    let (mut rows, mut per_seq) = (vec![], PerSeq::new());
     for path in inputs {
-        for (line, row) in read_rows(path)? {
+        let file_rows = read_rows(path)?;
+        let names: Vec<String> = file_rows
+            .iter()
+            .map(|(_, r)| r[column("name")].clone())
+            .collect();
+        for (line, row) in file_rows {
             let tokens = &row[column("eval_tokens")];
             match &first {
                 None => first = Some((path.clone(), tokens.clone())),
@@ -511,6 +584,17 @@ pub fn merge(inputs: &[PathBuf]) -> Result<Table> {
             seen.insert(name, (path.clone(), line));
             rows.push(row);
         }
+        // Checked after the rows, so a mismatched token set is named as such first.
+        per_seq.extend(read_per_seq(path, &names).ok_or_else(|| Error::Data {
+            kind: DataKind::Family,
+            path: path.clone(),
+            message: format!(
+                "its per-sequence losses ({}) are missing or do not match its rows; run this \
+                 shard again",
+                per_seq_path(path).display()
+            ),
+        })?);
     }
-    Ok(table(rows))
+    write(out, &rows, &per_seq)?;
+    Ok(rows.len())
 }

@@ -110,6 +110,25 @@ fn family_matches_pytorch_ce_and_parameter_counts() {
         assert_eq!(r[c("compute")].parse::<f64>().unwrap(), 6.0 * p * t);
     }
     assert!(worst < 2e-4, "largest |CE − PyTorch's| {worst}");
+    // Beside the CSV, each checkpoint's per-sequence mean CE, in the CSV's row order.
+    let bytes = std::fs::read(out.with_extension("per_seq.npy")).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(npy.shape(), &[12, 8]);
+    let per_seq: Vec<f64> = npy.into_vec().unwrap();
+    for (i, r) in got.iter().enumerate() {
+        let want = reference["checkpoints"][&r[c("name")]]["per_seq"]
+            .as_array()
+            .unwrap();
+        assert_eq!(want.len(), 8);
+        for (j, w) in want.iter().enumerate() {
+            let (g, w) = (per_seq[i * 8 + j], w.as_f64().unwrap_or(f64::NAN));
+            assert!(
+                (g - w).abs() < 2e-4 || (g.is_nan() && w.is_nan()),
+                "{} seq {j}: {g} vs {w}",
+                &r[0]
+            );
+        }
+    }
     eprintln!("largest |CE − PyTorch's| over 12 checkpoints: {worst:.2e}");
 
     // The non-embedding count, and tokens from steps.
@@ -271,6 +290,12 @@ fn killed_run_resumes_to_the_same_csv() {
         std::fs::read(&part).unwrap(),
         std::fs::read(&whole).unwrap()
     );
+    let npy = |p: &Path| std::fs::read(p.with_extension("per_seq.npy")).unwrap();
+    assert_eq!(
+        npy(&part),
+        npy(&whole),
+        "per-sequence losses after a resume"
+    );
     // A finished file: nothing to do, nothing changed.
     eval_family(&manifest, &tokens, &part, &[]).success();
     assert_eq!(
@@ -320,6 +345,18 @@ fn three_shards_merged_equal_the_whole() {
         .assert()
         .success();
     assert_eq!(std::fs::read(&all).unwrap(), std::fs::read(&whole).unwrap());
+    let npy = |p: &Path| std::fs::read(p.with_extension("per_seq.npy")).unwrap();
+    assert_eq!(npy(&all), npy(&whole), "per-sequence losses after a merge");
+    // A shard without its per-sequence losses is refused, naming the file.
+    std::fs::remove_file(shards[1].with_extension("per_seq.npy")).unwrap();
+    ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(dir.path().join("y.csv"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("per_seq.npy"));
 
     // Refused: a name twice, and another token set.
     ceq()
