@@ -65,6 +65,11 @@ pub struct TokenArgs {
     /// Also splice and score positions holding BOS/EOS/pad (left out by default, as SAEBench does).
     #[arg(long)]
     pub keep_special: bool,
+    /// MiB of activations kept between passes (captures at a hook, clean and spliced hidden
+    /// states) instead of recomputed; bounds memory beside the weights, one batch and one chunk of
+    /// logits.
+    #[arg(long, default_value = "1024", value_name = "MIB")]
+    pub cache_mb: usize,
 }
 
 impl TokenArgs {
@@ -78,6 +83,7 @@ impl TokenArgs {
             batch,
             device,
             keep_special,
+            cache_mb: self.cache_mb,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::runner::{EvalOptions, EvalResult, evaluate, scored_positions};
+use super::runner::{EvalOptions, EvalResult, clean_hidden, evaluate_group, scored_positions};
 use super::sae::Sae;
 use super::tokens::Tokens;
 use super::{DeviceSpec, Hook, ModelConfig, Transformer};
@@ -100,6 +100,9 @@ pub struct Scoring {
     pub device: DeviceSpec,
     /// Also splice and score positions holding BOS/EOS/pad.
     pub keep_special: bool,
+    /// MiB of activations kept between passes instead of recomputed (see
+    /// [`EvalOptions::cache_bytes`]).
+    pub cache_mb: usize,
 }
 
 impl Scoring {
@@ -129,6 +132,8 @@ impl Scoring {
             keep_special: self.keep_special,
             // The fused host pass is faster on the pure-Rust CPU backend only (see EvalOptions).
             host_logprobs: self.device == DeviceSpec::Flex,
+            chunk: 0,
+            cache_bytes: self.cache_mb << 20,
         }
     }
 
@@ -214,20 +219,19 @@ impl EvalJob {
         v
     }
 
-    /// Loads the model and tokens, then evaluates each SAE in turn.
+    /// Loads the model, tokens and SAEs, then evaluates the SAEs hook by hook: the SAEs at one
+    /// hook share the layers before it and the clean and ablated continuations
+    /// ([`evaluate_group`]); with several hooks the clean final hidden states are shared too, when
+    /// they fit the cache budget. Rows come in the order the SAEs were given.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<EvalReport> {
         let sc = &self.scoring;
         let device = sc.device.device()?;
         let model = Transformer::load(&self.model, &device)?;
         let tokens = sc.read_tokens(&model.cfg)?;
         let positions = tokens.n_seq * tokens.ctx;
-        progress(Progress::Start {
-            positions: positions * self.saes.len(),
-        });
-        let options = sc.options();
-        let start = Instant::now();
-        let mut rows = vec![];
-        for dir in &self.saes {
+        let (mut saes, mut hooks) = (vec![], vec![]);
+        let mut groups: Vec<(Hook, Vec<usize>)> = vec![];
+        for (i, dir) in self.saes.iter().enumerate() {
             let sae = Sae::load(dir, &device)?;
             let hook = self.hook_for(dir, &sae)?;
             model.check_hook(&hook, &self.model)?;
@@ -243,34 +247,59 @@ impl EvalJob {
                     ),
                 });
             }
-            progress(Progress::Item(folder_name(dir)));
-            let result = evaluate(&model, &sae, hook, &tokens, &options, &device, &mut |n| {
-                progress(Progress::Positions(n))
-            });
-            if let Some(metric) = result.non_finite() {
-                // The weights are finite (checked on load), so the activations overflowed f32.
-                let (path, what) = if metric == "ce_clean" {
-                    (&self.model, "the model's own logits")
-                } else {
-                    (dir, "the SAE's reconstruction spliced in")
-                };
-                return Err(Error::Data {
-                    kind: DataKind::NonFinite,
-                    path: path.clone(),
-                    message: format!(
-                        "{metric} is not finite: {what} on these tokens hold NaN or infinite \
-                         values (the activations overflow f32)"
-                    ),
-                });
+            match groups.iter_mut().find(|(h, _)| *h == hook) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((hook, vec![i])),
             }
-            rows.push(EvalRow {
+            saes.push(sae);
+            hooks.push(hook);
+        }
+        progress(Progress::Start {
+            positions: positions * self.saes.len(),
+        });
+        let options = sc.options();
+        let start = Instant::now();
+        let clean = if groups.len() > 1 {
+            clean_hidden(&model, &tokens, &options, &device, options.cache_bytes / 2)
+        } else {
+            None
+        };
+        let mut results: Vec<Option<EvalResult>> = vec![None; saes.len()];
+        for (hook, members) in &groups {
+            let names: Vec<String> = members
+                .iter()
+                .map(|&i| folder_name(&self.saes[i]))
+                .collect();
+            progress(Progress::Item(format!("{hook}: {}", names.join(", "))));
+            let group: Vec<&Sae> = members.iter().map(|&i| &saes[i]).collect();
+            let got = evaluate_group(
+                &model,
+                *hook,
+                &group,
+                &tokens,
+                &options,
+                clean.as_ref(),
+                &device,
+                &mut |n| progress(Progress::Positions(n)),
+            );
+            for (&i, result) in members.iter().zip(got) {
+                self.check_finite(&self.saes[i], &result)?;
+                results[i] = Some(result);
+            }
+        }
+        let rows = self
+            .saes
+            .iter()
+            .zip(saes.iter().zip(hooks))
+            .zip(results)
+            .map(|((dir, (sae, hook)), result)| EvalRow {
                 name: folder_name(dir),
                 hook,
                 architecture: sae.kind.name(),
                 d_sae: sae.d_sae,
-                result,
-            });
-        }
+                result: result.expect("every SAE is in a group"),
+            })
+            .collect();
         Ok(EvalReport {
             model: folder_name(&self.model),
             params: model.n_params,
@@ -279,6 +308,27 @@ impl EvalJob {
             positions,
             seconds: start.elapsed().as_secs_f64(),
             rows,
+        })
+    }
+
+    /// Refuses a result with a NaN or infinite metric, naming what overflowed.
+    fn check_finite(&self, dir: &Path, result: &EvalResult) -> Result<()> {
+        let Some(metric) = result.non_finite() else {
+            return Ok(());
+        };
+        // The weights are finite (checked on load), so the activations overflowed f32.
+        let (path, what) = if metric == "ce_clean" {
+            (self.model.as_path(), "the model's own logits")
+        } else {
+            (dir, "the SAE's reconstruction spliced in")
+        };
+        Err(Error::Data {
+            kind: DataKind::NonFinite,
+            path: path.to_owned(),
+            message: format!(
+                "{metric} is not finite: {what} on these tokens hold NaN or infinite values (the \
+                 activations overflow f32)"
+            ),
         })
     }
 
@@ -351,6 +401,17 @@ impl EvalReport {
             "se_ce_zero_ablation" => r.se_ce_zero_ablation,
             "se_ce_mean_ablation" => r.se_ce_mean_ablation,
             "se_delta" => r.se_delta,
+            "kl_div_with_sae" => r.kl,
+            "kl_div_with_ablation" => r.kl_div_with_ablation,
+            "kl_div_score" => r.kl_div_score,
+            "ce_loss_score" => r.loss_recovered,
+            "l2_norm_in" => r.l2_norm_in,
+            "l2_norm_out" => r.l2_norm_out,
+            "l2_ratio" => r.l2_ratio,
+            "relative_reconstruction_bias" => r.relative_reconstruction_bias,
+            "l1" => r.l1,
+            "frac_alive" => r.frac_alive,
+            "explained_variance_legacy" => r.explained_variance_legacy,
             // Every declared column has an arm; a new declaration without one is a bug in ceq.
             other => unreachable!("the eval table has no value for column '{other}'"),
         })

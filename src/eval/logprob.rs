@@ -66,43 +66,36 @@ fn logsumexp(row: &[f32]) -> f64 {
     m as f64 + (s.iter().map(|v| *v as f64).sum::<f64>() + tail).ln()
 }
 
-/// Per position of `logits` ([rows, ctx, vocab], flat): ln Σexp, skipping each row's last position.
-pub fn logsumexps(logits: &[f32], rows: usize, ctx: usize, vocab: usize) -> Vec<f64> {
-    let mut out = vec![0f64; rows * (ctx - 1)];
-    out.par_iter_mut().enumerate().for_each(|(i, o)| {
-        let (r, t) = (i / (ctx - 1), i % (ctx - 1));
-        let at = (r * ctx + t) * vocab;
-        *o = logsumexp(&logits[at..at + vocab]);
-    });
+/// ln Σexp of each row of `logits` ([positions, vocab], flat).
+pub fn logsumexps(logits: &[f32], vocab: usize) -> Vec<f64> {
+    let mut out = vec![0f64; logits.len() / vocab];
+    out.par_iter_mut()
+        .zip(logits.par_chunks_exact(vocab))
+        .for_each(|(o, row)| *o = logsumexp(row));
     out
 }
 
-/// NLL of each next token: lse − logit[target]; `targets` is [rows, ctx − 1].
-pub fn nll(logits: &[f32], lse: &[f64], targets: &[u32], ctx: usize, vocab: usize) -> Vec<f64> {
+/// NLL of each row's target: lse − logit[target].
+pub fn nll(logits: &[f32], lse: &[f64], targets: &[u32], vocab: usize) -> Vec<f64> {
     lse.iter()
         .zip(targets)
         .enumerate()
-        .map(|(i, (l, &tok))| {
-            let (r, t) = (i / (ctx - 1), i % (ctx - 1));
-            l - logits[(r * ctx + t) * vocab + tok as usize] as f64
-        })
+        .map(|(i, (l, &tok))| l - logits[i * vocab + tok as usize] as f64)
         .collect()
 }
 
-/// KL(p‖q) per position, p = softmax(clean), q = softmax(other), with both log-partition functions
+/// KL(p‖q) per row, p = softmax(clean), q = softmax(other), with both log-partition functions
 /// known: Σ p·(lp − lq) = Σ exp(c − lse_c)·(c − o) − lse_c + lse_o.
 pub fn kl(
     clean: &[f32],
     lse_clean: &[f64],
     other: &[f32],
     lse_other: &[f64],
-    ctx: usize,
     vocab: usize,
 ) -> Vec<f64> {
     let mut out = vec![0f64; lse_clean.len()];
     out.par_iter_mut().enumerate().for_each(|(i, o)| {
-        let (r, t) = (i / (ctx - 1), i % (ctx - 1));
-        let at = (r * ctx + t) * vocab;
+        let at = i * vocab;
         let (c, q) = (&clean[at..at + vocab], &other[at..at + vocab]);
         let lc = lse_clean[i] as f32;
         let mut s = [0f32; W];
@@ -129,19 +122,16 @@ mod tests {
 
     #[test]
     fn fused_reductions_match_a_plain_f64_computation() {
-        let (rows, ctx, vocab) = (2, 3, 37);
+        let (positions, vocab) = (4, 37);
         let logit = |i: usize, k: f64| ((i as f64 * 0.37 + k).sin() * 6.0) as f32;
-        let clean: Vec<f32> = (0..rows * ctx * vocab).map(|i| logit(i, 0.0)).collect();
-        let other: Vec<f32> = (0..rows * ctx * vocab).map(|i| logit(i, 0.3)).collect();
+        let clean: Vec<f32> = (0..positions * vocab).map(|i| logit(i, 0.0)).collect();
+        let other: Vec<f32> = (0..positions * vocab).map(|i| logit(i, 0.3)).collect();
         let targets = [3u32, 36, 0, 17];
-        let (lc, lo) = (
-            logsumexps(&clean, rows, ctx, vocab),
-            logsumexps(&other, rows, ctx, vocab),
-        );
-        let got_nll = nll(&other, &lo, &targets, ctx, vocab);
-        let got_kl = kl(&clean, &lc, &other, &lo, ctx, vocab);
-        for i in 0..rows * (ctx - 1) {
-            let at = ((i / (ctx - 1)) * ctx + i % (ctx - 1)) * vocab;
+        let (lc, lo) = (logsumexps(&clean, vocab), logsumexps(&other, vocab));
+        let got_nll = nll(&other, &lo, &targets, vocab);
+        let got_kl = kl(&clean, &lc, &other, &lo, vocab);
+        for i in 0..positions {
+            let at = i * vocab;
             let lse = |x: &[f32]| x.iter().map(|v| (*v as f64).exp()).sum::<f64>().ln();
             let (c, o) = (&clean[at..at + vocab], &other[at..at + vocab]);
             let (zc, zo) = (lse(c), lse(o));

@@ -7,6 +7,7 @@ pub mod job;
 mod layers;
 mod logprob;
 pub mod model;
+mod nll;
 pub mod runner;
 pub mod sae;
 pub mod tokens;

@@ -1,14 +1,15 @@
-//! One SAE on one model over a token set: the clean, spliced, zero- and mean-ablated continuations
-//! branch from one run of the layers before the hook, and every metric is averaged over the same
-//! next-token positions. Tokens stream in batches, so memory is bounded by the batch.
+//! SAEs on one model over a token set: the clean, spliced, zero- and mean-ablated continuations
+//! branch from one run of the layers before the hook, shared by every SAE at that hook, and every
+//! metric is averaged over the same next-token positions. Tokens stream in batches and logits in
+//! chunks of positions ([`super::nll`]), so memory is bounded by the batch, the chunk and the
+//! cache budget.
 
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 use serde::Serialize;
 
 use super::hook::Hook;
-use super::logprob;
-use super::model::Transformer;
+use super::model::{Capture, Transformer};
+use super::nll;
 use super::sae::Sae;
 use super::tokens::Tokens;
 
@@ -23,6 +24,11 @@ pub struct EvalOptions {
     /// backend; on libtorch the tensor ops are already fused and threaded, and on a GPU the logits
     /// would have to cross to the host.
     pub host_logprobs: bool,
+    /// Positions per chunk of logits; 0: about 64 MiB of logits per condition.
+    pub chunk: usize,
+    /// Bytes of activations kept between passes (the captures at a hook, the spliced hidden
+    /// states of a sub-group of SAEs); beyond it they are recomputed.
+    pub cache_bytes: usize,
 }
 
 /// Every number `ceq eval` reports for one SAE. CE and KL in nats per token.
@@ -44,13 +50,37 @@ pub struct EvalResult {
     pub se_ce_zero_ablation: f64,
     pub se_ce_mean_ablation: f64,
     pub se_delta: f64,
+    /// SAEBench's KL(clean ‖ zero-ablated).
+    pub kl_div_with_ablation: f64,
+    /// SAEBench's (KL_ablation − KL_sae) / KL_ablation.
+    pub kl_div_score: f64,
+    /// Mean ‖x‖ at the hook.
+    pub l2_norm_in: f64,
+    /// Mean ‖x̂‖.
+    pub l2_norm_out: f64,
+    /// Mean ‖x̂‖ / ‖x‖ (‖x‖ < 1e-4 counts as 1).
+    pub l2_ratio: f64,
+    /// Per batch mean ‖x̂‖² / mean x·x̂, averaged over batches (Gated SAE paper eq. 10; SAEBench).
+    pub relative_reconstruction_bias: f64,
+    /// Mean Σ f (latent activations, summed without abs as SAEBench does).
+    pub l1: f64,
+    /// Share of latents active (> 0) at least once over the scored positions.
+    pub frac_alive: f64,
+    /// Mean over positions of 1 − ‖x − x̂‖² / ‖x − x̄_batch‖² (SAEBench's per-token form).
+    pub explained_variance_legacy: f64,
+    /// Each sequence's mean clean CE (NaN for a sequence with no scored position).
+    #[serde(skip)]
+    pub per_seq_clean: Vec<f64>,
+    /// Each sequence's mean spliced CE.
+    #[serde(skip)]
+    pub per_seq_spliced: Vec<f64>,
 }
 
 /// Per-sequence sums, in f64.
 #[derive(Clone, Debug, Default)]
 struct Seq {
     n: f64,
-    ce: [f64; 4],
+    ce: f64,
 }
 
 /// Standard error of the mean of per-sequence means.
@@ -116,46 +146,126 @@ impl EvalResult {
     }
 }
 
-/// Next-token negative log-likelihood at every position but the last: [rows, ctx − 1].
-fn nll(logits: Tensor<3>, targets: &Tensor<3, Int>) -> (Tensor<2>, Tensor<3>) {
-    let [b, t, v] = logits.dims();
-    let lp = log_softmax(logits.slice([0..b, 0..t - 1, 0..v]), 2);
-    let picked = lp.clone().gather(2, targets.clone()).reshape([b, t - 1]);
-    (picked.neg(), lp)
+/// Token rows per batch: `(r0, r1)` pairs.
+fn batches(n_seq: usize, batch: usize) -> Vec<(usize, usize)> {
+    (0..n_seq)
+        .step_by(batch.max(1))
+        .map(|r0| (r0, (r0 + batch.max(1)).min(n_seq)))
+        .collect()
 }
 
-/// NLL of the clean, spliced, zero- and mean-ablated continuations and KL(clean‖spliced), per
-/// position [rows, ctx − 1], from logits copied to the host one condition at a time (at most two
-/// conditions' logits are held at once).
-fn host_nll_kl(
+/// One SAE's running sums over the scored positions.
+struct SaeSums {
+    /// Per sequence: Σ spliced NLL.
+    spliced: Vec<f64>,
+    kl: f64,
+    l0: f64,
+    l1: f64,
+    sse: f64,
+    cos: f64,
+    l2_out: f64,
+    l2_ratio: f64,
+    ev_legacy: f64,
+    /// Per batch: mean ‖x̂‖² / mean x·x̂ (SAEBench takes it per batch, then the mean).
+    rrb: Vec<f64>,
+    /// Latents active at least once.
+    alive: Vec<bool>,
+}
+
+impl SaeSums {
+    fn new(d_sae: usize) -> SaeSums {
+        SaeSums {
+            spliced: vec![],
+            kl: 0.0,
+            l0: 0.0,
+            l1: 0.0,
+            sse: 0.0,
+            cos: 0.0,
+            l2_out: 0.0,
+            l2_ratio: 0.0,
+            ev_legacy: 0.0,
+            rrb: vec![],
+            alive: vec![false; d_sae],
+        }
+    }
+}
+
+/// What one batch contributes, shared by every SAE at the hook.
+struct BatchView<'a> {
+    /// Scored positions, [rows, ctx].
+    mask: &'a [bool],
+    /// ‖x‖² per position.
+    nx: &'a [f32],
+    /// ‖x − x̄_batch‖² per position (x̄_batch: mean over the batch's scored positions), for the legacy
+    /// per-token explained variance.
+    tss: &'a [f64],
+}
+
+/// The hook metrics of one SAE on one batch, added to `acc`.
+fn add_hook_metrics(
+    acc: &mut SaeSums,
+    x: &Tensor<3>,
+    f: Tensor<2>,
+    x_hat: &Tensor<3>,
+    v: &BatchView,
+) {
+    let [rows, ctx, _] = x.dims();
+    let device = x.device();
+    let per_pos = |t: Tensor<3>| to_vec(t.sum_dim(2).reshape([rows, ctx]));
+    let err = per_pos((x.clone() - x_hat.clone()).square());
+    let dot = per_pos(x.clone() * x_hat.clone());
+    let nh = per_pos(x_hat.clone().square());
+    let active = f.clone().greater_elem(0.0).float();
+    let l0 = to_vec(active.clone().sum_dim(1).reshape([rows, ctx]));
+    let l1 = to_vec(f.sum_dim(1).reshape([rows, ctx]));
+    let m: Vec<f32> = v.mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+    let m = Tensor::<2>::from_data(TensorData::new(m, [rows * ctx, 1]), &device);
+    let fired = to_vec((active * m).sum_dim(0));
+    for (a, n) in acc.alive.iter_mut().zip(fired) {
+        *a |= n > 0.0;
+    }
+    let (mut hh, mut xh) = (0f64, 0f64);
+    for j in (0..rows * ctx).filter(|&j| v.mask[j]) {
+        let (nx, nh) = (v.nx[j] as f64, nh[j] as f64);
+        acc.l0 += l0[j] as f64;
+        acc.l1 += l1[j] as f64;
+        acc.sse += err[j] as f64;
+        acc.cos += dot[j] as f64 / (nx.sqrt() * nh.sqrt()).max(1e-30);
+        acc.l2_out += nh.sqrt();
+        // SAEBench divides by 1 where ‖x‖ < 1e-4.
+        acc.l2_ratio += nh.sqrt() / if nx.sqrt() < 1e-4 { 1.0 } else { nx.sqrt() };
+        acc.ev_legacy += 1.0 - err[j] as f64 / v.tss[j];
+        hh += nh;
+        xh += dot[j] as f64;
+    }
+    if v.mask.iter().any(|&b| b) {
+        acc.rrb.push(hh / xh);
+    }
+}
+
+/// Final hidden states of the clean model, per batch, when kept between hooks (see
+/// [`clean_hidden`]).
+pub type CleanHidden = Vec<Tensor<3>>;
+
+/// The clean model's final hidden states for every batch, if they fit in `budget` bytes: one pass
+/// that every hook of a sweep then reuses instead of running the layers after its hook again.
+pub fn clean_hidden(
     model: &Transformer,
-    cap: &super::model::Capture,
-    clean: Tensor<3>,
-    [spliced, zero, mean]: [Tensor<3>; 3],
     tokens: &Tokens,
-    r0: usize,
-    r1: usize,
-) -> [Vec<f64>; 5] {
-    let (rows, ctx) = (r1 - r0, tokens.ctx);
-    let targets: Vec<u32> = (r0..r1)
-        .flat_map(|r| tokens.ids[r * ctx + 1..(r + 1) * ctx].iter().copied())
-        .collect();
-    let vocab = model.cfg.vocab;
-    let run = |x: Tensor<3>| {
-        let l = to_vec(model.resume(cap, x));
-        let lse = logprob::logsumexps(&l, rows, ctx, vocab);
-        let nll = logprob::nll(&l, &lse, &targets, ctx, vocab);
-        (l, lse, nll)
-    };
-    let (lc, lse_c, nll_c) = run(clean);
-    let (ls, lse_s, nll_s) = run(spliced);
-    let kl = logprob::kl(&lc, &lse_c, &ls, &lse_s, ctx, vocab);
-    drop((lc, ls));
-    let nll_z = run(zero).2;
-    let nll_m = run(mean).2;
-    [nll_c, nll_s, nll_z, nll_m, kl]
+    opts: &EvalOptions,
+    device: &Device,
+    budget: usize,
+) -> Option<CleanHidden> {
+    let bytes = 4 * tokens.n_seq * tokens.ctx * model.cfg.d_model;
+    (bytes <= budget).then(|| {
+        batches(tokens.n_seq, opts.batch)
+            .into_iter()
+            .map(|(r0, r1)| model.hidden(&tokens.batch(r0, r1, device)))
+            .collect()
+    })
 }
 
+/// One SAE on one model at one hook: [`evaluate_group`] with a group of one.
 pub fn evaluate(
     model: &Transformer,
     sae: &Sae,
@@ -165,25 +275,50 @@ pub fn evaluate(
     device: &Device,
     tick: &mut dyn FnMut(usize),
 ) -> EvalResult {
+    evaluate_group(model, hook, &[sae], tokens, opts, None, device, tick).remove(0)
+}
+
+/// Every SAE of `saes` spliced at one hook. What does not depend on the SAE runs once for all of
+/// them: the layers before the hook (kept between the mean pass and the splice pass when they fit
+/// `opts.cache_bytes`), the clean continuation (or `clean` from [`clean_hidden`]), and the zero-
+/// and mean-ablated continuations. Per SAE only the SAE and its spliced continuation run; SAEs
+/// go in sub-groups whose spliced hidden states fit `opts.cache_bytes` (at least one at a time).
+/// Results come in the order of `saes`, each equal to what the SAE alone would give.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_group(
+    model: &Transformer,
+    hook: Hook,
+    saes: &[&Sae],
+    tokens: &Tokens,
+    opts: &EvalOptions,
+    clean: Option<&CleanHidden>,
+    device: &Device,
+    tick: &mut dyn FnMut(usize),
+) -> Vec<EvalResult> {
     let special = &model.cfg.special_ids;
-    let (ctx, d) = (tokens.ctx, sae.d_in);
-    let batches: Vec<(usize, usize)> = (0..tokens.n_seq)
-        .step_by(opts.batch.max(1))
-        .map(|r0| (r0, (r0 + opts.batch.max(1)).min(tokens.n_seq)))
-        .collect();
+    let (ctx, d) = (tokens.ctx, model.cfg.d_model);
+    let batches = batches(tokens.n_seq, opts.batch);
+    let chunk = if opts.chunk == 0 {
+        nll::default_chunk(model.cfg.vocab)
+    } else {
+        opts.chunk
+    };
     let mask_tensor = |m: &[bool], rows: usize| {
         Tensor::<3, Bool>::from_data(TensorData::new(m.to_vec(), [rows, ctx, 1]), device)
             .expand([rows, ctx, d])
     };
 
-    // Pass 1: the mean activation at the hook over the evaluated positions (the layers before the
-    // hook only), for mean ablation.
+    // Pass 1: the mean activation at the hook over the scored positions (the layers before the
+    // hook only), for mean ablation; the captures are kept for pass 2 if they fit the budget.
     let mut sum = vec![0f64; d];
     let mut count = 0f64;
+    let mut kept: Vec<Capture> = vec![];
+    let mut keep = true;
+    let mut kept_bytes = 0usize;
     for &(r0, r1) in &batches {
         let cap = model.capture(&tokens.batch(r0, r1, device), hook);
         let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
-        for (i, row) in to_vec(cap.act).chunks_exact(d).enumerate() {
+        for (i, row) in to_vec(cap.act.clone()).chunks_exact(d).enumerate() {
             if m[i] {
                 count += 1.0;
                 for (s, v) in sum.iter_mut().zip(row) {
@@ -191,112 +326,177 @@ pub fn evaluate(
                 }
             }
         }
+        kept_bytes += cap.bytes();
+        keep &= kept_bytes <= opts.cache_bytes;
+        if keep {
+            kept.push(cap);
+        } else {
+            kept.clear();
+        }
     }
     let mean: Vec<f32> = sum.iter().map(|s| (s / count.max(1.0)) as f32).collect();
     let mean_t = Tensor::<1>::from_data(TensorData::new(mean, [d]), device);
 
-    // Pass 2: four continuations per batch from one capture.
-    let mut seqs: Vec<Seq> = vec![];
-    let (mut kl, mut l0, mut sse, mut cos, mut xx) = (0f64, 0f64, 0f64, 0f64, 0f64);
+    // Pass 2, per sub-group of SAEs.
+    let hidden_bytes = 4 * opts.batch.max(1) * ctx * d;
+    let per_group = (opts.cache_bytes / hidden_bytes.max(1)).clamp(1, saes.len().max(1));
+    let mut sums: Vec<SaeSums> = saes.iter().map(|s| SaeSums::new(s.d_sae)).collect();
+    // Per sequence: scored positions and Σ NLL of clean, zero- and mean-ablated.
+    let (mut seq_n, mut seq_c, mut seq_z, mut seq_m) = (vec![], vec![], vec![], vec![]);
+    let (mut kl_zero, mut xx, mut l2_in) = (0f64, 0f64, 0f64);
     let mut xsum = vec![0f64; d];
-    for &(r0, r1) in &batches {
-        let rows = r1 - r0;
-        let toks = tokens.batch(r0, r1, device);
-        let targets = toks
-            .clone()
-            .slice([0..rows, 1..ctx])
-            .reshape([rows, ctx - 1, 1]);
-        let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
-        let splice_at = mask_tensor(&m, rows);
-        let cap = model.capture(&toks, hook);
-        let x = cap.act.clone();
-        let (f, x_hat) = sae.forward(x.clone().reshape([rows * ctx, d]));
-        let x_hat = x_hat.reshape([rows, ctx, d]);
+    for g0 in (0..saes.len()).step_by(per_group) {
+        let group = g0..(g0 + per_group).min(saes.len());
+        let first = g0 == 0;
+        for (bi, &(r0, r1)) in batches.iter().enumerate() {
+            let rows = r1 - r0;
+            let cap = match kept.get(bi) {
+                Some(c) => c.clone(),
+                None => model.capture(&tokens.batch(r0, r1, device), hook),
+            };
+            let x = cap.act.clone();
+            let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
+            let splice_at = mask_tensor(&m, rows);
+            let clean_h = match clean {
+                Some(h) => h[bi].clone(),
+                None => model.resume_hidden(&cap, x.clone()),
+            };
 
-        let mean_act = mean_t.clone().unsqueeze::<3>().expand([rows, ctx, d]);
-        let inputs = [
-            x.clone().mask_where(splice_at.clone(), x_hat.clone()),
-            x.clone().mask_fill(splice_at.clone(), 0.0),
-            x.clone().mask_where(splice_at, mean_act),
-        ];
-        let [c, s, z, mn, k] = if opts.host_logprobs {
-            host_nll_kl(model, &cap, x.clone(), inputs, tokens, r0, r1)
-        } else {
-            let (nll_clean, lp_clean) = nll(model.resume(&cap, x.clone()), &targets);
-            let [spliced, zero, mean] = inputs;
-            let (nll_spliced, lp_spliced) = nll(model.resume(&cap, spliced), &targets);
-            let (nll_zero, _) = nll(model.resume(&cap, zero), &targets);
-            let (nll_mean, _) = nll(model.resume(&cap, mean), &targets);
-            let kl_pos = (lp_clean.clone().exp() * (lp_clean - lp_spliced))
-                .sum_dim(2)
-                .reshape([rows, ctx - 1]);
-            [nll_clean, nll_spliced, nll_zero, nll_mean, kl_pos]
-                .map(|t| to_vec(t).into_iter().map(f64::from).collect())
-        };
-
-        // Hook metrics per position.
-        let err = (x.clone() - x_hat.clone())
-            .square()
-            .sum_dim(2)
-            .reshape([rows, ctx]);
-        let dot = (x.clone() * x_hat.clone()).sum_dim(2).reshape([rows, ctx]);
-        let nx = x.clone().square().sum_dim(2).reshape([rows, ctx]);
-        let nh = x_hat.square().sum_dim(2).reshape([rows, ctx]);
-        let active = f.greater_elem(0.0).float().sum_dim(1).reshape([rows, ctx]);
-
-        let [err, dot, nx, nh, active] = [err, dot, nx, nh, active].map(to_vec);
-        let xs = to_vec(x);
-        for r in 0..rows {
-            let mut q = Seq::default();
-            for t in 0..ctx - 1 {
-                if !m[r * ctx + t] {
-                    continue;
-                }
-                let (i, j) = (r * (ctx - 1) + t, r * ctx + t);
-                q.n += 1.0;
-                for (acc, v) in q.ce.iter_mut().zip([c[i], s[i], z[i], mn[i]]) {
-                    *acc += v;
-                }
-                kl += k[i];
-                l0 += active[j] as f64;
-                sse += err[j] as f64;
-                xx += nx[j] as f64;
-                cos += dot[j] as f64 / ((nx[j] as f64).sqrt() * (nh[j] as f64).sqrt()).max(1e-30);
-                for (acc, v) in xsum.iter_mut().zip(&xs[j * d..(j + 1) * d]) {
-                    *acc += *v as f64;
+            // What every SAE shares: ‖x‖², ‖x − x̄_batch‖², and (once) Σx and Σ‖x‖².
+            let xs = to_vec(x.clone());
+            let nx = to_vec(x.clone().square().sum_dim(2).reshape([rows, ctx]));
+            let scored: Vec<usize> = (0..rows * ctx).filter(|&j| m[j]).collect();
+            let mut xbar = vec![0f64; d];
+            for &j in &scored {
+                for (a, v) in xbar.iter_mut().zip(&xs[j * d..(j + 1) * d]) {
+                    *a += *v as f64;
                 }
             }
-            seqs.push(q);
+            xbar.iter_mut()
+                .for_each(|a| *a /= scored.len().max(1) as f64);
+            let tss: Vec<f64> = (0..rows * ctx)
+                .map(|j| {
+                    xs[j * d..(j + 1) * d]
+                        .iter()
+                        .zip(&xbar)
+                        .map(|(v, b)| (*v as f64 - b).powi(2))
+                        .sum()
+                })
+                .collect();
+            if first {
+                for &j in &scored {
+                    xx += nx[j] as f64;
+                    l2_in += (nx[j] as f64).sqrt();
+                    for (acc, v) in xsum.iter_mut().zip(&xs[j * d..(j + 1) * d]) {
+                        *acc += *v as f64;
+                    }
+                }
+            }
+            let view = BatchView {
+                mask: &m,
+                nx: &nx,
+                tss: &tss,
+            };
+
+            let mut others = vec![];
+            if first {
+                let mean_act = mean_t.clone().unsqueeze::<3>().expand([rows, ctx, d]);
+                for (input, kl) in [
+                    (x.clone().mask_fill(splice_at.clone(), 0.0), true),
+                    (x.clone().mask_where(splice_at.clone(), mean_act), false),
+                ] {
+                    others.push(nll::Other {
+                        hidden: model.resume_hidden(&cap, input),
+                        kl,
+                    });
+                }
+            }
+            for i in group.clone() {
+                let (f, x_hat) = saes[i].forward(x.clone().reshape([rows * ctx, d]));
+                let x_hat = x_hat.reshape([rows, ctx, d]);
+                add_hook_metrics(&mut sums[i], &x, f, &x_hat, &view);
+                let spliced = x.clone().mask_where(splice_at.clone(), x_hat);
+                others.push(nll::Other {
+                    hidden: model.resume_hidden(&cap, spliced),
+                    kl: true,
+                });
+            }
+            let targets = nll::targets(&tokens.ids, ctx, r0, r1);
+            let per = nll::score(model, clean_h, others, &targets, chunk, opts.host_logprobs);
+            let skip = if first { 2 } else { 0 };
+            // Sums per sequence in position order, as `clean` does, so ce_clean is the same bits.
+            for r in 0..rows {
+                let pos: Vec<usize> = (0..ctx - 1)
+                    .filter(|&t| m[r * ctx + t])
+                    .map(|t| r * (ctx - 1) + t)
+                    .collect();
+                let total = |v: &[f64]| pos.iter().map(|&i| v[i]).sum::<f64>();
+                if first {
+                    seq_n.push(pos.len() as f64);
+                    seq_c.push(total(&per.clean));
+                    seq_z.push(total(&per.nll[0]));
+                    seq_m.push(total(&per.nll[1]));
+                    kl_zero += total(&per.kl[0]);
+                }
+                for (k, i) in group.clone().enumerate() {
+                    sums[i].spliced.push(total(&per.nll[skip + k]));
+                    sums[i].kl += total(&per.kl[skip + k]);
+                }
+            }
+            tick(rows * ctx * group.len());
         }
-        tick(rows * ctx);
     }
 
-    let n: f64 = seqs.iter().map(|q| q.n).sum();
-    let total = |i: usize| seqs.iter().map(|q| q.ce[i]).sum::<f64>() / n;
-    let per_seq = |f: &dyn Fn(&Seq) -> f64| -> Vec<f64> {
-        seqs.iter().filter(|q| q.n > 0.0).map(f).collect()
+    let n: f64 = seq_n.iter().sum();
+    let mean_of = |v: &[f64]| v.iter().sum::<f64>() / n;
+    let per_seq = |v: &[f64]| -> Vec<f64> { v.iter().zip(&seq_n).map(|(s, c)| s / c).collect() };
+    let se_of = |v: &[f64]| {
+        se(&per_seq(v)
+            .into_iter()
+            .filter(|x| !x.is_nan())
+            .collect::<Vec<_>>())
     };
-    let [ce_clean, ce_spliced, ce_zero, ce_mean] = [0, 1, 2, 3].map(total);
+    let (ce_clean, ce_zero, ce_mean) = (mean_of(&seq_c), mean_of(&seq_z), mean_of(&seq_m));
+    let kl_ablation = kl_zero / n;
     // Σ‖x − x̄‖² = Σ‖x‖² − N‖x̄‖².
     let sst = xx - xsum.iter().map(|s| s * s).sum::<f64>() / n;
-    EvalResult {
-        n_tokens: n as usize,
-        ce_clean,
-        ce_spliced,
-        ce_zero_ablation: ce_zero,
-        ce_mean_ablation: ce_mean,
-        loss_recovered: 1.0 - (ce_spliced - ce_clean) / (ce_zero - ce_clean),
-        kl: kl / n,
-        l0: l0 / n,
-        explained_variance: 1.0 - sse / sst,
-        mse: sse / (n * d as f64),
-        cosine: cos / n,
-        se_ce_clean: se(&per_seq(&|q| q.ce[0] / q.n)),
-        se_ce_spliced: se(&per_seq(&|q| q.ce[1] / q.n)),
-        se_ce_zero_ablation: se(&per_seq(&|q| q.ce[2] / q.n)),
-        se_ce_mean_ablation: se(&per_seq(&|q| q.ce[3] / q.n)),
-        se_delta: se(&per_seq(&|q| (q.ce[1] - q.ce[0]) / q.n)),
-    }
+    sums.into_iter()
+        .zip(saes)
+        .map(|(a, sae)| {
+            let ce_spliced = mean_of(&a.spliced);
+            let delta: Vec<f64> = a.spliced.iter().zip(&seq_c).map(|(s, c)| s - c).collect();
+            let kl = a.kl / n;
+            EvalResult {
+                n_tokens: n as usize,
+                ce_clean,
+                ce_spliced,
+                ce_zero_ablation: ce_zero,
+                ce_mean_ablation: ce_mean,
+                loss_recovered: 1.0 - (ce_spliced - ce_clean) / (ce_zero - ce_clean),
+                kl,
+                l0: a.l0 / n,
+                explained_variance: 1.0 - a.sse / sst,
+                mse: a.sse / (n * d as f64),
+                cosine: a.cos / n,
+                se_ce_clean: se_of(&seq_c),
+                se_ce_spliced: se_of(&a.spliced),
+                se_ce_zero_ablation: se_of(&seq_z),
+                se_ce_mean_ablation: se_of(&seq_m),
+                se_delta: se_of(&delta),
+                kl_div_with_ablation: kl_ablation,
+                kl_div_score: (kl_ablation - kl) / kl_ablation,
+                l2_norm_in: l2_in / n,
+                l2_norm_out: a.l2_out / n,
+                l2_ratio: a.l2_ratio / n,
+                relative_reconstruction_bias: a.rrb.iter().sum::<f64>() / a.rrb.len() as f64,
+                l1: a.l1 / n,
+                frac_alive: a.alive.iter().filter(|&&b| b).count() as f64 / sae.d_sae as f64,
+                explained_variance_legacy: a.ev_legacy / n,
+                per_seq_clean: per_seq(&seq_c),
+                per_seq_spliced: per_seq(&a.spliced),
+            }
+        })
+        .collect()
 }
 
 /// The plain model's next-token CE over a token set, on the positions [`evaluate`] scores.
@@ -321,43 +521,35 @@ pub fn clean(
     tick: &mut dyn FnMut(usize),
 ) -> CleanResult {
     let special = &model.cfg.special_ids;
-    let (ctx, vocab, step) = (tokens.ctx, model.cfg.vocab, opts.batch.max(1));
+    let (ctx, step) = (tokens.ctx, opts.batch.max(1));
+    let chunk = if opts.chunk == 0 {
+        nll::default_chunk(model.cfg.vocab)
+    } else {
+        opts.chunk
+    };
     let mut seqs: Vec<Seq> = vec![];
     for r0 in (0..tokens.n_seq).step_by(step) {
         let r1 = (r0 + step).min(tokens.n_seq);
         let rows = r1 - r0;
-        let toks = tokens.batch(r0, r1, device);
-        let logits = model.logits(&toks);
-        let c: Vec<f64> = if opts.host_logprobs {
-            let targets: Vec<u32> = (r0..r1)
-                .flat_map(|r| tokens.ids[r * ctx + 1..(r + 1) * ctx].iter().copied())
-                .collect();
-            let l = to_vec(logits);
-            let lse = logprob::logsumexps(&l, rows, ctx, vocab);
-            logprob::nll(&l, &lse, &targets, ctx, vocab)
-        } else {
-            let targets = toks.slice([0..rows, 1..ctx]).reshape([rows, ctx - 1, 1]);
-            to_vec(nll(logits, &targets).0)
-                .into_iter()
-                .map(f64::from)
-                .collect()
-        };
+        let h = model.hidden(&tokens.batch(r0, r1, device));
+        let targets = nll::targets(&tokens.ids, ctx, r0, r1);
+        let c = nll::score(model, h, vec![], &targets, chunk, opts.host_logprobs).clean;
         let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
         for r in 0..rows {
             let mut q = Seq::default();
             for t in (0..ctx - 1).filter(|&t| m[r * ctx + t]) {
                 q.n += 1.0;
-                q.ce[0] += c[r * (ctx - 1) + t];
+                q.ce += c[r * (ctx - 1) + t];
             }
             seqs.push(q);
         }
         tick(rows * ctx);
     }
     let n: f64 = seqs.iter().map(|q| q.n).sum();
-    let per_seq: Vec<f64> = seqs.iter().map(|q| q.ce[0] / q.n).collect();
+    let per_seq: Vec<f64> = seqs.iter().map(|q| q.ce / q.n).collect();
     CleanResult {
         n_tokens: n as usize,
-        ce: seqs.iter().map(|q| q.ce[0]).sum::<f64>() / n,
+        ce: seqs.iter().map(|q| q.ce).sum::<f64>() / n,
         se: se(&per_seq
             .iter()
             .copied()

@@ -109,6 +109,8 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
             &[false]
         };
         for (policy, keep) in [("exclude_special", false), ("keep_special", true)] {
+            // Batch 3 also takes logits 5 positions at a time and recomputes the layers before
+            // the hook for the splice pass (no cache); batch 8 keeps them.
             for (batch, &host) in [3, 8].into_iter().zip(host_modes.iter().cycle()) {
                 let got = evaluate(
                     &model,
@@ -119,6 +121,8 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
                         batch,
                         keep_special: keep,
                         host_logprobs: host,
+                        chunk: if batch == 3 { 5 } else { 0 },
+                        cache_bytes: if batch == 3 { 0 } else { 1 << 30 },
                     },
                     &device,
                     &mut |_| {},
@@ -166,6 +170,251 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
         }
     }
     assert_eq!(checked, 2 * 22);
+}
+
+/// Options for the library-level tests below.
+fn options(
+    batch: usize,
+    keep_special: bool,
+    host: bool,
+    chunk: usize,
+    cache_bytes: usize,
+) -> ceq::eval::runner::EvalOptions {
+    ceq::eval::runner::EvalOptions {
+        batch,
+        keep_special,
+        host_logprobs: host,
+        chunk,
+        cache_bytes,
+    }
+}
+
+fn load_sae(rel: &str, device: &Device) -> ceq::eval::sae::Sae {
+    ceq::eval::sae::Sae::load(&fixtures().join(rel), device).unwrap()
+}
+
+/// Every number two results share, by name, for comparisons.
+fn numbers(r: &ceq::eval::runner::EvalResult) -> Vec<(String, f64)> {
+    let v = serde_json::to_value(r).unwrap();
+    let mut out: Vec<(String, f64)> = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, x)| (k.clone(), x.as_f64().unwrap_or(f64::NAN)))
+        .collect();
+    for (i, (c, s)) in r.per_seq_clean.iter().zip(&r.per_seq_spliced).enumerate() {
+        out.push((format!("per_seq_clean[{i}]"), *c));
+        out.push((format!("per_seq_spliced[{i}]"), *s));
+    }
+    out
+}
+
+fn assert_close(got: &[(String, f64)], want: &[(String, f64)], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for ((k, g), (_, w)) in got.iter().zip(want) {
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1.0) || (g.is_nan() && w.is_nan()),
+            "{what}: {k} = {g}, alone {w}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_at_one_hook_gives_what_each_sae_gives_alone() {
+    use ceq::eval::Hook;
+    use ceq::eval::runner::{evaluate, evaluate_group};
+    for (spec, device) in devices() {
+        let tokens = Tokens::read_npy(&fixtures().join("tokens.npy")).unwrap();
+        let model = Transformer::load(&fixtures().join("gpt2"), &device).unwrap();
+        let hook = Hook::parse("blocks.0.hook_resid_mid").unwrap();
+        // Two SAEs at the hook, and the first again, so a sub-group holds a repeat.
+        let saes = [
+            load_sae("saes/gpt2-l0-resid_mid-topk-v6", &device),
+            load_sae("saes/gpt2-l0-resid_mid-standard-v2_flat", &device),
+            load_sae("saes/gpt2-l0-resid_mid-topk-v6", &device),
+        ];
+        let refs: Vec<_> = saes.iter().collect();
+        let host = spec == DeviceSpec::Flex;
+        // Everything cached, all SAEs in one sub-group; then nothing cached, one SAE at a time.
+        for cache in [1usize << 30, 0] {
+            let opts = options(3, false, host, 0, cache);
+            let together = evaluate_group(
+                &model,
+                hook,
+                &refs,
+                &tokens,
+                &opts,
+                None,
+                &device,
+                &mut |_| {},
+            );
+            assert_eq!(together.len(), 3);
+            for (i, sae) in saes.iter().enumerate() {
+                let alone = evaluate(
+                    &model,
+                    sae,
+                    hook,
+                    &tokens,
+                    &options(3, false, host, 0, 0),
+                    &device,
+                    &mut |_| {},
+                );
+                assert_close(
+                    &numbers(&together[i]),
+                    &numbers(&alone),
+                    1e-5,
+                    &format!("{spec}, cache {cache}, SAE {i}"),
+                );
+            }
+            // The repeated SAE gives the same bits as its first appearance.
+            assert_eq!(
+                numbers(&together[0]),
+                numbers(&together[2]),
+                "{spec}, cache {cache}"
+            );
+            // And the clean hidden states of a shared clean pass change nothing.
+            let clean =
+                ceq::eval::runner::clean_hidden(&model, &tokens, &opts, &device, 1 << 30).unwrap();
+            let shared = evaluate_group(
+                &model,
+                hook,
+                &refs,
+                &tokens,
+                &opts,
+                Some(&clean),
+                &device,
+                &mut |_| {},
+            );
+            for (a, b) in shared.iter().zip(&together) {
+                assert_close(
+                    &numbers(a),
+                    &numbers(b),
+                    1e-6,
+                    &format!("{spec}: shared clean pass"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn logits_in_chunks_of_positions_give_the_unchunked_nll_and_kl() {
+    use ceq::eval::Hook;
+    use ceq::eval::runner::evaluate;
+    for (spec, device) in devices() {
+        let tokens = Tokens::read_npy(&fixtures().join("tokens.npy")).unwrap();
+        let model = Transformer::load(&fixtures().join("neox"), &device).unwrap();
+        let sae = load_sae("saes/neox-l1-attn_out-topk-v6", &device);
+        let hook = Hook::parse("blocks.1.hook_attn_out").unwrap();
+        let hosts: &[bool] = if spec == DeviceSpec::Flex {
+            &[true, false]
+        } else {
+            &[false]
+        };
+        for &host in hosts {
+            // All 8 × 31 positions of a batch in one chunk, against 1 and 7 at a time.
+            let whole = evaluate(
+                &model,
+                &sae,
+                hook,
+                &tokens,
+                &options(8, true, host, 1 << 20, 0),
+                &device,
+                &mut |_| {},
+            );
+            for chunk in [1, 7] {
+                let got = evaluate(
+                    &model,
+                    &sae,
+                    hook,
+                    &tokens,
+                    &options(8, true, host, chunk, 0),
+                    &device,
+                    &mut |_| {},
+                );
+                assert_close(
+                    &numbers(&got),
+                    &numbers(&whole),
+                    1e-6,
+                    &format!("{spec}, host {host}, chunk {chunk}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn saebench_metrics_match_pytorch_with_saebenchs_formulas() {
+    use ceq::eval::Hook;
+    use ceq::eval::runner::evaluate;
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("saebench_reference.json")).unwrap(),
+    )
+    .unwrap();
+    for (spec, device) in devices() {
+        let tokens = Tokens::read_npy(&fixtures().join("tokens.npy")).unwrap();
+        let mut checked = 0;
+        for e in reference["evals"].as_array().unwrap() {
+            let model =
+                Transformer::load(&fixtures().join(e["model"].as_str().unwrap()), &device).unwrap();
+            let sae = load_sae(e["sae"].as_str().unwrap(), &device);
+            let hook = Hook::parse(e["hook"].as_str().unwrap()).unwrap();
+            for (policy, keep) in [("exclude_special", false), ("keep_special", true)] {
+                let want = &e[policy];
+                for batch in [3usize, 8] {
+                    let r = evaluate(
+                        &model,
+                        &sae,
+                        hook,
+                        &tokens,
+                        &options(batch, keep, spec == DeviceSpec::Flex, 0, 1 << 30),
+                        &device,
+                        &mut |_| {},
+                    );
+                    let got = serde_json::to_value(&r).unwrap();
+                    let by_batch = &want["by_batch"][batch.to_string()];
+                    let name = format!("{} {policy} batch {batch} on {spec}", e["sae"]);
+                    let check = |key: &str, g: f64, w: &serde_json::Value, tol: f64| {
+                        let w = w
+                            .as_f64()
+                            .unwrap_or_else(|| panic!("{name}: no reference {key}"));
+                        assert!(
+                            (g - w).abs() <= tol * w.abs().max(1.0),
+                            "{name}: {key} = {g}, PyTorch {w}"
+                        );
+                    };
+                    check("kl_div_with_sae", r.kl, &want["kl_div_with_sae"], 2e-4);
+                    check(
+                        "kl_div_with_ablation",
+                        r.kl_div_with_ablation,
+                        &want["kl_div_with_ablation"],
+                        2e-4,
+                    );
+                    check("kl_div_score", r.kl_div_score, &want["kl_div_score"], 2e-4);
+                    check(
+                        "ce_loss_score",
+                        r.loss_recovered,
+                        &want["ce_loss_score"],
+                        2e-4,
+                    );
+                    for key in [
+                        "l2_norm_in",
+                        "l2_norm_out",
+                        "l2_ratio",
+                        "relative_reconstruction_bias",
+                        "l1",
+                        "explained_variance_legacy",
+                    ] {
+                        check(key, got[key].as_f64().unwrap(), &by_batch[key], 1e-5);
+                    }
+                    // A share of 128 latents: exact.
+                    check("frac_alive", r.frac_alive, &by_batch["frac_alive"], 1e-12);
+                }
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 11, "every reference SAE on {spec}");
+    }
 }
 
 fn fails(args: &[&str]) -> String {

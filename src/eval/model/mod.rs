@@ -348,12 +348,21 @@ pub struct Transformer {
 }
 
 /// The state at a hook: the activation there, and what the rest of the block needs besides it.
+#[derive(Clone)]
 pub struct Capture {
     pub act: Tensor<3>,
     hook: Hook,
     /// GPT-2 attn_out: the block input; mlp_out: resid_mid. NeoX parallel: block input, attn_out,
     /// mlp_out.
     saved: Vec<Tensor<3>>,
+}
+
+impl Capture {
+    /// Bytes of f32 held, for a memory budget.
+    pub fn bytes(&self) -> usize {
+        let numel = |t: &Tensor<3>| t.dims().iter().product::<usize>();
+        4 * (numel(&self.act) + self.saved.iter().map(numel).sum::<usize>())
+    }
 }
 
 impl Transformer {
@@ -503,6 +512,22 @@ impl Transformer {
     /// Runs the rest of the model from activation `act` at the capture's hook; returns logits
     /// [batch, ctx, vocab].
     pub fn resume(&self, cap: &Capture, act: Tensor<3>) -> Tensor<3> {
+        let h = self.resume_hidden(cap, act);
+        let [bs, t, d] = h.dims();
+        self.unembed(h.reshape([bs * t, d]))
+            .reshape([bs, t, self.cfg.vocab])
+    }
+
+    /// Logits [positions, vocab] from final hidden states [positions, d_model] (after the final
+    /// norm): the unembedding alone, so callers can take it a few positions at a time and never
+    /// hold a whole batch's logits.
+    pub fn unembed(&self, h: Tensor<2>) -> Tensor<2> {
+        h.matmul(self.unembed.clone())
+    }
+
+    /// The final hidden states [batch, ctx, d_model] (after the final norm) when the rest of the
+    /// model runs from `act` at the capture's hook.
+    pub fn resume_hidden(&self, cap: &Capture, act: Tensor<3>) -> Tensor<3> {
         let l = cap.hook.layer;
         let b = &self.blocks[l];
         let (mut x, next) = match (cap.hook.site, self.cfg.parallel_residual) {
@@ -520,12 +545,7 @@ impl Transformer {
         for b in &self.blocks[next..] {
             x = self.block(b, x);
         }
-        let [bs, t, d] = x.dims();
-        self.ln_f
-            .forward(x)
-            .reshape([bs * t, d])
-            .matmul(self.unembed.clone())
-            .reshape([bs, t, self.cfg.vocab])
+        self.ln_f.forward(x)
     }
 
     /// Parameters without the token and position embeddings and an untied unembedding (as Pythia
@@ -542,6 +562,14 @@ impl Transformer {
 
     /// Logits of the plain model.
     pub fn logits(&self, tokens: &Tensor<2, Int>) -> Tensor<3> {
+        let h = self.hidden(tokens);
+        let [bs, t, d] = h.dims();
+        self.unembed(h.reshape([bs * t, d]))
+            .reshape([bs, t, self.cfg.vocab])
+    }
+
+    /// Final hidden states of the plain model (see [`Transformer::resume_hidden`]).
+    pub fn hidden(&self, tokens: &Tensor<2, Int>) -> Tensor<3> {
         let cap = self.capture(
             tokens,
             Hook {
@@ -550,6 +578,6 @@ impl Transformer {
             },
         );
         let act = cap.act.clone();
-        self.resume(&cap, act)
+        self.resume_hidden(&cap, act)
     }
 }
