@@ -8,20 +8,37 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 
 use super::OutputArgs;
-use crate::eval::job::{EvalJob, Scoring, TokenSource};
+use crate::eval::family::Shard;
+use crate::eval::job::{EvalJob, SaeSpec, Scoring, TokenSource};
+use crate::eval::sweep::SweepJob;
 use crate::eval::{DeviceSpec, Hook};
+use crate::law_file::ParamCount;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Model folder (Hugging Face layout: config.json + model.safetensors or a sharded index).
-    #[arg(long, value_name = "DIR")]
-    pub model: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "manifest")]
+    pub model: Option<PathBuf>,
     /// SAE folder (SAELens layout: cfg.json + sae_weights.safetensors); repeat for several.
-    #[arg(long = "sae", value_name = "DIR", required = true)]
+    #[arg(long = "sae", value_name = "DIR", required_unless_present = "manifest")]
     pub saes: Vec<PathBuf>,
     /// Hook to splice at (TransformerLens name); default: each SAE's cfg.json.
     #[arg(long, value_name = "NAME")]
     pub hook: Option<Hook>,
+    /// A sweep instead: a CSV of name,model,sae[,hook] (paths relative to it), evaluated by model
+    /// and hook, saved as each hook finishes and resumed by a rerun; needs --out.
+    #[arg(long, value_name = "CSV", requires = "out", conflicts_with_all = ["model", "saes", "hook"])]
+    pub manifest: Option<PathBuf>,
+    /// With --manifest: eval-family's manifest; `model` then names its checkpoints, whose training
+    /// tokens fill the tokens column (a complete splices file for `ceq map`).
+    #[arg(long, value_name = "CSV", requires = "manifest")]
+    pub family: Option<PathBuf>,
+    /// Training tokens per step, for family rows without tokens.
+    #[arg(long, value_name = "N", requires = "family")]
+    pub tokens_per_step: Option<f64>,
+    /// With --manifest: only every n-th (model, hook) group from the i-th (i from 0).
+    #[arg(long, value_name = "i/n", requires = "manifest")]
+    pub shard: Option<Shard>,
     #[command(flatten)]
     pub tokens: TokenArgs,
     #[command(flatten)]
@@ -30,12 +47,18 @@ pub struct EvalArgs {
 
 impl EvalArgs {
     /// The library's job for these arguments.
-    fn job(&self) -> Result<EvalJob> {
-        Ok(EvalJob {
-            model: self.model.clone(),
-            saes: self.saes.clone(),
+    fn job(&self, model: PathBuf) -> Result<EvalJob> {
+        let spec = |dir: &PathBuf| SaeSpec {
+            dir: dir.clone(),
             hook: self.hook,
+        };
+        Ok(EvalJob {
+            model,
+            saes: self.saes.iter().map(spec).collect(),
             scoring: self.tokens.scoring()?,
+            model_name: None,
+            non_embedding: self.tokens.non_embedding(),
+            host_tokens: None,
         })
     }
 }
@@ -70,9 +93,16 @@ pub struct TokenArgs {
     /// logits.
     #[arg(long, default_value = "1024", value_name = "MIB")]
     pub cache_mb: usize,
+    /// Which count the params column holds.
+    #[arg(long, value_enum, default_value = "total")]
+    pub param_count: ParamCount,
 }
 
 impl TokenArgs {
+    pub fn non_embedding(&self) -> bool {
+        self.param_count == ParamCount::NonEmbedding
+    }
+
     pub fn scoring(&self) -> Result<Scoring> {
         let (t, tk) = (self.text.clone(), self.tokenizer.clone());
         let tokens = TokenSource::new(self.tokens.clone(), t, tk, self.ctx)
@@ -89,10 +119,29 @@ impl TokenArgs {
 }
 
 pub fn run(a: EvalArgs) -> Result<()> {
-    let job = a.job()?;
+    let Some(model) = a.model.clone() else {
+        return sweep(a);
+    };
+    let job = a.job(model)?;
     a.output.check(&job.inputs())?;
     let report = super::with_progress("eval", |p| job.run(p))?;
     eprintln!("ceq: {}", report.timing());
     let text = a.output.format().render(&report.table());
     a.output.emit(&text, report.rows.len())
+}
+
+fn sweep(a: EvalArgs) -> Result<()> {
+    let (manifest, out) = (a.manifest.clone(), a.output.out.clone());
+    let job = SweepJob {
+        manifest: manifest.expect("clap: --model or --manifest"),
+        family: a.family,
+        tokens_per_step: a.tokens_per_step,
+        scoring: a.tokens.scoring()?,
+        non_embedding: a.tokens.non_embedding(),
+        shard: a.shard,
+        out: out.expect("clap: --manifest requires --out"),
+    };
+    let s = super::with_progress("hook", |p| job.run(p))?;
+    eprintln!("ceq: {s} in {}", job.out.display());
+    Ok(())
 }

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::eval::TokenArgs;
 use crate::eval::family::{FamilyJob, Shard};
-use crate::law_file::ParamCount;
 
 #[derive(Args, Debug)]
 pub struct FamilyArgs {
@@ -20,9 +19,6 @@ pub struct FamilyArgs {
     /// The checkpoints CSV to write (a rerun resumes it).
     #[arg(long, value_name = "CSV")]
     pub out: PathBuf,
-    /// Which count the params column holds.
-    #[arg(long, value_enum, default_value = "total")]
-    pub param_count: ParamCount,
     /// Training tokens per step, for rows without tokens (Pythia: 2097152).
     #[arg(long, value_name = "N")]
     pub tokens_per_step: Option<f64>,
@@ -35,7 +31,7 @@ pub fn run(a: FamilyArgs) -> Result<()> {
     let job = FamilyJob {
         manifest: a.manifest.clone(),
         scoring: a.tokens.scoring()?,
-        non_embedding: a.param_count == ParamCount::NonEmbedding,
+        non_embedding: a.tokens.non_embedding(),
         tokens_per_step: a.tokens_per_step,
         shard: a.shard,
         out: a.out.clone(),
@@ -47,7 +43,7 @@ pub fn run(a: FamilyArgs) -> Result<()> {
 
 #[derive(Args, Debug)]
 pub struct MergeArgs {
-    /// Shard files written by `ceq eval-family --shard`.
+    /// Shard files written by `ceq eval-family --shard` or `ceq eval --manifest --shard`.
     #[arg(required = true, value_name = "CSV")]
     pub inputs: Vec<PathBuf>,
     #[arg(long, value_name = "CSV")]
@@ -55,7 +51,7 @@ pub struct MergeArgs {
 }
 
 pub fn merge_run(a: MergeArgs) -> Result<()> {
-    let n = crate::eval::family::merge_files(&a.inputs, &a.out)?;
+    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out)?;
     eprintln!("ceq: {n} rows written to {}", a.out.display());
     Ok(())
 }

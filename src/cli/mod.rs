@@ -35,7 +35,7 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Measure a checkpoint family's clean CE on one token set (a checkpoints CSV; resumable).
     EvalFamily(family::FamilyArgs),
-    /// Join `eval-family --shard` outputs into one checkpoints CSV.
+    /// Join the shards of `eval-family` or `eval --manifest` into one file.
     Merge(family::MergeArgs),
     /// Draw the paper figures (SVG and PNG).
     Plot(plot::PlotArgs),

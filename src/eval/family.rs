@@ -10,11 +10,11 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use super::job::{Progress, Scoring};
+use super::ledger::{Ledger, Row, csv_error, mismatch, per_seq_path};
 use super::runner::clean;
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
-use crate::export::{Cell, Format, Table};
 use crate::schema::FAMILY;
 
 /// One checkpoint of a manifest.
@@ -136,20 +136,6 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
     Ok(entries)
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    match e.kind() {
-        csv::ErrorKind::Io(_) => Error::Io {
-            path: path.to_owned(),
-            source: std::io::Error::other(e.to_string()),
-        },
-        _ => Error::Csv {
-            path: path.to_owned(),
-            line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
-        },
-    }
-}
-
 /// FNV-1a 64 over the context length (u64, little-endian) and then every id (u32, little-endian),
 /// row-major: a stable name for a token set (no dependency needed for a checksum this small).
 pub fn token_hash(tokens: &Tokens) -> u64 {
@@ -185,149 +171,27 @@ pub struct FamilySummary {
     pub positions: usize,
 }
 
-/// A rendered row, one string per [`FAMILY`] column, and where it came from (for messages).
-type Row = Vec<String>;
+/// eval-family's results file: the family table, one per-sequence array per checkpoint.
+pub static LEDGER: Ledger = Ledger {
+    schema: &FAMILY,
+    what: "a family checkpoints file",
+    title: "checkpoint family",
+    per_row: 1,
+    order: by_run_tokens_name,
+};
+
+/// Rows in order of run, then tokens, then name.
+fn by_run_tokens_name(l: &Ledger, a: &Row, b: &Row) -> std::cmp::Ordering {
+    let (run, tokens, name) = (l.col("run"), l.col("tokens"), l.col("name"));
+    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    (a[run].as_str())
+        .cmp(&b[run])
+        .then(num(&a[tokens]).total_cmp(&num(&b[tokens])))
+        .then(a[name].cmp(&b[name]))
+}
 
 fn column(name: &str) -> usize {
-    FAMILY
-        .columns
-        .iter()
-        .position(|c| c.name == name)
-        .unwrap_or_else(|| panic!("the family table declares no column '{name}'"))
-}
-
-/// Reads a file `eval-family` wrote: the header must be the family table's.
-fn read_rows(path: &Path) -> Result<Vec<(u64, Row)>> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
-    let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-    let want: Vec<&str> = FAMILY.columns.iter().map(|c| c.name.as_str()).collect();
-    if header.iter().collect::<Vec<_>>() != want {
-        return Err(Error::Data {
-            kind: DataKind::Family,
-            path: path.to_owned(),
-            message: format!(
-                "not a family checkpoints file: its header is not {}",
-                want.join(",")
-            ),
-        });
-    }
-    rdr.records()
-        .map(|r| {
-            let r = r.map_err(|e| csv_error(path, e))?;
-            Ok((
-                r.position().map_or(0, |p| p.line()),
-                r.iter().map(String::from).collect(),
-            ))
-        })
-        .collect()
-}
-
-/// Rows in order of run, then tokens, then name: one order whatever the shards, so merged shards
-/// equal one whole run.
-fn sort(rows: &mut [Row]) {
-    let (run, tokens, name) = (column("run"), column("tokens"), column("name"));
-    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
-    rows.sort_by(|a, b| {
-        (a[run].as_str())
-            .cmp(&b[run])
-            .then(num(&a[tokens]).total_cmp(&num(&b[tokens])))
-            .then(a[name].cmp(&b[name]))
-    });
-}
-
-/// The family table over `rows` (kept as written, so a rewrite leaves them byte for byte).
-fn table(mut rows: Vec<Row>) -> Table {
-    sort(&mut rows);
-    Table {
-        title: "checkpoint family".into(),
-        columns: FAMILY
-            .columns
-            .iter()
-            .map(|c| FAMILY.column(&c.name))
-            .collect(),
-        rows: rows
-            .into_iter()
-            .map(|r| r.into_iter().map(Cell::Raw).collect())
-            .collect(),
-        notes: vec![],
-    }
-}
-
-/// Each checkpoint's per-sequence mean CE, by name.
-type PerSeq = HashMap<String, Vec<f64>>;
-
-/// Where a family CSV's per-sequence losses live: `<stem>.per_seq.npy` beside it, an f64 array
-/// [checkpoints, sequences] in the CSV's row order.
-pub fn per_seq_path(csv: &Path) -> PathBuf {
-    csv.with_extension("per_seq.npy")
-}
-
-/// The table and its per-sequence array; the array first, so every row of a CSV on disk has its
-/// per-sequence losses beside it.
-fn write(path: &Path, rows: &[Row], per_seq: &PerSeq) -> Result<()> {
-    let t = table(rows.to_vec());
-    let name = column("name");
-    let ordered: Vec<&[f64]> = t
-        .rows
-        .iter()
-        .map(|r| match &r[name] {
-            Cell::Raw(n) => per_seq.get(n).map_or(&[][..], |v| v.as_slice()),
-            _ => &[],
-        })
-        .collect();
-    crate::io::write_atomic(&per_seq_path(path), &npy_f64(&ordered))?;
-    crate::io::write_atomic(path, Format::Csv.render(&t).as_bytes())
-}
-
-/// A little-endian f64 .npy array of `rows` (all of one length).
-fn npy_f64(rows: &[&[f64]]) -> Vec<u8> {
-    let n = rows.first().map_or(0, |r| r.len());
-    let mut header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {n}), }}",
-        rows.len()
-    );
-    // Magic, version and length take 10 bytes; the header ends in '\n' at a multiple of 64.
-    header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    rows.iter()
-        .flat_map(|r| r.iter())
-        .for_each(|v| out.extend(v.to_le_bytes()));
-    out
-}
-
-/// The per-sequence losses beside a family CSV whose rows hold `names` in order, or `None` when
-/// the file is missing or does not match them.
-fn read_per_seq(csv: &Path, names: &[String]) -> Option<PerSeq> {
-    let bytes = std::fs::read(per_seq_path(csv)).ok()?;
-    let npy = npyz::NpyFile::new(&bytes[..]).ok()?;
-    let shape = npy.shape().to_vec();
-    let [rows, n] = shape[..] else { return None };
-    let fits =
-        rows as usize == names.len() && rows.checked_mul(n)?.checked_mul(8)? <= bytes.len() as u64;
-    let data: Vec<f64> = if fits {
-        npy.into_vec().ok()?
-    } else {
-        return None;
-    };
-    let n = n as usize;
-    Some(
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
-            .collect(),
-    )
-}
-
-fn mismatch(path: PathBuf, message: String) -> Error {
-    Error::Data {
-        kind: DataKind::Mismatch,
-        path,
-        message,
-    }
+    LEDGER.col(name)
 }
 
 impl FamilyJob {
@@ -381,27 +245,13 @@ impl FamilyJob {
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
-        let file = sc.tokens.path().file_name().map_or_else(
-            || sc.tokens.path().display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let policy = sc.policy();
-        let eval_tokens = format!("{file} fnv1a64:{:016x} ({policy})", token_hash(&tokens));
+        let eval_tokens = sc.describe(&tokens);
         let engine = sc.device.describe();
 
-        let mut rows: Vec<Row> = vec![];
-        if self.out.exists() {
-            let by_name: HashMap<&str, &Entry> =
-                entries.iter().map(|e| (e.name.as_str(), e)).collect();
-            for (line, row) in read_rows(&self.out)? {
-                self.check_resumed(&row, line, &by_name, &eval_tokens, &engine)?;
-                rows.push(row);
-            }
-        }
-        // Rows whose per-sequence losses are not beside them are measured again.
-        let names: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
-        let mut per_seq = read_per_seq(&self.out, &names).unwrap_or_default();
-        rows.retain(|r| per_seq.contains_key(&r[column("name")]));
+        let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
+        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, |row, line| {
+            self.check_resumed(row, line, &by_name, &eval_tokens, &engine)
+        })?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
         let positions = tokens.n_seq * tokens.ctx;
@@ -459,10 +309,10 @@ impl FamilyJob {
             rows.push(row);
             per_seq.insert(e.name.clone(), r.per_seq);
             // Written now, so an interrupted run keeps every finished checkpoint.
-            write(&self.out, &rows, &per_seq)?;
+            LEDGER.write(&self.out, &rows, &per_seq)?;
         }
         if todo.is_empty() && !self.out.exists() {
-            write(&self.out, &rows, &per_seq)?;
+            LEDGER.write(&self.out, &rows, &per_seq)?;
         }
         Ok(FamilySummary {
             evaluated: todo.len(),
@@ -537,64 +387,4 @@ impl std::fmt::Display for FamilySummary {
             self.evaluated, self.skipped, self.rows
         )
     }
-}
-
-/// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
-/// differing token sets and duplicate names; returns the number of rows.
-pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
-    let mut paths: Vec<PathBuf> = inputs.to_vec();
-    paths.extend(inputs.iter().map(|p| per_seq_path(p)));
-    let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
-    crate::io::check_not_input(out, &paths)?;
-    crate::io::check_not_input(&per_seq_path(out), &paths)?;
-    let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
-    let mut first: Option<(PathBuf, String)> = None;
-    let (mut rows, mut per_seq) = (vec![], PerSeq::new());
-    for path in inputs {
-        let file_rows = read_rows(path)?;
-        let names: Vec<String> = file_rows
-            .iter()
-            .map(|(_, r)| r[column("name")].clone())
-            .collect();
-        for (line, row) in file_rows {
-            let tokens = &row[column("eval_tokens")];
-            match &first {
-                None => first = Some((path.clone(), tokens.clone())),
-                Some((p, t)) if t != tokens => {
-                    return Err(mismatch(
-                        path.clone(),
-                        format!(
-                            "line {line}: measured on {tokens}, but {} on {t}",
-                            p.display()
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-            let name = row[column("name")].clone();
-            if let Some((p, l)) = seen.get(&name) {
-                return Err(mismatch(
-                    path.clone(),
-                    format!(
-                        "line {line}: checkpoint '{name}' is also in {}:{l}",
-                        p.display()
-                    ),
-                ));
-            }
-            seen.insert(name, (path.clone(), line));
-            rows.push(row);
-        }
-        // Checked after the rows, so a mismatched token set is named as such first.
-        per_seq.extend(read_per_seq(path, &names).ok_or_else(|| Error::Data {
-            kind: DataKind::Family,
-            path: path.clone(),
-            message: format!(
-                "its per-sequence losses ({}) are missing or do not match its rows; run this \
-                 shard again",
-                per_seq_path(path).display()
-            ),
-        })?);
-    }
-    write(out, &rows, &per_seq)?;
-    Ok(rows.len())
 }

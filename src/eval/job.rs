@@ -83,11 +83,23 @@ impl TokenSource {
 pub struct EvalJob {
     /// Model folder (Hugging Face layout).
     pub model: PathBuf,
-    /// SAE folders (SAELens layout).
-    pub saes: Vec<PathBuf>,
-    /// The hook to splice every SAE at; `None`: each SAE's cfg.json names its own.
-    pub hook: Option<Hook>,
+    pub saes: Vec<SaeSpec>,
     pub scoring: Scoring,
+    /// What the host is called in the output; `None`: its folder's name.
+    pub model_name: Option<String>,
+    /// `params` holds the non-embedding count (else the total).
+    pub non_embedding: bool,
+    /// The host's training tokens, when known (from a family manifest).
+    pub host_tokens: Option<f64>,
+}
+
+/// One SAE to splice.
+#[derive(Clone, Debug)]
+pub struct SaeSpec {
+    /// SAE folder (SAELens layout).
+    pub dir: PathBuf,
+    /// Where to splice it; `None`: where its cfg.json says.
+    pub hook: Option<Hook>,
 }
 
 /// Which tokens are scored, on which backend: what every evaluation (`ceq eval`, `ceq
@@ -137,6 +149,18 @@ impl Scoring {
         }
     }
 
+    /// The token set as outputs name it: the file's name, FNV-1a 64 of the ids (so two files of
+    /// the same ids match and a changed file does not), and which positions count.
+    pub(crate) fn describe(&self, tokens: &Tokens) -> String {
+        let path = self.tokens.path();
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let hash = super::family::token_hash(tokens);
+        format!("{file} fnv1a64:{hash:016x} ({})", self.policy())
+    }
+
     /// Which positions count, for outputs.
     pub(crate) fn policy(&self) -> &'static str {
         if self.keep_special {
@@ -161,6 +185,8 @@ pub enum Progress {
 /// One SAE's results.
 #[derive(Clone, Debug)]
 pub struct EvalRow {
+    /// Where the SAE is in the job's list.
+    pub index: usize,
     /// The SAE's folder name.
     pub name: String,
     pub hook: Hook,
@@ -174,8 +200,12 @@ pub struct EvalRow {
 pub struct EvalReport {
     /// The model's folder name.
     pub model: String,
-    /// The model's total parameters (embeddings included).
+    /// The model's parameters, as the job's count says.
     pub params: usize,
+    /// Which count `params` is, in words.
+    pub params_counted: &'static str,
+    /// The host's training tokens, when known.
+    pub tokens: Option<f64>,
     /// The token file and which positions count.
     pub eval_tokens: String,
     /// The burn backend that computed the numbers.
@@ -201,7 +231,7 @@ impl EvalReport {
     }
 }
 
-fn folder_name(p: &Path) -> String {
+pub(crate) fn folder_name(p: &Path) -> String {
     p.file_name().map_or_else(
         || p.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -215,7 +245,7 @@ impl EvalJob {
     pub fn inputs(&self) -> Vec<&Path> {
         let mut v: Vec<&Path> = vec![&self.model];
         v.extend(self.scoring.tokens.inputs());
-        v.extend(self.saes.iter().map(|p| p.as_path()));
+        v.extend(self.saes.iter().map(|s| s.dir.as_path()));
         v
     }
 
@@ -224,16 +254,27 @@ impl EvalJob {
     /// ([`evaluate_group`]); with several hooks the clean final hidden states are shared too, when
     /// they fit the cache budget. Rows come in the order the SAEs were given.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<EvalReport> {
+        self.run_groups(progress, &mut |_| Ok(()))
+    }
+
+    /// [`EvalJob::run`], handing each hook's rows to `done` as soon as they are measured (a
+    /// report holding only them), so a caller can save them before the next hook starts.
+    pub fn run_groups(
+        &self,
+        progress: &mut dyn FnMut(Progress),
+        done: &mut dyn FnMut(&EvalReport) -> Result<()>,
+    ) -> Result<EvalReport> {
         let sc = &self.scoring;
         let device = sc.device.device()?;
         let model = Transformer::load(&self.model, &device)?;
         let tokens = sc.read_tokens(&model.cfg)?;
         let positions = tokens.n_seq * tokens.ctx;
-        let (mut saes, mut hooks) = (vec![], vec![]);
+        let mut saes = vec![];
         let mut groups: Vec<(Hook, Vec<usize>)> = vec![];
-        for (i, dir) in self.saes.iter().enumerate() {
+        for (i, spec) in self.saes.iter().enumerate() {
+            let dir = &spec.dir;
             let sae = Sae::load(dir, &device)?;
-            let hook = self.hook_for(dir, &sae)?;
+            let hook = hook_for(spec, &sae)?;
             model.check_hook(&hook, &self.model)?;
             if sae.d_in != model.cfg.d_model {
                 return Err(Error::Data {
@@ -252,7 +293,6 @@ impl EvalJob {
                 None => groups.push((hook, vec![i])),
             }
             saes.push(sae);
-            hooks.push(hook);
         }
         progress(Progress::Start {
             positions: positions * self.saes.len(),
@@ -260,15 +300,38 @@ impl EvalJob {
         let options = sc.options();
         let start = Instant::now();
         let clean = if groups.len() > 1 {
-            clean_hidden(&model, &tokens, &options, &device, options.cache_bytes / 2)
+            clean_hidden(&model, &tokens, &options, &device, options.cache_bytes / 4)
         } else {
             None
         };
-        let mut results: Vec<Option<EvalResult>> = vec![None; saes.len()];
+        let params = if self.non_embedding {
+            model.n_params_non_embedding()
+        } else {
+            model.n_params
+        };
+        let report = |rows: Vec<EvalRow>| EvalReport {
+            model: self
+                .model_name
+                .clone()
+                .unwrap_or_else(|| folder_name(&self.model)),
+            params,
+            params_counted: if self.non_embedding {
+                "non-embedding parameters (without token/position embeddings and an untied unembedding)"
+            } else {
+                "total parameters (embeddings included)"
+            },
+            tokens: self.host_tokens,
+            eval_tokens: sc.describe(&tokens),
+            engine: sc.device.describe(),
+            positions,
+            seconds: start.elapsed().as_secs_f64(),
+            rows,
+        };
+        let mut results: Vec<Option<EvalRow>> = vec![None; saes.len()];
         for (hook, members) in &groups {
             let names: Vec<String> = members
                 .iter()
-                .map(|&i| folder_name(&self.saes[i]))
+                .map(|&i| folder_name(&self.saes[i].dir))
                 .collect();
             progress(Progress::Item(format!("{hook}: {}", names.join(", "))));
             let group: Vec<&Sae> = members.iter().map(|&i| &saes[i]).collect();
@@ -282,33 +345,24 @@ impl EvalJob {
                 &device,
                 &mut |n| progress(Progress::Positions(n)),
             );
+            let mut rows = vec![];
             for (&i, result) in members.iter().zip(got) {
-                self.check_finite(&self.saes[i], &result)?;
-                results[i] = Some(result);
+                self.check_finite(&self.saes[i].dir, &result)?;
+                rows.push(EvalRow {
+                    index: i,
+                    name: folder_name(&self.saes[i].dir),
+                    hook: *hook,
+                    architecture: saes[i].kind.name(),
+                    d_sae: saes[i].d_sae,
+                    result,
+                });
+            }
+            done(&report(rows.clone()))?;
+            for (&i, row) in members.iter().zip(rows) {
+                results[i] = Some(row);
             }
         }
-        let rows = self
-            .saes
-            .iter()
-            .zip(saes.iter().zip(hooks))
-            .zip(results)
-            .map(|((dir, (sae, hook)), result)| EvalRow {
-                name: folder_name(dir),
-                hook,
-                architecture: sae.kind.name(),
-                d_sae: sae.d_sae,
-                result: result.expect("every SAE is in a group"),
-            })
-            .collect();
-        Ok(EvalReport {
-            model: folder_name(&self.model),
-            params: model.n_params,
-            eval_tokens: format!("{} ({})", sc.tokens.path().display(), sc.policy()),
-            engine: sc.device.describe(),
-            positions,
-            seconds: start.elapsed().as_secs_f64(),
-            rows,
-        })
+        Ok(report(results.into_iter().flatten().collect()))
     }
 
     /// Refuses a result with a NaN or infinite metric, naming what overflowed.
@@ -331,25 +385,25 @@ impl EvalJob {
             ),
         })
     }
+}
 
-    /// The job's hook, else the one the SAE's cfg.json names.
-    fn hook_for(&self, dir: &Path, sae: &Sae) -> Result<Hook> {
-        if let Some(h) = self.hook {
-            return Ok(h);
-        }
-        let in_cfg = |message: String| Error::Key {
-            path: dir.join("cfg.json"),
-            key: "hook_name".into(),
-            message,
-        };
-        let name = sae.hook.as_deref().ok_or_else(|| {
-            in_cfg("cfg.json names no hook (hook_name or hook_point); name the hook to splice at explicitly".into())
-        })?;
-        Hook::parse(name).map_err(|e| match e {
-            Error::Invalid { message, .. } => in_cfg(message),
-            other => other,
-        })
+/// The spec's hook, else the one the SAE's cfg.json names.
+fn hook_for(spec: &SaeSpec, sae: &Sae) -> Result<Hook> {
+    if let Some(h) = spec.hook {
+        return Ok(h);
     }
+    let in_cfg = |message: String| Error::Key {
+        path: spec.dir.join("cfg.json"),
+        key: "hook_name".into(),
+        message,
+    };
+    let name = sae.hook.as_deref().ok_or_else(|| {
+        in_cfg("cfg.json names no hook (hook_name or hook_point); name the hook to splice at explicitly".into())
+    })?;
+    Hook::parse(name).map_err(|e| match e {
+        Error::Invalid { message, .. } => in_cfg(message),
+        other => other,
+    })
 }
 
 impl EvalReport {
@@ -366,10 +420,18 @@ impl EvalReport {
                 .collect(),
             notes: vec![
                 "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),
-                format!("params: total parameters of {} (embeddings included)", self.model),
+                format!("params: {} of {}", self.params_counted, self.model),
                 "engine: the burn backend that computed the row, in f32".into(),
             ],
         }
+    }
+
+    /// `row` as the CSV holds it, one string per column.
+    pub fn csv_row(&self, row: &EvalRow) -> Vec<String> {
+        EVAL.columns
+            .iter()
+            .map(|c| crate::export::csv_text(&self.cell(row, &c.name)))
+            .collect()
     }
 
     /// The value of `column` in `row`.
@@ -385,6 +447,7 @@ impl EvalReport {
             "engine" => return text(&self.engine),
             "d_sae" => row.d_sae as f64,
             "params" => self.params as f64,
+            "tokens" => return self.tokens.map_or(Cell::Empty, Cell::Num),
             "n_tokens" => r.n_tokens as f64,
             "ce_clean" => r.ce_clean,
             "ce_spliced" => r.ce_spliced,

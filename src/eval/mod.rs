@@ -5,11 +5,13 @@ pub mod family;
 pub mod hook;
 pub mod job;
 mod layers;
+pub mod ledger;
 mod logprob;
 pub mod model;
 mod nll;
 pub mod runner;
 pub mod sae;
+pub mod sweep;
 pub mod tokens;
 pub mod weights;
 

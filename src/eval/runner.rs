@@ -280,9 +280,10 @@ pub fn evaluate(
 
 /// Every SAE of `saes` spliced at one hook. What does not depend on the SAE runs once for all of
 /// them: the layers before the hook (kept between the mean pass and the splice pass when they fit
-/// `opts.cache_bytes`), the clean continuation (or `clean` from [`clean_hidden`]), and the zero-
-/// and mean-ablated continuations. Per SAE only the SAE and its spliced continuation run; SAEs
-/// go in sub-groups whose spliced hidden states fit `opts.cache_bytes` (at least one at a time).
+/// half of `opts.cache_bytes`), the clean continuation (or `clean` from [`clean_hidden`]), and
+/// the zero- and mean-ablated continuations. Per SAE only the SAE and its spliced continuation
+/// run; SAEs go in sub-groups whose spliced hidden states for one batch fit a quarter of
+/// `opts.cache_bytes` (at least one at a time); the last quarter is for [`clean_hidden`].
 /// Results come in the order of `saes`, each equal to what the SAE alone would give.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_group(
@@ -327,7 +328,7 @@ pub fn evaluate_group(
             }
         }
         kept_bytes += cap.bytes();
-        keep &= kept_bytes <= opts.cache_bytes;
+        keep &= kept_bytes <= opts.cache_bytes / 2;
         if keep {
             kept.push(cap);
         } else {
@@ -339,7 +340,7 @@ pub fn evaluate_group(
 
     // Pass 2, per sub-group of SAEs.
     let hidden_bytes = 4 * opts.batch.max(1) * ctx * d;
-    let per_group = (opts.cache_bytes / hidden_bytes.max(1)).clamp(1, saes.len().max(1));
+    let per_group = (opts.cache_bytes / 4 / hidden_bytes.max(1)).clamp(1, saes.len().max(1));
     let mut sums: Vec<SaeSums> = saes.iter().map(|s| SaeSums::new(s.d_sae)).collect();
     // Per sequence: scored positions and Σ NLL of clean, zero- and mean-ablated.
     let (mut seq_n, mut seq_c, mut seq_z, mut seq_m) = (vec![], vec![], vec![], vec![]);

@@ -343,3 +343,19 @@ impl Sae {
         (f, x_hat)
     }
 }
+
+/// The hook an SAE folder's cfg.json names (`hook_name`, or the older `hook_point`), read without
+/// its weights: enough to group a sweep's SAEs by hook before loading any.
+pub fn configured_hook(dir: &Path) -> Result<Option<String>> {
+    let cfg_path = dir.join("cfg.json");
+    let text = std::fs::read_to_string(&cfg_path).map_err(Error::io(&cfg_path))?;
+    let c: Value = serde_json::from_str(&text).map_err(Error::json(&cfg_path))?;
+    let get = |k: &str| {
+        c.get(k)
+            .or_else(|| c.get("metadata").and_then(|m| m.get(k)))
+    };
+    Ok(get("hook_name")
+        .or_else(|| get("hook_point"))
+        .and_then(Value::as_str)
+        .map(String::from))
+}

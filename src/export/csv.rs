@@ -16,6 +16,15 @@ pub(crate) fn exact(v: f64) -> String {
     }
 }
 
+/// A cell as the CSV holds it.
+pub(crate) fn csv_text(c: &Cell) -> String {
+    match c {
+        Cell::Empty => String::new(),
+        Cell::Text(s) | Cell::Raw(s) => s.clone(),
+        Cell::Num(v) | Cell::Interval(v, _) => exact(*v),
+    }
+}
+
 impl Exporter for Csv {
     fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
         let mut wr = csv::Writer::from_writer(w);
@@ -23,12 +32,7 @@ impl Exporter for Csv {
         wr.write_record(t.columns.iter().map(|c| c.name.as_str()))
             .map_err(io)?;
         for r in &t.rows {
-            wr.write_record(r.iter().map(|c| match c {
-                Cell::Empty => String::new(),
-                Cell::Text(s) | Cell::Raw(s) => s.clone(),
-                Cell::Num(v) | Cell::Interval(v, _) => exact(*v),
-            }))
-            .map_err(io)?;
+            wr.write_record(r.iter().map(csv_text)).map_err(io)?;
         }
         wr.flush()
     }

@@ -2,7 +2,7 @@
 //! a [`Table`], so the terminal, CSV, JSON, Markdown and LaTeX views of it cannot disagree.
 
 mod csv;
-pub(crate) use csv::exact;
+pub(crate) use csv::{csv_text, exact};
 pub mod html;
 mod json;
 mod latex;

@@ -1,0 +1,289 @@
+//! A results file that grows as work finishes and survives interruption: a CSV in one of the
+//! schema's tables, one row per unit of work (a checkpoint of `ceq eval-family`, an SAE of `ceq
+//! eval --manifest`), keyed by its `name`, and beside it `<stem>.per_seq.npy`, every row's
+//! per-sequence mean CEs (f64, in the CSV's row order). Both are rewritten atomically, the array
+//! first, so every row on disk has its per-sequence values; a rerun keeps the rows already there
+//! (after its own checks) and [`merge_files`] joins shards.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use crate::error::{DataKind, Error, Result};
+use crate::export::{Cell, Format, Table};
+use crate::schema::Schema;
+
+/// A row as written, one string per column, so a rewrite leaves it byte for byte.
+pub type Row = Vec<String>;
+
+/// Each row's per-sequence values, by name.
+pub type PerSeq = HashMap<String, Vec<f64>>;
+
+/// One kind of results file.
+pub struct Ledger {
+    pub schema: &'static LazyLock<Schema>,
+    /// What a file of this kind is, for messages ("a family checkpoints file").
+    pub what: &'static str,
+    pub title: &'static str,
+    /// Per-sequence arrays per row (1: [sequences]; 2: [2, sequences], e.g. clean and spliced).
+    pub per_row: usize,
+    /// The one row order, whatever the shards, so merged shards equal one whole run.
+    pub order: fn(&Ledger, &Row, &Row) -> Ordering,
+}
+
+/// Where a results CSV's per-sequence values live.
+pub fn per_seq_path(csv: &Path) -> PathBuf {
+    csv.with_extension("per_seq.npy")
+}
+
+pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
+    match e.kind() {
+        csv::ErrorKind::Io(_) => Error::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        },
+        _ => Error::Csv {
+            path: path.to_owned(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: e.to_string(),
+        },
+    }
+}
+
+pub(crate) fn mismatch(path: PathBuf, message: String) -> Error {
+    Error::Data {
+        kind: DataKind::Mismatch,
+        path,
+        message,
+    }
+}
+
+impl Ledger {
+    /// The index of column `name`; a name the schema does not declare is a bug in ceq.
+    pub fn col(&self, name: &str) -> usize {
+        self.schema
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "the {} table declares no column '{name}'",
+                    self.schema.table
+                )
+            })
+    }
+
+    fn header(&self) -> Vec<&str> {
+        self.schema
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// Whether `path` starts with this kind's header.
+    fn is_kind_of(&self, path: &Path) -> bool {
+        csv::Reader::from_path(path)
+            .and_then(|mut r| r.headers().cloned())
+            .is_ok_and(|h| h.iter().collect::<Vec<_>>() == self.header())
+    }
+
+    /// Reads a file of this kind: its header must be the table's.
+    pub fn read_rows(&self, path: &Path) -> Result<Vec<(u64, Row)>> {
+        let mut rdr = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
+        let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+        if header.iter().collect::<Vec<_>>() != self.header() {
+            return Err(Error::Data {
+                kind: DataKind::Family,
+                path: path.to_owned(),
+                message: format!(
+                    "not {}: its header is not {}",
+                    self.what,
+                    self.header().join(",")
+                ),
+            });
+        }
+        rdr.records()
+            .map(|r| {
+                let r = r.map_err(|e| csv_error(path, e))?;
+                Ok((
+                    r.position().map_or(0, |p| p.line()),
+                    r.iter().map(String::from).collect(),
+                ))
+            })
+            .collect()
+    }
+
+    fn name<'a>(&self, row: &'a Row) -> &'a str {
+        &row[self.col("name")]
+    }
+
+    /// The table and its per-sequence array; the array first, so every row of a CSV on disk has
+    /// its per-sequence values beside it.
+    pub fn write(&self, path: &Path, rows: &[Row], per_seq: &PerSeq) -> Result<()> {
+        let mut rows = rows.to_vec();
+        rows.sort_by(|a, b| (self.order)(self, a, b));
+        let ordered: Vec<&[f64]> = rows
+            .iter()
+            .map(|r| per_seq.get(self.name(r)).map_or(&[][..], |v| v.as_slice()))
+            .collect();
+        let t = Table {
+            title: self.title.into(),
+            columns: self
+                .schema
+                .columns
+                .iter()
+                .map(|c| self.schema.column(&c.name))
+                .collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| r.into_iter().map(Cell::Raw).collect())
+                .collect(),
+            notes: vec![],
+        };
+        crate::io::write_atomic(&per_seq_path(path), &self.npy(&ordered))?;
+        crate::io::write_atomic(path, Format::Csv.render(&t).as_bytes())
+    }
+
+    /// A little-endian f64 .npy array of `rows` (all of one length): [rows, n] or [rows, per_row,
+    /// n / per_row].
+    fn npy(&self, rows: &[&[f64]]) -> Vec<u8> {
+        let n = rows.first().map_or(0, |r| r.len());
+        let shape = match self.per_row {
+            1 => format!("({}, {n})", rows.len()),
+            k => format!("({}, {k}, {})", rows.len(), n / k),
+        };
+        let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        // Magic, version and length take 10 bytes; the header ends in '\n' at a multiple of 64.
+        header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        rows.iter()
+            .flat_map(|r| r.iter())
+            .for_each(|v| out.extend(v.to_le_bytes()));
+        out
+    }
+
+    /// The per-sequence values beside a CSV whose rows hold `names` in order, or `None` when the
+    /// file is missing or does not match them.
+    fn read_per_seq(&self, csv: &Path, names: &[String]) -> Option<PerSeq> {
+        let bytes = std::fs::read(per_seq_path(csv)).ok()?;
+        let npy = npyz::NpyFile::new(&bytes[..]).ok()?;
+        let shape = npy.shape().to_vec();
+        let (rows, n) = match (self.per_row, &shape[..]) {
+            (1, &[rows, n]) => (rows, n),
+            (k, &[rows, kk, n]) if kk == k as u64 => (rows, kk * n),
+            _ => return None,
+        };
+        let fits = rows as usize == names.len()
+            && rows.checked_mul(n)?.checked_mul(8)? <= bytes.len() as u64;
+        if !fits {
+            return None;
+        }
+        let data: Vec<f64> = npy.into_vec().ok()?;
+        let n = n as usize;
+        Some(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
+                .collect(),
+        )
+    }
+
+    /// The rows already in `out` (each passed through `check` first) and their per-sequence
+    /// values; a row whose per-sequence values are not beside it is dropped, to be measured again.
+    pub fn resume(
+        &self,
+        out: &Path,
+        mut check: impl FnMut(&Row, u64) -> Result<()>,
+    ) -> Result<(Vec<Row>, PerSeq)> {
+        if !out.exists() {
+            return Ok((vec![], PerSeq::new()));
+        }
+        let mut rows = vec![];
+        for (line, row) in self.read_rows(out)? {
+            check(&row, line)?;
+            rows.push(row);
+        }
+        let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();
+        let per_seq = self.read_per_seq(out, &names).unwrap_or_default();
+        rows.retain(|r| per_seq.contains_key(self.name(r)));
+        Ok((rows, per_seq))
+    }
+
+    /// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
+    /// differing token sets and duplicate names; returns the number of rows.
+    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<usize> {
+        let mut paths: Vec<PathBuf> = inputs.to_vec();
+        paths.extend(inputs.iter().map(|p| per_seq_path(p)));
+        let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+        crate::io::check_not_input(out, &paths)?;
+        crate::io::check_not_input(&per_seq_path(out), &paths)?;
+        let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
+        let mut first: Option<(PathBuf, String)> = None;
+        let (mut rows, mut per_seq) = (vec![], PerSeq::new());
+        for path in inputs {
+            let file_rows = self.read_rows(path)?;
+            let names: Vec<String> = file_rows
+                .iter()
+                .map(|(_, r)| self.name(r).to_owned())
+                .collect();
+            for (line, row) in file_rows {
+                let tokens = &row[self.col("eval_tokens")];
+                match &first {
+                    None => first = Some((path.clone(), tokens.clone())),
+                    Some((p, t)) if t != tokens => {
+                        return Err(mismatch(
+                            path.clone(),
+                            format!(
+                                "line {line}: measured on {tokens}, but {} on {t}",
+                                p.display()
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+                let name = self.name(&row).to_owned();
+                if let Some((p, l)) = seen.get(&name) {
+                    return Err(mismatch(
+                        path.clone(),
+                        format!("line {line}: '{name}' is also in {}:{l}", p.display()),
+                    ));
+                }
+                seen.insert(name, (path.clone(), line));
+                rows.push(row);
+            }
+            // Checked after the rows, so a mismatched token set is named as such first.
+            per_seq.extend(self.read_per_seq(path, &names).ok_or_else(|| Error::Data {
+                kind: DataKind::Family,
+                path: path.clone(),
+                message: format!(
+                    "its per-sequence losses ({}) are missing or do not match its rows; run \
+                     this shard again",
+                    per_seq_path(path).display()
+                ),
+            })?);
+        }
+        self.write(out, &rows, &per_seq)?;
+        Ok(rows.len())
+    }
+}
+
+/// Joins shards of `ceq eval-family` or of `ceq eval --manifest` (told apart by their header)
+/// into `out`; returns the number of rows.
+pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
+    let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
+    let first = inputs.first().ok_or_else(|| Error::Invalid {
+        option: "inputs",
+        message: "no shard files given".into(),
+    })?;
+    match kinds.iter().find(|k| k.is_kind_of(first)) {
+        Some(k) => k.merge(inputs, out),
+        // Read as the first kind, for its message naming the header expected.
+        None => kinds[0].merge(inputs, out),
+    }
+}

@@ -1,0 +1,357 @@
+//! `ceq eval --manifest saes.csv`: a sweep of SAEs over hooks and host models on one token set.
+//! The manifest has one row per SAE (`name,model,sae[,hook]`, paths relative to it); rows are
+//! grouped by model (loaded once) and hook (the passes that do not depend on the SAE run once, see
+//! [`super::runner::evaluate_group`]). Results are saved as each hook's group finishes, in the
+//! eval table plus `<stem>.per_seq.npy` ([rows, 2, sequences]: each row's per-sequence clean and
+//! spliced CE), resumed by a rerun, sharded by (model, hook) group and joined by
+//! [`super::ledger::merge_files`]. With a family manifest (`ceq eval-family`'s), `model` names one
+//! of its checkpoints, whose training tokens fill the `tokens` column: the output is then a
+//! complete splices file for `ceq map`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::family::{Entry, Shard, read_manifest};
+use super::job::{EvalJob, Progress, SaeSpec, Scoring};
+use super::ledger::{Ledger, Row, csv_error, mismatch, per_seq_path};
+use super::{Hook, ModelConfig};
+use crate::error::{Error, Result};
+use crate::schema::EVAL;
+
+/// A sweep's results file: the eval table, clean and spliced per-sequence CEs per SAE.
+pub static LEDGER: Ledger = Ledger {
+    schema: &EVAL,
+    what: "a sweep's splices file (ceq eval --manifest)",
+    title: "SAEs spliced",
+    per_row: 2,
+    order: by_model_hook_name,
+};
+
+fn by_model_hook_name(l: &Ledger, a: &Row, b: &Row) -> std::cmp::Ordering {
+    let key = |r: &Row| ["model", "hook", "name"].map(|c| r[l.col(c)].clone());
+    key(a).cmp(&key(b))
+}
+
+/// One SAE of a sweep manifest.
+#[derive(Clone, Debug)]
+pub struct SweepEntry {
+    pub name: String,
+    /// The host: its folder, what the output calls it, and its training tokens when known.
+    pub model: PathBuf,
+    pub model_name: String,
+    pub host_tokens: Option<f64>,
+    pub sae: PathBuf,
+    /// The manifest's hook, else the SAE cfg.json's.
+    pub hook: Hook,
+    /// Line in the manifest (1: the header).
+    pub line: u64,
+}
+
+/// Everything a sweep needs.
+#[derive(Clone, Debug)]
+pub struct SweepJob {
+    pub manifest: PathBuf,
+    /// `ceq eval-family`'s manifest, naming the hosts.
+    pub family: Option<PathBuf>,
+    pub tokens_per_step: Option<f64>,
+    pub scoring: Scoring,
+    pub non_embedding: bool,
+    pub shard: Option<Shard>,
+    pub out: PathBuf,
+}
+
+/// What a finished sweep did.
+#[derive(Clone, Debug)]
+pub struct SweepSummary {
+    pub evaluated: usize,
+    pub skipped: usize,
+    pub rows: usize,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for SweepSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} SAE(s) evaluated in {:.1} s, {} already there; {} rows",
+            self.evaluated, self.seconds, self.skipped, self.rows
+        )
+    }
+}
+
+/// Reads a sweep manifest, resolving hosts against the family's checkpoints when given.
+pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntry>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| csv_error(path, e))?;
+    let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).ok_or_else(|| Error::MissingColumn {
+            path: path.to_owned(),
+            column: name.into(),
+            available: header.iter().collect::<Vec<_>>().join(", "),
+            hint: "a sweep manifest has columns name,model,sae and optionally hook".into(),
+            quantity: None,
+        })
+    };
+    let (i_name, i_model, i_sae) = (need("name")?, need("model")?, need("sae")?);
+    let i_hook = col("hook");
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut out: Vec<SweepEntry> = vec![];
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(path, e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |i: usize| rec.get(i).unwrap_or("").to_owned();
+        let bad = |column: &str, i: usize, message: String| Error::BadCell {
+            path: path.to_owned(),
+            line,
+            column: column.into(),
+            col_index: i + 1,
+            message,
+        };
+        let name = get(i_name);
+        if name.is_empty() {
+            return Err(bad("name", i_name, "every SAE needs a name".into()));
+        }
+        if let Some(first) = out.iter().find(|e| e.name == name) {
+            let msg = format!("'{name}' is named twice (lines {} and {line})", first.line);
+            return Err(bad("name", i_name, msg));
+        }
+        let sae = base.join(get(i_sae));
+        if !sae.is_dir() {
+            let msg = format!("'{name}': no SAE folder {}", sae.display());
+            return Err(bad("sae", i_sae, msg));
+        }
+        let (model, model_name, host_tokens) =
+            host(base, &get(i_model), family).map_err(|m| bad("model", i_model, m))?;
+        let hook_text = match i_hook.map(get).filter(|h| !h.is_empty()) {
+            Some(h) => h,
+            None => super::sae::configured_hook(&sae)?.ok_or_else(|| {
+                let msg = format!(
+                    "'{name}': the SAE's cfg.json names no hook; give one in a hook column"
+                );
+                bad("hook", i_hook.unwrap_or(header.len()), msg)
+            })?,
+        };
+        let hook = Hook::parse(&hook_text).map_err(|e| {
+            bad(
+                "hook",
+                i_hook.unwrap_or(header.len()),
+                format!("'{name}': {e}"),
+            )
+        })?;
+        out.push(SweepEntry {
+            name,
+            model,
+            model_name,
+            host_tokens,
+            sae,
+            hook,
+            line,
+        });
+    }
+    if out.is_empty() {
+        return Err(Error::NoRows {
+            path: path.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// A host: with a family, a checkpoint's name (or its folder); else a folder. Returns the folder,
+/// its name for the output, and its training tokens when the family gives them.
+fn host(
+    base: &Path,
+    text: &str,
+    family: Option<&[Entry]>,
+) -> std::result::Result<(PathBuf, String, Option<f64>), String> {
+    if let Some(family) = family {
+        let dir = base.join(text);
+        let same = |e: &&Entry| {
+            e.name == text
+                || (dir.canonicalize().ok()).is_some_and(|d| e.dir.canonicalize().ok() == Some(d))
+        };
+        return match family.iter().find(same) {
+            Some(e) => Ok((e.dir.clone(), e.name.clone(), Some(e.tokens))),
+            None => Err(format!(
+                "model '{text}' is neither a checkpoint name nor a folder of the family manifest"
+            )),
+        };
+    }
+    let dir = base.join(text);
+    if !dir.is_dir() {
+        return Err(format!("no model folder {}", dir.display()));
+    }
+    let name = dir
+        .file_name()
+        .map_or_else(|| text.to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok((dir, name, None))
+}
+
+impl SweepJob {
+    /// The manifest's SAEs, grouped by (model, hook) in order of first appearance; a shard takes
+    /// every n-th group.
+    fn groups(&self) -> Result<Vec<Vec<SweepEntry>>> {
+        let family = match &self.family {
+            Some(f) => Some(read_manifest(f, self.tokens_per_step)?),
+            None => None,
+        };
+        let entries = read_sweep(&self.manifest, family.as_deref())?;
+        let mut groups: Vec<Vec<SweepEntry>> = vec![];
+        for e in entries {
+            match groups
+                .iter_mut()
+                .find(|g| g[0].model == e.model && g[0].hook == e.hook)
+            {
+                Some(g) => g.push(e),
+                None => groups.push(vec![e]),
+            }
+        }
+        let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
+        Ok(groups
+            .into_iter()
+            .skip(shard.index)
+            .step_by(shard.count)
+            .collect())
+    }
+
+    /// Evaluates every SAE not yet in the output, saving after each (model, hook) group.
+    pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<SweepSummary> {
+        let groups = self.groups()?;
+        let mut inputs: Vec<&Path> = vec![&self.manifest];
+        inputs.extend(self.family.as_deref());
+        inputs.extend(self.scoring.tokens.inputs());
+        for e in groups.iter().flatten() {
+            inputs.extend([e.model.as_path(), e.sae.as_path()]);
+        }
+        crate::io::check_not_input(&self.out, &inputs)?;
+        crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
+
+        // The token set as every row names it, read with the first host's config.
+        let first = &groups.first().ok_or_else(|| Error::Invalid {
+            option: "shard",
+            message: "this shard has no (model, hook) group to evaluate".into(),
+        })?[0];
+        let tokens = self
+            .scoring
+            .read_tokens(&ModelConfig::read(&first.model)?)?;
+        let eval_tokens = self.scoring.describe(&tokens);
+        let engine = self.scoring.device.describe();
+        let by_name: HashMap<&str, &SweepEntry> = groups
+            .iter()
+            .flatten()
+            .map(|e| (e.name.as_str(), e))
+            .collect();
+        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, |row, line| {
+            check_resumed(&self.out, row, line, &by_name, &eval_tokens, &engine)
+        })?;
+        let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
+        let skipped = done.len();
+
+        // Pending SAEs by model, in group order, so each model loads once.
+        let mut by_model: Vec<(PathBuf, Vec<&SweepEntry>)> = vec![];
+        for e in groups.iter().flatten().filter(|e| !done.contains(&e.name)) {
+            match by_model.iter_mut().find(|(m, _)| *m == e.model) {
+                Some((_, v)) => v.push(e),
+                None => by_model.push((e.model.clone(), vec![e])),
+            }
+        }
+        let start = Instant::now();
+        let mut evaluated = 0;
+        for (model, entries) in &by_model {
+            let job = EvalJob {
+                model: model.clone(),
+                saes: entries
+                    .iter()
+                    .map(|e| SaeSpec {
+                        dir: e.sae.clone(),
+                        hook: Some(e.hook),
+                    })
+                    .collect(),
+                scoring: self.scoring.clone(),
+                model_name: Some(entries[0].model_name.clone()),
+                non_embedding: self.non_embedding,
+                host_tokens: entries[0].host_tokens,
+            };
+            job.run_groups(progress, &mut |report| {
+                for r in &report.rows {
+                    let e = entries[r.index];
+                    let mut row = report.csv_row(r);
+                    row[LEDGER.col("name")] = e.name.clone();
+                    if report.eval_tokens != eval_tokens {
+                        return Err(mismatch(
+                            e.model.clone(),
+                            format!(
+                                "'{}' reads the tokens as {}, the sweep's first host as \
+                                 {eval_tokens}; a sweep is measured on one token set",
+                                e.name, report.eval_tokens
+                            ),
+                        ));
+                    }
+                    let mut both = r.result.per_seq_clean.clone();
+                    both.extend(&r.result.per_seq_spliced);
+                    per_seq.insert(e.name.clone(), both);
+                    rows.push(row);
+                    evaluated += 1;
+                }
+                // Saved now, so an interrupted sweep keeps every finished group.
+                LEDGER.write(&self.out, &rows, &per_seq)
+            })?;
+        }
+        if by_model.is_empty() && !self.out.exists() {
+            LEDGER.write(&self.out, &rows, &per_seq)?;
+        }
+        Ok(SweepSummary {
+            evaluated,
+            skipped,
+            rows: rows.len(),
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// A row already in the output must be one of this sweep's SAEs, measured the same way.
+fn check_resumed(
+    out: &Path,
+    row: &Row,
+    line: u64,
+    entries: &HashMap<&str, &SweepEntry>,
+    eval_tokens: &str,
+    engine: &str,
+) -> Result<()> {
+    let at = |what: String| {
+        mismatch(
+            out.to_owned(),
+            format!("line {line}: {what}; write to a new file, or remove it to start over"),
+        )
+    };
+    let was = |c: &str| row[LEDGER.col(c)].as_str();
+    let name = was("name");
+    let Some(e) = entries.get(name) else {
+        return Err(at(format!(
+            "'{name}' is not an SAE this manifest (and shard) evaluates"
+        )));
+    };
+    if was("eval_tokens") != eval_tokens {
+        return Err(at(format!(
+            "'{name}' was measured on {}, this run on {eval_tokens}",
+            was("eval_tokens")
+        )));
+    }
+    if was("engine") != engine {
+        return Err(at(format!(
+            "'{name}' was computed by {}, this run by {engine}",
+            was("engine")
+        )));
+    }
+    if was("model") != e.model_name || was("hook") != e.hook.to_string() {
+        return Err(at(format!(
+            "'{name}': model or hook differ from the manifest's line {}",
+            e.line
+        )));
+    }
+    Ok(())
+}

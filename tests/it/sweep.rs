@@ -1,0 +1,334 @@
+//! `ceq eval --manifest`: a sweep of the eval fixtures' SAEs (tests/fixtures/eval) over two hosts
+//! and several hooks gives what `ceq eval` gives one SAE at a time, resumes, shards and merges,
+//! fills the hosts' tokens from a family manifest, and `ceq map` reads the result.
+
+use std::path::{Path, PathBuf};
+
+use super::common::ceq;
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+fn eval_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval")
+}
+
+/// (name, model, sae folder, hook or "") of the sweep: two hosts, two SAEs sharing a hook, one
+/// hook given in the manifest (the same as its cfg's).
+const ROWS: [(&str, &str, &str, &str); 5] = [
+    ("a", "gpt2", "gpt2-l0-resid_mid-topk-v6", ""),
+    ("b", "neox", "neox-l1-attn_out-topk-v6", ""),
+    (
+        "c",
+        "gpt2",
+        "gpt2-l1-resid_pre-standard-v6",
+        "blocks.1.hook_resid_pre",
+    ),
+    ("d", "gpt2", "gpt2-l0-resid_mid-standard-v2_flat", ""),
+    ("e", "neox", "neox-l0-mlp_out-gated-v6", ""),
+];
+
+/// A sweep manifest of `rows` in `dir`, paths relative to it (through a link to the fixtures).
+fn manifest(dir: &Path, rows: &[(&str, &str, &str, &str)]) -> PathBuf {
+    let fx = dir.join("fx");
+    if !fx.exists() {
+        std::os::unix::fs::symlink(eval_fixtures(), &fx).unwrap();
+    }
+    let mut text = String::from("name,model,sae,hook\n");
+    for (n, m, s, h) in rows {
+        text += &format!("{n},fx/{m},fx/saes/{s},{h}\n");
+    }
+    let path = dir.join("saes.csv");
+    write(&path, &text);
+    path
+}
+
+fn sweep(manifest: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    ceq()
+        .arg("eval")
+        .arg("--manifest")
+        .arg(manifest)
+        .arg("--tokens")
+        .arg(eval_fixtures().join("tokens.npy"))
+        .args(["--batch", "3", "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
+fn table(csv: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(csv).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn npy_f64(path: &Path) -> (Vec<u64>, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    (shape, npy.into_vec::<f64>().unwrap())
+}
+
+#[test]
+fn a_sweep_gives_what_eval_gives_one_sae_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("splices.csv");
+    sweep(&manifest(dir.path(), &ROWS), &out, &[]).success();
+    let (header, rows) = table(&out);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    // Sorted by model, hook, name.
+    let names: Vec<&str> = rows.iter().map(|r| r[col("name")].as_str()).collect();
+    assert_eq!(names, ["a", "d", "c", "e", "b"]);
+    for r in &rows {
+        let (_, m, s, _) = ROWS.iter().find(|x| x.0 == r[col("name")]).unwrap();
+        let alone = dir.path().join(format!("alone-{}.csv", r[col("name")]));
+        ceq()
+            .arg("eval")
+            .arg("--model")
+            .arg(eval_fixtures().join(m))
+            .arg("--sae")
+            .arg(eval_fixtures().join("saes").join(s))
+            .arg("--tokens")
+            .arg(eval_fixtures().join("tokens.npy"))
+            .args(["--batch", "3", "--out"])
+            .arg(&alone)
+            .assert()
+            .success();
+        let (h1, want) = table(&alone);
+        assert_eq!(h1, header);
+        for (i, c) in header.iter().enumerate() {
+            let (g, w) = (&r[i], &want[0][i]);
+            match (g.parse::<f64>(), w.parse::<f64>()) {
+                (Ok(g), Ok(w)) => assert!(
+                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "{}: {c} = {g}, alone {w}",
+                    r[col("name")]
+                ),
+                _ if c == "name" || c == "model" => {}
+                _ => assert_eq!(g, w, "{}: {c}", r[col("name")]),
+            }
+        }
+    }
+    // Per-sequence clean and spliced CE, [rows, 2, sequences], whose means are the CEs.
+    let (shape, v) = npy_f64(&out.with_extension("per_seq.npy"));
+    assert_eq!(shape, [5, 2, 8]);
+    for (i, r) in rows.iter().enumerate() {
+        for (k, c) in ["ce_clean", "ce_spliced"].into_iter().enumerate() {
+            let per = &v[(i * 2 + k) * 8..(i * 2 + k + 1) * 8];
+            assert!(per.iter().all(|x| x.is_finite()), "{c} of row {i}");
+            assert!(
+                per.iter().any(|x| (x - per[0]).abs() > 1e-9),
+                "{c} varies by sequence"
+            );
+        }
+        let _ = r;
+    }
+}
+
+#[test]
+fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(dir.path(), &ROWS);
+    let whole = dir.path().join("whole.csv");
+    sweep(&m, &whole, &[]).success();
+    // Four (model, hook) groups over three shards, each its own process.
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let p = dir.path().join(format!("shard{i}.csv"));
+            sweep(&m, &p, &["--shard", &format!("{i}/3")]).success();
+            p
+        })
+        .collect();
+    let merged = dir.path().join("merged.csv");
+    ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(read(&merged), read(&whole), "merged CSV");
+    let npy = |p: &Path| p.with_extension("per_seq.npy");
+    assert_eq!(
+        read(&npy(&merged)),
+        read(&npy(&whole)),
+        "merged per-sequence array"
+    );
+
+    // A sweep over the first shard's output resumes it: only the other groups run, and the file
+    // ends equal to the whole sweep.
+    let resumed = dir.path().join("shard0.csv");
+    let out = sweep(&m, &resumed, &[]).success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("already there"), "{err}");
+    assert_eq!(read(&resumed), read(&whole), "resumed CSV");
+
+    // The same file with other tokens is refused, naming both token sets, and left as it was.
+    let other = dir.path().join("other.npy");
+    std::fs::copy(eval_fixtures().join("tokens_i32.npy"), &other).unwrap();
+    let before = read(&resumed);
+    let out = ceq()
+        .arg("eval")
+        .arg("--manifest")
+        .arg(&m)
+        .arg("--tokens")
+        .arg(&other)
+        .arg("--out")
+        .arg(&resumed)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("other.npy") && err.contains("tokens.npy"),
+        "{err}"
+    );
+    assert_eq!(read(&resumed), before);
+}
+
+#[test]
+fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(dir.path(), &ROWS);
+    // The family names the fixture hosts; the sweep's model column points at their folders.
+    let family = dir.path().join("family.csv");
+    write(
+        &family,
+        "name,path,tokens\nsmall-gpt2,fx/gpt2,2e6\nsmall-neox,fx/neox,3e6\n",
+    );
+    let out = dir.path().join("splices.csv");
+    sweep(
+        &m,
+        &out,
+        &[
+            "--family",
+            family.to_str().unwrap(),
+            "--param-count",
+            "non-embedding",
+        ],
+    )
+    .success();
+    let (header, rows) = table(&out);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    for r in &rows {
+        let (host, tokens) = if r[col("name")] == "b" || r[col("name")] == "e" {
+            ("small-neox", "3000000")
+        } else {
+            ("small-gpt2", "2000000")
+        };
+        assert_eq!(r[col("model")], host);
+        assert_eq!(r[col("tokens")], tokens);
+    }
+    // Non-embedding counts as eval-family writes them for the same folders.
+    let ck = dir.path().join("checkpoints.csv");
+    ceq()
+        .arg("eval-family")
+        .arg("--manifest")
+        .arg(&family)
+        .arg("--tokens")
+        .arg(eval_fixtures().join("tokens.npy"))
+        .args(["--batch", "3", "--param-count", "non-embedding", "--out"])
+        .arg(&ck)
+        .assert()
+        .success();
+    let (fh, frows) = table(&ck);
+    let fcol = |n: &str| fh.iter().position(|h| h == n).unwrap();
+    for f in &frows {
+        for r in rows.iter().filter(|r| r[col("model")] == f[fcol("name")]) {
+            assert_eq!(
+                r[col("params")],
+                f[fcol("params")],
+                "params of {}",
+                f[fcol("name")]
+            );
+            // The same token set, named the same way, and the same clean CE.
+            assert_eq!(r[col("eval_tokens")], f[fcol("eval_tokens")]);
+            let (a, b): (f64, f64) = (
+                r[col("ce_clean")].parse().unwrap(),
+                f[fcol("loss")].parse().unwrap(),
+            );
+            assert!((a - b).abs() < 1e-9, "ce_clean {a} vs family loss {b}");
+        }
+    }
+    // map reads the sweep as a splices file, with each host's compute from params × tokens.
+    let law = super::common::fit_to(
+        dir.path(),
+        Path::new(&super::common::data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let mapped = dir.path().join("mapped.csv");
+    ceq()
+        .arg("map")
+        .arg("--law")
+        .arg(&law)
+        .arg("--splices")
+        .arg(&out)
+        .arg("--out")
+        .arg(&mapped)
+        .assert()
+        .success();
+    let (mh, mrows) = table(&mapped);
+    let mc = |n: &str| mh.iter().position(|h| h == n).unwrap();
+    assert_eq!(mrows.len(), 5);
+    for (r, s) in mrows.iter().zip(&rows) {
+        let want = 6.0
+            * s[col("params")].parse::<f64>().unwrap()
+            * s[col("tokens")].parse::<f64>().unwrap();
+        let got: f64 = r[mc("compute_actual")].parse().unwrap();
+        assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+    }
+}
+
+#[test]
+fn sweep_manifests_with_mistakes_are_refused_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |rows: &[(&str, &str, &str, &str)], want: &[&str]| {
+        let m = manifest(dir.path(), rows);
+        let out = sweep(&m, &dir.path().join("x.csv"), &[]).failure();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(!err.contains("panicked"), "{err}");
+        for w in want {
+            assert!(err.contains(w), "{w:?} not in: {err}");
+        }
+        assert!(!dir.path().join("x.csv").exists());
+    };
+    check(
+        &[ROWS[0], ("a", "neox", "neox-l1-attn_out-topk-v6", "")],
+        &["saes.csv:3", "'a' is named twice"],
+    );
+    check(
+        &[("a", "gpt3", "gpt2-l0-resid_mid-topk-v6", "")],
+        &["saes.csv:2", "model", "gpt3"],
+    );
+    check(&[("a", "gpt2", "nope", "")], &["saes.csv:2", "sae", "nope"]);
+    check(
+        &[(
+            "a",
+            "gpt2",
+            "gpt2-l0-resid_mid-topk-v6",
+            "blocks.0.hook_nothing",
+        )],
+        &["saes.csv:2", "hook"],
+    );
+    // A family manifest that lacks the host.
+    let m = manifest(dir.path(), &ROWS[..1]);
+    let family = dir.path().join("family.csv");
+    write(&family, "name,path,tokens\nonly-neox,fx/neox,1e6\n");
+    let out = sweep(
+        &m,
+        &dir.path().join("x.csv"),
+        &["--family", family.to_str().unwrap()],
+    )
+    .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("saes.csv:2") && err.contains("family manifest"),
+        "{err}"
+    );
+}
