@@ -16,4 +16,5 @@ mod outputs;
 mod reference_data;
 mod report;
 mod robust_outputs;
+mod saebench;
 mod truth;
