@@ -51,13 +51,17 @@ impl MapResult {
     /// One line saying what the numbers mean, for every output.
     pub fn units_line(&self) -> String {
         let u = &self.law_file.units;
-        format!(
+        let mut line = format!(
             "losses in nats/token on eval set '{}'; compute in FLOPs (C = 6ND, N = {}); {} law fitted to {}",
             u.eval_set,
             u.params,
             self.law.form().name(),
             self.law_file.data.file
-        )
+        );
+        if let Some(n) = self.splices.source_note() {
+            line += &format!("; {n}");
+        }
+        line
     }
 
     /// Whether the full table has the computed column `name` (see [`MAPPED`]).
@@ -209,6 +213,12 @@ impl MapResult {
         if self.law.form() == Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());
         }
+        notes.extend(
+            self.splices
+                .warnings()
+                .iter()
+                .map(|w| format!("warning: {w}")),
+        );
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
         for (s, m) in self.splice_rows() {
             if !m.detail.is_empty() {

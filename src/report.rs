@@ -173,6 +173,9 @@ impl Report<'_> {
             escape(env!("CARGO_PKG_VERSION"))
         );
         h += "<h2>Spliced losses in compute</h2>\n";
+        for w in self.map.splices.warnings() {
+            h += &format!("<p class=\"warn\">Warning: {}</p>\n", escape(&w));
+        }
         h += &Format::Html.render(summary);
         h += "<p>Files: <a href=\"mapped.csv\">mapped.csv</a> (every column), <a href=\"mapped.json\">mapped.json</a>, \
               <a href=\"mapped.md\">mapped.md</a>, <a href=\"mapped.tex\">mapped.tex</a> (booktabs), \

@@ -5,16 +5,16 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, OutputArgs};
+use super::{LawArgs, OutputArgs, read_splices};
 use crate::export::Format;
 use crate::map::map;
-use crate::table::read_splices;
 
 #[derive(Args, Debug)]
 pub struct MapArgs {
     /// Splices CSV: name, ce_clean, ce_spliced (nats/token); optional ce_zero_ablation,
-    /// ce_mean_ablation, params + tokens or compute; other columns pass through.
-    #[arg(long, value_name = "CSV")]
+    /// ce_mean_ablation, params + tokens or compute; other columns pass through. Or SAEBench
+    /// core-eval results: one result .json, or a folder of them.
+    #[arg(long, value_name = "CSV|JSON|DIR")]
     pub splices: PathBuf,
     #[command(flatten)]
     pub law: LawArgs,

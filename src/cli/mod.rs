@@ -22,7 +22,7 @@ use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
 use crate::pipeline::{self, FitJob, FitSpec, LawSource};
-use crate::table::ColumnMap;
+use crate::table::{ColumnMap, Source, Splices};
 
 #[derive(Parser, Debug)]
 #[command(name = "ceq", version, about = "What a spliced SAE costs in training compute", long_about = None)]
@@ -197,6 +197,21 @@ impl OutputArgs {
         eprintln!("ceq: {rows} rows written to {}", out.display());
         Ok(())
     }
+}
+
+/// Reads a splices table (a CSV, or SAEBench results), saying on stderr which files of a SAEBench
+/// folder were skipped and what SAEBench CEs need of the law.
+fn read_splices(path: &Path) -> Result<Splices> {
+    let s = crate::table::read_splices(path)?;
+    if let Source::SaeBench { skipped, .. } = &s.source {
+        for (f, why) in skipped {
+            eprintln!("ceq: skipped {}: {why}", f.display());
+        }
+    }
+    for w in s.warnings() {
+        eprintln!("ceq: warning: {w}");
+    }
+    Ok(s)
 }
 
 /// Fits the job with a progress bar (the fit's starts, then the bootstrap), printing its warnings.

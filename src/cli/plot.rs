@@ -5,17 +5,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::Args;
 
-use super::LawArgs;
+use super::{LawArgs, read_splices};
 use crate::map::map;
 use crate::plot::{Data, Figure};
-use crate::table::read_splices;
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
     #[command(flatten)]
     pub law: LawArgs,
-    /// Splices CSV, for the splice figures.
-    #[arg(long, value_name = "CSV")]
+    /// Splices CSV, or SAEBench core-eval results (a .json file or a folder), for the splice figures.
+    #[arg(long, value_name = "CSV|JSON|DIR")]
     pub splices: Option<PathBuf>,
     /// Which figures (default: every one the inputs allow).
     #[arg(long = "figure", value_enum, value_name = "NAME")]

@@ -5,15 +5,14 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::LawArgs;
+use super::{LawArgs, read_splices};
 use crate::map::map;
 use crate::report::{Report, check_dir, command_line};
-use crate::table::read_splices;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Splices CSV (as for `ceq map`).
-    #[arg(long, value_name = "CSV")]
+    /// Splices CSV, or SAEBench core-eval results (a .json file or a folder), as for `ceq map`.
+    #[arg(long, value_name = "CSV|JSON|DIR")]
     pub splices: PathBuf,
     #[command(flatten)]
     pub law: LawArgs,

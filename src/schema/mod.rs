@@ -6,6 +6,8 @@
 //! - [`SPLICES`]: what `ceq map` reads, one row per spliced SAE; other columns pass through.
 //! - [`EVAL`]: what `ceq eval` writes. Its CSV is a splices file: `ceq map` reads the columns
 //!   [`SPLICES`] declares, checks `loss_recovered` against its own, and passes the rest through.
+//! - [`SAEBENCH`]: the splices table made from SAEBench core-eval result JSON; each column's meaning
+//!   names the key it comes from.
 //! - [`MAPPED`]: what `ceq map` adds. A column appears only where the inputs determine it (e.g.
 //!   `loss_recovered` needs `ce_zero_ablation`); interval columns only when the law was bootstrapped,
 //!   and only where the row has a point estimate.
@@ -20,6 +22,7 @@ const COLUMNS_CSV: &str = include_str!("columns.csv");
 pub static CHECKPOINTS: LazyLock<Schema> = LazyLock::new(|| Schema::load("checkpoints"));
 pub static SPLICES: LazyLock<Schema> = LazyLock::new(|| Schema::load("splices"));
 pub static EVAL: LazyLock<Schema> = LazyLock::new(|| Schema::load("eval"));
+pub static SAEBENCH: LazyLock<Schema> = LazyLock::new(|| Schema::load("saebench"));
 pub static MAPPED: LazyLock<Schema> = LazyLock::new(|| Schema::load("mapped"));
 pub static FAMILY: LazyLock<Schema> = LazyLock::new(|| Schema::load("family"));
 
@@ -116,7 +119,14 @@ mod tests {
 
     #[test]
     fn every_row_of_columns_csv_is_read_into_one_table() {
-        let tables = [&*CHECKPOINTS, &*SPLICES, &*EVAL, &*MAPPED, &*FAMILY];
+        let tables = [
+            &*CHECKPOINTS,
+            &*SPLICES,
+            &*EVAL,
+            &*SAEBENCH,
+            &*MAPPED,
+            &*FAMILY,
+        ];
         let rows = csv::ReaderBuilder::new()
             .comment(Some(b'#'))
             .from_reader(COLUMNS_CSV.as_bytes())

@@ -1,11 +1,24 @@
-//! Reading the two input tables: checkpoints (a family) and splices. The CSV plumbing shared by both
-//! lives here so that every error names the file, the line and the column the same way.
+//! Reading the two input tables: checkpoints (a family) and splices (a CSV, or SAEBench core-eval
+//! results in `saebench.rs`). The CSV plumbing shared by both lives here so that every error names
+//! the file, the line and the column the same way.
 
 mod checkpoints;
+mod saebench;
 mod splices;
 
 pub use checkpoints::{Checkpoint, ColumnMap, Family, read_family};
-pub use splices::{Splice, Splices, read_splices};
+pub use saebench::{is_saebench, read_saebench};
+pub use splices::{Source, Splice, Splices, read_splices_csv};
+
+/// A splices table from `path`: SAEBench core-eval results for a folder or a `.json` file, else a
+/// splices CSV.
+pub fn read_splices(path: &Path) -> Result<Splices> {
+    if is_saebench(path) {
+        read_saebench(path)
+    } else {
+        read_splices_csv(path)
+    }
+}
 
 use std::path::{Path, PathBuf};
 

@@ -27,7 +27,21 @@ pub struct Splice {
     pub compute: Option<f64>,
     /// Every cell of the row as it was in the file, in [`Splices::columns`] order.
     pub raw: Vec<String>,
+    /// The row's line in a CSV; 0 for a row from a SAEBench result (its `file` column names it).
     pub line: u64,
+}
+
+/// Where a splices table's CEs come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A splices CSV (`ceq eval`'s, or the user's own).
+    Csv,
+    /// SAEBench core-eval result JSON: the token sets its CEs were measured on ("dataset, context
+    /// N"), each once, and the JSON files of a folder that were skipped, with why.
+    SaeBench {
+        token_sets: Vec<String>,
+        skipped: Vec<(PathBuf, String)>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -40,6 +54,7 @@ pub struct Splices {
     /// Index of the `name` column.
     pub name_index: usize,
     pub rows: Vec<Splice>,
+    pub source: Source,
 }
 
 impl Splices {
@@ -56,9 +71,27 @@ impl Splices {
             quantity: None,
         })
     }
+
+    /// What every output says about where the CEs come from, beyond the file's name (SAEBench).
+    pub fn source_note(&self) -> Option<String> {
+        match &self.source {
+            Source::Csv => None,
+            Source::SaeBench { token_sets, .. } => Some(super::saebench::source_note(token_sets)),
+        }
+    }
+
+    /// Warnings every output carries: for SAEBench results, that the law's losses must be measured
+    /// on SAEBench's tokens.
+    pub fn warnings(&self) -> Vec<String> {
+        match &self.source {
+            Source::Csv => vec![],
+            Source::SaeBench { token_sets, .. } => super::saebench::warnings(token_sets),
+        }
+    }
 }
 
-pub fn read_splices(path: &Path) -> Result<Splices> {
+/// A splices CSV (see the README's "Splices CSV").
+pub fn read_splices_csv(path: &Path) -> Result<Splices> {
     let t = RawTable::read(path)?;
     let hint = "a splices file needs name, ce_clean and ce_spliced (nats/token)";
     let name = t.require("name", hint)?;
@@ -143,7 +176,20 @@ pub fn read_splices(path: &Path) -> Result<Splices> {
         extra_columns: extra_idx.iter().map(|&i| t.headers[i].clone()).collect(),
         name_index: kept.iter().position(|&i| i == name).unwrap_or(name),
         rows,
+        source: Source::Csv,
     })
+}
+
+/// `loss_recovered` as ceq computes it from a row's CEs; `None` where zero ablation is missing or
+/// not above the clean CE.
+pub(crate) fn loss_recovered(clean: f64, spliced: f64, zero: Option<f64>) -> Option<f64> {
+    zero.filter(|z| *z > clean)
+        .map(|z| 1.0 - (spliced - clean) / (z - clean))
+}
+
+/// Whether a given loss recovered disagrees with ceq's beyond rounding.
+pub(crate) fn disagrees(given: f64, expected: f64) -> bool {
+    (given - expected).abs() > 1e-9 * expected.abs().max(1.0)
 }
 
 /// A given `loss_recovered` must be the one ceq computes from the row's CEs (as `ceq eval` writes it);
@@ -156,12 +202,9 @@ fn check_recomputed(
     s: &Splice,
 ) -> Result<()> {
     let given = rec.get(col).unwrap_or("").parse::<f64>().ok();
-    let expected = s
-        .ce_zero_ablation
-        .filter(|z| *z > s.ce_clean)
-        .map(|z| 1.0 - (s.ce_spliced - s.ce_clean) / (z - s.ce_clean));
+    let expected = loss_recovered(s.ce_clean, s.ce_spliced, s.ce_zero_ablation);
     match (given.filter(|v| v.is_finite()), expected) {
-        (Some(v), Some(e)) if (v - e).abs() > 1e-9 * e.abs().max(1.0) => Err(t.cell_error(
+        (Some(v), Some(e)) if disagrees(v, e) => Err(t.cell_error(
             line,
             col,
             format!(

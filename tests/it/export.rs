@@ -86,10 +86,17 @@ fn latex_is_booktabs_and_escaped() {
 /// The README's column tables are the schema's (`src/schema/columns.csv`), so neither can drift.
 #[test]
 fn readme_column_tables_are_the_schema() {
-    use ceq::schema::{CHECKPOINTS, EVAL, FAMILY, MAPPED, SPLICES};
+    use ceq::schema::{CHECKPOINTS, EVAL, FAMILY, MAPPED, SAEBENCH, SPLICES};
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for s in [&*CHECKPOINTS, &*SPLICES, &*EVAL, &*MAPPED, &*FAMILY] {
+    for s in [
+        &*CHECKPOINTS,
+        &*SPLICES,
+        &*EVAL,
+        &*SAEBENCH,
+        &*MAPPED,
+        &*FAMILY,
+    ] {
         let want = s.markdown();
         assert!(
             readme.contains(&want),

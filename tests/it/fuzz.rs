@@ -175,6 +175,19 @@ fn splices_csv() {
 }
 
 #[test]
+fn saebench_result_json() {
+    // A folder of SAEBench results, one of them mutated: the folder reader and the file reader.
+    let dir = fixture("tests/fixtures/saebench/results");
+    let name = "sae_bench_pythia70m_sweep_topk_ctx128_0730_blocks.3.hook_resid_post__trainer_2_eval_results.json";
+    let seed = std::fs::read(dir.join(name)).unwrap();
+    fuzz(name, &seed, Some(&dir), |d| {
+        let file = read_splices(&d.join(name)).is_ok();
+        let folder = read_splices(d).is_ok();
+        file && folder
+    });
+}
+
+#[test]
 fn law_json() {
     let spec = FitSpec {
         checkpoints: fixture("data/checkpoints.csv"),

@@ -16,5 +16,6 @@ mod outputs;
 mod reference_data;
 mod report;
 mod robust_outputs;
+mod saebench;
 mod sweep;
 mod truth;

@@ -1,0 +1,444 @@
+//! SAEBench core-eval results (adamkarvonen/SAEBench 0.6.0, `sae_bench/evals/core/`), one result JSON
+//! or a folder of them, read into the same [`Splices`] a splices CSV gives: `ce_loss_without_sae` →
+//! ce_clean, `ce_loss_with_sae` → ce_spliced, `ce_loss_with_ablation` → ce_zero_ablation, and the SAE,
+//! model and hook from the file (`schema::SAEBENCH` names the key behind every column). SAEBench saves
+//! NaN as -1 ("not computed"): ceq reads -1 as missing, never as a number.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::splices::{Source, Splice, Splices, disagrees, loss_recovered};
+use crate::error::{DataKind, Error, Result};
+use crate::schema::SAEBENCH;
+
+const PERF: &str = "eval_result_metrics.model_performance_preservation";
+
+/// Whether `path` names SAEBench results rather than a splices CSV: a folder, or a `.json` file.
+pub fn is_saebench(path: &Path) -> bool {
+    path.is_dir()
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// SAEBench results: a folder's `*.json` files in name order (results of other SAEBench evals are
+/// skipped, and listed in [`Source::SaeBench`]), or one file, which must be a core result.
+pub fn read_saebench(path: &Path) -> Result<Splices> {
+    let (files, folder) = if path.is_dir() {
+        (json_files(path)?, true)
+    } else {
+        (vec![path.to_owned()], false)
+    };
+    let mut rows = vec![];
+    let mut token_sets: Vec<String> = vec![];
+    let mut skipped = vec![];
+    for f in &files {
+        let r = ResultFile::read(f)?;
+        match r.eval_type()? {
+            EvalType::Core => {}
+            EvalType::Other(t) if folder => {
+                skipped.push((
+                    f.clone(),
+                    format!("a SAEBench '{t}' result, not a core result"),
+                ));
+                continue;
+            }
+            EvalType::Other(t) => return Err(not_core(f, &t)),
+        }
+        let set = r.token_set()?;
+        if !token_sets.contains(&set) {
+            token_sets.push(set);
+        }
+        rows.push(r.splice()?);
+    }
+    if rows.is_empty() {
+        return Err(Error::Data {
+            kind: DataKind::Json,
+            path: path.to_owned(),
+            message: format!(
+                "no SAEBench core result among its {} JSON files (SAEBench writes them to \
+                 eval_results/core/)",
+                files.len()
+            ),
+        });
+    }
+    let columns: Vec<String> = SAEBENCH.columns.iter().map(|c| c.name.clone()).collect();
+    let extra_columns = columns
+        .iter()
+        .filter(|c| crate::schema::SPLICES.get(c).is_none())
+        .cloned()
+        .collect();
+    Ok(Splices {
+        path: path.to_owned(),
+        name_index: 0,
+        columns,
+        extra_columns,
+        rows,
+        source: Source::SaeBench {
+            token_sets,
+            skipped,
+        },
+    })
+}
+
+/// What every output says of SAEBench CEs.
+pub(crate) fn source_note(token_sets: &[String]) -> String {
+    format!(
+        "CEs from SAEBench core-eval results, on SAEBench's own eval tokens ({})",
+        token_sets.join("; ")
+    )
+}
+
+pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
+    // A compute-equivalent compares a spliced CE with the law's checkpoint losses: on other text,
+    // or another context length, the two are different quantities and the fraction means nothing.
+    let mut w = vec![format!(
+        "these CEs were measured by SAEBench on its own eval tokens ({}); the law's checkpoint \
+         losses must be measured on the same tokens (same text, context length and scored \
+         positions) for a compute fraction to mean anything",
+        token_sets.join("; ")
+    )];
+    if token_sets.len() > 1 {
+        w.push(format!(
+            "the SAEBench results were measured on {} different token sets: their CEs are not \
+             comparable with each other",
+            token_sets.len()
+        ));
+    }
+    w
+}
+
+/// The `*.json` files directly in `dir`, by name; anything else there is not looked at.
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = vec![];
+    let mut folders = vec![];
+    for e in std::fs::read_dir(dir).map_err(Error::io(dir))? {
+        let p = e.map_err(Error::io(dir))?.path();
+        if p.is_dir() {
+            folders.extend(p.file_name().map(|n| n.to_string_lossy().into_owned()));
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        {
+            files.push(p);
+        }
+    }
+    if files.is_empty() {
+        let hint = if folders.iter().any(|f| f == "core") {
+            "; its subfolder core/ is where SAEBench writes core results: give that folder".into()
+        } else if folders.is_empty() {
+            String::new()
+        } else {
+            format!(" (subfolders are not read: {})", folders.join(", "))
+        };
+        return Err(Error::Data {
+            kind: DataKind::Json,
+            path: dir.to_owned(),
+            message: format!(
+                "the folder holds no .json file; expected SAEBench core-eval results{hint}"
+            ),
+        });
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
+fn not_core(path: &Path, t: &str) -> Error {
+    Error::Key {
+        path: path.to_owned(),
+        key: "eval_type_id".into(),
+        message: format!(
+            "'{t}': this is a SAEBench {t} result; ceq reads the CE losses of a core result \
+             (eval_type_id 'core')"
+        ),
+    }
+}
+
+/// The top-level keys ceq reads. Every other key (the per-latent `eval_result_details`, megabytes
+/// for a wide SAE) is skipped by the parser, not stored.
+#[derive(serde::Deserialize)]
+struct Raw {
+    eval_type_id: Option<Value>,
+    eval_config: Option<Value>,
+    eval_result_metrics: Option<Value>,
+    sae_lens_id: Option<Value>,
+    sae_lens_release_id: Option<Value>,
+    sae_cfg_dict: Option<Value>,
+}
+
+enum EvalType {
+    Core,
+    Other(String),
+}
+
+/// One result file, its keys as one JSON object.
+struct ResultFile {
+    path: PathBuf,
+    root: Value,
+}
+
+impl ResultFile {
+    fn read(path: &Path) -> Result<ResultFile> {
+        let bytes = std::fs::read(path).map_err(Error::io(path))?;
+        let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                Error::Data {
+                    kind: DataKind::Json,
+                    path: path.to_owned(),
+                    message: format!("not a SAEBench result (a JSON object): {e}"),
+                }
+            } else {
+                Error::json(path)(e)
+            }
+        })?;
+        let mut root = serde_json::Map::new();
+        for (k, v) in [
+            ("eval_type_id", raw.eval_type_id),
+            ("eval_config", raw.eval_config),
+            ("eval_result_metrics", raw.eval_result_metrics),
+            ("sae_lens_id", raw.sae_lens_id),
+            ("sae_lens_release_id", raw.sae_lens_release_id),
+            ("sae_cfg_dict", raw.sae_cfg_dict),
+        ] {
+            if let Some(v) = v {
+                root.insert(k.into(), v);
+            }
+        }
+        Ok(ResultFile {
+            path: path.to_owned(),
+            root: Value::Object(root),
+        })
+    }
+
+    fn err(&self, key: &str, message: String) -> Error {
+        Error::Key {
+            path: self.path.clone(),
+            key: key.into(),
+            message,
+        }
+    }
+
+    /// The value at a dotted key; `None` where it, or an object on the way, is absent or null. A
+    /// non-object on the way is an error.
+    fn at(&self, key: &str) -> Result<Option<&Value>> {
+        let mut v = &self.root;
+        let mut walked = String::new();
+        for part in key.split('.') {
+            let obj = match v {
+                Value::Object(o) => o,
+                Value::Null => return Ok(None),
+                other => {
+                    return Err(self.err(
+                        &walked,
+                        format!("expected an object, found {}", kind(other)),
+                    ));
+                }
+            };
+            match obj.get(part) {
+                Some(x) => v = x,
+                None => return Ok(None),
+            }
+            if !walked.is_empty() {
+                walked.push('.');
+            }
+            walked.push_str(part);
+        }
+        Ok(Some(v).filter(|v| !v.is_null()))
+    }
+
+    fn eval_type(&self) -> Result<EvalType> {
+        match self.at("eval_type_id")? {
+            Some(Value::String(t)) if t == "core" => Ok(EvalType::Core),
+            Some(Value::String(t)) => Ok(EvalType::Other(t.clone())),
+            found => Err(self.err(
+                "eval_type_id",
+                format!(
+                    "{}: not a SAEBench result (SAEBench writes eval_type_id 'core' into its \
+                     core-eval results)",
+                    found.map_or("missing".into(), |v| format!(
+                        "expected a string, found {}",
+                        kind(v)
+                    ))
+                ),
+            )),
+        }
+    }
+
+    /// A number; `None` where absent, null, or -1 (SAEBench's NaN).
+    fn number(&self, key: &str) -> Result<Option<(f64, String)>> {
+        match self.at(key)? {
+            None => Ok(None),
+            Some(Value::Number(n)) => {
+                let v = n.as_f64().unwrap_or(f64::NAN);
+                if v == -1.0 {
+                    return Ok(None);
+                }
+                Ok(Some((v, n.to_string())))
+            }
+            Some(other) => Err(self.err(key, format!("expected a number, found {}", kind(other)))),
+        }
+    }
+
+    /// One of the three CEs: present in every core result, a positive number or -1.
+    fn ce(&self, key: &str, required: bool) -> Result<Option<(f64, String)>> {
+        let key = format!("{PERF}.{key}");
+        if self.at(&key)?.is_none() {
+            return Err(self.err(
+                &key,
+                "missing or null; every SAEBench core result has this number (was the core eval \
+                 run with compute_ce_loss?)"
+                    .into(),
+            ));
+        }
+        let v = self.number(&key)?;
+        match v {
+            None if required => Err(self.err(
+                &key,
+                "-1, SAEBench's mark for a value it could not compute (NaN): this result has no \
+                 such CE to map; rerun SAEBench's core eval for this SAE, or move the file aside"
+                    .into(),
+            )),
+            Some((x, _)) if x <= 0.0 => Err(self.err(
+                &key,
+                format!("{x} is not > 0; a cross-entropy in nats/token is positive"),
+            )),
+            v => Ok(v),
+        }
+    }
+
+    /// A cell as text: strings as they are, numbers as written (-1 and null: empty).
+    fn cell(&self, key: &str) -> Result<String> {
+        match self.at(key)? {
+            None => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Bool(b)) => Ok(b.to_string()),
+            Some(Value::Number(_)) => Ok(self.number(key)?.map_or(String::new(), |n| n.1)),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a string or a number, found {}", kind(other)),
+            )),
+        }
+    }
+
+    /// The first non-empty cell among `keys`.
+    fn first(&self, keys: &[&str]) -> Result<String> {
+        for k in keys {
+            let c = self.cell(k)?;
+            if !c.is_empty() {
+                return Ok(c);
+            }
+        }
+        Ok(String::new())
+    }
+
+    fn token_set(&self) -> Result<String> {
+        let dataset = self.cell("eval_config.dataset")?;
+        let ctx = self.cell("eval_config.context_size")?;
+        let dataset = if dataset.is_empty() {
+            "dataset not recorded".into()
+        } else {
+            dataset
+        };
+        Ok(if ctx.is_empty() {
+            dataset
+        } else {
+            format!("{dataset}, context {ctx}")
+        })
+    }
+
+    fn splice(&self) -> Result<Splice> {
+        let clean = self.ce("ce_loss_without_sae", true)?.expect("required");
+        let spliced = self.ce("ce_loss_with_sae", true)?.expect("required");
+        let zero = self.ce("ce_loss_with_ablation", false)?;
+        // SAEBench's ce_loss_score is ceq's loss_recovered (its formula, from the same CEs): one
+        // that disagrees means a file edited by hand or corrupt.
+        let score_key = format!("{PERF}.ce_loss_score");
+        if let (Some((given, _)), Some(e)) = (
+            self.number(&score_key)?,
+            loss_recovered(clean.0, spliced.0, zero.as_ref().map(|z| z.0)),
+        ) && disagrees(given, e)
+        {
+            return Err(self.err(
+                &score_key,
+                format!(
+                    "{given} disagrees with (ce_loss_with_ablation - ce_loss_with_sae)/\
+                     (ce_loss_with_ablation - ce_loss_without_sae) = {e}, as SAEBench computes \
+                     it: the file was edited or is corrupt"
+                ),
+            ));
+        }
+        let release = self.cell("sae_lens_release_id")?;
+        let sae_id = self.cell("sae_lens_id")?;
+        let file = self
+            .path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let name = match (release.is_empty(), sae_id.is_empty()) {
+            (false, false) => format!("{release}/{sae_id}"),
+            (false, true) => release.clone(),
+            (true, false) => sae_id.clone(),
+            (true, true) => self
+                .path
+                .file_stem()
+                .map_or(file.clone(), |n| n.to_string_lossy().into_owned()),
+        };
+        let cfg = |k: &str| {
+            [
+                format!("sae_cfg_dict.{k}"),
+                format!("sae_cfg_dict.metadata.{k}"),
+            ]
+        };
+        let [hook, hook_meta] = cfg("hook_name");
+        let [layer, layer_meta] = cfg("hook_layer");
+        let [model, model_meta] = cfg("model_name");
+        let mut raw = vec![];
+        for c in &SAEBENCH.columns {
+            raw.push(match c.name.as_str() {
+                "name" => name.clone(),
+                "release" => release.clone(),
+                "sae_id" => sae_id.clone(),
+                "model" => self.first(&["eval_config.model_name", &model, &model_meta])?,
+                "hook" => self.first(&[&hook, &hook_meta])?,
+                "layer" => self.first(&[&layer, &layer_meta])?,
+                "architecture" => self.cell("sae_cfg_dict.architecture")?,
+                "d_sae" => self.cell("sae_cfg_dict.d_sae")?,
+                "l0" => self.cell("eval_result_metrics.sparsity.l0")?,
+                "ce_clean" => clean.1.clone(),
+                "ce_spliced" => spliced.1.clone(),
+                "ce_zero_ablation" => zero.as_ref().map_or(String::new(), |z| z.1.clone()),
+                "dataset" => self.cell("eval_config.dataset")?,
+                "context_size" => self.cell("eval_config.context_size")?,
+                "total_tokens_eval_reconstruction" => {
+                    self.cell("eval_result_metrics.token_stats.total_tokens_eval_reconstruction")?
+                }
+                "llm_dtype" => self.cell("eval_config.llm_dtype")?,
+                "file" => file.clone(),
+                other => unreachable!("the saebench table declares no column '{other}'"),
+            });
+        }
+        Ok(Splice {
+            name,
+            ce_clean: clean.0,
+            ce_spliced: spliced.0,
+            ce_zero_ablation: zero.map(|z| z.0),
+            ce_mean_ablation: None,
+            params: None,
+            tokens: None,
+            compute: None,
+            raw,
+            line: 0,
+        })
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,518 @@
+//! SAEBench core-eval result JSON as splices input (`tests/fixtures/saebench/`, written with
+//! SAEBench's own output classes by `make_results.py`, with `results.csv` the same numbers as a
+//! splices CSV written by that script, not by ceq).
+
+use std::path::{Path, PathBuf};
+
+use ceq::table::{Source, read_splices};
+use serde_json::Value;
+
+use crate::common::{ceq, data, fit_to, stdout_json};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/saebench")
+        .join(rel)
+}
+
+const TOPK: &str = "sae_bench_pythia70m_sweep_topk_ctx128_0730_blocks.3.hook_resid_post__trainer_2_eval_results.json";
+/// Its zero-ablation CE, ce_loss_score, KL and L0 are -1 (NaN when SAEBench ran).
+const NOT_COMPUTED: &str = "sae_bench_pythia70m_sweep_standard_ctx128_0712_blocks.4.hook_resid_post__trainer_0_eval_results.json";
+const PERF: &str = "eval_result_metrics.model_performance_preservation";
+
+/// A law fitted to data/ with intervals, in `dir`.
+fn law(dir: &Path) -> PathBuf {
+    fit_to(
+        dir,
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &["--bootstrap", "100"],
+    )
+}
+
+fn map_json(law: &Path, splices: &Path) -> Vec<Value> {
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--law"])
+            .arg(law)
+            .arg("--splices")
+            .arg(splices),
+    );
+    v.as_array().unwrap().clone()
+}
+
+/// Runs ceq, expects exit 1 without a panic, returns stderr.
+fn fails(args: &[&std::ffi::OsStr]) -> String {
+    let out = ceq().args(args).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn key<'a>(v: &'a Value, dotted: &str) -> &'a Value {
+    dotted.split('.').fold(v, |v, k| &v[k])
+}
+
+#[test]
+fn a_folder_maps_to_the_same_numbers_as_the_equivalent_csv() {
+    let d = tempfile::tempdir().unwrap();
+    let law = law(d.path());
+    let from_json = map_json(&law, &fixture("results"));
+    let from_csv = map_json(&law, &fixture("results.csv"));
+    assert_eq!(
+        from_json.len(),
+        4,
+        "four core results; the sparse-probing one is skipped"
+    );
+    assert_eq!(from_json.len(), from_csv.len());
+    let mut compared = 0;
+    for (j, c) in from_json.iter().zip(&from_csv) {
+        for (k, want) in c.as_object().unwrap() {
+            if k == "units" {
+                // The SAEBench rows say where their CEs come from; otherwise the same line.
+                let u = j[k].as_str().unwrap();
+                assert!(u.starts_with(want.as_str().unwrap()), "{u}");
+                assert!(u.contains("SAEBench's own eval tokens"), "{u}");
+                continue;
+            }
+            assert_eq!(&j[k], want, "{}: column {k}", c["name"]);
+            compared += 1;
+        }
+        assert!(
+            j["compute_fraction_lo"].is_number(),
+            "intervals pass through: {j}"
+        );
+    }
+    assert!(compared > 4 * 15, "compared {compared} cells");
+    // And the numbers are the files' own: each row against the JSON it came from, read here.
+    for row in &from_json {
+        let r = read_json(&fixture("results").join(row["file"].as_str().unwrap()));
+        let num = |v: &Value| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        };
+        let ce = |k: &str| key(&r, &format!("{PERF}.{k}")).as_f64().unwrap();
+        assert_eq!(num(&row["ce_clean"]), Some(ce("ce_loss_without_sae")));
+        assert_eq!(num(&row["ce_spliced"]), Some(ce("ce_loss_with_sae")));
+        let name = format!(
+            "{}/{}",
+            r["sae_lens_release_id"].as_str().unwrap(),
+            r["sae_lens_id"].as_str().unwrap()
+        );
+        assert_eq!(row["name"], name.as_str());
+        assert_eq!(row["model"], r["eval_config"]["model_name"]);
+        // SAEBench's ce_loss_score (its formula, in Python) is ceq's loss_recovered.
+        let score = ce("ce_loss_score");
+        if score != -1.0 {
+            let lr = row["loss_recovered"].as_f64().unwrap();
+            assert!((lr - score).abs() < 1e-12, "{lr} vs {score}");
+        }
+    }
+}
+
+#[test]
+fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped() {
+    let s = read_splices(&fixture("results")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(fixture("results"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && !n.starts_with("sparse_probing"))
+        .collect();
+    names.sort();
+    let file = s.columns.iter().position(|c| c == "file").unwrap();
+    let got: Vec<&str> = s.rows.iter().map(|r| r.raw[file].as_str()).collect();
+    assert_eq!(got, names);
+    let Source::SaeBench {
+        token_sets,
+        skipped,
+    } = &s.source
+    else {
+        panic!("{:?}", s.source)
+    };
+    assert_eq!(token_sets, &["Skylion007/openwebtext, context 128"]);
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0]
+            .0
+            .ends_with("sparse_probing_trainer_2_eval_results.json")
+    );
+    assert!(
+        skipped[0].1.contains("'sparse_probing'"),
+        "{}",
+        skipped[0].1
+    );
+
+    // Hook, layer, width and architecture from each of the three sae_cfg_dict shapes.
+    let col = |row: usize, c: &str| {
+        let i = s.columns.iter().position(|x| x == c).unwrap();
+        s.rows[row].raw[i].clone()
+    };
+    let row = |n: &str| s.rows.iter().position(|r| r.name.starts_with(n)).unwrap();
+    let v6 = row("sae_bench_pythia70m_sweep_topk");
+    assert_eq!(
+        [
+            col(v6, "hook"),
+            col(v6, "layer"),
+            col(v6, "architecture"),
+            col(v6, "d_sae")
+        ],
+        ["blocks.3.hook_resid_post", "3", "topk", "4096"]
+    );
+    let custom = row("my_jumprelu_run/custom_sae");
+    assert_eq!(
+        [
+            col(custom, "hook"),
+            col(custom, "layer"),
+            col(custom, "architecture")
+        ],
+        ["blocks.2.hook_resid_post", "2", "jumprelu"]
+    );
+    let none = row("gemma-scope");
+    assert_eq!(
+        col(none, "hook"),
+        "",
+        "no sae_cfg_dict: no hook, not a guess"
+    );
+    assert_eq!(col(none, "l0"), "68.1");
+
+    // On the command line: the skipped file and the token-set warning, on stderr.
+    let d = tempfile::tempdir().unwrap();
+    let out = ceq()
+        .args(["map", "--law"])
+        .arg(law(d.path()))
+        .arg("--splices")
+        .arg(fixture("results"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("skipped") && err.contains("sparse_probing_trainer_2"),
+        "{err}"
+    );
+    assert!(err.contains("must be measured on the same tokens"), "{err}");
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("warning: these CEs were measured by SAEBench on its own eval tokens (Skylion007/openwebtext, context 128)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn minus_one_is_read_as_missing_never_as_a_number() {
+    let p = fixture("results").join(NOT_COMPUTED);
+    let r = read_json(&p);
+    // The fixture really holds SAEBench's -1 where the value was NaN.
+    assert_eq!(key(&r, &format!("{PERF}.ce_loss_with_ablation")), -1.0);
+    assert_eq!(key(&r, "eval_result_metrics.sparsity.l0"), -1.0);
+    let s = read_splices(&p).unwrap();
+    assert_eq!(s.rows.len(), 1);
+    assert_eq!(s.rows[0].ce_zero_ablation, None);
+    let l0 = s.columns.iter().position(|c| c == "l0").unwrap();
+    assert_eq!(s.rows[0].raw[l0], "");
+
+    let d = tempfile::tempdir().unwrap();
+    let rows = map_json(&law(d.path()), &p);
+    let row = rows[0].as_object().unwrap();
+    for (k, v) in row {
+        assert!(
+            v.as_f64() != Some(-1.0) && v.as_str() != Some("-1") && v.as_str() != Some("-1.0"),
+            "{k} = {v}: -1 read as a number"
+        );
+    }
+    assert!(
+        row.get("loss_recovered").is_none_or(Value::is_null),
+        "no zero ablation, no loss recovered: {row:?}"
+    );
+    assert_eq!(row["status"], "ok");
+    assert!(row["compute_fraction"].as_f64().unwrap() > 0.0);
+}
+
+/// `text` with `from` replaced once by `to` (which must be there).
+fn edited(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "fixture lacks {from}");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    let law = law(d.path());
+    let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
+    let ce_sae = format!("{PERF}.ce_loss_with_sae");
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "truncated.json",
+            good[..good.len() / 2].to_owned(),
+            vec!["not valid JSON".into(), "line".into()],
+        ),
+        (
+            "array.json",
+            "[1, 2]".into(),
+            vec!["not a SAEBench result".into()],
+        ),
+        (
+            "no_key.json",
+            edited(&good, "\"ce_loss_with_sae\": 4.09296989440918,", ""),
+            vec![format!("key '{ce_sae}'"), "missing".into()],
+        ),
+        (
+            "string.json",
+            edited(
+                &good,
+                "\"ce_loss_without_sae\": 3.653719902038574",
+                "\"ce_loss_without_sae\": \"3.65\"",
+            ),
+            vec![
+                format!("key '{PERF}.ce_loss_without_sae'"),
+                "expected a number, found a string".into(),
+            ],
+        ),
+        (
+            "zero.json",
+            edited(
+                &good,
+                "\"ce_loss_without_sae\": 3.653719902038574",
+                "\"ce_loss_without_sae\": 0",
+            ),
+            vec![
+                format!("key '{PERF}.ce_loss_without_sae'"),
+                "not > 0".into(),
+            ],
+        ),
+        (
+            "score.json",
+            edited(&good, "\"ce_loss_score\": 0.", "\"ce_loss_score\": 0.5"),
+            vec![format!("key '{PERF}.ce_loss_score'"), "disagrees".into()],
+        ),
+        (
+            "metrics.json",
+            edited(
+                &good,
+                "\"model_performance_preservation\": {",
+                "\"model_performance_preservation\": 3, \"x\": {",
+            ),
+            vec![
+                format!("key '{PERF}'"),
+                "expected an object, found a number".into(),
+            ],
+        ),
+        (
+            "no_type.json",
+            edited(&good, "\"eval_type_id\": \"core\",", ""),
+            vec!["key 'eval_type_id'".into(), "not a SAEBench result".into()],
+        ),
+        (
+            "probe.json",
+            edited(
+                &good,
+                "\"eval_type_id\": \"core\"",
+                "\"eval_type_id\": \"absorption_first_letter\"",
+            ),
+            vec![
+                "key 'eval_type_id'".into(),
+                "absorption_first_letter".into(),
+                "core".into(),
+            ],
+        ),
+    ];
+    for (name, text, wants) in &cases {
+        let p = crate::common::write(d.path(), name, text);
+        let err = fails(&[
+            "map".as_ref(),
+            "--law".as_ref(),
+            law.as_os_str(),
+            "--splices".as_ref(),
+            p.as_os_str(),
+        ]);
+        assert!(err.contains(&p.display().to_string()), "{name}: {err}");
+        for w in wants {
+            assert!(err.contains(w.as_str()), "{name}: wanted '{w}' in {err}");
+        }
+    }
+
+    // SAEBench's -1 for a required CE: an error, not a row.
+    let nan = fixture("bad/nan_sae_eval_results.json");
+    let err = fails(&[
+        "map".as_ref(),
+        "--law".as_ref(),
+        law.as_os_str(),
+        "--splices".as_ref(),
+        nan.as_os_str(),
+    ]);
+    for w in [
+        "nan_sae_eval_results.json",
+        &ce_sae,
+        "-1",
+        "could not compute (NaN)",
+    ] {
+        assert!(err.contains(w), "wanted '{w}' in {err}");
+    }
+
+    // In a folder, one bad file stops the whole read, named.
+    let folder = d.path().join("mixed");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(fixture("results").join(TOPK), folder.join(TOPK)).unwrap();
+    std::fs::write(folder.join("zz_bad_eval_results.json"), &cases[2].1).unwrap();
+    let err = fails(&[
+        "map".as_ref(),
+        "--law".as_ref(),
+        law.as_os_str(),
+        "--splices".as_ref(),
+        folder.as_os_str(),
+    ]);
+    assert!(
+        err.contains("zz_bad_eval_results.json") && err.contains(&ce_sae),
+        "{err}"
+    );
+
+    // A folder with no core result, and one whose results are in core/.
+    let empty = d.path().join("eval_results");
+    std::fs::create_dir_all(empty.join("core")).unwrap();
+    let err = fails(&[
+        "map".as_ref(),
+        "--law".as_ref(),
+        law.as_os_str(),
+        "--splices".as_ref(),
+        empty.as_os_str(),
+    ]);
+    assert!(
+        err.contains("no .json file") && err.contains("core/"),
+        "{err}"
+    );
+    let probes = d.path().join("probes");
+    std::fs::create_dir(&probes).unwrap();
+    std::fs::copy(
+        fixture("results/sparse_probing_trainer_2_eval_results.json"),
+        probes.join("p.json"),
+    )
+    .unwrap();
+    let err = fails(&[
+        "map".as_ref(),
+        "--law".as_ref(),
+        law.as_os_str(),
+        "--splices".as_ref(),
+        probes.as_os_str(),
+    ]);
+    assert!(
+        err.contains("no SAEBench core result among its 1 JSON files"),
+        "{err}"
+    );
+
+    // An output inside the results folder would be read as input next time: refused.
+    let err = fails(&[
+        "map".as_ref(),
+        "--law".as_ref(),
+        law.as_os_str(),
+        "--splices".as_ref(),
+        folder.as_os_str(),
+        "--out".as_ref(),
+        folder.join("mapped.json").as_os_str(),
+    ]);
+    assert!(err.contains("lies inside the input folder"), "{err}");
+    assert!(!folder.join("mapped.json").exists());
+}
+
+#[test]
+fn results_on_different_token_sets_are_flagged() {
+    let d = tempfile::tempdir().unwrap();
+    let folder = d.path().join("r");
+    std::fs::create_dir(&folder).unwrap();
+    let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
+    std::fs::write(folder.join("a.json"), &good).unwrap();
+    std::fs::write(
+        folder.join("b.json"),
+        edited(&good, "\"context_size\": 128", "\"context_size\": 1024"),
+    )
+    .unwrap();
+    let s = read_splices(&folder).unwrap();
+    let w = s.warnings().join("\n");
+    assert!(
+        w.contains("context 128; Skylion007/openwebtext, context 1024"),
+        "{w}"
+    );
+    assert!(w.contains("2 different token sets"), "{w}");
+}
+
+#[test]
+fn plot_and_report_accept_saebench_results() {
+    let d = tempfile::tempdir().unwrap();
+    let law = law(d.path());
+    let figs = d.path().join("figs");
+    ceq()
+        .args(["plot", "--group-by", "layer", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(fixture("results"))
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(figs.join("splices.svg")).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+    assert!(figs.join("across_sizes.png").exists());
+
+    let rep = d.path().join("report");
+    ceq()
+        .args(["report", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(fixture("results").join(TOPK))
+        .arg("--out")
+        .arg(&rep)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(rep.join("index.html")).unwrap();
+    assert!(
+        html.contains("class=\"warn\">Warning: these CEs were measured by SAEBench"),
+        "the report says where the CEs come from"
+    );
+    let mapped = std::fs::read_to_string(rep.join("mapped.csv")).unwrap();
+    assert!(mapped.contains(
+        "sae_bench_pythia70m_sweep_topk_ctx128_0730/blocks.3.hook_resid_post__trainer_2"
+    ));
+}
+
+/// SAEBench's own acceptance data (a real core result, pythia-70m-deduped; not shipped: point
+/// `CEQ_SAEBENCH_CORE_RESULT` at `tests/acceptance/test_data/core/core_expected_results.json` of a
+/// SAEBench checkout). Skipped, loudly, without it.
+#[test]
+fn saebench_acceptance_result() {
+    let Some(p) = std::env::var_os("CEQ_SAEBENCH_CORE_RESULT") else {
+        eprintln!("SKIPPED: CEQ_SAEBENCH_CORE_RESULT not set");
+        return;
+    };
+    let p = PathBuf::from(p);
+    let r = read_json(&p);
+    let s = read_splices(&p).unwrap();
+    let row = &s.rows[0];
+    assert_eq!(
+        row.ce_clean,
+        key(&r, &format!("{PERF}.ce_loss_without_sae"))
+            .as_f64()
+            .unwrap()
+    );
+    assert_eq!(
+        row.ce_spliced,
+        key(&r, &format!("{PERF}.ce_loss_with_sae"))
+            .as_f64()
+            .unwrap()
+    );
+    assert_eq!(
+        row.ce_zero_ablation,
+        key(&r, &format!("{PERF}.ce_loss_with_ablation")).as_f64()
+    );
+    assert_eq!(
+        row.name,
+        format!(
+            "{}/{}",
+            r["sae_lens_release_id"].as_str().unwrap(),
+            r["sae_lens_id"].as_str().unwrap()
+        )
+    );
+}
