@@ -10,12 +10,13 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use super::job::{Progress, Scoring};
-use super::ledger::{Ledger, Row, csv_error, mismatch, per_seq_path};
+use super::ledger::{Ledger, Row, mismatch, per_seq_path};
 use super::runner::clean;
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
 use crate::schema::FAMILY;
+use crate::table::RawTable;
 
 /// One checkpoint of a manifest.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,58 +54,19 @@ impl FromStr for Shard {
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
 /// takes `step × tokens_per_step`. Refuses duplicate names and missing folders.
 pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<Entry>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| csv_error(path, e))?;
-    let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        col(name).ok_or_else(|| Error::MissingColumn {
-            path: path.to_owned(),
-            column: name.into(),
-            available: header.iter().collect::<Vec<_>>().join(", "),
-            hint: "a manifest has columns name,path and optionally run,step,tokens".into(),
-            quantity: None,
-        })
-    };
-    let (i_name, i_path) = (need("name")?, need("path")?);
-    let (i_run, i_step, i_tokens) = (col("run"), col("step"), col("tokens"));
-    let base = path.parent().unwrap_or(Path::new(""));
+    let t = RawTable::read(path)?;
+    let hint = "a manifest has columns name,path and optionally run,step,tokens";
+    let (i_name, i_path) = (t.require("name", hint)?, t.require("path", hint)?);
+    let (i_run, i_step, i_tokens) = (t.find("run"), t.find("step"), t.find("tokens"));
     let mut entries: Vec<Entry> = vec![];
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(path, e))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").to_owned();
-        let bad = |column: &str, i: usize, message: String| Error::BadCell {
-            path: path.to_owned(),
-            line,
-            column: column.into(),
-            col_index: i + 1,
-            message,
-        };
-        let name = get(Some(i_name));
-        if name.is_empty() {
-            return Err(bad("name", i_name, "every checkpoint needs a name".into()));
-        }
-        if let Some(first) = entries.iter().find(|e| e.name == name) {
-            return Err(bad(
-                "name",
-                i_name,
-                format!(
-                    "checkpoint '{name}' is named twice (lines {} and {line})",
-                    first.line
-                ),
-            ));
-        }
-        let dir = base.join(get(Some(i_path)));
-        if !dir.is_dir() {
-            let msg = format!("checkpoint '{name}': no folder {}", dir.display());
-            return Err(bad("path", i_path, msg));
-        }
-        let step = get(i_step);
-        let tokens = match (get(i_tokens), tokens_per_step) {
-            (t, _) if !t.is_empty() => t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0),
+    for (line, rec) in &t.rows {
+        let line = *line;
+        let seen = entries.iter().map(|e| (e.name.as_str(), e.line));
+        let name = t.unique_name(line, rec, i_name, seen)?;
+        let dir = t.folder(line, rec, i_path, &name)?;
+        let step = t.text(rec, i_step);
+        let tokens = match (t.text(rec, i_tokens), tokens_per_step) {
+            (v, _) if !v.is_empty() => v.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0),
             (_, Some(per)) => step
                 .parse::<f64>()
                 .ok()
@@ -117,20 +79,15 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
                 "checkpoint '{name}': training tokens must be a positive number, given in the \
                  tokens column or as step × tokens per step"
             );
-            return Err(bad("tokens", i_tokens.unwrap_or(header.len()), msg));
+            return Err(t.cell_error(line, i_tokens.unwrap_or(i_name), msg));
         };
         entries.push(Entry {
             name,
             dir,
-            run: get(i_run),
+            run: t.text(rec, i_run),
             step,
             tokens,
             line,
-        });
-    }
-    if entries.is_empty() {
-        return Err(Error::NoRows {
-            path: path.to_owned(),
         });
     }
     Ok(entries)

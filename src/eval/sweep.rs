@@ -14,10 +14,11 @@ use std::time::Instant;
 
 use super::family::{Entry, Shard, read_manifest};
 use super::job::{EvalJob, Progress, SaeSpec, Scoring};
-use super::ledger::{Ledger, Row, csv_error, mismatch, per_seq_path};
+use super::ledger::{Ledger, Row, mismatch, per_seq_path};
 use super::{Hook, ModelConfig};
 use crate::error::{Error, Result};
 use crate::schema::EVAL;
+use crate::table::RawTable;
 
 /// A sweep's results file: the eval table, clean and spliced per-sequence CEs per SAE.
 pub static LEDGER: Ledger = Ledger {
@@ -82,67 +83,36 @@ impl std::fmt::Display for SweepSummary {
 
 /// Reads a sweep manifest, resolving hosts against the family's checkpoints when given.
 pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntry>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| csv_error(path, e))?;
-    let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        col(name).ok_or_else(|| Error::MissingColumn {
-            path: path.to_owned(),
-            column: name.into(),
-            available: header.iter().collect::<Vec<_>>().join(", "),
-            hint: "a sweep manifest has columns name,model,sae and optionally hook".into(),
-            quantity: None,
-        })
-    };
-    let (i_name, i_model, i_sae) = (need("name")?, need("model")?, need("sae")?);
-    let i_hook = col("hook");
+    let t = RawTable::read(path)?;
+    let hint = "a sweep manifest has columns name,model,sae and optionally hook";
+    let (i_name, i_model, i_sae) = (
+        t.require("name", hint)?,
+        t.require("model", hint)?,
+        t.require("sae", hint)?,
+    );
+    let i_hook = t.find("hook");
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out: Vec<SweepEntry> = vec![];
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(path, e))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |i: usize| rec.get(i).unwrap_or("").to_owned();
-        let bad = |column: &str, i: usize, message: String| Error::BadCell {
-            path: path.to_owned(),
-            line,
-            column: column.into(),
-            col_index: i + 1,
-            message,
-        };
-        let name = get(i_name);
-        if name.is_empty() {
-            return Err(bad("name", i_name, "every SAE needs a name".into()));
-        }
-        if let Some(first) = out.iter().find(|e| e.name == name) {
-            let msg = format!("'{name}' is named twice (lines {} and {line})", first.line);
-            return Err(bad("name", i_name, msg));
-        }
-        let sae = base.join(get(i_sae));
-        if !sae.is_dir() {
-            let msg = format!("'{name}': no SAE folder {}", sae.display());
-            return Err(bad("sae", i_sae, msg));
-        }
-        let (model, model_name, host_tokens) =
-            host(base, &get(i_model), family).map_err(|m| bad("model", i_model, m))?;
-        let hook_text = match i_hook.map(get).filter(|h| !h.is_empty()) {
-            Some(h) => h,
-            None => super::sae::configured_hook(&sae)?.ok_or_else(|| {
+    for (line, rec) in &t.rows {
+        let line = *line;
+        let seen = out.iter().map(|e| (e.name.as_str(), e.line));
+        let name = t.unique_name(line, rec, i_name, seen)?;
+        let sae = t.folder(line, rec, i_sae, &name)?;
+        let (model, model_name, host_tokens) = host(base, &t.text(rec, Some(i_model)), family)
+            .map_err(|m| t.cell_error(line, i_model, m))?;
+        // Without a hook column the error points at the SAE's column.
+        let i_h = i_hook.unwrap_or(i_sae);
+        let hook_text = match t.text(rec, i_hook) {
+            h if !h.is_empty() => h,
+            _ => super::sae::configured_hook(&sae)?.ok_or_else(|| {
                 let msg = format!(
                     "'{name}': the SAE's cfg.json names no hook; give one in a hook column"
                 );
-                bad("hook", i_hook.unwrap_or(header.len()), msg)
+                t.cell_error(line, i_h, msg)
             })?,
         };
-        let hook = Hook::parse(&hook_text).map_err(|e| {
-            bad(
-                "hook",
-                i_hook.unwrap_or(header.len()),
-                format!("'{name}': {e}"),
-            )
-        })?;
+        let hook = Hook::parse(&hook_text)
+            .map_err(|e| t.cell_error(line, i_h, format!("'{name}': {e}")))?;
         out.push(SweepEntry {
             name,
             model,
@@ -151,11 +121,6 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
             sae,
             hook,
             line,
-        });
-    }
-    if out.is_empty() {
-        return Err(Error::NoRows {
-            path: path.to_owned(),
         });
     }
     Ok(out)

@@ -174,4 +174,48 @@ impl RawTable {
             v => Ok(v),
         }
     }
+
+    /// The cell's text, empty where the column or the cell is absent.
+    pub fn text(&self, rec: &csv::StringRecord, col: Option<usize>) -> String {
+        col.and_then(|i| rec.get(i)).unwrap_or("").to_owned()
+    }
+
+    /// A manifest row's name: present, and not one of `seen` (name, line) already.
+    pub fn unique_name<'a>(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+        mut seen: impl Iterator<Item = (&'a str, u64)>,
+    ) -> Result<String> {
+        let name = self.text(rec, Some(col));
+        if name.is_empty() {
+            return Err(self.cell_error(line, col, "every row needs a name".into()));
+        }
+        match seen.find(|(n, _)| *n == name) {
+            Some((_, first)) => Err(self.cell_error(
+                line,
+                col,
+                format!("'{name}' is named twice (lines {first} and {line})"),
+            )),
+            None => Ok(name),
+        }
+    }
+
+    /// A folder named by a manifest row, relative to the manifest's own folder; it must exist.
+    pub fn folder(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+        row: &str,
+    ) -> Result<PathBuf> {
+        let base = self.path.parent().unwrap_or(Path::new(""));
+        let dir = base.join(self.text(rec, Some(col)));
+        if !dir.is_dir() {
+            let msg = format!("'{row}': no folder {}", dir.display());
+            return Err(self.cell_error(line, col, msg));
+        }
+        Ok(dir)
+    }
 }
