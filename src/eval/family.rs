@@ -206,8 +206,8 @@ impl FamilyJob {
         let engine = sc.device.describe();
 
         let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
-        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, |row, line| {
-            self.check_resumed(row, line, &by_name, &eval_tokens, &engine)
+        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
+            self.differs(row, &by_name)
         })?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
@@ -280,58 +280,32 @@ impl FamilyJob {
         })
     }
 
-    /// A row already in the output must be one of this job's checkpoints, measured the same way.
-    fn check_resumed(
-        &self,
-        row: &Row,
-        line: u64,
-        entries: &HashMap<&str, &Entry>,
-        eval_tokens: &str,
-        engine: &str,
-    ) -> Result<()> {
-        let at = |what: String| {
-            mismatch(
-                self.out.clone(),
-                format!("line {line}: {what}; write to a new file, or remove it to start over"),
-            )
-        };
-        let name = &row[column("name")];
-        let Some(e) = entries.get(name.as_str()) else {
-            return Err(at(format!(
-                "checkpoint '{name}' is not one this manifest (and shard) evaluates"
-            )));
-        };
+    /// What differs between a row already in the output and this job's checkpoint of its name.
+    fn differs(&self, row: &Row, entries: &HashMap<&str, &Entry>) -> Option<String> {
         let was = |c: &str| row[column(c)].as_str();
-        if was("eval_tokens") != eval_tokens {
-            return Err(at(format!(
-                "'{name}' was measured on {}, this run on {eval_tokens}",
-                was("eval_tokens")
-            )));
-        }
-        if was("engine") != engine {
-            return Err(at(format!(
-                "'{name}' was computed by {}, this run by {engine}",
-                was("engine")
-            )));
-        }
+        let name = was("name");
+        let Some(e) = entries.get(name) else {
+            return Some(format!(
+                "checkpoint '{name}' is not one this manifest (and shard) evaluates"
+            ));
+        };
         let chosen = if self.non_embedding {
             "params_non_embedding"
         } else {
             "params_total"
         };
         if was("params") != was(chosen) {
-            return Err(at(format!(
+            return Some(format!(
                 "'{name}': its params column holds another parameter count"
-            )));
+            ));
         }
         let same = was("tokens").parse::<f64>().ok() == Some(e.tokens);
-        if !same || was("run") != e.run || was("step") != e.step {
-            return Err(at(format!(
+        (!same || was("run") != e.run || was("step") != e.step).then(|| {
+            format!(
                 "'{name}': run, step or tokens differ from the manifest's line {}",
                 e.line
-            )));
-        }
-        Ok(())
+            )
+        })
     }
 }
 

@@ -194,19 +194,42 @@ impl Ledger {
         )
     }
 
-    /// The rows already in `out` (each passed through `check` first) and their per-sequence
-    /// values; a row whose per-sequence values are not beside it is dropped, to be measured again.
+    /// The rows already in `out` and their per-sequence values. Each row must have been measured
+    /// on `eval_tokens` by `engine`, and `check` says what else differs from this run (`None`:
+    /// nothing); a row whose per-sequence values are not beside it is dropped, to be measured
+    /// again.
     pub fn resume(
         &self,
         out: &Path,
-        mut check: impl FnMut(&Row, u64) -> Result<()>,
+        eval_tokens: &str,
+        engine: &str,
+        mut check: impl FnMut(&Row) -> Option<String>,
     ) -> Result<(Vec<Row>, PerSeq)> {
         if !out.exists() {
             return Ok((vec![], PerSeq::new()));
         }
         let mut rows = vec![];
         for (line, row) in self.read_rows(out)? {
-            check(&row, line)?;
+            let (name, was) = (self.name(&row), |c: &str| row[self.col(c)].as_str());
+            let differs = if was("eval_tokens") != eval_tokens {
+                let t = was("eval_tokens");
+                Some(format!(
+                    "'{name}' was measured on {t}, this run on {eval_tokens}"
+                ))
+            } else if was("engine") != engine {
+                let e = was("engine");
+                Some(format!(
+                    "'{name}' was computed by {e}, this run by {engine}"
+                ))
+            } else {
+                check(&row)
+            };
+            if let Some(what) = differs {
+                return Err(mismatch(
+                    out.to_owned(),
+                    format!("line {line}: {what}; write to a new file, or remove it to start over"),
+                ));
+            }
             rows.push(row);
         }
         let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();

@@ -210,8 +210,8 @@ impl SweepJob {
             .flatten()
             .map(|e| (e.name.as_str(), e))
             .collect();
-        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, |row, line| {
-            check_resumed(&self.out, row, line, &by_name, &eval_tokens, &engine)
+        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
+            differs(row, &by_name)
         })?;
         let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
         let skipped = done.len();
@@ -278,45 +278,19 @@ impl SweepJob {
     }
 }
 
-/// A row already in the output must be one of this sweep's SAEs, measured the same way.
-fn check_resumed(
-    out: &Path,
-    row: &Row,
-    line: u64,
-    entries: &HashMap<&str, &SweepEntry>,
-    eval_tokens: &str,
-    engine: &str,
-) -> Result<()> {
-    let at = |what: String| {
-        mismatch(
-            out.to_owned(),
-            format!("line {line}: {what}; write to a new file, or remove it to start over"),
-        )
-    };
+/// What differs between a row already in the output and this sweep's SAE of its name.
+fn differs(row: &Row, entries: &HashMap<&str, &SweepEntry>) -> Option<String> {
     let was = |c: &str| row[LEDGER.col(c)].as_str();
     let name = was("name");
     let Some(e) = entries.get(name) else {
-        return Err(at(format!(
+        return Some(format!(
             "'{name}' is not an SAE this manifest (and shard) evaluates"
-        )));
+        ));
     };
-    if was("eval_tokens") != eval_tokens {
-        return Err(at(format!(
-            "'{name}' was measured on {}, this run on {eval_tokens}",
-            was("eval_tokens")
-        )));
-    }
-    if was("engine") != engine {
-        return Err(at(format!(
-            "'{name}' was computed by {}, this run by {engine}",
-            was("engine")
-        )));
-    }
-    if was("model") != e.model_name || was("hook") != e.hook.to_string() {
-        return Err(at(format!(
+    (was("model") != e.model_name || was("hook") != e.hook.to_string()).then(|| {
+        format!(
             "'{name}': model or hook differ from the manifest's line {}",
             e.line
-        )));
-    }
-    Ok(())
+        )
+    })
 }
