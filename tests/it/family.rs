@@ -1,6 +1,7 @@
 //! `ceq eval-family` and `ceq merge` on the fixture family (tests/fixtures/family, made by
 //! make_family.py with PyTorch): CE and parameter counts against PyTorch's, the same clean CE as
-//! `ceq eval`, fit → map end to end, resume after a kill, shards merged, and the refusals.
+//! `ceq eval`, fit → map end to end (a family, and one training run with the run law), resume
+//! after a kill, shards merged, and the refusals.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -245,6 +246,96 @@ fn eval_family_then_fit_then_map() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("compute_equivalent"));
+}
+
+/// One training run is a family too (tests/fixtures/family/run: a tiny GPT-2 trained at a constant
+/// learning rate, six checkpoints, steps 100…3200): manifest → eval-family → `fit --form run` → map.
+/// Against PyTorch's CEs and an independent scipy fit of the run law to them (make_family.py).
+#[test]
+fn one_training_run_eval_family_fit_run_map() {
+    let run = family().join("run");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("reference.json")).unwrap())
+            .unwrap();
+    let want = |name: &str, key: &str| reference["checkpoints"][name][key].as_f64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("checkpoints.csv");
+    eval_family(&run.join("run.csv"), &run.join("tokens.npy"), &out, &[]).success();
+    let c = |n: &str| col(&out, n);
+    let got = rows(&out);
+    assert_eq!(got.len(), 6);
+    // PyTorch's CE at every checkpoint, and a loss that falls with every step (the run trained).
+    let mut last = f64::INFINITY;
+    let mut losses = vec![];
+    for r in &got {
+        let (name, loss): (&str, f64) = (&r[c("name")], r[c("loss")].parse().unwrap());
+        assert!((loss - want(name, "ce_clean")).abs() < 2e-4, "{name}: {loss}");
+        assert!(loss < last, "{name}: {loss} after {last}");
+        last = loss;
+        losses.push((name.to_owned(), r[c("step")].parse::<f64>().unwrap(), loss));
+    }
+
+    let law = dir.path().join("law.json");
+    let o = ceq()
+        .args(["fit", "--form", "run", "--checkpoints"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&law)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains(ceq::law::SCHEDULE_CAVEAT), "{said}");
+    let lj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    assert_eq!(lj["run"]["tokens_per_step"].as_f64(), Some(1024.0));
+    for p in ["E", "B", "beta"] {
+        let (g, w) = (
+            lj["params"][p].as_f64().unwrap(),
+            reference["run_law"][p].as_f64().unwrap(),
+        );
+        assert!((g / w - 1.0).abs() < 1e-3, "{p}: ceq {g}, scipy {w}");
+    }
+
+    // Splices as good as each checkpoint of the run, on the last checkpoint as host.
+    let host = losses.last().unwrap().2;
+    let mut sp = String::from("name,ce_clean,ce_spliced\n");
+    for (name, _, loss) in &losses {
+        sp += &format!("as_{name},{host},{loss}\n");
+    }
+    let sp = write(dir.path(), "splices.csv", &sp);
+    let map = |format: &str| {
+        let o = ceq()
+            .args(["map", "--format", format, "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&sp)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let csv_out = map("csv");
+    let mut rd = csv::Reader::from_reader(&csv_out[..]);
+    let h = rd.headers().unwrap().clone();
+    let at = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let mapped: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let num = |r: &csv::StringRecord, n: &str| r[at(n)].parse::<f64>().unwrap();
+    let step_host = num(&mapped[5], "step_equivalent");
+    for (r, (name, step, _)) in mapped.iter().zip(&losses) {
+        assert_eq!(r[at("status")], *"ok");
+        let s = num(r, "step_equivalent");
+        // scipy's fit puts the checkpoint's own loss at this step…
+        let w = want(name, "step_equivalent");
+        assert!((s / w - 1.0).abs() < 1e-4, "{name}: step {s}, scipy {w}");
+        // …which is the checkpoint's own step, up to how well a power law fits this run (≤ 7 % here).
+        assert!((s / step).ln().abs() < 0.1, "{name}: step {s} for step {step}");
+        assert!((num(r, "tokens_equivalent") / (1024.0 * s) - 1.0).abs() < 1e-12);
+        assert!((num(r, "compute_fraction") / (s / step_host) - 1.0).abs() < 1e-9);
+    }
+    // The caveat is said where the mapped steps are shown.
+    let table = String::from_utf8(map("table")).unwrap();
+    assert!(table.contains(ceq::law::SCHEDULE_CAVEAT), "{table}");
 }
 
 #[test]
