@@ -19,10 +19,12 @@ pub struct EvalArgs {
     /// Model folder (Hugging Face layout: config.json + model.safetensors or a sharded index).
     #[arg(long, value_name = "DIR", required_unless_present = "manifest")]
     pub model: Option<PathBuf>,
-    /// SAE folder (SAELens layout: cfg.json + sae_weights.safetensors); repeat for several.
+    /// SAE folder (SAELens: cfg.json + sae_weights.safetensors; or EleutherAI sparsify: cfg.json +
+    /// sae.safetensors in a folder named after its hookpoint, layers.N); repeat for several.
     #[arg(long = "sae", value_name = "DIR", required_unless_present = "manifest")]
     pub saes: Vec<PathBuf>,
-    /// Hook to splice at (TransformerLens name); default: each SAE's cfg.json.
+    /// Hook to splice at (TransformerLens name); default: each SAE's own (cfg.json's hook_name, or
+    /// sparsify's layers.N = blocks.N.hook_resid_post).
     #[arg(long, value_name = "NAME")]
     pub hook: Option<Hook>,
     /// A sweep instead: a CSV of name,model,sae[,hook] (paths relative to it), evaluated by model

@@ -9,13 +9,14 @@ use crate::error::{Error, Result};
 pub enum Site {
     /// The residual stream entering the block.
     ResidPre,
-    /// After attention is added, before the MLP (sequential blocks only: GPT-2).
+    /// After attention is added, before the MLP (sequential blocks: all but parallel GPT-NeoX).
     ResidMid,
     /// The residual stream leaving the block.
     ResidPost,
-    /// The attention sublayer's output (after its output projection), before it is added.
+    /// The attention sublayer's output (after its output projection; Gemma 2: after the
+    /// post-attention norm), before it is added.
     AttnOut,
-    /// The MLP sublayer's output, before it is added.
+    /// The MLP sublayer's output (Gemma 2: after the post-feedforward norm), before it is added.
     MlpOut,
 }
 

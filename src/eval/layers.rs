@@ -1,8 +1,9 @@
-//! The pieces both architectures are built from: linear maps, layer norm, causal attention, rotary
-//! position embedding.
+//! The pieces every architecture is built from: linear maps, layer norm and RMS norm, causal
+//! (optionally sliding-window, soft-capped, grouped-query) attention, rotary position embedding
+//! (optionally with Llama 3's frequency scaling), activations.
 
-use burn::tensor::activation::{sigmoid, softmax};
-use burn::tensor::{Bool, Device, Tensor};
+use burn::tensor::activation::{gelu, sigmoid, silu, softmax};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use super::weights::Weights;
 use crate::error::Result;
@@ -21,6 +22,24 @@ impl Linear {
             w: w.take(&format!("{prefix}.weight"), [d_out, d_in])?
                 .transpose(),
             b: Some(w.take(&format!("{prefix}.bias"), [d_out])?),
+        })
+    }
+
+    /// An `nn.Linear` whose bias exists only when `bias` is set (Llama's `attention_bias`).
+    pub fn torch_bias(
+        w: &mut Weights,
+        prefix: &str,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+    ) -> Result<Linear> {
+        if bias {
+            return Linear::torch(w, prefix, d_in, d_out);
+        }
+        Ok(Linear {
+            w: w.take(&format!("{prefix}.weight"), [d_out, d_in])?
+                .transpose(),
+            b: None,
         })
     }
 
@@ -68,50 +87,191 @@ impl LayerNorm {
     }
 }
 
+/// RMS norm (Llama, Qwen 2, Gemma 2): x / √(mean(x²) + eps) · gamma, in f32. Gemma stores w and
+/// multiplies by 1 + w; `gamma` holds that sum.
+#[derive(Clone, Debug)]
+pub struct RmsNorm {
+    pub gamma: Tensor<1>,
+    pub eps: f64,
+}
+
+impl RmsNorm {
+    /// `plus_one`: the stored weight is w of Gemma's (1 + w).
+    pub fn load(
+        w: &mut Weights,
+        prefix: &str,
+        d: usize,
+        eps: f64,
+        plus_one: bool,
+    ) -> Result<RmsNorm> {
+        let weight = w.take(&format!("{prefix}.weight"), [d])?;
+        Ok(RmsNorm {
+            gamma: if plus_one { weight + 1.0 } else { weight },
+            eps,
+        })
+    }
+
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let ms = x.clone().square().mean_dim(2);
+        x * (ms + self.eps).sqrt().recip() * self.gamma.clone().unsqueeze::<3>()
+    }
+}
+
+/// A block's normalisation: layer norm (GPT-2, GPT-NeoX) or RMS norm (the Llama family).
+#[allow(clippy::large_enum_variant)] // a few per model, built once
+#[derive(Clone, Debug)]
+pub enum Norm {
+    Layer(LayerNorm),
+    Rms(RmsNorm),
+}
+
+impl Norm {
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Norm::Layer(n) => n.forward(x),
+            Norm::Rms(n) => n.forward(x),
+        }
+    }
+}
+
+/// The MLP's activation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Activation {
+    /// Exact (erf) GELU.
+    #[default]
+    Gelu,
+    /// The tanh approximation (GPT-2's gelu_new, Gemma's gelu_pytorch_tanh).
+    GeluTanh,
+    /// x·σ(x) (Llama, Qwen 2).
+    Silu,
+}
+
+impl Activation {
+    pub fn forward(self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Activation::Gelu => gelu(x),
+            Activation::GeluTanh => gelu_tanh(x),
+            Activation::Silu => silu(x),
+        }
+    }
+}
+
 /// Splits [b, t, heads·hd] into [b, heads, t, hd].
 pub fn heads(x: Tensor<3>, n_heads: usize) -> Tensor<4> {
     let [b, t, d] = x.dims();
     x.reshape([b, t, n_heads, d / n_heads]).swap_dims(1, 2)
 }
 
+/// Grouped-query attention: each of the [b, kv, t, hd] key or value heads serves `n_heads / kv`
+/// consecutive query heads (Hugging Face's `repeat_kv`).
+pub fn repeat_kv(x: Tensor<4>, n_heads: usize) -> Tensor<4> {
+    let [b, kv, t, hd] = x.dims();
+    if kv == n_heads {
+        return x;
+    }
+    x.unsqueeze_dim::<5>(2)
+        .expand([b, kv, n_heads / kv, t, hd])
+        .reshape([b, n_heads, t, hd])
+}
+
+/// How attention scores are formed, beyond q·kᵀ.
+#[derive(Clone, Copy, Debug)]
+pub struct Scores {
+    /// The factor on q·kᵀ: 1/√head_dim, or Gemma 2's query_pre_attn_scalar^-½.
+    pub scale: f64,
+    /// Gemma 2's soft-cap: scores ← c·tanh(scores / c), before the mask.
+    pub softcap: Option<f64>,
+    /// Sliding-window attention: position i sees positions i − window + 1 to i (Hugging Face's
+    /// `kv_idx > q_idx - sliding_window`).
+    pub window: Option<usize>,
+}
+
 /// Causal softmax attention over [b, h, t, hd] → [b, t, h·hd].
-pub fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) -> Tensor<3> {
+pub fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, how: Scores) -> Tensor<3> {
     let [b, h, t, hd] = q.dims();
-    let scores = q.matmul(k.swap_dims(2, 3)) / (hd as f64).sqrt();
-    // burn's tril_mask is true outside the lower triangle (diagonal included): the future.
-    let mask = Tensor::<2, Bool>::tril_mask([t, t], 0, &scores.device())
-        .unsqueeze::<4>()
-        .expand([b, h, t, t]);
+    let mut scores = q.matmul(k.swap_dims(2, 3)) * how.scale;
+    if let Some(c) = how.softcap {
+        scores = (scores / c).tanh() * c;
+    }
+    let device = scores.device();
+    let mask = match how.window {
+        // burn's tril_mask is true outside the lower triangle (diagonal included): the future.
+        None => Tensor::<2, Bool>::tril_mask([t, t], 0, &device),
+        Some(w) => {
+            let hidden: Vec<bool> = (0..t)
+                .flat_map(|i| (0..t).map(move |j| j > i || i - j >= w))
+                .collect();
+            Tensor::<2, Bool>::from_data(TensorData::new(hidden, [t, t]), &device)
+        }
+    };
+    let mask = mask.unsqueeze::<4>().expand([b, h, t, t]);
     let att = softmax(scores.mask_fill(mask, f32::NEG_INFINITY), 3);
     att.matmul(v).swap_dims(1, 2).reshape([b, t, h * hd])
+}
+
+/// Llama 3's rotary frequency scaling (`rope_type: "llama3"`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Llama3Rope {
+    pub factor: f64,
+    pub low_freq_factor: f64,
+    pub high_freq_factor: f64,
+    pub original_max_positions: f64,
 }
 
 /// Rotary embedding (GPT-NeoX's half-split form) of the first `dims` of each head.
 #[derive(Clone, Debug)]
 pub struct Rotary {
     pub dims: usize,
-    pub base: f64,
+    /// One inverse frequency per rotated pair.
+    inv_freq: Vec<f32>,
 }
 
 impl Rotary {
+    /// Inverse frequencies 1/base^(2i/dims), in f32 as Hugging Face computes them, then scaled as
+    /// transformers' `_compute_llama3_parameters` does (in f32 too): wavelengths above
+    /// original/low_freq_factor divided by `factor`, those below original/high_freq_factor kept,
+    /// the ones between interpolated.
+    pub fn new(dims: usize, base: f64, llama3: Option<Llama3Rope>) -> Rotary {
+        let inv_freq = (0..dims / 2)
+            .map(|i| {
+                let inv = 1.0 / (base as f32).powf((2 * i) as f32 / dims as f32);
+                let Some(s) = llama3 else { return inv };
+                let (factor, low, high) = (
+                    s.factor as f32,
+                    s.low_freq_factor as f32,
+                    s.high_freq_factor as f32,
+                );
+                let old = s.original_max_positions as f32;
+                let wavelen = 2.0 * std::f32::consts::PI / inv;
+                let scaled = if wavelen > old / low {
+                    inv / factor
+                } else {
+                    inv
+                };
+                if wavelen < old / high || wavelen > old / low {
+                    scaled
+                } else {
+                    let smooth = (old / wavelen - low) / (high - low);
+                    (1.0 - smooth) * scaled / factor + smooth * scaled
+                }
+            })
+            .collect();
+        Rotary { dims, inv_freq }
+    }
+
     /// cos and sin tables [t, dims], computed in f32 as Hugging Face does.
     fn tables(&self, t: usize, device: &Device) -> (Tensor<2>, Tensor<2>) {
         let half = self.dims / 2;
-        let inv: Vec<f32> = (0..half)
-            .map(|i| 1.0 / (self.base as f32).powf((2 * i) as f32 / self.dims as f32))
-            .collect();
         let mut cos = Vec::with_capacity(t * self.dims);
         let mut sin = Vec::with_capacity(t * self.dims);
         for p in 0..t {
             for j in 0..self.dims {
-                let a = p as f32 * inv[j % half];
+                let a = p as f32 * self.inv_freq[j % half];
                 cos.push(a.cos());
                 sin.push(a.sin());
             }
         }
-        let make = |v: Vec<f32>| {
-            Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [t, self.dims]), device)
-        };
+        let make = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [t, self.dims]), device);
         (make(cos), make(sin))
     }
 

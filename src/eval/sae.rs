@@ -1,6 +1,9 @@
 //! Sparse autoencoders in the SAELens layout (`cfg.json` + `sae_weights.safetensors`): standard
 //! (ReLU), top-k, JumpReLU and gated, with SAELens 6's forward pass (`sae_lens/saes/*.py`), and the
-//! older flat cfg.json styles read the way SAELens 6 reads them (`handle_pre_6_0_config`).
+//! older flat cfg.json styles read the way SAELens 6 reads them (`handle_pre_6_0_config`); and
+//! EleutherAI sparsify's layout ([`sparsify`]), read into the same top-k forward.
+
+mod sparsify;
 
 use std::path::{Path, PathBuf};
 
@@ -129,7 +132,12 @@ fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
 }
 
 impl Sae {
+    /// Reads an SAE folder: sparsify's layout when it holds `sae.safetensors` and no
+    /// `sae_weights.safetensors`, SAELens's otherwise.
     pub fn load(dir: &Path, device: &Device) -> Result<Sae> {
+        if dir.join("sae.safetensors").exists() && !dir.join("sae_weights.safetensors").exists() {
+            return sparsify::load(dir, device);
+        }
         let cfg_path = dir.join("cfg.json");
         let bad = |key: &str, message: String| Error::Key {
             path: cfg_path.clone(),
@@ -344,9 +352,12 @@ impl Sae {
     }
 }
 
-/// The hook an SAE folder's cfg.json names (`hook_name`, or the older `hook_point`), read without
-/// its weights: enough to group a sweep's SAEs by hook before loading any.
+/// The hook an SAE folder names (SAELens: cfg.json's `hook_name`, or the older `hook_point`;
+/// sparsify: the folder's hookpoint name), read without its weights: enough to group a sweep's SAEs by hook before loading any.
 pub fn configured_hook(dir: &Path) -> Result<Option<String>> {
+    if dir.join("sae.safetensors").exists() && !dir.join("sae_weights.safetensors").exists() {
+        return Ok(sparsify::folder_hook(dir));
+    }
     let cfg_path = dir.join("cfg.json");
     let text = std::fs::read_to_string(&cfg_path).map_err(Error::io(&cfg_path))?;
     let c: Value = serde_json::from_str(&text).map_err(Error::json(&cfg_path))?;

@@ -2,22 +2,31 @@
 //! `model.safetensors.index.json`, or one named file such as an SAE's `sae_weights.safetensors`),
 //! f32/f16/bf16 read into f32. Keys are taken one by one against an explicit table, so a missing key
 //! and a key nobody used are both errors that list every offender. Pickle-based formats are refused.
+//!
+//! Opening reads only the files' headers; each tensor is read from disk and converted when it is
+//! taken, so loading holds the f32 weights taken so far plus one tensor's bytes, never a whole
+//! bf16 file besides its f32 copy.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
+use safetensors::tensor::Metadata;
 use serde::Deserialize;
 
 use crate::error::{DataKind, Error, Result};
 
-/// One tensor read from disk: its shape and its values as f32.
+/// Where one tensor lies on disk.
 struct Raw {
     shape: Vec<usize>,
-    data: Vec<f32>,
-    /// The file (of a sharded checkpoint) that holds it, for messages.
+    dtype: Dtype,
+    /// The file (of a sharded checkpoint) that holds it.
     file: PathBuf,
+    /// Byte offset of its data in the file, and its length in bytes.
+    start: u64,
+    len: usize,
 }
 
 /// All tensors of a checkpoint, taken out one key at a time.
@@ -90,16 +99,44 @@ fn to_f32(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32
     })
 }
 
+/// Larger headers are refused before they are read (safetensors' own limit).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Reads a safetensors file's header (validated by the safetensors crate: dtypes, shapes and
+/// contiguous offsets) and records where each tensor lies; the data is read by [`Weights::take`].
 fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
-    // The whole file is read once and converted tensor by tensor: memory is a small multiple of the
-    // file's size, never of a size a config declares.
-    let bytes = std::fs::read(path).map_err(Error::io(path))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::Data {
+    let invalid = |message: String| Error::Data {
         kind: DataKind::Safetensors,
         path: path.to_owned(),
-        message: format!("not a valid safetensors file: {e}"),
+        message: format!("not a valid safetensors file: {message}"),
+    };
+    let mut f = std::fs::File::open(path).map_err(Error::io(path))?;
+    let file_len = f.metadata().map_err(Error::io(path))?.len();
+    let mut n = [0u8; 8];
+    f.read_exact(&mut n).map_err(|_| {
+        invalid(format!(
+            "{file_len} bytes, shorter than the 8-byte header length"
+        ))
     })?;
-    for (name, view) in st.tensors() {
+    let n = u64::from_le_bytes(n);
+    if n > MAX_HEADER || 8 + n > file_len {
+        return Err(invalid(format!(
+            "its header length {n} exceeds the file's {file_len} bytes"
+        )));
+    }
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header).map_err(Error::io(path))?;
+    let text = std::str::from_utf8(&header).map_err(|e| invalid(format!("header: {e}")))?;
+    let meta: Metadata = serde_json::from_str(text).map_err(|e| invalid(format!("header: {e}")))?;
+    let data_start = 8 + n;
+    if data_start + meta.data_len() as u64 != file_len {
+        return Err(invalid(format!(
+            "its header declares {} bytes of tensor data, but the file holds {}",
+            meta.data_len(),
+            file_len - data_start
+        )));
+    }
+    for (name, info) in meta.tensors() {
         // A key in two shards would silently take whichever was read last.
         if into.contains_key(&name) {
             return Err(Error::Tensor {
@@ -109,17 +146,39 @@ fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
                     .into(),
             });
         }
-        let data = to_f32(path, &name, view.dtype(), view.data())?;
+        if !matches!(info.dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16) {
+            return Err(Error::Tensor {
+                path: path.to_owned(),
+                tensor: name,
+                message: format!(
+                    "dtype {:?}; ceq reads f32, f16 and bf16 weights",
+                    info.dtype
+                ),
+            });
+        }
+        let (a, b) = info.data_offsets;
         into.insert(
             name,
             Raw {
-                shape: view.shape().to_vec(),
-                data,
+                shape: info.shape.clone(),
+                dtype: info.dtype,
                 file: path.to_owned(),
+                start: data_start + a as u64,
+                len: b - a,
             },
         );
     }
     Ok(())
+}
+
+/// One tensor's values as f32, read from its file.
+fn read_tensor(name: &str, raw: &Raw) -> Result<Vec<f32>> {
+    let mut bytes = vec![0u8; raw.len];
+    let mut f = std::fs::File::open(&raw.file).map_err(Error::io(&raw.file))?;
+    f.seek(SeekFrom::Start(raw.start))
+        .and_then(|_| f.read_exact(&mut bytes))
+        .map_err(Error::io(&raw.file))?;
+    to_f32(&raw.file, name, raw.dtype, &bytes)
 }
 
 /// At most this many names of a list go into a message (a config can declare millions of layers).
@@ -233,20 +292,21 @@ impl Weights {
                 ),
             });
         }
+        let data = read_tensor(key, &raw)?;
         // NaN or inf in a weight makes every number of the evaluation NaN.
-        if let Some(i) = raw.data.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
             return Err(Error::Tensor {
                 path: raw.file,
                 tensor: key.to_owned(),
                 message: format!(
                     "element {i} (in row-major order) is {}; every weight must be finite",
-                    raw.data[i]
+                    data[i]
                 ),
             });
         }
-        self.taken += raw.data.len();
+        self.taken += data.len();
         Ok(Some(Tensor::from_data(
-            TensorData::new(raw.data, shape),
+            TensorData::new(data, shape),
             &self.device,
         )))
     }

@@ -7,11 +7,11 @@ use burn::tensor::Device;
 use ceq::eval::tokens::Tokens;
 use ceq::eval::{DeviceSpec, Transformer};
 
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval")
 }
 
-fn npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
+pub(crate) fn npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
     let bytes = std::fs::read(path).unwrap();
     let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
     let shape = npy.shape().to_vec();
@@ -19,7 +19,7 @@ fn npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
 }
 
 /// flex always; libtorch too in a `--features tch` build.
-fn devices() -> Vec<(DeviceSpec, Device)> {
+pub(crate) fn devices() -> Vec<(DeviceSpec, Device)> {
     DeviceSpec::cpu_devices()
         .into_iter()
         .map(|d| (d, d.device().unwrap()))

@@ -324,7 +324,7 @@ fn gpt2_config_keys_that_change_the_forward_pass_are_refused() {
 
 #[test]
 fn neox_config_keys_that_change_the_forward_pass_are_refused() {
-    neox_with("hidden_act", json!("silu"), &["activation 'silu'"]);
+    neox_with("hidden_act", json!("relu"), &["activation 'relu'"]);
     neox_with(
         "rope_scaling",
         json!({"type": "linear", "factor": 2.0}),

@@ -269,7 +269,10 @@ fn one_training_run_eval_family_fit_run_map() {
     let mut losses = vec![];
     for r in &got {
         let (name, loss): (&str, f64) = (&r[c("name")], r[c("loss")].parse().unwrap());
-        assert!((loss - want(name, "ce_clean")).abs() < 2e-4, "{name}: {loss}");
+        assert!(
+            (loss - want(name, "ce_clean")).abs() < 2e-4,
+            "{name}: {loss}"
+        );
         assert!(loss < last, "{name}: {loss} after {last}");
         last = loss;
         losses.push((name.to_owned(), r[c("step")].parse::<f64>().unwrap(), loss));
@@ -329,7 +332,10 @@ fn one_training_run_eval_family_fit_run_map() {
         let w = want(name, "step_equivalent");
         assert!((s / w - 1.0).abs() < 1e-4, "{name}: step {s}, scipy {w}");
         // …which is the checkpoint's own step, up to how well a power law fits this run (≤ 7 % here).
-        assert!((s / step).ln().abs() < 0.1, "{name}: step {s} for step {step}");
+        assert!(
+            (s / step).ln().abs() < 0.1,
+            "{name}: step {s} for step {step}"
+        );
         assert!((num(r, "tokens_equivalent") / (1024.0 * s) - 1.0).abs() < 1e-12);
         assert!((num(r, "compute_fraction") / (s / step_host) - 1.0).abs() < 1e-9);
     }

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod equivalence;
 mod eval;
+mod eval_hosts;
 mod eval_inputs;
 mod export;
 mod family;

@@ -6,11 +6,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, epsilon, gelu_is_tanh, parse,
-    positive,
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, epsilon, parse, positive,
 };
 use crate::error::{Error, Result};
-use crate::eval::layers::{LayerNorm, Linear};
+use crate::eval::layers::{LayerNorm, Linear, Norm};
 use crate::eval::weights::Weights;
 
 pub(super) const ARCH: Architecture = Architecture {
@@ -109,7 +108,7 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         max_positions: c.n_positions,
         ln_eps: epsilon(path, "layer_norm_epsilon", c.layer_norm_epsilon)?,
         parallel_residual: false,
-        gelu_tanh: gelu_is_tanh(path, "activation_function", &c.activation_function)?,
+        act: activation(path, "activation_function", &c.activation_function)?,
         tied_unembedding: true,
         qkv: QkvLayout::Split,
         ..ModelConfig::default()
@@ -132,14 +131,14 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
     let mut blocks = vec![];
     for l in 0..cfg.n_layers {
         let b = format!("{p}h.{l}");
-        blocks.push(Block {
-            ln1: LayerNorm::load(w, &format!("{b}.ln_1"), d, eps)?,
-            ln2: LayerNorm::load(w, &format!("{b}.ln_2"), d, eps)?,
-            qkv: Linear::conv1d(w, &format!("{b}.attn.c_attn"), d, 3 * d)?,
-            proj: Linear::conv1d(w, &format!("{b}.attn.c_proj"), d, d)?,
-            fc_in: Linear::conv1d(w, &format!("{b}.mlp.c_fc"), d, ff)?,
-            fc_out: Linear::conv1d(w, &format!("{b}.mlp.c_proj"), ff, d)?,
-        });
+        blocks.push(Block::classic(
+            LayerNorm::load(w, &format!("{b}.ln_1"), d, eps)?,
+            LayerNorm::load(w, &format!("{b}.ln_2"), d, eps)?,
+            Linear::conv1d(w, &format!("{b}.attn.c_attn"), d, 3 * d)?,
+            Linear::conv1d(w, &format!("{b}.attn.c_proj"), d, d)?,
+            Linear::conv1d(w, &format!("{b}.mlp.c_fc"), d, ff)?,
+            Linear::conv1d(w, &format!("{b}.mlp.c_proj"), ff, d)?,
+        ));
     }
     let embed = w.take(&format!("{p}wte.weight"), [cfg.vocab, d])?;
     Ok(Parts {
@@ -147,6 +146,6 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
         unembed: embed.clone().transpose(),
         embed,
         blocks,
-        ln_f: LayerNorm::load(w, &format!("{p}ln_f"), d, eps)?,
+        ln_f: Norm::Layer(LayerNorm::load(w, &format!("{p}ln_f"), d, eps)?),
     })
 }

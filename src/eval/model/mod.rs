@@ -1,25 +1,37 @@
 //! The shared transformer forward pass, split at a hook: [`Transformer::capture`] runs the layers
 //! before the hook once, and [`Transformer::resume`] runs the rest from any activation put back there,
 //! so the clean, spliced and ablated continuations share one prefix. Each architecture's config.json
-//! and key table live in their own file ([`gpt2`], [`neox`]) and are listed in [`ARCHITECTURES`].
+//! and key table live in their own file ([`gpt2`], [`neox`], [`llama`], [`qwen2`], [`gemma2`]) and
+//! are listed in [`ARCHITECTURES`]; [`rope`] reads the rotary settings the Llama family spells two
+//! ways.
 
+mod gemma2;
 mod gpt2;
+mod llama;
 mod neox;
+mod qwen2;
+mod rope;
 
 use std::path::Path;
 
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::hook::{Hook, Site};
-use super::layers::{LayerNorm, Linear, Rotary, attend, gelu_tanh, heads};
+pub use super::layers::{Activation, Llama3Rope};
+use super::layers::{LayerNorm, Linear, Norm, Rotary, Scores, attend, heads, repeat_kv};
 use super::weights::Weights;
 use crate::error::{DataKind, Error, Result};
 
 /// Every architecture ceq runs; a new one is a file in this folder and one line here.
-const ARCHITECTURES: &[Architecture] = &[gpt2::ARCH, neox::ARCH];
+const ARCHITECTURES: &[Architecture] = &[
+    gpt2::ARCH,
+    neox::ARCH,
+    llama::ARCH,
+    qwen2::ARCH,
+    gemma2::ARCH,
+];
 
 /// One architecture: how config.json names it, how to read its config.json, and its key table.
 struct Architecture {
@@ -146,7 +158,7 @@ struct Parts {
     embed: Tensor<2>,
     positions: Option<Tensor<2>>,
     blocks: Vec<Block>,
-    ln_f: LayerNorm,
+    ln_f: Norm,
     /// [d_model, vocab].
     unembed: Tensor<2>,
 }
@@ -159,6 +171,20 @@ pub enum QkvLayout {
     Split,
     /// [q_h, k_h, v_h] for each head in turn, with rotary on q and k (GPT-NeoX).
     PerHead,
+    /// Separate q, k and v projections, k and v with `n_kv_heads` heads, rotary on q and k
+    /// (the Llama family).
+    Separate,
+}
+
+/// Biases on the Llama family's projections (GPT-2 and GPT-NeoX always have them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Biases {
+    /// On q_proj, k_proj and v_proj (Qwen 2; Llama's attention_bias).
+    pub qkv: bool,
+    /// On o_proj (Llama's attention_bias).
+    pub out: bool,
+    /// On the MLP's projections (Llama's mlp_bias).
+    pub mlp: bool,
 }
 
 /// What the forward pass needs from a model's config.json, whatever its architecture.
@@ -170,18 +196,35 @@ pub struct ModelConfig {
     pub d_model: usize,
     pub n_layers: usize,
     pub n_heads: usize,
+    /// Key and value heads (grouped-query attention); equal to `n_heads` when not grouped.
+    pub n_kv_heads: usize,
+    /// Width of each attention head: d_model / n_heads unless the config says otherwise (Gemma 2).
+    pub head_dim: usize,
     pub d_mlp: usize,
     pub max_positions: usize,
     pub ln_eps: f64,
     /// Dimensions of each head that are rotated (0: no rotary).
     pub rotary_dims: usize,
     pub rotary_base: f64,
+    /// Llama 3's scaling of the rotary frequencies.
+    pub rope_scaling: Option<Llama3Rope>,
     /// Attention and MLP read the same input and are added together (GPT-NeoX default).
     pub parallel_residual: bool,
-    /// tanh-approximate GELU (GPT-2's gelu_new) rather than exact.
-    pub gelu_tanh: bool,
+    pub act: Activation,
     pub tied_unembedding: bool,
+    /// Token embeddings multiplied by √d_model, rounded to f32 (Gemma 2).
+    pub embed_scale: bool,
+    /// The factor on q·kᵀ when it is not 1/√head_dim (Gemma 2's query_pre_attn_scalar^-½).
+    pub query_scale: Option<f64>,
+    /// Gemma 2's soft-caps c·tanh(x / c) on the attention scores and on the final logits.
+    pub attn_softcap: Option<f64>,
+    pub final_softcap: Option<f64>,
+    /// Per layer: the sliding-window width of a local-attention layer (Gemma 2), None for global
+    /// attention; empty when every layer is global.
+    pub windows: Vec<Option<usize>>,
     pub qkv: QkvLayout,
+    /// Which projections of the Llama family have biases.
+    pub biases: Biases,
     /// BOS, EOS and pad ids: positions holding them are left out of splicing and metrics by default.
     pub special_ids: Vec<u32>,
     pub bos_id: Option<u32>,
@@ -195,8 +238,16 @@ struct Common {
     #[serde(default)]
     architectures: Vec<String>,
     bos_token_id: Option<u32>,
-    eos_token_id: Option<u32>,
+    eos_token_id: Option<Ids>,
     pad_token_id: Option<u32>,
+}
+
+/// One token id or several (Llama 3 Instruct lists its end-of-turn ids as EOS too).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
 }
 
 /// Parses config.json into an architecture's struct; a missing or mistyped key is named in the
@@ -243,16 +294,17 @@ fn epsilon(path: &Path, key: &str, eps: f64) -> Result<f64> {
 
 /// One of the activation functions ceq implements, by its Hugging Face name: whether it is the
 /// tanh approximation of GELU (the other being exact GELU). Any other name is refused.
-fn gelu_is_tanh(path: &Path, key: &str, name: &str) -> Result<bool> {
+fn activation(path: &Path, key: &str, name: &str) -> Result<Activation> {
     match name {
-        "gelu" => Ok(false),
-        "gelu_new" | "gelu_pytorch_tanh" => Ok(true),
+        "gelu" => Ok(Activation::Gelu),
+        "gelu_new" | "gelu_pytorch_tanh" => Ok(Activation::GeluTanh),
+        "silu" | "swish" => Ok(Activation::Silu),
         other => Err(Error::Key {
             path: path.to_owned(),
             key: key.to_owned(),
             message: format!(
-                "activation '{other}' is not supported; ceq implements gelu, gelu_new and \
-                 gelu_pytorch_tanh"
+                "activation '{other}' is not supported; ceq implements gelu, gelu_new, \
+                 gelu_pytorch_tanh and silu"
             ),
         }),
     }
@@ -295,42 +347,111 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
             }
         })?;
     check_keys(&path, &text, arch)?;
-    let mut special: Vec<u32> = [
-        common.bos_token_id,
-        common.eos_token_id,
-        common.pad_token_id,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let eos = match common.eos_token_id {
+        None => vec![],
+        Some(Ids::One(id)) => vec![id],
+        Some(Ids::Many(ids)) => ids,
+    };
+    let mut special: Vec<u32> = [common.bos_token_id, common.pad_token_id]
+        .into_iter()
+        .flatten()
+        .chain(eos)
+        .collect();
     special.sort();
     special.dedup();
-    let cfg = ModelConfig {
+    let mut cfg = ModelConfig {
         special_ids: special,
         bos_id: common.bos_token_id,
         ..(arch.config)(&path, &text)?
     };
-    if cfg.d_model % cfg.n_heads != 0 {
-        return Err(Error::Data {
-            kind: DataKind::Json,
-            path,
-            message: format!(
+    let bad = |message: String| Error::Data {
+        kind: DataKind::Json,
+        path: path.clone(),
+        message,
+    };
+    if cfg.head_dim == 0 {
+        if !cfg.d_model.is_multiple_of(cfg.n_heads) {
+            return Err(bad(format!(
                 "hidden size {} is not a multiple of the {} heads",
                 cfg.d_model, cfg.n_heads
-            ),
-        });
+            )));
+        }
+        cfg.head_dim = cfg.d_model / cfg.n_heads;
+    }
+    if cfg.n_kv_heads == 0 {
+        cfg.n_kv_heads = cfg.n_heads;
+    }
+    if !cfg.n_heads.is_multiple_of(cfg.n_kv_heads) {
+        return Err(bad(format!(
+            "the {} attention heads cannot share {} key/value heads evenly",
+            cfg.n_heads, cfg.n_kv_heads
+        )));
     }
     Ok((cfg, arch))
 }
 
+/// The query, key and value projections.
+// A few per model, built once: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+enum Qkv {
+    /// One projection laid out as [`ModelConfig::qkv`] says (GPT-2, GPT-NeoX).
+    Fused(Linear),
+    /// The Llama family's q_proj, k_proj, v_proj.
+    Separate { q: Linear, k: Linear, v: Linear },
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+enum Mlp {
+    /// fc_out(act(fc_in(x))).
+    Plain { fc_in: Linear, fc_out: Linear },
+    /// down(act(gate(x)) · up(x)): SwiGLU (Llama, Qwen 2), GeGLU (Gemma 2).
+    Gated {
+        gate: Linear,
+        up: Linear,
+        down: Linear,
+    },
+}
+
 #[derive(Clone, Debug)]
 struct Block {
-    ln1: LayerNorm,
-    ln2: LayerNorm,
-    qkv: Linear,
+    /// Before attention.
+    ln1: Norm,
+    /// Before the MLP.
+    ln2: Norm,
+    qkv: Qkv,
     proj: Linear,
-    fc_in: Linear,
-    fc_out: Linear,
+    mlp: Mlp,
+    /// Gemma 2's norms on the attention and MLP outputs, before they are added to the residual
+    /// stream; `hook_attn_out` and `hook_mlp_out` are taken after them, as TransformerLens does.
+    post_attn: Option<Norm>,
+    post_mlp: Option<Norm>,
+    /// Sliding-window width of a local-attention layer.
+    window: Option<usize>,
+}
+
+impl Block {
+    /// A GPT-2 or GPT-NeoX block: layer norms, one fused q/k/v projection, a plain MLP.
+    fn classic(
+        ln1: LayerNorm,
+        ln2: LayerNorm,
+        qkv: Linear,
+        proj: Linear,
+        fc_in: Linear,
+        fc_out: Linear,
+    ) -> Block {
+        Block {
+            ln1: Norm::Layer(ln1),
+            ln2: Norm::Layer(ln2),
+            qkv: Qkv::Fused(qkv),
+            proj,
+            mlp: Mlp::Plain { fc_in, fc_out },
+            post_attn: None,
+            post_mlp: None,
+            window: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -341,7 +462,7 @@ pub struct Transformer {
     embed: Tensor<2>,
     positions: Option<Tensor<2>>,
     blocks: Vec<Block>,
-    ln_f: LayerNorm,
+    ln_f: Norm,
     /// [d_model, vocab].
     unembed: Tensor<2>,
     rotary: Rotary,
@@ -375,10 +496,7 @@ impl Transformer {
         let n_params = w.taken;
         w.finish("its config.json")?;
         Ok(Transformer {
-            rotary: Rotary {
-                dims: cfg.rotary_dims,
-                base: cfg.rotary_base,
-            },
+            rotary: Rotary::new(cfg.rotary_dims, cfg.rotary_base, cfg.rope_scaling),
             cfg,
             n_params,
             embed: p.embed,
@@ -411,43 +529,70 @@ impl Transformer {
         Ok(())
     }
 
+    /// The attention sublayer's output (after Gemma 2's post-attention norm, if any).
     fn attn(&self, b: &Block, x: Tensor<3>) -> Tensor<3> {
-        let h = self.cfg.n_heads;
-        let qkv = b.qkv.forward(x);
-        let [bs, t, d3] = qkv.dims();
-        let d = d3 / 3;
-        let (q, k, v) = match self.cfg.qkv {
-            QkvLayout::Split => (
-                heads(qkv.clone().slice([0..bs, 0..t, 0..d]), h),
-                heads(qkv.clone().slice([0..bs, 0..t, d..2 * d]), h),
-                heads(qkv.slice([0..bs, 0..t, 2 * d..3 * d]), h),
-            ),
-            QkvLayout::PerHead => {
-                let hd = d / h;
-                let per = qkv.reshape([bs, t, h, 3 * hd]);
-                let part = |i: usize| {
-                    per.clone()
-                        .slice([0..bs, 0..t, 0..h, i * hd..(i + 1) * hd])
-                        .swap_dims(1, 2)
-                };
-                (
-                    self.rotary.apply(part(0)),
-                    self.rotary.apply(part(1)),
-                    part(2),
-                )
+        let (h, kv) = (self.cfg.n_heads, self.cfg.n_kv_heads);
+        let (q, k, v) = match &b.qkv {
+            Qkv::Fused(qkv) => {
+                let qkv = qkv.forward(x);
+                let [bs, t, d3] = qkv.dims();
+                let d = d3 / 3;
+                match self.cfg.qkv {
+                    QkvLayout::PerHead => {
+                        let hd = d / h;
+                        let per = qkv.reshape([bs, t, h, 3 * hd]);
+                        let part = |i: usize| {
+                            per.clone()
+                                .slice([0..bs, 0..t, 0..h, i * hd..(i + 1) * hd])
+                                .swap_dims(1, 2)
+                        };
+                        (
+                            self.rotary.apply(part(0)),
+                            self.rotary.apply(part(1)),
+                            part(2),
+                        )
+                    }
+                    _ => (
+                        heads(qkv.clone().slice([0..bs, 0..t, 0..d]), h),
+                        heads(qkv.clone().slice([0..bs, 0..t, d..2 * d]), h),
+                        heads(qkv.slice([0..bs, 0..t, 2 * d..3 * d]), h),
+                    ),
+                }
             }
+            Qkv::Separate { q, k, v } => (
+                self.rotary.apply(heads(q.forward(x.clone()), h)),
+                repeat_kv(self.rotary.apply(heads(k.forward(x.clone()), kv)), h),
+                repeat_kv(heads(v.forward(x), kv), h),
+            ),
         };
-        b.proj.forward(attend(q, k, v))
+        let how = Scores {
+            scale: self
+                .cfg
+                .query_scale
+                .unwrap_or(1.0 / (self.cfg.head_dim as f64).sqrt()),
+            softcap: self.cfg.attn_softcap,
+            window: b.window,
+        };
+        let out = b.proj.forward(attend(q, k, v, how));
+        match &b.post_attn {
+            Some(n) => n.forward(out),
+            None => out,
+        }
     }
 
+    /// The MLP sublayer's output (after Gemma 2's post-feedforward norm, if any).
     fn mlp(&self, b: &Block, x: Tensor<3>) -> Tensor<3> {
-        let hdn = b.fc_in.forward(x);
-        let act = if self.cfg.gelu_tanh {
-            gelu_tanh(hdn)
-        } else {
-            gelu(hdn)
+        let act = self.cfg.act;
+        let out = match &b.mlp {
+            Mlp::Plain { fc_in, fc_out } => fc_out.forward(act.forward(fc_in.forward(x))),
+            Mlp::Gated { gate, up, down } => {
+                down.forward(act.forward(gate.forward(x.clone())) * up.forward(x))
+            }
         };
-        b.fc_out.forward(act)
+        match &b.post_mlp {
+            Some(n) => n.forward(out),
+            None => out,
+        }
     }
 
     fn embed(&self, tokens: &Tensor<2, Int>) -> Tensor<3> {
@@ -464,6 +609,10 @@ impl Transformer {
                 .slice([0..t, 0..self.cfg.d_model])
                 .unsqueeze::<3>();
             x = x + pos;
+        }
+        if self.cfg.embed_scale {
+            // Hugging Face multiplies by √d rounded to the hidden dtype; ceq computes in f32.
+            x = x * ((self.cfg.d_model as f64).sqrt() as f32);
         }
         x
     }
@@ -522,7 +671,11 @@ impl Transformer {
     /// norm): the unembedding alone, so callers can take it a few positions at a time and never
     /// hold a whole batch's logits.
     pub fn unembed(&self, h: Tensor<2>) -> Tensor<2> {
-        h.matmul(self.unembed.clone())
+        let logits = h.matmul(self.unembed.clone());
+        match self.cfg.final_softcap {
+            Some(c) => (logits / c).tanh() * c,
+            None => logits,
+        }
     }
 
     /// The final hidden states [batch, ctx, d_model] (after the final norm) when the rest of the

@@ -6,11 +6,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, epsilon, gelu_is_tanh, parse,
-    positive,
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, epsilon, parse, positive,
 };
 use crate::error::{Error, Result};
-use crate::eval::layers::{LayerNorm, Linear};
+use crate::eval::layers::{LayerNorm, Linear, Norm};
 use crate::eval::weights::Weights;
 
 pub(super) const ARCH: Architecture = Architecture {
@@ -173,7 +172,7 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         rotary_dims,
         rotary_base,
         parallel_residual: c.use_parallel_residual,
-        gelu_tanh: gelu_is_tanh(path, "hidden_act", &c.hidden_act)?,
+        act: activation(path, "hidden_act", &c.hidden_act)?,
         tied_unembedding: c.tie_word_embeddings,
         qkv: QkvLayout::PerHead,
         ..ModelConfig::default()
@@ -191,14 +190,14 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
     let mut blocks = vec![];
     for l in 0..cfg.n_layers {
         let b = format!("gpt_neox.layers.{l}");
-        blocks.push(Block {
-            ln1: LayerNorm::load(w, &format!("{b}.input_layernorm"), d, eps)?,
-            ln2: LayerNorm::load(w, &format!("{b}.post_attention_layernorm"), d, eps)?,
-            qkv: Linear::torch(w, &format!("{b}.attention.query_key_value"), d, 3 * d)?,
-            proj: Linear::torch(w, &format!("{b}.attention.dense"), d, d)?,
-            fc_in: Linear::torch(w, &format!("{b}.mlp.dense_h_to_4h"), d, ff)?,
-            fc_out: Linear::torch(w, &format!("{b}.mlp.dense_4h_to_h"), ff, d)?,
-        });
+        blocks.push(Block::classic(
+            LayerNorm::load(w, &format!("{b}.input_layernorm"), d, eps)?,
+            LayerNorm::load(w, &format!("{b}.post_attention_layernorm"), d, eps)?,
+            Linear::torch(w, &format!("{b}.attention.query_key_value"), d, 3 * d)?,
+            Linear::torch(w, &format!("{b}.attention.dense"), d, d)?,
+            Linear::torch(w, &format!("{b}.mlp.dense_h_to_4h"), d, ff)?,
+            Linear::torch(w, &format!("{b}.mlp.dense_4h_to_h"), ff, d)?,
+        ));
     }
     let embed = w.take("gpt_neox.embed_in.weight", [cfg.vocab, d])?;
     let unembed = if cfg.tied_unembedding {
@@ -211,6 +210,6 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
         embed,
         unembed,
         blocks,
-        ln_f: LayerNorm::load(w, "gpt_neox.final_layer_norm", d, eps)?,
+        ln_f: Norm::Layer(LayerNorm::load(w, "gpt_neox.final_layer_norm", d, eps)?),
     })
 }
