@@ -175,7 +175,7 @@ impl MapResult {
 
     /// Every input column as it was, then every computed column: the CSV and JSON view.
     pub fn full_table(&self) -> Table {
-        let boot = self.level.is_some();
+        let intervals = self.level.is_some();
         let specs: Vec<&Col> = MAPPED
             .columns
             .iter()
@@ -189,7 +189,7 @@ impl MapResult {
             .collect();
         for c in &specs {
             cols.push(Column::new(&c.name, &c.unit));
-            if boot && c.interval {
+            if intervals && c.interval {
                 cols.push(Column::new(&format!("{}_lo", c.name), &c.unit));
                 cols.push(Column::new(&format!("{}_hi", c.name), &c.unit));
             }
@@ -203,7 +203,7 @@ impl MapResult {
                     match m.scale_column(&c.name) {
                         Some((v, ci)) => {
                             r.push(v.into());
-                            if boot {
+                            if intervals {
                                 r.push(ci.map(|p| p.0).into());
                                 r.push(ci.map(|p| p.1).into());
                             }
