@@ -398,7 +398,7 @@ pub fn map_splice(
         tokens_for_target = tokens_for(n_now, sd_noise, sd_law, level, TARGET_HALF_WIDTH);
         if tokens_for_target.is_none() && sd_noise > 0.0 && f > 0.0 {
             notes.push(format!(
-                "no eval size makes compute_fraction's interval ±{:.0}%: the law's refits alone spread it by ±{:.0}%",
+                "no eval size makes compute_fraction's interval ±{:.0}%: the law's refits alone spread it by ±{:.1}%",
                 100.0 * TARGET_HALF_WIDTH,
                 100.0 * (z * sd_law).sinh()
             ));
