@@ -1,11 +1,14 @@
 //! One splice + one law → what the spliced loss is worth in training compute, next to the linear
-//! "loss recovered", with bootstrap intervals and a status that says when a number should not be
-//! trusted.
+//! "loss recovered", with intervals (the law's bootstrap refits, the CEs' measurement noise, or both)
+//! and a status that says when a number should not be trusted.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::fit::{Ranges, percentile_interval};
 use crate::law::{Axis, Law};
+use crate::measurement::{CeNoise, TARGET_HALF_WIDTH, normal_quantile, tokens_for};
 use crate::table::Splice;
 
 /// How far a row's numbers can be trusted.
@@ -66,8 +69,19 @@ impl Equivalent {
     /// The numbers for one splice; with `keep_infinite`, a loss below the floor gives +∞ compute (and
     /// fractions of 0 or +∞) instead of None, which is what bootstrap percentiles need.
     pub fn of(law: &Law, s: &Splice, keep_infinite: bool) -> Equivalent {
-        let x_clean = scale(law, s.ce_clean);
-        let x = scale(law, s.ce_spliced);
+        Equivalent::at(law, s.ce_clean, s.ce_spliced, s.compute, keep_infinite)
+    }
+
+    /// The numbers for CEs `ce_clean` and `ce_spliced` of a host trained with `actual` FLOPs.
+    pub fn at(
+        law: &Law,
+        ce_clean: f64,
+        ce_spliced: f64,
+        actual: Option<f64>,
+        keep_infinite: bool,
+    ) -> Equivalent {
+        let x_clean = scale(law, ce_clean);
+        let x = scale(law, ce_spliced);
         let keep = |v: f64| {
             if keep_infinite && !v.is_nan() {
                 Some(v)
@@ -100,7 +114,7 @@ impl Equivalent {
             compute: compute.and_then(keep),
             fraction: keep(fraction),
             log10_ratio: keep(-fraction.log10()),
-            fraction_of_actual: compute.zip(s.compute).and_then(|(c, a)| keep(c / a)),
+            fraction_of_actual: compute.zip(actual).and_then(|(c, a)| keep(c / a)),
             params,
             tokens,
             step,
@@ -123,6 +137,34 @@ pub struct Intervals {
     pub used: usize,
 }
 
+/// Where a splice's intervals come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Method {
+    /// Percentiles over the law's bootstrap refits; the CEs taken as exact.
+    Refits,
+    /// Percentiles over the refits, each paired with one draw of the CEs from their measurement
+    /// noise (the SE columns it comes from, and what was assumed).
+    RefitsAndNoise(String),
+    /// Normal intervals by the delta method on the CEs' measurement noise; the law taken as exact.
+    DeltaMethod(String),
+}
+
+/// How to make a splice's intervals.
+#[derive(Clone, Copy, Debug)]
+pub struct IntervalSpec<'a> {
+    /// The law's bootstrap refits, if any.
+    pub refits: Option<&'a [Law]>,
+    /// Central interval level (0.9 for 90 %).
+    pub level: f64,
+    /// Seed of the CEs' draws (the law's bootstrap seed, so one law file gives one set of bytes).
+    pub seed: u64,
+    /// Whether to include the CEs' measurement noise where the row gives its standard errors.
+    pub ce_noise: bool,
+}
+
+/// Mixed into the seed of the CEs' draws, so that they are not the bootstrap's resampling stream.
+const NOISE_SEED: u64 = 0x6365_6e6f_6973_6521;
+
 /// One mapped splice.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mapped {
@@ -131,6 +173,11 @@ pub struct Mapped {
     pub loss_recovered_mean: Option<f64>,
     pub eq: Equivalent,
     pub ci: Option<Intervals>,
+    /// Where `ci` comes from (`None` with no intervals).
+    pub method: Option<Method>,
+    /// About how many eval positions would make compute_fraction's interval ±10 % (see
+    /// [`crate::measurement::tokens_for`]).
+    pub tokens_for_target: Option<f64>,
     pub status: Status,
     pub detail: String,
 }
@@ -162,8 +209,78 @@ fn recovered(s: &Splice, ablated: Option<f64>) -> Option<Option<f64>> {
     ablated.map(|z| (z > s.ce_clean).then(|| 1.0 - (s.ce_spliced - s.ce_clean) / (z - s.ce_clean)))
 }
 
-/// Maps one splice under the fitted law, its fitted ranges, and optional bootstrap refits.
-pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &Splice) -> Mapped {
+/// Percentile intervals of replicate equivalents, each only where `eq` has a point estimate.
+fn percentiles(eq: &Equivalent, eqs: &[Equivalent], level: f64) -> Intervals {
+    let iv = |f: fn(&Equivalent) -> Option<f64>| {
+        f(eq)?;
+        let v: Vec<f64> = eqs.iter().filter_map(f).collect();
+        percentile_interval(&v, level)
+    };
+    Intervals {
+        compute_clean: iv(|e| e.compute_clean),
+        compute: iv(|e| e.compute),
+        fraction: iv(|e| e.fraction),
+        log10_ratio: iv(|e| e.log10_ratio),
+        fraction_of_actual: iv(|e| e.fraction_of_actual),
+        params: iv(|e| e.params),
+        tokens: iv(|e| e.tokens),
+        step: iv(|e| e.step),
+        used: eqs.iter().filter(|e| e.fraction.is_some()).count(),
+    }
+}
+
+/// The log-scale SD that the CE noise gives ln(compute_fraction) by the delta method.
+fn fraction_log_sd(law: &Law, s: &Splice, noise: &CeNoise) -> Option<f64> {
+    let gc = law.dlog_inverse(s.ce_clean)?;
+    let gs = law.dlog_inverse(s.ce_spliced)?;
+    Some(noise.variance_of(-gc, gs).sqrt())
+}
+
+/// Normal intervals by the delta method: every compute-scale column's logarithm is
+/// a·ln x(ce_spliced) + b·ln x(ce_clean), x the law's inverse, whose derivative is analytic
+/// ([`Law::dlog_inverse`]); the interval is symmetric on that log scale.
+fn delta_method(law: &Law, s: &Splice, eq: &Equivalent, noise: &CeNoise, level: f64) -> Intervals {
+    let z = normal_quantile(level);
+    let gc = law.dlog_inverse(s.ce_clean);
+    let gs = law.dlog_inverse(s.ce_spliced);
+    let iv = |v: Option<f64>, a: f64, b: f64| -> Option<(f64, f64)> {
+        let v = v?;
+        let ds = if a == 0.0 { 0.0 } else { a * gs? };
+        let dc = if b == 0.0 { 0.0 } else { b * gc? };
+        let sd = noise.variance_of(dc, ds).sqrt();
+        Some((v * (-z * sd).exp(), v * (z * sd).exp()))
+    };
+    // N_opt ∝ C^(β/(α+β)) and D_opt ∝ C^(α/(α+β)) on the frontier; a run's tokens and steps ∝ x.
+    let (params_exp, tokens_exp) = match law {
+        Law::Chinchilla(c) => (c.beta / (c.alpha + c.beta), c.alpha / (c.alpha + c.beta)),
+        _ => (0.0, 1.0),
+    };
+    let fraction = iv(eq.fraction, 1.0, -1.0);
+    Intervals {
+        compute_clean: iv(eq.compute_clean, 0.0, 1.0),
+        compute: iv(eq.compute, 1.0, 0.0),
+        fraction,
+        log10_ratio: eq
+            .log10_ratio
+            .and(fraction)
+            .map(|(lo, hi)| (-hi.log10(), -lo.log10())),
+        fraction_of_actual: iv(eq.fraction_of_actual, 1.0, 0.0),
+        params: iv(eq.params, params_exp, 0.0),
+        tokens: iv(eq.tokens, tokens_exp, 0.0),
+        step: iv(eq.step, 1.0, 0.0),
+        used: 0,
+    }
+}
+
+/// Maps one splice (row `row` of its file, which picks its stream of CE draws) under the fitted
+/// law, its fitted ranges, and the intervals `spec` asks for.
+pub fn map_splice(
+    law: &Law,
+    ranges: &Ranges,
+    spec: &IntervalSpec,
+    s: &Splice,
+    row: usize,
+) -> Mapped {
     let eq = Equivalent::of(law, s, false);
     let lr = recovered(s, s.ce_zero_ablation);
     let lrm = recovered(s, s.ce_mean_ablation);
@@ -218,28 +335,45 @@ pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &S
         }
     }
 
-    let ci = boot.map(|(laws, level)| {
-        let eqs: Vec<Equivalent> = laws.iter().map(|l| Equivalent::of(l, s, true)).collect();
-        // An interval only where there is a point estimate to go with it.
-        let iv = |f: fn(&Equivalent) -> Option<f64>| {
-            f(&eq)?;
-            let v: Vec<f64> = eqs.iter().filter_map(f).collect();
-            percentile_interval(&v, level)
-        };
-        Intervals {
-            compute_clean: iv(|e| e.compute_clean),
-            compute: iv(|e| e.compute),
-            fraction: iv(|e| e.fraction),
-            log10_ratio: iv(|e| e.log10_ratio),
-            fraction_of_actual: iv(|e| e.fraction_of_actual),
-            params: iv(|e| e.params),
-            tokens: iv(|e| e.tokens),
-            step: iv(|e| e.step),
-            used: eqs.iter().filter(|e| e.fraction.is_some()).count(),
-        }
+    let noise = spec.ce_noise.then(|| CeNoise::of(&s.se)).flatten();
+    let level = spec.level;
+    let law_only = spec.refits.map(|laws| {
+        percentiles(
+            &eq,
+            &laws
+                .iter()
+                .map(|l| Equivalent::of(l, s, true))
+                .collect::<Vec<_>>(),
+            level,
+        )
     });
+    let (ci, method) = match (spec.refits, &noise) {
+        (Some(_), None) => (law_only, Some(Method::Refits)),
+        (Some(laws), Some(nz)) => {
+            // One draw per refit, from this row's own stream: a row's interval does not depend on
+            // the other rows, nor on the order the refits are mapped in.
+            let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ NOISE_SEED);
+            rng.set_stream(row as u64);
+            let eqs: Vec<Equivalent> = laws
+                .iter()
+                .map(|l| {
+                    let (dc, ds) = nz.draw(&mut rng);
+                    Equivalent::at(l, s.ce_clean + dc, s.ce_spliced + ds, s.compute, true)
+                })
+                .collect();
+            (
+                Some(percentiles(&eq, &eqs, level)),
+                Some(Method::RefitsAndNoise(nz.sources.clone())),
+            )
+        }
+        (None, Some(nz)) => (
+            Some(delta_method(law, s, &eq, nz, level)),
+            Some(Method::DeltaMethod(nz.sources.clone())),
+        ),
+        (None, None) => (None, None),
+    };
     if let Some(ci) = &ci
-        && let Some((laws, _)) = boot
+        && let Some(laws) = spec.refits
         && ci.used < laws.len()
     {
         notes.push(format!(
@@ -249,9 +383,31 @@ pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &S
         ));
     }
 
+    // The planning number: the noise's share of the interval shrinks as √(n/n_now); the law's
+    // (read off the refits alone, as a log-scale SD) does not.
+    let mut tokens_for_target = None;
+    if let (Some(nz), Some(n_now), Some(f)) = (&noise, s.se.n_tokens, eq.fraction)
+        && let Some(sd_noise) = fraction_log_sd(law, s, nz)
+    {
+        let z = normal_quantile(level);
+        let sd_law = match law_only.and_then(|c| c.fraction) {
+            Some((lo, hi)) if lo > 0.0 => (hi / lo).ln() / (2.0 * z),
+            Some(_) => f64::INFINITY,
+            None => 0.0,
+        };
+        tokens_for_target = tokens_for(n_now, sd_noise, sd_law, level, TARGET_HALF_WIDTH);
+        if tokens_for_target.is_none() && sd_noise > 0.0 && f > 0.0 {
+            notes.push(format!(
+                "no eval size makes compute_fraction's interval ±{:.0}%: the law's refits alone spread it by ±{:.1}%",
+                100.0 * TARGET_HALF_WIDTH,
+                100.0 * (z * sd_law).sinh()
+            ));
+        }
+    }
+
     // Percentiles of the refits need not contain the fit's own number (when the refits settle
     // elsewhere); such an interval is shown, but not without saying so.
-    if let Some(ci) = &ci {
+    if let Some(ci) = ci.as_ref().filter(|_| spec.refits.is_some()) {
         for (what, v, iv) in [
             ("compute_equivalent", eq.compute, ci.compute),
             ("compute_fraction", eq.fraction, ci.fraction),
@@ -273,6 +429,8 @@ pub fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &S
         loss_recovered_mean: lrm.flatten(),
         eq,
         ci,
+        method,
+        tokens_for_target,
         status,
         detail: notes.join("; "),
     }

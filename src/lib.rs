@@ -14,6 +14,7 @@ pub mod io;
 pub mod law;
 pub mod law_file;
 pub mod map;
+pub mod measurement;
 pub mod pipeline;
 pub mod plot;
 pub mod report;

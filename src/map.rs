@@ -1,6 +1,6 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
-use crate::equivalence::{Mapped, map_splice};
+use crate::equivalence::{IntervalSpec, Mapped, Method, map_splice};
 use crate::export::{Cell, Column, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::LawFile;
@@ -14,26 +14,45 @@ pub struct MapResult {
     pub law_file: LawFile,
     pub splices: Splices,
     pub rows: Vec<Mapped>,
-    /// Interval level, when bootstrapped.
+    /// Interval level, when any row has intervals.
     pub level: Option<f64>,
     pub refits: usize,
 }
 
+/// The interval level of a law without bootstrap refits, when none is asked for.
+pub const DEFAULT_LEVEL: f64 = 0.9;
+
+/// Every splice through the law, at the law's bootstrap level (else [`DEFAULT_LEVEL`]).
 pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
+    map_at(law_file, splices, DEFAULT_LEVEL)
+}
+
+/// Every splice through the law. Intervals hold the law's bootstrap refits (at their level) and,
+/// where a row gives its CEs' standard errors, their measurement noise; without refits, the noise
+/// alone by the delta method at `level`.
+pub fn map_at(law_file: &LawFile, splices: &Splices, level: f64) -> MapResult {
     let law = law_file.law().clone();
     let boot = law_file.bootstrap_laws();
     let ranges = law_file.fit.ranges;
-    let rows = splices
+    let spec = IntervalSpec {
+        refits: boot.map(|b| b.0),
+        level: boot.map_or(level, |b| b.1),
+        seed: law_file.bootstrap.as_ref().map_or(0, |b| b.seed),
+        ce_noise: true,
+    };
+    let rows: Vec<Mapped> = splices
         .rows
         .iter()
-        .map(|s| map_splice(&law, &ranges, boot, s))
+        .enumerate()
+        .map(|(i, s)| map_splice(&law, &ranges, &spec, s, i))
         .collect();
+    let any = rows.iter().any(|m| m.method.is_some());
     MapResult {
         law,
         law_file: law_file.clone(),
         splices: splices.clone(),
         rows,
-        level: boot.as_ref().map(|b| b.1),
+        level: any.then_some(spec.level),
         refits: boot.map_or(0, |b| b.0.len()),
     }
 }
@@ -64,6 +83,59 @@ impl MapResult {
         line
     }
 
+    /// What a row's intervals hold: which sources of error, how, at what level.
+    pub fn interval_line(&self, m: &Mapped) -> String {
+        let pct = format!("{:.0}%", 100.0 * self.level.unwrap_or(DEFAULT_LEVEL));
+        let refits = || {
+            let b = self.law_file.bootstrap.as_ref();
+            format!(
+                "{pct} bootstrap percentile intervals over {} refits ({} resampled, seed {})",
+                self.refits,
+                b.map_or("?".into(), |b| format!("{:?}s", b.unit).to_lowercase()),
+                b.map_or(0, |b| b.seed)
+            )
+        };
+        match &m.method {
+            Some(Method::Refits) => format!(
+                "{}: law refits only, the CEs taken as exact (no se_ce_clean, se_delta)",
+                refits()
+            ),
+            Some(Method::RefitsAndNoise(src)) => format!(
+                "{}, each with one draw of the CEs: law refits + CE measurement noise ({src})",
+                refits()
+            ),
+            Some(Method::DeltaMethod(src)) => format!(
+                "{pct} normal intervals by the delta method on CE measurement noise only ({src}); \
+                 the law taken as exact (fit with --bootstrap N for its uncertainty)"
+            ),
+            None => "no intervals: fit with --bootstrap N, or give the CEs' standard errors \
+                     (se_ce_clean, se_delta)"
+                .into(),
+        }
+    }
+
+    /// A short name of the intervals' sources, for a figure's caption.
+    pub fn interval_caption(&self) -> Option<String> {
+        let mut kinds: Vec<&str> = vec![];
+        for m in &self.rows {
+            let k = match m.method {
+                Some(Method::Refits) => "law refits",
+                Some(Method::RefitsAndNoise(_)) => "law refits + CE noise",
+                Some(Method::DeltaMethod(_)) => "CE noise only, delta method",
+                None => continue,
+            };
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let level = self.level?;
+        Some(format!(
+            "bars: {:.0}% intervals ({})",
+            100.0 * level,
+            kinds.join("; ")
+        ))
+    }
+
     /// Whether the full table has the computed column `name` (see [`MAPPED`]).
     fn present(&self, name: &str) -> bool {
         let form = self.law.form();
@@ -74,6 +146,9 @@ impl MapResult {
             "params_equivalent" => form == Form::Chinchilla,
             "tokens_equivalent" => form != Form::Compute,
             "step_equivalent" => form == Form::Run,
+            "n_tokens_for_10pct" => self.has(|s| {
+                s.se.n_tokens.is_some() && crate::measurement::CeNoise::of(&s.se).is_some()
+            }),
             _ => true,
         }
     }
@@ -88,14 +163,19 @@ impl MapResult {
             "status" => Cell::Text(m.status.as_str().into()),
             "status_detail" => Cell::Text(m.detail.clone()),
             "law" => Cell::Text(self.law.form().name().into()),
-            "units" => Cell::Text(self.units_line()),
+            "n_tokens_for_10pct" => m.tokens_for_target.into(),
+            "units" => Cell::Text(format!(
+                "{}; intervals: {}",
+                self.units_line(),
+                self.interval_line(m)
+            )),
             other => unreachable!("the mapped table declares no column '{other}'"),
         }
     }
 
     /// Every input column as it was, then every computed column: the CSV and JSON view.
     pub fn full_table(&self) -> Table {
-        let boot = self.level.is_some();
+        let intervals = self.level.is_some();
         let specs: Vec<&Col> = MAPPED
             .columns
             .iter()
@@ -109,7 +189,7 @@ impl MapResult {
             .collect();
         for c in &specs {
             cols.push(Column::new(&c.name, &c.unit));
-            if boot && c.interval {
+            if intervals && c.interval {
                 cols.push(Column::new(&format!("{}_lo", c.name), &c.unit));
                 cols.push(Column::new(&format!("{}_hi", c.name), &c.unit));
             }
@@ -123,7 +203,7 @@ impl MapResult {
                     match m.scale_column(&c.name) {
                         Some((v, ci)) => {
                             r.push(v.into());
-                            if boot {
+                            if intervals {
                                 r.push(ci.map(|p| p.0).into());
                                 r.push(ci.map(|p| p.1).into());
                             }
@@ -200,16 +280,29 @@ impl MapResult {
             format!("{} with {}", lf.formula, params.join(", ")),
             self.units_line(),
         ];
-        notes.push(match self.level {
-            Some(l) => format!(
-                "[lo, hi]: {:.0}% bootstrap percentile intervals over {} refits ({} resampled, seed {})",
-                100.0 * l,
-                self.refits,
-                lf.bootstrap.as_ref().map_or("?".into(), |b| format!("{:?}s", b.unit).to_lowercase()),
-                lf.bootstrap.as_ref().map_or(0, |b| b.seed)
-            ),
-            None => "no intervals: fit with --bootstrap N to get them".into(),
-        });
+        // One note per kind of interval; rows are named where they differ.
+        let mut kinds: Vec<(String, bool, Vec<&str>)> = vec![];
+        for (s, m) in self.splice_rows() {
+            let line = self.interval_line(m);
+            match kinds.iter_mut().find(|k| k.0 == line) {
+                Some(k) => k.2.push(&s.name),
+                None => kinds.push((line, m.method.is_some(), vec![&s.name])),
+            }
+        }
+        let mixed = kinds.len() > 1;
+        for (line, has, names) in kinds {
+            let who = match (mixed, names.len()) {
+                (false, _) => String::new(),
+                (true, n) if n <= 6 => names.join(", "),
+                (true, n) => format!("{n} rows"),
+            };
+            notes.push(match (has, who.is_empty()) {
+                (true, true) => format!("[lo, hi]: {line}"),
+                (true, false) => format!("[lo, hi] of {who}: {line}"),
+                (false, true) => line,
+                (false, false) => format!("{who}: {line}"),
+            });
+        }
         if self.law.form() == Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());
         }

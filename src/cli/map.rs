@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{LawArgs, OutputArgs, read_splices};
 use crate::export::Format;
-use crate::map::map;
+use crate::map::map_at;
 
 #[derive(Args, Debug)]
 pub struct MapArgs {
@@ -26,7 +26,7 @@ pub fn run(a: MapArgs) -> Result<()> {
     let inputs: Vec<_> = a.law.inputs().chain([a.splices.as_path()]).collect();
     a.output.check(&inputs)?;
     let law_file = a.law.load()?;
-    let result = map(&law_file, &read_splices(&a.splices)?);
+    let result = map_at(&law_file, &read_splices(&a.splices)?, a.law.family.ci);
     let format = a.output.format();
     let table = match format {
         Format::Csv | Format::Json => result.full_table(),

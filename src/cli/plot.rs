@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{LawArgs, read_splices};
-use crate::map::map;
+use crate::map::map_at;
 use crate::plot::{Data, Figure};
 
 #[derive(Args, Debug)]
@@ -39,7 +39,9 @@ pub fn run(a: PlotArgs) -> Result<()> {
     if let (Some(s), Some(g)) = (&splices, &a.group_by) {
         s.require_column(g, "--group-by names a column of the splices file")?;
     }
-    let result = splices.as_ref().map(|s| map(&law_file, s));
+    let result = splices
+        .as_ref()
+        .map(|s| map_at(&law_file, s, a.law.family.ci));
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
     let wrote = &mut |p: &Path| eprintln!("ceq: wrote {}", p.display());
     let drawn = crate::plot::write_figures(&data, &a.figures, &a.out_dir, a.force, wrote);

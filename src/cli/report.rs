@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{LawArgs, read_splices};
-use crate::map::map;
+use crate::map::map_at;
 use crate::report::{Report, check_dir, command_line};
 
 #[derive(Args, Debug)]
@@ -35,7 +35,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
     }
     check_dir(&a.out, a.force, &inputs).map_err(super::with_flags)?;
     let law_file = a.law.load()?;
-    let result = map(&law_file, &splices);
+    let result = map_at(&law_file, &splices, a.law.family.ci);
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
     let report = Report {
         law_file: &law_file,

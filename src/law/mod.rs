@@ -340,6 +340,23 @@ impl Law {
         }
     }
 
+    /// The exponent p of the curve L = E + K·x^(−p) that [`Law::inverse`] inverts: γ for the
+    /// `chinchilla` frontier, α for `compute`, β for `run`.
+    pub fn curve_exponent(&self) -> f64 {
+        match self {
+            Law::Chinchilla(l) => l.gamma(),
+            Law::Compute(l) => l.alpha,
+            Law::Run(l) => l.beta,
+        }
+    }
+
+    /// d ln x/dL of x = [`Law::inverse`]`(L)`, analytically: every curve is E + K·x^(−p), so
+    /// ln x = −ln((L − E)/K)/p and the derivative is −1/(p·(L − E)). `None` where the inverse is.
+    pub fn dlog_inverse(&self, loss: f64) -> Option<f64> {
+        self.inverse(loss)?;
+        Some(-1.0 / (self.curve_exponent() * (loss - self.floor())))
+    }
+
     /// The inverse of [`Law::curve`]: the scale at which the curve reaches `loss`; `None` when
     /// `loss ≤ E`, which no finite scale reaches, or when the law does not decrease.
     pub fn inverse(&self, loss: f64) -> Option<f64> {

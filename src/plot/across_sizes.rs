@@ -1,5 +1,5 @@
 //! Figure 4, across model sizes: the compute fraction (log) of each SAE, grouped by host model (or by
-//! any pass-through column, `--group-by`), with bootstrap interval bars.
+//! any pass-through column, `--group-by`), with interval bars (the law's refits, the CEs' noise, or both).
 
 use plotters::prelude::*;
 
@@ -106,8 +106,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                 .map_err(err)?;
         }
     }
-    if let Some(level) = d.boot.as_ref().map(|b| b.1) {
-        let text = format!("bars: {:.0}% bootstrap intervals", 100.0 * level);
+    if let Some(text) = d.map.and_then(|m| m.interval_caption()) {
         let area = chart.plotting_area();
         let (px0, py0) = area.get_base_pixel();
         root.draw(&Text::new(

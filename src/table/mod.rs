@@ -8,7 +8,7 @@ mod splices;
 
 pub use checkpoints::{Checkpoint, ColumnMap, Family, read_family};
 pub use saebench::{is_saebench, read_saebench};
-pub use splices::{Source, Splice, Splices, read_splices_csv};
+pub use splices::{CeErrors, Source, Splice, Splices, read_splices_csv};
 
 /// A splices table from `path`: SAEBench core-eval results for a folder or a `.json` file, else a
 /// splices CSV.
@@ -170,6 +170,23 @@ impl RawTable {
                 format!(
                     "{v} is not > 0; losses, parameter counts, tokens and FLOPs must be positive"
                 ),
+            )),
+            v => Ok(v),
+        }
+    }
+
+    /// A finite number ≥ 0 (a standard error), or `None` for an empty cell.
+    pub fn non_negative(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<Option<f64>> {
+        match self.number(line, rec, col)? {
+            Some(v) if v < 0.0 => Err(self.cell_error(
+                line,
+                col,
+                format!("{v} is negative; a standard error is ≥ 0 (empty where unknown)"),
             )),
             v => Ok(v),
         }

@@ -428,6 +428,8 @@ impl ResultFile {
             compute: None,
             raw,
             line: 0,
+            // SAEBench's core results carry no standard errors.
+            se: Default::default(),
         })
     }
 }

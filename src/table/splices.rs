@@ -29,6 +29,19 @@ pub struct Splice {
     pub raw: Vec<String>,
     /// The row's line in a CSV; 0 for a row from a SAEBench result (its `file` column names it).
     pub line: u64,
+    /// The CEs' standard errors and token count, where the file gives them (`ceq eval` does).
+    pub se: CeErrors,
+}
+
+/// What a splices row says about its CEs' sampling error (nats/token), as `ceq eval` writes it: SEs
+/// over per-sequence means, and how many next-token positions the CEs average over.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CeErrors {
+    pub se_ce_clean: Option<f64>,
+    pub se_ce_spliced: Option<f64>,
+    /// SE of ce_spliced − ce_clean: both measured on the same tokens, so not the two SEs combined.
+    pub se_delta: Option<f64>,
+    pub n_tokens: Option<f64>,
 }
 
 /// Where a splices table's CEs come from.
@@ -102,6 +115,12 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
     let params = t.find("params");
     let tokens = t.find("tokens");
     let compute = t.find("compute");
+    let se_cols = [
+        t.find("se_ce_clean"),
+        t.find("se_ce_spliced"),
+        t.find("se_delta"),
+    ];
+    let n_tokens = t.find("n_tokens");
     if let Some(c) = t
         .headers
         .iter()
@@ -140,6 +159,13 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             (Some(n), None, Some(c)) => (Some(c / (6.0 * n)), Some(c)),
             (_, d, c) => (d, c),
         };
+        let [se_c, se_s, se_d] = se_cols.map(|c| c.map(|c| t.non_negative(line, rec, c)));
+        let se = CeErrors {
+            se_ce_clean: se_c.transpose()?.flatten(),
+            se_ce_spliced: se_s.transpose()?.flatten(),
+            se_delta: se_d.transpose()?.flatten(),
+            n_tokens: opt(n_tokens)?,
+        };
         let nm = rec.get(name).unwrap_or("");
         if nm.is_empty() {
             return Err(Error::BadCell {
@@ -164,6 +190,7 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
                 .map(|&i| rec.get(i).unwrap_or("").to_owned())
                 .collect(),
             line,
+            se,
         };
         if let Some(col) = recomputed {
             check_recomputed(&t, line, rec, col, &splice)?;

@@ -1,6 +1,6 @@
 //! One splice through one law, against numbers worked out by hand from the closed forms.
 
-use ceq::equivalence::{Status, map_splice};
+use ceq::equivalence::{IntervalSpec, Mapped, Status};
 use ceq::fit::Ranges;
 use ceq::law::{ComputeLaw, Law};
 use ceq::table::Splice;
@@ -19,7 +19,19 @@ fn splice(clean: f64, spliced: f64, zero: Option<f64>, compute: Option<f64>) -> 
         compute,
         raw: vec![],
         line: 2,
+        se: Default::default(),
     }
+}
+
+/// Maps one splice with the law's refits (if any) and no CE noise.
+fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &Splice) -> Mapped {
+    let spec = IntervalSpec {
+        refits: boot.map(|b| b.0),
+        level: boot.map_or(0.9, |b| b.1),
+        seed: 0,
+        ce_noise: false,
+    };
+    ceq::equivalence::map_splice(law, ranges, &spec, s, 0)
 }
 
 const LAW: ComputeLaw = ComputeLaw {

@@ -11,6 +11,7 @@ mod export;
 mod family;
 mod fuzz;
 mod golden;
+mod intervals;
 mod laws;
 mod optimizer;
 mod outputs;

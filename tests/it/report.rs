@@ -134,7 +134,7 @@ fn figures_are_well_formed_labelled_and_complete() {
                 "Compute fraction (log scale)",
                 "host-70m",
                 "host-1b",
-                "bars: 90% bootstrap intervals",
+                "bars: 90% intervals (law refits)",
             ],
         ),
         (

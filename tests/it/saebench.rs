@@ -76,7 +76,9 @@ fn a_folder_maps_to_the_same_numbers_as_the_equivalent_csv() {
             if k == "units" {
                 // The SAEBench rows say where their CEs come from; otherwise the same line.
                 let u = j[k].as_str().unwrap();
-                assert!(u.starts_with(want.as_str().unwrap()), "{u}");
+                let (want, intervals) = want.as_str().unwrap().split_once("; intervals: ").unwrap();
+                assert!(u.starts_with(want), "{u}");
+                assert!(u.ends_with(&format!("; intervals: {intervals}")), "{u}");
                 assert!(u.contains("SAEBench's own eval tokens"), "{u}");
                 continue;
             }

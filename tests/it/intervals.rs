@@ -1,0 +1,604 @@
+//! Intervals that include the CEs' measurement noise (issue 12), against truth drawn in the test code:
+//! families from a known Chinchilla law, splices whose true CEs sit at a known true compute fraction,
+//! observed with noise of known SEs.
+
+use std::path::Path;
+
+use ceq::equivalence::{IntervalSpec, map_splice};
+use ceq::fit::Ranges;
+use ceq::law::{Chinchilla, ComputeLaw, Law, RunInfo, RunLaw};
+use ceq::law_file::{LawFile, ParamCount};
+use ceq::pipeline::FitSpec;
+use ceq::table::{CeErrors, ColumnMap, Splice, read_splices_csv};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::common::{TRUE_LAW, ceq, family_csv, normal, write};
+
+/// The true law's compute-optimal frontier, by its closed form written out here (not ceq's):
+/// L*(C) = E + K6·(C/6)^(−γ), K6 = A·G^(−α) + B·G^β, G = (αA/(βB))^(1/(α+β)).
+fn k6(l: &Chinchilla) -> f64 {
+    let g = (l.alpha * l.a / (l.beta * l.b)).powf(1.0 / (l.alpha + l.beta));
+    l.a * g.powf(-l.alpha) + l.b * g.powf(l.beta)
+}
+fn gamma(l: &Chinchilla) -> f64 {
+    l.alpha * l.beta / (l.alpha + l.beta)
+}
+fn true_loss(c: f64) -> f64 {
+    TRUE_LAW.e + k6(&TRUE_LAW) * (c / 6.0).powf(-gamma(&TRUE_LAW))
+}
+/// C*(L), +∞ at or below E.
+fn true_compute(loss: f64) -> f64 {
+    let r = loss - TRUE_LAW.e;
+    if r <= 0.0 {
+        return f64::INFINITY;
+    }
+    6.0 * (r / k6(&TRUE_LAW)).powf(-1.0 / gamma(&TRUE_LAW))
+}
+
+/// The measurement noise of the synthetic evals: SE of ce_clean and of the difference 0.01 nats
+/// each, correlated (ρ = 0.3), with the matching se_ce_spliced.
+const SE_CLEAN: f64 = 0.01;
+const SE_DELTA: f64 = 0.01;
+const RHO: f64 = 0.3;
+fn se_spliced() -> f64 {
+    (SE_CLEAN * SE_CLEAN + SE_DELTA * SE_DELTA + 2.0 * RHO * SE_CLEAN * SE_DELTA).sqrt()
+}
+/// One draw of the errors of (ce_clean, ce_spliced − ce_clean).
+fn draw_noise(rng: &mut ChaCha8Rng) -> (f64, f64) {
+    let (z1, z2) = (normal(rng), normal(rng));
+    (
+        SE_CLEAN * z1,
+        SE_DELTA * (RHO * z1 + (1.0 - RHO * RHO).sqrt() * z2),
+    )
+}
+
+/// A synthetic splice: its true compute fraction and its observed CEs.
+struct Case {
+    f_true: f64,
+    ce_clean: f64,
+    ce_spliced: f64,
+}
+
+/// A host on the true frontier at 3e18–3e20 FLOPs, a true fraction of 0.05–0.5 (both log-uniform),
+/// and the observed CEs, drawn from the true noise.
+fn draw_case(rng: &mut ChaCha8Rng) -> Case {
+    let c_clean = 3e18 * 100f64.powf(rng.random::<f64>());
+    let f_true = 0.05 * 10f64.powf(rng.random::<f64>());
+    let (l_clean, l_spliced) = (true_loss(c_clean), true_loss(f_true * c_clean));
+    let (e_c, e_d) = draw_noise(rng);
+    Case {
+        f_true,
+        ce_clean: l_clean + e_c,
+        ce_spliced: l_spliced + e_c + e_d,
+    }
+}
+
+/// The oracle: the central 90 % of the fractions the true law gives the observed CEs moved by draws
+/// of the true noise — what one would report knowing the law exactly and the noise's distribution
+/// (and its shape, not only its SEs). Monte Carlo, 4000 draws.
+fn oracle(c: &Case, rng: &mut ChaCha8Rng) -> (f64, f64) {
+    let v: Vec<f64> = (0..4000)
+        .map(|_| {
+            let (e_c, e_d) = draw_noise(rng);
+            let clean = c.ce_clean + e_c;
+            true_compute(c.ce_spliced + e_c + e_d) / true_compute(clean)
+        })
+        .collect();
+    ceq::fit::percentile_interval(&v, 0.9).unwrap()
+}
+
+fn splices_csv(cases: &[Case], with_se: bool) -> String {
+    let mut s = String::from("name,ce_clean,ce_spliced");
+    if with_se {
+        s += ",se_ce_clean,se_ce_spliced,se_delta,n_tokens";
+    }
+    s += "\n";
+    for (i, c) in cases.iter().enumerate() {
+        s += &format!("s{i},{},{}", c.ce_clean, c.ce_spliced);
+        if with_se {
+            s += &format!(",{SE_CLEAN},{},{SE_DELTA},20000", se_spliced());
+        }
+        s += "\n";
+    }
+    s
+}
+
+/// The families' log-normal noise: 0.5 % of the loss (about 0.015 nats), where the CEs' 0.01 nats
+/// matter (intervals of the law's refits alone cover about 75 %, as the issue found). At 1 %
+/// (`CEQ_INTERVALS_FAMILY_NOISE=0.01`) the law's refits dominate: coverage 0.93–0.96 and 2.5–2.7×
+/// the oracle's width, because the refits' intervals alone already over-cover there (0.95–1.0 with
+/// exact CEs) — a property of the law's bootstrap, not of the CE noise.
+fn fam_noise() -> f64 {
+    env_or("CEQ_INTERVALS_FAMILY_NOISE", 0.005)
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A chinchilla law fitted to `family_csv(TRUE_LAW, fam_noise(), seed)` with `refits` bootstrap refits.
+fn fitted(dir: &Path, seed: u64, refits: usize) -> LawFile {
+    let ck = write(
+        dir,
+        &format!("ck{seed}.csv"),
+        &family_csv(&TRUE_LAW, fam_noise(), seed),
+    );
+    FitSpec {
+        checkpoints: ck,
+        columns: ColumnMap::default(),
+        form: ceq::law::Form::Chinchilla,
+        run: None,
+        drop_highest: 0,
+        delta: 1e-3,
+        param_count: ParamCount::Total,
+        eval_set: "synthetic".into(),
+        bootstrap: refits,
+        seed,
+        level: 0.9,
+    }
+    .validate()
+    .unwrap()
+    .run(&|_| {})
+    .unwrap()
+}
+
+/// Coverage of the nominal 90 % intervals of `compute_fraction`, with and without the CEs' SEs,
+/// over `families` fitted families × `per_family` splices each; and the mean and median of our
+/// width over the oracle's. The family's noise is shared by its splices, so the families are
+/// several (each fit is reused by its splices: the splices' noise is independent of the family's).
+struct Coverage {
+    with_noise: f64,
+    law_only: f64,
+    oracle: f64,
+    mean_ratio: f64,
+    median_ratio: f64,
+    per_family: Vec<f64>,
+}
+
+fn coverage(seed: u64, families: u64, per_family: usize, refits: usize) -> Coverage {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut hit, mut hit_law, mut hit_oracle, mut n) = (0, 0, 0, 0);
+    let mut ratios = vec![];
+    let mut fam_cov = vec![];
+    for fam in 0..families {
+        let lf = fitted(dir.path(), seed * 1000 + fam, refits);
+        let cases: Vec<Case> = (0..per_family).map(|_| draw_case(&mut rng)).collect();
+        let read = |with_se: bool| {
+            let p = write(dir.path(), "sp.csv", &splices_csv(&cases, with_se));
+            ceq::map::map(&lf, &read_splices_csv(&p).unwrap())
+        };
+        let (noisy, law_only) = (read(true), read(false));
+        let mut fam_hit = 0;
+        for ((c, m), m0) in cases.iter().zip(&noisy.rows).zip(&law_only.rows) {
+            let (lo, hi) = m.ci.unwrap().fraction.unwrap();
+            let (lo0, hi0) = m0.ci.unwrap().fraction.unwrap();
+            let (olo, ohi) = oracle(c, &mut rng);
+            let inside = lo <= c.f_true && c.f_true <= hi;
+            hit += inside as usize;
+            fam_hit += inside as usize;
+            hit_law += (lo0 <= c.f_true && c.f_true <= hi0) as usize;
+            hit_oracle += (olo <= c.f_true && c.f_true <= ohi) as usize;
+            ratios.push((hi - lo) / (ohi - olo));
+            n += 1;
+        }
+        fam_cov.push(fam_hit as f64 / cases.len() as f64);
+    }
+    ratios.sort_by(f64::total_cmp);
+    Coverage {
+        with_noise: hit as f64 / n as f64,
+        law_only: hit_law as f64 / n as f64,
+        oracle: hit_oracle as f64 / n as f64,
+        mean_ratio: ratios.iter().sum::<f64>() / n as f64,
+        median_ratio: ratios[n / 2],
+        per_family: fam_cov,
+    }
+}
+
+/// 16 fitted families (200 refits each) × 25 splices = 400 cases, each splice's CEs observed with
+/// their own noise. `CEQ_INTERVALS_SEED=k` reruns it on other draws (seeds 1–6 gave coverage
+/// 0.907–0.930, law refits only 0.72–0.79, width over the oracle's 1.5–1.6 on the mean); add
+/// `-- --nocapture` to see the numbers.
+#[test]
+fn noisy_splices_nominal_90_percent_intervals_cover_85_to_95_percent() {
+    let seed = env_or("CEQ_INTERVALS_SEED", 1);
+    let c = coverage(seed, 16, 25, 200);
+    eprintln!(
+        "seed {seed}: coverage {:.3} (law refits only {:.3}, oracle {:.3}); width / oracle: mean {:.2}, \
+         median {:.2}; per family {:?}",
+        c.with_noise, c.law_only, c.oracle, c.mean_ratio, c.median_ratio, c.per_family
+    );
+    assert!(
+        (0.85..=0.95).contains(&c.with_noise),
+        "coverage {}",
+        c.with_noise
+    );
+    assert!(c.mean_ratio <= 2.0, "mean width ratio {}", c.mean_ratio);
+    assert!(
+        c.median_ratio >= 1.0 - 0.05,
+        "narrower than the oracle: {}",
+        c.median_ratio
+    );
+    // The test has teeth: the same intervals without the CEs' noise would fail it.
+    assert!(c.law_only < 0.85, "law-only coverage {}", c.law_only);
+}
+
+/// A compute law and ranges for the delta-method checks; the law is the truth, so the delta method
+/// (the law taken as exact) is the whole uncertainty.
+const LAW: ComputeLaw = ComputeLaw {
+    e: 1.8,
+    a: 60.0,
+    alpha: 0.08,
+};
+const RANGES: Ranges = Ranges {
+    loss: (2.0, 5.0),
+    compute: (1e15, 1e25),
+    params: (1e7, 1e11),
+    tokens: (1e8, 1e13),
+};
+
+fn splice(clean: f64, spliced: f64, se: CeErrors) -> Splice {
+    Splice {
+        name: "s".into(),
+        ce_clean: clean,
+        ce_spliced: spliced,
+        ce_zero_ablation: None,
+        ce_mean_ablation: None,
+        params: None,
+        tokens: None,
+        compute: None,
+        raw: vec![],
+        line: 2,
+        se,
+    }
+}
+
+fn errors(n_tokens: f64) -> CeErrors {
+    CeErrors {
+        se_ce_clean: Some(SE_CLEAN),
+        se_ce_spliced: Some(se_spliced()),
+        se_delta: Some(SE_DELTA),
+        n_tokens: Some(n_tokens),
+    }
+}
+
+fn delta_spec(level: f64) -> IntervalSpec<'static> {
+    IntervalSpec {
+        refits: None,
+        level,
+        seed: 0,
+        ce_noise: true,
+    }
+}
+
+#[test]
+fn delta_method_covers_under_the_true_law() {
+    let law = Law::Compute(LAW);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let c_true = |l: f64| ((l - LAW.e) / LAW.a).powf(-1.0 / LAW.alpha);
+    let (mut hit, mut ratios) = (0, vec![]);
+    for _ in 0..400 {
+        let l_clean = 2.6 + 0.6 * rng.random::<f64>();
+        let l_spliced = l_clean + 0.02 + 0.2 * rng.random::<f64>();
+        let f_true = c_true(l_spliced) / c_true(l_clean);
+        let (e_c, e_d) = draw_noise(&mut rng);
+        let s = splice(l_clean + e_c, l_spliced + e_c + e_d, errors(2e4));
+        let m = map_splice(&law, &RANGES, &delta_spec(0.9), &s, 0);
+        assert!(matches!(
+            m.method,
+            Some(ceq::equivalence::Method::DeltaMethod(_))
+        ));
+        let (lo, hi) = m.ci.unwrap().fraction.unwrap();
+        hit += (lo <= f_true && f_true <= hi) as usize;
+        // The oracle, by Monte Carlo under the true law around the observed CEs.
+        let v: Vec<f64> = (0..2000)
+            .map(|_| {
+                let (a, b) = draw_noise(&mut rng);
+                c_true(s.ce_spliced + a + b) / c_true(s.ce_clean + a)
+            })
+            .collect();
+        let (olo, ohi) = ceq::fit::percentile_interval(&v, 0.9).unwrap();
+        ratios.push((hi - lo) / (ohi - olo));
+    }
+    let cov = hit as f64 / 400.0;
+    let mean = ratios.iter().sum::<f64>() / 400.0;
+    eprintln!("delta method: coverage {cov:.3}, width / oracle mean {mean:.3}");
+    assert!((0.85..=0.95).contains(&cov), "coverage {cov}");
+    // With the law exact, the delta method is the oracle to first order.
+    assert!((0.9..=1.1).contains(&mean), "width ratio {mean}");
+}
+
+#[test]
+fn dlog_inverse_matches_a_central_difference() {
+    let laws = [
+        Law::Compute(LAW),
+        Law::Chinchilla(TRUE_LAW),
+        Law::Run(RunLaw {
+            e: 2.1,
+            b: 900.0,
+            beta: 0.3,
+            info: RunInfo::default(),
+        }),
+    ];
+    for law in &laws {
+        for l in [law.floor() + 0.05, law.floor() + 0.7, law.floor() + 2.0] {
+            let h = 1e-5 * (l - law.floor());
+            let fd =
+                (law.inverse(l + h).unwrap().ln() - law.inverse(l - h).unwrap().ln()) / (2.0 * h);
+            let an = law.dlog_inverse(l).unwrap();
+            assert!(
+                (an - fd).abs() <= 1e-6 * an.abs(),
+                "{law:?} at {l}: {an} vs {fd}"
+            );
+        }
+        assert_eq!(law.dlog_inverse(law.floor()), None);
+    }
+}
+
+/// The planning number, checked by mapping again with the SEs it implies: the delta-method interval
+/// is then ±10 % (relative half-width (hi − lo)/(2·f)).
+#[test]
+fn planning_number_gives_a_ten_percent_interval() {
+    let law = Law::Compute(LAW);
+    let n_now = 2e4;
+    let s = splice(3.0, 3.05, errors(n_now));
+    let m = map_splice(&law, &RANGES, &delta_spec(0.9), &s, 0);
+    let n = m.tokens_for_target.unwrap();
+    let (lo, hi) = m.ci.unwrap().fraction.unwrap();
+    let f = m.eq.fraction.unwrap();
+    assert!((hi - lo) / (2.0 * f) > 0.1, "already narrower than ±10 %");
+    assert!(n > n_now);
+    let k = (n_now / n).sqrt();
+    let scaled = CeErrors {
+        se_ce_clean: Some(SE_CLEAN * k),
+        se_ce_spliced: Some(se_spliced() * k),
+        se_delta: Some(SE_DELTA * k),
+        n_tokens: Some(n),
+    };
+    let m2 = map_splice(
+        &law,
+        &RANGES,
+        &delta_spec(0.9),
+        &splice(3.0, 3.05, scaled),
+        0,
+    );
+    let (lo, hi) = m2.ci.unwrap().fraction.unwrap();
+    let half = (hi - lo) / (2.0 * f);
+    assert!((half - 0.1).abs() < 1e-4, "half-width {half} at n = {n}");
+    // Already there: the number is at most what was measured.
+    assert!(m2.tokens_for_target.unwrap() <= n);
+}
+
+/// With refits, the law's own spread is held fixed and the noise shrinks: mapping again with the SEs
+/// the number implies lands near ±10 % (the two add in quadrature only approximately); and a law
+/// whose refits alone spread wider than ±10 % gets no number, and says why.
+#[test]
+fn planning_number_with_refits() {
+    let law = Law::Compute(LAW);
+    let refits: Vec<Law> = (0..400)
+        .map(|i| {
+            let u = (i as f64 + 0.5) / 400.0;
+            Law::Compute(ComputeLaw {
+                alpha: LAW.alpha * (1.0 + 0.004 * (u - 0.5)),
+                ..LAW
+            })
+        })
+        .collect();
+    let spec = IntervalSpec {
+        refits: Some(&refits),
+        level: 0.9,
+        seed: 4,
+        ce_noise: true,
+    };
+    let s = splice(3.0, 3.05, errors(2e4));
+    let m = map_splice(&law, &RANGES, &spec, &s, 0);
+    let n = m.tokens_for_target.expect("a number");
+    let k = (2e4 / n).sqrt();
+    let scaled = CeErrors {
+        se_ce_clean: Some(SE_CLEAN * k),
+        se_ce_spliced: Some(se_spliced() * k),
+        se_delta: Some(SE_DELTA * k),
+        n_tokens: Some(n),
+    };
+    let m2 = map_splice(&law, &RANGES, &spec, &splice(3.0, 3.05, scaled), 0);
+    let (lo, hi) = m2.ci.unwrap().fraction.unwrap();
+    let half = (hi - lo) / (2.0 * m2.eq.fraction.unwrap());
+    assert!((0.08..0.12).contains(&half), "half-width {half} at n = {n}");
+
+    let wide: Vec<Law> = (0..400)
+        .map(|i| {
+            let u = (i as f64 + 0.5) / 400.0;
+            Law::Compute(ComputeLaw {
+                alpha: LAW.alpha * (1.0 + 0.6 * (u - 0.5)),
+                ..LAW
+            })
+        })
+        .collect();
+    let m = map_splice(
+        &law,
+        &RANGES,
+        &IntervalSpec {
+            refits: Some(&wide),
+            ..spec
+        },
+        &s,
+        0,
+    );
+    assert_eq!(m.tokens_for_target, None);
+    assert!(m.detail.contains("no eval size makes"), "{}", m.detail);
+}
+
+fn map_csv(args: &[&str]) -> String {
+    let out = ceq()
+        .arg("map")
+        .args(args)
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One column of a CSV, by name.
+fn column(csv: &str, name: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let i = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no {name} in {csv}"));
+    r.records().map(|x| x.unwrap()[i].to_owned()).collect()
+}
+
+#[test]
+fn outputs_say_which_sources_and_the_same_seed_gives_the_same_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", &family_csv(&TRUE_LAW, 0.01, 3));
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let cases: Vec<Case> = (0..4).map(|_| draw_case(&mut rng)).collect();
+    let sp = write(d.path(), "sp.csv", &splices_csv(&cases, true));
+    let bare = write(d.path(), "bare.csv", &splices_csv(&cases, false));
+    let (ck, sp, bare) = (
+        ck.to_str().unwrap(),
+        sp.to_str().unwrap(),
+        bare.to_str().unwrap(),
+    );
+    let boot = |seed: &str, splices: &str| {
+        map_csv(&[
+            "--checkpoints",
+            ck,
+            "--bootstrap",
+            "40",
+            "--seed",
+            seed,
+            "--splices",
+            splices,
+        ])
+    };
+    let a = boot("7", sp);
+    assert_eq!(a, boot("7", sp), "same seed, other bytes");
+    assert_ne!(a, boot("8", sp), "the seed changes nothing");
+    for u in column(&a, "units") {
+        assert!(
+            u.contains(
+                "law refits + CE measurement noise (se_ce_clean, se_delta, with se_ce_spliced"
+            ),
+            "{u}"
+        );
+    }
+    assert!(
+        column(&a, "n_tokens_for_10pct")
+            .iter()
+            .all(|v| v.parse::<f64>().is_ok())
+    );
+    // Through a saved law file: its seed fixes the draws.
+    let law = crate::common::fit_to(
+        d.path(),
+        Path::new(ck),
+        "law.json",
+        &["--bootstrap", "40", "--seed", "7"],
+    );
+    let law = law.to_str().unwrap();
+    assert_eq!(map_csv(&["--law", law, "--splices", sp]), a);
+
+    let b = boot("7", bare);
+    for u in column(&b, "units") {
+        assert!(u.contains("law refits only"), "{u}");
+    }
+    assert!(!b.contains("n_tokens_for_10pct"));
+    // Without refits: the delta method, named as such, and the lo/hi columns still there.
+    let c = map_csv(&["--checkpoints", ck, "--splices", sp]);
+    for u in column(&c, "units") {
+        assert!(
+            u.contains("delta method on CE measurement noise only"),
+            "{u}"
+        );
+        assert!(u.contains("the law taken as exact"), "{u}");
+    }
+    assert!(
+        column(&c, "compute_fraction_lo")
+            .iter()
+            .all(|v| v.parse::<f64>().is_ok())
+    );
+    let c = map_csv(&["--checkpoints", ck, "--splices", bare]);
+    assert!(!c.contains("compute_fraction_lo"));
+    // The terminal table's notes say it too.
+    let out = ceq()
+        .args(["map", "--checkpoints", ck, "--splices", sp])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("[lo, hi]: 90% normal intervals by the delta method"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_negative_standard_error_is_refused_where_it_is() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", &family_csv(&TRUE_LAW, 0.0, 1));
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,se_ce_clean,se_delta\na,3.0,3.1,0.01,0.01\nb,3.0,3.1,0.01,-0.01\n",
+    );
+    let out = ceq()
+        .args([
+            "map",
+            "--checkpoints",
+            ck.to_str().unwrap(),
+            "--splices",
+            sp.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    for want in ["sp.csv:3", "'se_delta'", "negative"] {
+        assert!(err.contains(want), "{want} not in {err}");
+    }
+}
+
+/// The draws have the covariance the SEs imply: Var(clean) = se_c², Var(spliced − clean) = se_Δ²,
+/// Var(spliced) = se_s² (empirically, 200k draws, within 2 %); with se_ce_clean and se_delta alone,
+/// the difference keeps its own SE.
+#[test]
+fn ce_draws_have_the_covariance_the_ses_give() {
+    use ceq::measurement::CeNoise;
+    let full = CeNoise::of(&errors(2e4)).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let n = 200_000;
+    let (mut vc, mut vs, mut vd) = (0.0, 0.0, 0.0);
+    for _ in 0..n {
+        let (c, s) = full.draw(&mut rng);
+        vc += c * c;
+        vs += s * s;
+        vd += (s - c) * (s - c);
+    }
+    let n = n as f64;
+    for (got, want) in [
+        (vc / n, SE_CLEAN * SE_CLEAN),
+        (vs / n, se_spliced() * se_spliced()),
+        (vd / n, SE_DELTA * SE_DELTA),
+    ] {
+        assert!((got / want - 1.0).abs() < 0.02, "{got} vs {want}");
+    }
+    let two = CeNoise::of(&CeErrors {
+        se_ce_spliced: None,
+        ..errors(2e4)
+    })
+    .unwrap();
+    assert!((two.var_delta() - SE_DELTA * SE_DELTA).abs() < 1e-15);
+    assert!(two.sources.contains("uncorrelated"), "{}", two.sources);
+    assert_eq!(CeNoise::of(&CeErrors::default()), None);
+}
