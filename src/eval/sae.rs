@@ -131,6 +131,23 @@ fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
     Ok(())
 }
 
+/// An SAE folder's cfg.json: its path and its JSON.
+fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
+    let path = dir.join("cfg.json");
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let value = serde_json::from_str(&text).map_err(Error::json(&path))?;
+    Ok((path, value))
+}
+
+/// A bad value of `key` in the cfg.json at `path`.
+fn key_error(path: &Path, key: &str, message: String) -> Error {
+    Error::Key {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        message,
+    }
+}
+
 impl Sae {
     /// Reads an SAE folder: sparsify's layout when it holds `sae.safetensors` and no
     /// `sae_weights.safetensors`, SAELens's otherwise.
@@ -138,14 +155,8 @@ impl Sae {
         if dir.join("sae.safetensors").exists() && !dir.join("sae_weights.safetensors").exists() {
             return sparsify::load(dir, device);
         }
-        let cfg_path = dir.join("cfg.json");
-        let bad = |key: &str, message: String| Error::Key {
-            path: cfg_path.clone(),
-            key: key.to_owned(),
-            message,
-        };
-        let text = std::fs::read_to_string(&cfg_path).map_err(Error::io(&cfg_path))?;
-        let c: Value = serde_json::from_str(&text).map_err(Error::json(&cfg_path))?;
+        let (cfg_path, c) = read_cfg(dir)?;
+        let bad = |key: &str, message: String| key_error(&cfg_path, key, message);
         let get = |k: &str| {
             c.get(k)
                 .or_else(|| c.get("metadata").and_then(|m| m.get(k)))
@@ -358,9 +369,7 @@ pub fn configured_hook(dir: &Path) -> Result<Option<String>> {
     if dir.join("sae.safetensors").exists() && !dir.join("sae_weights.safetensors").exists() {
         return Ok(sparsify::folder_hook(dir));
     }
-    let cfg_path = dir.join("cfg.json");
-    let text = std::fs::read_to_string(&cfg_path).map_err(Error::io(&cfg_path))?;
-    let c: Value = serde_json::from_str(&text).map_err(Error::json(&cfg_path))?;
+    let (_, c) = read_cfg(dir)?;
     let get = |k: &str| {
         c.get(k)
             .or_else(|| c.get("metadata").and_then(|m| m.get(k)))

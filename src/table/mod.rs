@@ -163,16 +163,8 @@ impl RawTable {
         rec: &csv::StringRecord,
         col: usize,
     ) -> Result<Option<f64>> {
-        match self.number(line, rec, col)? {
-            Some(v) if v <= 0.0 => Err(self.cell_error(
-                line,
-                col,
-                format!(
-                    "{v} is not > 0; losses, parameter counts, tokens and FLOPs must be positive"
-                ),
-            )),
-            v => Ok(v),
-        }
+        let why = "is not > 0; losses, parameter counts, tokens and FLOPs must be positive";
+        self.number_where(line, rec, col, |v| v > 0.0, why)
     }
 
     /// A finite number ≥ 0 (a standard error), or `None` for an empty cell.
@@ -182,12 +174,21 @@ impl RawTable {
         rec: &csv::StringRecord,
         col: usize,
     ) -> Result<Option<f64>> {
+        let why = "is negative; a standard error is ≥ 0 (empty where unknown)";
+        self.number_where(line, rec, col, |v| v >= 0.0, why)
+    }
+
+    /// A finite number for which `ok` holds (else an error: the value, then `why`), or `None`.
+    fn number_where(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+        ok: impl Fn(f64) -> bool,
+        why: &str,
+    ) -> Result<Option<f64>> {
         match self.number(line, rec, col)? {
-            Some(v) if v < 0.0 => Err(self.cell_error(
-                line,
-                col,
-                format!("{v} is negative; a standard error is ≥ 0 (empty where unknown)"),
-            )),
+            Some(v) if !ok(v) => Err(self.cell_error(line, col, format!("{v} {why}"))),
             v => Ok(v),
         }
     }

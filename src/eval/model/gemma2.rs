@@ -17,21 +17,9 @@ pub(super) const ARCH: Architecture = Architecture {
     model_type: "gemma2",
     config,
     weights,
+    base: Some(&super::llama::CORE_KEYS),
     keys: Keys {
         read: &[
-            "vocab_size",
-            "hidden_size",
-            "intermediate_size",
-            "num_hidden_layers",
-            "num_attention_heads",
-            "num_key_value_heads",
-            "head_dim",
-            "max_position_embeddings",
-            "rms_norm_eps",
-            "tie_word_embeddings",
-            "rope_theta",
-            "rope_scaling",
-            "rope_parameters",
             "hidden_activation",
             "attention_bias",
             "query_pre_attn_scalar",
@@ -42,7 +30,6 @@ pub(super) const ARCH: Architecture = Architecture {
             "use_bidirectional_attention",
         ],
         harmless: &[
-            "attention_dropout",
             // transformers' Gemma2MLP reads hidden_activation; published configs carry both.
             "hidden_act",
             // Generation's KV cache layout.

@@ -17,6 +17,7 @@ pub(super) const ARCH: Architecture = Architecture {
     model_type: "gpt2",
     config,
     weights,
+    base: None,
     keys: Keys {
         read: &[
             "vocab_size",

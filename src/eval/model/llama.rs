@@ -20,33 +20,37 @@ pub(super) const ARCH: Architecture = Architecture {
     model_type: "llama",
     config,
     weights,
+    base: Some(&CORE_KEYS),
     keys: Keys {
-        read: &[
-            "vocab_size",
-            "hidden_size",
-            "intermediate_size",
-            "num_hidden_layers",
-            "num_attention_heads",
-            "num_key_value_heads",
-            "head_dim",
-            "max_position_embeddings",
-            "rms_norm_eps",
-            "tie_word_embeddings",
-            "rope_theta",
-            "rope_scaling",
-            "rope_parameters",
-            "hidden_act",
-            "attention_bias",
-            "mlp_bias",
-        ],
+        read: &["hidden_act", "attention_bias", "mlp_bias"],
         harmless: &[
-            "attention_dropout",
             // Splits the projections into slices in transformers 4 (the same function);
             // transformers 5 ignores it.
             "pretraining_tp",
         ],
         fixed: &[],
     },
+};
+
+/// The config.json keys Llama, Qwen 2 and Gemma 2 all read (see [`Core`]).
+pub(super) const CORE_KEYS: Keys = Keys {
+    read: &[
+        "vocab_size",
+        "hidden_size",
+        "intermediate_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "num_key_value_heads",
+        "head_dim",
+        "max_position_embeddings",
+        "rms_norm_eps",
+        "tie_word_embeddings",
+        "rope_theta",
+        "rope_scaling",
+        "rope_parameters",
+    ],
+    harmless: &["attention_dropout"],
+    fixed: &[],
 };
 
 /// The config.json keys Llama, Qwen 2 and Gemma 2 share. Defaults differ between their

@@ -43,7 +43,9 @@ struct Architecture {
     config: fn(&Path, &str) -> Result<ModelConfig>,
     /// Takes every weight from the checkpoint.
     weights: fn(&mut Weights, &ModelConfig) -> Result<Parts>,
-    /// Every config.json key besides [`COMMON`]'s that this architecture may hold.
+    /// Keys it shares with related architectures (the Llama family's), if any.
+    base: Option<&'static Keys>,
+    /// Every other config.json key besides [`COMMON`]'s that this architecture may hold.
     keys: Keys,
 }
 
@@ -118,7 +120,7 @@ const COMMON: Keys = Keys {
 /// value the forward pass does not implement.
 fn check_keys(path: &Path, text: &str, arch: &Architecture) -> Result<()> {
     let all: serde_json::Map<String, serde_json::Value> = parse(path, text)?;
-    let lists = [&COMMON, &arch.keys];
+    let lists: Vec<&Keys> = [&COMMON, &arch.keys].into_iter().chain(arch.base).collect();
     for (key, value) in &all {
         let known =
             |l: &&Keys| l.read.contains(&key.as_str()) || l.harmless.contains(&key.as_str());

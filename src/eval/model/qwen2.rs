@@ -15,26 +15,10 @@ pub(super) const ARCH: Architecture = Architecture {
     model_type: "qwen2",
     config,
     weights,
+    base: Some(&super::llama::CORE_KEYS),
     keys: Keys {
-        read: &[
-            "vocab_size",
-            "hidden_size",
-            "intermediate_size",
-            "num_hidden_layers",
-            "num_attention_heads",
-            "num_key_value_heads",
-            "head_dim",
-            "max_position_embeddings",
-            "rms_norm_eps",
-            "tie_word_embeddings",
-            "rope_theta",
-            "rope_scaling",
-            "rope_parameters",
-            "hidden_act",
-            "layer_types",
-        ],
+        read: &["hidden_act", "layer_types"],
         harmless: &[
-            "attention_dropout",
             // Which layers use a sliding window when use_sliding_window is true, which ceq
             // refuses; with it false every layer attends globally.
             "sliding_window",

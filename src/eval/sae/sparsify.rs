@@ -63,14 +63,8 @@ pub(super) fn folder_hook(dir: &Path) -> Option<String> {
 }
 
 pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
-    let cfg_path = dir.join("cfg.json");
-    let bad = |key: &str, message: String| Error::Key {
-        path: cfg_path.clone(),
-        key: key.to_owned(),
-        message,
-    };
-    let text = std::fs::read_to_string(&cfg_path).map_err(Error::io(&cfg_path))?;
-    let c: Value = serde_json::from_str(&text).map_err(Error::json(&cfg_path))?;
+    let (cfg_path, c) = super::read_cfg(dir)?;
+    let bad = |key: &str, message: String| super::key_error(&cfg_path, key, message);
     let obj = c.as_object().ok_or_else(|| Error::Data {
         kind: DataKind::Json,
         path: cfg_path.clone(),
