@@ -20,6 +20,7 @@ pub mod plot;
 pub mod report;
 pub mod schema;
 mod serde_nan;
+pub mod study;
 pub mod synth;
 pub mod table;
 

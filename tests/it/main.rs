@@ -12,6 +12,7 @@ mod family;
 mod fuzz;
 mod golden;
 mod intervals;
+mod language;
 mod laws;
 mod optimizer;
 mod outputs;
