@@ -150,16 +150,15 @@ impl Corpus {
         let mut out = Vec::with_capacity(n_seq * ctx);
         for _ in 0..n_seq {
             let mut k = self.draw(&mut rng, &self.prior);
-            let mut prev = BOS;
-            out.push(BOS);
+            let mut row = vec![BOS];
             for t in 1..ctx {
                 if t > 1 && rng.random::<f64>() < self.settings.switch {
                     k = self.draw(&mut rng, &self.prior);
                 }
-                let next = self.row(k, prev)[self.draw(&mut rng, &self.weights)];
-                out.push(next);
-                prev = next;
+                let next = self.row(k, row[t - 1])[self.draw(&mut rng, &self.weights)];
+                row.push(next);
             }
+            out.extend(row);
         }
         out
     }
