@@ -263,7 +263,8 @@ pub fn fit_with_progress(
         }
     }
     let obj = Objective::new(opts.form, &cks, opts.delta);
-    let grid = opts.form.grid();
+    let min_loss = cks.iter().map(|c| c.loss).fold(f64::INFINITY, f64::min);
+    let grid = opts.form.grid(min_loss);
     let ms = multistart::multistart(
         &obj,
         &grid,
@@ -344,6 +345,7 @@ fn diagnose(
 
     let mut warnings = vec![];
     let floor = law.floor();
+    let min_loss = cks.iter().map(|c| c.loss).fold(f64::INFINITY, f64::min);
     if let Some(c) = cks.iter().min_by(|a, b| a.loss.total_cmp(&b.loss))
         && floor > c.loss
     {
@@ -358,7 +360,7 @@ fn diagnose(
         .theta_names()
         .iter()
         .zip(&theta)
-        .zip(&opts.form.grid_bounds())
+        .zip(&opts.form.grid_bounds(min_loss))
     {
         if v <= lo || v >= hi {
             warnings.push(format!(

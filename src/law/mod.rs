@@ -120,8 +120,15 @@ impl Form {
 
     /// Hoffmann et al. (2022, App. D.2)'s grid of starts: e ∈ {−1, −.5, …, 1}, every scale
     /// c ∈ {0, 5, …, 25}, every exponent k ∈ {0, .5, …, 2}; 4500 starts for chinchilla, 150 otherwise.
-    pub fn grid(self) -> Vec<Vec<f64>> {
-        let es = [-1.0, -0.5, 0.0, 0.5, 1.0];
+    /// Their e = ln E stops at 1 (E ≈ 2.7 nats, above any large model's floor); when every loss of
+    /// the family is well above that (small models, synthetic languages), e also starts just below
+    /// the lowest loss, which bounds E.
+    pub fn grid(self, min_loss: f64) -> Vec<Vec<f64>> {
+        let mut es = vec![-1.0, -0.5, 0.0, 0.5, 1.0];
+        let top = min_loss.ln() - 0.1;
+        if top > 1.25 {
+            es.push(top);
+        }
         let cs = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0];
         let ks = [0.0, 0.5, 1.0, 1.5, 2.0];
         let mut out = vec![];
@@ -143,9 +150,10 @@ impl Form {
         out
     }
 
-    /// The grid's range for each θ entry, to warn when a fit lands on or beyond it.
-    pub fn grid_bounds(self) -> Vec<(f64, f64)> {
-        let mut b = vec![(-1.0, 1.0)];
+    /// The grid's range for each θ entry, to warn when a fit lands on or beyond it; e may reach
+    /// the lowest loss (beyond it, another warning says the floor is above a checkpoint).
+    pub fn grid_bounds(self, min_loss: f64) -> Vec<(f64, f64)> {
+        let mut b = vec![(-1.0, min_loss.ln().max(1.0))];
         for _ in 0..self.n_terms() {
             b.push((0.0, 25.0));
             b.push((0.0, 2.0));

@@ -289,6 +289,10 @@ fn one_training_run_eval_family_fit_run_map() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(said.contains(ceq::law::SCHEDULE_CAVEAT), "{said}");
+    // E = 3.66 nats is above Hoffmann et al.'s start grid (ln E ≤ 1) but below every loss: no
+    // warning that the data may not pin it down.
+    let warned = String::from_utf8_lossy(&o.stderr);
+    assert!(!warned.contains("start grid"), "{warned}");
     let lj: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
     assert_eq!(lj["run"]["tokens_per_step"].as_f64(), Some(1024.0));
