@@ -7,6 +7,8 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::tensor::Device;
+
 use super::runner::{EvalOptions, EvalResult, clean_hidden, evaluate_group, scored_positions};
 use super::sae::Sae;
 use super::tokens::Tokens;
@@ -269,30 +271,16 @@ impl EvalJob {
         let model = Transformer::load(&self.model, &device)?;
         let tokens = sc.read_tokens(&model.cfg)?;
         let positions = tokens.n_seq * tokens.ctx;
-        let mut saes = vec![];
+        // Grouped by hook from the cfg.json files alone; each group's SAEs are loaded when it
+        // starts, so memory holds one group's weights, not the whole sweep's.
         let mut groups: Vec<(Hook, Vec<usize>)> = vec![];
         for (i, spec) in self.saes.iter().enumerate() {
-            let dir = &spec.dir;
-            let sae = Sae::load(dir, &device)?;
-            let hook = hook_for(spec, &sae)?;
+            let hook = hook_for(spec, &device)?;
             model.check_hook(&hook, &self.model)?;
-            if sae.d_in != model.cfg.d_model {
-                return Err(Error::Data {
-                    kind: DataKind::Mismatch,
-                    path: dir.clone(),
-                    message: format!(
-                        "the SAE's d_in is {}, but {hook} of {} has width {}",
-                        sae.d_in,
-                        self.model.display(),
-                        model.cfg.d_model
-                    ),
-                });
-            }
             match groups.iter_mut().find(|(h, _)| *h == hook) {
                 Some((_, members)) => members.push(i),
                 None => groups.push((hook, vec![i])),
             }
-            saes.push(sae);
         }
         progress(Progress::Start {
             positions: positions * self.saes.len(),
@@ -327,14 +315,18 @@ impl EvalJob {
             seconds: start.elapsed().as_secs_f64(),
             rows,
         };
-        let mut results: Vec<Option<EvalRow>> = vec![None; saes.len()];
+        let mut results: Vec<Option<EvalRow>> = vec![None; self.saes.len()];
         for (hook, members) in &groups {
             let names: Vec<String> = members
                 .iter()
                 .map(|&i| folder_name(&self.saes[i].dir))
                 .collect();
             progress(Progress::Item(format!("{hook}: {}", names.join(", "))));
-            let group: Vec<&Sae> = members.iter().map(|&i| &saes[i]).collect();
+            let saes: Vec<Sae> = members
+                .iter()
+                .map(|&i| self.load_sae(&self.saes[i].dir, *hook, &model, &device))
+                .collect::<Result<_>>()?;
+            let group: Vec<&Sae> = saes.iter().collect();
             let got = evaluate_group(
                 &model,
                 *hook,
@@ -346,14 +338,14 @@ impl EvalJob {
                 &mut |n| progress(Progress::Positions(n)),
             );
             let mut rows = vec![];
-            for (&i, result) in members.iter().zip(got) {
+            for ((&i, result), sae) in members.iter().zip(got).zip(&saes) {
                 self.check_finite(&self.saes[i].dir, &result)?;
                 rows.push(EvalRow {
                     index: i,
                     name: folder_name(&self.saes[i].dir),
                     hook: *hook,
-                    architecture: saes[i].kind.name(),
-                    d_sae: saes[i].d_sae,
+                    architecture: sae.kind.name(),
+                    d_sae: sae.d_sae,
                     result,
                 });
             }
@@ -363,6 +355,30 @@ impl EvalJob {
             }
         }
         Ok(report(results.into_iter().flatten().collect()))
+    }
+
+    /// Loads an SAE to splice at `hook`, checking its width against the model's.
+    fn load_sae(
+        &self,
+        dir: &Path,
+        hook: Hook,
+        model: &Transformer,
+        device: &Device,
+    ) -> Result<Sae> {
+        let sae = Sae::load(dir, device)?;
+        if sae.d_in != model.cfg.d_model {
+            return Err(Error::Data {
+                kind: DataKind::Mismatch,
+                path: dir.to_owned(),
+                message: format!(
+                    "the SAE's d_in is {}, but {hook} of {} has width {}",
+                    sae.d_in,
+                    self.model.display(),
+                    model.cfg.d_model
+                ),
+            });
+        }
+        Ok(sae)
     }
 
     /// Refuses a result with a NaN or infinite metric, naming what overflowed.
@@ -387,8 +403,9 @@ impl EvalJob {
     }
 }
 
-/// The spec's hook, else the one the SAE's cfg.json names.
-fn hook_for(spec: &SaeSpec, sae: &Sae) -> Result<Hook> {
+/// The spec's hook, else the one the SAE folder names (read without its weights). Without one, the
+/// SAE is loaded first, so a folder ceq cannot read says why in its own terms.
+fn hook_for(spec: &SaeSpec, device: &Device) -> Result<Hook> {
     if let Some(h) = spec.hook {
         return Ok(h);
     }
@@ -397,10 +414,14 @@ fn hook_for(spec: &SaeSpec, sae: &Sae) -> Result<Hook> {
         key: "hook_name".into(),
         message,
     };
-    let name = sae.hook.as_deref().ok_or_else(|| {
-        in_cfg("cfg.json names no hook (hook_name or hook_point); name the hook to splice at explicitly".into())
-    })?;
-    Hook::parse(name).map_err(|e| match e {
+    let Some(name) = super::sae::configured_hook(&spec.dir)? else {
+        Sae::load(&spec.dir, device)?;
+        return Err(in_cfg(
+            "cfg.json names no hook (hook_name or hook_point); name the hook to splice at explicitly"
+                .into(),
+        ));
+    };
+    Hook::parse(&name).map_err(|e| match e {
         Error::Invalid { message, .. } => in_cfg(message),
         other => other,
     })
