@@ -132,44 +132,57 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
                     "{} + {} ({policy}, batch {batch}, {spec}, host log-probs {host})",
                     e["model"], e["sae"]
                 );
-                assert_eq!(
-                    got.n_tokens as u64,
-                    want["n_tokens"].as_u64().unwrap(),
-                    "{name}"
-                );
-                let got = serde_json::to_value(&got).unwrap();
-                for (key, tol) in [
-                    ("ce_clean", 2e-4),
-                    ("ce_spliced", 2e-4),
-                    ("ce_zero_ablation", 2e-4),
-                    ("ce_mean_ablation", 2e-4),
-                    ("loss_recovered", 2e-4),
-                    ("kl", 2e-4),
-                    ("l0", 1e-6),
-                    ("explained_variance", 1e-4),
-                    ("mse", 1e-5),
-                    ("cosine", 1e-4),
-                    ("se_ce_clean", 1e-4),
-                    ("se_ce_spliced", 1e-4),
-                    ("se_ce_zero_ablation", 1e-4),
-                    ("se_ce_mean_ablation", 1e-4),
-                    ("se_delta", 1e-4),
-                ] {
-                    let (g, w) = (
-                        got[key]
-                            .as_f64()
-                            .unwrap_or_else(|| panic!("{name}: ceq {key} = {}", got[key])),
-                        want[key]
-                            .as_f64()
-                            .unwrap_or_else(|| panic!("{name}: reference has no {key}")),
-                    );
-                    assert!((g - w).abs() <= tol, "{name}: {key} = {g}, PyTorch {w}");
-                }
+                matches_reference(&got, want, &name, &METRICS);
             }
             checked += 1;
         }
     }
     assert_eq!(checked, 2 * 22);
+}
+
+/// Every metric the PyTorch reference holds, with its tolerance.
+pub(crate) const METRICS: [(&str, f64); 15] = [
+    ("ce_clean", 2e-4),
+    ("ce_spliced", 2e-4),
+    ("ce_zero_ablation", 2e-4),
+    ("ce_mean_ablation", 2e-4),
+    ("loss_recovered", 2e-4),
+    ("kl", 2e-4),
+    ("l0", 1e-6),
+    ("explained_variance", 1e-4),
+    ("mse", 1e-5),
+    ("cosine", 1e-4),
+    ("se_ce_clean", 1e-4),
+    ("se_ce_spliced", 1e-4),
+    ("se_ce_zero_ablation", 1e-4),
+    ("se_ce_mean_ablation", 1e-4),
+    ("se_delta", 1e-4),
+];
+
+/// `got` against a reference entry: the same positions, and each of `metrics` within its tolerance.
+pub(crate) fn matches_reference(
+    got: &ceq::eval::runner::EvalResult,
+    want: &serde_json::Value,
+    name: &str,
+    metrics: &[(&str, f64)],
+) {
+    assert_eq!(
+        got.n_tokens as u64,
+        want["n_tokens"].as_u64().unwrap(),
+        "{name}"
+    );
+    let got = serde_json::to_value(got).unwrap();
+    for &(key, tol) in metrics {
+        let (g, w) = (
+            got[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name}: ceq {key} = {}", got[key])),
+            want[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name}: reference has no {key}")),
+        );
+        assert!((g - w).abs() <= tol, "{name}: {key} = {g}, PyTorch {w}");
+    }
 }
 
 /// Options for the library-level tests below.
