@@ -12,7 +12,7 @@ use crate::export::{Format, Table};
 use crate::io::{self, NewDir, write_atomic};
 use crate::law_file::LawFile;
 use crate::map::MapResult;
-use crate::plot::{self, Data, Figure};
+use crate::plot::{self, Data, Figure, Reference};
 
 /// What a report is made of.
 pub struct Report<'a> {
@@ -21,10 +21,12 @@ pub struct Report<'a> {
     pub group_by: Option<String>,
     /// The command line that made the report, for the record.
     pub command: String,
+    /// A floor known independently of the fit (`ceq study`), shown beside the fitted E.
+    pub reference: Option<Reference>,
 }
 
 /// Every file a report may write.
-pub const FILES: [&str; 16] = [
+pub const FILES: [&str; 18] = [
     "law.json",
     "mapped.csv",
     "mapped.json",
@@ -32,6 +34,8 @@ pub const FILES: [&str; 16] = [
     "mapped.tex",
     "fit.svg",
     "fit.png",
+    "n_and_d.svg",
+    "n_and_d.png",
     "splices.svg",
     "splices.png",
     "linear_vs_log.svg",
@@ -133,7 +137,8 @@ impl Report<'_> {
         ] {
             put(name, format.render(table).as_bytes())?;
         }
-        let data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
+        let mut data = Data::new(self.law_file, Some(self.map), self.group_by.clone());
+        data.reference = self.reference.clone();
         let mut figures = vec![];
         let svgs = plot::write_figures(&data, &[], into, false, &mut |p| {
             figures.extend(p.file_name().map(PathBuf::from))
@@ -147,6 +152,25 @@ impl Report<'_> {
         new.map(NewDir::swap_in).transpose()?;
         names.iter().for_each(|n| on_file(&dir.join(n)));
         Ok(dir.join("index.html"))
+    }
+
+    /// The fitted E next to a known floor, in one line.
+    pub fn floor_line(&self, r: &Reference) -> String {
+        let lf = self.law_file;
+        let e = lf.law().floor();
+        let interval = lf
+            .bootstrap
+            .as_ref()
+            .and_then(|b| Some((b.level, b.intervals.get("E")?.0)))
+            .map_or(String::new(), |(level, (lo, hi))| {
+                format!(" ({:.0}% bootstrap interval {lo:.4} to {hi:.4})", 100.0 * level)
+            });
+        format!(
+            "Fitted floor E = {e:.4} nats/token{interval}; {}: {:.4} nats/token (E − floor = {:+.4}).",
+            r.label,
+            r.loss,
+            e - r.loss
+        )
     }
 
     fn html(&self, svgs: &[(Figure, String)], summary: &Table) -> String {
@@ -189,6 +213,9 @@ impl Report<'_> {
             );
         }
         h += "<h2>The fit</h2>\n";
+        if let Some(r) = &self.reference {
+            h += &format!("<p>{}</p>\n", escape(&self.floor_line(r)));
+        }
         for w in &lf.fit.warnings {
             h += &format!("<p class=\"warn\">Warning: {}</p>\n", escape(w));
         }

@@ -42,6 +42,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
         map: &result,
         group_by: a.group_by.clone(),
         command: command_line(),
+        reference: None,
     };
     let index = report.write(&a.out, &mut |p| eprintln!("ceq: wrote {}", p.display()))?;
     let n = result.rows.len();

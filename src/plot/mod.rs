@@ -5,6 +5,7 @@
 mod across_sizes;
 mod fit;
 mod linear_vs_log;
+mod n_and_d;
 mod residuals;
 mod splices;
 pub mod style;
@@ -46,11 +47,14 @@ pub enum Figure {
     AcrossSizes,
     /// Log-loss residuals of the fit, with the Huber threshold.
     Residuals,
+    /// Loss against N at each D and against D at each N, with the fitted floor (chinchilla).
+    NAndD,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 5] = [
+    pub const ALL: [Figure; 6] = [
         Figure::Fit,
+        Figure::NAndD,
         Figure::Splices,
         Figure::LinearVsLog,
         Figure::AcrossSizes,
@@ -64,6 +68,7 @@ impl Figure {
             Figure::LinearVsLog => "linear_vs_log",
             Figure::AcrossSizes => "across_sizes",
             Figure::Residuals => "residuals",
+            Figure::NAndD => "n_and_d",
         }
     }
 
@@ -75,6 +80,7 @@ impl Figure {
             Figure::LinearVsLog => "linear-vs-log",
             Figure::AcrossSizes => "across-sizes",
             Figure::Residuals => "residuals",
+            Figure::NAndD => "n-and-d",
         }
     }
 
@@ -90,6 +96,9 @@ impl Figure {
                 "compute fraction per SAE, grouped by host model (or any column)"
             }
             Figure::Residuals => "log-loss residuals of the fit, with the Huber threshold",
+            Figure::NAndD => {
+                "loss against N at each D and against D at each N, with the fitted floor (chinchilla)"
+            }
         }
     }
 
@@ -97,6 +106,7 @@ impl Figure {
     pub fn available(self, d: &Data) -> bool {
         match self {
             Figure::Fit | Figure::Residuals => true,
+            Figure::NAndD => n_and_d::available(d),
             Figure::Splices | Figure::AcrossSizes => d.map.is_some(),
             Figure::LinearVsLog => d
                 .map
@@ -114,6 +124,17 @@ pub struct Data<'a> {
     pub map: Option<&'a MapResult>,
     /// Pass-through column to group splices by (default: `model`, else the host's clean loss).
     pub group_by: Option<String>,
+    /// A loss known independently of the fit (the true floor of `ceq study`'s language), drawn
+    /// beside the fitted E.
+    pub reference: Option<Reference>,
+}
+
+/// A known loss to show beside the fit, with its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    /// Nats/token.
+    pub loss: f64,
+    pub label: String,
 }
 
 impl<'a> Data<'a> {
@@ -128,6 +149,7 @@ impl<'a> Data<'a> {
             boot: law_file.bootstrap_laws(),
             map,
             group_by,
+            reference: None,
         }
     }
 
@@ -430,6 +452,7 @@ fn draw<DB: DrawingBackend>(fig: Figure, root: &Area<DB>, d: &Data, s: &Style) -
         Figure::LinearVsLog => linear_vs_log::draw(root, d, s),
         Figure::AcrossSizes => across_sizes::draw(root, d, s),
         Figure::Residuals => residuals::draw(root, d, s),
+        Figure::NAndD => n_and_d::draw(root, d, s),
     }?;
     root.present().map_err(err)
 }
@@ -447,6 +470,14 @@ pub fn files(dir: &std::path::Path) -> impl Iterator<Item = std::path::PathBuf> 
 }
 
 impl Figure {
+    /// The canvas in SVG pixels: two panels side by side get twice the width.
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Figure::NAndD => (2 * SIZE.0, SIZE.1),
+            _ => SIZE,
+        }
+    }
+
     /// The figure's two files in `dir`.
     fn files(self, dir: &std::path::Path) -> [std::path::PathBuf; 2] {
         ["svg", "png"].map(|ext| dir.join(format!("{}.{ext}", self.stem())))
@@ -496,7 +527,7 @@ pub fn svg(fig: Figure, d: &Data) -> Result<String> {
     style::register_fonts();
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, fig.size()).into_drawing_area();
         draw(fig, &root, d, &Style { scale: 1.0 }).map_err(|m| plot_error(fig, m))?;
     }
     // Name the font the PNGs are drawn with first; the report page embeds it.
@@ -509,9 +540,10 @@ pub fn svg(fig: Figure, d: &Data) -> Result<String> {
 /// The figure as a PNG file (300 dpi), drawn with the bundled font.
 pub fn png(fig: Figure, d: &Data) -> Result<Vec<u8>> {
     style::register_fonts();
+    let size = fig.size();
     let (w, h) = (
-        (SIZE.0 as f64 * PNG_SCALE) as u32,
-        (SIZE.1 as f64 * PNG_SCALE) as u32,
+        (size.0 as f64 * PNG_SCALE) as u32,
+        (size.1 as f64 * PNG_SCALE) as u32,
     );
     let mut rgb = vec![255u8; (w * h * 3) as usize];
     {

@@ -77,7 +77,7 @@ fn report_folder_holds_every_file_and_is_not_overwritten() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("ceq report") && html.contains(env!("CARGO_PKG_VERSION")));
     assert!(html.contains("--force"));
-    assert_eq!(html.matches("<svg").count(), 5);
+    assert_eq!(html.matches("<svg").count(), 6);
 }
 
 /// Text of every `<text>` element of an SVG, which must parse as XML.
@@ -104,6 +104,9 @@ fn figures_are_well_formed_labelled_and_complete() {
     let out = report(dir.path());
     let n_splices = 12;
     let n_hosts = 4;
+    let law: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("law.json")).unwrap()).unwrap();
+    let fitted_e = format!("fitted E = {:.3}", law["params"]["E"].as_f64().unwrap());
     for (fig, labels) in [
         (
             "fit",
@@ -144,6 +147,10 @@ fn figures_are_well_formed_labelled_and_complete() {
                 "Huber threshold ±δ = 0.001",
             ],
         ),
+        (
+            "n_and_d",
+            vec!["Parameters N", "Training tokens D", fitted_e.as_str()],
+        ),
     ] {
         let (svg, texts) = svg_texts(&out.join(format!("{fig}.svg")));
         for l in labels {
@@ -160,6 +167,8 @@ fn figures_are_well_formed_labelled_and_complete() {
             // One per checkpoint plus the legend's.
             "fit" => assert_eq!(circles, 70 + 1, "{fig}"),
             "residuals" => assert_eq!(circles, 70 + 2, "{fig}"),
+            // Each checkpoint in both panels; its legend swatches are lines.
+            "n_and_d" => assert_eq!(circles, 2 * 70, "{fig}"),
             _ => unreachable!(),
         }
     }
@@ -206,9 +215,12 @@ fn pngs_decode_at_their_stated_size() {
         "linear_vs_log",
         "across_sizes",
         "residuals",
+        "n_and_d",
     ] {
         let (w, h, colours) = decode(&out.join(format!("{f}.png")));
-        assert_eq!((w, h), (1680, 1140), "{f}.png");
+        // Two panels side by side get twice the width.
+        let w_want = if f == "n_and_d" { 3360 } else { 1680 };
+        assert_eq!((w, h), (w_want, 1140), "{f}.png");
         // Anti-aliased text and several series: far more than a blank or single-colour image.
         assert!(colours > 50, "{f}.png has only {colours} colours");
         assert!(out.join(format!("{f}.svg")).exists());
@@ -306,7 +318,7 @@ fn report_page_renders_in_headless_chromium() {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert_eq!(dom.matches("<svg").count(), 5);
+    assert_eq!(dom.matches("<svg").count(), 6);
     assert!(dom.contains("host-1b-L6-8x-l016") && dom.contains("compute_fraction"));
     std::fs::copy(
         &shot,

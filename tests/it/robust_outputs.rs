@@ -340,12 +340,15 @@ fn figures_with_40_groups_and_500_splices_keep_legends_and_labels_readable() {
         "linear_vs_log",
         "across_sizes",
         "residuals",
+        "n_and_d",
     ] {
         let boxes = text_boxes(&figs.join(format!("{fig}.svg")));
+        // The two-panel figure is twice as wide.
+        let w = if fig == "n_and_d" { 1120.0 } else { 560.0 };
         for (t, x0, y0, x1, y1) in &boxes {
             assert!(
-                *x0 >= -1.0 && *y0 >= -1.0 && *x1 <= 561.0 && *y1 <= 381.0,
-                "{fig}.svg: '{t}' at ({x0:.0}, {y0:.0})–({x1:.0}, {y1:.0}) is off the 560×380 canvas"
+                *x0 >= -1.0 && *y0 >= -1.0 && *x1 <= w + 1.0 && *y1 <= 381.0,
+                "{fig}.svg: '{t}' at ({x0:.0}, {y0:.0})–({x1:.0}, {y1:.0}) is off the {w}×380 canvas"
             );
         }
         for (i, a) in boxes.iter().enumerate() {

@@ -1,0 +1,170 @@
+//! Figure 6, N and D (the `chinchilla` law only): loss against model size at each training-token
+//! budget, and against training tokens at each model size, with the fitted surface's curves through
+//! them, the fitted floor E, and — when the true floor is known, as in `ceq study` — that floor.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{GREY, Style, colour, lin_range, log_range, logspace, pow10};
+use super::{Area, Data, PlotResult, builder, err, legend};
+use crate::law::Law;
+
+/// The distinct values of `v` (within 1e-6, relative), ascending.
+fn levels(v: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut out: Vec<f64> = v.filter(|x| x.is_finite() && *x > 0.0).collect();
+    out.sort_by(f64::total_cmp);
+    out.dedup_by(|a, b| (*a / *b - 1.0).abs() < 1e-6);
+    out
+}
+
+/// At most this many curves a panel: a family that is not a grid (every checkpoint its own D)
+/// gets this many representative levels, and each point the colour of the nearest (in log).
+const CURVES: usize = 5;
+
+/// The levels a panel draws curves at: all of them, or [`CURVES`] spread evenly through them.
+fn curves(levels: &[f64]) -> (Vec<f64>, bool) {
+    if levels.len() <= CURVES + 1 {
+        return (levels.to_vec(), false);
+    }
+    let n = levels.len() - 1;
+    let picked = (0..CURVES).map(|i| levels[(i * n + (CURVES - 1) / 2) / (CURVES - 1)]);
+    (picked.collect(), true)
+}
+
+/// The curve nearest to `v` in log.
+fn nearest(curves: &[f64], v: f64) -> usize {
+    let dist = |c: &f64| (c.ln() - v.ln()).abs();
+    (0..curves.len())
+        .min_by(|&a, &b| dist(&curves[a]).total_cmp(&dist(&curves[b])))
+        .unwrap_or(0)
+}
+
+/// Whether the data allow the figure: a chinchilla law whose checkpoints have N and D.
+pub fn available(d: &Data) -> bool {
+    matches!(d.law, Law::Chinchilla(_))
+        && d.law_file
+            .fit
+            .residuals
+            .iter()
+            .any(|r| r.params.is_finite() && r.tokens.is_finite())
+}
+
+pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
+    let Law::Chinchilla(c) = d.law else {
+        return Err("needs the chinchilla law (loss as a function of N and D)".into());
+    };
+    let res: Vec<_> = d
+        .law_file
+        .fit
+        .residuals
+        .iter()
+        .filter(|r| r.params.is_finite() && r.tokens.is_finite())
+        .collect();
+    let floor = d.law.floor();
+    let mut ys: Vec<f64> = res.iter().map(|r| r.loss).collect();
+    ys.push(floor);
+    ys.extend(d.reference.as_ref().map(|r| r.loss));
+    let y = lin_range(ys, 0.06);
+    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+    let ns = levels(res.iter().map(|r| r.params));
+    let ds = levels(res.iter().map(|r| r.tokens));
+    let points = |r: &&crate::fit::Residual| (r.params, r.tokens, r.loss);
+    let pts: Vec<(f64, f64, f64)> = res.iter().map(points).collect();
+    panel(&left, d, s, Panel::Size, &ns, &ds, &pts, y, &|n, t| c.loss(n, t))?;
+    panel(&right, d, s, Panel::Tokens, &ds, &ns, &pts, y, &|t, n| c.loss(n, t))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Panel {
+    /// x = N, one curve per D.
+    Size,
+    /// x = D, one curve per N.
+    Tokens,
+}
+
+/// One panel: x is N (or D), a curve and a colour per level of the other variable.
+#[allow(clippy::too_many_arguments)]
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    d: &Data,
+    s: &Style,
+    which: Panel,
+    xs: &[f64],
+    others: &[f64],
+    pts: &[(f64, f64, f64)],
+    (y0, y1): (f64, f64),
+    loss: &dyn Fn(f64, f64) -> f64,
+) -> PlotResult {
+    let (x0, x1) = log_range(xs.iter().copied(), 1.5);
+    let (title, x_desc, other) = match which {
+        Panel::Size => ("Loss against model size", "Parameters N", "D"),
+        Panel::Tokens => ("Loss against training tokens", "Training tokens D", "N"),
+    };
+    let mut chart = builder(area, title, s, 44.0)
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("Loss (nats/token)")
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(4)
+        .y_labels(6)
+        .x_label_formatter(&|v| pow10(*v))
+        .y_label_formatter(&|v| crate::export::human(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(super::style::LIGHT.mix(0.6))
+        .draw()
+        .map_err(err)?;
+    let grid = logspace(x0, x1, 60);
+    let (others, binned) = curves(others);
+    let eq = if binned { "≈" } else { "=" };
+    for (g, &o) in others.iter().enumerate() {
+        let colour = colour(g);
+        let curve: Vec<(f64, f64)> = grid
+            .iter()
+            .map(|&x| (x, loss(x, o)))
+            .filter(|p| p.1 <= y1 && p.1 >= y0)
+            .collect();
+        chart
+            .draw_series(LineSeries::new(curve, s.line(colour, 1.4)))
+            .map_err(err)?
+            .label(format!("{other} {eq} {}", pow10(o)))
+            .legend(s.swatch_line(colour, 1.4));
+        let of = |p: &&(f64, f64, f64)| match which {
+            Panel::Size => p.1,
+            Panel::Tokens => p.0,
+        };
+        let mine = pts.iter().filter(|p| nearest(&others, of(p)) == g);
+        let r = s.upx(2.6);
+        chart
+            .draw_series(mine.map(|p| {
+                let x = if which == Panel::Size { p.0 } else { p.1 };
+                Circle::new((x, p.2), r, colour.filled())
+            }))
+            .map_err(err)?;
+    }
+    let mut hline = |yv: f64, c: RGBColor, label: String| -> PlotResult {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x0, yv), (x1, yv)],
+                s.px(5.0) as u32,
+                s.px(4.0) as u32,
+                s.line(c, 1.3),
+            ))
+            .map_err(err)?
+            .label(label)
+            .legend(s.swatch_line(c, 1.3));
+        Ok(())
+    };
+    hline(
+        d.law.floor(),
+        GREY,
+        format!("fitted E = {:.3}", d.law.floor()),
+    )?;
+    if let Some(r) = &d.reference {
+        hline(r.loss, BLACK, r.label.clone())?;
+    }
+    legend(&mut chart, s, SeriesLabelPosition::UpperRight)
+}
