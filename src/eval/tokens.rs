@@ -55,6 +55,22 @@ fn shape_overflows(bytes: &[u8]) -> bool {
 }
 
 impl Tokens {
+    /// The ids as a NumPy int32 array [n_seq, ctx], the layout `read_npy` and NumPy read.
+    pub fn npy_bytes(&self) -> Vec<u8> {
+        use npyz::WriterBuilder;
+        let mut buf = vec![];
+        let mut w = npyz::WriteOptions::<i32>::new()
+            .default_dtype()
+            .shape(&[self.n_seq as u64, self.ctx as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .expect("writing to memory");
+        w.extend(self.ids.iter().map(|&t| t as i32))
+            .expect("writing to memory");
+        w.finish().expect("writing to memory");
+        buf
+    }
+
     pub fn read_npy(path: &Path) -> Result<Tokens> {
         let bad = |message: String| Error::Data {
             kind: DataKind::Tokens,

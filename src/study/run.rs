@@ -1,0 +1,478 @@
+//! `ceq study`: the whole pipeline on a language with a known floor, into one folder. Trains the
+//! model family and the SAEs, then runs what a user runs on real checkpoints — eval-family, the
+//! sweep, the fit, the map and the report — through the same library functions. Each step's files
+//! are written atomically and a rerun skips what is there, so a stopped study resumes.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::activations::{CaptureSpec, capture};
+use super::language::{Corpus, Floor};
+use super::plan::Settings;
+use super::sae_train::{SaeSpec, train_sae};
+use super::train::{heldout_seed, train};
+use crate::error::{DataKind, Error, Result};
+use crate::eval::family::FamilyJob;
+use crate::eval::job::{Scoring, TokenSource};
+use crate::eval::sweep::SweepJob;
+use crate::eval::tokens::Tokens;
+use crate::eval::{DeviceSpec, Hook, Site};
+use crate::io::write_atomic;
+use crate::law::Form;
+use crate::law_file::{LawFile, ParamCount};
+use crate::pipeline::FitSpec;
+use crate::plot::Reference;
+use crate::report::Report;
+use crate::table::ColumnMap;
+
+/// What a study reports while it runs, for a progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// A stage starts, with this many units of work.
+    Stage { name: &'static str, total: usize },
+    /// The next item of the stage (a model's or an SAE's name).
+    Item(String),
+    /// This many more units are done.
+    Advance(usize),
+}
+
+/// The files of a study folder, as the README of the folder lists them.
+pub const STUDY_JSON: &str = "study.json";
+
+/// A study to run into `out`.
+#[derive(Clone, Debug)]
+pub struct Study {
+    pub out: PathBuf,
+    pub settings: Settings,
+}
+
+/// study.json: the settings, then (once finished) the truth and what the fit found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub ceq_version: String,
+    pub settings: Settings,
+    pub outcome: Option<Outcome>,
+}
+
+/// The true floor and the fitted E, side by side.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The Bayes-optimal cross-entropy on eval_tokens.npy's scored positions (nats/token; BOS
+    /// positions left out, as ceq eval scores): exact for these tokens up to f64 rounding.
+    pub loss_floor: f64,
+    /// Its standard error over sequences, as an estimate of the language's expected floor.
+    pub loss_floor_se: f64,
+    pub loss_floor_positions: usize,
+    /// The fitted chinchilla law's E (nats/token) and its bootstrap interval.
+    pub fitted_e: f64,
+    pub fitted_e_interval: Option<[f64; 2]>,
+    pub interval_level: Option<f64>,
+    /// Wall-clock seconds of this run of the study (a resumed study counts only its last run).
+    pub seconds: f64,
+}
+
+/// A trained model's record, written last into its folder: its presence means the model is done.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ModelRecord {
+    steps: usize,
+    tokens: u64,
+    params_total: usize,
+    params_non_embedding: usize,
+    /// Mean training loss of the last tenth of the steps (nats/token, on training batches).
+    final_train_loss: f64,
+    seconds: f64,
+}
+
+/// One model of the family.
+struct Member {
+    name: String,
+    shape: usize,
+    steps: usize,
+}
+
+impl Study {
+    fn path(&self, name: &str) -> PathBuf {
+        self.out.join(name)
+    }
+
+    fn members(&self) -> Vec<Member> {
+        let s = &self.settings;
+        let mut out = vec![];
+        for (i, sh) in s.shapes.iter().enumerate() {
+            for &steps in &s.steps {
+                out.push(Member {
+                    name: format!("d{}-L{}-t{}", sh.d_model, sh.n_layer, s.tokens(steps)),
+                    shape: i,
+                    steps,
+                });
+            }
+        }
+        out
+    }
+
+    /// Opens the folder: new, empty, or holding a study with the same settings (resumed).
+    fn open(&self) -> Result<()> {
+        let record = self.path(STUDY_JSON);
+        let empty = std::fs::read_dir(&self.out).map_or(true, |mut e| e.next().is_none());
+        if !empty {
+            let bytes = std::fs::read(&record).map_err(|_| Error::Data {
+                kind: DataKind::OutputDir,
+                path: self.out.clone(),
+                message: "is not empty and holds no study.json; a study goes into a new or empty \
+                          folder, or resumes one it made"
+                    .into(),
+            })?;
+            let old: Record = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
+                kind: DataKind::OutputDir,
+                path: record.clone(),
+                message: format!("is not a study record ({e}); choose another folder"),
+            })?;
+            if old.settings != self.settings {
+                return Err(Error::Data {
+                    kind: DataKind::OutputDir,
+                    path: record,
+                    message: "was made with other settings (seed or preset); resume it with \
+                              those, or choose another folder"
+                        .into(),
+                });
+            }
+        }
+        std::fs::create_dir_all(&self.out).map_err(Error::io(&self.out))?;
+        self.write_record(None)
+    }
+
+    fn write_record(&self, outcome: Option<Outcome>) -> Result<()> {
+        let r = Record {
+            ceq_version: env!("CARGO_PKG_VERSION").into(),
+            settings: self.settings.clone(),
+            outcome,
+        };
+        let json = serde_json::to_vec_pretty(&r).expect("a study record serializes");
+        write_atomic(&self.path(STUDY_JSON), &json)
+    }
+
+    /// Writes a token set (or checks the one there: the same seed gives the same ids).
+    fn token_set(&self, corpus: &Corpus, name: &str, rows: usize, which: u64) -> Result<Tokens> {
+        let s = &self.settings;
+        let ids = corpus.sample(rows, s.ctx, heldout_seed(s.seed, which));
+        let tokens = Tokens {
+            ids,
+            n_seq: rows,
+            ctx: s.ctx,
+        };
+        let path = self.path(name);
+        let bytes = tokens.npy_bytes();
+        if std::fs::read(&path).is_ok_and(|b| b != bytes) {
+            return Err(Error::Data {
+                kind: DataKind::OutputDir,
+                path,
+                message: "differs from the tokens this study's seed gives; it was changed after \
+                          the study began: remove the folder and rerun"
+                    .into(),
+            });
+        }
+        write_atomic(&path, &bytes)?;
+        Ok(tokens)
+    }
+
+    /// Trains every model not yet trained; writes family.csv (eval-family's manifest).
+    fn train_family(&self, corpus: &Corpus, on: &mut dyn FnMut(Progress)) -> Result<()> {
+        let s = &self.settings;
+        let members = self.members();
+        let total: usize = members.iter().map(|m| m.steps).sum();
+        on(Progress::Stage {
+            name: "training the family (steps)",
+            total,
+        });
+        let mut manifest = String::from("name,path,run,step,tokens\n");
+        for m in &members {
+            let dir = self.path(&format!("models/{}", m.name));
+            let done = dir.join("ceq_training.json");
+            on(Progress::Item(m.name.clone()));
+            if !done.exists() {
+                let size = s.size(&s.shapes[m.shape]);
+                let start = Instant::now();
+                let mut last = 0;
+                let t = train(
+                    corpus,
+                    &size,
+                    &s.schedule(m.steps),
+                    s.seed ^ (m.shape as u64) << 32,
+                    &mut |p| {
+                        on(Progress::Advance(p.step - last));
+                        last = p.step;
+                    },
+                )?;
+                t.model.save_hf(&dir)?;
+                let tail = &t.losses[t.losses.len() - (t.losses.len() / 10).max(1)..];
+                let record = ModelRecord {
+                    steps: t.steps,
+                    tokens: t.tokens,
+                    params_total: size.n_params(),
+                    params_non_embedding: size.n_params_non_embedding(),
+                    final_train_loss: tail.iter().sum::<f64>() / tail.len() as f64,
+                    seconds: start.elapsed().as_secs_f64(),
+                };
+                let json = serde_json::to_vec_pretty(&record).expect("serializes");
+                write_atomic(&done, &json)?;
+            } else {
+                on(Progress::Advance(m.steps));
+            }
+            // Each model is its own training run (its own cosine schedule), so the bootstrap
+            // resamples models.
+            manifest += &format!(
+                "{0},models/{0},{0},{1},{2}\n",
+                m.name,
+                m.steps,
+                s.tokens(m.steps)
+            );
+        }
+        write_atomic(&self.path("family.csv"), manifest.as_bytes())
+    }
+
+    fn scoring(&self, tokens: &str) -> Scoring {
+        Scoring {
+            tokens: TokenSource::Npy(self.path(tokens)),
+            batch: NonZeroUsize::new(32).expect("nonzero"),
+            device: DeviceSpec::Flex,
+            keep_special: false,
+            cache_mb: 256,
+        }
+    }
+
+    /// The SAEs' hosts: each host shape's model with the most steps.
+    fn hosts(&self) -> Vec<(String, usize)> {
+        let members = self.members();
+        let s = &self.settings;
+        s.sae_hosts
+            .iter()
+            .filter_map(|&h| {
+                members
+                    .iter()
+                    .filter(|m| m.shape == h)
+                    .max_by_key(|m| m.steps)
+                    .map(|m| (m.name.clone(), h))
+            })
+            .collect()
+    }
+
+    /// Trains every SAE not yet trained, on activations of the SAE token set; writes saes.csv.
+    fn train_saes(&self, on: &mut dyn FnMut(Progress)) -> Result<()> {
+        let s = &self.settings;
+        let hosts = self.hosts();
+        let per_hook = s.sae_kinds.len();
+        on(Progress::Stage {
+            name: "training SAEs (SAEs)",
+            total: hosts.len() * s.sae_layers.len() * per_hook,
+        });
+        let tokens_path = self.path("sae_tokens.npy");
+        let tokens = Tokens::read_npy(&tokens_path)?;
+        let mut manifest = String::from("name,model,sae,hook\n");
+        for (host, h) in &hosts {
+            let d_model = s.shapes[*h].d_model;
+            for &layer in &s.sae_layers {
+                let hook = Hook {
+                    layer,
+                    site: Site::ResidPost,
+                };
+                let names: Vec<String> = s
+                    .sae_kinds
+                    .iter()
+                    .map(|k| format!("{host}-L{layer}-{}", k.architecture.label()))
+                    .collect();
+                let todo = names
+                    .iter()
+                    .any(|n| !self.path(&format!("saes/{n}")).exists());
+                let acts = if todo {
+                    let spec = CaptureSpec {
+                        model: self.path(&format!("models/{host}")),
+                        hook,
+                        device: DeviceSpec::Flex,
+                        batch: 32,
+                        keep_special: false,
+                    };
+                    Some(capture(&spec, &tokens, &tokens_path, &mut |_| {})?)
+                } else {
+                    None
+                };
+                for (kind, name) in s.sae_kinds.iter().zip(&names) {
+                    on(Progress::Item(name.clone()));
+                    let dir = self.path(&format!("saes/{name}"));
+                    if let Some(acts) = acts.as_ref().filter(|_| !dir.exists()) {
+                        let mut spec = SaeSpec::new(
+                            kind.architecture.clone(),
+                            kind.expansion * d_model,
+                            s.sae_steps,
+                            s.sae_batch,
+                        );
+                        spec.lr = s.sae_lr;
+                        let seed = s.seed ^ 0x5ae ^ (layer as u64) << 8 ^ (*h as u64) << 16;
+                        let t = train_sae(acts, &spec, seed, &mut |_| {})?;
+                        t.save_saelens(&dir, "sae_tokens.npy", false)?;
+                    }
+                    on(Progress::Advance(1));
+                    manifest += &format!("{name},{host},saes/{name},{hook}\n");
+                }
+            }
+        }
+        write_atomic(&self.path("saes.csv"), manifest.as_bytes())
+    }
+
+    /// Runs the study; returns its record.
+    pub fn run(&self, on: &mut dyn FnMut(Progress)) -> Result<Record> {
+        let start = Instant::now();
+        let s = &self.settings;
+        s.check()?;
+        self.open()?;
+        let corpus = s.language.build()?;
+        let eval = self.token_set(&corpus, "eval_tokens.npy", s.eval_rows, 0)?;
+        self.token_set(&corpus, "sae_tokens.npy", s.sae_rows, 1)?;
+        let floor: Floor = corpus.floor_on(&eval.ids, s.ctx, false);
+
+        self.train_family(&corpus, on)?;
+        on(Progress::Stage {
+            name: "eval-family",
+            total: 0,
+        });
+        let family = FamilyJob {
+            manifest: self.path("family.csv"),
+            scoring: self.scoring("eval_tokens.npy"),
+            non_embedding: false,
+            tokens_per_step: None,
+            shard: None,
+            out: self.path("checkpoints.csv"),
+        };
+        family.run(&mut |_| {})?;
+
+        self.train_saes(on)?;
+        on(Progress::Stage {
+            name: "sweep",
+            total: 0,
+        });
+        let sweep = SweepJob {
+            manifest: self.path("saes.csv"),
+            family: Some(self.path("family.csv")),
+            tokens_per_step: None,
+            scoring: self.scoring("eval_tokens.npy"),
+            non_embedding: false,
+            shard: None,
+            out: self.path("splices.csv"),
+        };
+        sweep.run(&mut |_| {})?;
+
+        on(Progress::Stage {
+            name: "fit and report",
+            total: 0,
+        });
+        let law = self.fit()?;
+        write_atomic(&self.path("law.json"), law.to_json().as_bytes())?;
+        let splices = crate::table::read_splices(&self.path("splices.csv"))?;
+        let map = crate::map::map_at(&law, &splices, 0.9);
+        let reference = Reference {
+            loss: floor.mean,
+            label: "true floor on eval_tokens.npy".into(),
+        };
+        let report = Report {
+            law_file: &law,
+            map: &map,
+            group_by: None,
+            command: crate::report::command_line(),
+            reference: Some(reference),
+        };
+        let dir = self.path("report");
+        crate::report::check_dir(&dir, true, &[])?;
+        report.write(&dir, &mut |_| {})?;
+
+        let interval = law
+            .bootstrap
+            .as_ref()
+            .and_then(|b| Some((b.level, b.intervals.get("E")?.0)));
+        let outcome = Outcome {
+            loss_floor: floor.mean,
+            loss_floor_se: floor.se,
+            loss_floor_positions: floor.positions,
+            fitted_e: law.law().floor(),
+            fitted_e_interval: interval.map(|(_, (lo, hi))| [lo, hi]),
+            interval_level: interval.map(|(l, _)| l),
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        self.write_record(Some(outcome.clone()))?;
+        write_atomic(&self.path("README.md"), self.readme(&outcome).as_bytes())?;
+        Ok(Record {
+            ceq_version: env!("CARGO_PKG_VERSION").into(),
+            settings: s.clone(),
+            outcome: Some(outcome),
+        })
+    }
+
+    fn fit(&self) -> Result<LawFile> {
+        let s = &self.settings;
+        let spec = FitSpec {
+            checkpoints: self.path("checkpoints.csv"),
+            columns: ColumnMap::default(),
+            form: Form::Chinchilla,
+            run: None,
+            drop_highest: 0,
+            delta: 1e-3,
+            param_count: ParamCount::Total,
+            eval_set: "eval_tokens.npy (held-out rows of the study's language)".into(),
+            bootstrap: s.bootstrap,
+            seed: s.seed,
+            level: 0.9,
+        };
+        spec.validate()?.run(&|_| {})
+    }
+
+    /// The folder's README: what was done and the commands that redo each step.
+    fn readme(&self, o: &Outcome) -> String {
+        let s = &self.settings;
+        let e = match o.fitted_e_interval {
+            Some([lo, hi]) => format!(
+                "{:.4} nats/token ({:.0}% bootstrap interval {lo:.4} to {hi:.4})",
+                o.fitted_e,
+                100.0 * o.interval_level.unwrap_or(0.9)
+            ),
+            None => format!("{:.4} nats/token", o.fitted_e),
+        };
+        format!(
+            "# A ceq study\n\n\
+             Made by `ceq study` (ceq {ver}, preset `{preset}`, seed {seed}). Every number here was \
+             measured: models and SAEs trained by ceq on a synthetic language whose loss floor is \
+             known, then evaluated, fitted and mapped as real checkpoints are.\n\n\
+             - True floor on `eval_tokens.npy`: **{floor:.4} nats/token** (exact for these tokens; \
+             ±{se:.4} as an estimate of the language's expected floor, over {pos} positions).\n\
+             - Fitted E (chinchilla law over the {n} models): **{e}**.\n\n\
+             ## Files\n\n\
+             | file | what |\n|---|---|\n\
+             | `study.json` | settings, the true floor, the fitted E |\n\
+             | `models/NAME/` | each model (Hugging Face GPT-2 layout) and `ceq_training.json` |\n\
+             | `family.csv` | the family manifest (eval-family's input) |\n\
+             | `eval_tokens.npy` | held-out rows every CE is measured on |\n\
+             | `checkpoints.csv` | each model's clean CE (eval-family's output), `.per_seq.npy` beside |\n\
+             | `sae_tokens.npy` | the rows whose activations trained the SAEs |\n\
+             | `saes/NAME/` | each SAE (SAELens layout) |\n\
+             | `saes.csv` | the sweep manifest |\n\
+             | `splices.csv` | each SAE's CEs and metrics (the sweep's output), `.per_seq.npy` beside |\n\
+             | `law.json` | the fitted law with its bootstrap |\n\
+             | `report/` | tables and figures; open `report/index.html` |\n\n\
+             ## Redo each step\n\n\
+             Training is `ceq study` itself (the same seed gives the same weights on one machine). \
+             From this folder:\n\n```sh\n\
+             ceq eval-family --manifest family.csv --tokens eval_tokens.npy --out checkpoints.csv\n\
+             ceq eval --manifest saes.csv --family family.csv --tokens eval_tokens.npy --out splices.csv\n\
+             ceq fit --checkpoints checkpoints.csv --bootstrap {boot} --seed {seed} --eval-set eval_tokens.npy --out law.json\n\
+             ceq report --law law.json --splices splices.csv --out report --force\n```\n",
+            ver = env!("CARGO_PKG_VERSION"),
+            preset = s.preset,
+            seed = s.seed,
+            floor = o.loss_floor,
+            se = o.loss_floor_se,
+            pos = o.loss_floor_positions,
+            n = self.members().len(),
+            boot = s.bootstrap,
+        )
+    }
+}
