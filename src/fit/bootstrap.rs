@@ -111,8 +111,25 @@ pub fn refit(
     w: &[f64],
     solver: &Solver,
 ) -> Option<Vec<f64>> {
-    let obj = Objective::weighted(fit.law.form(), checkpoints, w, fit.delta);
-    fit.optima
+    let form = fit.law.form();
+    let obj = Objective::weighted(form, checkpoints, w, fit.delta);
+    // An optimum whose ln E lies beyond the start grid (E ≈ 0, exp(e) underflowing) is a flat
+    // place a resample cannot leave by gradient: it also starts from ln E at the grid's edge, so a
+    // resample whose optimum has E > 0 finds it (scipy from the whole grid does).
+    let min_loss = checkpoints
+        .iter()
+        .map(|c| c.loss)
+        .fold(f64::INFINITY, f64::min);
+    let (lo, hi) = form.grid_bounds(min_loss)[0];
+    let mut starts = fit.optima.clone();
+    for o in &fit.optima {
+        if o[0] < lo || o[0] > hi {
+            let mut s = o.clone();
+            s[0] = o[0].clamp(lo, hi);
+            starts.push(s);
+        }
+    }
+    starts
         .iter()
         .enumerate()
         .map(|(j, s)| run_start(&obj, s, j, solver))
