@@ -147,6 +147,10 @@ pub enum Method {
     RefitsAndNoise(String),
     /// Normal intervals by the delta method on the CEs' measurement noise; the law taken as exact.
     DeltaMethod(String),
+    /// Percentiles over a joint bootstrap of the eval sequences (and the law's checkpoints or
+    /// runs): each replicate's refit maps the CEs recomputed from the same resampled sequences
+    /// (what was resampled, how many times, over how many sequences).
+    TokenBootstrap(String),
 }
 
 /// How to make a splice's intervals.
@@ -160,7 +164,14 @@ pub struct IntervalSpec<'a> {
     pub seed: u64,
     /// Whether to include the CEs' measurement noise where the row gives its standard errors.
     pub ce_noise: bool,
+    /// A joint token bootstrap: per row, each refit's (ce_clean, ce_spliced) recomputed from the
+    /// refit's resampled sequences (aligned with `refits`), and what it was, for outputs. It
+    /// replaces the CE draws of `ce_noise`.
+    pub joint: Option<JointCes<'a>>,
 }
+
+/// Per row, each refit's resampled (ce_clean, ce_spliced), and what the resampling was.
+pub type JointCes<'a> = (&'a [Vec<(f64, f64)>], &'a str);
 
 /// Mixed into the seed of the CEs' draws, so that they are not the bootstrap's resampling stream.
 const NOISE_SEED: u64 = 0x6365_6e6f_6973_6521;
@@ -348,6 +359,17 @@ pub fn map_splice(
         )
     });
     let (ci, method) = match (spec.refits, &noise) {
+        (Some(laws), _) if let Some((ces, what)) = spec.joint => {
+            let eqs: Vec<Equivalent> = laws
+                .iter()
+                .zip(&ces[row])
+                .map(|(l, &(c, sp))| Equivalent::at(l, c, sp, s.compute, true))
+                .collect();
+            (
+                Some(percentiles(&eq, &eqs, level)),
+                Some(Method::TokenBootstrap(what.to_owned())),
+            )
+        }
         (Some(_), None) => (law_only, Some(Method::Refits)),
         (Some(laws), Some(nz)) => {
             // One draw per refit, from this row's own stream: a row's interval does not depend on

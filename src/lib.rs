@@ -23,5 +23,6 @@ mod serde_nan;
 pub mod study;
 pub mod synth;
 pub mod table;
+pub mod token_bootstrap;
 
 pub use error::{DataKind, Error, Result};

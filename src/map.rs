@@ -1,6 +1,6 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
-use crate::equivalence::{IntervalSpec, Mapped, Method, map_splice};
+use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, map_splice};
 use crate::export::{Cell, Column, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::LawFile;
@@ -31,6 +31,27 @@ pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
 /// where a row gives its CEs' standard errors, their measurement noise; without refits, the noise
 /// alone by the delta method at `level`.
 pub fn map_at(law_file: &LawFile, splices: &Splices, level: f64) -> MapResult {
+    map_with(law_file, splices, level, None)
+}
+
+/// Every splice through a law whose bootstrap refits come from a joint token bootstrap: `ces[row]`
+/// holds each refit's (ce_clean, ce_spliced) recomputed from that refit's resampled sequences, and
+/// `what` says what was resampled (see [`crate::token_bootstrap`]).
+pub fn map_joint(
+    law_file: &LawFile,
+    splices: &Splices,
+    ces: &[Vec<(f64, f64)>],
+    what: &str,
+) -> MapResult {
+    map_with(law_file, splices, DEFAULT_LEVEL, Some((ces, what)))
+}
+
+fn map_with(
+    law_file: &LawFile,
+    splices: &Splices,
+    level: f64,
+    joint: Option<JointCes>,
+) -> MapResult {
     let law = law_file.law().clone();
     let boot = law_file.bootstrap_laws();
     let ranges = law_file.fit.ranges;
@@ -39,6 +60,7 @@ pub fn map_at(law_file: &LawFile, splices: &Splices, level: f64) -> MapResult {
         level: boot.map_or(level, |b| b.1),
         seed: law_file.bootstrap.as_ref().map_or(0, |b| b.seed),
         ce_noise: true,
+        joint,
     };
     let rows: Vec<Mapped> = splices
         .rows
@@ -104,6 +126,10 @@ impl MapResult {
                 "{}, each with one draw of the CEs: law refits + CE measurement noise ({src})",
                 refits()
             ),
+            Some(Method::TokenBootstrap(what)) => format!(
+                "{pct} token bootstrap percentile intervals ({what}): law + token sampling error, \
+                 with their correlation"
+            ),
             Some(Method::DeltaMethod(src)) => format!(
                 "{pct} normal intervals by the delta method on CE measurement noise only ({src}); \
                  the law taken as exact (fit with --bootstrap N for its uncertainty)"
@@ -122,6 +148,7 @@ impl MapResult {
                 Some(Method::Refits) => "law refits",
                 Some(Method::RefitsAndNoise(_)) => "law refits + CE noise",
                 Some(Method::DeltaMethod(_)) => "CE noise only, delta method",
+                Some(Method::TokenBootstrap(_)) => "token bootstrap: law + tokens jointly",
                 None => continue,
             };
             if !kinds.contains(&k) {

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 pub use crate::fit::Progress;
 use crate::fit::bootstrap::bootstrap;
-use crate::fit::{BootstrapOptions, FitOptions, Solver, Stage, fit_with_progress};
+use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount, Units};
-use crate::table::{ColumnMap, read_family};
+use crate::table::{ColumnMap, Family, read_family};
 
 /// How to read and fit a checkpoints file.
 #[derive(Clone, Debug)]
@@ -64,37 +64,55 @@ impl FitJob {
         &self.0
     }
 
-    /// Reads, fits and (when asked) bootstraps: the law file `ceq fit` saves and `ceq map` reads.
-    /// `on` hears of each stage (the fit's starts, then the bootstrap's refits) and each step done.
-    pub fn run(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {
+    /// Reads and fits, without a bootstrap: the family as read and the fit.
+    pub fn fit(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<(Family, Fit)> {
         let s = &self.0;
         let family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
-        let opts = FitOptions {
-            form: s.form,
-            delta: s.delta,
-            run: s.run.clone(),
-            solver: Solver::default(),
-        };
-        let f = fit_with_progress(&family, &opts, on).map_err(|e| Error::Fitting {
+        let f = fit_with_progress(&family, &self.options(), on).map_err(|e| Error::Fitting {
             form: s.form.name(),
             path: s.checkpoints.clone(),
             source: Box::new(e),
         })?;
+        Ok((family, f))
+    }
+
+    /// The fit's options.
+    pub fn options(&self) -> FitOptions {
+        let s = &self.0;
+        FitOptions {
+            form: s.form,
+            delta: s.delta,
+            run: s.run.clone(),
+            solver: Solver::default(),
+        }
+    }
+
+    /// The law file of a fit and, when there is one, its bootstrap.
+    pub fn law_file(&self, family: &Family, fit: &Fit, boot: Option<&Bootstrap>) -> LawFile {
+        let s = &self.0;
+        LawFile::new(
+            fit,
+            family,
+            Units::new(s.param_count, &s.eval_set),
+            s.param_count,
+            boot.map(|b| (b, s.level)),
+        )
+    }
+
+    /// Reads, fits and (when asked) bootstraps: the law file `ceq fit` saves and `ceq map` reads.
+    /// `on` hears of each stage (the fit's starts, then the bootstrap's refits) and each step done.
+    pub fn run(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {
+        let s = &self.0;
+        let (family, f) = self.fit(on)?;
         let boot = (s.bootstrap > 0).then(|| {
             let o = BootstrapOptions {
                 n: s.bootstrap,
                 seed: s.seed,
             };
             let stage = Stage::begin(on, "bootstrap", o.n);
-            bootstrap(&f, &o, &opts.solver, &|| stage.step())
+            bootstrap(&f, &o, &self.options().solver, &|| stage.step())
         });
-        Ok(LawFile::new(
-            &f,
-            &family,
-            Units::new(s.param_count, &s.eval_set),
-            s.param_count,
-            boot.as_ref().map(|b| (b, s.level)),
-        ))
+        Ok(self.law_file(&family, &f, boot.as_ref()))
     }
 }
 

@@ -166,6 +166,8 @@ cmp "$out/checkpoints.csv" "$work/whole.csv" ||
   { log "FAILED: the merged CSV differs from the unsharded one"; diff "$out/checkpoints.csv" "$work/whole.csv" >&2 || true; exit 1; }
 cmp "$out/checkpoints.per_seq.npy" "$work/whole.per_seq.npy" ||
   { log "FAILED: the merged per-sequence losses differ from the unsharded ones"; exit 1; }
+cmp "$out/checkpoints.per_seq_n.npy" "$work/whole.per_seq_n.npy" ||
+  { log "FAILED: the merged per-sequence position counts differ from the unsharded ones"; exit 1; }
 # One task run again alone (as after a failure): CEQ_SHARDS gives the count the array no longer does.
 mkdir -p "$work/again"
 again=$(CEQ="$ceq" CEQ_SHARDS=8 sbatch --parsable --array=3 --output="$work/again-%A_%a.out" \
@@ -176,4 +178,4 @@ for _ in $(seq 120); do
 done
 cmp "$work/again/shard3.csv" "$out/shard3.csv" ||
   { log "FAILED: task 3 run alone (CEQ_SHARDS=8 sbatch --array=3) differs from the array's shard 3"; exit 1; }
-log "passed: 8 array tasks + merge under Slurm = the unsharded run ($(($(wc -l <"$work/whole.csv") - 1)) rows, CSV and per_seq.npy byte for byte)"
+log "passed: 8 array tasks + merge under Slurm = the unsharded run ($(($(wc -l <"$work/whole.csv") - 1)) rows, CSV, per_seq.npy and per_seq_n.npy byte for byte)"

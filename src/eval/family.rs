@@ -10,8 +10,8 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use super::job::{Progress, Scoring};
-use super::ledger::{Ledger, Row, mismatch, per_seq_path};
-use super::runner::clean;
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::runner::{clean, scored_per_seq};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
@@ -200,8 +200,12 @@ impl FamilyJob {
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));
         crate::io::check_not_input(&self.out, &inputs)?;
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
+        // Every checkpoint reads the tokens alike (checked above), so one count per sequence
+        // serves every row, those resumed from an older file without counts included.
+        let seq_n = scored_per_seq(&tokens, &cfg.special_ids, sc.keep_special);
         let eval_tokens = sc.describe(&tokens);
         let engine = sc.device.describe();
 
@@ -210,6 +214,7 @@ impl FamilyJob {
             self.differs(row, &by_name)
         })?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
+        let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
         let positions = tokens.n_seq * tokens.ctx;
         progress(Progress::Start {
@@ -265,11 +270,12 @@ impl FamilyJob {
                 .collect();
             rows.push(row);
             per_seq.insert(e.name.clone(), r.per_seq);
+            counts.insert(e.name.clone(), seq_n.clone());
             // Written now, so an interrupted run keeps every finished checkpoint.
-            LEDGER.write(&self.out, &rows, &per_seq)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts)?;
         }
-        if todo.is_empty() && !self.out.exists() {
-            LEDGER.write(&self.out, &rows, &per_seq)?;
+        if todo.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
+            LEDGER.write(&self.out, &rows, &per_seq, &counts)?;
         }
         Ok(FamilySummary {
             evaluated: todo.len(),

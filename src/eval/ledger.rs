@@ -1,9 +1,11 @@
 //! A results file that grows as work finishes and survives interruption: a CSV in one of the
 //! schema's tables, one row per unit of work (a checkpoint of `ceq eval-family`, an SAE of `ceq
 //! eval --manifest`), keyed by its `name`, and beside it `<stem>.per_seq.npy`, every row's
-//! per-sequence mean CEs (f64, in the CSV's row order). Both are rewritten atomically, the array
-//! first, so every row on disk has its per-sequence values; a rerun keeps the rows already there
-//! (after its own checks) and [`merge_files`] joins shards.
+//! per-sequence mean CEs (f64, in the CSV's row order), and `<stem>.per_seq_n.npy`, how many
+//! positions each of those means is over ([rows, sequences]; sequences differ where special tokens
+//! are left out, and a token-weighted mean of resampled sequences needs them). All are rewritten
+//! atomically, the arrays first, so every row on disk has its per-sequence values; a rerun keeps
+//! the rows already there (after its own checks) and [`merge_files`] joins shards.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -35,6 +37,12 @@ pub struct Ledger {
 /// Where a results CSV's per-sequence values live.
 pub fn per_seq_path(csv: &Path) -> PathBuf {
     csv.with_extension("per_seq.npy")
+}
+
+/// Where a results CSV's per-sequence position counts live. Files written before ceq kept them
+/// have none; a rerun of the same job adds them (they follow from the tokens, not the models).
+pub fn per_seq_n_path(csv: &Path) -> PathBuf {
+    csv.with_extension("per_seq_n.npy")
 }
 
 pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
@@ -119,14 +127,26 @@ impl Ledger {
         &row[self.col("name")]
     }
 
-    /// The table and its per-sequence array; the array first, so every row of a CSV on disk has
-    /// its per-sequence values beside it.
-    pub fn write(&self, path: &Path, rows: &[Row], per_seq: &PerSeq) -> Result<()> {
+    /// The table, its per-sequence array and (when every row has them) the per-sequence position
+    /// counts; the arrays first, so every row of a CSV on disk has its per-sequence values beside
+    /// it. Without counts for every row, a counts file left from before is removed, so none on disk
+    /// belongs to other rows.
+    pub fn write(
+        &self,
+        path: &Path,
+        rows: &[Row],
+        per_seq: &PerSeq,
+        counts: &PerSeq,
+    ) -> Result<()> {
         let mut rows = rows.to_vec();
         rows.sort_by(|a, b| (self.order)(self, a, b));
         let ordered: Vec<&[f64]> = rows
             .iter()
             .map(|r| per_seq.get(self.name(r)).map_or(&[][..], |v| v.as_slice()))
+            .collect();
+        let ordered_n: Option<Vec<&[f64]>> = rows
+            .iter()
+            .map(|r| counts.get(self.name(r)).map(|v| v.as_slice()))
             .collect();
         let t = Table {
             title: self.title.into(),
@@ -142,56 +162,30 @@ impl Ledger {
                 .collect(),
             notes: vec![],
         };
-        crate::io::write_atomic(&per_seq_path(path), &self.npy(&ordered))?;
+        crate::io::write_atomic(&per_seq_path(path), &npy(&ordered, self.per_row))?;
+        let counts_path = per_seq_n_path(path);
+        match ordered_n {
+            Some(n) => crate::io::write_atomic(&counts_path, &npy(&n, 1))?,
+            None if counts_path.exists() => {
+                std::fs::remove_file(&counts_path).map_err(|e| Error::Io {
+                    path: counts_path.clone(),
+                    source: e,
+                })?
+            }
+            None => {}
+        }
         crate::io::write_atomic(path, Format::Csv.render(&t).as_bytes())
-    }
-
-    /// A little-endian f64 .npy array of `rows` (all of one length): [rows, n] or [rows, per_row,
-    /// n / per_row].
-    fn npy(&self, rows: &[&[f64]]) -> Vec<u8> {
-        let n = rows.first().map_or(0, |r| r.len());
-        let shape = match self.per_row {
-            1 => format!("({}, {n})", rows.len()),
-            k => format!("({}, {k}, {})", rows.len(), n / k),
-        };
-        let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
-        // Magic, version and length take 10 bytes; the header ends in '\n' at a multiple of 64.
-        header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
-        header.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend((header.len() as u16).to_le_bytes());
-        out.extend(header.as_bytes());
-        rows.iter()
-            .flat_map(|r| r.iter())
-            .for_each(|v| out.extend(v.to_le_bytes()));
-        out
     }
 
     /// The per-sequence values beside a CSV whose rows hold `names` in order, or `None` when the
     /// file is missing or does not match them.
     fn read_per_seq(&self, csv: &Path, names: &[String]) -> Option<PerSeq> {
-        let bytes = std::fs::read(per_seq_path(csv)).ok()?;
-        let npy = npyz::NpyFile::new(&bytes[..]).ok()?;
-        let shape = npy.shape().to_vec();
-        let (rows, n) = match (self.per_row, &shape[..]) {
-            (1, &[rows, n]) => (rows, n),
-            (k, &[rows, kk, n]) if kk == k as u64 => (rows, kk * n),
-            _ => return None,
-        };
-        let fits = rows as usize == names.len()
-            && rows.checked_mul(n)?.checked_mul(8)? <= bytes.len() as u64;
-        if !fits {
-            return None;
-        }
-        let data: Vec<f64> = npy.into_vec().ok()?;
-        let n = n as usize;
-        Some(
-            names
-                .iter()
-                .enumerate()
-                .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
-                .collect(),
-        )
+        read_npy(&per_seq_path(csv), self.per_row, names)
+    }
+
+    /// The per-sequence position counts beside a CSV, or `None` (an older file, or a mismatch).
+    fn read_counts(&self, csv: &Path, names: &[String]) -> Option<PerSeq> {
+        read_npy(&per_seq_n_path(csv), 1, names)
     }
 
     /// The rows already in `out` and their per-sequence values. Each row must have been measured
@@ -243,12 +237,16 @@ impl Ledger {
     fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<usize> {
         let mut paths: Vec<PathBuf> = inputs.to_vec();
         paths.extend(inputs.iter().map(|p| per_seq_path(p)));
+        paths.extend(inputs.iter().map(|p| per_seq_n_path(p)));
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         crate::io::check_not_input(out, &paths)?;
         crate::io::check_not_input(&per_seq_path(out), &paths)?;
+        crate::io::check_not_input(&per_seq_n_path(out), &paths)?;
         let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
         let mut first: Option<(PathBuf, String)> = None;
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());
+        // Position counts only if every shard has them (shards from an older ceq have none).
+        let mut counts = Some(PerSeq::new());
         for path in inputs {
             let file_rows = self.read_rows(path)?;
             let names: Vec<String> = file_rows
@@ -290,9 +288,72 @@ impl Ledger {
                     per_seq_path(path).display()
                 ),
             })?);
+            counts = counts
+                .zip(self.read_counts(path, &names))
+                .map(|(mut all, c)| {
+                    all.extend(c);
+                    all
+                });
         }
-        self.write(out, &rows, &per_seq)?;
+        self.write(out, &rows, &per_seq, &counts.unwrap_or_default())?;
         Ok(rows.len())
+    }
+}
+
+/// A results file's per-sequence values, as a resampling of its sequences needs them.
+#[derive(Clone, Debug)]
+pub struct Sequences {
+    pub csv: PathBuf,
+    /// Each row's `eval_tokens`, by name.
+    pub eval_tokens: HashMap<String, String>,
+    /// Each row's per-sequence means: `planes` runs of `n_seq` values (clean, then spliced).
+    pub values: PerSeq,
+    /// Each row's per-sequence position counts (`n_seq` values).
+    pub counts: PerSeq,
+    pub n_seq: usize,
+}
+
+impl Ledger {
+    /// The per-sequence means and position counts beside `csv`, a file of this kind; errors say
+    /// how to get them.
+    pub fn sequences(&self, csv: &Path) -> Result<Sequences> {
+        let rows = self.read_rows(csv)?;
+        let names: Vec<String> = rows.iter().map(|(_, r)| self.name(r).to_owned()).collect();
+        let missing = |what: &str, file: PathBuf, todo: &str| Error::Data {
+            kind: DataKind::Mismatch,
+            path: csv.to_owned(),
+            message: format!(
+                "its per-sequence {what} ({}) are missing or do not match its rows: {todo}",
+                file.display()
+            ),
+        };
+        let values = self.read_per_seq(csv, &names).ok_or_else(|| {
+            missing(
+                "losses",
+                per_seq_path(csv),
+                "resampling sequences needs the array ceq writes beside the file it evaluates; \
+                 evaluate again into a new file",
+            )
+        })?;
+        let counts = self.read_counts(csv, &names).ok_or_else(|| {
+            missing(
+                "position counts",
+                per_seq_n_path(csv),
+                "a file from an older ceq has none; run the same evaluation again with the same \
+                 output file, which adds them without measuring anything again",
+            )
+        })?;
+        let n_seq = counts.values().next().map_or(0, |c| c.len());
+        Ok(Sequences {
+            csv: csv.to_owned(),
+            eval_tokens: rows
+                .iter()
+                .map(|(_, r)| (self.name(r).to_owned(), r[self.col("eval_tokens")].clone()))
+                .collect(),
+            values,
+            counts,
+            n_seq,
+        })
     }
 }
 
@@ -309,4 +370,52 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
         // Read as the first kind, for its message naming the header expected.
         None => kinds[0].merge(inputs, out),
     }
+}
+
+/// A little-endian f64 .npy array of `rows` (all of one length): [rows, n] or [rows, planes,
+/// n / planes].
+fn npy(rows: &[&[f64]], planes: usize) -> Vec<u8> {
+    let n = rows.first().map_or(0, |r| r.len());
+    let shape = match planes {
+        1 => format!("({}, {n})", rows.len()),
+        k => format!("({}, {k}, {})", rows.len(), n / k),
+    };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    // Magic, version and length take 10 bytes; the header ends in '\n' at a multiple of 64.
+    header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    rows.iter()
+        .flat_map(|r| r.iter())
+        .for_each(|v| out.extend(v.to_le_bytes()));
+    out
+}
+
+/// An f64 .npy of `names.len()` rows ([rows, n], or [rows, planes, n]) as each name's flat row, or
+/// `None` when the file is missing or does not match.
+fn read_npy(path: &Path, planes: usize, names: &[String]) -> Option<PerSeq> {
+    let bytes = std::fs::read(path).ok()?;
+    let npy = npyz::NpyFile::new(&bytes[..]).ok()?;
+    let shape = npy.shape().to_vec();
+    let (rows, n) = match (planes, &shape[..]) {
+        (1, &[rows, n]) => (rows, n),
+        (k, &[rows, kk, n]) if kk == k as u64 => (rows, kk * n),
+        _ => return None,
+    };
+    let fits =
+        rows as usize == names.len() && rows.checked_mul(n)?.checked_mul(8)? <= bytes.len() as u64;
+    if !fits {
+        return None;
+    }
+    let data: Vec<f64> = npy.into_vec().ok()?;
+    let n = n as usize;
+    Some(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
+            .collect(),
+    )
 }

@@ -110,6 +110,14 @@ fn eval_mask(tokens: &Tokens, r0: usize, r1: usize, special: &[u32], keep: bool)
         .collect()
 }
 
+/// How many positions each sequence scores (its per-sequence mean's weight in the token mean).
+pub fn scored_per_seq(tokens: &Tokens, special: &[u32], keep_special: bool) -> Vec<f64> {
+    let m = eval_mask(tokens, 0, tokens.n_seq, special, keep_special);
+    m.chunks(tokens.ctx.max(1))
+        .map(|r| r.iter().filter(|&&b| b).count() as f64)
+        .collect()
+}
+
 /// How many positions of `tokens` are scored (see [`eval_mask`]).
 pub fn scored_positions(tokens: &Tokens, special: &[u32], keep_special: bool) -> usize {
     eval_mask(tokens, 0, tokens.n_seq, special, keep_special)

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::family::{Entry, Shard, read_manifest};
 use super::job::{EvalJob, Progress, SaeSpec, Scoring};
-use super::ledger::{Ledger, Row, mismatch, per_seq_path};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
 use super::{Hook, ModelConfig};
 use crate::error::{Error, Result};
 use crate::schema::EVAL;
@@ -194,6 +194,7 @@ impl SweepJob {
         }
         crate::io::check_not_input(&self.out, &inputs)?;
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
         let first = &groups.first().ok_or_else(|| Error::Invalid {
@@ -215,6 +216,25 @@ impl SweepJob {
         })?;
         let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
         let skipped = done.len();
+        // How many positions each sequence scores follows from the tokens and the host's special
+        // ids alone: every row gets them, those resumed from an older file without them included.
+        let mut host_counts: HashMap<PathBuf, Vec<f64>> = HashMap::new();
+        let mut count_of = |e: &SweepEntry| -> Result<Vec<f64>> {
+            if !host_counts.contains_key(&e.model) {
+                let cfg = ModelConfig::read(&e.model)?;
+                let n = super::runner::scored_per_seq(
+                    &tokens,
+                    &cfg.special_ids,
+                    self.scoring.keep_special,
+                );
+                host_counts.insert(e.model.clone(), n);
+            }
+            Ok(host_counts[&e.model].clone())
+        };
+        let mut counts = PerSeq::new();
+        for name in &done {
+            counts.insert(name.clone(), count_of(by_name[name.as_str()])?);
+        }
 
         // Pending SAEs by model, in group order, so each model loads once.
         let mut by_model: Vec<(PathBuf, Vec<&SweepEntry>)> = vec![];
@@ -259,15 +279,16 @@ impl SweepJob {
                     let mut both = r.result.per_seq_clean.clone();
                     both.extend(&r.result.per_seq_spliced);
                     per_seq.insert(e.name.clone(), both);
+                    counts.insert(e.name.clone(), count_of(e)?);
                     rows.push(row);
                     evaluated += 1;
                 }
                 // Saved now, so an interrupted sweep keeps every finished group.
-                LEDGER.write(&self.out, &rows, &per_seq)
+                LEDGER.write(&self.out, &rows, &per_seq, &counts)
             })?;
         }
-        if by_model.is_empty() && !self.out.exists() {
-            LEDGER.write(&self.out, &rows, &per_seq)?;
+        if by_model.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
+            LEDGER.write(&self.out, &rows, &per_seq, &counts)?;
         }
         Ok(SweepSummary {
             evaluated,

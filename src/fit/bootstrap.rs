@@ -11,6 +11,7 @@ use super::Fit;
 use super::huber::Objective;
 use super::multistart::{Solver, run_start};
 use crate::law::Law;
+use crate::table::Checkpoint;
 
 /// What one bootstrap draw resamples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,16 +55,10 @@ impl Bootstrap {
     }
 }
 
-/// Resamples and refits `opts.n` times. Each refit starts from the full fit's distinct local optima,
-/// not the whole grid: a resample's optimum lies near one of them, and this keeps 1000 resamples cheap.
-pub fn bootstrap(
-    fit: &Fit,
-    opts: &BootstrapOptions,
-    solver: &Solver,
-    tick: &(dyn Fn() + Sync),
-) -> Bootstrap {
+/// What a bootstrap of `fit` resamples, the unit of each checkpoint, and the units' names
+/// (runs, or checkpoints' positions), in order of first appearance.
+pub fn units(fit: &Fit) -> (Resample, Vec<usize>, Vec<String>) {
     let cks = &fit.checkpoints;
-    let form = fit.law.form();
     let mut runs: Vec<&str> = vec![];
     for c in cks {
         if let Some(r) = c.run.as_deref()
@@ -72,47 +67,94 @@ pub fn bootstrap(
             runs.push(r);
         }
     }
-    let unit = if runs.len() > 1 && form != crate::law::Form::Run {
-        Resample::Run
-    } else {
-        Resample::Checkpoint
-    };
-    let unit_of: Vec<usize> = match unit {
-        Resample::Checkpoint => (0..cks.len()).collect(),
-        Resample::Run => cks
+    if runs.len() > 1 && fit.law.form() != crate::law::Form::Run {
+        let unit_of = cks
             .iter()
             .map(|c| {
                 runs.iter()
                     .position(|r| Some(*r) == c.run.as_deref())
                     .unwrap_or(0)
             })
-            .collect(),
-    };
-    let n_units = match unit {
-        Resample::Checkpoint => cks.len(),
-        Resample::Run => runs.len(),
-    };
+            .collect();
+        (
+            Resample::Run,
+            unit_of,
+            runs.iter().map(|r| r.to_string()).collect(),
+        )
+    } else {
+        let names = cks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.name.clone().unwrap_or_else(|| i.to_string()))
+            .collect();
+        (Resample::Checkpoint, (0..cks.len()).collect(), names)
+    }
+}
 
+/// Resample `i`'s draw: how many times each of `n_units` units is drawn (n draws with
+/// replacement), from its own stream of `seed`.
+pub fn unit_counts(seed: u64, i: usize, n_units: usize) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(i as u64);
+    let mut count = vec![0.0; n_units];
+    for _ in 0..n_units {
+        count[rng.random_range(0..n_units)] += 1.0;
+    }
+    count
+}
+
+/// The refit of `fit`'s law to `checkpoints` (its own, or the same ones with other losses), each
+/// weighted by `w`, from the full fit's distinct local optima; `None` when every start fails.
+pub fn refit(
+    fit: &Fit,
+    checkpoints: &[Checkpoint],
+    w: &[f64],
+    solver: &Solver,
+) -> Option<Vec<f64>> {
+    let form = fit.law.form();
+    let obj = Objective::weighted(form, checkpoints, w, fit.delta);
+    // An optimum whose ln E lies beyond the start grid (E ≈ 0, exp(e) underflowing) is a flat
+    // place a resample cannot leave by gradient: it also starts from ln E at the grid's edge, so a
+    // resample whose optimum has E > 0 finds it (scipy from the whole grid does).
+    let min_loss = checkpoints
+        .iter()
+        .map(|c| c.loss)
+        .fold(f64::INFINITY, f64::min);
+    let (lo, hi) = form.grid_bounds(min_loss)[0];
+    let mut starts = fit.optima.clone();
+    for o in &fit.optima {
+        if o[0] < lo || o[0] > hi {
+            let mut s = o.clone();
+            s[0] = o[0].clamp(lo, hi);
+            starts.push(s);
+        }
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(j, s)| run_start(&obj, s, j, solver))
+        .filter(|r| r.objective.is_finite())
+        .min_by(|a, b| a.objective.total_cmp(&b.objective))
+        .map(|b| b.theta)
+}
+
+/// Resamples and refits `opts.n` times. Each refit starts from the full fit's distinct local optima,
+/// not the whole grid: a resample's optimum lies near one of them, and this keeps 1000 resamples cheap.
+pub fn bootstrap(
+    fit: &Fit,
+    opts: &BootstrapOptions,
+    solver: &Solver,
+    tick: &(dyn Fn() + Sync),
+) -> Bootstrap {
+    let (unit, unit_of, names) = units(fit);
     let results: Vec<Option<Vec<f64>>> = (0..opts.n)
         .into_par_iter()
         .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-            rng.set_stream(i as u64);
-            let mut count = vec![0.0; n_units];
-            for _ in 0..n_units {
-                count[rng.random_range(0..n_units)] += 1.0;
-            }
+            let count = unit_counts(opts.seed, i, names.len());
             let w: Vec<f64> = unit_of.iter().map(|&u| count[u]).collect();
-            let obj = Objective::weighted(form, cks, &w, fit.delta);
-            let best = fit
-                .optima
-                .iter()
-                .enumerate()
-                .map(|(j, s)| run_start(&obj, s, j, solver))
-                .filter(|r| r.objective.is_finite())
-                .min_by(|a, b| a.objective.total_cmp(&b.objective));
+            let best = refit(fit, &fit.checkpoints, &w, solver);
             tick();
-            best.map(|b| b.theta)
+            best
         })
         .collect();
     let failed = results.iter().filter(|r| r.is_none()).count();

@@ -115,6 +115,10 @@ pub struct BootstrapSummary {
     /// Every refit's parameters (natural units), so intervals of derived numbers can be recomputed.
     #[serde(deserialize_with = "samples_at")]
     pub samples: Vec<Law>,
+    /// Set when the refits are a joint token bootstrap's (each refitted to losses recomputed from
+    /// resampled eval sequences): what was resampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<String>,
 }
 
 /// A percentile interval, written as `[low, high]`.
@@ -277,6 +281,7 @@ impl LawFile {
                 level,
                 intervals,
                 samples: laws,
+                tokens: None,
             }
         });
         let mut warnings = fit.warnings.clone();

@@ -30,6 +30,7 @@ fn map_splice(law: &Law, ranges: &Ranges, boot: Option<(&[Law], f64)>, s: &Splic
         level: boot.map_or(0.9, |b| b.1),
         seed: 0,
         ce_noise: false,
+        joint: None,
     };
     ceq::equivalence::map_splice(law, ranges, &spec, s, 0)
 }

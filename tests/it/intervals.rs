@@ -272,6 +272,7 @@ fn delta_spec(level: f64) -> IntervalSpec<'static> {
         level,
         seed: 0,
         ce_noise: true,
+        joint: None,
     }
 }
 
@@ -393,6 +394,7 @@ fn planning_number_with_refits() {
         level: 0.9,
         seed: 4,
         ce_noise: true,
+        joint: None,
     };
     let s = splice(3.0, 3.05, errors(2e4));
     let m = map_splice(&law, &RANGES, &spec, &s, 0);

@@ -21,4 +21,5 @@ mod report;
 mod robust_outputs;
 mod saebench;
 mod sweep;
+mod token_bootstrap;
 mod truth;

@@ -1,0 +1,374 @@
+//! `ceq map --token-bootstrap`: the joint bootstrap over eval sequences of a family (eval-family)
+//! and splices (a sweep) measured on one token set. Fixtures: tests/fixtures/tokboot (the fixture
+//! family and two eval hosts, three SAEs, written by ceq; make_reference.py recomputes the
+//! bootstrap with numpy + scipy from a committed draw).
+
+use std::path::{Path, PathBuf};
+
+use ceq::eval::{family, sweep};
+use ceq::fit::Solver;
+use ceq::law::Form;
+use ceq::law_file::ParamCount;
+use ceq::pipeline::FitSpec;
+use ceq::table::ColumnMap;
+use ceq::token_bootstrap::{Draw, Paired, joint};
+
+use super::common::ceq;
+
+fn fx() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokboot")
+}
+
+fn spec(checkpoints: &Path, bootstrap: usize) -> FitSpec {
+    FitSpec {
+        checkpoints: checkpoints.to_owned(),
+        columns: ColumnMap::default(),
+        form: Form::Compute,
+        run: None,
+        drop_highest: 0,
+        delta: 1e-3,
+        param_count: ParamCount::Total,
+        eval_set: "fixture tokens".into(),
+        bootstrap,
+        seed: 0,
+        level: 0.9,
+    }
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn nums(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// With make_reference.py's draw, every resampled loss and CE, every refit and the compute
+/// fraction's interval agree with numpy + scipy's.
+#[test]
+fn joint_bootstrap_matches_an_independent_numpy_scipy_computation() {
+    let dir = fx();
+    let job = spec(&dir.join("checkpoints.csv"), 0).validate().unwrap();
+    let (fam, fit) = job.fit(&|_| {}).unwrap();
+    let splices = ceq::table::read_splices(&dir.join("splices.csv")).unwrap();
+    let paired = Paired::new(
+        &fit,
+        &family::LEDGER
+            .sequences(&dir.join("checkpoints.csv"))
+            .unwrap(),
+        &splices,
+        &sweep::LEDGER.sequences(&dir.join("splices.csv")).unwrap(),
+    )
+    .unwrap();
+    let d = json(&dir.join("draws.json"));
+    let r = json(&dir.join("reference.json"));
+    // The reference's runs are ceq's units, in the same order.
+    let (_, _, units) = ceq::fit::bootstrap::units(&fit);
+    let runs: Vec<&str> = d["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(units, runs);
+    let draws: Vec<Draw> = d["draws"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| Draw {
+            units: nums(&x["units"]),
+            seqs: nums(&x["seqs"]),
+        })
+        .collect();
+    let j = joint(&fit, &paired, &draws, 12, &Solver::default(), &|| {});
+    assert_eq!(j.bootstrap.failed, 0);
+    let reps = r["replicate"].as_array().unwrap();
+    for (i, rep) in reps.iter().enumerate() {
+        for (k, (got, want)) in j.ces.iter().zip(rep["ces"].as_array().unwrap()).enumerate() {
+            let want = nums(want);
+            assert!(
+                (got[i].0 - want[0]).abs() < 1e-12,
+                "replicate {i} splice {k} clean"
+            );
+            assert!(
+                (got[i].1 - want[1]).abs() < 1e-12,
+                "replicate {i} splice {k} spliced"
+            );
+        }
+    }
+    let law_file = job.law_file(&fam, &fit, Some(&j.bootstrap));
+    let mapped = ceq::map::map_joint(&law_file, &splices, &j.ces, "a committed draw");
+    for (s, m) in mapped.splice_rows() {
+        let want = nums(&r["compute_fraction"][&s.name]);
+        let (lo, hi) = m.ci.unwrap().fraction.unwrap();
+        let f = m.eq.fraction.unwrap();
+        eprintln!("{}: ceq [{lo}, {hi}], scipy {want:?}, estimate {f}", s.name);
+        for (g, w) in [(lo, want[0]), (hi, want[1])] {
+            assert!((g / w - 1.0).abs() < 1e-6, "{}: ceq {g}, scipy {w}", s.name);
+        }
+    }
+}
+
+/// Sequences whose losses are all equal carry no token error: the joint bootstrap's refits are then
+/// the law bootstrap's (the same seed draws the same runs), and every resampled CE is the CE.
+#[test]
+fn equal_per_sequence_losses_give_the_law_bootstraps_refits() {
+    let dir = fx();
+    let job = spec(&dir.join("checkpoints.csv"), 40).validate().unwrap();
+    let (_, fit) = job.fit(&|_| {}).unwrap();
+    let splices = ceq::table::read_splices(&dir.join("splices.csv")).unwrap();
+    let mut fs = family::LEDGER
+        .sequences(&dir.join("checkpoints.csv"))
+        .unwrap();
+    for c in &fit.checkpoints {
+        let v = fs.values.get_mut(c.name.as_deref().unwrap()).unwrap();
+        v.iter_mut().for_each(|x| *x = c.loss);
+    }
+    let mut ss = sweep::LEDGER.sequences(&dir.join("splices.csv")).unwrap();
+    for s in &splices.rows {
+        let v = ss.values.get_mut(&s.name).unwrap();
+        let n = v.len() / 2;
+        v[..n].iter_mut().for_each(|x| *x = s.ce_clean);
+        v[n..].iter_mut().for_each(|x| *x = s.ce_spliced);
+    }
+    let paired = Paired::new(&fit, &fs, &splices, &ss).unwrap();
+    let (_, _, units) = ceq::fit::bootstrap::units(&fit);
+    let draws = ceq::token_bootstrap::draws(0, 40, units.len(), paired.n_seq);
+    let j = joint(&fit, &paired, &draws, 0, &Solver::default(), &|| {});
+    let law = ceq::fit::bootstrap::bootstrap(
+        &fit,
+        &ceq::fit::BootstrapOptions { n: 40, seed: 0 },
+        &Solver::default(),
+        &|| {},
+    );
+    assert_eq!(j.bootstrap.thetas.len(), law.thetas.len());
+    // Compared where it matters, the compute each refit gives the splices' CEs: this family puts
+    // E near 0 (ln E ≈ −34), where the objective is flat in ln E.
+    let (a, b) = (j.bootstrap.laws(&fit.law), law.laws(&fit.law));
+    for (x, y) in a.iter().zip(&b) {
+        for s in &splices.rows {
+            for ce in [s.ce_clean, s.ce_spliced] {
+                let (cx, cy) = (x.inverse(ce), y.inverse(ce));
+                assert_eq!(cx.is_some(), cy.is_some(), "{x:?} vs {y:?}");
+                if let (Some(cx), Some(cy)) = (cx, cy) {
+                    assert!((cx / cy - 1.0).abs() < 1e-6, "{x:?} vs {y:?} at {ce}");
+                }
+            }
+        }
+    }
+    for (ces, s) in j.ces.iter().zip(&splices.rows) {
+        for &(c, sp) in ces {
+            assert!((c - s.ce_clean).abs() < 1e-12 && (sp - s.ce_spliced).abs() < 1e-12);
+        }
+    }
+}
+
+/// `ceq eval-family` then `ceq eval --manifest` on one token set, then `ceq map --token-bootstrap`:
+/// the evaluations give the committed fixtures' numbers, the intervals exist, hold the estimate,
+/// say where they come from, and the same seed gives the same bytes.
+#[test]
+fn eval_family_sweep_then_map_token_bootstrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = fx().join("../family/tokens.npy");
+    let (ck, sp) = (dir.path().join("ck.csv"), dir.path().join("sp.csv"));
+    ceq()
+        .arg("eval-family")
+        .arg("--manifest")
+        .arg(fx().join("family.csv"))
+        .arg("--tokens")
+        .arg(&tokens)
+        .arg("--out")
+        .arg(&ck)
+        .assert()
+        .success();
+    ceq()
+        .arg("eval")
+        .arg("--manifest")
+        .arg(fx().join("saes.csv"))
+        .arg("--family")
+        .arg(fx().join("family.csv"))
+        .arg("--tokens")
+        .arg(&tokens)
+        .arg("--out")
+        .arg(&sp)
+        .assert()
+        .success();
+    // The same per-sequence values as the fixtures the reference was computed from.
+    for (mine, theirs, ledger) in [
+        (&ck, "checkpoints.csv", &family::LEDGER),
+        (&sp, "splices.csv", &sweep::LEDGER),
+    ] {
+        let (a, b) = (
+            ledger.sequences(mine).unwrap(),
+            ledger.sequences(&fx().join(theirs)).unwrap(),
+        );
+        assert_eq!(a.counts, b.counts);
+        for (name, v) in &a.values {
+            for (x, y) in v.iter().zip(&b.values[name]) {
+                assert!((x - y).abs() < 1e-9, "{name}: {x} vs {y}");
+            }
+        }
+    }
+    let map = |seed: &str| {
+        let o = ceq()
+            .args([
+                "map",
+                "--format",
+                "csv",
+                "--form",
+                "compute",
+                "--token-bootstrap",
+            ])
+            .args(["--bootstrap", "60", "--seed", seed, "--checkpoints"])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let first = map("3");
+    assert_eq!(first, map("3"), "the same seed gives the same bytes");
+    assert_ne!(first, map("4"));
+    let mut rd = csv::Reader::from_reader(&first[..]);
+    let h = rd.headers().unwrap().clone();
+    let at = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        let num = |n: &str| r[at(n)].parse::<f64>().unwrap();
+        let (f, lo, hi) = (
+            num("compute_fraction"),
+            num("compute_fraction_lo"),
+            num("compute_fraction_hi"),
+        );
+        assert!(lo < hi && lo <= f && f <= hi, "{lo} {f} {hi}");
+        assert!(
+            r[at("units")].contains(
+                "token bootstrap: 60 replicates over 8 sequences, family + splices jointly"
+            ),
+            "{}",
+            &r[at("units")]
+        );
+    }
+}
+
+/// Files measured on different token sets, and files from before ceq kept position counts, are
+/// refused with what to do.
+#[test]
+fn mismatched_tokens_and_old_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "checkpoints.csv",
+        "checkpoints.per_seq.npy",
+        "checkpoints.per_seq_n.npy",
+        "splices.per_seq.npy",
+        "splices.per_seq_n.npy",
+    ] {
+        std::fs::copy(fx().join(f), dir.path().join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(fx().join("splices.csv")).unwrap();
+    let sp = dir.path().join("splices.csv");
+    std::fs::write(&sp, text.replace("fnv1a64:e38052f0", "fnv1a64:00000000")).unwrap();
+    let run = || {
+        ceq()
+            .args([
+                "map",
+                "--form",
+                "compute",
+                "--token-bootstrap",
+                "--bootstrap",
+                "5",
+            ])
+            .arg("--checkpoints")
+            .arg(dir.path().join("checkpoints.csv"))
+            .arg("--splices")
+            .arg(&sp)
+            .output()
+            .unwrap()
+    };
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success());
+    assert!(!err.contains("panicked"), "{err}");
+    for w in [
+        "splices.csv",
+        "checkpoints.csv",
+        "one token set",
+        "same tokens",
+    ] {
+        assert!(err.contains(w), "{w:?} not in {err}");
+    }
+    std::fs::write(&sp, &text).unwrap();
+    assert!(run().status.success());
+    std::fs::remove_file(dir.path().join("splices.per_seq_n.npy")).unwrap();
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success());
+    for w in ["splices.per_seq_n.npy", "older ceq", "same output file"] {
+        assert!(err.contains(w), "{w:?} not in {err}");
+    }
+    // Without --bootstrap, or with --law, it says what it needs.
+    let o = ceq()
+        .args(["map", "--token-bootstrap", "--checkpoints"])
+        .arg(dir.path().join("checkpoints.csv"))
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bootstrap N"));
+}
+
+/// A family file from before ceq kept position counts gets them from a rerun of the same job,
+/// without measuring anything again; the counts are each sequence's scored positions.
+#[test]
+fn a_rerun_adds_the_position_counts_to_an_older_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck.csv");
+    let run = || {
+        let o = ceq()
+            .arg("eval-family")
+            .arg("--manifest")
+            .arg(fx().join("../family/family.csv"))
+            .arg("--tokens")
+            .arg(fx().join("../family/tokens.npy"))
+            .arg("--out")
+            .arg(&ck)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    run();
+    let counts = dir.path().join("ck.per_seq_n.npy");
+    let before = (std::fs::read(&ck).unwrap(), std::fs::read(&counts).unwrap());
+    std::fs::remove_file(&counts).unwrap();
+    assert!(run().contains("0 checkpoint(s) evaluated"));
+    assert_eq!(
+        (std::fs::read(&ck).unwrap(), std::fs::read(&counts).unwrap()),
+        before
+    );
+    // 31 next-token positions per sequence of 32, less the BOS/EOS/pad positions (ids 0, 1, 2).
+    let ids = std::fs::read(fx().join("../family/tokens.npy")).unwrap();
+    let ids: Vec<i64> = ids[10 + u16::from_le_bytes([ids[8], ids[9]]) as usize..]
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let want: Vec<f64> = ids
+        .chunks(32)
+        .map(|s| s[..31].iter().filter(|&&t| t > 2).count() as f64)
+        .collect();
+    let seqs = family::LEDGER.sequences(&ck).unwrap();
+    for c in seqs.counts.values() {
+        assert_eq!(c, &want);
+    }
+    assert!(
+        want.iter().any(|&n| n != want[0]),
+        "sequences of unequal counts"
+    );
+}
