@@ -22,6 +22,7 @@ use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
 use crate::pipeline::{self, FitJob, FitSpec, LawSource};
+use crate::map::{MapResult, map_at};
 use crate::table::{ColumnMap, Source, Splices};
 
 #[derive(Parser, Debug)]
@@ -140,6 +141,13 @@ pub struct LawArgs {
     pub law: Option<PathBuf>,
     #[command(flatten)]
     pub family: FamilyArgs,
+    /// Intervals from a joint bootstrap over the eval sequences: each of the --bootstrap N
+    /// replicates resamples the sequences (and the family's runs or checkpoints), recomputes every
+    /// checkpoint loss and every clean/spliced CE from them, refits the law and maps the splices
+    /// through the refit. Needs --checkpoints from `ceq eval-family` and --splices from `ceq eval
+    /// --manifest`, measured on the same tokens (their per_seq.npy files beside them).
+    #[arg(long, requires_all = ["checkpoints", "bootstrap"], conflicts_with = "law")]
+    pub token_bootstrap: bool,
 }
 
 impl LawArgs {
@@ -154,6 +162,27 @@ impl LawArgs {
             ),
         };
         fit_law(&source)
+    }
+
+    /// The splices mapped through the law: read or fitted, or with `--token-bootstrap` refitted
+    /// jointly with the splices on resampled sequences.
+    fn map(&self, path: &Path, splices: &Splices) -> Result<MapResult> {
+        let job = self.family.job()?;
+        let Some(job) = job.filter(|_| self.token_bootstrap) else {
+            return Ok(map_at(&self.load()?, splices, self.family.ci));
+        };
+        let pb = progress(1, "fit", "");
+        let r = crate::token_bootstrap::map_token_bootstrap(&job, path, &|p| {
+            pb.set_message(p.stage);
+            pb.set_length(p.total as u64);
+            pb.set_position(p.done as u64);
+        });
+        pb.finish_and_clear();
+        let r = r.map_err(with_flags)?;
+        for w in &r.law_file.fit.warnings {
+            eprintln!("ceq: warning: {w}");
+        }
+        Ok(r)
     }
 
     /// The files given, before anything is read.

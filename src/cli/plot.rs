@@ -6,7 +6,6 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{LawArgs, read_splices};
-use crate::map::map_at;
 use crate::plot::{Data, Figure};
 
 #[derive(Args, Debug)]
@@ -34,14 +33,21 @@ pub fn run(a: PlotArgs) -> Result<()> {
     let inputs: Vec<_> = a.law.inputs().chain(a.splices.as_deref()).collect();
     crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
     crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
-    let law_file = a.law.load()?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let (Some(s), Some(g)) = (&splices, &a.group_by) {
         s.require_column(g, "--group-by names a column of the splices file")?;
     }
-    let result = splices
-        .as_ref()
-        .map(|s| map_at(&law_file, s, a.law.family.ci));
+    let (result, law_file) = match (&splices, &a.splices) {
+        (Some(s), Some(p)) => {
+            let r = a.law.map(p, s)?;
+            let lf = r.law_file.clone();
+            (Some(r), lf)
+        }
+        _ if a.law.token_bootstrap => {
+            anyhow::bail!("--token-bootstrap resamples the splices' sequences: give --splices")
+        }
+        _ => (None, a.law.load()?),
+    };
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
     let wrote = &mut |p: &Path| eprintln!("ceq: wrote {}", p.display());
     let drawn = crate::plot::write_figures(&data, &a.figures, &a.out_dir, a.force, wrote);

@@ -6,7 +6,6 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{LawArgs, read_splices};
-use crate::map::map_at;
 use crate::report::{Report, check_dir, command_line};
 
 #[derive(Args, Debug)]
@@ -34,11 +33,11 @@ pub fn run(a: ReportArgs) -> Result<()> {
         splices.require_column(g, "--group-by names a column of the splices file")?;
     }
     check_dir(&a.out, a.force, &inputs).map_err(super::with_flags)?;
-    let law_file = a.law.load()?;
-    let result = map_at(&law_file, &splices, a.law.family.ci);
+    let result = a.law.map(&a.splices, &splices)?;
+    let law_file = &result.law_file;
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
     let report = Report {
-        law_file: &law_file,
+        law_file,
         map: &result,
         group_by: a.group_by.clone(),
         command: command_line(),

@@ -22,8 +22,9 @@ use crate::eval::tokens::Tokens;
 use crate::eval::{DeviceSpec, Hook, Site};
 use crate::io::write_atomic;
 use crate::law::Form;
-use crate::law_file::{LawFile, ParamCount};
-use crate::pipeline::FitSpec;
+use crate::law_file::ParamCount;
+use crate::pipeline::{FitJob, FitSpec};
+use crate::token_bootstrap::map_token_bootstrap;
 use crate::plot::Reference;
 use crate::report::Report;
 use crate::table::ColumnMap;
@@ -367,16 +368,17 @@ impl Study {
             name: "fit and report",
             total: 0,
         });
-        let law = self.fit()?;
+        // The law's bootstrap resamples the eval sequences jointly for the family and the splices:
+        // the intervals hold the law's error and the token set's, with their correlation.
+        let map = map_token_bootstrap(&self.fit_job()?, &self.path("splices.csv"), &|_| {})?;
+        let law = &map.law_file;
         write_atomic(&self.path("law.json"), law.to_json().as_bytes())?;
-        let splices = crate::table::read_splices(&self.path("splices.csv"))?;
-        let map = crate::map::map_at(&law, &splices, 0.9);
         let reference = Reference {
             loss: floor.mean,
             label: "true floor on eval_tokens.npy".into(),
         };
         let report = Report {
-            law_file: &law,
+            law_file: law,
             map: &map,
             group_by: None,
             command: crate::report::command_line(),
@@ -408,7 +410,7 @@ impl Study {
         })
     }
 
-    fn fit(&self) -> Result<LawFile> {
+    fn fit_job(&self) -> Result<FitJob> {
         let s = &self.settings;
         let spec = FitSpec {
             checkpoints: self.path("checkpoints.csv"),
@@ -423,7 +425,7 @@ impl Study {
             seed: s.seed,
             level: 0.9,
         };
-        spec.validate()?.run(&|_| {})
+        spec.validate()
     }
 
     /// The folder's README: what was done and the commands that redo each step.
@@ -463,8 +465,11 @@ impl Study {
              From this folder:\n\n```sh\n\
              ceq eval-family --manifest family.csv --tokens eval_tokens.npy --out checkpoints.csv\n\
              ceq eval --manifest saes.csv --family family.csv --tokens eval_tokens.npy --out splices.csv\n\
-             ceq fit --checkpoints checkpoints.csv --bootstrap {boot} --seed {seed} --eval-set eval_tokens.npy --out law.json\n\
-             ceq report --law law.json --splices splices.csv --out report --force\n```\n",
+             ceq map --checkpoints checkpoints.csv --splices splices.csv --bootstrap {boot} --token-bootstrap --seed {seed} --eval-set eval_tokens.npy\n\
+             ceq report --law law.json --splices splices.csv --out report --force\n```\n\n\
+             `law.json` is the law `ceq map --token-bootstrap` fits: its refits resample the eval \
+             sequences jointly for the family and the splices, so every interval holds the law's \
+             error and the token set's.\n",
             ver = env!("CARGO_PKG_VERSION"),
             preset = s.preset,
             seed = s.seed,
