@@ -532,6 +532,9 @@ pub fn train_sae(
         }
         let report = (step + 1) % spec.report_every.max(1) == 0 || step + 1 == spec.steps;
         if let Some(losses) = trainer.step(&buf, report) {
+            if !losses.total.is_finite() {
+                return Err(diverged(spec, step + 1));
+            }
             let p = TrainProgress {
                 step: step + 1,
                 steps: spec.steps,
@@ -542,8 +545,15 @@ pub fn train_sae(
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let params = trainer.params();
+    if [&params.w_enc, &params.b_enc, &params.w_dec, &params.b_dec]
+        .iter()
+        .any(|v| v.iter().any(|x| !x.is_finite()))
+    {
+        return Err(diverged(spec, spec.steps));
+    }
     Ok(TrainedSae {
-        params: trainer.params(),
+        params,
         spec: spec.clone(),
         seed,
         hook: acts.hook,
@@ -554,6 +564,18 @@ pub fn train_sae(
         history,
         seconds,
     })
+}
+
+/// Training that ended in NaN or infinite numbers.
+fn diverged(spec: &SaeSpec, step: usize) -> Error {
+    Error::Invalid {
+        option: "lr",
+        message: format!(
+            "training diverged by step {step} (the loss or the weights are not finite) at learning \
+             rate {}; lower it (activations far from unit scale diverge too)",
+            spec.lr
+        ),
+    }
 }
 
 /// How well an SAE reconstructs a set of activations.

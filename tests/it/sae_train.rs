@@ -543,3 +543,19 @@ fn sae_train_throughput() {
         }
     }
 }
+
+#[test]
+fn training_that_diverges_is_an_error_not_a_saved_nan() {
+    let mut a = acts(
+        "eval/gpt2",
+        "blocks.0.hook_resid_post",
+        "study/sae_eval_tokens.npy",
+    );
+    // Activations of ~1e30: the squared error overflows f32 at once.
+    a.data.iter_mut().for_each(|v| *v *= 1e30);
+    let spec = SaeSpec::new(Architecture::Standard { l1: 1.0 }, 64, 5, 64);
+    let err = train_sae(&a, &spec, 1, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("lr: training diverged"), "{err}");
+}
