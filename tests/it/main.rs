@@ -19,6 +19,7 @@ mod outputs;
 mod reference_data;
 mod report;
 mod robust_outputs;
+mod sae_train;
 mod saebench;
 mod sweep;
 mod token_bootstrap;
