@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::eval::{DeviceSpec, Hook};
 
 /// The SAE's kind, with its sparsity setting.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "architecture", rename_all = "lowercase")]
 pub enum Architecture {
     /// ReLU, with an L1 penalty of coefficient `l1` on decoder-norm-weighted activations.
@@ -40,6 +40,14 @@ pub enum Architecture {
 }
 
 impl Architecture {
+    /// A short name with the sparsity setting, for folder names: `standard-l1-3`, `topk-k4`.
+    pub fn label(&self) -> String {
+        match self {
+            Architecture::Standard { l1 } => format!("standard-l1-{l1}"),
+            Architecture::TopK { k } => format!("topk-k{k}"),
+        }
+    }
+
     /// SAELens's `architecture` name.
     pub fn name(&self) -> &'static str {
         match self {
