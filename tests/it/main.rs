@@ -20,5 +20,6 @@ mod reference_data;
 mod report;
 mod robust_outputs;
 mod saebench;
+mod study_train;
 mod sweep;
 mod truth;
