@@ -24,9 +24,8 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("argument '{a}' is not key=value"))?;
         args.insert(k.to_owned(), v.to_owned());
     }
-    let mut take = |k: &str, default: &str| -> String {
-        args.remove(k).unwrap_or_else(|| default.to_owned())
-    };
+    let mut take =
+        |k: &str, default: &str| -> String { args.remove(k).unwrap_or_else(|| default.to_owned()) };
     let lang = Language {
         vocab: take("vocab", "128").parse()?,
         quanta: take("quanta", "256").parse()?,

@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+use super::language::BOS;
 use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear, Scores, attend, gelu_tanh, heads};
 
@@ -151,8 +152,8 @@ impl Gpt {
             .collect()
     }
 
-    /// Mean next-token CE (nats) of every position of every row but each row's last, from host
-    /// tensors; the per-position NLLs of `rows` in f64, row-major, `ctx − 1` per row.
+    /// The next-token NLL (nats) of every position but each row's last, for rows of `ctx` tokens,
+    /// in f64 from f32 logits, row-major, `ctx − 1` per row; `batch` rows per forward pass.
     pub fn nll(&self, tokens: &[u32], device: &Device, batch: usize) -> Vec<f64> {
         let (ctx, v) = (self.size.ctx, self.size.vocab);
         let w = self.tensors(device);
@@ -176,6 +177,24 @@ impl Gpt {
             }
         }
         out
+    }
+
+    /// Next-token CE (nats/token) on rows of `ctx` tokens, on the positions ceq's eval scores for a
+    /// study model (BOS is its special token): every position but a row's last, and without
+    /// `keep_special` not one whose input is BOS. Computed on the flex backend.
+    pub fn ce(&self, tokens: &[u32], keep_special: bool) -> f64 {
+        let ctx = self.size.ctx;
+        let nll = self.nll(tokens, &Device::flex(), 16);
+        let (mut sum, mut n) = (0.0, 0usize);
+        for (r, row) in tokens.chunks_exact(ctx).enumerate() {
+            for t in 0..ctx - 1 {
+                if keep_special || row[t] != BOS {
+                    sum += nll[r * (ctx - 1) + t];
+                    n += 1;
+                }
+            }
+        }
+        sum / n as f64
     }
 }
 

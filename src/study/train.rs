@@ -8,7 +8,7 @@
 use burn::tensor::Device;
 
 use super::gpt::{Gpt, ModelSize, loss, token_tensor};
-use super::language::{BOS, Corpus};
+use super::language::Corpus;
 use crate::error::{Error, Result};
 
 /// How a model is trained.
@@ -291,25 +291,5 @@ fn adamw(
             v[j] = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
             p[j] = p[j] * shrink - step_size * m[j] / (v[j].sqrt() / bc2_sqrt + eps);
         }
-    }
-}
-
-impl Gpt {
-    /// Next-token CE (nats/token) on rows of `ctx` tokens, on the positions ceq's eval scores for a
-    /// study model (BOS is its special token): every position but a row's last, and without
-    /// `keep_special` not one whose input is BOS. Computed on the flex backend.
-    pub fn ce(&self, tokens: &[u32], keep_special: bool) -> f64 {
-        let ctx = self.size.ctx;
-        let nll = self.nll(tokens, &Device::flex(), 16);
-        let (mut sum, mut n) = (0.0, 0usize);
-        for (r, row) in tokens.chunks_exact(ctx).enumerate() {
-            for t in 0..ctx - 1 {
-                if keep_special || row[t] != BOS {
-                    sum += nll[r * (ctx - 1) + t];
-                    n += 1;
-                }
-            }
-        }
-        sum / n as f64
     }
 }
