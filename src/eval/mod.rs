@@ -4,7 +4,7 @@ pub mod device;
 pub mod family;
 pub mod hook;
 pub mod job;
-mod layers;
+pub(crate) mod layers;
 pub mod ledger;
 mod logprob;
 pub mod model;
