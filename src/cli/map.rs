@@ -32,4 +32,3 @@ pub fn run(a: MapArgs) -> Result<()> {
     };
     a.output.emit(&format.render(&table), result.rows.len())
 }
-

@@ -8,6 +8,7 @@ mod fit;
 mod map;
 mod plot;
 mod report;
+mod study;
 mod synth;
 
 use std::io::IsTerminal;
@@ -21,8 +22,8 @@ use crate::eval::job::Progress;
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
-use crate::pipeline::{self, FitJob, FitSpec, LawSource};
 use crate::map::{MapResult, map_at};
+use crate::pipeline::{self, FitJob, FitSpec, LawSource};
 use crate::table::{ColumnMap, Source, Splices};
 
 #[derive(Parser, Debug)]
@@ -42,6 +43,9 @@ pub enum Command {
     Plot(plot::PlotArgs),
     /// Fit, map, draw and tabulate everything into one folder with an index.html.
     Report(report::ReportArgs),
+    /// Train a model family and SAEs on a language with a known loss floor, then evaluate, fit,
+    /// map and report them: the whole pipeline on measured data, into one folder.
+    Study(study::StudyArgs),
     /// Write the synthetic family and splices that data/ ships (from a known law).
     Synth(synth::SynthArgs),
 }
@@ -328,6 +332,7 @@ pub fn run() -> Result<()> {
         Command::Merge(a) => family::merge_run(a),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
+        Command::Study(a) => study::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }

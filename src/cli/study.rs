@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::study::{Progress, Settings, Study};
+use crate::study::{Settings, Study, StudyProgress as Progress};
 
 #[derive(Args, Debug)]
 pub struct StudyArgs {

@@ -70,8 +70,12 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let ds = levels(res.iter().map(|r| r.tokens));
     let points = |r: &&crate::fit::Residual| (r.params, r.tokens, r.loss);
     let pts: Vec<(f64, f64, f64)> = res.iter().map(points).collect();
-    panel(&left, d, s, Panel::Size, &ns, &ds, &pts, y, &|n, t| c.loss(n, t))?;
-    panel(&right, d, s, Panel::Tokens, &ds, &ns, &pts, y, &|t, n| c.loss(n, t))
+    panel(&left, d, s, Panel::Size, &ns, &ds, &pts, y, &|n, t| {
+        c.loss(n, t)
+    })?;
+    panel(&right, d, s, Panel::Tokens, &ds, &ns, &pts, y, &|t, n| {
+        c.loss(n, t)
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]

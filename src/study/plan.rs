@@ -99,14 +99,19 @@ impl Settings {
             language: language(seed),
             ctx: 64,
             eval_rows: 512,
-            shapes: vec![shape(16, 2, 2), shape(24, 2, 2), shape(32, 2, 4), shape(48, 2, 4)],
-            steps: vec![100, 200, 400],
+            shapes: vec![
+                shape(16, 2, 2),
+                shape(32, 2, 2),
+                shape(48, 2, 4),
+                shape(64, 2, 4),
+            ],
+            steps: vec![250, 500, 1000],
             batch: 32,
             lr: 1e-2,
             warmup: 20,
             sae_hosts: vec![2, 3],
             sae_layers: vec![0, 1],
-            sae_kinds: saes([1.0, 3.0, 10.0], [2, 4, 8]),
+            sae_kinds: saes([0.3, 1.0, 3.0], [2, 4, 8]),
             sae_rows: 512,
             sae_steps: 1500,
             sae_batch: 256,
@@ -123,14 +128,19 @@ impl Settings {
             language: language(seed),
             ctx: 32,
             eval_rows: 128,
-            shapes: vec![shape(8, 1, 2), shape(12, 1, 2), shape(16, 2, 2), shape(24, 2, 2)],
-            steps: vec![30, 60, 120],
+            shapes: vec![
+                shape(8, 1, 2),
+                shape(12, 1, 2),
+                shape(16, 2, 2),
+                shape(24, 2, 2),
+            ],
+            steps: vec![60, 120, 240],
             batch: 16,
             lr: 1e-2,
             warmup: 10,
             sae_hosts: vec![2, 3],
             sae_layers: vec![0, 1],
-            sae_kinds: saes([1.0, 3.0, 10.0], [2, 4, 8]),
+            sae_kinds: saes([0.3, 1.0, 3.0], [2, 4, 8]),
             sae_rows: 128,
             sae_steps: 300,
             sae_batch: 128,
@@ -152,10 +162,16 @@ impl Settings {
         }
         for &h in &self.sae_hosts {
             let Some(s) = self.shapes.get(h) else {
-                return bad(format!("SAE host {h} is not one of the {} shapes", self.shapes.len()));
+                return bad(format!(
+                    "SAE host {h} is not one of the {} shapes",
+                    self.shapes.len()
+                ));
             };
             if let Some(l) = self.sae_layers.iter().find(|&&l| l >= s.n_layer) {
-                return bad(format!("layer {l} is beyond host {h}'s {} layers", s.n_layer));
+                return bad(format!(
+                    "layer {l} is beyond host {h}'s {} layers",
+                    s.n_layer
+                ));
             }
         }
         for s in &self.shapes {

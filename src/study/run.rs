@@ -24,14 +24,14 @@ use crate::io::write_atomic;
 use crate::law::Form;
 use crate::law_file::ParamCount;
 use crate::pipeline::{FitJob, FitSpec};
-use crate::token_bootstrap::map_token_bootstrap;
 use crate::plot::Reference;
 use crate::report::Report;
 use crate::table::ColumnMap;
+use crate::token_bootstrap::map_token_bootstrap;
 
 /// What a study reports while it runs, for a progress bar.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Progress {
+pub enum StudyProgress {
     /// A stage starts, with this many units of work.
     Stage { name: &'static str, total: usize },
     /// The next item of the stage (a model's or an SAE's name).
@@ -180,11 +180,11 @@ impl Study {
     }
 
     /// Trains every model not yet trained; writes family.csv (eval-family's manifest).
-    fn train_family(&self, corpus: &Corpus, on: &mut dyn FnMut(Progress)) -> Result<()> {
+    fn train_family(&self, corpus: &Corpus, on: &mut dyn FnMut(StudyProgress)) -> Result<()> {
         let s = &self.settings;
         let members = self.members();
         let total: usize = members.iter().map(|m| m.steps).sum();
-        on(Progress::Stage {
+        on(StudyProgress::Stage {
             name: "training the family (steps)",
             total,
         });
@@ -192,7 +192,7 @@ impl Study {
         for m in &members {
             let dir = self.path(&format!("models/{}", m.name));
             let done = dir.join("ceq_training.json");
-            on(Progress::Item(m.name.clone()));
+            on(StudyProgress::Item(m.name.clone()));
             if !done.exists() {
                 let size = s.size(&s.shapes[m.shape]);
                 let start = Instant::now();
@@ -203,7 +203,7 @@ impl Study {
                     &s.schedule(m.steps),
                     s.seed ^ (m.shape as u64) << 32,
                     &mut |p| {
-                        on(Progress::Advance(p.step - last));
+                        on(StudyProgress::Advance(p.step - last));
                         last = p.step;
                     },
                 )?;
@@ -220,7 +220,7 @@ impl Study {
                 let json = serde_json::to_vec_pretty(&record).expect("serializes");
                 write_atomic(&done, &json)?;
             } else {
-                on(Progress::Advance(m.steps));
+                on(StudyProgress::Advance(m.steps));
             }
             // Each model is its own training run (its own cosine schedule), so the bootstrap
             // resamples models.
@@ -261,11 +261,11 @@ impl Study {
     }
 
     /// Trains every SAE not yet trained, on activations of the SAE token set; writes saes.csv.
-    fn train_saes(&self, on: &mut dyn FnMut(Progress)) -> Result<()> {
+    fn train_saes(&self, on: &mut dyn FnMut(StudyProgress)) -> Result<()> {
         let s = &self.settings;
         let hosts = self.hosts();
         let per_hook = s.sae_kinds.len();
-        on(Progress::Stage {
+        on(StudyProgress::Stage {
             name: "training SAEs (SAEs)",
             total: hosts.len() * s.sae_layers.len() * per_hook,
         });
@@ -300,7 +300,7 @@ impl Study {
                     None
                 };
                 for (kind, name) in s.sae_kinds.iter().zip(&names) {
-                    on(Progress::Item(name.clone()));
+                    on(StudyProgress::Item(name.clone()));
                     let dir = self.path(&format!("saes/{name}"));
                     if let Some(acts) = acts.as_ref().filter(|_| !dir.exists()) {
                         let mut spec = SaeSpec::new(
@@ -314,7 +314,7 @@ impl Study {
                         let t = train_sae(acts, &spec, seed, &mut |_| {})?;
                         t.save_saelens(&dir, "sae_tokens.npy", false)?;
                     }
-                    on(Progress::Advance(1));
+                    on(StudyProgress::Advance(1));
                     manifest += &format!("{name},{host},saes/{name},{hook}\n");
                 }
             }
@@ -323,7 +323,7 @@ impl Study {
     }
 
     /// Runs the study; returns its record.
-    pub fn run(&self, on: &mut dyn FnMut(Progress)) -> Result<Record> {
+    pub fn run(&self, on: &mut dyn FnMut(StudyProgress)) -> Result<Record> {
         let start = Instant::now();
         let s = &self.settings;
         s.check()?;
@@ -334,7 +334,7 @@ impl Study {
         let floor: Floor = corpus.floor_on(&eval.ids, s.ctx, false);
 
         self.train_family(&corpus, on)?;
-        on(Progress::Stage {
+        on(StudyProgress::Stage {
             name: "eval-family",
             total: 0,
         });
@@ -349,7 +349,7 @@ impl Study {
         family.run(&mut |_| {})?;
 
         self.train_saes(on)?;
-        on(Progress::Stage {
+        on(StudyProgress::Stage {
             name: "sweep",
             total: 0,
         });
@@ -364,13 +364,15 @@ impl Study {
         };
         sweep.run(&mut |_| {})?;
 
-        on(Progress::Stage {
+        on(StudyProgress::Stage {
             name: "fit and report",
             total: 0,
         });
         // The law's bootstrap resamples the eval sequences jointly for the family and the splices:
         // the intervals hold the law's error and the token set's, with their correlation.
-        let map = map_token_bootstrap(&self.fit_job()?, &self.path("splices.csv"), &|_| {})?;
+        let mut map = map_token_bootstrap(&self.fit_job()?, &self.path("splices.csv"), &|_| {})?;
+        // Named as the folder's README commands name it, so the folder can move.
+        map.law_file.data.file = "checkpoints.csv".into();
         let law = &map.law_file;
         write_atomic(&self.path("law.json"), law.to_json().as_bytes())?;
         let reference = Reference {

@@ -21,6 +21,7 @@ mod report;
 mod robust_outputs;
 mod sae_train;
 mod saebench;
+mod study;
 mod study_train;
 mod sweep;
 mod token_bootstrap;

@@ -1,0 +1,194 @@
+//! `ceq study --quick`: training, evaluation, fit, map and report on measured data, end to end;
+//! the same seed gives the same files; a rerun resumes; another seed is refused.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::common::ceq;
+
+/// A CSV as maps from column to cell, one per row.
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            head.iter()
+                .cloned()
+                .zip(x.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
+    row[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col} = '{}' is not a number", row[col]))
+}
+
+fn study(out: &Path, extra: &[&str]) -> std::process::Output {
+    ceq()
+        .args(["study", "--quick", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Every file of the study whose bytes the seed fixes.
+const DETERMINED: [&str; 11] = [
+    "family.csv",
+    "saes.csv",
+    "eval_tokens.npy",
+    "sae_tokens.npy",
+    "checkpoints.csv",
+    "checkpoints.per_seq.npy",
+    "splices.csv",
+    "splices.per_seq.npy",
+    "law.json",
+    "report/mapped.csv",
+    "models/d24-L2-t122880/model.safetensors",
+];
+
+#[test]
+fn quick_study_trains_measures_fits_and_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let o = study(&a, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["README.md", "report/index.html", "report/n_and_d.svg"] {
+        assert!(a.join(f).exists(), "no {f}");
+    }
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("study.json")).unwrap()).unwrap();
+    let outcome = &record["outcome"];
+    let floor = outcome["loss_floor"].as_f64().unwrap();
+    assert!(outcome["loss_floor_se"].as_f64().unwrap() > 0.0);
+
+    // The family: 4 shapes × 3 budgets, every loss above the floor (nothing beats the Bayes-optimal
+    // predictor on the same tokens), falling with size at each budget and with tokens at each size.
+    let ck = rows(&a.join("checkpoints.csv"));
+    assert_eq!(ck.len(), 12);
+    let mut grid: BTreeMap<(u64, u64), f64> = BTreeMap::new();
+    for r in &ck {
+        let loss = num(r, "loss");
+        assert!(
+            loss > floor,
+            "{} beats the floor {floor}: {loss}",
+            r["name"]
+        );
+        grid.insert((num(r, "params") as u64, num(r, "tokens") as u64), loss);
+    }
+    let sizes: Vec<u64> = grid
+        .keys()
+        .map(|k| k.0)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let budgets: Vec<u64> = grid
+        .keys()
+        .map(|k| k.1)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!((sizes.len(), budgets.len()), (4, 3));
+    for &d in &budgets {
+        for w in sizes.windows(2) {
+            assert!(
+                grid[&(w[1], d)] < grid[&(w[0], d)],
+                "loss does not fall from N = {} to {} at D = {d}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+    for &n in &sizes {
+        for w in budgets.windows(2) {
+            assert!(
+                grid[&(n, w[1])] < grid[&(n, w[0])],
+                "loss does not fall from D = {} to {} at N = {n}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+
+    // The quick models stay far from the floor, so E is loosely determined: the stated tolerance
+    // here is the fit's own joint-bootstrap interval, which must hold the true floor.
+    let [lo, hi] = [0, 1].map(|i| outcome["fitted_e_interval"][i].as_f64().unwrap());
+    assert!(
+        lo <= floor && floor <= hi,
+        "true floor {floor} outside the fitted E's interval [{lo}, {hi}]"
+    );
+
+    // Every SAE costs compute: its fraction lies in (0, 1); within each host, hook and kind, the
+    // SAE that reconstructs worse (larger mse) keeps less of the host's compute.
+    let mapped = rows(&a.join("report/mapped.csv"));
+    assert_eq!(mapped.len(), 2 * 2 * 6);
+    let mut groups: BTreeMap<(String, String, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for r in &mapped {
+        let f = num(r, "compute_fraction");
+        assert!(f > 0.0 && f < 1.0, "{}: compute fraction {f}", r["name"]);
+        let key = (
+            r["model"].clone(),
+            r["hook"].clone(),
+            r["architecture"].clone(),
+        );
+        groups.entry(key).or_default().push((num(r, "mse"), f));
+    }
+    for (key, mut g) in groups {
+        g.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for w in g.windows(2) {
+            assert!(
+                w[1].1 < w[0].1,
+                "{key:?}: mse {} → {} but fraction {} → {}",
+                w[0].0,
+                w[1].0,
+                w[0].1,
+                w[1].1
+            );
+        }
+    }
+
+    // The report shows the true floor beside the fitted E.
+    let html = std::fs::read_to_string(a.join("report/index.html")).unwrap();
+    assert!(html.contains(&format!(
+        "true floor on eval_tokens.npy: {floor:.4} nats/token"
+    )));
+
+    // A rerun resumes: nothing is trained again and nothing changes.
+    let before: Vec<Vec<u8>> = DETERMINED
+        .iter()
+        .map(|f| std::fs::read(a.join(f)).unwrap())
+        .collect();
+    let o = study(&a, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (f, b) in DETERMINED.iter().zip(&before) {
+        assert!(
+            &std::fs::read(a.join(f)).unwrap() == b,
+            "a resumed study changed {f}"
+        );
+    }
+
+    // Another seed into the same folder is refused, and leaves it as it was.
+    let o = study(&a, &["--seed", "7"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("study.json") && err.contains("other settings"),
+        "{err}"
+    );
+    assert!(std::fs::read(a.join(DETERMINED[4])).unwrap() == before[4]);
+
+    // The same seed in a new folder gives the same bytes.
+    let b = dir.path().join("b");
+    let o = study(&b, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (f, bytes) in DETERMINED.iter().zip(&before) {
+        assert!(
+            &std::fs::read(b.join(f)).unwrap() == bytes,
+            "the same seed gave another {f}"
+        );
+    }
+}
