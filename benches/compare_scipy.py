@@ -9,7 +9,7 @@ Markdown table with the ratios.
 Usage (from the repository root, after `cargo build --release`):
     python3 benches/compare_scipy.py [CSV --params-col 'Model Size' --compute-col 'Training FLOP'
         --drop-highest 5]
-With no CSV it uses Epoch's Chinchilla points in ../shared when present, else data/checkpoints.csv.
+With no CSV it uses Epoch's Chinchilla points in ../shared when present, else tests/fixtures/synth/checkpoints.csv.
 """
 import argparse
 import json
@@ -36,7 +36,7 @@ def main():
         if os.path.exists(EPOCH):
             a.csv, a.params_col, a.compute_col, a.drop_highest = EPOCH, "Model Size", "Training FLOP", 5
         else:
-            a.csv, a.params_col, a.tokens_col = os.path.join(ROOT, "data", "checkpoints.csv"), "params", "tokens"
+            a.csv, a.params_col, a.tokens_col = os.path.join(ROOT, "tests", "fixtures", "synth", "checkpoints.csv"), "params", "tokens"
     a.drop_highest = a.drop_highest or 0
 
     cols = ["--params-col", a.params_col or "params"]

@@ -1,4 +1,4 @@
-//! The full-grid Chinchilla fit (4500 starts) and a 1000-resample bootstrap, on data/checkpoints.csv
+//! The full-grid Chinchilla fit (4500 starts) and a 1000-resample bootstrap, on the synthetic family (tests/fixtures/synth/checkpoints.csv)
 //! (70 synthetic points) and, where it is present, on Epoch's 240 Chinchilla points in ../shared.
 //! Run: `cargo bench --bench fit`. Side by side with scipy: `python3 benches/compare_scipy.py`.
 
@@ -16,7 +16,7 @@ fn families() -> Vec<(&'static str, Family)> {
     let mut out = vec![(
         "synthetic70",
         read_family(
-            &root.join("data/checkpoints.csv"),
+            &root.join("tests/fixtures/synth/checkpoints.csv"),
             &ColumnMap::default(),
             Form::Chinchilla,
             0,

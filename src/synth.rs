@@ -1,5 +1,5 @@
 //! A synthetic family and splices drawn from a known Chinchilla law, so ceq's output can be checked
-//! against the truth. This is what `data/` ships until ceq can train a family of its own.
+//! against the truth. The tests use it (tests/fixtures/synth/); `data/` ships a measured study (`ceq study`).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Normal};
 
 use crate::law::Chinchilla;
 
-/// What to generate. The defaults are the law and grid documented in `data/README.md`.
+/// What to generate. The defaults are the law and grid documented in `tests/fixtures/synth/README.md`.
 #[derive(Clone, Debug)]
 pub struct SynthSpec {
     pub law: Chinchilla,

@@ -46,7 +46,7 @@ pub enum Command {
     /// Train a model family and SAEs on a language with a known loss floor, then evaluate, fit,
     /// map and report them: the whole pipeline on measured data, into one folder.
     Study(study::StudyArgs),
-    /// Write the synthetic family and splices that data/ ships (from a known law).
+    /// Write a synthetic family and splices drawn from a known law (the tests' fixture).
     Synth(synth::SynthArgs),
 }
 

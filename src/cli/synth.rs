@@ -1,4 +1,4 @@
-//! `ceq synth`: regenerate the synthetic example in data/.
+//! `ceq synth`: write the synthetic family drawn from a known law (tests/fixtures/synth/).
 
 use std::path::PathBuf;
 

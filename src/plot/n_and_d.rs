@@ -168,7 +168,7 @@ fn panel<DB: DrawingBackend>(
         format!("fitted E = {:.3}", d.law.floor()),
     )?;
     if let Some(r) = &d.reference {
-        hline(r.loss, BLACK, r.label.clone())?;
+        hline(r.loss, BLACK, format!("{} = {:.3}", r.label, r.loss))?;
     }
     legend(&mut chart, s, SeriesLabelPosition::UpperRight)
 }

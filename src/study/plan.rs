@@ -105,7 +105,7 @@ impl Settings {
                 shape(48, 2, 4),
                 shape(64, 2, 4),
             ],
-            steps: vec![250, 500, 1000],
+            steps: vec![500, 1000, 2000],
             batch: 32,
             lr: 1e-2,
             warmup: 20,

@@ -1,4 +1,4 @@
-//! The command line end to end on the data shipped in data/.
+//! The command line end to end on the synthetic family of tests/fixtures/synth/.
 
 use std::path::Path;
 
@@ -11,7 +11,7 @@ fn fit_law(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
 }
 
 #[test]
-fn data_folder_is_what_synth_writes() {
+fn synth_fixture_is_what_synth_writes() {
     let dir = tempfile::tempdir().unwrap();
     ceq()
         .args(["synth", "--out-dir"])
@@ -23,7 +23,7 @@ fn data_folder_is_what_synth_writes() {
         let fresh = std::fs::read_to_string(dir.path().join(f)).unwrap();
         assert_eq!(
             shipped, fresh,
-            "data/{f} differs from `ceq synth` output: regenerate it"
+            "tests/fixtures/synth/{f} differs from `ceq synth` output: regenerate it"
         );
     }
 }

@@ -11,10 +11,10 @@ pub fn ceq() -> Command {
     Command::cargo_bin("ceq").unwrap()
 }
 
-/// A file shipped in data/.
+/// A file of the synthetic family drawn from a known law (`ceq synth`), in tests/fixtures/synth/.
 pub fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
+        .join("tests/fixtures/synth")
         .join(name)
         .display()
         .to_string()

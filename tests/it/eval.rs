@@ -607,7 +607,7 @@ fn eval_output_pipes_into_map() {
         .arg(&csv)
         .assert()
         .success();
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synth/checkpoints.csv");
     let v = crate::common::stdout_json(
         crate::common::ceq()
             .args(["map", "--format", "json", "--checkpoints"])

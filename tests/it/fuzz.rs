@@ -154,7 +154,7 @@ fn flex() -> burn::tensor::Device {
 
 #[test]
 fn checkpoint_csv() {
-    let seed = std::fs::read(fixture("data/checkpoints.csv")).unwrap();
+    let seed = std::fs::read(fixture("tests/fixtures/synth/checkpoints.csv")).unwrap();
     fuzz("ck.csv", &seed, None, |d| {
         read_family(
             &d.join("ck.csv"),
@@ -168,7 +168,7 @@ fn checkpoint_csv() {
 
 #[test]
 fn splices_csv() {
-    let seed = std::fs::read(fixture("data/splices.csv")).unwrap();
+    let seed = std::fs::read(fixture("tests/fixtures/synth/splices.csv")).unwrap();
     fuzz("sp.csv", &seed, None, |d| {
         read_splices(&d.join("sp.csv")).is_ok()
     });
@@ -190,7 +190,7 @@ fn saebench_result_json() {
 #[test]
 fn law_json() {
     let spec = FitSpec {
-        checkpoints: fixture("data/checkpoints.csv"),
+        checkpoints: fixture("tests/fixtures/synth/checkpoints.csv"),
         columns: ColumnMap::default(),
         form: Form::Chinchilla,
         run: None,

@@ -59,7 +59,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A law fitted to data/checkpoints.csv in `dir`, and a copy of data/splices.csv there.
+/// A law fitted to the synthetic checkpoints.csv in `dir`, and a copy of its splices.csv there.
 fn law_and_splices(dir: &Path) -> (PathBuf, PathBuf) {
     let law = fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", &[]);
     let sp = dir.join("sp.csv");

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::common::{ceq, data};
 
-/// A report on data/ with a small bootstrap, made once per test that needs one.
+/// A report on the synthetic family with a small bootstrap, made once per test that needs one.
 fn report(dir: &Path) -> PathBuf {
     let out = dir.join("rep");
     ceq()
@@ -173,7 +173,7 @@ fn figures_are_well_formed_labelled_and_complete() {
         }
     }
     // Every splice's fraction is written next to its arrow, unless it had to be left out to avoid an
-    // overlap; on data/ none has to be.
+    // overlap; on the synthetic family none has to be.
     let (_, texts) = svg_texts(&out.join("splices.svg"));
     assert_eq!(
         texts.iter().filter(|t| t.starts_with('×')).count(),
@@ -239,9 +239,9 @@ fn tables_snapshot() {
                 "--format",
                 format,
                 "--checkpoints",
-                "data/checkpoints.csv",
+                "tests/fixtures/synth/checkpoints.csv",
                 "--splices",
-                "data/splices.csv",
+                "tests/fixtures/synth/splices.csv",
             ])
             .output()
             .unwrap();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{ceq, data, fit_to, stdout_json, write};
 
-/// data/splices.csv with the first names replaced by hostile ones.
+/// The synthetic splices.csv with the first names replaced by hostile ones.
 const HOSTILE: [&str; 6] = [
     "a|b",
     "line1\nline2",
@@ -209,7 +209,7 @@ fn enough_refits_at_an_ordinary_level_give_no_warning() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("bootstrap intervals"));
 }
 
-/// The data/ fit, with refits made by hand that all settle away from the fit.
+/// The synthetic family's fit, with refits made by hand that all settle away from the fit.
 fn shifted_bootstrap(shift: f64) -> ceq::law_file::LawFile {
     use ceq::fit::{Bootstrap, FitOptions, Resample, fit};
     use ceq::law::Form;

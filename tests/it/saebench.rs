@@ -20,7 +20,7 @@ const TOPK: &str = "sae_bench_pythia70m_sweep_topk_ctx128_0730_blocks.3.hook_res
 const NOT_COMPUTED: &str = "sae_bench_pythia70m_sweep_standard_ctx128_0712_blocks.4.hook_resid_post__trainer_0_eval_results.json";
 const PERF: &str = "eval_result_metrics.model_performance_preservation";
 
-/// A law fitted to data/ with intervals, in `dir`.
+/// A law fitted to the synthetic family with intervals, in `dir`.
 fn law(dir: &Path) -> PathBuf {
     fit_to(
         dir,
