@@ -120,32 +120,21 @@ impl Settings {
         }
     }
 
-    /// The same pipeline, small enough for CI.
+    /// The same pipeline, small enough for CI: smaller models, budgets and token sets.
     pub fn quick(seed: u64) -> Settings {
         Settings {
             preset: "quick".into(),
-            seed,
-            language: language(seed),
             ctx: 32,
             eval_rows: 128,
-            shapes: vec![
-                shape(8, 1, 2),
-                shape(12, 1, 2),
-                shape(16, 2, 2),
-                shape(24, 2, 2),
-            ],
+            shapes: vec![shape(8, 1, 2), shape(12, 1, 2), shape(16, 2, 2), shape(24, 2, 2)],
             steps: vec![60, 120, 240],
             batch: 16,
-            lr: 1e-2,
             warmup: 10,
-            sae_hosts: vec![2, 3],
-            sae_layers: vec![0, 1],
-            sae_kinds: saes([0.3, 1.0, 3.0], [2, 4, 8]),
             sae_rows: 128,
             sae_steps: 300,
             sae_batch: 128,
-            sae_lr: 1e-3,
             bootstrap: 50,
+            ..Settings::default_study(seed)
         }
     }
 
