@@ -126,7 +126,12 @@ impl Settings {
             preset: "quick".into(),
             ctx: 32,
             eval_rows: 128,
-            shapes: vec![shape(8, 1, 2), shape(12, 1, 2), shape(16, 2, 2), shape(24, 2, 2)],
+            shapes: vec![
+                shape(8, 1, 2),
+                shape(12, 1, 2),
+                shape(16, 2, 2),
+                shape(24, 2, 2),
+            ],
             steps: vec![60, 120, 240],
             batch: 16,
             warmup: 10,

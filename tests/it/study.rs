@@ -192,3 +192,50 @@ fn quick_study_trains_measures_fits_and_maps() {
         );
     }
 }
+
+/// data/ is the default study: the README's main job on it fits an E near the
+/// language's true floor — stated tolerance 0.15 nats/token, and the floor inside E's 90 %
+/// joint-bootstrap interval — and maps every SAE to a compute fraction in (0, 1).
+#[test]
+fn data_is_a_study_whose_fit_finds_the_floor() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("data/study.json")).unwrap()).unwrap();
+    assert_eq!(record["settings"]["preset"], "default");
+    let floor = record["outcome"]["loss_floor"].as_f64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let o = ceq()
+        .current_dir(root)
+        .args([
+            "report",
+            "--checkpoints",
+            "data/checkpoints.csv",
+            "--splices",
+            "data/splices.csv",
+        ])
+        .args(["--bootstrap", "1000", "--token-bootstrap", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let law: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("law.json")).unwrap()).unwrap();
+    let e = law["params"]["E"].as_f64().unwrap();
+    assert!(
+        (e - floor).abs() <= 0.15,
+        "fitted E {e} vs true floor {floor}"
+    );
+    let iv = &law["bootstrap"]["intervals"]["E"];
+    let (lo, hi) = (iv[0].as_f64().unwrap(), iv[1].as_f64().unwrap());
+    assert!(
+        lo <= floor && floor <= hi,
+        "true floor {floor} outside E's interval [{lo}, {hi}]"
+    );
+    let mapped = rows(&out.join("mapped.csv"));
+    assert_eq!(mapped.len(), 24);
+    for r in &mapped {
+        let f = num(r, "compute_fraction");
+        assert!(f > 0.0 && f < 1.0, "{}: compute fraction {f}", r["name"]);
+    }
+}

@@ -321,7 +321,7 @@ fn mismatched_tokens_and_old_files_are_refused() {
         .arg(&sp)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--bootstrap N"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bootstrap <N>"));
 }
 
 /// A family file from before ceq kept position counts gets them from a rerun of the same job,
