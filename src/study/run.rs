@@ -40,8 +40,11 @@ pub enum StudyProgress {
     Advance(usize),
 }
 
-/// The files of a study folder, as the README of the folder lists them.
+/// The study's record.
 pub const STUDY_JSON: &str = "study.json";
+
+/// The token set the study's losses are measured on, as outputs name it.
+const EVAL_SET: &str = "eval_tokens.npy (held-out rows of the study language)";
 
 /// A study to run into `out`.
 #[derive(Clone, Debug)]
@@ -422,7 +425,7 @@ impl Study {
             drop_highest: 0,
             delta: 1e-3,
             param_count: ParamCount::Total,
-            eval_set: "eval_tokens.npy (held-out rows of the study's language)".into(),
+            eval_set: EVAL_SET.into(),
             bootstrap: s.bootstrap,
             seed: s.seed,
             level: 0.9,
@@ -467,11 +470,12 @@ impl Study {
              From this folder:\n\n```sh\n\
              ceq eval-family --manifest family.csv --tokens eval_tokens.npy --out checkpoints.csv\n\
              ceq eval --manifest saes.csv --family family.csv --tokens eval_tokens.npy --out splices.csv\n\
-             ceq map --checkpoints checkpoints.csv --splices splices.csv --bootstrap {boot} --token-bootstrap --seed {seed} --eval-set eval_tokens.npy\n\
-             ceq report --law law.json --splices splices.csv --out report --force\n```\n\n\
-             `law.json` is the law `ceq map --token-bootstrap` fits: its refits resample the eval \
-             sequences jointly for the family and the splices, so every interval holds the law's \
-             error and the token set's.\n",
+             ceq report --checkpoints checkpoints.csv --splices splices.csv --bootstrap {boot} --token-bootstrap --seed {seed} --eval-set \"{EVAL_SET}\" --out report --force\n\
+             ```\n\n\
+             `law.json` (and `report/law.json`) is the law the token bootstrap fits: its refits \
+             resample the eval sequences jointly for the family and the splices, so every interval \
+             holds the law's error and the token set's; `ceq report --law law.json` alone would pair \
+             those refits with the file's CEs, losing that pairing.\n",
             ver = env!("CARGO_PKG_VERSION"),
             preset = s.preset,
             seed = s.seed,
