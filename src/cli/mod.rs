@@ -175,17 +175,9 @@ impl LawArgs {
         let Some(job) = job.filter(|_| self.token_bootstrap) else {
             return Ok(map_at(&self.load()?, splices, self.family.ci));
         };
-        let pb = progress(1, "fit", "");
-        let r = crate::token_bootstrap::map_token_bootstrap(&job, path, &|p| {
-            pb.set_message(p.stage);
-            pb.set_length(p.total as u64);
-            pb.set_position(p.done as u64);
-        });
-        pb.finish_and_clear();
-        let r = r.map_err(with_flags)?;
-        for w in &r.law_file.fit.warnings {
-            eprintln!("ceq: warning: {w}");
-        }
+        let r =
+            with_fit_progress(|on| crate::token_bootstrap::map_token_bootstrap(&job, path, on))?;
+        warn(&r.law_file);
         Ok(r)
     }
 
@@ -247,18 +239,32 @@ fn read_splices(path: &Path) -> Result<Splices> {
     Ok(s)
 }
 
-/// Fits the job with a progress bar (the fit's starts, then the bootstrap), printing its warnings.
-fn fit_law(source: &LawSource) -> Result<LawFile> {
+/// Runs a fit with a progress bar (the fit's starts, then the bootstrap's refits).
+fn with_fit_progress<T>(
+    run: impl FnOnce(&(dyn Fn(pipeline::Progress) + Sync)) -> crate::Result<T>,
+) -> Result<T> {
     let pb = progress(1, "fit", "");
-    let lf = source.load(&|p: pipeline::Progress| {
+    let r = run(&|p: pipeline::Progress| {
         pb.set_message(p.stage);
         pb.set_length(p.total as u64);
         pb.set_position(p.done as u64);
     });
     pb.finish_and_clear();
-    let (lf, fitted) = (lf.map_err(with_flags)?, matches!(source, LawSource::Fit(_)));
-    for w in lf.fit.warnings.iter().filter(|_| fitted) {
+    r.map_err(with_flags)
+}
+
+/// Prints a fitted law's warnings.
+fn warn(lf: &LawFile) {
+    for w in &lf.fit.warnings {
         eprintln!("ceq: warning: {w}");
+    }
+}
+
+/// Fits the job (or reads the law file), printing a fit's warnings.
+fn fit_law(source: &LawSource) -> Result<LawFile> {
+    let lf = with_fit_progress(|on| source.load(on))?;
+    if matches!(source, LawSource::Fit(_)) {
+        warn(&lf);
     }
     Ok(lf)
 }
