@@ -21,4 +21,6 @@ pub use language::{Corpus, Floor, Language};
 pub use plan::{SaeKind, Settings, Shape};
 pub use run::{Outcome, Record, Study, StudyProgress};
 pub use sae_train::{Architecture, Reconstruction, SaeParams, SaeSpec, TrainedSae, train_sae};
-pub use train::{Progress, Schedule, Trained, batch_seed, gradients, heldout_seed, train};
+pub use train::{
+    MICRO_ROWS, Progress, Schedule, Trained, batch_seed, gradients, heldout_seed, train,
+};
