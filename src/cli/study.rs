@@ -15,7 +15,7 @@ pub struct StudyArgs {
     /// Seed of the language, the training and the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// The same pipeline on a smaller grid (about 2 minutes on 2 cores), as CI runs it.
+    /// The same pipeline on a smaller grid (about 10 seconds on 2 cores), as CI runs it.
     #[arg(long)]
     pub quick: bool,
 }
