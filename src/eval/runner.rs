@@ -22,9 +22,9 @@ pub struct EvalOptions {
     pub keep_special: bool,
     /// Run ceq's own multithreaded kernels in host memory rather than tensor ops on the device:
     /// NLL and KL from the logits in one fused pass ([`super::logprob`]), and a top-k SAE's
-    /// selection and sparse decoding ([`Sae::forward`]). Faster on the pure-Rust CPU backend; on
-    /// libtorch the tensor ops are already fused and threaded, and on a GPU the data would have to
-    /// cross to the host.
+    /// selection and sparse decoding ([`Sae::forward`]); and run a batch's continuations
+    /// concurrently. Faster on the pure-Rust CPU backend; on libtorch the tensor ops are already
+    /// fused and threaded, and on a GPU the data would have to cross to the host.
     pub host_kernels: bool,
     /// Positions per chunk of logits; 0: about 28 MiB of logits per condition.
     pub chunk: usize,
@@ -467,7 +467,13 @@ pub fn evaluate_group(
                     kl: !matches!(cond, Cond::Mean),
                 }
             };
-            let others: Vec<nll::Other> = jobs.into_par_iter().map(run).collect();
+            // Only on flex: libtorch's element-wise ops are multithreaded already, and two streams
+            // of them would oversubscribe its thread pool (or share one GPU).
+            let others: Vec<nll::Other> = if opts.host_kernels {
+                jobs.into_par_iter().map(run).collect()
+            } else {
+                jobs.into_iter().map(run).collect()
+            };
             let targets = nll::targets(&tokens.ids, ctx, r0, r1);
             let per = nll::score(model, clean_h, others, &targets, chunk, opts.host_kernels);
             let skip = if first { 2 } else { 0 };
