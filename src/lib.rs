@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod fit;
+pub(crate) mod heap;
 pub mod io;
 pub mod law;
 pub mod law_file;

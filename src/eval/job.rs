@@ -145,7 +145,7 @@ impl Scoring {
             batch: self.batch.get(),
             keep_special: self.keep_special,
             // The fused host pass is faster on the pure-Rust CPU backend only (see EvalOptions).
-            host_logprobs: self.device == DeviceSpec::Flex,
+            host_kernels: self.device == DeviceSpec::Flex,
             chunk: 0,
             cache_bytes: self.cache_mb << 20,
         }

@@ -4,6 +4,7 @@
 
 use burn::tensor::activation::{gelu, sigmoid, silu, softmax};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
+use rayon::prelude::*;
 
 use super::weights::Weights;
 use crate::error::Result;
@@ -79,6 +80,11 @@ impl LayerNorm {
     }
 
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        if on_flex(&x) {
+            // flex's fused kernel: one multithreaded pass instead of nine single-threaded ones.
+            let (gamma, beta) = (self.gamma.clone(), Some(self.beta.clone()));
+            return burn::tensor::module::layer_norm(x, gamma, beta, self.eps);
+        }
         let mean = x.clone().mean_dim(2);
         let centred = x - mean;
         let var = centred.clone().square().mean_dim(2);
@@ -150,10 +156,32 @@ impl Activation {
     pub fn forward(self, x: Tensor<3>) -> Tensor<3> {
         match self {
             Activation::Gelu => gelu(x),
+            Activation::GeluTanh if on_flex(&x) => gelu_tanh_host(x),
             Activation::GeluTanh => gelu_tanh(x),
             Activation::Silu => silu(x),
         }
     }
+}
+
+/// Whether `x` lives on the plain flex device (not libtorch, not autodiff), where ceq's host
+/// kernels beat a chain of single-threaded element-wise tensor ops.
+fn on_flex<const D: usize>(x: &Tensor<D>) -> bool {
+    let device = x.device();
+    device == Device::flex() && !device.is_autodiff()
+}
+
+/// [`gelu_tanh`] in one pass over host memory, vectorised ([`super::vmath`]) and in parallel:
+/// flex runs each of its seven element-wise ops on one thread, the sigmoid's exp through libm.
+fn gelu_tanh_host(x: Tensor<3>) -> Tensor<3> {
+    let (dims, device) = (x.dims(), x.device());
+    let mut v: Vec<f32> = x
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("f32 data");
+    v.par_chunks_mut(1 << 14)
+        .for_each(super::vmath::gelu_tanh_in_place);
+    Tensor::from_data(TensorData::new(v, dims), &device)
 }
 
 /// Splits [b, t, heads·hd] into [b, heads, t, hd].

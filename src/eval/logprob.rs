@@ -5,34 +5,12 @@
 
 use rayon::prelude::*;
 
+use super::vmath::{avx512, avx512_copy, exp_neg};
+
 /// Lanes for the vectorised reductions (16 f32 = one AVX-512 register).
 const W: usize = 16;
 
-/// exp(x) for x ≤ 0 in f32, to about 2e-7 relative (near f32 precision), in a form the compiler
-/// vectorises: plain multiplies and adds (`mul_add` and `round` become library calls in a build
-/// without FMA/SSE4.1 as the target baseline; libm's expf does not vectorise at all).
 #[inline(always)]
-fn exp_neg(x: f32) -> f32 {
-    const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
-    let x = if x > -87.0 { x } else { -87.0 };
-    // x = n·ln2 + r, |r| ≤ ln2/2, and e^r by its Taylor series to degree 7 (truncation < 1e-8).
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
-    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-    let mut p: f32 = 1.0 / 5040.0;
-    for c in [
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
-}
-
 fn max(row: &[f32]) -> f32 {
     let mut m = [f32::NEG_INFINITY; W];
     let chunks = row.chunks_exact(W);
@@ -49,6 +27,7 @@ fn max(row: &[f32]) -> f32 {
 }
 
 /// ln Σ exp(row), in f64 at the end.
+#[inline(always)]
 fn logsumexp(row: &[f32]) -> f64 {
     let m = max(row);
     let mut s = [0f32; W];
@@ -69,11 +48,22 @@ fn logsumexp(row: &[f32]) -> f64 {
 /// ln Σexp of each row of `logits` ([positions, vocab], flat).
 pub fn logsumexps(logits: &[f32], vocab: usize) -> Vec<f64> {
     let mut out = vec![0f64; logits.len() / vocab];
+    let fast = avx512();
     out.par_iter_mut()
         .zip(logits.par_chunks_exact(vocab))
-        .for_each(|(o, row)| *o = logsumexp(row));
+        .for_each(|(o, row)| {
+            *o = if fast {
+                // SAFETY: the CPU has the features this copy was compiled for.
+                unsafe { logsumexp_avx512(row) }
+            } else {
+                logsumexp(row)
+            }
+        });
     out
 }
+
+avx512_copy!(logsumexp_avx512 = logsumexp(row: &[f32]) -> f64);
+avx512_copy!(kl_row_avx512 = kl_row(c: &[f32], q: &[f32], lse_clean: f64) -> f64);
 
 /// NLL of each row's target: lse − logit[target].
 pub fn nll(logits: &[f32], lse: &[f64], targets: &[u32], vocab: usize) -> Vec<f64> {
@@ -94,26 +84,39 @@ pub fn kl(
     vocab: usize,
 ) -> Vec<f64> {
     let mut out = vec![0f64; lse_clean.len()];
+    let fast = avx512();
     out.par_iter_mut().enumerate().for_each(|(i, o)| {
         let at = i * vocab;
         let (c, q) = (&clean[at..at + vocab], &other[at..at + vocab]);
-        let lc = lse_clean[i] as f32;
-        let mut s = [0f32; W];
-        let (cc, qc) = (c.chunks_exact(W), q.chunks_exact(W));
-        let tail: f64 = cc
-            .remainder()
-            .iter()
-            .zip(qc.remainder())
-            .map(|(a, b)| (exp_neg(a - lc) * (a - b)) as f64)
-            .sum();
-        for (a, b) in cc.zip(qc) {
-            for l in 0..W {
-                s[l] += exp_neg(a[l] - lc) * (a[l] - b[l]);
-            }
-        }
-        *o = s.iter().map(|v| *v as f64).sum::<f64>() + tail - lse_clean[i] + lse_other[i];
+        let s = if fast {
+            // SAFETY: the CPU has the features this copy was compiled for.
+            unsafe { kl_row_avx512(c, q, lse_clean[i]) }
+        } else {
+            kl_row(c, q, lse_clean[i])
+        };
+        *o = s - lse_clean[i] + lse_other[i];
     });
     out
+}
+
+/// Σ exp(c − lse_c)·(c − q) over one row.
+#[inline(always)]
+fn kl_row(c: &[f32], q: &[f32], lse_clean: f64) -> f64 {
+    let lc = lse_clean as f32;
+    let mut s = [0f32; W];
+    let (cc, qc) = (c.chunks_exact(W), q.chunks_exact(W));
+    let tail: f64 = cc
+        .remainder()
+        .iter()
+        .zip(qc.remainder())
+        .map(|(a, b)| (exp_neg(a - lc) * (a - b)) as f64)
+        .sum();
+    for (a, b) in cc.zip(qc) {
+        for l in 0..W {
+            s[l] += exp_neg(a[l] - lc) * (a[l] - b[l]);
+        }
+    }
+    s.iter().map(|v| *v as f64).sum::<f64>() + tail
 }
 
 #[cfg(test)]
@@ -152,14 +155,5 @@ mod tests {
                 got_kl[i]
             );
         }
-    }
-
-    #[test]
-    fn exp_is_good_to_f32_precision() {
-        let worst = (0..=100_000)
-            .map(|i| -87.0 * i as f32 / 100_000.0)
-            .map(|x| ((exp_neg(x) as f64 - (x as f64).exp()) / (x as f64).exp()).abs())
-            .fold(0.0, f64::max);
-        assert!(worst < 5e-7, "worst relative error {worst:e}");
     }
 }

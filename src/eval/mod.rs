@@ -13,6 +13,7 @@ pub mod runner;
 pub mod sae;
 pub mod sweep;
 pub mod tokens;
+mod vmath;
 pub mod weights;
 
 pub use device::DeviceSpec;

@@ -5,12 +5,13 @@
 //! cache budget.
 
 use burn::tensor::{Bool, Device, Tensor, TensorData};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::hook::Hook;
 use super::model::{Capture, Transformer};
 use super::nll;
-use super::sae::Sae;
+use super::sae::{Latents, Sae};
 use super::tokens::Tokens;
 
 #[derive(Clone, Copy, Debug)]
@@ -19,12 +20,13 @@ pub struct EvalOptions {
     pub batch: usize,
     /// Splice and score positions holding BOS/EOS/pad too (SAEBench leaves them out).
     pub keep_special: bool,
-    /// Compute NLL and KL from the logits in host memory with ceq's fused multithreaded pass
-    /// ([`super::logprob`]) rather than with tensor ops on the device. Faster on the pure-Rust CPU
-    /// backend; on libtorch the tensor ops are already fused and threaded, and on a GPU the logits
-    /// would have to cross to the host.
-    pub host_logprobs: bool,
-    /// Positions per chunk of logits; 0: about 64 MiB of logits per condition.
+    /// Run ceq's own multithreaded kernels in host memory rather than tensor ops on the device:
+    /// NLL and KL from the logits in one fused pass ([`super::logprob`]), and a top-k SAE's
+    /// selection and sparse decoding ([`Sae::forward`]); and run a batch's continuations
+    /// concurrently. Faster on the pure-Rust CPU backend; on libtorch the tensor ops are already
+    /// fused and threaded, and on a GPU the data would have to cross to the host.
+    pub host_kernels: bool,
+    /// Positions per chunk of logits; 0: about 28 MiB of logits per condition.
     pub chunk: usize,
     /// Bytes of activations kept between passes (the captures at a hook, the spliced hidden
     /// states of a sub-group of SAEs); beyond it they are recomputed.
@@ -213,7 +215,7 @@ struct BatchView<'a> {
 fn add_hook_metrics(
     acc: &mut SaeSums,
     x: &Tensor<3>,
-    f: Tensor<2>,
+    f: Latents,
     x_hat: &Tensor<3>,
     v: &BatchView,
 ) {
@@ -223,15 +225,31 @@ fn add_hook_metrics(
     let err = per_pos((x.clone() - x_hat.clone()).square());
     let dot = per_pos(x.clone() * x_hat.clone());
     let nh = per_pos(x_hat.clone().square());
-    let active = f.clone().greater_elem(0.0).float();
-    let l0 = to_vec(active.clone().sum_dim(1).reshape([rows, ctx]));
-    let l1 = to_vec(f.sum_dim(1).reshape([rows, ctx]));
-    let m: Vec<f32> = v.mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
-    let m = Tensor::<2>::from_data(TensorData::new(m, [rows * ctx, 1]), &device);
-    let fired = to_vec((active * m).sum_dim(0));
-    for (a, n) in acc.alive.iter_mut().zip(fired) {
-        *a |= n > 0.0;
-    }
+    let (l0, l1) = match f {
+        Latents::Dense(f) => {
+            let active = f.clone().greater_elem(0.0).float();
+            let l0 = to_vec(active.clone().sum_dim(1).reshape([rows, ctx]));
+            let l1 = to_vec(f.sum_dim(1).reshape([rows, ctx]));
+            let m: Vec<f32> = v.mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+            let m = Tensor::<2>::from_data(TensorData::new(m, [rows * ctx, 1]), &device);
+            let fired = to_vec((active * m).sum_dim(0));
+            for (a, n) in acc.alive.iter_mut().zip(fired) {
+                *a |= n > 0.0;
+            }
+            (l0, l1)
+        }
+        Latents::Sparse { k, idx, val } => {
+            let (mut l0, mut l1) = (vec![0f32; rows * ctx], vec![0f32; rows * ctx]);
+            for (j, (idx, val)) in idx.chunks_exact(k).zip(val.chunks_exact(k)).enumerate() {
+                for (&i, &f) in idx.iter().zip(val).filter(|(_, f)| **f > 0.0) {
+                    l0[j] += 1.0;
+                    l1[j] += f;
+                    acc.alive[i as usize] |= v.mask[j];
+                }
+            }
+            (l0, l1)
+        }
+    };
     let (mut hh, mut xh) = (0f64, 0f64);
     for j in (0..rows * ctx).filter(|&j| v.mask[j]) {
         let (nx, nh) = (v.nx[j] as f64, nh[j] as f64);
@@ -249,6 +267,15 @@ fn add_hook_metrics(
     if v.mask.iter().any(|&b| b) {
         acc.rrb.push(hh / xh);
     }
+}
+
+/// One continuation besides the clean one.
+#[derive(Clone, Copy)]
+enum Cond {
+    Zero,
+    Mean,
+    /// The i-th SAE spliced in.
+    Sae(usize),
 }
 
 /// Final hidden states of the clean model, per batch, when kept between hooks (see
@@ -304,6 +331,7 @@ pub fn evaluate_group(
     device: &Device,
     tick: &mut dyn FnMut(usize),
 ) -> Vec<EvalResult> {
+    crate::heap::keep_freed_memory();
     let special = &model.cfg.special_ids;
     let (ctx, d) = (tokens.ctx, model.cfg.d_model);
     let batches = batches(tokens.n_seq, opts.batch);
@@ -407,31 +435,47 @@ pub fn evaluate_group(
                 tss: &tss,
             };
 
-            let mut others = vec![];
+            // The ablated and spliced continuations are independent: run them concurrently, so
+            // one's single-threaded stretches (element-wise ops, copies) overlap another's
+            // multithreaded matmuls. Each gives the same bits as when run alone.
+            let mut jobs: Vec<(Cond, Option<&mut SaeSums>)> = vec![];
             if first {
-                let mean_act = mean_t.clone().unsqueeze::<3>().expand([rows, ctx, d]);
-                for (input, kl) in [
-                    (x.clone().mask_fill(splice_at.clone(), 0.0), true),
-                    (x.clone().mask_where(splice_at.clone(), mean_act), false),
-                ] {
-                    others.push(nll::Other {
-                        hidden: model.resume_hidden(&cap, input),
-                        kl,
-                    });
+                jobs.push((Cond::Zero, None));
+                jobs.push((Cond::Mean, None));
+            }
+            let (_, rest) = sums.split_at_mut(group.start);
+            for (i, acc) in group.clone().zip(rest.iter_mut()) {
+                jobs.push((Cond::Sae(i), Some(acc)));
+            }
+            let run = |(cond, acc): (Cond, Option<&mut SaeSums>)| {
+                let input = match cond {
+                    Cond::Zero => x.clone().mask_fill(splice_at.clone(), 0.0),
+                    Cond::Mean => {
+                        let mean_act = mean_t.clone().unsqueeze::<3>().expand([rows, ctx, d]);
+                        x.clone().mask_where(splice_at.clone(), mean_act)
+                    }
+                    Cond::Sae(i) => {
+                        let (f, x_hat) =
+                            saes[i].forward(x.clone().reshape([rows * ctx, d]), opts.host_kernels);
+                        let x_hat = x_hat.reshape([rows, ctx, d]);
+                        add_hook_metrics(acc.expect("an SAE's sums"), &x, f, &x_hat, &view);
+                        x.clone().mask_where(splice_at.clone(), x_hat)
+                    }
+                };
+                nll::Other {
+                    hidden: model.resume_hidden(&cap, input),
+                    kl: !matches!(cond, Cond::Mean),
                 }
-            }
-            for i in group.clone() {
-                let (f, x_hat) = saes[i].forward(x.clone().reshape([rows * ctx, d]));
-                let x_hat = x_hat.reshape([rows, ctx, d]);
-                add_hook_metrics(&mut sums[i], &x, f, &x_hat, &view);
-                let spliced = x.clone().mask_where(splice_at.clone(), x_hat);
-                others.push(nll::Other {
-                    hidden: model.resume_hidden(&cap, spliced),
-                    kl: true,
-                });
-            }
+            };
+            // Only on flex: libtorch's element-wise ops are multithreaded already, and two streams
+            // of them would oversubscribe its thread pool (or share one GPU).
+            let others: Vec<nll::Other> = if opts.host_kernels {
+                jobs.into_par_iter().map(run).collect()
+            } else {
+                jobs.into_iter().map(run).collect()
+            };
             let targets = nll::targets(&tokens.ids, ctx, r0, r1);
-            let per = nll::score(model, clean_h, others, &targets, chunk, opts.host_logprobs);
+            let per = nll::score(model, clean_h, others, &targets, chunk, opts.host_kernels);
             let skip = if first { 2 } else { 0 };
             // Sums per sequence in position order, as `clean` does, so ce_clean is the same bits.
             for r in 0..rows {
@@ -529,6 +573,7 @@ pub fn clean(
     device: &Device,
     tick: &mut dyn FnMut(usize),
 ) -> CleanResult {
+    crate::heap::keep_freed_memory();
     let special = &model.cfg.special_ids;
     let (ctx, step) = (tokens.ctx, opts.batch.max(1));
     let chunk = if opts.chunk == 0 {
@@ -542,7 +587,7 @@ pub fn clean(
         let rows = r1 - r0;
         let h = model.hidden(&tokens.batch(r0, r1, device));
         let targets = nll::targets(&tokens.ids, ctx, r0, r1);
-        let c = nll::score(model, h, vec![], &targets, chunk, opts.host_logprobs).clean;
+        let c = nll::score(model, h, vec![], &targets, chunk, opts.host_kernels).clean;
         let m = eval_mask(tokens, r0, r1, special, opts.keep_special);
         for r in 0..rows {
             let mut q = Seq::default();

@@ -6,9 +6,11 @@
 mod sparsify;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, IndexingUpdateOp, Tensor};
+use burn::tensor::{Device, IndexingUpdateOp, Tensor, TensorData};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::weights::Weights;
@@ -56,6 +58,61 @@ pub struct Sae {
     b_mag: Option<Tensor<1>>,
     w_mag: Option<Tensor<2>>,
     dec_norm: Option<Tensor<1>>,
+    /// A top-k SAE's decoder in host memory, copied on the first [`Sae::forward`] that decodes
+    /// on the host.
+    host: OnceLock<HostDecoder>,
+}
+
+/// W_dec [d_sae, d_in], b_dec and the decoder norms, as flat f32 rows.
+#[derive(Clone)]
+struct HostDecoder {
+    w_dec: Vec<f32>,
+    b_dec: Vec<f32>,
+    norm: Option<Vec<f32>>,
+}
+
+impl std::fmt::Debug for HostDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HostDecoder({} weights)", self.w_dec.len())
+    }
+}
+
+/// The latent activations f of a batch of positions.
+pub enum Latents {
+    /// [n, d_sae].
+    Dense(Tensor<2>),
+    /// A top-k SAE's, computed on the host: per position its k latents' indices (ascending) and
+    /// activations (≥ 0; a zero is a selected latent that ReLU switched off), [n·k] each.
+    Sparse {
+        k: usize,
+        idx: Vec<u32>,
+        val: Vec<f32>,
+    },
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("f32 data")
+}
+
+/// The k largest of `row` (ties to the lower index, as a stable descending sort would), by
+/// index ascending, with ReLU applied: SAELens's TopK without sorting the whole row.
+fn top_k(row: &[f32], buf: &mut Vec<u32>, idx: &mut [u32], val: &mut [f32]) {
+    let k = idx.len();
+    buf.clear();
+    buf.extend(0..row.len() as u32);
+    let order = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
+    if k < buf.len() {
+        buf.select_nth_unstable_by(k - 1, order);
+    }
+    let top = &mut buf[..k];
+    top.sort_unstable();
+    for ((i, v), &j) in idx.iter_mut().zip(val.iter_mut()).zip(top.iter()) {
+        *i = j;
+        *v = row[j as usize].max(0.0);
+    }
 }
 
 /// cfg.json fields that change what an SAE computes, with the one value ceq's forward pass
@@ -308,11 +365,15 @@ impl Sae {
             b_mag,
             w_mag,
             dec_norm,
+            host: OnceLock::new(),
         })
     }
 
-    /// Latents f [n, d_sae] and reconstruction x̂ [n, d_in] of activations x [n, d_in].
-    pub fn forward(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    /// Latents f and reconstruction x̂ [n, d_in] of activations x [n, d_in]. With `host`, a
+    /// top-k SAE selects its k latents per position and decodes them in host memory (k rows of
+    /// W_dec instead of a dense [n, d_sae]·[d_sae, d_in] product, and a partial selection instead of
+    /// a full sort of each row), rows in parallel; the same function, summed in another order.
+    pub fn forward(&self, x: Tensor<2>, host: bool) -> (Latents, Tensor<2>) {
         let row = |t: &Tensor<1>| t.clone().unsqueeze::<2>();
         let x = if self.scale != 1.0 { x * self.scale } else { x };
         let sae_in = if self.apply_b_dec_to_input {
@@ -344,6 +405,9 @@ impl Sae {
                 if let Some(n) = &self.dec_norm {
                     h = h * row(n);
                 }
+                if host {
+                    return self.top_k_host(h, *k);
+                }
                 let (vals, idx) = h.clone().topk_with_indices(*k, 1);
                 h.zeros_like()
                     .scatter(1, idx, relu(vals), IndexingUpdateOp::Add)
@@ -354,12 +418,58 @@ impl Sae {
             None => f.clone(),
         };
         let x_hat = dec_in.matmul(self.w_dec.clone()) + row(&self.b_dec);
-        let x_hat = if self.scale != 1.0 {
+        (Latents::Dense(f), self.unscale(x_hat))
+    }
+
+    fn unscale(&self, x_hat: Tensor<2>) -> Tensor<2> {
+        if self.scale != 1.0 {
             x_hat / self.scale
         } else {
             x_hat
-        };
-        (f, x_hat)
+        }
+    }
+
+    /// A top-k SAE's selection and decoding from its pre-activations h [n, d_sae], on the host.
+    fn top_k_host(&self, h: Tensor<2>, k: usize) -> (Latents, Tensor<2>) {
+        let device = h.device();
+        let [n, m] = h.dims();
+        let dec = self.host.get_or_init(|| HostDecoder {
+            w_dec: to_vec(self.w_dec.clone()),
+            b_dec: to_vec(self.b_dec.clone()),
+            norm: self.dec_norm.clone().map(to_vec),
+        });
+        let h = to_vec(h);
+        let d = self.d_in;
+        let (mut idx, mut val) = (vec![0u32; n * k], vec![0f32; n * k]);
+        let mut x_hat = vec![0f32; n * d];
+        x_hat
+            .par_chunks_mut(d)
+            .zip(idx.par_chunks_mut(k))
+            .zip(val.par_chunks_mut(k))
+            .zip(h.par_chunks(m))
+            .for_each_init(
+                || (Vec::with_capacity(m), vec![0f32; d]),
+                |(buf, acc), (((out, idx), val), row)| {
+                    top_k(row, buf, idx, val);
+                    acc.fill(0.0);
+                    for (&j, &v) in idx.iter().zip(val.iter()) {
+                        // As the dense path: f / ‖W_dec row‖ when rescaled, then f·W_dec.
+                        let c = match &dec.norm {
+                            Some(nr) => v / nr[j as usize],
+                            None => v,
+                        };
+                        let w = &dec.w_dec[j as usize * d..(j as usize + 1) * d];
+                        for (a, w) in acc.iter_mut().zip(w) {
+                            *a += c * w;
+                        }
+                    }
+                    for ((o, a), b) in out.iter_mut().zip(acc.iter()).zip(&dec.b_dec) {
+                        *o = a + b;
+                    }
+                },
+            );
+        let x_hat = Tensor::<2>::from_data(TensorData::new(x_hat, [n, d]), &device);
+        (Latents::Sparse { k, idx, val }, self.unscale(x_hat))
     }
 }
 
@@ -378,4 +488,36 @@ pub fn configured_hook(dir: &Path) -> Result<Option<String>> {
         .or_else(|| get("hook_point"))
         .and_then(Value::as_str)
         .map(String::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_k;
+
+    /// The partial selection keeps what a full descending sort (ties to the lower index) keeps.
+    #[test]
+    fn top_k_selects_what_a_full_sort_selects() {
+        let mut buf = vec![];
+        for (seed, m, k) in [
+            (1u64, 97usize, 5usize),
+            (2, 64, 64),
+            (3, 300, 1),
+            (4, 40, 39),
+        ] {
+            // Values on a coarse grid, so many tie; some negative, so ReLU zeroes a few.
+            let row: Vec<f32> = (0..m as u64)
+                .map(|i| ((i * 7919 + seed * 104_729) % 23) as f32 - 6.0)
+                .collect();
+            let mut order: Vec<u32> = (0..m as u32).collect();
+            order.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
+            let mut want: Vec<u32> = order[..k].to_vec();
+            want.sort_unstable();
+            let (mut idx, mut val) = (vec![0u32; k], vec![0f32; k]);
+            top_k(&row, &mut buf, &mut idx, &mut val);
+            assert_eq!(idx, want, "seed {seed}");
+            for (&i, &v) in idx.iter().zip(&val) {
+                assert_eq!(v, row[i as usize].max(0.0));
+            }
+        }
+    }
 }

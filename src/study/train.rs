@@ -148,20 +148,6 @@ fn init_seed(seed: u64) -> u64 {
     mix(seed ^ 0x696e_6974_0000_0000)
 }
 
-/// Asks glibc to keep freed memory for reuse. A training step allocates and frees the same large
-/// activation and gradient buffers every step; by default glibc maps each one fresh (above 128 KiB)
-/// and hands freed heap tops back to the kernel, so every step pays page faults and page zeroing
-/// again (a quarter to a half of the step time of the study's models on this machine). Process-wide
-/// and idempotent; the cost is a process that keeps its peak heap.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; both values are in glibc's accepted range.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-    }
-}
-
 fn autodiff_device() -> Device {
     Device::flex().autodiff()
 }
@@ -246,7 +232,8 @@ pub fn train(
             ),
         });
     }
-    keep_freed_memory();
+    // Every step allocates and frees the same activation and gradient buffers.
+    crate::heap::keep_freed_memory();
     let mut model = Gpt::init(*size, init_seed(seed))?;
     let decay: Vec<bool> = size.layout().iter().map(|(_, s)| s.len() == 2).collect();
     let mut m: Vec<Vec<f32>> = model.weights.iter().map(|w| vec![0.0; w.len()]).collect();

@@ -102,7 +102,7 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
             e["hook"].as_str(),
             "hook read from cfg.json"
         );
-        // flex runs ceq's host-side log-prob pass by default; check its tensor-op path too.
+        // flex runs ceq's host kernels (log-probs, top-k) by default; check its tensor-op path too.
         let host_modes: &[bool] = if spec == DeviceSpec::Flex {
             &[true, false]
         } else {
@@ -120,7 +120,7 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
                     &EvalOptions {
                         batch,
                         keep_special: keep,
-                        host_logprobs: host,
+                        host_kernels: host,
                         chunk: if batch == 3 { 5 } else { 0 },
                         cache_bytes: if batch == 3 { 0 } else { 1 << 30 },
                     },
@@ -129,7 +129,7 @@ fn every_sae_metric_matches_pytorch_on(spec: DeviceSpec, device: &Device) {
                 );
                 let want = &e[policy];
                 let name = format!(
-                    "{} + {} ({policy}, batch {batch}, {spec}, host log-probs {host})",
+                    "{} + {} ({policy}, batch {batch}, {spec}, host kernels {host})",
                     e["model"], e["sae"]
                 );
                 matches_reference(&got, want, &name, &METRICS);
@@ -196,7 +196,7 @@ fn options(
     ceq::eval::runner::EvalOptions {
         batch,
         keep_special,
-        host_logprobs: host,
+        host_kernels: host,
         chunk,
         cache_bytes,
     }

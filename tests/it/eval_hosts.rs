@@ -70,7 +70,7 @@ fn host_logits_ce_and_parameter_counts_match_pytorch() {
                 let opts = EvalOptions {
                     batch: 3,
                     keep_special: keep,
-                    host_logprobs: true,
+                    host_kernels: true,
                     chunk: 0,
                     cache_bytes: 1 << 30,
                 };
@@ -146,7 +146,7 @@ fn host_sae_metrics_match_pytorch() {
                     &EvalOptions {
                         batch: 3,
                         keep_special: keep,
-                        host_logprobs: true,
+                        host_kernels: true,
                         chunk: 7,
                         cache_bytes: 0,
                     },

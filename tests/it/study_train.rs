@@ -188,7 +188,7 @@ fn eval_opts() -> EvalOptions {
     EvalOptions {
         batch: 8,
         keep_special: false,
-        host_logprobs: true,
+        host_kernels: true,
         chunk: 0,
         cache_bytes: 1 << 26,
     }

@@ -197,7 +197,8 @@ fn eval_family_sweep_then_map_token_bootstrap() {
         .arg(&sp)
         .assert()
         .success();
-    // The same per-sequence values as the fixtures the reference was computed from.
+    // The same per-sequence values as the fixtures the reference was computed from, to f32
+    // rounding: a change of kernel (its summation order) moves a per-sequence CE by up to ~2e-7.
     for (mine, theirs, ledger) in [
         (&ck, "checkpoints.csv", &family::LEDGER),
         (&sp, "splices.csv", &sweep::LEDGER),
@@ -209,7 +210,7 @@ fn eval_family_sweep_then_map_token_bootstrap() {
         assert_eq!(a.counts, b.counts);
         for (name, v) in &a.values {
             for (x, y) in v.iter().zip(&b.values[name]) {
-                assert!((x - y).abs() < 1e-9, "{name}: {x} vs {y}");
+                assert!((x - y).abs() < 1e-6, "{name}: {x} vs {y}");
             }
         }
     }

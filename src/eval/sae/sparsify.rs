@@ -170,6 +170,7 @@ pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
         b_mag: None,
         w_mag: None,
         dec_norm: None,
+        host: std::sync::OnceLock::new(),
     })
 }
 
