@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates data/ from the default study: `ceq study` trains the family and the SAEs on the
 # language with a known floor, measures, fits and maps them; data/ keeps its tables and manifests
-# (not the weights). About 10 minutes on 2 cores. Same seed, same machine: the same bytes.
+# (not the weights). About 6 minutes on 2 cores. Same seed, same machine: the same bytes.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)

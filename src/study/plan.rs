@@ -1,5 +1,5 @@
 //! What a study trains and measures: the language, the model grid, the SAEs, the token sets. Two
-//! presets: the default (about 10 minutes on a 2-core CPU) and `quick` (about 10 seconds, for CI).
+//! presets: the default (about 6 minutes on a 2-core CPU) and `quick` (about 10 seconds, for CI).
 //! The settings are saved in study.json; a rerun resumes only a study made with the same ones.
 
 use serde::{Deserialize, Serialize};
