@@ -159,12 +159,15 @@ fn autodiff_device() -> Device {
 /// same weights on any machine with the same SIMD.
 pub const MICRO_ROWS: usize = 16;
 
+/// A loss and its gradient for every weight.
+pub type LossAndGradients = (f64, Vec<Vec<f32>>);
+
 /// The mean next-token CE of `model` on `rows` rows of ctx tokens (every position but each row's
 /// last, as the trainer optimizes it) and its gradient with respect to every weight, in
 /// [`ModelSize::layout`]'s order. The tied embedding's gradient sums its two uses.
-pub fn gradients(model: &Gpt, tokens: &[u32], rows: usize) -> (f64, Vec<Vec<f32>>) {
+pub fn gradients(model: &Gpt, tokens: &[u32], rows: usize) -> LossAndGradients {
     let ctx = model.size.ctx;
-    let parts: Vec<(f64, (f64, Vec<Vec<f32>>))> = tokens[..rows * ctx]
+    let parts: Vec<(f64, LossAndGradients)> = tokens[..rows * ctx]
         .par_chunks(MICRO_ROWS * ctx)
         .map(|part| {
             let n = part.len() / ctx;
@@ -185,7 +188,7 @@ pub fn gradients(model: &Gpt, tokens: &[u32], rows: usize) -> (f64, Vec<Vec<f32>
 }
 
 /// [`gradients`] of one part, in one autodiff pass.
-fn part_gradients(model: &Gpt, tokens: &[u32], rows: usize) -> (f64, Vec<Vec<f32>>) {
+fn part_gradients(model: &Gpt, tokens: &[u32], rows: usize) -> LossAndGradients {
     let device = autodiff_device();
     let w: Vec<_> = model
         .tensors(&device)
