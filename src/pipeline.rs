@@ -39,6 +39,24 @@ pub struct FitSpec {
 pub struct FitJob(FitSpec);
 
 impl FitSpec {
+    /// A Chinchilla fit of `checkpoints` (measured on `eval_set`) with ceq's defaults: the
+    /// standard column names, total parameters, Huber δ = 1e-3, no bootstrap, 90 % intervals.
+    pub fn new(checkpoints: PathBuf, eval_set: &str) -> FitSpec {
+        FitSpec {
+            checkpoints,
+            columns: ColumnMap::default(),
+            form: Form::Chinchilla,
+            run: None,
+            drop_highest: 0,
+            delta: 1e-3,
+            param_count: ParamCount::Total,
+            eval_set: eval_set.into(),
+            bootstrap: 0,
+            seed: 0,
+            level: 0.9,
+        }
+    }
+
     pub fn validate(self) -> Result<FitJob> {
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(Error::Invalid {

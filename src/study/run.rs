@@ -21,12 +21,9 @@ use crate::eval::sweep::SweepJob;
 use crate::eval::tokens::Tokens;
 use crate::eval::{DeviceSpec, Hook, Site};
 use crate::io::write_atomic;
-use crate::law::Form;
-use crate::law_file::ParamCount;
 use crate::pipeline::{FitJob, FitSpec};
 use crate::plot::Reference;
 use crate::report::Report;
-use crate::table::ColumnMap;
 use crate::token_bootstrap::map_token_bootstrap;
 
 /// What a study reports while it runs, for a progress bar.
@@ -417,20 +414,12 @@ impl Study {
 
     fn fit_job(&self) -> Result<FitJob> {
         let s = &self.settings;
-        let spec = FitSpec {
-            checkpoints: self.path("checkpoints.csv"),
-            columns: ColumnMap::default(),
-            form: Form::Chinchilla,
-            run: None,
-            drop_highest: 0,
-            delta: 1e-3,
-            param_count: ParamCount::Total,
-            eval_set: EVAL_SET.into(),
+        FitSpec {
             bootstrap: s.bootstrap,
             seed: s.seed,
-            level: 0.9,
-        };
-        spec.validate()
+            ..FitSpec::new(self.path("checkpoints.csv"), EVAL_SET)
+        }
+        .validate()
     }
 
     /// The folder's README: what was done and the commands that redo each step.

@@ -12,7 +12,7 @@ use ceq::eval::sae::Sae;
 use ceq::eval::tokens::Tokens;
 use ceq::eval::{DeviceSpec, Transformer};
 use ceq::law::Form;
-use ceq::law_file::{LawFile, ParamCount};
+use ceq::law_file::LawFile;
 use ceq::pipeline::FitSpec;
 use ceq::table::{ColumnMap, read_family, read_splices};
 use proptest::prelude::*;
@@ -190,17 +190,8 @@ fn saebench_result_json() {
 #[test]
 fn law_json() {
     let spec = FitSpec {
-        checkpoints: fixture("tests/fixtures/synth/checkpoints.csv"),
-        columns: ColumnMap::default(),
-        form: Form::Chinchilla,
-        run: None,
-        drop_highest: 0,
-        delta: 1e-3,
-        param_count: ParamCount::Total,
-        eval_set: "fuzz".into(),
         bootstrap: 3,
-        seed: 0,
-        level: 0.9,
+        ..FitSpec::new(fixture("tests/fixtures/synth/checkpoints.csv"), "fuzz")
     };
     let law = spec.validate().unwrap().run(&|_| {}).unwrap();
     fuzz("law.json", law.to_json().as_bytes(), None, |d| {

@@ -7,9 +7,9 @@ use std::path::Path;
 use ceq::equivalence::{IntervalSpec, map_splice};
 use ceq::fit::Ranges;
 use ceq::law::{Chinchilla, ComputeLaw, Law, RunInfo, RunLaw};
-use ceq::law_file::{LawFile, ParamCount};
+use ceq::law_file::LawFile;
 use ceq::pipeline::FitSpec;
-use ceq::table::{CeErrors, ColumnMap, Splice, read_splices_csv};
+use ceq::table::{CeErrors, Splice, read_splices_csv};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -128,17 +128,9 @@ fn fitted(dir: &Path, seed: u64, refits: usize) -> LawFile {
         &family_csv(&TRUE_LAW, fam_noise(), seed),
     );
     FitSpec {
-        checkpoints: ck,
-        columns: ColumnMap::default(),
-        form: ceq::law::Form::Chinchilla,
-        run: None,
-        drop_highest: 0,
-        delta: 1e-3,
-        param_count: ParamCount::Total,
-        eval_set: "synthetic".into(),
         bootstrap: refits,
         seed,
-        level: 0.9,
+        ..FitSpec::new(ck, "synthetic")
     }
     .validate()
     .unwrap()

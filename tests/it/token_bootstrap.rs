@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use ceq::eval::{family, sweep};
 use ceq::fit::Solver;
 use ceq::law::Form;
-use ceq::law_file::ParamCount;
 use ceq::pipeline::FitSpec;
-use ceq::table::ColumnMap;
 use ceq::token_bootstrap::{Draw, Paired, joint};
 
 use super::common::ceq;
@@ -21,17 +19,9 @@ fn fx() -> PathBuf {
 
 fn spec(checkpoints: &Path, bootstrap: usize) -> FitSpec {
     FitSpec {
-        checkpoints: checkpoints.to_owned(),
-        columns: ColumnMap::default(),
         form: Form::Compute,
-        run: None,
-        drop_highest: 0,
-        delta: 1e-3,
-        param_count: ParamCount::Total,
-        eval_set: "fixture tokens".into(),
         bootstrap,
-        seed: 0,
-        level: 0.9,
+        ..FitSpec::new(checkpoints.to_owned(), "fixture tokens")
     }
 }
 
