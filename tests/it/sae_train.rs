@@ -120,31 +120,19 @@ fn check_gradients(name: &str) {
             "{name} {key}: burn {got} vs PyTorch {w}"
         );
     }
-    let g = &want["grads"];
-    assert_close(
-        &format!("{name} dW_enc"),
-        &grads.w_enc,
-        &floats(&g["W_enc"]),
-        1e-5,
-    );
-    assert_close(
-        &format!("{name} db_enc"),
-        &grads.b_enc,
-        &floats(&g["b_enc"]),
-        1e-5,
-    );
-    assert_close(
-        &format!("{name} dW_dec"),
-        &grads.w_dec,
-        &floats(&g["W_dec"]),
-        1e-5,
-    );
-    assert_close(
-        &format!("{name} db_dec"),
-        &grads.b_dec,
-        &floats(&g["b_dec"]),
-        1e-5,
-    );
+    all_close(&format!("{name} gradient"), &grads, &want["grads"], 1e-5);
+}
+
+/// Every tensor of `got` against the reference's W_enc, b_enc, W_dec and b_dec.
+fn all_close(what: &str, got: &SaeParams, want: &Value, tol: f64) {
+    for (key, got) in [
+        ("W_enc", &got.w_enc),
+        ("b_enc", &got.b_enc),
+        ("W_dec", &got.w_dec),
+        ("b_dec", &got.b_dec),
+    ] {
+        assert_close(&format!("{what} {key}"), got, &floats(&want[key]), tol);
+    }
 }
 
 #[test]
@@ -184,30 +172,7 @@ fn check_adam_steps(name: &str) {
         moved > 0.5 * spec.lr as f32,
         "{name}: the weights did not move"
     );
-    assert_close(
-        &format!("{name} W_enc"),
-        &p.w_enc,
-        &floats(&want["W_enc"]),
-        2e-5,
-    );
-    assert_close(
-        &format!("{name} b_enc"),
-        &p.b_enc,
-        &floats(&want["b_enc"]),
-        2e-5,
-    );
-    assert_close(
-        &format!("{name} W_dec"),
-        &p.w_dec,
-        &floats(&want["W_dec"]),
-        2e-5,
-    );
-    assert_close(
-        &format!("{name} b_dec"),
-        &p.b_dec,
-        &floats(&want["b_dec"]),
-        2e-5,
-    );
+    all_close(name, &p, want, 2e-5);
 }
 
 #[test]
