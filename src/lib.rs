@@ -18,6 +18,7 @@ pub mod map;
 pub mod measurement;
 pub mod pipeline;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod schema;
 mod serde_nan;

@@ -126,7 +126,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     };
     let job = a.job(model)?;
     a.output.check(&job.inputs())?;
-    let report = super::with_progress("eval", |p| job.run(p))?;
+    let report = super::with_progress(|p| job.run(p))?;
     eprintln!("ceq: {}", report.timing());
     let text = a.output.format().render(&report.table());
     a.output.emit(&text, report.rows.len())
@@ -143,7 +143,7 @@ fn sweep(a: EvalArgs) -> Result<()> {
         shard: a.shard,
         out: out.expect("clap: --manifest requires --out"),
     };
-    let s = super::with_progress("hook", |p| job.run(p))?;
+    let s = super::with_progress(|p| job.run(p))?;
     eprintln!("ceq: {s} in {}", job.out.display());
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(a: FamilyArgs) -> Result<()> {
         shard: a.shard,
         out: a.out.clone(),
     };
-    let s = super::with_progress("checkpoint", |p| job.run(p))?;
+    let s = super::with_progress(|p| job.run(p))?;
     eprintln!("ceq: {s} in {}", a.out.display());
     Ok(())
 }

@@ -11,19 +11,18 @@ mod report;
 mod study;
 mod synth;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Args, Parser};
 
 use crate::error::{DataKind, Error};
-use crate::eval::job::Progress;
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
 use crate::map::{MapResult, map_at};
 use crate::pipeline::{self, FitJob, FitSpec, LawSource};
+use crate::progress::{Bar, Progress};
 use crate::table::{ColumnMap, Source, Splices};
 
 #[derive(Parser, Debug)]
@@ -243,14 +242,8 @@ fn read_splices(path: &Path) -> Result<Splices> {
 fn with_fit_progress<T>(
     run: impl FnOnce(&(dyn Fn(pipeline::Progress) + Sync)) -> crate::Result<T>,
 ) -> Result<T> {
-    let pb = progress(1, "fit", "");
-    let r = run(&|p: pipeline::Progress| {
-        pb.set_message(p.stage);
-        pb.set_length(p.total as u64);
-        pb.set_position(p.done as u64);
-    });
-    pb.finish_and_clear();
-    r.map_err(with_flags)
+    let bar = Bar::new(false);
+    run(&|p| bar.on_fit(p)).map_err(with_flags)
 }
 
 /// Prints a fitted law's warnings.
@@ -285,32 +278,10 @@ fn with_flags(e: Error) -> anyhow::Error {
     anyhow::Error::new(e).context(hint)
 }
 
-/// A progress bar on stderr that stays hidden when stderr is not a terminal; `counts` follows the
-/// position (e.g. "tokens ({per_sec}, ").
-fn progress(n: usize, what: &str, counts: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || n == 0 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let template = format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {counts}({{eta}} left)");
-    let style = indicatif::ProgressStyle::with_template(&template).expect("valid template");
-    indicatif::ProgressBar::new(n as u64)
-        .with_style(style.progress_chars("=> "))
-        .with_message(what.to_owned())
-}
-
-/// Runs a library call with a progress bar of token positions (hidden off a terminal).
-fn with_progress<T>(
-    what: &str,
-    run: impl FnOnce(&mut dyn FnMut(Progress)) -> crate::Result<T>,
-) -> Result<T> {
-    let mut pb = indicatif::ProgressBar::hidden();
-    let r = run(&mut |p| match p {
-        Progress::Start { positions } => pb = progress(positions, what, "tokens ({per_sec}, "),
-        Progress::Item(name) => pb.set_message(name),
-        Progress::Positions(n) => pb.inc(n as u64),
-    });
-    pb.finish_and_clear();
-    Ok(r?)
+/// Runs a library call with a progress bar (drawn on a terminal only).
+fn with_progress<T>(run: impl FnOnce(&mut dyn FnMut(Progress)) -> crate::Result<T>) -> Result<T> {
+    let bar = Bar::new(false);
+    Ok(run(&mut |p| bar.on(p))?)
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

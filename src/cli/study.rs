@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::study::{Settings, Study, StudyProgress as Progress};
+use crate::progress::Bar;
+use crate::study::{Settings, Study};
 
 #[derive(Args, Debug)]
 pub struct StudyArgs {
@@ -30,17 +31,9 @@ pub fn run(a: StudyArgs) -> Result<()> {
         out: a.out.clone(),
         settings,
     };
-    let mut pb = indicatif::ProgressBar::hidden();
-    let r = study.run(&mut |p| match p {
-        Progress::Stage { name, total } => {
-            pb.finish_and_clear();
-            eprintln!("ceq: {name}");
-            pb = super::progress(total, name, "");
-        }
-        Progress::Item(name) => pb.set_message(name),
-        Progress::Advance(n) => pb.inc(n as u64),
-    });
-    pb.finish_and_clear();
+    let bar = Bar::new(true);
+    let r = study.run(&mut |p| bar.on(p));
+    drop(bar);
     let o = r?.outcome.expect("a finished study has an outcome");
     eprintln!(
         "ceq: true floor {:.4} nats/token, fitted E {:.4}; study in {} (open {})",

@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
-use super::job::{Progress, Scoring};
+use super::job::Scoring;
 use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
 use super::runner::{clean, scored_per_seq};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
+use crate::progress::Progress;
 use crate::schema::FAMILY;
 use crate::table::RawTable;
 
@@ -217,8 +218,9 @@ impl FamilyJob {
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
         let positions = tokens.n_seq * tokens.ctx;
-        progress(Progress::Start {
-            positions: todo.len() * positions,
+        progress(Progress::Stage {
+            name: "eval-family (token positions)".into(),
+            total: todo.len() * positions,
         });
 
         let device = sc.device.device()?;
@@ -234,7 +236,7 @@ impl FamilyJob {
             let model = Transformer::load(&e.dir, &device)?;
             tokens.check(sc.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
             let r = clean(&model, &tokens, &options, &device, &mut |n| {
-                progress(Progress::Positions(n))
+                progress(Progress::Advance(n))
             });
             if !r.ce.is_finite() {
                 return Err(Error::Data {

@@ -15,6 +15,7 @@ use super::tokens::Tokens;
 use super::{DeviceSpec, Hook, ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Table};
+use crate::progress::Progress;
 use crate::schema::EVAL;
 
 /// Where the token ids come from.
@@ -173,17 +174,6 @@ impl Scoring {
     }
 }
 
-/// What a run reports while it goes, for a progress bar.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Progress {
-    /// The tokens are read: this many token positions will be processed in all (every SAE).
-    Start { positions: usize },
-    /// The next item (an SAE's or a checkpoint's name) starts.
-    Item(String),
-    /// This many more token positions are done.
-    Positions(usize),
-}
-
 /// One SAE's results.
 #[derive(Clone, Debug)]
 pub struct EvalRow {
@@ -251,6 +241,13 @@ impl EvalJob {
         v
     }
 
+    /// The host's name in outputs: as given, else its folder's.
+    fn name(&self) -> String {
+        self.model_name
+            .clone()
+            .unwrap_or_else(|| folder_name(&self.model))
+    }
+
     /// Loads the model, tokens and SAEs, then evaluates the SAEs hook by hook: the SAEs at one
     /// hook share the layers before it and the clean and ablated continuations
     /// ([`evaluate_group`]); with several hooks the clean final hidden states are shared too, when
@@ -282,8 +279,9 @@ impl EvalJob {
                 None => groups.push((hook, vec![i])),
             }
         }
-        progress(Progress::Start {
-            positions: positions * self.saes.len(),
+        progress(Progress::Stage {
+            name: format!("eval {} (token positions)", self.name()),
+            total: positions * self.saes.len(),
         });
         let options = sc.options();
         let start = Instant::now();
@@ -298,10 +296,7 @@ impl EvalJob {
             model.n_params
         };
         let report = |rows: Vec<EvalRow>| EvalReport {
-            model: self
-                .model_name
-                .clone()
-                .unwrap_or_else(|| folder_name(&self.model)),
+            model: self.name(),
             params,
             params_counted: if self.non_embedding {
                 "non-embedding parameters (without token/position embeddings and an untied unembedding)"
@@ -335,7 +330,7 @@ impl EvalJob {
                 &options,
                 clean.as_ref(),
                 &device,
-                &mut |n| progress(Progress::Positions(n)),
+                &mut |n| progress(Progress::Advance(n)),
             );
             let mut rows = vec![];
             for ((&i, result), sae) in members.iter().zip(got).zip(&saes) {

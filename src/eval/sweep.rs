@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::family::{Entry, Shard, read_manifest};
-use super::job::{EvalJob, Progress, SaeSpec, Scoring};
+use super::job::{EvalJob, SaeSpec, Scoring};
 use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
 use super::{Hook, ModelConfig};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::schema::EVAL;
 use crate::table::RawTable;
 

@@ -19,7 +19,7 @@ pub use activations::{Activations, CaptureSpec, capture};
 pub use gpt::{Gpt, ModelSize};
 pub use language::{Corpus, Floor, Language};
 pub use plan::{SaeKind, Settings, Shape};
-pub use run::{Outcome, Record, Study, StudyProgress};
+pub use run::{Outcome, Record, Study};
 pub use sae_train::{Architecture, Reconstruction, SaeParams, SaeSpec, TrainedSae, train_sae};
 pub use train::{
     MICRO_ROWS, Progress, Schedule, Trained, batch_seed, gradients, heldout_seed, train,

@@ -23,19 +23,9 @@ use crate::eval::{DeviceSpec, Hook, Site};
 use crate::io::write_atomic;
 use crate::pipeline::{FitJob, FitSpec};
 use crate::plot::Reference;
+use crate::progress::Progress;
 use crate::report::Report;
 use crate::token_bootstrap::map_token_bootstrap;
-
-/// What a study reports while it runs, for a progress bar.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StudyProgress {
-    /// A stage starts, with this many units of work.
-    Stage { name: &'static str, total: usize },
-    /// The next item of the stage (a model's or an SAE's name).
-    Item(String),
-    /// This many more units are done.
-    Advance(usize),
-}
 
 /// The study's record.
 pub const STUDY_JSON: &str = "study.json";
@@ -180,19 +170,19 @@ impl Study {
     }
 
     /// Trains every model not yet trained; writes family.csv (eval-family's manifest).
-    fn train_family(&self, corpus: &Corpus, on: &mut dyn FnMut(StudyProgress)) -> Result<()> {
+    fn train_family(&self, corpus: &Corpus, on: &mut dyn FnMut(Progress)) -> Result<()> {
         let s = &self.settings;
         let members = self.members();
         let total: usize = members.iter().map(|m| m.steps).sum();
-        on(StudyProgress::Stage {
-            name: "training the family (steps)",
+        on(Progress::Stage {
+            name: "training the family (steps)".into(),
             total,
         });
         let mut manifest = String::from("name,path,run,step,tokens\n");
         for m in &members {
             let dir = self.path(&format!("models/{}", m.name));
             let done = dir.join("ceq_training.json");
-            on(StudyProgress::Item(m.name.clone()));
+            on(Progress::Item(m.name.clone()));
             if !done.exists() {
                 let size = s.size(&s.shapes[m.shape]);
                 let start = Instant::now();
@@ -203,7 +193,7 @@ impl Study {
                     &s.schedule(m.steps),
                     s.seed ^ (m.shape as u64) << 32,
                     &mut |p| {
-                        on(StudyProgress::Advance(p.step - last));
+                        on(Progress::Advance(p.step - last));
                         last = p.step;
                     },
                 )?;
@@ -220,7 +210,7 @@ impl Study {
                 let json = serde_json::to_vec_pretty(&record).expect("serializes");
                 write_atomic(&done, &json)?;
             } else {
-                on(StudyProgress::Advance(m.steps));
+                on(Progress::Advance(m.steps));
             }
             // Each model is its own training run (its own cosine schedule), so the bootstrap
             // resamples models.
@@ -261,12 +251,12 @@ impl Study {
     }
 
     /// Trains every SAE not yet trained, on activations of the SAE token set; writes saes.csv.
-    fn train_saes(&self, on: &mut dyn FnMut(StudyProgress)) -> Result<()> {
+    fn train_saes(&self, on: &mut dyn FnMut(Progress)) -> Result<()> {
         let s = &self.settings;
         let hosts = self.hosts();
         let per_hook = s.sae_kinds.len();
-        on(StudyProgress::Stage {
-            name: "training SAEs (SAEs)",
+        on(Progress::Stage {
+            name: "training SAEs (SAEs)".into(),
             total: hosts.len() * s.sae_layers.len() * per_hook,
         });
         let tokens_path = self.path("sae_tokens.npy");
@@ -300,7 +290,7 @@ impl Study {
                     None
                 };
                 for (kind, name) in s.sae_kinds.iter().zip(&names) {
-                    on(StudyProgress::Item(name.clone()));
+                    on(Progress::Item(name.clone()));
                     let dir = self.path(&format!("saes/{name}"));
                     if let Some(acts) = acts.as_ref().filter(|_| !dir.exists()) {
                         let mut spec = SaeSpec::new(
@@ -314,7 +304,7 @@ impl Study {
                         let t = train_sae(acts, &spec, seed, &mut |_| {})?;
                         t.save_saelens(&dir, "sae_tokens.npy", false)?;
                     }
-                    on(StudyProgress::Advance(1));
+                    on(Progress::Advance(1));
                     manifest += &format!("{name},{host},saes/{name},{hook}\n");
                 }
             }
@@ -323,7 +313,7 @@ impl Study {
     }
 
     /// Runs the study; returns its record.
-    pub fn run(&self, on: &mut dyn FnMut(StudyProgress)) -> Result<Record> {
+    pub fn run(&self, on: &mut dyn FnMut(Progress)) -> Result<Record> {
         let start = Instant::now();
         let s = &self.settings;
         s.check()?;
@@ -334,10 +324,6 @@ impl Study {
         let floor: Floor = corpus.floor_on(&eval.ids, s.ctx, false);
 
         self.train_family(&corpus, on)?;
-        on(StudyProgress::Stage {
-            name: "eval-family",
-            total: 0,
-        });
         let family = FamilyJob {
             manifest: self.path("family.csv"),
             scoring: self.scoring("eval_tokens.npy"),
@@ -346,11 +332,11 @@ impl Study {
             shard: None,
             out: self.path("checkpoints.csv"),
         };
-        family.run(&mut |_| {})?;
+        family.run(on)?;
 
         self.train_saes(on)?;
-        on(StudyProgress::Stage {
-            name: "sweep",
+        on(Progress::Stage {
+            name: "sweep: the SAEs, host by host".into(),
             total: 0,
         });
         let sweep = SweepJob {
@@ -362,10 +348,10 @@ impl Study {
             shard: None,
             out: self.path("splices.csv"),
         };
-        sweep.run(&mut |_| {})?;
+        sweep.run(on)?;
 
-        on(StudyProgress::Stage {
-            name: "fit and report",
+        on(Progress::Stage {
+            name: "fit and report".into(),
             total: 0,
         });
         // The law's bootstrap resamples the eval sequences jointly for the family and the splices:

@@ -555,3 +555,57 @@ fn refusals_name_the_checkpoints() {
         &["bad.npy", "token id 96 at [0, 5]", "vocabulary size 96"],
     );
 }
+
+/// The progress a family run reports: one stage counting the token positions still to do, one item
+/// per checkpoint, and advances that add up to the stage's total; a finished file has none to do.
+#[test]
+fn progress_counts_the_positions_left_to_do() {
+    use ceq::eval::DeviceSpec;
+    use ceq::eval::family::FamilyJob;
+    use ceq::eval::job::{Scoring, TokenSource};
+    use ceq::progress::Progress;
+
+    let dir = tempfile::tempdir().unwrap();
+    let job = FamilyJob {
+        manifest: family().join("family.csv"),
+        scoring: Scoring {
+            tokens: TokenSource::Npy(family().join("tokens.npy")),
+            batch: 8.try_into().unwrap(),
+            device: DeviceSpec::Flex,
+            keep_special: false,
+            cache_mb: 64,
+        },
+        non_embedding: false,
+        tokens_per_step: None,
+        shard: None,
+        out: dir.path().join("checkpoints.csv"),
+    };
+    let run = || {
+        let mut events = vec![];
+        job.run(&mut |p| events.push(p)).unwrap();
+        events
+    };
+    let positions = fixture_ids().len();
+    let checkpoints = rows(&family().join("family.csv")).len();
+    let events = run();
+    let Progress::Stage { total, .. } = &events[0] else {
+        panic!("the first event is {:?}, not a stage", events[0]);
+    };
+    assert_eq!(*total, checkpoints * positions);
+    let items = events.iter().filter(|e| matches!(e, Progress::Item(_)));
+    assert_eq!(items.count(), checkpoints);
+    let done: usize = events
+        .iter()
+        .map(|e| match e {
+            Progress::Advance(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(done, *total);
+
+    let again = run();
+    assert!(
+        matches!(&again[..], [Progress::Stage { total: 0, .. }]),
+        "a finished file reports {again:?}"
+    );
+}
