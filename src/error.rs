@@ -125,6 +125,13 @@ pub enum Error {
     #[error("every one of the {starts} fit starts failed; last error: {last}")]
     FitFailed { starts: usize, last: String },
 
+    /// The best optimum lies where a parameter overflows f64: the data do not pin the law.
+    #[error(
+        "the best fit is degenerate ({params}): a parameter overflows, so the law predicts \
+         nothing; the checkpoints do not pin this law (too few distinct sizes or token counts?)"
+    )]
+    DegenerateFit { params: String },
+
     #[error("drawing the '{figure}' figure: {message}")]
     Plot { figure: String, message: String },
 

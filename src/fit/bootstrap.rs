@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Fit;
 use super::huber::Objective;
 use super::multistart::{Solver, run_start};
-use crate::law::Law;
+use crate::law::{Law, RunInfo};
 use crate::table::Checkpoint;
 
 /// What one bootstrap draw resamples.
@@ -36,7 +36,8 @@ pub struct Bootstrap {
     pub resamples: usize,
     pub seed: u64,
     pub unit: Resample,
-    /// Resamples whose every start failed (left out of the intervals).
+    /// Resamples whose refit failed: every start failed, or the best optimum's parameters overflow
+    /// (left out of the intervals).
     pub failed: usize,
     pub thetas: Vec<Vec<f64>>,
 }
@@ -104,7 +105,9 @@ pub fn unit_counts(seed: u64, i: usize, n_units: usize) -> Vec<f64> {
 }
 
 /// The refit of `fit`'s law to `checkpoints` (its own, or the same ones with other losses), each
-/// weighted by `w`, from the full fit's distinct local optima; `None` when every start fails.
+/// weighted by `w`, from the full fit's distinct local optima; `None` when every start fails or the
+/// best optimum is a degenerate law whose parameters overflow ([`Law::is_finite`]): it predicts
+/// nothing, so it counts as failed rather than drop out of the intervals unsaid.
 pub fn refit(
     fit: &Fit,
     checkpoints: &[Checkpoint],
@@ -136,6 +139,7 @@ pub fn refit(
         .filter(|r| r.objective.is_finite())
         .min_by(|a, b| a.objective.total_cmp(&b.objective))
         .map(|b| b.theta)
+        .filter(|t| Law::from_theta(form, t, &RunInfo::default()).is_finite())
 }
 
 /// Resamples and refits `opts.n` times. Each refit starts from the full fit's distinct local optima,

@@ -283,6 +283,16 @@ pub fn fit_with_progress(
     })?;
     let theta = best.theta.clone();
     let law = Law::from_theta(opts.form, &theta, &info);
+    if !law.is_finite() {
+        let p = law
+            .params()
+            .iter()
+            .map(|(k, v)| format!("{k} = {v:.4}"))
+            .collect::<Vec<_>>();
+        return Err(Error::DegenerateFit {
+            params: p.join(", "),
+        });
+    }
     Ok(diagnose(
         law,
         theta,

@@ -321,6 +321,16 @@ impl Law {
         }
     }
 
+    /// Whether every parameter and derived constant is a finite f64. A fit's optimum can lie where
+    /// one is not (B = e^b with b > 709 when β runs off to ~70): such a law predicts nothing and
+    /// cannot be saved.
+    pub fn is_finite(&self) -> bool {
+        self.params()
+            .into_iter()
+            .chain(self.derived())
+            .all(|(_, v)| v.is_finite())
+    }
+
     /// Numbers derived from the parameters (the frontier's constants).
     pub fn derived(&self) -> Vec<(&'static str, f64)> {
         match self {

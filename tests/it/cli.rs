@@ -334,3 +334,36 @@ fn closed_stdout_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
+
+/// Every law file `ceq fit` writes, `ceq map` reads: the README's step-by-step commands on data/,
+/// with enough resamples that some refits are degenerate (β runs off, B = e^b overflows). Those
+/// count as failed and are left out of the file, never written as null.
+#[test]
+fn a_bootstrapped_law_file_of_data_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let law = fit_to(dir.path(), &ck, "law.json", &["--bootstrap", "1000"]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&law).unwrap()).unwrap();
+    let b = &v["bootstrap"];
+    let samples = b["samples"].as_array().unwrap();
+    assert_eq!(
+        samples.len() + b["failed"].as_u64().unwrap() as usize,
+        1000,
+        "every resample is a sample or counted as failed"
+    );
+    for (i, s) in samples.iter().enumerate() {
+        for (k, x) in s.as_object().unwrap() {
+            assert!(
+                x.as_f64().is_some_and(f64::is_finite),
+                "samples[{i}].{k} = {x}"
+            );
+        }
+    }
+    ceq()
+        .args(["map", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/splices.csv"))
+        .assert()
+        .success();
+}
