@@ -17,6 +17,7 @@ use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Table};
 use crate::progress::Progress;
 use crate::schema::EVAL;
+use crate::table::loss_recovered;
 
 /// Where the token ids come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -469,7 +470,10 @@ impl EvalReport {
             "ce_spliced" => r.ce_spliced,
             "ce_zero_ablation" => r.ce_zero_ablation,
             "ce_mean_ablation" => r.ce_mean_ablation,
-            "loss_recovered" => r.loss_recovered,
+            "loss_recovered" => {
+                let lr = loss_recovered(r.ce_clean, r.ce_spliced, Some(r.ce_zero_ablation));
+                return lr.map_or(Cell::Empty, Cell::Num);
+            }
             "kl" => r.kl,
             "l0" => r.l0,
             "explained_variance" => r.explained_variance,
@@ -483,7 +487,7 @@ impl EvalReport {
             "kl_div_with_sae" => r.kl,
             "kl_div_with_ablation" => r.kl_div_with_ablation,
             "kl_div_score" => r.kl_div_score,
-            "ce_loss_score" => r.loss_recovered,
+            "ce_loss_score" => r.ce_loss_score,
             "l2_norm_in" => r.l2_norm_in,
             "l2_norm_out" => r.l2_norm_out,
             "l2_ratio" => r.l2_ratio,

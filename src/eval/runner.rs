@@ -41,7 +41,9 @@ pub struct EvalResult {
     pub ce_spliced: f64,
     pub ce_zero_ablation: f64,
     pub ce_mean_ablation: f64,
-    pub loss_recovered: f64,
+    /// SAEBench's ce_loss_score, (zero − spliced)/(zero − clean), whatever the denominator's sign;
+    /// ceq's `loss_recovered` column is left empty where zero ablation is not above clean.
+    pub ce_loss_score: f64,
     pub kl: f64,
     pub l0: f64,
     pub explained_variance: f64,
@@ -525,7 +527,7 @@ pub fn evaluate_group(
                 ce_spliced,
                 ce_zero_ablation: ce_zero,
                 ce_mean_ablation: ce_mean,
-                loss_recovered: 1.0 - (ce_spliced - ce_clean) / (ce_zero - ce_clean),
+                ce_loss_score: (ce_zero - ce_spliced) / (ce_zero - ce_clean),
                 kl,
                 l0: a.l0 / n,
                 explained_variance: 1.0 - a.sse / sst,

@@ -146,7 +146,7 @@ pub(crate) const METRICS: [(&str, f64); 15] = [
     ("ce_spliced", 2e-4),
     ("ce_zero_ablation", 2e-4),
     ("ce_mean_ablation", 2e-4),
-    ("loss_recovered", 2e-4),
+    ("ce_loss_score", 2e-4),
     ("kl", 2e-4),
     ("l0", 1e-6),
     ("explained_variance", 1e-4),
@@ -177,9 +177,15 @@ pub(crate) fn matches_reference(
             got[key]
                 .as_f64()
                 .unwrap_or_else(|| panic!("{name}: ceq {key} = {}", got[key])),
-            want[key]
-                .as_f64()
-                .unwrap_or_else(|| panic!("{name}: reference has no {key}")),
+            // The reference calls the score loss_recovered: its zero ablations lie above clean,
+            // where the two are one number.
+            want[if key == "ce_loss_score" {
+                "loss_recovered"
+            } else {
+                key
+            }]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name}: reference has no {key}")),
         );
         assert!((g - w).abs() <= tol, "{name}: {key} = {g}, PyTorch {w}");
     }
@@ -406,7 +412,7 @@ fn saebench_metrics_match_pytorch_with_saebenchs_formulas() {
                     check("kl_div_score", r.kl_div_score, &want["kl_div_score"], 2e-4);
                     check(
                         "ce_loss_score",
-                        r.loss_recovered,
+                        r.ce_loss_score,
                         &want["ce_loss_score"],
                         2e-4,
                     );
@@ -659,4 +665,36 @@ fn text_is_tokenized_as_python_tokenizers_does() {
             &want[r * 31..(r + 1) * 31]
         );
     }
+}
+
+/// Where zero ablation scores below clean (this tiny GPT-2 on the tokenizer's text), ceq's
+/// loss_recovered is undefined and left empty, as `ceq map` says; SAEBench's ce_loss_score keeps
+/// its formula, (zero − spliced)/(zero − clean), computed here from the row's own CEs.
+#[test]
+fn loss_recovered_is_empty_where_zero_ablation_is_below_clean() {
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenizer");
+    let out = crate::common::ceq()
+        .args(["eval", "--model", &p("gpt2"), "--sae"])
+        .arg(p("saes/gpt2-l1-resid_pre-standard-v6"))
+        .arg("--text")
+        .arg(t.join("text.txt"))
+        .arg("--tokenizer")
+        .arg(t.join("tokenizer.json"))
+        .args(["--ctx", "16", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let h = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let get = |k: &str| &row[h.iter().position(|c| c == k).unwrap()];
+    let num = |k: &str| get(k).parse::<f64>().unwrap();
+    let (clean, spliced, zero) = (num("ce_clean"), num("ce_spliced"), num("ce_zero_ablation"));
+    assert!(
+        zero < clean,
+        "the fixture's point: zero {zero} < clean {clean}"
+    );
+    assert_eq!(get("loss_recovered"), "");
+    let score = (zero - spliced) / (zero - clean);
+    assert!((num("ce_loss_score") - score).abs() < 1e-12 * score.abs());
 }
