@@ -5,7 +5,7 @@ use crate::export::{Cell, Column, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::LawFile;
 use crate::schema::{Col, MAPPED};
-use crate::table::{Splice, Splices};
+use crate::table::{Splice, Splices, token_set_key};
 
 /// The mapped splices with what is needed to label them.
 #[derive(Clone, Debug)]
@@ -21,6 +21,49 @@ pub struct MapResult {
 
 /// The interval level of a law without bootstrap refits, when none is asked for.
 pub const DEFAULT_LEVEL: f64 = 0.9;
+
+impl MapResult {
+    /// Warnings every output of the result carries: the splices' own (SAEBench's token sets) and
+    /// splices measured on other tokens than the law's checkpoints. A CE depends on the tokens it
+    /// is measured on, so across two token sets the compute-equivalents are off by the sets'
+    /// difference in loss.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = self.splices.warnings();
+        let data = &self.law_file.data;
+        let (Some(family), Some(col)) = (
+            &data.eval_tokens,
+            self.splices.columns.iter().position(|c| c == "eval_tokens"),
+        ) else {
+            return w;
+        };
+        let other: Vec<&Splice> = (self.splices.rows.iter())
+            .filter(|s| {
+                let t = s.raw.get(col).map_or("", String::as_str);
+                !t.is_empty() && token_set_key(t) != token_set_key(family)
+            })
+            .collect();
+        if let Some(first) = other.first() {
+            let names: Vec<&str> = other.iter().take(3).map(|s| s.name.as_str()).collect();
+            let more = other.len().saturating_sub(names.len());
+            w.push(format!(
+                "{} splice(s) ({}{}) were measured on {}, but the law's checkpoints ({}) on {}: \
+                 their compute-equivalents are off by the two token sets' difference in loss; \
+                 measure the family and the SAEs on the same tokens",
+                other.len(),
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+                first.raw[col],
+                data.file,
+                family
+            ));
+        }
+        w
+    }
+}
 
 /// Every splice through the law, at the law's bootstrap level (else [`DEFAULT_LEVEL`]).
 pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
@@ -333,12 +376,7 @@ impl MapResult {
         if self.law.form() == Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());
         }
-        notes.extend(
-            self.splices
-                .warnings()
-                .iter()
-                .map(|w| format!("warning: {w}")),
-        );
+        notes.extend(self.warnings().iter().map(|w| format!("warning: {w}")));
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
         for (s, m) in self.splice_rows() {
             if !m.detail.is_empty() {

@@ -200,7 +200,7 @@ impl Report<'_> {
             escape(env!("CARGO_PKG_VERSION"))
         );
         h += "<h2>Spliced losses in compute</h2>\n";
-        for w in self.map.splices.warnings() {
+        for w in self.map.warnings() {
             h += &format!("<p class=\"warn\">Warning: {}</p>\n", escape(&w));
         }
         h += &Format::Html.render(summary);

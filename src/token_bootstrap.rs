@@ -18,7 +18,7 @@ use crate::fit::bootstrap::{refit, unit_counts, units};
 use crate::fit::{Bootstrap, Fit, Progress, Solver, Stage};
 use crate::map::{MapResult, map_joint};
 use crate::pipeline::FitJob;
-use crate::table::{Checkpoint, Splices, read_splices};
+use crate::table::{Checkpoint, Splices, read_splices, token_set_key};
 
 /// Mixed into the seed of the sequence draws, so that they are not the checkpoint draws' stream.
 const SEQ_SEED: u64 = 0x746f_6b65_6e62_6f6f;
@@ -74,13 +74,6 @@ pub struct Paired {
     pub n_seq: usize,
 }
 
-/// `eval_tokens` without the token file's name: the ids' hash and which positions count.
-fn token_key(eval_tokens: &str) -> &str {
-    eval_tokens
-        .find("fnv1a64:")
-        .map_or(eval_tokens, |i| &eval_tokens[i..])
-}
-
 fn data(path: &Path, message: String) -> Error {
     Error::Data {
         kind: DataKind::Mismatch,
@@ -114,7 +107,7 @@ impl Paired {
             let Some(t) = sequences.eval_tokens.get(&s.name) else {
                 continue;
             };
-            if token_key(t) != token_key(fam_tokens) {
+            if token_set_key(t) != token_set_key(fam_tokens) {
                 return Err(data(
                     &sequences.csv,
                     format!(

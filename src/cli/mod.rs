@@ -171,12 +171,19 @@ impl LawArgs {
     /// jointly with the splices on resampled sequences.
     fn map(&self, path: &Path, splices: &Splices) -> Result<MapResult> {
         let job = self.family.job()?;
-        let Some(job) = job.filter(|_| self.token_bootstrap) else {
-            return Ok(map_at(&self.load()?, splices, self.family.ci));
+        let r = match job.filter(|_| self.token_bootstrap) {
+            None => map_at(&self.load()?, splices, self.family.ci),
+            Some(job) => {
+                let r = with_fit_progress(|on| {
+                    crate::token_bootstrap::map_token_bootstrap(&job, path, on)
+                })?;
+                warn(&r.law_file);
+                r
+            }
         };
-        let r =
-            with_fit_progress(|on| crate::token_bootstrap::map_token_bootstrap(&job, path, on))?;
-        warn(&r.law_file);
+        for w in r.warnings() {
+            eprintln!("ceq: warning: {w}");
+        }
         Ok(r)
     }
 
@@ -224,16 +231,13 @@ impl OutputArgs {
 }
 
 /// Reads a splices table (a CSV, or SAEBench results), saying on stderr which files of a SAEBench
-/// folder were skipped and what SAEBench CEs need of the law.
+/// folder were skipped (the mapping says what their CEs need of the law).
 fn read_splices(path: &Path) -> Result<Splices> {
     let s = crate::table::read_splices(path)?;
     if let Source::SaeBench { skipped, .. } = &s.source {
         for (f, why) in skipped {
             eprintln!("ceq: skipped {}: {why}", f.display());
         }
-    }
-    for w in s.warnings() {
-        eprintln!("ceq: warning: {w}");
     }
     Ok(s)
 }

@@ -78,6 +78,10 @@ pub struct DataInfo {
     pub tokens_source: String,
     pub dropped_highest: usize,
     pub n_points: usize,
+    /// The checkpoints file's `eval_tokens` (one token set for every loss), to compare with the
+    /// splices'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_tokens: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -308,6 +312,7 @@ impl LawFile {
                 tokens_source: family.tokens_source.into(),
                 dropped_highest: family.dropped,
                 n_points: fit.checkpoints.len(),
+                eval_tokens: family.eval_tokens.clone(),
             },
             fit: FitSummary {
                 objective: fit.objective,

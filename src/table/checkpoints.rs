@@ -66,6 +66,9 @@ pub struct Family {
     pub tokens_source: &'static str,
     /// Rows dropped by `--drop-highest`.
     pub dropped: usize,
+    /// The token set every loss was measured on, when the file has an `eval_tokens` column (as
+    /// `ceq eval-family` writes) holding one value.
+    pub eval_tokens: Option<String>,
 }
 
 impl Family {
@@ -180,6 +183,12 @@ pub fn read_family(
         });
     }
 
+    let eval_tokens = t.find("eval_tokens").and_then(|c| {
+        let mut sets = t.rows.iter().map(|(_, r)| r.get(c).unwrap_or(""));
+        let first = sets.next()?;
+        (!first.is_empty() && sets.all(|s| s == first)).then(|| first.to_owned())
+    });
+
     let dropped = drop_highest.min(cks.len());
     if drop_highest > 0 {
         // Stable: ties at the cut keep file order, as a sort by loss then line would.
@@ -208,5 +217,6 @@ pub fn read_family(
             _ => "unknown",
         },
         dropped,
+        eval_tokens,
     })
 }

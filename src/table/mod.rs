@@ -238,3 +238,11 @@ impl RawTable {
         Ok(dir)
     }
 }
+
+/// An `eval_tokens` cell without the token file's name: the ids' hash and which positions count,
+/// so the same tokens under another file name are the same set.
+pub(crate) fn token_set_key(eval_tokens: &str) -> &str {
+    eval_tokens
+        .find("fnv1a64:")
+        .map_or(eval_tokens, |i| &eval_tokens[i..])
+}

@@ -367,3 +367,59 @@ fn a_bootstrapped_law_file_of_data_reads_back() {
         .assert()
         .success();
 }
+
+/// Splices measured on other tokens than the law's checkpoints (their `eval_tokens` differ) are
+/// mapped with a warning naming them, from a fit on the fly and from a saved law alike; splices
+/// on the family's tokens get none.
+#[test]
+fn splices_on_another_token_set_are_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ck = root.join("data/checkpoints.csv");
+    let same = root.join("data/splices.csv");
+    let text = std::fs::read_to_string(&same).unwrap();
+    // The first two rows' token set hashed differently: another token set.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for l in &mut lines[1..3] {
+        assert!(
+            l.contains("fnv1a64:da11b7cd00f64ed7"),
+            "data/splices.csv's token set"
+        );
+        *l = l.replace("fnv1a64:da11b7cd00f64ed7", "fnv1a64:0123456789abcdef");
+    }
+    let names: Vec<&str> = lines[1..3]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let other = write(dir.path(), "other.csv", &(lines.join("\n") + "\n"));
+    let law = fit_to(dir.path(), &ck, "law.json", &[]);
+    let map = |law_args: &[&std::ffi::OsStr], splices: &Path| {
+        let out = ceq()
+            .arg("map")
+            .args(law_args)
+            .arg("--splices")
+            .arg(splices)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8(out.stderr).unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    for law_args in [
+        vec![std::ffi::OsStr::new("--checkpoints"), ck.as_os_str()],
+        vec![std::ffi::OsStr::new("--law"), law.as_os_str()],
+    ] {
+        let (stderr, stdout) = map(&law_args, &other);
+        for out in [&stderr, &stdout] {
+            assert!(
+                out.contains(&format!("2 splice(s) ({}, {})", names[0], names[1]))
+                    && out.contains("fnv1a64:0123456789abcdef"),
+                "{law_args:?}: {out}"
+            );
+        }
+        let (stderr, stdout) = map(&law_args, &same);
+        assert!(!stderr.contains("were measured on") && !stdout.contains("were measured on"));
+    }
+}
