@@ -155,12 +155,12 @@ fn host_sae_metrics_match_pytorch() {
                 );
                 let name = format!("{} + {} ({policy}, {spec})", e["model"], e["sae"]);
                 let want = &e[policy];
-                // loss_recovered is left out: it is a ratio of the CEs checked here, and on these
+                // ce_loss_score is left out: it is a ratio of the CEs checked here, and on these
                 // random models zero ablation can move CE by only ~0.01, so its 2e-4 would be a
                 // far tighter demand on the CEs than their own. The reference has no SEs of the
                 // ablated CEs.
                 let skip = [
-                    "loss_recovered",
+                    "ce_loss_score",
                     "se_ce_zero_ablation",
                     "se_ce_mean_ablation",
                 ];
