@@ -331,18 +331,37 @@ pub fn map_splice(
     };
     for (what, loss) in [("ce_clean", s.ce_clean), ("ce_spliced", s.ce_spliced)] {
         let Some(x) = law.inverse(loss) else { continue };
-        if x < lo {
-            status = status.max(Status::Extrapolated);
-            notes.push(format!(
-                "{what} maps to {x:.3e} {unit}, {:.3}x below the smallest fitted ({lo:.3e})",
-                lo / x
+        let mut checks = vec![(x, lo, hi, unit)];
+        // The compute-optimal model at that compute is the law's answer too: its N and D must lie
+        // in the fitted ones, or the frontier is an extrapolation in N or D though C is inside.
+        if let Law::Chinchilla(c) = law {
+            checks.push((
+                c.n_opt(x),
+                ranges.params.0,
+                ranges.params.1,
+                "parameters (N_opt)",
             ));
-        } else if x > hi {
-            status = status.max(Status::Extrapolated);
-            notes.push(format!(
-                "{what} maps to {x:.3e} {unit}, {:.3}x above the largest fitted ({hi:.3e})",
-                x / hi
+            checks.push((
+                c.d_opt(x),
+                ranges.tokens.0,
+                ranges.tokens.1,
+                "tokens (D_opt)",
             ));
+        }
+        for (x, lo, hi, unit) in checks {
+            if x < lo {
+                status = status.max(Status::Extrapolated);
+                notes.push(format!(
+                    "{what} maps to {x:.3e} {unit}, {:.3}x below the smallest fitted ({lo:.3e})",
+                    lo / x
+                ));
+            } else if x > hi {
+                status = status.max(Status::Extrapolated);
+                notes.push(format!(
+                    "{what} maps to {x:.3e} {unit}, {:.3}x above the largest fitted ({hi:.3e})",
+                    x / hi
+                ));
+            }
         }
     }
 

@@ -169,7 +169,10 @@ fn map_json_markdown_latex_and_fit_on_the_fly() {
     assert_eq!(a.as_array().unwrap().len(), 12);
     for (x, y) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
         assert_eq!(x["compute_fraction"], y["compute_fraction"]);
-        assert_eq!(x["status"], "ok");
+        assert_eq!(x["status"], y["status"]);
+        // Some spliced losses map below the smallest fitted model (N_opt); none leave the range
+        // in another way.
+        assert!(x["status"] == "ok" || x["status"] == "extrapolated", "{x}");
         assert!(x["units"].as_str().unwrap().contains("nats/token"));
     }
     let md = ceq()

@@ -95,3 +95,68 @@ fn frontier_matches_published_check_values() {
     assert!(close(l.d_opt(5.76e23) / l.n_opt(5.76e23), 17.9, 3e-3));
     assert!(close(l.frontier_loss(1e21), 2.3045, 1e-4));
 }
+
+/// A Chinchilla mapping is `extrapolated` exactly when the compute-equivalent of ce_clean or
+/// ce_spliced, or the compute-optimal N and D there (found here by numerical minimisation of
+/// L(N, C/6N), not ceq's closed form), lies outside the fitted checkpoints' range.
+#[test]
+fn chinchilla_status_checks_compute_and_the_frontiers_n_and_d() {
+    use crate::common::{ceq, data, stdout_json};
+    let law = stdout_json(
+        ceq()
+            .args(["fit", "--format", "json", "--checkpoints"])
+            .arg(data("checkpoints.csv")),
+    );
+    let p = |k: &str| law["params"][k].as_f64().unwrap();
+    let (e, a, b, alpha, beta) = (p("E"), p("A"), p("B"), p("alpha"), p("beta"));
+    let range = |k: &str| {
+        let r = &law["fit"]["ranges"][k];
+        (r[0].as_f64().unwrap(), r[1].as_f64().unwrap())
+    };
+    let loss = |n: f64, d: f64| e + a / n.powf(alpha) + b / d.powf(beta);
+    // Compute where the frontier reaches `l`: bisection on log C of min_N L(N, C/6N).
+    let frontier_n =
+        |c: f64| golden_min(|ln| loss(ln.exp(), c / (6.0 * ln.exp())), 0.0, 60.0).exp();
+    let frontier_loss = |c: f64| {
+        let n = frontier_n(c);
+        loss(n, c / (6.0 * n))
+    };
+    let compute_at = |l: f64| {
+        let (mut lo, mut hi) = (1e3f64.ln(), 1e40f64.ln());
+        for _ in 0..200 {
+            let mid = (lo + hi) / 2.0;
+            if frontier_loss(mid.exp()) > l {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        ((lo + hi) / 2.0).exp()
+    };
+    let inside = |x: f64, (lo, hi): (f64, f64)| x >= lo * (1.0 - 1e-6) && x <= hi * (1.0 + 1e-6);
+    let rows = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--checkpoints"])
+            .arg(data("checkpoints.csv"))
+            .arg("--splices")
+            .arg(data("splices.csv")),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for r in rows.as_array().unwrap() {
+        let ok = ["ce_clean", "ce_spliced"].iter().all(|k| {
+            let c = compute_at(r[*k].as_f64().unwrap());
+            let n = frontier_n(c);
+            inside(c, range("compute"))
+                && inside(n, range("params"))
+                && inside(c / (6.0 * n), range("tokens"))
+        });
+        let want = if ok { "ok" } else { "extrapolated" };
+        assert_eq!(r["status"], want, "{}: {}", r["name"], r["status_detail"]);
+        seen.insert(want);
+    }
+    assert_eq!(
+        seen.len(),
+        2,
+        "the fixture has rows inside and outside the range"
+    );
+}

@@ -231,7 +231,15 @@ fn minus_one_is_read_as_missing_never_as_a_number() {
         row.get("loss_recovered").is_none_or(Value::is_null),
         "no zero ablation, no loss recovered: {row:?}"
     );
-    assert_eq!(row["status"], "ok");
+    // A missing zero ablation leaves loss recovered out; it does not make the row undefined.
+    assert!(
+        row["status"] == "ok" || row["status"] == "extrapolated",
+        "{row:?}"
+    );
+    assert!(
+        !row["status_detail"].as_str().unwrap().contains("undefined"),
+        "{row:?}"
+    );
     assert!(row["compute_fraction"].as_f64().unwrap() > 0.0);
 }
 
