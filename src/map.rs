@@ -3,7 +3,7 @@
 use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, map_splice};
 use crate::export::{Cell, Column, Table, human};
 use crate::law::{Form, Law};
-use crate::law_file::LawFile;
+use crate::law_file::{LawFile, ParamCount};
 use crate::schema::{Col, MAPPED};
 use crate::table::{Splice, Splices, token_set_key};
 
@@ -22,6 +22,24 @@ pub struct MapResult {
 /// The interval level of a law without bootstrap refits, when none is asked for.
 pub const DEFAULT_LEVEL: f64 = 0.9;
 
+/// The splice with its host's parameters counted as the law counts N, where the file gives that
+/// count: its actual compute, 6·N·D, is then in the law's compute (a compute of the file's own
+/// stays).
+fn counted_as(s: &Splice, count: ParamCount) -> Splice {
+    let n = match count {
+        ParamCount::Total => s.counts.total,
+        ParamCount::NonEmbedding => s.counts.non_embedding,
+    };
+    match (n, s.tokens) {
+        (Some(n), Some(d)) if !s.compute_given => Splice {
+            params: Some(n),
+            compute: Some(6.0 * n * d),
+            ..s.clone()
+        },
+        _ => s.clone(),
+    }
+}
+
 impl MapResult {
     /// Warnings every output of the result carries: the splices' own (SAEBench's token sets) and
     /// splices measured on other tokens than the law's checkpoints. A CE depends on the tokens it
@@ -30,6 +48,18 @@ impl MapResult {
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.splices.warnings();
         let data = &self.law_file.data;
+        // A non-embedding law against hosts whose `params` may count every parameter (ceq eval's
+        // default): compute_fraction_of_actual would mix the two counts unsaid.
+        let unsure = (self.splices.rows.iter())
+            .filter(|s| s.params.is_some() && !s.compute_given && s.counts.non_embedding.is_none())
+            .count();
+        if data.param_count == ParamCount::NonEmbedding && unsure > 0 {
+            w.push(format!(
+                "the law counts N as non-embedding parameters; {unsure} splice(s) give only a \
+                 'params' column, so their actual compute (6·params·tokens) is right only if it \
+                 counts non-embedding parameters too (a params_non_embedding column settles it)"
+            ));
+        }
         let (Some(family), Some(col)) = (
             &data.eval_tokens,
             self.splices.columns.iter().position(|c| c == "eval_tokens"),
@@ -105,6 +135,11 @@ fn map_with(
         ce_noise: true,
         joint,
     };
+    let count = law_file.data.param_count;
+    let splices = Splices {
+        rows: splices.rows.iter().map(|s| counted_as(s, count)).collect(),
+        ..splices.clone()
+    };
     let rows: Vec<Mapped> = splices
         .rows
         .iter()
@@ -115,7 +150,7 @@ fn map_with(
     MapResult {
         law,
         law_file: law_file.clone(),
-        splices: splices.clone(),
+        splices,
         rows,
         level: any.then_some(spec.level),
         refits: boot.map_or(0, |b| b.0.len()),

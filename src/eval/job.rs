@@ -197,6 +197,9 @@ pub struct EvalReport {
     pub params: usize,
     /// Which count `params` is, in words.
     pub params_counted: &'static str,
+    /// Both counts, so a law counting N the other way gets the host's compute in its own count.
+    pub params_total: usize,
+    pub params_non_embedding: usize,
     /// The host's training tokens, when known.
     pub tokens: Option<f64>,
     /// The token file and which positions count.
@@ -291,8 +294,9 @@ impl EvalJob {
         } else {
             None
         };
+        let params_non_embedding = model.n_params_non_embedding();
         let params = if self.non_embedding {
-            model.n_params_non_embedding()
+            params_non_embedding
         } else {
             model.n_params
         };
@@ -304,6 +308,8 @@ impl EvalJob {
             } else {
                 "total parameters (embeddings included)"
             },
+            params_total: model.n_params,
+            params_non_embedding,
             tokens: self.host_tokens,
             eval_tokens: sc.describe(&tokens),
             engine: sc.device.describe(),
@@ -464,6 +470,8 @@ impl EvalReport {
             "engine" => return text(&self.engine),
             "d_sae" => row.d_sae as f64,
             "params" => self.params as f64,
+            "params_total" => self.params_total as f64,
+            "params_non_embedding" => self.params_non_embedding as f64,
             "tokens" => return self.tokens.map_or(Cell::Empty, Cell::Num),
             "n_tokens" => r.n_tokens as f64,
             "ce_clean" => r.ce_clean,

@@ -288,7 +288,8 @@ impl LawFile {
                 tokens: None,
             }
         });
-        let mut warnings = fit.warnings.clone();
+        let mut warnings = family.warnings.clone();
+        warnings.extend(fit.warnings.iter().cloned());
         if let Some(b) = &bootstrap {
             warnings.extend(bootstrap_warnings(&fit.law, b));
         }

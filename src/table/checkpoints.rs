@@ -66,6 +66,8 @@ pub struct Family {
     pub tokens_source: &'static str,
     /// Rows dropped by `--drop-highest`.
     pub dropped: usize,
+    /// What the fit's outputs must say about the file (a compute column set aside).
+    pub warnings: Vec<String>,
     /// The token set every loss was measured on, when the file has an `eval_tokens` column (as
     /// `ceq eval-family` writes) holding one value.
     pub eval_tokens: Option<String>,
@@ -153,6 +155,8 @@ pub fn read_family(
     }
 
     let mut cks = Vec::with_capacity(t.rows.len());
+    // Rows whose compute column is not 6·params·tokens: (line, given, 6ND).
+    let mut set_aside: Vec<(u64, f64, f64)> = vec![];
     for (line, rec) in &t.rows {
         let line = *line;
         let l = t.positive(line, rec, loss)?;
@@ -161,6 +165,16 @@ pub fn read_family(
         let c = compute.map(|c| t.positive(line, rec, c)).transpose()?;
         // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win.
         let (n, d, c) = match (n, d, c) {
+            // The Chinchilla law counts compute as 6ND with N as the params column counts it (its
+            // frontier, C_eq and ranges are in that compute), so a compute column that says
+            // otherwise — another parameter count, FLOPs counted another way — is set aside.
+            (Some(n), Some(d), Some(c)) if form == Form::Chinchilla => {
+                let c6 = 6.0 * n * d;
+                if (c - c6).abs() > 1e-3 * c6 {
+                    set_aside.push((line, c, c6));
+                }
+                (n, d, c6)
+            }
             (Some(n), Some(d), c) => (n, d, c.unwrap_or(6.0 * n * d)),
             (Some(n), None, Some(c)) => (n, c / (6.0 * n), c),
             // Only what the chosen form needs is guaranteed; the rest stays unknown (NaN).
@@ -202,15 +216,29 @@ pub fn read_family(
         cks.retain(|_| *k.next().unwrap());
     }
 
+    let mut warnings = vec![];
+    if let Some((line, c, c6)) = set_aside.first() {
+        warnings.push(format!(
+            "the '{}' column is not 6·params·tokens on {} of {} rows (line {line}: {c:.4e} vs \
+             {c6:.4e}); the chinchilla law counts compute as 6ND with N as the '{}' column counts \
+             it, so 6ND is used",
+            columns.compute,
+            set_aside.len(),
+            t.rows.len(),
+            columns.params
+        ));
+    }
+    let six_nd = form == Form::Chinchilla && params.is_some() && tokens.is_some();
     Ok(Family {
         path: path.to_owned(),
         columns: columns.clone(),
         checkpoints: cks,
-        compute_source: if compute.is_some() {
+        compute_source: if compute.is_some() && !six_nd {
             "column"
         } else {
             "6*params*tokens"
         },
+        warnings,
         tokens_source: match (tokens, params, compute) {
             (Some(_), _, _) => "column",
             (None, Some(_), Some(_)) => "compute/(6*params)",

@@ -9,7 +9,7 @@ mod splices;
 pub use checkpoints::{Checkpoint, ColumnMap, Family, read_family};
 pub use saebench::{is_saebench, read_saebench};
 pub(crate) use splices::loss_recovered;
-pub use splices::{CeErrors, Source, Splice, Splices, read_splices_csv};
+pub use splices::{CeErrors, ParamCounts, Source, Splice, Splices, read_splices_csv};
 
 /// A splices table from `path`: SAEBench core-eval results for a folder or a `.json` file, else a
 /// splices CSV.

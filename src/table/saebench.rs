@@ -426,6 +426,8 @@ impl ResultFile {
             params: None,
             tokens: None,
             compute: None,
+            compute_given: false,
+            counts: Default::default(),
             raw,
             line: 0,
             // SAEBench's core results carry no standard errors.

@@ -25,12 +25,25 @@ pub struct Splice {
     pub tokens: Option<f64>,
     /// The host model's training compute in FLOPs, when given (or 6·params·tokens).
     pub compute: Option<f64>,
+    /// Whether `compute` is the file's own, not 6·params·tokens.
+    pub compute_given: bool,
+    /// The host's parameter count both ways, where the file gives them (`ceq eval` writes both).
+    pub counts: ParamCounts,
     /// Every cell of the row as it was in the file, in [`Splices::columns`] order.
     pub raw: Vec<String>,
     /// The row's line in a CSV; 0 for a row from a SAEBench result (its `file` column names it).
     pub line: u64,
     /// The CEs' standard errors and token count, where the file gives them (`ceq eval` does).
     pub se: CeErrors,
+}
+
+/// A host's parameter count both ways (`params_total`, `params_non_embedding`), where given: a law
+/// that counts N otherwise than the `params` column then gets the host's compute, 6·N·D, in its own
+/// count.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ParamCounts {
+    pub total: Option<f64>,
+    pub non_embedding: Option<f64>,
 }
 
 /// What a splices row says about its CEs' sampling error (nats/token), as `ceq eval` writes it: SEs
@@ -121,6 +134,7 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
         t.find("se_delta"),
     ];
     let n_tokens = t.find("n_tokens");
+    let (n_total, n_non_embedding) = (t.find("params_total"), t.find("params_non_embedding"));
     if let Some(c) = t
         .headers
         .iter()
@@ -154,6 +168,7 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
         let n = opt(params)?;
         let d = opt(tokens)?;
         let c = opt(compute)?;
+        let compute_given = c.is_some();
         let (d, c) = match (n, d, c) {
             (Some(n), Some(d), None) => (Some(d), Some(6.0 * n * d)),
             (Some(n), None, Some(c)) => (Some(c / (6.0 * n)), Some(c)),
@@ -185,6 +200,11 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             params: n,
             tokens: d,
             compute: c,
+            compute_given,
+            counts: ParamCounts {
+                total: opt(n_total)?,
+                non_embedding: opt(n_non_embedding)?,
+            },
             raw: kept
                 .iter()
                 .map(|&i| rec.get(i).unwrap_or("").to_owned())

@@ -426,3 +426,84 @@ fn splices_on_another_token_set_are_warned_of() {
         assert!(!stderr.contains("were measured on") && !stdout.contains("were measured on"));
     }
 }
+
+/// A law fitted to non-embedding counts gets each host's actual compute in that count, 6·N_ne·D,
+/// where the splices give params_non_embedding (as `ceq eval` writes it); a file with only a
+/// `params` column is mapped with a warning that it must count the same way.
+#[test]
+fn actual_compute_is_counted_as_the_law_counts_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ck = root.join("data/checkpoints.csv");
+    let law = fit_to(
+        dir.path(),
+        &ck,
+        "law.json",
+        &[
+            "--params-col",
+            "params_non_embedding",
+            "--param-count",
+            "non-embedding",
+        ],
+    );
+    // The hosts' two counts, from the family file, joined to the splices by model.
+    let mut counts = std::collections::HashMap::new();
+    let mut r = csv::Reader::from_path(&ck).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        counts.insert(
+            rec[col("name")].to_owned(),
+            (
+                rec[col("params_total")].to_owned(),
+                rec[col("params_non_embedding")].to_owned(),
+            ),
+        );
+    }
+    let text = std::fs::read_to_string(root.join("data/splices.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut both = format!(
+        "{},params_total,params_non_embedding\n",
+        lines.next().unwrap()
+    );
+    for l in lines {
+        let model = l.split(',').nth(1).unwrap();
+        let (t, ne) = &counts[model];
+        both += &format!("{l},{t},{ne}\n");
+    }
+    let both = write(dir.path(), "both.csv", &both);
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&both),
+    );
+    for row in v.as_array().unwrap() {
+        let (t, ne) = &counts[row["model"].as_str().unwrap()];
+        let ne: f64 = ne.parse().unwrap();
+        assert!(ne < t.parse::<f64>().unwrap());
+        let want = 6.0 * ne * row["tokens"].as_f64().unwrap();
+        let got = row["compute_actual"].as_f64().unwrap();
+        assert!(
+            (got / want - 1.0).abs() < 1e-12,
+            "{}: {got} vs {want}",
+            row["name"]
+        );
+        let frac = row["compute_equivalent"].as_f64().unwrap() / want;
+        assert!((row["compute_fraction_of_actual"].as_f64().unwrap() / frac - 1.0).abs() < 1e-9);
+    }
+    let only_params = ceq()
+        .args(["map", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(root.join("data/splices.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(only_params.stderr).unwrap();
+    assert!(
+        err.contains("24 splice(s) give only a 'params' column"),
+        "{err}"
+    );
+}

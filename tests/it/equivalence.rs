@@ -17,6 +17,8 @@ fn splice(clean: f64, spliced: f64, zero: Option<f64>, compute: Option<f64>) -> 
         params: None,
         tokens: None,
         compute,
+        compute_given: compute.is_some(),
+        counts: Default::default(),
         raw: vec![],
         line: 2,
         se: Default::default(),

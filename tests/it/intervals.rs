@@ -243,6 +243,8 @@ fn splice(clean: f64, spliced: f64, se: CeErrors) -> Splice {
         params: None,
         tokens: None,
         compute: None,
+        compute_given: false,
+        counts: Default::default(),
         raw: vec![],
         line: 2,
         se,
