@@ -334,3 +334,51 @@ fn closed_stdout_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
+
+/// A splice that loses nothing has log10_compute_ratio 0, not −0, in every format.
+#[test]
+fn a_splice_that_loses_nothing_has_log10_ratio_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced\nsame,3.1,3.1\n",
+    );
+    let map = |format: &str| {
+        let out = ceq()
+            .args(["map", "--format", format, "--splices"])
+            .arg(&sp)
+            .arg("--law")
+            .arg(&law)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = map("csv");
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let head = r.headers().unwrap().clone();
+    let i = head
+        .iter()
+        .position(|h| h == "log10_compute_ratio")
+        .unwrap();
+    let row = r.records().next().unwrap().unwrap();
+    assert_eq!(&row[i], "0", "{csv}");
+    let json: Value = serde_json::from_str(&map("json")).unwrap();
+    let v = json[0]["log10_compute_ratio"].as_f64().unwrap();
+    assert!(v == 0.0 && v.is_sign_positive(), "{json}");
+    // A zero with a minus sign: "-0" or "−0" not followed by more digits or a decimal point.
+    let minus_zero = |t: &str| {
+        ["-0", "−0"].iter().any(|z| {
+            t.match_indices(z).any(|(at, _)| {
+                let next = t[at + z.len()..].chars().next();
+                !next.is_some_and(|c| c.is_ascii_digit() || c == '.')
+            })
+        })
+    };
+    for format in ["table", "markdown", "latex"] {
+        let text = map(format);
+        assert!(!minus_zero(&text), "{format}: {text}");
+    }
+}
