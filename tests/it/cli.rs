@@ -382,3 +382,24 @@ fn a_splice_that_loses_nothing_has_log10_ratio_zero() {
         assert!(!minus_zero(&text), "{format}: {text}");
     }
 }
+
+/// The N-and-D figure needs the Chinchilla law's surface: asked of another law, the refusal says
+/// that, not that a splices file is missing.
+#[test]
+fn n_and_d_of_another_law_says_it_needs_chinchilla() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let law = fit_law(d, &["--form", "compute"]);
+    let out = ceq()
+        .args(["plot", "--figure", "n-and-d", "--law"])
+        .arg(&law)
+        .arg("--out-dir")
+        .arg(d.join("figs"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("n_and_d") && err.contains("chinchilla law") && !err.contains("splices file"),
+        "{err}"
+    );
+}
