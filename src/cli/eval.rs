@@ -128,7 +128,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     a.output.check(&job.inputs())?;
     let report = super::with_progress(|p| job.run(p))?;
     eprintln!("ceq: {}", report.timing());
-    let text = a.output.format().render(&report.table());
+    let text = a.output.format()?.render(&report.table());
     a.output.emit(&text, report.rows.len())
 }
 

@@ -192,7 +192,8 @@ impl LawArgs {
 /// Where a result table goes.
 #[derive(Args, Debug)]
 pub struct OutputArgs {
-    /// Output format (default: from the --out extension, else an aligned table).
+    /// Output format (default: from the --out extension, any case: .csv, .json, .md, .tex, .html,
+    /// .txt; an aligned table on stdout).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write the table here instead of stdout (a .csv of `ceq eval` is a splices file).
@@ -201,15 +202,21 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The format: as given, else from the --out extension, else a terminal table.
-    fn format(&self) -> Format {
-        let by_name = self.out.as_deref().and_then(Format::from_path);
-        self.format.or(by_name).unwrap_or(Format::Table)
+    /// The format: as given, else from the --out extension (one ceq does not know is an error),
+    /// else a terminal table on stdout.
+    fn format(&self) -> Result<Format> {
+        match (self.format, &self.out) {
+            (Some(f), _) => Ok(f),
+            (None, Some(out)) => Format::from_path(out).map_err(with_flags),
+            (None, None) => Ok(Format::Table),
+        }
     }
 
-    /// Refuses an --out that is one of `inputs`.
+    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), or whose format
+    /// is unclear.
     fn check(&self, inputs: &[&Path]) -> Result<()> {
-        Ok(crate::io::check_none_is_input(self.out.clone(), inputs)?)
+        crate::io::check_none_is_input(self.out.clone(), inputs)?;
+        self.format().map(drop)
     }
 
     /// Writes a rendered table to --out, or to stdout.
@@ -267,6 +274,13 @@ fn with_flags(e: Error) -> anyhow::Error {
     let hint = match (&e, e.data_kind()) {
         (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
         (_, Some(DataKind::OutputDir)) => "choose a new folder or --force".into(),
+        (
+            Error::Invalid {
+                option: crate::export::OUTPUT_FORMAT,
+                ..
+            },
+            _,
+        ) => "give the format with --format, or an --out name with a known extension".into(),
         (
             Error::MissingColumn {
                 quantity: Some(q), ..
