@@ -160,6 +160,9 @@ pub enum DataKind {
     OutputDir,
     /// NaN or infinite values where the computation needs numbers (a model's activations).
     NonFinite,
+    /// A checkpoint manifest without training tokens: no tokens given, and no tokens per step to
+    /// compute them from the step.
+    TrainingTokens,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

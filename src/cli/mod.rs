@@ -274,6 +274,9 @@ fn with_flags(e: Error) -> anyhow::Error {
     let hint = match (&e, e.data_kind()) {
         (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
         (_, Some(DataKind::OutputDir)) => "choose a new folder or --force".into(),
+        (_, Some(DataKind::TrainingTokens)) => {
+            "give the tokens per step with --tokens-per-step N".into()
+        }
         (
             Error::Invalid {
                 option: crate::export::OUTPUT_FORMAT,
@@ -295,7 +298,7 @@ fn with_flags(e: Error) -> anyhow::Error {
 /// Runs a library call with a progress bar (drawn on a terminal only).
 fn with_progress<T>(run: impl FnOnce(&mut dyn FnMut(Progress)) -> crate::Result<T>) -> Result<T> {
     let bar = Bar::new(false);
-    Ok(run(&mut |p| bar.on(p))?)
+    run(&mut |p| bar.on(p)).map_err(with_flags)
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

@@ -503,6 +503,61 @@ fn edited(dir: &Path, from: &str, to: &str, edit: &dyn Fn(&mut serde_json::Value
     d
 }
 
+/// Training tokens come from a tokens column or from step × tokens per step; a manifest with
+/// neither is refused for what is missing, and the command line names the option that gives it.
+#[test]
+fn a_manifest_without_training_tokens_asks_for_tokens_per_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let tokens = family().join("tokens.npy");
+    let out = dir.path().join("o.csv");
+    for (manifest, says) in [
+        (
+            format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"),
+            "no tokens column",
+        ),
+        (
+            format!("name,path,step,tokens\na,{f}/gpt2_d16_s40,40,\n"),
+            "m.csv: line 2",
+        ),
+    ] {
+        let m = write(dir.path(), "m.csv", &manifest);
+        for cmd in ["eval-family", "eval"] {
+            let mut c = ceq();
+            if cmd == "eval" {
+                // A sweep names its hosts by the family manifest: the same refusal.
+                let saes = write(
+                    dir.path(),
+                    "saes.csv",
+                    &format!("name,model,sae\ns,a,{f}/gpt2_d16_s40\n"),
+                );
+                c.args(["eval", "--manifest"])
+                    .arg(saes)
+                    .arg("--family")
+                    .arg(&m);
+            } else {
+                c.args(["eval-family", "--manifest"]).arg(&m);
+            }
+            let a = c
+                .arg("--tokens")
+                .arg(&tokens)
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .failure();
+            let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+            assert!(
+                err.contains(says)
+                    && err.contains("training tokens")
+                    && err.contains("--tokens-per-step N")
+                    && !err.contains("column 'name'"),
+                "{cmd}: {err}"
+            );
+            assert!(!out.exists());
+        }
+    }
+}
+
 #[test]
 fn refusals_name_the_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
