@@ -46,6 +46,7 @@ pub struct MergeArgs {
     /// Shard files written by `ceq eval-family --shard` or `ceq eval --manifest --shard`.
     #[arg(required = true, value_name = "CSV")]
     pub inputs: Vec<PathBuf>,
+    /// The joined file to write (its per-sequence .npy files beside it); not one of the shards.
     #[arg(long, value_name = "CSV")]
     pub out: PathBuf,
 }

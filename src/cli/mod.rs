@@ -71,11 +71,14 @@ pub struct FamilyArgs {
     /// Column holding the loss in nats/token.
     #[arg(long, default_value = "loss", value_name = "COLUMN")]
     pub loss_col: String,
+    /// Column naming each checkpoint (optional: the law file's residuals and bootstrap use it).
     #[arg(long, default_value = "name", value_name = "COLUMN")]
     pub name_col: String,
     /// Column naming the training run a checkpoint belongs to (bootstrap resamples whole runs).
     #[arg(long, default_value = "run", value_name = "COLUMN")]
     pub run_col: String,
+    /// Column holding the optimiser step (optional: the run law's tokens per step, for
+    /// step_equivalent).
     #[arg(long, default_value = "step", value_name = "COLUMN")]
     pub step_col: String,
     /// Fit only this run (the `run` law fits one run).

@@ -403,3 +403,45 @@ fn n_and_d_of_another_law_says_it_needs_chinchilla() {
         "{err}"
     );
 }
+
+/// Every option of every subcommand says what it is, and fit's --format says that json is the
+/// law file; eval-family shares eval's token options, whose help must hold for a clean pass too.
+#[test]
+fn every_option_has_help_that_holds_where_it_appears() {
+    use clap::CommandFactory;
+    let cmd = ceq::cli::Command::command();
+    let mut bare = vec![];
+    for sub in cmd.get_subcommands() {
+        for arg in sub.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() {
+                bare.push(format!("{} --{id}", sub.get_name()));
+            }
+        }
+    }
+    assert!(bare.is_empty(), "options without help: {bare:?}");
+    let help = |sub: &str| {
+        let out = ceq().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fit = help("fit");
+    assert!(
+        !fit.contains("an array of row objects") && fit.contains("the law file"),
+        "{fit}"
+    );
+    // The flag's help, up to the next option.
+    let of = |text: &str, flag: &str| {
+        let from = text.find(&format!("\n      {flag}")).unwrap() + 7 + flag.len();
+        let rest = &text[from..];
+        rest[..rest.find("\n      -").unwrap_or(rest.len())].to_owned()
+    };
+    let family = help("eval-family");
+    let cache = of(&family, "--cache-mb");
+    assert!(
+        cache.contains("SAE") && cache.contains("clean pass"),
+        "{cache}"
+    );
+    let special = of(&family, "--keep-special");
+    assert!(special.contains("score them"), "{special}");
+}
