@@ -52,7 +52,7 @@ pub struct MergeArgs {
 }
 
 pub fn merge_run(a: MergeArgs) -> Result<()> {
-    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out)?;
+    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(super::with_flags)?;
     eprintln!("ceq: {n} rows written to {}", a.out.display());
     Ok(())
 }

@@ -277,6 +277,9 @@ fn with_flags(e: Error) -> anyhow::Error {
     let hint = match (&e, e.data_kind()) {
         (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
         (_, Some(DataKind::OutputDir)) => "choose a new folder or --force".into(),
+        (_, Some(DataKind::Shards)) => {
+            "a shard is evaluated with --shard i/n (eval-family, eval --manifest)".into()
+        }
         (_, Some(DataKind::TrainingTokens)) => {
             "give the tokens per step with --tokens-per-step N".into()
         }

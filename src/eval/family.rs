@@ -2,7 +2,8 @@
 //! positions `ceq eval` scores, written as a checkpoints CSV that `ceq fit` reads (columns:
 //! [`crate::schema::FAMILY`]). The file is rewritten atomically after each checkpoint, and a rerun
 //! skips the rows already there once their token set and options are checked, so an interrupted
-//! run loses nothing; `shard` takes every n-th checkpoint and [`merge`] joins the shards.
+//! run loses nothing; `shard` takes every n-th checkpoint (and records which, see
+//! [`super::ledger::ShardRecord`]) and [`super::ledger::merge_files`] joins the shards.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::ledger::{
+    Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path, record_shard, shard_path,
+};
 use super::runner::{clean, scored_per_seq};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
@@ -217,6 +220,7 @@ impl FamilyJob {
         crate::io::check_not_input(&self.out, &inputs)?;
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
         // Every checkpoint reads the tokens alike (checked above), so one count per sequence
@@ -229,6 +233,9 @@ impl FamilyJob {
         let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
             self.differs(row, &by_name)
         })?;
+        // Before the first new row, so every shard's CSV on disk says what it will hold.
+        let names = entries.iter().map(|e| e.name.clone()).collect();
+        record_shard(&self.out, self.shard, names)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
