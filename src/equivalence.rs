@@ -113,13 +113,20 @@ impl Equivalent {
             compute_clean: to_compute(x_clean).and_then(keep),
             compute: compute.and_then(keep),
             fraction: keep(fraction),
-            log10_ratio: keep(-fraction.log10()),
+            log10_ratio: keep(orders(fraction)),
             fraction_of_actual: compute.zip(actual).and_then(|(c, a)| keep(c / a)),
             params,
             tokens,
             step,
         }
     }
+}
+
+/// −log10 of a compute fraction: orders of magnitude of compute lost. A fraction of exactly 1 gives
+/// 0, not the −0 that negating log10(1) would print.
+fn orders(fraction: f64) -> f64 {
+    let v = -fraction.log10();
+    if v == 0.0 { 0.0 } else { v }
 }
 
 /// Percentile intervals of the bootstrap's equivalents.
@@ -274,7 +281,7 @@ fn delta_method(law: &Law, s: &Splice, eq: &Equivalent, noise: &CeNoise, level: 
         log10_ratio: eq
             .log10_ratio
             .and(fraction)
-            .map(|(lo, hi)| (-hi.log10(), -lo.log10())),
+            .map(|(lo, hi)| (orders(hi), orders(lo))),
         fraction_of_actual: iv(eq.fraction_of_actual, 1.0, 0.0),
         params: iv(eq.params, params_exp, 0.0),
         tokens: iv(eq.tokens, tokens_exp, 0.0),

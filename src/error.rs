@@ -167,6 +167,12 @@ pub enum DataKind {
     OutputDir,
     /// NaN or infinite values where the computation needs numbers (a model's activations).
     NonFinite,
+    /// A checkpoint manifest without training tokens: no tokens given, and no tokens per step to
+    /// compute them from the step.
+    TrainingTokens,
+    /// Shard files that are not every shard of one job, each finished: a shard missing, one
+    /// stopped part-way, or a file that records no shard.
+    Shards,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

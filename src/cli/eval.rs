@@ -87,12 +87,13 @@ pub struct TokenArgs {
     /// with `--features tch`.
     #[arg(long, default_value = "flex", value_name = "DEVICE")]
     pub device: DeviceSpec,
-    /// Also splice and score positions holding BOS/EOS/pad (left out by default, as SAEBench does).
+    /// Also count positions holding BOS/EOS/pad: score them, and splice any SAE there (left out by
+    /// default, as SAEBench does).
     #[arg(long)]
     pub keep_special: bool,
-    /// MiB of activations kept between passes (captures at a hook, clean and spliced hidden
-    /// states) instead of recomputed; bounds memory beside the weights, one batch and one chunk of
-    /// logits.
+    /// MiB of activations an SAE evaluation keeps between its passes (captures at a hook, clean and
+    /// spliced hidden states) instead of recomputing them; bounds memory beside the weights, one
+    /// batch and one chunk of logits. A clean pass alone (eval-family) keeps none.
     #[arg(long, default_value = "1024", value_name = "MIB")]
     pub cache_mb: usize,
     /// Which count the params column holds.
@@ -128,7 +129,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     a.output.check(&job.inputs())?;
     let report = super::with_progress(|p| job.run(p))?;
     eprintln!("ceq: {}", report.timing());
-    let text = a.output.format().render(&report.table());
+    let text = a.output.format()?.render(&report.table());
     a.output.emit(&text, report.rows.len())
 }
 

@@ -46,12 +46,13 @@ pub struct MergeArgs {
     /// Shard files written by `ceq eval-family --shard` or `ceq eval --manifest --shard`.
     #[arg(required = true, value_name = "CSV")]
     pub inputs: Vec<PathBuf>,
+    /// The joined file to write (its per-sequence .npy files beside it); not one of the shards.
     #[arg(long, value_name = "CSV")]
     pub out: PathBuf,
 }
 
 pub fn merge_run(a: MergeArgs) -> Result<()> {
-    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out)?;
+    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(super::with_flags)?;
     eprintln!("ceq: {n} rows written to {}", a.out.display());
     Ok(())
 }

@@ -14,8 +14,9 @@ use crate::pipeline::LawSource;
 pub struct FitArgs {
     #[command(flatten)]
     pub family: FamilyArgs,
-    /// Output format of the summary printed to stdout (json prints the law file).
-    #[arg(long, value_enum)]
+    /// What stdout gets: the summary as table (default), csv, markdown, latex or html; or json, the
+    /// law file itself (what --out saves).
+    #[arg(long, value_enum, hide_possible_values = true)]
     pub format: Option<Format>,
     /// Save the fitted law as JSON here (reused by `ceq map --law`).
     #[arg(long, value_name = "FILE")]

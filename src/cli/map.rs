@@ -25,7 +25,7 @@ pub fn run(a: MapArgs) -> Result<()> {
     let inputs: Vec<_> = a.law.inputs().chain([a.splices.as_path()]).collect();
     a.output.check(&inputs)?;
     let result = a.law.map(&a.splices, &read_splices(&a.splices)?)?;
-    let format = a.output.format();
+    let format = a.output.format()?;
     let table = match format {
         Format::Csv | Format::Json => result.full_table(),
         Format::Table | Format::Markdown | Format::Latex | Format::Html => result.summary_table(),

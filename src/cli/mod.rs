@@ -71,11 +71,14 @@ pub struct FamilyArgs {
     /// Column holding the loss in nats/token.
     #[arg(long, default_value = "loss", value_name = "COLUMN")]
     pub loss_col: String,
+    /// Column naming each checkpoint (optional: the law file's residuals and bootstrap use it).
     #[arg(long, default_value = "name", value_name = "COLUMN")]
     pub name_col: String,
     /// Column naming the training run a checkpoint belongs to (bootstrap resamples whole runs).
     #[arg(long, default_value = "run", value_name = "COLUMN")]
     pub run_col: String,
+    /// Column holding the optimiser step (optional: the run law's tokens per step, for
+    /// step_equivalent).
     #[arg(long, default_value = "step", value_name = "COLUMN")]
     pub step_col: String,
     /// Fit only this run (the `run` law fits one run).
@@ -199,7 +202,8 @@ impl LawArgs {
 /// Where a result table goes.
 #[derive(Args, Debug)]
 pub struct OutputArgs {
-    /// Output format (default: from the --out extension, else an aligned table).
+    /// Output format (default: from the --out extension, any case: .csv, .json, .md, .tex, .html,
+    /// .txt; an aligned table on stdout).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write the table here instead of stdout (a .csv of `ceq eval` is a splices file).
@@ -208,15 +212,21 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The format: as given, else from the --out extension, else a terminal table.
-    fn format(&self) -> Format {
-        let by_name = self.out.as_deref().and_then(Format::from_path);
-        self.format.or(by_name).unwrap_or(Format::Table)
+    /// The format: as given, else from the --out extension (one ceq does not know is an error),
+    /// else a terminal table on stdout.
+    fn format(&self) -> Result<Format> {
+        match (self.format, &self.out) {
+            (Some(f), _) => Ok(f),
+            (None, Some(out)) => Format::from_path(out).map_err(with_flags),
+            (None, None) => Ok(Format::Table),
+        }
     }
 
-    /// Refuses an --out that is one of `inputs`.
+    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), or whose format
+    /// is unclear.
     fn check(&self, inputs: &[&Path]) -> Result<()> {
-        Ok(crate::io::check_none_is_input(self.out.clone(), inputs)?)
+        crate::io::check_none_is_input(self.out.clone(), inputs)?;
+        self.format().map(drop)
     }
 
     /// Writes a rendered table to --out, or to stdout.
@@ -271,6 +281,19 @@ fn with_flags(e: Error) -> anyhow::Error {
     let hint = match (&e, e.data_kind()) {
         (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
         (_, Some(DataKind::OutputDir)) => "choose a new folder or --force".into(),
+        (_, Some(DataKind::Shards)) => {
+            "a shard is evaluated with --shard i/n (eval-family, eval --manifest)".into()
+        }
+        (_, Some(DataKind::TrainingTokens)) => {
+            "give the tokens per step with --tokens-per-step N".into()
+        }
+        (
+            Error::Invalid {
+                option: crate::export::OUTPUT_FORMAT,
+                ..
+            },
+            _,
+        ) => "give the format with --format, or an --out name with a known extension".into(),
         (
             Error::MissingColumn {
                 quantity: Some(q), ..
@@ -285,7 +308,7 @@ fn with_flags(e: Error) -> anyhow::Error {
 /// Runs a library call with a progress bar (drawn on a terminal only).
 fn with_progress<T>(run: impl FnOnce(&mut dyn FnMut(Progress)) -> crate::Result<T>) -> Result<T> {
     let bar = Bar::new(false);
-    Ok(run(&mut |p| bar.on(p))?)
+    run(&mut |p| bar.on(p)).map_err(with_flags)
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

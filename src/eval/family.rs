@@ -2,7 +2,8 @@
 //! positions `ceq eval` scores, written as a checkpoints CSV that `ceq fit` reads (columns:
 //! [`crate::schema::FAMILY`]). The file is rewritten atomically after each checkpoint, and a rerun
 //! skips the rows already there once their token set and options are checked, so an interrupted
-//! run loses nothing; `shard` takes every n-th checkpoint and [`merge`] joins the shards.
+//! run loses nothing; `shard` takes every n-th checkpoint (and records which, see
+//! [`super::ledger::ShardRecord`]) and [`super::ledger::merge_files`] joins the shards.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::ledger::{
+    Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path, record_shard, shard_path,
+};
 use super::runner::{clean, scored_per_seq};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
@@ -59,6 +62,18 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
     let hint = "a manifest has columns name,path and optionally run,step,tokens";
     let (i_name, i_path) = (t.require("name", hint)?, t.require("path", hint)?);
     let (i_run, i_step, i_tokens) = (t.find("run"), t.find("step"), t.find("tokens"));
+    let no_tokens = |message: String| Error::Data {
+        kind: DataKind::TrainingTokens,
+        path: path.to_owned(),
+        message,
+    };
+    if i_tokens.is_none() && tokens_per_step.is_none() {
+        return Err(no_tokens(
+            "no tokens column, so no checkpoint's training tokens are known; they are \
+             step × tokens per step when the tokens per step are given"
+                .into(),
+        ));
+    }
     let mut entries: Vec<Entry> = vec![];
     for (line, rec) in &t.rows {
         let line = *line;
@@ -66,22 +81,25 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         let name = t.unique_name(line, rec, i_name, seen)?;
         let dir = t.folder(line, rec, i_path, &name)?;
         let step = t.text(rec, i_step);
+        let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
         let tokens = match (t.text(rec, i_tokens), tokens_per_step) {
-            (v, _) if !v.is_empty() => v.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0),
-            (_, Some(per)) => step
-                .parse::<f64>()
-                .ok()
-                .map(|s| s * per)
-                .filter(|v| *v > 0.0),
-            _ => None,
+            (v, _) if !v.is_empty() => v.parse().ok().and_then(positive).ok_or_else(|| {
+                let msg = format!("checkpoint '{name}': training tokens must be a positive number");
+                t.cell_error(line, i_tokens.unwrap_or(i_name), msg)
+            }),
+            (_, Some(per)) => step.parse::<f64>().ok().and_then(|s| positive(s * per)).ok_or_else(|| {
+                let msg = format!(
+                    "checkpoint '{name}': no training tokens, and step '{step}' × tokens per step \
+                     is not a positive number"
+                );
+                t.cell_error(line, i_step.unwrap_or(i_name), msg)
+            }),
+            (_, None) => Err(no_tokens(format!(
+                "line {line}: checkpoint '{name}' has no training tokens (its tokens cell is \
+                 empty); they are step × tokens per step when the tokens per step are given"
+            ))),
         };
-        let Some(tokens) = tokens else {
-            let msg = format!(
-                "checkpoint '{name}': training tokens must be a positive number, given in the \
-                 tokens column or as step × tokens per step"
-            );
-            return Err(t.cell_error(line, i_tokens.unwrap_or(i_name), msg));
-        };
+        let tokens = tokens?;
         entries.push(Entry {
             name,
             dir,
@@ -202,6 +220,7 @@ impl FamilyJob {
         crate::io::check_not_input(&self.out, &inputs)?;
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
         // Every checkpoint reads the tokens alike (checked above), so one count per sequence
@@ -214,6 +233,9 @@ impl FamilyJob {
         let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
             self.differs(row, &by_name)
         })?;
+        // Before the first new row, so every shard's CSV on disk says what it will hold.
+        let names = entries.iter().map(|e| e.name.clone()).collect();
+        record_shard(&self.out, self.shard, names)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();

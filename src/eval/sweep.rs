@@ -14,7 +14,9 @@ use std::time::Instant;
 
 use super::family::{Entry, Shard, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::ledger::{
+    Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path, record_shard, shard_path,
+};
 use super::{Hook, ModelConfig};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -196,6 +198,7 @@ impl SweepJob {
         crate::io::check_not_input(&self.out, &inputs)?;
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
         let first = &groups.first().ok_or_else(|| Error::Invalid {
@@ -215,6 +218,9 @@ impl SweepJob {
         let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
             differs(row, &by_name)
         })?;
+        // Before the first new row, so every shard's CSV on disk says what it will hold.
+        let names = groups.iter().flatten().map(|e| e.name.clone()).collect();
+        record_shard(&self.out, self.shard, names)?;
         let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
         let skipped = done.len();
         // How many positions each sequence scores follows from the tokens and the host's special

@@ -64,14 +64,15 @@ fn refuse_pickles(dir: &Path) -> Result<()> {
             message: "no model.safetensors (or model.safetensors.index.json) in this folder".into(),
         }
     } else {
-        Error::Data { kind: DataKind::Unsupported,
+        Error::Data {
+            kind: DataKind::Unsupported,
             message: format!(
                 "only pickle-based weights here ({}); ceq never unpickles. Convert them once with \
                  python -c \"from transformers import AutoModelForCausalLM as M; \
-                 M.from_pretrained('{0}').save_pretrained('{0}-safetensors', safe_serialization=True)\"",
+                 M.from_pretrained('{dir}').save_pretrained('{dir}-safetensors', safe_serialization=True)\"",
                 pickles.join(", "),
-            )
-            .replace("{0}", &dir.display().to_string()),
+                dir = dir.display(),
+            ),
             path,
         }
     })

@@ -79,6 +79,9 @@ impl Table {
     }
 }
 
+/// What [`Format::from_path`]'s errors call the format of an output file.
+pub const OUTPUT_FORMAT: &str = "output format";
+
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -128,15 +131,32 @@ impl Format {
         }
     }
 
-    /// The format a file's extension implies (`.csv`, `.json`, `.md`, `.tex`, `.html`), if any.
-    pub fn from_path(path: &std::path::Path) -> Option<Format> {
-        Some(match path.extension()?.to_str()? {
-            "csv" => Format::Csv,
-            "json" => Format::Json,
-            "md" => Format::Markdown,
-            "tex" => Format::Latex,
-            "html" => Format::Html,
-            _ => return None,
+    /// The format a file's extension names, in any case: `.csv`, `.json`, `.md`, `.tex`, `.html`,
+    /// and `.txt` for the aligned table. Any other extension, or none, is an error: a table
+    /// written to a file is read by something, and a guess (the terminal table) suits none of them.
+    pub fn from_path(path: &std::path::Path) -> crate::error::Result<Format> {
+        const KNOWN: &str = ".csv, .json, .md, .tex, .html, or .txt for the aligned table";
+        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+        let message = match ext.as_deref() {
+            Some("csv") => return Ok(Format::Csv),
+            Some("json") => return Ok(Format::Json),
+            Some("md") => return Ok(Format::Markdown),
+            Some("tex") => return Ok(Format::Latex),
+            Some("html") => return Ok(Format::Html),
+            Some("txt") => return Ok(Format::Table),
+            Some(_) => format!(
+                "ceq has no format for the extension '.{}' of {}; the extensions it knows: {KNOWN}",
+                path.extension().unwrap_or_default().to_string_lossy(),
+                path.display()
+            ),
+            None => format!(
+                "{} has no extension to tell the format by; the extensions ceq knows: {KNOWN}",
+                path.display()
+            ),
+        };
+        Err(crate::error::Error::Invalid {
+            option: OUTPUT_FORMAT,
+            message,
         })
     }
 

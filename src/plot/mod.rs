@@ -104,13 +104,23 @@ impl Figure {
 
     /// Whether the figure can be drawn from `d` (the splice figures need splices).
     pub fn available(self, d: &Data) -> bool {
+        self.missing(d).is_none()
+    }
+
+    /// What `d` lacks for this figure, if anything.
+    fn missing(self, d: &Data) -> Option<String> {
+        let splices = || "needs a splices file".to_owned();
         match self {
-            Figure::Fit | Figure::Residuals => true,
-            Figure::NAndD => n_and_d::available(d),
-            Figure::Splices | Figure::AcrossSizes => d.map.is_some(),
-            Figure::LinearVsLog => d
-                .map
-                .is_some_and(|m| m.rows.iter().any(|r| r.loss_recovered.is_some())),
+            Figure::Fit | Figure::Residuals => None,
+            Figure::NAndD => n_and_d::missing(d),
+            Figure::Splices | Figure::AcrossSizes => d.map.is_none().then(splices),
+            Figure::LinearVsLog => match d.map {
+                None => Some(splices()),
+                Some(m) if m.rows.iter().all(|r| r.loss_recovered.is_none()) => {
+                    Some("needs splices with ce_zero_ablation (for loss recovered)".into())
+                }
+                Some(_) => None,
+            },
         }
     }
 }
@@ -495,11 +505,8 @@ pub fn write_figures(
     force: bool,
     on_file: &mut dyn FnMut(&std::path::Path),
 ) -> Result<Vec<(Figure, String)>> {
-    if let Some(f) = figures.iter().find(|f| !f.available(d)) {
-        return Err(plot_error(
-            *f,
-            "needs a splices file (with ce_zero_ablation for linear-vs-log)".into(),
-        ));
+    if let Some((f, why)) = figures.iter().find_map(|f| Some((f, f.missing(d)?))) {
+        return Err(plot_error(*f, why));
     }
     let all = Figure::ALL.into_iter().filter(|f| f.available(d)).collect();
     let figures = if figures.is_empty() {

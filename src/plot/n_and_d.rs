@@ -39,14 +39,20 @@ fn nearest(curves: &[f64], v: f64) -> usize {
         .unwrap_or(0)
 }
 
-/// Whether the data allow the figure: a chinchilla law whose checkpoints have N and D.
-pub fn available(d: &Data) -> bool {
-    matches!(d.law, Law::Chinchilla(_))
-        && d.law_file
-            .fit
-            .residuals
-            .iter()
-            .any(|r| r.params.is_finite() && r.tokens.is_finite())
+/// What `d` lacks for this figure: the Chinchilla law (loss as a function of N and D) and
+/// checkpoints with both N and D to place on it.
+pub fn missing(d: &Data) -> Option<String> {
+    if !matches!(d.law, Law::Chinchilla(_)) {
+        return Some(format!(
+            "needs a chinchilla law (loss as a function of N and D); this law is the '{}' law",
+            d.law.form().name()
+        ));
+    }
+    let residuals = &d.law_file.fit.residuals;
+    (!residuals
+        .iter()
+        .any(|r| r.params.is_finite() && r.tokens.is_finite()))
+    .then(|| "needs checkpoints with both params and tokens in the law file".into())
 }
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {

@@ -507,3 +507,114 @@ fn actual_compute_is_counted_as_the_law_counts_parameters() {
         "{err}"
     );
 }
+
+/// A splice that loses nothing has log10_compute_ratio 0, not −0, in every format.
+#[test]
+fn a_splice_that_loses_nothing_has_log10_ratio_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced\nsame,3.1,3.1\n",
+    );
+    let map = |format: &str| {
+        let out = ceq()
+            .args(["map", "--format", format, "--splices"])
+            .arg(&sp)
+            .arg("--law")
+            .arg(&law)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = map("csv");
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let head = r.headers().unwrap().clone();
+    let i = head
+        .iter()
+        .position(|h| h == "log10_compute_ratio")
+        .unwrap();
+    let row = r.records().next().unwrap().unwrap();
+    assert_eq!(&row[i], "0", "{csv}");
+    let json: Value = serde_json::from_str(&map("json")).unwrap();
+    let v = json[0]["log10_compute_ratio"].as_f64().unwrap();
+    assert!(v == 0.0 && v.is_sign_positive(), "{json}");
+    // A zero with a minus sign: "-0" or "−0" not followed by more digits or a decimal point.
+    let minus_zero = |t: &str| {
+        ["-0", "−0"].iter().any(|z| {
+            t.match_indices(z).any(|(at, _)| {
+                let next = t[at + z.len()..].chars().next();
+                !next.is_some_and(|c| c.is_ascii_digit() || c == '.')
+            })
+        })
+    };
+    for format in ["table", "markdown", "latex"] {
+        let text = map(format);
+        assert!(!minus_zero(&text), "{format}: {text}");
+    }
+}
+
+/// The N-and-D figure needs the Chinchilla law's surface: asked of another law, the refusal says
+/// that, not that a splices file is missing.
+#[test]
+fn n_and_d_of_another_law_says_it_needs_chinchilla() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let law = fit_law(d, &["--form", "compute"]);
+    let out = ceq()
+        .args(["plot", "--figure", "n-and-d", "--law"])
+        .arg(&law)
+        .arg("--out-dir")
+        .arg(d.join("figs"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("n_and_d") && err.contains("chinchilla law") && !err.contains("splices file"),
+        "{err}"
+    );
+}
+
+/// Every option of every subcommand says what it is, and fit's --format says that json is the
+/// law file; eval-family shares eval's token options, whose help must hold for a clean pass too.
+#[test]
+fn every_option_has_help_that_holds_where_it_appears() {
+    use clap::CommandFactory;
+    let cmd = ceq::cli::Command::command();
+    let mut bare = vec![];
+    for sub in cmd.get_subcommands() {
+        for arg in sub.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() {
+                bare.push(format!("{} --{id}", sub.get_name()));
+            }
+        }
+    }
+    assert!(bare.is_empty(), "options without help: {bare:?}");
+    let help = |sub: &str| {
+        let out = ceq().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fit = help("fit");
+    assert!(
+        !fit.contains("an array of row objects") && fit.contains("the law file"),
+        "{fit}"
+    );
+    // The flag's help, up to the next option.
+    let of = |text: &str, flag: &str| {
+        let from = text.find(&format!("\n      {flag}")).unwrap() + 7 + flag.len();
+        let rest = &text[from..];
+        rest[..rest.find("\n      -").unwrap_or(rest.len())].to_owned()
+    };
+    let family = help("eval-family");
+    let cache = of(&family, "--cache-mb");
+    assert!(
+        cache.contains("SAE") && cache.contains("clean pass"),
+        "{cache}"
+    );
+    let special = of(&family, "--keep-special");
+    assert!(special.contains("score them"), "{special}");
+}

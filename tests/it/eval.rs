@@ -467,6 +467,27 @@ fn npy_i64(path: &Path, ids: &[i64]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// The conversion command a pickle-only folder gets is one to run as it stands: it loads that
+/// folder and saves beside it, not a file name in place of the folder.
+#[test]
+fn the_pickle_conversion_command_names_the_model_folder() {
+    let dir = p("bad/pickle");
+    let err = fails(&[
+        "eval",
+        "--model",
+        &dir,
+        "--sae",
+        &p("saes/gpt2-l1-resid_pre-standard-v6"),
+        "--tokens",
+        &p("tokens.npy"),
+    ]);
+    assert!(
+        err.contains(&format!("from_pretrained('{dir}')"))
+            && err.contains(&format!("save_pretrained('{dir}-safetensors'")),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_models_saes_hooks_and_tokens() {
     let sae = p("saes/gpt2-l1-resid_pre-standard-v6");

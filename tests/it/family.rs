@@ -485,6 +485,91 @@ fn three_shards_merged_equal_the_whole() {
         .stderr(predicates::str::contains("measured on"));
 }
 
+/// `ceq merge INPUTS --out OUT`, which must fail; returns stderr.
+fn merge_fails(inputs: &[&Path], out: &Path) -> String {
+    let a = ceq()
+        .arg("merge")
+        .args(inputs)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .failure();
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Every shard records which one it is and the rows it holds when done, so a merge refuses a shard
+/// left out, a shard that stopped part-way, and a file that says nothing of its shard.
+#[test]
+fn merge_refuses_a_missing_or_unfinished_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (manifest, tokens) = (family().join("family.csv"), family().join("tokens.npy"));
+    let shard = |i: usize, n: usize, m: &Path| {
+        let out = d.join(format!("s{i}of{n}.csv"));
+        let a = eval_family(m, &tokens, &out, &["--shard", &format!("{i}/{n}")]);
+        (out, a)
+    };
+    let (s0, a) = shard(0, 3, &manifest);
+    a.success();
+    let (s2, a) = shard(2, 3, &manifest);
+    a.success();
+    let out = d.join("merged.csv");
+    let err = merge_fails(&[&s0, &s2], &out);
+    assert!(
+        err.contains("shard 1/3") && err.contains("missing") && err.contains("merge again"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // A file that records no shard (an older ceq's, or a record lost) is refused, named.
+    let (s1, a) = shard(1, 3, &manifest);
+    a.success();
+    std::fs::remove_file(s1.with_extension("shard.json")).unwrap();
+    let err = merge_fails(&[&s0, &s1, &s2], &out);
+    assert!(
+        err.contains(&s1.display().to_string()) && err.contains("records no shard"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // Shard 1 of 2 stops at its third checkpoint (weights cut short): two of its rows are on disk.
+    let broken = d.join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    let from = family().join("gpt2_d16_s40");
+    std::fs::copy(from.join("config.json"), broken.join("config.json")).unwrap();
+    let bytes = std::fs::read(from.join("model.safetensors")).unwrap();
+    std::fs::write(broken.join("model.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    let mut m = String::from("name,path,run,step,tokens\n");
+    for (i, size) in ["d16", "d16", "d16", "d32", "d32", "d32"]
+        .iter()
+        .enumerate()
+    {
+        let step = [40, 80, 160][i % 3];
+        let path = if i == 5 {
+            broken.clone()
+        } else {
+            family().join(format!("gpt2_{size}_s{step}"))
+        };
+        m += &format!(
+            "c{i},{},gpt2_{size},{step},{}\n",
+            path.display(),
+            step * 1024
+        );
+    }
+    let m = write(d, "m.csv", &m);
+    let (h0, a) = shard(0, 2, &m);
+    a.success();
+    let (h1, a) = shard(1, 2, &m);
+    a.failure();
+    assert_eq!(rows(&h1).len(), 2);
+    let err = merge_fails(&[&h0, &h1], &out);
+    assert!(
+        err.contains("shard 1/2") && err.contains("c5") && err.contains("run it again"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 /// A copy of a fixture checkpoint with its config.json edited.
 fn edited(dir: &Path, from: &str, to: &str, edit: &dyn Fn(&mut serde_json::Value)) -> PathBuf {
     let d = dir.join(to);
@@ -501,6 +586,61 @@ fn edited(dir: &Path, from: &str, to: &str, edit: &dyn Fn(&mut serde_json::Value
     edit(&mut cfg);
     std::fs::write(d.join("config.json"), cfg.to_string()).unwrap();
     d
+}
+
+/// Training tokens come from a tokens column or from step × tokens per step; a manifest with
+/// neither is refused for what is missing, and the command line names the option that gives it.
+#[test]
+fn a_manifest_without_training_tokens_asks_for_tokens_per_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let tokens = family().join("tokens.npy");
+    let out = dir.path().join("o.csv");
+    for (manifest, says) in [
+        (
+            format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"),
+            "no tokens column",
+        ),
+        (
+            format!("name,path,step,tokens\na,{f}/gpt2_d16_s40,40,\n"),
+            "m.csv: line 2",
+        ),
+    ] {
+        let m = write(dir.path(), "m.csv", &manifest);
+        for cmd in ["eval-family", "eval"] {
+            let mut c = ceq();
+            if cmd == "eval" {
+                // A sweep names its hosts by the family manifest: the same refusal.
+                let saes = write(
+                    dir.path(),
+                    "saes.csv",
+                    &format!("name,model,sae\ns,a,{f}/gpt2_d16_s40\n"),
+                );
+                c.args(["eval", "--manifest"])
+                    .arg(saes)
+                    .arg("--family")
+                    .arg(&m);
+            } else {
+                c.args(["eval-family", "--manifest"]).arg(&m);
+            }
+            let a = c
+                .arg("--tokens")
+                .arg(&tokens)
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .failure();
+            let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+            assert!(
+                err.contains(says)
+                    && err.contains("training tokens")
+                    && err.contains("--tokens-per-step N")
+                    && !err.contains("column 'name'"),
+                "{cmd}: {err}"
+            );
+            assert!(!out.exists());
+        }
+    }
 }
 
 #[test]

@@ -418,3 +418,51 @@ fn an_empty_folder_is_filled_in_place() {
     assert_eq!(snapshot(&rep).len(), ceq::report::FILES.len());
     assert!(leftovers(d.path()).is_empty() && leftovers(&rep).is_empty());
 }
+
+/// `--out` picks the format from its extension, in either case; an extension ceq has no format
+/// for, or none, is refused (naming it and the ones ceq knows) unless `--format` says the format,
+/// and nothing is written.
+#[test]
+fn the_out_extension_picks_the_format_or_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let map = |out: &Path, extra: &[&str]| {
+        let mut c = ceq();
+        c.args(["map", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&sp)
+            .arg("--out")
+            .arg(out)
+            .args(extra);
+        c
+    };
+    let upper = d.path().join("x.CSV");
+    map(&upper, &[]).assert().success();
+    let text = std::fs::read_to_string(&upper).unwrap();
+    assert!(text.starts_with("name,model,"), "{text}");
+    let json = d.path().join("x.Json");
+    map(&json, &[]).assert().success();
+    serde_json::from_slice::<serde_json::Value>(&std::fs::read(&json).unwrap()).unwrap();
+    for (name, says) in [
+        ("x.tsv", "'.tsv'"),
+        ("x.xlsx", "'.xlsx'"),
+        ("results", "no extension"),
+    ] {
+        let out = d.path().join(name);
+        let err = fails(&mut map(&out, &[]));
+        assert!(
+            err.contains(says) && err.contains(".csv") && err.contains("--format"),
+            "{name}: {err}"
+        );
+        assert!(!out.exists(), "{name} was written");
+    }
+    // Said with --format, any name goes.
+    let out = d.path().join("x.xlsx");
+    map(&out, &["--format", "csv"]).assert().success();
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("name,model,")
+    );
+}

@@ -239,3 +239,24 @@ fn data_is_a_study_whose_fit_finds_the_floor() {
         assert!(f > 0.0 && f < 1.0, "{}: compute fraction {f}", r["name"]);
     }
 }
+
+/// docs/ARCHITECTURE.md says what made each committed folder of outputs, as data/README.md and
+/// tests/fixtures/synth/README.md do: data/ is `ceq study`'s, the synth fixture `ceq synth`'s.
+#[test]
+fn architecture_names_what_writes_data_and_the_synth_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    assert!(read("data/README.md").contains("`ceq study`"));
+    assert!(
+        read("tests/fixtures/synth/README.md").contains("-- synth --out-dir tests/fixtures/synth")
+    );
+    let arch = read("docs/ARCHITECTURE.md");
+    let said = |folder: &str| {
+        let at = arch.find(&format!("`{folder}`")).unwrap();
+        arch[at..].split([',', ';']).next().unwrap().to_owned()
+    };
+    let data = said("data/");
+    assert!(data.contains("`ceq study`"), "{data}");
+    let synth = said("tests/fixtures/synth/");
+    assert!(synth.contains("`ceq synth`"), "{synth}");
+}
