@@ -255,7 +255,8 @@ fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
             assert!((a - b).abs() < 1e-9, "ce_clean {a} vs family loss {b}");
         }
     }
-    // map reads the sweep as a splices file, with each host's compute from params × tokens.
+    // map reads the sweep as a splices file, with each host's compute 6·N·D in the law's count:
+    // this law counts total parameters, so params_total, though `params` is non-embedding here.
     let law = super::common::fit_to(
         dir.path(),
         Path::new(&super::common::data("checkpoints.csv")),
@@ -277,9 +278,9 @@ fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
     let mc = |n: &str| mh.iter().position(|h| h == n).unwrap();
     assert_eq!(mrows.len(), 5);
     for (r, s) in mrows.iter().zip(&rows) {
-        let want = 6.0
-            * s[col("params")].parse::<f64>().unwrap()
-            * s[col("tokens")].parse::<f64>().unwrap();
+        let total: f64 = s[col("params_total")].parse().unwrap();
+        assert!(total > s[col("params")].parse::<f64>().unwrap());
+        let want = 6.0 * total * s[col("tokens")].parse::<f64>().unwrap();
         let got: f64 = r[mc("compute_actual")].parse().unwrap();
         assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
     }
