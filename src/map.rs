@@ -48,6 +48,23 @@ impl MapResult {
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.splices.warnings();
         let data = &self.law_file.data;
+        // A run law describes one model; a host of another size is not on its curve.
+        if let Law::Run(r) = &self.law
+            && let Some(n_run) = r.info.params
+        {
+            let other: Vec<&str> = (self.splices.rows.iter())
+                .filter(|s| s.params.is_some_and(|n| (n - n_run).abs() > 1e-6 * n_run))
+                .map(|s| s.name.as_str())
+                .collect();
+            if let Some(first) = other.first() {
+                w.push(format!(
+                    "the run law describes one model of {n_run:.4e} parameters; {} splice(s) \
+                     ({first}{}) have a host of another size, which is not on that run's curve",
+                    other.len(),
+                    if other.len() > 1 { ", …" } else { "" }
+                ));
+            }
+        }
         // A non-embedding law against hosts whose `params` may count every parameter (ceq eval's
         // default): compute_fraction_of_actual would mix the two counts unsaid.
         let unsure = (self.splices.rows.iter())
@@ -346,6 +363,11 @@ impl MapResult {
         if actual {
             cols.push(Column::new("compute_fraction_of_actual", "ratio"));
         }
+        // A run law's answer is a step of that run.
+        let run = self.law.form() == Form::Run;
+        if run {
+            cols.push(Column::new("step_equivalent", "steps"));
+        }
         cols.push(Column::new("status", ""));
         let iv = |v: Option<f64>, ci: Option<(f64, f64)>| {
             v.map_or(Cell::Empty, |v| Cell::Interval(v, ci))
@@ -369,6 +391,9 @@ impl MapResult {
                         m.eq.fraction_of_actual,
                         m.ci.and_then(|c| c.fraction_of_actual),
                     ));
+                }
+                if run {
+                    r.push(iv(m.eq.step, m.ci.and_then(|c| c.step)));
                 }
                 r.push(Cell::Text(m.status.as_str().into()));
                 r

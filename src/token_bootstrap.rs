@@ -277,7 +277,7 @@ pub fn describe(b: &Bootstrap, n_seq: usize) -> String {
         format!("{:?}", b.unit).to_lowercase(),
         b.seed,
         if b.failed > 0 {
-            format!("; {} failed to refit and are left out", b.failed)
+            format!("; {} failed to refit, left out", b.failed)
         } else {
             String::new()
         }

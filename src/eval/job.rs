@@ -267,6 +267,22 @@ impl EvalJob {
         progress: &mut dyn FnMut(Progress),
         done: &mut dyn FnMut(&EvalReport) -> Result<()>,
     ) -> Result<EvalReport> {
+        // Rows are named by folder, and map keys its rows, notes and per-sequence files by name.
+        for (i, a) in self.saes.iter().enumerate() {
+            let name = folder_name(&a.dir);
+            if let Some(b) = self.saes[..i].iter().find(|b| folder_name(&b.dir) == name) {
+                return Err(Error::Invalid {
+                    option: "saes",
+                    message: format!(
+                        "{} and {} are both named '{name}' (the folder's name names the row): \
+                         give each SAE its own folder name, or list them in a sweep manifest, \
+                         which names each row",
+                        b.dir.display(),
+                        a.dir.display()
+                    ),
+                });
+            }
+        }
         let sc = &self.scoring;
         let device = sc.device.device()?;
         let model = Transformer::load(&self.model, &device)?;

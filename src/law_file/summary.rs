@@ -79,13 +79,17 @@ impl LawFile {
             ));
         }
         if let Some(b) = &lf.bootstrap {
-            notes.push(format!(
-                "bootstrap: {} resamples of {}s (seed {}), {} failed",
-                b.resamples,
-                format!("{:?}", b.unit).to_lowercase(),
-                b.seed,
-                b.failed
-            ));
+            // A joint token bootstrap's refits resample the eval sequences too; say so.
+            notes.push(match &b.tokens {
+                Some(what) => what.clone(),
+                None => format!(
+                    "bootstrap: {} resamples of {}s (seed {}), {} failed",
+                    b.resamples,
+                    format!("{:?}", b.unit).to_lowercase(),
+                    b.seed,
+                    b.failed
+                ),
+            });
         }
         if lf.form == crate::law::Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());

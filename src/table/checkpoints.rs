@@ -184,6 +184,15 @@ pub fn read_family(
                 c.unwrap_or(f64::NAN),
             ),
         };
+        if c.is_infinite() || d.is_infinite() {
+            return Err(t.cell_error(
+                line,
+                params.or(compute).unwrap_or(loss),
+                "6·params·tokens overflows: params, tokens and compute must be counts (not \
+                 exponents)"
+                    .into(),
+            ));
+        }
         let step_v = step.map(|s| t.number(line, rec, s)).transpose()?.flatten();
         cks.push(Checkpoint {
             name: name.map(|i| rec.get(i).unwrap_or("").to_owned()),

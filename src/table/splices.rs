@@ -174,6 +174,17 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             (Some(n), None, Some(c)) => (Some(c / (6.0 * n)), Some(c)),
             (_, d, c) => (d, c),
         };
+        if let (Some(p), Some(c)) = (params, c)
+            && !c.is_finite()
+        {
+            return Err(t.cell_error(
+                line,
+                p,
+                "6·params·tokens overflows: params and tokens must be counts (not exponents or \
+                 FLOPs)"
+                    .into(),
+            ));
+        }
         let [se_c, se_s, se_d] = se_cols.map(|c| c.map(|c| t.non_negative(line, rec, c)));
         let se = CeErrors {
             se_ce_clean: se_c.transpose()?.flatten(),
@@ -181,18 +192,15 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             se_delta: se_d.transpose()?.flatten(),
             n_tokens: opt(n_tokens)?,
         };
-        let nm = rec.get(name).unwrap_or("");
-        if nm.is_empty() {
-            return Err(Error::BadCell {
-                path: path.to_owned(),
-                line,
-                column: "name".into(),
-                col_index: name + 1,
-                message: "the name is empty; every splice needs a name".into(),
-            });
-        }
+        // Every output row, note and per-sequence file is keyed by the name.
+        let nm = t.unique_name(
+            line,
+            rec,
+            name,
+            rows.iter().map(|s: &Splice| (&*s.name, s.line)),
+        )?;
         let splice = Splice {
-            name: nm.to_owned(),
+            name: nm,
             ce_clean: t.positive(line, rec, clean)?,
             ce_spliced: t.positive(line, rec, spliced)?,
             ce_zero_ablation: opt(zero)?,

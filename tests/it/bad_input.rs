@@ -65,6 +65,10 @@ fn checkpoint_files() {
             &["2 usable points", "5 parameters"],
         ),
         ("params,tokens,loss\n1e8,2e9\n", &["malformed CSV"]),
+        (
+            "params,tokens,loss\n1e300,1e10,3\n",
+            &[":2:", "'params'", "overflows"],
+        ),
     ];
     for (csv, wants) in cases {
         let (err, path) = fit_err(d.path(), csv);
@@ -143,7 +147,19 @@ fn splice_files() {
             "missing required column 'ce_spliced'",
         ),
         ("name,ce_clean,ce_spliced\na,3,x\n", "'x' is not a number"),
-        ("name,ce_clean,ce_spliced\n,3,3.1\n", "name is empty"),
+        (
+            "name,ce_clean,ce_spliced\n,3,3.1\n",
+            "every row needs a name",
+        ),
+        // Rows, notes and per-sequence files are keyed by name.
+        (
+            "name,ce_clean,ce_spliced\na,3,3.1\na,3,3.2\n",
+            "'a' is named twice (lines 2 and 3)",
+        ),
+        (
+            "name,ce_clean,ce_spliced,params,tokens\na,3,3.1,1e300,1e300\n",
+            "6·params·tokens overflows",
+        ),
         // An interval column of the mapped table is as reserved as the column itself.
         (
             "name,ce_clean,ce_spliced,compute_fraction_hi\na,3,3.1,1\n",

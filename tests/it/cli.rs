@@ -230,6 +230,28 @@ fn run_law_maps_to_tokens_and_steps() {
     assert!((row["step_equivalent"].as_f64().unwrap() / 1000.0 - 1.0).abs() < 1e-6);
     assert!((row["compute_fraction"].as_f64().unwrap() / (2e9 / 3.2e10) - 1.0).abs() < 1e-6);
     assert!((row["compute_equivalent"].as_f64().unwrap() / (6.0 * 1e8 * 2e9) - 1.0).abs() < 1e-6);
+    // The tables people read show the step too.
+    let out = ceq()
+        .args([
+            "map",
+            "--form",
+            "run",
+            "--format",
+            "markdown",
+            "--checkpoints",
+        ])
+        .arg(&ck)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("step_equivalent (steps)"), "{md}");
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| s1 |") && l.contains("| 1000 |")),
+        "{md}"
+    );
 }
 
 #[test]
@@ -428,8 +450,9 @@ fn splices_on_another_token_set_are_warned_of() {
 }
 
 /// A law fitted to non-embedding counts gets each host's actual compute in that count, 6·N_ne·D,
-/// where the splices give params_non_embedding (as `ceq eval` writes it); a file with only a
-/// `params` column is mapped with a warning that it must count the same way.
+/// where the splices give params_non_embedding (as `ceq eval` writes it; checked here against the
+/// family file's count for the same model); a file with only a `params` column is mapped with a
+/// warning that it must count the same way.
 #[test]
 fn actual_compute_is_counted_as_the_law_counts_parameters() {
     let dir = tempfile::tempdir().unwrap();
@@ -446,44 +469,27 @@ fn actual_compute_is_counted_as_the_law_counts_parameters() {
             "non-embedding",
         ],
     );
-    // The hosts' two counts, from the family file, joined to the splices by model.
-    let mut counts = std::collections::HashMap::new();
+    let mut family = std::collections::HashMap::new();
     let mut r = csv::Reader::from_path(&ck).unwrap();
     let h = r.headers().unwrap().clone();
     let col = |n: &str| h.iter().position(|c| c == n).unwrap();
     for rec in r.records() {
         let rec = rec.unwrap();
-        counts.insert(
-            rec[col("name")].to_owned(),
-            (
-                rec[col("params_total")].to_owned(),
-                rec[col("params_non_embedding")].to_owned(),
-            ),
-        );
+        let count = |n: &str| rec[col(n)].parse::<f64>().unwrap();
+        let counts = (count("params_total"), count("params_non_embedding"));
+        family.insert(rec[col("name")].to_owned(), counts);
     }
-    let text = std::fs::read_to_string(root.join("data/splices.csv")).unwrap();
-    let mut lines = text.lines();
-    let mut both = format!(
-        "{},params_total,params_non_embedding\n",
-        lines.next().unwrap()
-    );
-    for l in lines {
-        let model = l.split(',').nth(1).unwrap();
-        let (t, ne) = &counts[model];
-        both += &format!("{l},{t},{ne}\n");
-    }
-    let both = write(dir.path(), "both.csv", &both);
+    let splices = root.join("data/splices.csv");
     let v = stdout_json(
         ceq()
             .args(["map", "--format", "json", "--law"])
             .arg(&law)
             .arg("--splices")
-            .arg(&both),
+            .arg(&splices),
     );
     for row in v.as_array().unwrap() {
-        let (t, ne) = &counts[row["model"].as_str().unwrap()];
-        let ne: f64 = ne.parse().unwrap();
-        assert!(ne < t.parse::<f64>().unwrap());
+        let (total, ne) = family[row["model"].as_str().unwrap()];
+        assert!(ne < total && row["params"].as_f64() == Some(total));
         let want = 6.0 * ne * row["tokens"].as_f64().unwrap();
         let got = row["compute_actual"].as_f64().unwrap();
         assert!(
@@ -494,11 +500,24 @@ fn actual_compute_is_counted_as_the_law_counts_parameters() {
         let frac = row["compute_equivalent"].as_f64().unwrap() / want;
         assert!((row["compute_fraction_of_actual"].as_f64().unwrap() / frac - 1.0).abs() < 1e-9);
     }
+    // The same file without the two count columns.
+    let mut rd = csv::Reader::from_path(&splices).unwrap();
+    let hd = rd.headers().unwrap().clone();
+    let keep: Vec<usize> = (0..hd.len())
+        .filter(|&i| !hd[i].starts_with("params_"))
+        .collect();
+    let mut w = csv::Writer::from_path(dir.path().join("only.csv")).unwrap();
+    w.write_record(keep.iter().map(|&i| &hd[i])).unwrap();
+    for rec in rd.records() {
+        let rec = rec.unwrap();
+        w.write_record(keep.iter().map(|&i| &rec[i])).unwrap();
+    }
+    w.flush().unwrap();
     let only_params = ceq()
         .args(["map", "--law"])
         .arg(&law)
         .arg("--splices")
-        .arg(root.join("data/splices.csv"))
+        .arg(dir.path().join("only.csv"))
         .output()
         .unwrap();
     let err = String::from_utf8(only_params.stderr).unwrap();
@@ -617,4 +636,39 @@ fn every_option_has_help_that_holds_where_it_appears() {
     );
     let special = of(&family, "--keep-special");
     assert!(special.contains("score them"), "{special}");
+}
+
+/// A run law describes one model: splices whose host has another parameter count are mapped with a
+/// warning naming them; a host of the run's size gets none.
+#[test]
+fn a_run_law_warns_of_hosts_of_another_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ck = String::from("run,step,params,tokens,loss\n");
+    for s in [250, 500, 1000, 2000, 4000, 8000, 16000] {
+        let d = s as f64 * 2.0e6;
+        ck += &format!("a,{s},1e8,{d},{}\n", 2.0 + 1000.0 * d.powf(-0.3));
+    }
+    let ck = write(dir.path(), "ck.csv", &ck);
+    let run = |params: &str| {
+        let sp = write(
+            dir.path(),
+            "sp.csv",
+            &format!("name,ce_clean,ce_spliced,params,tokens\nhost,2.7,2.8,{params},3.2e10\n"),
+        );
+        let out = ceq()
+            .args(["map", "--form", "run", "--checkpoints"])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = run("4e8");
+    assert!(
+        err.contains("the run law describes one model of 1.0000e8 parameters; 1 splice(s) (host)"),
+        "{err}"
+    );
+    assert!(!run("1e8").contains("describes one model"));
 }

@@ -719,3 +719,41 @@ fn loss_recovered_is_empty_where_zero_ablation_is_below_clean() {
     let score = (zero - spliced) / (zero - clean);
     assert!((num("ce_loss_score") - score).abs() < 1e-12 * score.abs());
 }
+
+/// Two SAEs whose folders share a name would give two rows of one name, which map could not tell
+/// apart: refused before the model is loaded, naming both folders.
+#[test]
+fn two_saes_of_one_folder_name_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("saes/gpt2-l1-resid_pre-standard-v6");
+    let copies: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|parent| {
+            let to = dir.path().join(parent).join("sae");
+            std::fs::create_dir_all(&to).unwrap();
+            for f in std::fs::read_dir(&src).unwrap() {
+                let f = f.unwrap().path();
+                std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+            }
+            to.display().to_string()
+        })
+        .collect();
+    let toks = p("tokens.npy");
+    for pair in [[&copies[0], &copies[1]], [&copies[0], &copies[0]]] {
+        let err = fails(&[
+            "eval",
+            "--model",
+            &p("gpt2"),
+            "--sae",
+            pair[0],
+            "--sae",
+            pair[1],
+            "--tokens",
+            &toks,
+        ]);
+        assert!(
+            err.contains("are both named 'sae'") && err.contains(pair[1]),
+            "{err}"
+        );
+    }
+}

@@ -232,6 +232,10 @@ fn data_is_a_study_whose_fit_finds_the_floor() {
         lo <= floor && floor <= hi,
         "true floor {floor} outside E's interval [{lo}, {hi}]"
     );
+    // The fit's table says its refits resampled the eval sequences, not the runs alone.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("token bootstrap: 1000 replicates over 512 sequences"));
+    assert!(!html.contains("resamples of runs"));
     let mapped = rows(&out.join("mapped.csv"));
     assert_eq!(mapped.len(), 24);
     for r in &mapped {
