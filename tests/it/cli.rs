@@ -201,15 +201,20 @@ fn map_json_markdown_latex_and_fit_on_the_fly() {
     assert!(tex.contains("\\toprule") && tex.contains("compute\\_fraction"));
 }
 
-#[test]
-fn run_law_maps_to_tokens_and_steps() {
-    let dir = tempfile::tempdir().unwrap();
+/// One training run of a 1e8-parameter model, 2e6 tokens a step: L = 2 + 1000·D^−0.3.
+fn one_run(dir: &Path) -> std::path::PathBuf {
     let mut ck = String::from("run,step,params,tokens,loss\n");
     for s in [250, 500, 1000, 2000, 4000, 8000, 16000] {
         let d = s as f64 * 2.0e6;
         ck += &format!("a,{s},1e8,{d},{}\n", 2.0 + 1000.0 * d.powf(-0.3));
     }
-    let ck = write(dir.path(), "ck.csv", &ck);
+    write(dir, "ck.csv", &ck)
+}
+
+#[test]
+fn run_law_maps_to_tokens_and_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = one_run(dir.path());
     // Spliced loss reached at step 1000 (D = 2e9): ((L − 2)/1000)^(−1/0.3) = 2e9.
     let l_spliced = 2.0 + 1000.0 * 2.0e9f64.powf(-0.3);
     let l_clean = 2.0 + 1000.0 * 3.2e10f64.powf(-0.3);
@@ -643,12 +648,7 @@ fn every_option_has_help_that_holds_where_it_appears() {
 #[test]
 fn a_run_law_warns_of_hosts_of_another_size() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ck = String::from("run,step,params,tokens,loss\n");
-    for s in [250, 500, 1000, 2000, 4000, 8000, 16000] {
-        let d = s as f64 * 2.0e6;
-        ck += &format!("a,{s},1e8,{d},{}\n", 2.0 + 1000.0 * d.powf(-0.3));
-    }
-    let ck = write(dir.path(), "ck.csv", &ck);
+    let ck = one_run(dir.path());
     let run = |params: &str| {
         let sp = write(
             dir.path(),
