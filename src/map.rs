@@ -41,74 +41,81 @@ fn counted_as(s: &Splice, count: ParamCount) -> Splice {
 }
 
 impl MapResult {
-    /// Warnings every output of the result carries: the splices' own (SAEBench's token sets) and
-    /// splices measured on other tokens than the law's checkpoints. A CE depends on the tokens it
-    /// is measured on, so across two token sets the compute-equivalents are off by the sets'
-    /// difference in loss.
+    /// Warnings every output of the result carries: the splices' own (SAEBench's token sets), and
+    /// where the splices and the law may not measure alike.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.splices.warnings();
-        let data = &self.law_file.data;
-        // A run law describes one model; a host of another size is not on its curve.
-        if let Law::Run(r) = &self.law
-            && let Some(n_run) = r.info.params
-        {
-            let other: Vec<&str> = (self.splices.rows.iter())
-                .filter(|s| s.params.is_some_and(|n| (n - n_run).abs() > 1e-6 * n_run))
-                .map(|s| s.name.as_str())
-                .collect();
-            if let Some(first) = other.first() {
-                w.push(format!(
-                    "the run law describes one model of {n_run:.4e} parameters; {} splice(s) \
-                     ({first}{}) have a host of another size, which is not on that run's curve",
-                    other.len(),
-                    if other.len() > 1 { ", …" } else { "" }
-                ));
-            }
+        w.extend(self.hosts_off_the_run());
+        w.extend(self.counts_unsure());
+        w.extend(self.other_token_sets());
+        w
+    }
+
+    /// A run law describes one model; a host of another size is not on its curve.
+    fn hosts_off_the_run(&self) -> Option<String> {
+        let Law::Run(r) = &self.law else { return None };
+        let n_run = r.info.params?;
+        let other: Vec<&str> = (self.splices.rows.iter())
+            .filter(|s| s.params.is_some_and(|n| (n - n_run).abs() > 1e-6 * n_run))
+            .map(|s| s.name.as_str())
+            .collect();
+        Some(format!(
+            "the run law describes one model of {n_run:.4e} parameters; {} splice(s) ({}{}) have \
+             a host of another size, which is not on that run's curve",
+            other.len(),
+            other.first()?,
+            if other.len() > 1 { ", …" } else { "" }
+        ))
+    }
+
+    /// A non-embedding law against hosts whose `params` may count every parameter (ceq eval's
+    /// default): compute_fraction_of_actual would mix the two counts unsaid.
+    fn counts_unsure(&self) -> Option<String> {
+        if self.law_file.data.param_count != ParamCount::NonEmbedding {
+            return None;
         }
-        // A non-embedding law against hosts whose `params` may count every parameter (ceq eval's
-        // default): compute_fraction_of_actual would mix the two counts unsaid.
         let unsure = (self.splices.rows.iter())
             .filter(|s| s.params.is_some() && !s.compute_given && s.counts.non_embedding.is_none())
             .count();
-        if data.param_count == ParamCount::NonEmbedding && unsure > 0 {
-            w.push(format!(
+        (unsure > 0).then(|| {
+            format!(
                 "the law counts N as non-embedding parameters; {unsure} splice(s) give only a \
                  'params' column, so their actual compute (6·params·tokens) is right only if it \
                  counts non-embedding parameters too (a params_non_embedding column settles it)"
-            ));
-        }
-        let (Some(family), Some(col)) = (
-            &data.eval_tokens,
-            self.splices.columns.iter().position(|c| c == "eval_tokens"),
-        ) else {
-            return w;
-        };
+            )
+        })
+    }
+
+    /// Splices measured on other tokens than the law's checkpoints: a CE depends on the tokens it
+    /// is measured on, so their compute-equivalents are off by the sets' difference in loss.
+    fn other_token_sets(&self) -> Option<String> {
+        let data = &self.law_file.data;
+        let family = data.eval_tokens.as_deref()?;
+        let col = self
+            .splices
+            .columns
+            .iter()
+            .position(|c| c == "eval_tokens")?;
         let other: Vec<&Splice> = (self.splices.rows.iter())
             .filter(|s| {
                 let t = s.raw.get(col).map_or("", String::as_str);
                 !t.is_empty() && token_set_key(t) != token_set_key(family)
             })
             .collect();
-        if let Some(first) = other.first() {
-            let names: Vec<&str> = other.iter().take(3).map(|s| s.name.as_str()).collect();
-            let more = other.len().saturating_sub(names.len());
-            w.push(format!(
-                "{} splice(s) ({}{}) were measured on {}, but the law's checkpoints ({}) on {}: \
-                 their compute-equivalents are off by the two token sets' difference in loss; \
-                 measure the family and the SAEs on the same tokens",
-                other.len(),
-                names.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                },
-                first.raw[col],
-                data.file,
-                family
-            ));
-        }
-        w
+        let names: Vec<&str> = other.iter().take(3).map(|s| s.name.as_str()).collect();
+        let more = match other.len() - names.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        Some(format!(
+            "{} splice(s) ({}{more}) were measured on {}, but the law's checkpoints ({}) on \
+             {family}: their compute-equivalents are off by the two token sets' difference in \
+             loss; measure the family and the SAEs on the same tokens",
+            other.len(),
+            names.join(", "),
+            other.first()?.raw[col],
+            data.file,
+        ))
     }
 }
 

@@ -163,7 +163,8 @@ pub fn read_family(
         let n = params.map(|c| t.positive(line, rec, c)).transpose()?;
         let d = tokens.map(|c| t.positive(line, rec, c)).transpose()?;
         let c = compute.map(|c| t.positive(line, rec, c)).transpose()?;
-        // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win.
+        // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win, but
+        // for the Chinchilla law (below).
         let (n, d, c) = match (n, d, c) {
             // The Chinchilla law counts compute as 6ND with N as the params column counts it (its
             // frontier, C_eq and ranges are in that compute), so a compute column that says
