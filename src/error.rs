@@ -173,6 +173,8 @@ pub enum DataKind {
     /// Shard files that are not every shard of one job, each finished: a shard missing, one
     /// stopped part-way, or a file that records no shard.
     Shards,
+    /// A params column that holds the other parameter count than the fit is told.
+    ParamCount,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

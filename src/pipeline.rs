@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 pub use crate::fit::Progress;
 use crate::fit::bootstrap::bootstrap;
 use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
@@ -86,12 +86,39 @@ impl FitJob {
     pub fn fit(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<(Family, Fit)> {
         let s = &self.0;
         let family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
+        self.check_param_count(&family)?;
         let f = fit_with_progress(&family, &self.options(), on).map_err(|e| Error::Fitting {
             form: s.form.name(),
             path: s.checkpoints.clone(),
             source: Box::new(e),
         })?;
         Ok((family, f))
+    }
+
+    /// Refuses a params column that holds the other count than the fit is told (the file's
+    /// params_total and params_non_embedding columns say which): every output would name one count
+    /// and compute with the other.
+    fn check_param_count(&self, family: &Family) -> Result<()> {
+        let s = &self.0;
+        let Some([total, non_embedding]) = family.params_matches else {
+            return Ok(());
+        };
+        let (told, holds) = match s.param_count {
+            ParamCount::Total if non_embedding && !total => ("total", "params_non_embedding"),
+            ParamCount::NonEmbedding if total && !non_embedding => {
+                ("non-embedding", "params_total")
+            }
+            _ => return Ok(()),
+        };
+        Err(Error::Data {
+            kind: DataKind::ParamCount,
+            path: s.checkpoints.clone(),
+            message: format!(
+                "the '{}' column holds the same counts as '{holds}', but the fit is told it holds \
+                 {told} parameters",
+                s.columns.params
+            ),
+        })
     }
 
     /// The fit's options.

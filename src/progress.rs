@@ -80,7 +80,8 @@ impl Bar {
         self.pb.reset();
         self.pb.set_length(total as u64);
         self.pb.set_message(name.to_owned());
-        if self.terminal && total > 0 {
+        // A new target would forget the line the old one drew and leave it on the screen.
+        if self.terminal && total > 0 && self.pb.is_hidden() {
             self.pb.set_draw_target(ProgressDrawTarget::stderr());
         }
     }

@@ -8,8 +8,8 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 
 use super::OutputArgs;
-use crate::eval::family::Shard;
 use crate::eval::job::{EvalJob, SaeSpec, Scoring, TokenSource};
+use crate::eval::shard::Shard;
 use crate::eval::sweep::SweepJob;
 use crate::eval::{DeviceSpec, Hook};
 use crate::law_file::ParamCount;

@@ -7,7 +7,8 @@ use anyhow::Result;
 use clap::Args;
 
 use super::eval::TokenArgs;
-use crate::eval::family::{FamilyJob, Shard};
+use crate::eval::family::FamilyJob;
+use crate::eval::shard::Shard;
 
 #[derive(Args, Debug)]
 pub struct FamilyArgs {

@@ -284,6 +284,11 @@ fn with_flags(e: Error) -> anyhow::Error {
         (_, Some(DataKind::Shards)) => {
             "a shard is evaluated with --shard i/n (eval-family, eval --manifest)".into()
         }
+        (_, Some(DataKind::ParamCount)) => {
+            "say which count the column holds with --param-count, or pick the other column with \
+             --params-col"
+                .into()
+        }
         (_, Some(DataKind::TrainingTokens)) => {
             "give the tokens per step with --tokens-per-step N".into()
         }

@@ -3,18 +3,16 @@
 //! [`crate::schema::FAMILY`]). The file is rewritten atomically after each checkpoint, and a rerun
 //! skips the rows already there once their token set and options are checked, so an interrupted
 //! run loses nothing; `shard` takes every n-th checkpoint (and records which, see
-//! [`super::ledger::ShardRecord`]) and [`super::ledger::merge_files`] joins the shards.
+//! [`super::shard::ShardRecord`]) and [`super::ledger::merge_files`] joins the shards.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{
-    Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path, record_shard, shard_path,
-};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
 use super::runner::{clean, scored_per_seq};
+use super::shard::{Shard, record_shard, shard_path};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
@@ -34,25 +32,6 @@ pub struct Entry {
     pub tokens: f64,
     /// Line in the manifest (1: the header).
     pub line: u64,
-}
-
-/// Every `count`-th checkpoint from the `index`-th (from 0, like a Slurm array index).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Shard, String> {
-        let (i, n) = s.split_once('/').ok_or("expected i/n, e.g. 0/8")?;
-        let (index, count) = (i.trim().parse(), n.trim().parse());
-        match (index, count) {
-            (Ok(index), Ok(count)) if index < count => Ok(Shard { index, count }),
-            _ => Err(format!("'{s}': expected i/n with 0 ≤ i < n, e.g. 0/8")),
-        }
-    }
 }
 
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`

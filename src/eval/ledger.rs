@@ -5,18 +5,15 @@
 //! positions each of those means is over ([rows, sequences]; sequences differ where special tokens
 //! are left out, and a token-weighted mean of resampled sequences needs them). All are rewritten
 //! atomically, the arrays first, so every row on disk has its per-sequence values; a rerun keeps
-//! the rows already there (after its own checks) and [`merge_files`] joins shards. A shard also
-//! writes `<stem>.shard.json` before its first row ([`ShardRecord`]: which shard of how many, and
-//! every row it holds when finished), so a merge can tell a shard left out or stopped part-way.
+//! the rows already there (after its own checks) and [`merge_files`] joins shards, once
+//! [`super::shard`] finds every shard of the job there and finished.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use serde::{Deserialize, Serialize};
-
-use super::family::Shard;
+use super::shard::{check_shards, record_shard, shard_path};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
 use crate::schema::Schema;
@@ -48,143 +45,6 @@ pub fn per_seq_path(csv: &Path) -> PathBuf {
 /// have none; a rerun of the same job adds them (they follow from the tokens, not the models).
 pub fn per_seq_n_path(csv: &Path) -> PathBuf {
     csv.with_extension("per_seq_n.npy")
-}
-
-/// Where a shard's [`ShardRecord`] lives.
-pub fn shard_path(csv: &Path) -> PathBuf {
-    csv.with_extension("shard.json")
-}
-
-/// Which shard a results file is, and the names of every row it holds once finished.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShardRecord {
-    pub index: usize,
-    pub count: usize,
-    pub rows: Vec<String>,
-}
-
-impl ShardRecord {
-    fn label(&self) -> String {
-        format!("{}/{}", self.index, self.count)
-    }
-}
-
-/// Writes the record beside a shard's CSV, or for a whole run (`shard` `None`) removes one left
-/// there by an earlier sharded run, so a record never describes rows it does not.
-pub fn record_shard(csv: &Path, shard: Option<Shard>, rows: Vec<String>) -> Result<()> {
-    let path = shard_path(csv);
-    match shard {
-        Some(Shard { index, count }) => {
-            let r = ShardRecord { index, count, rows };
-            let json = serde_json::to_string_pretty(&r).expect("a shard record serialises");
-            crate::io::write_atomic(&path, (json + "\n").as_bytes())
-        }
-        None if path.exists() => std::fs::remove_file(&path).map_err(Error::io(&path)),
-        None => Ok(()),
-    }
-}
-
-fn shards_error(path: &Path, message: String) -> Error {
-    Error::Data {
-        kind: DataKind::Shards,
-        path: path.to_owned(),
-        message,
-    }
-}
-
-/// Checks that `files` (each with its rows' names) are every shard of one job, each finished.
-fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
-    let mut records: Vec<(&Path, ShardRecord)> = vec![];
-    for (csv, names) in files {
-        let path = shard_path(csv);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(shards_error(
-                    csv,
-                    format!(
-                        "records no shard (no {} beside it: a whole run, or a shard written by \
-                         an older ceq), so the merge cannot check that no shard is missing; run \
-                         its shard again with this ceq (it keeps the rows already there and \
-                         records the shard), or leave a whole run out of the merge",
-                        path.display()
-                    ),
-                ));
-            }
-            Err(e) => return Err(Error::io(&path)(e)),
-        };
-        let r: ShardRecord = serde_json::from_str(&text).map_err(Error::json(&path))?;
-        if let Some((p, first)) = records.first().filter(|(_, f)| f.count != r.count) {
-            return Err(mismatch(
-                csv.clone(),
-                format!(
-                    "it is shard {}, but {} is shard {}: the shards of one job have one count",
-                    r.label(),
-                    p.display(),
-                    first.label()
-                ),
-            ));
-        }
-        if let Some((p, _)) = records.iter().find(|(_, o)| o.index == r.index) {
-            return Err(mismatch(
-                csv.clone(),
-                format!("it is shard {}, as is {}", r.label(), p.display()),
-            ));
-        }
-        if let Some(extra) = names.iter().find(|n| !r.rows.contains(n)) {
-            return Err(mismatch(
-                csv.clone(),
-                format!(
-                    "'{extra}' is not a row of shard {} as {} records it",
-                    r.label(),
-                    path.display()
-                ),
-            ));
-        }
-        let missing: Vec<&str> = (r.rows.iter())
-            .filter(|n| !names.contains(n))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            let shown = missing
-                .iter()
-                .take(5)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ");
-            let more = if missing.len() > 5 { ", …" } else { "" };
-            return Err(shards_error(
-                csv,
-                format!(
-                    "shard {} is unfinished: {} of its {} rows are missing ({shown}{more}); \
-                     run it again (it resumes) and merge again",
-                    r.label(),
-                    missing.len(),
-                    r.rows.len()
-                ),
-            ));
-        }
-        records.push((csv, r));
-    }
-    records.sort_by_key(|(_, r)| r.index);
-    let count = records.first().map_or(0, |(_, r)| r.count);
-    let absent: Vec<String> = (0..count)
-        .filter(|i| records.iter().all(|(_, r)| r.index != *i))
-        .map(|i| format!("{i}/{count}"))
-        .collect();
-    if let (false, Some((first, _))) = (absent.is_empty(), records.first()) {
-        let given: Vec<String> = records.iter().map(|(_, r)| r.label()).collect();
-        return Err(shards_error(
-            first,
-            format!(
-                "the files given are shards {} of one job; missing: shard {}; evaluate each \
-                 missing shard into its own file, then merge again with all of them",
-                given.join(", "),
-                absent.join(", shard "),
-            ),
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {

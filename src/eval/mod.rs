@@ -11,6 +11,7 @@ pub mod model;
 mod nll;
 pub mod runner;
 pub mod sae;
+pub mod shard;
 pub mod sweep;
 pub mod tokens;
 mod vmath;

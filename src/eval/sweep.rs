@@ -12,11 +12,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::family::{Entry, Shard, read_manifest};
+use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{
-    Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path, record_shard, shard_path,
-};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::shard::{Shard, record_shard, shard_path};
 use super::{Hook, ModelConfig};
 use crate::error::{Error, Result};
 use crate::progress::Progress;

@@ -216,6 +216,15 @@ fn bootstrap_warnings(law: &Law, b: &BootstrapSummary) -> Vec<String> {
             b.level
         ));
     }
+    // Failed refits are left out, and the degenerate ones are the resamples the data pin least:
+    // what is left is narrower than the bootstrap's spread.
+    if b.failed > 0 {
+        out.push(format!(
+            "{} of {} bootstrap refits failed (no start converged, or a parameter overflowed) and \
+             are left out: the intervals, from the other {refits}, may be too narrow",
+            b.failed, b.resamples
+        ));
+    }
     let tol = |v: f64| 1e-9 * v.abs().max(1e-300);
     let outside: Vec<String> = law
         .params()

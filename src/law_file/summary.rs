@@ -64,13 +64,7 @@ impl LawFile {
                 "units: loss {}; N = {}; compute {}; eval set '{}'",
                 lf.units.loss, lf.units.params, lf.units.compute, lf.units.eval_set
             ),
-            format!(
-                "fitted range: compute {} to {} FLOPs, loss {} to {} nats",
-                human(f.ranges.compute.0),
-                human(f.ranges.compute.1),
-                human(f.ranges.loss.0),
-                human(f.ranges.loss.1)
-            ),
+            fitted_range(&f.ranges),
         ];
         if let Some(n) = f.residuals_of {
             notes.push(format!(
@@ -102,4 +96,24 @@ impl LawFile {
             notes,
         }
     }
+}
+
+/// The checkpoints' ranges a mapping is checked against (N and D where the data give them).
+fn fitted_range(r: &crate::fit::Ranges) -> String {
+    let mut parts = vec![format!(
+        "compute {} to {} FLOPs",
+        human(r.compute.0),
+        human(r.compute.1)
+    )];
+    for (what, (lo, hi)) in [("N", r.params), ("D", r.tokens)] {
+        if lo.is_finite() && hi.is_finite() {
+            parts.push(format!("{what} {} to {}", human(lo), human(hi)));
+        }
+    }
+    parts.push(format!(
+        "loss {} to {} nats",
+        human(r.loss.0),
+        human(r.loss.1)
+    ));
+    format!("fitted range: {}", parts.join(", "))
 }

@@ -68,6 +68,9 @@ pub struct Family {
     pub dropped: usize,
     /// What the fit's outputs must say about the file (a compute column set aside).
     pub warnings: Vec<String>,
+    /// Whether the params column equals the file's `params_total` and `params_non_embedding`
+    /// columns on every row, when it has both (as `ceq eval-family` writes): which count it holds.
+    pub params_matches: Option<[bool; 2]>,
     /// The token set every loss was measured on, when the file has an `eval_tokens` column (as
     /// `ceq eval-family` writes) holding one value.
     pub eval_tokens: Option<String>,
@@ -207,10 +210,29 @@ pub fn read_family(
         });
     }
 
+    let mut warnings = vec![];
     let eval_tokens = t.find("eval_tokens").and_then(|c| {
-        let mut sets = t.rows.iter().map(|(_, r)| r.get(c).unwrap_or(""));
-        let first = sets.next()?;
-        (!first.is_empty() && sets.all(|s| s == first)).then(|| first.to_owned())
+        let mut sets: Vec<&str> = t.rows.iter().map(|(_, r)| r.get(c).unwrap_or("")).collect();
+        sets.dedup();
+        match sets[..] {
+            [] | [""] => None,
+            [one] => Some(one.to_owned()),
+            [_, _, ..] => {
+                sets.sort_unstable();
+                sets.dedup();
+                warnings.push(format!(
+                    "the 'eval_tokens' column names {} token sets: losses measured on different \
+                     tokens are not one curve; measure every checkpoint on the same tokens",
+                    sets.len()
+                ));
+                None
+            }
+        }
+    });
+    let params_matches = params.and_then(|p| {
+        let (tc, nc) = (t.find("params_total")?, t.find("params_non_embedding")?);
+        let same = |c: usize| t.rows.iter().all(|(_, r)| r.get(c) == r.get(p));
+        Some([same(tc), same(nc)])
     });
 
     let dropped = drop_highest.min(cks.len());
@@ -226,7 +248,6 @@ pub fn read_family(
         cks.retain(|_| *k.next().unwrap());
     }
 
-    let mut warnings = vec![];
     if let Some((line, c, c6)) = set_aside.first() {
         warnings.push(format!(
             "the '{}' column is not 6·params·tokens on {} of {} rows (line {line}: {c:.4e} vs \
@@ -255,6 +276,7 @@ pub fn read_family(
             _ => "unknown",
         },
         dropped,
+        params_matches,
         eval_tokens,
     })
 }

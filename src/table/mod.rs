@@ -65,9 +65,14 @@ impl RawTable {
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(bytes.as_slice());
+        // Lines are counted from the bytes: the csv crate's own count is short by one per CRLF
+        // record before, and its record start can be the '\n' of a CRLF (so counted inclusive).
+        let end = |byte: u64| (byte as usize + 1).min(bytes.len());
+        let line_at =
+            |byte: u64| 1 + bytes[..end(byte)].iter().filter(|&&b| b == b'\n').count() as u64;
         let csv_err = |e: csv::Error| Error::Csv {
             path: path.to_owned(),
-            line: e.position().map_or(0, |p| p.line()),
+            line: e.position().map_or(0, |p| line_at(p.byte())),
             message: e.to_string(),
         };
         let headers: Vec<String> = rdr
@@ -90,10 +95,14 @@ impl RawTable {
             }
         }
         let mut rows = vec![];
+        // (byte, line) of the last record, so counting newlines stays one pass over the file.
+        let mut at = (0usize, 1u64);
         for rec in rdr.records() {
             let rec = rec.map_err(csv_err)?;
-            let line = rec.position().map_or(0, |p| p.line());
-            rows.push((line, rec));
+            let byte = rec.position().map_or(0, |p| end(p.byte()));
+            at.1 += bytes[at.0..byte].iter().filter(|&&b| b == b'\n').count() as u64;
+            at.0 = byte;
+            rows.push((at.1, rec));
         }
         if rows.is_empty() {
             return Err(Error::NoRows {

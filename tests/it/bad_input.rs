@@ -160,6 +160,11 @@ fn splice_files() {
             "name,ce_clean,ce_spliced,params,tokens\na,3,3.1,1e300,1e300\n",
             "6·params·tokens overflows",
         ),
+        // Windows line endings: the line is still the file's.
+        (
+            "name,ce_clean,ce_spliced\r\na,3,3.1\r\nb,3,3.2\r\nc,3,x\r\n",
+            "sp.csv:4: column 'ce_spliced'",
+        ),
         // An interval column of the mapped table is as reserved as the column itself.
         (
             "name,ce_clean,ce_spliced,compute_fraction_hi\na,3,3.1,1\n",

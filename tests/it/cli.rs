@@ -389,6 +389,17 @@ fn a_bootstrapped_law_file_of_data_reads_back() {
             );
         }
     }
+    // Left out, they are said to be: the intervals may be too narrow.
+    let failed = b["failed"].as_u64().unwrap();
+    let warned = format!("{failed} of 1000 bootstrap refits failed");
+    let warnings = v["fit"]["warnings"].as_array().unwrap();
+    assert_eq!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(&warned)),
+        failed > 0,
+        "{warnings:?}"
+    );
     ceq()
         .args(["map", "--law"])
         .arg(&law)
@@ -671,4 +682,75 @@ fn a_run_law_warns_of_hosts_of_another_size() {
         "{err}"
     );
     assert!(!run("1e8").contains("describes one model"));
+}
+
+/// A params column that holds the other count than --param-count says (the file's params_total and
+/// params_non_embedding columns tell) is refused; the column that holds the said count fits.
+#[test]
+fn a_params_column_of_the_other_count_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let out = ceq()
+        .args(["fit", "--param-count", "non-embedding", "--checkpoints"])
+        .arg(&ck)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert!(
+        err.contains("the 'params' column holds the same counts as 'params_total'")
+            && err.contains("--param-count"),
+        "{err}"
+    );
+    let args = [
+        "--params-col",
+        "params_non_embedding",
+        "--param-count",
+        "non-embedding",
+    ];
+    fit_to(dir.path(), &ck, "ne.json", &args);
+}
+
+/// A family measured on more than one token set is fitted with a warning (and its law records no
+/// token set); the summary's fitted range gives N and D as well as compute and loss.
+#[test]
+fn a_family_on_two_token_sets_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("data/checkpoints.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let edited = lines[2].replace("fnv1a64:da11b7cd00f64ed7", "fnv1a64:0123456789abcdef");
+    assert_ne!(edited, lines[2]);
+    lines[2] = &edited;
+    let ck = write(dir.path(), "ck.csv", &(lines.join("\n") + "\n"));
+    let out = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(&ck)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("the 'eval_tokens' column names 2 token sets"),
+        "{err}"
+    );
+    // The ranges, from the file itself.
+    let mut r = csv::Reader::from_path(&ck).unwrap();
+    let h = r.headers().unwrap().clone();
+    let at = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (mut n, mut d) = (vec![], vec![]);
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        n.push(rec[at("params")].parse::<f64>().unwrap());
+        d.push(rec[at("tokens")].parse::<f64>().unwrap());
+    }
+    let range = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(0.0, f64::max);
+        format!("{} to {}", ceq::export::human(lo), ceq::export::human(hi))
+    };
+    let summary = String::from_utf8(out.stdout).unwrap();
+    let want = format!("N {}, D {}", range(&n), range(&d));
+    assert!(summary.contains(&want), "{want} not in {summary}");
 }

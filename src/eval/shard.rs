@@ -1,0 +1,168 @@
+//! Sharding a job (eval-family, a sweep) over a Slurm array: [`Shard`] picks every n-th unit of
+//! work from the i-th, and each shard writes `<stem>.shard.json` before its first row
+//! ([`ShardRecord`]: which shard of how many, and every row it holds when finished), so a merge can
+//! tell a shard left out or stopped part-way.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::ledger::mismatch;
+use crate::error::{DataKind, Error, Result};
+
+/// Every `count`-th checkpoint from the `index`-th (from 0, like a Slurm array index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or("expected i/n, e.g. 0/8")?;
+        let (index, count) = (i.trim().parse(), n.trim().parse());
+        match (index, count) {
+            (Ok(index), Ok(count)) if index < count => Ok(Shard { index, count }),
+            _ => Err(format!("'{s}': expected i/n with 0 ≤ i < n, e.g. 0/8")),
+        }
+    }
+}
+
+/// Where a shard's [`ShardRecord`] lives.
+pub fn shard_path(csv: &Path) -> PathBuf {
+    csv.with_extension("shard.json")
+}
+
+/// Which shard a results file is, and the names of every row it holds once finished.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    pub index: usize,
+    pub count: usize,
+    pub rows: Vec<String>,
+}
+
+impl ShardRecord {
+    fn label(&self) -> String {
+        format!("{}/{}", self.index, self.count)
+    }
+}
+
+/// Writes the record beside a shard's CSV, or for a whole run (`shard` `None`) removes one left
+/// there by an earlier sharded run, so a record never describes rows it does not.
+pub fn record_shard(csv: &Path, shard: Option<Shard>, rows: Vec<String>) -> Result<()> {
+    let path = shard_path(csv);
+    match shard {
+        Some(Shard { index, count }) => {
+            let r = ShardRecord { index, count, rows };
+            let json = serde_json::to_string_pretty(&r).expect("a shard record serialises");
+            crate::io::write_atomic(&path, (json + "\n").as_bytes())
+        }
+        None if path.exists() => std::fs::remove_file(&path).map_err(Error::io(&path)),
+        None => Ok(()),
+    }
+}
+
+fn shards_error(path: &Path, message: String) -> Error {
+    Error::Data {
+        kind: DataKind::Shards,
+        path: path.to_owned(),
+        message,
+    }
+}
+
+/// Checks that `files` (each with its rows' names) are every shard of one job, each finished.
+pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
+    let mut records: Vec<(&Path, ShardRecord)> = vec![];
+    for (csv, names) in files {
+        let path = shard_path(csv);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(shards_error(
+                    csv,
+                    format!(
+                        "records no shard (no {} beside it: a whole run, or a shard written by \
+                         an older ceq), so the merge cannot check that no shard is missing; run \
+                         its shard again with this ceq (it keeps the rows already there and \
+                         records the shard), or leave a whole run out of the merge",
+                        path.display()
+                    ),
+                ));
+            }
+            Err(e) => return Err(Error::io(&path)(e)),
+        };
+        let r: ShardRecord = serde_json::from_str(&text).map_err(Error::json(&path))?;
+        if let Some((p, first)) = records.first().filter(|(_, f)| f.count != r.count) {
+            return Err(mismatch(
+                csv.clone(),
+                format!(
+                    "it is shard {}, but {} is shard {}: the shards of one job have one count",
+                    r.label(),
+                    p.display(),
+                    first.label()
+                ),
+            ));
+        }
+        if let Some((p, _)) = records.iter().find(|(_, o)| o.index == r.index) {
+            return Err(mismatch(
+                csv.clone(),
+                format!("it is shard {}, as is {}", r.label(), p.display()),
+            ));
+        }
+        if let Some(extra) = names.iter().find(|n| !r.rows.contains(n)) {
+            return Err(mismatch(
+                csv.clone(),
+                format!(
+                    "'{extra}' is not a row of shard {} as {} records it",
+                    r.label(),
+                    path.display()
+                ),
+            ));
+        }
+        let missing: Vec<&str> = (r.rows.iter())
+            .filter(|n| !names.contains(n))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let shown = missing
+                .iter()
+                .take(5)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if missing.len() > 5 { ", …" } else { "" };
+            return Err(shards_error(
+                csv,
+                format!(
+                    "shard {} is unfinished: {} of its {} rows are missing ({shown}{more}); \
+                     run it again (it resumes) and merge again",
+                    r.label(),
+                    missing.len(),
+                    r.rows.len()
+                ),
+            ));
+        }
+        records.push((csv, r));
+    }
+    records.sort_by_key(|(_, r)| r.index);
+    let count = records.first().map_or(0, |(_, r)| r.count);
+    let absent: Vec<String> = (0..count)
+        .filter(|i| records.iter().all(|(_, r)| r.index != *i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if let (false, Some((first, _))) = (absent.is_empty(), records.first()) {
+        let given: Vec<String> = records.iter().map(|(_, r)| r.label()).collect();
+        return Err(shards_error(
+            first,
+            format!(
+                "the files given are shards {} of one job; missing: shard {}; evaluate each \
+                 missing shard into its own file, then merge again with all of them",
+                given.join(", "),
+                absent.join(", shard "),
+            ),
+        ));
+    }
+    Ok(())
+}
