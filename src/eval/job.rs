@@ -449,6 +449,20 @@ impl EvalReport {
     /// The results as a table: one row per SAE, in the columns the eval schema declares (a splices
     /// file `ceq map` reads, plus the evaluation's own metrics, which map passes through).
     pub fn table(&self) -> Table {
+        let mut notes = vec![
+            "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),
+            format!("params: {} of {}", self.params_counted, self.model),
+            "engine: the burn backend that computed the row, in f32".into(),
+        ];
+        let undefined = (self.rows.iter())
+            .filter(|r| r.result.ce_zero_ablation <= r.result.ce_clean)
+            .count();
+        if undefined > 0 {
+            notes.push(format!(
+                "loss_recovered is empty for {undefined} row(s): zero ablation does not raise their \
+                 CE above clean, so the ratio is undefined (ce_loss_score keeps SAEBench's formula)"
+            ));
+        }
         Table {
             title: format!("SAEs spliced into {}", self.model),
             columns: EVAL.columns.iter().map(|c| EVAL.column(&c.name)).collect(),
@@ -457,11 +471,7 @@ impl EvalReport {
                 .iter()
                 .map(|r| EVAL.columns.iter().map(|c| self.cell(r, &c.name)).collect())
                 .collect(),
-            notes: vec![
-                "CE and KL(clean || spliced) in nats per next-token position; SEs over per-sequence means".into(),
-                format!("params: {} of {}", self.params_counted, self.model),
-                "engine: the burn backend that computed the row, in f32".into(),
-            ],
+            notes,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
         (vec![path.to_owned()], false)
     };
     let mut rows = vec![];
+    let mut files_read: Vec<PathBuf> = vec![];
     let mut token_sets: Vec<String> = vec![];
     let mut skipped = vec![];
     for f in &files {
@@ -50,7 +51,22 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
         if !token_sets.contains(&set) {
             token_sets.push(set);
         }
-        rows.push(r.splice()?);
+        let splice = r.splice()?;
+        // Every output row and note is keyed by the name: two results of one SAE (two runs of
+        // SAEBench) would be two rows no reader could tell apart.
+        if let Some(i) = rows.iter().position(|s: &Splice| s.name == splice.name) {
+            return Err(Error::Data {
+                kind: DataKind::Json,
+                path: f.clone(),
+                message: format!(
+                    "a core result for '{}', as is {}: keep one result per SAE in the folder",
+                    splice.name,
+                    files_read[i].display()
+                ),
+            });
+        }
+        files_read.push(f.clone());
+        rows.push(splice);
     }
     if rows.is_empty() {
         return Err(Error::Data {

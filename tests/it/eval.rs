@@ -718,6 +718,22 @@ fn loss_recovered_is_empty_where_zero_ablation_is_below_clean() {
     assert_eq!(get("loss_recovered"), "");
     let score = (zero - spliced) / (zero - clean);
     assert!((num("ce_loss_score") - score).abs() < 1e-12 * score.abs());
+    // The table people read says why the cell is empty.
+    let out = crate::common::ceq()
+        .args(["eval", "--model", &p("gpt2"), "--sae"])
+        .arg(p("saes/gpt2-l1-resid_pre-standard-v6"))
+        .arg("--text")
+        .arg(t.join("text.txt"))
+        .arg("--tokenizer")
+        .arg(t.join("tokenizer.json"))
+        .args(["--ctx", "16"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("loss_recovered is empty for 1 row(s)"),
+        "{table}"
+    );
 }
 
 /// Two SAEs whose folders share a name would give two rows of one name, which map could not tell

@@ -435,9 +435,11 @@ fn results_on_different_token_sets_are_flagged() {
     std::fs::create_dir(&folder).unwrap();
     let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
     std::fs::write(folder.join("a.json"), &good).unwrap();
+    // Another SAE (names are one per SAE), measured at another context.
+    let other = edited(&good, "trainer_2\"", "trainer_3\"");
     std::fs::write(
         folder.join("b.json"),
-        edited(&good, "\"context_size\": 128", "\"context_size\": 1024"),
+        edited(&other, "\"context_size\": 128", "\"context_size\": 1024"),
     )
     .unwrap();
     let s = read_splices(&folder).unwrap();
@@ -524,5 +526,30 @@ fn saebench_acceptance_result() {
             r["sae_lens_release_id"].as_str().unwrap(),
             r["sae_lens_id"].as_str().unwrap()
         )
+    );
+}
+
+/// Two core results of one SAE in a folder (two runs of SAEBench) would be two rows of one name:
+/// refused, naming both files.
+#[test]
+fn two_results_of_one_sae_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let folder = d.path().join("core");
+    std::fs::create_dir(&folder).unwrap();
+    for name in ["run1_eval_results.json", "run2_eval_results.json"] {
+        std::fs::copy(fixture("results").join(TOPK), folder.join(name)).unwrap();
+    }
+    let out = ceq()
+        .args(["map", "--law"])
+        .arg(law(d.path()))
+        .arg("--splices")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert!(
+        err.contains("run1_eval_results.json") && err.contains("run2_eval_results.json"),
+        "{err}"
     );
 }
