@@ -385,8 +385,16 @@ impl LawFile {
             }
             _ => {}
         }
-        let mut lf: LawFile = serde_json::from_str(&text)
-            .map_err(|e| bad(format!("{e}; refit with `ceq fit` to get a valid file")))?;
+        let mut lf: LawFile = serde_json::from_str(&text).map_err(|e| {
+            // A law's entries are checked once their object is read, so serde places the error
+            // at the object's end; the key path names the entry, and that line would mislead.
+            let e = e.to_string();
+            let e = match e.rfind(" at line ") {
+                Some(i) if e.contains("key '") => &e[..i],
+                _ => &e[..],
+            };
+            bad(format!("{e}; refit with `ceq fit` to get a valid file"))
+        })?;
         lf.validate().map_err(bad)?;
         // Derived numbers are the parameters' functions: recomputed, so an edit cannot mislead.
         lf.derived = named(lf.params.derived());

@@ -372,6 +372,12 @@ fn law_files_edited_by_hand_or_from_another_version() {
         !ok && err.contains("e.json") && err.contains("params.E") && err.contains("fit.theta"),
         "{err}"
     );
+    // A bad entry is named by its key path, without the line of its object's end.
+    let (ok, _, err) = try_edit("null.json", &|v| v["params"]["B"] = serde_json::Value::Null);
+    assert!(
+        !ok && err.contains("key 'params.B' is not a finite number") && !err.contains(" at line "),
+        "{err}"
+    );
     // Parameters of another form than the file says.
     let (ok, _, err) = try_edit("form.json", &|v| v["form"] = "compute".into());
     assert!(!ok && err.contains("'form' is 'compute'"), "{err}");
