@@ -17,7 +17,7 @@ use super::job::{EvalJob, SaeSpec, Scoring};
 use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
 use super::shard::{Shard, record_shard, shard_path};
 use super::{Hook, ModelConfig};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::progress::Progress;
 use crate::schema::EVAL;
 use crate::table::RawTable;
@@ -200,10 +200,19 @@ impl SweepJob {
         crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
-        let first = &groups.first().ok_or_else(|| Error::Invalid {
-            option: "shard",
-            message: "this shard has no (model, hook) group to evaluate".into(),
-        })?[0];
+        let Some(first) = groups.first().map(|g| &g[0]) else {
+            // More shards than (model, hook) groups (a Slurm array sized ahead): this one has
+            // none, and says so with an empty file and its record, so that merging every shard
+            // is complete.
+            record_shard(&self.out, self.shard, vec![])?;
+            LEDGER.write(&self.out, &[], &PerSeq::new(), &PerSeq::new())?;
+            return Ok(SweepSummary {
+                evaluated: 0,
+                skipped: 0,
+                rows: 0,
+                seconds: 0.0,
+            });
+        };
         let tokens = self
             .scoring
             .read_tokens(&ModelConfig::read(&first.model)?)?;

@@ -136,11 +136,12 @@ fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
     let m = manifest(dir.path(), &ROWS);
     let whole = dir.path().join("whole.csv");
     sweep(&m, &whole, &[]).success();
-    // Four (model, hook) groups over three shards, each its own process.
-    let shards: Vec<PathBuf> = (0..3)
+    // Four (model, hook) groups over six shards, each its own process: two have no group, and
+    // write an empty file that the merge counts as done.
+    let shards: Vec<PathBuf> = (0..6)
         .map(|i| {
             let p = dir.path().join(format!("shard{i}.csv"));
-            sweep(&m, &p, &["--shard", &format!("{i}/3")]).success();
+            sweep(&m, &p, &["--shard", &format!("{i}/6")]).success();
             p
         })
         .collect();
