@@ -694,16 +694,20 @@ fn text_is_tokenized_as_python_tokenizers_does() {
 #[test]
 fn loss_recovered_is_empty_where_zero_ablation_is_below_clean() {
     let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenizer");
-    let out = crate::common::ceq()
-        .args(["eval", "--model", &p("gpt2"), "--sae"])
-        .arg(p("saes/gpt2-l1-resid_pre-standard-v6"))
-        .arg("--text")
-        .arg(t.join("text.txt"))
-        .arg("--tokenizer")
-        .arg(t.join("tokenizer.json"))
-        .args(["--ctx", "16", "--format", "csv"])
-        .output()
-        .unwrap();
+    let eval = |format: &[&str]| {
+        crate::common::ceq()
+            .args(["eval", "--model", &p("gpt2"), "--sae"])
+            .arg(p("saes/gpt2-l1-resid_pre-standard-v6"))
+            .arg("--text")
+            .arg(t.join("text.txt"))
+            .arg("--tokenizer")
+            .arg(t.join("tokenizer.json"))
+            .args(["--ctx", "16"])
+            .args(format)
+            .output()
+            .unwrap()
+    };
+    let out = eval(&["--format", "csv"]);
     assert!(out.status.success());
     let mut r = csv::Reader::from_reader(&out.stdout[..]);
     let h = r.headers().unwrap().clone();
@@ -719,17 +723,7 @@ fn loss_recovered_is_empty_where_zero_ablation_is_below_clean() {
     let score = (zero - spliced) / (zero - clean);
     assert!((num("ce_loss_score") - score).abs() < 1e-12 * score.abs());
     // The table people read says why the cell is empty.
-    let out = crate::common::ceq()
-        .args(["eval", "--model", &p("gpt2"), "--sae"])
-        .arg(p("saes/gpt2-l1-resid_pre-standard-v6"))
-        .arg("--text")
-        .arg(t.join("text.txt"))
-        .arg("--tokenizer")
-        .arg(t.join("tokenizer.json"))
-        .args(["--ctx", "16"])
-        .output()
-        .unwrap();
-    let table = String::from_utf8(out.stdout).unwrap();
+    let table = String::from_utf8(eval(&[]).stdout).unwrap();
     assert!(
         table.contains("loss_recovered is empty for 1 row(s)"),
         "{table}"
