@@ -3,6 +3,7 @@
 //! ([`ShardRecord`]: which shard of how many, and every row it holds when finished), so a merge can
 //! tell a shard left out or stopped part-way.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -111,7 +112,10 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
                 format!("it is shard {}, as is {}", r.label(), p.display()),
             ));
         }
-        if let Some(extra) = names.iter().find(|n| !r.rows.contains(n)) {
+        // Sets: a sweep's shard can hold thousands of rows.
+        let recorded: HashSet<&String> = r.rows.iter().collect();
+        let present: HashSet<&String> = names.iter().collect();
+        if let Some(extra) = names.iter().find(|n| !recorded.contains(n)) {
             return Err(mismatch(
                 csv.clone(),
                 format!(
@@ -122,7 +126,7 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
             ));
         }
         let missing: Vec<&str> = (r.rows.iter())
-            .filter(|n| !names.contains(n))
+            .filter(|n| !present.contains(n))
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
