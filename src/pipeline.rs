@@ -10,7 +10,9 @@ use crate::fit::bootstrap::bootstrap;
 use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount, Units};
-use crate::table::{ColumnMap, Family, read_family};
+use crate::map::{DEFAULT_LEVEL, MapResult, map_at};
+use crate::table::{ColumnMap, Family, Splices, read_family};
+use crate::token_bootstrap::map_token_bootstrap;
 
 /// How to read and fit a checkpoints file.
 #[derive(Clone, Debug)]
@@ -162,18 +164,58 @@ impl FitJob {
 }
 
 /// Where a command's law comes from.
-pub enum LawSource<'a> {
+#[derive(Clone, Debug)]
+pub enum LawSource {
     /// A file saved by `ceq fit --out`.
-    File(&'a Path),
+    File(PathBuf),
     /// Fitted here.
-    Fit(&'a FitJob),
+    Fit(FitJob),
+    /// Fitted here and refitted jointly with the splices on resampled eval sequences
+    /// (see [`crate::token_bootstrap`]); it needs splices.
+    TokenBootstrap(FitJob),
 }
 
-impl LawSource<'_> {
+impl LawSource {
+    /// The law alone: read or fitted.
     pub fn load(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {
         match self {
             LawSource::File(p) => LawFile::read(p),
             LawSource::Fit(job) => job.run(on),
+            LawSource::TokenBootstrap(_) => Err(Error::Invalid {
+                option: "token bootstrap",
+                message: "it resamples the splices' sequences, so it needs splices".into(),
+            }),
+        }
+    }
+
+    /// `splices` (read from `path`) mapped through the law; a token bootstrap refits the law with
+    /// them. Intervals at the fit's level (a law file's at its own).
+    pub fn map(
+        &self,
+        path: &Path,
+        splices: &Splices,
+        on: &(dyn Fn(Progress) + Sync),
+    ) -> Result<MapResult> {
+        match self {
+            LawSource::TokenBootstrap(job) => map_token_bootstrap(job, path, on),
+            LawSource::Fit(job) => Ok(map_at(&job.run(on)?, splices, job.spec().level)),
+            LawSource::File(p) => Ok(map_at(&LawFile::read(p)?, splices, DEFAULT_LEVEL)),
+        }
+    }
+
+    /// The warnings of a fit made here (a law file's were said when it was fitted).
+    pub fn fit_warnings<'a>(&self, law_file: &'a LawFile) -> &'a [String] {
+        match self {
+            LawSource::File(_) => &[],
+            _ => &law_file.fit.warnings,
+        }
+    }
+
+    /// The files it reads (besides splices).
+    pub fn inputs(&self) -> [&Path; 1] {
+        match self {
+            LawSource::File(p) => [p],
+            LawSource::Fit(j) | LawSource::TokenBootstrap(j) => [&j.spec().checkpoints],
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{FamilyArgs, fit_law};
+use super::{FamilyArgs, load_law};
 use crate::export::Format;
 use crate::io::{check_not_input, write_atomic};
 use crate::pipeline::LawSource;
@@ -27,10 +27,11 @@ pub fn run(a: FitArgs) -> Result<()> {
     let Some(job) = a.family.job()? else {
         anyhow::bail!("no checkpoints file: pass --checkpoints FILE.csv");
     };
+    let law = LawSource::Fit(job);
     if let Some(out) = &a.out {
-        check_not_input(out, &[&job.spec().checkpoints])?;
+        check_not_input(out, &law.inputs())?;
     }
-    let lf = fit_law(&LawSource::Fit(&job))?;
+    let lf = load_law(&law)?;
     if let Some(out) = &a.out {
         write_atomic(out, lf.to_json().as_bytes())?;
         eprintln!("ceq: law saved to {}", out.display());

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, OutputArgs, read_splices};
+use super::{LawArgs, OutputArgs, map_splices, read_splices};
 use crate::export::Format;
 
 #[derive(Args, Debug)]
@@ -22,9 +22,9 @@ pub struct MapArgs {
 }
 
 pub fn run(a: MapArgs) -> Result<()> {
-    let inputs: Vec<_> = a.law.inputs().chain([a.splices.as_path()]).collect();
-    a.output.check(&inputs)?;
-    let result = a.law.map(&a.splices, &read_splices(&a.splices)?)?;
+    let law = a.law.source()?;
+    a.output.check(&[law.inputs()[0], &a.splices])?;
+    let result = map_splices(&law, &a.splices, &read_splices(&a.splices)?)?;
     let format = a.output.format()?;
     let table = match format {
         Format::Csv | Format::Json => result.full_table(),

@@ -20,7 +20,7 @@ use crate::error::{DataKind, Error};
 use crate::export::Format;
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount};
-use crate::map::{MapResult, map_at};
+use crate::map::MapResult;
 use crate::pipeline::{self, FitJob, FitSpec, LawSource};
 use crate::progress::{Bar, Progress};
 use crate::table::{ColumnMap, Source, Splices};
@@ -157,45 +157,16 @@ pub struct LawArgs {
 }
 
 impl LawArgs {
-    /// The law, read or fitted.
-    fn load(&self) -> Result<LawFile> {
-        let job = self.family.job()?;
-        let source = match (&self.law, &job) {
-            (Some(p), _) => LawSource::File(p),
+    /// Where the law comes from; checks the options, reads nothing.
+    fn source(&self) -> Result<LawSource> {
+        Ok(match (&self.law, self.family.job()?) {
+            (Some(p), _) => LawSource::File(p.clone()),
+            (None, Some(j)) if self.token_bootstrap => LawSource::TokenBootstrap(j),
             (None, Some(j)) => LawSource::Fit(j),
             (None, None) => anyhow::bail!(
                 "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
             ),
-        };
-        fit_law(&source)
-    }
-
-    /// The splices mapped through the law: read or fitted, or with `--token-bootstrap` refitted
-    /// jointly with the splices on resampled sequences.
-    fn map(&self, path: &Path, splices: &Splices) -> Result<MapResult> {
-        let job = self.family.job()?;
-        let r = match job.filter(|_| self.token_bootstrap) {
-            None => map_at(&self.load()?, splices, self.family.ci),
-            Some(job) => {
-                let r = with_fit_progress(|on| {
-                    crate::token_bootstrap::map_token_bootstrap(&job, path, on)
-                })?;
-                warn(&r.law_file);
-                r
-            }
-        };
-        for w in r.warnings() {
-            eprintln!("ceq: warning: {w}");
-        }
-        Ok(r)
-    }
-
-    /// The files given, before anything is read.
-    fn inputs(&self) -> impl Iterator<Item = &Path> {
-        self.law
-            .iter()
-            .chain(&self.family.checkpoints)
-            .map(|p| p.as_path())
+        })
     }
 }
 
@@ -260,51 +231,52 @@ fn with_fit_progress<T>(
     run(&|p| bar.on_fit(p)).map_err(with_flags)
 }
 
-/// Prints a fitted law's warnings.
-fn warn(lf: &LawFile) {
-    for w in &lf.fit.warnings {
+fn warn(warnings: &[String]) {
+    for w in warnings {
         eprintln!("ceq: warning: {w}");
     }
 }
 
-/// Fits the job (or reads the law file), printing a fit's warnings.
-fn fit_law(source: &LawSource) -> Result<LawFile> {
-    let lf = with_fit_progress(|on| source.load(on))?;
-    if matches!(source, LawSource::Fit(_)) {
-        warn(&lf);
-    }
+/// The law, read or fitted, with a fit's warnings said.
+fn load_law(law: &LawSource) -> Result<LawFile> {
+    let lf = with_fit_progress(|on| law.load(on))?;
+    warn(law.fit_warnings(&lf));
     Ok(lf)
+}
+
+/// Splices (read from `path`) mapped through the law, with the fit's and the mapping's warnings said.
+fn map_splices(law: &LawSource, path: &Path, splices: &Splices) -> Result<MapResult> {
+    let r = with_fit_progress(|on| law.map(path, splices, on))?;
+    warn(law.fit_warnings(&r.law_file));
+    warn(&r.warnings());
+    Ok(r)
 }
 
 /// Library errors say what is wrong in the data's terms; here they get the option that fixes them.
 fn with_flags(e: Error) -> anyhow::Error {
-    let hint = match (&e, e.data_kind()) {
-        (_, Some(DataKind::Runs)) => "a run is chosen with --run".into(),
-        (_, Some(DataKind::OutputDir)) => "choose a new folder or --force".into(),
-        (_, Some(DataKind::Shards)) => {
-            "a shard is evaluated with --shard i/n (eval-family, eval --manifest)".into()
+    if let Error::MissingColumn {
+        quantity: Some(q), ..
+    } = &e
+    {
+        let hint = format!("the {q} column is named with --{q}-col");
+        return anyhow::Error::new(e).context(hint);
+    }
+    let option = match &e {
+        Error::Invalid { option, .. } => *option,
+        _ => "",
+    };
+    let hint = match (e.data_kind(), option) {
+        (Some(DataKind::Runs), _) => "a run is chosen with --run",
+        (Some(DataKind::OutputDir), _) => "choose a new folder or --force",
+        (Some(DataKind::Shards), _) => "a shard is evaluated with --shard i/n",
+        (Some(DataKind::ParamCount), _) => {
+            "name the column's count with --param-count, or pick the other column with --params-col"
         }
-        (_, Some(DataKind::ParamCount)) => {
-            "say which count the column holds with --param-count, or pick the other column with \
-             --params-col"
-                .into()
+        (Some(DataKind::TrainingTokens), _) => "give the tokens per step with --tokens-per-step N",
+        (_, crate::export::OUTPUT_FORMAT) => {
+            "give the format with --format, or an --out name with a known extension"
         }
-        (_, Some(DataKind::TrainingTokens)) => {
-            "give the tokens per step with --tokens-per-step N".into()
-        }
-        (
-            Error::Invalid {
-                option: crate::export::OUTPUT_FORMAT,
-                ..
-            },
-            _,
-        ) => "give the format with --format, or an --out name with a known extension".into(),
-        (
-            Error::MissingColumn {
-                quantity: Some(q), ..
-            },
-            _,
-        ) => format!("the {q} column is named with --{q}-col"),
+        (_, "token bootstrap") => "give the splices with --splices",
         _ => return e.into(),
     };
     anyhow::Error::new(e).context(hint)

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, read_splices};
+use super::{LawArgs, load_law, map_splices, read_splices};
 use crate::plot::{Data, Figure};
 
 #[derive(Args, Debug)]
@@ -30,23 +30,25 @@ pub struct PlotArgs {
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
-    let inputs: Vec<_> = a.law.inputs().chain(a.splices.as_deref()).collect();
+    let law = a.law.source()?;
+    let inputs: Vec<_> = law
+        .inputs()
+        .into_iter()
+        .chain(a.splices.as_deref())
+        .collect();
     crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
     crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let (Some(s), Some(g)) = (&splices, &a.group_by) {
         s.require_column(g, "--group-by names a column of the splices file")?;
     }
-    let (result, law_file) = match (&splices, &a.splices) {
-        (Some(s), Some(p)) => {
-            let r = a.law.map(p, s)?;
-            let lf = r.law_file.clone();
-            (Some(r), lf)
-        }
-        _ if a.law.token_bootstrap => {
-            anyhow::bail!("--token-bootstrap resamples the splices' sequences: give --splices")
-        }
-        _ => (None, a.law.load()?),
+    let result = match (&splices, &a.splices) {
+        (Some(s), Some(p)) => Some(map_splices(&law, p, s)?),
+        _ => None,
+    };
+    let law_file = match &result {
+        Some(r) => r.law_file.clone(),
+        None => load_law(&law)?,
     };
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
     let wrote = &mut |p: &Path| eprintln!("ceq: wrote {}", p.display());

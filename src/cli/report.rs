@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, read_splices};
+use super::{LawArgs, map_splices, read_splices};
 use crate::report::{Report, check_dir, command_line};
 
 #[derive(Args, Debug)]
@@ -27,13 +27,13 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<()> {
-    let inputs: Vec<_> = a.law.inputs().chain([a.splices.as_path()]).collect();
+    let law = a.law.source()?;
     let splices = read_splices(&a.splices)?;
     if let Some(g) = &a.group_by {
         splices.require_column(g, "--group-by names a column of the splices file")?;
     }
-    check_dir(&a.out, a.force, &inputs).map_err(super::with_flags)?;
-    let result = a.law.map(&a.splices, &splices)?;
+    check_dir(&a.out, a.force, &[law.inputs()[0], &a.splices]).map_err(super::with_flags)?;
+    let result = map_splices(&law, &a.splices, &splices)?;
     let law_file = &result.law_file;
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
     let report = Report {

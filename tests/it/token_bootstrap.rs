@@ -313,6 +313,24 @@ fn mismatched_tokens_and_old_files_are_refused() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("--bootstrap <N>"));
+    // A plot without splices has no sequences to resample: refused before any figure is drawn.
+    let figs = dir.path().join("figs");
+    let o = ceq()
+        .args([
+            "plot",
+            "--token-bootstrap",
+            "--bootstrap",
+            "3",
+            "--checkpoints",
+        ])
+        .arg(dir.path().join("checkpoints.csv"))
+        .arg("--out-dir")
+        .arg(&figs)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--splices"), "{err}");
+    assert!(!figs.exists());
 }
 
 /// A family file from before ceq kept position counts gets them from a rerun of the same job,
