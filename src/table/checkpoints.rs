@@ -1,5 +1,6 @@
 //! The checkpoints table: one row per trained checkpoint, turned into a [`Family`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -160,6 +161,9 @@ pub fn read_family(
     let mut cks = Vec::with_capacity(t.rows.len());
     // Rows whose compute column is not 6·params·tokens: (line, given, 6ND).
     let mut set_aside: Vec<(u64, f64, f64)> = vec![];
+    // Each row's name (else its numbers) and run, to the line it was first seen on.
+    type Key = (std::result::Result<[u64; 5], String>, Option<String>);
+    let mut seen: HashMap<Key, u64> = HashMap::new();
     for (line, rec) in &t.rows {
         let line = *line;
         let l = t.positive(line, rec, loss)?;
@@ -198,13 +202,34 @@ pub fn read_family(
             ));
         }
         let step_v = step.map(|s| t.number(line, rec, s)).transpose()?.flatten();
+        let nm = name.map(|i| t.text(rec, Some(i)));
+        // A checkpoint listed twice would count twice in the fit and its bootstrap.
+        let key = match &nm {
+            Some(n) if !n.is_empty() => Err(n.clone()),
+            _ => Ok([n, d, c, l, step_v.unwrap_or(f64::NAN)].map(f64::to_bits)),
+        };
+        let run_v = run.map(|i| t.text(rec, Some(i)));
+        if let Some(first) = seen.insert((key.clone(), run_v.clone()), line) {
+            let (col, what) = match (key, name) {
+                (Err(n), Some(i)) => (
+                    i,
+                    format!("'{n}' is named twice (lines {first} and {line})"),
+                ),
+                _ => (loss, format!("line {line} repeats line {first}")),
+            };
+            return Err(t.cell_error(
+                line,
+                col,
+                format!("{what}: a checkpoint listed twice counts twice in the fit; remove one"),
+            ));
+        }
         cks.push(Checkpoint {
-            name: name.map(|i| rec.get(i).unwrap_or("").to_owned()),
+            name: nm,
             params: n,
             tokens: d,
             compute: c,
             loss: l,
-            run: run.map(|i| rec.get(i).unwrap_or("").to_owned()),
+            run: run_v,
             step: step_v,
             line,
         });

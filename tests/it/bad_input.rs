@@ -69,6 +69,21 @@ fn checkpoint_files() {
             "params,tokens,loss\n1e300,1e10,3\n",
             &[":2:", "'params'", "overflows"],
         ),
+        // A checkpoint listed twice would weigh twice in the fit: by name (within a run), or, for
+        // unnamed rows, by the same numbers.
+        (
+            "name,params,tokens,loss\na,1e8,2e9,3\nb,2e8,2e9,2.9\na,1e8,2e9,3.1\n",
+            &[
+                ":4:",
+                "'name'",
+                "'a' is named twice (lines 2 and 4)",
+                "remove one",
+            ],
+        ),
+        (
+            "params,tokens,loss\n1e8,2e9,3\n2e8,2e9,2.9\n1e8,2e9,3\n",
+            &[":4:", "line 4 repeats line 2", "counts twice"],
+        ),
     ];
     for (csv, wants) in cases {
         let (err, path) = fit_err(d.path(), csv);
@@ -77,6 +92,18 @@ fn checkpoint_files() {
             assert!(err.contains(w), "for {csv:?}, missing '{w}' in: {err}");
         }
     }
+    // One checkpoint name in two runs (Pythia's step names in each size's run) is two checkpoints.
+    let mut two_runs = String::from("name,run,params,tokens,loss\n");
+    for (i, l) in GOOD.lines().skip(1).enumerate() {
+        two_runs += &format!("s{},r{},{l}\n", i / 2, i % 2);
+    }
+    let p = write(d.path(), "runs.csv", &two_runs);
+    ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(p)
+        .assert()
+        .success();
 }
 
 #[test]
