@@ -56,6 +56,23 @@ fn same_file(a: &Path, b: &Path) -> bool {
     false
 }
 
+/// Whether `path` is this process's standard output (`/dev/stdout`, or the file or pipe stdout
+/// was sent to), so that a command writing a file and a summary does not send both there.
+pub fn is_stdout(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let fd = std::io::stdout().as_fd().try_clone_to_owned();
+        if let (Ok(fd), Ok(p)) = (fd, std::fs::metadata(path)) {
+            let out = std::fs::File::from(fd).metadata();
+            return out.is_ok_and(|o| (o.dev(), o.ino()) == (p.dev(), p.ino()));
+        }
+    }
+    let _ = path;
+    false
+}
+
 /// Refuses an output that would write over or into an input: the input itself (by resolved path or
 /// by file identity, so symlinks and hard links count), or any path inside an input folder (a
 /// model's or an SAE's folder stands for every file in it, those the loaders would read included).

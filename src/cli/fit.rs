@@ -31,10 +31,18 @@ pub fn run(a: FitArgs) -> Result<()> {
     if let Some(out) = &a.out {
         check_not_input(out, &law.inputs())?;
     }
+    // An --out that is stdout gets the law file alone, not the summary after it.
+    let to_stdout = a.out.as_deref().is_some_and(crate::io::is_stdout);
+    if to_stdout && a.format.is_some_and(|f| f != Format::Json) {
+        anyhow::bail!("--out is standard output, where --format's summary would go too: drop one");
+    }
     let lf = load_law(&law)?;
     if let Some(out) = &a.out {
         write_atomic(out, lf.to_json().as_bytes())?;
         eprintln!("ceq: law saved to {}", out.display());
+    }
+    if to_stdout {
+        return Ok(());
     }
     let text = match a.format.unwrap_or(Format::Table) {
         Format::Json => lf.to_json(),

@@ -209,6 +209,23 @@ fn special_files_are_written_into_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert!(leftovers(d.path()).is_empty());
+
+    // `fit --out /dev/stdout`: stdout gets the law file alone, one JSON document that reads back;
+    // asking for a summary there as well is refused.
+    let fit = |extra: &[&str]| {
+        let mut c = ceq();
+        c.arg("fit")
+            .arg("--checkpoints")
+            .arg(data("checkpoints.csv"));
+        c.args(["--out", "/dev/stdout"]).args(extra);
+        c
+    };
+    let out = fit(&[]).output().unwrap();
+    assert!(out.status.success());
+    let law: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(law["form"], "chinchilla");
+    let err = fails(&mut fit(&["--format", "csv"]));
+    assert!(err.contains("standard output"), "{err}");
 }
 
 #[test]
