@@ -55,6 +55,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     entries.push("□ clean  ● spliced".into());
     placer.reserve(legend_rect(root, &chart, s, &entries)?);
     let head = s.px(6.0);
+    let mut labels_at = vec![];
     for &i in &drawn {
         let (sp, m) = rows[i];
         let c = group_colour(group[i]);
@@ -84,19 +85,24 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             c.filled(),
         ))
         .map_err(err)?;
-        placer.reserve((
-            to.0 - s.px(4.0),
-            to.1 - s.px(4.0),
-            to.0 + s.px(4.0),
-            to.1 + s.px(4.0),
-        ));
+        // The head and the shaft, so that no label is written over an arrow.
+        let (x0, x1) = (from.0.min(to.0), from.0.max(to.0));
+        placer.reserve((x0 - s.px(4.0), to.1 - s.px(4.0), x1, to.1 + s.px(1.0)));
         let text = format!("×{}", sig2(m.eq.fraction.unwrap_or(f64::NAN)));
+        labels_at.push((text, c, from, to));
+    }
+    // Labels last, once every arrow is reserved: beside the connector, else above the arrow's
+    // shaft (the legend may hold the corner); a label with no free place is left out.
+    for (text, c, from, to) in labels_at {
         let style = s.note().color(&c);
         let (w, h) = root.estimate_text_size(&text, &style).map_err(err)?;
-        if let Some(at) = placer.place(
-            (from.0 + s.px(4.0), to.1 - h as i32 / 2),
-            (w as i32, h as i32),
-        ) {
+        let (w, h) = (w as i32, h as i32);
+        let beside = (from.0 + s.px(4.0), to.1 - h / 2);
+        let above = ((from.0 + to.0 - w) / 2, to.1 - h - s.px(2.0));
+        if let Some(at) = placer
+            .place(beside, (w, h))
+            .or_else(|| placer.place(above, (w, h)))
+        {
             root.draw(&Text::new(text, at, style)).map_err(err)?;
         }
     }
