@@ -12,6 +12,7 @@ pub mod style;
 
 use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
+use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -32,7 +33,7 @@ pub(crate) type PlotResult<T = ()> = std::result::Result<T, String>;
 
 /// A chart with a log x axis (compute or tokens) and a linear y axis.
 pub(crate) type LogXChart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
 
 /// The figures ceq draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,7 +287,12 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
     y_label_width: f64,
 ) -> PlotResult<LogXChart<'a, DB>> {
     let mut chart = builder(root, title, s, y_label_width)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .build_cartesian_2d(
+            (x0..x1)
+                .log_scale()
+                .with_key_points(style::log_ticks(x0, x1)),
+            y0..y1,
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -294,7 +300,7 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
         .y_desc(y_desc)
         .axis_desc_style(s.axis())
         .label_style(s.tick())
-        .x_labels(6)
+        .x_labels(10)
         .y_labels(7)
         .x_label_formatter(&|v| style::pow10(*v))
         .y_label_formatter(&|v| crate::export::human(*v))

@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{GREY, Style, colour, lin_range, log_range, logspace, pow10};
+use super::style::{GREY, Style, colour, lin_range, log_range, log_ticks, logspace, pow10};
 use super::{Area, Data, PlotResult, builder, err, legend};
 use crate::law::Law;
 
@@ -111,7 +111,10 @@ fn panel<DB: DrawingBackend>(
         Panel::Tokens => ("Loss against training tokens", "Training tokens D", "N"),
     };
     let mut chart = builder(area, title, s, 44.0)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+            y0..y1,
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -119,7 +122,7 @@ fn panel<DB: DrawingBackend>(
         .y_desc("Loss (nats/token)")
         .axis_desc_style(s.axis())
         .label_style(s.tick())
-        .x_labels(4)
+        .x_labels(10)
         .y_labels(6)
         .x_label_formatter(&|v| pow10(*v))
         .y_label_formatter(&|v| crate::export::human(*v))

@@ -139,6 +139,17 @@ pub fn pow10(v: f64) -> String {
     }
 }
 
+/// The ticks of a log axis: 1, 2, 5 × 10^k where it spans under two decades (powers of ten alone
+/// would leave one label, or none), else the powers of ten, every other one past eight.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if hi < 100.0 * lo {
+        return ticks_125(lo, hi);
+    }
+    let (k0, k1) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
+    let step = ((k1 - k0) / 8 + 1) as usize;
+    (k0..=k1).step_by(step).map(|k| 10f64.powi(k)).collect()
+}
+
 /// Tick positions 1, 2, 5 × 10^k inside [lo, hi], for log axes that span few decades.
 pub fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
     let mut out = vec![];
@@ -203,4 +214,25 @@ pub fn lin_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) 
     }
     let span = (hi - lo).max(1e-9);
     (lo - pad * span, hi + pad * span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_ticks;
+
+    /// Under two decades an axis gets 1-2-5 ticks (powers of ten alone would give it one label);
+    /// over many decades, at most nine powers of ten.
+    #[test]
+    fn a_log_axis_always_gets_several_ticks() {
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x / y - 1.0).abs() < 1e-12)
+        };
+        let t = log_ticks(3e10, 6e11);
+        assert!(close(&t, &[5e10, 1e11, 2e11, 5e11]), "{t:?}");
+        let t = log_ticks(2e9, 3e12);
+        assert!(close(&t, &[1e10, 1e11, 1e12]), "{t:?}");
+        let t = log_ticks(1e3, 1e22);
+        assert!(t.len() <= 9 && t.len() >= 5, "{t:?}");
+        assert!(t.iter().all(|&v| (1e3..=1e22).contains(&v)));
+    }
 }
