@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::style::{GREY, Style, colour, lin_range, log_range, logspace};
-use super::{Area, Data, PlotResult, draw_band, err, legend, loss_chart};
+use super::{Area, Data, PlotResult, draw_band, err, legend, legend_corner, loss_chart};
 use crate::law::Law;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -20,9 +20,12 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
 
     let xs = logspace(x0, x1, 120);
     let blue = colour(0);
+    // The legend's entries and what it must not cover (each checkpoint, the fitted curve).
+    let mut entries: Vec<String> = vec![];
     if let Some(band) = draw_band(&mut chart, d, &xs, (y0, y1), blue.mix(0.22))? {
         let level = d.boot.as_ref().map_or(0.0, |b| b.1);
-        band.label(format!("{:.0}% bootstrap band", 100.0 * level))
+        entries.push(format!("{:.0}% bootstrap band", 100.0 * level));
+        band.label(entries[0].clone())
             .legend(s.swatch_box(blue.mix(0.22)));
     }
     if let Law::Chinchilla(c) = &d.law {
@@ -44,12 +47,13 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             let pts: Vec<(f64, f64)> = logspace(lo.max(x0), hi.min(x1), 40)
                 .into_iter()
                 .map(|x| (x, c.loss(*n, x / (6.0 * n))))
-                .filter(|p| p.1 <= y1)
+                .filter(|p| p.1 >= y0 && p.1 <= y1)
                 .collect();
             let series = chart
                 .draw_series(LineSeries::new(pts, s.line(GREY, 0.8)))
                 .map_err(err)?;
             if i == 0 {
+                entries.push("fixed-N curves".into());
                 series
                     .label("fixed-N curves")
                     .legend(s.swatch_line(GREY, 0.8));
@@ -59,28 +63,31 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let curve: Vec<(f64, f64)> = xs
         .iter()
         .map(|&x| (x, d.law.curve(x)))
-        .filter(|p| p.1 <= y1)
+        .filter(|p| p.1 >= y0 && p.1 <= y1)
         .collect();
     let label = match d.law {
         Law::Chinchilla(_) => "frontier L*(C)",
         _ => "fitted law",
     };
+    let mut cover: Vec<(i32, i32)> = curve.iter().map(|p| chart.backend_coord(p)).collect();
     chart
         .draw_series(LineSeries::new(curve, s.line(blue, 2.2)))
         .map_err(err)?
         .label(label)
         .legend(s.swatch_line(blue, 2.2));
     let r = s.upx(2.6);
+    let points = res.iter().map(|p| (d.residual_x(p), p.loss));
+    cover.extend(points.clone().map(|p| chart.backend_coord(&p)));
+    let shown = match d.law_file.fit.residuals_of {
+        None => format!("checkpoints (n = {})", res.len()),
+        Some(n) => format!("checkpoints ({} of n = {n} shown)", res.len()),
+    };
+    entries.extend([label.to_owned(), shown.clone()]);
     chart
-        .draw_series(
-            res.iter()
-                .map(|p| Circle::new((d.residual_x(p), p.loss), r, BLACK.mix(0.75).filled())),
-        )
+        .draw_series(points.map(|p| Circle::new(p, r, BLACK.mix(0.75).filled())))
         .map_err(err)?
-        .label(match d.law_file.fit.residuals_of {
-            None => format!("checkpoints (n = {})", res.len()),
-            Some(n) => format!("checkpoints ({} of n = {n} shown)", res.len()),
-        })
+        .label(shown)
         .legend(s.swatch_dot(BLACK.mix(0.75)));
-    legend(&mut chart, s, SeriesLabelPosition::UpperRight)
+    let at = legend_corner(root, &chart, s, &entries, &cover)?;
+    legend(&mut chart, s, at)
 }

@@ -432,27 +432,66 @@ pub(crate) fn more_groups<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64
     Ok(())
 }
 
-/// Where [`legend`] puts a legend of `entries` in the chart's upper right corner, in the root's pixels,
-/// so that labels drawn on the plot can keep out of it.
+/// The pixel box of a legend of `entries` in the upper right corner of `chart` (where
+/// [`legend`] puts it), for labels to keep out of.
 pub(crate) fn legend_rect<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
     root: &Area<DB>,
     chart: &ChartContext<'_, DB, CT>,
     s: &Style,
     entries: &[String],
 ) -> PlotResult<(i32, i32, i32, i32)> {
+    legend_box(root, chart, s, entries, true)
+}
+
+/// The legend's box in the upper right corner (`upper_right`) or the lower left one.
+fn legend_box<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    entries: &[String],
+    upper_right: bool,
+) -> PlotResult<(i32, i32, i32, i32)> {
     let font = s.note();
     let mut w = 0;
     for e in entries {
         w = w.max(root.estimate_text_size(e, &font).map_err(err)?.0 as i32);
     }
-    // As plotters lays it out: lines 1.25 font sizes apart, the swatch column and a margin around.
+    // As plotters lays it out: lines 1.25 font sizes apart, the swatch column and a margin around,
+    // 5 pixels in from the corner.
     let h = (entries.len() as f64 * 1.25 * 11.5 * s.scale).ceil() as i32 + 2 * s.px(6.0);
     let w = w + s.px(28.0) + 2 * s.px(6.0);
     let area = chart.plotting_area();
     let (x0, y0) = area.get_base_pixel();
-    let (aw, _) = area.dim_in_pixel();
-    let right = x0 + aw as i32 - 5;
-    Ok((right - w, y0 + 5, right, y0 + 5 + h))
+    let (aw, ah) = area.dim_in_pixel();
+    Ok(if upper_right {
+        let right = x0 + aw as i32 - 5;
+        (right - w, y0 + 5, right, y0 + 5 + h)
+    } else {
+        let bottom = y0 + ah as i32 - 5;
+        (x0 + 5, bottom - h, x0 + 5 + w, bottom)
+    })
+}
+
+/// Where a legend of `entries` covers fewer of `points` (pixels): the upper right corner, unless
+/// the lower left one covers fewer.
+pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    entries: &[String],
+    points: &[(i32, i32)],
+) -> PlotResult<SeriesLabelPosition> {
+    let covered = |(x0, y0, x1, y1): (i32, i32, i32, i32)| {
+        let inside = |&&(x, y): &&(i32, i32)| x >= x0 && x <= x1 && y >= y0 && y <= y1;
+        points.iter().filter(inside).count()
+    };
+    let upper_right = covered(legend_box(root, chart, s, entries, true)?);
+    let lower_left = covered(legend_box(root, chart, s, entries, false)?);
+    Ok(if lower_left < upper_right {
+        SeriesLabelPosition::LowerLeft
+    } else {
+        SeriesLabelPosition::UpperRight
+    })
 }
 
 /// Plotters errors as a message.

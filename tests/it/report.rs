@@ -181,6 +181,63 @@ fn figures_are_well_formed_labelled_and_complete() {
     );
 }
 
+/// A checkpoint far off the curve in the upper right corner (a diverged run's last checkpoint):
+/// the fit figure's legend moves to the lower left rather than cover it.
+#[test]
+fn the_fit_legend_covers_no_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ck = String::from("step,params,tokens,loss\n");
+    for s in [250, 500, 1000, 2000, 4000, 8000, 16000, 32000] {
+        let t = s as f64 * 2.0e6;
+        let loss = if s == 32000 {
+            4.3
+        } else {
+            2.0 + 1000.0 * t.powf(-0.3)
+        };
+        ck += &format!("{s},1e8,{t},{loss}\n");
+    }
+    let ck_path = dir.path().join("run.csv");
+    std::fs::write(&ck_path, ck).unwrap();
+    let figs = dir.path().join("figs");
+    ceq()
+        .args(["plot", "--form", "run", "--figure", "fit", "--checkpoints"])
+        .arg(&ck_path)
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(figs.join("fit.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    let boxes: Vec<[f64; 4]> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.9"))
+        .map(|n| {
+            let (x, y) = (num(&n, "x"), num(&n, "y"));
+            [x, y, x + num(&n, "width"), y + num(&n, "height")]
+        })
+        .collect();
+    let [[x0, y0, x1, y1]] = boxes[..] else {
+        panic!("one legend box expected: {boxes:?}")
+    };
+    let dots: Vec<(f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .map(|n| (num(&n, "cx"), num(&n, "cy")))
+        .collect();
+    assert_eq!(dots.len(), 8 + 1);
+    let covered = dots
+        .iter()
+        .filter(|(x, y)| (x0..=x1).contains(x) && (y0..=y1).contains(y))
+        .count();
+    // Only the legend's own swatch lies inside it.
+    assert_eq!(covered, 1, "legend {boxes:?} over {dots:?}");
+    assert!(
+        y0 > 380.0 / 2.0,
+        "the legend stayed in the upper half: {boxes:?}"
+    );
+}
+
 /// Decodes a PNG; returns (width, height, distinct colours seen).
 fn decode(path: &Path) -> (u32, u32, usize) {
     let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
