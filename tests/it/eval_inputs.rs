@@ -349,6 +349,77 @@ fn neox_config_keys_that_change_the_forward_pass_are_refused() {
     neox_with("use_qk_norm", json!(true), &["does not know this key"]);
 }
 
+/// ce_clean of `ceq eval` on a model with the NeoX fixture's SAE.
+fn neox_ce_clean(model: &Path) -> String {
+    let out = crate::common::ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(model)
+        .arg("--sae")
+        .arg(neox_sae())
+        .arg("--tokens")
+        .arg(tokens())
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let col = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "ce_clean");
+    lines
+        .next()
+        .unwrap()
+        .split(',')
+        .nth(col.unwrap())
+        .unwrap()
+        .to_owned()
+}
+
+/// A NeoX config.json without a rotary fraction rotates a quarter of each head, as transformers'
+/// GPTNeoXConfig does (`partial_rotary_factor` defaults to `rotary_pct`, else 0.25); keys that
+/// disagree are refused.
+#[test]
+fn a_neox_rotary_fraction_defaults_as_transformers_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "neox");
+    let fixture = neox_ce_clean(&m); // the fixture says rotary_pct 0.25
+    edit_json(&m, "config.json", |c| {
+        c.remove("rotary_pct");
+    });
+    assert_eq!(neox_ce_clean(&m), fixture);
+    edit_json(&m, "config.json", |c| {
+        c.insert(
+            "rope_parameters".into(),
+            json!({"partial_rotary_factor": 0.5}),
+        );
+    });
+    assert_ne!(
+        neox_ce_clean(&m),
+        fixture,
+        "the fraction changes the logits"
+    );
+    edit_json(&m, "config.json", |c| {
+        c.insert("rotary_pct".into(), json!(0.25));
+    });
+    let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            "rotary_pct",
+            "0.25 disagrees with",
+            "partial_rotary_factor = 0.5",
+        ],
+    );
+}
+
 /// An SAE copy whose cfg.json got `key: value` (in `metadata` when `meta`).
 fn sae_with(rel: &str, meta: bool, key: &str, value: Value, want: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

@@ -131,11 +131,29 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             format!("{what} is not supported; ceq implements the default rotary embedding"),
         ));
     }
-    let pct = c
-        .rotary_pct
-        .or(c.partial_rotary_factor)
-        .or(c.rope_parameters.partial_rotary_factor)
-        .unwrap_or(1.0);
+    // transformers' GPTNeoXConfig: rope_parameters' factor, else rotary_pct, else 0.25; a file
+    // whose keys disagree is refused rather than read one way.
+    let given = [
+        (
+            "rope_parameters.partial_rotary_factor",
+            c.rope_parameters.partial_rotary_factor,
+        ),
+        ("rotary_pct", c.rotary_pct),
+        ("partial_rotary_factor", c.partial_rotary_factor),
+    ];
+    let mut set = given.iter().filter_map(|(k, v)| Some((*k, (*v)?)));
+    let pct = match set.next() {
+        None => 0.25,
+        Some((first, v)) => match set.find(|(_, w)| *w != v) {
+            Some((other, w)) => {
+                return Err(key(
+                    other,
+                    format!("{w} disagrees with {first} = {v}: keep one"),
+                ));
+            }
+            None => v,
+        },
+    };
     if !(0.0..=1.0).contains(&pct) {
         return Err(key("rotary_pct", format!("{pct} must be between 0 and 1")));
     }
