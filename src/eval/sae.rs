@@ -227,18 +227,19 @@ impl Sae {
         };
         let d_in = int("d_in")?;
         let d_sae = int("d_sae")?;
-        // Pre-6 files: activation_fn(_str) "topk" with activation_fn_kwargs.k means a top-k SAE.
+        // Pre-6 files: activation_fn(_str) "topk" with activation_fn_kwargs.k means a top-k SAE,
+        // whatever `architecture` says (SAELens 3.9-4.3 wrote "standard"; SAELens 6 reads them
+        // so, in handle_pre_6_0_config).
         let act_fn = get("activation_fn_str")
             .or_else(|| get("activation_fn"))
             .and_then(Value::as_str);
-        let arch =
-            get("architecture")
-                .and_then(Value::as_str)
-                .unwrap_or(if act_fn == Some("topk") {
-                    "topk"
-                } else {
-                    "standard"
-                });
+        let kwargs_k = get("activation_fn_kwargs").and_then(|a| a.get("k"));
+        let arch = match get("architecture").and_then(Value::as_str) {
+            _ if act_fn == Some("topk") && kwargs_k.is_some_and(|k| !k.is_null()) => "topk",
+            Some(a) => a,
+            None if act_fn == Some("topk") => "topk",
+            None => "standard",
+        };
         let kind = match arch {
             "standard" => Kind::Standard,
             "jumprelu" => Kind::JumpRelu,

@@ -349,14 +349,14 @@ fn neox_config_keys_that_change_the_forward_pass_are_refused() {
     neox_with("use_qk_norm", json!(true), &["does not know this key"]);
 }
 
-/// ce_clean of `ceq eval` on a model with the NeoX fixture's SAE.
-fn neox_ce_clean(model: &Path) -> String {
+/// The row `ceq eval --format csv` writes for one model and one SAE, column by column.
+fn eval_row(model: &Path, sae: &Path) -> BTreeMap<String, String> {
     let out = crate::common::ceq()
         .arg("eval")
         .arg("--model")
         .arg(model)
         .arg("--sae")
-        .arg(neox_sae())
+        .arg(sae)
         .arg("--tokens")
         .arg(tokens())
         .args(["--format", "csv"])
@@ -367,20 +367,36 @@ fn neox_ce_clean(model: &Path) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut lines = text.lines();
-    let col = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|h| h == "ce_clean");
-    lines
-        .next()
-        .unwrap()
-        .split(',')
-        .nth(col.unwrap())
-        .unwrap()
-        .to_owned()
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let head = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    head.iter()
+        .zip(&row)
+        .map(|(h, v)| (h.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn neox_ce_clean(model: &Path) -> String {
+    eval_row(model, &neox_sae())["ce_clean"].clone()
+}
+
+/// SAELens 3.9-4.3 wrote TopK SAEs as `architecture: standard` with `activation_fn_str: topk` and
+/// its k; SAELens 6 reads them as TopK, and so does ceq: the same numbers as the SAE saved as topk.
+#[test]
+fn a_pre_6_topk_saved_as_standard_is_a_topk_sae() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = copy(dir.path(), "saes/gpt2-l1-mlp_out-topk-v5_flat");
+    let gpt2 = fixtures().join("gpt2");
+    let topk = eval_row(&gpt2, &s);
+    edit_json(&s, "cfg.json", |c| {
+        c.insert("architecture".into(), json!("standard"));
+    });
+    let standard = eval_row(&gpt2, &s);
+    assert_eq!(standard["architecture"], "topk");
+    for k in ["ce_spliced", "l0", "mse", "kl"] {
+        assert_eq!(standard[k], topk[k], "{k}");
+    }
+    assert!(topk["l0"].parse::<f64>().unwrap() <= 8.0);
 }
 
 /// A NeoX config.json without a rotary fraction rotates a quarter of each head, as transformers'
