@@ -383,7 +383,10 @@ impl EvalJob {
         model: &Transformer,
         device: &Device,
     ) -> Result<Sae> {
-        let sae = Sae::load(dir, device)?;
+        let mut sae = Sae::load(dir, device)?;
+        // TransformerLens centres writing weights only in models with LayerNorm (it skips the
+        // option, with a warning, for RMSNorm ones): the SAE saw the raw activations there.
+        sae.center_input &= model.layer_norm();
         if sae.d_in != model.cfg.d_model {
             return Err(Error::Data {
                 kind: DataKind::Mismatch,

@@ -457,10 +457,20 @@ pub fn evaluate_group(
                         x.clone().mask_where(splice_at.clone(), mean_act)
                     }
                     Cond::Sae(i) => {
-                        let (f, x_hat) =
-                            saes[i].forward(x.clone().reshape([rows * ctx, d]), opts.host_kernels);
+                        // A host with centred writing weights has these activations less their
+                        // mean over d_model. The reconstruction goes into the raw stream as it
+                        // is: the two differ by a multiple of (1, …, 1), which every LayerNorm
+                        // downstream removes.
+                        let x_in = if saes[i].center_input {
+                            let mean = x.clone().mean_dim(2).expand([rows, ctx, d]);
+                            x.clone() - mean
+                        } else {
+                            x.clone()
+                        };
+                        let (f, x_hat) = saes[i]
+                            .forward(x_in.clone().reshape([rows * ctx, d]), opts.host_kernels);
                         let x_hat = x_hat.reshape([rows, ctx, d]);
-                        add_hook_metrics(acc.expect("an SAE's sums"), &x, f, &x_hat, &view);
+                        add_hook_metrics(acc.expect("an SAE's sums"), &x_in, f, &x_hat, &view);
                         x.clone().mask_where(splice_at.clone(), x_hat)
                     }
                 };

@@ -49,6 +49,10 @@ pub struct Sae {
     pub apply_b_dec_to_input: bool,
     /// Input scale of an unfolded `expected_average_only_in` SAE: x̂ = SAE(s·x)/s (1 otherwise).
     pub scale: f64,
+    /// The SAE was trained on a host loaded with TransformerLens's `center_writing_weights`
+    /// (SAELens's `model_from_pretrained_kwargs`): every write to the residual stream has zero mean
+    /// over d_model, so its activations are the raw ones centred over d_model at each position.
+    pub center_input: bool,
     w_enc: Tensor<2>,
     w_dec: Tensor<2>,
     b_enc: Option<Tensor<1>>,
@@ -188,6 +192,56 @@ fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
     Ok(())
 }
 
+/// TransformerLens options of the host an SAE was trained on (SAELens's
+/// `model_from_pretrained_kwargs`) that leave the activations at every hook ceq splices unchanged:
+/// they fold or refactor weights (hook_z and the norms' outputs change, not the residual stream,
+/// attn_out or mlp_out), shift the logits by a constant, or say where and in what precision.
+const HOST_KWARGS_KEPT: &[&str] = &[
+    "fold_ln",
+    "center_unembed",
+    "fold_value_biases",
+    "refactor_factored_attn_matrices",
+    "dtype",
+    "torch_dtype",
+    "device",
+    "n_devices",
+    "move_to_device",
+    "default_prepend_bos",
+    "trust_remote_code",
+];
+
+/// Whether the SAE's host had centred writing weights; any option that would change the
+/// activations in a way ceq does not reproduce is refused by name.
+fn centered_host(path: &Path, kwargs: Option<&Value>) -> Result<bool> {
+    const KEY: &str = "model_from_pretrained_kwargs";
+    let Some(kwargs) = kwargs.filter(|v| !v.is_null()) else {
+        return Ok(false);
+    };
+    let Some(map) = kwargs.as_object() else {
+        return Err(key_error(path, KEY, format!("{kwargs} is not an object")));
+    };
+    let mut center = false;
+    for (k, v) in map {
+        match k.as_str() {
+            "center_writing_weights" => match v.as_bool() {
+                Some(b) => center = b,
+                None => {
+                    let m = format!("center_writing_weights is {v}, not true or false");
+                    return Err(key_error(path, KEY, m));
+                }
+            },
+            k if HOST_KWARGS_KEPT.contains(&k) => {}
+            other => {
+                let m = format!(
+                    "'{other}' changes how TransformerLens loads the host, and ceq does not know                      what it does to the activations; ceq reproduces center_writing_weights and                      options that leave the hooks' activations as they are"
+                );
+                return Err(key_error(path, KEY, m));
+            }
+        }
+    }
+    Ok(center)
+}
+
 /// An SAE folder's cfg.json: its path and its JSON.
 fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
     let path = dir.join("cfg.json");
@@ -283,6 +337,7 @@ impl Sae {
             ));
         }
         refuse_unsupported(&cfg_path, &c, &kind)?;
+        let center_input = centered_host(&cfg_path, get("model_from_pretrained_kwargs"))?;
         let hook = get("hook_name")
             .or_else(|| get("hook_point"))
             .and_then(Value::as_str)
@@ -357,6 +412,7 @@ impl Sae {
             hook,
             apply_b_dec_to_input,
             scale,
+            center_input,
             w_enc,
             w_dec,
             b_enc,

@@ -380,6 +380,57 @@ fn neox_ce_clean(model: &Path) -> String {
     eval_row(model, &neox_sae())["ce_clean"].clone()
 }
 
+/// An SAE trained on a host loaded with TransformerLens's `center_writing_weights` (SAELens's
+/// `model_from_pretrained_kwargs`) sees the stream less its mean over d_model. The fixture GPT-2's
+/// position embeddings are shifted by 3 along (1, …, 1) first: the logits do not change (every
+/// LayerNorm removes it) but the raw stream then has a large mean, which a centred host has not.
+/// center_reference.py splices the SAE into the centred model in PyTorch.
+#[test]
+fn an_sae_of_a_host_with_centred_writing_weights_sees_centred_activations() {
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("center_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let want = |k: &str| reference[k].as_f64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    edit_tensors(&m.join("model.safetensors"), |t| {
+        let (_, _, bytes) = t.get_mut("transformer.wpe.weight").unwrap();
+        for c in bytes.chunks_exact_mut(4) {
+            let v = f32::from_le_bytes(c.try_into().unwrap()) + 3.0;
+            c.copy_from_slice(&v.to_le_bytes());
+        }
+    });
+    let s = copy(dir.path(), "saes/gpt2-l1-resid_pre-standard-v6");
+    let num = |row: &BTreeMap<String, String>, k: &str| row[k].parse::<f64>().unwrap();
+    let raw = eval_row(&m, &s);
+    edit_json(&s, "cfg.json", |c| {
+        let meta = c.get_mut("metadata").unwrap().as_object_mut().unwrap();
+        let kwargs = json!({"center_writing_weights": true, "fold_ln": true});
+        meta.insert("model_from_pretrained_kwargs".into(), kwargs);
+    });
+    let centred = eval_row(&m, &s);
+    for row in [&raw, &centred] {
+        assert!((num(row, "ce_clean") - want("ce_clean")).abs() < 1e-5);
+    }
+    assert!((num(&centred, "ce_spliced") - want("ce_spliced")).abs() < 2e-4);
+    assert!((num(&centred, "l0") - want("l0")).abs() < 1e-3);
+    let ev = num(&centred, "explained_variance");
+    assert!((ev - want("explained_variance")).abs() < 1e-4, "{ev}");
+    // Uncentred, the same SAE reads another stream: the test can tell the two apart.
+    assert!((num(&raw, "ce_spliced") - want("ce_spliced")).abs() > 0.05);
+    // An option ceq cannot reproduce is named, not ignored.
+    edit_json(&s, "cfg.json", |c| {
+        let meta = c.get_mut("metadata").unwrap().as_object_mut().unwrap();
+        meta.insert(
+            "model_from_pretrained_kwargs".into(),
+            json!({"first_n_layers": 1}),
+        );
+    });
+    let err = eval_fails(&m, &s, &tokens(), &[]);
+    says(&err, &["model_from_pretrained_kwargs", "'first_n_layers'"]);
+}
+
 /// SAELens 3.9-4.3 wrote TopK SAEs as `architecture: standard` with `activation_fn_str: topk` and
 /// its k; SAELens 6 reads them as TopK, and so does ceq: the same numbers as the SAE saved as topk.
 #[test]

@@ -710,6 +710,11 @@ impl Transformer {
         self.ln_f.forward(x)
     }
 
+    /// Whether the model normalises with LayerNorm (mean removed), not RMSNorm.
+    pub fn layer_norm(&self) -> bool {
+        matches!(self.ln_f, Norm::Layer(_))
+    }
+
     /// Parameters without the token and position embeddings and an untied unembedding (as Pythia
     /// and Kaplan et al. count them); a tied unembedding is the token embedding, counted once.
     pub fn n_params_non_embedding(&self) -> usize {

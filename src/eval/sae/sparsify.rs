@@ -160,6 +160,7 @@ pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
         d_sae,
         hook: Some(hook),
         apply_b_dec_to_input: true,
+        center_input: false,
         scale: 1.0,
         w_enc,
         w_dec,
