@@ -284,6 +284,7 @@ fn eval_refuses_what_host_configs_cannot_run() {
         ),
         (|v| v["k"] = 1000.into(), "more latents"),
         (|v| v["some_new_option"] = 1.into(), "some_new_option"),
+        (|v| v["signed"] = true.into(), "signed latents"),
     ] {
         let d = edited(&sp, "cfg.json", edit);
         let dir = d.path().join("layers.0");
@@ -294,6 +295,14 @@ fn eval_refuses_what_host_configs_cannot_run() {
         let err = Sae::load(&dir, &device).unwrap_err().to_string();
         assert!(err.contains(want) && err.contains("cfg.json"), "{err}");
     }
+    // sparsify's cfg.json of mid-2024 says `"signed": false`: plain TopK, read as such.
+    let d = edited(&sp, "cfg.json", |v| v["signed"] = false.into());
+    let dir = d.path().join("layers.0");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["cfg.json", "sae.safetensors"] {
+        std::fs::rename(d.path().join(f), dir.join(f)).unwrap();
+    }
+    Sae::load(&dir, &device).unwrap();
     let d = edited(&sp, "cfg.json", |_| {});
     let err = Sae::load(d.path(), &device).unwrap_err().to_string();
     assert!(err.contains("blocks.N.hook_resid_post"), "{err}");

@@ -33,6 +33,11 @@ const REFUSED: &[(&str, &str)] = &[
          plain autoencoders only",
     ),
     (
+        "signed",
+        "signed latents (sparsify of mid-2024) keep negative activations, where ceq's TopK \
+         applies ReLU",
+    ),
+    (
         "gram_lookup",
         "an n-gram lookup subtracts a table of mean activations ceq does not have",
     ),
