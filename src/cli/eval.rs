@@ -87,8 +87,9 @@ pub struct TokenArgs {
     /// with `--features tch`.
     #[arg(long, default_value = "flex", value_name = "DEVICE")]
     pub device: DeviceSpec,
-    /// Also count positions holding BOS/EOS/pad: score them, and splice any SAE there (left out by
-    /// default, as SAEBench does).
+    /// Also count positions holding BOS/EOS/pad: score them, and splice any SAE there (by default
+    /// neither; SAEBench scores none but splices there unless
+    /// --exclude_special_tokens_from_reconstruction).
     #[arg(long)]
     pub keep_special: bool,
     /// MiB of activations an SAE evaluation keeps between its passes (captures at a hook, clean and
