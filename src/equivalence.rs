@@ -432,9 +432,12 @@ pub fn map_splice(
     }
 
     // The planning number: the noise's share of the interval shrinks as √(n/n_now); the law's
-    // (read off the refits alone, as a log-scale SD) does not.
+    // (read off the refits alone, as a log-scale SD) does not. A token bootstrap's refits hold the
+    // family's token noise too, correlated with the splice's (the same sequences): there is no
+    // law-only part to read off, so no planning number.
     let mut tokens_for_target = None;
-    if let (Some(nz), Some(n_now), Some(f)) = (&noise, s.se.n_tokens, eq.fraction)
+    if spec.joint.is_none()
+        && let (Some(nz), Some(n_now), Some(f)) = (&noise, s.se.n_tokens, eq.fraction)
         && let Some(sd_noise) = fraction_log_sd(law, s, nz)
     {
         let z = normal_quantile(level);

@@ -275,9 +275,14 @@ impl MapResult {
             "params_equivalent" => form == Form::Chinchilla,
             "tokens_equivalent" => form != Form::Compute,
             "step_equivalent" => form == Form::Run,
-            "n_tokens_for_10pct" => self.has(|s| {
-                s.se.n_tokens.is_some() && crate::measurement::CeNoise::of(&s.se).is_some()
-            }),
+            // Not under a token bootstrap: its intervals have no law-only part to hold fixed.
+            "n_tokens_for_10pct" => {
+                let joint = |m: &Mapped| matches!(m.method, Some(Method::TokenBootstrap(_)));
+                !self.rows.iter().any(joint)
+                    && self.has(|s| {
+                        s.se.n_tokens.is_some() && crate::measurement::CeNoise::of(&s.se).is_some()
+                    })
+            }
             _ => true,
         }
     }

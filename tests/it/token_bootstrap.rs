@@ -228,6 +228,24 @@ fn eval_family_sweep_then_map_token_bootstrap() {
     assert_ne!(first, map("4"));
     let mut rd = csv::Reader::from_reader(&first[..]);
     let h = rd.headers().unwrap().clone();
+    // The planning number holds the law's refit spread fixed and adds the splices' SEs: a token
+    // bootstrap's refits already carry token noise, so it has none (the plain bootstrap has it).
+    assert!(!h.iter().any(|c| c == "n_tokens_for_10pct"), "{h:?}");
+    let plain = ceq()
+        .args(["map", "--format", "csv", "--form", "compute"])
+        .args(["--bootstrap", "60", "--checkpoints"])
+        .arg(&ck)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    assert!(plain.stdout.starts_with(b"name,") && plain.status.success());
+    let head = plain.stdout.split(|&b| b == b'\n').next().unwrap().to_vec();
+    assert!(
+        String::from_utf8(head)
+            .unwrap()
+            .contains("n_tokens_for_10pct")
+    );
     let at = |n: &str| h.iter().position(|x| x == n).unwrap();
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
