@@ -100,13 +100,15 @@ impl Equivalent {
             f64::NAN
         };
         let compute = to_compute(x);
+        // Kept infinite like compute: a refit that puts the loss below its floor must widen these
+        // intervals as it widens compute's, not drop out of them.
         let (params, tokens, step) = match law {
-            Law::Chinchilla(c) => (finite(c.n_opt(x)), finite(c.d_opt(x)), None),
+            Law::Chinchilla(c) => (keep(c.n_opt(x)), keep(c.d_opt(x)), None),
             Law::Compute(_) => (None, None, None),
             Law::Run(r) => (
                 None,
-                finite(x),
-                r.info.tokens_per_step.and_then(|t| finite(x / t)),
+                keep(x),
+                r.info.tokens_per_step.and_then(|t| keep(x / t)),
             ),
         };
         Equivalent {
@@ -429,6 +431,15 @@ pub fn map_splice(
             ci.used,
             laws.len()
         ));
+    }
+    if let Some((_, hi)) = ci.as_ref().and_then(|c| c.compute)
+        && hi.is_infinite()
+    {
+        notes.push(
+            "the upper ends of the compute-scale intervals are unbounded (inf; null in JSON): \
+             some refits put ce_spliced at or below their floor E, which no compute reaches"
+                .into(),
+        );
     }
 
     // The planning number: the noise's share of the interval shrinks as √(n/n_now); the law's

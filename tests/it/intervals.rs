@@ -598,3 +598,52 @@ fn ce_draws_have_the_covariance_the_ses_give() {
     assert!(two.sources.contains("uncorrelated"), "{}", two.sources);
     assert_eq!(CeNoise::of(&CeErrors::default()), None);
 }
+
+/// Refits whose floor E lies above the spliced loss reach it with no finite compute. They widen
+/// every compute-scale interval alike, to an unbounded upper end that a note explains, rather than
+/// drop out of the tokens, parameters and steps intervals while compute's runs to infinity.
+#[test]
+fn refits_beyond_the_floor_leave_every_compute_scale_interval_unbounded() {
+    let run = |e: f64| {
+        Law::Run(RunLaw {
+            e,
+            b: 900.0,
+            beta: 0.3,
+            info: RunInfo {
+                run: None,
+                params: Some(1e8),
+                tokens_per_step: Some(2e6),
+            },
+        })
+    };
+    let chin = |e: f64| Law::Chinchilla(Chinchilla { e, ..TRUE_LAW });
+    let s = splice(2.4, 2.05, CeErrors::default());
+    for make in [&run as &dyn Fn(f64) -> Law, &chin] {
+        // Floors from 1.9 to 2.09: the last four at or above ce_spliced = 2.05.
+        let refits: Vec<Law> = (0..20).map(|i| make(1.9 + 0.01 * i as f64)).collect();
+        let spec = IntervalSpec {
+            refits: Some(&refits),
+            level: 0.9,
+            seed: 0,
+            ce_noise: false,
+            joint: None,
+        };
+        let m = map_splice(&make(1.95), &RANGES, &spec, &s, 0);
+        let ci = m.ci.unwrap();
+        let hi = |iv: Option<(f64, f64)>| iv.unwrap().1;
+        assert!(hi(ci.compute).is_infinite());
+        match make(2.0) {
+            Law::Run(_) => {
+                assert!(
+                    hi(ci.tokens).is_infinite() && hi(ci.step).is_infinite(),
+                    "{ci:?}"
+                );
+            }
+            _ => assert!(
+                hi(ci.tokens).is_infinite() && hi(ci.params).is_infinite(),
+                "{ci:?}"
+            ),
+        }
+        assert!(m.detail.contains("upper ends"), "{}", m.detail);
+    }
+}
