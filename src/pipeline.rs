@@ -10,7 +10,7 @@ use crate::fit::bootstrap::bootstrap;
 use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount, Units};
-use crate::map::{DEFAULT_LEVEL, MapResult, map_at};
+use crate::map::{MapResult, map_at};
 use crate::table::{ColumnMap, Family, Splices, read_family};
 use crate::token_bootstrap::map_token_bootstrap;
 
@@ -142,7 +142,7 @@ impl FitJob {
             family,
             Units::new(s.param_count, &s.eval_set),
             s.param_count,
-            boot.map(|b| (b, s.level)),
+            (boot, s.level),
         )
     }
 
@@ -199,7 +199,10 @@ impl LawSource {
         match self {
             LawSource::TokenBootstrap(job) => map_token_bootstrap(job, path, on),
             LawSource::Fit(job) => Ok(map_at(&job.run(on)?, splices, job.spec().level)),
-            LawSource::File(p) => Ok(map_at(&LawFile::read(p)?, splices, DEFAULT_LEVEL)),
+            LawSource::File(p) => {
+                let lf = LawFile::read(p)?;
+                Ok(map_at(&lf, splices, lf.level()))
+            }
         }
     }
 

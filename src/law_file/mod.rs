@@ -125,6 +125,22 @@ pub struct BootstrapSummary {
     pub tokens: Option<String>,
 }
 
+/// Percentile intervals at `level` of every parameter and derived number of `law` over its refits.
+fn intervals_of(law: &Law, refits: &[Law], level: f64) -> Named<Interval> {
+    let all = |l: &Law| l.params().into_iter().chain(l.derived());
+    all(law)
+        .enumerate()
+        .filter_map(|(i, (name, _))| {
+            let vals: Vec<f64> = refits
+                .iter()
+                .filter_map(|l| all(l).nth(i))
+                .map(|p| p.1)
+                .collect();
+            percentile_interval(&vals, level).map(|iv| (name.to_owned(), Interval(iv)))
+        })
+        .collect()
+}
+
 /// A percentile interval, written as `[low, high]`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval(#[serde(with = "crate::serde_nan::pair")] pub (f64, f64));
@@ -149,6 +165,10 @@ pub struct LawFile {
     pub fit: FitSummary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapSummary>,
+    /// Without refits, the level the fit was asked for (`--ci`): that of the delta-method
+    /// intervals a map through this law gives where splices have SEs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_level: Option<f64>,
 }
 
 fn params_at<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Law, D::Error> {
@@ -270,22 +290,11 @@ impl LawFile {
         family: &Family,
         units: Units,
         param_count: ParamCount,
-        boot: Option<(&Bootstrap, f64)>,
+        (boot, level): (Option<&Bootstrap>, f64),
     ) -> Self {
-        let bootstrap = boot.map(|(b, level)| {
+        let bootstrap = boot.map(|b| {
             let laws = b.laws(&fit.law);
-            let all = |l: &Law| l.params().into_iter().chain(l.derived());
-            let intervals = all(&fit.law)
-                .enumerate()
-                .filter_map(|(i, (name, _))| {
-                    let vals: Vec<f64> = laws
-                        .iter()
-                        .filter_map(|l| all(l).nth(i))
-                        .map(|p| p.1)
-                        .collect();
-                    percentile_interval(&vals, level).map(|iv| (name.to_owned(), Interval(iv)))
-                })
-                .collect();
+            let intervals = intervals_of(&fit.law, &laws, level);
             BootstrapSummary {
                 resamples: b.resamples,
                 seed: b.seed,
@@ -297,6 +306,7 @@ impl LawFile {
                 tokens: None,
             }
         });
+        let interval_level = bootstrap.is_none().then_some(level);
         let mut warnings = family.warnings.clone();
         warnings.extend(fit.warnings.iter().cloned());
         if let Some(b) = &bootstrap {
@@ -345,6 +355,7 @@ impl LawFile {
                 residuals_of: (fit.residuals.len() > RESIDUALS_KEPT).then_some(fit.residuals.len()),
             },
             bootstrap,
+            interval_level,
         }
     }
 
@@ -421,6 +432,7 @@ impl LawFile {
         }
         // The parameters must be the fitted optimum's, so an edited number cannot pass for a fit.
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300);
+        let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan()) || close(a, b);
         if self.fit.theta.len() == form.n_params() {
             let from_theta = Law::from_theta(form, &self.fit.theta, &RunInfo::default());
             for ((k, v), (_, t)) in self.params.params().into_iter().zip(from_theta.params()) {
@@ -463,6 +475,21 @@ impl LawFile {
                 ));
             }
         }
+        if self.units.params != self.data.param_count.describe() {
+            return Err(format!(
+                "key 'units.params' says '{}', but 'data.param_count' is '{}'; the file was \
+                 edited: refit with `ceq fit`",
+                self.units.params,
+                self.data.param_count.name()
+            ));
+        }
+        if let Some(l) = self.interval_level
+            && !(l > 0.0 && l < 1.0)
+        {
+            return Err(format!(
+                "key 'interval_level' is {l}; it must be between 0 and 1 (e.g. 0.9)"
+            ));
+        }
         if let Some(b) = &self.bootstrap {
             if !(b.level > 0.0 && b.level < 1.0) {
                 return Err(format!(
@@ -477,6 +504,28 @@ impl LawFile {
                     form.name()
                 ));
             }
+            if b.samples.len() + b.failed != b.resamples {
+                return Err(format!(
+                    "key 'bootstrap.resamples' is {}, but the file holds {} samples and {} failed \
+                     refits; the file was edited: refit with `ceq fit`",
+                    b.resamples,
+                    b.samples.len(),
+                    b.failed
+                ));
+            }
+            // The intervals are the samples' percentiles, so an edited sample cannot pass for one.
+            let again = intervals_of(&self.params, &b.samples, b.level);
+            for (name, Interval((lo, hi))) in &b.intervals.0 {
+                let same = again
+                    .get(name)
+                    .is_some_and(|Interval((l, h))| same(*l, *lo) && same(*h, *hi));
+                if !same {
+                    return Err(format!(
+                        "key 'bootstrap.intervals.{name}' is not the percentile interval of \
+                         'bootstrap.samples'; the file was edited: refit with `ceq fit`"
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -484,6 +533,15 @@ impl LawFile {
     /// The fitted law.
     pub fn law(&self) -> &Law {
         &self.params
+    }
+
+    /// The level of the intervals a map through this law gives: its refits', else the one the fit
+    /// was asked for, else 90 %.
+    pub fn level(&self) -> f64 {
+        match &self.bootstrap {
+            Some(b) => b.level,
+            None => self.interval_level.unwrap_or(crate::map::DEFAULT_LEVEL),
+        }
     }
 
     /// The bootstrap refits, if any, and their interval level.

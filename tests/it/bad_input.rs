@@ -369,6 +369,76 @@ fn law_file_values_out_of_range() {
     );
 }
 
+/// The parts of a law file that must agree with each other: the units' parameter count with the
+/// data's, the bootstrap's count with its samples, and its intervals with its samples' percentiles
+/// (so an edited refit cannot pass for one).
+#[test]
+fn a_law_files_parts_must_agree() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_good(d.path(), "law.json", &["--bootstrap", "20"]);
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
+        .display()
+        .to_string();
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let edits: [(&str, &dyn Fn(&mut serde_json::Value), &str); 3] = [
+        (
+            "pc.json",
+            &|v| v["data"]["param_count"] = "non-embedding".into(),
+            "'units.params' says",
+        ),
+        (
+            "n.json",
+            &|v| v["bootstrap"]["resamples"] = 25.into(),
+            "'bootstrap.resamples' is 25",
+        ),
+        (
+            "sample.json",
+            &|v| v["bootstrap"]["samples"][3]["alpha"] = (-5.0).into(),
+            "is not the percentile interval of 'bootstrap.samples'",
+        ),
+    ];
+    for (name, edit, want) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        let p = write(d.path(), name, &serde_json::to_string_pretty(&v).unwrap());
+        let err = fails(&["map", "--law", &p.display().to_string(), "--splices", &sp]);
+        assert!(err.contains(name) && err.contains(want), "{err}");
+    }
+}
+
+/// `fit --ci` without a bootstrap fixes the level of the delta-method intervals a map through the
+/// saved law gives: the same intervals as `map` fitting the law itself at that level.
+#[test]
+fn a_law_file_keeps_its_interval_level_without_refits() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_good(d.path(), "law.json", &["--ci", "0.95"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    assert_eq!(v["interval_level"], 0.95);
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,se_ce_clean,se_delta\na,2.6,2.7,0.01,0.005\n",
+    );
+    let ck = d.path().join("ck.csv");
+    let map = |args: &[&str]| {
+        stdout_json(
+            ceq()
+                .args(["map", "--format", "json", "--splices"])
+                .arg(&sp)
+                .args(args),
+        )
+    };
+    let saved = map(&["--law", &law.display().to_string()]);
+    let fitted = map(&["--checkpoints", &ck.display().to_string(), "--ci", "0.95"]);
+    let at90 = map(&["--checkpoints", &ck.display().to_string()]);
+    for k in ["compute_fraction_lo", "compute_fraction_hi"] {
+        assert_eq!(saved[0][k], fitted[0][k], "{k}");
+        assert_ne!(saved[0][k], at90[0][k], "{k}");
+    }
+}
+
 #[test]
 fn law_files_edited_by_hand_or_from_another_version() {
     let d = tempfile::tempdir().unwrap();

@@ -238,7 +238,7 @@ fn shifted_bootstrap(shift: f64) -> ceq::law_file::LawFile {
         thetas,
     };
     let pc = ParamCount::Total;
-    LawFile::new(&f, &family, Units::new(pc, "x"), pc, Some((&b, 0.9)))
+    LawFile::new(&f, &family, Units::new(pc, "x"), pc, (Some(&b), 0.9))
 }
 
 #[test]
