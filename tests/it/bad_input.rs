@@ -381,7 +381,8 @@ fn a_law_files_parts_must_agree() {
         .to_string();
     let good: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
-    let edits: [(&str, &dyn Fn(&mut serde_json::Value), &str); 3] = [
+    type Edit<'a> = (&'a str, &'a dyn Fn(&mut serde_json::Value), &'a str);
+    let edits: [Edit; 3] = [
         (
             "pc.json",
             &|v| v["data"]["param_count"] = "non-embedding".into(),
