@@ -193,10 +193,12 @@ impl OutputArgs {
         }
     }
 
-    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), or whose format
-    /// is unclear.
+    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), in a folder that
+    /// does not exist, or whose format is unclear.
     fn check(&self, inputs: &[&Path]) -> Result<()> {
-        crate::io::check_none_is_input(self.out.clone(), inputs)?;
+        if let Some(out) = &self.out {
+            crate::io::check_not_input(out, inputs)?;
+        }
         self.format().map(drop)
     }
 

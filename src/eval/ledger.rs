@@ -375,6 +375,11 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
         option: "inputs",
         message: "no shard files given".into(),
     })?;
+    crate::io::check_extension(
+        out,
+        "csv",
+        "the joined shards as CSV (their per-sequence .npy files beside it)",
+    )?;
     match kinds.iter().find(|k| k.is_kind_of(first)) {
         Some(k) => k.merge(inputs, out),
         // Read as the first kind, for its message naming the header expected.
