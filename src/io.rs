@@ -56,6 +56,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
     false
 }
 
+/// Whether `a` and `b` name one file: the same path once symlinks are resolved, or the same file
+/// (a hard link).
+pub fn same_path(a: &Path, b: &Path) -> bool {
+    resolved(a) == resolved(b) || same_file(a, b)
+}
+
 /// Whether `path` is this process's standard output (`/dev/stdout`, or the file or pipe stdout
 /// was sent to), so that a command writing a file and a summary does not send both there.
 pub fn is_stdout(path: &Path) -> bool {

@@ -261,7 +261,7 @@ fn with_flags(e: Error) -> anyhow::Error {
     } = &e
     {
         let hint = format!("the {q} column is named with --{q}-col");
-        return anyhow::Error::new(e).context(hint);
+        return hinted(e, &hint);
     }
     let option = match &e {
         Error::Invalid { option, .. } => *option,
@@ -281,7 +281,13 @@ fn with_flags(e: Error) -> anyhow::Error {
         (_, "token bootstrap") => "give the splices with --splices",
         _ => return e.into(),
     };
-    anyhow::Error::new(e).context(hint)
+    hinted(e, hint)
+}
+
+/// The error (its causes included), then what to do: read in that order, not the hint first as
+/// a context would print it.
+fn hinted(e: Error, hint: &str) -> anyhow::Error {
+    anyhow::anyhow!("{:#}; {hint}", anyhow::Error::new(e))
 }
 
 /// Runs a library call with a progress bar (drawn on a terminal only).

@@ -129,7 +129,7 @@ pub struct FamilySummary {
 /// eval-family's results file: the family table, one per-sequence array per checkpoint.
 pub static LEDGER: Ledger = Ledger {
     schema: &FAMILY,
-    what: "a family checkpoints file",
+    what: "a family checkpoints file (ceq eval-family)",
     title: "checkpoint family",
     per_row: 1,
     order: by_run_tokens_name,

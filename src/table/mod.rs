@@ -73,7 +73,7 @@ impl RawTable {
         let csv_err = |e: csv::Error| Error::Csv {
             path: path.to_owned(),
             line: e.position().map_or(0, |p| line_at(p.byte())),
-            message: e.to_string(),
+            message: csv_message(&e),
         };
         let headers: Vec<String> = rdr
             .headers()
@@ -245,6 +245,26 @@ impl RawTable {
             return Err(self.cell_error(line, col, msg));
         }
         Ok(dir)
+    }
+}
+
+/// What is wrong in a CSV file, without the csv crate's own record and line numbers (the error
+/// names the line once, counted from the file's bytes).
+pub(crate) fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "the row has {len} fields, but the header has {expected_len} columns; every row needs \
+             one field per column (empty ones included)"
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!(
+                "not UTF-8 text (field {}); save the file as UTF-8",
+                err.field() + 1
+            )
+        }
+        _ => e.to_string(),
     }
 }
 

@@ -197,3 +197,115 @@ fn an_output_named_for_another_format_is_refused() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["form"], "chinchilla");
 }
+
+/// The same shard twice is said to be given twice (not as its rows being in two files).
+#[test]
+fn a_shard_given_twice_is_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = s(&fixtures().join("tokboot/splices.csv"));
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&sp, &link).unwrap();
+    let out = s(&dir.path().join("m.csv"));
+    let err = fails(&["merge", &sp, &sp, "--out", &out]);
+    assert!(
+        err.contains("given twice") && err.contains("files 1 and 2") && !err.contains("also in"),
+        "{err}"
+    );
+    // By another path too, which the message names.
+    let err = fails(&["merge", &sp, &s(&link), "--out", &out]);
+    assert!(
+        err.contains("given twice") && err.contains(&format!("the first time as {sp}")),
+        "{err}"
+    );
+}
+
+/// A row with too few fields: one line number (the row's), and what is wrong in words.
+#[test]
+fn a_short_row_gives_one_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# a comment\nname,ce_clean,ce_spliced\na,3.0,3.2\nb,3.0\n";
+    let p = write(dir.path(), "short.csv", text);
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let err = fails(&["map", "--law", &s(&law), "--splices", &s(&p)]);
+    assert!(err.contains("short.csv:4:"), "{err}");
+    assert!(
+        !err.contains("line:") && !err.contains("record") && err.contains("has 2 fields"),
+        "{err}"
+    );
+    assert!(err.contains("header has 3 columns"), "{err}");
+    // The same in a sweep's file read by merge.
+    let sp = std::fs::read_to_string(fixtures().join("tokboot/splices.csv")).unwrap();
+    let cut: Vec<&str> = sp.lines().collect();
+    let short = format!("{}\n{}\nx,y\n", cut[0], cut[1]);
+    let p = write(dir.path(), "shard.csv", &short);
+    let err = fails(&["merge", &s(&p), "--out", &s(&dir.path().join("m.csv"))]);
+    assert!(
+        err.contains("shard.csv:3:") && !err.contains("line:") && err.contains("has 2 fields"),
+        "{err}"
+    );
+}
+
+/// A token bootstrap given SAEBench results (a folder or one .json) says it needs a sweep's
+/// splices CSV with its per-sequence files, not "Is a directory" or a header a JSON lacks.
+#[test]
+fn a_token_bootstrap_on_saebench_results_says_what_it_needs() {
+    let ck = s(&fixtures().join("tokboot/checkpoints.csv"));
+    let results = fixtures().join("saebench/results");
+    let json =
+        results.join("gemma-scope-2b-pt-res_layer_5_width_16k_average_l0_68_eval_results.json");
+    for (splices, is) in [(&results, "a folder"), (&json, "a JSON file")] {
+        let err = fails(&[
+            "map",
+            "--checkpoints",
+            &ck,
+            "--splices",
+            &s(splices),
+            "--bootstrap",
+            "5",
+            "--token-bootstrap",
+        ]);
+        assert!(
+            err.contains(is)
+                && err.contains("ceq eval --manifest")
+                && err.contains("per-sequence")
+                && !err.contains("os error")
+                && !err.contains("header"),
+            "{err}"
+        );
+    }
+}
+
+/// A hinted error reads error first, then what to do.
+#[test]
+fn a_hint_follows_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(&[
+        "merge",
+        &s(&fixtures().join("tokboot/splices.csv")),
+        "--out",
+        &s(&dir.path().join("m.csv")),
+    ]);
+    let (e, h) = (
+        err.find("records no shard").expect(&err),
+        err.find("a shard is evaluated with --shard").expect(&err),
+    );
+    assert!(e < h, "{err}");
+    assert!(err.starts_with("ceq: error: "), "{err}");
+    // A missing column's hint too.
+    let ck = write(
+        dir.path(),
+        "ck.csv",
+        "name,params,tokens,lossx\na,1e7,1e9,3\n",
+    );
+    let err = fails(&["fit", "--checkpoints", &s(&ck)]);
+    let (e, h) = (
+        err.find("missing required column 'loss'").expect(&err),
+        err.find("--loss-col").expect(&err),
+    );
+    assert!(e < h, "{err}");
+}
