@@ -177,6 +177,18 @@ impl RawTable {
         self.number_where(line, rec, col, |v| v > 0.0, why)
     }
 
+    /// A whole number ≥ 1 (a count of positions), or `None` for an empty cell.
+    pub fn optional_count(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<Option<f64>> {
+        let why = "is not a whole number ≥ 1; it counts the positions (next-token predictions) \
+                   the losses average over";
+        self.number_where(line, rec, col, |v| v >= 1.0 && v.fract() == 0.0, why)
+    }
+
     /// A finite number ≥ 0 (a standard error), or `None` for an empty cell.
     pub fn non_negative(
         &self,

@@ -309,3 +309,34 @@ fn a_hint_follows_the_error() {
     );
     assert!(e < h, "{err}");
 }
+
+/// n_tokens counts positions: 3.5, 0 and -1 are refused with the file, line and column.
+#[test]
+fn n_tokens_must_be_a_positive_whole_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    for bad in ["3.5", "0", "-1"] {
+        let text = format!("name,ce_clean,ce_spliced,n_tokens\na,3.0,3.2,1000\nb,3.0,3.3,{bad}\n");
+        let p = write(dir.path(), "sp.csv", &text);
+        let err = fails(&["map", "--law", &s(&law), "--splices", &s(&p)]);
+        assert!(
+            err.contains("sp.csv:3: column 'n_tokens' (column 4)") && err.contains("whole number"),
+            "{bad}: {err}"
+        );
+    }
+    // A whole number written as a float is a count.
+    let p = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,n_tokens\na,3.0,3.2,1000\nb,3.0,3.3,2e3\n",
+    );
+    ceq()
+        .args(["map", "--law", &s(&law), "--splices", &s(&p)])
+        .assert()
+        .success();
+}
