@@ -340,3 +340,29 @@ fn n_tokens_must_be_a_positive_whole_number() {
         .assert()
         .success();
 }
+
+/// The residuals of a compute law on the study's family: plotters puts the zero tick at
+/// -1.388e-17; it is labelled 0, and no tick label is a rounding residue.
+#[test]
+fn a_zero_tick_reads_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let law = fit_to(dir.path(), &ck, "law.json", &["--form", "compute"]);
+    let figs = dir.path().join("figs");
+    ceq()
+        .args(["plot", "--law", &s(&law), "--out-dir", &s(&figs)])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(figs.join("residuals.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let ticks: Vec<f64> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text()?.trim().parse::<f64>().ok())
+        .collect();
+    assert!(ticks.contains(&0.0), "{ticks:?}");
+    assert!(
+        ticks.iter().all(|t| *t == 0.0 || t.abs() > 1e-6),
+        "{ticks:?}"
+    );
+}
