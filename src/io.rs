@@ -56,6 +56,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
     false
 }
 
+/// Whether `a` and `b` name one file: the same path once symlinks are resolved, or the same file
+/// (a hard link).
+pub fn same_path(a: &Path, b: &Path) -> bool {
+    resolved(a) == resolved(b) || same_file(a, b)
+}
+
 /// Whether `path` is this process's standard output (`/dev/stdout`, or the file or pipe stdout
 /// was sent to), so that a command writing a file and a summary does not send both there.
 pub fn is_stdout(path: &Path) -> bool {
@@ -73,10 +79,62 @@ pub fn is_stdout(path: &Path) -> bool {
     false
 }
 
+/// Refuses an output file that would write over or into an input (see [`not_over_input`]), or
+/// whose folder does not exist: checked before any work, so a long evaluation does not end in an
+/// error it could have said at the start.
+pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
+    not_over_input(out, inputs)?;
+    check_folder(out)
+}
+
+/// Refuses an output file whose folder does not exist (or is not a folder). A device, FIFO or
+/// socket is written into where it is.
+pub fn check_folder(out: &Path) -> Result<()> {
+    if is_special(out) {
+        return Ok(());
+    }
+    let target = resolved(out);
+    let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let why = if !dir.exists() {
+        "does not exist; make it first, or choose another path"
+    } else if !dir.is_dir() {
+        "is not a folder; choose another path"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Write {
+        path: out.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("its folder {} {why}", dir.display()),
+        ),
+    })
+}
+
+/// Refuses an output file whose name does not end `.{ext}` (any case): ceq writes `what` there,
+/// and a name saying another format would be read as that format.
+pub fn check_extension(out: &Path, ext: &str, what: &str) -> Result<()> {
+    let has = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext));
+    if has {
+        return Ok(());
+    }
+    Err(Error::Write {
+        path: out.to_owned(),
+        source: std::io::Error::other(format!(
+            "ceq writes {what} there; give it a name ending .{ext}"
+        )),
+    })
+}
+
 /// Refuses an output that would write over or into an input: the input itself (by resolved path or
 /// by file identity, so symlinks and hard links count), or any path inside an input folder (a
 /// model's or an SAE's folder stands for every file in it, those the loaders would read included).
-pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
+fn not_over_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     let o = resolved(out);
     for &i in inputs {
         let r = resolved(i);
@@ -98,13 +156,14 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses any of `outs` that would write over or into one of the inputs.
+/// Refuses any of `outs` (the files of an output folder, which may not exist yet) that would write
+/// over or into one of the inputs.
 pub fn check_none_is_input(
     outs: impl IntoIterator<Item = PathBuf>,
     inputs: &[&Path],
 ) -> Result<()> {
     outs.into_iter()
-        .try_for_each(|o| check_not_input(&o, inputs))
+        .try_for_each(|o| not_over_input(&o, inputs))
 }
 
 /// An error for an output folder that exists and is not a folder, or that holds what it should not.
@@ -162,7 +221,7 @@ pub fn write_stdout(text: &str) -> Result<()> {
 }
 
 /// A device, FIFO or socket: a file that must be written into, never replaced.
-fn is_special(path: &Path) -> bool {
+pub fn is_special(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -194,10 +253,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // tempfile's error names the temporary file, which the user never asked for: only its cause.
     let mut tmp = tempfile::Builder::new()
         .prefix(".ceq-")
         .tempfile_in(dir)
-        .map_err(err)?;
+        .map_err(|e| err(without_path(e)))?;
     tmp.write_all(bytes).map_err(err)?;
     // A temporary file is private (0600); the output gets the old file's mode, or the usual 0644.
     #[cfg(unix)]
@@ -212,6 +272,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // On failure the returned file is dropped here, which deletes it.
     tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// An I/O error without the path tempfile wraps it with ("… at path \"dir/.ceq-XXXX\"": its
+/// wrapper is private and gives no cause, so the text is cut), the kind kept.
+fn without_path(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((cause, _)) if e.get_ref().is_some() => std::io::Error::new(e.kind(), cause),
+        _ => e,
+    }
 }
 
 /// A new, hidden folder (`.ceq-*`) made beside `dir`, to be filled and then swapped in for `dir`
@@ -244,7 +314,7 @@ impl NewDir {
         b.permissions(
             <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o777),
         );
-        let tmp = b.tempdir_in(parent).map_err(err)?;
+        let tmp = b.tempdir_in(parent).map_err(|e| err(without_path(e)))?;
         // A replaced folder keeps its mode.
         if let Ok(m) = std::fs::metadata(&dir) {
             std::fs::set_permissions(tmp.path(), m.permissions()).map_err(err)?;
@@ -277,7 +347,7 @@ impl NewDir {
         let old = tempfile::Builder::new()
             .prefix(".ceq-")
             .tempdir_in(parent)
-            .map_err(err)?;
+            .map_err(|e| err(without_path(e)))?;
         std::fs::rename(&self.dir, old.path()).map_err(err)?;
         if let Err(e) = std::fs::rename(new, &self.dir) {
             let _ = std::fs::rename(old.path(), &self.dir);

@@ -136,6 +136,10 @@ pub fn run(a: EvalArgs) -> Result<()> {
 
 fn sweep(a: EvalArgs) -> Result<()> {
     let (manifest, out) = (a.manifest.clone(), a.output.out.clone());
+    if let Some(out) = &out {
+        let what = "a splices file as CSV (its per-sequence .npy files beside it)";
+        crate::io::check_extension(out, "csv", what)?;
+    }
     let job = SweepJob {
         manifest: manifest.expect("clap: --model or --manifest"),
         family: a.family,

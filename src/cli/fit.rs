@@ -30,6 +30,10 @@ pub fn run(a: FitArgs) -> Result<()> {
     let law = LawSource::Fit(job);
     if let Some(out) = &a.out {
         check_not_input(out, &law.inputs())?;
+        // A law file is JSON; a device or FIFO (`/dev/stdout`) has no name to say so.
+        if !crate::io::is_special(out) {
+            crate::io::check_extension(out, "json", "a law file (JSON)")?;
+        }
     }
     // An --out that is stdout gets the law file alone, not the summary after it.
     let to_stdout = a.out.as_deref().is_some_and(crate::io::is_stdout);

@@ -193,10 +193,12 @@ impl OutputArgs {
         }
     }
 
-    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), or whose format
-    /// is unclear.
+    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), in a folder that
+    /// does not exist, or whose format is unclear.
     fn check(&self, inputs: &[&Path]) -> Result<()> {
-        crate::io::check_none_is_input(self.out.clone(), inputs)?;
+        if let Some(out) = &self.out {
+            crate::io::check_not_input(out, inputs)?;
+        }
         self.format().map(drop)
     }
 
@@ -259,7 +261,7 @@ fn with_flags(e: Error) -> anyhow::Error {
     } = &e
     {
         let hint = format!("the {q} column is named with --{q}-col");
-        return anyhow::Error::new(e).context(hint);
+        return hinted(e, &hint);
     }
     let option = match &e {
         Error::Invalid { option, .. } => *option,
@@ -279,7 +281,13 @@ fn with_flags(e: Error) -> anyhow::Error {
         (_, "token bootstrap") => "give the splices with --splices",
         _ => return e.into(),
     };
-    anyhow::Error::new(e).context(hint)
+    hinted(e, hint)
+}
+
+/// The error (its causes included), then what to do: read in that order, not the hint first as
+/// a context would print it.
+fn hinted(e: Error, hint: &str) -> anyhow::Error {
+    anyhow::anyhow!("{:#}; {hint}", anyhow::Error::new(e))
 }
 
 /// Runs a library call with a progress bar (drawn on a terminal only).

@@ -129,7 +129,7 @@ pub struct FamilySummary {
 /// eval-family's results file: the family table, one per-sequence array per checkpoint.
 pub static LEDGER: Ledger = Ledger {
     schema: &FAMILY,
-    what: "a family checkpoints file",
+    what: "a family checkpoints file (ceq eval-family)",
     title: "checkpoint family",
     per_row: 1,
     order: by_run_tokens_name,
@@ -191,6 +191,11 @@ impl FamilyJob {
 
     /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<FamilySummary> {
+        crate::io::check_extension(
+            &self.out,
+            "csv",
+            "a family checkpoints file as CSV (its per-sequence .npy files beside it)",
+        )?;
         let sc = &self.scoring;
         let (entries, cfg) = self.checkpoints()?;
         let mut inputs: Vec<&Path> = vec![&self.manifest];

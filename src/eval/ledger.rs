@@ -56,7 +56,7 @@ pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
         _ => Error::Csv {
             path: path.to_owned(),
             line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
+            message: crate::table::csv_message(&e),
         },
     }
 }
@@ -327,6 +327,29 @@ impl Ledger {
     /// The per-sequence means and position counts beside `csv`, a file of this kind; errors say
     /// how to get them.
     pub fn sequences(&self, csv: &Path) -> Result<Sequences> {
+        // SAEBench results (a folder or a .json) read as splices, but hold no sequences: said so,
+        // not as a folder that cannot be read or a header a JSON file does not have.
+        let wrong = |is: String| Error::Data {
+            kind: DataKind::Mismatch,
+            path: csv.to_owned(),
+            message: format!(
+                "{is}, but resampling the eval sequences needs {}, with the per-sequence .npy \
+                 files ceq writes beside it",
+                self.what
+            ),
+        };
+        let json = csv
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if csv.is_dir() {
+            return Err(wrong("a folder (SAEBench results?)".into()));
+        } else if csv.is_file() && !self.is_kind_of(csv) {
+            return Err(wrong(if json {
+                "a JSON file (SAEBench results?)".into()
+            } else {
+                format!("its header is not {}", self.header().join(","))
+            }));
+        }
         let rows = self.read_rows(csv)?;
         let names: Vec<String> = rows.iter().map(|(_, r)| self.name(r).to_owned()).collect();
         let missing = |what: &str, file: PathBuf, todo: &str| Error::Data {
@@ -375,6 +398,30 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
         option: "inputs",
         message: "no shard files given".into(),
     })?;
+    // Said as such, not as its rows' names being in two files.
+    for (j, b) in inputs.iter().enumerate() {
+        if let Some(i) = inputs[..j].iter().position(|a| crate::io::same_path(a, b)) {
+            let also = if inputs[i] == *b {
+                String::new()
+            } else {
+                format!(", the first time as {}", inputs[i].display())
+            };
+            return Err(mismatch(
+                b.clone(),
+                format!(
+                    "the shard file is given twice (files {} and {} of the list{also}); give each \
+                     shard once",
+                    i + 1,
+                    j + 1
+                ),
+            ));
+        }
+    }
+    crate::io::check_extension(
+        out,
+        "csv",
+        "the joined shards as CSV (their per-sequence .npy files beside it)",
+    )?;
     match kinds.iter().find(|k| k.is_kind_of(first)) {
         Some(k) => k.merge(inputs, out),
         // Read as the first kind, for its message naming the header expected.

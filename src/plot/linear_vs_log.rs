@@ -53,7 +53,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&|v| percent(*v))
-        .y_label_formatter(&|v| crate::export::human(*v))
+        .y_label_formatter(&|v| super::style::lin_tick(*v, (y0, y1)))
         .light_line_style(WHITE)
         .bold_line_style(LIGHT.mix(0.6))
         .draw()

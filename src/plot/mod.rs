@@ -303,7 +303,7 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
         .x_labels(10)
         .y_labels(7)
         .x_label_formatter(&|v| style::pow10(*v))
-        .y_label_formatter(&|v| crate::export::human(*v))
+        .y_label_formatter(&|v| style::lin_tick(*v, (y0, y1)))
         .light_line_style(WHITE)
         .bold_line_style(style::LIGHT.mix(0.6))
         .draw()

@@ -125,7 +125,7 @@ fn panel<DB: DrawingBackend>(
         .x_labels(10)
         .y_labels(6)
         .x_label_formatter(&|v| pow10(*v))
-        .y_label_formatter(&|v| crate::export::human(*v))
+        .y_label_formatter(&|v| super::style::lin_tick(*v, (y0, y1)))
         .light_line_style(WHITE)
         .bold_line_style(super::style::LIGHT.mix(0.6))
         .draw()

@@ -175,6 +175,15 @@ pub fn sig2(v: f64) -> String {
     format!("{v:.digits$}")
 }
 
+/// A tick label on a linear axis from `lo` to `hi`: a value within 1e-9 of the span from zero is
+/// 0 (plotters computes ticks as lo + k·step, so the zero tick can land at -1.4e-17).
+pub fn lin_tick(v: f64, (lo, hi): (f64, f64)) -> String {
+    if v.abs() <= 1e-9 * (hi - lo).abs() {
+        return "0".into();
+    }
+    crate::export::human(v)
+}
+
 /// A fraction on a log axis: 0.01 → "1%", 0.3 → "30%", 2 → "200%".
 pub fn percent(v: f64) -> String {
     format!("{}%", crate::export::human(100.0 * v))
@@ -218,7 +227,17 @@ pub fn lin_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) 
 
 #[cfg(test)]
 mod tests {
-    use super::log_ticks;
+    use super::{lin_tick, log_ticks};
+
+    /// A tick at rounding distance from zero is labelled 0; small ticks of a small span keep
+    /// their value.
+    #[test]
+    fn a_tick_at_rounding_distance_from_zero_is_zero() {
+        assert_eq!(lin_tick(-1.3877787807814457e-17, (-0.06, 0.06)), "0");
+        assert_eq!(lin_tick(0.0, (1.5, 3.0)), "0");
+        assert_eq!(lin_tick(0.02, (-0.06, 0.06)), "0.02");
+        assert_eq!(lin_tick(-2e-12, (-1e-11, 1e-11)), "-2e-12");
+    }
 
     /// Under two decades an axis gets 1-2-5 ticks (powers of ten alone would give it one label);
     /// over many decades, at most nine powers of ten.

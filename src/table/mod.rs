@@ -73,7 +73,7 @@ impl RawTable {
         let csv_err = |e: csv::Error| Error::Csv {
             path: path.to_owned(),
             line: e.position().map_or(0, |p| line_at(p.byte())),
-            message: e.to_string(),
+            message: csv_message(&e),
         };
         let headers: Vec<String> = rdr
             .headers()
@@ -177,6 +177,18 @@ impl RawTable {
         self.number_where(line, rec, col, |v| v > 0.0, why)
     }
 
+    /// A whole number ≥ 1 (a count of positions), or `None` for an empty cell.
+    pub fn optional_count(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<Option<f64>> {
+        let why = "is not a whole number ≥ 1; it counts the positions (next-token predictions) \
+                   the losses average over";
+        self.number_where(line, rec, col, |v| v >= 1.0 && v.fract() == 0.0, why)
+    }
+
     /// A finite number ≥ 0 (a standard error), or `None` for an empty cell.
     pub fn non_negative(
         &self,
@@ -245,6 +257,26 @@ impl RawTable {
             return Err(self.cell_error(line, col, msg));
         }
         Ok(dir)
+    }
+}
+
+/// What is wrong in a CSV file, without the csv crate's own record and line numbers (the error
+/// names the line once, counted from the file's bytes).
+pub(crate) fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "the row has {len} fields, but the header has {expected_len} columns; every row needs \
+             one field per column (empty ones included)"
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!(
+                "not UTF-8 text (field {}); save the file as UTF-8",
+                err.field() + 1
+            )
+        }
+        _ => e.to_string(),
     }
 }
 

@@ -190,7 +190,10 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             se_ce_clean: se_c.transpose()?.flatten(),
             se_ce_spliced: se_s.transpose()?.flatten(),
             se_delta: se_d.transpose()?.flatten(),
-            n_tokens: opt(n_tokens)?,
+            n_tokens: n_tokens
+                .map(|c| t.optional_count(line, rec, c))
+                .transpose()?
+                .flatten(),
         };
         // Every output row, note and per-sequence file is keyed by the name.
         let nm = t.unique_name(

@@ -1,6 +1,7 @@
 //! ceq's one integration-test binary.
 
 mod bad_input;
+mod clear_errors;
 mod cli;
 mod common;
 mod equivalence;

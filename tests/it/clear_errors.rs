@@ -1,0 +1,368 @@
+//! Errors said early and plainly (review 8): an output in a folder that does not exist is refused
+//! before any work, an output named for another format than ceq writes there is refused, a shard
+//! given twice, a short row, a token bootstrap on SAEBench results and a missing shard are each
+//! said in one clear sentence, n_tokens must count positions, and a figure's zero tick reads 0.
+
+use std::path::{Path, PathBuf};
+
+use super::common::{ceq, data, fit_to, write};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Runs ceq with `args`, which must fail without a panic; returns stderr.
+fn fails(args: &[&str]) -> String {
+    let out = ceq().args(args).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success(), "ceq {args:?} succeeded: {err}");
+    assert!(!err.contains("panicked"), "ceq {args:?} panicked: {err}");
+    err
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Every command writing a file checks its folder before it reads or computes anything: the only
+/// line on stderr is the error, naming the output (not a temporary file) and the missing folder.
+#[test]
+fn an_output_in_a_missing_folder_is_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = |name: &str| s(&d.join("missing").join(name));
+    let law = fit_to(d, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let (ev, fam, tb) = (
+        fixtures().join("eval"),
+        fixtures().join("family"),
+        fixtures().join("tokboot"),
+    );
+    let sweep_manifest = write(
+        d,
+        "saes.csv",
+        &format!(
+            "name,model,sae\na,{},{}\n",
+            s(&ev.join("gpt2")),
+            s(&ev.join("saes/gpt2-l0-resid_mid-topk-v6"))
+        ),
+    );
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec![
+                "eval".into(),
+                "--model".into(),
+                s(&ev.join("gpt2")),
+                "--sae".into(),
+                s(&ev.join("saes/gpt2-l0-resid_mid-topk-v6")),
+                "--tokens".into(),
+                s(&ev.join("tokens.npy")),
+                "--out".into(),
+            ],
+            out("splices.csv"),
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--manifest".into(),
+                s(&sweep_manifest),
+                "--tokens".into(),
+                s(&ev.join("tokens.npy")),
+                "--out".into(),
+            ],
+            out("sweep.csv"),
+        ),
+        (
+            vec![
+                "map".into(),
+                "--law".into(),
+                s(&law),
+                "--splices".into(),
+                data("splices.csv"),
+                "--out".into(),
+            ],
+            out("mapped.csv"),
+        ),
+        (
+            vec![
+                "fit".into(),
+                "--checkpoints".into(),
+                data("checkpoints.csv"),
+                "--bootstrap".into(),
+                "50".into(),
+                "--out".into(),
+            ],
+            out("law.json"),
+        ),
+        (
+            vec![
+                "eval-family".into(),
+                "--manifest".into(),
+                s(&fam.join("family.csv")),
+                "--tokens".into(),
+                s(&fam.join("tokens.npy")),
+                "--out".into(),
+            ],
+            out("ck.csv"),
+        ),
+        (
+            vec!["merge".into(), s(&tb.join("splices.csv")), "--out".into()],
+            out("merged.csv"),
+        ),
+    ];
+    for (args, o) in cases {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.push(&o);
+        let err = fails(&args);
+        assert!(
+            err.contains(&o) && err.contains("does not exist") && !err.contains(".ceq-"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: work done first: {err}"
+        );
+    }
+}
+
+/// A write that fails names the output, never the temporary file it goes through.
+#[test]
+fn a_failed_write_names_the_output_not_its_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing/x.csv");
+    let e = ceq::io::write_atomic(&out, b"a\n").unwrap_err();
+    let chain = format!("{:#}", anyhow::Error::new(e));
+    assert!(
+        chain.contains(&s(&out)) && !chain.contains(".ceq-"),
+        "{chain}"
+    );
+}
+
+/// merge and eval-family write CSV, fit writes JSON: an --out named for another format is refused
+/// (any case of the right one is taken), and `fit --out /dev/stdout` still prints the law file.
+#[test]
+fn an_output_named_for_another_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (fam, tb) = (fixtures().join("family"), fixtures().join("tokboot"));
+    for name in ["merged.json", "merged.per_seq.npy", "merged"] {
+        let o = s(&d.join(name));
+        let err = fails(&["merge", &s(&tb.join("splices.csv")), "--out", &o]);
+        assert!(err.contains(&o) && err.contains(".csv"), "{name}: {err}");
+        assert!(!d.join(name).exists(), "{name} written");
+    }
+    // The right extension in capitals passes this check (and fails later: the file records no
+    // shard).
+    let err = fails(&[
+        "merge",
+        &s(&tb.join("splices.csv")),
+        "--out",
+        &s(&d.join("M.CSV")),
+    ]);
+    assert!(err.contains("records no shard"), "{err}");
+    for name in ["ck.json", "ck.per_seq.npy"] {
+        let o = s(&d.join(name));
+        let err = fails(&[
+            "eval-family",
+            "--manifest",
+            &s(&fam.join("family.csv")),
+            "--tokens",
+            &s(&fam.join("tokens.npy")),
+            "--out",
+            &o,
+        ]);
+        assert!(
+            err.contains(&o) && err.contains(".csv") && err.trim().lines().count() == 1,
+            "{name}: {err}"
+        );
+        assert!(!d.join(name).exists(), "{name} written");
+    }
+    let ck = data("checkpoints.csv");
+    for name in ["law.csv", "law"] {
+        let o = s(&d.join(name));
+        let err = fails(&["fit", "--checkpoints", &ck, "--out", &o]);
+        assert!(err.contains(&o) && err.contains(".json"), "{name}: {err}");
+        assert!(!d.join(name).exists(), "{name} written");
+    }
+    fit_to(d, Path::new(&ck), "LAW.JSON", &[]);
+    let out = ceq()
+        .args(["fit", "--checkpoints", &ck, "--out", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["form"], "chinchilla");
+}
+
+/// The same shard twice is said to be given twice (not as its rows being in two files).
+#[test]
+fn a_shard_given_twice_is_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = s(&fixtures().join("tokboot/splices.csv"));
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&sp, &link).unwrap();
+    let out = s(&dir.path().join("m.csv"));
+    let err = fails(&["merge", &sp, &sp, "--out", &out]);
+    assert!(
+        err.contains("given twice") && err.contains("files 1 and 2") && !err.contains("also in"),
+        "{err}"
+    );
+    // By another path too, which the message names.
+    let err = fails(&["merge", &sp, &s(&link), "--out", &out]);
+    assert!(
+        err.contains("given twice") && err.contains(&format!("the first time as {sp}")),
+        "{err}"
+    );
+}
+
+/// A row with too few fields: one line number (the row's), and what is wrong in words.
+#[test]
+fn a_short_row_gives_one_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# a comment\nname,ce_clean,ce_spliced\na,3.0,3.2\nb,3.0\n";
+    let p = write(dir.path(), "short.csv", text);
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let err = fails(&["map", "--law", &s(&law), "--splices", &s(&p)]);
+    assert!(err.contains("short.csv:4:"), "{err}");
+    assert!(
+        !err.contains("line:") && !err.contains("record") && err.contains("has 2 fields"),
+        "{err}"
+    );
+    assert!(err.contains("header has 3 columns"), "{err}");
+    // The same in a sweep's file read by merge.
+    let sp = std::fs::read_to_string(fixtures().join("tokboot/splices.csv")).unwrap();
+    let cut: Vec<&str> = sp.lines().collect();
+    let short = format!("{}\n{}\nx,y\n", cut[0], cut[1]);
+    let p = write(dir.path(), "shard.csv", &short);
+    let err = fails(&["merge", &s(&p), "--out", &s(&dir.path().join("m.csv"))]);
+    assert!(
+        err.contains("shard.csv:3:") && !err.contains("line:") && err.contains("has 2 fields"),
+        "{err}"
+    );
+}
+
+/// A token bootstrap given SAEBench results (a folder or one .json) says it needs a sweep's
+/// splices CSV with its per-sequence files, not "Is a directory" or a header a JSON lacks.
+#[test]
+fn a_token_bootstrap_on_saebench_results_says_what_it_needs() {
+    let ck = s(&fixtures().join("tokboot/checkpoints.csv"));
+    let results = fixtures().join("saebench/results");
+    let json =
+        results.join("gemma-scope-2b-pt-res_layer_5_width_16k_average_l0_68_eval_results.json");
+    for (splices, is) in [(&results, "a folder"), (&json, "a JSON file")] {
+        let err = fails(&[
+            "map",
+            "--checkpoints",
+            &ck,
+            "--splices",
+            &s(splices),
+            "--bootstrap",
+            "5",
+            "--token-bootstrap",
+        ]);
+        assert!(
+            err.contains(is)
+                && err.contains("ceq eval --manifest")
+                && err.contains("per-sequence")
+                && !err.contains("os error")
+                && !err.contains("header"),
+            "{err}"
+        );
+    }
+}
+
+/// A hinted error reads error first, then what to do.
+#[test]
+fn a_hint_follows_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(&[
+        "merge",
+        &s(&fixtures().join("tokboot/splices.csv")),
+        "--out",
+        &s(&dir.path().join("m.csv")),
+    ]);
+    let (e, h) = (
+        err.find("records no shard").expect(&err),
+        err.find("a shard is evaluated with --shard").expect(&err),
+    );
+    assert!(e < h, "{err}");
+    assert!(err.starts_with("ceq: error: "), "{err}");
+    // A missing column's hint too.
+    let ck = write(
+        dir.path(),
+        "ck.csv",
+        "name,params,tokens,lossx\na,1e7,1e9,3\n",
+    );
+    let err = fails(&["fit", "--checkpoints", &s(&ck)]);
+    let (e, h) = (
+        err.find("missing required column 'loss'").expect(&err),
+        err.find("--loss-col").expect(&err),
+    );
+    assert!(e < h, "{err}");
+}
+
+/// n_tokens counts positions: 3.5, 0 and -1 are refused with the file, line and column.
+#[test]
+fn n_tokens_must_be_a_positive_whole_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    for bad in ["3.5", "0", "-1"] {
+        let text = format!("name,ce_clean,ce_spliced,n_tokens\na,3.0,3.2,1000\nb,3.0,3.3,{bad}\n");
+        let p = write(dir.path(), "sp.csv", &text);
+        let err = fails(&["map", "--law", &s(&law), "--splices", &s(&p)]);
+        assert!(
+            err.contains("sp.csv:3: column 'n_tokens' (column 4)") && err.contains("whole number"),
+            "{bad}: {err}"
+        );
+    }
+    // A whole number written as a float is a count.
+    let p = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,n_tokens\na,3.0,3.2,1000\nb,3.0,3.3,2e3\n",
+    );
+    ceq()
+        .args(["map", "--law", &s(&law), "--splices", &s(&p)])
+        .assert()
+        .success();
+}
+
+/// The residuals of a compute law on the study's family: plotters puts the zero tick at
+/// -1.388e-17; it is labelled 0, and no tick label is a rounding residue.
+#[test]
+fn a_zero_tick_reads_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let law = fit_to(dir.path(), &ck, "law.json", &["--form", "compute"]);
+    let figs = dir.path().join("figs");
+    ceq()
+        .args(["plot", "--law", &s(&law), "--out-dir", &s(&figs)])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(figs.join("residuals.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let ticks: Vec<f64> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text()?.trim().parse::<f64>().ok())
+        .collect();
+    assert!(ticks.contains(&0.0), "{ticks:?}");
+    assert!(
+        ticks.iter().all(|t| *t == 0.0 || t.abs() > 1e-6),
+        "{ticks:?}"
+    );
+}
