@@ -195,6 +195,23 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
                 .transpose()?
                 .flatten(),
         };
+        // The SE of a difference lies between |se_c − se_s| and se_c + se_s (correlation ±1). A
+        // little beyond is rounding and is clamped (see `CeNoise`); far beyond is a wrong column.
+        if let (Some(c), Some(s), Some(d), Some(col)) =
+            (se.se_ce_clean, se.se_ce_spliced, se.se_delta, se_cols[2])
+            && (d > 1.1 * (c + s) || d < (c - s).abs() / 1.1)
+        {
+            return Err(t.cell_error(
+                line,
+                col,
+                format!(
+                    "se_delta {d} is impossible with se_ce_clean {c} and se_ce_spliced {s}: the \
+                     SE of their difference lies between {:.4} and {:.4}; check the SE columns",
+                    (c - s).abs(),
+                    c + s
+                ),
+            ));
+        }
         // Every output row, note and per-sequence file is keyed by the name.
         let nm = t.unique_name(
             line,

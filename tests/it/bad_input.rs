@@ -187,6 +187,15 @@ fn splice_files() {
             "name,ce_clean,ce_spliced,params,tokens\na,3,3.1,1e300,1e300\n",
             "6·params·tokens overflows",
         ),
+        // An SE of a difference beyond what the two SEs allow (a typo or a wrong column), both ways.
+        (
+            "name,ce_clean,ce_spliced,se_ce_clean,se_ce_spliced,se_delta\na,3,3.1,0.0114,0.0127,0.3\n",
+            "sp.csv:2: column 'se_delta'",
+        ),
+        (
+            "name,ce_clean,ce_spliced,se_ce_clean,se_ce_spliced,se_delta\na,3,3.1,0.01,0.05,0.001\n",
+            "is impossible with se_ce_clean 0.01 and se_ce_spliced 0.05",
+        ),
         // Windows line endings: the line is still the file's.
         (
             "name,ce_clean,ce_spliced\r\na,3,3.1\r\nb,3,3.2\r\nc,3,x\r\n",
