@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{DataKind, Error, Result};
+use crate::eval::ledger::{per_seq_n_path, per_seq_path};
 pub use crate::fit::Progress;
 use crate::fit::bootstrap::bootstrap;
 use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
@@ -214,11 +215,23 @@ impl LawSource {
         }
     }
 
-    /// The files it reads (besides splices).
-    pub fn inputs(&self) -> [&Path; 1] {
-        match self {
-            LawSource::File(p) => [p],
-            LawSource::Fit(j) | LawSource::TokenBootstrap(j) => [&j.spec().checkpoints],
+    /// The files it reads with `splices`, when given: a token bootstrap reads the per-sequence
+    /// arrays beside both CSVs too.
+    pub fn inputs(&self, splices: Option<&Path>) -> Vec<PathBuf> {
+        let first = match self {
+            LawSource::File(p) => p,
+            LawSource::Fit(j) | LawSource::TokenBootstrap(j) => &j.spec().checkpoints,
+        };
+        let csvs: Vec<PathBuf> = std::iter::once(first.as_path())
+            .chain(splices)
+            .map(Path::to_path_buf)
+            .collect();
+        let mut files = csvs.clone();
+        if let LawSource::TokenBootstrap(_) = self {
+            for c in &csvs {
+                files.extend([per_seq_path(c), per_seq_n_path(c)]);
+            }
         }
+        files
     }
 }

@@ -29,7 +29,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     };
     let law = LawSource::Fit(job);
     if let Some(out) = &a.out {
-        check_not_input(out, &law.inputs())?;
+        check_not_input(out, &[&law.inputs(None)[0]])?;
         // A law file is JSON; a device or FIFO (`/dev/stdout`) has no name to say so.
         if !crate::io::is_special(out) {
             crate::io::check_extension(out, "json", "a law file (JSON)")?;

@@ -23,7 +23,9 @@ pub struct MapArgs {
 
 pub fn run(a: MapArgs) -> Result<()> {
     let law = a.law.source()?;
-    a.output.check(&[law.inputs()[0], &a.splices])?;
+    let inputs = law.inputs(Some(&a.splices));
+    a.output
+        .check(&inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
     let result = map_splices(&law, &a.splices, &read_splices(&a.splices)?)?;
     let format = a.output.format()?;
     let table = match format {

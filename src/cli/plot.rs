@@ -31,11 +31,8 @@ pub struct PlotArgs {
 
 pub fn run(a: PlotArgs) -> Result<()> {
     let law = a.law.source()?;
-    let inputs: Vec<_> = law
-        .inputs()
-        .into_iter()
-        .chain(a.splices.as_deref())
-        .collect();
+    let inputs = law.inputs(a.splices.as_deref());
+    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
     crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
     crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;

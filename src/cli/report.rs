@@ -32,7 +32,9 @@ pub fn run(a: ReportArgs) -> Result<()> {
     if let Some(g) = &a.group_by {
         splices.require_column(g, "--group-by names a column of the splices file")?;
     }
-    check_dir(&a.out, a.force, &[law.inputs()[0], &a.splices]).map_err(super::with_flags)?;
+    let inputs = law.inputs(Some(&a.splices));
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+    check_dir(&a.out, a.force, &inputs).map_err(super::with_flags)?;
     let result = map_splices(&law, &a.splices, &splices)?;
     let law_file = &result.law_file;
     // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.

@@ -246,6 +246,36 @@ fn eval_family_sweep_then_map_token_bootstrap() {
             .unwrap()
             .contains("n_tokens_for_10pct")
     );
+    // The per-sequence arrays it reads are inputs: no output goes over them.
+    for arr in [
+        sp.with_extension("per_seq.npy"),
+        ck.with_extension("per_seq_n.npy"),
+    ] {
+        let before = std::fs::read(&arr).unwrap();
+        let o = ceq()
+            .args([
+                "map",
+                "--format",
+                "csv",
+                "--form",
+                "compute",
+                "--token-bootstrap",
+            ])
+            .args(["--bootstrap", "5", "--checkpoints"])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp)
+            .arg("--out")
+            .arg(&arr)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("refusing to write"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&arr).unwrap(), before);
+    }
     let at = |n: &str| h.iter().position(|x| x == n).unwrap();
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
