@@ -206,6 +206,8 @@ pub struct EvalReport {
     pub eval_tokens: String,
     /// The burn backend that computed the numbers.
     pub engine: String,
+    /// Sequences per batch: SAEBench's per-batch metrics depend on it.
+    pub batch: usize,
     /// Token positions per SAE (n_seq × ctx).
     pub positions: usize,
     /// Wall-clock seconds for all SAEs.
@@ -329,6 +331,7 @@ impl EvalJob {
             tokens: self.host_tokens,
             eval_tokens: sc.describe(&tokens),
             engine: sc.device.describe(),
+            batch: sc.batch.get(),
             positions,
             seconds: start.elapsed().as_secs_f64(),
             rows,
@@ -498,6 +501,7 @@ impl EvalReport {
             "eval_tokens" => return text(&self.eval_tokens),
             "engine" => return text(&self.engine),
             "d_sae" => row.d_sae as f64,
+            "batch" => self.batch as f64,
             "params" => self.params as f64,
             "params_total" => self.params_total as f64,
             "params_non_embedding" => self.params_non_embedding as f64,

@@ -36,6 +36,10 @@ pub struct Ledger {
     pub order: fn(&Ledger, &Row, &Row) -> Ordering,
 }
 
+/// Columns a file written by an older ceq lacks: it is still read (its cells there empty), so
+/// its sequences can be resampled and its rows merged; a sweep does not resume rows without them.
+const ADDED_LATER: &[&str] = &["batch"];
+
 /// Where a results CSV's per-sequence values live.
 pub fn per_seq_path(csv: &Path) -> PathBuf {
     csv.with_extension("per_seq.npy")
@@ -92,18 +96,39 @@ impl Ledger {
             .collect()
     }
 
+    /// Where each of the table's columns is in a file's `header`: the table's header, or one from
+    /// before columns of [`ADDED_LATER`] were written (those read as empty).
+    fn layout(&self, header: &csv::StringRecord) -> Option<Vec<Option<usize>>> {
+        let given: Vec<&str> = header.iter().collect();
+        let want = self.header();
+        let older: Vec<&str> = want
+            .iter()
+            .copied()
+            .filter(|c| !ADDED_LATER.contains(c))
+            .collect();
+        if given != want && given != older {
+            return None;
+        }
+        Some(
+            want.iter()
+                .map(|c| given.iter().position(|g| g == c))
+                .collect(),
+        )
+    }
+
     /// Whether `path` starts with this kind's header.
     fn is_kind_of(&self, path: &Path) -> bool {
         csv::Reader::from_path(path)
             .and_then(|mut r| r.headers().cloned())
-            .is_ok_and(|h| h.iter().collect::<Vec<_>>() == self.header())
+            .is_ok_and(|h| self.layout(&h).is_some())
     }
 
-    /// Reads a file of this kind: its header must be the table's.
+    /// Reads a file of this kind: its header must be the table's (or an older ceq's, see
+    /// [`ADDED_LATER`]); rows come in the table's column order.
     pub fn read_rows(&self, path: &Path) -> Result<Vec<(u64, Row)>> {
         let mut rdr = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
         let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-        if header.iter().collect::<Vec<_>>() != self.header() {
+        let Some(layout) = self.layout(&header) else {
             return Err(Error::Data {
                 kind: DataKind::Family,
                 path: path.to_owned(),
@@ -113,16 +138,21 @@ impl Ledger {
                     self.header().join(",")
                 ),
             });
-        }
+        };
         rdr.records()
             .map(|r| {
                 let r = r.map_err(|e| csv_error(path, e))?;
+                let cell = |i: &Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").to_owned();
                 Ok((
                     r.position().map_or(0, |p| p.line()),
-                    r.iter().map(String::from).collect(),
+                    layout.iter().map(cell).collect(),
                 ))
             })
             .collect()
+    }
+
+    fn has(&self, column: &str) -> bool {
+        self.schema.columns.iter().any(|c| c.name == column)
     }
 
     fn name<'a>(&self, row: &'a Row) -> &'a str {
@@ -260,10 +290,15 @@ impl Ledger {
                 .collect();
             files.push((path.clone(), names.clone()));
             for (line, row) in file_rows {
-                let tokens = &row[self.col("eval_tokens")];
+                // One token set, and for a sweep one batch size (SAEBench's per-batch metrics).
+                let batch = self.has("batch").then(|| &row[self.col("batch")]);
+                let tokens = match batch {
+                    Some(b) => format!("{} in batches of {b}", row[self.col("eval_tokens")]),
+                    None => row[self.col("eval_tokens")].clone(),
+                };
                 match &first {
                     None => first = Some((path.clone(), tokens.clone())),
-                    Some((p, t)) if t != tokens => {
+                    Some((p, t)) if *t != tokens => {
                         return Err(mismatch(
                             path.clone(),
                             format!(

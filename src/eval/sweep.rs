@@ -223,8 +223,21 @@ impl SweepJob {
             .flatten()
             .map(|e| (e.name.as_str(), e))
             .collect();
+        let batch = self.scoring.batch.get();
         let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
-            differs(row, &by_name)
+            // Rows of another batch size would mix two versions of the per-batch metrics.
+            let was = row[LEDGER.col("batch")].parse::<usize>().ok();
+            let name = &row[LEDGER.col("name")];
+            let other = match was {
+                Some(b) if b == batch => None,
+                Some(b) => Some(format!(
+                    "'{name}' was measured in batches of {b}, this run of {batch}"
+                )),
+                None => Some(format!(
+                    "'{name}' was measured by a ceq that did not record its batch size"
+                )),
+            };
+            other.or_else(|| differs(row, &by_name))
         })?;
         // Before the first new row, so every shard's CSV on disk says what it will hold.
         let names = groups.iter().flatten().map(|e| e.name.clone()).collect();

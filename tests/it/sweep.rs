@@ -155,6 +155,32 @@ fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
         .success();
     let read = |p: &Path| std::fs::read(p).unwrap();
     assert_eq!(read(&merged), read(&whole), "merged CSV");
+    // A shard measured in batches of another size is not joined with the others.
+    let odd = dir.path().join("odd1.csv");
+    ceq()
+        .arg("eval")
+        .arg("--manifest")
+        .arg(&m)
+        .arg("--tokens")
+        .arg(eval_fixtures().join("tokens.npy"))
+        .args(["--batch", "5", "--shard", "1/6", "--out"])
+        .arg(&odd)
+        .assert()
+        .success();
+    let mut mixed = shards.clone();
+    mixed[1] = odd;
+    let out = ceq()
+        .arg("merge")
+        .args(&mixed)
+        .arg("--out")
+        .arg(dir.path().join("mixed.csv"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("in batches of 5") && err.contains("in batches of 3"),
+        "{err}"
+    );
     let npy = |p: &Path| p.with_extension("per_seq.npy");
     assert_eq!(
         read(&npy(&merged)),
@@ -189,6 +215,21 @@ fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
         err.contains("other.npy") && err.contains("tokens.npy"),
         "{err}"
     );
+    assert_eq!(read(&resumed), before);
+    // So is another batch size: SAEBench's per-batch metrics of the old rows would not be the
+    // new rows'.
+    let out = ceq()
+        .arg("eval")
+        .arg("--manifest")
+        .arg(&m)
+        .arg("--tokens")
+        .arg(eval_fixtures().join("tokens.npy"))
+        .args(["--batch", "5", "--out"])
+        .arg(&resumed)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("batches of 3, this run of 5"), "{err}");
     assert_eq!(read(&resumed), before);
 }
 
