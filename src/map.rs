@@ -17,21 +17,23 @@ pub struct MapResult {
     /// Interval level, when any row has intervals.
     pub level: Option<f64>,
     pub refits: usize,
+    /// What mapping found that every output must say (a compute column set aside).
+    pub found: Vec<String>,
 }
 
 /// The interval level of a law without bootstrap refits, when none is asked for.
 pub const DEFAULT_LEVEL: f64 = 0.9;
 
-/// The splice with its host's parameters counted as the law counts N, where the file gives that
-/// count: its actual compute, 6·N·D, is then in the law's compute (a compute of the file's own
-/// stays).
-fn counted_as(s: &Splice, count: ParamCount) -> Splice {
+/// The splice with its host's actual compute in the law's compute: 6·N·D with N counted as the
+/// law counts it, where the file gives that count, and for a law whose compute is 6ND (every
+/// Chinchilla law) in place of a compute column of the file's own, as the fit sets one aside.
+fn counted_as(s: &Splice, count: ParamCount, six_nd: bool) -> Splice {
     let n = match count {
         ParamCount::Total => s.counts.total,
         ParamCount::NonEmbedding => s.counts.non_embedding,
     };
-    match (n, s.tokens) {
-        (Some(n), Some(d)) if !s.compute_given => Splice {
+    match (n.or(s.params), s.tokens) {
+        (Some(n), Some(d)) if six_nd || (!s.compute_given && Some(n) != s.params) => Splice {
             params: Some(n),
             compute: Some(6.0 * n * d),
             ..s.clone()
@@ -40,11 +42,33 @@ fn counted_as(s: &Splice, count: ParamCount) -> Splice {
     }
 }
 
+/// A warning for splices whose compute column is not 6·params·tokens under a 6ND law: their
+/// compute_fraction_of_actual uses 6ND instead.
+fn compute_set_aside(splices: &Splices, six_nd: bool) -> Option<String> {
+    let off: Vec<&Splice> = (splices.rows.iter())
+        .filter(|s| six_nd && s.compute_given)
+        .filter(|s| match (s.params, s.tokens, s.compute) {
+            (Some(n), Some(d), Some(c)) => (c - 6.0 * n * d).abs() > 1e-3 * c,
+            _ => false,
+        })
+        .collect();
+    let first = off.first()?;
+    Some(format!(
+        "the 'compute' column of {} splice(s) is not 6·params·tokens ('{}': {:.4e} vs {:.4e}); \
+         the law counts compute as 6ND, so compute_fraction_of_actual uses 6ND",
+        off.len(),
+        first.name,
+        first.compute.unwrap_or(f64::NAN),
+        6.0 * first.params.unwrap_or(f64::NAN) * first.tokens.unwrap_or(f64::NAN)
+    ))
+}
+
 impl MapResult {
     /// Warnings every output of the result carries: the splices' own (SAEBench's token sets), and
     /// where the splices and the law may not measure alike.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.splices.warnings();
+        w.extend(self.found.iter().cloned());
         w.extend(self.hosts_off_the_run());
         w.extend(self.counts_unsure());
         w.extend(self.other_token_sets());
@@ -160,8 +184,12 @@ fn map_with(
         joint,
     };
     let count = law_file.data.param_count;
+    let six_nd = law_file.data.compute_source == "6*params*tokens";
+    let set_aside = compute_set_aside(splices, six_nd);
     let splices = Splices {
-        rows: splices.rows.iter().map(|s| counted_as(s, count)).collect(),
+        rows: (splices.rows.iter())
+            .map(|s| counted_as(s, count, six_nd))
+            .collect(),
         ..splices.clone()
     };
     let rows: Vec<Mapped> = splices
@@ -178,6 +206,7 @@ fn map_with(
         rows,
         level: any.then_some(spec.level),
         refits: boot.map_or(0, |b| b.0.len()),
+        found: set_aside.into_iter().collect(),
     }
 }
 

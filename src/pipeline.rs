@@ -88,8 +88,13 @@ impl FitJob {
     /// Reads and fits, without a bootstrap: the family as read and the fit.
     pub fn fit(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<(Family, Fit)> {
         let s = &self.0;
-        let family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
+        let mut family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
         self.check_param_count(&family)?;
+        if s.form == Form::Compute
+            && let Some(w) = off_the_frontier(&family)
+        {
+            family.warnings.push(w);
+        }
         let f = fit_with_progress(&family, &self.options(), on).map_err(|e| Error::Fitting {
             form: s.form.name(),
             path: s.checkpoints.clone(),
@@ -162,6 +167,26 @@ impl FitJob {
         });
         Ok(self.law_file(&family, &f, boot.as_ref()))
     }
+}
+
+/// A compute law reads every checkpoint as compute-optimal; a grid of sizes × token budgets has
+/// checkpoints off the frontier, which pull the curve above it.
+fn off_the_frontier(family: &Family) -> Option<String> {
+    let mut budgets: Vec<(f64, f64)> = (family.checkpoints.iter())
+        .filter(|c| c.params.is_finite() && c.tokens.is_finite())
+        .map(|c| (c.params, c.tokens))
+        .collect();
+    budgets.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    budgets.dedup();
+    let sizes = budgets.windows(2).filter(|w| w[0].0 != w[1].0).count() + 1;
+    let most = budgets.chunk_by(|a, b| a.0 == b.0).map(<[_]>::len).max()?;
+    (sizes > 1 && most > 1).then(|| {
+        format!(
+            "the compute law reads every checkpoint as compute-optimal, but this family has {sizes} \
+             model sizes with up to {most} token budgets each: points off the frontier pull the \
+             curve above it; the chinchilla law fits such a grid"
+        )
+    })
 }
 
 /// Where a command's law comes from.

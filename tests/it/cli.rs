@@ -543,6 +543,72 @@ fn actual_compute_is_counted_as_the_law_counts_parameters() {
     );
 }
 
+/// A splice's compute column that is not 6·params·tokens is set aside under a Chinchilla law,
+/// whose compute is 6ND, as the fit sets a family's aside: compute_fraction_of_actual is against
+/// 6ND, and the output says so.
+#[test]
+fn a_splice_compute_column_that_is_not_6nd_is_set_aside_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,params,tokens,compute\nx,2.6,2.7,1e8,2.5e9,1e18\n",
+    );
+    let out = ceq()
+        .args(["map", "--format", "json", "--splices"])
+        .arg(&sp)
+        .arg("--law")
+        .arg(&law)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("'compute' column of 1 splice(s) is not 6·params·tokens"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let six_nd = 6.0 * 1e8 * 2.5e9;
+    assert_eq!(v[0]["compute_actual"].as_f64(), Some(six_nd));
+    let frac = v[0]["compute_equivalent"].as_f64().unwrap() / six_nd;
+    let got = v[0]["compute_fraction_of_actual"].as_f64().unwrap();
+    assert!((got / frac - 1.0).abs() < 1e-12, "{got} vs {frac}");
+}
+
+/// The compute law reads every checkpoint as on the frontier: a grid of sizes × budgets is warned
+/// of (a family with one budget per size is not).
+#[test]
+fn a_compute_law_on_a_grid_family_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fit = |ck: &Path| {
+        let o = ceq()
+            .args(["fit", "--form", "compute", "--checkpoints"])
+            .arg(ck)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let err = fit(&root.join("data/checkpoints.csv"));
+    assert!(
+        err.contains("4 model sizes with up to 3 token budgets"),
+        "{err}"
+    );
+    let mut one = String::from("params,tokens,loss\n");
+    for (i, n) in [1e7, 3e7, 1e8, 3e8, 1e9, 3e9].iter().enumerate() {
+        let c = 6.0 * n * 20.0 * n;
+        one += &format!(
+            "{n},{},{}\n",
+            20.0 * n,
+            1.7 + 900.0 * f64::powf(c, -0.15) + 0.001 * i as f64
+        );
+    }
+    let err = fit(&write(dir.path(), "frontier.csv", &one));
+    assert!(!err.contains("token budgets"), "{err}");
+}
+
 /// A splice that loses nothing has log10_compute_ratio 0, not −0, in every format.
 #[test]
 fn a_splice_that_loses_nothing_has_log10_ratio_zero() {
