@@ -3,8 +3,8 @@
 
 use plotters::prelude::*;
 
-use super::style::{GREY, LIGHT, Style, colour, log_range, percent, ticks_125};
-use super::{Area, Data, PlotResult, builder, err, label_text};
+use super::style::{LIGHT, Style, colour, log_range, percent, ticks_125};
+use super::{Area, Data, PlotResult, builder, err, interval_note, label_text};
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
     let rows = d.rows();
@@ -106,15 +106,5 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                 .map_err(err)?;
         }
     }
-    if let Some(text) = d.map.and_then(|m| m.interval_caption()) {
-        let area = chart.plotting_area();
-        let (px0, py0) = area.get_base_pixel();
-        root.draw(&Text::new(
-            text,
-            (px0 + s.px(6.0), py0 + s.px(4.0)),
-            s.note().color(&GREY.mix(1.0)),
-        ))
-        .map_err(err)?;
-    }
-    Ok(())
+    interval_note(root, &chart, s, d)
 }

@@ -5,8 +5,8 @@ use plotters::prelude::*;
 
 use super::style::{GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
 use super::{
-    Area, Data, PlotResult, builder, err, group_colour, group_entry, group_legend, legend,
-    more_groups,
+    Area, Data, PlotResult, builder, err, group_colour, group_entry, group_legend, interval_note,
+    legend, more_groups,
 };
 
 /// One splice: its index, compute fraction, loss recovered (%), and the fraction's interval.
@@ -91,5 +91,6 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         group_entry(series, g, &texts, s.swatch_dot(c));
     }
     more_groups(&mut chart, &texts, s)?;
+    interval_note(root, &chart, s, d)?;
     legend(&mut chart, s, SeriesLabelPosition::LowerRight)
 }

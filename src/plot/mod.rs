@@ -494,6 +494,25 @@ pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTransl
     })
 }
 
+/// What a figure's interval bars are, in the plot's upper left corner (where neither figure with
+/// bars puts points: the costliest SAEs keep the least loss and compute).
+pub(crate) fn interval_note<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    d: &Data,
+) -> PlotResult {
+    let Some(text) = d.map.and_then(|m| m.interval_caption()) else {
+        return Ok(());
+    };
+    let area = chart.plotting_area();
+    let (px0, py0) = area.get_base_pixel();
+    let grey = style::GREY.mix(1.0);
+    let at = (px0 + s.px(6.0), py0 + s.px(4.0));
+    root.draw(&Text::new(text, at, s.note().color(&grey)))
+        .map_err(err)
+}
+
 /// Plotters errors as a message.
 pub(crate) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()

@@ -129,6 +129,7 @@ fn figures_are_well_formed_labelled_and_complete() {
             vec![
                 "Compute fraction C_eq(spliced)/C_eq(clean)",
                 "Loss recovered vs zero ablation (%)",
+                "bars: 90% intervals (law refits)",
             ],
         ),
         (

@@ -236,6 +236,10 @@ fn data_is_a_study_whose_fit_finds_the_floor() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("token bootstrap: 1000 replicates over 512 sequences"));
     assert!(!html.contains("resamples of runs"));
+    // So do the figures: the band and the bars are the joint bootstrap's.
+    let svg = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    assert!(svg("fit.svg").contains("90% token-bootstrap band (law + tokens)"));
+    assert!(svg("linear_vs_log.svg").contains("token bootstrap: law + tokens jointly"));
     let mapped = rows(&out.join("mapped.csv"));
     assert_eq!(mapped.len(), 24);
     for r in &mapped {
