@@ -18,7 +18,7 @@ pub enum Status {
     Ok,
     /// A loss maps outside the compute (or token) range the law was fitted on.
     Extrapolated,
-    /// A linear number is undefined (e.g. zero-ablation loss ≤ clean loss).
+    /// The law does not fall with scale: no loss has a compute-equivalent.
     Undefined,
     /// A loss is at or below the fitted floor E: no finite compute reaches it.
     BelowFloor,
@@ -329,8 +329,8 @@ pub fn map_splice(
         ("loss_recovered", "ce_zero_ablation", lr),
         ("loss_recovered_mean", "ce_mean_ablation", lrm),
     ] {
+        // The linear number alone: the compute-scale ones, which the status is about, stand.
         if v == Some(None) {
-            status = status.max(Status::Undefined);
             notes.push(format!("{what} is undefined: {col} <= ce_clean"));
         }
     }

@@ -609,6 +609,35 @@ fn a_compute_law_on_a_grid_family_is_warned_of() {
     assert!(!err.contains("token budgets"), "{err}");
 }
 
+/// A zero ablation below the clean loss leaves loss_recovered undefined, said in status_detail;
+/// the compute-scale numbers stand and the status is theirs.
+#[test]
+fn an_undefined_loss_recovered_does_not_hide_the_compute_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,ce_zero_ablation\nx,2.6,2.7,2.5\n",
+    );
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--splices"])
+            .arg(&sp)
+            .arg("--law")
+            .arg(&law),
+    );
+    let row = &v[0];
+    assert!(row["loss_recovered"].is_null());
+    assert!(row["compute_fraction"].as_f64().unwrap() > 0.0);
+    assert!(
+        row["status"] == "ok" || row["status"] == "extrapolated",
+        "{row}"
+    );
+    let detail = row["status_detail"].as_str().unwrap();
+    assert!(detail.contains("loss_recovered is undefined"), "{detail}");
+}
+
 /// A splice that loses nothing has log10_compute_ratio 0, not −0, in every format.
 #[test]
 fn a_splice_that_loses_nothing_has_log10_ratio_zero() {
