@@ -15,6 +15,9 @@ use crate::map::{MapResult, map_at};
 use crate::table::{ColumnMap, Family, Splices, read_family};
 use crate::token_bootstrap::map_token_bootstrap;
 
+/// The eval set's name when the user gives none.
+pub const UNNAMED_EVAL_SET: &str = "unspecified";
+
 /// How to read and fit a checkpoints file.
 #[derive(Clone, Debug)]
 pub struct FitSpec {
@@ -140,13 +143,18 @@ impl FitJob {
         }
     }
 
-    /// The law file of a fit and, when there is one, its bootstrap.
+    /// The law file of a fit and, when there is one, its bootstrap. An eval set left unnamed is
+    /// named by the checkpoints' own `eval_tokens` (file, hash and positions), where they give one.
     pub fn law_file(&self, family: &Family, fit: &Fit, boot: Option<&Bootstrap>) -> LawFile {
         let s = &self.0;
+        let eval_set = match &family.eval_tokens {
+            Some(t) if s.eval_set == UNNAMED_EVAL_SET => t,
+            _ => &s.eval_set,
+        };
         LawFile::new(
             fit,
             family,
-            Units::new(s.param_count, &s.eval_set),
+            Units::new(s.param_count, eval_set),
             s.param_count,
             (boot, s.level),
         )

@@ -93,8 +93,9 @@ pub struct FamilyArgs {
     /// Which parameter count the params column holds (recorded in every output).
     #[arg(long, value_enum, default_value = "total")]
     pub param_count: ParamCount,
-    /// Name of the token set the losses were measured on (recorded in every output).
-    #[arg(long, default_value = "unspecified", value_name = "NAME")]
+    /// Name of the token set the losses were measured on (recorded in every output; default: the
+    /// checkpoints file's eval_tokens, as ceq eval-family writes it).
+    #[arg(long, default_value = pipeline::UNNAMED_EVAL_SET, value_name = "NAME")]
     pub eval_set: String,
     /// Bootstrap resamples for confidence intervals (0: none).
     #[arg(long, default_value_t = 0, value_name = "N")]

@@ -638,6 +638,36 @@ fn an_undefined_loss_recovered_does_not_hide_the_compute_status() {
     assert!(detail.contains("loss_recovered is undefined"), "{detail}");
 }
 
+/// Without --eval-set, a law names its eval set by the checkpoints' own eval_tokens (file, hash,
+/// positions) where the file gives them; a name given wins.
+#[test]
+fn an_unnamed_eval_set_is_the_checkpoints_token_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ck = root.join("data/checkpoints.csv");
+    let set = |extra: &[&str]| {
+        let law = fit_to(dir.path(), &ck, "law.json", extra);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(law).unwrap()).unwrap();
+        v["units"]["eval_set"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        set(&[]).starts_with("eval_tokens.npy fnv1a64:"),
+        "{}",
+        set(&[])
+    );
+    assert_eq!(set(&["--eval-set", "mine"]), "mine");
+    assert_eq!(set_of_synth(dir.path()), "unspecified");
+}
+
+/// The synthetic fixture has no eval_tokens column: its eval set stays unnamed.
+fn set_of_synth(dir: &Path) -> String {
+    let law = fit_law(dir, &[]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(law).unwrap()).unwrap();
+    v["units"]["eval_set"].as_str().unwrap().to_owned()
+}
+
 /// A splice that loses nothing has log10_compute_ratio 0, not −0, in every format.
 #[test]
 fn a_splice_that_loses_nothing_has_log10_ratio_zero() {
