@@ -208,11 +208,19 @@ impl Report<'_> {
               <a href=\"mapped.md\">mapped.md</a>, <a href=\"mapped.tex\">mapped.tex</a> (booktabs), \
               <a href=\"law.json\">law.json</a>.</p>\n";
         h += "<h2>Figures</h2>\n";
+        // What every figure's numbers are: the units, which parameter count and token set, and
+        // what the intervals hold.
+        let mut about = self.map.units_line();
+        if let Some(iv) = self.map.interval_caption() {
+            about += &format!("; {iv}");
+        }
+        h += &format!("<p class=\"notes\">{}.</p>\n", escape(&about));
         for (fig, svg) in svgs {
             let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
             h += &format!(
-                "<figure id=\"{0}\">{body}<figcaption><a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a></figcaption></figure>\n",
-                fig.stem()
+                "<figure id=\"{0}\">{body}<figcaption>{1}. <a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a></figcaption></figure>\n",
+                fig.stem(),
+                escape(&capitalised(fig.describe())),
             );
         }
         h += "<h2>The fit</h2>\n";
@@ -226,4 +234,11 @@ impl Report<'_> {
         h += "</body>\n</html>\n";
         h
     }
+}
+
+/// A sentence's first letter in capitals.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }

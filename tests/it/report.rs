@@ -173,6 +173,12 @@ fn figures_are_well_formed_labelled_and_complete() {
             _ => unreachable!(),
         }
     }
+    // The page says under its figures what they show and in what units, count and token set.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let figures = &html[html.find("<h2>Figures</h2>").unwrap()..];
+    assert!(figures.contains("eval set 'synthetic'") && figures.contains("N = total parameters"));
+    assert!(figures.contains("bars: 90% intervals (law refits)"));
+    assert!(figures.contains("<figcaption>Checkpoint losses, the fitted curve"));
     // Every splice's fraction is written next to its arrow, unless it had to be left out to avoid an
     // overlap; on the synthetic family none has to be.
     let (_, texts) = svg_texts(&out.join("splices.svg"));
