@@ -223,10 +223,17 @@ impl MapResult {
     /// One line saying what the numbers mean, for every output.
     pub fn units_line(&self) -> String {
         let u = &self.law_file.units;
+        // A compute law fitted to a compute column counts compute as that file does.
+        let compute = match self.law_file.data.compute_source.as_str() {
+            "column" => format!(
+                "as '{}' of the checkpoints file gives it",
+                self.law_file.data.columns.compute
+            ),
+            _ => format!("C = 6ND, N = {}", u.params),
+        };
         let mut line = format!(
-            "losses in nats/token on eval set '{}'; compute in FLOPs (C = 6ND, N = {}); {} law fitted to {}",
+            "losses in nats/token on eval set '{}'; compute in FLOPs ({compute}); {} law fitted to {}",
             u.eval_set,
-            u.params,
             self.law.form().name(),
             self.law_file.data.file
         );

@@ -607,6 +607,38 @@ fn a_compute_law_on_a_grid_family_is_warned_of() {
     }
     let err = fit(&write(dir.path(), "frontier.csv", &one));
     assert!(!err.contains("token budgets"), "{err}");
+    // A compute law of a compute column alone: outputs say compute is the file's, not 6ND of an
+    // N the file does not have.
+    let ck = write(
+        dir.path(),
+        "c.csv",
+        "compute,loss\n1e18,3.0\n1e19,2.7\n1e20,2.5\n1e21,2.36\n1e22,2.26\n",
+    );
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced\na,2.4,2.5\n",
+    );
+    let v = stdout_json(
+        ceq()
+            .args([
+                "map",
+                "--form",
+                "compute",
+                "--format",
+                "json",
+                "--checkpoints",
+            ])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp),
+    );
+    let units = v[0]["units"].as_str().unwrap();
+    assert!(
+        units.contains("compute in FLOPs (as 'compute' of the checkpoints file gives it)"),
+        "{units}"
+    );
+    assert!(!units.contains("6ND"), "{units}");
 }
 
 /// A zero ablation below the clean loss leaves loss_recovered undefined, said in status_detail;
