@@ -229,11 +229,14 @@ impl<'a> Data<'a> {
             .iter()
             .map(|s| labels.iter().position(|l| *l == key(s)).unwrap())
             .collect();
-        (
-            col.unwrap_or_else(|| "host (clean loss)".into()),
-            labels,
-            of,
-        )
+        // A numeric column's values as a table prints them (14.756615423387096 → 14.76).
+        let shown = (labels.iter())
+            .map(|l| match l.parse::<f64>() {
+                Ok(v) if l.len() > 6 => crate::export::human(v),
+                _ => l.clone(),
+            })
+            .collect();
+        (col.unwrap_or_else(|| "host (clean loss)".into()), shown, of)
     }
 
     /// The bootstrap band as a polygon (upper edge, then lower edge back), clipped to [y0, y1].

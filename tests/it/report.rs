@@ -245,6 +245,30 @@ fn the_fit_legend_covers_no_checkpoint() {
     );
 }
 
+/// Grouped by a numeric column, the groups are labelled as a table prints numbers, not with every
+/// digit of the file.
+#[test]
+fn numeric_groups_are_labelled_briefly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let figs = dir.path().join("figs");
+    ceq()
+        .current_dir(root)
+        .args(["plot", "--checkpoints", "data/checkpoints.csv"])
+        .args(["--splices", "data/splices.csv", "--group-by", "l0"])
+        .args(["--figure", "across-sizes", "--out-dir"])
+        .arg(&figs)
+        .assert()
+        .success();
+    let (_, texts) = svg_texts(&figs.join("across_sizes.svg"));
+    assert!(texts.iter().any(|t| t == "82.93"), "{texts:?}");
+    let numbers = texts.iter().filter(|t| t.parse::<f64>().is_ok());
+    assert!(
+        numbers.clone().count() >= 8 && numbers.clone().all(|t| t.len() <= 6),
+        "{texts:?}"
+    );
+}
+
 /// Decodes a PNG; returns (width, height, distinct colours seen).
 fn decode(path: &Path) -> (u32, u32, usize) {
     let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
