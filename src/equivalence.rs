@@ -432,8 +432,10 @@ pub fn map_splice(
             laws.len()
         ));
     }
-    if let Some((_, hi)) = ci.as_ref().and_then(|c| c.compute)
-        && hi.is_infinite()
+    // Compute's, or for a run law without a parameter count its tokens'.
+    let unbounded = |iv: Option<(f64, f64)>| iv.is_some_and(|(_, hi)| hi.is_infinite());
+    if let Some(c) = &ci
+        && (unbounded(c.compute) || unbounded(c.tokens))
     {
         notes.push(
             "the upper ends of the compute-scale intervals are unbounded (inf; null in JSON): \

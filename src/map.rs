@@ -180,11 +180,16 @@ fn map_with(
         refits: boot.map(|b| b.0),
         level: boot.map_or(level, |b| b.1),
         seed: law_file.bootstrap.as_ref().map_or(0, |b| b.seed),
-        ce_noise: true,
+        // A token bootstrap's refits hold the checkpoints' token noise already; drawing the
+        // splices' on top would count the shared tokens twice.
+        ce_noise: law_file
+            .bootstrap
+            .as_ref()
+            .is_none_or(|b| b.tokens.is_none()),
         joint,
     };
     let count = law_file.data.param_count;
-    let six_nd = law_file.data.compute_source == "6*params*tokens";
+    let six_nd = !law_file.compute_is_the_files();
     let set_aside = compute_set_aside(splices, six_nd);
     let splices = Splices {
         rows: (splices.rows.iter())
@@ -224,12 +229,11 @@ impl MapResult {
     pub fn units_line(&self) -> String {
         let u = &self.law_file.units;
         // A compute law fitted to a compute column counts compute as that file does.
-        let compute = match self.law_file.data.compute_source.as_str() {
-            "column" => format!(
-                "as '{}' of the checkpoints file gives it",
-                self.law_file.data.columns.compute
-            ),
-            _ => format!("C = 6ND, N = {}", u.params),
+        let compute = if self.law_file.compute_is_the_files() {
+            let c = &self.law_file.data.columns.compute;
+            format!("as '{c}' of the checkpoints file gives it")
+        } else {
+            format!("C = 6ND, N = {}", u.params)
         };
         let mut line = format!(
             "losses in nats/token on eval set '{}'; compute in FLOPs ({compute}); {} law fitted to {}",
@@ -255,7 +259,18 @@ impl MapResult {
                 b.map_or(0, |b| b.seed)
             )
         };
+        let tokens = self
+            .law_file
+            .bootstrap
+            .as_ref()
+            .and_then(|b| b.tokens.as_ref());
         match &m.method {
+            Some(Method::Refits) if let Some(what) = tokens => format!(
+                "{pct} percentile intervals over {} refits of a token bootstrap ({what}): the law \
+                 with its checkpoints' token noise; the splices' CEs taken as exact (map with \
+                 --token-bootstrap for law + tokens jointly)",
+                self.refits
+            ),
             Some(Method::Refits) => format!(
                 "{}: law refits only, the CEs taken as exact (no se_ce_clean, se_delta)",
                 refits()
@@ -314,7 +329,10 @@ impl MapResult {
             // Not under a token bootstrap: its intervals have no law-only part to hold fixed.
             "n_tokens_for_10pct" => {
                 let joint = |m: &Mapped| matches!(m.method, Some(Method::TokenBootstrap(_)));
-                !self.rows.iter().any(joint)
+                let token_refits =
+                    (self.law_file.bootstrap.as_ref()).is_some_and(|b| b.tokens.is_some());
+                !token_refits
+                    && !self.rows.iter().any(joint)
                     && self.has(|s| {
                         s.se.n_tokens.is_some() && crate::measurement::CeNoise::of(&s.se).is_some()
                     })

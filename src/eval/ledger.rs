@@ -293,6 +293,10 @@ impl Ledger {
                 // One token set, and for a sweep one batch size (SAEBench's per-batch metrics).
                 let batch = self.has("batch").then(|| &row[self.col("batch")]);
                 let tokens = match batch {
+                    Some(b) if b.is_empty() => format!(
+                        "{} by a ceq that did not record its batch size",
+                        row[self.col("eval_tokens")]
+                    ),
                     Some(b) => format!("{} in batches of {b}", row[self.col("eval_tokens")]),
                     None => row[self.col("eval_tokens")].clone(),
                 };

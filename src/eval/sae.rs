@@ -233,7 +233,9 @@ fn centered_host(path: &Path, kwargs: Option<&Value>) -> Result<bool> {
             k if HOST_KWARGS_KEPT.contains(&k) => {}
             other => {
                 let m = format!(
-                    "'{other}' changes how TransformerLens loads the host, and ceq does not know                      what it does to the activations; ceq reproduces center_writing_weights and                      options that leave the hooks' activations as they are"
+                    "'{other}' changes how TransformerLens loads the host, and ceq does not know \
+                     what it does to the activations; ceq reproduces center_writing_weights and \
+                     options that leave the hooks' activations as they are"
                 );
                 return Err(key_error(path, KEY, m));
             }

@@ -535,6 +535,12 @@ impl LawFile {
         &self.params
     }
 
+    /// Whether the law's compute is the checkpoints file's own column (a compute law fitted to
+    /// one), not 6·N·D (a Chinchilla or run law, or a compute law of params and tokens).
+    pub fn compute_is_the_files(&self) -> bool {
+        self.form == crate::law::Form::Compute && self.data.compute_source == "column"
+    }
+
     /// The level of the intervals a map through this law gives: its refits', else the one the fit
     /// was asked for, else 90 %.
     pub fn level(&self) -> f64 {

@@ -639,6 +639,26 @@ fn a_compute_law_on_a_grid_family_is_warned_of() {
         "{units}"
     );
     assert!(!units.contains("6ND"), "{units}");
+    // A run law's compute is 6·N·D whatever compute column its file has.
+    let mut run = String::from("params,tokens,compute,loss\n");
+    for s in [250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0_f64] {
+        let t = s * 2e6;
+        run += &format!(
+            "1e8,{t},{},{}\n",
+            1.5 * 6e8 * t,
+            2.0 + 1000.0 * t.powf(-0.3)
+        );
+    }
+    let ck = write(dir.path(), "run.csv", &run);
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--form", "run", "--format", "json", "--checkpoints"])
+            .arg(&ck)
+            .arg("--splices")
+            .arg(&sp),
+    );
+    let units = v[0]["units"].as_str().unwrap();
+    assert!(units.contains("C = 6ND"), "{units}");
 }
 
 /// A zero ablation below the clean loss leaves loss_recovered undefined, said in status_detail;

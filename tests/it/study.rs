@@ -236,6 +236,29 @@ fn data_is_a_study_whose_fit_finds_the_floor() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("token bootstrap: 1000 replicates over 512 sequences"));
     assert!(!html.contains("resamples of runs"));
+    // Its law file, mapped again with --law, keeps the refits' token noise: no CE draws on top and
+    // no planning number, and it says what its refits are.
+    let again = ceq()
+        .current_dir(root)
+        .args([
+            "map",
+            "--format",
+            "csv",
+            "--splices",
+            "data/splices.csv",
+            "--law",
+        ])
+        .arg(out.join("law.json"))
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let text = String::from_utf8(again.stdout).unwrap();
+    assert!(!text.lines().next().unwrap().contains("n_tokens_for_10pct"));
+    assert!(
+        text.contains("refits of a token bootstrap"),
+        "{}",
+        &text[..2000]
+    );
     // So do the figures: the band and the bars are the joint bootstrap's.
     let svg = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     assert!(svg("fit.svg").contains("90% token-bootstrap band (law + tokens)"));
