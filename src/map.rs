@@ -298,6 +298,7 @@ impl MapResult {
         let mut kinds: Vec<&str> = vec![];
         for m in &self.rows {
             let k = match m.method {
+                Some(Method::Refits) if self.token_refits() => "token-bootstrap refits of the law",
                 Some(Method::Refits) => "law refits",
                 Some(Method::RefitsAndNoise(_)) => "law refits + CE noise",
                 Some(Method::DeltaMethod(_)) => "CE noise only, delta method",
@@ -316,6 +317,11 @@ impl MapResult {
         ))
     }
 
+    /// Whether the law's refits are a token bootstrap's (read back from its law file).
+    fn token_refits(&self) -> bool {
+        (self.law_file.bootstrap.as_ref()).is_some_and(|b| b.tokens.is_some())
+    }
+
     /// Whether the full table has the computed column `name` (see [`MAPPED`]).
     fn present(&self, name: &str) -> bool {
         let form = self.law.form();
@@ -329,9 +335,7 @@ impl MapResult {
             // Not under a token bootstrap: its intervals have no law-only part to hold fixed.
             "n_tokens_for_10pct" => {
                 let joint = |m: &Mapped| matches!(m.method, Some(Method::TokenBootstrap(_)));
-                let token_refits =
-                    (self.law_file.bootstrap.as_ref()).is_some_and(|b| b.tokens.is_some());
-                !token_refits
+                !self.token_refits()
                     && !self.rows.iter().any(joint)
                     && self.has(|s| {
                         s.se.n_tokens.is_some() && crate::measurement::CeNoise::of(&s.se).is_some()

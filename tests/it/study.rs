@@ -259,6 +259,24 @@ fn data_is_a_study_whose_fit_finds_the_floor() {
         "{}",
         &text[..2000]
     );
+    let figs = dir.path().join("figs");
+    ceq()
+        .current_dir(root)
+        .args([
+            "plot",
+            "--figure",
+            "across-sizes",
+            "--splices",
+            "data/splices.csv",
+            "--law",
+        ])
+        .arg(out.join("law.json"))
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let caption = std::fs::read_to_string(figs.join("across_sizes.svg")).unwrap();
+    assert!(caption.contains("token-bootstrap refits of the law"));
     // So do the figures: the band and the bars are the joint bootstrap's.
     let svg = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     assert!(svg("fit.svg").contains("90% token-bootstrap band (law + tokens)"));
