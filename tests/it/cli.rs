@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{ceq, data, fit_to, stdout_json, write};
+use crate::common::{ceq, data, fit_to, stdout_json, succeeds, write};
 
 fn fit_law(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
     fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", extra)
@@ -555,20 +555,18 @@ fn a_splice_compute_column_that_is_not_6nd_is_set_aside_with_a_warning() {
         "sp.csv",
         "name,ce_clean,ce_spliced,params,tokens,compute\nx,2.6,2.7,1e8,2.5e9,1e18\n",
     );
-    let out = ceq()
-        .args(["map", "--format", "json", "--splices"])
-        .arg(&sp)
-        .arg("--law")
-        .arg(&law)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (out, err) = succeeds(
+        ceq()
+            .args(["map", "--format", "json", "--splices"])
+            .arg(&sp)
+            .arg("--law")
+            .arg(&law),
+    );
     assert!(
         err.contains("'compute' column of 1 splice(s) is not 6·params·tokens"),
         "{err}"
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let six_nd = 6.0 * 1e8 * 2.5e9;
     assert_eq!(v[0]["compute_actual"].as_f64(), Some(six_nd));
     let frac = v[0]["compute_equivalent"].as_f64().unwrap() / six_nd;
@@ -583,13 +581,12 @@ fn a_compute_law_on_a_grid_family_is_warned_of() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fit = |ck: &Path| {
-        let o = ceq()
-            .args(["fit", "--form", "compute", "--checkpoints"])
-            .arg(ck)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-        String::from_utf8(o.stderr).unwrap()
+        succeeds(
+            ceq()
+                .args(["fit", "--form", "compute", "--checkpoints"])
+                .arg(ck),
+        )
+        .1
     };
     let err = fit(&root.join("data/checkpoints.csv"));
     assert!(

@@ -35,15 +35,17 @@ pub fn fit_to(dir: &Path, ck: &Path, name: &str, extra: &[&str]) -> PathBuf {
     law
 }
 
+/// Runs a ceq command that must succeed; returns its stdout and its stderr (warnings).
+pub fn succeeds(cmd: &mut Command) -> (Vec<u8>, String) {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    (out.stdout, err)
+}
+
 /// Runs a ceq command that must succeed and returns its stdout as JSON.
 pub fn stdout_json(cmd: &mut Command) -> serde_json::Value {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&succeeds(cmd).0).unwrap()
 }
 
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
