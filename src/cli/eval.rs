@@ -88,8 +88,7 @@ pub struct TokenArgs {
     #[arg(long, default_value = "flex", value_name = "DEVICE")]
     pub device: DeviceSpec,
     /// Also count positions holding BOS/EOS/pad: score them, and splice any SAE there (by default
-    /// neither; SAEBench scores none but splices there unless
-    /// --exclude_special_tokens_from_reconstruction).
+    /// neither, as SAEBench's suite runs: exclude_special_tokens_from_reconstruction true).
     #[arg(long)]
     pub keep_special: bool,
     /// MiB of activations an SAE evaluation keeps between its passes (captures at a hook, clean and

@@ -98,6 +98,10 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
     })
 }
 
+const EXCLUDE_SPECIAL: &str = "eval_config.exclude_special_tokens_from_reconstruction";
+/// Added to the token-set label of a result spliced at BOS/EOS/pad positions too.
+const SPLICED_AT_SPECIAL: &str = ", SAE spliced at special tokens too";
+
 /// What every output says of SAEBench CEs.
 pub(crate) fn source_note(token_sets: &[String]) -> String {
     format!(
@@ -115,6 +119,15 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
          positions) for a compute fraction to mean anything",
         token_sets.join("; ")
     )];
+    if token_sets.iter().any(|s| s.ends_with(SPLICED_AT_SPECIAL)) {
+        w.push(
+            "SAEBench spliced some of these SAEs at BOS/EOS/pad positions too \
+             (exclude_special_tokens_from_reconstruction false, the default of its core eval's \
+             command line), which raises ce_loss_with_sae at the later positions; `ceq eval` \
+             splices as SAEBench's own suite runs do (true), so their CEs differ on the same tokens"
+                .into(),
+        );
+    }
     if token_sets.len() > 1 {
         w.push(format!(
             "the SAEBench results were measured on {} different token sets: their CEs are not \
@@ -348,19 +361,24 @@ impl ResultFile {
         Ok(String::new())
     }
 
+    /// The eval tokens as a label: text, context, and whether the SAE was spliced at special
+    /// tokens (which changes every later position's CE, so results differing in it are measured
+    /// differently).
     fn token_set(&self) -> Result<String> {
         let dataset = self.cell("eval_config.dataset")?;
         let ctx = self.cell("eval_config.context_size")?;
-        let dataset = if dataset.is_empty() {
+        let mut set = if dataset.is_empty() {
             "dataset not recorded".into()
         } else {
             dataset
         };
-        Ok(if ctx.is_empty() {
-            dataset
-        } else {
-            format!("{dataset}, context {ctx}")
-        })
+        if !ctx.is_empty() {
+            set = format!("{set}, context {ctx}");
+        }
+        if self.cell(EXCLUDE_SPECIAL)? == "false" {
+            set.push_str(SPLICED_AT_SPECIAL);
+        }
+        Ok(set)
     }
 
     fn splice(&self) -> Result<Splice> {
@@ -429,6 +447,7 @@ impl ResultFile {
                     self.cell("eval_result_metrics.token_stats.total_tokens_eval_reconstruction")?
                 }
                 "llm_dtype" => self.cell("eval_config.llm_dtype")?,
+                "exclude_special_tokens_from_reconstruction" => self.cell(EXCLUDE_SPECIAL)?,
                 "file" => file.clone(),
                 other => unreachable!("the saebench table declares no column '{other}'"),
             });

@@ -553,3 +553,41 @@ fn two_results_of_one_sae_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn results_spliced_at_special_tokens_are_named_and_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    let folder = d.path().join("r");
+    std::fs::create_dir(&folder).unwrap();
+    let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
+    std::fs::write(folder.join("a.json"), &good).unwrap();
+    let key = "\"exclude_special_tokens_from_reconstruction\": true";
+    let other = edited(&good, "trainer_2\"", "trainer_3\"");
+    std::fs::write(
+        folder.join("b.json"),
+        edited(&other, key, &key.replace("true", "false")),
+    )
+    .unwrap();
+    let s = read_splices(&folder).unwrap();
+    let w = s.warnings().join("\n");
+    assert!(w.contains("at BOS/EOS/pad positions too"), "{w}");
+    assert!(
+        w.contains("context 128, SAE spliced at special tokens too"),
+        "{w}"
+    );
+    assert!(w.contains("2 different token sets"), "{w}");
+    let col = s
+        .columns
+        .iter()
+        .position(|c| c == "exclude_special_tokens_from_reconstruction")
+        .unwrap();
+    let cells: Vec<&str> = s.rows.iter().map(|r| r.raw[col].as_str()).collect();
+    assert_eq!(cells, ["true", "false"]);
+    // The suite runs' setting alone is no token set of its own and no warning.
+    let one = read_splices(&folder.join("a.json")).unwrap();
+    let w = one.warnings().join("\n");
+    assert!(
+        !w.contains("special") && !w.contains("different token sets"),
+        "{w}"
+    );
+}
