@@ -217,10 +217,15 @@ impl Report<'_> {
         h += &format!("<p class=\"notes\">{}.</p>\n", escape(&about));
         for (fig, svg) in svgs {
             let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+            let mut caption = capitalised(fig.describe());
+            if *fig == Figure::Splices {
+                caption += " (×: the compute fraction; a label is left out where it would not sit \
+                            clearly by its own arrow, and mapped.csv has every one)";
+            }
             h += &format!(
                 "<figure id=\"{0}\">{body}<figcaption>{1}. <a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a></figcaption></figure>\n",
                 fig.stem(),
-                escape(&capitalised(fig.describe())),
+                escape(&caption),
             );
         }
         h += "<h2>The fit</h2>\n";

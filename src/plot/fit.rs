@@ -23,17 +23,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     // The legend's entries and what it must not cover (each checkpoint, the fitted curve).
     let mut entries: Vec<String> = vec![];
     if let Some(band) = draw_band(&mut chart, d, &xs, (y0, y1), blue.mix(0.22))? {
-        let level = d.boot.as_ref().map_or(0.0, |b| b.1);
-        let what = match d
-            .law_file
-            .bootstrap
-            .as_ref()
-            .and_then(|b| b.tokens.as_ref())
-        {
-            Some(_) => "token-bootstrap band (law + tokens)",
-            None => "bootstrap band",
-        };
-        entries.push(format!("{:.0}% {what}", 100.0 * level));
+        entries.push(d.band_label());
         band.label(entries[0].clone())
             .legend(s.swatch_box(blue.mix(0.22)));
     }

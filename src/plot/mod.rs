@@ -138,6 +138,16 @@ pub struct Data<'a> {
     /// A loss known independently of the fit (the true floor of `ceq study`'s language), drawn
     /// beside the fitted E.
     pub reference: Option<Reference>,
+    /// Layout choices made once, at the SVG's scale, and reused for the PNG.
+    pub(crate) layout: Layout,
+}
+
+/// Where a figure put its legend and labels. Made when the SVG is drawn and followed by the PNG:
+/// at the PNG's scale, pixel rounding could tip a close call the other way, and the two files
+/// would show different labels.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    pub splices: std::cell::RefCell<Option<splices::Choices>>,
 }
 
 /// A known loss to show beside the fit, with its label.
@@ -161,7 +171,23 @@ impl<'a> Data<'a> {
             map,
             group_by,
             reference: None,
+            layout: Layout::default(),
         }
+    }
+
+    /// The bootstrap band's legend entry: its level and what was resampled.
+    pub fn band_label(&self) -> String {
+        let level = self.boot.as_ref().map_or(0.0, |b| b.1);
+        let tokens = self
+            .law_file
+            .bootstrap
+            .as_ref()
+            .and_then(|b| b.tokens.as_ref());
+        let what = match tokens {
+            Some(_) => "token-bootstrap band (law + tokens)",
+            None => "bootstrap band",
+        };
+        format!("{:.0}% {what}", 100.0 * level)
     }
 
     /// Label of the law's x axis.
@@ -435,19 +461,8 @@ pub(crate) fn more_groups<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64
     Ok(())
 }
 
-/// The pixel box of a legend of `entries` in the upper right corner of `chart` (where
-/// [`legend`] puts it), for labels to keep out of.
-pub(crate) fn legend_rect<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
-    root: &Area<DB>,
-    chart: &ChartContext<'_, DB, CT>,
-    s: &Style,
-    entries: &[String],
-) -> PlotResult<(i32, i32, i32, i32)> {
-    legend_box(root, chart, s, entries, true)
-}
-
 /// The legend's box in the upper right corner (`upper_right`) or the lower left one.
-fn legend_box<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+pub(crate) fn legend_box<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
     root: &Area<DB>,
     chart: &ChartContext<'_, DB, CT>,
     s: &Style,
@@ -660,24 +675,14 @@ impl Placer {
         }
     }
 
-    /// Reserves a box of size `(w, h)` with its top-left at `at`, or the nearest free one above or
-    /// below; `None` if every try overlaps.
-    pub fn place(&mut self, at: (i32, i32), (w, h): (i32, i32)) -> Option<(i32, i32)> {
-        for k in [0, -1, 1, -2, 2, -3, 3] {
-            let (x, y) = (at.0, at.1 + k * h);
-            let (bx0, by0, bx1, by1) = self.bounds;
-            let inside = x >= bx0 && y >= by0 && x + w <= bx1 && y + h <= by1;
-            let free = inside
-                && self
-                    .taken
-                    .iter()
-                    .all(|&(x0, y0, x1, y1)| x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1);
-            if free {
-                self.taken.push((x, y, x + w, y + h));
-                return Some((x, y));
-            }
-        }
-        None
+    /// Whether a box of size `(w, h)` with its top-left at `(x, y)` lies inside and overlaps
+    /// nothing reserved.
+    pub fn is_free(&self, (x, y): (i32, i32), (w, h): (i32, i32)) -> bool {
+        let (bx0, by0, bx1, by1) = self.bounds;
+        let inside = x >= bx0 && y >= by0 && x + w <= bx1 && y + h <= by1;
+        inside
+            && (self.taken.iter())
+                .all(|&(x0, y0, x1, y1)| x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1)
     }
 
     pub fn reserve(&mut self, r: (i32, i32, i32, i32)) {

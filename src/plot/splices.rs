@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use super::style::{GREY, Style, lin_range, log_range, logspace, sig2};
 use super::{
     Area, Data, Placer, PlotResult, draw_band, err, group_colour, group_entry, group_legend,
-    legend, legend_rect, loss_chart, more_groups,
+    legend, legend_box, legend_corner, loss_chart, more_groups,
 };
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -33,43 +33,70 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let mut chart = loss_chart(root, title, s, d, (x0, x1), (y0, y1))?;
 
     let xs = logspace(x0, x1, 120);
-    draw_band(&mut chart, d, &xs, (y0, y1), GREY.mix(0.2))?;
+    let mut entries = vec![];
+    if let Some(band) = draw_band(&mut chart, d, &xs, (y0, y1), GREY.mix(0.2))? {
+        entries.push(d.band_label());
+        band.label(d.band_label())
+            .legend(s.swatch_box(GREY.mix(0.2)));
+    }
     let curve: Vec<(f64, f64)> = xs
         .iter()
         .map(|&x| (x, d.law.curve(x)))
         .filter(|p| p.1 >= y0 && p.1 <= y1)
         .collect();
+    let curve_px: Vec<(i32, i32)> = curve.iter().map(|p| chart.backend_coord(p)).collect();
     chart
         .draw_series(LineSeries::new(curve, s.line(GREY, 1.8)))
         .map_err(err)?
         .label("fitted curve")
         .legend(s.swatch_line(GREY, 1.8));
 
-    // The splices' labels stay inside the plot and out of the legend.
+    // Each drawn splice in pixels: its clean loss on the curve, the arrow's start at the spliced
+    // loss above it, and the arrow's head at the compute-equivalent.
+    let arrows: Vec<Arrow> = drawn
+        .iter()
+        .map(|&i| {
+            let (sp, (xc, xs_)) = (rows[i].0, at[i].unwrap());
+            Arrow {
+                clean: chart.backend_coord(&(xc, sp.ce_clean)),
+                from: chart.backend_coord(&(xc, sp.ce_spliced)),
+                to: chart.backend_coord(&(xs_, sp.ce_spliced)),
+            }
+        })
+        .collect();
+    let texts = group_legend(&group_name, &labels);
+    entries.push("fitted curve".to_owned());
+    entries.extend(texts.iter().cloned());
+    entries.push("□ clean  ● spliced".into());
+    let made = d.layout.splices.borrow().clone();
+    let lower_left = match &made {
+        Some(c) => c.lower_left,
+        None => {
+            let step = s.px(3.0).max(1);
+            let mut cover = curve_px;
+            for a in &arrows {
+                cover.extend(along(a.clean, a.from, step));
+                cover.extend(along(a.from, a.to, step));
+            }
+            legend_corner(root, &chart, s, &entries, &cover)? == SeriesLabelPosition::LowerLeft
+        }
+    };
+    // The splices' labels stay inside the plot, off the legend, the arrows and the markers.
     let (px0, py0) = chart.plotting_area().get_base_pixel();
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
     let mut placer = Placer::within((px0, py0, px0 + pw as i32, py0 + ph as i32));
-    let texts = group_legend(&group_name, &labels);
-    let mut entries = vec!["fitted curve".to_owned()];
-    entries.extend(texts.iter().cloned());
-    entries.push("□ clean  ● spliced".into());
-    placer.reserve(legend_rect(root, &chart, s, &entries)?);
-    let head = s.px(6.0);
-    let mut labels_at = vec![];
-    for &i in &drawn {
-        let (sp, m) = rows[i];
+    placer.reserve(legend_box(root, &chart, s, &entries, !lower_left)?);
+    let (head, mark) = (s.px(6.0), s.px(4.2));
+    for (a, &i) in arrows.iter().zip(&drawn) {
         let c = group_colour(group[i]);
-        let (xc, xs_) = at[i].unwrap();
-        // Host: its clean loss on the curve, and a connector down to the spliced loss.
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(xc, sp.ce_clean), (xc, sp.ce_spliced)],
-                s.line(c.mix(0.5), 0.8),
-            )))
-            .map_err(err)?;
+        let (from, to) = (a.from, a.to);
+        // The connector from the host's clean loss up to its spliced loss.
+        root.draw(&PathElement::new(
+            vec![a.clean, from],
+            s.line(c.mix(0.5), 0.8),
+        ))
+        .map_err(err)?;
         // The arrow: shaft and a head, in pixels so it looks the same on every axis.
-        let to = chart.backend_coord(&(xs_, sp.ce_spliced));
-        let from = chart.backend_coord(&(xc, sp.ce_spliced));
         let dir = if from.0 >= to.0 { 1 } else { -1 };
         root.draw(&PathElement::new(
             vec![from, (to.0 + dir * head, to.1)],
@@ -85,26 +112,57 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             c.filled(),
         ))
         .map_err(err)?;
-        // The head and the shaft, so that no label is written over an arrow.
         let (x0, x1) = (from.0.min(to.0), from.0.max(to.0));
-        placer.reserve((x0 - s.px(4.0), to.1 - s.px(4.0), x1, to.1 + s.px(1.0)));
-        let text = format!("×{}", sig2(m.eq.fraction.unwrap_or(f64::NAN)));
-        labels_at.push((text, c, from, to));
+        placer.reserve((x0 - mark, to.1 - head / 2 - 1, x1 + 1, to.1 + head / 2 + 1));
+        placer.reserve((from.0 - 2, from.1, from.0 + 2, a.clean.1));
+        placer.reserve((
+            a.clean.0 - mark,
+            a.clean.1 - mark,
+            a.clean.0 + mark,
+            a.clean.1 + mark,
+        ));
     }
-    // Labels last, once every arrow is reserved: beside the connector, else above the arrow's
-    // shaft (the legend may hold the corner); a label with no free place is left out.
-    for (text, c, from, to) in labels_at {
-        let style = s.note().color(&c);
+    // Each label at its own arrow: beside its start, above or below its shaft, or left of its
+    // head; one with none of these free is left out rather than put where it would name another.
+    let mut picks = vec![];
+    for ((a, &i), k) in arrows.iter().zip(&drawn).zip(0..) {
+        let colour = group_colour(group[i]);
+        let style = s.note().color(&colour);
+        let text = format!("×{}", sig2(rows[i].1.eq.fraction.unwrap_or(f64::NAN)));
         let (w, h) = root.estimate_text_size(&text, &style).map_err(err)?;
         let (w, h) = (w as i32, h as i32);
-        let beside = (from.0 + s.px(4.0), to.1 - h / 2);
-        let above = ((from.0 + to.0 - w) / 2, to.1 - h - s.px(2.0));
-        if let Some(at) = placer
-            .place(beside, (w, h))
-            .or_else(|| placer.place(above, (w, h)))
-        {
-            root.draw(&Text::new(text, at, style)).map_err(err)?;
+        let (from, to, gap) = (a.from, a.to, s.px(4.0));
+        let mid = (from.0 + to.0 - w) / 2;
+        // Each place with the room it needs free around it (above, below): more on the side away
+        // from its arrow, so that the label is nearer its own arrow than to any other.
+        let spots = [
+            ((from.0 + gap, to.1 - h / 2), (h / 2, h / 2)),
+            ((mid, to.1 - head / 2 - gap - h), (h, 0)),
+            ((mid, to.1 + head / 2 + gap), (0, h)),
+            (
+                (to.0.min(from.0) - mark - gap - w, to.1 - h / 2),
+                (h / 2, h / 2),
+            ),
+        ];
+        let free = |&((x, y), (up, down)): &((i32, i32), (i32, i32))| {
+            placer.is_free((x, y - up), (w, h + up + down))
+        };
+        let pick = match &made {
+            Some(c) => c.labels[k],
+            None => spots.iter().position(free),
+        };
+        if let Some(j) = pick {
+            let p = spots[j].0;
+            placer.reserve((p.0, p.1, p.0 + w, p.1 + h));
+            root.draw(&Text::new(text, p, style)).map_err(err)?;
         }
+        picks.push(pick);
+    }
+    if made.is_none() {
+        *d.layout.splices.borrow_mut() = Some(Choices {
+            lower_left,
+            labels: picks,
+        });
     }
     let r = s.upx(3.2);
     for g in 0..labels.len() {
@@ -137,5 +195,33 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .map_err(err)?
         .label("□ clean  ● spliced")
         .legend(|_| EmptyElement::at((0, 0)));
-    legend(&mut chart, s, SeriesLabelPosition::UpperRight)
+    let corner = if lower_left {
+        SeriesLabelPosition::LowerLeft
+    } else {
+        SeriesLabelPosition::UpperRight
+    };
+    legend(&mut chart, s, corner)
+}
+
+/// One splice's arrow, in pixels.
+struct Arrow {
+    clean: (i32, i32),
+    from: (i32, i32),
+    to: (i32, i32),
+}
+
+/// The splices figure's choices: the legend's corner, and for each drawn splice which of its
+/// label's places it took (`None`: left out).
+#[derive(Clone, Debug)]
+pub(crate) struct Choices {
+    lower_left: bool,
+    labels: Vec<Option<usize>>,
+}
+
+/// Points every `step` pixels from `a` to `b`, both ends included.
+fn along(a: (i32, i32), b: (i32, i32), step: i32) -> Vec<(i32, i32)> {
+    let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()) / step).max(1);
+    (0..=n)
+        .map(|k| (a.0 + (b.0 - a.0) * k / n, a.1 + (b.1 - a.1) * k / n))
+        .collect()
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{ceq, data};
+use crate::common::{ceq, data, stdout_json};
 
 /// A report on the synthetic family with a small bootstrap, made once per test that needs one.
 fn report(dir: &Path) -> PathBuf {
@@ -413,4 +413,99 @@ fn report_page_renders_in_headless_chromium() {
         std::env::temp_dir().join("ceq-report-screenshot.png"),
     )
     .ok();
+}
+
+/// Each "×fraction" label of the splices figure is nearer its own arrow than any other: on the
+/// README's data, where arrows crowd, the arrow nearest a label has the fraction the label says
+/// (an arrow's length on the log axis is its fraction).
+#[test]
+fn splice_labels_sit_by_their_own_arrows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let figs = dir.path().join("figs");
+    ceq()
+        .current_dir(root)
+        .args(["plot", "--checkpoints", "data/checkpoints.csv"])
+        .args(["--splices", "data/splices.csv", "--figure", "splices"])
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(figs.join("splices.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let num = |s: &str| s.parse::<f64>().unwrap();
+    // Arrow shafts: opaque two-point horizontal lines in a group's colour, from the host's
+    // compute to the head's base (the head is 6 px long).
+    let mut shafts = vec![];
+    for n in doc.descendants().filter(|n| n.has_tag_name("polyline")) {
+        let stroke = n.attribute("stroke").unwrap();
+        let pts: Vec<(f64, f64)> = (n.attribute("points").unwrap().split_whitespace())
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (num(x), num(y))
+            })
+            .collect();
+        let grey_or_black = ["#000000", "#969696"].contains(&stroke);
+        if n.attribute("opacity") == Some("1") && !grey_or_black && pts.len() == 2 {
+            let [(xa, ya), (xb, yb)] = [pts[0], pts[1]];
+            if ya == yb && xa != xb {
+                shafts.push((xb.min(xa) - 6.0, xa.max(xb), ya));
+            }
+        }
+    }
+    let mapped = stdout_json(
+        ceq()
+            .current_dir(root)
+            .args([
+                "map",
+                "--format",
+                "json",
+                "--checkpoints",
+                "data/checkpoints.csv",
+            ])
+            .args(["--splices", "data/splices.csv"]),
+    );
+    let mut decades: Vec<f64> = (mapped.as_array().unwrap().iter())
+        .map(|r| -r["compute_fraction"].as_f64().unwrap().log10())
+        .collect();
+    assert_eq!(shafts.len(), decades.len(), "one arrow per splice");
+    // Pixels per decade: arrow lengths and decades lost sort alike.
+    let mut lengths: Vec<f64> = shafts.iter().map(|s| s.1 - s.0).collect();
+    lengths.sort_by(f64::total_cmp);
+    decades.sort_by(f64::total_cmp);
+    let mut ppd: Vec<f64> = lengths.iter().zip(&decades).map(|(l, d)| l / d).collect();
+    ppd.sort_by(f64::total_cmp);
+    let ppd = ppd[ppd.len() / 2];
+    let labels: Vec<(f64, f64, f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.text().unwrap_or("").trim().starts_with('×'))
+        .map(|n| {
+            let t = n.text().unwrap().trim();
+            let fs = num(n.attribute("font-size").unwrap());
+            let (x, y) = (
+                num(n.attribute("x").unwrap()),
+                num(n.attribute("y").unwrap()),
+            );
+            let w = 0.6 * fs * t.chars().count() as f64;
+            (x, y, w, num(&t['×'.len_utf8()..]))
+        })
+        .collect();
+    assert!(labels.len() >= 6, "too few labels: {labels:?}");
+    for &(x, y, w, said) in &labels {
+        let (y0, y1) = (y, y + 11.0);
+        let dist = |&(a, b, ys): &(f64, f64, f64)| {
+            let dx = (a - (x + w)).max(x - b).max(0.0);
+            let dy = (y0 - ys).max(ys - y1).max(0.0);
+            dx.hypot(dy)
+        };
+        let near = shafts
+            .iter()
+            .min_by(|p, q| dist(p).total_cmp(&dist(q)))
+            .unwrap();
+        let fraction = 10f64.powf(-(near.1 - near.0) / ppd);
+        assert!(
+            (fraction / said).ln().abs() < 1.08f64.ln(),
+            "label ×{said} at ({x}, {y}) is nearest an arrow of ×{fraction:.3}"
+        );
+    }
 }
