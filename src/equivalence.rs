@@ -444,6 +444,17 @@ pub fn map_splice(
         );
     }
 
+    if let Some(c) = &ci
+        && c.fraction.is_some_and(|(lo, _)| lo == 0.0)
+    {
+        notes.push(
+            "the lower end of compute_fraction is 0 (the upper end of log10_compute_ratio inf): \
+             some refits put ce_clean at or below their floor E while ce_spliced stays above it, \
+             so on those refits the host's own loss takes unbounded compute"
+                .into(),
+        );
+    }
+
     // The planning number: the noise's share of the interval shrinks as √(n/n_now); the law's
     // (read off the refits alone, as a log-scale SD) does not. A token bootstrap's refits hold the
     // family's token noise too, correlated with the splice's (the same sequences): there is no

@@ -18,6 +18,17 @@ pub(crate) fn escape(s: &str) -> String {
             }
             '~' => o.push_str("\\textasciitilde{}"),
             '^' => o.push_str("\\textasciicircum{}"),
+            // Under LaTeX's default OT1 encoding these print as other glyphs (¡ ¿ — ”).
+            '<' => o.push_str("\\textless{}"),
+            '>' => o.push_str("\\textgreater{}"),
+            '|' => o.push_str("\\textbar{}"),
+            '"' => o.push_str("\\textquotedbl{}"),
+            // Symbols ceq's notes use, which pdfLaTeX's utf8 input does not all know.
+            '±' => o.push_str("$\\pm$"),
+            '×' => o.push_str("$\\times$"),
+            '−' => o.push_str("$-$"),
+            '≤' => o.push_str("$\\le$"),
+            '≥' => o.push_str("$\\ge$"),
             // A blank line ends a paragraph, which a table cell cannot hold; controls are not text.
             c if c.is_control() => o.push(' '),
             _ => o.push(ch),

@@ -32,6 +32,8 @@ pub const STUDY_JSON: &str = "study.json";
 
 /// The token set the study's losses are measured on, as outputs name it.
 const EVAL_SET: &str = "eval_tokens.npy (held-out rows of the study language)";
+/// Sequences per batch of the study's evals (its README's commands give it too).
+const EVAL_BATCH: usize = 32;
 
 /// A study to run into `out`.
 #[derive(Clone, Debug)]
@@ -227,7 +229,7 @@ impl Study {
     fn scoring(&self, tokens: &str) -> Scoring {
         Scoring {
             tokens: TokenSource::Npy(self.path(tokens)),
-            batch: NonZeroUsize::new(32).expect("nonzero"),
+            batch: NonZeroUsize::new(EVAL_BATCH).expect("nonzero"),
             device: DeviceSpec::Flex,
             keep_special: false,
             cache_mb: 256,
@@ -443,8 +445,8 @@ impl Study {
              ## Redo each step\n\n\
              Training is `ceq study` itself (the same seed gives the same weights on one machine). \
              From this folder:\n\n```sh\n\
-             ceq eval-family --manifest family.csv --tokens eval_tokens.npy --out checkpoints.csv\n\
-             ceq eval --manifest saes.csv --family family.csv --tokens eval_tokens.npy --out splices.csv\n\
+             ceq eval-family --manifest family.csv --tokens eval_tokens.npy --batch {EVAL_BATCH} --out checkpoints.csv\n\
+             ceq eval --manifest saes.csv --family family.csv --tokens eval_tokens.npy --batch {EVAL_BATCH} --out splices.csv\n\
              ceq report --checkpoints checkpoints.csv --splices splices.csv --bootstrap {boot} --token-bootstrap --seed {seed} --eval-set \"{EVAL_SET}\" --out report --force\n\
              ```\n\n\
              `law.json` (and `report/law.json`) is the law the token bootstrap fits: its refits \

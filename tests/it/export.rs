@@ -81,6 +81,12 @@ fn latex_is_booktabs_and_escaped() {
     ] {
         assert!(s.contains(want), "missing {want} in\n{s}");
     }
+    // Characters OT1 (LaTeX's default encoding) prints as other glyphs are spelled as commands.
+    let mut t = table();
+    t.rows[1][0] = Cell::Text("k<8 | l0>16 \"x\"".into());
+    let s = Format::Latex.render(&t);
+    let want = "k\\textless{}8 \\textbar{} l0\\textgreater{}16 \\textquotedbl{}x\\textquotedbl{} &";
+    assert!(s.contains(want), "missing {want} in\n{s}");
 }
 
 /// The README's column tables are the schema's (`src/schema/columns.csv`), so neither can drift.

@@ -13,7 +13,7 @@ use ceq::table::{CeErrors, Splice, read_splices_csv};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::common::{TRUE_LAW, ceq, family_csv, normal, write};
+use crate::common::{TRUE_LAW, ceq, family_csv, normal, stdout_json, write};
 
 /// The true law's compute-optimal frontier, by its closed form written out here (not ceq's):
 /// L*(C) = E + K6·(C/6)^(−γ), K6 = A·G^(−α) + B·G^β, G = (αA/(βB))^(1/(α+β)).
@@ -646,4 +646,41 @@ fn refits_beyond_the_floor_leave_every_compute_scale_interval_unbounded() {
         }
         assert!(m.detail.contains("upper ends"), "{}", m.detail);
     }
+}
+
+/// A host whose clean loss lies inside the bootstrap range of the floor E: on the refits with E
+/// above it, its own loss takes unbounded compute and the fraction is 0. The interval's lower end
+/// is 0 and the row says why.
+#[test]
+fn a_zero_lower_end_of_the_fraction_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let splices = write(
+        dir.path(),
+        "s.csv",
+        "name,ce_clean,ce_spliced\nnear,1.40,1.90\n",
+    );
+    let v = stdout_json(
+        ceq()
+            .args([
+                "map",
+                "--format",
+                "json",
+                "--bootstrap",
+                "200",
+                "--checkpoints",
+            ])
+            .arg(root.join("data/checkpoints.csv"))
+            .arg("--splices")
+            .arg(&splices),
+    );
+    let row = &v[0];
+    assert_eq!(row["compute_fraction_lo"].as_f64(), Some(0.0), "{row}");
+    assert!(row["compute_fraction"].as_f64().unwrap() > 0.0);
+    let detail = row["status_detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the lower end of compute_fraction is 0")
+            && detail.contains("put ce_clean at or below their floor E"),
+        "{detail}"
+    );
 }
