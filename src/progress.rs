@@ -18,6 +18,8 @@ pub enum Progress {
     Item(String),
     /// This many more units are done.
     Advance(usize),
+    /// Something the user should know of the numbers being made (said at once, not at the end).
+    Warning(String),
 }
 
 /// A bar on stderr following a run's [`Progress`] or a fit's [`crate::fit::Progress`]. It draws
@@ -65,6 +67,7 @@ impl Bar {
             }
             Progress::Item(name) => self.pb.set_message(name),
             Progress::Advance(n) => self.pb.inc(n as u64),
+            Progress::Warning(w) => self.pb.suspend(|| eprintln!("ceq: warning: {w}")),
         }
     }
 

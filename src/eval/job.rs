@@ -229,6 +229,19 @@ impl EvalReport {
     }
 }
 
+/// What to do about an SAE whose cfg.json leaves TransformerLens's centring of GPT-2 unstated.
+fn center_unstated(dir: &Path) -> String {
+    format!(
+        "{}: cfg.json names gpt2-small as its host but has no model_from_pretrained_kwargs. If this \
+         SAE is from SAELens's gpt2-small-res-jb, gpt2-small-res-jb-feature-splitting or \
+         gpt2-small-mlp-tm (trained with centred writing weights, though their cfg.json on the \
+         Hub does not say so), add \"model_from_pretrained_kwargs\": {{\"center_writing_weights\": \
+         true}} to it, or its ce_spliced is wrong; for any other SAE, add \
+         \"model_from_pretrained_kwargs\": {{}} to say the host was not centred",
+        dir.join("cfg.json").display()
+    )
+}
+
 pub(crate) fn folder_name(p: &Path) -> String {
     p.file_name().map_or_else(
         || p.display().to_string(),
@@ -347,6 +360,11 @@ impl EvalJob {
                 .iter()
                 .map(|&i| self.load_sae(&self.saes[i].dir, *hook, &model, &device))
                 .collect::<Result<_>>()?;
+            for (&i, sae) in members.iter().zip(&saes) {
+                if sae.center_unstated && model.layer_norm() {
+                    progress(Progress::Warning(center_unstated(&self.saes[i].dir)));
+                }
+            }
             let group: Vec<&Sae> = saes.iter().collect();
             let got = evaluate_group(
                 &model,

@@ -53,6 +53,10 @@ pub struct Sae {
     /// (SAELens's `model_from_pretrained_kwargs`): every write to the residual stream has zero mean
     /// over d_model, so its activations are the raw ones centred over d_model at each position.
     pub center_input: bool,
+    /// cfg.json names GPT-2 small as its host and says nothing of how TransformerLens loaded it:
+    /// SAELens's releases trained with centred writing weights (gpt2-small-res-jb and others)
+    /// lack the key on the Hub, so such an SAE may need it added.
+    pub center_unstated: bool,
     w_enc: Tensor<2>,
     w_dec: Tensor<2>,
     b_enc: Option<Tensor<1>>,
@@ -339,7 +343,10 @@ impl Sae {
             ));
         }
         refuse_unsupported(&cfg_path, &c, &kind)?;
-        let center_input = centered_host(&cfg_path, get("model_from_pretrained_kwargs"))?;
+        let kwargs = get("model_from_pretrained_kwargs");
+        let center_input = centered_host(&cfg_path, kwargs)?;
+        let host = get("model_name").and_then(Value::as_str).unwrap_or("");
+        let center_unstated = kwargs.is_none() && matches!(host, "gpt2" | "gpt2-small");
         let hook = get("hook_name")
             .or_else(|| get("hook_point"))
             .and_then(Value::as_str)
@@ -415,6 +422,7 @@ impl Sae {
             apply_b_dec_to_input,
             scale,
             center_input,
+            center_unstated,
             w_enc,
             w_dec,
             b_enc,

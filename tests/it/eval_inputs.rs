@@ -712,3 +712,49 @@ fn a_text_row_length_below_two_is_refused_before_tokenizing() {
         says(&err, &["at least 2", "ctx"]);
     }
 }
+
+/// SAELens's gpt2-small releases trained on centred writing weights lack the option in their Hub
+/// cfg.json: an SAE of GPT-2 small that does not say how its host was loaded is warned of (the
+/// number may be wrong), and one that says so is not.
+#[test]
+fn a_gpt2_small_sae_silent_on_centring_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = copy(dir.path(), "saes/gpt2-l1-resid_pre-standard-v6");
+    let gpt2 = fixtures().join("gpt2");
+    let stderr = || {
+        let (_, err) = crate::common::succeeds(
+            crate::common::ceq()
+                .args(["eval", "--model"])
+                .arg(&gpt2)
+                .arg("--sae")
+                .arg(&s)
+                .arg("--tokens")
+                .arg(tokens()),
+        );
+        err
+    };
+    // As on the Hub: no model_from_pretrained_kwargs at all (the fixture has SAELens 6's `{}`).
+    let quiet = stderr();
+    assert!(!quiet.contains("warning"), "{quiet}");
+    edit_json(&s, "cfg.json", |c| {
+        let meta = c.get_mut("metadata").unwrap().as_object_mut().unwrap();
+        meta.remove("model_from_pretrained_kwargs").unwrap();
+    });
+    let warned = stderr();
+    says(
+        &warned,
+        &[
+            "warning",
+            "cfg.json names gpt2-small",
+            "center_writing_weights",
+        ],
+    );
+    for kwargs in [json!({}), json!({"center_writing_weights": true})] {
+        edit_json(&s, "cfg.json", |c| {
+            let meta = c.get_mut("metadata").unwrap().as_object_mut().unwrap();
+            meta.insert("model_from_pretrained_kwargs".into(), kwargs.clone());
+        });
+        let err = stderr();
+        assert!(!err.contains("warning"), "{kwargs}: {err}");
+    }
+}

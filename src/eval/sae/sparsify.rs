@@ -166,6 +166,7 @@ pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
         hook: Some(hook),
         apply_b_dec_to_input: true,
         center_input: false,
+        center_unstated: false,
         scale: 1.0,
         w_enc,
         w_dec,
