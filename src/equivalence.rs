@@ -275,21 +275,51 @@ fn delta_method(law: &Law, s: &Splice, eq: &Equivalent, noise: &CeNoise, level: 
         Law::Chinchilla(c) => (c.beta / (c.alpha + c.beta), c.alpha / (c.alpha + c.beta)),
         _ => (0.0, 1.0),
     };
-    let fraction = iv(eq.fraction, 1.0, -1.0);
+    // A CE within z SEs of the floor could be at it: there the log-compute is not near linear in
+    // the CE, and the compute the noise allows has no upper end.
+    let (near_c, near_s) = near_floor(law, s, noise, level);
+    let open = |v: Option<(f64, f64)>, near: bool| {
+        v.map(|(lo, hi)| (lo, if near { f64::INFINITY } else { hi }))
+    };
+    let fraction = iv(eq.fraction, 1.0, -1.0).map(|(lo, hi)| {
+        (
+            if near_c { 0.0 } else { lo },
+            if near_s { f64::INFINITY } else { hi },
+        )
+    });
     Intervals {
-        compute_clean: iv(eq.compute_clean, 0.0, 1.0),
-        compute: iv(eq.compute, 1.0, 0.0),
+        compute_clean: open(iv(eq.compute_clean, 0.0, 1.0), near_c),
+        compute: open(iv(eq.compute, 1.0, 0.0), near_s),
         fraction,
         log10_ratio: eq
             .log10_ratio
             .and(fraction)
             .map(|(lo, hi)| (orders(hi), orders(lo))),
-        fraction_of_actual: iv(eq.fraction_of_actual, 1.0, 0.0),
-        params: iv(eq.params, params_exp, 0.0),
-        tokens: iv(eq.tokens, tokens_exp, 0.0),
-        step: iv(eq.step, 1.0, 0.0),
+        fraction_of_actual: open(iv(eq.fraction_of_actual, 1.0, 0.0), near_s),
+        params: open(iv(eq.params, params_exp, 0.0), near_s),
+        tokens: open(iv(eq.tokens, tokens_exp, 0.0), near_s),
+        step: open(iv(eq.step, 1.0, 0.0), near_s),
         used: 0,
     }
+}
+
+/// A ratio as "1.190", or "2.609e9" beyond four digits.
+fn times(r: f64) -> String {
+    if r < 1e4 {
+        format!("{r:.3}")
+    } else {
+        format!("{r:.3e}")
+    }
+}
+
+/// Whether ce_clean and ce_spliced lie within the interval's z standard errors of the floor.
+fn near_floor(law: &Law, s: &Splice, noise: &CeNoise, level: f64) -> (bool, bool) {
+    let z = normal_quantile(level);
+    let near = |ce: f64, var: f64| ce - z * var.sqrt() <= law.floor();
+    (
+        near(s.ce_clean, noise.var_clean),
+        near(s.ce_spliced, noise.var_spliced),
+    )
 }
 
 /// Maps one splice (row `row` of its file, which picks its stream of CE draws) under the fitted
@@ -361,14 +391,14 @@ pub fn map_splice(
             if x < lo {
                 status = status.max(Status::Extrapolated);
                 notes.push(format!(
-                    "{what} maps to {x:.3e} {unit}, {:.3}x below the smallest fitted ({lo:.3e})",
-                    lo / x
+                    "{what} maps to {x:.3e} {unit}, {}x below the smallest fitted ({lo:.3e})",
+                    times(lo / x)
                 ));
             } else if x > hi {
                 status = status.max(Status::Extrapolated);
                 notes.push(format!(
-                    "{what} maps to {x:.3e} {unit}, {:.3}x above the largest fitted ({hi:.3e})",
-                    x / hi
+                    "{what} maps to {x:.3e} {unit}, {}x above the largest fitted ({hi:.3e})",
+                    times(x / hi)
                 ));
             }
         }
@@ -416,10 +446,23 @@ pub fn map_splice(
                 Some(Method::RefitsAndNoise(nz.sources.clone())),
             )
         }
-        (None, Some(nz)) => (
-            Some(delta_method(law, s, &eq, nz, level)),
-            Some(Method::DeltaMethod(nz.sources.clone())),
-        ),
+        (None, Some(nz)) => {
+            let (near_c, near_s) = near_floor(law, s, nz, level);
+            for (what, near) in [("ce_clean", near_c), ("ce_spliced", near_s)] {
+                if near && s.ce_spliced > e && s.ce_clean > e {
+                    notes.push(format!(
+                        "{what} lies within {:.3} standard errors of the floor E: its noise alone \
+                         could put it at the floor, which no compute reaches, so the intervals it \
+                         bounds are open-ended",
+                        normal_quantile(level)
+                    ));
+                }
+            }
+            (
+                Some(delta_method(law, s, &eq, nz, level)),
+                Some(Method::DeltaMethod(nz.sources.clone())),
+            )
+        }
         (None, None) => (None, None),
     };
     if let Some(ci) = &ci
@@ -435,6 +478,7 @@ pub fn map_splice(
     // Compute's, or for a run law without a parameter count its tokens'.
     let unbounded = |iv: Option<(f64, f64)>| iv.is_some_and(|(_, hi)| hi.is_infinite());
     if let Some(c) = &ci
+        && spec.refits.is_some()
         && (unbounded(c.compute) || unbounded(c.tokens))
     {
         notes.push(
@@ -445,6 +489,7 @@ pub fn map_splice(
     }
 
     if let Some(c) = &ci
+        && spec.refits.is_some()
         && c.fraction.is_some_and(|(lo, _)| lo == 0.0)
     {
         notes.push(

@@ -72,7 +72,24 @@ impl MapResult {
         w.extend(self.hosts_off_the_run());
         w.extend(self.counts_unsure());
         w.extend(self.other_token_sets());
+        w.extend(self.law_left_out());
         w
+    }
+
+    /// Delta-method intervals hold the CEs' noise alone. The law's own error is often larger (it
+    /// dominates params_equivalent and tokens_equivalent), so they read as too sure.
+    fn law_left_out(&self) -> Option<String> {
+        let n = (self.rows.iter())
+            .filter(|m| matches!(m.method, Some(Method::DeltaMethod(_))))
+            .count();
+        (n > 0).then(|| {
+            format!(
+                "the intervals of {n} splice(s) hold the CEs' measurement noise only, with the law \
+                 taken as exact: they leave out the fit's own error, which is often larger (most \
+                 of all for params_equivalent and tokens_equivalent), so they are too narrow; a law \
+                 fitted with --bootstrap N holds both"
+            )
+        })
     }
 
     /// A run law describes one model; a host of another size is not on its curve.

@@ -164,7 +164,10 @@ impl FitJob {
     /// `on` hears of each stage (the fit's starts, then the bootstrap's refits) and each step done.
     pub fn run(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {
         let s = &self.0;
-        let (family, f) = self.fit(on)?;
+        let (mut family, f) = self.fit(on)?;
+        if s.bootstrap > 0 {
+            family.warnings.extend(crate::fit::bootstrap::few_runs(&f));
+        }
         let boot = (s.bootstrap > 0).then(|| {
             let o = BootstrapOptions {
                 n: s.bootstrap,

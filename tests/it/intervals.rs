@@ -684,3 +684,132 @@ fn a_zero_lower_end_of_the_fraction_is_explained() {
         "{detail}"
     );
 }
+
+/// A bootstrap over whole runs with fewer than five runs (k runs give only C(2k−1, k) distinct
+/// resamples) is warned of in the summary and the law file; five runs are not.
+#[test]
+fn a_bootstrap_over_few_runs_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::common::data("checkpoints.csv")).unwrap();
+    let sizes = |k: usize| {
+        let mut sizes: Vec<f64> = (text.lines().skip(1))
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        sizes.sort_by(f64::total_cmp);
+        sizes.dedup();
+        let keep: Vec<f64> = sizes.iter().step_by(2).take(k).copied().collect();
+        let mut out = String::from("name,run,params,tokens,loss\n");
+        for l in text.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            if keep.contains(&f[1].parse().unwrap()) {
+                out += &format!("{},N{},{},{},{}\n", f[0], f[1], f[1], f[2], f[3]);
+            }
+        }
+        out
+    };
+    for (k, distinct) in [(3, Some(10)), (5, None)] {
+        let ck = write(dir.path(), &format!("runs{k}.csv"), &sizes(k));
+        let law = dir.path().join(format!("law{k}.json"));
+        let (_, err) = crate::common::succeeds(
+            ceq()
+                .args(["fit", "--bootstrap", "20", "--checkpoints"])
+                .arg(&ck)
+                .arg("--out")
+                .arg(&law),
+        );
+        let lf: serde_json::Value = serde_json::from_slice(&std::fs::read(&law).unwrap()).unwrap();
+        assert_eq!(lf["bootstrap"]["unit"], "run");
+        let saved = lf["fit"]["warnings"].to_string();
+        match distinct {
+            Some(d) => {
+                let want = format!("has only {k} ({d} distinct resamples)");
+                assert!(
+                    err.contains(&want) && saved.contains(&want),
+                    "{err}\n{saved}"
+                );
+            }
+            None => assert!(!err.contains("distinct resamples"), "{err}"),
+        }
+    }
+}
+
+/// Delta-method intervals (a law without refits, splices with SEs) leave out the law's error, and
+/// the map says so where the user reads it; refits' intervals do not get the warning.
+#[test]
+fn delta_method_intervals_warn_that_the_law_is_left_out() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = |extra: &[&str]| {
+        crate::common::succeeds(
+            ceq()
+                .args(["map", "--checkpoints"])
+                .arg(root.join("data/checkpoints.csv"))
+                .arg("--splices")
+                .arg(root.join("data/splices.csv"))
+                .args(extra),
+        )
+        .1
+    };
+    let delta = map(&[]);
+    assert!(
+        delta.contains(
+            "warning: the intervals of 24 splice(s) hold the CEs' measurement noise only"
+        ),
+        "{delta}"
+    );
+    let refits = map(&["--bootstrap", "20"]);
+    assert!(!refits.contains("noise only"), "{refits}");
+}
+
+/// The delta method linearises log-compute in the CE, which fails near the floor: a spliced CE
+/// within z SEs of E could be at the floor, so its compute interval has no upper end, and the row
+/// says why; one far from the floor keeps a finite interval.
+#[test]
+fn a_delta_interval_near_the_floor_is_open_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let law = dir.path().join("law.json");
+    crate::common::succeeds(
+        ceq()
+            .args(["fit", "--checkpoints"])
+            .arg(root.join("data/checkpoints.csv"))
+            .arg("--out")
+            .arg(&law),
+    );
+    let lf: serde_json::Value = serde_json::from_slice(&std::fs::read(&law).unwrap()).unwrap();
+    let e = lf["params"]["E"].as_f64().unwrap();
+    let text = format!(
+        "name,ce_clean,ce_spliced,se_ce_clean,se_ce_spliced,se_delta\n\
+         near,{c},{n},0.01,0.014,0.01\nfar,{c},{f},0.01,0.014,0.01\n",
+        c = e + 0.3,
+        n = e + 0.005,
+        f = e + 0.2
+    );
+    let splices = write(dir.path(), "s.csv", &text);
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices),
+    );
+    let (near, far) = (&v[0], &v[1]);
+    // JSON writes an infinite end as null; the point value is finite.
+    assert!(near["compute_equivalent"].as_f64().unwrap().is_finite());
+    assert!(near["compute_equivalent_hi"].is_null(), "{near}");
+    assert!(near["compute_fraction_hi"].is_null(), "{near}");
+    let detail = near["status_detail"].as_str().unwrap();
+    assert!(
+        detail.contains("ce_spliced lies within 1.645 standard errors of the floor E"),
+        "{detail}"
+    );
+    assert!(
+        far["compute_equivalent_hi"].as_f64().unwrap().is_finite(),
+        "{far}"
+    );
+    assert!(
+        !far["status_detail"]
+            .as_str()
+            .unwrap()
+            .contains("standard errors of the floor")
+    );
+}
