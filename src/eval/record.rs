@@ -202,8 +202,7 @@ pub fn check_finished(csv: &Path) -> Result<()> {
         message: format!(
             "the evaluation that writes it did not finish ({} says so): it holds {present} of the \
              {} rows the run will hold; run the same evaluation again into this file to finish it \
-             (it keeps the rows already there), or, to use these {present} rows as they are, \
-             remove {}",
+             (it keeps the rows already there), or, to use the rows there as they are, remove {}",
             path.display(),
             record.rows.len(),
             path.display()
