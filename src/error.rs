@@ -175,6 +175,8 @@ pub enum DataKind {
     Shards,
     /// A params column that holds the other parameter count than the fit is told.
     ParamCount,
+    /// A results file whose evaluation did not finish (its run record says so).
+    Unfinished,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

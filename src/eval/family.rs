@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::job::Scoring;
 use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::record::{RunRecord, identify, record_path};
 use super::runner::{clean, scored_per_seq};
 use super::shard::{Shard, record_shard, shard_path};
 use super::tokens::Tokens;
@@ -121,6 +122,8 @@ pub struct FamilyJob {
 pub struct FamilySummary {
     pub evaluated: usize,
     pub skipped: usize,
+    /// Rows kept from an older ceq's file, which recorded none of their inputs.
+    pub unrecorded: usize,
     pub rows: usize,
     pub seconds: f64,
     pub positions: usize,
@@ -205,6 +208,7 @@ impl FamilyJob {
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
         crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&record_path(&self.out), &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
         // Every checkpoint reads the tokens alike (checked above), so one count per sequence
@@ -214,12 +218,27 @@ impl FamilyJob {
         let engine = sc.device.describe();
 
         let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
-        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
+        // What each checkpoint's row is measured from: its folder's weights and config as now.
+        let now = entries
+            .iter()
+            .map(|e| Ok((e.name.clone(), identify(&self.out, &[&e.dir])?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        let resumed = LEDGER.resume(&self.out, &eval_tokens, &engine, &now, |row| {
             self.differs(row, &by_name)
         })?;
-        // Before the first new row, so every shard's CSV on disk says what it will hold.
-        let names = entries.iter().map(|e| e.name.clone()).collect();
-        record_shard(&self.out, self.shard, names)?;
+        let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
+        // Before the first new row, so every shard's CSV on disk says what it will hold, and the
+        // file reads as unfinished until its last row is saved.
+        let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+        record_shard(&self.out, self.shard, names.clone())?;
+        let mut record = RunRecord {
+            finished: false,
+            rows: names,
+            inputs: resumed.inputs,
+        };
+        if self.out.exists() {
+            record.write(&self.out)?;
+        }
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
@@ -279,15 +298,20 @@ impl FamilyJob {
             rows.push(row);
             per_seq.insert(e.name.clone(), r.per_seq);
             counts.insert(e.name.clone(), seq_n.clone());
+            record.inputs.insert(e.name.clone(), now[&e.name].clone());
             // Written now, so an interrupted run keeps every finished checkpoint.
-            LEDGER.write(&self.out, &rows, &per_seq, &counts)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)?;
         }
+        record.finished = true;
         if todo.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
-            LEDGER.write(&self.out, &rows, &per_seq, &counts)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)?;
+        } else {
+            record.write(&self.out)?;
         }
         Ok(FamilySummary {
             evaluated: todo.len(),
             skipped: done.len(),
+            unrecorded: resumed.unrecorded,
             rows: rows.len(),
             seconds: start.elapsed().as_secs_f64(),
             positions,
@@ -330,6 +354,19 @@ impl std::fmt::Display for FamilySummary {
             f,
             "{} checkpoint(s) evaluated ({rate:.0} tokens/s), {} already there; {} rows",
             self.evaluated, self.skipped, self.rows
-        )
+        )?;
+        unrecorded_note(f, self.unrecorded)
     }
+}
+
+/// Says how many rows were kept from an older ceq's file without a record of their inputs.
+pub(crate) fn unrecorded_note(f: &mut std::fmt::Formatter<'_>, n: usize) -> std::fmt::Result {
+    if n == 0 {
+        return Ok(());
+    }
+    write!(
+        f,
+        " ({n} kept from an older ceq's file, which did not record their inputs: they are \
+         recorded as they are now, and a later change to them is refused)"
+    )
 }

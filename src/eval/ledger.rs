@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use super::record::{FileId, RunRecord, changed, record_path};
 use super::shard::{check_shards, record_shard, shard_path};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
@@ -23,6 +24,17 @@ pub type Row = Vec<String>;
 
 /// Each row's per-sequence values, by name.
 pub type PerSeq = HashMap<String, Vec<f64>>;
+
+/// The rows a rerun keeps, with their per-sequence values and the record of their inputs.
+pub struct Resumed {
+    pub rows: Vec<Row>,
+    pub per_seq: PerSeq,
+    /// Every kept row's input files: as recorded, or (for a row an older ceq wrote without a
+    /// record) as they are now.
+    pub inputs: std::collections::BTreeMap<String, Vec<FileId>>,
+    /// How many kept rows had no record of their inputs.
+    pub unrecorded: usize,
+}
 
 /// One kind of results file.
 pub struct Ledger {
@@ -159,16 +171,17 @@ impl Ledger {
         &row[self.col("name")]
     }
 
-    /// The table, its per-sequence array and (when every row has them) the per-sequence position
-    /// counts; the arrays first, so every row of a CSV on disk has its per-sequence values beside
-    /// it. Without counts for every row, a counts file left from before is removed, so none on disk
-    /// belongs to other rows.
+    /// The table, its per-sequence array, (when every row has them) the per-sequence position
+    /// counts and the run record; the CSV last, so every row of a CSV on disk has its per-sequence
+    /// values and its inputs' record beside it. Without counts for every row, a counts file left
+    /// from before is removed, so none on disk belongs to other rows.
     pub fn write(
         &self,
         path: &Path,
         rows: &[Row],
         per_seq: &PerSeq,
         counts: &PerSeq,
+        record: &RunRecord,
     ) -> Result<()> {
         let mut rows = rows.to_vec();
         rows.sort_by(|a, b| (self.order)(self, a, b));
@@ -206,6 +219,7 @@ impl Ledger {
             }
             None => {}
         }
+        record.write(path)?;
         crate::io::write_atomic(path, Format::Csv.render(&t).as_bytes())
     }
 
@@ -221,19 +235,28 @@ impl Ledger {
     }
 
     /// The rows already in `out` and their per-sequence values. Each row must have been measured
-    /// on `eval_tokens` by `engine`, and `check` says what else differs from this run (`None`:
-    /// nothing); a row whose per-sequence values are not beside it is dropped, to be measured
-    /// again.
+    /// on `eval_tokens` by `engine`, `check` says what else differs from this run (`None`:
+    /// nothing), and its input files as recorded must be `now`'s for its name (a row without a
+    /// record, from an older ceq, is kept and its inputs recorded as they are now); a row whose
+    /// per-sequence values are not beside it is dropped, to be measured again.
     pub fn resume(
         &self,
         out: &Path,
         eval_tokens: &str,
         engine: &str,
+        now: &HashMap<String, Vec<FileId>>,
         mut check: impl FnMut(&Row) -> Option<String>,
-    ) -> Result<(Vec<Row>, PerSeq)> {
+    ) -> Result<Resumed> {
+        let mut kept = Resumed {
+            rows: vec![],
+            per_seq: PerSeq::new(),
+            inputs: Default::default(),
+            unrecorded: 0,
+        };
         if !out.exists() {
-            return Ok((vec![], PerSeq::new()));
+            return Ok(kept);
         }
+        let record = RunRecord::read(out)?.unwrap_or_default();
         let mut rows = vec![];
         for (line, row) in self.read_rows(out)? {
             let (name, was) = (self.name(&row), |c: &str| row[self.col(c)].as_str());
@@ -256,12 +279,36 @@ impl Ledger {
                     format!("line {line}: {what}; write to a new file, or remove it to start over"),
                 ));
             }
+            let current = now.get(name).cloned().unwrap_or_default();
+            match record.inputs.get(name) {
+                Some(was) => {
+                    if let Some(what) = changed(was, &current) {
+                        return Err(mismatch(
+                            out.to_owned(),
+                            format!(
+                                "line {line}: '{name}' was measured from other inputs: {what} \
+                                 (as {} records them, paths from this file's folder); write to a \
+                                 new file, or remove it to start over",
+                                record_path(out).display()
+                            ),
+                        ));
+                    }
+                    kept.inputs.insert(name.to_owned(), was.clone());
+                }
+                None => {
+                    kept.unrecorded += 1;
+                    kept.inputs.insert(name.to_owned(), current);
+                }
+            }
             rows.push(row);
         }
         let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();
         let per_seq = self.read_per_seq(out, &names).unwrap_or_default();
         rows.retain(|r| per_seq.contains_key(self.name(r)));
-        Ok((rows, per_seq))
+        kept.inputs.retain(|n, _| per_seq.contains_key(n));
+        kept.rows = rows;
+        kept.per_seq = per_seq;
+        Ok(kept)
     }
 
     /// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
@@ -271,23 +318,37 @@ impl Ledger {
         let mut paths: Vec<PathBuf> = inputs.to_vec();
         paths.extend(inputs.iter().map(|p| per_seq_path(p)));
         paths.extend(inputs.iter().map(|p| per_seq_n_path(p)));
+        paths.extend(inputs.iter().map(|p| shard_path(p)));
+        paths.extend(inputs.iter().map(|p| record_path(p)));
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         crate::io::check_not_input(out, &paths)?;
         crate::io::check_not_input(&per_seq_path(out), &paths)?;
         crate::io::check_not_input(&per_seq_n_path(out), &paths)?;
         crate::io::check_not_input(&shard_path(out), &paths)?;
+        crate::io::check_not_input(&record_path(out), &paths)?;
         let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
         let mut first: Option<(PathBuf, String)> = None;
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());
         // Position counts only if every shard has them (shards from an older ceq have none).
         let mut counts = Some(PerSeq::new());
         let mut files: Vec<(PathBuf, Vec<String>)> = vec![];
+        // The merged file is finished (every shard is, checked below), its rows' inputs as each
+        // shard recorded them (a shard from an older ceq records none).
+        let mut record = RunRecord {
+            finished: true,
+            ..RunRecord::default()
+        };
         for path in inputs {
             let file_rows = self.read_rows(path)?;
             let names: Vec<String> = file_rows
                 .iter()
                 .map(|(_, r)| self.name(r).to_owned())
                 .collect();
+            if let Some(r) = RunRecord::read(path)? {
+                let held: std::collections::HashSet<&String> = names.iter().collect();
+                let mine = r.inputs.into_iter().filter(|(n, _)| held.contains(n));
+                record.inputs.extend(mine);
+            }
             files.push((path.clone(), names.clone()));
             for (line, row) in file_rows {
                 // One token set, and for a sweep one batch size (SAEBench's per-batch metrics).
@@ -342,7 +403,8 @@ impl Ledger {
         }
         // Checked last, so a mixed token set or a name twice is named as such first.
         check_shards(&files)?;
-        self.write(out, &rows, &per_seq, &counts.unwrap_or_default())?;
+        record.rows = rows.iter().map(|r| self.name(r).to_owned()).collect();
+        self.write(out, &rows, &per_seq, &counts.unwrap_or_default(), &record)?;
         // The merged file is whole: a record left beside it from a shard run would misdescribe it.
         record_shard(out, None, vec![])?;
         Ok(rows.len())

@@ -9,6 +9,7 @@ pub mod ledger;
 mod logprob;
 pub mod model;
 mod nll;
+pub mod record;
 pub mod runner;
 pub mod sae;
 pub mod shard;

@@ -15,6 +15,7 @@ use std::time::Instant;
 use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
 use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::record::{RunRecord, identify, record_path};
 use super::shard::{Shard, record_shard, shard_path};
 use super::{Hook, ModelConfig};
 use crate::error::Result;
@@ -44,6 +45,8 @@ pub struct SweepEntry {
     pub model: PathBuf,
     pub model_name: String,
     pub host_tokens: Option<f64>,
+    /// The host's line in the family manifest, when one names it.
+    pub host_line: Option<u64>,
     pub sae: PathBuf,
     /// The manifest's hook, else the SAE cfg.json's.
     pub hook: Hook,
@@ -69,6 +72,8 @@ pub struct SweepJob {
 pub struct SweepSummary {
     pub evaluated: usize,
     pub skipped: usize,
+    /// Rows kept from an older ceq's file, which recorded none of their inputs.
+    pub unrecorded: usize,
     pub rows: usize,
     pub seconds: f64,
 }
@@ -79,7 +84,8 @@ impl std::fmt::Display for SweepSummary {
             f,
             "{} SAE(s) evaluated in {:.1} s, {} already there; {} rows",
             self.evaluated, self.seconds, self.skipped, self.rows
-        )
+        )?;
+        super::family::unrecorded_note(f, self.unrecorded)
     }
 }
 
@@ -100,8 +106,9 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
         let seen = out.iter().map(|e| (e.name.as_str(), e.line));
         let name = t.unique_name(line, rec, i_name, seen)?;
         let sae = t.folder(line, rec, i_sae, &name)?;
-        let (model, model_name, host_tokens) = host(base, &t.text(rec, Some(i_model)), family)
-            .map_err(|m| t.cell_error(line, i_model, m))?;
+        let (model, model_name, host_tokens, host_line) =
+            host(base, &t.text(rec, Some(i_model)), family)
+                .map_err(|m| t.cell_error(line, i_model, m))?;
         // Without a hook column the error points at the SAE's column.
         let i_h = i_hook.unwrap_or(i_sae);
         let hook_text = match t.text(rec, i_hook) {
@@ -120,6 +127,7 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
             model,
             model_name,
             host_tokens,
+            host_line,
             sae,
             hook,
             line,
@@ -129,12 +137,9 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
 }
 
 /// A host: with a family, a checkpoint's name (or its folder); else a folder. Returns the folder,
-/// its name for the output, and its training tokens when the family gives them.
-fn host(
-    base: &Path,
-    text: &str,
-    family: Option<&[Entry]>,
-) -> std::result::Result<(PathBuf, String, Option<f64>), String> {
+/// its name for the output, and its training tokens and line when the family gives them.
+type Host = (PathBuf, String, Option<f64>, Option<u64>);
+fn host(base: &Path, text: &str, family: Option<&[Entry]>) -> std::result::Result<Host, String> {
     if let Some(family) = family {
         let dir = base.join(text);
         let same = |e: &&Entry| {
@@ -142,7 +147,7 @@ fn host(
                 || (dir.canonicalize().ok()).is_some_and(|d| e.dir.canonicalize().ok() == Some(d))
         };
         return match family.iter().find(same) {
-            Some(e) => Ok((e.dir.clone(), e.name.clone(), Some(e.tokens))),
+            Some(e) => Ok((e.dir.clone(), e.name.clone(), Some(e.tokens), Some(e.line))),
             None => Err(format!(
                 "model '{text}' is neither a checkpoint name nor a folder of the family manifest"
             )),
@@ -155,7 +160,7 @@ fn host(
     let name = dir
         .file_name()
         .map_or_else(|| text.to_owned(), |n| n.to_string_lossy().into_owned());
-    Ok((dir, name, None))
+    Ok((dir, name, None, None))
 }
 
 impl SweepJob {
@@ -198,6 +203,7 @@ impl SweepJob {
         crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
         crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
+        crate::io::check_not_input(&record_path(&self.out), &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
         let Some(first) = groups.first().map(|g| &g[0]) else {
@@ -205,10 +211,15 @@ impl SweepJob {
             // none, and says so with an empty file and its record, so that merging every shard
             // is complete.
             record_shard(&self.out, self.shard, vec![])?;
-            LEDGER.write(&self.out, &[], &PerSeq::new(), &PerSeq::new())?;
+            let record = RunRecord {
+                finished: true,
+                ..RunRecord::default()
+            };
+            LEDGER.write(&self.out, &[], &PerSeq::new(), &PerSeq::new(), &record)?;
             return Ok(SweepSummary {
                 evaluated: 0,
                 skipped: 0,
+                unrecorded: 0,
                 rows: 0,
                 seconds: 0.0,
             });
@@ -224,7 +235,12 @@ impl SweepJob {
             .map(|e| (e.name.as_str(), e))
             .collect();
         let batch = self.scoring.batch.get();
-        let (mut rows, mut per_seq) = LEDGER.resume(&self.out, &eval_tokens, &engine, |row| {
+        // What each SAE's row is measured from: its host's and its own weights and config as now.
+        let now = by_name
+            .iter()
+            .map(|(name, e)| Ok((name.to_string(), identify(&self.out, &[&e.model, &e.sae])?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        let resumed = LEDGER.resume(&self.out, &eval_tokens, &engine, &now, |row| {
             // Rows of another batch size would mix two versions of the per-batch metrics.
             let was = row[LEDGER.col("batch")].parse::<usize>().ok();
             let name = &row[LEDGER.col("name")];
@@ -237,11 +253,21 @@ impl SweepJob {
                     "'{name}' was measured by a ceq that did not record its batch size"
                 )),
             };
-            other.or_else(|| differs(row, &by_name))
+            other.or_else(|| differs(row, &by_name, self.non_embedding, self.family.as_deref()))
         })?;
-        // Before the first new row, so every shard's CSV on disk says what it will hold.
-        let names = groups.iter().flatten().map(|e| e.name.clone()).collect();
-        record_shard(&self.out, self.shard, names)?;
+        let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
+        // Before the first new row, so every shard's CSV on disk says what it will hold, and the
+        // file reads as unfinished until its last row is saved.
+        let names: Vec<String> = groups.iter().flatten().map(|e| e.name.clone()).collect();
+        record_shard(&self.out, self.shard, names.clone())?;
+        let mut record = RunRecord {
+            finished: false,
+            rows: names,
+            inputs: resumed.inputs,
+        };
+        if self.out.exists() {
+            record.write(&self.out)?;
+        }
         let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
         let skipped = done.len();
         // How many positions each sequence scores follows from the tokens and the host's special
@@ -308,27 +334,39 @@ impl SweepJob {
                     both.extend(&r.result.per_seq_spliced);
                     per_seq.insert(e.name.clone(), both);
                     counts.insert(e.name.clone(), count_of(e)?);
+                    record.inputs.insert(e.name.clone(), now[&e.name].clone());
                     rows.push(row);
                     evaluated += 1;
                 }
                 // Saved now, so an interrupted sweep keeps every finished group.
-                LEDGER.write(&self.out, &rows, &per_seq, &counts)
+                LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)
             })?;
         }
+        record.finished = true;
         if by_model.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
-            LEDGER.write(&self.out, &rows, &per_seq, &counts)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)?;
+        } else {
+            record.write(&self.out)?;
         }
         Ok(SweepSummary {
             evaluated,
             skipped,
+            unrecorded: resumed.unrecorded,
             rows: rows.len(),
             seconds: start.elapsed().as_secs_f64(),
         })
     }
 }
 
-/// What differs between a row already in the output and this sweep's SAE of its name.
-fn differs(row: &Row, entries: &HashMap<&str, &SweepEntry>) -> Option<String> {
+/// What differs between a row already in the output and this sweep's SAE of its name: its model
+/// or hook, the parameter count its params column holds, or its host's training tokens (as
+/// eval-family checks its own rows, so a map of the file never mixes two counts or two manifests).
+fn differs(
+    row: &Row,
+    entries: &HashMap<&str, &SweepEntry>,
+    non_embedding: bool,
+    family: Option<&Path>,
+) -> Option<String> {
     let was = |c: &str| row[LEDGER.col(c)].as_str();
     let name = was("name");
     let Some(e) = entries.get(name) else {
@@ -336,10 +374,50 @@ fn differs(row: &Row, entries: &HashMap<&str, &SweepEntry>) -> Option<String> {
             "'{name}' is not an SAE this manifest (and shard) evaluates"
         ));
     };
-    (was("model") != e.model_name || was("hook") != e.hook.to_string()).then(|| {
-        format!(
+    if was("model") != e.model_name || was("hook") != e.hook.to_string() {
+        return Some(format!(
             "'{name}': model or hook differ from the manifest's line {}",
             e.line
-        )
+        ));
+    }
+    let (chosen, other) = if non_embedding {
+        ("params_non_embedding", "total")
+    } else {
+        ("params_total", "non-embedding")
+    };
+    if was("params") != was(chosen) {
+        let this = if non_embedding {
+            "non-embedding"
+        } else {
+            "total"
+        };
+        return Some(format!(
+            "'{name}': its params column holds the host's {other} parameter count ({}), this run \
+             counts {this} parameters ({})",
+            was("params"),
+            was(chosen)
+        ));
+    }
+    let tokens = was("tokens");
+    let same = match e.host_tokens {
+        None => tokens.is_empty(),
+        Some(t) => tokens.parse::<f64>().ok() == Some(t),
+    };
+    (!same).then(|| {
+        let then = if tokens.is_empty() { "none" } else { tokens };
+        match (e.host_tokens, e.host_line, family) {
+            (Some(t), Some(l), Some(f)) => format!(
+                "'{name}': its host '{}' trained on {then} tokens as the row says, on {} as {} \
+                 line {l} says now",
+                e.model_name,
+                crate::export::exact(t),
+                f.display()
+            ),
+            _ => format!(
+                "'{name}': the row gives its host '{}' {then} training tokens, but this run has \
+                 no family manifest to give them",
+                e.model_name
+            ),
+        }
     })
 }

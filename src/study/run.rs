@@ -435,11 +435,11 @@ impl Study {
              | `models/NAME/` | each model (Hugging Face GPT-2 layout) and `ceq_training.json` |\n\
              | `family.csv` | the family manifest (eval-family's input) |\n\
              | `eval_tokens.npy` | held-out rows every CE is measured on |\n\
-             | `checkpoints.csv` | each model's clean CE (eval-family's output), `.per_seq.npy` beside |\n\
+             | `checkpoints.csv` | each model's clean CE (eval-family's output), `.per_seq.npy` and `.run.json` beside |\n\
              | `sae_tokens.npy` | the rows whose activations trained the SAEs |\n\
              | `saes/NAME/` | each SAE (SAELens layout) |\n\
              | `saes.csv` | the sweep manifest |\n\
-             | `splices.csv` | each SAE's CEs and metrics (the sweep's output), `.per_seq.npy` beside |\n\
+             | `splices.csv` | each SAE's CEs and metrics (the sweep's output), `.per_seq.npy` and `.run.json` beside |\n\
              | `law.json` | the fitted law with its bootstrap |\n\
              | `report/` | tables and figures; open `report/index.html` |\n\n\
              ## Redo each step\n\n\

@@ -109,6 +109,8 @@ pub fn read_family(
     form: Form,
     drop_highest: usize,
 ) -> Result<Family> {
+    // An interrupted eval-family's rows are a part of the family, not a family to fit.
+    crate::eval::record::check_finished(path)?;
     let t = RawTable::read(path)?;
     let missing = |column: &str, quantity: &'static str, hint: String| Error::MissingColumn {
         path: path.to_owned(),

@@ -17,6 +17,8 @@ pub fn read_splices(path: &Path) -> Result<Splices> {
     if is_saebench(path) {
         read_saebench(path)
     } else {
+        // An interrupted sweep's rows are a part of it, not the sweep.
+        crate::eval::record::check_finished(path)?;
         read_splices_csv(path)
     }
 }

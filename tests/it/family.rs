@@ -380,6 +380,15 @@ fn killed_run_resumes_to_the_same_csv() {
     child.wait().unwrap();
     let n = rows(&part).len();
     assert!((1..12).contains(&n), "{n} rows when killed");
+    // The killed run's rows are not the family: fit refuses them, saying how many are there.
+    ceq()
+        .args(["fit", "--form", "compute", "--checkpoints"])
+        .arg(&part)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(format!(
+            "holds {n} of the 12 rows"
+        )));
     // Another policy on the same file is refused, naming the row.
     eval_family(&manifest, &tokens, &part, &["--keep-special"])
         .failure()

@@ -19,6 +19,7 @@ mod optimizer;
 mod outputs;
 mod reference_data;
 mod report;
+mod resume_inputs;
 mod robust_outputs;
 mod sae_train;
 mod saebench;

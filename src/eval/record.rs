@@ -1,0 +1,262 @@
+//! A results file's run record, `<stem>.run.json` beside the CSV of `ceq eval-family` or of a
+//! sweep: whether the run finished, the rows it holds once finished, and what identified each
+//! row's inputs when it was measured (every weight and config file of its model and SAE folders:
+//! path, size and modification time, so no multi-GB file is hashed). A rerun refuses to keep a row
+//! whose inputs changed since; `ceq fit` and `ceq map` refuse a file whose run did not finish. A
+//! file without a record (from an older ceq) reads as before.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataKind, Error, Result};
+
+/// One input file as it was when a row was measured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileId {
+    /// Resolved (symlinks followed), relative to the results file's folder where it can be, so a
+    /// folder holding both can move.
+    pub path: String,
+    pub bytes: u64,
+    /// Modification time, nanoseconds since 1970 (0 if earlier or unknown).
+    pub modified_ns: u64,
+}
+
+/// What a run was given and how far it got.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// False from the run's start until its last row is saved.
+    pub finished: bool,
+    /// Every row the run holds when finished.
+    pub rows: Vec<String>,
+    /// Each row's input files, by row name.
+    pub inputs: BTreeMap<String, Vec<FileId>>,
+}
+
+/// Where a results CSV's run record lives.
+pub fn record_path(csv: &Path) -> PathBuf {
+    csv.with_extension("run.json")
+}
+
+impl RunRecord {
+    /// The record beside `csv`, or `None` when there is none (a file from an older ceq).
+    pub fn read(csv: &Path) -> Result<Option<RunRecord>> {
+        let path = record_path(csv);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(Error::json(&path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path)(e)),
+        }
+    }
+
+    /// Writes the record beside `csv` (atomically), with the inputs of the rows it names only.
+    pub fn write(&self, csv: &Path) -> Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("a run record serialises");
+        crate::io::write_atomic(&record_path(csv), (json + "\n").as_bytes())
+    }
+}
+
+/// The files of a model or SAE folder that decide what it computes: its safetensors files (and
+/// their index) and its config, by name.
+fn decides(name: &str) -> bool {
+    name.ends_with(".safetensors")
+        || name.ends_with(".safetensors.index.json")
+        || name == "config.json"
+        || name == "cfg.json"
+}
+
+/// `to` relative to the folder `from` (both resolved), else `to` whole.
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let (a, b): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return to.to_owned();
+    }
+    let mut out: PathBuf = a[common..].iter().map(|_| "..").collect();
+    out.extend(&b[common..]);
+    out
+}
+
+/// The files in `dirs` that decide what a row computes, as they are now, named relative to the
+/// folder of `csv`.
+pub fn identify(csv: &Path, dirs: &[&Path]) -> Result<Vec<FileId>> {
+    let base = csv.parent().filter(|p| !p.as_os_str().is_empty());
+    let base = base
+        .unwrap_or(Path::new("."))
+        .canonicalize()
+        .unwrap_or_default();
+    let mut ids = vec![];
+    for dir in dirs {
+        let dir = dir.canonicalize().map_err(Error::io(dir))?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(Error::io(&dir))?
+            .filter_map(|e| e.ok())
+            .filter(|e| decides(&e.file_name().to_string_lossy()))
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for file in files {
+            // Resolved, so a link pointed elsewhere reads as another file.
+            let real = file.canonicalize().map_err(Error::io(&file))?;
+            let meta = std::fs::metadata(&real).map_err(Error::io(&real))?;
+            if !meta.is_file() {
+                continue;
+            }
+            let modified_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+            ids.push(FileId {
+                path: relative(&base, &real).to_string_lossy().into_owned(),
+                bytes: meta.len(),
+                modified_ns,
+            });
+        }
+    }
+    Ok(ids)
+}
+
+/// A modification time as UTC date and time, to the nanosecond (days to a civil date by Howard
+/// Hinnant's `civil_from_days`, so no date crate is needed for a message).
+fn utc(ns: u64) -> String {
+    let (secs, nanos) = (ns / 1_000_000_000, ns % 1_000_000_000);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, sec) = (rem / 3600, rem / 60 % 60, rem % 60);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{sec:02}.{nanos:09} UTC")
+}
+
+/// What differs between a row's inputs as recorded (`was`) and as they are now, in words; `None`
+/// when nothing does.
+pub fn changed(was: &[FileId], now: &[FileId]) -> Option<String> {
+    for w in was {
+        match now.iter().find(|n| n.path == w.path) {
+            None => {
+                return Some(format!(
+                    "{} was read then, but is not now (the manifest names another folder, or the \
+                     file is gone)",
+                    w.path
+                ));
+            }
+            Some(n) if n.bytes != w.bytes => {
+                return Some(format!(
+                    "{} changed since: {} bytes then, {} now",
+                    w.path, w.bytes, n.bytes
+                ));
+            }
+            Some(n) if n.modified_ns != w.modified_ns => {
+                return Some(format!(
+                    "{} changed since: modified {} then, {} now",
+                    w.path,
+                    utc(w.modified_ns),
+                    utc(n.modified_ns)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    now.iter()
+        .find(|n| !was.iter().any(|w| w.path == n.path))
+        .map(|n| {
+            format!(
+                "this run reads {}, which it was not measured from (the manifest names another \
+                 folder, or the file is new)",
+                n.path
+            )
+        })
+}
+
+/// Refuses a results file whose run record says the run did not finish: its rows are a part of
+/// the job, and a fit or map of them would read as the whole. A file without a record reads as
+/// before.
+pub fn check_finished(csv: &Path) -> Result<()> {
+    // SAEBench results (a folder or JSON) and other CSVs have no record beside them.
+    if !csv.is_file() {
+        return Ok(());
+    }
+    let Some(record) = RunRecord::read(csv)? else {
+        return Ok(());
+    };
+    if record.finished {
+        return Ok(());
+    }
+    let present = csv::Reader::from_path(csv)
+        .map(|mut r| r.records().count())
+        .unwrap_or(0);
+    let path = record_path(csv);
+    Err(Error::Data {
+        kind: DataKind::Unfinished,
+        path: csv.to_owned(),
+        message: format!(
+            "the evaluation that writes it did not finish ({} says so): it holds {present} of the \
+             {} rows the run will hold; run the same evaluation again into this file to finish it \
+             (it keeps the rows already there), or, to use the rows there as they are, remove {}",
+            path.display(),
+            record.rows.len(),
+            path.display()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_to_the_common_folder() {
+        let r = relative(
+            Path::new("/a/b/out"),
+            Path::new("/a/b/models/m/x.safetensors"),
+        );
+        assert_eq!(r, Path::new("../models/m/x.safetensors"));
+        assert_eq!(relative(Path::new("/a"), Path::new("/a/f")), Path::new("f"));
+    }
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        // `date -u -d @1796082465` (GNU date) gives 2026-11-30 23:47:45 UTC.
+        assert_eq!(
+            utc(1_796_082_465_327_322_620),
+            "2026-11-30 23:47:45.327322620 UTC"
+        );
+        // A leap day: `date -u -d @951782400` gives 2000-02-29 00:00:00 UTC.
+        assert_eq!(
+            utc(951_782_400_000_000_000),
+            "2000-02-29 00:00:00.000000000 UTC"
+        );
+    }
+
+    #[test]
+    fn a_changed_size_time_or_file_is_named() {
+        let f = |p: &str, b, t| FileId {
+            path: p.into(),
+            bytes: b,
+            modified_ns: t,
+        };
+        let was = vec![f("m/model.safetensors", 10, 5)];
+        assert_eq!(changed(&was, &was), None);
+        let size = changed(&was, &[f("m/model.safetensors", 11, 5)]).unwrap();
+        assert!(size.contains("10 bytes then, 11 now"), "{size}");
+        let time = changed(&was, &[f("m/model.safetensors", 10, 6)]).unwrap();
+        assert!(
+            time.contains("modified 1970-01-01 00:00:00.000000005 UTC then"),
+            "{time}"
+        );
+        let moved = changed(&was, &[f("n/model.safetensors", 10, 5)]).unwrap();
+        assert!(moved.contains("m/model.safetensors"), "{moved}");
+        let more = [f("m/model.safetensors", 10, 5), f("m/config.json", 1, 1)];
+        assert!(changed(&was, &more).unwrap().contains("m/config.json"));
+    }
+}
