@@ -390,9 +390,13 @@ pub fn map_splice(
         for (x, lo, hi, unit) in checks {
             if x < lo {
                 status = status.max(Status::Extrapolated);
+                // x can underflow to 0 far above the fitted losses: no ratio ("infx") then.
+                let by = match lo / x {
+                    r if r.is_finite() => format!("{}x ", times(r)),
+                    _ => String::new(),
+                };
                 notes.push(format!(
-                    "{what} maps to {x:.3e} {unit}, {}x below the smallest fitted ({lo:.3e})",
-                    times(lo / x)
+                    "{what} maps to {x:.3e} {unit}, {by}below the smallest fitted ({lo:.3e})"
                 ));
             } else if x > hi {
                 status = status.max(Status::Extrapolated);

@@ -79,21 +79,27 @@ pub fn is_stdout(path: &Path) -> bool {
     false
 }
 
-/// Refuses an output file that would write over or into an input (see [`not_over_input`]), or
-/// whose folder does not exist: checked before any work, so a long evaluation does not end in an
-/// error it could have said at the start.
+/// Refuses an output file that would write over or into an input (see [`not_over_input`]), whose
+/// folder does not exist or cannot be written, or that is read-only: checked before any work, so a
+/// long evaluation does not end in an error it could have said at the start.
 pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     not_over_input(out, inputs)?;
     check_folder(out)
 }
 
-/// Refuses an output file whose folder does not exist (or is not a folder). A device, FIFO or
-/// socket is written into where it is.
+/// Refuses an output file whose folder does not exist (or is not a folder, or no file can be made
+/// in it), or that exists and is read-only or a folder. A device, FIFO or socket is written into where it is.
 pub fn check_folder(out: &Path) -> Result<()> {
     if is_special(out) {
         return Ok(());
     }
     let target = resolved(out);
+    if target.is_dir() {
+        return Err(not_writable(
+            out,
+            "it is a folder, and ceq writes a file there; give a file's path".into(),
+        ));
+    }
     let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) else {
         return Ok(());
     };
@@ -102,7 +108,8 @@ pub fn check_folder(out: &Path) -> Result<()> {
     } else if !dir.is_dir() {
         "is not a folder; choose another path"
     } else {
-        return Ok(());
+        check_can_write_in(out, dir)?;
+        return not_read_only(out);
     };
     Err(Error::Write {
         path: out.to_owned(),
@@ -111,6 +118,60 @@ pub fn check_folder(out: &Path) -> Result<()> {
             format!("its folder {} {why}", dir.display()),
         ),
     })
+}
+
+/// Refuses writing `out` when no file can be made in `dir` (the folder `out` lies in, or where it
+/// will be made or swapped in).
+pub fn check_can_write_in(out: &Path, dir: &Path) -> Result<()> {
+    check_can_create_in(dir).map_err(|source| Error::Write {
+        path: out.to_owned(),
+        source,
+    })
+}
+
+/// Whether a file can be made in `dir` (the only sure test: make one and remove it), so that an
+/// unwritable folder is said before any work, not after it, and not by a side file's name.
+fn check_can_create_in(dir: &Path) -> std::io::Result<()> {
+    match tempfile::Builder::new().prefix(".ceq-").tempfile_in(dir) {
+        Ok(probe) => probe.close(),
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!(
+                "no file can be made in the folder {} ({}); choose another folder, or make it writable",
+                dir.display(),
+                without_path(e)
+            ),
+        )),
+    }
+}
+
+/// Refuses an existing file that is read-only (no write permission in its mode, or none for this
+/// user): ceq replaces a file by renaming a new one over it, which the file's mode would not stop,
+/// so a file the user protected is left alone here. A device, FIFO or socket is not checked.
+fn not_read_only(out: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let writable = rustix::fs::access(out, rustix::fs::Access::WRITE_OK).is_ok();
+    if writable && !meta.permissions().readonly() {
+        return Ok(());
+    }
+    Err(Error::Write {
+        path: out.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file exists and is read-only; ceq leaves it as it is: make it writable (chmod u+w), or choose another path",
+        ),
+    })
+}
+
+/// Refuses any of `outs` (files ceq may write) that exists and is read-only: the rename that
+/// replaces a file would not heed its mode.
+pub fn check_writable(outs: impl IntoIterator<Item = PathBuf>) -> Result<()> {
+    outs.into_iter().try_for_each(|o| not_read_only(&o))
 }
 
 /// Refuses an output file whose name does not end `.{ext}` (any case): ceq writes `what` there,
@@ -174,12 +235,22 @@ pub(crate) fn not_writable(dir: &Path, why: String) -> Error {
     }
 }
 
-/// Checks that `dir` is a folder or absent, and, unless `force`, that none of `files` (paths in
-/// it) exists yet: files in an output folder are replaced only when asked.
+/// Checks that `dir` is a folder or absent, that files can be made in it (or where it will be
+/// made), that none of `files` (paths in it) is read-only, and, unless `force`, that none of them
+/// exists yet: files in an output folder are replaced only when asked.
 pub fn check_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(not_writable(dir, "it exists and is not a folder".into()));
     }
+    // The folder, or the nearest folder above it that exists (where it will be made).
+    let made_in = resolved(dir)
+        .ancestors()
+        .find(|a| a.is_dir())
+        .map(Path::to_path_buf);
+    if let Some(d) = made_in {
+        check_can_write_in(dir, &d)?;
+    }
+    check_writable(files.iter().cloned())?;
     let existing: Vec<String> = files
         .iter()
         .filter(|f| f.symlink_metadata().is_ok())
@@ -218,6 +289,21 @@ pub fn write_stdout(text: &str) -> Result<()> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Writes a line to standard error. A closed stderr (`ceq … 2>&1 | head`) must not stop a run
+/// that is writing its outputs, so an error here is ignored (`eprintln!` would panic). Use through
+/// [`crate::say!`].
+pub fn say(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `eprintln!` that never panics: see [`say`].
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::io::say(format_args!($($arg)*))
+    };
 }
 
 /// A device, FIFO or socket: a file that must be written into, never replaced.

@@ -4,6 +4,9 @@
 //! [`law::Law`] (saved as a [`law_file::LawFile`]), and [`map::map`] reads splices against it through
 //! [`equivalence`]; [`export`] writes the result in any format.
 
+// Messages go through `say!`, which a closed stderr cannot make panic (see io::say).
+#![deny(clippy::print_stderr, clippy::print_stdout)]
+
 pub mod cli;
 pub mod equivalence;
 pub mod error;

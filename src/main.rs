@@ -5,7 +5,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One error chain, outermost first, like ripgrep.
-            eprintln!("ceq: error: {e:#}");
+            ceq::say!("ceq: error: {e:#}");
             ExitCode::from(1)
         }
     }

@@ -18,6 +18,10 @@ use crate::token_bootstrap::map_token_bootstrap;
 /// The eval set's name when the user gives none.
 pub const UNNAMED_EVAL_SET: &str = "unspecified";
 
+/// The most bootstrap resamples a fit takes: a million percentile intervals are as sharp as they
+/// get, and every refit is kept (in memory and in the law file, about 200 bytes each).
+pub const MAX_BOOTSTRAP: usize = 1_000_000;
+
 /// How to read and fit a checkpoints file.
 #[derive(Clone, Debug)]
 pub struct FitSpec {
@@ -31,8 +35,9 @@ pub struct FitSpec {
     /// Huber threshold on log-loss residuals.
     pub delta: f64,
     pub param_count: ParamCount,
-    /// The token set the losses were measured on, as the user names it.
-    pub eval_set: String,
+    /// The token set the losses were measured on, as the user names it (`None`: as the file's
+    /// eval_tokens column names it, else [`UNNAMED_EVAL_SET`]).
+    pub eval_set: Option<String>,
     /// Bootstrap resamples (0: none).
     pub bootstrap: usize,
     pub seed: u64,
@@ -56,7 +61,7 @@ impl FitSpec {
             drop_highest: 0,
             delta: 1e-3,
             param_count: ParamCount::Total,
-            eval_set: eval_set.into(),
+            eval_set: Some(eval_set.into()),
             bootstrap: 0,
             seed: 0,
             level: 0.9,
@@ -64,6 +69,15 @@ impl FitSpec {
     }
 
     pub fn validate(self) -> Result<FitJob> {
+        if self.bootstrap > MAX_BOOTSTRAP {
+            return Err(Error::Invalid {
+                option: "bootstrap resamples",
+                message: format!(
+                    "at most {MAX_BOOTSTRAP} (a law file keeps every refit), got {}",
+                    self.bootstrap
+                ),
+            });
+        }
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(Error::Invalid {
                 option: "interval level",
@@ -114,20 +128,28 @@ impl FitJob {
         let Some([total, non_embedding]) = family.params_matches else {
             return Ok(());
         };
-        let (told, holds) = match s.param_count {
-            ParamCount::Total if non_embedding && !total => ("total", "params_non_embedding"),
+        let (told, holds, count) = match s.param_count {
+            ParamCount::Total if non_embedding && !total => {
+                ("total", "params_non_embedding", "non-embedding")
+            }
             ParamCount::NonEmbedding if total && !non_embedding => {
-                ("non-embedding", "params_total")
+                ("non-embedding", "params_total", "total")
             }
             _ => return Ok(()),
+        };
+        let col = &s.columns.params;
+        // A column is the same as itself: then its name, not a comparison, says its count.
+        let why = if col == holds {
+            String::new()
+        } else {
+            format!(" (the same counts as '{holds}')")
         };
         Err(Error::Data {
             kind: DataKind::ParamCount,
             path: s.checkpoints.clone(),
             message: format!(
-                "the '{}' column holds the same counts as '{holds}', but the fit is told it holds \
-                 {told} parameters",
-                s.columns.params
+                "the '{col}' column holds {count} parameter counts{why}, but the fit is told it \
+                 holds {told} parameters"
             ),
         })
     }
@@ -144,12 +166,14 @@ impl FitJob {
     }
 
     /// The law file of a fit and, when there is one, its bootstrap. An eval set left unnamed is
-    /// named by the checkpoints' own `eval_tokens` (file, hash and positions), where they give one.
+    /// named by the checkpoints' own `eval_tokens` (file, hash and positions), where they give one;
+    /// a name given is kept, whatever it is.
     pub fn law_file(&self, family: &Family, fit: &Fit, boot: Option<&Bootstrap>) -> LawFile {
         let s = &self.0;
-        let eval_set = match &family.eval_tokens {
-            Some(t) if s.eval_set == UNNAMED_EVAL_SET => t,
-            _ => &s.eval_set,
+        let eval_set = match (&s.eval_set, &family.eval_tokens) {
+            (Some(named), _) => named,
+            (None, Some(t)) => t,
+            (None, None) => UNNAMED_EVAL_SET,
         };
         LawFile::new(
             fit,

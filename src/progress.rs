@@ -61,7 +61,7 @@ impl Bar {
                 self.pb.finish_and_clear();
                 self.pb.set_draw_target(ProgressDrawTarget::hidden());
                 if self.log_stages {
-                    eprintln!("ceq: {name}");
+                    crate::say!("ceq: {name}");
                 }
                 self.start(&name, total);
             }

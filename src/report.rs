@@ -83,6 +83,13 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
     if names.is_empty() {
         return Ok(());
     }
+    if force {
+        // A forced report replaces the folder whole, from a new folder made beside it.
+        io::check_writable(names.iter().map(|n| dir.join(n)))?;
+        if let Some(parent) = io::resolved(dir).parent() {
+            io::check_can_write_in(dir, parent)?;
+        }
+    }
     if !force {
         return Err(Error::Data { kind: DataKind::OutputDir,
             path: dir.to_owned(),

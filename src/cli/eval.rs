@@ -128,7 +128,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let job = a.job(model)?;
     a.output.check(&job.inputs())?;
     let report = super::with_progress(|p| job.run(p))?;
-    eprintln!("ceq: {}", report.timing());
+    crate::say!("ceq: {}", report.timing());
     let text = a.output.format()?.render(&report.table());
     a.output.emit(&text, report.rows.len())
 }
@@ -149,6 +149,6 @@ fn sweep(a: EvalArgs) -> Result<()> {
         out: out.expect("clap: --manifest requires --out"),
     };
     let s = super::with_progress(|p| job.run(p))?;
-    eprintln!("ceq: {s} in {}", job.out.display());
+    crate::say!("ceq: {s} in {}", job.out.display());
     Ok(())
 }

@@ -38,7 +38,7 @@ pub fn run(a: FamilyArgs) -> Result<()> {
         out: a.out.clone(),
     };
     let s = super::with_progress(|p| job.run(p))?;
-    eprintln!("ceq: {s} in {}", a.out.display());
+    crate::say!("ceq: {s} in {}", a.out.display());
     Ok(())
 }
 
@@ -54,6 +54,6 @@ pub struct MergeArgs {
 
 pub fn merge_run(a: MergeArgs) -> Result<()> {
     let n = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(super::with_flags)?;
-    eprintln!("ceq: {n} rows written to {}", a.out.display());
+    crate::say!("ceq: {n} rows written to {}", a.out.display());
     Ok(())
 }

@@ -43,7 +43,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     let lf = load_law(&law)?;
     if let Some(out) = &a.out {
         write_atomic(out, lf.to_json().as_bytes())?;
-        eprintln!("ceq: law saved to {}", out.display());
+        crate::say!("ceq: law saved to {}", out.display());
     }
     if to_stdout {
         return Ok(());

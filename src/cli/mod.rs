@@ -94,9 +94,9 @@ pub struct FamilyArgs {
     #[arg(long, value_enum, default_value = "total")]
     pub param_count: ParamCount,
     /// Name of the token set the losses were measured on (recorded in every output; default: the
-    /// checkpoints file's eval_tokens, as ceq eval-family writes it).
-    #[arg(long, default_value = pipeline::UNNAMED_EVAL_SET, value_name = "NAME")]
-    pub eval_set: String,
+    /// checkpoints file's eval_tokens, as ceq eval-family writes it, else "unspecified").
+    #[arg(long, value_name = "NAME")]
+    pub eval_set: Option<String>,
     /// Bootstrap resamples for confidence intervals (0: none).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub bootstrap: usize,
@@ -209,7 +209,7 @@ impl OutputArgs {
             return Ok(crate::io::write_stdout(text)?);
         };
         crate::io::write_atomic(out, text.as_bytes())?;
-        eprintln!("ceq: {rows} rows written to {}", out.display());
+        crate::say!("ceq: {rows} rows written to {}", out.display());
         Ok(())
     }
 }
@@ -220,7 +220,7 @@ fn read_splices(path: &Path) -> Result<Splices> {
     let s = crate::table::read_splices(path)?;
     if let Source::SaeBench { skipped, .. } = &s.source {
         for (f, why) in skipped {
-            eprintln!("ceq: skipped {}: {why}", f.display());
+            crate::say!("ceq: skipped {}: {why}", f.display());
         }
     }
     Ok(s)
@@ -236,7 +236,7 @@ fn with_fit_progress<T>(
 
 fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("ceq: warning: {w}");
+        crate::say!("ceq: warning: {w}");
     }
 }
 

@@ -35,6 +35,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
     let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
     crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
     crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
+    crate::io::check_writable(crate::plot::files(&a.out_dir))?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let (Some(s), Some(g)) = (&splices, &a.group_by) {
         s.require_column(g, "--group-by names a column of the splices file")?;
@@ -48,7 +49,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
         None => load_law(&law)?,
     };
     let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
-    let wrote = &mut |p: &Path| eprintln!("ceq: wrote {}", p.display());
+    let wrote = &mut |p: &Path| crate::say!("ceq: wrote {}", p.display());
     let drawn = crate::plot::write_figures(&data, &a.figures, &a.out_dir, a.force, wrote);
     drawn.map(drop).map_err(super::with_flags)
 }

@@ -45,9 +45,9 @@ pub fn run(a: ReportArgs) -> Result<()> {
         command: command_line(),
         reference: None,
     };
-    let index = report.write(&a.out, &mut |p| eprintln!("ceq: wrote {}", p.display()))?;
+    let index = report.write(&a.out, &mut |p| crate::say!("ceq: wrote {}", p.display()))?;
     let n = result.rows.len();
-    eprintln!(
+    crate::say!(
         "ceq: report of {n} splices in {}: open {}",
         a.out.display(),
         index.display()

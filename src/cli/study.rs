@@ -35,7 +35,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
     let r = study.run(&mut |p| bar.on(p));
     drop(bar);
     let o = r?.outcome.expect("a finished study has an outcome");
-    eprintln!(
+    crate::say!(
         "ceq: true floor {:.4} nats/token, fitted E {:.4}; study in {} (open {})",
         o.loss_floor,
         o.fitted_e,

@@ -27,7 +27,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
     };
     let files = generate(&spec).write(&a.out_dir, a.force);
     for f in files.map_err(super::with_flags)? {
-        eprintln!("ceq: wrote {}", f.display());
+        crate::say!("ceq: wrote {}", f.display());
     }
     Ok(())
 }

@@ -251,7 +251,7 @@ fn centered_host(path: &Path, kwargs: Option<&Value>) -> Result<bool> {
 /// An SAE folder's cfg.json: its path and its JSON.
 fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
     let path = dir.join("cfg.json");
-    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let text = super::read_json_text(&path)?;
     let value = serde_json::from_str(&text).map_err(Error::json(&path))?;
     Ok((path, value))
 }
@@ -305,16 +305,18 @@ impl Sae {
             "jumprelu" => Kind::JumpRelu,
             "gated" => Kind::Gated,
             "topk" => Kind::TopK {
-                k: get("k")
-                    .or_else(|| get("activation_fn_kwargs").and_then(|a| a.get("k")))
-                    .and_then(Value::as_u64)
-                    .filter(|&k| k > 0)
-                    .ok_or_else(|| {
+                k: match get("k").or_else(|| get("activation_fn_kwargs").and_then(|a| a.get("k"))) {
+                    None | Some(Value::Null) => Err(bad(
+                        "k",
+                        "a topk SAE needs 'k' (or activation_fn_kwargs.k)".into(),
+                    )),
+                    Some(v) => v.as_u64().filter(|&k| k > 0).ok_or_else(|| {
                         bad(
                             "k",
-                            "a topk SAE needs 'k' (or activation_fn_kwargs.k)".into(),
+                            format!("k is {v}; it must be a whole number ≥ 1 (the latents kept per token)"),
                         )
-                    })? as usize,
+                    }),
+                }? as usize,
                 rescale_by_decoder_norm: get("rescale_acts_by_decoder_norm")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),

@@ -195,8 +195,9 @@ impl Tokens {
                 kind: DataKind::Tokens,
                 path: text.to_owned(),
                 message: format!(
-                    "only {} tokens: fewer than one row of {ctx} positions",
-                    ids.len()
+                    "only {} token{}: fewer than one row of {ctx} positions",
+                    ids.len(),
+                    if ids.len() == 1 { "" } else { "s" }
                 ),
             });
         }

@@ -215,7 +215,7 @@ impl Weights {
         if single.exists() {
             read_file(&single, &mut tensors)?;
         } else if index.exists() {
-            let text = std::fs::read_to_string(&index).map_err(Error::io(&index))?;
+            let text = super::read_json_text(&index)?;
             let map: ShardIndex = serde_json::from_str(&text).map_err(Error::json(&index))?;
             let mut shards: Vec<&str> = map.weight_map.values().map(String::as_str).collect();
             shards.sort();

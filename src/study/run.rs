@@ -133,7 +133,8 @@ impl Study {
                 });
             }
         }
-        std::fs::create_dir_all(&self.out).map_err(Error::io(&self.out))?;
+        // Says a file in the way, or a folder where nothing can be made, as such.
+        crate::io::make_out_dir(&self.out, &[], true)?;
         self.write_record(None)
     }
 

@@ -168,7 +168,7 @@ pub fn read_family(
     let mut seen: HashMap<Key, u64> = HashMap::new();
     for (line, rec) in &t.rows {
         let line = *line;
-        let l = t.positive(line, rec, loss)?;
+        let l = t.loss(line, rec, loss)?;
         let n = params.map(|c| t.positive(line, rec, c)).transpose()?;
         let d = tokens.map(|c| t.positive(line, rec, c)).transpose()?;
         let c = compute.map(|c| t.positive(line, rec, c)).transpose()?;

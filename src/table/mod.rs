@@ -179,6 +179,35 @@ impl RawTable {
         self.number_where(line, rec, col, |v| v > 0.0, why)
     }
 
+    /// A loss (mean cross-entropy, nats per token) that must be present: see [`MAX_LOSS`].
+    pub fn loss(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<f64> {
+        let v = self.optional_loss(line, rec, col)?;
+        v.ok_or_else(|| self.cell_error(line, col, "the cell is empty; a value is required".into()))
+    }
+
+    /// A loss > 0 and at most [`MAX_LOSS`], or `None` for an empty cell.
+    pub fn optional_loss(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<Option<f64>> {
+        let Some(v) = self.optional_positive(line, rec, col)? else {
+            return Ok(None);
+        };
+        if v > MAX_LOSS {
+            let why = format!(
+                "nats per token is no language model's loss (guessing uniformly over a million \
+                 tokens costs 13.8); losses are mean cross-entropies in nats per token, at most \
+                 {MAX_LOSS}: is it a sum over a sequence, or another unit?"
+            );
+            // As written: 1e308 printed in full is 309 digits.
+            let cell = rec.get(col).unwrap_or("").trim();
+            return Err(self.cell_error(line, col, format!("{cell} {why}")));
+        }
+        Ok(Some(v))
+    }
+
     /// A whole number ≥ 1 (a count of positions), or `None` for an empty cell.
     pub fn optional_count(
         &self,
@@ -230,12 +259,26 @@ impl RawTable {
         col: usize,
         mut seen: impl Iterator<Item = (&'a str, u64)>,
     ) -> Result<String> {
+        self.unique_name_by(line, rec, col, |name| {
+            seen.find(|(n, _)| *n == name).map(|(_, first)| first)
+        })
+    }
+
+    /// A row's name: present, and not seen before (`first_line` gives the line a name was first
+    /// on): a long table looks its names up in a map rather than scanning the rows before.
+    pub fn unique_name_by(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+        first_line: impl FnOnce(&str) -> Option<u64>,
+    ) -> Result<String> {
         let name = self.text(rec, Some(col));
         if name.is_empty() {
             return Err(self.cell_error(line, col, "every row needs a name".into()));
         }
-        match seen.find(|(n, _)| *n == name) {
-            Some((_, first)) => Err(self.cell_error(
+        match first_line(&name) {
+            Some(first) => Err(self.cell_error(
                 line,
                 col,
                 format!("'{name}' is named twice (lines {first} and {line})"),
@@ -261,6 +304,13 @@ impl RawTable {
         Ok(dir)
     }
 }
+
+/// The largest loss (nats per token) a table may hold. A model's mean cross-entropy starts near
+/// ln(vocabulary size), 13.8 for a million tokens, and falls; a thousand is a sum, a unit mix-up or
+/// a typo, which a fit would take in silently (its robust loss tames any residual) and a mapping
+/// would turn into infinities and 309-digit numbers. Refused rather than warned: nothing
+/// computed from it is worth reading.
+pub const MAX_LOSS: f64 = 1000.0;
 
 /// What is wrong in a CSV file, without the csv crate's own record and line numbers (the error
 /// names the line once, counted from the file's bytes).

@@ -1,6 +1,7 @@
 //! The splices table: one row per SAE spliced into a host model. Known columns are parsed; every other
 //! column passes through to the output unchanged.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::RawTable;
@@ -158,10 +159,17 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
         .collect();
 
     let mut rows = Vec::with_capacity(t.rows.len());
+    // Each name to the line it was first on: a map, as 1e5 rows scanned pairwise take minutes.
+    let mut first_line: HashMap<String, u64> = HashMap::with_capacity(t.rows.len());
     for (line, rec) in &t.rows {
         let line = *line;
         let opt = |c: Option<usize>| -> Result<Option<f64>> {
             c.map(|c| t.optional_positive(line, rec, c))
+                .transpose()
+                .map(Option::flatten)
+        };
+        let loss = |c: Option<usize>| -> Result<Option<f64>> {
+            c.map(|c| t.optional_loss(line, rec, c))
                 .transpose()
                 .map(Option::flatten)
         };
@@ -213,18 +221,14 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             ));
         }
         // Every output row, note and per-sequence file is keyed by the name.
-        let nm = t.unique_name(
-            line,
-            rec,
-            name,
-            rows.iter().map(|s: &Splice| (&*s.name, s.line)),
-        )?;
+        let nm = t.unique_name_by(line, rec, name, |n| first_line.get(n).copied())?;
+        first_line.insert(nm.clone(), line);
         let splice = Splice {
             name: nm,
-            ce_clean: t.positive(line, rec, clean)?,
-            ce_spliced: t.positive(line, rec, spliced)?,
-            ce_zero_ablation: opt(zero)?,
-            ce_mean_ablation: opt(mean)?,
+            ce_clean: t.loss(line, rec, clean)?,
+            ce_spliced: t.loss(line, rec, spliced)?,
+            ce_zero_ablation: loss(zero)?,
+            ce_mean_ablation: loss(mean)?,
             params: n,
             tokens: d,
             compute: c,

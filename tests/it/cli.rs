@@ -872,8 +872,9 @@ fn a_params_column_of_the_other_count_is_refused() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!out.status.success());
     assert!(
-        err.contains("the 'params' column holds the same counts as 'params_total'")
-            && err.contains("--param-count"),
+        err.contains(
+            "the 'params' column holds total parameter counts (the same counts as 'params_total')"
+        ) && err.contains("--param-count"),
         "{err}"
     );
     let args = [

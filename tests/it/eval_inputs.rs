@@ -758,3 +758,54 @@ fn a_gpt2_small_sae_silent_on_centring_is_warned_of() {
         assert!(!err.contains("warning"), "{kwargs}: {err}");
     }
 }
+
+#[test]
+fn a_topk_k_that_is_not_a_whole_number_above_0_is_said_so() {
+    let topk = "saes/gpt2-l0-resid_mid-topk-v6";
+    for k in [json!(0), json!(-1), json!(8.5), json!("8")] {
+        let want = format!("k is {k}; it must be a whole number ≥ 1");
+        sae_with(topk, false, "k", k, &[&want]);
+    }
+}
+
+/// A JSON file with a UTF-8 byte-order mark (as some Windows editors save it) reads as without
+/// one, as the CSV readers take a CSV.
+#[test]
+fn config_and_cfg_json_with_a_byte_order_mark_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    let s = copy(dir.path(), "saes/gpt2-l1-resid_pre-standard-v6");
+    for p in [m.join("config.json"), s.join("cfg.json")] {
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, format!("\u{feff}{text}")).unwrap();
+    }
+    let with_bom = eval_row(&m, &s);
+    let without = eval_row(&fixtures().join("gpt2"), &gpt2_sae());
+    for col in ["ce_clean", "ce_spliced", "ce_zero_ablation"] {
+        assert_eq!(with_bom[col], without[col], "{col}");
+    }
+}
+
+#[test]
+fn a_text_of_one_token_is_said_in_the_singular() {
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenizer");
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("one.txt");
+    std::fs::write(&text, "law").unwrap();
+    let out = crate::common::ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(fixtures().join("gpt2"))
+        .arg("--sae")
+        .arg(gpt2_sae())
+        .arg("--text")
+        .arg(&text)
+        .arg("--tokenizer")
+        .arg(t.join("tokenizer.json"))
+        .args(["--ctx", "8"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    says(&err, &["only 1 token:"]);
+}

@@ -12,6 +12,7 @@ mod export;
 mod family;
 mod fuzz;
 mod golden;
+mod hostile_env;
 mod intervals;
 mod language;
 mod laws;

@@ -328,7 +328,7 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
             message: "no config.json: a model folder needs config.json and model.safetensors (Hugging Face layout)".into(),
         });
     }
-    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let text = super::read_json_text(&path)?;
     let common: Common = parse(&path, &text)?;
     let model_type = common.model_type.as_deref().unwrap_or("");
     let arch = ARCHITECTURES
