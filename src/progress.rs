@@ -67,7 +67,7 @@ impl Bar {
             }
             Progress::Item(name) => self.pb.set_message(name),
             Progress::Advance(n) => self.pb.inc(n as u64),
-            Progress::Warning(w) => self.pb.suspend(|| eprintln!("ceq: warning: {w}")),
+            Progress::Warning(w) => self.pb.suspend(|| crate::say!("ceq: warning: {w}")),
         }
     }
 
