@@ -178,7 +178,7 @@ pub struct OutputArgs {
     /// .txt; an aligned table on stdout).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Write the table here instead of stdout (a .csv of `ceq eval` is a splices file).
+    /// Write the table here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

@@ -247,7 +247,8 @@ impl SweepJob {
             let other = match was {
                 Some(b) if b == batch => None,
                 Some(b) => Some(format!(
-                    "'{name}' was measured in batches of {b}, this run of {batch}"
+                    "'{name}' was measured in batches of {b} sequences, this run of {batch} (rerun \
+                     in batches of {b} to resume it)"
                 )),
                 None => Some(format!(
                     "'{name}' was measured by a ceq that did not record its batch size"

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
+use super::style::{DASH, GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
 use super::{
     Area, Data, PlotResult, builder, err, group_colour, group_entry, group_legend, interval_note,
     legend, more_groups,
@@ -62,8 +62,8 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     chart
         .draw_series(DashedLineSeries::new(
             vec![(1.0, y0), (1.0, y1)],
-            s.px(5.0) as u32,
-            s.px(4.0) as u32,
+            s.px(DASH.0) as u32,
+            s.px(DASH.1) as u32,
             s.line(GREY, 1.0),
         ))
         .map_err(err)?;

@@ -231,7 +231,7 @@ impl<'a> Data<'a> {
             .and_then(|c| m.splices.columns.iter().position(|h| h == c));
         let key = |s: &Splice| match idx {
             Some(i) => s.raw[i].clone(),
-            None => format!("clean {:.4}", s.ce_clean),
+            None => format!("clean CE {:.4}", s.ce_clean),
         };
         // Order groups by a number: the column's value when numeric, else the host's clean compute.
         let mut order: Vec<(String, f64)> = vec![];
@@ -262,7 +262,7 @@ impl<'a> Data<'a> {
                 _ => l.clone(),
             })
             .collect();
-        (col.unwrap_or_else(|| "host (clean loss)".into()), shown, of)
+        (col.unwrap_or_else(|| "host".into()), shown, of)
     }
 
     /// The bootstrap band as a polygon (upper edge, then lower edge back), clipped to [y0, y1].

@@ -5,8 +5,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{GREY, Style, colour, lin_range, log_range, log_ticks, logspace, pow10};
-use super::{Area, Data, PlotResult, builder, err, legend};
+use super::style::{DASH, GREY, Style, colour, lin_range, log_range, log_ticks, logspace, pow10};
+use super::{Area, Data, PlotResult, builder, err, legend, legend_corner};
 use crate::law::Law;
 
 /// The distinct values of `v` (within 1e-6, relative), ascending.
@@ -133,6 +133,8 @@ fn panel<DB: DrawingBackend>(
     let grid = logspace(x0, x1, 60);
     let (others, binned) = curves(others);
     let eq = if binned { "≈" } else { "=" };
+    // The legend's entries and what it must not cover (the points and curves).
+    let (mut entries, mut cover) = (vec![], vec![]);
     for (g, &o) in others.iter().enumerate() {
         let colour = colour(g);
         let curve: Vec<(f64, f64)> = grid
@@ -140,10 +142,12 @@ fn panel<DB: DrawingBackend>(
             .map(|&x| (x, loss(x, o)))
             .filter(|p| p.1 <= y1 && p.1 >= y0)
             .collect();
+        cover.extend(curve.iter().map(|p| chart.backend_coord(p)));
+        entries.push(format!("{other} {eq} {}", pow10(o)));
         chart
             .draw_series(LineSeries::new(curve, s.line(colour, 1.4)))
             .map_err(err)?
-            .label(format!("{other} {eq} {}", pow10(o)))
+            .label(entries[g].clone())
             .legend(s.swatch_line(colour, 1.4));
         let of = |p: &&(f64, f64, f64)| match which {
             Panel::Size => p.1,
@@ -151,24 +155,25 @@ fn panel<DB: DrawingBackend>(
         };
         let mine = pts.iter().filter(|p| nearest(&others, of(p)) == g);
         let r = s.upx(2.6);
+        let at = |p: &(f64, f64, f64)| (if which == Panel::Size { p.0 } else { p.1 }, p.2);
+        let mine: Vec<_> = mine.collect();
+        cover.extend(mine.iter().map(|p| chart.backend_coord(&at(p))));
         chart
-            .draw_series(mine.map(|p| {
-                let x = if which == Panel::Size { p.0 } else { p.1 };
-                Circle::new((x, p.2), r, colour.filled())
-            }))
+            .draw_series(mine.iter().map(|p| Circle::new(at(p), r, colour.filled())))
             .map_err(err)?;
     }
     let mut hline = |yv: f64, c: RGBColor, label: String| -> PlotResult {
+        entries.push(label.clone());
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(x0, yv), (x1, yv)],
-                s.px(5.0) as u32,
-                s.px(4.0) as u32,
+                s.px(DASH.0) as u32,
+                s.px(DASH.1) as u32,
                 s.line(c, 1.3),
             ))
             .map_err(err)?
             .label(label)
-            .legend(s.swatch_line(c, 1.3));
+            .legend(s.swatch_dashed(c, 1.3));
         Ok(())
     };
     hline(
@@ -179,5 +184,6 @@ fn panel<DB: DrawingBackend>(
     if let Some(r) = &d.reference {
         hline(r.loss, BLACK, format!("{} = {:.3}", r.label, r.loss))?;
     }
-    legend(&mut chart, s, SeriesLabelPosition::UpperRight)
+    let at = legend_corner(area, &chart, s, &entries, &cover)?;
+    legend(&mut chart, s, at)
 }

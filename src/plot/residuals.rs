@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{GREY, Style, colour, lin_range, log_range};
+use super::style::{DASH, GREY, Style, colour, lin_range, log_range};
 use super::{Area, Data, PlotResult, err, legend, log_x_chart};
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -29,15 +29,15 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         let series = chart
             .draw_series(DashedLineSeries::new(
                 vec![(x0, y), (x1, y)],
-                s.px(5.0) as u32,
-                s.px(4.0) as u32,
+                s.px(DASH.0) as u32,
+                s.px(DASH.1) as u32,
                 s.line(GREY, 1.2),
             ))
             .map_err(err)?;
         if i == 0 {
             series
                 .label(format!("Huber threshold ±δ = {delta}"))
-                .legend(s.swatch_line(GREY, 1.2));
+                .legend(s.swatch_dashed(GREY, 1.2));
         }
     }
     chart

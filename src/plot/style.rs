@@ -95,6 +95,20 @@ impl Style {
         move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], style)
     }
 
+    /// A dashed line's swatch: two dashes of the lines [`DASH`] draws.
+    pub fn swatch_dashed<DB: DrawingBackend, C: Color + 'static>(
+        &self,
+        c: C,
+        width: f64,
+    ) -> impl Fn((i32, i32)) -> Dashes<DB> + use<DB, C> {
+        let (dash, gap, style) = (self.px(DASH.0), self.px(DASH.1), self.line(c, width));
+        move |(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (dash, 0)], style)
+                + PathElement::new(vec![(dash + gap, 0), (2 * dash + gap, 0)], style)
+        }
+    }
+
     pub fn swatch_dot<C: Color + 'static>(
         &self,
         c: C,
@@ -111,6 +125,17 @@ impl Style {
         move |(x, y)| Rectangle::new([(x, y - h), (x + w, y + h)], style)
     }
 }
+
+/// Two dashes, as a legend draws them.
+pub type Dashes<DB> = plotters::element::ComposedElement<
+    (i32, i32),
+    DB,
+    PathElement<(i32, i32)>,
+    PathElement<(i32, i32)>,
+>;
+
+/// Dash and gap of the figures' dashed lines, in SVG pixels.
+pub const DASH: (f64, f64) = (5.0, 4.0);
 
 const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
 

@@ -229,7 +229,10 @@ fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
         .assert()
         .failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("batches of 3, this run of 5"), "{err}");
+    assert!(
+        err.contains("batches of 3 sequences, this run of 5 (rerun in batches of 3"),
+        "{err}"
+    );
     assert_eq!(read(&resumed), before);
 }
 
