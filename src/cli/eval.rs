@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// Training tokens per step, for family rows without tokens.
     #[arg(long, value_name = "N", requires = "family")]
     pub tokens_per_step: Option<f64>,
+    /// The --model's training tokens, for the tokens column (its actual compute, 6·params·tokens).
+    #[arg(long, value_name = "N", conflicts_with = "manifest")]
+    pub trained_tokens: Option<f64>,
     /// With --manifest: only every n-th (model, hook) group from the i-th (i from 0).
     #[arg(long, value_name = "i/n", requires = "manifest")]
     pub shard: Option<Shard>,
@@ -60,7 +63,7 @@ impl EvalArgs {
             scoring: self.tokens.scoring()?,
             model_name: None,
             non_embedding: self.tokens.non_embedding(),
-            host_tokens: None,
+            host_tokens: self.trained_tokens,
         })
     }
 }

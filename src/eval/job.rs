@@ -282,6 +282,14 @@ impl EvalJob {
         progress: &mut dyn FnMut(Progress),
         done: &mut dyn FnMut(&EvalReport) -> Result<()>,
     ) -> Result<EvalReport> {
+        if let Some(t) = self.host_tokens
+            && !(t.is_finite() && t >= 1.0)
+        {
+            return Err(Error::Invalid {
+                option: "trained tokens",
+                message: format!("the host's training tokens, {t}, must be a count ≥ 1"),
+            });
+        }
         // Rows are named by folder, and map keys its rows, notes and per-sequence files by name.
         for (i, a) in self.saes.iter().enumerate() {
             let name = folder_name(&a.dir);

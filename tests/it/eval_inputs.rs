@@ -809,3 +809,33 @@ fn a_text_of_one_token_is_said_in_the_singular() {
     assert!(!out.status.success() && !err.contains("panicked"), "{err}");
     says(&err, &["only 1 token:"]);
 }
+
+/// One host evaluated alone can carry its training tokens (`--trained-tokens`), so its splices
+/// file gives `ceq map` the host's actual compute; a count below 1 is refused.
+#[test]
+fn a_single_eval_records_the_hosts_training_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpt2 = fixtures().join("gpt2");
+    let sae = fixtures().join("saes/gpt2-l1-resid_pre-standard-v6");
+    let out = dir.path().join("s.csv");
+    crate::common::succeeds(
+        crate::common::ceq()
+            .args(["eval", "--trained-tokens", "2e6", "--model"])
+            .arg(&gpt2)
+            .arg("--sae")
+            .arg(&sae)
+            .arg("--tokens")
+            .arg(tokens())
+            .arg("--out")
+            .arg(&out),
+    );
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let head = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let cell = |k: &str| row[head.iter().position(|h| h == k).unwrap()].to_owned();
+    assert_eq!(cell("tokens"), "2000000");
+    let params: f64 = cell("params").parse().unwrap();
+    assert!(params > 0.0);
+    let err = eval_fails(&gpt2, &sae, &tokens(), &["--trained-tokens", "0.5"]);
+    says(&err, &["training tokens, 0.5, must be a count ≥ 1"]);
+}
