@@ -6,7 +6,7 @@ other one), makes each size a run, fits with `--bootstrap 200` (which then resam
 maps the synthetic splices and counts the intervals that hold the true value. The true law is
 src/synth.rs's, typed in below. Usage:
 
-    python3 scripts/coverage/few_runs.py target/release/ceq K SEEDS > scripts/coverage/few_runs_K.txt
+    python3 scripts/coverage/few_runs.py target/release/ceq 3 40 > scripts/coverage/few_runs_3.txt
 
 Takes about a second per seed.
 """
@@ -52,7 +52,9 @@ def main():
             held = []
             for r in csv.DictReader(out.splitlines()):
                 truth = frontier_compute(float(r["ce_spliced"])) / frontier_compute(float(r["ce_clean"]))
-                held.append(float(r["compute_fraction_lo"]) <= truth <= float(r["compute_fraction_hi"]))
+                lo, hi = r["compute_fraction_lo"], r["compute_fraction_hi"]
+                # No interval (too few refits mapped the row) holds nothing.
+                held.append(bool(lo and hi) and float(lo) <= truth <= float(hi))
             fractions.append(sum(held) / len(held))
     print(f"{k} runs, {seeds} seeds, --bootstrap 200, nominal 90% intervals")
     for name, h in hits.items():
