@@ -839,3 +839,22 @@ fn a_single_eval_records_the_hosts_training_tokens() {
     let err = eval_fails(&gpt2, &sae, &tokens(), &["--trained-tokens", "0.5"]);
     says(&err, &["training tokens, 0.5, must be a count ≥ 1"]);
 }
+
+/// A config.json whose `architectures` and `model_type` name different models is refused, not
+/// read by whichever of the two ceq matched first.
+#[test]
+fn a_config_naming_two_models_is_refused() {
+    gpt2_with(
+        "architectures",
+        json!(["BertModel"]),
+        &[
+            "[\"BertModel\"] with model_type 'gpt2'",
+            "names another model",
+        ],
+    );
+    neox_with(
+        "model_type",
+        json!("gpt2"),
+        &["model_type 'gpt2'", "names another model"],
+    );
+}

@@ -348,6 +348,21 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
                 ),
             }
         })?;
+    // model_type and architectures must name the same model: a config naming one and holding
+    // the other's weights would be read with the wrong key table or head.
+    let names_other =
+        !common.architectures.is_empty() && !common.architectures.iter().any(|c| c == arch.class);
+    if names_other || !(model_type.is_empty() || model_type == arch.model_type) {
+        return Err(Error::Key {
+            path: path.clone(),
+            key: "architectures".into(),
+            message: format!(
+                "{:?} with model_type '{model_type}': ceq reads {} as model_type '{}' with \
+                 architectures [\"{}\"], and this config names another model",
+                common.architectures, arch.class, arch.model_type, arch.class
+            ),
+        });
+    }
     check_keys(&path, &text, arch)?;
     let eos = match common.eos_token_id {
         None => vec![],
