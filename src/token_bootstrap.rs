@@ -303,7 +303,10 @@ pub fn map_token_bootstrap(
     let family_seqs = crate::eval::family::LEDGER.sequences(&spec.checkpoints)?;
     let table = read_splices(splices)?;
     let splice_seqs = crate::eval::sweep::LEDGER.sequences(splices)?;
-    let (family, fit) = job.fit(on)?;
+    let (mut family, fit) = job.fit(on)?;
+    family
+        .warnings
+        .extend(crate::fit::bootstrap::few_runs(&fit));
     let paired = Paired::new(&fit, &family_seqs, &table, &splice_seqs)?;
     let (_, _, names) = units(&fit);
     let d = draws(spec.seed, spec.bootstrap, names.len(), paired.n_seq);

@@ -33,9 +33,9 @@ pub fn run(a: PlotArgs) -> Result<()> {
     let law = a.law.source()?;
     let inputs = law.inputs(a.splices.as_deref());
     let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
-    crate::io::check_none_is_input(crate::plot::files(&a.out_dir), &inputs)?;
+    crate::io::check_none_is_input(crate::plot::files(&a.out_dir, &a.figures), &inputs)?;
     crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
-    crate::io::check_writable(crate::plot::files(&a.out_dir))?;
+    crate::io::check_writable(crate::plot::files(&a.out_dir, &a.figures))?;
     let splices = a.splices.as_deref().map(read_splices).transpose()?;
     if let (Some(s), Some(g)) = (&splices, &a.group_by) {
         s.require_column(g, "--group-by names a column of the splices file")?;

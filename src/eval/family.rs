@@ -13,7 +13,7 @@ use super::job::Scoring;
 use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
 use super::record::{RunRecord, identify, record_path};
 use super::runner::{clean, scored_per_seq};
-use super::shard::{Shard, record_shard, shard_path};
+use super::shard::{Shard, shard_path};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
@@ -227,18 +227,8 @@ impl FamilyJob {
             self.differs(row, &by_name)
         })?;
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
-        // Before the first new row, so every shard's CSV on disk says what it will hold, and the
-        // file reads as unfinished until its last row is saved.
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-        record_shard(&self.out, self.shard, names.clone())?;
-        let mut record = RunRecord {
-            finished: false,
-            rows: names,
-            inputs: resumed.inputs,
-        };
-        if self.out.exists() {
-            record.write(&self.out)?;
-        }
+        let mut record = RunRecord::start(&self.out, self.shard, names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();

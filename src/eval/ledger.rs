@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use super::record::{FileId, RunRecord, changed, record_path};
+use super::record::{FileId, RunRecord, changed, rebase, record_path};
 use super::shard::{check_shards, record_shard, shard_path};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
@@ -347,7 +347,9 @@ impl Ledger {
             if let Some(r) = RunRecord::read(path)? {
                 let held: std::collections::HashSet<&String> = names.iter().collect();
                 let mine = r.inputs.into_iter().filter(|(n, _)| held.contains(n));
-                record.inputs.extend(mine);
+                record
+                    .inputs
+                    .extend(mine.map(|(n, ids)| (n, rebase(ids, path, out))));
             }
             files.push((path.clone(), names.clone()));
             for (line, row) in file_rows {

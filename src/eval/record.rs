@@ -18,6 +18,10 @@ pub struct FileId {
     /// Resolved (symlinks followed), relative to the results file's folder where it can be, so a
     /// folder holding both can move.
     pub path: String,
+    /// Resolved and absolute, so the results file alone can move (or be merged from a shard in
+    /// another folder) while its inputs stay.
+    #[serde(default)]
+    pub abs: String,
     pub bytes: u64,
     /// Modification time, nanoseconds since 1970 (0 if earlier or unknown).
     pub modified_ns: u64,
@@ -52,6 +56,27 @@ impl RunRecord {
         }
     }
 
+    /// A run's record at its start, with its shard's: unfinished and naming every row it will
+    /// hold. Saved before the first new row, so every shard's CSV on disk says what it will hold
+    /// and the file reads as unfinished until its last row is saved.
+    pub fn start(
+        csv: &Path,
+        shard: Option<super::shard::Shard>,
+        rows: Vec<String>,
+        inputs: BTreeMap<String, Vec<FileId>>,
+    ) -> Result<RunRecord> {
+        super::shard::record_shard(csv, shard, rows.clone())?;
+        let record = RunRecord {
+            finished: false,
+            rows,
+            inputs,
+        };
+        if csv.exists() {
+            record.write(csv)?;
+        }
+        Ok(record)
+    }
+
     /// Writes the record beside `csv` (atomically), with the inputs of the rows it names only.
     pub fn write(&self, csv: &Path) -> Result<()> {
         let json = serde_json::to_string_pretty(self).expect("a run record serialises");
@@ -59,13 +84,39 @@ impl RunRecord {
     }
 }
 
-/// The files of a model or SAE folder that decide what it computes: its safetensors files (and
-/// their index) and its config, by name.
+/// The files of a model or SAE folder that decide what it computes, by name: those ceq reads (a
+/// model's weights, their shards and index, its config; an SAE's weights, cfg.json and activation
+/// scaler), not others a download may add beside them.
 fn decides(name: &str) -> bool {
-    name.ends_with(".safetensors")
-        || name.ends_with(".safetensors.index.json")
-        || name == "config.json"
-        || name == "cfg.json"
+    let model_weights = name.starts_with("model") && name.ends_with(".safetensors");
+    model_weights
+        || [
+            "model.safetensors.index.json",
+            "config.json",
+            "sae_weights.safetensors",
+            "sae.safetensors",
+            "cfg.json",
+            "activation_scaler.json",
+        ]
+        .contains(&name)
+}
+
+/// Whether two records name the same file: by the path relative to the results file (the whole
+/// project moved) or by the absolute one (the results file moved, or was merged from a shard).
+fn same_file(a: &FileId, b: &FileId) -> bool {
+    a.path == b.path || (!a.abs.is_empty() && a.abs == b.abs)
+}
+
+/// Whether two modification times differ. Archives (tar, zip) and some file systems keep whole or
+/// even seconds: a time with no fraction of a second matches one within 2 s; otherwise the times
+/// must agree to the nanosecond (a file rewritten a moment after it was read is another file).
+fn times_differ(a: u64, b: u64) -> bool {
+    const SECOND: u64 = 1_000_000_000;
+    if a.is_multiple_of(SECOND) || b.is_multiple_of(SECOND) {
+        a.abs_diff(b) >= 2 * SECOND
+    } else {
+        a != b
+    }
 }
 
 /// `to` relative to the folder `from` (both resolved), else `to` whole.
@@ -78,6 +129,25 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
     let mut out: PathBuf = a[common..].iter().map(|_| "..").collect();
     out.extend(&b[common..]);
     out
+}
+
+/// `ids` recorded beside `from` (a shard), named relative to the folder of `to` (the merged file).
+pub fn rebase(ids: Vec<FileId>, from: &Path, to: &Path) -> Vec<FileId> {
+    let folder = |p: &Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        dir.unwrap_or(Path::new(".")).canonicalize().ok()
+    };
+    let (Some(from), Some(to)) = (folder(from), folder(to)) else {
+        return ids;
+    };
+    ids.into_iter()
+        .map(|mut id| {
+            if let Ok(real) = from.join(&id.path).canonicalize() {
+                id.path = relative(&to, &real).to_string_lossy().into_owned();
+            }
+            id
+        })
+        .collect()
 }
 
 /// The files in `dirs` that decide what a row computes, as they are now, named relative to the
@@ -112,6 +182,7 @@ pub fn identify(csv: &Path, dirs: &[&Path]) -> Result<Vec<FileId>> {
                 .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
             ids.push(FileId {
                 path: relative(&base, &real).to_string_lossy().into_owned(),
+                abs: real.to_string_lossy().into_owned(),
                 bytes: meta.len(),
                 modified_ns,
             });
@@ -142,7 +213,7 @@ fn utc(ns: u64) -> String {
 /// when nothing does.
 pub fn changed(was: &[FileId], now: &[FileId]) -> Option<String> {
     for w in was {
-        match now.iter().find(|n| n.path == w.path) {
+        match now.iter().find(|n| same_file(n, w)) {
             None => {
                 return Some(format!(
                     "{} was read then, but is not now (the manifest names another folder, or the \
@@ -156,7 +227,7 @@ pub fn changed(was: &[FileId], now: &[FileId]) -> Option<String> {
                     w.path, w.bytes, n.bytes
                 ));
             }
-            Some(n) if n.modified_ns != w.modified_ns => {
+            Some(n) if times_differ(n.modified_ns, w.modified_ns) => {
                 return Some(format!(
                     "{} changed since: modified {} then, {} now",
                     w.path,
@@ -168,7 +239,7 @@ pub fn changed(was: &[FileId], now: &[FileId]) -> Option<String> {
         }
     }
     now.iter()
-        .find(|n| !was.iter().any(|w| w.path == n.path))
+        .find(|n| !was.iter().any(|w| same_file(n, w)))
         .map(|n| {
             format!(
                 "this run reads {}, which it was not measured from (the manifest names another \
@@ -192,9 +263,23 @@ pub fn check_finished(csv: &Path) -> Result<()> {
     if record.finished {
         return Ok(());
     }
-    let present = csv::Reader::from_path(csv)
-        .map(|mut r| r.records().count())
-        .unwrap_or(0);
+    // A record left by another writer (a single `ceq eval --out` over a sweep's file) does not
+    // describe rows it does not name.
+    let names: Vec<String> = csv::Reader::from_path(csv)
+        .ok()
+        .and_then(|mut r| {
+            let i = r.headers().ok()?.iter().position(|h| h == "name")?;
+            Some(
+                r.records()
+                    .filter_map(|x| Some(x.ok()?.get(i)?.to_owned()))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    if names.iter().any(|n| !record.rows.contains(n)) {
+        return Ok(());
+    }
+    let present = names.len();
     let path = record_path(csv);
     Err(Error::Data {
         kind: DataKind::Unfinished,
@@ -242,6 +327,7 @@ mod tests {
     fn a_changed_size_time_or_file_is_named() {
         let f = |p: &str, b, t| FileId {
             path: p.into(),
+            abs: format!("/data/{p}"),
             bytes: b,
             modified_ns: t,
         };
@@ -254,9 +340,17 @@ mod tests {
             time.contains("modified 1970-01-01 00:00:00.000000005 UTC then"),
             "{time}"
         );
+        // Kept to whole seconds (a tar archive restored): the same file.
+        let secs = [f("m/model.safetensors", 10, 1_000_000_000)];
+        let was_ns = [f("m/model.safetensors", 10, 1_500_000_007)];
+        assert_eq!(changed(&was_ns, &secs), None);
         let moved = changed(&was, &[f("n/model.safetensors", 10, 5)]).unwrap();
         assert!(moved.contains("m/model.safetensors"), "{moved}");
         let more = [f("m/model.safetensors", 10, 5), f("m/config.json", 1, 1)];
         assert!(changed(&was, &more).unwrap().contains("m/config.json"));
+        // The results file moved, its inputs did not: another relative path, the same file.
+        let mut here = f("../m/model.safetensors", 10, 5);
+        here.abs = was[0].abs.clone();
+        assert_eq!(changed(&was, &[here]), None);
     }
 }

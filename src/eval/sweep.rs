@@ -257,18 +257,8 @@ impl SweepJob {
             other.or_else(|| differs(row, &by_name, self.non_embedding, self.family.as_deref()))
         })?;
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
-        // Before the first new row, so every shard's CSV on disk says what it will hold, and the
-        // file reads as unfinished until its last row is saved.
         let names: Vec<String> = groups.iter().flatten().map(|e| e.name.clone()).collect();
-        record_shard(&self.out, self.shard, names.clone())?;
-        let mut record = RunRecord {
-            finished: false,
-            rows: names,
-            inputs: resumed.inputs,
-        };
-        if self.out.exists() {
-            record.write(&self.out)?;
-        }
+        let mut record = RunRecord::start(&self.out, self.shard, names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
         let skipped = done.len();
         // How many positions each sequence scores follows from the tokens and the host's special

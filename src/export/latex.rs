@@ -18,11 +18,13 @@ pub(crate) fn escape(s: &str) -> String {
             }
             '~' => o.push_str("\\textasciitilde{}"),
             '^' => o.push_str("\\textasciicircum{}"),
-            // Under LaTeX's default OT1 encoding these print as other glyphs (¡ ¿ — ”).
+            // Under LaTeX's default OT1 encoding these print as other glyphs (¡ ¿ — ”); the
+            // text-symbol commands fall back to a font that has them.
             '<' => o.push_str("\\textless{}"),
             '>' => o.push_str("\\textgreater{}"),
             '|' => o.push_str("\\textbar{}"),
-            '"' => o.push_str("\\textquotedbl{}"),
+            // OT1's roman font has no straight quote; its typewriter font has (at 34).
+            '"' => o.push_str("{\\ttfamily\\char34}"),
             // Symbols ceq's notes use, which pdfLaTeX's utf8 input does not all know.
             '±' => o.push_str("$\\pm$"),
             '×' => o.push_str("$\\times$"),

@@ -110,7 +110,7 @@ pub fn few_runs(fit: &Fit) -> Option<String> {
         format!(
             "the bootstrap resamples whole runs and this family has only {k} ({distinct} distinct \
              resamples): its intervals are too narrow (in simulation, 90% intervals over 3 runs \
-             held the true law about 3 times in 4, over 2 runs fewer than half); read them as a \
+             held the true compute fraction 70% of the time, the true E 57%); read them as a \
              lower bound on the law's uncertainty, or add runs"
         )
     })

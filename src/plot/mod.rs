@@ -556,9 +556,17 @@ fn plot_error(fig: Figure, message: String) -> Error {
     }
 }
 
-/// Every file a figure may be written to in `dir`.
-pub fn files(dir: &std::path::Path) -> impl Iterator<Item = std::path::PathBuf> + '_ {
-    Figure::ALL.into_iter().flat_map(move |f| f.files(dir))
+/// Every file the `figures` (none: any figure) may be written to in `dir`.
+pub fn files<'a>(
+    dir: &'a std::path::Path,
+    figures: &'a [Figure],
+) -> impl Iterator<Item = std::path::PathBuf> + 'a {
+    let all = if figures.is_empty() {
+        &Figure::ALL[..]
+    } else {
+        figures
+    };
+    all.iter().flat_map(move |f| f.files(dir))
 }
 
 impl Figure {

@@ -85,7 +85,7 @@ fn latex_is_booktabs_and_escaped() {
     let mut t = table();
     t.rows[1][0] = Cell::Text("k<8 | l0>16 \"x\"".into());
     let s = Format::Latex.render(&t);
-    let want = "k\\textless{}8 \\textbar{} l0\\textgreater{}16 \\textquotedbl{}x\\textquotedbl{} &";
+    let want = "k\\textless{}8 \\textbar{} l0\\textgreater{}16 {\\ttfamily\\char34}x{\\ttfamily\\char34} &";
     assert!(s.contains(want), "missing {want} in\n{s}");
 }
 

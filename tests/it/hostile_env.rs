@@ -261,7 +261,6 @@ fn an_unwritable_folder_is_named_before_any_work() {
         },
     ];
     for (mut c, out) in cases {
-        let start = std::time::Instant::now();
         let err = fails(&mut c);
         says(
             &err,
@@ -271,8 +270,7 @@ fn an_unwritable_folder_is_named_before_any_work() {
             !err.contains("per_seq") && !err.contains("cannot read"),
             "{err}"
         );
-        // Said at once: the 12 checkpoints, or 1e5 refits, would take far longer.
-        assert!(start.elapsed().as_secs_f64() < 3.0, "{err}");
+        // The up-front check's words: a write failing after the work names its file instead.
     }
 }
 

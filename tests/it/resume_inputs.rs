@@ -363,6 +363,9 @@ fn rows_an_older_ceq_wrote_without_a_record_are_kept_and_recorded() {
 fn shards_merged_keep_every_rows_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let (manifest, tokens) = family_copy(dir.path());
+    // The shards in a folder of their own: their records name the inputs from there.
+    let part = dir.path().join("shards");
+    std::fs::create_dir(&part).unwrap();
     let mut shards = vec![];
     for i in 0..2 {
         ceq()
@@ -372,10 +375,10 @@ fn shards_merged_keep_every_rows_inputs() {
             .arg("--tokens")
             .arg(&tokens)
             .args(["--shard", &format!("{i}/2"), "--out"])
-            .arg(dir.path().join(format!("p{i}.csv")))
+            .arg(part.join(format!("p{i}.csv")))
             .assert()
             .success();
-        shards.push(dir.path().join(format!("p{i}.csv")));
+        shards.push(part.join(format!("p{i}.csv")));
     }
     let merged = dir.path().join("merged.csv");
     ceq()
@@ -396,6 +399,66 @@ fn shards_merged_keep_every_rows_inputs() {
         err.contains("5 already there") && !err.contains("older ceq"),
         "{err}"
     );
+    // The results alone moved deeper, the inputs where they were: still the same inputs.
+    let deep = dir.path().join("deep/er");
+    std::fs::create_dir_all(&deep).unwrap();
+    for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.starts_with("merged.") {
+            std::fs::rename(f.path(), deep.join(&name)).unwrap();
+        }
+    }
+    let err = stderr_of(eval_family(&manifest, &tokens, &deep.join("merged.csv")).success());
+    assert!(err.contains("5 already there"), "{err}");
+}
+
+/// A record another writer left (a sweep's, unfinished) beside a file it does not describe (a
+/// single `ceq eval --out` written over it later) does not make that file unfinished.
+#[test]
+fn a_record_naming_other_rows_is_not_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.csv");
+    ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(fixtures("eval").join("gpt2"))
+        .arg("--sae")
+        .arg(fixtures("eval/saes").join("gpt2-l1-resid_pre-standard-v6"))
+        .arg("--tokens")
+        .arg(fixtures("eval").join("tokens.npy"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stale = r#"{"finished": false, "rows": ["a", "b"], "inputs": {}}"#;
+    std::fs::write(dir.path().join("s.run.json"), stale).unwrap();
+    let law = super::common::fit_to(
+        dir.path(),
+        Path::new(&super::common::data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    ceq()
+        .args(["map", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&out)
+        .assert()
+        .success();
+    // One that names the file's rows and more is its run's, unfinished.
+    let unfinished =
+        r#"{"finished": false, "rows": ["gpt2-l1-resid_pre-standard-v6", "b"], "inputs": {}}"#;
+    std::fs::write(dir.path().join("s.run.json"), unfinished).unwrap();
+    let err = stderr_of(
+        ceq()
+            .args(["map", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&out)
+            .assert()
+            .failure(),
+    );
+    assert!(err.contains("holds 1 of the 2 rows"), "{err}");
 }
 
 #[test]
