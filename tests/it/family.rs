@@ -24,7 +24,7 @@ fn col(csv: &Path, name: &str) -> usize {
 }
 
 /// `ceq eval-family --manifest M --tokens T --out OUT EXTRA`.
-fn eval_family(
+pub(crate) fn eval_family(
     manifest: &Path,
     tokens: &Path,
     out: &Path,

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::common::ceq;
+use super::family::eval_family;
 use predicates::str::contains;
 
 fn fixtures(sub: &str) -> PathBuf {
@@ -67,18 +68,6 @@ fn family_copy(dir: &Path) -> (PathBuf, PathBuf) {
     let tokens = fam.join("tokens.npy");
     std::fs::copy(fixtures("family").join("tokens.npy"), &tokens).unwrap();
     (manifest, tokens)
-}
-
-fn eval_family(manifest: &Path, tokens: &Path, out: &Path) -> assert_cmd::assert::Assert {
-    ceq()
-        .arg("eval-family")
-        .arg("--manifest")
-        .arg(manifest)
-        .arg("--tokens")
-        .arg(tokens)
-        .arg("--out")
-        .arg(out)
-        .assert()
 }
 
 /// A sweep of `rows` (name, host folder, SAE folder) over copies of the eval fixtures in `dir`.
@@ -185,7 +174,7 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
     let dir = tempfile::tempdir().unwrap();
     let (manifest, tokens) = family_copy(dir.path());
     let out = dir.path().join("run.csv");
-    eval_family(&manifest, &tokens, &out).success();
+    eval_family(&manifest, &tokens, &out, &[]).success();
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("run.run.json")).unwrap()).unwrap();
     assert_eq!(record["finished"], true);
@@ -199,7 +188,7 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
         ]
     );
     // Nothing changed: resumed, and it resumes the same after the whole folder moves.
-    eval_family(&manifest, &tokens, &out)
+    eval_family(&manifest, &tokens, &out, &[])
         .success()
         .stderr(contains("5 already there"));
     let moved = tempfile::tempdir().unwrap();
@@ -219,7 +208,7 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
         to.join("fam/tokens.npy"),
         to.join("run.csv"),
     );
-    eval_family(&manifest, &tokens, &out)
+    eval_family(&manifest, &tokens, &out, &[])
         .success()
         .stderr(contains("5 already there"));
     let before = std::fs::read(&out).unwrap();
@@ -227,7 +216,7 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
     // Other weights of the same shapes (and so the same size) in one checkpoint's file.
     let weights = to.join("fam/gpt2_d16_s40/model.safetensors");
     std::fs::copy(to.join("fam/gpt2_d16_s80/model.safetensors"), &weights).unwrap();
-    let err = stderr_of(eval_family(&manifest, &tokens, &out).failure());
+    let err = stderr_of(eval_family(&manifest, &tokens, &out, &[]).failure());
     for want in [
         "run.csv: line 2",
         "'gpt2_d16_s40'",
@@ -244,7 +233,7 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
     );
     // The kept row would have been wrong: a fresh run measures another loss.
     let fresh = to.join("fresh.csv");
-    eval_family(&manifest, &tokens, &fresh).success();
+    eval_family(&manifest, &tokens, &fresh, &[]).success();
     let loss = |f: &Path| {
         cells(f, "loss")
             .into_iter()
@@ -261,7 +250,7 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
         fresh_manifest.replace("gpt2_d16_s40,gpt2_d16_s40,", "gpt2_d16_s40,gpt2_d32_s40,"),
     )
     .unwrap();
-    let err = stderr_of(eval_family(&manifest, &tokens, &fresh).failure());
+    let err = stderr_of(eval_family(&manifest, &tokens, &fresh, &[]).failure());
     for want in [
         "fresh.csv: line 2",
         "fam/gpt2_d16_s40/config.json was read then",
@@ -338,7 +327,7 @@ fn rows_an_older_ceq_wrote_without_a_record_are_kept_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let (manifest, tokens) = family_copy(dir.path());
     let out = dir.path().join("run.csv");
-    eval_family(&manifest, &tokens, &out).success();
+    eval_family(&manifest, &tokens, &out, &[]).success();
     let record = dir.path().join("run.run.json");
     let written = std::fs::read(&record).unwrap();
     std::fs::remove_file(&record).unwrap();
@@ -348,7 +337,7 @@ fn rows_an_older_ceq_wrote_without_a_record_are_kept_and_recorded() {
         .arg(&out)
         .assert()
         .success();
-    eval_family(&manifest, &tokens, &out)
+    eval_family(&manifest, &tokens, &out, &[])
         .success()
         .stderr(contains("5 already there"))
         .stderr(contains("5 kept from an older ceq's file"));
@@ -368,17 +357,9 @@ fn shards_merged_keep_every_rows_inputs() {
     std::fs::create_dir(&part).unwrap();
     let mut shards = vec![];
     for i in 0..2 {
-        ceq()
-            .arg("eval-family")
-            .arg("--manifest")
-            .arg(&manifest)
-            .arg("--tokens")
-            .arg(&tokens)
-            .args(["--shard", &format!("{i}/2"), "--out"])
-            .arg(part.join(format!("p{i}.csv")))
-            .assert()
-            .success();
-        shards.push(part.join(format!("p{i}.csv")));
+        let shard = part.join(format!("p{i}.csv"));
+        eval_family(&manifest, &tokens, &shard, &["--shard", &format!("{i}/2")]).success();
+        shards.push(shard);
     }
     let merged = dir.path().join("merged.csv");
     ceq()
@@ -394,7 +375,7 @@ fn shards_merged_keep_every_rows_inputs() {
     assert_eq!(record["finished"], true);
     assert_eq!(record["inputs"].as_object().unwrap().len(), 5);
     // Resumed as a whole run: every row's inputs checked, none taken as unrecorded.
-    let err = stderr_of(eval_family(&manifest, &tokens, &merged).success());
+    let err = stderr_of(eval_family(&manifest, &tokens, &merged, &[]).success());
     assert!(
         err.contains("5 already there") && !err.contains("older ceq"),
         "{err}"
@@ -408,7 +389,7 @@ fn shards_merged_keep_every_rows_inputs() {
             std::fs::rename(f.path(), deep.join(&name)).unwrap();
         }
     }
-    let err = stderr_of(eval_family(&manifest, &tokens, &deep.join("merged.csv")).success());
+    let err = stderr_of(eval_family(&manifest, &tokens, &deep.join("merged.csv"), &[]).success());
     assert!(err.contains("5 already there"), "{err}");
 }
 
@@ -438,26 +419,20 @@ fn a_record_naming_other_rows_is_not_the_files() {
         "law.json",
         &[],
     );
-    ceq()
-        .args(["map", "--law"])
-        .arg(&law)
-        .arg("--splices")
-        .arg(&out)
-        .assert()
-        .success();
-    // One that names the file's rows and more is its run's, unfinished.
-    let unfinished =
-        r#"{"finished": false, "rows": ["gpt2-l1-resid_pre-standard-v6", "b"], "inputs": {}}"#;
-    std::fs::write(dir.path().join("s.run.json"), unfinished).unwrap();
-    let err = stderr_of(
+    let map = || {
         ceq()
             .args(["map", "--law"])
             .arg(&law)
             .arg("--splices")
             .arg(&out)
             .assert()
-            .failure(),
-    );
+    };
+    map().success();
+    // One that names the file's rows and more is its run's, unfinished.
+    let unfinished =
+        r#"{"finished": false, "rows": ["gpt2-l1-resid_pre-standard-v6", "b"], "inputs": {}}"#;
+    std::fs::write(dir.path().join("s.run.json"), unfinished).unwrap();
+    let err = stderr_of(map().failure());
     assert!(err.contains("holds 1 of the 2 rows"), "{err}");
 }
 
@@ -470,7 +445,7 @@ fn fit_and_map_refuse_a_results_file_whose_run_did_not_finish() {
     let whole = std::fs::read(&w).unwrap();
     std::fs::write(&w, &whole[..whole.len() / 2]).unwrap();
     let out = dir.path().join("run.csv");
-    eval_family(&manifest, &tokens, &out).failure();
+    eval_family(&manifest, &tokens, &out, &[]).failure();
     assert_eq!(cells(&out, "loss").len(), 4);
     let err = stderr_of(
         ceq()
@@ -489,7 +464,7 @@ fn fit_and_map_refuse_a_results_file_whose_run_did_not_finish() {
     }
     // Finished, it reads.
     std::fs::write(&w, &whole).unwrap();
-    eval_family(&manifest, &tokens, &out)
+    eval_family(&manifest, &tokens, &out, &[])
         .success()
         .stderr(contains("4 already there"));
     ceq()
