@@ -7,6 +7,7 @@
 // Messages go through `say!`, which a closed stderr cannot make panic (see io::say).
 #![deny(clippy::print_stderr, clippy::print_stdout)]
 
+pub mod analysis;
 pub mod cli;
 pub mod equivalence;
 pub mod error;

@@ -1,7 +1,7 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
 use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, map_splice};
-use crate::export::{Cell, Column, Table, human};
+use crate::export::{Cell, Column, Format, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
 use crate::schema::{Col, MAPPED};
@@ -379,6 +379,14 @@ impl MapResult {
                 self.interval_line(m)
             )),
             other => unreachable!("the mapped table declares no column '{other}'"),
+        }
+    }
+
+    /// The table for a format: every column for files read by programs, the summary for people.
+    pub fn table_for(&self, format: Format) -> Table {
+        match format {
+            Format::Csv | Format::Json => self.full_table(),
+            Format::Table | Format::Markdown | Format::Latex | Format::Html => self.summary_table(),
         }
     }
 

@@ -184,6 +184,16 @@ impl FitJob {
         )
     }
 
+    /// Refuses a path for the law file that is the checkpoints file, or not named .json (a device
+    /// or FIFO such as /dev/stdout has no name to say so).
+    pub fn check_out(&self, out: &Path) -> Result<()> {
+        crate::io::check_not_input(out, &[&self.0.checkpoints])?;
+        if crate::io::is_special(out) {
+            return Ok(());
+        }
+        crate::io::check_extension(out, "json", "a law file (JSON)")
+    }
+
     /// Reads, fits and (when asked) bootstraps: the law file `ceq fit` saves and `ceq map` reads.
     /// `on` hears of each stage (the fit's starts, then the bootstrap's refits) and each step done.
     pub fn run(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<LawFile> {

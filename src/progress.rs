@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
@@ -20,7 +21,16 @@ pub enum Progress {
     Advance(usize),
     /// Something the user should know of the numbers being made (said at once, not at the end).
     Warning(String),
+    /// A line to say as it is, e.g. an input file passed over and why.
+    Note(String),
+    /// A file is written, in its place.
+    Wrote(PathBuf),
+    /// A fit's stage and how much of it is done (from any thread).
+    Fit(crate::fit::Progress),
 }
+
+/// Hears a run's [`Progress`] from any thread (a fit's bootstrap refits in parallel).
+pub type Listener<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// A bar on stderr following a run's [`Progress`] or a fit's [`crate::fit::Progress`]. It draws
 /// only on a terminal and is cleared when dropped; `log_stages` also writes each stage's name as a
@@ -68,15 +78,17 @@ impl Bar {
             Progress::Item(name) => self.pb.set_message(name),
             Progress::Advance(n) => self.pb.inc(n as u64),
             Progress::Warning(w) => self.pb.suspend(|| crate::say!("ceq: warning: {w}")),
+            Progress::Note(n) => self.pb.suspend(|| crate::say!("ceq: {n}")),
+            Progress::Wrote(p) => self
+                .pb
+                .suspend(|| crate::say!("ceq: wrote {}", p.display())),
+            Progress::Fit(p) => {
+                if self.pb.message() != p.stage || self.pb.length() != Some(p.total as u64) {
+                    self.start(p.stage, p.total);
+                }
+                self.pb.set_position(p.done as u64);
+            }
         }
-    }
-
-    /// Shows a fit's stage; called from any thread.
-    pub fn on_fit(&self, p: crate::fit::Progress) {
-        if self.pb.message() != p.stage || self.pb.length() != Some(p.total as u64) {
-            self.start(p.stage, p.total);
-        }
-        self.pb.set_position(p.done as u64);
     }
 
     fn start(&self, name: &str, total: usize) {

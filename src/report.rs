@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
+use crate::analysis::Analysis;
 use crate::error::{DataKind, Error, Result};
 use crate::export::html::escape;
 use crate::export::{Format, Table};
@@ -13,6 +14,7 @@ use crate::io::{self, NewDir, write_atomic};
 use crate::law_file::LawFile;
 use crate::map::MapResult;
 use crate::plot::{self, Data, Figure, Reference};
+use crate::progress::{Listener, Progress};
 
 /// What a report is made of.
 pub struct Report<'a> {
@@ -23,6 +25,35 @@ pub struct Report<'a> {
     pub command: String,
     /// A floor known independently of the fit (`ceq study`), shown beside the fitted E.
     pub reference: Option<Reference>,
+}
+
+/// `ceq report`: splices mapped through a law, into a folder of its own.
+pub struct ReportJob {
+    pub analysis: Analysis,
+    pub out: PathBuf,
+    /// Replace a folder holding a report (only report files), whole.
+    pub force: bool,
+}
+
+impl ReportJob {
+    /// Checks the folder, maps, then writes the report, each file told once it is in place;
+    /// returns the path of index.html and how many splices it holds.
+    pub fn run(&self, on: Listener) -> Result<(PathBuf, usize)> {
+        let inputs = self.analysis.inputs();
+        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        check_dir(&self.out, self.force, &inputs)?;
+        let map = self.analysis.map(on)?;
+        // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
+        let report = Report {
+            law_file: &map.law_file,
+            map: &map,
+            group_by: self.analysis.group_by.clone(),
+            command: command_line(),
+            reference: None,
+        };
+        let index = report.write(&self.out, &mut |p| on(Progress::Wrote(p.to_owned())))?;
+        Ok((index, map.rows.len()))
+    }
 }
 
 /// Every file a report may write.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
-use super::OutputArgs;
+use super::{OutputArgs, with_flags, with_progress};
 use crate::eval::job::{EvalJob, SaeSpec, Scoring, TokenSource};
 use crate::eval::shard::Shard;
 use crate::eval::sweep::SweepJob;
@@ -129,29 +129,27 @@ pub fn run(a: EvalArgs) -> Result<()> {
         return sweep(a);
     };
     let job = a.job(model)?;
-    a.output.check(&job.inputs())?;
-    let report = super::with_progress(|p| job.run(p))?;
+    a.output.dest().check(&job.inputs()).map_err(with_flags)?;
+    let report = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {}", report.timing());
-    let text = a.output.format()?.render(&report.table());
-    a.output.emit(&text, report.rows.len())
+    a.output
+        .emit(report.rows.len(), |f| f.render(&report.table()))
 }
 
 fn sweep(a: EvalArgs) -> Result<()> {
-    let (manifest, out) = (a.manifest.clone(), a.output.out.clone());
-    if let Some(out) = &out {
-        let what = "a splices file as CSV (its per-sequence .npy files beside it)";
-        crate::io::check_extension(out, "csv", what)?;
-    }
+    let (Some(manifest), Some(out)) = (a.manifest, a.output.out) else {
+        anyhow::bail!("pass --model, or --manifest and --out");
+    };
     let job = SweepJob {
-        manifest: manifest.expect("clap: --model or --manifest"),
+        manifest,
         family: a.family,
         tokens_per_step: a.tokens_per_step,
         scoring: a.tokens.scoring()?,
         non_embedding: a.tokens.non_embedding(),
         shard: a.shard,
-        out: out.expect("clap: --manifest requires --out"),
+        out,
     };
-    let s = super::with_progress(|p| job.run(p))?;
+    let s = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {s} in {}", job.out.display());
     Ok(())
 }

@@ -37,7 +37,7 @@ pub fn run(a: FamilyArgs) -> Result<()> {
         shard: a.shard,
         out: a.out.clone(),
     };
-    let s = super::with_progress(|p| job.run(p))?;
+    let s = super::with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {s} in {}", a.out.display());
     Ok(())
 }

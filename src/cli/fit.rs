@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{FamilyArgs, load_law};
+use super::{FamilyArgs, with_flags, with_progress};
+use crate::analysis::Analysis;
 use crate::export::Format;
-use crate::io::{check_not_input, write_atomic};
 use crate::pipeline::LawSource;
 
 #[derive(Args, Debug)]
@@ -25,32 +25,29 @@ pub struct FitArgs {
 
 pub fn run(a: FitArgs) -> Result<()> {
     let Some(job) = a.family.job()? else {
-        anyhow::bail!("no checkpoints file: pass --checkpoints FILE.csv");
+        bail!("no checkpoints file: pass --checkpoints FILE.csv");
     };
-    let law = LawSource::Fit(job);
     if let Some(out) = &a.out {
-        check_not_input(out, &[&law.inputs(None)[0]])?;
-        // A law file is JSON; a device or FIFO (`/dev/stdout`) has no name to say so.
-        if !crate::io::is_special(out) {
-            crate::io::check_extension(out, "json", "a law file (JSON)")?;
-        }
+        job.check_out(out).map_err(with_flags)?;
     }
     // An --out that is stdout gets the law file alone, not the summary after it.
     let to_stdout = a.out.as_deref().is_some_and(crate::io::is_stdout);
     if to_stdout && a.format.is_some_and(|f| f != Format::Json) {
-        anyhow::bail!("--out is standard output, where --format's summary would go too: drop one");
+        bail!("--out is standard output, where --format's summary would go too: drop one");
     }
-    let lf = load_law(&law)?;
+    let law = Analysis {
+        law: LawSource::Fit(job),
+        splices: None,
+        group_by: None,
+    };
+    let law = with_progress(|on| law.run(on))?;
+    let lf = law.law_file();
     if let Some(out) = &a.out {
-        write_atomic(out, lf.to_json().as_bytes())?;
+        crate::io::write_atomic(out, lf.to_json().as_bytes())?;
         crate::say!("ceq: law saved to {}", out.display());
     }
-    if to_stdout {
-        return Ok(());
+    if !to_stdout {
+        crate::io::write_stdout(&lf.render(a.format.unwrap_or(Format::Table)))?;
     }
-    let text = match a.format.unwrap_or(Format::Table) {
-        Format::Json => lf.to_json(),
-        format => format.render(&lf.summary_table()),
-    };
-    Ok(crate::io::write_stdout(&text)?)
+    Ok(())
 }

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, OutputArgs, map_splices, read_splices};
-use crate::export::Format;
+use super::{LawArgs, OutputArgs, with_flags, with_progress};
 
 #[derive(Args, Debug)]
 pub struct MapArgs {
@@ -22,15 +21,11 @@ pub struct MapArgs {
 }
 
 pub fn run(a: MapArgs) -> Result<()> {
-    let law = a.law.source()?;
-    let inputs = law.inputs(Some(&a.splices));
+    let analysis = a.law.analysis(Some(&a.splices), &None)?;
     a.output
-        .check(&inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
-    let result = map_splices(&law, &a.splices, &read_splices(&a.splices)?)?;
-    let format = a.output.format()?;
-    let table = match format {
-        Format::Csv | Format::Json => result.full_table(),
-        Format::Table | Format::Markdown | Format::Latex | Format::Html => result.summary_table(),
-    };
-    a.output.emit(&format.render(&table), result.rows.len())
+        .dest()
+        .check(&analysis.inputs())
+        .map_err(with_flags)?;
+    let r = with_progress(|on| analysis.map(on))?;
+    a.output.emit(r.rows.len(), |f| f.render(&r.table_for(f)))
 }

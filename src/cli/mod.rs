@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Args, Parser};
 
+use crate::analysis::Analysis;
 use crate::error::{DataKind, Error};
-use crate::export::Format;
+use crate::export::{Destination, Format};
 use crate::law::Form;
-use crate::law_file::{LawFile, ParamCount};
-use crate::map::MapResult;
-use crate::pipeline::{self, FitJob, FitSpec, LawSource};
-use crate::progress::{Bar, Progress};
-use crate::table::{ColumnMap, Source, Splices};
+use crate::law_file::ParamCount;
+use crate::pipeline::{FitJob, FitSpec, LawSource};
+use crate::progress::{Bar, Listener};
+use crate::table::ColumnMap;
 
 #[derive(Parser, Debug)]
 #[command(name = "ceq", version, about = "What a spliced SAE costs in training compute", long_about = None)]
@@ -158,7 +158,16 @@ pub struct LawArgs {
 }
 
 impl LawArgs {
-    /// Where the law comes from; checks the options, reads nothing.
+    /// The analysis of `splices` (when given) with this law; checks the options, reads nothing.
+    fn analysis(&self, splices: Option<&Path>, group_by: &Option<String>) -> Result<Analysis> {
+        Ok(Analysis {
+            law: self.source()?,
+            splices: splices.map(Path::to_owned),
+            group_by: group_by.clone(),
+        })
+    }
+
+    /// Where the law comes from.
     fn source(&self) -> Result<LawSource> {
         Ok(match (&self.law, self.family.job()?) {
             (Some(p), _) => LawSource::File(p.clone()),
@@ -184,75 +193,20 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The format: as given, else from the --out extension (one ceq does not know is an error),
-    /// else a terminal table on stdout.
-    fn format(&self) -> Result<Format> {
-        match (self.format, &self.out) {
-            (Some(f), _) => Ok(f),
-            (None, Some(out)) => Format::from_path(out).map_err(with_flags),
-            (None, None) => Ok(Format::Table),
+    fn dest(&self) -> Destination {
+        Destination {
+            format: self.format,
+            out: self.out.clone(),
         }
     }
 
-    /// Refuses an --out that is one of `inputs` (said first: the graver mistake), in a folder that
-    /// does not exist, or whose format is unclear.
-    fn check(&self, inputs: &[&Path]) -> Result<()> {
-        if let Some(out) = &self.out {
-            crate::io::check_not_input(out, inputs)?;
+    /// Writes the table `render` makes, saying how many rows went to a file.
+    fn emit(&self, rows: usize, render: impl FnOnce(Format) -> String) -> Result<()> {
+        if let Some(out) = self.dest().write(render).map_err(with_flags)? {
+            crate::say!("ceq: {rows} rows written to {}", out.display());
         }
-        self.format().map(drop)
-    }
-
-    /// Writes a rendered table to --out, or to stdout.
-    fn emit(&self, text: &str, rows: usize) -> Result<()> {
-        let Some(out) = &self.out else {
-            return Ok(crate::io::write_stdout(text)?);
-        };
-        crate::io::write_atomic(out, text.as_bytes())?;
-        crate::say!("ceq: {rows} rows written to {}", out.display());
         Ok(())
     }
-}
-
-/// Reads a splices table (a CSV, or SAEBench results), saying on stderr which files of a SAEBench
-/// folder were skipped (the mapping says what their CEs need of the law).
-fn read_splices(path: &Path) -> Result<Splices> {
-    let s = crate::table::read_splices(path)?;
-    if let Source::SaeBench { skipped, .. } = &s.source {
-        for (f, why) in skipped {
-            crate::say!("ceq: skipped {}: {why}", f.display());
-        }
-    }
-    Ok(s)
-}
-
-/// Runs a fit with a progress bar (the fit's starts, then the bootstrap's refits).
-fn with_fit_progress<T>(
-    run: impl FnOnce(&(dyn Fn(pipeline::Progress) + Sync)) -> crate::Result<T>,
-) -> Result<T> {
-    let bar = Bar::new(false);
-    run(&|p| bar.on_fit(p)).map_err(with_flags)
-}
-
-fn warn(warnings: &[String]) {
-    for w in warnings {
-        crate::say!("ceq: warning: {w}");
-    }
-}
-
-/// The law, read or fitted, with a fit's warnings said.
-fn load_law(law: &LawSource) -> Result<LawFile> {
-    let lf = with_fit_progress(|on| law.load(on))?;
-    warn(law.fit_warnings(&lf));
-    Ok(lf)
-}
-
-/// Splices (read from `path`) mapped through the law, with the fit's and the mapping's warnings said.
-fn map_splices(law: &LawSource, path: &Path, splices: &Splices) -> Result<MapResult> {
-    let r = with_fit_progress(|on| law.map(path, splices, on))?;
-    warn(law.fit_warnings(&r.law_file));
-    warn(&r.warnings());
-    Ok(r)
 }
 
 /// Library errors say what is wrong in the data's terms; here they get the option that fixes them.
@@ -291,10 +245,10 @@ fn hinted(e: Error, hint: &str) -> anyhow::Error {
     anyhow::anyhow!("{:#}; {hint}", anyhow::Error::new(e))
 }
 
-/// Runs a library call with a progress bar (drawn on a terminal only).
-fn with_progress<T>(run: impl FnOnce(&mut dyn FnMut(Progress)) -> crate::Result<T>) -> Result<T> {
+/// Runs a library call with a progress bar (drawn on a terminal only) that also says its warnings.
+fn with_progress<T>(run: impl FnOnce(Listener) -> crate::Result<T>) -> Result<T> {
     let bar = Bar::new(false);
-    run(&mut |p| bar.on(p)).map_err(with_flags)
+    run(&|p| bar.on(p)).map_err(with_flags)
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

@@ -1,12 +1,12 @@
 //! `ceq plot`: the figures alone, as SVG and PNG.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, load_law, map_splices, read_splices};
-use crate::plot::{Data, Figure};
+use super::{LawArgs, with_progress};
+use crate::plot::{Figure, PlotJob};
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
@@ -30,26 +30,11 @@ pub struct PlotArgs {
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
-    let law = a.law.source()?;
-    let inputs = law.inputs(a.splices.as_deref());
-    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
-    crate::io::check_none_is_input(crate::plot::files(&a.out_dir, &a.figures), &inputs)?;
-    crate::io::check_out_dir(&a.out_dir, &[], a.force)?;
-    crate::io::check_writable(crate::plot::files(&a.out_dir, &a.figures))?;
-    let splices = a.splices.as_deref().map(read_splices).transpose()?;
-    if let (Some(s), Some(g)) = (&splices, &a.group_by) {
-        s.require_column(g, "--group-by names a column of the splices file")?;
-    }
-    let result = match (&splices, &a.splices) {
-        (Some(s), Some(p)) => Some(map_splices(&law, p, s)?),
-        _ => None,
+    let job = PlotJob {
+        analysis: a.law.analysis(a.splices.as_deref(), &a.group_by)?,
+        figures: a.figures,
+        out_dir: a.out_dir,
+        force: a.force,
     };
-    let law_file = match &result {
-        Some(r) => r.law_file.clone(),
-        None => load_law(&law)?,
-    };
-    let data = Data::new(&law_file, result.as_ref(), a.group_by.clone());
-    let wrote = &mut |p: &Path| crate::say!("ceq: wrote {}", p.display());
-    let drawn = crate::plot::write_figures(&data, &a.figures, &a.out_dir, a.force, wrote);
-    drawn.map(drop).map_err(super::with_flags)
+    with_progress(|on| job.run(on))
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{LawArgs, map_splices, read_splices};
-use crate::report::{Report, check_dir, command_line};
+use super::{LawArgs, with_progress};
+use crate::report::ReportJob;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -27,30 +27,13 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<()> {
-    let law = a.law.source()?;
-    let splices = read_splices(&a.splices)?;
-    if let Some(g) = &a.group_by {
-        splices.require_column(g, "--group-by names a column of the splices file")?;
-    }
-    let inputs = law.inputs(Some(&a.splices));
-    let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
-    check_dir(&a.out, a.force, &inputs).map_err(super::with_flags)?;
-    let result = map_splices(&law, &a.splices, &splices)?;
-    let law_file = &result.law_file;
-    // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
-    let report = Report {
-        law_file,
-        map: &result,
-        group_by: a.group_by.clone(),
-        command: command_line(),
-        reference: None,
+    let job = ReportJob {
+        analysis: a.law.analysis(Some(&a.splices), &a.group_by)?,
+        out: a.out,
+        force: a.force,
     };
-    let index = report.write(&a.out, &mut |p| crate::say!("ceq: wrote {}", p.display()))?;
-    let n = result.rows.len();
-    crate::say!(
-        "ceq: report of {n} splices in {}: open {}",
-        a.out.display(),
-        index.display()
-    );
+    let (index, n) = with_progress(|on| job.run(on))?;
+    let (out, index) = (job.out.display(), index.display());
+    crate::say!("ceq: report of {n} splices in {out}: open {index}");
     Ok(())
 }

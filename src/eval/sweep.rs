@@ -192,6 +192,8 @@ impl SweepJob {
 
     /// Evaluates every SAE not yet in the output, saving after each (model, hook) group.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<SweepSummary> {
+        let what = "a splices file as CSV (its per-sequence .npy files beside it)";
+        crate::io::check_extension(&self.out, "csv", what)?;
         let groups = self.groups()?;
         let mut inputs: Vec<&Path> = vec![&self.manifest];
         inputs.extend(self.family.as_deref());

@@ -2,7 +2,9 @@
 //! a [`Table`], so the terminal, CSV, JSON, Markdown and LaTeX views of it cannot disagree.
 
 mod csv;
+mod destination;
 pub(crate) use csv::{csv_text, exact};
+pub use destination::Destination;
 pub mod html;
 mod json;
 mod latex;

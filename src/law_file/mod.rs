@@ -359,6 +359,14 @@ impl LawFile {
         }
     }
 
+    /// The law file itself as JSON, or its summary in another format.
+    pub fn render(&self, format: crate::export::Format) -> String {
+        match format {
+            crate::export::Format::Json => self.to_json(),
+            format => format.render(&self.summary_table()),
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a law file always serialises") + "\n"
     }

@@ -4,11 +4,14 @@
 
 mod across_sizes;
 mod fit;
+mod job;
 mod linear_vs_log;
 mod n_and_d;
 mod residuals;
 mod splices;
 pub mod style;
+
+pub use job::PlotJob;
 
 use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;

@@ -70,12 +70,15 @@ fn language(seed: u64) -> Language {
     }
 }
 
-fn shape(d_model: usize, n_layer: usize, n_head: usize) -> Shape {
-    Shape {
-        d_model,
-        n_layer,
-        n_head,
-    }
+/// Model shapes from (d_model, n_layer, n_head).
+fn shapes<const N: usize>(s: [(usize, usize, usize); N]) -> Vec<Shape> {
+    (s.iter())
+        .map(|&(d_model, n_layer, n_head)| Shape {
+            d_model,
+            n_layer,
+            n_head,
+        })
+        .collect()
 }
 
 fn saes(l1: [f64; 3], k: [usize; 3]) -> Vec<SaeKind> {
@@ -99,12 +102,7 @@ impl Settings {
             language: language(seed),
             ctx: 64,
             eval_rows: 512,
-            shapes: vec![
-                shape(16, 2, 2),
-                shape(32, 2, 2),
-                shape(48, 2, 4),
-                shape(64, 2, 4),
-            ],
+            shapes: shapes([(16, 2, 2), (32, 2, 2), (48, 2, 4), (64, 2, 4)]),
             steps: vec![500, 1000, 2000],
             batch: 32,
             lr: 1e-2,
@@ -126,12 +124,7 @@ impl Settings {
             preset: "quick".into(),
             ctx: 32,
             eval_rows: 128,
-            shapes: vec![
-                shape(8, 1, 2),
-                shape(12, 1, 2),
-                shape(16, 2, 2),
-                shape(24, 2, 2),
-            ],
+            shapes: shapes([(8, 1, 2), (12, 1, 2), (16, 2, 2), (24, 2, 2)]),
             steps: vec![60, 120, 240],
             batch: 16,
             warmup: 10,

@@ -1,0 +1,86 @@
+//! What `map`, `plot` and `report` share: a law, read or fitted, and the splices (when given) read
+//! and mapped through it, with what the user must hear said as it comes.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::law_file::LawFile;
+use crate::map::MapResult;
+use crate::pipeline::LawSource;
+use crate::progress::{Listener, Progress};
+use crate::table::Source;
+
+/// A law and, when given, a splices file (a CSV, or SAEBench results) to map through it.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub law: LawSource,
+    pub splices: Option<PathBuf>,
+    /// The splices file's column the figures group by; checked when the splices are read.
+    pub group_by: Option<String>,
+}
+
+/// The law alone, or the splices mapped through it (which holds the law).
+pub enum Analyzed {
+    Law(Box<LawFile>),
+    Mapped(Box<MapResult>),
+}
+
+impl Analyzed {
+    pub fn law_file(&self) -> &LawFile {
+        match self {
+            Analyzed::Law(lf) => lf,
+            Analyzed::Mapped(r) => &r.law_file,
+        }
+    }
+
+    pub fn map(&self) -> Option<&MapResult> {
+        match self {
+            Analyzed::Law(_) => None,
+            Analyzed::Mapped(r) => Some(r),
+        }
+    }
+}
+
+impl Analysis {
+    /// Every file it reads, for the checks that no output overwrites one.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        self.law.inputs(self.splices.as_deref())
+    }
+
+    /// Reads the splices (saying which files of a SAEBench folder were skipped), then reads or
+    /// fits the law and maps them; the fit's and the mapping's warnings are said as they come.
+    pub fn run(&self, on: Listener) -> Result<Analyzed> {
+        let fit_on = &|p| on(Progress::Fit(p));
+        let warn = |ws: &[String]| ws.iter().for_each(|w| on(Progress::Warning(w.clone())));
+        let Some(path) = &self.splices else {
+            let lf = self.law.load(fit_on)?;
+            warn(self.law.fit_warnings(&lf));
+            return Ok(Analyzed::Law(Box::new(lf)));
+        };
+        let splices = crate::table::read_splices(path)?;
+        if let Source::SaeBench { skipped, .. } = &splices.source {
+            for (f, why) in skipped {
+                on(Progress::Note(format!("skipped {}: {why}", f.display())));
+            }
+        }
+        if let Some(g) = &self.group_by {
+            let why = "the figures group splices by a column of the splices file";
+            splices.require_column(g, why)?;
+        }
+        let r = self.law.map(path, &splices, fit_on)?;
+        warn(self.law.fit_warnings(&r.law_file));
+        warn(&r.warnings());
+        Ok(Analyzed::Mapped(Box::new(r)))
+    }
+
+    /// The splices mapped, which must be given.
+    pub fn map(&self, on: Listener) -> Result<MapResult> {
+        match self.run(on)? {
+            Analyzed::Mapped(r) => Ok(*r),
+            Analyzed::Law(_) => Err(Error::Invalid {
+                option: "splices",
+                message: "there are no splices to map".into(),
+            }),
+        }
+    }
+}

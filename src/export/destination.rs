@@ -1,0 +1,46 @@
+//! Where a rendered table goes: a file, written atomically, or standard output; in a format given,
+//! else told by the file's extension.
+
+use std::path::{Path, PathBuf};
+
+use super::Format;
+use crate::error::Result;
+use crate::io;
+
+#[derive(Clone, Debug, Default)]
+pub struct Destination {
+    pub format: Option<Format>,
+    /// The file; `None` is standard output.
+    pub out: Option<PathBuf>,
+}
+
+impl Destination {
+    /// The format: as given, else from the file's extension (one ceq does not know is an error),
+    /// else the aligned table on standard output.
+    pub fn format(&self) -> Result<Format> {
+        match (self.format, &self.out) {
+            (Some(f), _) => Ok(f),
+            (None, Some(out)) => Format::from_path(out),
+            (None, None) => Ok(Format::Table),
+        }
+    }
+
+    /// Refuses a file that is one of `inputs` (said first: the graver mistake), in a folder that
+    /// does not exist, or whose format is unclear; before any work is done.
+    pub fn check(&self, inputs: &[impl AsRef<Path>]) -> Result<()> {
+        if let Some(out) = &self.out {
+            let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
+            io::check_not_input(out, &inputs)?;
+        }
+        self.format().map(drop)
+    }
+
+    /// Writes what `render` makes in the format; returns the file written, if not stdout.
+    pub fn write(&self, render: impl FnOnce(Format) -> String) -> Result<Option<&Path>> {
+        let text = render(self.format()?);
+        match &self.out {
+            None => io::write_stdout(&text).map(|()| None),
+            Some(out) => io::write_atomic(out, text.as_bytes()).map(|()| Some(out.as_path())),
+        }
+    }
+}

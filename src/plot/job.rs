@@ -1,0 +1,34 @@
+//! `ceq plot`: the figures alone, from a law and (for the splice figures) splices.
+
+use std::path::{Path, PathBuf};
+
+use super::{Data, Figure, files, write_figures};
+use crate::analysis::Analysis;
+use crate::error::Result;
+use crate::io;
+use crate::progress::{Listener, Progress};
+
+pub struct PlotJob {
+    pub analysis: Analysis,
+    /// Which figures (none: every one the inputs allow).
+    pub figures: Vec<Figure>,
+    /// The folder NAME.svg and NAME.png go into.
+    pub out_dir: PathBuf,
+    /// Replace figure files of the same names.
+    pub force: bool,
+}
+
+impl PlotJob {
+    /// Checks every output before any work, then draws; each file is told as it is written.
+    pub fn run(&self, on: Listener) -> Result<()> {
+        let inputs = self.analysis.inputs();
+        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        io::check_none_is_input(files(&self.out_dir, &self.figures), &inputs)?;
+        io::check_out_dir(&self.out_dir, &[], self.force)?;
+        io::check_writable(files(&self.out_dir, &self.figures))?;
+        let a = self.analysis.run(on)?;
+        let data = Data::new(a.law_file(), a.map(), self.analysis.group_by.clone());
+        let wrote = &mut |p: &Path| on(Progress::Wrote(p.to_owned()));
+        write_figures(&data, &self.figures, &self.out_dir, self.force, wrote).map(drop)
+    }
+}
