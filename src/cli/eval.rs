@@ -1,5 +1,6 @@
-//! `ceq eval`: splice SAEs into a checkpoint and measure CE; `--out` writes the splices CSV that
-//! `ceq map` reads.
+//! The commands that run models: `ceq eval` (splice SAEs into a checkpoint, or a sweep's many, and
+//! measure CE: the splices CSV `ceq map` reads), `ceq eval-family` (a checkpoint family's clean CE on
+//! one token set: the checkpoints CSV `ceq fit` reads) and `ceq merge` (shards of either joined).
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 
 use super::{OutputArgs, with_flags, with_progress};
+use crate::eval::family::FamilyJob;
 use crate::eval::job::{EvalJob, SaeSpec, Scoring, TokenSource};
 use crate::eval::shard::Shard;
 use crate::eval::sweep::SweepJob;
@@ -124,7 +126,7 @@ impl TokenArgs {
     }
 }
 
-pub fn run(a: EvalArgs) -> Result<()> {
+pub fn eval(a: EvalArgs) -> Result<()> {
     let Some(model) = a.model.clone() else {
         return sweep(a);
     };
@@ -151,5 +153,53 @@ fn sweep(a: EvalArgs) -> Result<()> {
     };
     let s = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {s} in {}", job.out.display());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct EvalFamilyArgs {
+    /// Checkpoints CSV: name,path[,run,step,tokens]; paths relative to its folder.
+    #[arg(long, value_name = "CSV")]
+    pub manifest: PathBuf,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    /// The checkpoints CSV to write (a rerun resumes it).
+    #[arg(long, value_name = "CSV")]
+    pub out: PathBuf,
+    /// Training tokens per step, for rows without tokens (Pythia: 2097152).
+    #[arg(long, value_name = "N")]
+    pub tokens_per_step: Option<f64>,
+    /// Only every n-th checkpoint from the i-th (i from 0, e.g. $SLURM_ARRAY_TASK_ID/8).
+    #[arg(long, value_name = "i/n")]
+    pub shard: Option<Shard>,
+}
+
+pub fn eval_family(a: EvalFamilyArgs) -> Result<()> {
+    let job = FamilyJob {
+        manifest: a.manifest.clone(),
+        scoring: a.tokens.scoring()?,
+        non_embedding: a.tokens.non_embedding(),
+        tokens_per_step: a.tokens_per_step,
+        shard: a.shard,
+        out: a.out.clone(),
+    };
+    let s = with_progress(|on| job.run(&mut |p| on(p)))?;
+    crate::say!("ceq: {s} in {}", a.out.display());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard files written by `ceq eval-family --shard` or `ceq eval --manifest --shard`.
+    #[arg(required = true, value_name = "CSV")]
+    pub inputs: Vec<PathBuf>,
+    /// The joined file to write (its per-sequence .npy files beside it); not one of the shards.
+    #[arg(long, value_name = "CSV")]
+    pub out: PathBuf,
+}
+
+pub fn merge(a: MergeArgs) -> Result<()> {
+    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(with_flags)?;
+    crate::say!("ceq: {n} rows written to {}", a.out.display());
     Ok(())
 }

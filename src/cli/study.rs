@@ -1,4 +1,6 @@
-//! `ceq study`: train a family and SAEs on a language with a known floor and run the pipeline.
+//! The commands that make data: `ceq study` (train a family and SAEs on a language with a known
+//! floor and run the pipeline) and `ceq synth` (the synthetic family drawn from a known law that
+//! the tests read, tests/fixtures/synth/).
 
 use std::path::PathBuf;
 
@@ -7,6 +9,7 @@ use clap::Args;
 
 use crate::progress::Bar;
 use crate::study::{Settings, Study};
+use crate::synth::{SynthSpec, generate};
 
 #[derive(Args, Debug)]
 pub struct StudyArgs {
@@ -21,7 +24,7 @@ pub struct StudyArgs {
     pub quick: bool,
 }
 
-pub fn run(a: StudyArgs) -> Result<()> {
+pub fn study(a: StudyArgs) -> Result<()> {
     let settings = if a.quick {
         Settings::quick(a.seed)
     } else {
@@ -42,5 +45,30 @@ pub fn run(a: StudyArgs) -> Result<()> {
         a.out.display(),
         a.out.join("report/index.html").display()
     );
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Folder to write checkpoints.csv and splices.csv into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = SynthSpec::default().seed)]
+    pub seed: u64,
+    /// Replace checkpoints.csv and splices.csv where they exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn synth(a: SynthArgs) -> Result<()> {
+    let spec = SynthSpec {
+        seed: a.seed,
+        ..SynthSpec::default()
+    };
+    let files = generate(&spec).write(&a.out_dir, a.force);
+    for f in files.map_err(super::with_flags)? {
+        crate::say!("ceq: wrote {}", f.display());
+    }
     Ok(())
 }
