@@ -10,6 +10,9 @@ use crate::pipeline::LawSource;
 use crate::progress::{Listener, Progress};
 use crate::table::Source;
 
+/// Why a splices file must have the column the figures group by.
+pub const GROUP_BY: &str = "the figures group splices by a column of the splices file";
+
 /// A law and, when given, a splices file (a CSV, or SAEBench results) to map through it.
 #[derive(Clone, Debug)]
 pub struct Analysis {
@@ -64,8 +67,7 @@ impl Analysis {
             }
         }
         if let Some(g) = &self.group_by {
-            let why = "the figures group splices by a column of the splices file";
-            splices.require_column(g, why)?;
+            splices.require_column(g, GROUP_BY)?;
         }
         let r = self.law.map(path, &splices, fit_on)?;
         warn(self.law.fit_warnings(&r.law_file));

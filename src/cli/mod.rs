@@ -79,6 +79,7 @@ fn with_flags(e: Error) -> anyhow::Error {
     }
     let option = match &e {
         Error::Invalid { option, .. } => *option,
+        Error::MissingColumn { hint, .. } if hint == crate::analysis::GROUP_BY => "group by",
         _ => "",
     };
     let hint = match (e.data_kind(), option) {
@@ -93,6 +94,7 @@ fn with_flags(e: Error) -> anyhow::Error {
             "give the format with --format, or an --out name with a known extension"
         }
         (_, "token bootstrap") => "give the splices with --splices",
+        (_, "group by") => "name one of its columns with --group-by",
         _ => return e.into(),
     };
     hinted(e, hint)

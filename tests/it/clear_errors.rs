@@ -308,6 +308,27 @@ fn a_hint_follows_the_error() {
         err.find("--loss-col").expect(&err),
     );
     assert!(e < h, "{err}");
+    // A figures' grouping column the splices lack: named, with the option that chooses it, and no
+    // figure written.
+    let figs = dir.path().join("figs");
+    let err = fails(&[
+        "plot",
+        "--checkpoints",
+        &data("checkpoints.csv"),
+        "--splices",
+        &data("splices.csv"),
+        "--group-by",
+        "nope",
+        "--out-dir",
+        &s(&figs),
+    ]);
+    let (e, h) = (
+        err.find("missing required column 'nope'").expect(&err),
+        err.find("name one of its columns with --group-by")
+            .expect(&err),
+    );
+    assert!(e < h, "{err}");
+    assert!(!figs.exists() || figs.read_dir().unwrap().next().is_none());
 }
 
 /// n_tokens counts positions: 3.5, 0 and -1 are refused with the file, line and column.
