@@ -320,7 +320,7 @@ pub fn is_special(path: &Path) -> bool {
 
 /// Writes `bytes` to `path` atomically: through a symlink to its target, and straight into a
 /// device, FIFO or socket (`/dev/stdout` stays itself). The temporary file is removed on every
-/// error (only a killed process leaves one, named `.ceq-*`).
+/// error (only a killed process leaves one, named `.ceq-NAME-*`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_owned(),
@@ -341,7 +341,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or(Path::new("."));
     // tempfile's error names the temporary file, which the user never asked for: only its cause.
     let mut tmp = tempfile::Builder::new()
-        .prefix(".ceq-")
+        .prefix(&temp_prefix(&target))
         .tempfile_in(dir)
         .map_err(|e| err(without_path(e)))?;
     tmp.write_all(bytes).map_err(err)?;
@@ -370,7 +370,38 @@ fn without_path(e: std::io::Error) -> std::io::Error {
     }
 }
 
-/// A new, hidden folder (`.ceq-*`) made beside `dir`, to be filled and then swapped in for `dir`
+/// The start of the name of a temporary file or folder made beside `path` while writing it:
+/// `.ceq-NAME-`, so one a killed run leaves says what it was a copy of.
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    // A file name holds 255 bytes; the temporary one adds the prefix and 6 random characters.
+    let cut = (0..=name.len().min(200))
+        .rev()
+        .find(|&i| name.is_char_boundary(i));
+    format!(".ceq-{}-", &name[..cut.unwrap_or(0)])
+}
+
+/// Temporary folders a killed ceq left beside `dir` while replacing it (see [`NewDir`]): each holds
+/// a new copy or the old one, so ceq does not remove them.
+pub fn left_beside(dir: &Path) -> Vec<PathBuf> {
+    let dir = resolved(dir);
+    let (Some(parent), prefix) = (dir.parent(), temp_prefix(&dir)) else {
+        return vec![];
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return vec![];
+    };
+    let mut left: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    left.sort();
+    left
+}
+
+/// A new, hidden folder (`.ceq-NAME-*`) made beside `dir`, to be filled and then swapped in for `dir`
 /// whole, so that `dir` is at every moment the old folder or the new one. Dropped before
 /// [`NewDir::swap_in`] (an error while filling it), it is removed.
 pub struct NewDir {
@@ -393,8 +424,9 @@ impl NewDir {
             ));
         };
         std::fs::create_dir_all(parent).map_err(err)?;
+        let prefix = temp_prefix(&dir);
         let mut b = tempfile::Builder::new();
-        b.prefix(".ceq-");
+        b.prefix(&prefix);
         // The usual mode of a new folder (the umask applies), not a temporary folder's 0700.
         #[cfg(unix)]
         b.permissions(
@@ -431,7 +463,7 @@ impl NewDir {
         // Else two renames, the old folder first moved aside (onto an empty temporary folder).
         let parent = self.dir.parent().unwrap_or(Path::new("."));
         let old = tempfile::Builder::new()
-            .prefix(".ceq-")
+            .prefix(&temp_prefix(&self.dir))
             .tempdir_in(parent)
             .map_err(|e| err(without_path(e)))?;
         std::fs::rename(&self.dir, old.path()).map_err(err)?;

@@ -42,6 +42,14 @@ impl ReportJob {
         let inputs = self.analysis.inputs();
         let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         check_dir(&self.out, self.force, &inputs)?;
+        for left in io::left_beside(&self.out) {
+            on(Progress::Warning(format!(
+                "{} was left by a ceq run killed while it replaced {}: it holds that run's new \
+                 report or the old one; look, then remove it",
+                left.display(),
+                self.out.display()
+            )));
+        }
         let map = self.analysis.map(on)?;
         // Only now, with the fit done, is the folder made: a failed fit leaves nothing behind.
         let report = Report {

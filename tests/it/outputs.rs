@@ -366,6 +366,32 @@ fn a_forced_report_replaces_the_folder_whole() {
     assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
 }
 
+/// A folder a killed report left beside its output (`.ceq-rep-*`, a copy of the new or the old
+/// report) is named in a warning on the next run, and kept: ceq cannot know it is not the only copy.
+#[test]
+fn a_folder_left_by_a_killed_report_is_named_and_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let rep = d.path().join("rep");
+    let left = d.path().join(".ceq-rep-Ab12Cd");
+    // Another output's leftovers are not this report's.
+    for l in [&left, &d.path().join(".ceq-rep2-Ab12Cd")] {
+        std::fs::create_dir(l).unwrap();
+        write(l, "law.json", "{}\n");
+    }
+    let out = report(&law, &sp, &rep, false).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert!(
+        warnings.len() == 1
+            && warnings[0].contains(&left.display().to_string())
+            && warnings[0].contains("killed"),
+        "{err}"
+    );
+    assert!(left.join("law.json").exists());
+}
+
 #[test]
 fn a_killed_report_leaves_the_old_folder_or_the_new_one() {
     let d = tempfile::tempdir().unwrap();
@@ -419,6 +445,9 @@ fn a_killed_report_leaves_the_old_folder_or_the_new_one() {
             "a killed report left a mix of the old and new files"
         );
     }
+    // What a killed run leaves beside the report is named after it.
+    let left = leftovers(d.path());
+    assert!(left.iter().all(|n| n.starts_with(".ceq-rep-")), "{left:?}");
 }
 
 #[test]
