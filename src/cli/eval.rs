@@ -135,7 +135,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let report = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {}", report.timing());
     a.output
-        .emit(report.rows.len(), |f| f.render(&report.table()))
+        .emit(report.rows.len(), |f| f.render(&report.table_for(f)))
 }
 
 fn sweep(a: EvalArgs) -> Result<()> {

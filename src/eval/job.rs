@@ -14,7 +14,7 @@ use super::sae::Sae;
 use super::tokens::Tokens;
 use super::{DeviceSpec, Hook, ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
-use crate::export::{Cell, Table};
+use crate::export::{Cell, Format, Table};
 use crate::progress::Progress;
 use crate::schema::EVAL;
 use crate::table::loss_recovered;
@@ -477,7 +477,47 @@ fn hook_for(spec: &SaeSpec, device: &Device) -> Result<Hook> {
     })
 }
 
+/// The columns of the table read on a terminal or in a paper (the model is in its title).
+const SUMMARY: [&str; 10] = [
+    "name",
+    "hook",
+    "d_sae",
+    "n_tokens",
+    "ce_clean",
+    "ce_spliced",
+    "loss_recovered",
+    "kl",
+    "l0",
+    "explained_variance",
+];
+
 impl EvalReport {
+    /// The table for a format: every column for files read by programs (CSV, JSON), the
+    /// [`SUMMARY`] columns for people.
+    pub fn table_for(&self, format: Format) -> Table {
+        let full = self.table();
+        if matches!(format, Format::Csv | Format::Json) {
+            return full;
+        }
+        let keep: Vec<usize> = (SUMMARY.iter())
+            .filter_map(|n| full.columns.iter().position(|c| c.name == *n))
+            .collect();
+        let mut notes = full.notes;
+        notes.push(format!(
+            "{} of the {} columns; the CSV and JSON hold every one",
+            keep.len(),
+            full.columns.len()
+        ));
+        Table {
+            title: full.title,
+            columns: keep.iter().map(|&i| full.columns[i].clone()).collect(),
+            rows: (full.rows.iter())
+                .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+                .collect(),
+            notes,
+        }
+    }
+
     /// The results as a table: one row per SAE, in the columns the eval schema declares (a splices
     /// file `ceq map` reads, plus the evaluation's own metrics, which map passes through).
     pub fn table(&self) -> Table {

@@ -767,3 +767,50 @@ fn two_saes_of_one_folder_name_are_refused() {
         );
     }
 }
+
+/// On a terminal (and in Markdown, LaTeX, HTML) eval shows the columns people read and says the
+/// rest are in the CSV; the CSV holds every column the eval schema declares, in its order.
+#[test]
+fn the_terminal_table_is_a_summary_and_the_csv_is_whole() {
+    let base = [
+        "eval",
+        "--model",
+        &p("gpt2"),
+        "--sae",
+        &p("saes/gpt2-l1-resid_pre-standard-v6"),
+        "--tokens",
+        &p("tokens.npy"),
+    ];
+    let run = |extra: &[&str]| {
+        let out = crate::common::ceq()
+            .args(base)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all: Vec<&str> = ceq::schema::EVAL
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let csv = run(&["--format", "csv"]);
+    assert_eq!(
+        csv.lines().next().unwrap().split(',').collect::<Vec<_>>(),
+        all
+    );
+    let table = run(&[]);
+    let header: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert!(header.len() < all.len() && header.len() >= 8, "{table}");
+    assert!(header.iter().all(|h| all.contains(h)), "{table}");
+    for must in ["ce_clean", "ce_spliced", "loss_recovered", "l0"] {
+        assert!(header.contains(&must), "{must}: {table}");
+    }
+    let note = format!("{} of the {} columns", header.len(), all.len());
+    assert!(table.contains(&note), "{table}");
+}
