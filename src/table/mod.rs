@@ -164,7 +164,11 @@ impl RawTable {
 
     /// A finite number > 0 that must be present.
     pub fn positive(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<f64> {
-        let v = self.optional_positive(line, rec, col)?;
+        self.required(line, col, self.optional_positive(line, rec, col)?)
+    }
+
+    /// The value of a cell that must not be empty.
+    fn required(&self, line: u64, col: usize, v: Option<f64>) -> Result<f64> {
         v.ok_or_else(|| self.cell_error(line, col, "the cell is empty; a value is required".into()))
     }
 
@@ -181,8 +185,7 @@ impl RawTable {
 
     /// A loss (mean cross-entropy, nats per token) that must be present: see [`MAX_LOSS`].
     pub fn loss(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<f64> {
-        let v = self.optional_loss(line, rec, col)?;
-        v.ok_or_else(|| self.cell_error(line, col, "the cell is empty; a value is required".into()))
+        self.required(line, col, self.optional_loss(line, rec, col)?)
     }
 
     /// A loss > 0 and at most [`MAX_LOSS`], or `None` for an empty cell.
