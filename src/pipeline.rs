@@ -105,7 +105,8 @@ impl FitJob {
     /// Reads and fits, without a bootstrap: the family as read and the fit.
     pub fn fit(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<(Family, Fit)> {
         let s = &self.0;
-        let mut family = read_family(&s.checkpoints, &s.columns, s.form, s.drop_highest)?;
+        let mut family = read_family(&s.checkpoints, &s.columns, s.form, 0)?;
+        family.drop_highest(s.drop_highest, s.run.as_deref());
         self.check_param_count(&family)?;
         if s.form == Form::Compute
             && let Some(w) = off_the_frontier(&family)

@@ -262,19 +262,6 @@ pub fn read_family(
         Some([same(tc), same(nc)])
     });
 
-    let dropped = drop_highest.min(cks.len());
-    if drop_highest > 0 {
-        // Stable: ties at the cut keep file order, as a sort by loss then line would.
-        let mut order: Vec<usize> = (0..cks.len()).collect();
-        order.sort_by(|&i, &j| cks[j].loss.total_cmp(&cks[i].loss).then(i.cmp(&j)));
-        let mut keep = vec![true; cks.len()];
-        for &i in order.iter().take(dropped) {
-            keep[i] = false;
-        }
-        let mut k = keep.iter();
-        cks.retain(|_| *k.next().unwrap());
-    }
-
     if let Some((line, c, c6)) = set_aside.first() {
         warnings.push(format!(
             "the '{}' column is not 6·params·tokens on {} of {} rows (line {line}: {c:.4e} vs \
@@ -287,7 +274,7 @@ pub fn read_family(
         ));
     }
     let six_nd = form == Form::Chinchilla && params.is_some() && tokens.is_some();
-    Ok(Family {
+    let mut family = Family {
         path: path.to_owned(),
         columns: columns.clone(),
         checkpoints: cks,
@@ -302,8 +289,32 @@ pub fn read_family(
             (None, Some(_), Some(_)) => "compute/(6*params)",
             _ => "unknown",
         },
-        dropped,
+        dropped: 0,
         params_matches,
         eval_tokens,
-    })
+    };
+    family.drop_highest(drop_highest, None);
+    Ok(family)
+}
+
+impl Family {
+    /// Drops the `k` highest-loss checkpoints (Epoch's filter for the Chinchilla data): of the
+    /// run named, when the fit takes one run, else of the whole file.
+    pub fn drop_highest(&mut self, k: usize, run: Option<&str>) {
+        let cks = &mut self.checkpoints;
+        let among: Vec<usize> = (0..cks.len())
+            .filter(|&i| run.is_none_or(|r| cks[i].run.as_deref() == Some(r)))
+            .collect();
+        let dropped = k.min(among.len());
+        // Stable: ties at the cut keep file order, as a sort by loss then line would.
+        let mut order = among;
+        order.sort_by(|&i, &j| cks[j].loss.total_cmp(&cks[i].loss).then(i.cmp(&j)));
+        let mut keep = vec![true; cks.len()];
+        for &i in order.iter().take(dropped) {
+            keep[i] = false;
+        }
+        let mut keep = keep.iter();
+        cks.retain(|_| *keep.next().unwrap());
+        self.dropped += dropped;
+    }
 }

@@ -929,3 +929,36 @@ fn a_family_on_two_token_sets_is_warned_of() {
     let want = format!("N {}, D {}", range(&n), range(&d));
     assert!(summary.contains(&want), "{want} not in {summary}");
 }
+
+/// `--drop-highest K` with `--run R` drops R's K highest losses, not the file's (review 10: it
+/// dropped another run's row and fitted R whole, saying "dropped_highest": 1).
+#[test]
+fn drop_highest_drops_within_the_run_fitted() {
+    let d = tempfile::tempdir().unwrap();
+    let row = |run: &str, step: f64, extra: f64| {
+        let tokens = step * 1024.0;
+        let loss = 3.0 + 60.0 * tokens.powf(-0.35) + extra;
+        format!("{run}{step},{run},{step},8640,{tokens},{loss}\n")
+    };
+    let head = "name,run,step,params,tokens,loss\n";
+    let steps = [100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0];
+    let a: String = steps.iter().map(|&s| row("a", s, 0.0)).collect();
+    let b: String = steps.iter().map(|&s| row("b", s, 1.0)).collect();
+    // Run a alone, its highest loss (the first step) removed by hand.
+    let a_dropped: String = steps[1..].iter().map(|&s| row("a", s, 0.0)).collect();
+    let both = write(d.path(), "both.csv", &format!("{head}{a}{b}"));
+    let alone = write(d.path(), "alone.csv", &format!("{head}{a_dropped}"));
+    let fit = |ck: &Path, extra: &[&str]| {
+        stdout_json(
+            ceq()
+                .args(["fit", "--form", "run", "--format", "json", "--checkpoints"])
+                .arg(ck)
+                .args(extra),
+        )
+    };
+    let dropped = fit(&both, &["--run", "a", "--drop-highest", "1"]);
+    let by_hand = fit(&alone, &[]);
+    assert_eq!(dropped["params"], by_hand["params"]);
+    assert_eq!(dropped["data"]["dropped_highest"], 1);
+    assert_eq!(dropped["data"]["n_points"], 6, "{dropped}");
+}
