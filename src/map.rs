@@ -266,7 +266,8 @@ impl MapResult {
 
     /// What a row's intervals hold: which sources of error, how, at what level.
     pub fn interval_line(&self, m: &Mapped) -> String {
-        let pct = format!("{:.0}%", 100.0 * self.level.unwrap_or(DEFAULT_LEVEL));
+        // Every digit of the level: a 97.5 % interval is not a 98 % one.
+        let pct = crate::law_file::percent_level(self.level.unwrap_or(DEFAULT_LEVEL));
         let refits = || {
             let b = self.law_file.bootstrap.as_ref();
             format!(
@@ -328,8 +329,8 @@ impl MapResult {
         }
         let level = self.level?;
         Some(format!(
-            "bars: {:.0}% intervals ({})",
-            100.0 * level,
+            "bars: {} intervals ({})",
+            crate::law_file::percent_level(level),
             kinds.join("; ")
         ))
     }

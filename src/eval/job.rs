@@ -558,6 +558,7 @@ impl EvalReport {
     /// The value of `column` in `row`.
     fn cell(&self, row: &EvalRow, column: &str) -> Cell {
         let text = |s: &str| Cell::Text(s.to_owned());
+        let count = |n: usize| Cell::Count(n as u64);
         let r = &row.result;
         Cell::Num(match column {
             "name" => return text(&row.name),
@@ -566,13 +567,13 @@ impl EvalReport {
             "architecture" => return text(row.architecture),
             "eval_tokens" => return text(&self.eval_tokens),
             "engine" => return text(&self.engine),
-            "d_sae" => row.d_sae as f64,
-            "batch" => self.batch as f64,
-            "params" => self.params as f64,
-            "params_total" => self.params_total as f64,
-            "params_non_embedding" => self.params_non_embedding as f64,
-            "tokens" => return self.tokens.map_or(Cell::Empty, Cell::Num),
-            "n_tokens" => r.n_tokens as f64,
+            "d_sae" => return count(row.d_sae),
+            "batch" => return count(self.batch),
+            "params" => return count(self.params),
+            "params_total" => return count(self.params_total),
+            "params_non_embedding" => return count(self.params_non_embedding),
+            "tokens" => return self.tokens.map_or(Cell::Empty, Cell::count),
+            "n_tokens" => return count(r.n_tokens),
             "ce_clean" => r.ce_clean,
             "ce_spliced" => r.ce_spliced,
             "ce_zero_ablation" => r.ce_zero_ablation,

@@ -296,7 +296,6 @@ impl Ledger {
                     kept.inputs.insert(name.to_owned(), was.clone());
                 }
                 None => {
-                    kept.unrecorded += 1;
                     kept.inputs.insert(name.to_owned(), current);
                 }
             }
@@ -306,6 +305,10 @@ impl Ledger {
         let per_seq = self.read_per_seq(out, &names).unwrap_or_default();
         rows.retain(|r| per_seq.contains_key(self.name(r)));
         kept.inputs.retain(|n, _| per_seq.contains_key(n));
+        // Counted among the rows really kept: a dropped one is measured again, and recorded then.
+        kept.unrecorded = (rows.iter())
+            .filter(|r| !record.inputs.contains_key(self.name(r)))
+            .count();
         kept.rows = rows;
         kept.per_seq = per_seq;
         Ok(kept)

@@ -128,13 +128,36 @@ fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
     let mut header = vec![0u8; n as usize];
     f.read_exact(&mut header).map_err(Error::io(path))?;
     let text = std::str::from_utf8(&header).map_err(|e| invalid(format!("header: {e}")))?;
-    let meta: Metadata = serde_json::from_str(text).map_err(|e| invalid(format!("header: {e}")))?;
+    let meta: Metadata = serde_json::from_str(text)
+        .map_err(|e| bad_entry(path, text).unwrap_or_else(|| invalid(format!("header: {e}"))))?;
     let data_start = 8 + n;
+    let held = file_len - data_start;
+    if meta.data_len() as u64 > held {
+        // Truncated: the first tensor whose bytes are not all there is named.
+        let mut cut: Vec<(String, (usize, usize))> = meta
+            .tensors()
+            .into_iter()
+            .map(|(k, i)| (k, i.data_offsets))
+            .filter(|(_, (_, e))| *e as u64 > held)
+            .collect();
+        cut.sort_by_key(|(_, o)| *o);
+        if let Some((name, (a, b))) = cut.into_iter().next() {
+            return Err(Error::Tensor {
+                path: path.to_owned(),
+                tensor: name,
+                message: format!(
+                    "its data (bytes {a}..{b} after the header) lies past the end of the file, which \
+                     holds {held} bytes of tensor data where the header declares {}: the file is \
+                     truncated; copy or download it again",
+                    meta.data_len()
+                ),
+            });
+        }
+    }
     if data_start + meta.data_len() as u64 != file_len {
         return Err(invalid(format!(
-            "its header declares {} bytes of tensor data, but the file holds {}",
+            "its header declares {} bytes of tensor data, but the file holds {held}",
             meta.data_len(),
-            file_len - data_start
         )));
     }
     for (name, info) in meta.tensors() {
@@ -170,6 +193,69 @@ fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The header entry that the safetensors crate refused, named with what its shape and dtype need:
+/// the crate's own message does not say which tensor. `None` where no single entry is to blame.
+fn bad_entry(path: &Path, header: &str) -> Option<Error> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(header).ok()?;
+    let mut entries = vec![];
+    for (name, v) in map.into_iter().filter(|(k, _)| k != "__metadata__") {
+        let bad = |message: String| Error::Tensor {
+            path: path.to_owned(),
+            tensor: name.clone(),
+            message: format!("not a valid safetensors entry: {message}"),
+        };
+        let dtype: Dtype = match serde_json::from_value(v["dtype"].clone()) {
+            Ok(d) => d,
+            Err(_) => {
+                return Some(bad(format!(
+                    "dtype {}; a safetensors dtype is expected (ceq reads F32, F16 and BF16)",
+                    v["dtype"]
+                )));
+            }
+        };
+        let (Ok(shape), Ok((a, b))) = (
+            serde_json::from_value::<Vec<usize>>(v["shape"].clone()),
+            serde_json::from_value::<(usize, usize)>(v["data_offsets"].clone()),
+        ) else {
+            return Some(bad(format!(
+                "shape {} and data_offsets {}; a list of sizes and a [start, end] pair are expected",
+                v["shape"], v["data_offsets"]
+            )));
+        };
+        let bytes = (shape
+            .iter()
+            .try_fold(dtype.bitsize(), |n, &d| n.checked_mul(d)))
+        .map(|bits| bits.div_ceil(8));
+        if b < a || bytes != Some(b - a) {
+            let need = bytes.map_or("more than the address space".into(), |n| format!("{n}"));
+            return Some(bad(format!(
+                "shape {shape:?} of dtype {dtype:?} needs {need} bytes, but its data_offsets \
+                 [{a}, {b}] hold {}",
+                b as i128 - a as i128
+            )));
+        }
+        entries.push((a, b, name));
+    }
+    // Tensors must tile the data from byte 0 without gaps or overlaps.
+    entries.sort();
+    let mut end = 0;
+    for (a, b, name) in entries {
+        if a != end {
+            return Some(Error::Tensor {
+                path: path.to_owned(),
+                tensor: name,
+                message: format!(
+                    "not a valid safetensors entry: its data_offsets start at {a}, where the \
+                     previous tensor's data end at {end} (tensors must follow each other without \
+                     gaps or overlaps)"
+                ),
+            });
+        }
+        end = b;
+    }
+    None
 }
 
 /// One tensor's values as f32, read from its file.
@@ -285,7 +371,7 @@ impl Weights {
         };
         if raw.shape != shape {
             return Err(Error::Tensor {
-                path: self.path.clone(),
+                path: raw.file,
                 tensor: key.to_owned(),
                 message: format!(
                     "shape {:?}, expected {shape:?} from {}",

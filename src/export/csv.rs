@@ -22,6 +22,7 @@ pub(crate) fn csv_text(c: &Cell) -> String {
         Cell::Empty => String::new(),
         Cell::Text(s) | Cell::Raw(s) => s.clone(),
         Cell::Num(v) | Cell::Interval(v, _) => exact(*v),
+        Cell::Count(n) => n.to_string(),
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) fn value(c: &Cell) -> Value {
             _ => Value::String(s.clone()),
         },
         Cell::Num(v) | Cell::Interval(v, _) => crate::serde_nan::value(*v),
+        Cell::Count(n) => Value::from(*n),
     }
 }
 

@@ -59,6 +59,7 @@ fn cell(c: &Cell) -> String {
             _ => escape(s),
         },
         Cell::Num(v) | Cell::Interval(v, None) => format!("${}$", math(*v)),
+        Cell::Count(n) => format!("${}$", math(*n as f64)),
         Cell::Interval(v, Some((lo, hi))) => format!(
             "${}$ {{\\scriptsize $[{}, {}]$}}",
             math(*v),

@@ -21,6 +21,8 @@ pub enum Cell {
     Text(String),
     /// A computed number.
     Num(f64),
+    /// A whole count (tokens, sequences, parameters, latents): a JSON integer, not `128.0`.
+    Count(u64),
     /// A value copied from an input file: written exactly as it was; a number in JSON if it parses.
     Raw(String),
     /// A number with an optional percentile interval (for tables read by people).
@@ -31,6 +33,18 @@ impl Cell {
     /// Text or nothing: what makes a column left-aligned.
     pub(crate) fn is_text(&self) -> bool {
         matches!(self, Cell::Text(_) | Cell::Empty)
+    }
+}
+
+impl Cell {
+    /// A count held as an f64 (a host's training tokens): [`Cell::Count`] when whole and exactly
+    /// representable, else the number as it is.
+    pub fn count(v: f64) -> Cell {
+        if v.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&v) {
+            Cell::Count(v as u64)
+        } else {
+            Cell::Num(v)
+        }
     }
 }
 
@@ -245,6 +259,7 @@ pub(crate) fn human_cell(c: &Cell) -> String {
         Cell::Empty => String::new(),
         Cell::Text(s) | Cell::Raw(s) => s.clone(),
         Cell::Num(v) => human(*v),
+        Cell::Count(n) => human(*n as f64),
         Cell::Interval(v, None) => human(*v),
         Cell::Interval(v, Some((lo, hi))) => {
             format!("{} [{}, {}]", human(*v), human(*lo), human(*hi))

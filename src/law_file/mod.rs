@@ -269,7 +269,7 @@ fn bootstrap_warnings(law: &Law, b: &BootstrapSummary) -> Vec<String> {
 }
 
 /// A level as a percentage with as many digits as it has (90%, 99.9999%).
-fn percent_level(level: f64) -> String {
+pub(crate) fn percent_level(level: f64) -> String {
     format!("{}%", (100.0 * level * 1e6).round() / 1e6)
 }
 

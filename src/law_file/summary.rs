@@ -26,8 +26,10 @@ impl LawFile {
         let level = lf.bootstrap.as_ref().map(|b| b.level);
         let mut cols = vec![Column::new("parameter", ""), Column::new("value", "")];
         if let Some(l) = level {
-            cols.push(Column::new("ci_lo", &format!("{:.0}%", 100.0 * l)));
-            cols.push(Column::new("ci_hi", &format!("{:.0}%", 100.0 * l)));
+            // The level in the names: a CSV carries no units, and its reader must tell 90 % from 95 %.
+            let pct = super::percent_level(l).replace('%', "");
+            cols.push(Column::new(&format!("ci_lo_{pct}"), ""));
+            cols.push(Column::new(&format!("ci_hi_{pct}"), ""));
         }
         cols.push(Column::new("meaning", ""));
         let rows = lf

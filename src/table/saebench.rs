@@ -101,6 +101,8 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
 const EXCLUDE_SPECIAL: &str = "eval_config.exclude_special_tokens_from_reconstruction";
 /// Added to the token-set label of a result spliced at BOS/EOS/pad positions too.
 const SPLICED_AT_SPECIAL: &str = ", SAE spliced at special tokens too";
+/// Added to the token-set label of a result without the key (an older SAEBench): either way.
+const SPECIAL_UNKNOWN: &str = ", whether the SAE was spliced at special tokens not recorded";
 
 /// What every output says of SAEBench CEs.
 pub(crate) fn source_note(token_sets: &[String]) -> String {
@@ -125,6 +127,15 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
              (exclude_special_tokens_from_reconstruction false, the default of its core eval's \
              command line), which raises ce_loss_with_sae at the later positions; `ceq eval` \
              splices as SAEBench's own suite runs do (true), so their CEs differ on the same tokens"
+                .into(),
+        );
+    }
+    if token_sets.iter().any(|s| s.ends_with(SPECIAL_UNKNOWN)) {
+        w.push(
+            "some of these SAEBench results do not record exclude_special_tokens_from_reconstruction \
+             (SAEBench wrote no such key before it had the option): whether it spliced their SAEs at \
+             BOS/EOS/pad positions too is unknown; if it did (false), ce_loss_with_sae is raised at \
+             the later positions and differs from what `ceq eval` measures on the same tokens"
                 .into(),
         );
     }
@@ -375,8 +386,11 @@ impl ResultFile {
         if !ctx.is_empty() {
             set = format!("{set}, context {ctx}");
         }
-        if self.cell(EXCLUDE_SPECIAL)? == "false" {
-            set.push_str(SPLICED_AT_SPECIAL);
+        match self.cell(EXCLUDE_SPECIAL)?.as_str() {
+            "false" => set.push_str(SPLICED_AT_SPECIAL),
+            // Absent or null: unknown, not SAEBench's suite setting (true).
+            "" => set.push_str(SPECIAL_UNKNOWN),
+            _ => {}
         }
         Ok(set)
     }

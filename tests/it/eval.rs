@@ -814,3 +814,52 @@ fn the_terminal_table_is_a_summary_and_the_csv_is_whole() {
     let note = format!("{} of the {} columns", header.len(), all.len());
     assert!(table.contains(&note), "{table}");
 }
+
+/// `ceq eval`'s JSON (stdout or `--out x.json`) writes counts as JSON integers (`128`, not `128.0`),
+/// the numbers the CSV holds; real numbers, even whole ones, stay JSON reals.
+#[test]
+fn counts_in_eval_json_are_integers() {
+    let dir = tempfile::tempdir().unwrap();
+    let sae = p("saes/gpt2-l1-resid_pre-standard-v6");
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(&sae).join("cfg.json")).unwrap())
+            .unwrap();
+    let run = |out: &str| {
+        crate::common::ceq()
+            .args(["eval", "--model", &p("gpt2"), "--sae", &sae])
+            .args(["--tokens", &p("tokens.npy"), "--trained-tokens", "3e9"])
+            .args(["--out", out])
+            .assert()
+            .success();
+        std::fs::read(out).unwrap()
+    };
+    let json_path = dir.path().join("x.json").display().to_string();
+    let v: serde_json::Value = serde_json::from_slice(&run(&json_path)).unwrap();
+    let csv_bytes = run(&dir.path().join("x.csv").display().to_string());
+    let mut r = csv::Reader::from_reader(&csv_bytes[..]);
+    let h = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let csv = |k: &str| row[h.iter().position(|c| c == k).unwrap()].to_owned();
+    let text = std::fs::read_to_string(&json_path).unwrap();
+    for k in [
+        "d_sae",
+        "batch",
+        "params",
+        "params_total",
+        "params_non_embedding",
+        "tokens",
+        "n_tokens",
+    ] {
+        let n = v[0][k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {}", v[0][k]));
+        assert_eq!(n.to_string(), csv(k), "{k}");
+        assert!(text.contains(&format!("\"{k}\": {n},")), "{k} in {text}");
+    }
+    assert_eq!(v[0]["d_sae"], cfg["d_sae"]);
+    assert_eq!(v[0]["tokens"], 3_000_000_000u64);
+    // Reals stay reals: frac_alive is a fraction (1.0 for this SAE), l0 a mean.
+    for k in ["frac_alive", "l0", "ce_clean"] {
+        assert!(v[0][k].is_f64(), "{k}: {}", v[0][k]);
+    }
+}

@@ -861,3 +861,136 @@ fn a_config_naming_two_models_is_refused() {
     });
     eval_row(&m, &gpt2_sae());
 }
+
+/// Rewrites the JSON header of a safetensors file with `edit`, keeping its data bytes as they are.
+fn edit_header(path: &Path, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    edit(header.as_object_mut().unwrap());
+    let mut h = serde_json::to_vec(&header).unwrap();
+    while !h.len().is_multiple_of(8) {
+        h.push(b' ');
+    }
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend(h);
+    out.extend(&bytes[8 + n..]);
+    std::fs::write(path, out).unwrap();
+}
+
+/// Every safetensors defect ceq finds in a tensor names the file (not only its folder), the tensor's
+/// key and what was expected: a wrong dtype, a shape other than the config's, a header whose shape
+/// does not fit its byte range, and a file cut short.
+#[test]
+fn safetensors_errors_name_the_file_and_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = |sub: &str| copy(&dir.path().join(sub), "gpt2");
+    let sae = |sub: &str| copy(&dir.path().join(sub), "saes/gpt2-l1-resid_pre-standard-v6");
+    let ln_f = "transformer.ln_f.weight";
+    let c_attn = "transformer.h.0.attn.c_attn.weight";
+    let file = |d: &Path, n: &str| d.join(n).display().to_string();
+
+    // A dtype ceq does not read (the same bytes as i32).
+    let m = model("dtype");
+    edit_tensors(&m.join("model.safetensors"), |t| {
+        t.get_mut(ln_f).unwrap().0 = Dtype::I32
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &file(&m, "model.safetensors"),
+            ln_f,
+            "I32",
+            "f32, f16 and bf16",
+        ],
+    );
+    let s = sae("sae_dtype");
+    edit_tensors(&s.join("sae_weights.safetensors"), |t| {
+        t.get_mut("b_dec").unwrap().0 = Dtype::I32
+    });
+    let err = eval_fails(&fixtures().join("gpt2"), &s, &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &file(&s, "sae_weights.safetensors"),
+            "'b_dec'",
+            "I32",
+            "f32",
+        ],
+    );
+
+    // A shape other than the config's: the file holding it is named, not only the model folder.
+    let m = model("shape");
+    edit_tensors(&m.join("model.safetensors"), |t| {
+        t.get_mut(c_attn).unwrap().1.reverse()
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &format!("{}: tensor '{c_attn}'", file(&m, "model.safetensors")),
+            "shape [192, 64], expected [64, 192] from config.json",
+        ],
+    );
+    let s = sae("sae_shape");
+    edit_tensors(&s.join("sae_weights.safetensors"), |t| {
+        t.get_mut("W_enc").unwrap().1.reverse()
+    });
+    let err = eval_fails(&fixtures().join("gpt2"), &s, &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &file(&s, "sae_weights.safetensors"),
+            "'W_enc'",
+            "expected [64, 128] from cfg.json",
+        ],
+    );
+
+    // A header whose shape needs other bytes than its data_offsets hold (4 f32 = 16 bytes).
+    let m = model("header");
+    let mut range = (0, 0);
+    edit_header(&m.join("model.safetensors"), |h| {
+        let o = &h[ln_f]["data_offsets"];
+        range = (o[0].as_u64().unwrap(), o[1].as_u64().unwrap());
+        h[ln_f]["shape"] = json!([4]);
+    });
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            &file(&m, "model.safetensors"),
+            ln_f,
+            "shape [4] of dtype F32 needs 16 bytes",
+            &format!("[{}, {}] hold {}", range.0, range.1, range.1 - range.0),
+        ],
+    );
+
+    // A file cut short: the tensor whose data are not all there (the last in the file) is named.
+    for (d, name) in [
+        (model("cut"), "model.safetensors"),
+        (sae("sae_cut"), "sae_weights.safetensors"),
+    ] {
+        let p = d.join(name);
+        let bytes = std::fs::read(&p).unwrap();
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let last = (st.tensors().into_iter())
+            .max_by_key(|(_, v)| v.data().as_ptr() as usize)
+            .unwrap()
+            .0;
+        std::fs::write(&p, &bytes[..bytes.len() - 10]).unwrap();
+        let err = if name == "model.safetensors" {
+            eval_fails(&d, &gpt2_sae(), &tokens(), &[])
+        } else {
+            eval_fails(&fixtures().join("gpt2"), &d, &tokens(), &[])
+        };
+        says(
+            &err,
+            &[
+                &format!("{}: tensor '{last}'", p.display()),
+                "past the end of the file",
+                "truncated",
+            ],
+        );
+    }
+}

@@ -111,3 +111,28 @@ fn readme_column_tables_are_the_schema() {
         );
     }
 }
+
+/// A count is a JSON integer and reads as the same number as a whole f64 in every other format.
+#[test]
+fn a_count_is_a_json_integer_and_otherwise_a_number() {
+    let mut t = table();
+    t.rows[1][1] = Cell::Count(1_234_567_890);
+    let mut as_num = t.clone();
+    as_num.rows[1][1] = Cell::Num(1_234_567_890.0);
+    for f in Format::ALL {
+        if f != Format::Json {
+            assert_eq!(f.render(&t), f.render(&as_num), "{}", f.name());
+        }
+    }
+    let json = Format::Json.render(&t);
+    assert!(json.contains("\"compute\": 1234567890,"), "{json}");
+    assert!(
+        Format::Json
+            .render(&as_num)
+            .contains("\"compute\": 1234567890.0,")
+    );
+    // A count held as an f64 (a host's training tokens) is one only when whole.
+    assert_eq!(Cell::count(3e9), Cell::Count(3_000_000_000));
+    assert_eq!(Cell::count(2.5), Cell::Num(2.5));
+    assert_eq!(Cell::count(-1.0), Cell::Num(-1.0));
+}

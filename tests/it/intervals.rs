@@ -816,3 +816,67 @@ fn a_delta_interval_near_the_floor_is_open_ended() {
             .contains("standard errors of the floor")
     );
 }
+
+/// `ceq fit --format csv` names the interval level in its column names (a CSV has no units line), and
+/// the columns hold the law file's intervals at that level; map's CSV says its level in `units`.
+#[test]
+fn fit_csv_names_the_interval_level() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = write(d.path(), "ck.csv", &family_csv(&TRUE_LAW, 0.01, 3));
+    for (ci, pct) in [(None, "90"), (Some("0.95"), "95"), (Some("0.975"), "97.5")] {
+        let law = d.path().join(format!("law{pct}.json"));
+        let mut fit = ceq();
+        fit.arg("fit").arg("--checkpoints").arg(&ck);
+        fit.args(["--bootstrap", "40", "--out"]).arg(&law);
+        if let Some(ci) = ci {
+            fit.args(["--ci", ci]);
+        }
+        fit.args(["--format", "csv"]);
+        let out = fit.output().unwrap();
+        assert!(out.status.success());
+        let csv = String::from_utf8(out.stdout).unwrap();
+        let header = csv.lines().next().unwrap();
+        assert_eq!(
+            header,
+            format!("parameter,value,ci_lo_{pct},ci_hi_{pct},meaning")
+        );
+        let lf: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+        let b = &lf["bootstrap"];
+        let level = b["level"].as_f64().unwrap();
+        assert!((100.0 * level - pct.parse::<f64>().unwrap()).abs() < 1e-9);
+        let params = column(&csv, "parameter");
+        let lo = column(&csv, &format!("ci_lo_{pct}"));
+        let hi = column(&csv, &format!("ci_hi_{pct}"));
+        for (i, k) in params.iter().enumerate() {
+            let want = &b["intervals"][k];
+            assert_eq!(
+                lo[i].parse::<f64>().unwrap(),
+                want[0].as_f64().unwrap(),
+                "{k}"
+            );
+            assert_eq!(
+                hi[i].parse::<f64>().unwrap(),
+                want[1].as_f64().unwrap(),
+                "{k}"
+            );
+        }
+        // Map's CSV keeps the `_lo`/`_hi` names of its schema; each row's `units` says the level.
+        let sp = write(
+            d.path(),
+            "sp.csv",
+            "name,params,tokens,ce_clean,ce_spliced\ns,1e8,2e9,3.1,3.3\n",
+        );
+        let mapped = map_csv(&[
+            "--law",
+            law.to_str().unwrap(),
+            "--splices",
+            sp.to_str().unwrap(),
+        ]);
+        assert!(
+            column(&mapped, "units")[0].contains(&format!("intervals: {pct}% bootstrap")),
+            "{mapped}"
+        );
+        assert!(!column(&mapped, "compute_fraction_lo")[0].is_empty());
+    }
+}

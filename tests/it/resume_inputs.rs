@@ -516,3 +516,40 @@ fn fit_and_map_refuse_a_results_file_whose_run_did_not_finish() {
     std::fs::remove_file(dir.path().join("s.run.json")).unwrap();
     map(&s).success();
 }
+
+/// A rerun over an older ceq's file whose per-sequence values are gone measures every row again:
+/// none of them is counted as kept from that file (eval-family and a sweep alike).
+#[test]
+fn rows_measured_again_are_not_counted_as_kept_from_an_older_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, tokens) = family_copy(dir.path());
+    let out = dir.path().join("run.csv");
+    eval_family(&manifest, &tokens, &out, &[]).success();
+    std::fs::remove_file(dir.path().join("run.run.json")).unwrap();
+    std::fs::remove_file(dir.path().join("run.per_seq.npy")).unwrap();
+    let err = stderr_of(eval_family(&manifest, &tokens, &out, &[]).success());
+    assert!(
+        err.contains("5 checkpoint(s) evaluated") && err.contains("0 already there"),
+        "{err}"
+    );
+    assert!(!err.contains("older ceq"), "{err}");
+
+    let m = sweep_copy(dir.path(), &[("a", "gpt2", "gpt2-l0-resid_mid-topk-v6")]);
+    let out = dir.path().join("s.csv");
+    sweep(&m, &out, &[]).success();
+    std::fs::remove_file(dir.path().join("s.run.json")).unwrap();
+    std::fs::remove_file(dir.path().join("s.per_seq.npy")).unwrap();
+    let err = stderr_of(sweep(&m, &out, &[]).success());
+    assert!(
+        err.contains("1 SAE(s) evaluated") && err.contains("0 already there"),
+        "{err}"
+    );
+    assert!(!err.contains("older ceq"), "{err}");
+    // With the per-sequence values there, the rows are kept and counted.
+    std::fs::remove_file(dir.path().join("s.run.json")).unwrap();
+    let err = stderr_of(sweep(&m, &out, &[]).success());
+    assert!(
+        err.contains("1 already there") && err.contains("1 kept from an older ceq's file"),
+        "{err}"
+    );
+}

@@ -591,3 +591,49 @@ fn results_spliced_at_special_tokens_are_named_and_warned_of() {
         "{w}"
     );
 }
+
+/// A result from an older SAEBench, without `exclude_special_tokens_from_reconstruction` (or with it
+/// null), is not taken as true: its token set and the warnings say the setting is unknown, and its
+/// cell is empty; a result with `true` beside it is on a different (known) setting.
+#[test]
+fn results_without_the_special_tokens_key_are_unknown_not_true() {
+    let d = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
+    let key = "\"exclude_special_tokens_from_reconstruction\": true,";
+    let older = edited(&good, key, "");
+    let null = edited(&good, key, &key.replace("true", "null"));
+    for (name, text) in [("older.json", &older), ("null.json", &null)] {
+        let file = d.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let s = read_splices(&file).unwrap();
+        let w = s.warnings().join("\n");
+        assert!(
+            w.contains("context 128, whether the SAE was spliced at special tokens not recorded"),
+            "{w}"
+        );
+        assert!(
+            w.contains("do not record exclude_special_tokens_from_reconstruction")
+                && w.contains("is unknown"),
+            "{w}"
+        );
+        assert!(!w.contains("SAE spliced at special tokens too"), "{w}");
+        let col = s
+            .columns
+            .iter()
+            .position(|c| c == "exclude_special_tokens_from_reconstruction")
+            .unwrap();
+        assert_eq!(s.rows[0].raw[col], "");
+    }
+    // Beside a result that says true: two token-set labels, and the unknown one is named.
+    let folder = d.path().join("r");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("a.json"), &good).unwrap();
+    std::fs::write(
+        folder.join("b.json"),
+        edited(&older, "trainer_2\"", "trainer_3\""),
+    )
+    .unwrap();
+    let w = read_splices(&folder).unwrap().warnings().join("\n");
+    assert!(w.contains("2 different token sets"), "{w}");
+    assert!(w.contains("not recorded"), "{w}");
+}
