@@ -209,10 +209,8 @@ impl Report<'_> {
             .as_ref()
             .and_then(|b| Some((b.level, b.intervals.get("E")?.0)))
             .map_or(String::new(), |(level, (lo, hi))| {
-                format!(
-                    " ({:.0}% bootstrap interval {lo:.4} to {hi:.4})",
-                    100.0 * level
-                )
+                let pct = crate::law_file::percent_level(level);
+                format!(" ({pct} bootstrap interval {lo:.4} to {hi:.4})")
             });
         format!(
             "Fitted floor E = {e:.4} nats/token{interval}; {}: {:.4} nats/token (E − floor = {:+.4}).",

@@ -190,7 +190,7 @@ impl<'a> Data<'a> {
             Some(_) => "token-bootstrap band (law + tokens)",
             None => "bootstrap band",
         };
-        format!("{:.0}% {what}", 100.0 * level)
+        format!("{} {what}", crate::law_file::percent_level(level))
     }
 
     /// Label of the law's x axis.

@@ -416,9 +416,9 @@ impl Study {
         let s = &self.settings;
         let e = match o.fitted_e_interval {
             Some([lo, hi]) => format!(
-                "{:.4} nats/token ({:.0}% bootstrap interval {lo:.4} to {hi:.4})",
+                "{:.4} nats/token ({} bootstrap interval {lo:.4} to {hi:.4})",
                 o.fitted_e,
-                100.0 * o.interval_level.unwrap_or(0.9)
+                crate::law_file::percent_level(o.interval_level.unwrap_or(0.9))
             ),
             None => format!("{:.4} nats/token", o.fitted_e),
         };

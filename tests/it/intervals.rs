@@ -840,6 +840,14 @@ fn fit_csv_names_the_interval_level() {
             header,
             format!("parameter,value,ci_lo_{pct},ci_hi_{pct},meaning")
         );
+        // The figures' band says the same level, every digit of it.
+        let figs = d.path().join(format!("figs{pct}"));
+        let mut plot = ceq();
+        plot.args(["plot", "--figure", "fit", "--law"]).arg(&law);
+        plot.arg("--out-dir").arg(&figs).assert().success();
+        let svg = std::fs::read_to_string(figs.join("fit.svg")).unwrap();
+        let band = format!("{pct}% bootstrap band");
+        assert!(svg.lines().any(|l| l.trim() == band), "{band}");
         let lf: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
         let b = &lf["bootstrap"];
