@@ -207,13 +207,14 @@ fn map_with(
     };
     let count = law_file.data.param_count;
     let six_nd = !law_file.compute_is_the_files();
-    let set_aside = compute_set_aside(splices, six_nd);
-    let splices = Splices {
+    let mut found: Vec<String> = compute_set_aside(splices, six_nd).into_iter().collect();
+    let mut splices = Splices {
         rows: (splices.rows.iter())
             .map(|s| counted_as(s, count, six_nd))
             .collect(),
         ..splices.clone()
     };
+    found.extend(actual_off_scale(law_file, &mut splices));
     let rows: Vec<Mapped> = splices
         .rows
         .iter()
@@ -228,8 +229,41 @@ fn map_with(
         rows,
         level: any.then_some(spec.level),
         refits: boot.map_or(0, |b| b.0.len()),
-        found: set_aside.into_iter().collect(),
+        found,
     }
+}
+
+/// Under a law fitted to the checkpoints' own compute column, a host's actual compute taken as
+/// 6·params·tokens is on the law's scale only where that column is 6ND too. Where it is not
+/// (FLOPs counted another way, or another parameter count), such hosts' actual compute is left
+/// out, so compute_fraction_of_actual is empty rather than off by the ratio; where the file
+/// cannot tell, it is said.
+fn actual_off_scale(law_file: &LawFile, splices: &mut Splices) -> Option<String> {
+    if !law_file.compute_is_the_files() {
+        return None;
+    }
+    let d = &law_file.data;
+    let rows = (splices.rows.iter_mut()).filter(|s| !s.compute_given && s.compute.is_some());
+    let names: Vec<String> = match d.compute_is_6nd {
+        Some(true) => return None,
+        Some(false) => rows
+            .map(|s| {
+                s.compute = None;
+                s.name.clone()
+            })
+            .collect(),
+        None => rows.map(|s| s.name.clone()).collect(),
+    };
+    let first = names.first()?;
+    let (n, col) = (names.len(), &d.columns.compute);
+    Some(match d.compute_is_6nd {
+        Some(false) => format!(
+            "the law's compute is the checkpoints file's '{col}' column, which is not              6·params·tokens (see the fit's warning); the actual compute of {n} splice(s)              ('{first}', …) would be 6·params·tokens, on another scale, so their              compute_fraction_of_actual is left empty: give the splices a compute column counted              as the checkpoints' is"
+        ),
+        _ => format!(
+            "the law's compute is the checkpoints file's '{col}' column, which has no params and              tokens to check it against 6·params·tokens; the actual compute of {n} splice(s)              ('{first}', …) is taken as 6·params·tokens, right only if the column counts FLOPs              that way too"
+        ),
+    })
 }
 
 impl MapResult {

@@ -67,6 +67,9 @@ pub struct Family {
     pub tokens_source: &'static str,
     /// Rows dropped by `--drop-highest`.
     pub dropped: usize,
+    /// Whether the compute column is 6·params·tokens (to 0.1 %) on every row that has all three;
+    /// `None` where no row does.
+    pub compute_is_6nd: Option<bool>,
     /// What the fit's outputs must say about the file (a compute column set aside).
     pub warnings: Vec<String>,
     /// Whether the params column equals the file's `params_total` and `params_non_embedding`
@@ -161,8 +164,10 @@ pub fn read_family(
     }
 
     let mut cks = Vec::with_capacity(t.rows.len());
-    // Rows whose compute column is not 6·params·tokens: (line, given, 6ND).
+    // Rows whose compute column is not 6·params·tokens: (line, given, 6ND); of how many rows with
+    // all three.
     let mut set_aside: Vec<(u64, f64, f64)> = vec![];
+    let mut with_all_three = 0;
     // Each row's name (else its numbers) and run, to the line it was first seen on.
     type Key = (std::result::Result<[u64; 5], String>, Option<String>);
     let mut seen: HashMap<Key, u64> = HashMap::new();
@@ -178,12 +183,13 @@ pub fn read_family(
             // The Chinchilla law counts compute as 6ND with N as the params column counts it (its
             // frontier, C_eq and ranges are in that compute), so a compute column that says
             // otherwise — another parameter count, FLOPs counted another way — is set aside.
-            (Some(n), Some(d), Some(c)) if form == Form::Chinchilla => {
+            (Some(n), Some(d), Some(c)) => {
                 let c6 = 6.0 * n * d;
+                with_all_three += 1;
                 if (c - c6).abs() > 1e-3 * c6 {
                     set_aside.push((line, c, c6));
                 }
-                (n, d, c6)
+                (n, d, if form == Form::Chinchilla { c6 } else { c })
             }
             (Some(n), Some(d), c) => (n, d, c.unwrap_or(6.0 * n * d)),
             (Some(n), None, Some(c)) => (n, c / (6.0 * n), c),
@@ -262,15 +268,21 @@ pub fn read_family(
         Some([same(tc), same(nc)])
     });
 
-    if let Some((line, c, c6)) = set_aside.first() {
+    // The run law's compute is 6·N·D of its tokens whatever the column says.
+    if let Some((line, c, c6)) = set_aside.first().filter(|_| form != Form::Run) {
+        let what = if form == Form::Chinchilla {
+            "the chinchilla law counts compute as 6ND with N as that column counts it, so 6ND is used"
+        } else {
+            "the law's compute is the column as given, so a host's actual compute must be counted \
+             the same way (a splices file's own compute column), not as 6·params·tokens"
+        };
         warnings.push(format!(
-            "the '{}' column is not 6·params·tokens on {} of {} rows (line {line}: {c:.4e} vs \
-             {c6:.4e}); the chinchilla law counts compute as 6ND with N as the '{}' column counts \
-             it, so 6ND is used",
+            "the '{}' column is not 6·params·tokens (params as the '{}' column counts them) on {} \
+             of {} rows (line {line}: {c:.4e} vs {c6:.4e}); {what}",
             columns.compute,
+            columns.params,
             set_aside.len(),
             t.rows.len(),
-            columns.params
         ));
     }
     let six_nd = form == Form::Chinchilla && params.is_some() && tokens.is_some();
@@ -290,6 +302,7 @@ pub fn read_family(
             _ => "unknown",
         },
         dropped: 0,
+        compute_is_6nd: (with_all_three > 0).then_some(set_aside.is_empty()),
         params_matches,
         eval_tokens,
     };

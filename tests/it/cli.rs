@@ -962,3 +962,66 @@ fn drop_highest_drops_within_the_run_fitted() {
     assert_eq!(dropped["data"]["dropped_highest"], 1);
     assert_eq!(dropped["data"]["n_points"], 6, "{dropped}");
 }
+
+/// A compute law fitted to the file's compute column: a host's actual compute is taken as
+/// 6·params·tokens only where that column is 6ND too (review 10: FLOPs counted as 8ND gave
+/// compute_fraction_of_actual 0.8985 where the law's scale gives 0.674).
+#[test]
+fn compute_fraction_of_actual_is_on_the_compute_laws_scale() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    // L(C) = 1.9 + 20·C^(−0.05) on C = k·N·D, for N from 1e7 to 3e9 at 20 tokens per parameter.
+    let family = |k: f64| {
+        let mut ck = String::from("params,tokens,compute,loss\n");
+        for i in 0..8 {
+            let n = 1e7 * 10f64.powf(i as f64 * 0.35);
+            let c = k * n * 20.0 * n;
+            ck += &format!("{n},{},{c},{}\n", 20.0 * n, 1.9 + 20.0 * c.powf(-0.05));
+        }
+        ck
+    };
+    // A host of 1e8 parameters trained on 2e9 tokens, its CE on the law's curve.
+    let (n, t) = (1e8, 2e9);
+    let map = |k: f64, splice_compute: bool| {
+        let ck = write(d, &format!("ck{k}.csv"), &family(k));
+        let law = fit_to(d, &ck, &format!("law{k}.json"), &["--form", "compute"]);
+        let clean = 1.9 + 20.0 * (k * n * t).powf(-0.05);
+        let spliced = clean + 0.1;
+        let mut sp =
+            format!("name,params,tokens,ce_clean,ce_spliced\na,{n},{t},{clean},{spliced}\n");
+        if splice_compute {
+            sp = format!(
+                "name,params,tokens,compute,ce_clean,ce_spliced\na,{n},{t},{},{clean},{spliced}\n",
+                k * n * t
+            );
+        }
+        let sp = write(d, &format!("sp{k}{splice_compute}.csv"), &sp);
+        let (out, err) = succeeds(
+            ceq()
+                .args(["map", "--format", "json", "--law"])
+                .arg(&law)
+                .arg("--splices")
+                .arg(&sp),
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        (v[0].clone(), err)
+    };
+    // 6ND: the fraction of actual compute is the compute fraction (the host is on the curve).
+    let (row, err) = map(6.0, false);
+    let f = row["compute_fraction"].as_f64().unwrap();
+    let fa = row["compute_fraction_of_actual"].as_f64().unwrap();
+    assert!((fa / f - 1.0).abs() < 1e-3, "{fa} vs {f}");
+    assert!(!err.contains("left empty"), "{err}");
+    // 8ND: 6·params·tokens is on another scale; left empty and said.
+    let (row, err) = map(8.0, false);
+    assert!(row["compute_fraction_of_actual"].is_null(), "{row}");
+    assert!(
+        err.contains("compute_fraction_of_actual is left empty"),
+        "{err}"
+    );
+    // ... unless the splices give their compute counted as the checkpoints' is.
+    let (row, _) = map(8.0, true);
+    let f = row["compute_fraction"].as_f64().unwrap();
+    let fa = row["compute_fraction_of_actual"].as_f64().unwrap();
+    assert!((fa / f - 1.0).abs() < 1e-3, "{fa} vs {f}");
+}
