@@ -292,6 +292,9 @@ impl MapResult {
             self.law.form().name(),
             self.law_file.data.file
         );
+        if let Some(c) = self.law_file.fit_choices() {
+            line += &format!(" ({c})");
+        }
         if let Some(n) = self.splices.source_note() {
             line += &format!("; {n}");
         }

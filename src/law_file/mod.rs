@@ -551,6 +551,21 @@ impl LawFile {
         &self.params
     }
 
+    /// The fit's choices that are not the defaults, for every output's note: checkpoints dropped
+    /// (`--drop-highest`), a Huber δ other than Hoffmann et al.'s 1e-3.
+    pub fn fit_choices(&self) -> Option<String> {
+        let mut said = vec![];
+        let k = self.data.dropped_highest;
+        if k > 0 {
+            let of = self.data.n_points + k;
+            said.push(format!("the {k} highest-loss of {of} checkpoints dropped"));
+        }
+        if self.fit.delta != crate::fit::FitOptions::default().delta {
+            said.push(format!("Huber delta = {}", self.fit.delta));
+        }
+        (!said.is_empty()).then(|| said.join(", "))
+    }
+
     /// Whether the law's compute is the checkpoints file's own column (a compute law fitted to
     /// one), not 6·N·D (a Chinchilla or run law, or a compute law of params and tokens).
     pub fn compute_is_the_files(&self) -> bool {

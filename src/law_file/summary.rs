@@ -55,8 +55,12 @@ impl LawFile {
         let f = &lf.fit;
         let mut notes = vec![
             format!(
-                "{}; {} points from {}",
-                lf.formula, lf.data.n_points, lf.data.file
+                "{}; {} points from {}{}",
+                lf.formula,
+                lf.data.n_points,
+                lf.data.file,
+                lf.fit_choices()
+                    .map_or(String::new(), |c| format!(" ({c})"))
             ),
             format!(
                 "Huber(delta = {}) sum over log residuals = {:.10}; {} starts ({} hit a line-search failure, best point kept); {} points beyond delta",

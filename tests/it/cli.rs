@@ -961,6 +961,29 @@ fn drop_highest_drops_within_the_run_fitted() {
     assert_eq!(dropped["params"], by_hand["params"]);
     assert_eq!(dropped["data"]["dropped_highest"], 1);
     assert_eq!(dropped["data"]["n_points"], 6, "{dropped}");
+    // Said where people read the fit, and in every mapped row's units.
+    let (out, _) = succeeds(
+        ceq()
+            .args(["fit", "--form", "run", "--run", "a", "--drop-highest", "1"])
+            .args(["--delta", "0.01", "--checkpoints"])
+            .arg(&both),
+    );
+    let said = "the 1 highest-loss of 7 checkpoints dropped, Huber delta = 0.01";
+    assert!(String::from_utf8(out).unwrap().contains(said));
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\nx,3.2,3.3\n");
+    let v = stdout_json(
+        ceq()
+            .args(["map", "--form", "run", "--run", "a", "--drop-highest", "1"])
+            .args(["--format", "json", "--splices"])
+            .arg(&sp)
+            .arg("--checkpoints")
+            .arg(&both),
+    );
+    let units = v[0]["units"].as_str().unwrap();
+    assert!(
+        units.contains("the 1 highest-loss of 7 checkpoints dropped"),
+        "{units}"
+    );
 }
 
 /// A compute law fitted to the file's compute column: a host's actual compute is taken as
