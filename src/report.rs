@@ -192,7 +192,7 @@ impl Report<'_> {
         names.extend(figures);
         write_atomic(
             &into.join("index.html"),
-            self.html(&svgs, &summary).as_bytes(),
+            self.html(&data, &svgs, &summary).as_bytes(),
         )?;
         names.push("index.html".into());
         new.map(NewDir::swap_in).transpose()?;
@@ -220,7 +220,7 @@ impl Report<'_> {
         )
     }
 
-    fn html(&self, svgs: &[(Figure, String)], summary: &Table) -> String {
+    fn html(&self, data: &Data, svgs: &[(Figure, String)], summary: &Table) -> String {
         let lf = self.law_file;
         let mut h = String::new();
         h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -265,6 +265,9 @@ impl Report<'_> {
             if *fig == Figure::Splices {
                 caption += " (×: the compute fraction; a label is left out where it would not sit \
                             clearly by its own arrow, and mapped.csv has every one)";
+            }
+            if let Some(about) = fig.about(data) {
+                caption += &format!(" ({about})");
             }
             h += &format!(
                 "<figure id=\"{0}\">{body}<figcaption>{1}. <a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a></figcaption></figure>\n",

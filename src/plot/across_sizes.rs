@@ -1,17 +1,35 @@
 //! Figure 4, across model sizes: the compute fraction (log) of each SAE, grouped by host model (or by
 //! any pass-through column, `--group-by`), with interval bars (the law's refits, the CEs' noise, or both).
+//!
+//! Where one SAE configuration (the splice's name less its group's value: same layer, architecture,
+//! sparsity) recurs in several groups, each configuration is a series — its own colour and marker,
+//! the same place in every group, its points joined across the groups — named in a legend beside the
+//! plot, so a reader can follow it from the small host to the large one. Grouped by host with every
+//! host's parameter count known, the groups then sit at their hosts' sizes (log).
 
+use plotters::coord::combinators::WithKeyPoints;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::style::{LIGHT, Style, colour, log_range, percent, ticks_125};
-use super::{Area, Data, PlotResult, builder, err, interval_note, label_text};
+use super::style::ticks_125;
+use super::style::{
+    GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
+};
+use super::{Area, Data, Placer, PlotResult, builder, err, interval_note, label_text};
+use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
-    let rows = d.rows();
-    let (group_name, labels, group) = d.groups();
-    let n = labels.len().max(1);
-    let ys = rows
-        .iter()
+    match Series::of(d) {
+        Some(series) => draw_series(root, d, s, &series),
+        None => draw_groups(root, d, s),
+    }
+}
+
+/// The compute fractions' axis range: every fraction and interval end, padded.
+fn y_range(d: &Data) -> (f64, f64) {
+    let ys = d
+        .rows()
+        .into_iter()
         .flat_map(|(_, m)| {
             [
                 m.eq.fraction,
@@ -20,7 +38,41 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             ]
         })
         .flatten();
-    let (y0, y1) = log_range(ys, 1.6);
+    log_range(ys, 1.6)
+}
+
+/// Which groups are named on a categorical axis: every `every`-th, so that the names do not run
+/// into each other, and only where its name (centred on the group) fits on the canvas.
+fn shown_names<DB: DrawingBackend>(
+    root: &Area<DB>,
+    (x0, width): (f64, f64),
+    s: &Style,
+    names: &[String],
+) -> PlotResult<Vec<bool>> {
+    let n = names.len().max(1);
+    let mut widths = vec![];
+    for l in names {
+        widths.push(root.estimate_text_size(l, &s.tick()).map_err(err)?.0 as f64);
+    }
+    let widest = widths.iter().copied().fold(0.0, f64::max);
+    let slot = width / n as f64;
+    let every = ((widest + s.px(8.0) as f64) / slot).ceil().max(1.0) as usize;
+    let canvas = root.dim_in_pixel().0 as f64;
+    Ok((0..names.len())
+        .map(|i| {
+            let mid = x0 + (i as f64 + 0.5) * slot;
+            i % every == 0 && mid - widths[i] / 2.0 >= 0.0 && mid + widths[i] / 2.0 <= canvas
+        })
+        .collect())
+}
+
+/// The figure when no configuration recurs: each group's SAEs spread across it in file order, one
+/// colour per group.
+fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
+    let rows = d.rows();
+    let (group_name, labels, group) = d.groups();
+    let n = labels.len().max(1);
+    let (y0, y1) = y_range(d);
     let group_name = label_text(&group_name);
     let mut chart = builder(root, format!("Compute fraction by {group_name}"), s, 56.0)
         .build_cartesian_2d(
@@ -28,24 +80,10 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
         )
         .map_err(err)?;
-    // Every `every`-th group is named on the axis, so that the names do not run into each other, and
-    // only where its name (centred on the group) fits on the canvas.
     let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
-    let mut widths = vec![];
-    for l in &names {
-        widths.push(root.estimate_text_size(l, &s.tick()).map_err(err)?.0 as f64);
-    }
-    let widest = widths.iter().copied().fold(0.0, f64::max);
     let x0 = chart.plotting_area().get_base_pixel().0 as f64;
-    let slot = chart.plotting_area().dim_in_pixel().0 as f64 / n as f64;
-    let every = ((widest + s.px(8.0) as f64) / slot).ceil().max(1.0) as usize;
-    let canvas = root.dim_in_pixel().0 as f64;
-    let shown: Vec<bool> = (0..names.len())
-        .map(|i| {
-            let mid = x0 + (i as f64 + 0.5) * slot;
-            i % every == 0 && mid - widths[i] / 2.0 >= 0.0 && mid + widths[i] / 2.0 <= canvas
-        })
-        .collect();
+    let width = chart.plotting_area().dim_in_pixel().0 as f64;
+    let shown = shown_names(root, (x0, width), s, &names)?;
     let label_of = |v: &f64| {
         let i = v.round();
         if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
@@ -107,4 +145,563 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         }
     }
     interval_note(root, &chart, s, d)
+}
+
+/// Characters that separate the parts of an SAE's name ("d48-L2-t4096000-L0-topk-k8",
+/// "release/layer_5/width_16k").
+const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ','];
+
+/// An SAE's configuration: its name with its group's value (the host's name) taken out where it
+/// stands as a part of the name — between separators or at an end, so "2" is not taken out of
+/// "L2" — and the separators it leaves at the ends trimmed. A name without the value, or with
+/// nothing else, is whole.
+pub(crate) fn configuration(name: &str, host: &str) -> String {
+    let sep = |c: Option<char>| c.is_none_or(|c| SEPARATORS.contains(&c));
+    let mut parts: Vec<&str> = vec![];
+    let mut rest = 0;
+    if !host.is_empty() {
+        for (at, _) in name.match_indices(host) {
+            let end = at + host.len();
+            if at >= rest && sep(name[..at].chars().next_back()) && sep(name[end..].chars().next())
+            {
+                parts.push(&name[rest..at]);
+                rest = end;
+            }
+        }
+    }
+    parts.push(&name[rest..]);
+    // The parts left, joined by "-".
+    let mut out = String::new();
+    for p in parts {
+        let p = p.trim_matches(SEPARATORS);
+        if p.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(p);
+    }
+    // A name that is its host's alone names no configuration to follow: it stays itself.
+    if out.is_empty() {
+        return name.to_owned();
+    }
+    out
+}
+
+/// The configurations of the drawn splices, when one recurs in two groups.
+pub(crate) struct Series {
+    /// Each configuration's name, in the order of its first splice.
+    names: Vec<String>,
+    /// Each splice's configuration (`None`: not drawn, it has no compute fraction).
+    of: Vec<Option<usize>>,
+}
+
+impl Series {
+    pub(crate) fn of(d: &Data) -> Option<Series> {
+        let (_, idx) = d.group_column();
+        let idx = idx?;
+        let (_, _, group) = d.groups();
+        let rows = d.rows();
+        let mut names: Vec<String> = vec![];
+        let mut groups: Vec<Vec<usize>> = vec![];
+        let mut of = vec![];
+        for (i, (sp, m)) in rows.iter().enumerate() {
+            if m.eq.fraction.is_none() {
+                of.push(None);
+                continue;
+            }
+            let c = configuration(&sp.name, &sp.raw[idx]);
+            let k = match names.iter().position(|n| *n == c) {
+                Some(k) => k,
+                None => {
+                    names.push(c);
+                    groups.push(vec![]);
+                    names.len() - 1
+                }
+            };
+            if !groups[k].contains(&group[i]) {
+                groups[k].push(group[i]);
+            }
+            of.push(Some(k));
+        }
+        groups
+            .iter()
+            .any(|g| g.len() > 1)
+            .then_some(Series { names, of })
+    }
+
+    /// How many configurations the legend names: all that fit beside the plot, else one line
+    /// fewer, for "+N more".
+    fn named(&self) -> usize {
+        let k = self.names.len();
+        if k <= LEGEND_LINES {
+            k
+        } else {
+            LEGEND_LINES - 1
+        }
+    }
+
+    /// The legend's entries: the first `named` configurations, then "+N more" for the rest.
+    fn entries(&self, named: usize) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .names
+            .iter()
+            .take(named)
+            .map(|n| label_text(n))
+            .collect();
+        if self.names.len() > named {
+            out.push(format!("+{} more configurations", self.names.len() - named));
+        }
+        out
+    }
+}
+
+/// Marker shapes (dot, square, triangle), taken in turn as the palette's colours run out.
+const SHAPES: usize = 3;
+
+/// Most lines the legend beside the plot holds: 18 lines and its margins fill 271 of the plot's
+/// 293 pixels. Fewer than the colours × shapes, so every named configuration looks its own.
+const LEGEND_LINES: usize = 18;
+const _: () = assert!(LEGEND_LINES <= PALETTE.len() * SHAPES);
+
+/// A configuration's colour and marker shape: its own for the named ones, a grey dot for the rest.
+fn look(k: usize, named: usize) -> (RGBColor, usize) {
+    if k < named {
+        (colour(k), k / PALETTE.len())
+    } else {
+        (GREY, 0)
+    }
+}
+
+/// The outline of a marker of `shape` past the dot (square, triangle) about `r` pixels in radius,
+/// around (0, 0), in sizes that look as large as the dot.
+fn outline(shape: usize, r: i32) -> Vec<(i32, i32)> {
+    let (q, t) = ((r * 9) / 10, (r * 6) / 5);
+    match shape % SHAPES {
+        1 => vec![(-q, -q), (q, -q), (q, q), (-q, q)],
+        _ => vec![(0, -t), (t, (3 * t) / 5), (-t, (3 * t) / 5)],
+    }
+}
+
+/// Margin and swatch column of the legend beside the plot (as `plot::legend` draws one), and its
+/// gap from the plot, in SVG pixels.
+const LEGEND_MARGIN: f64 = 6.0;
+const LEGEND_SWATCH: f64 = 28.0;
+const LEGEND_GAP: f64 = 10.0;
+
+/// The width the figure needs beside [`SIZE`] for its legend (SVG pixels): none when it draws no
+/// series.
+pub(crate) fn legend_width(d: &Data) -> u32 {
+    let Some(series) = Series::of(d) else {
+        return 0;
+    };
+    let font = Style { scale: 1.0 }.note();
+    let texts = series.entries(series.named());
+    let widest = (texts.iter())
+        .map(|e| font.font.box_size(e).map_or(0, |b| b.0))
+        .max()
+        .unwrap_or(0);
+    // A few pixels spare: the PNG's text, measured at its own size, may round wider.
+    widest + (LEGEND_SWATCH + 2.0 * LEGEND_MARGIN + LEGEND_GAP + 4.0) as u32
+}
+
+/// What the series figure decided when its SVG was drawn, for its PNG: where each host's name went
+/// (`None`: left out).
+#[derive(Clone, Debug)]
+pub(crate) struct Choices {
+    hosts: Vec<Option<usize>>,
+}
+
+/// The x axis of the series figure: where group `g` sits, in the axis's units (the group's index,
+/// or log10 of its host's size), and how wide one group's slot is in those units.
+struct XAxis {
+    at: Vec<f64>,
+    slot: f64,
+    /// The law's parameter count, when the axis is host size.
+    sizes: Option<ParamCount>,
+}
+
+impl XAxis {
+    /// Host size where the groups are hosts, every splice gives a parameter count (counted as the
+    /// law counts N), each host one and no two hosts the same; else the groups' order.
+    fn of(d: &Data, n: usize, group: &[usize]) -> XAxis {
+        let categorical = XAxis {
+            at: (0..n).map(|g| g as f64).collect(),
+            slot: 1.0,
+            sizes: None,
+        };
+        let (col, _) = d.group_column();
+        let by_host = col.as_deref().is_none_or(|c| c == "model");
+        let count = d.law_file.data.param_count;
+        let mut size: Vec<Option<f64>> = vec![None; n];
+        for (i, (sp, _)) in d.rows().iter().enumerate() {
+            let own = match count {
+                ParamCount::Total => sp.counts.total,
+                ParamCount::NonEmbedding => sp.counts.non_embedding,
+            };
+            let Some(v) = own.or(sp.params).filter(|v| v.is_finite() && *v > 0.0) else {
+                return categorical;
+            };
+            match size[group[i]] {
+                Some(w) if (w / v - 1.0).abs() > 1e-9 => return categorical,
+                _ => size[group[i]] = Some(v),
+            }
+        }
+        let Some(at) = size
+            .iter()
+            .map(|v| v.map(f64::log10))
+            .collect::<Option<Vec<f64>>>()
+        else {
+            return categorical;
+        };
+        let mut sorted = at.clone();
+        sorted.sort_by(f64::total_cmp);
+        let gap = sorted
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::INFINITY, f64::min);
+        if !by_host || n < 2 || !gap.is_finite() || gap <= 1e-9 {
+            return categorical;
+        }
+        XAxis {
+            at,
+            slot: gap,
+            sizes: Some(count),
+        }
+    }
+}
+
+/// The figure with one series per configuration.
+fn draw_series<DB: DrawingBackend>(
+    root: &Area<DB>,
+    d: &Data,
+    s: &Style,
+    series: &Series,
+) -> PlotResult {
+    let (group_name, labels, group) = d.groups();
+    let n = labels.len().max(1);
+    let axis = XAxis::of(d, labels.len(), &group);
+    let (y0, y1) = y_range(d);
+    let y = (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
+    let group_name = label_text(&group_name);
+    // The plot keeps the other figures' size; the legend stands to its right.
+    let (plot, _) = root.split_horizontally(s.px(SIZE.0 as f64));
+    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
+    match axis.sizes {
+        Some(count) => {
+            let (lo, hi) = (axis.at.iter().copied())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                    (l.min(v), h.max(v))
+                });
+            let (x0, x1) = (
+                10f64.powf(lo - axis.slot / 2.0),
+                10f64.powf(hi + axis.slot / 2.0),
+            );
+            // Counts as the other figures write them; the hosts' own sizes where the range
+            // holds fewer than two round ones.
+            let mut ticks = log_ticks(x0, x1);
+            if ticks.len() < 2 {
+                ticks = axis.at.iter().map(|u| 10f64.powf(*u)).collect();
+            }
+            let mut chart = builder(&plot, "Compute fraction across host sizes", s, 56.0)
+                .build_cartesian_2d((x0..x1).log_scale().with_key_points(ticks), y)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(format!("Host parameters N ({})", count.name()))
+                .y_desc("Compute fraction (log scale)")
+                .axis_desc_style(s.axis())
+                .label_style(s.tick())
+                .x_labels(10)
+                .y_labels(8)
+                .x_label_formatter(&|v| pow10(*v))
+                .y_label_formatter(&|v| percent(*v))
+                .light_line_style(WHITE)
+                .bold_line_style(LIGHT.mix(0.6))
+                .draw()
+                .map_err(err)?;
+            body(root, d, s, series, &axis, &names, &mut chart, |u| {
+                10f64.powf(u)
+            })
+        }
+        None => {
+            let title = format!("Compute fraction by {group_name}");
+            let mut chart = builder(&plot, title, s, 56.0)
+                .build_cartesian_2d(-0.5..(n as f64 - 0.5), y)
+                .map_err(err)?;
+            let x0 = chart.plotting_area().get_base_pixel().0 as f64;
+            let width = chart.plotting_area().dim_in_pixel().0 as f64;
+            let shown = shown_names(root, (x0, width), s, &names)?;
+            let label_of = |v: &f64| {
+                let i = v.round();
+                if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
+                    names[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            };
+            chart
+                .configure_mesh()
+                .x_desc(group_name.clone())
+                .y_desc("Compute fraction (log scale)")
+                .axis_desc_style(s.axis())
+                .label_style(s.tick())
+                .x_labels(n + 1)
+                .y_labels(8)
+                .x_label_formatter(&label_of)
+                .y_label_formatter(&|v| percent(*v))
+                .disable_x_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(LIGHT.mix(0.6))
+                .draw()
+                .map_err(err)?;
+            body(root, d, s, series, &axis, &names, &mut chart, |u| u)
+        }
+    }
+}
+
+/// The series figure's y axis: the compute fraction, log.
+type FractionAxis = WithKeyPoints<LogCoord<f64>>;
+
+/// The series on either x axis, whose positions (`axis.at`, in the axis's units) `to_x` turns into
+/// the chart's x: the lines, the bars, the markers, the hosts' names (on a host-size axis, where
+/// the ticks are counts) and the legend beside the plot.
+#[allow(clippy::too_many_arguments)]
+fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
+    root: &Area<DB>,
+    d: &Data,
+    s: &Style,
+    series: &Series,
+    axis: &XAxis,
+    names: &[String],
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, FractionAxis>>,
+    to_x: impl Fn(f64) -> f64,
+) -> PlotResult {
+    let rows = d.rows();
+    let (_, _, group) = d.groups();
+    let (px0, py0) = chart.plotting_area().get_base_pixel();
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let made = d.layout.across_sizes.borrow().clone();
+    let (k, named) = (series.names.len(), series.named());
+    // Each configuration's place in a group: the same in every group, across ±0.3 of the slot so
+    // that the bars do not overlap.
+    let offset = |c: usize| {
+        axis.slot
+            * if k > 1 {
+                -0.3 + 0.6 * c as f64 / (k - 1) as f64
+            } else {
+                0.0
+            }
+    };
+    // Each drawn splice: its configuration, its place on the axis, its fraction.
+    let point = |i: usize| -> Option<(usize, f64, f64)> {
+        let c = series.of[i]?;
+        Some((c, axis.at[group[i]] + offset(c), rows[i].1.eq.fraction?))
+    };
+    let r = s.px(3.4);
+    let cap = 0.04 * axis.slot;
+    // The lines first, beneath every bar and marker: each configuration's points in the order of
+    // its hosts' sizes (the groups' order on a categorical axis), then file order.
+    for c in 0..k {
+        let mut pts: Vec<(f64, f64, f64)> = (0..rows.len())
+            .filter_map(|i| {
+                point(i)
+                    .filter(|p| p.0 == c)
+                    .map(|p| (axis.at[group[i]], p.1, p.2))
+            })
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if pts.len() > 1 {
+            let (col, _) = look(c, named);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    pts.iter().map(|p| (to_x(p.1), p.2)).collect::<Vec<_>>(),
+                    s.line(col.mix(0.7), 0.8),
+                )))
+                .map_err(err)?;
+        }
+    }
+    // What the hosts' names must not cover: the markers and bars, and the note on the bars.
+    let mut placer = Placer::within((px0, py0, px0 + pw as i32, py0 + ph as i32));
+    if let Some(text) = d.map.and_then(|m| m.interval_caption()) {
+        let (w, h) = root.estimate_text_size(&text, &s.note()).map_err(err)?;
+        let at = (px0 + s.px(6.0), py0 + s.px(4.0));
+        placer.reserve((at.0, at.1, at.0 + w as i32, at.1 + h as i32));
+    }
+    for (i, (_, m)) in rows.iter().enumerate() {
+        let Some((c, u, y)) = point(i) else { continue };
+        let (col, _) = look(c, named);
+        let (mx, my) = chart.backend_coord(&(to_x(u), y));
+        placer.reserve((mx - r - 1, my - r - 1, mx + r + 1, my + r + 1));
+        if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
+            let (a, x, b) = (to_x(u - cap), to_x(u), to_x(u + cap));
+            for seg in [
+                vec![(x, lo), (x, hi)],
+                vec![(a, lo), (b, lo)],
+                vec![(a, hi), (b, hi)],
+            ] {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(seg, s.line(col, 1.2))))
+                    .map_err(err)?;
+            }
+            let (p, q) = (chart.backend_coord(&(a, hi)), chart.backend_coord(&(b, lo)));
+            placer.reserve((p.0 - 1, p.1 - 1, q.0 + 1, q.1 + 1));
+        }
+    }
+    for c in 0..k {
+        let (col, shape) = look(c, named);
+        let mine =
+            (0..rows.len()).filter_map(|i| point(i).filter(|p| p.0 == c).map(|p| (to_x(p.1), p.2)));
+        if shape % SHAPES == 0 {
+            chart
+                .draw_series(mine.map(|p| Circle::new(p, r, col.filled())))
+                .map_err(err)?;
+        } else {
+            let shape = outline(shape, r);
+            chart
+                .draw_series(
+                    mine.map(|p| EmptyElement::at(p) + Polygon::new(shape.clone(), col.filled())),
+                )
+                .map_err(err)?;
+        }
+    }
+    // On a host-size axis, each host's name under its group (or over it), where it covers
+    // nothing: the ticks are counts.
+    let mut picks = vec![];
+    if axis.sizes.is_some() {
+        let grey = GREY.mix(1.0);
+        let style = s.note().color(&grey);
+        let y_bottom = chart.y_range().start;
+        for (g, name) in names.iter().enumerate() {
+            let (w, h) = root.estimate_text_size(name, &style).map_err(err)?;
+            let (w, h) = (w as i32, h as i32);
+            let mid = chart.backend_coord(&(to_x(axis.at[g]), y_bottom)).0 - w / 2;
+            let spots = [
+                (mid, py0 + ph as i32 - s.px(4.0) - h),
+                (mid, py0 + s.px(4.0)),
+            ];
+            let pick = match &made {
+                Some(c) => c.hosts.get(g).copied().flatten(),
+                None => spots.iter().position(|&p| placer.is_free(p, (w, h))),
+            };
+            if let Some(j) = pick {
+                let p = spots[j];
+                placer.reserve((p.0, p.1, p.0 + w, p.1 + h));
+                root.draw(&Text::new(name.clone(), p, style.clone()))
+                    .map_err(err)?;
+            }
+            picks.push(pick);
+        }
+    }
+    if made.is_none() {
+        *d.layout.across_sizes.borrow_mut() = Some(Choices { hosts: picks });
+    }
+    interval_note(root, chart, s, d)?;
+    // Beside the plot, level with its top.
+    let at = (px0 + pw as i32 + s.px(LEGEND_GAP), py0);
+    side_legend(root, s, at, &series.entries(named), named, r)
+}
+
+/// The legend beside the plot, its top left at `at`, drawn as `plot::legend` draws one inside a plot
+/// (plotters' own would be cut at the plot's edge): each named configuration's line with its
+/// marker, then "+N more" with a grey dot.
+fn side_legend<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: &Style,
+    (x, y): (i32, i32),
+    entries: &[String],
+    named: usize,
+    r: i32,
+) -> PlotResult {
+    let font = s.note().pos(Pos::new(HPos::Left, VPos::Center));
+    let mut w = 0;
+    for e in entries {
+        w = w.max(root.estimate_text_size(e, &font).map_err(err)?.0 as i32);
+    }
+    let (margin, swatch) = (s.px(LEGEND_MARGIN), s.px(LEGEND_SWATCH));
+    let line = 1.25 * 11.5 * s.scale;
+    let h = (entries.len() as f64 * line).ceil() as i32 + 2 * margin;
+    let corners = [(x, y), (x + w + swatch + 2 * margin, y + h)];
+    root.draw(&Rectangle::new(corners, WHITE.mix(0.9).filled()))
+        .map_err(err)?;
+    root.draw(&Rectangle::new(corners, GREY)).map_err(err)?;
+    let len = s.px(22.0);
+    for (c, text) in entries.iter().enumerate() {
+        let mid = y + margin + ((c as f64 + 0.5) * line).round() as i32;
+        let (x0, xm) = (x + margin, x + margin + len / 2);
+        if c < named {
+            let (col, shape) = look(c, named);
+            root.draw(&PathElement::new(
+                vec![(x0, mid), (x0 + len, mid)],
+                s.line(col.mix(0.7), 0.8),
+            ))
+            .map_err(err)?;
+            if shape % SHAPES == 0 {
+                root.draw(&Circle::new((xm, mid), r, col.filled()))
+                    .map_err(err)?;
+            } else {
+                let pts = outline(shape, r)
+                    .into_iter()
+                    .map(|(dx, dy)| (xm + dx, mid + dy));
+                root.draw(&Polygon::new(pts.collect::<Vec<_>>(), col.filled()))
+                    .map_err(err)?;
+            }
+        } else {
+            root.draw(&s.swatch_dot(GREY)((x0, mid))).map_err(err)?;
+        }
+        root.draw(&Text::new(text.clone(), (x0 + swatch, mid), font.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// What the figure drawn from `d` shows beyond its one-line description: how its series and its x
+/// axis are made, where it draws series.
+pub(crate) fn about(d: &Data) -> Option<String> {
+    let series = Series::of(d)?;
+    let (name, labels, group) = d.groups();
+    let axis = XAxis::of(d, labels.len(), &group);
+    let (order, x) = match axis.sizes {
+        Some(c) => (
+            "host size",
+            format!("; x: host size, N = {}, log scale", c.describe()),
+        ),
+        None => ("the groups", String::new()),
+    };
+    Some(format!(
+        "{} configurations, each a splice's name with its {} taken out, named in the legend; \
+         each at one place in every group, its points joined in order of {order}{x}",
+        series.names.len(),
+        label_text(&name),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::configuration;
+
+    /// The host's name comes out where it is a part of the name, wherever it stands; elsewhere,
+    /// and with no name to take out, the name is whole.
+    #[test]
+    fn a_configuration_is_the_name_less_its_host() {
+        let host = "d48-L2-t4096000";
+        assert_eq!(
+            configuration("d48-L2-t4096000-L0-standard-l1-0.3", host),
+            "L0-standard-l1-0.3"
+        );
+        assert_eq!(configuration("sae_d48-L2-t4096000_L0", host), "sae-L0");
+        assert_eq!(
+            configuration("L0/topk-k8/d48-L2-t4096000", host),
+            "L0/topk-k8"
+        );
+        // "2" stands inside "L2" and "l032", not as a part.
+        assert_eq!(
+            configuration("host-70m-L2-8x-l032", "2"),
+            "host-70m-L2-8x-l032"
+        );
+        assert_eq!(configuration("host-70m-L2-2-x", "2"), "host-70m-L2-x");
+        assert_eq!(configuration("-sae-", ""), "sae");
+        assert_eq!(configuration("d48-L2-t4096000", host), "d48-L2-t4096000");
+    }
 }

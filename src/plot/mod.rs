@@ -97,12 +97,21 @@ impl Figure {
             }
             Figure::LinearVsLog => "linear \"loss recovered\" against the compute fraction",
             Figure::AcrossSizes => {
-                "compute fraction per SAE, grouped by host model (or any column)"
+                "compute fraction per SAE, grouped by host model (or any column); an SAE \
+                 configuration that recurs across them is one series"
             }
             Figure::Residuals => "log-loss residuals of the fit, with the Huber threshold",
             Figure::NAndD => {
                 "loss against N at each D and against D at each N, with the fitted floor (chinchilla)"
             }
+        }
+    }
+
+    /// What this drawing of the figure shows beyond [`Figure::describe`], for its caption.
+    pub fn about(self, d: &Data) -> Option<String> {
+        match self {
+            Figure::AcrossSizes => across_sizes::about(d),
+            _ => None,
         }
     }
 
@@ -151,6 +160,7 @@ pub struct Data<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Layout {
     pub splices: std::cell::RefCell<Option<splices::Choices>>,
+    pub across_sizes: std::cell::RefCell<Option<across_sizes::Choices>>,
 }
 
 /// A known loss to show beside the fit, with its label.
@@ -216,11 +226,11 @@ impl<'a> Data<'a> {
             .unwrap_or_default()
     }
 
-    /// Group of each splice and the group labels, ordered by host size (smallest clean compute first)
-    /// or numerically when the grouping column is numeric.
-    pub fn groups(&self) -> (String, Vec<String>, Vec<usize>) {
+    /// The column splices are grouped by (`--group-by`, else `model` where there is one) and its
+    /// index among the splices' columns, where the file has it.
+    pub(crate) fn group_column(&self) -> (Option<String>, Option<usize>) {
         let Some(m) = self.map else {
-            return (String::new(), vec![], vec![]);
+            return (None, None);
         };
         let col = self.group_by.clone().or_else(|| {
             m.splices
@@ -232,6 +242,16 @@ impl<'a> Data<'a> {
         let idx = col
             .as_ref()
             .and_then(|c| m.splices.columns.iter().position(|h| h == c));
+        (col, idx)
+    }
+
+    /// Group of each splice and the group labels, ordered by host size (smallest clean compute first)
+    /// or numerically when the grouping column is numeric.
+    pub fn groups(&self) -> (String, Vec<String>, Vec<usize>) {
+        let Some(m) = self.map else {
+            return (String::new(), vec![], vec![]);
+        };
+        let (col, idx) = self.group_column();
         let key = |s: &Splice| match idx {
             Some(i) => s.raw[i].clone(),
             None => format!("clean CE {:.4}", s.ce_clean),
@@ -573,10 +593,12 @@ pub fn files<'a>(
 }
 
 impl Figure {
-    /// The canvas in SVG pixels: two panels side by side get twice the width.
-    pub fn size(self) -> (u32, u32) {
+    /// The canvas in SVG pixels: two panels side by side get twice the width, and a legend beside
+    /// the plot the width it needs.
+    pub fn size(self, d: &Data) -> (u32, u32) {
         match self {
             Figure::NAndD => (2 * SIZE.0, SIZE.1),
+            Figure::AcrossSizes => (SIZE.0 + across_sizes::legend_width(d), SIZE.1),
             _ => SIZE,
         }
     }
@@ -627,7 +649,7 @@ pub fn svg(fig: Figure, d: &Data) -> Result<String> {
     style::register_fonts();
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, fig.size()).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, fig.size(d)).into_drawing_area();
         draw(fig, &root, d, &Style { scale: 1.0 }).map_err(|m| plot_error(fig, m))?;
     }
     // Name the font the PNGs are drawn with first; the report page embeds it.
@@ -640,7 +662,7 @@ pub fn svg(fig: Figure, d: &Data) -> Result<String> {
 /// The figure as a PNG file (300 dpi), drawn with the bundled font.
 pub fn png(fig: Figure, d: &Data) -> Result<Vec<u8>> {
     style::register_fonts();
-    let size = fig.size();
+    let size = fig.size(d);
     let (w, h) = (
         (size.0 as f64 * PNG_SCALE) as u32,
         (size.1 as f64 * PNG_SCALE) as u32,

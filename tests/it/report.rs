@@ -164,7 +164,9 @@ fn figures_are_well_formed_labelled_and_complete() {
         match fig {
             // One marker per splice, plus one legend dot per host.
             "splices" | "linear_vs_log" => assert_eq!(circles, n_splices + n_hosts, "{fig}"),
-            "across_sizes" => assert_eq!(circles, n_splices, "{fig}"),
+            // One per splice, plus the legend's swatch of each of the 3 configurations (layer,
+            // width, L0) that recur on every host.
+            "across_sizes" => assert_eq!(circles, n_splices + 3, "{fig}"),
             // One per checkpoint plus the legend's.
             "fit" => assert_eq!(circles, 70 + 1, "{fig}"),
             "residuals" => assert_eq!(circles, 70 + 2, "{fig}"),
@@ -179,6 +181,12 @@ fn figures_are_well_formed_labelled_and_complete() {
     assert!(figures.contains("eval set 'synthetic'") && figures.contains("N = total parameters"));
     assert!(figures.contains("bars: 90% intervals (law refits)"));
     assert!(figures.contains("<figcaption>Checkpoint losses, the fitted curve"));
+    // The across-sizes figure's caption says how its series and axis were made.
+    assert!(
+        figures.contains("3 configurations, each a splice's name with its model taken out")
+            && figures.contains("x: host size, N = total parameters"),
+        "{figures}"
+    );
     // Every splice's fraction is written next to its arrow, unless it had to be left out to avoid an
     // overlap; on the synthetic family none has to be.
     let (_, texts) = svg_texts(&out.join("splices.svg"));
@@ -306,8 +314,24 @@ fn pngs_decode_at_their_stated_size() {
         "n_and_d",
     ] {
         let (w, h, colours) = decode(&out.join(format!("{f}.png")));
-        // Two panels side by side get twice the width.
-        let w_want = if f == "n_and_d" { 3360 } else { 1680 };
+        // Two panels side by side get twice the width; a legend beside the plot widens the SVG,
+        // and the PNG follows it at 3×.
+        let svg = std::fs::read_to_string(out.join(format!("{f}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let svg_w: u32 = doc
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let w_want = match f {
+            "n_and_d" => 3360,
+            "across_sizes" => {
+                assert!(svg_w > 560, "the legend of its series widens it: {svg_w}");
+                3 * svg_w
+            }
+            _ => 1680,
+        };
         assert_eq!((w, h), (w_want, 1140), "{f}.png");
         // Anti-aliased text and several series: far more than a blank or single-colour image.
         assert!(colours > 50, "{f}.png has only {colours} colours");

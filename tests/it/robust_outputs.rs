@@ -271,7 +271,7 @@ fn intervals_that_exclude_their_estimate_are_warned_of() {
 
 /// Every `<text>` of an SVG (which must parse) with a rough box: (text, x0, y0, x1, y1). Widths are
 /// estimated at 0.55 em a character, so boxes are approximate; rotated texts are left out.
-fn text_boxes(path: &Path) -> Vec<(String, f64, f64, f64, f64)> {
+pub(crate) fn text_boxes(path: &Path) -> Vec<(String, f64, f64, f64, f64)> {
     let s = std::fs::read_to_string(path).unwrap();
     let doc = roxmltree::Document::parse(&s)
         .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));

@@ -1,0 +1,412 @@
+//! The `across_sizes` figure: one series per SAE configuration that recurs across hosts (the legend
+//! names each, its points are joined in the order of host size, on a log axis of host size where
+//! every host has a parameter count), and today's grouped drawing where none recurs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::{ceq, data, fit_to, write};
+
+/// A law fitted to the synthetic family with refits (so the figure has interval bars).
+fn law(dir: &Path) -> PathBuf {
+    fit_to(
+        dir,
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &["--bootstrap", "30"],
+    )
+}
+
+/// `ceq plot --figure across-sizes` of `splices` under `law` (plus `extra`) into a new folder in
+/// `dir`; the SVG's path.
+fn figure(dir: &Path, law: &Path, splices: &Path, extra: &[&str]) -> PathBuf {
+    let figs = tempfile::tempdir_in(dir).unwrap().keep();
+    ceq()
+        .args(["plot", "--figure", "across-sizes", "--law"])
+        .arg(law)
+        .arg("--splices")
+        .arg(splices)
+        .args(extra)
+        .arg("--out-dir")
+        .arg(&figs)
+        .arg("--force")
+        .assert()
+        .success();
+    figs.join("across_sizes.svg")
+}
+
+/// A CSV's rows as column → value maps.
+fn rows(text: &str) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            head.iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// The Okabe–Ito palette as SVG writes it (the figures' colours, in order).
+const PALETTE: [&str; 7] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
+];
+
+/// What the test reads from the figure: texts, the legend's box, the dots (centre, fill) and the
+/// polylines (stroke, points).
+struct Svg {
+    width: f64,
+    texts: Vec<String>,
+    legend: Option<[f64; 4]>,
+    dots: Vec<(f64, f64, String)>,
+    /// Markers other than dots (square, triangle, diamond).
+    squares: Vec<(f64, f64, String)>,
+    lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl Svg {
+    fn read(path: &Path) -> Svg {
+        let svg = std::fs::read_to_string(path).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+        let width = num(&doc.root_element(), "width");
+        let texts = (doc.descendants())
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or("").trim().to_owned())
+            .collect();
+        // The legend's background: the one box drawn at 0.9 opacity.
+        let boxes: Vec<[f64; 4]> = (doc.descendants())
+            .filter(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.9"))
+            .map(|n| {
+                let (x, y) = (num(&n, "x"), num(&n, "y"));
+                [x, y, x + num(&n, "width"), y + num(&n, "height")]
+            })
+            .collect();
+        assert!(boxes.len() <= 1, "{boxes:?}");
+        let fill = |n: &roxmltree::Node| n.attribute("fill").unwrap_or("").to_owned();
+        let dots = (doc.descendants())
+            .filter(|n| n.has_tag_name("circle"))
+            .map(|n| (num(&n, "cx"), num(&n, "cy"), fill(&n)))
+            .collect();
+        // The other markers (square, triangle, diamond): polygons, at their points' mean.
+        let squares = (doc.descendants())
+            .filter(|n| n.has_tag_name("polygon"))
+            .map(|n| {
+                let pts: Vec<(f64, f64)> = points(n.attribute("points").unwrap());
+                let k = pts.len() as f64;
+                let x = pts.iter().map(|p| p.0).sum::<f64>() / k;
+                let y = pts.iter().map(|p| p.1).sum::<f64>() / k;
+                (x, y, fill(&n))
+            })
+            .collect();
+        let lines = (doc.descendants())
+            .filter(|n| n.has_tag_name("polyline"))
+            .map(|n| {
+                let pts = points(n.attribute("points").unwrap());
+                (n.attribute("stroke").unwrap_or("").to_owned(), pts)
+            })
+            .collect();
+        Svg {
+            width,
+            texts,
+            legend: boxes.first().copied(),
+            dots,
+            squares,
+            lines,
+        }
+    }
+
+    fn in_legend(&self, (x, y): (f64, f64)) -> bool {
+        self.legend
+            .is_some_and(|[x0, y0, x1, y1]| x >= x0 && x <= x1 && y >= y0 && y <= y1)
+    }
+
+    /// Markers (dots and squares) on the plot, and in the legend.
+    fn markers(&self) -> (Vec<(f64, f64, String)>, usize) {
+        let all = self.dots.iter().chain(&self.squares);
+        let (legend, plot): (Vec<_>, Vec<_>) =
+            all.cloned().partition(|m| self.in_legend((m.0, m.1)));
+        (plot, legend.len())
+    }
+
+    /// The lines that join points: those of more than two points, or two that do not share an x
+    /// (an interval bar is vertical, its caps horizontal and short), outside the legend.
+    fn joins(&self) -> Vec<&(String, Vec<(f64, f64)>)> {
+        (self.lines.iter())
+            .filter(|(_, p)| !p.iter().any(|&q| self.in_legend(q)))
+            .filter(|(_, p)| {
+                p.len() > 2 || (p.len() == 2 && (p[0].0 - p[1].0).abs() > 6.0 && p[0].1 != p[1].1)
+            })
+            .collect()
+    }
+}
+
+/// An SVG `points` attribute: "x,y x,y …".
+fn points(attr: &str) -> Vec<(f64, f64)> {
+    (attr.split_whitespace())
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The synthetic fixture, its rows reversed: 3 configurations (layer, width, L0) on 4 hosts of
+/// 70M–1B parameters. Each configuration is one series: named in the legend, its 4 points joined left to right, at
+/// x spaced as log10 of the hosts' sizes and y as log of their compute fractions (from `ceq map`).
+#[test]
+fn each_configuration_is_one_series_joined_in_order_of_host_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    // The rows largest host first, so that file order is not the order of size.
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let (head, body) = text.split_once('\n').unwrap();
+    let mut lines: Vec<&str> = body.lines().collect();
+    lines.reverse();
+    let splices = write(
+        dir.path(),
+        "reversed.csv",
+        &format!("{head}\n{}\n", lines.join("\n")),
+    );
+    let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
+    let input = rows(&std::fs::read_to_string(&splices).unwrap());
+    let mapped = ceq()
+        .args(["map", "--format", "csv", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .output()
+        .unwrap();
+    assert!(mapped.status.success());
+    let mapped = rows(&String::from_utf8(mapped.stdout).unwrap());
+    assert_eq!(mapped.len(), input.len());
+
+    // Each configuration is the name less its host's, in the order it first appears.
+    let mut configs: Vec<String> = vec![];
+    for r in &input {
+        let c = r["name"]
+            .strip_prefix(r["model"].as_str())
+            .unwrap()
+            .trim_start_matches('-')
+            .to_owned();
+        if !configs.contains(&c) {
+            configs.push(c);
+        }
+    }
+    assert_eq!(configs, ["L6-8x-l016", "L4-32x-l064", "L2-8x-l032"]);
+    assert!(svg.legend.is_some(), "no legend: {:?}", svg.texts);
+    for c in &configs {
+        assert!(
+            svg.texts.contains(c),
+            "the legend does not name {c}: {:?}",
+            svg.texts
+        );
+    }
+    assert!(
+        svg.texts.iter().any(|t| t == "Host parameters N (total)"),
+        "{:?}",
+        svg.texts
+    );
+    // One dot per splice drawn, and one in the legend per configuration.
+    let drawn = mapped
+        .iter()
+        .filter(|r| !r["compute_fraction"].is_empty())
+        .count();
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (drawn, configs.len()));
+
+    let joins = svg.joins();
+    assert_eq!(joins.len(), configs.len(), "{joins:?}");
+    for (k, c) in configs.iter().enumerate() {
+        let mine: Vec<&&(String, Vec<(f64, f64)>)> =
+            joins.iter().filter(|l| l.0 == PALETTE[k]).collect();
+        let [(_, pts)] = mine[..] else {
+            panic!("{c}: one line of {} expected: {joins:?}", PALETTE[k])
+        };
+        // Its rows, smallest host first.
+        let mut of: Vec<(f64, f64)> = (input.iter().zip(&mapped))
+            .filter(|(r, _)| r["name"].ends_with(c.as_str()))
+            .map(|(r, m)| {
+                let n: f64 = r["params"].parse().unwrap();
+                let f: f64 = m["compute_fraction"].parse().unwrap();
+                (n, f)
+            })
+            .collect();
+        of.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(pts.len(), of.len(), "{c}");
+        assert!(pts.windows(2).all(|w| w[1].0 > w[0].0), "{c}: {pts:?}");
+        // Pixels are linear in log N and in log fraction: each point's share of the span agrees.
+        let (n0, n1) = (of[0].0.log10(), of[of.len() - 1].0.log10());
+        let (f0, f1) = (of[0].1.ln(), of[of.len() - 1].1.ln());
+        let (x0, x1) = (pts[0].0, pts[pts.len() - 1].0);
+        let (y0, y1) = (pts[0].1, pts[pts.len() - 1].1);
+        for (p, (n, f)) in pts.iter().zip(&of) {
+            let want_x = x0 + (x1 - x0) * (n.log10() - n0) / (n1 - n0);
+            let want_y = y0 + (y1 - y0) * (f.ln() - f0) / (f1 - f0);
+            assert!((p.0 - want_x).abs() <= 1.5, "{c}: x {} vs {want_x}", p.0);
+            assert!((p.1 - want_y).abs() <= 1.5, "{c}: y {} vs {want_y}", p.1);
+            // And a marker of its colour is there.
+            assert!(
+                plot.iter().any(|m| m.2 == PALETTE[k]
+                    && (m.0 - p.0).abs() <= 1.0
+                    && (m.1 - p.1).abs() <= 1.0),
+                "{c}: no marker at {p:?}"
+            );
+        }
+    }
+}
+
+/// The study's splices (data/): 12 configurations on 2 hosts. The legend names all 12 beside the
+/// plot (the canvas is widened for it), colours repeat with another marker shape past the 7 of the
+/// palette, and every splice has one marker; no text leaves the canvas.
+#[test]
+fn the_legend_names_every_configuration_of_the_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let law = fit_to(
+        dir.path(),
+        &root.join("data/checkpoints.csv"),
+        "law.json",
+        &[],
+    );
+    let splices = root.join("data/splices.csv");
+    let path = figure(dir.path(), &law, &splices, &[]);
+    let svg = Svg::read(&path);
+    let input = rows(&std::fs::read_to_string(&splices).unwrap());
+    let mut configs: Vec<String> = vec![];
+    for r in &input {
+        // "d48-L2-t4096000-L0-topk-k8" on host "d48-L2-t4096000": "L0-topk-k8".
+        let c = r["name"][r["model"].len() + 1..].to_owned();
+        if !configs.contains(&c) {
+            configs.push(c);
+        }
+    }
+    assert_eq!(configs.len(), 12);
+    for c in &configs {
+        assert!(
+            svg.texts.contains(c),
+            "the legend does not name {c}: {:?}",
+            svg.texts
+        );
+    }
+    assert!(svg.width > 560.0, "{}", svg.width);
+    let [x0, _, x1, _] = svg.legend.unwrap();
+    assert!(
+        x0 > 540.0 && x1 <= svg.width,
+        "legend {x0}–{x1} of {}",
+        svg.width
+    );
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (input.len(), configs.len()));
+    // Past the palette's 7 colours, squares: on both hosts and in the legend.
+    assert_eq!(svg.squares.len(), 2 * (12 - 7) + (12 - 7));
+    assert_eq!(svg.joins().len(), 12);
+    let boxes = crate::robust_outputs::text_boxes(&path);
+    for (t, x0, y0, x1, y1) in &boxes {
+        assert!(
+            *x0 >= -1.0 && *y0 >= -1.0 && *x1 <= svg.width + 1.0 && *y1 <= 381.0,
+            "'{t}' at ({x0:.0}, {y0:.0})–({x1:.0}, {y1:.0}) is off the canvas"
+        );
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let overlap_x = a.3.min(b.3) - a.1.max(b.1);
+            let overlap_y = a.4.min(b.4) - a.2.max(b.2);
+            assert!(
+                overlap_x <= 2.0 || overlap_y <= 1.0,
+                "'{}' and '{}' overlap",
+                a.0,
+                b.0
+            );
+        }
+    }
+}
+
+/// Names that share no configuration across hosts: the figure is drawn as it always was — the
+/// default size, no legend, one colour per host, the hosts named on the axis, no line joining
+/// points.
+#[test]
+fn a_file_with_no_recurring_configuration_draws_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut csv = String::new();
+    for (i, line) in text.lines().enumerate() {
+        match i {
+            0 => csv += line,
+            _ => {
+                let (_, rest) = line.split_once(',').unwrap();
+                csv += &format!("sae-{i},{rest}");
+            }
+        }
+        csv.push('\n');
+    }
+    let splices = write(dir.path(), "unique.csv", &csv);
+    let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
+    assert_eq!(svg.width, 560.0);
+    assert!(svg.legend.is_none());
+    for t in ["host-70m", "host-160m", "host-410m", "host-1b", "model"] {
+        assert!(
+            svg.texts.iter().any(|x| x == t),
+            "no '{t}': {:?}",
+            svg.texts
+        );
+    }
+    assert!(svg.joins().is_empty(), "{:?}", svg.joins());
+    let (plot, _) = svg.markers();
+    assert_eq!(plot.len(), 12);
+    // One colour per host, in order of host size (the file lists each host's three together,
+    // smallest first), left to right.
+    let mut dots = plot.clone();
+    dots.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (j, d) in dots.iter().enumerate() {
+        assert_eq!(d.2, PALETTE[j / 3], "{dots:?}");
+    }
+}
+
+/// Grouped by another column (here a copy of the host's name under another heading), or with a
+/// host whose parameter count is missing, the configurations are still series, on the categorical
+/// axis of the groups' names.
+#[test]
+fn series_keep_categorical_groups_without_host_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut by_host = String::new();
+    let mut no_size = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        by_host += &format!("{line},{}\n", if i == 0 { "host" } else { cells[1] });
+        // The 160M host's count missing ("params" is the 7th column).
+        let mut c = cells.clone();
+        if cells[1] == "host-160m" {
+            c[6] = "";
+        }
+        no_size += &(c.join(",") + "\n");
+    }
+    for (csv, extra, name) in [
+        (by_host, &["--group-by", "host"][..], "host"),
+        (no_size, &[][..], "model"),
+    ] {
+        let splices = write(dir.path(), "s.csv", &csv);
+        let svg = Svg::read(&figure(dir.path(), &law, &splices, extra));
+        for t in ["host-70m", "host-1b", name, "L2-8x-l032", "L6-8x-l016"] {
+            assert!(
+                svg.texts.iter().any(|x| x == t),
+                "{name}: no '{t}': {:?}",
+                svg.texts
+            );
+        }
+        assert!(
+            !svg.texts.iter().any(|t| t.starts_with("Host parameters")),
+            "{:?}",
+            svg.texts
+        );
+        assert_eq!(svg.joins().len(), 3, "{name}");
+        let (plot, in_legend) = svg.markers();
+        assert_eq!((plot.len(), in_legend), (12, 3), "{name}");
+    }
+}
