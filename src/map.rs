@@ -73,7 +73,26 @@ impl MapResult {
         w.extend(self.counts_unsure());
         w.extend(self.other_token_sets());
         w.extend(self.law_left_out());
+        w.extend(self.refits_left_out());
         w
+    }
+
+    /// Refits that put both CEs at or below their floor give the fraction ∞/∞: its interval is
+    /// then over the other refits only, which every output must say, not status_detail alone.
+    fn refits_left_out(&self) -> Option<String> {
+        let partial: Vec<(&str, usize)> = (self.splice_rows())
+            .filter_map(|(s, m)| Some((s.name.as_str(), m.ci.as_ref()?.used)))
+            .filter(|&(_, used)| self.refits > 0 && used < self.refits)
+            .collect();
+        let (name, fewest) = *partial.iter().min_by_key(|p| p.1)?;
+        Some(format!(
+            "the intervals of {} splice(s) are over only the refits whose floor E lies below \
+             ce_spliced (fewest: {fewest} of {} refits, '{name}'): the others put both CEs at or \
+             below E, where the compute-equivalents are undefined, so the intervals leave out \
+             that the law may put the host at its floor",
+            partial.len(),
+            self.refits
+        ))
     }
 
     /// Delta-method intervals hold the CEs' noise alone. The law's own error is often larger (it

@@ -888,3 +888,47 @@ fn fit_csv_names_the_interval_level() {
         assert!(!column(&mapped, "compute_fraction_lo")[0].is_empty());
     }
 }
+
+/// Refits whose floor E lies above both CEs leave the compute-equivalents undefined; the interval
+/// over the other refits is said in every output, with the count status_detail gives (review 10).
+#[test]
+fn intervals_over_part_of_the_refits_are_said() {
+    let d = tempfile::tempdir().unwrap();
+    // data/'s fitted E is 1.311, its refits' 90 % interval reaching 1.422: a host at 1.35 nats
+    // is at or below the floor of some refits.
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced\nnear,1.35,1.36\nfar,1.6,1.7\n",
+    );
+    let out = ceq()
+        .args([
+            "map",
+            "--bootstrap",
+            "100",
+            "--format",
+            "json",
+            "--checkpoints",
+        ])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv"))
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let detail = v[0]["status_detail"].as_str().unwrap();
+    let used = detail
+        .split("intervals from ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect(detail);
+    assert!(used.parse::<usize>().unwrap() < 100, "{detail}");
+    let far = v[1]["status_detail"].as_str().unwrap();
+    assert!(!far.contains("intervals from"), "{far}");
+    let said = format!(
+        "the intervals of 1 splice(s) are over only the refits whose floor E lies below ce_spliced (fewest: {used} of 100 refits, 'near')"
+    );
+    assert!(err.contains(&said), "{err}");
+}
