@@ -205,7 +205,12 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
             .collect();
         if !per_step.is_empty() {
             per_step.sort_by(f64::total_cmp);
-            info.tokens_per_step = Some(per_step[per_step.len() / 2]);
+            let m = per_step.len() / 2;
+            info.tokens_per_step = Some(if per_step.len() % 2 == 0 {
+                (per_step[m - 1] + per_step[m]) / 2.0
+            } else {
+                per_step[m]
+            });
         }
     }
     Ok((cks, info))

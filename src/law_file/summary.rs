@@ -10,11 +10,14 @@ impl LawFile {
     pub fn summary_table(&self) -> Table {
         let lf = self;
         let iv = |k: &str| lf.interval(k);
+        let compute = lf.form == crate::law::Form::Compute;
         let meaning = |k: &str| match k {
             "E" => "irreducible loss (nats/token)",
-            "A" => "scale of the parameter (or compute) term",
+            "A" if compute => "scale of the compute term",
+            "A" => "scale of the parameter term",
             "B" => "scale of the data term",
-            "alpha" => "exponent of N (or C)",
+            "alpha" if compute => "exponent of C (FLOPs)",
+            "alpha" => "exponent of N",
             "beta" => "exponent of D",
             "G" => "N_opt = G (C/6)^n_opt_exponent",
             "gamma" => "frontier exponent: L*(C) = E + K C^-gamma",

@@ -1048,3 +1048,27 @@ fn compute_fraction_of_actual_is_on_the_compute_laws_scale() {
     let fa = row["compute_fraction_of_actual"].as_f64().unwrap();
     assert!((fa / f - 1.0).abs() < 1e-3, "{fa} vs {f}");
 }
+
+/// The run law's tokens per step is the median of tokens/step over the rows, the mean of the two
+/// middle values for an even count (review 10: the upper one was taken).
+#[test]
+fn tokens_per_step_is_the_median() {
+    let d = tempfile::tempdir().unwrap();
+    let mut ck = String::from("step,params,tokens,loss\n");
+    for (step, per) in [
+        (100.0, 1000.0),
+        (200.0, 1000.0),
+        (400.0, 2000.0),
+        (800.0, 2000.0),
+    ] {
+        let t: f64 = step * per;
+        ck += &format!("{step},8640,{t},{}\n", 3.0 + 60.0 * t.powf(-0.35));
+    }
+    let ck = write(d.path(), "ck.csv", &ck);
+    let v = stdout_json(
+        ceq()
+            .args(["fit", "--form", "run", "--format", "json", "--checkpoints"])
+            .arg(&ck),
+    );
+    assert_eq!(v["run"]["tokens_per_step"], 1500.0, "{}", v["run"]);
+}
