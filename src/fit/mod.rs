@@ -206,7 +206,7 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
         if !per_step.is_empty() {
             per_step.sort_by(f64::total_cmp);
             let m = per_step.len() / 2;
-            info.tokens_per_step = Some(if per_step.len() % 2 == 0 {
+            info.tokens_per_step = Some(if per_step.len().is_multiple_of(2) {
                 (per_step[m - 1] + per_step[m]) / 2.0
             } else {
                 per_step[m]

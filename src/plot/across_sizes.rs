@@ -8,6 +8,7 @@
 //! host's parameter count known, the groups then sit at their hosts' sizes (log).
 
 use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -66,24 +67,27 @@ fn shown_names<DB: DrawingBackend>(
         .collect())
 }
 
-/// The figure when no configuration recurs: each group's SAEs spread across it in file order, one
-/// colour per group.
-fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
-    let rows = d.rows();
-    let (group_name, labels, group) = d.groups();
-    let n = labels.len().max(1);
+/// The frame with one slot per group on the x axis (named where the names fit) and the compute
+/// fraction (log) on y, drawn on `area` of the figure `root`.
+fn categorical_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    root: &Area<DB>,
+    d: &Data,
+    s: &Style,
+    group_name: &str,
+    names: &[String],
+) -> PlotResult<GroupChart<'a, DB>> {
+    let n = names.len().max(1);
     let (y0, y1) = y_range(d);
-    let group_name = label_text(&group_name);
-    let mut chart = builder(root, format!("Compute fraction by {group_name}"), s, 56.0)
+    let mut chart = builder(area, format!("Compute fraction by {group_name}"), s, 56.0)
         .build_cartesian_2d(
             -0.5..(n as f64 - 0.5),
             (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
         )
         .map_err(err)?;
-    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
     let x0 = chart.plotting_area().get_base_pixel().0 as f64;
     let width = chart.plotting_area().dim_in_pixel().0 as f64;
-    let shown = shown_names(root, (x0, width), s, &names)?;
+    let shown = shown_names(root, (x0, width), s, names)?;
     let label_of = |v: &f64| {
         let i = v.round();
         if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
@@ -94,7 +98,7 @@ fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> Plot
     };
     chart
         .configure_mesh()
-        .x_desc(group_name.clone())
+        .x_desc(group_name)
         .y_desc("Compute fraction (log scale)")
         .axis_desc_style(s.axis())
         .label_style(s.tick())
@@ -107,6 +111,19 @@ fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> Plot
         .bold_line_style(LIGHT.mix(0.6))
         .draw()
         .map_err(err)?;
+    Ok(chart)
+}
+
+type GroupChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, WithKeyPoints<LogCoord<f64>>>>;
+
+/// The figure when no configuration recurs: each group's SAEs spread across it in file order, one
+/// colour per group.
+fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
+    let rows = d.rows();
+    let (group_name, labels, group) = d.groups();
+    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
+    let mut chart = categorical_chart(root, root, d, s, &label_text(&group_name), &names)?;
     let r = s.upx(3.4);
     for g in 0..labels.len() {
         let c = colour(g);
@@ -380,7 +397,6 @@ fn draw_series<DB: DrawingBackend>(
     series: &Series,
 ) -> PlotResult {
     let (group_name, labels, group) = d.groups();
-    let n = labels.len().max(1);
     let axis = XAxis::of(d, labels.len(), &group);
     let (y0, y1) = y_range(d);
     let y = (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
@@ -426,36 +442,7 @@ fn draw_series<DB: DrawingBackend>(
             })
         }
         None => {
-            let title = format!("Compute fraction by {group_name}");
-            let mut chart = builder(&plot, title, s, 56.0)
-                .build_cartesian_2d(-0.5..(n as f64 - 0.5), y)
-                .map_err(err)?;
-            let x0 = chart.plotting_area().get_base_pixel().0 as f64;
-            let width = chart.plotting_area().dim_in_pixel().0 as f64;
-            let shown = shown_names(root, (x0, width), s, &names)?;
-            let label_of = |v: &f64| {
-                let i = v.round();
-                if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
-                    names[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            };
-            chart
-                .configure_mesh()
-                .x_desc(group_name.clone())
-                .y_desc("Compute fraction (log scale)")
-                .axis_desc_style(s.axis())
-                .label_style(s.tick())
-                .x_labels(n + 1)
-                .y_labels(8)
-                .x_label_formatter(&label_of)
-                .y_label_formatter(&|v| percent(*v))
-                .disable_x_mesh()
-                .light_line_style(WHITE)
-                .bold_line_style(LIGHT.mix(0.6))
-                .draw()
-                .map_err(err)?;
+            let mut chart = categorical_chart(&plot, root, d, s, &group_name, &names)?;
             body(root, d, s, series, &axis, &names, &mut chart, |u| u)
         }
     }
