@@ -782,17 +782,8 @@ fn the_terminal_table_is_a_summary_and_the_csv_is_whole() {
         &p("tokens.npy"),
     ];
     let run = |extra: &[&str]| {
-        let out = crate::common::ceq()
-            .args(base)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let (out, _) = crate::common::succeeds(crate::common::ceq().args(base).args(extra));
+        String::from_utf8(out).unwrap()
     };
     let all: Vec<&str> = ceq::schema::EVAL
         .columns

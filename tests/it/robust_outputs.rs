@@ -346,29 +346,12 @@ fn figures_with_40_groups_and_500_splices_keep_legends_and_labels_readable() {
         "residuals",
         "n_and_d",
     ] {
-        let boxes = text_boxes(&figs.join(format!("{fig}.svg")));
         // The two-panel figure is twice as wide.
         let w = if fig == "n_and_d" { 1120.0 } else { 560.0 };
-        for (t, x0, y0, x1, y1) in &boxes {
-            assert!(
-                *x0 >= -1.0 && *y0 >= -1.0 && *x1 <= w + 1.0 && *y1 <= 381.0,
-                "{fig}.svg: '{t}' at ({x0:.0}, {y0:.0})–({x1:.0}, {y1:.0}) is off the {w}×380 canvas"
-            );
-        }
-        for (i, a) in boxes.iter().enumerate() {
-            for b in &boxes[i + 1..] {
-                // A little slack: the widths are estimates.
-                let overlap_x = a.3.min(b.3) - a.1.max(b.1);
-                let overlap_y = a.4.min(b.4) - a.2.max(b.2);
-                assert!(
-                    overlap_x <= 2.0 || overlap_y <= 1.0,
-                    "{fig}.svg: '{}' and '{}' overlap",
-                    a.0,
-                    b.0
-                );
-            }
-        }
+        let svg = figs.join(format!("{fig}.svg"));
+        texts_fit(&svg, w);
         if fig == "splices" || fig == "linear_vs_log" {
+            let boxes = text_boxes(&svg);
             let texts: Vec<&str> = boxes.iter().map(|b| b.0.as_str()).collect();
             assert!(texts.contains(&"+33 more model groups"), "{fig}: {texts:?}");
         }
@@ -421,4 +404,29 @@ fn a_law_file_keeps_a_bounded_sample_of_many_residuals() {
         .collect();
     let want = format!("|r| > δ (linear): {outliers}");
     assert!(texts.contains(&want), "{want}: {texts:?}");
+}
+
+/// Every text of an SVG figure `w` wide (and 380 high) lies on the canvas, and no two overlap.
+pub(crate) fn texts_fit(svg: &Path, w: f64) {
+    let boxes = text_boxes(svg);
+    let fig = svg.display();
+    for (t, x0, y0, x1, y1) in &boxes {
+        assert!(
+            *x0 >= -1.0 && *y0 >= -1.0 && *x1 <= w + 1.0 && *y1 <= 381.0,
+            "{fig}: '{t}' at ({x0:.0}, {y0:.0})–({x1:.0}, {y1:.0}) is off the {w}×380 canvas"
+        );
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            // A little slack: the widths are estimates.
+            let overlap_x = a.3.min(b.3) - a.1.max(b.1);
+            let overlap_y = a.4.min(b.4) - a.2.max(b.2);
+            assert!(
+                overlap_x <= 2.0 || overlap_y <= 1.0,
+                "{fig}: '{}' and '{}' overlap",
+                a.0,
+                b.0
+            );
+        }
+    }
 }
