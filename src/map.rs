@@ -5,7 +5,7 @@ use crate::export::{Cell, Column, Format, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
 use crate::schema::{Col, MAPPED};
-use crate::table::{Splice, Splices, token_set_key};
+use crate::table::{ComputeScale, Splice, Splices, token_set_key};
 
 /// The mapped splices with what is needed to label them.
 #[derive(Clone, Debug)]
@@ -252,35 +252,45 @@ fn map_with(
     }
 }
 
-/// Under a law fitted to the checkpoints' own compute column, a host's actual compute taken as
-/// 6·params·tokens is on the law's scale only where that column is 6ND too. Where it is not
-/// (FLOPs counted another way, or another parameter count), such hosts' actual compute is left
-/// out, so compute_fraction_of_actual is empty rather than off by the ratio; where the file
-/// cannot tell, it is said.
+/// Under a law fitted to the checkpoints' own compute column, a host's actual compute is put on
+/// the law's scale: 6·params·tokens where that column is 6ND, times the column's one ratio to 6ND
+/// where it has one (FLOPs counted as 8ND), else left out, so compute_fraction_of_actual is empty
+/// rather than off (another parameter count, whose ratio differs by size). Hosts that give their
+/// own compute are taken as counted like the checkpoints'.
 fn actual_off_scale(law_file: &LawFile, splices: &mut Splices) -> Option<String> {
     if !law_file.compute_is_the_files() {
         return None;
     }
     let d = &law_file.data;
-    let rows = (splices.rows.iter_mut()).filter(|s| !s.compute_given && s.compute.is_some());
-    let names: Vec<String> = match d.compute_is_6nd {
-        Some(true) => return None,
-        Some(false) => rows
-            .map(|s| {
-                s.compute = None;
-                s.name.clone()
-            })
-            .collect(),
-        None => rows.map(|s| s.name.clone()).collect(),
-    };
+    let scale = d.compute_per_6nd;
+    let mut names = vec![];
+    for s in (splices.rows.iter_mut()).filter(|s| !s.compute_given && s.compute.is_some()) {
+        match scale {
+            Some(ComputeScale::Ratio(r)) if r == 1.0 => return None,
+            Some(ComputeScale::Ratio(r)) => s.compute = s.compute.map(|c| c * r),
+            Some(ComputeScale::Varies) => s.compute = None,
+            None => {}
+        }
+        names.push(s.name.clone());
+    }
     let first = names.first()?;
     let (n, col) = (names.len(), &d.columns.compute);
-    Some(match d.compute_is_6nd {
-        Some(false) => format!(
-            "the law's compute is the checkpoints file's '{col}' column, which is not              6·params·tokens (see the fit's warning); the actual compute of {n} splice(s)              ('{first}', …) would be 6·params·tokens, on another scale, so their              compute_fraction_of_actual is left empty: give the splices a compute column counted              as the checkpoints' is"
+    let law_s = format!("the law's compute is the checkpoints file's '{col}' column");
+    let hosts = format!("the actual compute of {n} splice(s) ('{first}', …)");
+    Some(match scale {
+        Some(ComputeScale::Ratio(r)) => format!(
+            "{law_s}, {r:.4} times 6·params·tokens on every row; {hosts} is taken as {r:.4} times \
+             6·params·tokens likewise"
         ),
-        _ => format!(
-            "the law's compute is the checkpoints file's '{col}' column, which has no params and              tokens to check it against 6·params·tokens; the actual compute of {n} splice(s)              ('{first}', …) is taken as 6·params·tokens, right only if the column counts FLOPs              that way too"
+        Some(ComputeScale::Varies) => format!(
+            "{law_s}, whose ratio to 6·params·tokens differs from row to row (another parameter \
+             count, or FLOPs counted per size); {hosts} cannot be put on its scale from params and \
+             tokens, so their compute_fraction_of_actual is left empty: give the splices a compute \
+             column counted as the checkpoints' is"
+        ),
+        None => format!(
+            "{law_s}, which has no params and tokens to check it against 6·params·tokens; {hosts} \
+             is taken as 6·params·tokens, right only if the column counts FLOPs that way too"
         ),
     })
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fit::{Bootstrap, Fit, Ranges, Residual, percentile_interval};
 use crate::law::{Form, Law, Named, RunInfo};
 use crate::serde_nan::Num;
-use crate::table::{ColumnMap, Family};
+use crate::table::{ColumnMap, ComputeScale, Family};
 
 /// The layout version this ceq writes. Files from before versioning (no `"version"`) have the same
 /// layout and read as version 1.
@@ -78,11 +78,11 @@ pub struct DataInfo {
     pub tokens_source: String,
     pub dropped_highest: usize,
     pub n_points: usize,
-    /// For a law fitted to the file's compute column: whether that column is 6·params·tokens
-    /// (params as the law counts them), so that a host's actual compute can be taken as 6ND;
+    /// For a law fitted to the file's compute column: that column over 6·params·tokens (params as
+    /// the law counts them), so that a host's actual compute can be put on the law's scale;
     /// absent where the file cannot tell, or the law's compute is 6ND anyway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compute_is_6nd: Option<bool>,
+    pub compute_per_6nd: Option<ComputeScale>,
     /// The checkpoints file's `eval_tokens` (one token set for every loss), to compare with the
     /// splices'.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -337,7 +337,7 @@ impl LawFile {
                 tokens_source: family.tokens_source.into(),
                 dropped_highest: family.dropped,
                 n_points: fit.checkpoints.len(),
-                compute_is_6nd: family.compute_is_6nd.filter(|_| {
+                compute_per_6nd: family.compute_per_6nd.filter(|_| {
                     fit.law.form() == Form::Compute && family.compute_source == "column"
                 }),
                 eval_tokens: family.eval_tokens.clone(),

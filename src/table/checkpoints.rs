@@ -67,9 +67,9 @@ pub struct Family {
     pub tokens_source: &'static str,
     /// Rows dropped by `--drop-highest`.
     pub dropped: usize,
-    /// Whether the compute column is 6·params·tokens (to 0.1 %) on every row that has all three;
+    /// How the compute column compares with 6·params·tokens on the rows that have all three;
     /// `None` where no row does.
-    pub compute_is_6nd: Option<bool>,
+    pub compute_per_6nd: Option<ComputeScale>,
     /// What the fit's outputs must say about the file (a compute column set aside).
     pub warnings: Vec<String>,
     /// Whether the params column equals the file's `params_total` and `params_non_embedding`
@@ -167,7 +167,7 @@ pub fn read_family(
     // Rows whose compute column is not 6·params·tokens: (line, given, 6ND); of how many rows with
     // all three.
     let mut set_aside: Vec<(u64, f64, f64)> = vec![];
-    let mut with_all_three = 0;
+    let mut per_6nd: Vec<f64> = vec![];
     // Each row's name (else its numbers) and run, to the line it was first seen on.
     type Key = (std::result::Result<[u64; 5], String>, Option<String>);
     let mut seen: HashMap<Key, u64> = HashMap::new();
@@ -185,7 +185,7 @@ pub fn read_family(
             // otherwise — another parameter count, FLOPs counted another way — is set aside.
             (Some(n), Some(d), Some(c)) => {
                 let c6 = 6.0 * n * d;
-                with_all_three += 1;
+                per_6nd.push(c / c6);
                 if (c - c6).abs() > 1e-3 * c6 {
                     set_aside.push((line, c, c6));
                 }
@@ -268,13 +268,20 @@ pub fn read_family(
         Some([same(tc), same(nc)])
     });
 
-    // The run law's compute is 6·N·D of its tokens whatever the column says.
-    if let Some((line, c, c6)) = set_aside.first().filter(|_| form != Form::Run) {
+    // The run law's compute is 6·N·D of its tokens whatever the column says; a compute law's is
+    // the column, which only needs saying where it is not 6ND to the rounding of a file.
+    let said = match form {
+        Form::Chinchilla => true,
+        Form::Compute => ComputeScale::of(&mut per_6nd.clone()) != Some(ComputeScale::Ratio(1.0)),
+        Form::Run => false,
+    };
+    if let Some((line, c, c6)) = set_aside.first().filter(|_| said) {
         let what = if form == Form::Chinchilla {
             "the chinchilla law counts compute as 6ND with N as that column counts it, so 6ND is used"
         } else {
-            "the law's compute is the column as given, so a host's actual compute must be counted \
-             the same way (a splices file's own compute column), not as 6·params·tokens"
+            "the compute law is fitted to the column as given, so a host's actual compute \
+             (6·params·tokens) is put on its scale where the column has one ratio to 6ND, and \
+             left out where it has none, unless the splices give a compute column of their own"
         };
         warnings.push(format!(
             "the '{}' column is not 6·params·tokens (params as the '{}' column counts them) on {} \
@@ -302,12 +309,40 @@ pub fn read_family(
             _ => "unknown",
         },
         dropped: 0,
-        compute_is_6nd: (with_all_three > 0).then_some(set_aside.is_empty()),
+        compute_per_6nd: ComputeScale::of(&mut per_6nd),
         params_matches,
         eval_tokens,
     };
     family.drop_highest(drop_highest, None);
     Ok(family)
+}
+
+/// A compute column against 6·params·tokens: one ratio on every row (1 for 6ND; 8/6 for FLOPs
+/// counted as 8ND), to 2 % (a file's rounding), or no one ratio (another parameter count, which
+/// differs by size).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComputeScale {
+    Ratio(f64),
+    Varies,
+}
+
+impl ComputeScale {
+    const SLACK: f64 = 0.02;
+
+    /// The scale of these ratios (sorted in place); `None` for none.
+    pub fn of(ratios: &mut [f64]) -> Option<ComputeScale> {
+        ratios.sort_by(f64::total_cmp);
+        let m = *ratios.get(ratios.len() / 2)?;
+        if ratios.iter().any(|r| (r / m - 1.0).abs() > Self::SLACK) {
+            return Some(ComputeScale::Varies);
+        }
+        Some(ComputeScale::Ratio(if (m - 1.0).abs() <= Self::SLACK {
+            1.0
+        } else {
+            m
+        }))
+    }
 }
 
 impl Family {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{ceq, data, fit_to, stdout_json, succeeds, write};
+use crate::common::{ceq, data, fit_to, map_json, stdout_json, succeeds, write};
 
 fn fit_law(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
     fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", extra)
@@ -276,13 +276,7 @@ fn compute_and_run_laws_round_trip_through_law_files_and_figures() {
         "sp.csv",
         "name,model,ce_clean,ce_spliced\na,m1,2.9,3.0\nb,m1,2.9,3.2\n",
     );
-    let v = stdout_json(
-        ceq()
-            .args(["map", "--format", "json", "--law"])
-            .arg(&law)
-            .arg("--splices")
-            .arg(&sp),
-    );
+    let v = map_json(&law, &sp).0;
     // C(L) = ((L − 1.9)/20)^(−20): the fraction for 3.0 vs 2.9 is (1.1/1.0)^(−20).
     assert!((v[0]["compute_fraction"].as_f64().unwrap() / 1.1f64.powf(-20.0) - 1.0).abs() < 1e-4);
     ceq()
@@ -496,13 +490,7 @@ fn actual_compute_is_counted_as_the_law_counts_parameters() {
         family.insert(rec[col("name")].to_owned(), counts);
     }
     let splices = root.join("data/splices.csv");
-    let v = stdout_json(
-        ceq()
-            .args(["map", "--format", "json", "--law"])
-            .arg(&law)
-            .arg("--splices")
-            .arg(&splices),
-    );
+    let v = map_json(&law, &splices).0;
     for row in v.as_array().unwrap() {
         let (total, ne) = family[row["model"].as_str().unwrap()];
         assert!(ne < total && row["params"].as_f64() == Some(total));
@@ -555,18 +543,11 @@ fn a_splice_compute_column_that_is_not_6nd_is_set_aside_with_a_warning() {
         "sp.csv",
         "name,ce_clean,ce_spliced,params,tokens,compute\nx,2.6,2.7,1e8,2.5e9,1e18\n",
     );
-    let (out, err) = succeeds(
-        ceq()
-            .args(["map", "--format", "json", "--splices"])
-            .arg(&sp)
-            .arg("--law")
-            .arg(&law),
-    );
+    let (v, err) = map_json(&law, &sp);
     assert!(
         err.contains("'compute' column of 1 splice(s) is not 6·params·tokens"),
         "{err}"
     );
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let six_nd = 6.0 * 1e8 * 2.5e9;
     assert_eq!(v[0]["compute_actual"].as_f64(), Some(six_nd));
     let frac = v[0]["compute_equivalent"].as_f64().unwrap() / six_nd;
@@ -669,13 +650,7 @@ fn an_undefined_loss_recovered_does_not_hide_the_compute_status() {
         "sp.csv",
         "name,ce_clean,ce_spliced,ce_zero_ablation\nx,2.6,2.7,2.5\n",
     );
-    let v = stdout_json(
-        ceq()
-            .args(["map", "--format", "json", "--splices"])
-            .arg(&sp)
-            .arg("--law")
-            .arg(&law),
-    );
+    let v = map_json(&law, &sp).0;
     let row = &v[0];
     assert!(row["loss_recovered"].is_null());
     assert!(row["compute_fraction"].as_f64().unwrap() > 0.0);
@@ -986,67 +961,72 @@ fn drop_highest_drops_within_the_run_fitted() {
     );
 }
 
-/// A compute law fitted to the file's compute column: a host's actual compute is taken as
-/// 6·params·tokens only where that column is 6ND too (review 10: FLOPs counted as 8ND gave
-/// compute_fraction_of_actual 0.8985 where the law's scale gives 0.674).
+/// A compute law fitted to the file's compute column: a host's actual compute, 6·params·tokens, is
+/// put on that column's scale (review 10: FLOPs counted as 8ND gave compute_fraction_of_actual
+/// 0.8985 where the law's scale gives 0.674; a column rounded to 3 figures then lost it).
 #[test]
 fn compute_fraction_of_actual_is_on_the_compute_laws_scale() {
     let d = tempfile::tempdir().unwrap();
     let d = d.path();
-    // L(C) = 1.9 + 20·C^(−0.05) on C = k·N·D, for N from 1e7 to 3e9 at 20 tokens per parameter.
-    let family = |k: f64| {
+    // L(C) = 1.9 + 20·C^(−0.05), for N from 1e7 to 3e9 at 20 tokens per parameter; the compute
+    // column is `c(n, d)`, written as `fmt` writes it.
+    let family = |name: &str, c: &dyn Fn(f64, f64) -> f64, fmt: &dyn Fn(f64) -> String| {
         let mut ck = String::from("params,tokens,compute,loss\n");
         for i in 0..8 {
             let n = 1e7 * 10f64.powf(i as f64 * 0.35);
-            let c = k * n * 20.0 * n;
-            ck += &format!("{n},{},{c},{}\n", 20.0 * n, 1.9 + 20.0 * c.powf(-0.05));
-        }
-        ck
-    };
-    // A host of 1e8 parameters trained on 2e9 tokens, its CE on the law's curve.
-    let (n, t) = (1e8, 2e9);
-    let map = |k: f64, splice_compute: bool| {
-        let ck = write(d, &format!("ck{k}.csv"), &family(k));
-        let law = fit_to(d, &ck, &format!("law{k}.json"), &["--form", "compute"]);
-        let clean = 1.9 + 20.0 * (k * n * t).powf(-0.05);
-        let spliced = clean + 0.1;
-        let mut sp =
-            format!("name,params,tokens,ce_clean,ce_spliced\na,{n},{t},{clean},{spliced}\n");
-        if splice_compute {
-            sp = format!(
-                "name,params,tokens,compute,ce_clean,ce_spliced\na,{n},{t},{},{clean},{spliced}\n",
-                k * n * t
+            let c = c(n, 20.0 * n);
+            ck += &format!(
+                "{n},{},{},{}\n",
+                20.0 * n,
+                fmt(c),
+                1.9 + 20.0 * c.powf(-0.05)
             );
         }
-        let sp = write(d, &format!("sp{k}{splice_compute}.csv"), &sp);
-        let (out, err) = succeeds(
-            ceq()
-                .args(["map", "--format", "json", "--law"])
-                .arg(&law)
-                .arg("--splices")
-                .arg(&sp),
-        );
-        let v: Value = serde_json::from_slice(&out).unwrap();
-        (v[0].clone(), err)
+        let ck = write(d, &format!("{name}.csv"), &ck);
+        fit_to(d, &ck, &format!("{name}.json"), &["--form", "compute"])
     };
-    // 6ND: the fraction of actual compute is the compute fraction (the host is on the curve).
-    let (row, err) = map(6.0, false);
-    let f = row["compute_fraction"].as_f64().unwrap();
-    let fa = row["compute_fraction_of_actual"].as_f64().unwrap();
-    assert!((fa / f - 1.0).abs() < 1e-3, "{fa} vs {f}");
-    assert!(!err.contains("left empty"), "{err}");
-    // 8ND: 6·params·tokens is on another scale; left empty and said.
-    let (row, err) = map(8.0, false);
-    assert!(row["compute_fraction_of_actual"].is_null(), "{row}");
+    let exact = |c: f64| format!("{c}");
+    // A host of 1e8 parameters trained on 2e9 tokens with `c` FLOPs, its CE on the law's curve.
+    let (n, t) = (1e8, 2e9);
+    let map = |law: &Path, c: f64| {
+        let clean = 1.9 + 20.0 * c.powf(-0.05);
+        let row = format!("a,{n},{t},{clean},{}\n", clean + 0.1);
+        let sp = write(
+            d,
+            "sp.csv",
+            &format!("name,params,tokens,ce_clean,ce_spliced\n{row}"),
+        );
+        let (v, err) = map_json(law, &sp);
+        let f = v[0]["compute_fraction"].as_f64().unwrap();
+        (
+            v[0]["compute_fraction_of_actual"].as_f64().map(|fa| fa / f),
+            err,
+        )
+    };
+    let on_curve = |ratio: Option<f64>| ratio.is_some_and(|r| (r - 1.0).abs() < 1e-3);
+    // 6ND, exact or rounded to 3 figures: the fraction of actual compute is the compute fraction.
+    let six = |n: f64, d: f64| 6.0 * n * d;
+    for (name, fmt) in [
+        ("exact", &exact as &dyn Fn(f64) -> String),
+        ("rounded", &|c: f64| format!("{c:.2e}")),
+    ] {
+        let (ratio, err) = map(&family(name, &six, fmt), 6.0 * n * t);
+        assert!(on_curve(ratio), "{name}: {ratio:?} {err}");
+        assert!(!err.contains("6·params·tokens"), "{name}: {err}");
+    }
+    // 8ND: the hosts' 6ND is put on the column's scale, and said.
+    let (ratio, err) = map(&family("8nd", &|n, d| 8.0 * n * d, &exact), 8.0 * n * t);
+    assert!(on_curve(ratio), "{ratio:?} {err}");
+    assert!(err.contains("1.3333 times 6·params·tokens"), "{err}");
+    // A column counting more parameters than the params column, by a share that differs by size:
+    // no one scale; left empty and said.
+    let more = |n: f64, d: f64| 6.0 * (n + 3e7) * d;
+    let (ratio, err) = map(&family("more", &more, &exact), 6.0 * (n + 3e7) * t);
+    assert_eq!(ratio, None);
     assert!(
         err.contains("compute_fraction_of_actual is left empty"),
         "{err}"
     );
-    // ... unless the splices give their compute counted as the checkpoints' is.
-    let (row, _) = map(8.0, true);
-    let f = row["compute_fraction"].as_f64().unwrap();
-    let fa = row["compute_fraction_of_actual"].as_f64().unwrap();
-    assert!((fa / f - 1.0).abs() < 1e-3, "{fa} vs {f}");
 }
 
 /// The run law's tokens per step is the median of tokens/step over the rows, the mean of the two

@@ -43,6 +43,15 @@ pub fn succeeds(cmd: &mut Command) -> (Vec<u8>, String) {
     (out.stdout, err)
 }
 
+/// `ceq map --format json --law LAW --splices SPLICES`, which must succeed: its rows, and its
+/// stderr (warnings).
+pub fn map_json(law: &Path, splices: &Path) -> (serde_json::Value, String) {
+    let mut map = ceq();
+    map.args(["map", "--format", "json", "--law"]).arg(law);
+    let (out, err) = succeeds(map.arg("--splices").arg(splices));
+    (serde_json::from_slice(&out).unwrap(), err)
+}
+
 /// Runs a ceq command that must succeed and returns its stdout as JSON.
 pub fn stdout_json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&succeeds(cmd).0).unwrap()

@@ -13,7 +13,7 @@ use ceq::table::{CeErrors, Splice, read_splices_csv};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::common::{TRUE_LAW, ceq, family_csv, normal, stdout_json, write};
+use crate::common::{TRUE_LAW, ceq, family_csv, map_json, normal, stdout_json, write};
 
 /// The true law's compute-optimal frontier, by its closed form written out here (not ceq's):
 /// L*(C) = E + K6·(C/6)^(−γ), K6 = A·G^(−α) + B·G^β, G = (αA/(βB))^(1/(α+β)).
@@ -785,13 +785,7 @@ fn a_delta_interval_near_the_floor_is_open_ended() {
         f = e + 0.2
     );
     let splices = write(dir.path(), "s.csv", &text);
-    let v = stdout_json(
-        ceq()
-            .args(["map", "--format", "json", "--law"])
-            .arg(&law)
-            .arg("--splices")
-            .arg(&splices),
-    );
+    let v = map_json(&law, &splices).0;
     let (near, far) = (&v[0], &v[1]);
     // JSON writes an infinite end as null; the point value is finite.
     assert!(near["compute_equivalent"].as_f64().unwrap().is_finite());

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_to, stdout_json, write};
+use crate::common::{ceq, data, fit_to, map_json, write};
 
 /// The synthetic splices.csv with the first names replaced by hostile ones.
 const HOSTILE: [&str; 6] = [
@@ -149,13 +149,7 @@ fn csv_and_json_keep_hostile_names_exact() {
     let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
     let names: Vec<String> = rd.records().map(|r| r.unwrap()[0].to_owned()).collect();
     assert_eq!(&names[..HOSTILE.len()], HOSTILE);
-    let json = stdout_json(
-        ceq()
-            .args(["map", "--format", "json", "--law"])
-            .arg(&law)
-            .arg("--splices")
-            .arg(&splices),
-    );
+    let json = map_json(&law, &splices).0;
     let names: Vec<&str> = json
         .as_array()
         .unwrap()

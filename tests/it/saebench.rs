@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ceq::table::{Source, read_splices};
 use serde_json::Value;
 
-use crate::common::{ceq, data, fit_to, stdout_json};
+use crate::common::{ceq, data, fit_to};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,13 +31,7 @@ fn law(dir: &Path) -> PathBuf {
 }
 
 fn map_json(law: &Path, splices: &Path) -> Vec<Value> {
-    let v = stdout_json(
-        ceq()
-            .args(["map", "--format", "json", "--law"])
-            .arg(law)
-            .arg("--splices")
-            .arg(splices),
-    );
+    let v = crate::common::map_json(law, splices).0;
     v.as_array().unwrap().clone()
 }
 
