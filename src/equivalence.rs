@@ -472,9 +472,10 @@ pub fn map_splice(
     if let Some(ci) = &ci
         && let Some(laws) = spec.refits
         && ci.used < laws.len()
+        && ci.fraction.is_some()
     {
         notes.push(format!(
-            "intervals from {} of {} refits (the rest put both losses below their floor)",
+            "intervals from {} of {} refits (the rest put both losses at or below their floor)",
             ci.used,
             laws.len()
         ));

@@ -393,7 +393,12 @@ pub fn left_beside(dir: &Path) -> Vec<PathBuf> {
     };
     let mut left: Vec<PathBuf> = entries
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|e| {
+            // tempfile's 6 random characters follow the prefix: `.ceq-rep2-old-Ab12Cd` is not rep2's.
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix(&prefix)
+                .is_some_and(|r| r.len() == 6 && r.chars().all(|c| c.is_ascii_alphanumeric()))
+        })
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
         .collect();

@@ -81,7 +81,9 @@ impl MapResult {
     /// then over the other refits only, which every output must say, not status_detail alone.
     fn refits_left_out(&self) -> Option<String> {
         let partial: Vec<(&str, usize)> = (self.splice_rows())
-            .filter_map(|(s, m)| Some((s.name.as_str(), m.ci.as_ref()?.used)))
+            .filter_map(|(s, m)| Some((s.name.as_str(), m.ci.as_ref()?)))
+            .filter(|(_, ci)| ci.fraction.is_some())
+            .map(|(name, ci)| (name, ci.used))
             .filter(|&(_, used)| self.refits > 0 && used < self.refits)
             .collect();
         let (name, fewest) = *partial.iter().min_by_key(|p| p.1)?;
@@ -266,7 +268,7 @@ fn actual_off_scale(law_file: &LawFile, splices: &mut Splices) -> Option<String>
     let mut names = vec![];
     for s in (splices.rows.iter_mut()).filter(|s| !s.compute_given && s.compute.is_some()) {
         match scale {
-            Some(ComputeScale::Ratio(r)) if r == 1.0 => return None,
+            Some(ComputeScale::Ratio(1.0)) => return None,
             Some(ComputeScale::Ratio(r)) => s.compute = s.compute.map(|c| c * r),
             Some(ComputeScale::Varies) => s.compute = None,
             None => {}

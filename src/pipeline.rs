@@ -189,7 +189,8 @@ impl FitJob {
     /// or FIFO such as /dev/stdout has no name to say so).
     pub fn check_out(&self, out: &Path) -> Result<()> {
         crate::io::check_not_input(out, &[&self.0.checkpoints])?;
-        if crate::io::is_special(out) {
+        // `/dev/stdout` sent to a file is that file, whose name says nothing of ceq's choosing.
+        if crate::io::is_special(out) || (out.starts_with("/dev") && crate::io::is_stdout(out)) {
             return Ok(());
         }
         crate::io::check_extension(out, "json", "a law file (JSON)")

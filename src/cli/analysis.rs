@@ -179,14 +179,18 @@ pub fn fit(a: FitArgs) -> Result<()> {
     };
     let law = with_progress(|on| law.run(on))?;
     let lf = law.law_file();
-    if let Some(out) = &a.out {
-        crate::io::write_atomic(out, lf.to_json().as_bytes())?;
-        crate::say!("ceq: law saved to {}", out.display());
+    match &a.out {
+        // Appended to or replaced as the shell opened it, not swapped for a new file.
+        Some(_) if to_stdout => return Ok(crate::io::write_stdout(&lf.to_json())?),
+        Some(out) => {
+            crate::io::write_atomic(out, lf.to_json().as_bytes())?;
+            crate::say!("ceq: law saved to {}", out.display());
+        }
+        None => {}
     }
-    if !to_stdout {
-        crate::io::write_stdout(&lf.render(a.format.unwrap_or(Format::Table)))?;
-    }
-    Ok(())
+    Ok(crate::io::write_stdout(
+        &lf.render(a.format.unwrap_or(Format::Table)),
+    )?)
 }
 
 #[derive(Args, Debug)]

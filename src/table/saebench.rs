@@ -139,12 +139,22 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
                 .into(),
         );
     }
-    if token_sets.len() > 1 {
+    // Sets that differ only in an unrecorded splicing choice may be the same.
+    let known: std::collections::BTreeSet<&str> = (token_sets.iter())
+        .map(|s| s.strip_suffix(SPECIAL_UNKNOWN).unwrap_or(s))
+        .collect();
+    if known.len() > 1 {
         w.push(format!(
             "the SAEBench results were measured on {} different token sets: their CEs are not \
              comparable with each other",
             token_sets.len()
         ));
+    } else if token_sets.len() > 1 {
+        w.push(
+            "some SAEBench results record how SAEBench spliced at special tokens and some do not: \
+             on the same text and context, their CEs may not be comparable with each other"
+                .into(),
+        );
     }
     w
 }

@@ -196,6 +196,17 @@ fn an_output_named_for_another_format_is_refused() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["form"], "chinchilla");
+    // Also where the shell sends stdout to a file (review 10b: refused for its name).
+    let file = d.join("sent.json");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ceq"))
+        .args(["fit", "--checkpoints", &ck, "--out", "/dev/stdout"])
+        .stdout(std::fs::File::create(&file).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(v["form"], "chinchilla");
 }
 
 /// The same shard twice is said to be given twice (not as its rows being in two files).

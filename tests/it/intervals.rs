@@ -893,7 +893,7 @@ fn intervals_over_part_of_the_refits_are_said() {
     let sp = write(
         d.path(),
         "sp.csv",
-        "name,ce_clean,ce_spliced\nnear,1.35,1.36\nfar,1.6,1.7\n",
+        "name,ce_clean,ce_spliced\nnear,1.35,1.36\nfar,1.6,1.7\nunder,1.0,1.05\n",
     );
     let out = ceq()
         .args([
@@ -921,6 +921,10 @@ fn intervals_over_part_of_the_refits_are_said() {
     assert!(used.parse::<usize>().unwrap() < 100, "{detail}");
     let far = v[1]["status_detail"].as_str().unwrap();
     assert!(!far.contains("intervals from"), "{far}");
+    // Below the fit's floor there is no interval to speak of (review 10c).
+    let under = v[2]["status_detail"].as_str().unwrap();
+    assert!(v[2]["compute_fraction_lo"].is_null(), "{}", v[2]);
+    assert!(!under.contains("intervals from"), "{under}");
     let said = format!(
         "the intervals of 1 splice(s) are over only the refits whose floor E lies below ce_spliced (fewest: {used} of 100 refits, 'near')"
     );

@@ -375,7 +375,11 @@ fn a_folder_left_by_a_killed_report_is_named_and_kept() {
     let rep = d.path().join("rep");
     let left = d.path().join(".ceq-rep-Ab12Cd");
     // Another output's leftovers are not this report's.
-    for l in [&left, &d.path().join(".ceq-rep2-Ab12Cd")] {
+    for l in [
+        &left,
+        &d.path().join(".ceq-rep2-Ab12Cd"),
+        &d.path().join(".ceq-rep-old-Ab12Cd"),
+    ] {
         std::fs::create_dir(l).unwrap();
         write(l, "law.json", "{}\n");
     }

@@ -628,6 +628,8 @@ fn results_without_the_special_tokens_key_are_unknown_not_true() {
     )
     .unwrap();
     let w = read_splices(&folder).unwrap().warnings().join("\n");
-    assert!(w.contains("2 different token sets"), "{w}");
+    // The same text and context: maybe the same tokens, not surely other ones.
+    assert!(w.contains("may not be comparable"), "{w}");
+    assert!(!w.contains("different token sets"), "{w}");
     assert!(w.contains("not recorded"), "{w}");
 }
