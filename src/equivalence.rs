@@ -312,6 +312,63 @@ fn times(r: f64) -> String {
     }
 }
 
+/// The host's own size, data and compute, which compute_fraction_of_actual divides by: outside the
+/// fitted ones it is an extrapolation, and far outside, or at a tokens-per-parameter no model is
+/// trained at, more likely a unit slipped (millions, billions). A host better than the law's
+/// frontier (C_eq(clean) above its actual compute) is why compute_fraction_of_actual can pass 1.
+fn host_checks(ranges: &Ranges, s: &Splice, eq: &Equivalent, notes: &mut Vec<String>) -> Status {
+    let mut status = Status::Ok;
+    let units = |r: f64| {
+        if !(1e-2..=1e2).contains(&r) {
+            " (are its units those of the checkpoints file?)"
+        } else {
+            ""
+        }
+    };
+    for (what, v, (lo, hi)) in [
+        ("parameter count", s.params, ranges.params),
+        ("training tokens", s.tokens, ranges.tokens),
+        ("training compute", s.compute, ranges.compute),
+    ] {
+        let Some(v) = v.filter(|_| lo.is_finite() && hi.is_finite()) else {
+            continue;
+        };
+        let (side, r, edge) = if v < lo {
+            ("below the smallest", lo / v, lo)
+        } else if v > hi {
+            ("above the largest", v / hi, hi)
+        } else {
+            continue;
+        };
+        status = Status::Extrapolated;
+        notes.push(format!(
+            "the host's {what} {v:.3e} is {}x {side} fitted ({edge:.3e}){}",
+            times(r),
+            units(v / edge)
+        ));
+    }
+    if let (Some(n), Some(d)) = (s.params, s.tokens)
+        && !(1e-5..=1e5).contains(&(d / n))
+    {
+        notes.push(format!(
+            "the host's {:.3e} tokens per parameter is no trained model's (Chinchilla's is 20): \
+             are params or tokens in other units?",
+            d / n
+        ));
+    }
+    if let (Some(c), Some(a)) = (eq.compute_clean, s.compute)
+        && c > 1.01 * a
+    {
+        notes.push(format!(
+            "ce_clean maps to {}x the host's actual compute: the host is better than the law's \
+             frontier (trained otherwise than the family, or its params or tokens misstated), so \
+             compute_fraction_of_actual can pass 1",
+            times(c / a)
+        ));
+    }
+    status
+}
+
 /// Whether ce_clean and ce_spliced lie within the interval's z standard errors of the floor.
 fn near_floor(law: &Law, s: &Splice, noise: &CeNoise, level: f64) -> (bool, bool) {
     let z = normal_quantile(level);
@@ -407,6 +464,8 @@ pub fn map_splice(
             }
         }
     }
+
+    status = status.max(host_checks(ranges, s, &eq, &mut notes));
 
     let noise = spec.ce_noise.then(|| CeNoise::of(&s.se)).flatten();
     let level = spec.level;

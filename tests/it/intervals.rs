@@ -930,3 +930,39 @@ fn intervals_over_part_of_the_refits_are_said() {
     );
     assert!(err.contains(&said), "{err}");
 }
+
+/// The host's own numbers, which compute_fraction_of_actual divides by, are checked against the
+/// fitted ones (review 10c: params in millions gave 1.19e-7 with status ok), and a host better
+/// than the law's frontier is said to be why the fraction can pass 1.
+#[test]
+fn hosts_outside_the_fit_or_above_its_frontier_are_said() {
+    let d = tempfile::tempdir().unwrap();
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,params,tokens,ce_clean,ce_spliced\n\
+         millions,0.061248,4096000,1.64,1.70\n\
+         better,61248,1024000,1.60,1.62\n\
+         plain,61248,4096000,1.64,1.70\n",
+    );
+    let ck = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let law = crate::common::fit_to(d.path(), &ck, "law.json", &[]);
+    let v = map_json(&law, &sp).0;
+    let detail = |i: usize| v[i]["status_detail"].as_str().unwrap().to_owned();
+    assert_eq!(v[0]["status"], "extrapolated", "{}", detail(0));
+    assert!(
+        detail(0).contains(
+            "the host's parameter count 6.125e-2 is 1.327e5x below the smallest fitted (8.128e3)"
+        ) && detail(0).contains("are its units those of the checkpoints file?"),
+        "{}",
+        detail(0)
+    );
+    let fa = v[1]["compute_fraction_of_actual"].as_f64().unwrap();
+    assert!(fa > 1.0, "{fa}");
+    assert!(
+        detail(1).contains("the host is better than the law's frontier"),
+        "{}",
+        detail(1)
+    );
+    assert!(!detail(2).contains("host"), "{}", detail(2));
+}
