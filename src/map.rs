@@ -74,7 +74,17 @@ impl MapResult {
         w.extend(self.other_token_sets());
         w.extend(self.law_left_out());
         w.extend(self.refits_left_out());
+        w.extend(self.high_losses());
         w
+    }
+
+    /// Splice CEs far above any real LM's loss (see [`crate::table::HIGH_LOSS`]).
+    fn high_losses(&self) -> Option<String> {
+        let (s, ce) = (self.splices.rows.iter())
+            .map(|s| (s, s.ce_clean.max(s.ce_spliced)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        (ce > crate::table::HIGH_LOSS)
+            .then(|| crate::table::high_loss(ce, &format!("the splice '{}'", s.name)))
     }
 
     /// Refits that put both CEs at or below their floor give the fraction ∞/∞: its interval is

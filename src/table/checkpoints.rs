@@ -268,6 +268,12 @@ pub fn read_family(
         Some([same(tc), same(nc)])
     });
 
+    if let Some(c) = (cks.iter()).max_by(|a, b| a.loss.total_cmp(&b.loss))
+        && c.loss > super::HIGH_LOSS
+    {
+        let at = format!("{} line {}", path.display(), c.line);
+        warnings.push(super::high_loss(c.loss, &at));
+    }
     // The run law's compute is 6·N·D of its tokens whatever the column says; a compute law's is
     // the column, which only needs saying where it is not 6ND to the rounding of a file.
     let said = match form {

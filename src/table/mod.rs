@@ -315,6 +315,19 @@ impl RawTable {
 /// computed from it is worth reading.
 pub const MAX_LOSS: f64 = 1000.0;
 
+/// Above this a loss is warned of: guessing uniformly over 400 million tokens costs 20 nats, so a
+/// higher "loss" is more likely a perplexity or a sum over a sequence than a mean cross-entropy.
+pub const HIGH_LOSS: f64 = 20.0;
+
+/// The warning for a loss above [`HIGH_LOSS`], naming where the highest one stands.
+pub(crate) fn high_loss(loss: f64, at: &str) -> String {
+    format!(
+        "{at} holds a loss of {loss:.4} nats/token, above {HIGH_LOSS}, which uniform guessing over \
+         400 million tokens stays below: is it a perplexity, a sum over a sequence, or in bits? \
+         ceq reads losses as mean cross-entropies in nats per token"
+    )
+}
+
 /// What is wrong in a CSV file, without the csv crate's own record and line numbers (the error
 /// names the line once, counted from the file's bytes).
 pub(crate) fn csv_message(e: &csv::Error) -> String {

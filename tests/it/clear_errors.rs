@@ -398,3 +398,37 @@ fn a_zero_tick_reads_zero() {
         "{ticks:?}"
     );
 }
+
+/// A loss above 20 nats/token fits and maps, but is warned of as a likely perplexity or sum
+/// (review 10c: perplexities up to 148 were fitted as nats without a word).
+#[test]
+fn a_loss_no_model_has_is_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    let mut ck = String::from("compute,loss\n");
+    for (i, c) in [1e17, 1e18, 1e19, 1e20, 1e21, 1e22].iter().enumerate() {
+        // Perplexities, falling with compute.
+        ck += &format!("{c},{}\n", 148.0 - 20.0 * i as f64);
+    }
+    let ck = write(d.path(), "ppl.csv", &ck);
+    let fit = ["fit", "--form", "compute", "--checkpoints", &s(&ck)];
+    let (_, err) = crate::common::succeeds(ceq().args(fit));
+    let line = format!(
+        "{} line 2 holds a loss of 148.0000 nats/token, above 20",
+        s(&ck)
+    );
+    assert!(err.contains(&line) && err.contains("perplexity"), "{err}");
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,40,45\n");
+    let (_, err) = crate::common::succeeds(ceq().args([
+        "map",
+        "--form",
+        "compute",
+        "--checkpoints",
+        &s(&ck),
+        "--splices",
+        &s(&sp),
+    ]));
+    assert!(
+        err.contains("the splice 'a' holds a loss of 45.0000 nats/token"),
+        "{err}"
+    );
+}
