@@ -378,9 +378,21 @@ fn diagnose(
         .zip(&opts.form.grid_bounds(min_loss))
     {
         if v <= lo || v >= hi {
+            // θ holds ln E, ln A, ln B and the exponents as they are.
+            let (shown, of) = match *name {
+                "e" => ("ln E", format!(" (E = {:.4e})", v.exp())),
+                "a" => ("ln A", String::new()),
+                "b" => ("ln B", String::new()),
+                other => (other, String::new()),
+            };
+            let units = if matches!(*name, "a" | "b") {
+                "; if params, tokens or compute are in millions or billions, give them as counts"
+            } else {
+                ""
+            };
             warnings.push(format!(
-                "the fitted {name} = {v:.4} (log-space) is at or beyond the edge of the start grid \
-                 [{lo}, {hi}]: the data may not pin it down"
+                "the fitted {shown} = {v:.4}{of} is at or beyond the edge of its start grid \
+                 [{lo}, {hi}]: the data may not pin it down{units}"
             ));
         }
     }

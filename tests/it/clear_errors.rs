@@ -432,3 +432,15 @@ fn a_loss_no_model_has_is_warned_of() {
         "{err}"
     );
 }
+
+/// Tokens in billions push ln B off its start grid; the warning names ln B (not θ's letter b) and
+/// asks about units (review 10c: "the fitted b = -0.0467 (log-space)" was the only hint).
+#[test]
+fn a_start_grid_edge_names_the_parameter_and_asks_about_units() {
+    let ck = fixtures().join("units/tokens_in_billions.csv");
+    let (_, err) = crate::common::succeeds(ceq().args(["fit", "--checkpoints", &s(&ck)]));
+    assert!(
+        err.contains("the fitted ln B = ") && err.contains("give them as counts"),
+        "{err}"
+    );
+}
