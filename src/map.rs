@@ -162,12 +162,22 @@ impl MapResult {
     /// is measured on, so their compute-equivalents are off by the sets' difference in loss.
     fn other_token_sets(&self) -> Option<String> {
         let data = &self.law_file.data;
-        let family = data.eval_tokens.as_deref()?;
         let col = self
             .splices
             .columns
             .iter()
             .position(|c| c == "eval_tokens")?;
+        let Some(family) = data.eval_tokens.as_deref() else {
+            // Nothing to compare with: said, since the splices name theirs.
+            let named = (self.splices.rows.iter()).find(|s| !s.raw[col].is_empty())?;
+            return Some(format!(
+                "the splices were measured on {} ('{}', …), but the law's checkpoints file ({}) \
+                 records no token set (no eval_tokens column, as ceq eval-family writes): ceq \
+                 cannot check that the family's losses were measured on the same tokens, as a \
+                 compute-equivalent needs",
+                named.raw[col], named.name, data.file
+            ));
+        };
         let other: Vec<&Splice> = (self.splices.rows.iter())
             .filter(|s| {
                 let t = s.raw.get(col).map_or("", String::as_str);

@@ -1052,3 +1052,25 @@ fn tokens_per_step_is_the_median() {
     );
     assert_eq!(v["run"]["tokens_per_step"], 1500.0, "{}", v["run"]);
 }
+
+/// Splices that name their token set, against a law whose checkpoints name none: said, since ceq
+/// cannot check the two are the same (review 10c: silent; a law naming its set was checked).
+#[test]
+fn splices_naming_tokens_against_a_law_naming_none_are_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_law(d.path(), &[]);
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,eval_tokens\na,2.6,2.7,tokens.npy fnv1a64:0123456789abcdef\n",
+    );
+    let (_, err) = map_json(&law, &sp);
+    assert!(
+        err.contains("the splices were measured on tokens.npy fnv1a64:0123456789abcdef ('a', …)")
+            && err.contains("records no token set"),
+        "{err}"
+    );
+    // Without the column, nothing to say.
+    let sp = write(d.path(), "sp2.csv", "name,ce_clean,ce_spliced\na,2.6,2.7\n");
+    assert!(!map_json(&law, &sp).1.contains("token set"));
+}
