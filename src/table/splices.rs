@@ -111,10 +111,53 @@ impl Splices {
     /// on SAEBench's tokens.
     pub fn warnings(&self) -> Vec<String> {
         match &self.source {
-            Source::Csv => vec![],
+            Source::Csv => self.near_misses().into_iter().collect(),
             Source::SaeBench { token_sets, .. } => super::saebench::warnings(token_sets),
         }
     }
+
+    /// Pass-through columns named within two letters of one ceq reads (`tokns`, `se_ce_clen`):
+    /// likely typos, whose numbers would be left out without a word.
+    fn near_misses(&self) -> Option<String> {
+        use crate::schema::{EVAL, MAPPED, SPLICES};
+        let known = |c: &str| {
+            [&*SPLICES, &*EVAL, &*MAPPED]
+                .iter()
+                .any(|s| s.get(c).is_some())
+        };
+        let misses: Vec<String> = (self.extra_columns.iter())
+            .filter(|c| !known(c))
+            .filter_map(|c| {
+                let near = (SPLICES.columns.iter())
+                    .map(|k| k.name.as_str())
+                    .find(|k| k.len() >= 5 && edit_distance(c, k) <= 2)?;
+                Some(format!("'{c}' (did you mean '{near}'?)"))
+            })
+            .collect();
+        (!misses.is_empty()).then(|| {
+            format!(
+                "{}: the column(s) {} are not ones ceq reads, so they pass through unread",
+                self.path.display(),
+                misses.join(", ")
+            )
+        })
+    }
+}
+
+/// Levenshtein distance, for telling a typo from another name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// A splices CSV (see the README's "Splices CSV").

@@ -1074,3 +1074,25 @@ fn splices_naming_tokens_against_a_law_naming_none_are_warned_of() {
     let sp = write(d.path(), "sp2.csv", "name,ce_clean,ce_spliced\na,2.6,2.7\n");
     assert!(!map_json(&law, &sp).1.contains("token set"));
 }
+
+/// A pass-through column named within two letters of one ceq reads is likely a typo, whose numbers
+/// would be left out unread: said, with the name meant (review 10c). Other columns pass quietly.
+#[test]
+fn a_misspelled_optional_column_is_said() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_law(d.path(), &[]);
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,ce_zero_ablaton,se_ce_clen,l1,kl,layer\na,2.6,2.7,9,0.01,3,0.1,4\n",
+    );
+    let (_, err) = map_json(&law, &sp);
+    assert!(
+        err.contains("'ce_zero_ablaton' (did you mean 'ce_zero_ablation'?), 'se_ce_clen' (did you mean 'se_ce_clean'?) are not ones ceq reads"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("'l1'") && !err.contains("'kl'") && !err.contains("'layer'"),
+        "{err}"
+    );
+}
