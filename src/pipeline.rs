@@ -113,6 +113,9 @@ impl FitJob {
         {
             family.warnings.push(w);
         }
+        if s.form != Form::Run {
+            family.warnings.extend(intermediate_checkpoints(&family));
+        }
         let f = fit_with_progress(&family, &self.options(), on).map_err(|e| Error::Fitting {
             form: s.form.name(),
             path: s.checkpoints.clone(),
@@ -232,6 +235,32 @@ fn off_the_frontier(family: &Family) -> Option<String> {
             "the compute law reads every checkpoint as compute-optimal, but this family has {sizes} \
              model sizes with up to {most} token budgets each: points off the frontier pull the \
              curve above it; the chinchilla law fits such a grid"
+        )
+    })
+}
+
+/// Several checkpoints of one run along its length: where its learning rate decayed over the run,
+/// an intermediate checkpoint's loss is above what a run stopped there would reach, which a law
+/// over sizes and budgets reads as the budget's loss.
+fn intermediate_checkpoints(family: &Family) -> Option<String> {
+    let mut tokens: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for c in &family.checkpoints {
+        let along = if c.tokens.is_finite() {
+            c.tokens
+        } else {
+            c.compute
+        };
+        tokens.entry(c.run.as_deref()?).or_default().push(along);
+    }
+    let several = (tokens.values())
+        .filter(|t| t.iter().any(|&d| d != t[0]))
+        .count();
+    (several > 0).then(|| {
+        format!(
+            "{several} run(s) hold several checkpoints along their length: where a run's learning \
+             rate decayed over it, its intermediate checkpoints' losses are above what runs \
+             stopped there would reach (Hägele et al. 2024) and pull the law up; fit each run's \
+             final checkpoint, or runs trained at a constant learning rate"
         )
     })
 }

@@ -1096,3 +1096,36 @@ fn a_misspelled_optional_column_is_said() {
         "{err}"
     );
 }
+
+/// A law over sizes and budgets fitted to several checkpoints of each run warns that intermediate
+/// checkpoints of a decayed schedule sit above what shorter runs reach (review 10c: said for the
+/// run law only).
+#[test]
+fn intermediate_checkpoints_are_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    // Each size's three budgets as checkpoints of one run, or as runs of their own.
+    let family = |one_run_per_size: bool| {
+        let mut ck = String::from("name,run,params,tokens,loss\n");
+        for n in [1e7f64, 3e7, 1e8, 3e8] {
+            for k in [5.0, 10.0, 20.0] {
+                let t = k * n;
+                let loss = 1.69 + 406.4 / n.powf(0.34) + 410.7 / t.powf(0.28);
+                let run = if one_run_per_size {
+                    format!("r{n}")
+                } else {
+                    format!("r{n}-{k}")
+                };
+                ck += &format!("r{n}-{k},{run},{n},{t},{loss}\n");
+            }
+        }
+        write(d.path(), &format!("ck{one_run_per_size}.csv"), &ck)
+    };
+    let fit = |ck: &Path| succeeds(ceq().arg("fit").arg("--checkpoints").arg(ck)).1;
+    let err = fit(&family(true));
+    assert!(
+        err.contains("4 run(s) hold several checkpoints along their length"),
+        "{err}"
+    );
+    let err = fit(&family(false));
+    assert!(!err.contains("several checkpoints"), "{err}");
+}
