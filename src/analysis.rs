@@ -1,4 +1,4 @@
-//! What `map`, `plot` and `report` share: a law, read or fitted, and the splices (when given) read
+//! What `fit`, `map`, `plot` and `report` share: a law, read or fitted, and the splices (when given) read
 //! and mapped through it, with what the user must hear said as it comes.
 
 use std::path::PathBuf;

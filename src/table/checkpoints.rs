@@ -276,9 +276,10 @@ pub fn read_family(
     }
     // The run law's compute is 6·N·D of its tokens whatever the column says; a compute law's is
     // the column, which only needs saying where it is not 6ND to the rounding of a file.
+    let compute_per_6nd = ComputeScale::of(&mut per_6nd);
     let said = match form {
         Form::Chinchilla => true,
-        Form::Compute => ComputeScale::of(&mut per_6nd.clone()) != Some(ComputeScale::Ratio(1.0)),
+        Form::Compute => compute_per_6nd != Some(ComputeScale::Ratio(1.0)),
         Form::Run => false,
     };
     if let Some((line, c, c6)) = set_aside.first().filter(|_| said) {
@@ -315,7 +316,7 @@ pub fn read_family(
             _ => "unknown",
         },
         dropped: 0,
-        compute_per_6nd: ComputeScale::of(&mut per_6nd),
+        compute_per_6nd,
         params_matches,
         eval_tokens,
     };
