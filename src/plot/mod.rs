@@ -430,13 +430,23 @@ pub(crate) fn group_colour(g: usize) -> RGBColor {
 const LABEL_CHARS: usize = 24;
 
 /// A name from a user's file as a figure shows it: control characters made visible (XML cannot hold
-/// most of them, even escaped), and cut to [`LABEL_CHARS`].
+/// most of them, even escaped), and cut to [`LABEL_CHARS`] in the middle: SAE names share a host
+/// prefix and differ at the end (layer, width, L0), so both ends are what tells them apart.
 pub(crate) fn label_text(s: &str) -> String {
     let v = crate::export::visible(s);
-    if v.chars().count() <= LABEL_CHARS {
+    let n = v.chars().count();
+    if n <= LABEL_CHARS {
         return v.into_owned();
     }
-    v.chars().take(LABEL_CHARS - 1).chain(['…']).collect()
+    let head = (LABEL_CHARS - 1) / 2;
+    let tail = LABEL_CHARS - 1 - head;
+    let chars = v.chars();
+    chars
+        .clone()
+        .take(head)
+        .chain(['…'])
+        .chain(chars.skip(n - tail))
+        .collect()
 }
 
 /// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.

@@ -392,3 +392,33 @@ fn series_keep_categorical_groups_without_host_sizes() {
         assert_eq!((plot.len(), in_legend), (12, 3), "{name}");
     }
 }
+
+/// Long configuration names that differ only at their end (as SAE names do: width, L0) stay
+/// distinct in the legend: a name too long for it is cut in the middle, not at the end.
+#[test]
+fn long_names_are_cut_in_the_middle_and_stay_distinct() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut csv = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            let (name, rest) = line.split_once(',').unwrap();
+            let (model, config) = name.split_at(name.find("-L").unwrap());
+            csv += &format!("{model}-blocks-resid-post-topk{config},{rest}\n");
+        } else {
+            csv += &format!("{line}\n");
+        }
+    }
+    let splices = write(dir.path(), "long.csv", &csv);
+    let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
+    let cut: Vec<&String> = svg.texts.iter().filter(|t| t.contains('…')).collect();
+    // "blocks-resid-post-topk-L2-8x-l032" (33 characters) on each of the 3 configurations.
+    assert_eq!(cut.len(), 3, "{:?}", svg.texts);
+    for end in ["L6-8x-l016", "L4-32x-l064", "L2-8x-l032"] {
+        let with: Vec<&&String> = cut.iter().filter(|t| t.ends_with(end)).collect();
+        assert_eq!(with.len(), 1, "{end}: {cut:?}");
+        assert!(with[0].starts_with("blocks-"), "{with:?}");
+        assert_eq!(with[0].chars().count(), 24, "{with:?}");
+    }
+}
