@@ -27,7 +27,17 @@ pub const DEFAULT_LEVEL: f64 = 0.9;
 /// The splice with its host's actual compute in the law's compute: 6·N·D with N counted as the
 /// law counts it, where the file gives that count, and for a law whose compute is 6ND (every
 /// Chinchilla law) in place of a compute column of the file's own, as the fit sets one aside.
+/// A host whose `params` is known to be the other count (the column of that count equals it) and
+/// which gives none in the law's (nor its own compute the law can take) has no actual compute in
+/// the law's count: it is left out, not taken as 6ND in the wrong count.
 fn counted_as(s: &Splice, count: ParamCount, six_nd: bool) -> Splice {
+    if counted_otherwise(s, count) && (six_nd || !s.compute_given) {
+        return Splice {
+            params: None,
+            compute: None,
+            ..s.clone()
+        };
+    }
     let n = match count {
         ParamCount::Total => s.counts.total,
         ParamCount::NonEmbedding => s.counts.non_embedding,
@@ -40,6 +50,92 @@ fn counted_as(s: &Splice, count: ParamCount, six_nd: bool) -> Splice {
         },
         _ => s.clone(),
     }
+}
+
+/// Whether the row's `params` is the count the law does not use (its column equals it) and the
+/// law's count is not given.
+fn counted_otherwise(s: &Splice, count: ParamCount) -> bool {
+    let (law_count, other) = match count {
+        ParamCount::Total => (s.counts.total, s.counts.non_embedding),
+        ParamCount::NonEmbedding => (s.counts.non_embedding, s.counts.total),
+    };
+    law_count.is_none() && other.is_some() && other == s.params
+}
+
+/// A warning for hosts whose `params` counts parameters otherwise than the law (see
+/// [`counted_as`]): their compute_fraction_of_actual is left empty.
+fn counted_otherwise_said(splices: &Splices, count: ParamCount, six_nd: bool) -> Option<String> {
+    let off: Vec<&str> = (splices.rows.iter())
+        .filter(|s| counted_otherwise(s, count) && (six_nd || !s.compute_given))
+        .map(|s| s.name.as_str())
+        .collect();
+    let (given, wanted) = match count {
+        ParamCount::Total => ("params_non_embedding", "params_total"),
+        ParamCount::NonEmbedding => ("params_total", "params_non_embedding"),
+    };
+    Some(format!(
+        "the law counts N as {}; {} splice(s) ('{}'{}) give params equal to their {given} and no \
+         {wanted}, so their actual compute in the law's count is unknown: their \
+         compute_fraction_of_actual is left empty (add a {wanted} column)",
+        count.describe(),
+        off.len(),
+        off.first()?,
+        if off.len() > 1 { ", …" } else { "" },
+    ))
+}
+
+/// Rows of one host (the `model` column) that disagree on the host's parameter count or training
+/// tokens: a host has one of each, so at least one row's compute_fraction_of_actual is wrong.
+fn host_disagreements(splices: &Splices) -> Option<String> {
+    let col = splices.columns.iter().position(|c| c == "model")?;
+    let mut hosts: Vec<(&str, Vec<&Splice>)> = vec![];
+    for s in &splices.rows {
+        let m = s.raw.get(col).map_or("", String::as_str);
+        if m.is_empty() {
+            continue;
+        }
+        match hosts.iter_mut().find(|(h, _)| *h == m) {
+            Some((_, rows)) => rows.push(s),
+            None => hosts.push((m, vec![s])),
+        }
+    }
+    let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() > 1e-9 * a.abs().max(b.abs()),
+        _ => false,
+    };
+    let fields: [(&str, fn(&Splice) -> Option<f64>); 4] = [
+        ("params", |s| s.params),
+        ("params_total", |s| s.counts.total),
+        ("params_non_embedding", |s| s.counts.non_embedding),
+        ("tokens", |s| s.tokens),
+    ];
+    let mut said = vec![];
+    for (host, rows) in &hosts {
+        for (field, get) in fields {
+            let first = rows.iter().find(|s| get(s).is_some());
+            let other = first.and_then(|f| rows.iter().find(|s| differ(get(f), get(s))));
+            if let (Some(a), Some(b)) = (first, other) {
+                said.push(format!(
+                    "'{host}' has {field} {} ('{}') and {} ('{}')",
+                    get(a).unwrap_or(f64::NAN),
+                    a.name,
+                    get(b).unwrap_or(f64::NAN),
+                    b.name
+                ));
+            }
+        }
+    }
+    let n = said.len();
+    let first = said.first()?;
+    Some(format!(
+        "rows of one host disagree on its size or training ({first}{}): a host has one of each, \
+         so the compute_fraction_of_actual of some of its rows is wrong; correct the splices file",
+        if n > 1 {
+            format!("; and {} more", n - 1)
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// A warning for splices whose compute column is not 6·params·tokens under a 6ND law: their
@@ -158,8 +254,9 @@ impl MapResult {
         })
     }
 
-    /// Splices measured on other tokens than the law's checkpoints: a CE depends on the tokens it
-    /// is measured on, so their compute-equivalents are off by the sets' difference in loss.
+    /// Splices measured on other tokens than the law's checkpoints, or than each other: a CE
+    /// depends on the tokens it is measured on, so their compute-equivalents are off by the sets'
+    /// difference in loss. Each other set is said with its own rows.
     fn other_token_sets(&self) -> Option<String> {
         let data = &self.law_file.data;
         let col = self
@@ -167,36 +264,75 @@ impl MapResult {
             .columns
             .iter()
             .position(|c| c == "eval_tokens")?;
-        let Some(family) = data.eval_tokens.as_deref() else {
-            // Nothing to compare with: said, since the splices name theirs.
-            let named = (self.splices.rows.iter()).find(|s| !s.raw[col].is_empty())?;
-            return Some(format!(
-                "the splices were measured on {} ('{}', …), but the law's checkpoints file ({}) \
-                 records no token set (no eval_tokens column, as ceq eval-family writes): ceq \
-                 cannot check that the family's losses were measured on the same tokens, as a \
-                 compute-equivalent needs",
-                named.raw[col], named.name, data.file
-            ));
+        // Each token set the splices name, in file order, with its rows.
+        let mut sets: Vec<(&str, Vec<&str>)> = vec![];
+        for s in &self.splices.rows {
+            let t = s.raw.get(col).map_or("", String::as_str);
+            if t.is_empty() {
+                continue;
+            }
+            match sets
+                .iter_mut()
+                .find(|(u, _)| token_set_key(u) == token_set_key(t))
+            {
+                Some((_, names)) => names.push(&s.name),
+                None => sets.push((t, vec![&s.name])),
+            }
+        }
+        let listed = |sets: &[&(&str, Vec<&str>)]| -> String {
+            let each: Vec<String> = (sets.iter())
+                .map(|(t, names)| {
+                    let more = match names.len() {
+                        1..=3 => String::new(),
+                        n => format!(" and {} more", n - 3),
+                    };
+                    let shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+                    format!("{} splice(s) ({shown}{more}) on {t}", names.len())
+                })
+                .collect();
+            each.join("; ")
         };
-        let other: Vec<&Splice> = (self.splices.rows.iter())
-            .filter(|s| {
-                let t = s.raw.get(col).map_or("", String::as_str);
-                !t.is_empty() && token_set_key(t) != token_set_key(family)
-            })
+        // The law's token set: its checkpoints' own record, else the name it was fitted under.
+        let (reference, whose) = match data.eval_tokens.as_deref() {
+            Some(t) => (t, format!("the law's checkpoints ({})", data.file)),
+            None if self.law_file.units.eval_set != crate::pipeline::UNNAMED_EVAL_SET => (
+                self.law_file.units.eval_set.as_str(),
+                format!(
+                    "the law's eval set, as named when it was fitted to {} (whose file records \
+                     no token set; if these are the same tokens under another name, the sets agree)",
+                    data.file
+                ),
+            ),
+            None => {
+                let all: Vec<&(&str, Vec<&str>)> = sets.iter().collect();
+                let (first, _) = all.first()?;
+                let several = match all.len() {
+                    1 => format!("on {first}"),
+                    n => format!(
+                        "on {n} token sets ({}), not comparable with each other",
+                        listed(&all)
+                    ),
+                };
+                return Some(format!(
+                    "the splices were measured {several}, but the law's checkpoints file ({}) \
+                     records no token set (no eval_tokens column, as ceq eval-family writes): ceq \
+                     cannot check that the family's losses were measured on the same tokens, as a \
+                     compute-equivalent needs",
+                    data.file
+                ));
+            }
+        };
+        let other: Vec<&(&str, Vec<&str>)> = (sets.iter())
+            .filter(|(t, _)| token_set_key(t) != token_set_key(reference))
             .collect();
-        let names: Vec<&str> = other.iter().take(3).map(|s| s.name.as_str()).collect();
-        let more = match other.len() - names.len() {
-            0 => String::new(),
-            n => format!(" and {n} more"),
-        };
+        if other.is_empty() {
+            return None;
+        }
         Some(format!(
-            "{} splice(s) ({}{more}) were measured on {}, but the law's checkpoints ({}) on \
-             {family}: their compute-equivalents are off by the two token sets' difference in \
-             loss; measure the family and the SAEs on the same tokens",
-            other.len(),
-            names.join(", "),
-            other.first()?.raw[col],
-            data.file,
+            "{} were measured on other tokens than {whose}, which are {reference}: their \
+             compute-equivalents are off by the token sets' difference in loss; measure the \
+             family and the SAEs on the same tokens",
+            listed(&other),
         ))
     }
 }
@@ -249,6 +385,8 @@ fn map_with(
     let count = law_file.data.param_count;
     let six_nd = !law_file.compute_is_the_files();
     let mut found: Vec<String> = compute_set_aside(splices, six_nd).into_iter().collect();
+    found.extend(host_disagreements(splices));
+    found.extend(counted_otherwise_said(splices, count, six_nd));
     let mut splices = Splices {
         rows: (splices.rows.iter())
             .map(|s| counted_as(s, count, six_nd))
@@ -552,6 +690,22 @@ impl MapResult {
         if run {
             cols.push(Column::new("step_equivalent", "steps"));
         }
+        // Each kind of interval once, in order; with more than one, each row says which it has.
+        let lines: Vec<String> = self.rows.iter().map(|m| self.interval_line(m)).collect();
+        let mut kinds: Vec<(&str, bool)> = vec![];
+        for (line, m) in lines.iter().zip(&self.rows) {
+            if !kinds.iter().any(|k| k.0 == line) {
+                kinds.push((line, m.method.is_some()));
+            }
+        }
+        let mixed = kinds.len() > 1;
+        let key = |line: &str| {
+            let k = kinds.iter().position(|k| k.0 == line).unwrap_or(0);
+            char::from(b'a' + (k % 26) as u8).to_string()
+        };
+        if mixed {
+            cols.push(Column::new("intervals", "see notes"));
+        }
         cols.push(Column::new("status", ""));
         let iv = |v: Option<f64>, ci: Option<(f64, f64)>| {
             v.map_or(Cell::Empty, |v| Cell::Interval(v, ci))
@@ -579,6 +733,9 @@ impl MapResult {
                 if run {
                     r.push(iv(m.eq.step, m.ci.and_then(|c| c.step)));
                 }
+                if mixed {
+                    r.push(Cell::Text(key(&self.interval_line(m))));
+                }
                 r.push(Cell::Text(m.status.as_str().into()));
                 r
             })
@@ -594,27 +751,13 @@ impl MapResult {
             format!("{} with {}", lf.formula, params.join(", ")),
             self.units_line(),
         ];
-        // One note per kind of interval; rows are named where they differ.
-        let mut kinds: Vec<(String, bool, Vec<&str>)> = vec![];
-        for (s, m) in self.splice_rows() {
-            let line = self.interval_line(m);
-            match kinds.iter_mut().find(|k| k.0 == line) {
-                Some(k) => k.2.push(&s.name),
-                None => kinds.push((line, m.method.is_some(), vec![&s.name])),
-            }
-        }
-        let mixed = kinds.len() > 1;
-        for (line, has, names) in kinds {
-            let who = match (mixed, names.len()) {
-                (false, _) => String::new(),
-                (true, n) if n <= 6 => names.join(", "),
-                (true, n) => format!("{n} rows"),
-            };
-            notes.push(match (has, who.is_empty()) {
-                (true, true) => format!("[lo, hi]: {line}"),
-                (true, false) => format!("[lo, hi] of {who}: {line}"),
-                (false, true) => line,
-                (false, false) => format!("{who}: {line}"),
+        // One note per kind of interval, keyed by the rows' `intervals` letter where they differ.
+        for (line, has) in &kinds {
+            notes.push(match (has, mixed) {
+                (true, false) => format!("[lo, hi]: {line}"),
+                (true, true) => format!("[lo, hi] of rows {}: {line}", key(line)),
+                (false, false) => line.to_string(),
+                (false, true) => format!("rows {}: {line}", key(line)),
             });
         }
         if self.law.form() == Form::Run {

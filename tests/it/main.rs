@@ -1,5 +1,6 @@
 //! ceq's one integration-test binary.
 
+mod across_hosts;
 mod across_sizes;
 mod bad_input;
 mod clear_errors;

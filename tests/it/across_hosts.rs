@@ -1,0 +1,203 @@
+//! Splices of several hosts in one map: what `map` checks across rows — the token sets each row
+//! was measured on, a host's one size, the parameter count its actual compute takes, and which
+//! kind of interval each row has (review 11a).
+
+use std::path::Path;
+
+use crate::common::{ceq, data, fit_to, map_json, succeeds, write};
+
+fn root(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// Rows on three token sets against a law named for one of them (its checkpoints file records
+/// none): each other set is said with its own rows and count, the law's own rows are not named.
+#[test]
+fn each_other_token_set_is_said_with_its_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = Path::new(&data("checkpoints.csv")).to_owned();
+    let law = fit_to(d.path(), &ck, "law.json", &["--eval-set", "pile-val"]);
+    let mut sp = String::from("name,ce_clean,ce_spliced,eval_tokens\n");
+    for (name, set) in [
+        ("p1", "pile-val"),
+        ("p2", "pile-val"),
+        ("c1", "c4"),
+        ("c2", "c4"),
+        ("c3", "c4"),
+        ("c4x", "c4"),
+        ("o1", "owt"),
+    ] {
+        sp += &format!("{name},3.2,3.4,{set}\n");
+    }
+    let (_, err) = map_json(&law, &write(d.path(), "sp.csv", &sp));
+    assert!(
+        err.contains("4 splice(s) (c1, c2, c3 and 1 more) on c4; 1 splice(s) (o1) on owt"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'pile-val'") || err.contains("pile-val:"),
+        "{err}"
+    );
+    assert!(!err.contains("(p1"), "{err}");
+    // All on the law's set: nothing to say.
+    let same = "name,ce_clean,ce_spliced,eval_tokens\np1,3.2,3.4,pile-val\n";
+    let (_, err) = map_json(&law, &write(d.path(), "same.csv", same));
+    assert!(!err.contains("token"), "{err}");
+
+    // A law with no name for its set: the splices' own sets, compared with each other.
+    let law = fit_to(d.path(), &ck, "law0.json", &[]);
+    let (_, err) = map_json(&law, &write(d.path(), "sp2.csv", &sp));
+    assert!(err.contains("on 3 token sets"), "{err}");
+    assert!(err.contains("records no token set"), "{err}");
+}
+
+/// A law fitted to data/'s family (which records its tokens) against rows on two sets: the count
+/// said is the other set's rows, not every row's.
+#[test]
+fn the_count_of_rows_on_another_set_is_theirs() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(d.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    let text = std::fs::read_to_string(root("data/splices.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let n = lines.len() - 1;
+    for l in &mut lines[1..4] {
+        *l = l.replace("fnv1a64:da11b7cd00f64ed7", "fnv1a64:0123456789abcdef");
+    }
+    let (_, err) = map_json(&law, &write(d.path(), "sp.csv", &(lines.join("\n") + "\n")));
+    assert!(n > 3);
+    assert!(err.contains("3 splice(s) ("), "{err}");
+    assert!(!err.contains(&format!("{n} splice(s) (")), "{err}");
+}
+
+/// Under a non-embedding law, a host whose `params` equals its params_total and which gives no
+/// params_non_embedding has no actual compute in the law's count: left empty and said, while a
+/// row of the same host giving the count gets 6·N_ne·D.
+#[test]
+fn a_host_counted_otherwise_than_the_law_gets_no_fraction_of_actual() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        d.path(),
+        &root("data/checkpoints.csv"),
+        "law.json",
+        &[
+            "--params-col",
+            "params_non_embedding",
+            "--param-count",
+            "non-embedding",
+        ],
+    );
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,model,ce_clean,ce_spliced,params,params_total,params_non_embedding,tokens\n\
+         a,d48,1.6317,1.6943,61248,61248,56640,4096000\n\
+         b,d48,1.6317,1.8501,61248,61248,,4096000\n",
+    );
+    let (v, err) = map_json(&law, &sp);
+    let rows = v.as_array().unwrap();
+    let actual = 6.0 * 56640.0 * 4096000.0;
+    let got = rows[0]["compute_actual"].as_f64().unwrap();
+    assert!((got - actual).abs() <= 1e-9 * actual, "{got} vs {actual}");
+    assert!(
+        rows[1]["compute_fraction_of_actual"].is_null(),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[1]["compute_actual"].is_null(), "{}", rows[1]);
+    assert!(
+        err.contains(
+            "1 splice(s) ('b') give params equal to their params_total and no params_non_embedding"
+        ),
+        "{err}"
+    );
+}
+
+/// Rows of one host that disagree on its parameter count (or tokens) are said, naming both.
+#[test]
+fn one_host_with_two_sizes_is_said() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        d.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let sp = "name,model,ce_clean,ce_spliced,params,tokens\n\
+              a,m70,3.7,3.9,70426624,1400000000\n\
+              b,m70,3.7,4.0,160000000,1400000000\n\
+              c,m160,3.5,3.6,160000000,1400000000\n";
+    let (_, err) = map_json(&law, &write(d.path(), "sp.csv", sp));
+    assert!(
+        err.contains("'m70' has params 70426624 ('a') and 160000000 ('b')"),
+        "{err}"
+    );
+    assert!(!err.contains("'m160' has"), "{err}");
+    let ok = "name,model,ce_clean,ce_spliced,params,tokens\n\
+              a,m70,3.7,3.9,70426624,1400000000\n\
+              b,m70,3.7,4.0,70426624,1400000000\n";
+    let (_, err) = map_json(&law, &write(d.path(), "ok.csv", ok));
+    assert!(!err.contains("disagree"), "{err}");
+}
+
+/// Rows with two kinds of interval (refits alone; refits with the CEs' noise): the tables that
+/// show intervals inline give each row a letter, and each note names its letter.
+#[test]
+fn each_row_says_which_kind_of_interval_it_has() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        d.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &["--bootstrap", "30"],
+    );
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,se_ce_clean,se_ce_spliced,n_tokens\n\
+         exact,3.2,3.4,,,\n\
+         noisy,3.2,3.4,0.01,0.012,20000\n",
+    );
+    let mut cmd = ceq();
+    cmd.args(["map", "--format", "markdown", "--law"]).arg(&law);
+    let (out, _) = succeeds(cmd.arg("--splices").arg(&sp));
+    let md = String::from_utf8(out).unwrap();
+    let row = |name: &str| {
+        let l = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} ")))
+            .unwrap();
+        l.split('|').map(str::trim).collect::<Vec<_>>()
+    };
+    let header: Vec<&str> = md
+        .lines()
+        .find(|l| l.starts_with("| name"))
+        .unwrap()
+        .split('|')
+        .map(str::trim)
+        .collect();
+    let col = header
+        .iter()
+        .position(|h| h.starts_with("intervals"))
+        .expect(&md);
+    assert_eq!((row("exact")[col], row("noisy")[col]), ("a", "b"), "{md}");
+    let note = |k: &str| {
+        md.lines()
+            .find(|l| l.contains(&format!("[lo, hi] of rows {k}:")))
+            .unwrap_or_else(|| panic!("no note {k}: {md}"))
+            .to_owned()
+    };
+    assert!(!note("a").contains("noise"), "{}", note("a"));
+    assert!(note("b").contains("noise"), "{}", note("b"));
+    // One kind: no letters.
+    let one = write(
+        d.path(),
+        "one.csv",
+        "name,ce_clean,ce_spliced\nexact,3.2,3.4\n",
+    );
+    let mut cmd = ceq();
+    cmd.args(["map", "--format", "markdown", "--law"]).arg(&law);
+    let (out, _) = succeeds(cmd.arg("--splices").arg(&one));
+    let md = String::from_utf8(out).unwrap();
+    assert!(!md.contains("intervals") || !md.contains("of rows"), "{md}");
+    assert!(md.contains("[lo, hi]: "), "{md}");
+}
