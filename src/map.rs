@@ -103,7 +103,8 @@ fn host_disagreements(splices: &Splices) -> Option<String> {
         (Some(a), Some(b)) => (a - b).abs() > 1e-9 * a.abs().max(b.abs()),
         _ => false,
     };
-    let fields: [(&str, fn(&Splice) -> Option<f64>); 4] = [
+    type Field = (&'static str, fn(&Splice) -> Option<f64>);
+    let fields: [Field; 4] = [
         ("params", |s| s.params),
         ("params_total", |s| s.counts.total),
         ("params_non_embedding", |s| s.counts.non_embedding),

@@ -136,3 +136,32 @@ fn a_count_is_a_json_integer_and_otherwise_a_number() {
     assert_eq!(Cell::count(2.5), Cell::Num(2.5));
     assert_eq!(Cell::count(-1.0), Cell::Num(-1.0));
 }
+
+/// No text file of the repository holds a merge's conflict markers (review 11c found one in
+/// docs/ARCHITECTURE.md, which no test read).
+#[test]
+fn no_file_holds_conflict_markers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![root.to_owned()];
+    let mut read = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') && name != ".ci" || name == "target" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                read += 1;
+                for (i, l) in text.lines().enumerate() {
+                    let marker =
+                        ["<<<<<<< ", ">>>>>>> "].iter().any(|m| l.starts_with(m)) || l == "=======";
+                    assert!(!marker, "{}:{}: a conflict marker: {l}", p.display(), i + 1);
+                }
+            }
+        }
+    }
+    assert!(read > 100, "{read} files read");
+}
