@@ -487,6 +487,63 @@ fn a_neox_rotary_fraction_defaults_as_transformers_does() {
     );
 }
 
+/// A NeoX config.json's rotary base is read as transformers reads it (rope_parameters' theta, else
+/// rotary_emb_base, else 10000; a top-level rope_theta never): keys that disagree with the one
+/// read are refused rather than read another way (review 11c: rotary_emb_base 10 beside
+/// rope_parameters' 10000 gave ce_clean 3.72 where transformers gives 1.55).
+#[test]
+fn a_neox_rotary_base_is_read_as_transformers_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "neox");
+    let fixture = neox_ce_clean(&m);
+    // The same base spelled each way: the same numbers.
+    for (k, v) in [
+        ("rotary_emb_base", json!(10000)),
+        ("rope_parameters", json!({"rope_theta": 10000.0})),
+        ("rope_theta", json!(10000.0)),
+    ] {
+        edit_json(&m, "config.json", |c| {
+            c.insert(k.into(), v);
+        });
+        assert_eq!(neox_ce_clean(&m), fixture, "{k}");
+    }
+    for (k, v, want) in [
+        (
+            "rotary_emb_base",
+            json!(10),
+            "rope_parameters.rope_theta = 10000",
+        ),
+        (
+            "rope_theta",
+            json!(10),
+            "rope_parameters.rope_theta = 10000",
+        ),
+    ] {
+        edit_json(&m, "config.json", |c| {
+            c.insert(k.into(), v);
+        });
+        let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+        says(&err, &[k, "10 disagrees with", want]);
+        edit_json(&m, "config.json", |c| {
+            c.insert(k.into(), json!(10000));
+        });
+    }
+    // Only a top-level rope_theta, which transformers does not read: refused unless 10000.
+    edit_json(&m, "config.json", |c| {
+        c.remove("rotary_emb_base");
+        c.remove("rope_parameters");
+        c.insert("rope_theta".into(), json!(10));
+    });
+    let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+    says(&err, &["rope_theta", "transformers' default = 10000"]);
+    // A base of its own changes the logits (the check can fail).
+    edit_json(&m, "config.json", |c| {
+        c.remove("rope_theta");
+        c.insert("rotary_emb_base".into(), json!(10));
+    });
+    assert_ne!(neox_ce_clean(&m), fixture);
+}
+
 /// An SAE copy whose cfg.json got `key: value` (in `metadata` when `meta`).
 fn sae_with(rel: &str, meta: bool, key: &str, value: Value, want: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

@@ -168,11 +168,27 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             ),
         ));
     }
-    let rotary_base = c
-        .rotary_emb_base
-        .or(c.rope_theta)
-        .or(c.rope_parameters.rope_theta)
-        .unwrap_or(10000.0);
+    // transformers' GPTNeoXConfig: rope_parameters' theta, else rotary_emb_base, else 10000; it
+    // never reads a top-level rope_theta. A file whose keys disagree is refused, as above.
+    let (rotary_base, read) = match (c.rope_parameters.rope_theta, c.rotary_emb_base) {
+        (Some(t), _) => (t, "rope_parameters.rope_theta"),
+        (None, Some(b)) => (b, "rotary_emb_base"),
+        (None, None) => (10000.0, "transformers' default"),
+    };
+    for (k, v) in [
+        ("rotary_emb_base", c.rotary_emb_base),
+        ("rope_theta", c.rope_theta),
+    ] {
+        if let Some(v) = v.filter(|v| *v != rotary_base) {
+            return Err(key(
+                k,
+                format!(
+                    "{v} disagrees with the rotary base transformers reads, {read} = \
+                     {rotary_base}: keep one"
+                ),
+            ));
+        }
+    }
     if rotary_dims > 0 && !(rotary_base.is_finite() && rotary_base > 0.0) {
         return Err(key(
             "rotary_emb_base",
