@@ -99,7 +99,12 @@ pub fn token_hash(tokens: &Tokens) -> u64 {
         .to_le_bytes()
         .into_iter()
         .chain(tokens.ids.iter().flat_map(|id| id.to_le_bytes()));
-    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+    fnv1a64(bytes)
+}
+
+/// FNV-1a, 64 bits: a content's identity, not a secure hash.
+pub fn fnv1a64(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    (bytes.into_iter()).fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
@@ -228,7 +233,9 @@ impl FamilyJob {
         })?;
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-        let mut record = RunRecord::start(&self.out, self.shard, names, resumed.inputs)?;
+        let mut job = super::shard::job_settings(self.non_embedding, self.tokens_per_step);
+        job.insert("manifest".into(), super::shard::content_id(&self.manifest)?);
+        let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
         let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();

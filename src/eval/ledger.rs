@@ -335,6 +335,8 @@ impl Ledger {
         // Position counts only if every shard has them (shards from an older ceq have none).
         let mut counts = Some(PerSeq::new());
         let mut files: Vec<(PathBuf, Vec<String>)> = vec![];
+        // Each input file as the first row measured from it saw it (row, shard).
+        let mut versions: HashMap<String, (FileId, String, PathBuf)> = HashMap::new();
         // The merged file is finished (every shard is, checked below), its rows' inputs as each
         // shard recorded them (a shard from an older ceq records none).
         let mut record = RunRecord {
@@ -350,9 +352,37 @@ impl Ledger {
             if let Some(r) = RunRecord::read(path)? {
                 let held: std::collections::HashSet<&String> = names.iter().collect();
                 let mine = r.inputs.into_iter().filter(|(n, _)| held.contains(n));
-                record
-                    .inputs
-                    .extend(mine.map(|(n, ids)| (n, rebase(ids, path, out))));
+                for (n, ids) in mine {
+                    for id in ids.iter().filter(|id| !id.abs.is_empty()) {
+                        match versions.get(&id.abs) {
+                            Some((was, row, p)) if !was.same_version(id) => {
+                                return Err(mismatch(
+                                    path.clone(),
+                                    format!(
+                                        "its row '{n}' was measured from {} as modified at {} \
+                                         ({} bytes), but '{row}' in {} from it as modified at {} \
+                                         ({} bytes): the file changed between the shards' runs, \
+                                         so the rows hold two versions of it; run again the \
+                                         shards measured from the old one (they resume), then \
+                                         merge again",
+                                        id.abs,
+                                        id.modified(),
+                                        id.bytes,
+                                        p.display(),
+                                        was.modified(),
+                                        was.bytes,
+                                    ),
+                                ));
+                            }
+                            Some(_) => {}
+                            None => {
+                                versions
+                                    .insert(id.abs.clone(), (id.clone(), n.clone(), path.clone()));
+                            }
+                        }
+                    }
+                    record.inputs.insert(n, rebase(ids, path, out));
+                }
             }
             files.push((path.clone(), names.clone()));
             for (line, row) in file_rows {
@@ -411,7 +441,7 @@ impl Ledger {
         record.rows = rows.iter().map(|r| self.name(r).to_owned()).collect();
         self.write(out, &rows, &per_seq, &counts.unwrap_or_default(), &record)?;
         // The merged file is whole: a record left beside it from a shard run would misdescribe it.
-        record_shard(out, None, vec![])?;
+        record_shard(out, None, vec![], &Default::default())?;
         Ok(rows.len())
     }
 }

@@ -27,6 +27,18 @@ pub struct FileId {
     pub modified_ns: u64,
 }
 
+impl FileId {
+    /// The same file as it was: its size and modification time.
+    pub fn same_version(&self, other: &FileId) -> bool {
+        (self.bytes, self.modified_ns) == (other.bytes, other.modified_ns)
+    }
+
+    /// Its modification time, for messages.
+    pub fn modified(&self) -> String {
+        utc(self.modified_ns)
+    }
+}
+
 /// What a run was given and how far it got.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -61,11 +73,11 @@ impl RunRecord {
     /// and the file reads as unfinished until its last row is saved.
     pub fn start(
         csv: &Path,
-        shard: Option<super::shard::Shard>,
+        (shard, job): (Option<super::shard::Shard>, &super::shard::JobSettings),
         rows: Vec<String>,
         inputs: BTreeMap<String, Vec<FileId>>,
     ) -> Result<RunRecord> {
-        super::shard::record_shard(csv, shard, rows.clone())?;
+        super::shard::record_shard(csv, shard, rows.clone(), job)?;
         let record = RunRecord {
             finished: false,
             rows,

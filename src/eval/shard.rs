@@ -3,7 +3,7 @@
 //! ([`ShardRecord`]: which shard of how many, and every row it holds when finished), so a merge can
 //! tell a shard left out or stopped part-way.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -36,12 +36,43 @@ pub fn shard_path(csv: &Path) -> PathBuf {
     csv.with_extension("shard.json")
 }
 
-/// Which shard a results file is, and the names of every row it holds once finished.
+/// What every shard of one job must be run with, by name: the manifest's content, the options that
+/// change a row's numbers or which rows there are, and this ceq's version. A merge refuses shards
+/// that differ (their rows would be measured two ways, or a manifest's added rows lost).
+pub type JobSettings = BTreeMap<String, String>;
+
+/// A file's content as a job's settings name it (FNV-1a 64 of its bytes).
+pub fn content_id(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
+    Ok(format!("fnv1a64:{:016x}", super::family::fnv1a64(bytes)))
+}
+
+/// The settings every job records: its version of ceq and the parameter count of `params`.
+pub fn job_settings(non_embedding: bool, tokens_per_step: Option<f64>) -> JobSettings {
+    let count = if non_embedding {
+        "non-embedding"
+    } else {
+        "total"
+    };
+    JobSettings::from([
+        ("ceq".into(), env!("CARGO_PKG_VERSION").into()),
+        ("param_count".into(), count.into()),
+        (
+            "tokens_per_step".into(),
+            tokens_per_step.map_or("none".into(), |t| t.to_string()),
+        ),
+    ])
+}
+
+/// Which shard a results file is, the names of every row it holds once finished, and the job's
+/// settings (empty from an older ceq).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShardRecord {
     pub index: usize,
     pub count: usize,
     pub rows: Vec<String>,
+    #[serde(default)]
+    pub job: JobSettings,
 }
 
 impl ShardRecord {
@@ -52,11 +83,21 @@ impl ShardRecord {
 
 /// Writes the record beside a shard's CSV, or for a whole run (`shard` `None`) removes one left
 /// there by an earlier sharded run, so a record never describes rows it does not.
-pub fn record_shard(csv: &Path, shard: Option<Shard>, rows: Vec<String>) -> Result<()> {
+pub fn record_shard(
+    csv: &Path,
+    shard: Option<Shard>,
+    rows: Vec<String>,
+    job: &JobSettings,
+) -> Result<()> {
     let path = shard_path(csv);
     match shard {
         Some(Shard { index, count }) => {
-            let r = ShardRecord { index, count, rows };
+            let r = ShardRecord {
+                index,
+                count,
+                rows,
+                job: job.clone(),
+            };
             let json = serde_json::to_string_pretty(&r).expect("a shard record serialises");
             crate::io::write_atomic(&path, (json + "\n").as_bytes())
         }
@@ -71,6 +112,23 @@ fn shards_error(path: &Path, message: String) -> Error {
         path: path.to_owned(),
         message,
     }
+}
+
+/// How `b`'s settings differ from `a`'s, in words ("with param_count total, not non-embedding, …").
+fn settings_differ(a: &JobSettings, b: &JobSettings) -> Option<String> {
+    if a.is_empty() != b.is_empty() {
+        return Some("by another version of ceq (one records no settings)".into());
+    }
+    let none = String::from("none");
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let each: Vec<String> = keys
+        .into_iter()
+        .filter_map(|k| {
+            let (x, y) = (a.get(k).unwrap_or(&none), b.get(k).unwrap_or(&none));
+            (x != y).then(|| format!("{k} {y}, not {x}"))
+        })
+        .collect();
+    (!each.is_empty()).then(|| format!("with {}", each.join(", ")))
 }
 
 /// Checks that `files` (each with its rows' names) are every shard of one job, each finished.
@@ -100,6 +158,22 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
                 csv.clone(),
                 format!(
                     "it is shard {}, but {} is shard {}: the shards of one job have one count",
+                    r.label(),
+                    p.display(),
+                    first.label()
+                ),
+            ));
+        }
+        if let Some((p, first)) = records.first()
+            && let Some(differs) = settings_differ(&first.job, &r.job)
+        {
+            return Err(mismatch(
+                csv.clone(),
+                format!(
+                    "shard {} was run {differs} than {} (shard {}): the shards of one job are run \
+                     from one manifest with the same options, or their rows are measured two ways \
+                     (or some left out); run it again as the others were (it keeps what still \
+                     holds) and merge again",
                     r.label(),
                     p.display(),
                     first.label()

@@ -208,11 +208,18 @@ impl SweepJob {
         crate::io::check_not_input(&record_path(&self.out), &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
+        let mut job = super::shard::job_settings(self.non_embedding, self.tokens_per_step);
+        job.insert("manifest".into(), super::shard::content_id(&self.manifest)?);
+        let family = self.family.as_deref().map(super::shard::content_id);
+        job.insert(
+            "family".into(),
+            family.transpose()?.unwrap_or("none".into()),
+        );
         let Some(first) = groups.first().map(|g| &g[0]) else {
             // More shards than (model, hook) groups (a Slurm array sized ahead): this one has
             // none, and says so with an empty file and its record, so that merging every shard
             // is complete.
-            record_shard(&self.out, self.shard, vec![])?;
+            record_shard(&self.out, self.shard, vec![], &job)?;
             let record = RunRecord {
                 finished: true,
                 ..RunRecord::default()
@@ -260,7 +267,7 @@ impl SweepJob {
         })?;
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = groups.iter().flatten().map(|e| e.name.clone()).collect();
-        let mut record = RunRecord::start(&self.out, self.shard, names, resumed.inputs)?;
+        let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[LEDGER.col("name")].clone()).collect();
         let skipped = done.len();
         // How many positions each sequence scores follows from the tokens and the host's special

@@ -457,6 +457,26 @@ fn three_shards_merged_equal_the_whole() {
     assert_eq!(std::fs::read(&all).unwrap(), std::fs::read(&whole).unwrap());
     let npy = |p: &Path| std::fs::read(p.with_extension("per_seq.npy")).unwrap();
     assert_eq!(npy(&all), npy(&whole), "per-sequence losses after a merge");
+    // A shard run with the other parameter count in its params column is refused (review 11b:
+    // merged, it fitted E = 3e-49).
+    let ne = dir.path().join("ne1.csv");
+    eval_family(
+        &manifest,
+        &tokens,
+        &ne,
+        &["--shard", "1/3", "--param-count", "non-embedding"],
+    )
+    .success();
+    ceq()
+        .arg("merge")
+        .args([&shards[0], &ne, &shards[2]])
+        .arg("--out")
+        .arg(dir.path().join("ne.csv"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "param_count non-embedding, not total",
+        ));
     // A shard without its per-sequence losses is refused, naming the file.
     std::fs::remove_file(shards[1].with_extension("per_seq.npy")).unwrap();
     ceq()

@@ -378,3 +378,82 @@ fn sweep_manifests_with_mistakes_are_refused_by_line() {
         "{err}"
     );
 }
+
+/// Shards of another job are not joined (review 11b): one run with another parameter count, or
+/// from a manifest with a row added (whose row the merge would lose), or after a host's files
+/// changed between the shards' runs (its rows would hold two versions of it). Each is refused,
+/// naming what differs; the shards of one job still merge.
+#[test]
+fn shards_of_another_job_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    // The host copied, so that its files can change.
+    let host = dir.path().join("host");
+    std::fs::create_dir(&host).unwrap();
+    for f in ["config.json", "model.safetensors"] {
+        std::fs::copy(eval_fixtures().join("gpt2").join(f), host.join(f)).unwrap();
+    }
+    let m = manifest(dir.path(), &[]);
+    let fx = |s: &str| format!("fx/saes/{s}");
+    let rows = format!(
+        "name,model,sae,hook\na,host,{},\nc,host,{},blocks.1.hook_resid_pre\n",
+        fx("gpt2-l0-resid_mid-topk-v6"),
+        fx("gpt2-l1-resid_pre-standard-v6")
+    );
+    write(&m, &rows);
+    let shard = |i: usize, name: &str, extra: &[&str]| {
+        let p = dir.path().join(name);
+        let mut args = vec!["--shard".to_owned(), format!("{i}/2")];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sweep(&m, &p, &args).success();
+        p
+    };
+    let merge = |files: &[&PathBuf]| {
+        let out = dir.path().join("merged.csv");
+        let _ = std::fs::remove_file(&out);
+        ceq()
+            .arg("merge")
+            .args(files)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let fails = |files: &[&PathBuf], want: &[&str]| {
+        let out = merge(files);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success(), "merged: {err}");
+        for w in want {
+            assert!(err.contains(w), "no '{w}' in: {err}");
+        }
+    };
+    let s0 = shard(0, "s0.csv", &[]);
+    let s1 = shard(1, "s1.csv", &[]);
+    assert!(merge(&[&s0, &s1]).status.success());
+
+    let ne = shard(1, "ne1.csv", &["--param-count", "non-embedding"]);
+    fails(&[&s0, &ne], &["param_count non-embedding, not total"]);
+
+    // A row added to the manifest after shard 0 ran.
+    write(
+        &m,
+        &format!(
+            "{rows}d,host,{},\n",
+            fx("gpt2-l0-resid_mid-standard-v2_flat")
+        ),
+    );
+    let added = shard(1, "added1.csv", &[]);
+    fails(&[&s0, &added], &["manifest fnv1a64:"]);
+    write(&m, &rows);
+
+    // The host's weights rewritten (the same bytes, a new modification time) before shard 1 ran.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let w = host.join("model.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    std::fs::write(&w, bytes).unwrap();
+    let later = shard(1, "later1.csv", &[]);
+    fails(
+        &[&s0, &later],
+        &["model.safetensors", "changed between the shards' runs"],
+    );
+}
