@@ -177,6 +177,8 @@ pub enum DataKind {
     ParamCount,
     /// A results file whose evaluation did not finish (its run record says so).
     Unfinished,
+    /// A results file another ceq is writing now.
+    InUse,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

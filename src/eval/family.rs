@@ -214,6 +214,7 @@ impl FamilyJob {
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
         crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
         crate::io::check_not_input(&record_path(&self.out), &inputs)?;
+        let _lock = super::record::RunLock::take(&self.out)?;
 
         let tokens = sc.read_tokens(&cfg)?;
         // Every checkpoint reads the tokens alike (checked above), so one count per sequence

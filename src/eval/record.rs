@@ -96,6 +96,46 @@ impl RunRecord {
     }
 }
 
+/// An exclusive lock on a results file's run (`<stem>.lock` beside it), held while the run writes
+/// it: a second ceq given the same output (two array tasks with one `--out`, or a rerun while the
+/// first still runs) stops at once instead of writing its rows over the first's. The lock is the
+/// operating system's, so a killed run holds none; the file is removed when the run ends.
+pub struct RunLock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    pub fn take(csv: &Path) -> Result<RunLock> {
+        let path = csv.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(Error::io(&path))?;
+        match file.try_lock() {
+            // A filesystem without locks (some network mounts) runs unlocked, as before.
+            Ok(()) | Err(std::fs::TryLockError::Error(_)) => Ok(RunLock { path, _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Data {
+                kind: DataKind::InUse,
+                path: csv.to_owned(),
+                message: format!(
+                    "another ceq is writing it now (it holds {}): give each run its own output \
+                     (a shard its own file, then merge them), or wait for that run to end",
+                    path.display()
+                ),
+            }),
+        }
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// The files of a model or SAE folder that decide what it computes, by name: those ceq reads (a
 /// model's weights, their shards and index, its config; an SAE's weights, cfg.json and activation
 /// scaler), not others a download may add beside them.

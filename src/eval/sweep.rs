@@ -206,6 +206,7 @@ impl SweepJob {
         crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
         crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
         crate::io::check_not_input(&record_path(&self.out), &inputs)?;
+        let _lock = super::record::RunLock::take(&self.out)?;
 
         // The token set as every row names it, read with the first host's config.
         let mut job = super::shard::job_settings(self.non_embedding, self.tokens_per_step);

@@ -457,3 +457,41 @@ fn shards_of_another_job_are_not_merged() {
         &["model.safetensors", "changed between the shards' runs"],
     );
 }
+
+/// A second run on an output another run is writing stops at once, naming the lock, and writes
+/// nothing (review 11b: two array tasks given one --out left a half file that read as finished);
+/// once the lock is free, the run goes on and removes its lock file.
+#[test]
+fn an_output_being_written_is_not_written_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(dir.path(), &ROWS[..1]);
+    let out = dir.path().join("s.csv");
+    // The lock as a running ceq holds it.
+    let held = std::fs::File::create(dir.path().join("s.lock")).unwrap();
+    held.lock().unwrap();
+    let r = sweep(&m, &out, &[]).failure();
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(
+        err.contains("another ceq is writing it now") && err.contains("s.lock"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let fam = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/family");
+    let ck = dir.path().join("s.csv");
+    let r = ceq()
+        .arg("eval-family")
+        .arg("--manifest")
+        .arg(fam.join("family.csv"))
+        .arg("--tokens")
+        .arg(fam.join("tokens.npy"))
+        .arg("--out")
+        .arg(&ck)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("another ceq is writing it now"), "{err}");
+    held.unlock().unwrap();
+    drop(held);
+    sweep(&m, &out, &[]).success();
+    assert!(out.exists() && !dir.path().join("s.lock").exists());
+}
