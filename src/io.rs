@@ -384,7 +384,17 @@ fn temp_prefix(path: &Path) -> String {
 /// Temporary folders a killed ceq left beside `dir` while replacing it (see [`NewDir`]): each holds
 /// a new copy or the old one, so ceq does not remove them.
 pub fn left_beside(dir: &Path) -> Vec<PathBuf> {
-    let dir = resolved(dir);
+    temps_left(dir, true)
+}
+
+/// Temporary files a killed ceq left beside `path` while writing it atomically: each an unfinished
+/// copy (the file itself was not replaced), which a later run of the same output may remove.
+pub fn files_left_beside(path: &Path) -> Vec<PathBuf> {
+    temps_left(path, false)
+}
+
+fn temps_left(path: &Path, dirs: bool) -> Vec<PathBuf> {
+    let dir = resolved(path);
     let (Some(parent), prefix) = (dir.parent(), temp_prefix(&dir)) else {
         return vec![];
     };
@@ -399,7 +409,10 @@ pub fn left_beside(dir: &Path) -> Vec<PathBuf> {
             name.strip_prefix(&prefix)
                 .is_some_and(|r| r.len() == 6 && r.chars().all(|c| c.is_ascii_alphanumeric()))
         })
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| {
+            e.file_type()
+                .is_ok_and(|t| if dirs { t.is_dir() } else { t.is_file() })
+        })
         .map(|e| e.path())
         .collect();
     left.sort();

@@ -115,8 +115,22 @@ impl RunLock {
             .open(&path)
             .map_err(Error::io(&path))?;
         match file.try_lock() {
+            Ok(()) => {
+                // Held, so no run is writing these: copies a killed run left unfinished go.
+                let outputs = [
+                    csv.to_owned(),
+                    super::ledger::per_seq_path(csv),
+                    super::ledger::per_seq_n_path(csv),
+                    super::shard::shard_path(csv),
+                    record_path(csv),
+                ];
+                for left in outputs.iter().flat_map(|o| crate::io::files_left_beside(o)) {
+                    let _ = std::fs::remove_file(left);
+                }
+                Ok(RunLock { path, _file: file })
+            }
             // A filesystem without locks (some network mounts) runs unlocked, as before.
-            Ok(()) | Err(std::fs::TryLockError::Error(_)) => Ok(RunLock { path, _file: file }),
+            Err(std::fs::TryLockError::Error(_)) => Ok(RunLock { path, _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::Data {
                 kind: DataKind::InUse,
                 path: csv.to_owned(),

@@ -492,6 +492,21 @@ fn an_output_being_written_is_not_written_twice() {
     assert!(err.contains("another ceq is writing it now"), "{err}");
     held.unlock().unwrap();
     drop(held);
+    // Unfinished copies a killed run left beside its outputs (tempfile's 6 characters after the
+    // prefix) go when the next run takes the lock; a file of another name stays.
+    let left = ["s.csv-Ab12Cd", "s.per_seq.npy-x9Y8z7", "s.run.json-000000"]
+        .map(|n| write_in(dir.path(), &format!(".ceq-{n}")));
+    let other = write_in(dir.path(), ".ceq-s.csv-old-Ab12Cd");
     sweep(&m, &out, &[]).success();
     assert!(out.exists() && !dir.path().join("s.lock").exists());
+    for l in &left {
+        assert!(!l.exists(), "{} left", l.display());
+    }
+    assert!(other.exists());
+}
+
+fn write_in(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    write(&p, "partial");
+    p
 }
