@@ -184,6 +184,15 @@ pub enum DataKind {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A configuration key's error: the file, the key and what is wrong with its value.
+    pub fn key(path: impl AsRef<std::path::Path>, key: &str, message: impl Into<String>) -> Error {
+        Error::Key {
+            path: path.as_ref().to_owned(),
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
     /// The kind of an [`Error::Data`], looking through a fit's context.
     pub fn data_kind(&self) -> Option<DataKind> {
         match self {

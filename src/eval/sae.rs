@@ -137,13 +137,7 @@ const AT_DEFAULT: &[(&str, &str)] = &[
 
 /// Refuses cfg.json fields (at the top level or in `metadata`) set to what ceq does not implement.
 fn refuse_unsupported(path: &Path, c: &Value, kind: &Kind) -> Result<()> {
-    let bad = |key: &str, message: String| {
-        Err(Error::Key {
-            path: path.to_owned(),
-            key: key.to_owned(),
-            message,
-        })
-    };
+    let bad = |key: &str, message: String| Err(Error::key(path, key, message));
     let levels = [Some(c), c.get("metadata")];
     let fields = || {
         levels
@@ -258,11 +252,7 @@ fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
 
 /// A bad value of `key` in the cfg.json at `path`.
 fn key_error(path: &Path, key: &str, message: String) -> Error {
-    Error::Key {
-        path: path.to_owned(),
-        key: key.to_owned(),
-        message,
-    }
+    Error::key(path, key, message)
 }
 
 impl Sae {

@@ -313,11 +313,11 @@ impl Weights {
                     [std::path::Component::Normal(n)] if n == s
                 );
                 if !plain || s.contains('\\') {
-                    return Err(Error::Key {
-                        path: index.clone(),
-                        key: "weight_map".into(),
-                        message: format!("shard name '{s}' must be a file in the same folder"),
-                    });
+                    return Err(Error::key(
+                        index,
+                        "weight_map",
+                        format!("shard name '{s}' must be a file in the same folder"),
+                    ));
                 }
                 read_file(&dir.join(s), &mut tensors)?;
             }
@@ -357,6 +357,36 @@ impl Weights {
                 Ok(Tensor::zeros([1; D], &self.device))
             }
         }
+    }
+
+    /// A saved copy under `key` of the tensor `tied_to` holds (a tied head, which some checkpoints
+    /// keep): taken without counting it as parameters, and refused where its values differ, since
+    /// transformers 5 then unties the head and uses the copy, and older versions the tensor tied
+    /// to: ceq cannot tell which the model was trained with.
+    pub fn tied_copy(&mut self, key: &str, like: &Tensor<2>, tied_to: &str) -> Result<()> {
+        let Some(raw) = self.tensors.remove(key) else {
+            return Ok(());
+        };
+        let saved = read_tensor(key, &raw)?;
+        let want: Vec<f32> = like.clone().into_data().try_to_vec().unwrap_or_default();
+        let worst = (raw.shape == like.dims().to_vec())
+            .then(|| (saved.iter().zip(&want)).fold(0f32, |m, (a, b)| m.max((a - b).abs())));
+        if worst == Some(0.0) {
+            return Ok(());
+        }
+        let by = worst.map_or(format!("shape {:?}", raw.shape), |w| {
+            format!("by up to {w}")
+        });
+        Err(Error::Tensor {
+            path: raw.file,
+            tensor: key.to_owned(),
+            message: format!(
+                "differs from {tied_to} ({by}), though {}'s tie_word_embeddings ties them: \
+                 transformers 5 then uses {key} (untied), older versions {tied_to}; set \
+                 tie_word_embeddings to how the model was trained",
+                self.config
+            ),
+        })
     }
 
     /// Takes a tensor that may be absent (a bias only some variants have); a present one must have

@@ -256,6 +256,13 @@ fn eval_refuses_what_host_configs_cannot_run() {
             |v| v["num_key_value_heads"] = 3.into(),
             "3 key/value heads",
         ),
+        // null is one key/value head per attention head (transformers' Qwen2Config), not the
+        // 32 an absent key means: 4 here, against weights for 2.
+        (
+            "qwen2",
+            |v| v["num_key_value_heads"] = Value::Null,
+            "shape [16, 32], expected [32, 32]",
+        ),
         (
             "llama",
             |v| v["attention_bias"] = true.into(),

@@ -544,6 +544,48 @@ fn a_neox_rotary_base_is_read_as_transformers_reads_it() {
     assert_ne!(neox_ce_clean(&m), fixture);
 }
 
+/// A tied head saved beside the embedding: read as the embedding where the two are equal (the
+/// same numbers as the untied model with that head), refused where they differ, since
+/// transformers 5 then unties the head and uses the copy while older versions use the embedding
+/// (review 11c: ceq refused every NeoX copy, and took GPT-2's and Llama's as the embedding
+/// unchecked).
+#[test]
+fn a_saved_copy_of_a_tied_head_must_equal_the_embedding() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "neox");
+    edit_json(&m, "config.json", |c| {
+        c.insert("tie_word_embeddings".into(), json!(true));
+    });
+    let err = eval_fails(&m, &neox_sae(), &tokens(), &[]);
+    says(
+        &err,
+        &[
+            "embed_out.weight",
+            "differs from gpt_neox.embed_in.weight",
+            "tie_word_embeddings",
+        ],
+    );
+    // The head made equal to the embedding: tied and untied read alike.
+    edit_tensors(&m.join("model.safetensors"), |t| {
+        let embed = t["gpt_neox.embed_in.weight"].clone();
+        t.insert("embed_out.weight".into(), embed);
+    });
+    let tied = neox_ce_clean(&m);
+    edit_json(&m, "config.json", |c| {
+        c.insert("tie_word_embeddings".into(), json!(false));
+    });
+    assert_eq!(tied, neox_ce_clean(&m));
+    // And the tied copy is no parameter of its own: the tied model counts one matrix fewer.
+    let params = |tie: bool| {
+        edit_json(&m, "config.json", |c| {
+            c.insert("tie_word_embeddings".into(), json!(tie));
+        });
+        eval_row(&m, &neox_sae())["params_total"].parse::<f64>().unwrap()
+    };
+    let (vocab, d) = (96.0, 64.0);
+    assert_eq!(params(false) - params(true), vocab * d);
+}
+
 /// An SAE copy whose cfg.json got `key: value` (in `metadata` when `meta`).
 fn sae_with(rel: &str, meta: bool, key: &str, value: Value, want: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

@@ -81,11 +81,7 @@ fn thirty() -> Option<f64> {
 
 fn config(path: &Path, text: &str) -> Result<ModelConfig> {
     let c: Gemma2Config = parse(path, text)?;
-    let err = |key: &str, message: String| Error::Key {
-        path: path.to_owned(),
-        key: key.to_owned(),
-        message,
-    };
+    let err = |key: &str, message: String| Error::key(path, key, message);
     if c.use_bidirectional_attention == Some(true) {
         return Err(err(
             "use_bidirectional_attention",

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{
     Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, epsilon, parse, positive,
+    unembedding,
 };
 use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear, Norm};
@@ -93,11 +94,10 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
     )?;
     let d_mlp = match c.n_inner {
         Some(n) => n,
-        None => c.n_embd.checked_mul(4).ok_or_else(|| Error::Key {
-            path: path.to_owned(),
-            key: "n_embd".into(),
-            message: format!("{} is too large", c.n_embd),
-        })?,
+        None => c
+            .n_embd
+            .checked_mul(4)
+            .ok_or_else(|| Error::key(path, "n_embd", format!("{} is too large", c.n_embd)))?,
     };
     Ok(ModelConfig {
         arch: ARCH.class,
@@ -124,10 +124,8 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
     } else {
         ""
     };
-    // Buffers of older transformers versions, and a saved copy of the tied head.
-    w.ignore(|k| {
-        k.ends_with(".attn.bias") || k.ends_with(".attn.masked_bias") || k == "lm_head.weight"
-    });
+    // Buffers of older transformers versions.
+    w.ignore(|k| k.ends_with(".attn.bias") || k.ends_with(".attn.masked_bias"));
     w.check_blocks(&format!("{p}h."), "n_layer", cfg.n_layers)?;
     let mut blocks = vec![];
     for l in 0..cfg.n_layers {
@@ -141,10 +139,11 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
             Linear::conv1d(w, &format!("{b}.mlp.c_proj"), ff, d)?,
         ));
     }
-    let embed = w.take(&format!("{p}wte.weight"), [cfg.vocab, d])?;
+    let wte = format!("{p}wte.weight");
+    let embed = w.take(&wte, [cfg.vocab, d])?;
     Ok(Parts {
         positions: Some(w.take(&format!("{p}wpe.weight"), [cfg.max_positions, d])?),
-        unembed: embed.clone().transpose(),
+        unembed: unembedding(w, cfg, (&embed, &wte), "lm_head.weight")?,
         embed,
         blocks,
         ln_f: Norm::Layer(LayerNorm::load(w, &format!("{p}ln_f"), d, eps)?),

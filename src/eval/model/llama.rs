@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::rope::{self, RopeDict};
 use super::{
     Activation, Architecture, Biases, Block, Keys, Mlp, ModelConfig, Parts, Qkv, QkvLayout,
-    activation, epsilon, parse, positive,
+    activation, epsilon, parse, positive, unembedding,
 };
 use crate::error::Result;
 use crate::eval::layers::{Linear, Norm, RmsNorm};
@@ -62,7 +62,10 @@ pub(super) struct Core {
     intermediate_size: usize,
     num_hidden_layers: usize,
     num_attention_heads: usize,
-    num_key_value_heads: Option<usize>,
+    /// Absent (the architecture's default) apart from null (one per attention head, as
+    /// transformers' configs read `None`).
+    #[serde(default, deserialize_with = "present")]
+    num_key_value_heads: Option<Option<usize>>,
     head_dim: Option<usize>,
     max_position_embeddings: Option<usize>,
     rms_norm_eps: Option<f64>,
@@ -70,6 +73,14 @@ pub(super) struct Core {
     rope_theta: Option<f64>,
     rope_scaling: Option<RopeDict>,
     rope_parameters: Option<RopeDict>,
+}
+
+/// A key that is present, its value possibly null: `Some(None)` for null, where an absent key is
+/// `None` (with `#[serde(default)]`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<usize>>, D::Error> {
+    Option::<usize>::deserialize(d).map(Some)
 }
 
 /// An architecture's transformers config defaults for keys a config.json may leave out.
@@ -97,7 +108,7 @@ impl Core {
         defaults: Defaults,
     ) -> Result<ModelConfig> {
         let c = self;
-        let kv = c.num_key_value_heads.or(defaults.kv_heads);
+        let kv = c.num_key_value_heads.unwrap_or(defaults.kv_heads);
         let head_dim = c.head_dim.or(defaults.head_dim);
         let max_positions = c.max_position_embeddings.unwrap_or(defaults.max_positions);
         positive(
@@ -141,14 +152,14 @@ impl Core {
         // Rotary turns whole heads; the shared check fills in head_dim when it is derived.
         cfg.rotary_dims = head_dim.unwrap_or(c.hidden_size / c.num_attention_heads);
         if !cfg.rotary_dims.is_multiple_of(2) {
-            return Err(crate::error::Error::Key {
-                path: path.to_owned(),
-                key: "head_dim".into(),
-                message: format!(
+            return Err(crate::error::Error::key(
+                path,
+                "head_dim",
+                format!(
                     "heads of {} dimensions cannot be rotated in pairs",
                     cfg.rotary_dims
                 ),
-            });
+            ));
         }
         Ok(cfg)
     }
@@ -202,9 +213,8 @@ pub(super) fn decoder_weights(w: &mut Weights, cfg: &ModelConfig, gemma: bool) -
     let (d, ff, eps) = (cfg.d_model, cfg.d_mlp, cfg.ln_eps);
     let (hq, hkv) = (cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim);
     let bias = cfg.biases;
-    let tied = cfg.tied_unembedding;
-    // Rotary frequencies older checkpoints saved as buffers, and a saved copy of a tied head.
-    w.ignore(|k| k.ends_with("rotary_emb.inv_freq") || (tied && k == "lm_head.weight"));
+    // Rotary frequencies older checkpoints saved as buffers.
+    w.ignore(|k| k.ends_with("rotary_emb.inv_freq"));
     w.check_blocks("model.layers.", "num_hidden_layers", cfg.n_layers)?;
     let norm = |w: &mut Weights, key: &str| -> Result<Norm> {
         Ok(Norm::Rms(RmsNorm::load(w, key, d, eps, gemma)?))
@@ -248,11 +258,12 @@ pub(super) fn decoder_weights(w: &mut Weights, cfg: &ModelConfig, gemma: bool) -
         });
     }
     let embed = w.take("model.embed_tokens.weight", [cfg.vocab, d])?;
-    let unembed = if tied {
-        embed.clone().transpose()
-    } else {
-        w.take("lm_head.weight", [cfg.vocab, d])?.transpose()
-    };
+    let unembed = unembedding(
+        w,
+        cfg,
+        (&embed, "model.embed_tokens.weight"),
+        "lm_head.weight",
+    )?;
     Ok(Parts {
         positions: None,
         embed,

@@ -146,11 +146,7 @@ fn check_keys(path: &Path, text: &str, arch: &Architecture) -> Result<()> {
                 arch.class
             ),
         };
-        return Err(Error::Key {
-            path: path.to_owned(),
-            key: key.clone(),
-            message,
-        });
+        return Err(Error::key(path, key, message));
     }
     Ok(())
 }
@@ -268,14 +264,26 @@ fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     })
 }
 
+/// The unembedding: where tied, the embedding itself (a saved copy of the head under `head` must
+/// equal it: see [`Weights::tied_copy`]); else the head's own weights.
+fn unembedding(
+    w: &mut Weights,
+    cfg: &ModelConfig,
+    (embed, embed_key): (&Tensor<2>, &str),
+    head: &str,
+) -> Result<Tensor<2>> {
+    if cfg.tied_unembedding {
+        w.tied_copy(head, embed, embed_key)?;
+        Ok(embed.clone().transpose())
+    } else {
+        Ok(w.take(head, [cfg.vocab, cfg.d_model])?.transpose())
+    }
+}
+
 /// Fails on the first size that is zero.
 fn positive(path: &Path, sizes: &[(&str, usize)]) -> Result<()> {
     match sizes.iter().find(|(_, n)| *n == 0) {
-        Some((key, _)) => Err(Error::Key {
-            path: path.to_owned(),
-            key: (*key).to_owned(),
-            message: "must be a positive integer".into(),
-        }),
+        Some((key, _)) => Err(Error::key(path, key, "must be a positive integer")),
         None => Ok(()),
     }
 }
@@ -286,11 +294,11 @@ fn epsilon(path: &Path, key: &str, eps: f64) -> Result<f64> {
     if eps.is_finite() && eps >= 0.0 {
         Ok(eps)
     } else {
-        Err(Error::Key {
-            path: path.to_owned(),
-            key: key.to_owned(),
-            message: format!("{eps} must be a finite number ≥ 0"),
-        })
+        Err(Error::key(
+            path,
+            key,
+            format!("{eps} must be a finite number ≥ 0"),
+        ))
     }
 }
 
@@ -301,14 +309,14 @@ fn activation(path: &Path, key: &str, name: &str) -> Result<Activation> {
         "gelu" => Ok(Activation::Gelu),
         "gelu_new" | "gelu_pytorch_tanh" => Ok(Activation::GeluTanh),
         "silu" | "swish" => Ok(Activation::Silu),
-        other => Err(Error::Key {
-            path: path.to_owned(),
-            key: key.to_owned(),
-            message: format!(
+        other => Err(Error::key(
+            path,
+            key,
+            format!(
                 "activation '{other}' is not supported; ceq implements gelu, gelu_new, \
                  gelu_pytorch_tanh and silu"
             ),
-        }),
+        )),
     }
 }
 
@@ -357,15 +365,15 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
     if let (Some(t), Some(c)) = (by_type, by_class)
         && t.class != c.class
     {
-        return Err(Error::Key {
-            path: path.clone(),
-            key: "model_type".into(),
-            message: format!(
+        return Err(Error::key(
+            path,
+            "model_type",
+            format!(
                 "'{model_type}' is {}'s, but architectures {:?} names {} (model_type '{}'): the \
                  config names two models",
                 t.class, common.architectures, c.class, c.model_type
             ),
-        });
+        ));
     }
     check_keys(&path, &text, arch)?;
     let eos = match common.eos_token_id {

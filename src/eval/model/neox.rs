@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{
     Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, epsilon, parse, positive,
+    unembedding,
 };
 use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear, Norm};
@@ -110,11 +111,7 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             ("max_position_embeddings", c.max_position_embeddings),
         ],
     )?;
-    let key = |key: &str, message: String| Error::Key {
-        path: path.to_owned(),
-        key: key.to_owned(),
-        message,
-    };
+    let key = |key: &str, message: String| Error::key(path, key, message);
     let rope = &c.rope_parameters;
     let unsupported = rope
         .other
@@ -235,11 +232,12 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
         ));
     }
     let embed = w.take("gpt_neox.embed_in.weight", [cfg.vocab, d])?;
-    let unembed = if cfg.tied_unembedding {
-        embed.clone().transpose()
-    } else {
-        w.take("embed_out.weight", [cfg.vocab, d])?.transpose()
-    };
+    let unembed = unembedding(
+        w,
+        cfg,
+        (&embed, "gpt_neox.embed_in.weight"),
+        "embed_out.weight",
+    )?;
     Ok(Parts {
         positions: None,
         embed,

@@ -50,14 +50,14 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         .flatten()
         .find(|t| *t != "full_attention")
     {
-        return Err(Error::Key {
-            path: path.to_owned(),
-            key: "layer_types".into(),
-            message: format!(
+        return Err(Error::key(
+            path,
+            "layer_types",
+            format!(
                 "'{t}' is not supported; ceq runs Qwen2ForCausalLM with global attention \
                  (full_attention) in every layer"
             ),
-        });
+        ));
     }
     let act = activation(path, "hidden_act", &c.hidden_act)?;
     let defaults = Defaults {

@@ -38,11 +38,7 @@ pub(super) fn read(
     rope_parameters: Option<RopeDict>,
     max_positions: usize,
 ) -> Result<(f64, Option<Llama3Rope>)> {
-    let err = |key: &str, message: String| Error::Key {
-        path: path.to_owned(),
-        key: key.to_owned(),
-        message,
-    };
+    let err = |key: &str, message: String| Error::key(path, key, message);
     let (key, dict) = match (rope_scaling, rope_parameters) {
         (Some(_), Some(_)) => {
             return Err(err(
