@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
-use super::record::{RunRecord, identify, record_path};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path};
+use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
-use super::shard::{Shard, shard_path};
+use super::shard::Shard;
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
@@ -209,12 +209,7 @@ impl FamilyJob {
         let mut inputs: Vec<&Path> = vec![&self.manifest];
         inputs.extend(sc.tokens.inputs());
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));
-        crate::io::check_not_input(&self.out, &inputs)?;
-        crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
-        crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
-        crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
-        crate::io::check_not_input(&record_path(&self.out), &inputs)?;
-        let _lock = super::record::RunLock::take(&self.out)?;
+        let _lock = super::record::RunLock::claim(&self.out, &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
         // Every checkpoint reads the tokens alike (checked above), so one count per sequence
@@ -234,8 +229,8 @@ impl FamilyJob {
         })?;
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-        let mut job = super::shard::job_settings(self.non_embedding, self.tokens_per_step);
-        job.insert("manifest".into(), super::shard::content_id(&self.manifest)?);
+        let job =
+            super::shard::job_settings(&self.manifest, self.non_embedding, self.tokens_per_step)?;
         let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use super::record::{FileId, RunRecord, changed, rebase, record_path};
-use super::shard::{check_shards, record_shard, shard_path};
+use super::record::{FileId, RunLock, RunRecord, changed, outputs, rebase, record_path};
+use super::shard::{check_shards, record_shard};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
 use crate::schema::Schema;
@@ -318,17 +318,9 @@ impl Ledger {
     /// differing token sets, duplicate names, and shards that are not every shard of one job,
     /// each finished; returns the number of rows.
     fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<usize> {
-        let mut paths: Vec<PathBuf> = inputs.to_vec();
-        paths.extend(inputs.iter().map(|p| per_seq_path(p)));
-        paths.extend(inputs.iter().map(|p| per_seq_n_path(p)));
-        paths.extend(inputs.iter().map(|p| shard_path(p)));
-        paths.extend(inputs.iter().map(|p| record_path(p)));
+        let paths: Vec<PathBuf> = inputs.iter().flat_map(|p| outputs(p)).collect();
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
-        crate::io::check_not_input(out, &paths)?;
-        crate::io::check_not_input(&per_seq_path(out), &paths)?;
-        crate::io::check_not_input(&per_seq_n_path(out), &paths)?;
-        crate::io::check_not_input(&shard_path(out), &paths)?;
-        crate::io::check_not_input(&record_path(out), &paths)?;
+        let _lock = RunLock::claim(out, &paths)?;
         let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
         let mut first: Option<(PathBuf, String)> = None;
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());

@@ -105,8 +105,28 @@ pub struct RunLock {
     _file: std::fs::File,
 }
 
+/// A results CSV and the files a run writes beside it.
+pub fn outputs(csv: &Path) -> [PathBuf; 5] {
+    [
+        csv.to_owned(),
+        super::ledger::per_seq_path(csv),
+        super::ledger::per_seq_n_path(csv),
+        super::shard::shard_path(csv),
+        record_path(csv),
+    ]
+}
+
 impl RunLock {
-    pub fn take(csv: &Path) -> Result<RunLock> {
+    /// Claims `csv` for a run: none of its files may be one of `inputs` (or inside one), and no
+    /// other run may be writing it.
+    pub fn claim(csv: &Path, inputs: &[&Path]) -> Result<RunLock> {
+        for o in outputs(csv) {
+            crate::io::check_not_input(&o, inputs)?;
+        }
+        RunLock::take(csv)
+    }
+
+    fn take(csv: &Path) -> Result<RunLock> {
         let path = csv.with_extension("lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -117,14 +137,10 @@ impl RunLock {
         match file.try_lock() {
             Ok(()) => {
                 // Held, so no run is writing these: copies a killed run left unfinished go.
-                let outputs = [
-                    csv.to_owned(),
-                    super::ledger::per_seq_path(csv),
-                    super::ledger::per_seq_n_path(csv),
-                    super::shard::shard_path(csv),
-                    record_path(csv),
-                ];
-                for left in outputs.iter().flat_map(|o| crate::io::files_left_beside(o)) {
+                for left in outputs(csv)
+                    .iter()
+                    .flat_map(|o| crate::io::files_left_beside(o))
+                {
                     let _ = std::fs::remove_file(left);
                 }
                 Ok(RunLock { path, _file: file })

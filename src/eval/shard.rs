@@ -47,21 +47,27 @@ pub fn content_id(path: &Path) -> Result<String> {
     Ok(format!("fnv1a64:{:016x}", super::family::fnv1a64(bytes)))
 }
 
-/// The settings every job records: its version of ceq and the parameter count of `params`.
-pub fn job_settings(non_embedding: bool, tokens_per_step: Option<f64>) -> JobSettings {
+/// The settings every job records: its manifest's content, its version of ceq, the parameter
+/// count of `params` and the tokens per step.
+pub fn job_settings(
+    manifest: &Path,
+    non_embedding: bool,
+    tokens_per_step: Option<f64>,
+) -> Result<JobSettings> {
     let count = if non_embedding {
         "non-embedding"
     } else {
         "total"
     };
-    JobSettings::from([
+    Ok(JobSettings::from([
+        ("manifest".into(), content_id(manifest)?),
         ("ceq".into(), env!("CARGO_PKG_VERSION").into()),
         ("param_count".into(), count.into()),
         (
             "tokens_per_step".into(),
             tokens_per_step.map_or("none".into(), |t| t.to_string()),
         ),
-    ])
+    ]))
 }
 
 /// Which shard a results file is, the names of every row it holds once finished, and the job's

@@ -14,9 +14,9 @@ use std::time::Instant;
 
 use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
-use super::record::{RunRecord, identify, record_path};
-use super::shard::{Shard, record_shard, shard_path};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path};
+use super::record::{RunRecord, identify};
+use super::shard::{Shard, record_shard};
 use super::{Hook, ModelConfig};
 use crate::error::Result;
 use crate::progress::Progress;
@@ -201,16 +201,11 @@ impl SweepJob {
         for e in groups.iter().flatten() {
             inputs.extend([e.model.as_path(), e.sae.as_path()]);
         }
-        crate::io::check_not_input(&self.out, &inputs)?;
-        crate::io::check_not_input(&per_seq_path(&self.out), &inputs)?;
-        crate::io::check_not_input(&per_seq_n_path(&self.out), &inputs)?;
-        crate::io::check_not_input(&shard_path(&self.out), &inputs)?;
-        crate::io::check_not_input(&record_path(&self.out), &inputs)?;
-        let _lock = super::record::RunLock::take(&self.out)?;
+        let _lock = super::record::RunLock::claim(&self.out, &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
-        let mut job = super::shard::job_settings(self.non_embedding, self.tokens_per_step);
-        job.insert("manifest".into(), super::shard::content_id(&self.manifest)?);
+        let mut job =
+            super::shard::job_settings(&self.manifest, self.non_embedding, self.tokens_per_step)?;
         let family = self.family.as_deref().map(super::shard::content_id);
         job.insert(
             "family".into(),

@@ -580,7 +580,9 @@ fn a_saved_copy_of_a_tied_head_must_equal_the_embedding() {
         edit_json(&m, "config.json", |c| {
             c.insert("tie_word_embeddings".into(), json!(tie));
         });
-        eval_row(&m, &neox_sae())["params_total"].parse::<f64>().unwrap()
+        eval_row(&m, &neox_sae())["params_total"]
+            .parse::<f64>()
+            .unwrap()
     };
     let (vocab, d) = (96.0, 64.0);
     assert_eq!(params(false) - params(true), vocab * d);

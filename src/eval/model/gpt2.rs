@@ -6,8 +6,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, epsilon, parse, positive,
-    unembedding,
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, embeddings, epsilon,
+    parse, positive,
 };
 use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear, Norm};
@@ -139,11 +139,10 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
             Linear::conv1d(w, &format!("{b}.mlp.c_proj"), ff, d)?,
         ));
     }
-    let wte = format!("{p}wte.weight");
-    let embed = w.take(&wte, [cfg.vocab, d])?;
+    let (embed, unembed) = embeddings(w, cfg, &format!("{p}wte.weight"), "lm_head.weight")?;
     Ok(Parts {
         positions: Some(w.take(&format!("{p}wpe.weight"), [cfg.max_positions, d])?),
-        unembed: unembedding(w, cfg, (&embed, &wte), "lm_head.weight")?,
+        unembed,
         embed,
         blocks,
         ln_f: Norm::Layer(LayerNorm::load(w, &format!("{p}ln_f"), d, eps)?),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::rope::{self, RopeDict};
 use super::{
     Activation, Architecture, Biases, Block, Keys, Mlp, ModelConfig, Parts, Qkv, QkvLayout,
-    activation, epsilon, parse, positive, unembedding,
+    activation, embeddings, epsilon, parse, positive,
 };
 use crate::error::Result;
 use crate::eval::layers::{Linear, Norm, RmsNorm};
@@ -257,13 +257,7 @@ pub(super) fn decoder_weights(w: &mut Weights, cfg: &ModelConfig, gemma: bool) -
             window: cfg.windows.get(l).copied().flatten(),
         });
     }
-    let embed = w.take("model.embed_tokens.weight", [cfg.vocab, d])?;
-    let unembed = unembedding(
-        w,
-        cfg,
-        (&embed, "model.embed_tokens.weight"),
-        "lm_head.weight",
-    )?;
+    let (embed, unembed) = embeddings(w, cfg, "model.embed_tokens.weight", "lm_head.weight")?;
     Ok(Parts {
         positions: None,
         embed,

@@ -264,20 +264,23 @@ fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     })
 }
 
-/// The unembedding: where tied, the embedding itself (a saved copy of the head under `head` must
-/// equal it: see [`Weights::tied_copy`]); else the head's own weights.
-fn unembedding(
+/// The embedding under `embed` and the unembedding: where tied, the embedding itself (a saved
+/// copy of the head under `head` must equal it: see [`Weights::tied_copy`]); else the head's own
+/// weights.
+fn embeddings(
     w: &mut Weights,
     cfg: &ModelConfig,
-    (embed, embed_key): (&Tensor<2>, &str),
+    embed: &str,
     head: &str,
-) -> Result<Tensor<2>> {
-    if cfg.tied_unembedding {
-        w.tied_copy(head, embed, embed_key)?;
-        Ok(embed.clone().transpose())
+) -> Result<(Tensor<2>, Tensor<2>)> {
+    let e = w.take(embed, [cfg.vocab, cfg.d_model])?;
+    let unembed = if cfg.tied_unembedding {
+        w.tied_copy(head, &e, embed)?;
+        e.clone().transpose()
     } else {
-        Ok(w.take(head, [cfg.vocab, cfg.d_model])?.transpose())
-    }
+        w.take(head, [cfg.vocab, cfg.d_model])?.transpose()
+    };
+    Ok((e, unembed))
 }
 
 /// Fails on the first size that is zero.

@@ -6,8 +6,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, epsilon, parse, positive,
-    unembedding,
+    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, embeddings, epsilon,
+    parse, positive,
 };
 use crate::error::{Error, Result};
 use crate::eval::layers::{LayerNorm, Linear, Norm};
@@ -231,13 +231,7 @@ fn weights(w: &mut Weights, cfg: &ModelConfig) -> Result<Parts> {
             Linear::torch(w, &format!("{b}.mlp.dense_4h_to_h"), ff, d)?,
         ));
     }
-    let embed = w.take("gpt_neox.embed_in.weight", [cfg.vocab, d])?;
-    let unembed = unembedding(
-        w,
-        cfg,
-        (&embed, "gpt_neox.embed_in.weight"),
-        "embed_out.weight",
-    )?;
+    let (embed, unembed) = embeddings(w, cfg, "gpt_neox.embed_in.weight", "embed_out.weight")?;
     Ok(Parts {
         positions: None,
         embed,
