@@ -90,6 +90,10 @@ fn with_flags(e: Error) -> anyhow::Error {
             "name the column's count with --param-count, or pick the other column with --params-col"
         }
         (Some(DataKind::TrainingTokens), _) => "give the tokens per step with --tokens-per-step N",
+        (Some(DataKind::TokensOrSteps), _) => {
+            "the tokens per step are given with --tokens-per-step N"
+        }
+        (_, crate::eval::family::TOKENS_PER_STEP) => "give --tokens-per-step a positive number",
         (_, crate::export::OUTPUT_FORMAT) => {
             "give the format with --format, or an --out name with a known extension"
         }

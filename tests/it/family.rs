@@ -652,6 +652,89 @@ fn a_manifest_without_training_tokens_asks_for_tokens_per_step() {
     }
 }
 
+/// Review 10c item 8: a manifest with neither a tokens column nor a step column used to ask for
+/// --tokens-per-step, which then failed on the empty step. Every refusal on this path now names a
+/// fix, and doing what it says runs.
+#[test]
+fn each_missing_tokens_refusal_names_a_fix_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let tokens = family().join("tokens.npy");
+    let out = dir.path().join("o.csv");
+    let per = ["--tokens-per-step", "1000"];
+    let refused = |manifest: &str, extra: &[&str], says: &[&str]| {
+        let m = write(dir.path(), "m.csv", manifest);
+        let a = eval_family(&m, &tokens, &out, extra).failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        for s in says {
+            assert!(err.contains(s), "{extra:?}: {s:?} not in {err}");
+        }
+        assert!(!err.contains("step ''"), "{err}");
+        assert!(!out.exists());
+        err
+    };
+    // name,path only: with or without tokens per step, the two fixes are named.
+    let bare = format!("name,path\na,{f}/gpt2_d16_s40\n");
+    for extra in [&[][..], &per[..]] {
+        refused(
+            &bare,
+            extra,
+            &[
+                "no tokens column and no step column",
+                "add a tokens column",
+                "or a step column and the tokens per step",
+                "--tokens-per-step N",
+            ],
+        );
+    }
+    // A row with neither: its cells are named, and the tokens per step only while missing.
+    let err = refused(
+        &format!("name,path,step,tokens\na,{f}/gpt2_d16_s40,,\n"),
+        &[],
+        &[
+            "line 2",
+            "fill its tokens cell, or its step cell and give the tokens per step",
+        ],
+    );
+    assert!(err.contains("--tokens-per-step N"), "{err}");
+    let err = refused(
+        &format!("name,path,step,tokens\na,{f}/gpt2_d16_s40,,\n"),
+        &per,
+        &["m.csv:2", "fill its tokens cell, or its step cell"],
+    );
+    assert!(!err.contains("tokens per step"), "{err}");
+    refused(
+        &format!("name,path,tokens\na,{f}/gpt2_d16_s40,\n"),
+        &per,
+        &["no step column: fill its tokens cell (or add a step column)"],
+    );
+    refused(
+        &format!("name,path,step\na,{f}/gpt2_d16_s40,\n"),
+        &per,
+        &["no tokens column: fill its step cell, or add a tokens column"],
+    );
+    refused(
+        &format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"),
+        &["--tokens-per-step", "0"],
+        &[
+            "tokens per step: must be a positive number",
+            "--tokens-per-step",
+        ],
+    );
+    // The fixes: a step column with the tokens per step, or a tokens column.
+    for (manifest, extra) in [
+        (format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"), &per[..]),
+        (
+            format!("name,path,tokens\na,{f}/gpt2_d16_s40,40000\n"),
+            &[][..],
+        ),
+    ] {
+        let o = dir.path().join(format!("ok{}.csv", extra.len()));
+        eval_family(&write(dir.path(), "m.csv", &manifest), &tokens, &o, extra).success();
+        assert_eq!(rows(&o)[0][col(&o, "tokens")], *"40000");
+    }
+}
+
 #[test]
 fn refusals_name_the_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
