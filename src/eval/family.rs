@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, per_seq_path, renamed_tokens};
 use super::record::{RunRecord, identify, record_path};
 use super::runner::{clean, scored_per_seq};
 use super::shard::{Shard, shard_path};
@@ -303,6 +303,10 @@ impl FamilyJob {
         let resumed = LEDGER.resume(&self.out, &eval_tokens, &engine, &now, |row| {
             self.differs(row, &by_name)
         })?;
+        if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
+            progress(Progress::Note(note));
+        }
+        let eval_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
         let mut record = RunRecord::start(&self.out, self.shard, names, resumed.inputs)?;

@@ -18,6 +18,7 @@ use super::shard::{check_shards, record_shard, shard_path};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
 use crate::schema::Schema;
+use crate::table::token_set_key;
 
 /// A row as written, one string per column, so a rewrite leaves it byte for byte.
 pub type Row = Vec<String>;
@@ -34,6 +35,9 @@ pub struct Resumed {
     pub inputs: std::collections::BTreeMap<String, Vec<FileId>>,
     /// How many kept rows had no record of their inputs.
     pub unrecorded: usize,
+    /// How the kept rows name their token set: this run's `eval_tokens`, or the same ids and
+    /// positions under another file name, which new rows then take too (one name per file).
+    pub eval_tokens: String,
 }
 
 /// One kind of results file.
@@ -235,7 +239,8 @@ impl Ledger {
     }
 
     /// The rows already in `out` and their per-sequence values. Each row must have been measured
-    /// on `eval_tokens` by `engine`, `check` says what else differs from this run (`None`:
+    /// on `eval_tokens`'s token set (its ids and scored positions; the file may be named
+    /// otherwise, see [`Resumed::eval_tokens`]) by `engine`, `check` says what else differs from this run (`None`:
     /// nothing), and its input files as recorded must be `now`'s for its name (a row without a
     /// record, from an older ceq, is kept and its inputs recorded as they are now); a row whose
     /// per-sequence values are not beside it is dropped, to be measured again.
@@ -252,6 +257,7 @@ impl Ledger {
             per_seq: PerSeq::new(),
             inputs: Default::default(),
             unrecorded: 0,
+            eval_tokens: eval_tokens.to_owned(),
         };
         if !out.exists() {
             return Ok(kept);
@@ -260,7 +266,8 @@ impl Ledger {
         let mut rows = vec![];
         for (line, row) in self.read_rows(out)? {
             let (name, was) = (self.name(&row), |c: &str| row[self.col(c)].as_str());
-            let differs = if was("eval_tokens") != eval_tokens {
+            // A token set is its ids and scored positions, not the name of the file holding them.
+            let differs = if token_set_key(was("eval_tokens")) != token_set_key(eval_tokens) {
                 let t = was("eval_tokens");
                 Some(format!(
                     "'{name}' was measured on {t}, this run on {eval_tokens}"
@@ -309,6 +316,9 @@ impl Ledger {
         kept.unrecorded = (rows.iter())
             .filter(|r| !record.inputs.contains_key(self.name(r)))
             .count();
+        if let Some(r) = rows.first() {
+            kept.eval_tokens = r[self.col("eval_tokens")].clone();
+        }
         kept.rows = rows;
         kept.per_seq = per_seq;
         Ok(kept)
@@ -581,4 +591,21 @@ fn read_npy(path: &Path, planes: usize, names: &[String]) -> Option<PerSeq> {
             .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
             .collect(),
     )
+}
+
+/// What a rerun says when `out`'s rows name their token set otherwise than this run (`resumed`):
+/// the same ids and positions under another file name, which every row keeps naming.
+pub(crate) fn renamed_tokens(out: &Path, resumed: &Resumed, eval_tokens: &str) -> Option<String> {
+    let file = |t: &str| t.find(" fnv1a64:").map_or(t, |i| &t[..i]).to_owned();
+    // "fnv1a64:… (positions)" said without nested brackets.
+    let key = token_set_key(eval_tokens).replacen(" (", ", ", 1);
+    let (now, was) = (file(eval_tokens), file(&resumed.eval_tokens));
+    (resumed.eval_tokens != eval_tokens).then(|| {
+        format!(
+            "{}: this run's {now} holds the token set its rows name {was} (the same ids and scored \
+             positions: {}); every row, kept or new, names it {was}",
+            out.display(),
+            key.trim_end_matches(')'),
+        )
+    })
 }

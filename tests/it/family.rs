@@ -735,6 +735,80 @@ fn each_missing_tokens_refusal_names_a_fix_that_runs() {
     }
 }
 
+/// Review 10c item 10: a token set is its ids and scored positions, not its file's name. A rerun
+/// on the same ids under another name (and dtype) resumes, says so, and its new rows name the
+/// token set as the kept rows do, so the file equals one run on the first name; other ids, or
+/// other positions scored, are still refused.
+#[test]
+fn a_resume_knows_the_token_set_by_its_ids_not_its_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let head = "name,path,tokens\n";
+    let (a, b) = (
+        format!("a,{f}/gpt2_d16_s40,40960\n"),
+        format!("b,{f}/neox_d16_s40,40960\n"),
+    );
+    let one = write(dir.path(), "one.csv", &format!("{head}{a}"));
+    let both = write(dir.path(), "both.csv", &format!("{head}{a}{b}"));
+    let tokens = family().join("tokens.npy");
+    let whole = dir.path().join("whole.csv");
+    eval_family(&both, &tokens, &whole, &[]).success();
+    let out = dir.path().join("o.csv");
+    eval_family(&one, &tokens, &out, &[]).success();
+
+    // The same ids as int32 under another name.
+    let ids: Vec<i64> = fixture_ids();
+    let same = dir.path().join("same_ids.npy");
+    let mut h = format!(
+        "{{'descr': '<i4', 'fortran_order': False, 'shape': ({}, 32), }}",
+        ids.len() / 32
+    );
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((h.len() as u16).to_le_bytes());
+    bytes.extend(h.as_bytes());
+    bytes.extend(ids.iter().flat_map(|&v| (v as i32).to_le_bytes()));
+    std::fs::write(&same, bytes).unwrap();
+
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    let a_ = eval_family(&both, &same, &out, &[]).success();
+    let err = String::from_utf8_lossy(&a_.get_output().stderr).into_owned();
+    assert!(
+        err.contains("this run's same_ids.npy holds the token set its rows name tokens.npy")
+            && err.contains("every row, kept or new, names it tokens.npy")
+            && err.contains("1 already there"),
+        "{err}"
+    );
+    assert_eq!(read(&out), read(&whole), "one name for the file's rows");
+    let names = rows(&out)
+        .iter()
+        .map(|r| r[col(&out, "eval_tokens")].to_owned())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(names.len(), 1, "{names:?}");
+
+    // Other ids, or other positions scored, are refused and leave the file as it was.
+    let before = read(&out);
+    let mut other = ids.clone();
+    other[40] = if other[40] == 7 { 8 } else { 7 };
+    let other_path = dir.path().join("other.npy");
+    write_npy(&other_path, &other, 32);
+    for (t, extra, says) in [
+        (&other_path, &[][..], "this run on other.npy fnv1a64:"),
+        (&same, &["--keep-special"][..], "(all positions)"),
+    ] {
+        let a_ = eval_family(&both, t, &out, extra).failure();
+        let err = String::from_utf8_lossy(&a_.get_output().stderr).into_owned();
+        assert!(
+            err.contains("was measured on tokens.npy") && err.contains(says),
+            "{err}"
+        );
+        assert_eq!(read(&out), before);
+    }
+}
+
 #[test]
 fn refusals_name_the_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
