@@ -539,8 +539,9 @@ impl MapResult {
             Column::new("ce_spliced", "nats"),
             Column::new("delta_loss", "nats"),
         ];
+        // A fraction, as in the CSV and in `ceq eval`'s table, so the two views read alike.
         if zero {
-            cols.push(Column::new("loss_recovered", "%"));
+            cols.push(Column::new("loss_recovered", "fraction"));
         }
         cols.push(Column::new("compute_fraction", "ratio"));
         cols.push(Column::new("log10_compute_ratio", "orders of mag."));
@@ -566,7 +567,7 @@ impl MapResult {
                     Cell::Num(m.delta_loss),
                 ];
                 if zero {
-                    r.push(m.loss_recovered.map(|v| 100.0 * v).into());
+                    r.push(m.loss_recovered.into());
                 }
                 r.push(iv(m.eq.fraction, m.ci.and_then(|c| c.fraction)));
                 r.push(iv(m.eq.log10_ratio, m.ci.and_then(|c| c.log10_ratio)));
