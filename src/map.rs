@@ -1,6 +1,6 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
-use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, map_splice};
+use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, Status, map_splice};
 use crate::export::{Cell, Column, Format, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
@@ -623,6 +623,16 @@ impl MapResult {
         }
         notes.extend(self.warnings().iter().map(|w| format!("warning: {w}")));
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
+        // Each status the rows show, said once, before the rows' own lines.
+        let mut statuses: Vec<Status> = self.splice_rows().map(|(_, m)| m.status).collect();
+        statuses.sort_by_key(|s| s.as_str());
+        statuses.dedup();
+        notes.extend(
+            statuses
+                .iter()
+                .filter_map(|s| s.meaning())
+                .map(|m| format!("status {m}")),
+        );
         for (s, m) in self.splice_rows() {
             if !m.detail.is_empty() {
                 notes.push(format!("{}: {}", s.name, m.detail));

@@ -84,9 +84,15 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
         let tokens = match (t.text(rec, i_tokens), tokens_per_step) {
             (v, _) if !v.is_empty() => v.parse().ok().and_then(positive).ok_or_else(|| {
-                let msg = format!(
-                    "checkpoint '{name}': training tokens must be a positive number, not '{v}'"
-                );
+                let msg = match v.parse::<f64>() {
+                    Ok(_) => format!(
+                        "checkpoint '{name}': training tokens must be a positive number, not '{v}'"
+                    ),
+                    Err(_) => format!(
+                        "checkpoint '{name}': training tokens {}",
+                        crate::table::not_a_number(&v)
+                    ),
+                };
                 t.cell_error(line, i_tokens.unwrap_or(i_name), msg)
             }),
             // An empty step cannot be multiplied: only this row's cells can fix it.
