@@ -326,8 +326,9 @@ impl Ledger {
 
     /// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
     /// differing token sets, duplicate names, and shards that are not every shard of one job,
-    /// each finished; returns the number of rows.
-    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<usize> {
+    /// each finished; returns the number of rows, and what to say of a token set that shards name
+    /// by other files of the same ids (the merged rows name it as the first shard does).
+    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
         let mut paths: Vec<PathBuf> = inputs.to_vec();
         paths.extend(inputs.iter().map(|p| per_seq_path(p)));
         paths.extend(inputs.iter().map(|p| per_seq_n_path(p)));
@@ -340,7 +341,10 @@ impl Ledger {
         crate::io::check_not_input(&shard_path(out), &paths)?;
         crate::io::check_not_input(&record_path(out), &paths)?;
         let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
-        let mut first: Option<(PathBuf, String)> = None;
+        // The first row's file, token set (by its ids, see `token_set_key`), `eval_tokens`, and the
+        // token set as messages say it.
+        let mut first: Option<(PathBuf, String, String, String)> = None;
+        let mut renamed: Option<String> = None;
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());
         // Position counts only if every shard has them (shards from an older ceq have none).
         let mut counts = Some(PerSeq::new());
@@ -365,27 +369,42 @@ impl Ledger {
                     .extend(mine.map(|(n, ids)| (n, rebase(ids, path, out))));
             }
             files.push((path.clone(), names.clone()));
-            for (line, row) in file_rows {
+            for (line, mut row) in file_rows {
                 // One token set, and for a sweep one batch size (SAEBench's per-batch metrics).
                 let batch = self.has("batch").then(|| &row[self.col("batch")]);
-                let tokens = match batch {
-                    Some(b) if b.is_empty() => format!(
-                        "{} by a ceq that did not record its batch size",
-                        row[self.col("eval_tokens")]
-                    ),
-                    Some(b) => format!("{} in batches of {b}", row[self.col("eval_tokens")]),
-                    None => row[self.col("eval_tokens")].clone(),
+                let set = |t: &str| match batch {
+                    Some(b) if b.is_empty() => {
+                        format!("{t} by a ceq that did not record its batch size")
+                    }
+                    Some(b) => format!("{t} in batches of {b}"),
+                    None => t.to_owned(),
                 };
+                let label = row[self.col("eval_tokens")].clone();
+                let key = set(token_set_key(&label));
                 match &first {
-                    None => first = Some((path.clone(), tokens.clone())),
-                    Some((p, t)) if *t != tokens => {
+                    None => first = Some((path.clone(), key, label.clone(), set(&label))),
+                    Some((p, k, _, said)) if *k != key => {
                         return Err(mismatch(
                             path.clone(),
                             format!(
-                                "line {line}: measured on {tokens}, but {} on {t}",
-                                p.display()
+                                "line {line}: measured on {}, but {} on {}",
+                                set(&label),
+                                p.display(),
+                                said
                             ),
                         ));
+                    }
+                    // The same ids under another file's name: one name for the merged file.
+                    Some((p, _, l, _)) if *l != label => {
+                        renamed.get_or_insert_with(|| {
+                            format!(
+                                "{} names the token set {label}, {} the same ids and positions \
+                                 as {l}; the merged file names it {l}",
+                                path.display(),
+                                p.display()
+                            )
+                        });
+                        row[self.col("eval_tokens")] = l.clone();
                     }
                     _ => {}
                 }
@@ -422,7 +441,7 @@ impl Ledger {
         self.write(out, &rows, &per_seq, &counts.unwrap_or_default(), &record)?;
         // The merged file is whole: a record left beside it from a shard run would misdescribe it.
         record_shard(out, None, vec![])?;
-        Ok(rows.len())
+        Ok((rows.len(), renamed))
     }
 }
 
@@ -507,8 +526,8 @@ impl Ledger {
 }
 
 /// Joins shards of `ceq eval-family` or of `ceq eval --manifest` (told apart by their header)
-/// into `out`; returns the number of rows.
-pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
+/// into `out`; returns the number of rows, and a note when shards name one token set by two files.
+pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
     let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
     let first = inputs.first().ok_or_else(|| Error::Invalid {
         option: "inputs",

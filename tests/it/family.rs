@@ -737,8 +737,8 @@ fn each_missing_tokens_refusal_names_a_fix_that_runs() {
 
 /// Review 10c item 10: a token set is its ids and scored positions, not its file's name. A rerun
 /// on the same ids under another name (and dtype) resumes, says so, and its new rows name the
-/// token set as the kept rows do, so the file equals one run on the first name; other ids, or
-/// other positions scored, are still refused.
+/// token set as the kept rows do, so the file equals one run on the first name (and shards merge
+/// so); other ids, or other positions scored, are still refused.
 #[test]
 fn a_resume_knows_the_token_set_by_its_ids_not_its_file_name() {
     let dir = tempfile::tempdir().unwrap();
@@ -788,6 +788,28 @@ fn a_resume_knows_the_token_set_by_its_ids_not_its_file_name() {
         .map(|r| r[col(&out, "eval_tokens")].to_owned())
         .collect::<std::collections::BTreeSet<_>>();
     assert_eq!(names.len(), 1, "{names:?}");
+
+    // So do shards: one measured on each name merges into the file of one whole run, saying so.
+    let shards: Vec<PathBuf> = [&tokens, &same]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let p = dir.path().join(format!("shard{i}.csv"));
+            eval_family(&both, t, &p, &["--shard", &format!("{i}/2")]).success();
+            p
+        })
+        .collect();
+    let merged = dir.path().join("merged.csv");
+    let a_ = ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a_.get_output().stderr).into_owned();
+    assert!(err.contains("the merged file names it tokens.npy"), "{err}");
+    assert_eq!(read(&merged), read(&whole), "merged shards");
 
     // Other ids, or other positions scored, are refused and leave the file as it was.
     let before = read(&out);
