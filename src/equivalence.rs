@@ -33,6 +33,28 @@ impl Status {
             Status::BelowFloor => "below_floor",
         }
     }
+
+    /// What the status means for the number and what would change it, for a table's notes;
+    /// `None` for `ok`.
+    pub fn meaning(self) -> Option<&'static str> {
+        match self {
+            Status::Ok => None,
+            Status::Extrapolated => Some(
+                "extrapolated: what the row maps to, or the host itself, lies outside the fitted \
+                 checkpoints' range (the row's line below says what, and how far), so the number \
+                 leans on the law beyond its data; checkpoints that reach that far would bring it \
+                 inside",
+            ),
+            Status::BelowFloor => Some(
+                "below_floor: a loss at or below the fitted floor E, which no finite compute \
+                 reaches, so the compute columns are empty",
+            ),
+            Status::Undefined => Some(
+                "undefined: the fitted law does not fall with scale, so no loss has a \
+                 compute-equivalent; fit checkpoints whose losses fall with size and data",
+            ),
+        }
+    }
 }
 
 /// The compute-scale numbers of one splice under one law. `None` where undefined.
@@ -305,8 +327,10 @@ fn delta_method(law: &Law, s: &Splice, eq: &Equivalent, noise: &CeNoise, level: 
 
 /// A ratio as "1.190", or "2.609e9" beyond four digits.
 fn times(r: f64) -> String {
+    // Three significant figures ("1.15", "55.7", "519"): a ratio's fourth means nothing here.
     if r < 1e4 {
-        format!("{r:.3}")
+        let decimals = (2 - r.log10().floor() as i32).max(0) as usize;
+        format!("{r:.decimals$}")
     } else {
         format!("{r:.3e}")
     }

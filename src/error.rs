@@ -170,6 +170,9 @@ pub enum DataKind {
     /// A checkpoint manifest without training tokens: no tokens given, and no tokens per step to
     /// compute them from the step.
     TrainingTokens,
+    /// A checkpoint manifest where tokens per step cannot give the training tokens either: no
+    /// step to multiply (no step column, or a row whose tokens and step are both empty).
+    TokensOrSteps,
     /// Shard files that are not every shard of one job, each finished: a shard missing, one
     /// stopped part-way, or a file that records no shard.
     Shards,

@@ -1,6 +1,6 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
-use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, map_splice};
+use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, Status, map_splice};
 use crate::export::{Cell, Column, Format, Table, human};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
@@ -678,8 +678,9 @@ impl MapResult {
             Column::new("ce_spliced", "nats"),
             Column::new("delta_loss", "nats"),
         ];
+        // A fraction, as in the CSV and in `ceq eval`'s table, so the two views read alike.
         if zero {
-            cols.push(Column::new("loss_recovered", "%"));
+            cols.push(Column::new("loss_recovered", "fraction"));
         }
         cols.push(Column::new("compute_fraction", "ratio"));
         cols.push(Column::new("log10_compute_ratio", "orders of mag."));
@@ -721,7 +722,7 @@ impl MapResult {
                     Cell::Num(m.delta_loss),
                 ];
                 if zero {
-                    r.push(m.loss_recovered.map(|v| 100.0 * v).into());
+                    r.push(m.loss_recovered.into());
                 }
                 r.push(iv(m.eq.fraction, m.ci.and_then(|c| c.fraction)));
                 r.push(iv(m.eq.log10_ratio, m.ci.and_then(|c| c.log10_ratio)));
@@ -766,6 +767,16 @@ impl MapResult {
         }
         notes.extend(self.warnings().iter().map(|w| format!("warning: {w}")));
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
+        // Each status the rows show, said once, before the rows' own lines.
+        let mut statuses: Vec<Status> = self.splice_rows().map(|(_, m)| m.status).collect();
+        statuses.sort_by_key(|s| s.as_str());
+        statuses.dedup();
+        notes.extend(
+            statuses
+                .iter()
+                .filter_map(|s| s.meaning())
+                .map(|m| format!("status {m}")),
+        );
         for (s, m) in self.splice_rows() {
             if !m.detail.is_empty() {
                 notes.push(format!("{}: {}", s.name, m.detail));

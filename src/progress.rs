@@ -39,6 +39,8 @@ pub struct Bar {
     pb: ProgressBar,
     terminal: bool,
     log_stages: bool,
+    /// The warnings said, so a table's notes can leave them out (see [`crate::export::said_once`]).
+    said: std::sync::Mutex<Vec<String>>,
 }
 
 impl Bar {
@@ -61,6 +63,7 @@ impl Bar {
             pb: ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()).with_style(style),
             terminal: std::io::stderr().is_terminal(),
             log_stages,
+            said: Default::default(),
         }
     }
 
@@ -77,7 +80,10 @@ impl Bar {
             }
             Progress::Item(name) => self.pb.set_message(name),
             Progress::Advance(n) => self.pb.inc(n as u64),
-            Progress::Warning(w) => self.pb.suspend(|| crate::say!("ceq: warning: {w}")),
+            Progress::Warning(w) => {
+                self.pb.suspend(|| crate::say!("ceq: warning: {w}"));
+                self.said.lock().unwrap_or_else(|e| e.into_inner()).push(w);
+            }
             Progress::Note(n) => self.pb.suspend(|| crate::say!("ceq: {n}")),
             Progress::Wrote(p) => self
                 .pb
@@ -89,6 +95,11 @@ impl Bar {
                 self.pb.set_position(p.done as u64);
             }
         }
+    }
+
+    /// Every warning said so far, in order.
+    pub fn said(&self) -> Vec<String> {
+        self.said.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn start(&self, name: &str, total: usize) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{OutputArgs, with_flags, with_progress};
+use super::{OutputArgs, shown, with_flags, with_progress, with_progress_said};
 use crate::analysis::Analysis;
 use crate::export::Format;
 use crate::law::Form;
@@ -177,7 +177,7 @@ pub fn fit(a: FitArgs) -> Result<()> {
         splices: None,
         group_by: None,
     };
-    let law = with_progress(|on| law.run(on))?;
+    let (law, said) = with_progress_said(|on| law.run(on))?;
     let lf = law.law_file();
     match &a.out {
         // Appended to or replaced as the shell opened it, not swapped for a new file.
@@ -188,9 +188,11 @@ pub fn fit(a: FitArgs) -> Result<()> {
         }
         None => {}
     }
-    Ok(crate::io::write_stdout(
-        &lf.render(a.format.unwrap_or(Format::Table)),
-    )?)
+    let text = match a.format.unwrap_or(Format::Table) {
+        Format::Json => lf.to_json(),
+        f => f.render(&shown(lf.summary_table(), true, &said)),
+    };
+    Ok(crate::io::write_stdout(&text)?)
 }
 
 #[derive(Args, Debug)]
@@ -212,8 +214,11 @@ pub fn map(a: MapArgs) -> Result<()> {
         .dest()
         .check(&analysis.inputs())
         .map_err(with_flags)?;
-    let r = with_progress(|on| analysis.map(on))?;
-    a.output.emit(r.rows.len(), |f| f.render(&r.table_for(f)))
+    let (r, said) = with_progress_said(|on| analysis.map(on))?;
+    let to_stdout = a.output.to_stdout();
+    a.output.emit(r.rows.len(), |f| {
+        f.render(&shown(r.table_for(f), to_stdout, &said))
+    })
 }
 
 #[derive(Args, Debug)]

@@ -199,7 +199,10 @@ pub struct MergeArgs {
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
-    let n = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(with_flags)?;
+    let (n, note) = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(with_flags)?;
+    if let Some(note) = note {
+        crate::say!("ceq: {note}");
+    }
     crate::say!("ceq: {n} rows written to {}", a.out.display());
     Ok(())
 }

@@ -12,7 +12,8 @@ use anyhow::Result;
 use clap::{Args, Parser};
 
 use crate::error::{DataKind, Error};
-use crate::export::{Destination, Format};
+use crate::export::said_once::{Stream, drop_said, notes_repeat_warnings};
+use crate::export::{Destination, Format, Table};
 use crate::progress::{Bar, Listener};
 
 #[derive(Parser, Debug)]
@@ -59,6 +60,11 @@ impl OutputArgs {
         }
     }
 
+    /// Whether the table goes to standard output.
+    fn to_stdout(&self) -> bool {
+        self.out.as_deref().is_none_or(crate::io::is_stdout)
+    }
+
     /// Writes the table `render` makes, saying how many rows went to a file.
     fn emit(&self, rows: usize, render: impl FnOnce(Format) -> String) -> Result<()> {
         if let Some(out) = self.dest().write(render).map_err(with_flags)? {
@@ -90,6 +96,10 @@ fn with_flags(e: Error) -> anyhow::Error {
             "name the column's count with --param-count, or pick the other column with --params-col"
         }
         (Some(DataKind::TrainingTokens), _) => "give the tokens per step with --tokens-per-step N",
+        (Some(DataKind::TokensOrSteps), _) => {
+            "the tokens per step are given with --tokens-per-step N"
+        }
+        (_, crate::eval::family::TOKENS_PER_STEP) => "give --tokens-per-step a positive number",
         (_, crate::export::OUTPUT_FORMAT) => {
             "give the format with --format, or an --out name with a known extension"
         }
@@ -108,8 +118,25 @@ fn hinted(e: Error, hint: &str) -> anyhow::Error {
 
 /// Runs a library call with a progress bar (drawn on a terminal only) that also says its warnings.
 fn with_progress<T>(run: impl FnOnce(Listener) -> crate::Result<T>) -> Result<T> {
+    Ok(with_progress_said(run)?.0)
+}
+
+/// [`with_progress`], and the warnings it said.
+fn with_progress_said<T>(
+    run: impl FnOnce(Listener) -> crate::Result<T>,
+) -> Result<(T, Vec<String>)> {
     let bar = Bar::new(false);
-    run(&|p| bar.on(p)).map_err(with_flags)
+    let t = run(&|p| bar.on(p)).map_err(with_flags)?;
+    Ok((t, bar.said()))
+}
+
+/// `table` as it is shown: without the warnings `said` on stderr, where the table goes to that
+/// same terminal (`to_stdout`), so each is read once.
+fn shown(mut table: Table, to_stdout: bool, said: &[String]) -> Table {
+    if !notes_repeat_warnings(to_stdout, Stream::stdout(), Stream::stderr()) {
+        drop_said(&mut table, said);
+    }
+    table
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

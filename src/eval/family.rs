@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
 use super::shard::Shard;
@@ -35,6 +35,9 @@ pub struct Entry {
     pub line: u64,
 }
 
+/// The library's name for the tokens-per-step option, in [`Error::Invalid`].
+pub const TOKENS_PER_STEP: &str = "tokens per step";
+
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
 /// takes `step × tokens_per_step`. Refuses duplicate names and missing folders.
 pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<Entry>> {
@@ -42,13 +45,30 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
     let hint = "a manifest has columns name,path and optionally run,step,tokens";
     let (i_name, i_path) = (t.require("name", hint)?, t.require("path", hint)?);
     let (i_run, i_step, i_tokens) = (t.find("run"), t.find("step"), t.find("tokens"));
-    let no_tokens = |message: String| Error::Data {
-        kind: DataKind::TrainingTokens,
+    let no_tokens = |kind, message: String| Error::Data {
+        kind,
         path: path.to_owned(),
         message,
     };
+    if let Some(per) = tokens_per_step.filter(|v| !(v.is_finite() && *v > 0.0)) {
+        return Err(Error::Invalid {
+            option: TOKENS_PER_STEP,
+            message: format!("must be a positive number of tokens, not {per}"),
+        });
+    }
+    // Without a step column, tokens per step cannot help: say the two ways that do.
+    if i_tokens.is_none() && i_step.is_none() {
+        return Err(no_tokens(
+            DataKind::TokensOrSteps,
+            "no tokens column and no step column, so no checkpoint's training tokens are known; \
+             add a tokens column (the training tokens each checkpoint has seen), or a step column \
+             and the tokens per step"
+                .into(),
+        ));
+    }
     if i_tokens.is_none() && tokens_per_step.is_none() {
         return Err(no_tokens(
+            DataKind::TrainingTokens,
             "no tokens column, so no checkpoint's training tokens are known; they are \
              step × tokens per step when the tokens per step are given"
                 .into(),
@@ -64,20 +84,43 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
         let tokens = match (t.text(rec, i_tokens), tokens_per_step) {
             (v, _) if !v.is_empty() => v.parse().ok().and_then(positive).ok_or_else(|| {
-                let msg = format!("checkpoint '{name}': training tokens must be a positive number");
+                let msg = match v.parse::<f64>() {
+                    Ok(_) => format!(
+                        "checkpoint '{name}': training tokens must be a positive number, not '{v}'"
+                    ),
+                    Err(_) => format!(
+                        "checkpoint '{name}': training tokens {}",
+                        crate::table::not_a_number(&v)
+                    ),
+                };
                 t.cell_error(line, i_tokens.unwrap_or(i_name), msg)
             }),
-            (_, Some(per)) => step.parse::<f64>().ok().and_then(|s| positive(s * per)).ok_or_else(|| {
-                let msg = format!(
-                    "checkpoint '{name}': no training tokens, and step '{step}' × tokens per step \
-                     is not a positive number"
-                );
-                t.cell_error(line, i_step.unwrap_or(i_name), msg)
-            }),
-            (_, None) => Err(no_tokens(format!(
-                "line {line}: checkpoint '{name}' has no training tokens (its tokens cell is \
-                 empty); they are step × tokens per step when the tokens per step are given"
-            ))),
+            // An empty step cannot be multiplied: only this row's cells can fix it.
+            _ if step.is_empty() => Err(neither(
+                &t,
+                line,
+                &name,
+                [i_tokens, i_step],
+                tokens_per_step,
+            )),
+            (_, Some(per)) => step
+                .parse::<f64>()
+                .ok()
+                .and_then(|s| positive(s * per))
+                .ok_or_else(|| {
+                    let msg = format!(
+                        "checkpoint '{name}': no training tokens, and its step '{step}' is not a \
+                     positive number to multiply by the tokens per step"
+                    );
+                    t.cell_error(line, i_step.unwrap_or(i_name), msg)
+                }),
+            (_, None) => Err(no_tokens(
+                DataKind::TrainingTokens,
+                format!(
+                    "line {line}: checkpoint '{name}' has no training tokens (its tokens cell is \
+                     empty); they are step × tokens per step when the tokens per step are given"
+                ),
+            )),
         };
         let tokens = tokens?;
         entries.push(Entry {
@@ -90,6 +133,46 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         });
     }
     Ok(entries)
+}
+
+/// A row with neither training tokens nor a step: what fills it depends on the columns there are.
+/// The tokens per step are named only when they are missing, and then the error is of the kind
+/// that says so ([`DataKind::TokensOrSteps`]); otherwise only the row's cells can fix it.
+fn neither(
+    t: &RawTable,
+    line: u64,
+    name: &str,
+    [i_tokens, i_step]: [Option<usize>; 2],
+    tokens_per_step: Option<f64>,
+) -> Error {
+    let per = match tokens_per_step {
+        Some(_) => "",
+        None => " and give the tokens per step",
+    };
+    let fix = match (i_tokens, i_step) {
+        (Some(_), Some(_)) => {
+            format!(
+                "its tokens and step cells are empty: fill its tokens cell, or its step cell{per}"
+            )
+        }
+        (Some(_), None) => format!(
+            "its tokens cell is empty and the manifest has no step column: fill its tokens cell \
+             (or add a step column{per})"
+        ),
+        _ => format!(
+            "its step cell is empty and the manifest has no tokens column: fill its step \
+             cell{per}, or add a tokens column"
+        ),
+    };
+    let message = format!("checkpoint '{name}' has neither training tokens nor a step; {fix}");
+    match (tokens_per_step, i_tokens.or(i_step)) {
+        (Some(_), Some(col)) => t.cell_error(line, col, message),
+        _ => Error::Data {
+            kind: DataKind::TokensOrSteps,
+            path: t.path.clone(),
+            message: format!("line {line}: {message}"),
+        },
+    }
 }
 
 /// FNV-1a 64 over the context length (u64, little-endian) and then every id (u32, little-endian),
@@ -227,6 +310,10 @@ impl FamilyJob {
         let resumed = LEDGER.resume(&self.out, &eval_tokens, &engine, &now, |row| {
             self.differs(row, &by_name)
         })?;
+        if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
+            progress(Progress::Note(note));
+        }
+        let eval_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
         let job =

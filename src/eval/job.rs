@@ -502,11 +502,21 @@ impl EvalReport {
         let keep: Vec<usize> = (SUMMARY.iter())
             .filter_map(|n| full.columns.iter().position(|c| c.name == *n))
             .collect();
-        let mut notes = full.notes;
+        // The full table's notes speak of SEs, params and engine, none of them shown here: this
+        // view's notes speak of its own columns and say where the rest is.
+        let mut notes = vec![
+            "CE and KL(clean || spliced) in nats per next-token position".to_owned(),
+            format!("n_tokens: the positions scored, of {}", self.eval_tokens),
+        ];
+        notes.extend(self.undefined_note());
         notes.push(format!(
-            "{} of the {} columns; the CSV and JSON hold every one",
+            "{} of the {} columns; the CSV and JSON hold every one, among them each CE's SE \
+             (se_*, over per-sequence means), params ({} of {}) and engine (the burn backend that \
+             computed the row, in f32)",
             keep.len(),
-            full.columns.len()
+            full.columns.len(),
+            self.params_counted,
+            self.model
         ));
         Table {
             title: full.title,
@@ -518,6 +528,19 @@ impl EvalReport {
         }
     }
 
+    /// Why loss_recovered is empty in some rows, if it is.
+    fn undefined_note(&self) -> Option<String> {
+        let undefined = (self.rows.iter())
+            .filter(|r| r.result.ce_zero_ablation <= r.result.ce_clean)
+            .count();
+        (undefined > 0).then(|| {
+            format!(
+                "loss_recovered is empty for {undefined} row(s): zero ablation does not raise their \
+                 CE above clean, so the ratio is undefined (ce_loss_score keeps SAEBench's formula)"
+            )
+        })
+    }
+
     /// The results as a table: one row per SAE, in the columns the eval schema declares (a splices
     /// file `ceq map` reads, plus the evaluation's own metrics, which map passes through).
     pub fn table(&self) -> Table {
@@ -526,15 +549,7 @@ impl EvalReport {
             format!("params: {} of {}", self.params_counted, self.model),
             "engine: the burn backend that computed the row, in f32".into(),
         ];
-        let undefined = (self.rows.iter())
-            .filter(|r| r.result.ce_zero_ablation <= r.result.ce_clean)
-            .count();
-        if undefined > 0 {
-            notes.push(format!(
-                "loss_recovered is empty for {undefined} row(s): zero ablation does not raise their \
-                 CE above clean, so the ratio is undefined (ce_loss_score keeps SAEBench's formula)"
-            ));
-        }
+        notes.extend(self.undefined_note());
         Table {
             title: format!("SAEs spliced into {}", self.model),
             columns: EVAL.columns.iter().map(|c| EVAL.column(&c.name)).collect(),

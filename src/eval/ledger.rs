@@ -18,6 +18,7 @@ use super::shard::{check_shards, record_shard};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
 use crate::schema::Schema;
+use crate::table::token_set_key;
 
 /// A row as written, one string per column, so a rewrite leaves it byte for byte.
 pub type Row = Vec<String>;
@@ -34,6 +35,9 @@ pub struct Resumed {
     pub inputs: std::collections::BTreeMap<String, Vec<FileId>>,
     /// How many kept rows had no record of their inputs.
     pub unrecorded: usize,
+    /// How the kept rows name their token set: this run's `eval_tokens`, or the same ids and
+    /// positions under another file name, which new rows then take too (one name per file).
+    pub eval_tokens: String,
 }
 
 /// One kind of results file.
@@ -235,7 +239,8 @@ impl Ledger {
     }
 
     /// The rows already in `out` and their per-sequence values. Each row must have been measured
-    /// on `eval_tokens` by `engine`, `check` says what else differs from this run (`None`:
+    /// on `eval_tokens`'s token set (its ids and scored positions; the file may be named
+    /// otherwise, see [`Resumed::eval_tokens`]) by `engine`, `check` says what else differs from this run (`None`:
     /// nothing), and its input files as recorded must be `now`'s for its name (a row without a
     /// record, from an older ceq, is kept and its inputs recorded as they are now); a row whose
     /// per-sequence values are not beside it is dropped, to be measured again.
@@ -252,6 +257,7 @@ impl Ledger {
             per_seq: PerSeq::new(),
             inputs: Default::default(),
             unrecorded: 0,
+            eval_tokens: eval_tokens.to_owned(),
         };
         if !out.exists() {
             return Ok(kept);
@@ -260,7 +266,8 @@ impl Ledger {
         let mut rows = vec![];
         for (line, row) in self.read_rows(out)? {
             let (name, was) = (self.name(&row), |c: &str| row[self.col(c)].as_str());
-            let differs = if was("eval_tokens") != eval_tokens {
+            // A token set is its ids and scored positions, not the name of the file holding them.
+            let differs = if token_set_key(was("eval_tokens")) != token_set_key(eval_tokens) {
                 let t = was("eval_tokens");
                 Some(format!(
                     "'{name}' was measured on {t}, this run on {eval_tokens}"
@@ -309,6 +316,9 @@ impl Ledger {
         kept.unrecorded = (rows.iter())
             .filter(|r| !record.inputs.contains_key(self.name(r)))
             .count();
+        if let Some(r) = rows.first() {
+            kept.eval_tokens = r[self.col("eval_tokens")].clone();
+        }
         kept.rows = rows;
         kept.per_seq = per_seq;
         Ok(kept)
@@ -316,13 +326,17 @@ impl Ledger {
 
     /// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
     /// differing token sets, duplicate names, and shards that are not every shard of one job,
-    /// each finished; returns the number of rows.
-    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<usize> {
+    /// each finished; returns the number of rows, and what to say of a token set that shards name
+    /// by other files of the same ids (the merged rows name it as the first shard does).
+    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
         let paths: Vec<PathBuf> = inputs.iter().flat_map(|p| outputs(p)).collect();
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         let _lock = RunLock::claim(out, &paths)?;
         let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
-        let mut first: Option<(PathBuf, String)> = None;
+        // The first row's file, token set (by its ids, see `token_set_key`), `eval_tokens`, and the
+        // token set as messages say it.
+        let mut first: Option<(PathBuf, String, String, String)> = None;
+        let mut renamed: Option<String> = None;
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());
         // Position counts only if every shard has them (shards from an older ceq have none).
         let mut counts = Some(PerSeq::new());
@@ -377,27 +391,42 @@ impl Ledger {
                 }
             }
             files.push((path.clone(), names.clone()));
-            for (line, row) in file_rows {
+            for (line, mut row) in file_rows {
                 // One token set, and for a sweep one batch size (SAEBench's per-batch metrics).
                 let batch = self.has("batch").then(|| &row[self.col("batch")]);
-                let tokens = match batch {
-                    Some(b) if b.is_empty() => format!(
-                        "{} by a ceq that did not record its batch size",
-                        row[self.col("eval_tokens")]
-                    ),
-                    Some(b) => format!("{} in batches of {b}", row[self.col("eval_tokens")]),
-                    None => row[self.col("eval_tokens")].clone(),
+                let set = |t: &str| match batch {
+                    Some(b) if b.is_empty() => {
+                        format!("{t} by a ceq that did not record its batch size")
+                    }
+                    Some(b) => format!("{t} in batches of {b}"),
+                    None => t.to_owned(),
                 };
+                let label = row[self.col("eval_tokens")].clone();
+                let key = set(token_set_key(&label));
                 match &first {
-                    None => first = Some((path.clone(), tokens.clone())),
-                    Some((p, t)) if *t != tokens => {
+                    None => first = Some((path.clone(), key, label.clone(), set(&label))),
+                    Some((p, k, _, said)) if *k != key => {
                         return Err(mismatch(
                             path.clone(),
                             format!(
-                                "line {line}: measured on {tokens}, but {} on {t}",
-                                p.display()
+                                "line {line}: measured on {}, but {} on {}",
+                                set(&label),
+                                p.display(),
+                                said
                             ),
                         ));
+                    }
+                    // The same ids under another file's name: one name for the merged file.
+                    Some((p, _, l, _)) if *l != label => {
+                        renamed.get_or_insert_with(|| {
+                            format!(
+                                "{} names the token set {label}, {} the same ids and positions \
+                                 as {l}; the merged file names it {l}",
+                                path.display(),
+                                p.display()
+                            )
+                        });
+                        row[self.col("eval_tokens")] = l.clone();
                     }
                     _ => {}
                 }
@@ -434,7 +463,7 @@ impl Ledger {
         self.write(out, &rows, &per_seq, &counts.unwrap_or_default(), &record)?;
         // The merged file is whole: a record left beside it from a shard run would misdescribe it.
         record_shard(out, None, vec![], &Default::default())?;
-        Ok(rows.len())
+        Ok((rows.len(), renamed))
     }
 }
 
@@ -519,8 +548,8 @@ impl Ledger {
 }
 
 /// Joins shards of `ceq eval-family` or of `ceq eval --manifest` (told apart by their header)
-/// into `out`; returns the number of rows.
-pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<usize> {
+/// into `out`; returns the number of rows, and a note when shards name one token set by two files.
+pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
     let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
     let first = inputs.first().ok_or_else(|| Error::Invalid {
         option: "inputs",
@@ -603,4 +632,21 @@ fn read_npy(path: &Path, planes: usize, names: &[String]) -> Option<PerSeq> {
             .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
             .collect(),
     )
+}
+
+/// What a rerun says when `out`'s rows name their token set otherwise than this run (`resumed`):
+/// the same ids and positions under another file name, which every row keeps naming.
+pub(crate) fn renamed_tokens(out: &Path, resumed: &Resumed, eval_tokens: &str) -> Option<String> {
+    let file = |t: &str| t.find(" fnv1a64:").map_or(t, |i| &t[..i]).to_owned();
+    // "fnv1a64:… (positions)" said without nested brackets.
+    let key = token_set_key(eval_tokens).replacen(" (", ", ", 1);
+    let (now, was) = (file(eval_tokens), file(&resumed.eval_tokens));
+    (resumed.eval_tokens != eval_tokens).then(|| {
+        format!(
+            "{}: this run's {now} holds the token set its rows name {was} (the same ids and scored \
+             positions: {}); every row, kept or new, names it {was}",
+            out.display(),
+            key.trim_end_matches(')'),
+        )
+    })
 }

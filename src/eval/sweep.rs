@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::shard::{Shard, record_shard};
 use super::{Hook, ModelConfig};
@@ -261,6 +261,10 @@ impl SweepJob {
             };
             other.or_else(|| differs(row, &by_name, self.non_embedding, self.family.as_deref()))
         })?;
+        if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
+            progress(Progress::Note(note));
+        }
+        let file_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = groups.iter().flatten().map(|e| e.name.clone()).collect();
         let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
@@ -326,6 +330,7 @@ impl SweepJob {
                             ),
                         ));
                     }
+                    row[LEDGER.col("eval_tokens")] = file_tokens.clone();
                     let mut both = r.result.per_seq_clean.clone();
                     both.extend(&r.result.per_seq_spliced);
                     per_seq.insert(e.name.clone(), both);

@@ -9,6 +9,7 @@ pub mod html;
 mod json;
 mod latex;
 mod markdown;
+pub mod said_once;
 mod terminal;
 
 use std::io::{self, Write};

@@ -151,7 +151,7 @@ impl RawTable {
         }
         let v: f64 = s
             .parse()
-            .map_err(|_| self.cell_error(line, col, format!("'{s}' is not a number")))?;
+            .map_err(|_| self.cell_error(line, col, not_a_number(s)))?;
         if !v.is_finite() {
             return Err(self.cell_error(
                 line,
@@ -345,6 +345,35 @@ pub(crate) fn csv_message(e: &csv::Error) -> String {
             )
         }
         _ => e.to_string(),
+    }
+}
+
+/// Why a cell is not a number, with the plain number where it reads as one with a metric suffix
+/// ("111M": 111000000), a common way to write sizes that a CSV reader does not take.
+pub(crate) fn not_a_number(s: &str) -> String {
+    let scaled = s.char_indices().last().and_then(|(i, c)| {
+        let (scale, word) = match c.to_ascii_uppercase() {
+            'K' => (1e3, "thousand"),
+            'M' => (1e6, "million"),
+            'B' | 'G' => (1e9, "billion"),
+            'T' => (1e12, "trillion"),
+            _ => return None,
+        };
+        let v = s[..i].trim().parse::<f64>().ok()? * scale;
+        // 1.1 × 1e6 is 1100000.0000000002 in binary: said as the whole number it is meant as.
+        let v = if (v - v.round()).abs() <= 1e-9 * v.abs() {
+            v.round()
+        } else {
+            v
+        };
+        v.is_finite().then_some((c, word, v))
+    });
+    match scaled {
+        Some((c, word, v)) => format!(
+            "'{s}' is not a number; if {c} means {word}, write {}",
+            crate::export::exact(v)
+        ),
+        None => format!("'{s}' is not a number"),
     }
 }
 

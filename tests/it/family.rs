@@ -672,6 +672,185 @@ fn a_manifest_without_training_tokens_asks_for_tokens_per_step() {
     }
 }
 
+/// Review 10c item 8: a manifest with neither a tokens column nor a step column used to ask for
+/// --tokens-per-step, which then failed on the empty step. Every refusal on this path now names a
+/// fix, and doing what it says runs.
+#[test]
+fn each_missing_tokens_refusal_names_a_fix_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let tokens = family().join("tokens.npy");
+    let out = dir.path().join("o.csv");
+    let per = ["--tokens-per-step", "1000"];
+    let refused = |manifest: &str, extra: &[&str], says: &[&str]| {
+        let m = write(dir.path(), "m.csv", manifest);
+        let a = eval_family(&m, &tokens, &out, extra).failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        for s in says {
+            assert!(err.contains(s), "{extra:?}: {s:?} not in {err}");
+        }
+        assert!(!err.contains("step ''"), "{err}");
+        assert!(!out.exists());
+        err
+    };
+    // name,path only: with or without tokens per step, the two fixes are named.
+    let bare = format!("name,path\na,{f}/gpt2_d16_s40\n");
+    for extra in [&[][..], &per[..]] {
+        refused(
+            &bare,
+            extra,
+            &[
+                "no tokens column and no step column",
+                "add a tokens column",
+                "or a step column and the tokens per step",
+                "--tokens-per-step N",
+            ],
+        );
+    }
+    // A row with neither: its cells are named, and the tokens per step only while missing.
+    let err = refused(
+        &format!("name,path,step,tokens\na,{f}/gpt2_d16_s40,,\n"),
+        &[],
+        &[
+            "line 2",
+            "fill its tokens cell, or its step cell and give the tokens per step",
+        ],
+    );
+    assert!(err.contains("--tokens-per-step N"), "{err}");
+    let err = refused(
+        &format!("name,path,step,tokens\na,{f}/gpt2_d16_s40,,\n"),
+        &per,
+        &["m.csv:2", "fill its tokens cell, or its step cell"],
+    );
+    assert!(!err.contains("tokens per step"), "{err}");
+    refused(
+        &format!("name,path,tokens\na,{f}/gpt2_d16_s40,\n"),
+        &per,
+        &["no step column: fill its tokens cell (or add a step column)"],
+    );
+    refused(
+        &format!("name,path,step\na,{f}/gpt2_d16_s40,\n"),
+        &per,
+        &["no tokens column: fill its step cell, or add a tokens column"],
+    );
+    refused(
+        &format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"),
+        &["--tokens-per-step", "0"],
+        &[
+            "tokens per step: must be a positive number",
+            "--tokens-per-step",
+        ],
+    );
+    // The fixes: a step column with the tokens per step, or a tokens column.
+    for (manifest, extra) in [
+        (format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"), &per[..]),
+        (
+            format!("name,path,tokens\na,{f}/gpt2_d16_s40,40000\n"),
+            &[][..],
+        ),
+    ] {
+        let o = dir.path().join(format!("ok{}.csv", extra.len()));
+        eval_family(&write(dir.path(), "m.csv", &manifest), &tokens, &o, extra).success();
+        assert_eq!(rows(&o)[0][col(&o, "tokens")], *"40000");
+    }
+}
+
+/// Review 10c item 10: a token set is its ids and scored positions, not its file's name. A rerun
+/// on the same ids under another name (and dtype) resumes, says so, and its new rows name the
+/// token set as the kept rows do, so the file equals one run on the first name (and shards merge
+/// so); other ids, or other positions scored, are still refused.
+#[test]
+fn a_resume_knows_the_token_set_by_its_ids_not_its_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let head = "name,path,tokens\n";
+    let (a, b) = (
+        format!("a,{f}/gpt2_d16_s40,40960\n"),
+        format!("b,{f}/neox_d16_s40,40960\n"),
+    );
+    let one = write(dir.path(), "one.csv", &format!("{head}{a}"));
+    let both = write(dir.path(), "both.csv", &format!("{head}{a}{b}"));
+    let tokens = family().join("tokens.npy");
+    let whole = dir.path().join("whole.csv");
+    eval_family(&both, &tokens, &whole, &[]).success();
+    let out = dir.path().join("o.csv");
+    eval_family(&one, &tokens, &out, &[]).success();
+
+    // The same ids as int32 under another name.
+    let ids: Vec<i64> = fixture_ids();
+    let same = dir.path().join("same_ids.npy");
+    let mut h = format!(
+        "{{'descr': '<i4', 'fortran_order': False, 'shape': ({}, 32), }}",
+        ids.len() / 32
+    );
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((h.len() as u16).to_le_bytes());
+    bytes.extend(h.as_bytes());
+    bytes.extend(ids.iter().flat_map(|&v| (v as i32).to_le_bytes()));
+    std::fs::write(&same, bytes).unwrap();
+
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    let a_ = eval_family(&both, &same, &out, &[]).success();
+    let err = String::from_utf8_lossy(&a_.get_output().stderr).into_owned();
+    assert!(
+        err.contains("this run's same_ids.npy holds the token set its rows name tokens.npy")
+            && err.contains("every row, kept or new, names it tokens.npy")
+            && err.contains("1 already there"),
+        "{err}"
+    );
+    assert_eq!(read(&out), read(&whole), "one name for the file's rows");
+    let names = rows(&out)
+        .iter()
+        .map(|r| r[col(&out, "eval_tokens")].to_owned())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(names.len(), 1, "{names:?}");
+
+    // So do shards: one measured on each name merges into the file of one whole run, saying so.
+    let shards: Vec<PathBuf> = [&tokens, &same]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let p = dir.path().join(format!("shard{i}.csv"));
+            eval_family(&both, t, &p, &["--shard", &format!("{i}/2")]).success();
+            p
+        })
+        .collect();
+    let merged = dir.path().join("merged.csv");
+    let a_ = ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a_.get_output().stderr).into_owned();
+    assert!(err.contains("the merged file names it tokens.npy"), "{err}");
+    assert_eq!(read(&merged), read(&whole), "merged shards");
+
+    // Other ids, or other positions scored, are refused and leave the file as it was.
+    let before = read(&out);
+    let mut other = ids.clone();
+    other[40] = if other[40] == 7 { 8 } else { 7 };
+    let other_path = dir.path().join("other.npy");
+    write_npy(&other_path, &other, 32);
+    for (t, extra, says) in [
+        (&other_path, &[][..], "this run on other.npy fnv1a64:"),
+        (&same, &["--keep-special"][..], "(all positions)"),
+    ] {
+        let a_ = eval_family(&both, t, &out, extra).failure();
+        let err = String::from_utf8_lossy(&a_.get_output().stderr).into_owned();
+        assert!(
+            err.contains("was measured on tokens.npy") && err.contains(says),
+            "{err}"
+        );
+        assert_eq!(read(&out), before);
+    }
+}
+
 #[test]
 fn refusals_name_the_checkpoints() {
     let dir = tempfile::tempdir().unwrap();

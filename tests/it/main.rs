@@ -26,6 +26,7 @@ mod resume_inputs;
 mod robust_outputs;
 mod sae_train;
 mod saebench;
+mod shown_notes;
 mod study;
 mod study_train;
 mod sweep;

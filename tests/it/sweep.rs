@@ -189,32 +189,52 @@ fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
     );
 
     // A sweep over the first shard's output resumes it: only the other groups run, and the file
-    // ends equal to the whole sweep.
+    // ends equal to the whole sweep. A token set is its ids (review 10c item 10): the same ids
+    // under another file name (and dtype) resume it, saying so, and the new rows name the token
+    // set as the kept ones do, so the file still equals the whole sweep.
     let resumed = dir.path().join("shard0.csv");
-    let out = sweep(&m, &resumed, &[]).success();
+    let same = dir.path().join("same_ids.npy");
+    std::fs::copy(eval_fixtures().join("tokens_i32.npy"), &same).unwrap();
+    let rerun = |tokens: &Path, extra: &[&str]| {
+        ceq()
+            .arg("eval")
+            .arg("--manifest")
+            .arg(&m)
+            .arg("--tokens")
+            .arg(tokens)
+            .args(["--batch", "3", "--out"])
+            .arg(&resumed)
+            .args(extra)
+            .assert()
+    };
+    let out = rerun(&same, &[]).success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("already there"), "{err}");
-    assert_eq!(read(&resumed), read(&whole), "resumed CSV");
-
-    // The same file with other tokens is refused, naming both token sets, and left as it was.
-    let other = dir.path().join("other.npy");
-    std::fs::copy(eval_fixtures().join("tokens_i32.npy"), &other).unwrap();
-    let before = read(&resumed);
-    let out = ceq()
-        .arg("eval")
-        .arg("--manifest")
-        .arg(&m)
-        .arg("--tokens")
-        .arg(&other)
-        .arg("--out")
-        .arg(&resumed)
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
-        err.contains("other.npy") && err.contains("tokens.npy"),
+        err.contains("this run's same_ids.npy holds the token set its rows name tokens.npy")
+            && err.contains("every row, kept or new, names it tokens.npy"),
         "{err}"
     );
+    assert_eq!(read(&resumed), read(&whole), "resumed CSV");
+
+    // Other ids are refused, naming both token sets, and the file is left as it was.
+    let other = dir.path().join("other.npy");
+    let mut ids = read(&eval_fixtures().join("tokens.npy"));
+    let last = ids.len() - 8; // the last id, little-endian int64
+    ids[last] = if ids[last] == 3 { 4 } else { 3 };
+    std::fs::write(&other, ids).unwrap();
+    let before = read(&resumed);
+    let out = rerun(&other, &[]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("measured on tokens.npy fnv1a64:") && err.contains("this run on other.npy"),
+        "{err}"
+    );
+    assert_eq!(read(&resumed), before);
+    // So are the same ids scored at other positions.
+    let out = rerun(&same, &["--keep-special"]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("(all positions)"), "{err}");
     assert_eq!(read(&resumed), before);
     // So is another batch size: SAEBench's per-batch metrics of the old rows would not be the
     // new rows'.
