@@ -75,6 +75,7 @@ fn categorical_chart<'a, DB: DrawingBackend>(
     d: &Data,
     s: &Style,
     group_name: &str,
+    x_desc: &str,
     names: &[String],
 ) -> PlotResult<GroupChart<'a, DB>> {
     let n = names.len().max(1);
@@ -98,7 +99,7 @@ fn categorical_chart<'a, DB: DrawingBackend>(
     };
     chart
         .configure_mesh()
-        .x_desc(group_name)
+        .x_desc(x_desc)
         .y_desc("Compute fraction (log scale)")
         .axis_desc_style(s.axis())
         .label_style(s.tick())
@@ -123,7 +124,8 @@ fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> Plot
     let rows = d.rows();
     let (group_name, labels, group) = d.groups();
     let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
-    let mut chart = categorical_chart(root, root, d, s, &label_text(&group_name), &names)?;
+    let desc = categorical_desc(d, &label_text(&group_name), None);
+    let mut chart = categorical_chart(root, root, d, s, &label_text(&group_name), &desc, &names)?;
     let r = s.upx(3.4);
     for g in 0..labels.len() {
         let c = colour(g);
@@ -337,55 +339,85 @@ struct XAxis {
     slot: f64,
     /// The law's parameter count, when the axis is host size.
     sizes: Option<ParamCount>,
+    /// Why the groups are not at their hosts' sizes, where they are hosts.
+    not_sizes: Option<String>,
 }
 
 impl XAxis {
-    /// Host size where the groups are hosts, every splice gives a parameter count (counted as the
-    /// law counts N), each host one and no two hosts the same; else the groups' order.
+    /// Host size where the groups are hosts, every splice gives its host's parameter count as the
+    /// law counts N (a host given only in another count is not placed on the law's axis), each
+    /// host one and no two hosts the same; else the groups' order, and why.
     fn of(d: &Data, n: usize, group: &[usize]) -> XAxis {
-        let categorical = XAxis {
+        let categorical = |why: Option<String>| XAxis {
             at: (0..n).map(|g| g as f64).collect(),
             slot: 1.0,
             sizes: None,
+            not_sizes: why,
         };
         let (col, _) = d.group_column();
-        let by_host = col.as_deref().is_none_or(|c| c == "model");
+        if !col.as_deref().is_none_or(|c| c == "model") {
+            return categorical(None);
+        }
+        let (_, labels, _) = d.groups();
         let count = d.law_file.data.param_count;
         let mut size: Vec<Option<f64>> = vec![None; n];
         for (i, (sp, _)) in d.rows().iter().enumerate() {
-            let own = match count {
-                ParamCount::Total => sp.counts.total,
-                ParamCount::NonEmbedding => sp.counts.non_embedding,
+            // `params` holds the law's count only under a total law (ceq eval writes the total
+            // there); under a non-embedding law only params_non_embedding does.
+            let (own, needs) = match count {
+                ParamCount::Total => (sp.counts.total.or(sp.params), "params_total or params"),
+                ParamCount::NonEmbedding => (sp.counts.non_embedding, "params_non_embedding"),
             };
-            let Some(v) = own.or(sp.params).filter(|v| v.is_finite() && *v > 0.0) else {
-                return categorical;
+            let host = &labels[group[i]];
+            let Some(v) = own.filter(|v| v.is_finite() && *v > 0.0) else {
+                return categorical(Some(format!("{} has no {needs}", label_text(host))));
             };
             match size[group[i]] {
-                Some(w) if (w / v - 1.0).abs() > 1e-9 => return categorical,
+                Some(w) if (w / v - 1.0).abs() > 1e-9 => {
+                    return categorical(Some(format!(
+                        "{}'s rows give two parameter counts",
+                        label_text(host)
+                    )));
+                }
                 _ => size[group[i]] = Some(v),
             }
         }
-        let Some(at) = size
+        if n < 2 {
+            return categorical(Some("one host".into()));
+        }
+        let at: Vec<f64> = size
             .iter()
-            .map(|v| v.map(f64::log10))
-            .collect::<Option<Vec<f64>>>()
-        else {
-            return categorical;
-        };
-        let mut sorted = at.clone();
-        sorted.sort_by(f64::total_cmp);
-        let gap = sorted
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold(f64::INFINITY, f64::min);
-        if !by_host || n < 2 || !gap.is_finite() || gap <= 1e-9 {
-            return categorical;
+            .map(|v| v.map_or(f64::NAN, f64::log10))
+            .collect();
+        let mut gap = f64::INFINITY;
+        for a in 0..n {
+            for b in a + 1..n {
+                if (at[a] - at[b]).abs() <= 1e-9 {
+                    return categorical(Some(format!(
+                        "{} and {} are one size",
+                        label_text(&labels[a]),
+                        label_text(&labels[b])
+                    )));
+                }
+                gap = gap.min((at[a] - at[b]).abs());
+            }
         }
         XAxis {
             at,
             slot: gap,
             sizes: Some(count),
+            not_sizes: None,
         }
+    }
+}
+
+/// A categorical x axis's description: the grouping column, the groups' order and, where the
+/// groups are hosts not placed at their sizes, why.
+fn categorical_desc(d: &Data, group_name: &str, not_sizes: Option<&str>) -> String {
+    let order = d.group_order();
+    match not_sizes {
+        Some(why) => format!("{group_name}, {order} (not at host size: {why})"),
+        None => format!("{group_name}, {order}"),
     }
 }
 
@@ -442,7 +474,8 @@ fn draw_series<DB: DrawingBackend>(
             })
         }
         None => {
-            let mut chart = categorical_chart(&plot, root, d, s, &group_name, &names)?;
+            let desc = categorical_desc(d, &group_name, axis.not_sizes.as_deref());
+            let mut chart = categorical_chart(&plot, root, d, s, &group_name, &desc, &names)?;
             body(root, d, s, series, &axis, &names, &mut chart, |u| u)
         }
     }
@@ -643,25 +676,38 @@ fn side_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// What the figure drawn from `d` shows beyond its one-line description: how its series and its x
-/// axis are made, where it draws series.
+/// What the figure drawn from `d` shows beyond its one-line description: how its x axis is made
+/// (and, where the hosts are not at their sizes, why), and where it draws series, how they are
+/// made.
 pub(crate) fn about(d: &Data) -> Option<String> {
-    let series = Series::of(d)?;
     let (name, labels, group) = d.groups();
+    if labels.is_empty() {
+        return None;
+    }
+    let name = label_text(&name);
+    let series = Series::of(d);
     let axis = XAxis::of(d, labels.len(), &group);
-    let (order, x) = match axis.sizes {
-        Some(c) => (
-            "host size",
-            format!("; x: host size, N = {}, log scale", c.describe()),
-        ),
-        None => ("the groups", String::new()),
+    let order = d.group_order();
+    let x = match (axis.sizes, &axis.not_sizes) {
+        (Some(c), _) if series.is_some() => {
+            format!("x: host size, N = {}, log scale", c.describe())
+        }
+        (_, Some(why)) => format!("x: the {name} groups {order}, not at host size: {why}"),
+        _ => format!("x: the {name} groups {order}"),
     };
-    Some(format!(
-        "{} configurations, each a splice's name with its {} taken out, named in the legend; \
-         each at one place in every group, its points joined in order of {order}{x}",
-        series.names.len(),
-        label_text(&name),
-    ))
+    let mut out = format!("y: the compute fraction C_eq(spliced)/C_eq(clean), log scale; {x}");
+    if let Some(series) = series {
+        let joined = match axis.sizes {
+            Some(_) => "host size",
+            None => "the groups",
+        };
+        out += &format!(
+            "; {} configurations, each a splice's name with its {name} taken out, named in the \
+             legend; each at one place in every group, its points joined in order of {joined}",
+            series.names.len(),
+        );
+    }
+    Some(out)
 }
 
 #[cfg(test)]

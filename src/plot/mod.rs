@@ -288,6 +288,21 @@ impl<'a> Data<'a> {
         (col.unwrap_or_else(|| "host".into()), shown, of)
     }
 
+    /// The order [`Data::groups`] puts the groups in, as a figure says it.
+    pub(crate) fn group_order(&self) -> &'static str {
+        let (_, idx) = self.group_column();
+        let numeric = idx.is_some_and(|i| {
+            self.rows()
+                .iter()
+                .all(|(s, _)| s.raw[i].parse::<f64>().is_ok())
+        });
+        if numeric {
+            "in increasing order"
+        } else {
+            "by C_eq(clean), smallest first"
+        }
+    }
+
     /// The bootstrap band as a polygon (upper edge, then lower edge back), clipped to [y0, y1].
     pub fn band_polygon(&self, xs: &[f64], (y0, y1): (f64, f64)) -> Option<Vec<(f64, f64)>> {
         let band = self.band(xs)?;

@@ -330,13 +330,19 @@ fn a_file_with_no_recurring_configuration_draws_as_before() {
     let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
     assert_eq!(svg.width, 560.0);
     assert!(svg.legend.is_none());
-    for t in ["host-70m", "host-160m", "host-410m", "host-1b", "model"] {
+    for t in ["host-70m", "host-160m", "host-410m", "host-1b"] {
         assert!(
             svg.texts.iter().any(|x| x == t),
             "no '{t}': {:?}",
             svg.texts
         );
     }
+    // The axis names the column and the groups' order.
+    assert!(
+        (svg.texts.iter()).any(|x| x == "model, by C_eq(clean), smallest first"),
+        "{:?}",
+        svg.texts
+    );
     assert!(svg.joins().is_empty(), "{:?}", svg.joins());
     let (plot, _) = svg.markers();
     assert_eq!(plot.len(), 12);
@@ -375,13 +381,26 @@ fn series_keep_categorical_groups_without_host_sizes() {
     ] {
         let splices = write(dir.path(), "s.csv", &csv);
         let svg = Svg::read(&figure(dir.path(), &law, &splices, extra));
-        for t in ["host-70m", "host-1b", name, "L2-8x-l032", "L6-8x-l016"] {
+        for t in ["host-70m", "host-1b", "L2-8x-l032", "L6-8x-l016"] {
             assert!(
                 svg.texts.iter().any(|x| x == t),
                 "{name}: no '{t}': {:?}",
                 svg.texts
             );
         }
+        // The axis names the column and the groups' order; where the groups are hosts, why they
+        // are not at their sizes.
+        let desc = match name {
+            "host" => "host, by C_eq(clean), smallest first".to_owned(),
+            _ => "model, by C_eq(clean), smallest first (not at host size: host-160m has no \
+                  params_total or params)"
+                .to_owned(),
+        };
+        assert!(
+            svg.texts.contains(&desc),
+            "{name}: no '{desc}': {:?}",
+            svg.texts
+        );
         assert!(
             !svg.texts.iter().any(|t| t.starts_with("Host parameters")),
             "{:?}",
@@ -421,4 +440,107 @@ fn long_names_are_cut_in_the_middle_and_stay_distinct() {
         assert!(with[0].starts_with("blocks-"), "{with:?}");
         assert_eq!(with[0].chars().count(), 24, "{with:?}");
     }
+}
+
+/// The synthetic fixture with both parameter counts: params_total = `params`, and a
+/// params_non_embedding of `params` less a 50M embedding (0.3 of the 70M host's count), so the two
+/// counts' log spacings differ. `drop` names a host whose params_non_embedding is left blank.
+fn with_counts(drop: Option<&str>) -> String {
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line},params_total,params_non_embedding\n");
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').collect();
+        let n: f64 = cells[6].parse().unwrap();
+        let ne = if Some(cells[1]) == drop {
+            String::new()
+        } else {
+            format!("{}", n - 0.7 * 70e6)
+        };
+        out += &format!("{line},{},{ne}\n", cells[6]);
+    }
+    out
+}
+
+/// A law fitted to non-embedding counts (the fixture's checkpoints, their `params` taken as
+/// non-embedding counts).
+fn law_ne(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(data("checkpoints.csv")).unwrap();
+    let mut ck = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let p = line.split(',').nth(1).unwrap();
+        let p = if i == 0 { "params_non_embedding" } else { p };
+        ck += &format!("{line},{p}\n");
+    }
+    let ck = write(dir, "ck_ne.csv", &ck);
+    fit_to(
+        dir,
+        &ck,
+        "law_ne.json",
+        &["--param-count", "non-embedding", "--bootstrap", "20"],
+    )
+}
+
+/// Under a non-embedding law the hosts sit at their non-embedding counts; a host that gives only
+/// `params` (a total count, as ceq eval writes it) is not put on that axis at its total: the figure
+/// falls back to the groups' order and its x axis says why.
+#[test]
+fn a_host_without_the_laws_count_is_not_placed_at_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law_ne(dir.path());
+    let all = write(dir.path(), "all.csv", &with_counts(None));
+    let svg = Svg::read(&figure(dir.path(), &law, &all, &[]));
+    assert!(
+        svg.texts
+            .iter()
+            .any(|t| t == "Host parameters N (non-embedding)"),
+        "{:?}",
+        svg.texts
+    );
+    // Each configuration's line: its points' x spaced as log10 of the non-embedding counts (not
+    // of params, whose spacing differs).
+    let ne: Vec<f64> = [70e6, 160e6, 410e6, 1e9]
+        .iter()
+        .map(|n| (n - 0.7 * 70e6f64).log10())
+        .collect();
+    for (_, pts) in svg.joins() {
+        assert_eq!(pts.len(), 4);
+        let (x0, x1) = (pts[0].0, pts[3].0);
+        for (p, n) in pts.iter().zip(&ne) {
+            let want = x0 + (x1 - x0) * (n - ne[0]) / (ne[3] - ne[0]);
+            assert!((p.0 - want).abs() <= 1.5, "x {} vs {want}", p.0);
+        }
+    }
+
+    let missing = write(dir.path(), "missing.csv", &with_counts(Some("host-160m")));
+    let out = tempfile::tempdir_in(dir.path()).unwrap();
+    let run = ceq()
+        .args(["plot", "--figure", "across-sizes", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&missing)
+        .arg("--out-dir")
+        .arg(out.path())
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let svg = Svg::read(&out.path().join("across_sizes.svg"));
+    assert!(
+        !svg.texts.iter().any(|t| t.starts_with("Host parameters")),
+        "{:?}",
+        svg.texts
+    );
+    let why = "host-160m has no params_non_embedding";
+    assert!(
+        svg.texts.iter().any(|t| t.contains(why)),
+        "the axis does not say why: {:?}",
+        svg.texts
+    );
+    // `ceq plot` says it too (a report says it in the figure's caption).
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains(why), "{stderr}");
 }
