@@ -16,14 +16,13 @@ use super::style::ticks_125;
 use super::style::{
     GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
 };
-use super::{Area, Data, Placer, PlotResult, builder, err, interval_note, label_text};
+use super::{
+    Area, Data, Placer, PlotResult, builder, distinct_labels, err, interval_note, label_text,
+};
 use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
-    match Series::of(d) {
-        Some(series) => draw_series(root, d, s, &series),
-        None => draw_groups(root, d, s),
-    }
+    draw_series(root, d, s, &Series::of(d))
 }
 
 /// The compute fractions' axis range: every fraction and interval end, padded.
@@ -118,54 +117,6 @@ fn categorical_chart<'a, DB: DrawingBackend>(
 type GroupChart<'a, DB> =
     ChartContext<'a, DB, Cartesian2d<RangedCoordf64, WithKeyPoints<LogCoord<f64>>>>;
 
-/// The figure when no configuration recurs: each group's SAEs spread across it in file order, one
-/// colour per group.
-fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
-    let rows = d.rows();
-    let (group_name, labels, group) = d.groups();
-    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
-    let desc = categorical_desc(d, &label_text(&group_name), None);
-    let mut chart = categorical_chart(root, root, d, s, &label_text(&group_name), &desc, &names)?;
-    let r = s.upx(3.4);
-    for g in 0..labels.len() {
-        let c = colour(g);
-        let mine: Vec<usize> = (0..rows.len())
-            .filter(|&i| group[i] == g && rows[i].1.eq.fraction.is_some())
-            .collect();
-        let k = mine.len().max(1) as f64;
-        for (j, &i) in mine.iter().enumerate() {
-            // Spread a group's SAEs across ±0.3 so their bars do not overlap.
-            let x = g as f64
-                + if k > 1.0 {
-                    -0.3 + 0.6 * j as f64 / (k - 1.0)
-                } else {
-                    0.0
-                };
-            let m = rows[i].1;
-            if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
-                let cap = 0.04;
-                for seg in [
-                    vec![(x, lo), (x, hi)],
-                    vec![(x - cap, lo), (x + cap, lo)],
-                    vec![(x - cap, hi), (x + cap, hi)],
-                ] {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(seg, s.line(c, 1.2))))
-                        .map_err(err)?;
-                }
-            }
-            chart
-                .draw_series(std::iter::once(Circle::new(
-                    (x, m.eq.fraction.unwrap()),
-                    r,
-                    c.filled(),
-                )))
-                .map_err(err)?;
-        }
-    }
-    interval_note(root, &chart, s, d)
-}
-
 /// Characters that separate the parts of an SAE's name ("d48-L2-t4096000-L0-topk-k8",
 /// "release/layer_5/width_16k").
 const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ','];
@@ -208,18 +159,20 @@ pub(crate) fn configuration(name: &str, host: &str) -> String {
     out
 }
 
-/// The configurations of the drawn splices, when one recurs in two groups.
+/// The configurations of the drawn splices: series where one recurs in two groups; else each
+/// splice's own, so that the legend still names every point.
 pub(crate) struct Series {
     /// Each configuration's name, in the order of its first splice.
     names: Vec<String>,
     /// Each splice's configuration (`None`: not drawn, it has no compute fraction).
     of: Vec<Option<usize>>,
+    /// Whether a configuration recurs in another group.
+    recurs: bool,
 }
 
 impl Series {
-    pub(crate) fn of(d: &Data) -> Option<Series> {
+    pub(crate) fn of(d: &Data) -> Series {
         let (_, idx) = d.group_column();
-        let idx = idx?;
         let (_, _, group) = d.groups();
         let rows = d.rows();
         let mut names: Vec<String> = vec![];
@@ -230,7 +183,10 @@ impl Series {
                 of.push(None);
                 continue;
             }
-            let c = configuration(&sp.name, &sp.raw[idx]);
+            let c = match idx {
+                Some(idx) => configuration(&sp.name, &sp.raw[idx]),
+                None => sp.name.clone(),
+            };
             let k = match names.iter().position(|n| *n == c) {
                 Some(k) => k,
                 None => {
@@ -244,45 +200,42 @@ impl Series {
             }
             of.push(Some(k));
         }
-        groups
-            .iter()
-            .any(|g| g.len() > 1)
-            .then_some(Series { names, of })
+        let recurs = groups.iter().any(|g| g.len() > 1);
+        Series { names, of, recurs }
     }
 
-    /// How many configurations the legend names: all that fit beside the plot, else one line
-    /// fewer, for "+N more".
+    /// How many configurations the legend names: all, up to one look each.
     fn named(&self) -> usize {
-        let k = self.names.len();
-        if k <= LEGEND_LINES {
-            k
-        } else {
-            LEGEND_LINES - 1
-        }
+        self.names.len().min(NAMED)
     }
 
     /// The legend's entries: the first `named` configurations, then "+N more" for the rest.
     fn entries(&self, named: usize) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .names
-            .iter()
-            .take(named)
-            .map(|n| label_text(n))
-            .collect();
+        let mut out = distinct_labels(&self.names[..named]);
         if self.names.len() > named {
-            out.push(format!("+{} more configurations", self.names.len() - named));
+            let what = if self.recurs {
+                "configurations"
+            } else {
+                "SAEs"
+            };
+            out.push(format!("+{} more {what}", self.names.len() - named));
         }
         out
     }
 }
 
-/// Marker shapes (dot, square, triangle), taken in turn as the palette's colours run out.
-const SHAPES: usize = 3;
+/// Marker shapes (dot, square, triangle, diamond, triangle down), taken in turn as the palette's
+/// colours run out.
+const SHAPES: usize = 5;
 
-/// Most lines the legend beside the plot holds: 18 lines and its margins fill 271 of the plot's
-/// 293 pixels. Fewer than the colours × shapes, so every named configuration looks its own.
+/// Most lines a column of the legend beside the plot holds: 18 lines and its margins fill 271 of
+/// the plot's 293 pixels.
 const LEGEND_LINES: usize = 18;
-const _: () = assert!(LEGEND_LINES <= PALETTE.len() * SHAPES);
+
+/// Most configurations the legend names, each with a look of its own (colour × shape); the rest
+/// are grey dots, counted in one line. With that line they fill two columns.
+const NAMED: usize = PALETTE.len() * SHAPES;
+const _: () = assert!(NAMED < 2 * LEGEND_LINES);
 
 /// A configuration's colour and marker shape: its own for the named ones, a grey dot for the rest.
 fn look(k: usize, named: usize) -> (RGBColor, usize) {
@@ -299,7 +252,9 @@ fn outline(shape: usize, r: i32) -> Vec<(i32, i32)> {
     let (q, t) = ((r * 9) / 10, (r * 6) / 5);
     match shape % SHAPES {
         1 => vec![(-q, -q), (q, -q), (q, q), (-q, q)],
-        _ => vec![(0, -t), (t, (3 * t) / 5), (-t, (3 * t) / 5)],
+        2 => vec![(0, -t), (t, (3 * t) / 5), (-t, (3 * t) / 5)],
+        3 => vec![(0, -t), (t, 0), (0, t), (-t, 0)],
+        _ => vec![(0, t), (t, -(3 * t) / 5), (-t, -(3 * t) / 5)],
     }
 }
 
@@ -310,19 +265,23 @@ const LEGEND_SWATCH: f64 = 28.0;
 const LEGEND_GAP: f64 = 10.0;
 
 /// The width the figure needs beside [`SIZE`] for its legend (SVG pixels): none when it draws no
-/// series.
+/// point.
 pub(crate) fn legend_width(d: &Data) -> u32 {
-    let Some(series) = Series::of(d) else {
+    let series = Series::of(d);
+    if series.names.is_empty() {
         return 0;
-    };
+    }
     let font = Style { scale: 1.0 }.note();
     let texts = series.entries(series.named());
     let widest = (texts.iter())
         .map(|e| font.font.box_size(e).map_or(0, |b| b.0))
         .max()
         .unwrap_or(0);
+    let columns = texts.len().div_ceil(LEGEND_LINES) as u32;
     // A few pixels spare: the PNG's text, measured at its own size, may round wider.
-    widest + (LEGEND_SWATCH + 2.0 * LEGEND_MARGIN + LEGEND_GAP + 4.0) as u32
+    columns * (widest + LEGEND_SWATCH as u32)
+        + (2.0 * LEGEND_MARGIN + LEGEND_GAP + 4.0) as u32
+        + (columns - 1) * LEGEND_MARGIN as u32
 }
 
 /// What the series figure decided when its SVG was drawn, for its PNG: where each host's name went
@@ -361,26 +320,44 @@ impl XAxis {
         let (_, labels, _) = d.groups();
         let count = d.law_file.data.param_count;
         let mut size: Vec<Option<f64>> = vec![None; n];
+        let mut lacking: Vec<usize> = vec![];
+        let mut needs = "";
         for (i, (sp, _)) in d.rows().iter().enumerate() {
             // `params` holds the law's count only under a total law (ceq eval writes the total
             // there); under a non-embedding law only params_non_embedding does.
-            let (own, needs) = match count {
+            let own;
+            (own, needs) = match count {
                 ParamCount::Total => (sp.counts.total.or(sp.params), "params_total or params"),
                 ParamCount::NonEmbedding => (sp.counts.non_embedding, "params_non_embedding"),
             };
-            let host = &labels[group[i]];
+            let g = group[i];
             let Some(v) = own.filter(|v| v.is_finite() && *v > 0.0) else {
-                return categorical(Some(format!("{} has no {needs}", label_text(host))));
+                if !lacking.contains(&g) {
+                    lacking.push(g);
+                }
+                continue;
             };
-            match size[group[i]] {
+            match size[g] {
                 Some(w) if (w / v - 1.0).abs() > 1e-9 => {
                     return categorical(Some(format!(
                         "{}'s rows give two parameter counts",
-                        label_text(host)
+                        label_text(&labels[g])
                     )));
                 }
-                _ => size[group[i]] = Some(v),
+                _ => size[g] = Some(v),
             }
+        }
+        if !lacking.is_empty() {
+            let why = if lacking.len() == n {
+                format!("no host has {needs}")
+            } else {
+                let first = label_text(&labels[lacking[0]]);
+                match lacking.len() {
+                    1 => format!("{first} has no {needs}"),
+                    k => format!("{first} and {} more have no {needs}", k - 1),
+                }
+            };
+            return categorical(Some(why));
         }
         if n < 2 {
             return categorical(Some("one host".into()));
@@ -532,7 +509,7 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
             })
             .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if pts.len() > 1 {
+        if series.recurs && pts.len() > 1 {
             let (col, _) = look(c, named);
             chart
                 .draw_series(std::iter::once(PathElement::new(
@@ -625,7 +602,7 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
 
 /// The legend beside the plot, its top left at `at`, drawn as `plot::legend` draws one inside a plot
 /// (plotters' own would be cut at the plot's edge): each named configuration's line with its
-/// marker, then "+N more" with a grey dot.
+/// marker, then "+N more" with a grey dot, in columns of [`LEGEND_LINES`].
 fn side_legend<DB: DrawingBackend>(
     root: &Area<DB>,
     s: &Style,
@@ -634,6 +611,9 @@ fn side_legend<DB: DrawingBackend>(
     named: usize,
     r: i32,
 ) -> PlotResult {
+    if entries.is_empty() {
+        return Ok(());
+    }
     let font = s.note().pos(Pos::new(HPos::Left, VPos::Center));
     let mut w = 0;
     for e in entries {
@@ -641,15 +621,19 @@ fn side_legend<DB: DrawingBackend>(
     }
     let (margin, swatch) = (s.px(LEGEND_MARGIN), s.px(LEGEND_SWATCH));
     let line = 1.25 * 11.5 * s.scale;
-    let h = (entries.len() as f64 * line).ceil() as i32 + 2 * margin;
-    let corners = [(x, y), (x + w + swatch + 2 * margin, y + h)];
+    let lines = entries.len().min(LEGEND_LINES);
+    let columns = entries.len().div_ceil(LEGEND_LINES) as i32;
+    let column = w + swatch + margin;
+    let h = (lines as f64 * line).ceil() as i32 + 2 * margin;
+    let corners = [(x, y), (x + columns * column + margin, y + h)];
     root.draw(&Rectangle::new(corners, WHITE.mix(0.9).filled()))
         .map_err(err)?;
     root.draw(&Rectangle::new(corners, GREY)).map_err(err)?;
     let len = s.px(22.0);
     for (c, text) in entries.iter().enumerate() {
-        let mid = y + margin + ((c as f64 + 0.5) * line).round() as i32;
-        let (x0, xm) = (x + margin, x + margin + len / 2);
+        let (col_x, row) = (x + (c / LEGEND_LINES) as i32 * column, c % LEGEND_LINES);
+        let mid = y + margin + ((row as f64 + 0.5) * line).round() as i32;
+        let (x0, xm) = (col_x + margin, col_x + margin + len / 2);
         if c < named {
             let (col, shape) = look(c, named);
             root.draw(&PathElement::new(
@@ -689,22 +673,31 @@ pub(crate) fn about(d: &Data) -> Option<String> {
     let axis = XAxis::of(d, labels.len(), &group);
     let order = d.group_order();
     let x = match (axis.sizes, &axis.not_sizes) {
-        (Some(c), _) if series.is_some() => {
-            format!("x: host size, N = {}, log scale", c.describe())
-        }
+        (Some(c), _) => format!("x: host size, N = {}, log scale", c.describe()),
         (_, Some(why)) => format!("x: the {name} groups {order}, not at host size: {why}"),
         _ => format!("x: the {name} groups {order}"),
     };
     let mut out = format!("y: the compute fraction C_eq(spliced)/C_eq(clean), log scale; {x}");
-    if let Some(series) = series {
-        let joined = match axis.sizes {
-            Some(_) => "host size",
-            None => "the groups",
-        };
+    let joined = match axis.sizes {
+        Some(_) => "host size",
+        None => "the groups",
+    };
+    let k = series.names.len();
+    out += &if series.recurs {
+        format!(
+            "; {k} configurations, each a splice's name with its {name} taken out, named in the \
+             legend; each at one place in every group, its points joined in order of {joined}"
+        )
+    } else {
+        format!(
+            "; no SAE configuration recurs in another {name} group (a splice's name with its \
+             {name} taken out): each of the {k} SAEs has its own marker, named in the legend"
+        )
+    };
+    if k > series.named() {
         out += &format!(
-            "; {} configurations, each a splice's name with its {name} taken out, named in the \
-             legend; each at one place in every group, its points joined in order of {joined}",
-            series.names.len(),
+            "; past {} the rest are grey dots (the mapped table names every one)",
+            series.named()
         );
     }
     Some(out)

@@ -448,20 +448,44 @@ const LABEL_CHARS: usize = 24;
 /// most of them, even escaped), and cut to [`LABEL_CHARS`] in the middle: SAE names share a host
 /// prefix and differ at the end (layer, width, L0), so both ends are what tells them apart.
 pub(crate) fn label_text(s: &str) -> String {
+    cut_text(s, LABEL_CHARS)
+}
+
+/// `s` with control characters made visible, cut to `n` characters in the middle ("…").
+pub(crate) fn cut_text(s: &str, n: usize) -> String {
     let v = crate::export::visible(s);
-    let n = v.chars().count();
-    if n <= LABEL_CHARS {
+    let len = v.chars().count();
+    if len <= n {
         return v.into_owned();
     }
-    let head = (LABEL_CHARS - 1) / 2;
-    let tail = LABEL_CHARS - 1 - head;
+    let head = (n - 1) / 2;
+    let tail = n - 1 - head;
     let chars = v.chars();
     chars
         .clone()
         .take(head)
         .chain(['…'])
-        .chain(chars.skip(n - tail))
+        .chain(chars.skip(len - tail))
         .collect()
+}
+
+/// Names as a legend shows them: cut as [`label_text`] cuts them, or longer where that would make
+/// two different names read the same (SAE names that differ in their middle, e.g. the layer).
+pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
+    let kinds = |v: &[String]| {
+        let mut u: Vec<&String> = v.iter().collect();
+        u.sort();
+        u.dedup();
+        u.len()
+    };
+    let want = kinds(names);
+    for n in [LABEL_CHARS, 32, 40, 56] {
+        let cut: Vec<String> = names.iter().map(|s| cut_text(s, n)).collect();
+        if kinds(&cut) == want {
+            return cut;
+        }
+    }
+    names.iter().map(|s| cut_text(s, 80)).collect()
 }
 
 /// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.

@@ -60,6 +60,8 @@ const PALETTE: [&str; 7] = [
 struct Svg {
     width: f64,
     texts: Vec<String>,
+    /// Each text with its anchor (x, y).
+    placed: Vec<(String, f64, f64)>,
     legend: Option<[f64; 4]>,
     dots: Vec<(f64, f64, String)>,
     /// Markers other than dots (square, triangle, diamond).
@@ -76,6 +78,13 @@ impl Svg {
         let texts = (doc.descendants())
             .filter(|n| n.has_tag_name("text"))
             .map(|n| n.text().unwrap_or("").trim().to_owned())
+            .collect();
+        let placed = (doc.descendants())
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| {
+                let t = n.text().unwrap_or("").trim().to_owned();
+                (t, num(&n, "x"), num(&n, "y"))
+            })
             .collect();
         // The legend's background: the one box drawn at 0.9 opacity.
         let boxes: Vec<[f64; 4]> = (doc.descendants())
@@ -99,7 +108,7 @@ impl Svg {
                 let k = pts.len() as f64;
                 let x = pts.iter().map(|p| p.0).sum::<f64>() / k;
                 let y = pts.iter().map(|p| p.1).sum::<f64>() / k;
-                (x, y, fill(&n))
+                (x, y, format!("{} {}", fill(&n), shape(&pts)))
             })
             .collect();
         let lines = (doc.descendants())
@@ -112,6 +121,7 @@ impl Svg {
         Svg {
             width,
             texts,
+            placed,
             legend: boxes.first().copied(),
             dots,
             squares,
@@ -141,6 +151,25 @@ impl Svg {
                 p.len() > 2 || (p.len() == 2 && (p[0].0 - p[1].0).abs() > 6.0 && p[0].1 != p[1].1)
             })
             .collect()
+    }
+}
+
+/// A polygon marker's shape, from its corners relative to their mean: "square", "diamond",
+/// "triangle" (point up) or "down" (point down).
+fn shape(pts: &[(f64, f64)]) -> &'static str {
+    let k = pts.len() as f64;
+    let (x, y) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / k,
+        pts.iter().map(|p| p.1).sum::<f64>() / k,
+    );
+    // A corner straight above or below the centre: a diamond or a triangle; none: a square.
+    let above = pts.iter().any(|p| (p.0 - x).abs() < 0.5 && p.1 < y);
+    let below = pts.iter().any(|p| (p.0 - x).abs() < 0.5 && p.1 > y);
+    match (pts.len(), above, below) {
+        (4, true, true) => "diamond",
+        (4, _, _) => "square",
+        (_, true, _) => "triangle",
+        _ => "down",
     }
 }
 
@@ -307,29 +336,87 @@ fn the_legend_names_every_configuration_of_the_study() {
     crate::robust_outputs::texts_fit(&path, svg.width);
 }
 
-/// Names that share no configuration across hosts: the figure is drawn as it always was — the
-/// default size, no legend, one colour per host, the hosts named on the axis, no line joining
-/// points.
+/// Every point's look (fill, and shape where it is not a dot) on the plot, and in the legend the
+/// look of the marker level with `name`'s text.
+fn legend_look(svg: &Svg, name: &str) -> String {
+    let (x, y) = (svg.placed.iter())
+        .find(|t| t.0 == name)
+        .map(|t| (t.1, t.2))
+        .unwrap_or_else(|| panic!("the legend does not name {name}: {:?}", svg.texts));
+    let all: Vec<&(f64, f64, String)> = svg.dots.iter().chain(&svg.squares).collect();
+    let near: Vec<&&(f64, f64, String)> = (all.iter())
+        .filter(|m| {
+            svg.in_legend((m.0, m.1)) && (m.1 - y).abs() <= 3.0 && m.0 < x && x - m.0 < 40.0
+        })
+        .collect();
+    assert_eq!(near.len(), 1, "{name}: {near:?}");
+    near[0].2.clone()
+}
+
+/// Each splice is one point named in the legend: every legend name's marker has a look no other
+/// has, one point on the plot has it, and the points' heights follow the splices' compute
+/// fractions (from `ceq map`) in `names`' order.
+fn each_point_is_named(svg: &Svg, names: &[String], fractions: &[f64]) {
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (names.len(), names.len()));
+    let mut ys = vec![];
+    for n in names {
+        let look = legend_look(svg, n);
+        let mine: Vec<&(f64, f64, String)> = plot.iter().filter(|m| m.2 == look).collect();
+        assert_eq!(mine.len(), 1, "{n} ({look}): {plot:?}");
+        ys.push(mine[0].1);
+    }
+    // Pixels grow downwards: a larger fraction sits higher.
+    for i in 0..names.len() {
+        for j in 0..names.len() {
+            if fractions[i] > fractions[j] * 1.05 {
+                assert!(ys[i] < ys[j], "{} above {}", names[i], names[j]);
+            }
+        }
+    }
+}
+
+/// Each splice's compute fraction, from `ceq map` of `splices` under `law`.
+fn fractions(law: &Path, splices: &Path, extra: &[&str]) -> Vec<f64> {
+    let out = ceq()
+        .args(["map", "--format", "csv", "--law"])
+        .arg(law)
+        .arg("--splices")
+        .arg(splices)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    rows(&String::from_utf8(out.stdout).unwrap())
+        .iter()
+        .map(|r| r["compute_fraction"].parse().unwrap())
+        .collect()
+}
+
+/// Names that share no configuration across hosts (no name holds its host's): no series to join,
+/// but each SAE is still named — its own marker, in a legend beside the plot — and each host under
+/// its points, at its size.
 #[test]
-fn a_file_with_no_recurring_configuration_draws_as_before() {
+fn a_file_with_no_recurring_configuration_names_every_point() {
     let dir = tempfile::tempdir().unwrap();
     let law = law(dir.path());
     let text = std::fs::read_to_string(data("splices.csv")).unwrap();
     let mut csv = String::new();
+    let mut names = vec![];
     for (i, line) in text.lines().enumerate() {
         match i {
             0 => csv += line,
             _ => {
                 let (_, rest) = line.split_once(',').unwrap();
                 csv += &format!("sae-{i},{rest}");
+                names.push(format!("sae-{i}"));
             }
         }
         csv.push('\n');
     }
     let splices = write(dir.path(), "unique.csv", &csv);
     let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
-    assert_eq!(svg.width, 560.0);
-    assert!(svg.legend.is_none());
+    assert!(svg.legend.is_some(), "{:?}", svg.texts);
     for t in ["host-70m", "host-160m", "host-410m", "host-1b"] {
         assert!(
             svg.texts.iter().any(|x| x == t),
@@ -337,22 +424,48 @@ fn a_file_with_no_recurring_configuration_draws_as_before() {
             svg.texts
         );
     }
-    // The axis names the column and the groups' order.
-    assert!(
-        (svg.texts.iter()).any(|x| x == "model, by C_eq(clean), smallest first"),
-        "{:?}",
-        svg.texts
-    );
     assert!(svg.joins().is_empty(), "{:?}", svg.joins());
-    let (plot, _) = svg.markers();
-    assert_eq!(plot.len(), 12);
-    // One colour per host, in order of host size (the file lists each host's three together,
-    // smallest first), left to right.
-    let mut dots = plot.clone();
-    dots.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (j, d) in dots.iter().enumerate() {
-        assert_eq!(d.2, PALETTE[j / 3], "{dots:?}");
-    }
+    each_point_is_named(&svg, &names, &fractions(&law, &splices, &[]));
+}
+
+/// The README's `--group-by hook` on the study's splices: 12 SAEs on each of 2 hooks, from 2 hosts,
+/// no name holding its hook. Every SAE is named in the legend (two columns), no two names read the
+/// same (the names differ in their middle, at the layer), and each has its own marker.
+#[test]
+fn grouped_by_hook_every_sae_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let law = fit_to(
+        dir.path(),
+        &root.join("data/checkpoints.csv"),
+        "law.json",
+        &[],
+    );
+    let splices = root.join("data/splices.csv");
+    let path = figure(dir.path(), &law, &splices, &["--group-by", "hook"]);
+    let svg = Svg::read(&path);
+    let input = rows(&std::fs::read_to_string(&splices).unwrap());
+    let names: Vec<String> = input.iter().map(|r| r["name"].clone()).collect();
+    assert_eq!(names.len(), 24);
+    // The legend's texts: the names, whole where they are short enough, else cut in the middle
+    // with enough of each end kept that no two read the same.
+    let shown: Vec<String> = (names.iter())
+        .map(|n| {
+            let t = (svg.texts.iter())
+                .find(|t| {
+                    let (head, tail) = t.split_once('…').unwrap_or((t, ""));
+                    *t == n || (t.contains('…') && n.starts_with(head) && n.ends_with(tail))
+                })
+                .unwrap_or_else(|| panic!("{n} is not in the legend: {:?}", svg.texts));
+            t.clone()
+        })
+        .collect();
+    let mut unique = shown.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 24, "{shown:?}");
+    each_point_is_named(&svg, &shown, &fractions(&law, &splices, &[]));
+    crate::robust_outputs::texts_fit(&path, svg.width);
 }
 
 /// Grouped by another column (here a copy of the host's name under another heading), or with a
