@@ -8,17 +8,17 @@
 //! host's parameter count known, the groups then sit at their hosts' sizes (log).
 
 use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::group_names::{self, Names};
 use super::style::ticks_125;
 use super::style::{
     GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
 };
-use super::{
-    Area, Data, Placer, PlotResult, builder, distinct_labels, err, interval_note, label_text,
-};
+use super::{Area, Data, PlotResult, builder, distinct_labels, err, interval_note, label_text};
 use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -40,82 +40,6 @@ fn y_range(d: &Data) -> (f64, f64) {
         .flatten();
     log_range(ys, 1.6)
 }
-
-/// Which groups are named on a categorical axis: every `every`-th, so that the names do not run
-/// into each other, and only where its name (centred on the group) fits on the canvas.
-fn shown_names<DB: DrawingBackend>(
-    root: &Area<DB>,
-    (x0, width): (f64, f64),
-    s: &Style,
-    names: &[String],
-) -> PlotResult<Vec<bool>> {
-    let n = names.len().max(1);
-    let mut widths = vec![];
-    for l in names {
-        widths.push(root.estimate_text_size(l, &s.tick()).map_err(err)?.0 as f64);
-    }
-    let widest = widths.iter().copied().fold(0.0, f64::max);
-    let slot = width / n as f64;
-    let every = ((widest + s.px(8.0) as f64) / slot).ceil().max(1.0) as usize;
-    let canvas = root.dim_in_pixel().0 as f64;
-    Ok((0..names.len())
-        .map(|i| {
-            let mid = x0 + (i as f64 + 0.5) * slot;
-            i % every == 0 && mid - widths[i] / 2.0 >= 0.0 && mid + widths[i] / 2.0 <= canvas
-        })
-        .collect())
-}
-
-/// The frame with one slot per group on the x axis (named where the names fit) and the compute
-/// fraction (log) on y, drawn on `area` of the figure `root`.
-fn categorical_chart<'a, DB: DrawingBackend>(
-    area: &'a Area<DB>,
-    root: &Area<DB>,
-    d: &Data,
-    s: &Style,
-    group_name: &str,
-    x_desc: &str,
-    names: &[String],
-) -> PlotResult<GroupChart<'a, DB>> {
-    let n = names.len().max(1);
-    let (y0, y1) = y_range(d);
-    let mut chart = builder(area, format!("Compute fraction by {group_name}"), s, 56.0)
-        .build_cartesian_2d(
-            -0.5..(n as f64 - 0.5),
-            (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
-        )
-        .map_err(err)?;
-    let x0 = chart.plotting_area().get_base_pixel().0 as f64;
-    let width = chart.plotting_area().dim_in_pixel().0 as f64;
-    let shown = shown_names(root, (x0, width), s, names)?;
-    let label_of = |v: &f64| {
-        let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
-            names[i as usize].clone()
-        } else {
-            String::new()
-        }
-    };
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc("Compute fraction (log scale)")
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
-        .x_labels(n + 1)
-        .y_labels(8)
-        .x_label_formatter(&label_of)
-        .y_label_formatter(&|v| percent(*v))
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6))
-        .draw()
-        .map_err(err)?;
-    Ok(chart)
-}
-
-type GroupChart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, WithKeyPoints<LogCoord<f64>>>>;
 
 /// Characters that separate the parts of an SAE's name ("d48-L2-t4096000-L0-topk-k8",
 /// "release/layer_5/width_16k").
@@ -284,11 +208,10 @@ pub(crate) fn legend_width(d: &Data) -> u32 {
         + (columns - 1) * LEGEND_MARGIN as u32
 }
 
-/// What the series figure decided when its SVG was drawn, for its PNG: where each host's name went
-/// (`None`: left out).
+/// What the figure decided when its SVG was drawn, for its PNG: the groups' names beneath the axis.
 #[derive(Clone, Debug)]
 pub(crate) struct Choices {
-    hosts: Vec<Option<usize>>,
+    names: Names,
 }
 
 /// The x axis of the series figure: where group `g` sits, in the axis's units (the group's index,
@@ -314,7 +237,7 @@ impl XAxis {
             not_sizes: why,
         };
         let (col, _) = d.group_column();
-        if !col.as_deref().is_none_or(|c| c == "model") {
+        if col.as_deref().is_some_and(|c| c != "model") {
             return categorical(None);
         }
         let (_, labels, _) = d.groups();
@@ -388,17 +311,7 @@ impl XAxis {
     }
 }
 
-/// A categorical x axis's description: the grouping column, the groups' order and, where the
-/// groups are hosts not placed at their sizes, why.
-fn categorical_desc(d: &Data, group_name: &str, not_sizes: Option<&str>) -> String {
-    let order = d.group_order();
-    match not_sizes {
-        Some(why) => format!("{group_name}, {order} (not at host size: {why})"),
-        None => format!("{group_name}, {order}"),
-    }
-}
-
-/// The figure with one series per configuration.
+/// The figure: the frame on either x axis, the series, the groups' names beneath the axis.
 fn draw_series<DB: DrawingBackend>(
     root: &Area<DB>,
     d: &Data,
@@ -408,11 +321,10 @@ fn draw_series<DB: DrawingBackend>(
     let (group_name, labels, group) = d.groups();
     let axis = XAxis::of(d, labels.len(), &group);
     let (y0, y1) = y_range(d);
-    let y = (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
     let group_name = label_text(&group_name);
     // The plot keeps the other figures' size; the legend stands to its right.
     let (plot, _) = root.split_horizontally(s.px(SIZE.0 as f64));
-    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
+    let y = || (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
     match axis.sizes {
         Some(count) => {
             let (lo, hi) = (axis.at.iter().copied())
@@ -429,72 +341,185 @@ fn draw_series<DB: DrawingBackend>(
             if ticks.len() < 2 {
                 ticks = axis.at.iter().map(|u| 10f64.powf(*u)).collect();
             }
-            let mut chart = builder(&plot, "Compute fraction across host sizes", s, 56.0)
-                .build_cartesian_2d((x0..x1).log_scale().with_key_points(ticks), y)
-                .map_err(err)?;
-            chart
-                .configure_mesh()
-                .x_desc(format!("Host parameters N ({})", count.name()))
-                .y_desc("Compute fraction (log scale)")
-                .axis_desc_style(s.axis())
-                .label_style(s.tick())
-                .x_labels(10)
-                .y_labels(8)
-                .x_label_formatter(&|v| pow10(*v))
-                .y_label_formatter(&|v| percent(*v))
-                .light_line_style(WHITE)
-                .bold_line_style(LIGHT.mix(0.6))
-                .draw()
-                .map_err(err)?;
-            body(root, d, s, series, &axis, &names, &mut chart, |u| {
-                10f64.powf(u)
-            })
+            let frame = Frame {
+                title: "Compute fraction across host sizes",
+                desc: format!("Host parameters N ({})", count.name()),
+                note: None,
+                ticks: Some(&|v: &f64| pow10(*v)),
+            };
+            let x = || (x0..x1).log_scale().with_key_points(ticks.clone());
+            draw_on(
+                root,
+                &plot,
+                d,
+                s,
+                series,
+                &axis,
+                &labels,
+                &frame,
+                (x, y),
+                |u| 10f64.powf(u),
+            )
         }
         None => {
-            let desc = categorical_desc(d, &group_name, axis.not_sizes.as_deref());
-            let mut chart = categorical_chart(&plot, root, d, s, &group_name, &desc, &names)?;
-            body(root, d, s, series, &axis, &names, &mut chart, |u| u)
+            let n = labels.len().max(1) as f64;
+            let frame = Frame {
+                title: &format!("Compute fraction by {group_name}"),
+                desc: format!("{group_name}, {}", d.group_order()),
+                note: (axis.not_sizes.as_ref()).map(|w| format!("not at host size: {w}")),
+                ticks: None,
+            };
+            let x = || RangedCoordf64::from(-0.5..(n - 0.5));
+            draw_on(
+                root,
+                &plot,
+                d,
+                s,
+                series,
+                &axis,
+                &labels,
+                &frame,
+                (x, y),
+                |u| u,
+            )
         }
     }
 }
+
+/// What the frame of one x axis says: the title, the x axis's description and a note under it,
+/// and the tick labels (none on a categorical axis: the groups' names stand there).
+struct Frame<'f> {
+    title: &'f str,
+    desc: String,
+    note: Option<String>,
+    ticks: Option<&'f dyn Fn(&f64) -> String>,
+}
+
+/// The figure on `plot` with the x axis `xy.0` makes, where `to_x` turns a group's place
+/// (`axis.at`) into x: the frame, with room beneath the axis for the groups' names, the series,
+/// then the names, each under its group.
+#[allow(clippy::too_many_arguments)]
+fn draw_on<DB, X>(
+    root: &Area<DB>,
+    plot: &Area<DB>,
+    d: &Data,
+    s: &Style,
+    series: &Series,
+    axis: &XAxis,
+    labels: &[String],
+    frame: &Frame,
+    (x, y): (impl Fn() -> X, impl Fn() -> FractionAxis),
+    to_x: impl Fn(f64) -> f64,
+) -> PlotResult
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    // Where each group's names go: the plot's x pixels do not depend on the height beneath it,
+    // so a frame without a title, drawn nowhere, places them.
+    let centres: Vec<i32> = {
+        let probe = ChartBuilder::on(plot)
+            .margin(s.px(10.0))
+            .x_label_area_size(s.px(44.0))
+            .y_label_area_size(s.px(56.0))
+            .build_cartesian_2d(x(), y())
+            .map_err(err)?;
+        let y0 = probe.y_range().start;
+        (axis.at.iter())
+            .map(|&u| probe.backend_coord(&(to_x(u), y0)).0)
+            .collect()
+    };
+    let bounds = (0, plot.dim_in_pixel().0 as i32);
+    let made = d.layout.across_sizes.borrow().clone();
+    let names = match made {
+        Some(c) => c.names,
+        None => Names::arrange(root, s, labels, &centres, bounds)?,
+    };
+    // Beneath a host-size axis the names stand under its counts.
+    let above = if frame.ticks.is_some() { 20.0 } else { 6.0 };
+    let height = group_names::area_height(s, above, names.lines(), frame.note.is_some());
+    let mut chart = builder(plot, frame.title, s, 56.0)
+        .x_label_area_size(height)
+        .build_cartesian_2d(x(), y())
+        .map_err(err)?;
+    let none = |_: &f64| String::new();
+    let (ticks, count): (&dyn Fn(&f64) -> String, usize) = match frame.ticks {
+        Some(f) => (f, 10),
+        None => (&none, 0),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(Y_DESC)
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(count)
+        .y_labels(8)
+        .x_label_formatter(ticks)
+        .y_label_formatter(&|v| percent(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT.mix(0.6));
+    if frame.ticks.is_none() {
+        mesh.disable_x_mesh();
+    }
+    mesh.draw().map_err(err)?;
+    body(root, d, s, series, axis, &mut chart, &to_x)?;
+    let (px0, py0) = chart.plotting_area().get_base_pixel();
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let mid = px0 + pw as i32 / 2;
+    let top = py0 + ph as i32 + s.px(above);
+    let under = (mid, frame.desc.as_str(), frame.note.as_deref());
+    names.draw(root, s, &centres, bounds, top, under)?;
+    *d.layout.across_sizes.borrow_mut() = Some(Choices { names });
+    Ok(())
+}
+
+/// The y axis's description.
+const Y_DESC: &str = "Compute fraction (log scale)";
 
 /// The series figure's y axis: the compute fraction, log.
 type FractionAxis = WithKeyPoints<LogCoord<f64>>;
 
 /// The series on either x axis, whose positions (`axis.at`, in the axis's units) `to_x` turns into
-/// the chart's x: the lines, the bars, the markers, the hosts' names (on a host-size axis, where
-/// the ticks are counts) and the legend beside the plot.
-#[allow(clippy::too_many_arguments)]
+/// the chart's x: the lines, the bars, the markers and the legend beside the plot.
 fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     root: &Area<DB>,
     d: &Data,
     s: &Style,
     series: &Series,
     axis: &XAxis,
-    names: &[String],
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, FractionAxis>>,
     to_x: impl Fn(f64) -> f64,
 ) -> PlotResult {
     let rows = d.rows();
     let (_, _, group) = d.groups();
     let (px0, py0) = chart.plotting_area().get_base_pixel();
-    let (pw, ph) = chart.plotting_area().dim_in_pixel();
-    let made = d.layout.across_sizes.borrow().clone();
+    let pw = chart.plotting_area().dim_in_pixel().0;
     let (k, named) = (series.names.len(), series.named());
-    // Each configuration's place in a group: the same in every group, across ±0.3 of the slot so
-    // that the bars do not overlap.
-    let offset = |c: usize| {
+    // Each splice's place in its group, across ±0.3 of the slot so that the bars do not overlap:
+    // a configuration's the same in every group; without series, the group's splices in file
+    // order.
+    let spread = |j: usize, n: usize| {
         axis.slot
-            * if k > 1 {
-                -0.3 + 0.6 * c as f64 / (k - 1) as f64
+            * if n > 1 {
+                -0.3 + 0.6 * j as f64 / (n - 1) as f64
             } else {
                 0.0
             }
     };
+    let offsets: Vec<f64> = (0..rows.len())
+        .map(|i| match series.of[i] {
+            Some(c) if series.recurs => spread(c, k),
+            Some(_) => {
+                let mine = |j: &usize| group[*j] == group[i] && series.of[*j].is_some();
+                let before = (0..i).filter(mine).count();
+                spread(before, (0..rows.len()).filter(mine).count())
+            }
+            None => 0.0,
+        })
+        .collect();
     // Each drawn splice: its configuration, its place on the axis, its fraction.
     let point = |i: usize| -> Option<(usize, f64, f64)> {
         let c = series.of[i]?;
-        Some((c, axis.at[group[i]] + offset(c), rows[i].1.eq.fraction?))
+        Some((c, axis.at[group[i]] + offsets[i], rows[i].1.eq.fraction?))
     };
     let r = s.px(3.4);
     let cap = 0.04 * axis.slot;
@@ -519,18 +544,9 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
-    // What the hosts' names must not cover: the markers and bars, and the note on the bars.
-    let mut placer = Placer::within((px0, py0, px0 + pw as i32, py0 + ph as i32));
-    if let Some(text) = d.map.and_then(|m| m.interval_caption()) {
-        let (w, h) = root.estimate_text_size(&text, &s.note()).map_err(err)?;
-        let at = (px0 + s.px(6.0), py0 + s.px(4.0));
-        placer.reserve((at.0, at.1, at.0 + w as i32, at.1 + h as i32));
-    }
     for (i, (_, m)) in rows.iter().enumerate() {
-        let Some((c, u, y)) = point(i) else { continue };
+        let Some((c, u, _)) = point(i) else { continue };
         let (col, _) = look(c, named);
-        let (mx, my) = chart.backend_coord(&(to_x(u), y));
-        placer.reserve((mx - r - 1, my - r - 1, mx + r + 1, my + r + 1));
         if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
             let (a, x, b) = (to_x(u - cap), to_x(u), to_x(u + cap));
             for seg in [
@@ -542,8 +558,6 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                     .draw_series(std::iter::once(PathElement::new(seg, s.line(col, 1.2))))
                     .map_err(err)?;
             }
-            let (p, q) = (chart.backend_coord(&(a, hi)), chart.backend_coord(&(b, lo)));
-            placer.reserve((p.0 - 1, p.1 - 1, q.0 + 1, q.1 + 1));
         }
     }
     for c in 0..k {
@@ -562,37 +576,6 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 )
                 .map_err(err)?;
         }
-    }
-    // On a host-size axis, each host's name under its group (or over it), where it covers
-    // nothing: the ticks are counts.
-    let mut picks = vec![];
-    if axis.sizes.is_some() {
-        let grey = GREY.mix(1.0);
-        let style = s.note().color(&grey);
-        let y_bottom = chart.y_range().start;
-        for (g, name) in names.iter().enumerate() {
-            let (w, h) = root.estimate_text_size(name, &style).map_err(err)?;
-            let (w, h) = (w as i32, h as i32);
-            let mid = chart.backend_coord(&(to_x(axis.at[g]), y_bottom)).0 - w / 2;
-            let spots = [
-                (mid, py0 + ph as i32 - s.px(4.0) - h),
-                (mid, py0 + s.px(4.0)),
-            ];
-            let pick = match &made {
-                Some(c) => c.hosts.get(g).copied().flatten(),
-                None => spots.iter().position(|&p| placer.is_free(p, (w, h))),
-            };
-            if let Some(j) = pick {
-                let p = spots[j];
-                placer.reserve((p.0, p.1, p.0 + w, p.1 + h));
-                root.draw(&Text::new(name.clone(), p, style.clone()))
-                    .map_err(err)?;
-            }
-            picks.push(pick);
-        }
-    }
-    if made.is_none() {
-        *d.layout.across_sizes.borrow_mut() = Some(Choices { hosts: picks });
     }
     interval_note(root, chart, s, d)?;
     // Beside the plot, level with its top.

@@ -4,6 +4,7 @@
 
 mod across_sizes;
 mod fit;
+mod group_names;
 mod job;
 mod linear_vs_log;
 mod n_and_d;

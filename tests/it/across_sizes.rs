@@ -503,17 +503,13 @@ fn series_keep_categorical_groups_without_host_sizes() {
         }
         // The axis names the column and the groups' order; where the groups are hosts, why they
         // are not at their sizes.
-        let desc = match name {
-            "host" => "host, by C_eq(clean), smallest first".to_owned(),
-            _ => "model, by C_eq(clean), smallest first (not at host size: host-160m has no \
-                  params_total or params)"
-                .to_owned(),
-        };
-        assert!(
-            svg.texts.contains(&desc),
-            "{name}: no '{desc}': {:?}",
-            svg.texts
-        );
+        let mut desc = vec![format!("{name}, by C_eq(clean), smallest first")];
+        if name == "model" {
+            desc.push("not at host size: host-160m has no params_total or params".into());
+        }
+        for t in desc {
+            assert!(svg.texts.contains(&t), "{name}: no '{t}': {:?}", svg.texts);
+        }
         assert!(
             !svg.texts.iter().any(|t| t.starts_with("Host parameters")),
             "{:?}",
@@ -656,4 +652,123 @@ fn a_host_without_the_laws_count_is_not_placed_at_another() {
     // `ceq plot` says it too (a report says it in the figure's caption).
     let stderr = String::from_utf8(run.stderr).unwrap();
     assert!(stderr.contains(why), "{stderr}");
+}
+
+/// The fixture with each host's `params` (7th column) and name replaced as `hosts` says
+/// (old name → new name, count), and rows of `copy` (a host) repeated under `copy_as`.
+fn rehosted(hosts: &[(&str, &str, f64)], copy: Option<(&str, &str)>) -> String {
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut out = String::new();
+    let mut copies = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line}\n");
+            continue;
+        }
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        let host = cells[1].clone();
+        if let Some((from, to)) = copy
+            && host == from
+        {
+            let mut c = cells.clone();
+            c[0] = c[0].replace(from, to);
+            c[1] = to.to_owned();
+            copies += &(c.join(",") + "\n");
+        }
+        if let Some((_, to, n)) = hosts.iter().find(|h| h.0 == host) {
+            cells[0] = cells[0].replace(&host, to);
+            cells[1] = (*to).to_owned();
+            cells[6] = format!("{n}");
+        }
+        out += &(cells.join(",") + "\n");
+    }
+    out + &copies
+}
+
+/// Each host's name under its points: for each group (its points found as the `k`-th point of
+/// every configuration's line, left to right), a text `name` whose span holds the points' mean x,
+/// beneath the plot; and no two names on one row run into each other.
+fn names_under_groups(svg: &Svg, names: &[&str]) {
+    let joins = svg.joins();
+    assert!(!joins.is_empty());
+    let bottom = (svg.dots.iter())
+        .filter(|m| !svg.in_legend((m.0, m.1)))
+        .map(|m| m.1)
+        .fold(0.0, f64::max);
+    // Width of a text at the tick font (11.3 px): DejaVu Sans averages over 0.55 em a character.
+    let width = |t: &str| t.chars().count() as f64 * 0.55 * 11.29;
+    let mut placed = vec![];
+    for (k, name) in names.iter().enumerate() {
+        let xs: Vec<f64> = joins
+            .iter()
+            .map(|(_, pts)| {
+                let mut p = pts.clone();
+                p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                p[k].0
+            })
+            .collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let texts: Vec<&(String, f64, f64)> = svg.placed.iter().filter(|t| t.0 == *name).collect();
+        let [t] = texts[..] else {
+            panic!("{name}: one text expected, {texts:?} in {:?}", svg.texts)
+        };
+        assert!(
+            t.2 > bottom,
+            "{name} at y {} is not beneath the points ({bottom})",
+            t.2
+        );
+        assert!(
+            t.1 - 1.0 <= mean && mean <= t.1 + width(name) + 1.0,
+            "{name}: {}–{} does not span its points' x {mean}",
+            t.1,
+            t.1 + width(name)
+        );
+        placed.push((t.1, t.2, width(name)));
+    }
+    for a in &placed {
+        for b in &placed {
+            if a != b && (a.1 - b.1).abs() < 1.0 && a.0 < b.0 {
+                assert!(a.0 + a.2 * 0.9 <= b.0, "names overlap: {placed:?}");
+            }
+        }
+    }
+}
+
+/// Hosts close in size (70M, 75M, 80M, 1B: their names far wider than the gaps between them) are
+/// each named under their points, on rows of their own beneath the axis; so are the hosts of a
+/// categorical axis (two hosts of one size), where names wider than a slot used to be left out.
+#[test]
+fn every_host_is_named_under_its_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let close = rehosted(
+        &[
+            ("host-160m", "host-75m", 75e6),
+            ("host-410m", "host-80m", 80e6),
+        ],
+        None,
+    );
+    let close = write(dir.path(), "close.csv", &close);
+    let svg = Svg::read(&figure(dir.path(), &law, &close, &[]));
+    assert!(svg.texts.iter().any(|t| t == "Host parameters N (total)"));
+    names_under_groups(&svg, &["host-70m", "host-75m", "host-80m", "host-1b"]);
+
+    // Two hosts of 410M: the groups in order of their clean compute-equivalent (a copy of a
+    // host's rows has its C_eq(clean), and stays after it, in file order).
+    let share = rehosted(
+        &[("host-70m", "host-70m-deduped-seed-1", 7e7)],
+        Some(("host-410m", "host-410m-deduped-seed-2")),
+    );
+    let share = write(dir.path(), "share.csv", &share);
+    let svg = Svg::read(&figure(dir.path(), &law, &share, &[]));
+    names_under_groups(
+        &svg,
+        &[
+            "host-70m-deduped-seed-1",
+            "host-160m",
+            "host-410m",
+            "host-410m-deduped-seed-2",
+            "host-1b",
+        ],
+    );
 }
