@@ -112,6 +112,7 @@ impl Figure {
     pub fn about(self, d: &Data) -> Option<String> {
         match self {
             Figure::AcrossSizes => across_sizes::about(d),
+            Figure::LinearVsLog => linear_vs_log::left_out(d),
             _ => None,
         }
     }
@@ -593,15 +594,26 @@ pub(crate) fn interval_note<DB: DrawingBackend, CT: plotters::coord::CoordTransl
     s: &Style,
     d: &Data,
 ) -> PlotResult {
-    let Some(text) = d.map.and_then(|m| m.interval_caption()) else {
-        return Ok(());
-    };
+    let text = d.map.and_then(|m| m.interval_caption());
+    corner_notes(root, chart, s, text.iter().cloned())
+}
+
+/// Grey lines of notes in the plot's upper left corner, one under the other.
+pub(crate) fn corner_notes<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    lines: impl IntoIterator<Item = String>,
+) -> PlotResult {
     let area = chart.plotting_area();
     let (px0, py0) = area.get_base_pixel();
     let grey = style::GREY.mix(1.0);
-    let at = (px0 + s.px(6.0), py0 + s.px(4.0));
-    root.draw(&Text::new(text, at, s.note().color(&grey)))
-        .map_err(err)
+    for (i, text) in lines.into_iter().enumerate() {
+        let at = (px0 + s.px(6.0), py0 + s.px(4.0 + 14.0 * i as f64));
+        root.draw(&Text::new(text, at, s.note().color(&grey)))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Plotters errors as a message.
