@@ -18,7 +18,7 @@ use super::style::ticks_125;
 use super::style::{
     GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
 };
-use super::{Area, Data, PlotResult, builder, distinct_labels, err, interval_note, label_text};
+use super::{Area, Data, PlotResult, builder, corner_notes, distinct_labels, err, label_text};
 use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -472,8 +472,9 @@ where
     Ok(())
 }
 
-/// The y axis's description.
-const Y_DESC: &str = "Compute fraction (log scale)";
+/// The y axis's description: which fraction (not compute_fraction_of_actual, the share of the
+/// host's own training compute, which differs from host to host).
+const Y_DESC: &str = "C_eq(spliced) / C_eq(clean) (log scale)";
 
 /// The series figure's y axis: the compute fraction, log.
 type FractionAxis = WithKeyPoints<LogCoord<f64>>;
@@ -577,7 +578,11 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
-    interval_note(root, chart, s, d)?;
+    // What the bars are, of the drawn rows (those with a compute fraction) only.
+    let bars = d
+        .map
+        .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
+    corner_notes(root, chart, s, bars)?;
     // Beside the plot, level with its top.
     let at = (px0 + pw as i32 + s.px(LEGEND_GAP), py0);
     side_legend(root, s, at, &series.entries(named), named, r)

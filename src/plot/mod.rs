@@ -281,9 +281,11 @@ impl<'a> Data<'a> {
             .map(|s| labels.iter().position(|l| *l == key(s)).unwrap())
             .collect();
         // A numeric column's values as a table prints them (14.756615423387096 → 14.76).
+        // A blank cell is a group too: named, not ''.
         let shown = (labels.iter())
             .map(|l| match l.parse::<f64>() {
                 Ok(v) if l.len() > 6 => crate::export::human(v),
+                _ if l.trim().is_empty() => BLANK.to_owned(),
                 _ => l.clone(),
             })
             .collect();
@@ -326,6 +328,9 @@ impl<'a> Data<'a> {
         )
     }
 }
+
+/// The name of the group of splices whose grouping cell is blank.
+pub(crate) const BLANK: &str = "(blank)";
 
 /// The frame every figure shares: its title, margins, and room for the tick labels (`y_labels` wide).
 pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
@@ -586,19 +591,9 @@ pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTransl
     })
 }
 
-/// What a figure's interval bars are, in the plot's upper left corner (where neither figure with
-/// bars puts points: the costliest SAEs keep the least loss and compute).
-pub(crate) fn interval_note<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
-    root: &Area<DB>,
-    chart: &ChartContext<'_, DB, CT>,
-    s: &Style,
-    d: &Data,
-) -> PlotResult {
-    let text = d.map.and_then(|m| m.interval_caption());
-    corner_notes(root, chart, s, text.iter().cloned())
-}
-
-/// Grey lines of notes in the plot's upper left corner, one under the other.
+/// Grey lines of notes in the plot's upper left corner, one under the other: what its interval bars
+/// are (where neither figure with bars puts points: the costliest SAEs keep the least loss and
+/// compute), and what it leaves out.
 pub(crate) fn corner_notes<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
     root: &Area<DB>,
     chart: &ChartContext<'_, DB, CT>,

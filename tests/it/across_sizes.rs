@@ -772,3 +772,61 @@ fn every_host_is_named_under_its_points() {
         ],
     );
 }
+
+/// The y axis says which fraction it is; grouped by a column with blank cells, the blank cells'
+/// group is named "(blank)" (not ''), here and in linear_vs_log's legend.
+#[test]
+fn the_fraction_is_defined_and_a_blank_group_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut csv = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let host = line.split(',').nth(1).unwrap();
+        let batch = match (i, host) {
+            (0, _) => "batch",
+            (_, "host-1b") => "",
+            (_, "host-70m") => "first",
+            _ => "second",
+        };
+        csv += &format!("{line},{batch}\n");
+    }
+    let splices = write(dir.path(), "blank.csv", &csv);
+    let path = figure(dir.path(), &law, &splices, &["--group-by", "batch"]);
+    let svg = Svg::read(&path);
+    assert!(
+        (svg.texts.iter()).any(|t| t == "C_eq(spliced) / C_eq(clean) (log scale)"),
+        "{:?}",
+        svg.texts
+    );
+    for t in ["first", "second", "(blank)"] {
+        assert!(
+            svg.texts.iter().any(|x| x == t),
+            "no '{t}': {:?}",
+            svg.texts
+        );
+    }
+    let figs = path.parent().unwrap().join("lvl");
+    ceq()
+        .args([
+            "plot",
+            "--figure",
+            "linear-vs-log",
+            "--group-by",
+            "batch",
+            "--law",
+        ])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let lvl = Svg::read(&figs.join("linear_vs_log.svg"));
+    assert!(
+        lvl.texts.iter().any(|t| t == "batch (blank)"),
+        "{:?}",
+        lvl.texts
+    );
+}
