@@ -42,29 +42,46 @@ fn y_range(d: &Data) -> (f64, f64) {
 }
 
 /// Characters that separate the parts of an SAE's name ("d48-L2-t4096000-L0-topk-k8",
-/// "release/layer_5/width_16k").
-const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ','];
+/// "release/layer_5/width_16k", "L6-topk-k32@70m").
+const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ',', '@'];
 
-/// An SAE's configuration: its name with its group's value (the host's name) taken out where it
+/// An SAE's configuration: its name with its host's name (its group's value) taken out where it
 /// stands as a part of the name — between separators or at an end, so "2" is not taken out of
-/// "L2" — and the separators it leaves at the ends trimmed. A name without the value, or with
-/// nothing else, is whole.
-pub(crate) fn configuration(name: &str, host: &str) -> String {
+/// "L2" — and the separators it leaves at the ends trimmed. Where the name does not hold the
+/// host's name whole, the part of it that tells it from the other `hosts` ("70m" of
+/// "pythia-70m-deduped" beside "pythia-410m-deduped") is taken out instead, with the host's
+/// other parts next to it, run together or not ("pythia70m" in SAEBench's release
+/// "sae_bench_pythia70m_sweep_topk_ctx128_0730"). A name with none of these, or with nothing else,
+/// is whole.
+pub(crate) fn configuration(name: &str, host: &str, hosts: &[&str]) -> String {
+    for host in host_forms(host, hosts) {
+        if let Some(c) = without(name, &host) {
+            return c;
+        }
+    }
+    name.to_owned()
+}
+
+/// `name` less every whole part that is `host`, its other parts joined by "-" (`name` itself where
+/// nothing else is left); `None` where no part is `host`.
+fn without(name: &str, host: &str) -> Option<String> {
     let sep = |c: Option<char>| c.is_none_or(|c| SEPARATORS.contains(&c));
     let mut parts: Vec<&str> = vec![];
     let mut rest = 0;
-    if !host.is_empty() {
-        for (at, _) in name.match_indices(host) {
-            let end = at + host.len();
-            if at >= rest && sep(name[..at].chars().next_back()) && sep(name[end..].chars().next())
-            {
-                parts.push(&name[rest..at]);
-                rest = end;
-            }
+    if host.is_empty() {
+        return None;
+    }
+    for (at, _) in name.match_indices(host) {
+        let end = at + host.len();
+        if at >= rest && sep(name[..at].chars().next_back()) && sep(name[end..].chars().next()) {
+            parts.push(&name[rest..at]);
+            rest = end;
         }
     }
+    if parts.is_empty() {
+        return None;
+    }
     parts.push(&name[rest..]);
-    // The parts left, joined by "-".
     let mut out = String::new();
     for p in parts {
         let p = p.trim_matches(SEPARATORS);
@@ -76,11 +93,80 @@ pub(crate) fn configuration(name: &str, host: &str) -> String {
         }
         out.push_str(p);
     }
-    // A name that is its host's alone names no configuration to follow: it stays itself.
-    if out.is_empty() {
-        return name.to_owned();
+    // A name that is its host's alone names no configuration to follow: it stays whole.
+    Some(if out.is_empty() { name.to_owned() } else { out })
+}
+
+/// The forms a host's name may take in an SAE's: whole, then the span of its parts that not every
+/// one of `hosts` shares (its core: "1.4b" of "pythia-1.4b-deduped", where it has letters and
+/// digits), with or without the host's
+/// neighbouring shared parts, these written with their separators or run together
+/// ("pythia1.4b"), longest first.
+fn host_forms(host: &str, hosts: &[&str]) -> Vec<String> {
+    let parts = |h: &str| -> Vec<(usize, usize)> {
+        let mut out = vec![];
+        let mut start = None;
+        for (i, c) in h.char_indices().chain([(h.len(), '-')]) {
+            match (SEPARATORS.contains(&c), start) {
+                (true, Some(s)) => {
+                    out.push((s, i));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        out
+    };
+    let mine = parts(host);
+    let shared = |&(a, b): &(usize, usize)| {
+        let p = &host[a..b];
+        hosts
+            .iter()
+            .all(|h| parts(h).iter().any(|&(x, y)| &h[x..y] == p))
+    };
+    let mut forms = vec![host.to_owned()];
+    let own: Vec<usize> = (0..mine.len()).filter(|&i| !shared(&mine[i])).collect();
+    // Only a core like a size or a name ("70m", "1.4b", "d48"), letters and digits: a bare number
+    // ("1" of "blocks.1.hook_resid_post") stands in too many names for other reasons.
+    let tag = |t: &str| t.chars().any(char::is_alphabetic) && t.chars().any(|c| c.is_ascii_digit());
+    if let (Some(&first), Some(&last)) = (own.first(), own.last())
+        && tag(&host[mine[first].0..mine[last].1])
+    {
+        let core = &host[mine[first].0..mine[last].1];
+        // The shared parts next to the core, nearest first.
+        let before: Vec<&str> = (0..first)
+            .rev()
+            .map(|i| &host[mine[i].0..mine[i].1])
+            .collect();
+        let after: Vec<&str> = (last + 1..mine.len())
+            .map(|i| &host[mine[i].0..mine[i].1])
+            .collect();
+        for p in 0..=before.len() {
+            for q in 0..=after.len() {
+                let (pre_at, suf_end) = (
+                    if p == 0 {
+                        mine[first].0
+                    } else {
+                        mine[first - p].0
+                    },
+                    if q == 0 {
+                        mine[last].1
+                    } else {
+                        mine[last + q].1
+                    },
+                );
+                let pre: String = before[..p].iter().rev().copied().collect();
+                let suf: String = after[..q].concat();
+                forms.push(host[pre_at..suf_end].to_owned());
+                forms.push(format!("{pre}{core}{suf}"));
+            }
+        }
     }
-    out
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms.retain(|f| !f.is_empty());
+    forms
 }
 
 /// The configurations of the drawn splices: series where one recurs in two groups; else each
@@ -99,17 +185,40 @@ impl Series {
         let (_, idx) = d.group_column();
         let (_, _, group) = d.groups();
         let rows = d.rows();
+        let mut hosts: Vec<&str> = vec![];
+        for (sp, _) in &rows {
+            if let Some(i) = idx
+                && !hosts.contains(&sp.raw[i].as_str())
+            {
+                hosts.push(&sp.raw[i]);
+            }
+        }
+        let mut config: Vec<Option<String>> = (rows.iter())
+            .map(|(sp, m)| {
+                m.eq.fraction?;
+                Some(match idx {
+                    Some(i) => configuration(&sp.name, &sp.raw[i], &hosts),
+                    None => sp.name.clone(),
+                })
+            })
+            .collect();
+        // Two SAEs of one group with one configuration are not one SAE on two hosts: the rule
+        // took out more than the host there, so those keep their whole names.
+        for i in 0..rows.len() {
+            let twice = (0..rows.len()).any(|j| {
+                j != i && group[j] == group[i] && config[j].is_some() && config[j] == config[i]
+            });
+            if twice {
+                config[i] = Some(rows[i].0.name.clone());
+            }
+        }
         let mut names: Vec<String> = vec![];
         let mut groups: Vec<Vec<usize>> = vec![];
         let mut of = vec![];
-        for (i, (sp, m)) in rows.iter().enumerate() {
-            if m.eq.fraction.is_none() {
+        for (i, c) in config.into_iter().enumerate() {
+            let Some(c) = c else {
                 of.push(None);
                 continue;
-            }
-            let c = match idx {
-                Some(idx) => configuration(&sp.name, &sp.raw[idx]),
-                None => sp.name.clone(),
             };
             let k = match names.iter().position(|n| *n == c) {
                 Some(k) => k,
@@ -700,22 +809,62 @@ mod tests {
     #[test]
     fn a_configuration_is_the_name_less_its_host() {
         let host = "d48-L2-t4096000";
+        let hosts = [host, "d64-L2-t4096000"];
+        let c = |name: &str, host: &str| configuration(name, host, &hosts);
         assert_eq!(
-            configuration("d48-L2-t4096000-L0-standard-l1-0.3", host),
+            c("d48-L2-t4096000-L0-standard-l1-0.3", host),
             "L0-standard-l1-0.3"
         );
-        assert_eq!(configuration("sae_d48-L2-t4096000_L0", host), "sae-L0");
-        assert_eq!(
-            configuration("L0/topk-k8/d48-L2-t4096000", host),
-            "L0/topk-k8"
-        );
+        assert_eq!(c("sae_d48-L2-t4096000_L0", host), "sae-L0");
+        assert_eq!(c("L0/topk-k8/d48-L2-t4096000", host), "L0/topk-k8");
         // "2" stands inside "L2" and "l032", not as a part.
         assert_eq!(
-            configuration("host-70m-L2-8x-l032", "2"),
+            configuration("host-70m-L2-8x-l032", "2", &["2"]),
             "host-70m-L2-8x-l032"
         );
-        assert_eq!(configuration("host-70m-L2-2-x", "2"), "host-70m-L2-x");
-        assert_eq!(configuration("-sae-", ""), "sae");
-        assert_eq!(configuration("d48-L2-t4096000", host), "d48-L2-t4096000");
+        assert_eq!(
+            configuration("host-70m-L2-2-x", "2", &["2"]),
+            "host-70m-L2-x"
+        );
+        assert_eq!(configuration("-sae-", "", &[""]), "-sae-");
+        assert_eq!(c("d48-L2-t4096000", host), "d48-L2-t4096000");
+        // Without the whole host: its own part ("d48"), not the parts every host shares.
+        assert_eq!(c("d48_L0_topk", host), "L0_topk");
+        // A core of digits alone is not looked for.
+        let hooks = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_post"];
+        assert_eq!(
+            configuration("d48-L1-standard-l1-1", hooks[1], &hooks),
+            "d48-L1-standard-l1-1"
+        );
+        assert_eq!(c("L2-t4096000-L0", host), "L2-t4096000-L0");
+    }
+
+    /// SAEBench's names (release/sae_id) hold the host run together and without its suffix:
+    /// "pythia70m" of model "pythia-70m-deduped"; names of another scheme hold its size alone.
+    #[test]
+    fn a_configuration_of_saebench_and_of_names_with_the_size_alone() {
+        let hosts = [
+            "pythia-70m-deduped",
+            "pythia-410m-deduped",
+            "pythia-1.4b-deduped",
+        ];
+        for (host, tag) in hosts.iter().zip(["70m", "410m", "1.4b"]) {
+            let name = format!(
+                "sae_bench_pythia{tag}_sweep_topk_ctx128_0730/blocks.3.hook_resid_post__trainer_2"
+            );
+            assert_eq!(
+                configuration(&name, host, &hosts),
+                "sae_bench-sweep_topk_ctx128_0730/blocks.3.hook_resid_post__trainer_2"
+            );
+            assert_eq!(
+                configuration(&format!("L6-topk-k32@{tag}"), host, &hosts),
+                "L6-topk-k32"
+            );
+        }
+        // "1.4b" is not taken out of another host's name.
+        assert_eq!(
+            configuration("sae_bench_pythia410m_x", "pythia-1.4b-deduped", &hosts),
+            "sae_bench_pythia410m_x"
+        );
     }
 }

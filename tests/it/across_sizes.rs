@@ -830,3 +830,74 @@ fn the_fraction_is_defined_and_a_blank_group_is_named() {
         lvl.texts
     );
 }
+
+/// A SAEBench folder of 2 SAEs (trainer_0, trainer_1 of one sweep) on each of 3 hosts, made from the
+/// fixture's pythia-70m result: SAEBench names an SAE release/sae_id, the release holding the host
+/// run together ("sae_bench_pythia410m_…") and the model "pythia-410m-deduped". Each sae_id is one
+/// configuration across the hosts: 2 series of 3 points, named in the legend; the two SAEs of one
+/// host are never joined.
+#[test]
+fn saebench_results_on_several_hosts_form_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "tests/fixtures/saebench/results/sae_bench_pythia70m_sweep_topk_ctx128_0730_blocks.3.\
+             hook_resid_post__trainer_2_eval_results.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let folder = dir.path().join("sb");
+    std::fs::create_dir(&folder).unwrap();
+    // The fixture's clean and spliced CEs of hosts 70m, 410m and 1b (configurations L2, L6),
+    // under SAEBench's names of the Pythia hosts.
+    let fixture = rows(&std::fs::read_to_string(data("splices.csv")).unwrap());
+    let ce = |name: &str, col: &str| -> f64 {
+        let r = fixture.iter().find(|r| r["name"] == name).unwrap();
+        r[col].parse().unwrap()
+    };
+    for (host, tag) in [
+        ("host-70m", "70m"),
+        ("host-410m", "410m"),
+        ("host-1b", "1.4b"),
+    ] {
+        for (t, config) in ["L2-8x-l032", "L6-8x-l016"].iter().enumerate() {
+            let name = format!("{host}-{config}");
+            let (clean, spliced) = (ce(&name, "ce_clean"), ce(&name, "ce_spliced"));
+            let mut j = base.clone();
+            let model = format!("pythia-{tag}-deduped");
+            j["eval_config"]["model_name"] = model.clone().into();
+            j["sae_cfg_dict"]["metadata"]["model_name"] = model.into();
+            let release = format!("sae_bench_pythia{tag}_sweep_topk_ctx128_0730");
+            let id = format!("blocks.3.hook_resid_post__trainer_{t}");
+            j["sae_lens_release_id"] = release.clone().into();
+            j["sae_lens_id"] = id.clone().into();
+            let p = &mut j["eval_result_metrics"]["model_performance_preservation"];
+            let zero = clean + 9.0;
+            p["ce_loss_without_sae"] = clean.into();
+            p["ce_loss_with_sae"] = spliced.into();
+            p["ce_loss_with_ablation"] = zero.into();
+            p["ce_loss_score"] = ((zero - spliced) / (zero - clean)).into();
+            let file = folder.join(format!("{release}_{id}_eval_results.json"));
+            std::fs::write(file, j.to_string()).unwrap();
+        }
+    }
+    let svg = Svg::read(&figure(dir.path(), &law, &folder, &[]));
+    let joins = svg.joins();
+    assert_eq!(joins.len(), 2, "{:?}", svg.texts);
+    for (_, pts) in &joins {
+        assert_eq!(pts.len(), 3, "{pts:?}");
+    }
+    // The legend: each configuration, the release less its host, and the sae_id.
+    for t in 0..2 {
+        let end = format!("trainer_{t}");
+        assert!(
+            (svg.texts.iter()).any(|x| x.starts_with("sae_bench-") && x.ends_with(&end)),
+            "no legend line for {end}: {:?}",
+            svg.texts
+        );
+    }
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (6, 2));
+}
