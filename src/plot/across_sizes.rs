@@ -43,7 +43,7 @@ fn y_range(d: &Data) -> (f64, f64) {
 
 /// Characters that separate the parts of an SAE's name ("d48-L2-t4096000-L0-topk-k8",
 /// "release/layer_5/width_16k", "L6-topk-k32@70m").
-const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ',', '@'];
+pub(crate) const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ',', '@'];
 
 /// An SAE's configuration: its name with its host's name (its group's value) taken out where it
 /// stands as a part of the name — between separators or at an end, so "2" is not taken out of

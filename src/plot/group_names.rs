@@ -38,8 +38,14 @@ impl Names {
         bounds: (i32, i32),
     ) -> PlotResult<Names> {
         let mut best = None;
+        let cores = cores(names);
         for n in CUTS {
-            let texts: Vec<String> = names.iter().map(|t| cut_text(t, n)).collect();
+            // Cut in the middle; where that makes two names read the same (hosts that differ in
+            // their middle, "host-07-base" beside "host-08-base"), what tells them apart.
+            let mut texts: Vec<String> = names.iter().map(|t| cut_text(t, n)).collect();
+            if kinds(&texts) < kinds(names) {
+                texts = cores.iter().map(|t| cut_text(t, n)).collect();
+            }
             let rows = rows(root, s, &texts, centres, bounds)?;
             let used = rows.iter().map(|r| r + 1).max().unwrap_or(0);
             best = Some(Names { texts, rows });
@@ -102,6 +108,51 @@ impl Names {
     }
 }
 
+/// How many different texts.
+fn kinds(texts: &[String]) -> usize {
+    let mut v: Vec<&String> = texts.iter().collect();
+    v.sort();
+    v.dedup();
+    v.len()
+}
+
+/// Each name less the start and the end all share (from and up to a separator), "…" in their
+/// place: "…07…" of "host-07-base" beside "host-08-base".
+fn cores(names: &[String]) -> Vec<String> {
+    let chars: Vec<Vec<char>> = names.iter().map(|n| n.chars().collect()).collect();
+    let shortest = chars.iter().map(Vec::len).min().unwrap_or(0);
+    let common = |at: &dyn Fn(&Vec<char>, usize) -> char| {
+        (0..shortest)
+            .take_while(|&i| chars.iter().all(|c| at(c, i) == at(&chars[0], i)))
+            .count()
+    };
+    let sep = |c: char| super::across_sizes::SEPARATORS.contains(&c);
+    // Back to just past the last separator within the shared start, and within the shared end.
+    let pre = common(&|c, i| c[i]);
+    let pre = (0..pre)
+        .rev()
+        .find(|&i| sep(chars[0][i]))
+        .map_or(0, |i| i + 1);
+    let suf = common(&|c, i| c[c.len() - 1 - i]);
+    let suf = (0..suf)
+        .rev()
+        .find(|&i| sep(chars[0][chars[0].len() - 1 - i]))
+        .map_or(0, |i| i + 1);
+    (chars.iter().zip(names))
+        .map(|(c, name)| {
+            if names.len() < 2 || pre + suf >= c.len() {
+                return name.clone();
+            }
+            let core: String = c[pre..c.len() - suf].iter().collect();
+            let (a, b) = (
+                if pre > 0 { "…" } else { "" },
+                if suf > 0 { "…" } else { "" },
+            );
+            format!("{a}{core}{b}")
+        })
+        .collect()
+}
+
 /// One row's height (pixels).
 fn line(s: &Style) -> i32 {
     s.px(14.0)
@@ -146,4 +197,30 @@ fn rows<DB: DrawingBackend>(
         rows[g] = r;
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cores;
+
+    /// What tells names apart: less the start and end all share, from a separator on.
+    #[test]
+    fn cores_keep_what_tells_names_apart() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            cores(&v(&[
+                "host-07-with-a-long-name",
+                "host-08-with-a-long-name"
+            ])),
+            v(&["…07…", "…08…"])
+        );
+        // "pythia-1" is shared by "pythia-1.4b" and "pythia-160m", but not up to a separator.
+        assert_eq!(
+            cores(&v(&["pythia-1.4b", "pythia-160m", "pythia-70m"])),
+            v(&["…1.4b", "…160m", "…70m"])
+        );
+        assert_eq!(cores(&v(&["a-x", "b-x"])), v(&["a…", "b…"]));
+        assert_eq!(cores(&v(&["same", "same"])), v(&["same", "same"]));
+        assert_eq!(cores(&v(&["only"])), v(&["only"]));
+    }
 }
