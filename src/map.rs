@@ -540,8 +540,13 @@ impl MapResult {
 
     /// A short name of the intervals' sources, for a figure's caption.
     pub fn interval_caption(&self) -> Option<String> {
+        self.interval_caption_of(|_| true)
+    }
+
+    /// The same, of the rows `drawn` keeps (a figure that leaves rows out names only its own).
+    pub fn interval_caption_of(&self, drawn: impl Fn(&Mapped) -> bool) -> Option<String> {
         let mut kinds: Vec<&str> = vec![];
-        for m in &self.rows {
+        for m in self.rows.iter().filter(|m| drawn(m)) {
             let k = match m.method {
                 Some(Method::Refits) if self.token_refits() => "token-bootstrap refits of the law",
                 Some(Method::Refits) => "law refits",

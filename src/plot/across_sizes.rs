@@ -8,22 +8,21 @@
 //! host's parameter count known, the groups then sit at their hosts' sizes (log).
 
 use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::group_names::{self, Names};
 use super::style::ticks_125;
 use super::style::{
     GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
 };
-use super::{Area, Data, Placer, PlotResult, builder, err, interval_note, label_text};
+use super::{Area, Data, PlotResult, builder, corner_notes, distinct_labels, err, label_text};
 use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
-    match Series::of(d) {
-        Some(series) => draw_series(root, d, s, &series),
-        None => draw_groups(root, d, s),
-    }
+    draw_series(root, d, s, &Series::of(d))
 }
 
 /// The compute fractions' axis range: every fraction and interval end, padded.
@@ -42,152 +41,47 @@ fn y_range(d: &Data) -> (f64, f64) {
     log_range(ys, 1.6)
 }
 
-/// Which groups are named on a categorical axis: every `every`-th, so that the names do not run
-/// into each other, and only where its name (centred on the group) fits on the canvas.
-fn shown_names<DB: DrawingBackend>(
-    root: &Area<DB>,
-    (x0, width): (f64, f64),
-    s: &Style,
-    names: &[String],
-) -> PlotResult<Vec<bool>> {
-    let n = names.len().max(1);
-    let mut widths = vec![];
-    for l in names {
-        widths.push(root.estimate_text_size(l, &s.tick()).map_err(err)?.0 as f64);
-    }
-    let widest = widths.iter().copied().fold(0.0, f64::max);
-    let slot = width / n as f64;
-    let every = ((widest + s.px(8.0) as f64) / slot).ceil().max(1.0) as usize;
-    let canvas = root.dim_in_pixel().0 as f64;
-    Ok((0..names.len())
-        .map(|i| {
-            let mid = x0 + (i as f64 + 0.5) * slot;
-            i % every == 0 && mid - widths[i] / 2.0 >= 0.0 && mid + widths[i] / 2.0 <= canvas
-        })
-        .collect())
-}
-
-/// The frame with one slot per group on the x axis (named where the names fit) and the compute
-/// fraction (log) on y, drawn on `area` of the figure `root`.
-fn categorical_chart<'a, DB: DrawingBackend>(
-    area: &'a Area<DB>,
-    root: &Area<DB>,
-    d: &Data,
-    s: &Style,
-    group_name: &str,
-    names: &[String],
-) -> PlotResult<GroupChart<'a, DB>> {
-    let n = names.len().max(1);
-    let (y0, y1) = y_range(d);
-    let mut chart = builder(area, format!("Compute fraction by {group_name}"), s, 56.0)
-        .build_cartesian_2d(
-            -0.5..(n as f64 - 0.5),
-            (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
-        )
-        .map_err(err)?;
-    let x0 = chart.plotting_area().get_base_pixel().0 as f64;
-    let width = chart.plotting_area().dim_in_pixel().0 as f64;
-    let shown = shown_names(root, (x0, width), s, names)?;
-    let label_of = |v: &f64| {
-        let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 && shown.get(i as usize) == Some(&true) {
-            names[i as usize].clone()
-        } else {
-            String::new()
-        }
-    };
-    chart
-        .configure_mesh()
-        .x_desc(group_name)
-        .y_desc("Compute fraction (log scale)")
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
-        .x_labels(n + 1)
-        .y_labels(8)
-        .x_label_formatter(&label_of)
-        .y_label_formatter(&|v| percent(*v))
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6))
-        .draw()
-        .map_err(err)?;
-    Ok(chart)
-}
-
-type GroupChart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, WithKeyPoints<LogCoord<f64>>>>;
-
-/// The figure when no configuration recurs: each group's SAEs spread across it in file order, one
-/// colour per group.
-fn draw_groups<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
-    let rows = d.rows();
-    let (group_name, labels, group) = d.groups();
-    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
-    let mut chart = categorical_chart(root, root, d, s, &label_text(&group_name), &names)?;
-    let r = s.upx(3.4);
-    for g in 0..labels.len() {
-        let c = colour(g);
-        let mine: Vec<usize> = (0..rows.len())
-            .filter(|&i| group[i] == g && rows[i].1.eq.fraction.is_some())
-            .collect();
-        let k = mine.len().max(1) as f64;
-        for (j, &i) in mine.iter().enumerate() {
-            // Spread a group's SAEs across ±0.3 so their bars do not overlap.
-            let x = g as f64
-                + if k > 1.0 {
-                    -0.3 + 0.6 * j as f64 / (k - 1.0)
-                } else {
-                    0.0
-                };
-            let m = rows[i].1;
-            if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
-                let cap = 0.04;
-                for seg in [
-                    vec![(x, lo), (x, hi)],
-                    vec![(x - cap, lo), (x + cap, lo)],
-                    vec![(x - cap, hi), (x + cap, hi)],
-                ] {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(seg, s.line(c, 1.2))))
-                        .map_err(err)?;
-                }
-            }
-            chart
-                .draw_series(std::iter::once(Circle::new(
-                    (x, m.eq.fraction.unwrap()),
-                    r,
-                    c.filled(),
-                )))
-                .map_err(err)?;
-        }
-    }
-    interval_note(root, &chart, s, d)
-}
-
 /// Characters that separate the parts of an SAE's name ("d48-L2-t4096000-L0-topk-k8",
-/// "release/layer_5/width_16k").
-const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ','];
+/// "release/layer_5/width_16k", "L6-topk-k32@70m").
+pub(crate) const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ',', '@'];
 
-/// An SAE's configuration: its name with its group's value (the host's name) taken out where it
+/// An SAE's configuration: its name with its host's name (its group's value) taken out where it
 /// stands as a part of the name — between separators or at an end, so "2" is not taken out of
-/// "L2" — and the separators it leaves at the ends trimmed. A name without the value, or with
-/// nothing else, is whole.
-pub(crate) fn configuration(name: &str, host: &str) -> String {
+/// "L2" — and the separators it leaves at the ends trimmed. Where the name does not hold the
+/// host's name whole, the part of it that tells it from the other `hosts` ("70m" of
+/// "pythia-70m-deduped" beside "pythia-410m-deduped") is taken out instead, with the host's
+/// other parts next to it, run together or not ("pythia70m" in SAEBench's release
+/// "sae_bench_pythia70m_sweep_topk_ctx128_0730"). A name with none of these, or with nothing else,
+/// is whole.
+pub(crate) fn configuration(name: &str, host: &str, hosts: &[&str]) -> String {
+    for host in host_forms(host, hosts) {
+        if let Some(c) = without(name, &host) {
+            return c;
+        }
+    }
+    name.to_owned()
+}
+
+/// `name` less every whole part that is `host`, its other parts joined by "-" (`name` itself where
+/// nothing else is left); `None` where no part is `host`.
+fn without(name: &str, host: &str) -> Option<String> {
     let sep = |c: Option<char>| c.is_none_or(|c| SEPARATORS.contains(&c));
     let mut parts: Vec<&str> = vec![];
     let mut rest = 0;
-    if !host.is_empty() {
-        for (at, _) in name.match_indices(host) {
-            let end = at + host.len();
-            if at >= rest && sep(name[..at].chars().next_back()) && sep(name[end..].chars().next())
-            {
-                parts.push(&name[rest..at]);
-                rest = end;
-            }
+    if host.is_empty() {
+        return None;
+    }
+    for (at, _) in name.match_indices(host) {
+        let end = at + host.len();
+        if at >= rest && sep(name[..at].chars().next_back()) && sep(name[end..].chars().next()) {
+            parts.push(&name[rest..at]);
+            rest = end;
         }
     }
+    if parts.is_empty() {
+        return None;
+    }
     parts.push(&name[rest..]);
-    // The parts left, joined by "-".
     let mut out = String::new();
     for p in parts {
         let p = p.trim_matches(SEPARATORS);
@@ -199,36 +93,133 @@ pub(crate) fn configuration(name: &str, host: &str) -> String {
         }
         out.push_str(p);
     }
-    // A name that is its host's alone names no configuration to follow: it stays itself.
-    if out.is_empty() {
-        return name.to_owned();
-    }
-    out
+    // A name that is its host's alone names no configuration to follow: it stays whole.
+    Some(if out.is_empty() { name.to_owned() } else { out })
 }
 
-/// The configurations of the drawn splices, when one recurs in two groups.
+/// The forms a host's name may take in an SAE's: whole, then the span of its parts that not every
+/// one of `hosts` shares (its core: "1.4b" of "pythia-1.4b-deduped", where it has letters and
+/// digits), with or without the host's
+/// neighbouring shared parts, these written with their separators or run together
+/// ("pythia1.4b"), longest first.
+fn host_forms(host: &str, hosts: &[&str]) -> Vec<String> {
+    let parts = |h: &str| -> Vec<(usize, usize)> {
+        let mut out = vec![];
+        let mut start = None;
+        for (i, c) in h.char_indices().chain([(h.len(), '-')]) {
+            match (SEPARATORS.contains(&c), start) {
+                (true, Some(s)) => {
+                    out.push((s, i));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        out
+    };
+    let mine = parts(host);
+    let shared = |&(a, b): &(usize, usize)| {
+        let p = &host[a..b];
+        hosts
+            .iter()
+            .all(|h| parts(h).iter().any(|&(x, y)| &h[x..y] == p))
+    };
+    let mut forms = vec![host.to_owned()];
+    let own: Vec<usize> = (0..mine.len()).filter(|&i| !shared(&mine[i])).collect();
+    // Only a core like a size or a name ("70m", "1.4b", "d48"), letters and digits: a bare number
+    // ("1" of "blocks.1.hook_resid_post") stands in too many names for other reasons.
+    let tag = |t: &str| t.chars().any(char::is_alphabetic) && t.chars().any(|c| c.is_ascii_digit());
+    if let (Some(&first), Some(&last)) = (own.first(), own.last())
+        && tag(&host[mine[first].0..mine[last].1])
+    {
+        let core = &host[mine[first].0..mine[last].1];
+        // The shared parts next to the core, nearest first.
+        let before: Vec<&str> = (0..first)
+            .rev()
+            .map(|i| &host[mine[i].0..mine[i].1])
+            .collect();
+        let after: Vec<&str> = (last + 1..mine.len())
+            .map(|i| &host[mine[i].0..mine[i].1])
+            .collect();
+        for p in 0..=before.len() {
+            for q in 0..=after.len() {
+                let (pre_at, suf_end) = (
+                    if p == 0 {
+                        mine[first].0
+                    } else {
+                        mine[first - p].0
+                    },
+                    if q == 0 {
+                        mine[last].1
+                    } else {
+                        mine[last + q].1
+                    },
+                );
+                let pre: String = before[..p].iter().rev().copied().collect();
+                let suf: String = after[..q].concat();
+                forms.push(host[pre_at..suf_end].to_owned());
+                forms.push(format!("{pre}{core}{suf}"));
+            }
+        }
+    }
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms.retain(|f| !f.is_empty());
+    forms
+}
+
+/// The configurations of the drawn splices: series where one recurs in two groups; else each
+/// splice's own, so that the legend still names every point.
 pub(crate) struct Series {
     /// Each configuration's name, in the order of its first splice.
     names: Vec<String>,
     /// Each splice's configuration (`None`: not drawn, it has no compute fraction).
     of: Vec<Option<usize>>,
+    /// Whether a configuration recurs in another group.
+    recurs: bool,
 }
 
 impl Series {
-    pub(crate) fn of(d: &Data) -> Option<Series> {
+    pub(crate) fn of(d: &Data) -> Series {
         let (_, idx) = d.group_column();
-        let idx = idx?;
         let (_, _, group) = d.groups();
         let rows = d.rows();
+        let mut hosts: Vec<&str> = vec![];
+        for (sp, _) in &rows {
+            if let Some(i) = idx
+                && !hosts.contains(&sp.raw[i].as_str())
+            {
+                hosts.push(&sp.raw[i]);
+            }
+        }
+        let mut config: Vec<Option<String>> = (rows.iter())
+            .map(|(sp, m)| {
+                m.eq.fraction?;
+                Some(match idx {
+                    Some(i) => configuration(&sp.name, &sp.raw[i], &hosts),
+                    None => sp.name.clone(),
+                })
+            })
+            .collect();
+        // Two SAEs of one group with one configuration are not one SAE on two hosts: the rule
+        // took out more than the host there, so those keep their whole names.
+        for i in 0..rows.len() {
+            let twice = (0..rows.len()).any(|j| {
+                j != i && group[j] == group[i] && config[j].is_some() && config[j] == config[i]
+            });
+            if twice {
+                config[i] = Some(rows[i].0.name.clone());
+            }
+        }
         let mut names: Vec<String> = vec![];
         let mut groups: Vec<Vec<usize>> = vec![];
         let mut of = vec![];
-        for (i, (sp, m)) in rows.iter().enumerate() {
-            if m.eq.fraction.is_none() {
+        for (i, c) in config.into_iter().enumerate() {
+            let Some(c) = c else {
                 of.push(None);
                 continue;
-            }
-            let c = configuration(&sp.name, &sp.raw[idx]);
+            };
             let k = match names.iter().position(|n| *n == c) {
                 Some(k) => k,
                 None => {
@@ -242,45 +233,42 @@ impl Series {
             }
             of.push(Some(k));
         }
-        groups
-            .iter()
-            .any(|g| g.len() > 1)
-            .then_some(Series { names, of })
+        let recurs = groups.iter().any(|g| g.len() > 1);
+        Series { names, of, recurs }
     }
 
-    /// How many configurations the legend names: all that fit beside the plot, else one line
-    /// fewer, for "+N more".
+    /// How many configurations the legend names: all, up to one look each.
     fn named(&self) -> usize {
-        let k = self.names.len();
-        if k <= LEGEND_LINES {
-            k
-        } else {
-            LEGEND_LINES - 1
-        }
+        self.names.len().min(NAMED)
     }
 
     /// The legend's entries: the first `named` configurations, then "+N more" for the rest.
     fn entries(&self, named: usize) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .names
-            .iter()
-            .take(named)
-            .map(|n| label_text(n))
-            .collect();
+        let mut out = distinct_labels(&self.names[..named]);
         if self.names.len() > named {
-            out.push(format!("+{} more configurations", self.names.len() - named));
+            let what = if self.recurs {
+                "configurations"
+            } else {
+                "SAEs"
+            };
+            out.push(format!("+{} more {what}", self.names.len() - named));
         }
         out
     }
 }
 
-/// Marker shapes (dot, square, triangle), taken in turn as the palette's colours run out.
-const SHAPES: usize = 3;
+/// Marker shapes (dot, square, triangle, diamond, triangle down), taken in turn as the palette's
+/// colours run out.
+const SHAPES: usize = 5;
 
-/// Most lines the legend beside the plot holds: 18 lines and its margins fill 271 of the plot's
-/// 293 pixels. Fewer than the colours × shapes, so every named configuration looks its own.
+/// Most lines a column of the legend beside the plot holds: 18 lines and its margins fill 271 of
+/// the plot's 293 pixels.
 const LEGEND_LINES: usize = 18;
-const _: () = assert!(LEGEND_LINES <= PALETTE.len() * SHAPES);
+
+/// Most configurations the legend names, each with a look of its own (colour × shape); the rest
+/// are grey dots, counted in one line. With that line they fill two columns.
+const NAMED: usize = PALETTE.len() * SHAPES;
+const _: () = assert!(NAMED < 2 * LEGEND_LINES);
 
 /// A configuration's colour and marker shape: its own for the named ones, a grey dot for the rest.
 fn look(k: usize, named: usize) -> (RGBColor, usize) {
@@ -297,7 +285,9 @@ fn outline(shape: usize, r: i32) -> Vec<(i32, i32)> {
     let (q, t) = ((r * 9) / 10, (r * 6) / 5);
     match shape % SHAPES {
         1 => vec![(-q, -q), (q, -q), (q, q), (-q, q)],
-        _ => vec![(0, -t), (t, (3 * t) / 5), (-t, (3 * t) / 5)],
+        2 => vec![(0, -t), (t, (3 * t) / 5), (-t, (3 * t) / 5)],
+        3 => vec![(0, -t), (t, 0), (0, t), (-t, 0)],
+        _ => vec![(0, t), (t, -(3 * t) / 5), (-t, -(3 * t) / 5)],
     }
 }
 
@@ -308,26 +298,29 @@ const LEGEND_SWATCH: f64 = 28.0;
 const LEGEND_GAP: f64 = 10.0;
 
 /// The width the figure needs beside [`SIZE`] for its legend (SVG pixels): none when it draws no
-/// series.
+/// point.
 pub(crate) fn legend_width(d: &Data) -> u32 {
-    let Some(series) = Series::of(d) else {
+    let series = Series::of(d);
+    if series.names.is_empty() {
         return 0;
-    };
+    }
     let font = Style { scale: 1.0 }.note();
     let texts = series.entries(series.named());
     let widest = (texts.iter())
         .map(|e| font.font.box_size(e).map_or(0, |b| b.0))
         .max()
         .unwrap_or(0);
+    let columns = texts.len().div_ceil(LEGEND_LINES) as u32;
     // A few pixels spare: the PNG's text, measured at its own size, may round wider.
-    widest + (LEGEND_SWATCH + 2.0 * LEGEND_MARGIN + LEGEND_GAP + 4.0) as u32
+    columns * (widest + LEGEND_SWATCH as u32)
+        + (2.0 * LEGEND_MARGIN + LEGEND_GAP + 4.0) as u32
+        + (columns - 1) * LEGEND_MARGIN as u32
 }
 
-/// What the series figure decided when its SVG was drawn, for its PNG: where each host's name went
-/// (`None`: left out).
+/// What the figure decided when its SVG was drawn, for its PNG: the groups' names beneath the axis.
 #[derive(Clone, Debug)]
 pub(crate) struct Choices {
-    hosts: Vec<Option<usize>>,
+    names: Names,
 }
 
 /// The x axis of the series figure: where group `g` sits, in the axis's units (the group's index,
@@ -337,59 +330,97 @@ struct XAxis {
     slot: f64,
     /// The law's parameter count, when the axis is host size.
     sizes: Option<ParamCount>,
+    /// Why the groups are not at their hosts' sizes, where they are hosts.
+    not_sizes: Option<String>,
 }
 
 impl XAxis {
-    /// Host size where the groups are hosts, every splice gives a parameter count (counted as the
-    /// law counts N), each host one and no two hosts the same; else the groups' order.
+    /// Host size where the groups are hosts, every splice gives its host's parameter count as the
+    /// law counts N (a host given only in another count is not placed on the law's axis), each
+    /// host one and no two hosts the same; else the groups' order, and why.
     fn of(d: &Data, n: usize, group: &[usize]) -> XAxis {
-        let categorical = XAxis {
+        let categorical = |why: Option<String>| XAxis {
             at: (0..n).map(|g| g as f64).collect(),
             slot: 1.0,
             sizes: None,
+            not_sizes: why,
         };
         let (col, _) = d.group_column();
-        let by_host = col.as_deref().is_none_or(|c| c == "model");
+        if col.as_deref().is_some_and(|c| c != "model") {
+            return categorical(None);
+        }
+        let (_, labels, _) = d.groups();
         let count = d.law_file.data.param_count;
         let mut size: Vec<Option<f64>> = vec![None; n];
+        let mut lacking: Vec<usize> = vec![];
+        let mut needs = "";
         for (i, (sp, _)) in d.rows().iter().enumerate() {
-            let own = match count {
-                ParamCount::Total => sp.counts.total,
-                ParamCount::NonEmbedding => sp.counts.non_embedding,
+            // `params` holds the law's count only under a total law (ceq eval writes the total
+            // there); under a non-embedding law only params_non_embedding does.
+            let own;
+            (own, needs) = match count {
+                ParamCount::Total => (sp.counts.total.or(sp.params), "params_total or params"),
+                ParamCount::NonEmbedding => (sp.counts.non_embedding, "params_non_embedding"),
             };
-            let Some(v) = own.or(sp.params).filter(|v| v.is_finite() && *v > 0.0) else {
-                return categorical;
+            let g = group[i];
+            let Some(v) = own.filter(|v| v.is_finite() && *v > 0.0) else {
+                if !lacking.contains(&g) {
+                    lacking.push(g);
+                }
+                continue;
             };
-            match size[group[i]] {
-                Some(w) if (w / v - 1.0).abs() > 1e-9 => return categorical,
-                _ => size[group[i]] = Some(v),
+            match size[g] {
+                Some(w) if (w / v - 1.0).abs() > 1e-9 => {
+                    return categorical(Some(format!(
+                        "{}'s rows give two parameter counts",
+                        label_text(&labels[g])
+                    )));
+                }
+                _ => size[g] = Some(v),
             }
         }
-        let Some(at) = size
+        if !lacking.is_empty() {
+            let why = if lacking.len() == n {
+                format!("no host has {needs}")
+            } else {
+                let first = label_text(&labels[lacking[0]]);
+                match lacking.len() {
+                    1 => format!("{first} has no {needs}"),
+                    k => format!("{first} and {} more have no {needs}", k - 1),
+                }
+            };
+            return categorical(Some(why));
+        }
+        if n < 2 {
+            return categorical(Some("one host".into()));
+        }
+        let at: Vec<f64> = size
             .iter()
-            .map(|v| v.map(f64::log10))
-            .collect::<Option<Vec<f64>>>()
-        else {
-            return categorical;
-        };
-        let mut sorted = at.clone();
-        sorted.sort_by(f64::total_cmp);
-        let gap = sorted
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold(f64::INFINITY, f64::min);
-        if !by_host || n < 2 || !gap.is_finite() || gap <= 1e-9 {
-            return categorical;
+            .map(|v| v.map_or(f64::NAN, f64::log10))
+            .collect();
+        let mut gap = f64::INFINITY;
+        for a in 0..n {
+            for b in a + 1..n {
+                if (at[a] - at[b]).abs() <= 1e-9 {
+                    return categorical(Some(format!(
+                        "{} and {} are one size",
+                        label_text(&labels[a]),
+                        label_text(&labels[b])
+                    )));
+                }
+                gap = gap.min((at[a] - at[b]).abs());
+            }
         }
         XAxis {
             at,
             slot: gap,
             sizes: Some(count),
+            not_sizes: None,
         }
     }
 }
 
-/// The figure with one series per configuration.
+/// The figure: the frame on either x axis, the series, the groups' names beneath the axis.
 fn draw_series<DB: DrawingBackend>(
     root: &Area<DB>,
     d: &Data,
@@ -399,11 +430,10 @@ fn draw_series<DB: DrawingBackend>(
     let (group_name, labels, group) = d.groups();
     let axis = XAxis::of(d, labels.len(), &group);
     let (y0, y1) = y_range(d);
-    let y = (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
     let group_name = label_text(&group_name);
     // The plot keeps the other figures' size; the legend stands to its right.
     let (plot, _) = root.split_horizontally(s.px(SIZE.0 as f64));
-    let names: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
+    let y = || (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
     match axis.sizes {
         Some(count) => {
             let (lo, hi) = (axis.at.iter().copied())
@@ -420,71 +450,186 @@ fn draw_series<DB: DrawingBackend>(
             if ticks.len() < 2 {
                 ticks = axis.at.iter().map(|u| 10f64.powf(*u)).collect();
             }
-            let mut chart = builder(&plot, "Compute fraction across host sizes", s, 56.0)
-                .build_cartesian_2d((x0..x1).log_scale().with_key_points(ticks), y)
-                .map_err(err)?;
-            chart
-                .configure_mesh()
-                .x_desc(format!("Host parameters N ({})", count.name()))
-                .y_desc("Compute fraction (log scale)")
-                .axis_desc_style(s.axis())
-                .label_style(s.tick())
-                .x_labels(10)
-                .y_labels(8)
-                .x_label_formatter(&|v| pow10(*v))
-                .y_label_formatter(&|v| percent(*v))
-                .light_line_style(WHITE)
-                .bold_line_style(LIGHT.mix(0.6))
-                .draw()
-                .map_err(err)?;
-            body(root, d, s, series, &axis, &names, &mut chart, |u| {
-                10f64.powf(u)
-            })
+            let frame = Frame {
+                title: "Compute fraction across host sizes",
+                desc: format!("Host parameters N ({})", count.name()),
+                note: None,
+                ticks: Some(&|v: &f64| pow10(*v)),
+            };
+            let x = || (x0..x1).log_scale().with_key_points(ticks.clone());
+            draw_on(
+                root,
+                &plot,
+                d,
+                s,
+                series,
+                &axis,
+                &labels,
+                &frame,
+                (x, y),
+                |u| 10f64.powf(u),
+            )
         }
         None => {
-            let mut chart = categorical_chart(&plot, root, d, s, &group_name, &names)?;
-            body(root, d, s, series, &axis, &names, &mut chart, |u| u)
+            let n = labels.len().max(1) as f64;
+            let frame = Frame {
+                title: &format!("Compute fraction by {group_name}"),
+                desc: format!("{group_name}, {}", d.group_order()),
+                note: (axis.not_sizes.as_ref()).map(|w| format!("not at host size: {w}")),
+                ticks: None,
+            };
+            let x = || RangedCoordf64::from(-0.5..(n - 0.5));
+            draw_on(
+                root,
+                &plot,
+                d,
+                s,
+                series,
+                &axis,
+                &labels,
+                &frame,
+                (x, y),
+                |u| u,
+            )
         }
     }
 }
+
+/// What the frame of one x axis says: the title, the x axis's description and a note under it,
+/// and the tick labels (none on a categorical axis: the groups' names stand there).
+struct Frame<'f> {
+    title: &'f str,
+    desc: String,
+    note: Option<String>,
+    ticks: Option<&'f dyn Fn(&f64) -> String>,
+}
+
+/// The figure on `plot` with the x axis `xy.0` makes, where `to_x` turns a group's place
+/// (`axis.at`) into x: the frame, with room beneath the axis for the groups' names, the series,
+/// then the names, each under its group.
+#[allow(clippy::too_many_arguments)]
+fn draw_on<DB, X>(
+    root: &Area<DB>,
+    plot: &Area<DB>,
+    d: &Data,
+    s: &Style,
+    series: &Series,
+    axis: &XAxis,
+    labels: &[String],
+    frame: &Frame,
+    (x, y): (impl Fn() -> X, impl Fn() -> FractionAxis),
+    to_x: impl Fn(f64) -> f64,
+) -> PlotResult
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    // Where each group's names go: the plot's x pixels do not depend on the height beneath it,
+    // so a frame without a title, drawn nowhere, places them.
+    let centres: Vec<i32> = {
+        let probe = ChartBuilder::on(plot)
+            .margin(s.px(10.0))
+            .x_label_area_size(s.px(44.0))
+            .y_label_area_size(s.px(56.0))
+            .build_cartesian_2d(x(), y())
+            .map_err(err)?;
+        let y0 = probe.y_range().start;
+        (axis.at.iter())
+            .map(|&u| probe.backend_coord(&(to_x(u), y0)).0)
+            .collect()
+    };
+    let bounds = (0, plot.dim_in_pixel().0 as i32);
+    let made = d.layout.across_sizes.borrow().clone();
+    let names = match made {
+        Some(c) => c.names,
+        None => Names::arrange(root, s, labels, &centres, bounds)?,
+    };
+    // Beneath a host-size axis the names stand under its counts.
+    let above = if frame.ticks.is_some() { 20.0 } else { 6.0 };
+    let height = group_names::area_height(s, above, names.lines(), frame.note.is_some());
+    let mut chart = builder(plot, frame.title, s, 56.0)
+        .x_label_area_size(height)
+        .build_cartesian_2d(x(), y())
+        .map_err(err)?;
+    let none = |_: &f64| String::new();
+    let (ticks, count): (&dyn Fn(&f64) -> String, usize) = match frame.ticks {
+        Some(f) => (f, 10),
+        None => (&none, 0),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(Y_DESC)
+        .axis_desc_style(s.axis())
+        .label_style(s.tick())
+        .x_labels(count)
+        .y_labels(8)
+        .x_label_formatter(ticks)
+        .y_label_formatter(&|v| percent(*v))
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT.mix(0.6));
+    if frame.ticks.is_none() {
+        mesh.disable_x_mesh();
+    }
+    mesh.draw().map_err(err)?;
+    body(root, d, s, series, axis, &mut chart, &to_x)?;
+    let (px0, py0) = chart.plotting_area().get_base_pixel();
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let mid = px0 + pw as i32 / 2;
+    let top = py0 + ph as i32 + s.px(above);
+    let under = (mid, frame.desc.as_str(), frame.note.as_deref());
+    names.draw(root, s, &centres, bounds, top, under)?;
+    *d.layout.across_sizes.borrow_mut() = Some(Choices { names });
+    Ok(())
+}
+
+/// The y axis's description: which fraction (not compute_fraction_of_actual, the share of the
+/// host's own training compute, which differs from host to host).
+const Y_DESC: &str = "C_eq(spliced) / C_eq(clean) (log scale)";
 
 /// The series figure's y axis: the compute fraction, log.
 type FractionAxis = WithKeyPoints<LogCoord<f64>>;
 
 /// The series on either x axis, whose positions (`axis.at`, in the axis's units) `to_x` turns into
-/// the chart's x: the lines, the bars, the markers, the hosts' names (on a host-size axis, where
-/// the ticks are counts) and the legend beside the plot.
-#[allow(clippy::too_many_arguments)]
+/// the chart's x: the lines, the bars, the markers and the legend beside the plot.
 fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     root: &Area<DB>,
     d: &Data,
     s: &Style,
     series: &Series,
     axis: &XAxis,
-    names: &[String],
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, FractionAxis>>,
     to_x: impl Fn(f64) -> f64,
 ) -> PlotResult {
     let rows = d.rows();
     let (_, _, group) = d.groups();
     let (px0, py0) = chart.plotting_area().get_base_pixel();
-    let (pw, ph) = chart.plotting_area().dim_in_pixel();
-    let made = d.layout.across_sizes.borrow().clone();
+    let pw = chart.plotting_area().dim_in_pixel().0;
     let (k, named) = (series.names.len(), series.named());
-    // Each configuration's place in a group: the same in every group, across ±0.3 of the slot so
-    // that the bars do not overlap.
-    let offset = |c: usize| {
+    // Each splice's place in its group, across ±0.3 of the slot so that the bars do not overlap:
+    // a configuration's the same in every group; without series, the group's splices in file
+    // order.
+    let spread = |j: usize, n: usize| {
         axis.slot
-            * if k > 1 {
-                -0.3 + 0.6 * c as f64 / (k - 1) as f64
+            * if n > 1 {
+                -0.3 + 0.6 * j as f64 / (n - 1) as f64
             } else {
                 0.0
             }
     };
+    let offsets: Vec<f64> = (0..rows.len())
+        .map(|i| match series.of[i] {
+            Some(c) if series.recurs => spread(c, k),
+            Some(_) => {
+                let mine = |j: &usize| group[*j] == group[i] && series.of[*j].is_some();
+                let before = (0..i).filter(mine).count();
+                spread(before, (0..rows.len()).filter(mine).count())
+            }
+            None => 0.0,
+        })
+        .collect();
     // Each drawn splice: its configuration, its place on the axis, its fraction.
     let point = |i: usize| -> Option<(usize, f64, f64)> {
         let c = series.of[i]?;
-        Some((c, axis.at[group[i]] + offset(c), rows[i].1.eq.fraction?))
+        Some((c, axis.at[group[i]] + offsets[i], rows[i].1.eq.fraction?))
     };
     let r = s.px(3.4);
     let cap = 0.04 * axis.slot;
@@ -499,7 +644,7 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
             })
             .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if pts.len() > 1 {
+        if series.recurs && pts.len() > 1 {
             let (col, _) = look(c, named);
             chart
                 .draw_series(std::iter::once(PathElement::new(
@@ -509,18 +654,9 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
-    // What the hosts' names must not cover: the markers and bars, and the note on the bars.
-    let mut placer = Placer::within((px0, py0, px0 + pw as i32, py0 + ph as i32));
-    if let Some(text) = d.map.and_then(|m| m.interval_caption()) {
-        let (w, h) = root.estimate_text_size(&text, &s.note()).map_err(err)?;
-        let at = (px0 + s.px(6.0), py0 + s.px(4.0));
-        placer.reserve((at.0, at.1, at.0 + w as i32, at.1 + h as i32));
-    }
     for (i, (_, m)) in rows.iter().enumerate() {
-        let Some((c, u, y)) = point(i) else { continue };
+        let Some((c, u, _)) = point(i) else { continue };
         let (col, _) = look(c, named);
-        let (mx, my) = chart.backend_coord(&(to_x(u), y));
-        placer.reserve((mx - r - 1, my - r - 1, mx + r + 1, my + r + 1));
         if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
             let (a, x, b) = (to_x(u - cap), to_x(u), to_x(u + cap));
             for seg in [
@@ -532,8 +668,6 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                     .draw_series(std::iter::once(PathElement::new(seg, s.line(col, 1.2))))
                     .map_err(err)?;
             }
-            let (p, q) = (chart.backend_coord(&(a, hi)), chart.backend_coord(&(b, lo)));
-            placer.reserve((p.0 - 1, p.1 - 1, q.0 + 1, q.1 + 1));
         }
     }
     for c in 0..k {
@@ -553,38 +687,11 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
-    // On a host-size axis, each host's name under its group (or over it), where it covers
-    // nothing: the ticks are counts.
-    let mut picks = vec![];
-    if axis.sizes.is_some() {
-        let grey = GREY.mix(1.0);
-        let style = s.note().color(&grey);
-        let y_bottom = chart.y_range().start;
-        for (g, name) in names.iter().enumerate() {
-            let (w, h) = root.estimate_text_size(name, &style).map_err(err)?;
-            let (w, h) = (w as i32, h as i32);
-            let mid = chart.backend_coord(&(to_x(axis.at[g]), y_bottom)).0 - w / 2;
-            let spots = [
-                (mid, py0 + ph as i32 - s.px(4.0) - h),
-                (mid, py0 + s.px(4.0)),
-            ];
-            let pick = match &made {
-                Some(c) => c.hosts.get(g).copied().flatten(),
-                None => spots.iter().position(|&p| placer.is_free(p, (w, h))),
-            };
-            if let Some(j) = pick {
-                let p = spots[j];
-                placer.reserve((p.0, p.1, p.0 + w, p.1 + h));
-                root.draw(&Text::new(name.clone(), p, style.clone()))
-                    .map_err(err)?;
-            }
-            picks.push(pick);
-        }
-    }
-    if made.is_none() {
-        *d.layout.across_sizes.borrow_mut() = Some(Choices { hosts: picks });
-    }
-    interval_note(root, chart, s, d)?;
+    // What the bars are, of the drawn rows (those with a compute fraction) only.
+    let bars = d
+        .map
+        .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
+    corner_notes(root, chart, s, bars)?;
     // Beside the plot, level with its top.
     let at = (px0 + pw as i32 + s.px(LEGEND_GAP), py0);
     side_legend(root, s, at, &series.entries(named), named, r)
@@ -592,7 +699,7 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
 
 /// The legend beside the plot, its top left at `at`, drawn as `plot::legend` draws one inside a plot
 /// (plotters' own would be cut at the plot's edge): each named configuration's line with its
-/// marker, then "+N more" with a grey dot.
+/// marker, then "+N more" with a grey dot, in columns of [`LEGEND_LINES`].
 fn side_legend<DB: DrawingBackend>(
     root: &Area<DB>,
     s: &Style,
@@ -601,6 +708,9 @@ fn side_legend<DB: DrawingBackend>(
     named: usize,
     r: i32,
 ) -> PlotResult {
+    if entries.is_empty() {
+        return Ok(());
+    }
     let font = s.note().pos(Pos::new(HPos::Left, VPos::Center));
     let mut w = 0;
     for e in entries {
@@ -608,15 +718,19 @@ fn side_legend<DB: DrawingBackend>(
     }
     let (margin, swatch) = (s.px(LEGEND_MARGIN), s.px(LEGEND_SWATCH));
     let line = 1.25 * 11.5 * s.scale;
-    let h = (entries.len() as f64 * line).ceil() as i32 + 2 * margin;
-    let corners = [(x, y), (x + w + swatch + 2 * margin, y + h)];
+    let lines = entries.len().min(LEGEND_LINES);
+    let columns = entries.len().div_ceil(LEGEND_LINES) as i32;
+    let column = w + swatch + margin;
+    let h = (lines as f64 * line).ceil() as i32 + 2 * margin;
+    let corners = [(x, y), (x + columns * column + margin, y + h)];
     root.draw(&Rectangle::new(corners, WHITE.mix(0.9).filled()))
         .map_err(err)?;
     root.draw(&Rectangle::new(corners, GREY)).map_err(err)?;
     let len = s.px(22.0);
     for (c, text) in entries.iter().enumerate() {
-        let mid = y + margin + ((c as f64 + 0.5) * line).round() as i32;
-        let (x0, xm) = (x + margin, x + margin + len / 2);
+        let (col_x, row) = (x + (c / LEGEND_LINES) as i32 * column, c % LEGEND_LINES);
+        let mid = y + margin + ((row as f64 + 0.5) * line).round() as i32;
+        let (x0, xm) = (col_x + margin, col_x + margin + len / 2);
         if c < named {
             let (col, shape) = look(c, named);
             root.draw(&PathElement::new(
@@ -643,25 +757,47 @@ fn side_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// What the figure drawn from `d` shows beyond its one-line description: how its series and its x
-/// axis are made, where it draws series.
+/// What the figure drawn from `d` shows beyond its one-line description: how its x axis is made
+/// (and, where the hosts are not at their sizes, why), and where it draws series, how they are
+/// made.
 pub(crate) fn about(d: &Data) -> Option<String> {
-    let series = Series::of(d)?;
     let (name, labels, group) = d.groups();
+    if labels.is_empty() {
+        return None;
+    }
+    let name = label_text(&name);
+    let series = Series::of(d);
     let axis = XAxis::of(d, labels.len(), &group);
-    let (order, x) = match axis.sizes {
-        Some(c) => (
-            "host size",
-            format!("; x: host size, N = {}, log scale", c.describe()),
-        ),
-        None => ("the groups", String::new()),
+    let order = d.group_order();
+    let x = match (axis.sizes, &axis.not_sizes) {
+        (Some(c), _) => format!("x: host size, N = {}, log scale", c.describe()),
+        (_, Some(why)) => format!("x: the {name} groups {order}, not at host size: {why}"),
+        _ => format!("x: the {name} groups {order}"),
     };
-    Some(format!(
-        "{} configurations, each a splice's name with its {} taken out, named in the legend; \
-         each at one place in every group, its points joined in order of {order}{x}",
-        series.names.len(),
-        label_text(&name),
-    ))
+    let mut out = format!("y: the compute fraction C_eq(spliced)/C_eq(clean), log scale; {x}");
+    let joined = match axis.sizes {
+        Some(_) => "host size",
+        None => "the groups",
+    };
+    let k = series.names.len();
+    out += &if series.recurs {
+        format!(
+            "; {k} configurations, each a splice's name with its {name} taken out, named in the \
+             legend; each at one place in every group, its points joined in order of {joined}"
+        )
+    } else {
+        format!(
+            "; no SAE configuration recurs in another {name} group (a splice's name with its \
+             {name} taken out): each of the {k} SAEs has its own marker, named in the legend"
+        )
+    };
+    if k > series.named() {
+        out += &format!(
+            "; past {} the rest are grey dots (the mapped table names every one)",
+            series.named()
+        );
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -673,22 +809,62 @@ mod tests {
     #[test]
     fn a_configuration_is_the_name_less_its_host() {
         let host = "d48-L2-t4096000";
+        let hosts = [host, "d64-L2-t4096000"];
+        let c = |name: &str, host: &str| configuration(name, host, &hosts);
         assert_eq!(
-            configuration("d48-L2-t4096000-L0-standard-l1-0.3", host),
+            c("d48-L2-t4096000-L0-standard-l1-0.3", host),
             "L0-standard-l1-0.3"
         );
-        assert_eq!(configuration("sae_d48-L2-t4096000_L0", host), "sae-L0");
-        assert_eq!(
-            configuration("L0/topk-k8/d48-L2-t4096000", host),
-            "L0/topk-k8"
-        );
+        assert_eq!(c("sae_d48-L2-t4096000_L0", host), "sae-L0");
+        assert_eq!(c("L0/topk-k8/d48-L2-t4096000", host), "L0/topk-k8");
         // "2" stands inside "L2" and "l032", not as a part.
         assert_eq!(
-            configuration("host-70m-L2-8x-l032", "2"),
+            configuration("host-70m-L2-8x-l032", "2", &["2"]),
             "host-70m-L2-8x-l032"
         );
-        assert_eq!(configuration("host-70m-L2-2-x", "2"), "host-70m-L2-x");
-        assert_eq!(configuration("-sae-", ""), "sae");
-        assert_eq!(configuration("d48-L2-t4096000", host), "d48-L2-t4096000");
+        assert_eq!(
+            configuration("host-70m-L2-2-x", "2", &["2"]),
+            "host-70m-L2-x"
+        );
+        assert_eq!(configuration("-sae-", "", &[""]), "-sae-");
+        assert_eq!(c("d48-L2-t4096000", host), "d48-L2-t4096000");
+        // Without the whole host: its own part ("d48"), not the parts every host shares.
+        assert_eq!(c("d48_L0_topk", host), "L0_topk");
+        // A core of digits alone is not looked for.
+        let hooks = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_post"];
+        assert_eq!(
+            configuration("d48-L1-standard-l1-1", hooks[1], &hooks),
+            "d48-L1-standard-l1-1"
+        );
+        assert_eq!(c("L2-t4096000-L0", host), "L2-t4096000-L0");
+    }
+
+    /// SAEBench's names (release/sae_id) hold the host run together and without its suffix:
+    /// "pythia70m" of model "pythia-70m-deduped"; names of another scheme hold its size alone.
+    #[test]
+    fn a_configuration_of_saebench_and_of_names_with_the_size_alone() {
+        let hosts = [
+            "pythia-70m-deduped",
+            "pythia-410m-deduped",
+            "pythia-1.4b-deduped",
+        ];
+        for (host, tag) in hosts.iter().zip(["70m", "410m", "1.4b"]) {
+            let name = format!(
+                "sae_bench_pythia{tag}_sweep_topk_ctx128_0730/blocks.3.hook_resid_post__trainer_2"
+            );
+            assert_eq!(
+                configuration(&name, host, &hosts),
+                "sae_bench-sweep_topk_ctx128_0730/blocks.3.hook_resid_post__trainer_2"
+            );
+            assert_eq!(
+                configuration(&format!("L6-topk-k32@{tag}"), host, &hosts),
+                "L6-topk-k32"
+            );
+        }
+        // "1.4b" is not taken out of another host's name.
+        assert_eq!(
+            configuration("sae_bench_pythia410m_x", "pythia-1.4b-deduped", &hosts),
+            "sae_bench_pythia410m_x"
+        );
     }
 }

@@ -29,6 +29,14 @@ impl PlotJob {
         let a = self.analysis.run(on)?;
         let data = Data::new(a.law_file(), a.map(), self.analysis.group_by.clone());
         let wrote = &mut |p: &Path| on(Progress::Wrote(p.to_owned()));
-        write_figures(&data, &self.figures, &self.out_dir, self.force, wrote).map(drop)
+        let drawn = write_figures(&data, &self.figures, &self.out_dir, self.force, wrote)?;
+        // What a report's caption says of a figure (its axes, how its series are made), said
+        // here, where there is no caption.
+        for (fig, _) in drawn {
+            if let Some(about) = fig.about(&data) {
+                on(Progress::Note(format!("{}: {about}", fig.stem())));
+            }
+        }
+        Ok(())
     }
 }

@@ -5,9 +5,10 @@ use plotters::prelude::*;
 
 use super::style::{DASH, GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
 use super::{
-    Area, Data, PlotResult, builder, err, group_colour, group_entry, group_legend, interval_note,
-    legend, more_groups,
+    Area, Data, PlotResult, builder, corner_notes, err, group_colour, group_entry, group_legend,
+    label_text, legend, more_groups,
 };
+use crate::equivalence::Mapped;
 
 /// One splice: its index, compute fraction, loss recovered (%), and the fraction's interval.
 struct Point {
@@ -68,9 +69,14 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         ))
         .map_err(err)?;
     let r = s.upx(3.4);
-    let texts = group_legend(&group_name, &labels);
-    for g in 0..labels.len() {
-        let c = group_colour(g);
+    // Only the groups with points, in their order, each its colour and legend line.
+    let shown: Vec<usize> = (0..labels.len())
+        .filter(|&g| pts.iter().any(|p| group[p.i] == g))
+        .collect();
+    let names: Vec<String> = shown.iter().map(|&g| labels[g].clone()).collect();
+    let texts = group_legend(&group_name, &names);
+    for (j, &g) in shown.iter().enumerate() {
+        let c = group_colour(j);
         let mine: Vec<_> = pts.iter().filter(|p| group[p.i] == g).collect();
         for p in &mine {
             if let Some((lo, hi)) = p.ci {
@@ -88,9 +94,53 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                     .map(|p| Circle::new((p.fraction, p.recovered), r, c.filled())),
             )
             .map_err(err)?;
-        group_entry(series, g, &texts, s.swatch_dot(c));
+        group_entry(series, j, &texts, s.swatch_dot(c));
     }
     more_groups(&mut chart, &texts, s)?;
-    interval_note(root, &chart, s, d)?;
+    // What the bars are, of the drawn rows only; and what is not drawn.
+    let bars = d.map.and_then(|m| m.interval_caption_of(drawn));
+    let short = left_out_counts(d).map(|(n, why, _)| format!("{n} splice(s) not drawn: {why}"));
+    corner_notes(root, &chart, s, bars.into_iter().chain(short))?;
     legend(&mut chart, s, SeriesLabelPosition::LowerRight)
+}
+
+/// Whether a row is drawn: it has a compute fraction and a loss recovered.
+fn drawn(m: &Mapped) -> bool {
+    m.eq.fraction.is_some() && m.loss_recovered.is_some()
+}
+
+/// The splices not drawn: how many, why, and their groups.
+fn left_out_counts(d: &Data) -> Option<(usize, &'static str, Vec<String>)> {
+    let (_, labels, group) = d.groups();
+    let rows = d.rows();
+    let out: Vec<usize> = (0..rows.len()).filter(|&i| !drawn(rows[i].1)).collect();
+    if out.is_empty() {
+        return None;
+    }
+    let why = if out.iter().all(|&i| rows[i].1.loss_recovered.is_none()) {
+        "no loss recovered (no ce_zero_ablation)"
+    } else if out.iter().all(|&i| rows[i].1.eq.fraction.is_none()) {
+        "no compute fraction (see mapped status)"
+    } else {
+        "no loss recovered or no compute fraction"
+    };
+    let mut groups: Vec<String> = vec![];
+    for &i in &out {
+        let l = label_text(&labels[group[i]]);
+        if !groups.contains(&l) {
+            groups.push(l);
+        }
+    }
+    Some((out.len(), why, groups))
+}
+
+/// The figure's caption line on the splices it leaves out, naming their groups.
+pub(crate) fn left_out(d: &Data) -> Option<String> {
+    let (name, _, _) = d.groups();
+    let (n, why, groups) = left_out_counts(d)?;
+    Some(format!(
+        "{n} splice(s) not drawn, having {why}: {} {}",
+        label_text(&name),
+        groups.join(", ")
+    ))
 }

@@ -4,6 +4,7 @@
 
 mod across_sizes;
 mod fit;
+mod group_names;
 mod job;
 mod linear_vs_log;
 mod n_and_d;
@@ -111,6 +112,7 @@ impl Figure {
     pub fn about(self, d: &Data) -> Option<String> {
         match self {
             Figure::AcrossSizes => across_sizes::about(d),
+            Figure::LinearVsLog => linear_vs_log::left_out(d),
             _ => None,
         }
     }
@@ -279,13 +281,30 @@ impl<'a> Data<'a> {
             .map(|s| labels.iter().position(|l| *l == key(s)).unwrap())
             .collect();
         // A numeric column's values as a table prints them (14.756615423387096 → 14.76).
+        // A blank cell is a group too: named, not ''.
         let shown = (labels.iter())
             .map(|l| match l.parse::<f64>() {
                 Ok(v) if l.len() > 6 => crate::export::human(v),
+                _ if l.trim().is_empty() => BLANK.to_owned(),
                 _ => l.clone(),
             })
             .collect();
         (col.unwrap_or_else(|| "host".into()), shown, of)
+    }
+
+    /// The order [`Data::groups`] puts the groups in, as a figure says it.
+    pub(crate) fn group_order(&self) -> &'static str {
+        let (_, idx) = self.group_column();
+        let numeric = idx.is_some_and(|i| {
+            self.rows()
+                .iter()
+                .all(|(s, _)| s.raw[i].parse::<f64>().is_ok())
+        });
+        if numeric {
+            "in increasing order"
+        } else {
+            "by C_eq(clean), smallest first"
+        }
     }
 
     /// The bootstrap band as a polygon (upper edge, then lower edge back), clipped to [y0, y1].
@@ -309,6 +328,9 @@ impl<'a> Data<'a> {
         )
     }
 }
+
+/// The name of the group of splices whose grouping cell is blank.
+pub(crate) const BLANK: &str = "(blank)";
 
 /// The frame every figure shares: its title, margins, and room for the tick labels (`y_labels` wide).
 pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
@@ -433,20 +455,44 @@ const LABEL_CHARS: usize = 24;
 /// most of them, even escaped), and cut to [`LABEL_CHARS`] in the middle: SAE names share a host
 /// prefix and differ at the end (layer, width, L0), so both ends are what tells them apart.
 pub(crate) fn label_text(s: &str) -> String {
+    cut_text(s, LABEL_CHARS)
+}
+
+/// `s` with control characters made visible, cut to `n` characters in the middle ("…").
+pub(crate) fn cut_text(s: &str, n: usize) -> String {
     let v = crate::export::visible(s);
-    let n = v.chars().count();
-    if n <= LABEL_CHARS {
+    let len = v.chars().count();
+    if len <= n {
         return v.into_owned();
     }
-    let head = (LABEL_CHARS - 1) / 2;
-    let tail = LABEL_CHARS - 1 - head;
+    let head = (n - 1) / 2;
+    let tail = n - 1 - head;
     let chars = v.chars();
     chars
         .clone()
         .take(head)
         .chain(['…'])
-        .chain(chars.skip(n - tail))
+        .chain(chars.skip(len - tail))
         .collect()
+}
+
+/// Names as a legend shows them: cut as [`label_text`] cuts them, or longer where that would make
+/// two different names read the same (SAE names that differ in their middle, e.g. the layer).
+pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
+    let kinds = |v: &[String]| {
+        let mut u: Vec<&String> = v.iter().collect();
+        u.sort();
+        u.dedup();
+        u.len()
+    };
+    let want = kinds(names);
+    for n in [LABEL_CHARS, 32, 40, 56] {
+        let cut: Vec<String> = names.iter().map(|s| cut_text(s, n)).collect();
+        if kinds(&cut) == want {
+            return cut;
+        }
+    }
+    names.iter().map(|s| cut_text(s, 80)).collect()
 }
 
 /// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.
@@ -545,23 +591,24 @@ pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTransl
     })
 }
 
-/// What a figure's interval bars are, in the plot's upper left corner (where neither figure with
-/// bars puts points: the costliest SAEs keep the least loss and compute).
-pub(crate) fn interval_note<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+/// Grey lines of notes in the plot's upper left corner, one under the other: what its interval bars
+/// are (where neither figure with bars puts points: the costliest SAEs keep the least loss and
+/// compute), and what it leaves out.
+pub(crate) fn corner_notes<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
     root: &Area<DB>,
     chart: &ChartContext<'_, DB, CT>,
     s: &Style,
-    d: &Data,
+    lines: impl IntoIterator<Item = String>,
 ) -> PlotResult {
-    let Some(text) = d.map.and_then(|m| m.interval_caption()) else {
-        return Ok(());
-    };
     let area = chart.plotting_area();
     let (px0, py0) = area.get_base_pixel();
     let grey = style::GREY.mix(1.0);
-    let at = (px0 + s.px(6.0), py0 + s.px(4.0));
-    root.draw(&Text::new(text, at, s.note().color(&grey)))
-        .map_err(err)
+    for (i, text) in lines.into_iter().enumerate() {
+        let at = (px0 + s.px(6.0), py0 + s.px(4.0 + 14.0 * i as f64));
+        root.draw(&Text::new(text, at, s.note().color(&grey)))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Plotters errors as a message.

@@ -60,6 +60,8 @@ const PALETTE: [&str; 7] = [
 struct Svg {
     width: f64,
     texts: Vec<String>,
+    /// Each text with its anchor (x, y).
+    placed: Vec<(String, f64, f64)>,
     legend: Option<[f64; 4]>,
     dots: Vec<(f64, f64, String)>,
     /// Markers other than dots (square, triangle, diamond).
@@ -76,6 +78,13 @@ impl Svg {
         let texts = (doc.descendants())
             .filter(|n| n.has_tag_name("text"))
             .map(|n| n.text().unwrap_or("").trim().to_owned())
+            .collect();
+        let placed = (doc.descendants())
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| {
+                let t = n.text().unwrap_or("").trim().to_owned();
+                (t, num(&n, "x"), num(&n, "y"))
+            })
             .collect();
         // The legend's background: the one box drawn at 0.9 opacity.
         let boxes: Vec<[f64; 4]> = (doc.descendants())
@@ -99,7 +108,7 @@ impl Svg {
                 let k = pts.len() as f64;
                 let x = pts.iter().map(|p| p.0).sum::<f64>() / k;
                 let y = pts.iter().map(|p| p.1).sum::<f64>() / k;
-                (x, y, fill(&n))
+                (x, y, format!("{} {}", fill(&n), shape(&pts)))
             })
             .collect();
         let lines = (doc.descendants())
@@ -112,6 +121,7 @@ impl Svg {
         Svg {
             width,
             texts,
+            placed,
             legend: boxes.first().copied(),
             dots,
             squares,
@@ -141,6 +151,25 @@ impl Svg {
                 p.len() > 2 || (p.len() == 2 && (p[0].0 - p[1].0).abs() > 6.0 && p[0].1 != p[1].1)
             })
             .collect()
+    }
+}
+
+/// A polygon marker's shape, from its corners relative to their mean: "square", "diamond",
+/// "triangle" (point up) or "down" (point down).
+fn shape(pts: &[(f64, f64)]) -> &'static str {
+    let k = pts.len() as f64;
+    let (x, y) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / k,
+        pts.iter().map(|p| p.1).sum::<f64>() / k,
+    );
+    // A corner straight above or below the centre: a diamond or a triangle; none: a square.
+    let above = pts.iter().any(|p| (p.0 - x).abs() < 0.5 && p.1 < y);
+    let below = pts.iter().any(|p| (p.0 - x).abs() < 0.5 && p.1 > y);
+    match (pts.len(), above, below) {
+        (4, true, true) => "diamond",
+        (4, _, _) => "square",
+        (_, true, _) => "triangle",
+        _ => "down",
     }
 }
 
@@ -307,30 +336,88 @@ fn the_legend_names_every_configuration_of_the_study() {
     crate::robust_outputs::texts_fit(&path, svg.width);
 }
 
-/// Names that share no configuration across hosts: the figure is drawn as it always was — the
-/// default size, no legend, one colour per host, the hosts named on the axis, no line joining
-/// points.
+/// Every point's look (fill, and shape where it is not a dot) on the plot, and in the legend the
+/// look of the marker level with `name`'s text.
+fn legend_look(svg: &Svg, name: &str) -> String {
+    let (x, y) = (svg.placed.iter())
+        .find(|t| t.0 == name)
+        .map(|t| (t.1, t.2))
+        .unwrap_or_else(|| panic!("the legend does not name {name}: {:?}", svg.texts));
+    let all: Vec<&(f64, f64, String)> = svg.dots.iter().chain(&svg.squares).collect();
+    let near: Vec<&&(f64, f64, String)> = (all.iter())
+        .filter(|m| {
+            svg.in_legend((m.0, m.1)) && (m.1 - y).abs() <= 3.0 && m.0 < x && x - m.0 < 40.0
+        })
+        .collect();
+    assert_eq!(near.len(), 1, "{name}: {near:?}");
+    near[0].2.clone()
+}
+
+/// Each splice is one point named in the legend: every legend name's marker has a look no other
+/// has, one point on the plot has it, and the points' heights follow the splices' compute
+/// fractions (from `ceq map`) in `names`' order.
+fn each_point_is_named(svg: &Svg, names: &[String], fractions: &[f64]) {
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (names.len(), names.len()));
+    let mut ys = vec![];
+    for n in names {
+        let look = legend_look(svg, n);
+        let mine: Vec<&(f64, f64, String)> = plot.iter().filter(|m| m.2 == look).collect();
+        assert_eq!(mine.len(), 1, "{n} ({look}): {plot:?}");
+        ys.push(mine[0].1);
+    }
+    // Pixels grow downwards: a larger fraction sits higher.
+    for i in 0..names.len() {
+        for j in 0..names.len() {
+            if fractions[i] > fractions[j] * 1.05 {
+                assert!(ys[i] < ys[j], "{} above {}", names[i], names[j]);
+            }
+        }
+    }
+}
+
+/// Each splice's compute fraction, from `ceq map` of `splices` under `law`.
+fn fractions(law: &Path, splices: &Path, extra: &[&str]) -> Vec<f64> {
+    let out = ceq()
+        .args(["map", "--format", "csv", "--law"])
+        .arg(law)
+        .arg("--splices")
+        .arg(splices)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    rows(&String::from_utf8(out.stdout).unwrap())
+        .iter()
+        .map(|r| r["compute_fraction"].parse().unwrap())
+        .collect()
+}
+
+/// Names that share no configuration across hosts (no name holds its host's): no series to join,
+/// but each SAE is still named — its own marker, in a legend beside the plot — and each host under
+/// its points, at its size.
 #[test]
-fn a_file_with_no_recurring_configuration_draws_as_before() {
+fn a_file_with_no_recurring_configuration_names_every_point() {
     let dir = tempfile::tempdir().unwrap();
     let law = law(dir.path());
     let text = std::fs::read_to_string(data("splices.csv")).unwrap();
     let mut csv = String::new();
+    let mut names = vec![];
     for (i, line) in text.lines().enumerate() {
         match i {
             0 => csv += line,
             _ => {
                 let (_, rest) = line.split_once(',').unwrap();
                 csv += &format!("sae-{i},{rest}");
+                names.push(format!("sae-{i}"));
             }
         }
         csv.push('\n');
     }
     let splices = write(dir.path(), "unique.csv", &csv);
     let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
-    assert_eq!(svg.width, 560.0);
-    assert!(svg.legend.is_none());
-    for t in ["host-70m", "host-160m", "host-410m", "host-1b", "model"] {
+    assert!(svg.legend.is_some(), "{:?}", svg.texts);
+    for t in ["host-70m", "host-160m", "host-410m", "host-1b"] {
         assert!(
             svg.texts.iter().any(|x| x == t),
             "no '{t}': {:?}",
@@ -338,15 +425,47 @@ fn a_file_with_no_recurring_configuration_draws_as_before() {
         );
     }
     assert!(svg.joins().is_empty(), "{:?}", svg.joins());
-    let (plot, _) = svg.markers();
-    assert_eq!(plot.len(), 12);
-    // One colour per host, in order of host size (the file lists each host's three together,
-    // smallest first), left to right.
-    let mut dots = plot.clone();
-    dots.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (j, d) in dots.iter().enumerate() {
-        assert_eq!(d.2, PALETTE[j / 3], "{dots:?}");
-    }
+    each_point_is_named(&svg, &names, &fractions(&law, &splices, &[]));
+}
+
+/// The README's `--group-by hook` on the study's splices: 12 SAEs on each of 2 hooks, from 2 hosts,
+/// no name holding its hook. Every SAE is named in the legend (two columns), no two names read the
+/// same (the names differ in their middle, at the layer), and each has its own marker.
+#[test]
+fn grouped_by_hook_every_sae_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let law = fit_to(
+        dir.path(),
+        &root.join("data/checkpoints.csv"),
+        "law.json",
+        &[],
+    );
+    let splices = root.join("data/splices.csv");
+    let path = figure(dir.path(), &law, &splices, &["--group-by", "hook"]);
+    let svg = Svg::read(&path);
+    let input = rows(&std::fs::read_to_string(&splices).unwrap());
+    let names: Vec<String> = input.iter().map(|r| r["name"].clone()).collect();
+    assert_eq!(names.len(), 24);
+    // The legend's texts: the names, whole where they are short enough, else cut in the middle
+    // with enough of each end kept that no two read the same.
+    let shown: Vec<String> = (names.iter())
+        .map(|n| {
+            let t = (svg.texts.iter())
+                .find(|t| {
+                    let (head, tail) = t.split_once('…').unwrap_or((t, ""));
+                    *t == n || (t.contains('…') && n.starts_with(head) && n.ends_with(tail))
+                })
+                .unwrap_or_else(|| panic!("{n} is not in the legend: {:?}", svg.texts));
+            t.clone()
+        })
+        .collect();
+    let mut unique = shown.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 24, "{shown:?}");
+    each_point_is_named(&svg, &shown, &fractions(&law, &splices, &[]));
+    crate::robust_outputs::texts_fit(&path, svg.width);
 }
 
 /// Grouped by another column (here a copy of the host's name under another heading), or with a
@@ -375,12 +494,21 @@ fn series_keep_categorical_groups_without_host_sizes() {
     ] {
         let splices = write(dir.path(), "s.csv", &csv);
         let svg = Svg::read(&figure(dir.path(), &law, &splices, extra));
-        for t in ["host-70m", "host-1b", name, "L2-8x-l032", "L6-8x-l016"] {
+        for t in ["host-70m", "host-1b", "L2-8x-l032", "L6-8x-l016"] {
             assert!(
                 svg.texts.iter().any(|x| x == t),
                 "{name}: no '{t}': {:?}",
                 svg.texts
             );
+        }
+        // The axis names the column and the groups' order; where the groups are hosts, why they
+        // are not at their sizes.
+        let mut desc = vec![format!("{name}, by C_eq(clean), smallest first")];
+        if name == "model" {
+            desc.push("not at host size: host-160m has no params_total or params".into());
+        }
+        for t in desc {
+            assert!(svg.texts.contains(&t), "{name}: no '{t}': {:?}", svg.texts);
         }
         assert!(
             !svg.texts.iter().any(|t| t.starts_with("Host parameters")),
@@ -421,4 +549,355 @@ fn long_names_are_cut_in_the_middle_and_stay_distinct() {
         assert!(with[0].starts_with("blocks-"), "{with:?}");
         assert_eq!(with[0].chars().count(), 24, "{with:?}");
     }
+}
+
+/// The synthetic fixture with both parameter counts: params_total = `params`, and a
+/// params_non_embedding of `params` less a 50M embedding (0.3 of the 70M host's count), so the two
+/// counts' log spacings differ. `drop` names a host whose params_non_embedding is left blank.
+fn with_counts(drop: Option<&str>) -> String {
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line},params_total,params_non_embedding\n");
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').collect();
+        let n: f64 = cells[6].parse().unwrap();
+        let ne = if Some(cells[1]) == drop {
+            String::new()
+        } else {
+            format!("{}", n - 0.7 * 70e6)
+        };
+        out += &format!("{line},{},{ne}\n", cells[6]);
+    }
+    out
+}
+
+/// A law fitted to non-embedding counts (the fixture's checkpoints, their `params` taken as
+/// non-embedding counts).
+fn law_ne(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(data("checkpoints.csv")).unwrap();
+    let mut ck = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let p = line.split(',').nth(1).unwrap();
+        let p = if i == 0 { "params_non_embedding" } else { p };
+        ck += &format!("{line},{p}\n");
+    }
+    let ck = write(dir, "ck_ne.csv", &ck);
+    fit_to(
+        dir,
+        &ck,
+        "law_ne.json",
+        &["--param-count", "non-embedding", "--bootstrap", "20"],
+    )
+}
+
+/// Under a non-embedding law the hosts sit at their non-embedding counts; a host that gives only
+/// `params` (a total count, as ceq eval writes it) is not put on that axis at its total: the figure
+/// falls back to the groups' order and its x axis says why.
+#[test]
+fn a_host_without_the_laws_count_is_not_placed_at_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law_ne(dir.path());
+    let all = write(dir.path(), "all.csv", &with_counts(None));
+    let svg = Svg::read(&figure(dir.path(), &law, &all, &[]));
+    assert!(
+        svg.texts
+            .iter()
+            .any(|t| t == "Host parameters N (non-embedding)"),
+        "{:?}",
+        svg.texts
+    );
+    // Each configuration's line: its points' x spaced as log10 of the non-embedding counts (not
+    // of params, whose spacing differs).
+    let ne: Vec<f64> = [70e6, 160e6, 410e6, 1e9]
+        .iter()
+        .map(|n| (n - 0.7 * 70e6f64).log10())
+        .collect();
+    for (_, pts) in svg.joins() {
+        assert_eq!(pts.len(), 4);
+        let (x0, x1) = (pts[0].0, pts[3].0);
+        for (p, n) in pts.iter().zip(&ne) {
+            let want = x0 + (x1 - x0) * (n - ne[0]) / (ne[3] - ne[0]);
+            assert!((p.0 - want).abs() <= 1.5, "x {} vs {want}", p.0);
+        }
+    }
+
+    let missing = write(dir.path(), "missing.csv", &with_counts(Some("host-160m")));
+    let out = tempfile::tempdir_in(dir.path()).unwrap();
+    let run = ceq()
+        .args(["plot", "--figure", "across-sizes", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&missing)
+        .arg("--out-dir")
+        .arg(out.path())
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let svg = Svg::read(&out.path().join("across_sizes.svg"));
+    assert!(
+        !svg.texts.iter().any(|t| t.starts_with("Host parameters")),
+        "{:?}",
+        svg.texts
+    );
+    let why = "host-160m has no params_non_embedding";
+    assert!(
+        svg.texts.iter().any(|t| t.contains(why)),
+        "the axis does not say why: {:?}",
+        svg.texts
+    );
+    // `ceq plot` says it too (a report says it in the figure's caption).
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains(why), "{stderr}");
+}
+
+/// The fixture with each host's `params` (7th column) and name replaced as `hosts` says
+/// (old name → new name, count), and rows of `copy` (a host) repeated under `copy_as`.
+fn rehosted(hosts: &[(&str, &str, f64)], copy: Option<(&str, &str)>) -> String {
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut out = String::new();
+    let mut copies = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line}\n");
+            continue;
+        }
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        let host = cells[1].clone();
+        if let Some((from, to)) = copy
+            && host == from
+        {
+            let mut c = cells.clone();
+            c[0] = c[0].replace(from, to);
+            c[1] = to.to_owned();
+            copies += &(c.join(",") + "\n");
+        }
+        if let Some((_, to, n)) = hosts.iter().find(|h| h.0 == host) {
+            cells[0] = cells[0].replace(&host, to);
+            cells[1] = (*to).to_owned();
+            cells[6] = format!("{n}");
+        }
+        out += &(cells.join(",") + "\n");
+    }
+    out + &copies
+}
+
+/// Each host's name under its points: for each group (its points found as the `k`-th point of
+/// every configuration's line, left to right), a text `name` whose span holds the points' mean x,
+/// beneath the plot; and no two names on one row run into each other.
+fn names_under_groups(svg: &Svg, names: &[&str]) {
+    let joins = svg.joins();
+    assert!(!joins.is_empty());
+    let bottom = (svg.dots.iter())
+        .filter(|m| !svg.in_legend((m.0, m.1)))
+        .map(|m| m.1)
+        .fold(0.0, f64::max);
+    // Width of a text at the tick font (11.3 px): DejaVu Sans averages over 0.55 em a character.
+    let width = |t: &str| t.chars().count() as f64 * 0.55 * 11.29;
+    let mut placed = vec![];
+    for (k, name) in names.iter().enumerate() {
+        let xs: Vec<f64> = joins
+            .iter()
+            .map(|(_, pts)| {
+                let mut p = pts.clone();
+                p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                p[k].0
+            })
+            .collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let texts: Vec<&(String, f64, f64)> = svg.placed.iter().filter(|t| t.0 == *name).collect();
+        let [t] = texts[..] else {
+            panic!("{name}: one text expected, {texts:?} in {:?}", svg.texts)
+        };
+        assert!(
+            t.2 > bottom,
+            "{name} at y {} is not beneath the points ({bottom})",
+            t.2
+        );
+        assert!(
+            t.1 - 1.0 <= mean && mean <= t.1 + width(name) + 1.0,
+            "{name}: {}–{} does not span its points' x {mean}",
+            t.1,
+            t.1 + width(name)
+        );
+        placed.push((t.1, t.2, width(name)));
+    }
+    for a in &placed {
+        for b in &placed {
+            if a != b && (a.1 - b.1).abs() < 1.0 && a.0 < b.0 {
+                assert!(a.0 + a.2 * 0.9 <= b.0, "names overlap: {placed:?}");
+            }
+        }
+    }
+}
+
+/// Hosts close in size (70M, 75M, 80M, 1B: their names far wider than the gaps between them) are
+/// each named under their points, on rows of their own beneath the axis; so are the hosts of a
+/// categorical axis (two hosts of one size), where names wider than a slot used to be left out.
+#[test]
+fn every_host_is_named_under_its_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let close = rehosted(
+        &[
+            ("host-160m", "host-75m", 75e6),
+            ("host-410m", "host-80m", 80e6),
+        ],
+        None,
+    );
+    let close = write(dir.path(), "close.csv", &close);
+    let svg = Svg::read(&figure(dir.path(), &law, &close, &[]));
+    assert!(svg.texts.iter().any(|t| t == "Host parameters N (total)"));
+    names_under_groups(&svg, &["host-70m", "host-75m", "host-80m", "host-1b"]);
+
+    // Two hosts of 410M: the groups in order of their clean compute-equivalent (a copy of a
+    // host's rows has its C_eq(clean), and stays after it, in file order).
+    let share = rehosted(
+        &[("host-70m", "host-70m-deduped-seed-1", 7e7)],
+        Some(("host-410m", "host-410m-deduped-seed-2")),
+    );
+    let share = write(dir.path(), "share.csv", &share);
+    let svg = Svg::read(&figure(dir.path(), &law, &share, &[]));
+    names_under_groups(
+        &svg,
+        &[
+            "host-70m-deduped-seed-1",
+            "host-160m",
+            "host-410m",
+            "host-410m-deduped-seed-2",
+            "host-1b",
+        ],
+    );
+}
+
+/// The y axis says which fraction it is; grouped by a column with blank cells, the blank cells'
+/// group is named "(blank)" (not ''), here and in linear_vs_log's legend.
+#[test]
+fn the_fraction_is_defined_and_a_blank_group_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut csv = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let host = line.split(',').nth(1).unwrap();
+        let batch = match (i, host) {
+            (0, _) => "batch",
+            (_, "host-1b") => "",
+            (_, "host-70m") => "first",
+            _ => "second",
+        };
+        csv += &format!("{line},{batch}\n");
+    }
+    let splices = write(dir.path(), "blank.csv", &csv);
+    let path = figure(dir.path(), &law, &splices, &["--group-by", "batch"]);
+    let svg = Svg::read(&path);
+    assert!(
+        (svg.texts.iter()).any(|t| t == "C_eq(spliced) / C_eq(clean) (log scale)"),
+        "{:?}",
+        svg.texts
+    );
+    for t in ["first", "second", "(blank)"] {
+        assert!(
+            svg.texts.iter().any(|x| x == t),
+            "no '{t}': {:?}",
+            svg.texts
+        );
+    }
+    let figs = path.parent().unwrap().join("lvl");
+    ceq()
+        .args([
+            "plot",
+            "--figure",
+            "linear-vs-log",
+            "--group-by",
+            "batch",
+            "--law",
+        ])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(&figs)
+        .assert()
+        .success();
+    let lvl = Svg::read(&figs.join("linear_vs_log.svg"));
+    assert!(
+        lvl.texts.iter().any(|t| t == "batch (blank)"),
+        "{:?}",
+        lvl.texts
+    );
+}
+
+/// A SAEBench folder of 2 SAEs (trainer_0, trainer_1 of one sweep) on each of 3 hosts, made from the
+/// fixture's pythia-70m result: SAEBench names an SAE release/sae_id, the release holding the host
+/// run together ("sae_bench_pythia410m_…") and the model "pythia-410m-deduped". Each sae_id is one
+/// configuration across the hosts: 2 series of 3 points, named in the legend; the two SAEs of one
+/// host are never joined.
+#[test]
+fn saebench_results_on_several_hosts_form_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "tests/fixtures/saebench/results/sae_bench_pythia70m_sweep_topk_ctx128_0730_blocks.3.\
+             hook_resid_post__trainer_2_eval_results.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let folder = dir.path().join("sb");
+    std::fs::create_dir(&folder).unwrap();
+    // The fixture's clean and spliced CEs of hosts 70m, 410m and 1b (configurations L2, L6),
+    // under SAEBench's names of the Pythia hosts.
+    let fixture = rows(&std::fs::read_to_string(data("splices.csv")).unwrap());
+    let ce = |name: &str, col: &str| -> f64 {
+        let r = fixture.iter().find(|r| r["name"] == name).unwrap();
+        r[col].parse().unwrap()
+    };
+    for (host, tag) in [
+        ("host-70m", "70m"),
+        ("host-410m", "410m"),
+        ("host-1b", "1.4b"),
+    ] {
+        for (t, config) in ["L2-8x-l032", "L6-8x-l016"].iter().enumerate() {
+            let name = format!("{host}-{config}");
+            let (clean, spliced) = (ce(&name, "ce_clean"), ce(&name, "ce_spliced"));
+            let mut j = base.clone();
+            let model = format!("pythia-{tag}-deduped");
+            j["eval_config"]["model_name"] = model.clone().into();
+            j["sae_cfg_dict"]["metadata"]["model_name"] = model.into();
+            let release = format!("sae_bench_pythia{tag}_sweep_topk_ctx128_0730");
+            let id = format!("blocks.3.hook_resid_post__trainer_{t}");
+            j["sae_lens_release_id"] = release.clone().into();
+            j["sae_lens_id"] = id.clone().into();
+            let p = &mut j["eval_result_metrics"]["model_performance_preservation"];
+            let zero = clean + 9.0;
+            p["ce_loss_without_sae"] = clean.into();
+            p["ce_loss_with_sae"] = spliced.into();
+            p["ce_loss_with_ablation"] = zero.into();
+            p["ce_loss_score"] = ((zero - spliced) / (zero - clean)).into();
+            let file = folder.join(format!("{release}_{id}_eval_results.json"));
+            std::fs::write(file, j.to_string()).unwrap();
+        }
+    }
+    let svg = Svg::read(&figure(dir.path(), &law, &folder, &[]));
+    let joins = svg.joins();
+    assert_eq!(joins.len(), 2, "{:?}", svg.texts);
+    for (_, pts) in &joins {
+        assert_eq!(pts.len(), 3, "{pts:?}");
+    }
+    // The legend: each configuration, the release less its host, and the sae_id.
+    for t in 0..2 {
+        let end = format!("trainer_{t}");
+        assert!(
+            (svg.texts.iter()).any(|x| x.starts_with("sae_bench-") && x.ends_with(&end)),
+            "no legend line for {end}: {:?}",
+            svg.texts
+        );
+    }
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (6, 2));
 }

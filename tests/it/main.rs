@@ -18,6 +18,7 @@ mod hostile_env;
 mod intervals;
 mod language;
 mod laws;
+mod linear_vs_log;
 mod optimizer;
 mod outputs;
 mod reference_data;

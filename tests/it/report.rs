@@ -135,7 +135,7 @@ fn figures_are_well_formed_labelled_and_complete() {
         (
             "across_sizes",
             vec![
-                "Compute fraction (log scale)",
+                "C_eq(spliced) / C_eq(clean) (log scale)",
                 "host-70m",
                 "host-1b",
                 "bars: 90% intervals (law refits)",

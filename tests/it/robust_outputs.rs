@@ -340,10 +340,37 @@ fn figures_with_40_groups_and_500_splices_keep_legends_and_labels_readable() {
         "residuals",
         "n_and_d",
     ] {
-        // The two-panel figure is twice as wide.
-        let w = if fig == "n_and_d" { 1120.0 } else { 560.0 };
+        // The two-panel figure is twice as wide; across_sizes wider by its legend (naming SAEs
+        // even where none recurs on another host).
         let svg = figs.join(format!("{fig}.svg"));
+        let w = match fig {
+            "n_and_d" => 1120.0,
+            "across_sizes" => {
+                let text = std::fs::read_to_string(&svg).unwrap();
+                let doc = roxmltree::Document::parse(&text).unwrap();
+                let w: f64 = doc
+                    .root_element()
+                    .attribute("width")
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!(w > 560.0 && w < 1120.0, "{w}");
+                w
+            }
+            _ => 560.0,
+        };
         texts_fit(&svg, w);
+        if fig == "across_sizes" {
+            // Each of the 40 hosts named under its points, by what tells it from the others.
+            let boxes = text_boxes(&svg);
+            let mut hosts: Vec<&str> = (boxes.iter().map(|b| b.0.as_str()))
+                .filter(|t| t.starts_with('…') && t.ends_with('…'))
+                .collect();
+            hosts.sort();
+            hosts.dedup();
+            let want: Vec<String> = (0..40).map(|g| format!("…{g:02}…")).collect();
+            assert_eq!(hosts, want.iter().map(String::as_str).collect::<Vec<_>>());
+        }
         if fig == "splices" || fig == "linear_vs_log" {
             let boxes = text_boxes(&svg);
             let texts: Vec<&str> = boxes.iter().map(|b| b.0.as_str()).collect();

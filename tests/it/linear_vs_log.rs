@@ -1,0 +1,102 @@
+//! The `linear_vs_log` figure where some splices have no loss recovered (no ce_zero_ablation):
+//! its legend names only the groups it draws, it says how many splices it leaves out and why, and
+//! its note on the bars describes the drawn rows only.
+
+use std::path::Path;
+
+use crate::common::{ceq, data, fit_to, write};
+
+/// The synthetic fixture with host-160m's and host-1b's ce_zero_ablation blank, and those two hosts
+/// given standard errors of their CEs (so their rows, and only theirs, have law refits + CE noise
+/// intervals).
+fn some_without_zero_ablation() -> String {
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line},se_ce_clean,se_ce_spliced,se_delta\n");
+            continue;
+        }
+        let mut cells: Vec<&str> = line.split(',').collect();
+        let se = if ["host-160m", "host-1b"].contains(&cells[1]) {
+            // ce_zero_ablation is the 11th column.
+            cells[10] = "";
+            "0.01,0.012,0.006"
+        } else {
+            ",,"
+        };
+        out += &format!("{},{se}\n", cells.join(","));
+    }
+    out
+}
+
+#[test]
+fn only_drawn_groups_are_in_the_legend_and_the_left_out_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &["--bootstrap", "30"],
+    );
+    let splices = write(dir.path(), "s.csv", &some_without_zero_ablation());
+    // The table's own note names both kinds of interval: the undrawn rows have CE noise.
+    let md = ceq()
+        .args(["map", "--format", "markdown", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .output()
+        .unwrap();
+    assert!(md.status.success());
+    let md = String::from_utf8([md.stdout, md.stderr].concat()).unwrap();
+    assert!(md.contains("law refits + CE measurement noise"), "{md}");
+
+    let out = dir.path().join("figs");
+    let run = ceq()
+        .args(["plot", "--figure", "linear-vs-log", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let svg = std::fs::read_to_string(out.join("linear_vs_log.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<String> = (doc.descendants())
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_owned())
+        .collect();
+    for t in ["model host-70m", "model host-410m"] {
+        assert!(texts.iter().any(|x| x == t), "no '{t}': {texts:?}");
+    }
+    for t in ["host-160m", "host-1b"] {
+        assert!(
+            !texts.iter().any(|x| x.contains(t)),
+            "'{t}' named: {texts:?}"
+        );
+    }
+    // 6 drawn points and 2 legend swatches: one circle each.
+    let circles = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .count();
+    assert_eq!(circles, 6 + 2);
+    for t in [
+        "bars: 90% intervals (law refits)",
+        "6 splice(s) not drawn: no loss recovered (no ce_zero_ablation)",
+    ] {
+        assert!(texts.iter().any(|x| x == t), "no '{t}': {texts:?}");
+    }
+    // `ceq plot` names the groups left out (a report's caption does too).
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "linear_vs_log: 6 splice(s) not drawn, having no loss recovered (no \
+             ce_zero_ablation): model host-160m, host-1b"
+        ),
+        "{stderr}"
+    );
+}
