@@ -47,7 +47,10 @@ impl Status {
             ),
             Status::BelowFloor => Some(
                 "below_floor: a loss at or below the fitted floor E, which no finite compute \
-                 reaches, so the compute columns are empty",
+                 reaches, so the columns that need its compute-equivalent are empty (all of them \
+                 where ce_spliced is below E; where only ce_clean is, compute_fraction and its \
+                 log, while C_eq(spliced) and its fraction of actual compute stand); a fit that \
+                 puts E lower, or losses measured on the family's tokens, would change it",
             ),
             Status::Undefined => Some(
                 "undefined: the fitted law does not fall with scale, so no loss has a \
@@ -329,8 +332,18 @@ fn delta_method(law: &Law, s: &Splice, eq: &Equivalent, noise: &CeNoise, level: 
 fn times(r: f64) -> String {
     // Three significant figures ("1.15", "55.7", "519"): a ratio's fourth means nothing here.
     if r < 1e4 {
-        let decimals = (2 - r.log10().floor() as i32).max(0) as usize;
-        format!("{r:.decimals$}")
+        // Rounded first, so 9.9996 reads "10.0", not "10.00"; a ratio just past 1 gets the digits
+        // that tell it from 1 ("1.001", not "1.00").
+        let p = 10f64.powi(2 - r.log10().floor() as i32);
+        let v = (r * p).round() / p;
+        let mut decimals = (2 - v.log10().floor() as i32).max(0) as usize;
+        if v == 1.0 && r != 1.0 {
+            while decimals < 6 && format!("{r:.decimals$}").parse::<f64>() == Ok(1.0) {
+                decimals += 1;
+            }
+            return format!("{r:.decimals$}");
+        }
+        format!("{v:.decimals$}")
     } else {
         format!("{r:.3e}")
     }
@@ -641,5 +654,29 @@ pub fn map_splice(
         tokens_for_target,
         status,
         detail: notes.join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::times;
+
+    /// Three significant figures after rounding, and the digits that tell a ratio from 1 (review
+    /// 11d: 1.001 read "1.00", 9.9996 "10.00").
+    #[test]
+    fn ratios_read_to_three_figures_and_apart_from_one() {
+        for (r, want) in [
+            (1.15, "1.15"),
+            (55.71, "55.7"),
+            (519.484, "519"),
+            (9.9996, "10.0"),
+            (99.96, "100"),
+            (1.001, "1.001"),
+            (1.0004, "1.0004"),
+            (1.0, "1.00"),
+            (26090.0, "2.609e4"),
+        ] {
+            assert_eq!(times(r), want, "{r}");
+        }
     }
 }

@@ -84,19 +84,22 @@ fn counted_otherwise_said(splices: &Splices, count: ParamCount, six_nd: bool) ->
     ))
 }
 
-/// Rows of one host (the `model` column) that disagree on the host's parameter count or training
-/// tokens: a host has one of each, so at least one row's compute_fraction_of_actual is wrong.
+/// Rows of one host (the `model` column, and one ce_clean: rows of one name on other checkpoints
+/// or token sets measure another clean model) that disagree on the host's parameter count or
+/// training tokens: a host has one of each, so at least one row's compute_fraction_of_actual is
+/// wrong.
 fn host_disagreements(splices: &Splices) -> Option<String> {
     let col = splices.columns.iter().position(|c| c == "model")?;
-    let mut hosts: Vec<(&str, Vec<&Splice>)> = vec![];
+    let mut hosts: Vec<((&str, u64), Vec<&Splice>)> = vec![];
     for s in &splices.rows {
         let m = s.raw.get(col).map_or("", String::as_str);
         if m.is_empty() {
             continue;
         }
-        match hosts.iter_mut().find(|(h, _)| *h == m) {
+        let key = (m, s.ce_clean.to_bits());
+        match hosts.iter_mut().find(|(h, _)| *h == key) {
             Some((_, rows)) => rows.push(s),
-            None => hosts.push((m, vec![s])),
+            None => hosts.push((key, vec![s])),
         }
     }
     let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
@@ -111,7 +114,7 @@ fn host_disagreements(splices: &Splices) -> Option<String> {
         ("tokens", |s| s.tokens),
     ];
     let mut said = vec![];
-    for (host, rows) in &hosts {
+    for ((host, _), rows) in &hosts {
         for (field, get) in fields {
             let first = rows.iter().find(|s| get(s).is_some());
             let other = first.and_then(|f| rows.iter().find(|s| differ(get(f), get(s))));
@@ -293,36 +296,32 @@ impl MapResult {
                 .collect();
             each.join("; ")
         };
-        // The law's token set: its checkpoints' own record, else the name it was fitted under.
-        let (reference, whose) = match data.eval_tokens.as_deref() {
-            Some(t) => (t, format!("the law's checkpoints ({})", data.file)),
-            None if self.law_file.units.eval_set != crate::pipeline::UNNAMED_EVAL_SET => (
-                self.law_file.units.eval_set.as_str(),
-                format!(
-                    "the law's eval set, as named when it was fitted to {} (whose file records \
-                     no token set; if these are the same tokens under another name, the sets agree)",
-                    data.file
+        // The law's token set: its checkpoints' own record. A name given when fitting (and no
+        // record) cannot be checked against the splices' record of theirs, only said.
+        let Some(reference) = data.eval_tokens.as_deref() else {
+            let named = &self.law_file.units.eval_set;
+            let all: Vec<&(&str, Vec<&str>)> = (sets.iter()).filter(|(t, _)| t != named).collect();
+            let (first, _) = all.first()?;
+            let several = match all.len() {
+                1 => format!("on {first}"),
+                n => format!(
+                    "on {n} token sets ({}), not comparable with each other",
+                    listed(&all)
                 ),
-            ),
-            None => {
-                let all: Vec<&(&str, Vec<&str>)> = sets.iter().collect();
-                let (first, _) = all.first()?;
-                let several = match all.len() {
-                    1 => format!("on {first}"),
-                    n => format!(
-                        "on {n} token sets ({}), not comparable with each other",
-                        listed(&all)
-                    ),
-                };
-                return Some(format!(
-                    "the splices were measured {several}, but the law's checkpoints file ({}) \
-                     records no token set (no eval_tokens column, as ceq eval-family writes): ceq \
-                     cannot check that the family's losses were measured on the same tokens, as a \
-                     compute-equivalent needs",
-                    data.file
-                ));
-            }
+            };
+            let law = match named.as_str() {
+                crate::pipeline::UNNAMED_EVAL_SET => String::new(),
+                n => format!(", named '{n}' when the law was fitted,"),
+            };
+            return Some(format!(
+                "the splices were measured {several}, but the law's checkpoints file ({}){law} \
+                 records no token set (no eval_tokens column, as ceq eval-family writes): ceq \
+                 cannot check that the family's losses were measured on the same tokens, as a \
+                 compute-equivalent needs",
+                data.file
+            ));
         };
+        let whose = format!("the law's checkpoints ({})", data.file);
         let other: Vec<&(&str, Vec<&str>)> = (sets.iter())
             .filter(|(t, _)| token_set_key(t) != token_set_key(reference))
             .collect();

@@ -368,9 +368,9 @@ impl Ledger {
                                         "its row '{n}' was measured from {} as modified at {} \
                                          ({} bytes), but '{row}' in {} from it as modified at {} \
                                          ({} bytes): the file changed between the shards' runs, \
-                                         so the rows hold two versions of it; run again the \
-                                         shards measured from the old one (they resume), then \
-                                         merge again",
+                                         so the rows hold two versions of it; remove the files \
+                                         of the shards measured from the old one, run those \
+                                         shards again, then merge again",
                                         id.abs,
                                         id.modified(),
                                         id.bytes,

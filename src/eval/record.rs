@@ -28,9 +28,10 @@ pub struct FileId {
 }
 
 impl FileId {
-    /// The same file as it was: its size and modification time.
+    /// The same file as it was: its size and modification time (as a resume judges them: a time
+    /// a copy kept to the second only is the same).
     pub fn same_version(&self, other: &FileId) -> bool {
-        (self.bytes, self.modified_ns) == (other.bytes, other.modified_ns)
+        self.bytes == other.bytes && !times_differ(self.modified_ns, other.modified_ns)
     }
 
     /// Its modification time, for messages.
@@ -96,10 +97,12 @@ impl RunRecord {
     }
 }
 
-/// An exclusive lock on a results file's run (`<stem>.lock` beside it), held while the run writes
-/// it: a second ceq given the same output (two array tasks with one `--out`, or a rerun while the
-/// first still runs) stops at once instead of writing its rows over the first's. The lock is the
-/// operating system's, so a killed run holds none; the file is removed when the run ends.
+/// An exclusive lock on a results file's run, held while the run writes it: a second ceq given the
+/// same output (two array tasks with one `--out`, or a rerun while the first still runs) stops at
+/// once instead of writing its rows over the first's. The lock is the operating system's, on a
+/// hidden file in ceq's own names beside the output (`.ceq-NAME.lock`, never a user's file), so a
+/// killed run holds none; the file is removed when a run ends, and one a killed run left is taken
+/// and removed by the next.
 pub struct RunLock {
     path: PathBuf,
     _file: std::fs::File,
@@ -127,13 +130,24 @@ impl RunLock {
     }
 
     fn take(csv: &Path) -> Result<RunLock> {
-        let path = csv.with_extension("lock");
-        let file = std::fs::OpenOptions::new()
+        let name = csv.file_name().unwrap_or_default().to_string_lossy();
+        let path = csv.with_file_name(format!(".ceq-{name}.lock"));
+        let open = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&path)
-            .map_err(Error::io(&path))?;
+            .open(&path);
+        // One another user's killed run left, which this user may not write: a lock needs reading
+        // only.
+        let file = open.or_else(|_| std::fs::File::open(&path)).map_err(|e| Error::Data {
+            kind: DataKind::InUse,
+            path: path.clone(),
+            message: format!(
+                "cannot open it ({e}): it is the lock ceq takes beside {} while a run writes it; \
+                 one left by a killed run may be removed while no ceq runs on that output",
+                csv.display()
+            ),
+        })?;
         match file.try_lock() {
             Ok(()) => {
                 // Held, so no run is writing these: copies a killed run left unfinished go.

@@ -177,9 +177,10 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
                 csv.clone(),
                 format!(
                     "shard {} was run {differs} than {} (shard {}): the shards of one job are run \
-                     from one manifest with the same options, or their rows are measured two ways \
-                     (or some left out); run it again as the others were (it keeps what still \
-                     holds) and merge again",
+                     from one manifest with the same options and one ceq, or their rows are \
+                     measured two ways (or some left out); run again, with this ceq, the shards \
+                     that differ from the job you want (a rerun keeps the rows that still hold) \
+                     and merge again",
                     r.label(),
                     p.display(),
                     first.label()

@@ -34,10 +34,13 @@ fn each_other_token_set_is_said_with_its_rows() {
         err.contains("4 splice(s) (c1, c2, c3 and 1 more) on c4; 1 splice(s) (o1) on owt"),
         "{err}"
     );
+    // The law's set is a name, its file records none: said as unchecked, not as a mismatch
+    // (review 11d).
     assert!(
-        err.contains("'pile-val'") || err.contains("pile-val:"),
+        err.contains("named 'pile-val' when the law was fitted") && err.contains("cannot check"),
         "{err}"
     );
+    assert!(!err.contains("are off"), "{err}");
     assert!(!err.contains("(p1"), "{err}");
     // All on the law's set: nothing to say.
     let same = "name,ce_clean,ce_spliced,eval_tokens\np1,3.2,3.4,pile-val\n";
@@ -136,6 +139,13 @@ fn one_host_with_two_sizes_is_said() {
               a,m70,3.7,3.9,70426624,1400000000\n\
               b,m70,3.7,4.0,70426624,1400000000\n";
     let (_, err) = map_json(&law, &write(d.path(), "ok.csv", ok));
+    assert!(!err.contains("disagree"), "{err}");
+    // Two checkpoints of one model (another ce_clean, other tokens): two hosts, nothing to say
+    // (review 11d).
+    let series = "name,model,ce_clean,ce_spliced,params,tokens\n\
+                  a,m70,3.7,3.9,70426624,1400000000\n\
+                  b,m70,3.5,3.7,70426624,2800000000\n";
+    let (_, err) = map_json(&law, &write(d.path(), "series.csv", series));
     assert!(!err.contains("disagree"), "{err}");
 }
 
