@@ -380,13 +380,13 @@ impl FamilyJob {
             counts.insert(e.name.clone(), seq_n.clone());
             record.inputs.insert(e.name.clone(), now[&e.name].clone());
             // Written now, so an interrupted run keeps every finished checkpoint.
-            LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)?;
         }
         record.finished = true;
         if todo.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
-            LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)?;
         } else {
-            record.write(&self.out)?;
+            LEDGER.write_record(&self.out, &rows, &mut record)?;
         }
         Ok(FamilySummary {
             evaluated: todo.len(),

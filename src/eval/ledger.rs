@@ -175,9 +175,10 @@ impl Ledger {
         &row[self.col("name")]
     }
 
-    /// The table, its per-sequence array, (when every row has them) the per-sequence position
-    /// counts and the run record; the CSV last, so every row of a CSV on disk has its per-sequence
-    /// values and its inputs' record beside it. Without counts for every row, a counts file left
+    /// The run record (naming the arrays' rows in order), the table's per-sequence array, (when
+    /// every row has them) the per-sequence position counts; the CSV last, so every row of a CSV
+    /// on disk has its per-sequence values and its inputs' record beside it, and arrays saved
+    /// ahead of their CSV are read by the record's order. Without counts for every row, a counts file left
     /// from before is removed, so none on disk belongs to other rows.
     pub fn write(
         &self,
@@ -185,10 +186,9 @@ impl Ledger {
         rows: &[Row],
         per_seq: &PerSeq,
         counts: &PerSeq,
-        record: &RunRecord,
+        record: &mut RunRecord,
     ) -> Result<()> {
-        let mut rows = rows.to_vec();
-        rows.sort_by(|a, b| (self.order)(self, a, b));
+        let rows = self.write_record(path, rows, record)?;
         let ordered: Vec<&[f64]> = rows
             .iter()
             .map(|r| per_seq.get(self.name(r)).map_or(&[][..], |v| v.as_slice()))
@@ -223,8 +223,21 @@ impl Ledger {
             }
             None => {}
         }
-        record.write(path)?;
         crate::io::write_atomic(path, Format::Csv.render(&t).as_bytes())
+    }
+
+    /// The run record of `rows`, naming them in the file's order (returned, sorted so).
+    pub fn write_record(
+        &self,
+        path: &Path,
+        rows: &[Row],
+        record: &mut RunRecord,
+    ) -> Result<Vec<Row>> {
+        let mut rows = rows.to_vec();
+        rows.sort_by(|a, b| (self.order)(self, a, b));
+        record.order = rows.iter().map(|r| self.name(r).to_owned()).collect();
+        record.write(path)?;
+        Ok(rows)
     }
 
     /// The per-sequence values beside a CSV whose rows hold `names` in order, or `None` when the
@@ -309,7 +322,13 @@ impl Ledger {
             rows.push(row);
         }
         let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();
-        let per_seq = self.read_per_seq(out, &names).unwrap_or_default();
+        // Arrays saved ahead of their CSV by a killed run hold its rows and one more, in the
+        // record's order.
+        let mut per_seq = (self.read_per_seq(out, &names))
+            .or_else(|| self.read_per_seq(out, &record.order))
+            .unwrap_or_default();
+        let held: std::collections::HashSet<&String> = names.iter().collect();
+        per_seq.retain(|n, _| held.contains(n));
         rows.retain(|r| per_seq.contains_key(self.name(r)));
         kept.inputs.retain(|n, _| per_seq.contains_key(n));
         // Counted among the rows really kept: a dropped one is measured again, and recorded then.
@@ -460,7 +479,13 @@ impl Ledger {
         // Checked last, so a mixed token set or a name twice is named as such first.
         check_shards(&files)?;
         record.rows = rows.iter().map(|r| self.name(r).to_owned()).collect();
-        self.write(out, &rows, &per_seq, &counts.unwrap_or_default(), &record)?;
+        self.write(
+            out,
+            &rows,
+            &per_seq,
+            &counts.unwrap_or_default(),
+            &mut record,
+        )?;
         // The merged file is whole: a record left beside it from a shard run would misdescribe it.
         record_shard(out, None, vec![], &Default::default())?;
         Ok((rows.len(), renamed))

@@ -49,6 +49,12 @@ pub struct RunRecord {
     pub rows: Vec<String>,
     /// Each row's input files, by row name.
     pub inputs: BTreeMap<String, Vec<FileId>>,
+    /// The rows of the per-sequence arrays, in order, as last saved: written before them and the
+    /// CSV, so a run killed between its saves of the arrays and the CSV leaves arrays a rerun can
+    /// still read by name (their rows one more than the CSV's) instead of measuring every row
+    /// again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<String>,
 }
 
 /// Where a results CSV's run record lives.
@@ -83,6 +89,12 @@ impl RunRecord {
             finished: false,
             rows,
             inputs,
+            // The arrays on disk are as the last save left them.
+            order: RunRecord::read(csv)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .order,
         };
         if csv.exists() {
             record.write(csv)?;

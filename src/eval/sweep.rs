@@ -216,11 +216,11 @@ impl SweepJob {
             // none, and says so with an empty file and its record, so that merging every shard
             // is complete.
             record_shard(&self.out, self.shard, vec![], &job)?;
-            let record = RunRecord {
+            let mut record = RunRecord {
                 finished: true,
                 ..RunRecord::default()
             };
-            LEDGER.write(&self.out, &[], &PerSeq::new(), &PerSeq::new(), &record)?;
+            LEDGER.write(&self.out, &[], &PerSeq::new(), &PerSeq::new(), &mut record)?;
             return Ok(SweepSummary {
                 evaluated: 0,
                 skipped: 0,
@@ -340,14 +340,14 @@ impl SweepJob {
                     evaluated += 1;
                 }
                 // Saved now, so an interrupted sweep keeps every finished group.
-                LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)
+                LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)
             })?;
         }
         record.finished = true;
         if by_model.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
-            LEDGER.write(&self.out, &rows, &per_seq, &counts, &record)?;
+            LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)?;
         } else {
-            record.write(&self.out)?;
+            LEDGER.write_record(&self.out, &rows, &mut record)?;
         }
         Ok(SweepSummary {
             evaluated,
