@@ -1,4 +1,6 @@
-//! HTML: a `<table>` with units under the column names and the notes as a list, for the report page.
+//! HTML: a `<table>` with units under the column names and the notes as a list, for the report page
+//! (or any page): a wide table scrolls in its own box, and a number never breaks across lines
+//! ("1.41e-5" at its hyphen), wherever the page's style sheet does not say otherwise.
 
 use std::io::{self, Write};
 
@@ -15,7 +17,10 @@ pub fn escape(s: &str) -> String {
 
 impl Exporter for Html {
     fn export(&self, t: &Table, w: &mut dyn Write) -> io::Result<()> {
-        writeln!(w, "<table>")?;
+        writeln!(
+            w,
+            "<div class=\"ceq-table\" style=\"overflow-x:auto\">\n<table>"
+        )?;
         if !t.title.is_empty() {
             writeln!(w, "<caption>{}</caption>", escape(&t.title))?;
         }
@@ -28,12 +33,16 @@ impl Exporter for Html {
         for r in &t.rows {
             write!(w, "<tr>")?;
             for c in r {
-                let class = if c.is_text() { "" } else { " class=\"num\"" };
+                let class = if c.is_text() {
+                    ""
+                } else {
+                    " class=\"num\" style=\"white-space:nowrap\""
+                };
                 write!(w, "<td{class}>{}</td>", escape(&human_cell(c)))?;
             }
             writeln!(w, "</tr>")?;
         }
-        writeln!(w, "</tbody>\n</table>")?;
+        writeln!(w, "</tbody>\n</table>\n</div>")?;
         if !t.notes.is_empty() {
             writeln!(w, "<ul class=\"notes\">")?;
             for n in &t.notes {

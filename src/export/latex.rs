@@ -1,5 +1,8 @@
 //! LaTeX: a booktabs table with units in a second header row, numbers in math mode with ×10^k, and
-//! intervals as [lo, hi]. Needs `\usepackage{booktabs}`.
+//! intervals as [lo, hi], scaled down to the text width where it is wider, its notes after the
+//! float (a table's worth of notes would run off a float's page). Needs `\usepackage{booktabs}`
+//! and `\usepackage{graphicx}`; pdfLaTeX takes the symbols `escape` maps, other non-ASCII text
+//! wants XeLaTeX or LuaLaTeX.
 
 use std::io::{self, Write};
 
@@ -31,12 +34,52 @@ pub(crate) fn escape(s: &str) -> String {
             '−' => o.push_str("$-$"),
             '≤' => o.push_str("$\\le$"),
             '≥' => o.push_str("$\\ge$"),
+            // And those a name or a note may hold that pdfLaTeX's utf8 input does not know.
+            c if math_symbol(c).is_some() => {
+                o.push_str(&format!("$\\{}$", math_symbol(c).unwrap_or_default()))
+            }
+            '…' => o.push_str("\\ldots{}"),
             // A blank line ends a paragraph, which a table cell cannot hold; controls are not text.
             c if c.is_control() => o.push(' '),
             _ => o.push(ch),
         }
     }
     o
+}
+
+/// The math-mode command of a Greek letter or a math symbol, by its character.
+fn math_symbol(c: char) -> Option<&'static str> {
+    const GREEK: &str = "αβγδεζηθικλμνξπρστυφχψω";
+    const NAMES: [&str; 23] = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+        "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+        "omega",
+    ];
+    if let Some(i) = GREEK.chars().position(|g| g == c) {
+        return Some(NAMES[i]);
+    }
+    Some(match c {
+        'Γ' => "Gamma",
+        'Δ' => "Delta",
+        'Θ' => "Theta",
+        'Λ' => "Lambda",
+        'Π' => "Pi",
+        'Σ' => "Sigma",
+        'Φ' => "Phi",
+        'Ψ' => "Psi",
+        'Ω' => "Omega",
+        'µ' => "mu",
+        '≈' => "approx",
+        '≠' => "neq",
+        '∞' => "infty",
+        '→' => "to",
+        '←' => "leftarrow",
+        '·' => "cdot",
+        '√' => "surd",
+        '∑' => "sum",
+        '∈' => "in",
+        _ => return None,
+    })
 }
 
 /// A number as math-mode source: 1.23e21 → 1.23\times10^{21}.
@@ -78,26 +121,38 @@ impl Exporter for Latex {
         if !t.title.is_empty() {
             writeln!(w, "\\caption{{{}}}", escape(&t.title))?;
         }
+        // Scaled down only where wider than the text (graphicx: \width is the natural width).
+        writeln!(
+            w,
+            "\\resizebox{{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}}{{!}}{{%"
+        )?;
         writeln!(w, "\\begin{{tabular}}{{{align}}}\n\\toprule")?;
         let names: Vec<String> = t.columns.iter().map(|c| escape(&c.name)).collect();
-        writeln!(w, "{} \\\\", names.join(" & "))?;
+        // Every row starts with {}: a cell starting with "[" would be read as the optional
+        // argument of the \\ or \midrule before it.
+        writeln!(w, "{{}}{} \\\\", names.join(" & "))?;
         if t.columns.iter().any(|c| !c.unit.is_empty()) {
             let units: Vec<String> = t
                 .columns
                 .iter()
                 .map(|c| c.unit_as(|u| format!("{{\\footnotesize ({})}}", escape(u))))
                 .collect();
-            writeln!(w, "{} \\\\", units.join(" & "))?;
+            writeln!(w, "{{}}{} \\\\", units.join(" & "))?;
         }
         writeln!(w, "\\midrule")?;
         for r in &t.rows {
             let v: Vec<String> = r.iter().map(cell).collect();
-            writeln!(w, "{} \\\\", v.join(" & "))?;
+            writeln!(w, "{{}}{} \\\\", v.join(" & "))?;
         }
-        writeln!(w, "\\bottomrule\n\\end{{tabular}}")?;
-        for n in &t.notes {
-            writeln!(w, "\\par\\footnotesize {}", escape(n))?;
+        writeln!(w, "\\bottomrule\n\\end{{tabular}}}}\n\\end{{table}}")?;
+        if !t.notes.is_empty() {
+            writeln!(w, "% The table's notes: units, intervals, warnings.")?;
+            writeln!(w, "\\begin{{flushleft}}\\footnotesize")?;
+            for n in &t.notes {
+                writeln!(w, "{}\\par", escape(n))?;
+            }
+            writeln!(w, "\\end{{flushleft}}")?;
         }
-        writeln!(w, "\\end{{table}}")
+        Ok(())
     }
 }

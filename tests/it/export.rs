@@ -89,6 +89,42 @@ fn latex_is_booktabs_and_escaped() {
     assert!(s.contains(want), "missing {want} in\n{s}");
 }
 
+/// What review 11f found stopping pdfLaTeX or a page: a name starting with "[" (read as the
+/// optional argument of the `\\` before it), Greek letters and ≈ (unknown to pdfLaTeX's utf8),
+/// a table wider than the text (scaled down to it, only when wider), a float of notes taller than
+/// a page (the notes follow the float); in HTML, numbers broken at an exponent's hyphen and a wide
+/// table cut off (each number cell unbreakable, the table in its own scrolling box).
+#[test]
+fn latex_and_html_survive_names_and_widths() {
+    let mut t = table();
+    t.rows[1][0] = Cell::Text("[x] λ≈0.3 … µ".into());
+    let s = Format::Latex.render(&t);
+    for want in [
+        "{}c",
+        "{}a\\_b &",
+        "{}[x] $\\lambda$$\\approx$0.3 \\ldots{} $\\mu$ &",
+        "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%",
+        "\\end{tabular}}\n\\end{table}\n% The table's notes",
+        "\\begin{flushleft}\\footnotesize\n50\\% of it\\par\n\\end{flushleft}",
+    ] {
+        let want = want.replace("{}c", "{}[x]");
+        assert!(s.contains(&want), "missing {want} in\n{s}");
+    }
+    let h = Format::Html.render(&table());
+    assert!(
+        h.starts_with("<div class=\"ceq-table\" style=\"overflow-x:auto\">\n<table>"),
+        "{h}"
+    );
+    assert!(
+        h.contains("<td class=\"num\" style=\"white-space:nowrap\">1.234e21</td>"),
+        "{h}"
+    );
+    assert!(
+        h.contains("<td>a_b</td>") && h.trim_end().ends_with("</ul>"),
+        "{h}"
+    );
+}
+
 /// The README's column tables are the schema's (`src/schema/columns.csv`), so neither can drift.
 #[test]
 fn readme_column_tables_are_the_schema() {
