@@ -30,6 +30,9 @@ use crate::token_bootstrap::map_token_bootstrap;
 /// The study's record.
 pub const STUDY_JSON: &str = "study.json";
 
+/// The first line of the README a study writes in its folder.
+const README_TITLE: &str = "# A ceq study";
+
 /// The token set the study's losses are measured on, as outputs name it.
 const EVAL_SET: &str = "eval_tokens.npy (held-out rows of the study language)";
 /// Sequences per batch of the study's evals (its README's commands give it too).
@@ -133,9 +136,58 @@ impl Study {
                 });
             }
         }
+        // The study writes its README.md at the end: one it did not write is the user's.
+        let readme = self.path("README.md");
+        if let Ok(text) = std::fs::read_to_string(&readme)
+            && !text.starts_with(README_TITLE)
+        {
+            return Err(Error::Data {
+                kind: DataKind::OutputDir,
+                path: readme,
+                message: "is not a README ceq study wrote, and the study writes its own there; \
+                          move it, or choose another folder"
+                    .into(),
+            });
+        }
         // Says a file in the way, or a folder where nothing can be made, as such.
         crate::io::make_out_dir(&self.out, &[], true)?;
-        self.write_record(None)
+        // A resumed study keeps its record (and its outcome, which its README and report still
+        // show) until a new outcome replaces it.
+        if empty || !record.exists() {
+            self.write_record(None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs an evaluation of the study's own tables (`csv` in its folder) so that every row is
+    /// measured from the folder's models and SAEs as they are now: a table whose rows record no
+    /// inputs (copied from data/, or written by an older ceq) is measured again, not kept; one
+    /// whose recorded inputs changed (a model or SAE trained again, times lost in a copy) is
+    /// measured again whole, since the study made both the table and its inputs.
+    fn measure(&self, csv: &str, mut job: impl FnMut() -> Result<()>) -> Result<()> {
+        let path = self.path(csv);
+        let outputs = crate::eval::record::outputs(&path);
+        let remove = || -> Result<()> {
+            for o in &outputs {
+                match std::fs::remove_file(o) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(o)(e));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        };
+        if path.exists() && !crate::eval::record::record_path(&path).exists() {
+            remove()?;
+        }
+        match job() {
+            Err(e) if e.data_kind() == Some(DataKind::Mismatch) => {
+                remove()?;
+                job()
+            }
+            r => r,
+        }
     }
 
     fn write_record(&self, outcome: Option<Outcome>) -> Result<()> {
@@ -335,7 +387,7 @@ impl Study {
             shard: None,
             out: self.path("checkpoints.csv"),
         };
-        family.run(on)?;
+        self.measure("checkpoints.csv", || family.run(&mut |p| on(p)).map(|_| ()))?;
 
         self.train_saes(on)?;
         on(Progress::Stage {
@@ -351,7 +403,7 @@ impl Study {
             shard: None,
             out: self.path("splices.csv"),
         };
-        sweep.run(on)?;
+        self.measure("splices.csv", || sweep.run(&mut |p| on(p)).map(|_| ()))?;
 
         on(Progress::Stage {
             name: "fit and report".into(),
@@ -423,7 +475,7 @@ impl Study {
             None => format!("{:.4} nats/token", o.fitted_e),
         };
         format!(
-            "# A ceq study\n\n\
+            "{README_TITLE}\n\n\
              Made by `ceq study` (ceq {ver}, preset `{preset}`, seed {seed}). Every number here was \
              measured: models and SAEs trained by ceq on a synthetic language whose loss floor is \
              known, then evaluated, fitted and mapped as real checkpoints are.\n\n\

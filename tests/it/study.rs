@@ -181,6 +181,44 @@ fn quick_study_trains_measures_fits_and_maps() {
     );
     assert!(std::fs::read(a.join(DETERMINED[4])).unwrap() == before[4]);
 
+    // A README the study did not write is refused, not replaced; the folder's record keeps its
+    // outcome through the failed rerun (review 11e).
+    let readme = a.join("README.md");
+    let ours = std::fs::read(&readme).unwrap();
+    std::fs::write(&readme, "# my notes\n").unwrap();
+    let o = study(&a, &[]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("README.md"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&readme).unwrap(), "# my notes\n");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("study.json")).unwrap()).unwrap();
+    assert!(record["outcome"]["fitted_e"].is_f64(), "{record}");
+    std::fs::write(&readme, &ours).unwrap();
+
+    // Tables whose rows record no inputs (data/'s, or a copy's) are measured again, not kept:
+    // a loss moved by 0.3 nats in such a table gave a wrong fit with exit 0 (review 11e).
+    let ck = a.join("checkpoints.csv");
+    let text = String::from_utf8(before[4].clone()).unwrap();
+    let (head, body) = text.split_once('\n').unwrap();
+    let loss = head.split(',').position(|c| c == "loss").unwrap();
+    let mut lines: Vec<String> = body.lines().map(str::to_owned).collect();
+    let mut cells: Vec<String> = lines[0].split(',').map(str::to_owned).collect();
+    cells[loss] = format!("{}", cells[loss].parse::<f64>().unwrap() + 0.3);
+    lines[0] = cells.join(",");
+    std::fs::write(&ck, format!("{head}\n{}\n", lines.join("\n"))).unwrap();
+    std::fs::remove_file(a.join("checkpoints.run.json")).unwrap();
+    let o = study(&a, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        std::fs::read(&ck).unwrap() == before[4],
+        "the table measured again"
+    );
+    assert!(std::fs::read(a.join("law.json")).unwrap() == before[8]);
+
     // The same seed in a new folder gives the same bytes.
     let b = dir.path().join("b");
     let o = study(&b, &[]);
