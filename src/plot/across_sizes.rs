@@ -18,7 +18,10 @@ use super::style::ticks_125;
 use super::style::{
     GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
 };
-use super::{Area, Data, PlotResult, builder, corner_notes, distinct_labels, err, label_text};
+use super::{
+    Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, distinct_labels, err,
+    label_text,
+};
 use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -654,19 +657,43 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
+    // An interval end off the axis (unbounded, or not above zero on the log axis) runs to the
+    // plot's edge and ends in an arrowhead there, not a cap: a cap would read as a finite end.
+    let (ay0, ay1) = {
+        let r = chart.y_range();
+        (r.start, r.end)
+    };
+    let mut open = false;
     for (i, (_, m)) in rows.iter().enumerate() {
         let Some((c, u, _)) = point(i) else { continue };
         let (col, _) = look(c, named);
         if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
             let (a, x, b) = (to_x(u - cap), to_x(u), to_x(u + cap));
-            for seg in [
-                vec![(x, lo), (x, hi)],
-                vec![(a, lo), (b, lo)],
-                vec![(a, hi), (b, hi)],
-            ] {
+            let lo_open = !(lo.is_finite() && lo >= ay0);
+            let hi_open = !(hi.is_finite() && hi <= ay1);
+            let (lo, hi) = (
+                if lo_open { ay0 } else { lo },
+                if hi_open { ay1 } else { hi },
+            );
+            let mut segs = vec![vec![(x, lo), (x, hi)]];
+            if !lo_open {
+                segs.push(vec![(a, lo), (b, lo)]);
+            }
+            if !hi_open {
+                segs.push(vec![(a, hi), (b, hi)]);
+            }
+            for seg in segs {
                 chart
                     .draw_series(std::iter::once(PathElement::new(seg, s.line(col, 1.2))))
                     .map_err(err)?;
+            }
+            for (end, up) in [(lo, false), (hi, true)] {
+                if (up && hi_open) || (!up && lo_open) {
+                    open = true;
+                    let tip = chart.backend_coord(&(x, end));
+                    let dir = if up { (0, -1) } else { (0, 1) };
+                    root.draw(&arrowhead(tip, dir, s, col)).map_err(err)?;
+                }
             }
         }
     }
@@ -691,7 +718,12 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     let bars = d
         .map
         .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
-    corner_notes(root, chart, s, bars)?;
+    corner_notes(
+        root,
+        chart,
+        s,
+        bars.into_iter().chain(open.then(|| OPEN_NOTE.to_owned())),
+    )?;
     // Beside the plot, level with its top.
     let at = (px0 + pw as i32 + s.px(LEGEND_GAP), py0);
     side_legend(root, s, at, &series.entries(named), named, r)
