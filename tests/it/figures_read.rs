@@ -312,3 +312,100 @@ fn n_and_d_draws_each_checkpoint_against_the_law_at_its_own_n_and_d() {
         assert!((g - w).abs() < 0.04, "tick at {g}, law {w}");
     }
 }
+
+/// across_sizes' layout (review 11f): the notes in the upper left corner stand above every point
+/// (here points at about 100 %), the end hosts' markers are whole inside the frame though two hosts
+/// are close together, and a group with nothing drawn is not named under the axis (the note counts
+/// its splices).
+#[test]
+fn across_sizes_keeps_its_points_clear_of_the_notes_and_the_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let e = json["params"]["E"].as_f64().unwrap();
+    let mut text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let n = text.lines().next().unwrap().split(',').count();
+    let rows = [
+        // A host 3 % larger than host-70m, its SAEs keeping about all the compute.
+        ("near-a", "host-72m", 72e6, 3.6, 3.6004),
+        ("near-b", "host-72m", 72e6, 3.6, 3.601),
+        // A host whose losses lie below the floor: nothing of it is drawn.
+        ("under-a", "host-tiny", 5e10, e - 0.05, e - 0.01),
+        ("under-b", "host-tiny", 5e10, e - 0.01, e + 0.05),
+    ];
+    for (name, host, params, clean, spliced) in rows {
+        let mut cells = vec![String::new(); n];
+        cells[0] = name.into();
+        cells[1] = host.into();
+        cells[2] = "blocks.0.hook_resid_post".into();
+        cells[6] = format!("{params}");
+        cells[7] = "1400000000".into();
+        cells[8] = format!("{clean}");
+        cells[9] = format!("{spliced}");
+        text += &format!("{}\n", cells.join(","));
+    }
+    let splices = write(dir.path(), "s.csv", &text);
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", "across-sizes", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out-dir")
+            .arg(&figs),
+    );
+    let svg = std::fs::read_to_string(figs.join("across_sizes.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let t = texts(&svg);
+    assert!(t.iter().any(|x| x == "Host parameters N (total)"), "{t:?}");
+    assert!(!t.iter().any(|x| x.contains("host-tiny")), "{t:?}");
+    let note = "2 splice(s) not drawn: no compute fraction (see mapped status)";
+    assert!(t.iter().any(|x| x == note), "{t:?}");
+    // The y axis: the frame's long vertical black line.
+    let axis_x = shapes(&svg, "polyline")
+        .into_iter()
+        .filter(|(p, stroke, _)| {
+            p.len() == 2
+                && stroke == "#000000"
+                && p[0].0 == p[1].0
+                && (p[0].1 - p[1].1).abs() > 200.0
+        })
+        .map(|(p, _, _)| p[0].0)
+        .next()
+        .unwrap();
+    // The notes: grey text in the plot's upper left corner; the lowest one's baseline region.
+    let notes_bottom = (doc.descendants())
+        .filter(|n| {
+            n.has_tag_name("text")
+                && n.attribute("fill") == Some("#969696")
+                && n.attribute("x").unwrap().parse::<f64>().unwrap() < axis_x + 20.0
+                && n.attribute("x").unwrap().parse::<f64>().unwrap() > axis_x
+        })
+        .map(|n| n.attribute("y").unwrap().parse::<f64>().unwrap() + 12.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(notes_bottom.is_finite(), "no notes");
+    // The points: the filled circles left of the legend (whose swatches stand past x = 560).
+    let circles: Vec<(f64, f64, f64)> = (doc.descendants())
+        .filter(|n| n.has_tag_name("circle"))
+        .map(|n| {
+            let a = |k: &str| n.attribute(k).unwrap().parse::<f64>().unwrap();
+            (a("cx"), a("cy"), a("r"))
+        })
+        .filter(|c| c.0 < 560.0)
+        .collect();
+    assert!(circles.len() >= 10, "{circles:?}");
+    for &(cx, cy, r) in &circles {
+        assert!(cx - r >= axis_x, "a marker cut by the frame at x = {cx}");
+        assert!(
+            cy - r > notes_bottom,
+            "a marker under the notes at y = {cy}"
+        );
+    }
+}
