@@ -567,11 +567,18 @@ where
     // Room above the highest point for the notes in the plot's upper left corner: the top of
     // the axis is raised until the points sit below them.
     let y1 = {
-        let probe = builder(plot, frame.title, s, 56.0)
-            .x_label_area_size(height)
-            .build_cartesian_2d(x(), y((y0, y1)))
-            .map_err(err)?;
-        let ph = probe.plotting_area().dim_in_pixel().1 as f64;
+        // The same frame on a scratch canvas of the plot's size (a frame built on the plot
+        // would draw its title there twice).
+        let mut scratch = String::new();
+        let ph = {
+            let area =
+                SVGBackend::with_string(&mut scratch, plot.dim_in_pixel()).into_drawing_area();
+            let probe = builder(&area, frame.title, s, 56.0)
+                .x_label_area_size(height)
+                .build_cartesian_2d(x(), y((y0, y1)))
+                .map_err(err)?;
+            probe.plotting_area().dim_in_pixel().1 as f64
+        };
         let lines = notes(d).len() as f64;
         let top = (d.rows().iter())
             .flat_map(|(_, m)| {
@@ -860,6 +867,31 @@ pub(crate) fn about(d: &Data) -> Option<String> {
     Some(out)
 }
 
+/// The notes in the plot's upper left corner: what the bars are (of the drawn rows, those with a
+/// compute fraction, only), that an arrowhead is an unbounded end, and the splices not drawn.
+fn notes(d: &Data) -> Vec<String> {
+    let rows = d.rows();
+    let bars = d
+        .map
+        .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
+    // The axis holds every finite, positive end: the others run off it.
+    let open = (rows.iter())
+        .filter(|(_, m)| m.eq.fraction.is_some())
+        .filter_map(|(_, m)| m.ci.and_then(|c| c.fraction))
+        .any(|(lo, hi)| !(lo.is_finite() && lo > 0.0 && hi.is_finite()));
+    let out = rows.iter().filter(|(_, m)| m.eq.fraction.is_none()).count();
+    let mut v: Vec<String> = bars.into_iter().collect();
+    if open {
+        v.push(OPEN_NOTE.to_owned());
+    }
+    if out > 0 {
+        v.push(format!(
+            "{out} splice(s) not drawn: no compute fraction (see mapped status)"
+        ));
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::configuration;
@@ -927,29 +959,4 @@ mod tests {
             "sae_bench_pythia410m_x"
         );
     }
-}
-
-/// The notes in the plot's upper left corner: what the bars are (of the drawn rows, those with a
-/// compute fraction, only), that an arrowhead is an unbounded end, and the splices not drawn.
-fn notes(d: &Data) -> Vec<String> {
-    let rows = d.rows();
-    let bars = d
-        .map
-        .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
-    // The axis holds every finite, positive end: the others run off it.
-    let open = (rows.iter())
-        .filter(|(_, m)| m.eq.fraction.is_some())
-        .filter_map(|(_, m)| m.ci.and_then(|c| c.fraction))
-        .any(|(lo, hi)| !(lo.is_finite() && lo > 0.0 && hi.is_finite()));
-    let out = rows.iter().filter(|(_, m)| m.eq.fraction.is_none()).count();
-    let mut v: Vec<String> = bars.into_iter().collect();
-    if open {
-        v.push(OPEN_NOTE.to_owned());
-    }
-    if out > 0 {
-        v.push(format!(
-            "{out} splice(s) not drawn: no compute fraction (see mapped status)"
-        ));
-    }
-    v
 }

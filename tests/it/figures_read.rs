@@ -15,8 +15,11 @@ fn texts(svg: &str) -> Vec<String> {
         .collect()
 }
 
+/// A drawn line or polygon: its points, stroke and opacity.
+type Shape = (Vec<(f64, f64)>, String, String);
+
 /// The points of each `<polyline>`/`<polygon>` of tag `tag`, with its attributes.
-fn shapes(svg: &str, tag: &str) -> Vec<(Vec<(f64, f64)>, String, String)> {
+fn shapes(svg: &str, tag: &str) -> Vec<Shape> {
     let doc = roxmltree::Document::parse(svg).unwrap();
     (doc.descendants())
         .filter(|n| n.has_tag_name(tag))
@@ -226,7 +229,7 @@ fn the_splices_figure_counts_what_it_leaves_out() {
     let note = format!(
         "2 splice(s) not drawn: a loss at or below the fitted floor E = {e:.3} (no compute reaches it)"
     );
-    assert!(t.iter().any(|x| *x == note), "no '{note}': {t:?}");
+    assert!(t.contains(&note), "no '{note}': {t:?}");
     assert!(!t.iter().any(|x| x.contains("host-tiny")), "{t:?}");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
