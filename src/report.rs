@@ -261,7 +261,7 @@ impl Report<'_> {
         h += &format!("<p class=\"notes\">{}.</p>\n", escape(&about));
         for (fig, svg) in svgs {
             let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-            let mut caption = capitalised(fig.describe());
+            let mut caption = capitalised(&fig.shows(data));
             if *fig == Figure::Splices {
                 caption += " (×: the compute fraction; a label is left out where it would not sit \
                             clearly by its own arrow, and mapped.csv has every one)";

@@ -18,7 +18,10 @@ use super::style::ticks_125;
 use super::style::{
     GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
 };
-use super::{Area, Data, PlotResult, builder, corner_notes, distinct_labels, err, label_text};
+use super::{
+    Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, distinct_labels, err,
+    label_text,
+};
 use crate::law_file::ParamCount;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -433,17 +436,27 @@ fn draw_series<DB: DrawingBackend>(
     let group_name = label_text(&group_name);
     // The plot keeps the other figures' size; the legend stands to its right.
     let (plot, _) = root.split_horizontally(s.px(SIZE.0 as f64));
-    let y = || (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
+    let y = |(y0, y1): (f64, f64)| (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
+    // A group with no point drawn is not named under the axis (the note counts its splices) and,
+    // on a host-size axis, does not stretch it.
+    let drawn: Vec<bool> = (0..labels.len())
+        .map(|g| (0..group.len()).any(|i| group[i] == g && series.of[i].is_some()))
+        .collect();
+    let labels: Vec<String> = (labels.iter().zip(&drawn))
+        .map(|(l, &on)| if on { l.clone() } else { String::new() })
+        .collect();
     match axis.sizes {
         Some(count) => {
-            let (lo, hi) = (axis.at.iter().copied())
+            let (lo, hi) = (axis.at.iter().zip(&drawn))
+                .filter(|(_, on)| **on)
+                .map(|(u, _)| *u)
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                     (l.min(v), h.max(v))
                 });
-            let (x0, x1) = (
-                10f64.powf(lo - axis.slot / 2.0),
-                10f64.powf(hi + axis.slot / 2.0),
-            );
+            // Half a slot each side, and no less than a marker's room: with two hosts close
+            // together the slot is narrow, and the end hosts' markers would sit on the frame.
+            let pad = (axis.slot / 2.0).max(0.05 * (hi - lo)).max(0.05);
+            let (x0, x1) = (10f64.powf(lo - pad), 10f64.powf(hi + pad));
             // Counts as the other figures write them; the hosts' own sizes where the range
             // holds fewer than two round ones.
             let mut ticks = log_ticks(x0, x1);
@@ -466,7 +479,7 @@ fn draw_series<DB: DrawingBackend>(
                 &axis,
                 &labels,
                 &frame,
-                (x, y),
+                (x, y, (y0, y1)),
                 |u| 10f64.powf(u),
             )
         }
@@ -488,7 +501,7 @@ fn draw_series<DB: DrawingBackend>(
                 &axis,
                 &labels,
                 &frame,
-                (x, y),
+                (x, y, (y0, y1)),
                 |u| u,
             )
         }
@@ -517,7 +530,11 @@ fn draw_on<DB, X>(
     axis: &XAxis,
     labels: &[String],
     frame: &Frame,
-    (x, y): (impl Fn() -> X, impl Fn() -> FractionAxis),
+    (x, y, (y0, y1)): (
+        impl Fn() -> X,
+        impl Fn((f64, f64)) -> FractionAxis,
+        (f64, f64),
+    ),
     to_x: impl Fn(f64) -> f64,
 ) -> PlotResult
 where
@@ -531,7 +548,7 @@ where
             .margin(s.px(10.0))
             .x_label_area_size(s.px(44.0))
             .y_label_area_size(s.px(56.0))
-            .build_cartesian_2d(x(), y())
+            .build_cartesian_2d(x(), y((y0, y1)))
             .map_err(err)?;
         let y0 = probe.y_range().start;
         (axis.at.iter())
@@ -547,9 +564,41 @@ where
     // Beneath a host-size axis the names stand under its counts.
     let above = if frame.ticks.is_some() { 20.0 } else { 6.0 };
     let height = group_names::area_height(s, above, names.lines(), frame.note.is_some());
+    // Room above the highest point for the notes in the plot's upper left corner: the top of
+    // the axis is raised until the points sit below them.
+    let y1 = {
+        // The same frame on a scratch canvas of the plot's size (a frame built on the plot
+        // would draw its title there twice).
+        let mut scratch = String::new();
+        let ph = {
+            let area =
+                SVGBackend::with_string(&mut scratch, plot.dim_in_pixel()).into_drawing_area();
+            let probe = builder(&area, frame.title, s, 56.0)
+                .x_label_area_size(height)
+                .build_cartesian_2d(x(), y((y0, y1)))
+                .map_err(err)?;
+            probe.plotting_area().dim_in_pixel().1 as f64
+        };
+        let lines = notes(d).len() as f64;
+        let top = (d.rows().iter())
+            .flat_map(|(_, m)| {
+                let hi = m.ci.and_then(|c| c.fraction).map(|c| c.1);
+                [m.eq.fraction, hi.filter(|v| v.is_finite())]
+            })
+            .flatten()
+            .fold(f64::NEG_INFINITY, f64::max);
+        // The notes' band, and a marker's radius and a little more below it.
+        let f = ((4.0 + 14.0 * lines + 8.0) * s.scale / ph).min(0.5);
+        if lines > 0.0 && top.is_finite() && top > 0.0 {
+            let want = (top.ln() - f * y0.ln()) / (1.0 - f);
+            y1.max(want.exp())
+        } else {
+            y1
+        }
+    };
     let mut chart = builder(plot, frame.title, s, 56.0)
         .x_label_area_size(height)
-        .build_cartesian_2d(x(), y())
+        .build_cartesian_2d(x(), y((y0, y1)))
         .map_err(err)?;
     let none = |_: &f64| String::new();
     let (ticks, count): (&dyn Fn(&f64) -> String, usize) = match frame.ticks {
@@ -654,19 +703,41 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
+    // An interval end off the axis (unbounded, or not above zero on the log axis) runs to the
+    // plot's edge and ends in an arrowhead there, not a cap: a cap would read as a finite end.
+    let (ay0, ay1) = {
+        let r = chart.y_range();
+        (r.start, r.end)
+    };
     for (i, (_, m)) in rows.iter().enumerate() {
         let Some((c, u, _)) = point(i) else { continue };
         let (col, _) = look(c, named);
         if let Some((lo, hi)) = m.ci.and_then(|c| c.fraction) {
             let (a, x, b) = (to_x(u - cap), to_x(u), to_x(u + cap));
-            for seg in [
-                vec![(x, lo), (x, hi)],
-                vec![(a, lo), (b, lo)],
-                vec![(a, hi), (b, hi)],
-            ] {
+            let lo_open = !(lo.is_finite() && lo >= ay0);
+            let hi_open = !(hi.is_finite() && hi <= ay1);
+            let (lo, hi) = (
+                if lo_open { ay0 } else { lo },
+                if hi_open { ay1 } else { hi },
+            );
+            let mut segs = vec![vec![(x, lo), (x, hi)]];
+            if !lo_open {
+                segs.push(vec![(a, lo), (b, lo)]);
+            }
+            if !hi_open {
+                segs.push(vec![(a, hi), (b, hi)]);
+            }
+            for seg in segs {
                 chart
                     .draw_series(std::iter::once(PathElement::new(seg, s.line(col, 1.2))))
                     .map_err(err)?;
+            }
+            for (end, up) in [(lo, false), (hi, true)] {
+                if (up && hi_open) || (!up && lo_open) {
+                    let tip = chart.backend_coord(&(x, end));
+                    let dir = if up { (0, -1) } else { (0, 1) };
+                    root.draw(&arrowhead(tip, dir, s, col)).map_err(err)?;
+                }
             }
         }
     }
@@ -687,11 +758,7 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 .map_err(err)?;
         }
     }
-    // What the bars are, of the drawn rows (those with a compute fraction) only.
-    let bars = d
-        .map
-        .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
-    corner_notes(root, chart, s, bars)?;
+    corner_notes(root, chart, s, notes(d))?;
     // Beside the plot, level with its top.
     let at = (px0 + pw as i32 + s.px(LEGEND_GAP), py0);
     side_legend(root, s, at, &series.entries(named), named, r)
@@ -798,6 +865,31 @@ pub(crate) fn about(d: &Data) -> Option<String> {
         );
     }
     Some(out)
+}
+
+/// The notes in the plot's upper left corner: what the bars are (of the drawn rows, those with a
+/// compute fraction, only), that an arrowhead is an unbounded end, and the splices not drawn.
+fn notes(d: &Data) -> Vec<String> {
+    let rows = d.rows();
+    let bars = d
+        .map
+        .and_then(|m| m.interval_caption_of(|m| m.eq.fraction.is_some()));
+    // The axis holds every finite, positive end: the others run off it.
+    let open = (rows.iter())
+        .filter(|(_, m)| m.eq.fraction.is_some())
+        .filter_map(|(_, m)| m.ci.and_then(|c| c.fraction))
+        .any(|(lo, hi)| !(lo.is_finite() && lo > 0.0 && hi.is_finite()));
+    let out = rows.iter().filter(|(_, m)| m.eq.fraction.is_none()).count();
+    let mut v: Vec<String> = bars.into_iter().collect();
+    if open {
+        v.push(OPEN_NOTE.to_owned());
+    }
+    if out > 0 {
+        v.push(format!(
+            "{out} splice(s) not drawn: no compute fraction (see mapped status)"
+        ));
+    }
+    v
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use plotters::prelude::*;
 
 use super::style::{DASH, GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
 use super::{
-    Area, Data, PlotResult, builder, corner_notes, err, group_colour, group_entry, group_legend,
-    label_text, legend, more_groups,
+    Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err, group_colour,
+    group_entry, group_legend, label_text, legend, more_groups,
 };
 use crate::equivalence::Mapped;
 
@@ -75,17 +75,29 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .collect();
     let names: Vec<String> = shown.iter().map(|&g| labels[g].clone()).collect();
     let texts = group_legend(&group_name, &names);
+    let mut open = false;
     for (j, &g) in shown.iter().enumerate() {
         let c = group_colour(j);
         let mine: Vec<_> = pts.iter().filter(|p| group[p.i] == g).collect();
         for p in &mine {
             if let Some((lo, hi)) = p.ci {
+                // An end off the axis runs to the edge and ends in an arrowhead there.
+                let lo_open = !(lo.is_finite() && lo >= x0);
+                let hi_open = !(hi.is_finite() && hi <= x1);
+                let (lo, hi) = (if lo_open { x0 } else { lo }, if hi_open { x1 } else { hi });
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(lo, p.recovered), (hi, p.recovered)],
                         s.line(c, 1.2),
                     )))
                     .map_err(err)?;
+                for (end, dir, is) in [(lo, (-1, 0), lo_open), (hi, (1, 0), hi_open)] {
+                    if is {
+                        open = true;
+                        let tip = chart.backend_coord(&(end, p.recovered));
+                        root.draw(&arrowhead(tip, dir, s, c)).map_err(err)?;
+                    }
+                }
             }
         }
         let series = chart
@@ -100,7 +112,8 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     // What the bars are, of the drawn rows only; and what is not drawn.
     let bars = d.map.and_then(|m| m.interval_caption_of(drawn));
     let short = left_out_counts(d).map(|(n, why, _)| format!("{n} splice(s) not drawn: {why}"));
-    corner_notes(root, &chart, s, bars.into_iter().chain(short))?;
+    let open = open.then(|| OPEN_NOTE.to_owned());
+    corner_notes(root, &chart, s, bars.into_iter().chain(open).chain(short))?;
     legend(&mut chart, s, SeriesLabelPosition::LowerRight)
 }
 

@@ -108,11 +108,24 @@ impl Figure {
         }
     }
 
+    /// What this drawing of the figure shows, in a line: [`Figure::describe`], less what `d`
+    /// gives nothing to draw (the fit's band, where the law has no bootstrap refits).
+    pub fn shows(self, d: &Data) -> String {
+        match self {
+            Figure::Fit if d.boot.is_none() => {
+                "checkpoint losses and the fitted curve (no band: the law has no bootstrap refits)"
+                    .into()
+            }
+            _ => self.describe().into(),
+        }
+    }
+
     /// What this drawing of the figure shows beyond [`Figure::describe`], for its caption.
     pub fn about(self, d: &Data) -> Option<String> {
         match self {
             Figure::AcrossSizes => across_sizes::about(d),
             Figure::LinearVsLog => linear_vs_log::left_out(d),
+            Figure::Splices => splices::left_out(d),
             _ => None,
         }
     }
@@ -609,6 +622,30 @@ pub(crate) fn corner_notes<DB: DrawingBackend, CT: plotters::coord::CoordTransla
             .map_err(err)?;
     }
     Ok(())
+}
+
+/// The note a figure with an open-ended interval bar adds to its corner notes.
+pub(crate) const OPEN_NOTE: &str = "arrowhead: the interval runs on past the axis (unbounded)";
+
+/// An arrowhead (pixels) with its tip at `tip`, pointing up, down, left or right: the end of an
+/// interval bar that runs on past the plot's edge.
+pub(crate) fn arrowhead(
+    tip: (i32, i32),
+    (dx, dy): (i32, i32),
+    s: &Style,
+    colour: RGBColor,
+) -> Polygon<(i32, i32)> {
+    let (l, w) = (s.px(7.0), s.px(3.5));
+    let base = (tip.0 - dx * l, tip.1 - dy * l);
+    let side = (dy * w, dx * w);
+    Polygon::new(
+        vec![
+            tip,
+            (base.0 + side.0, base.1 + side.1),
+            (base.0 - side.0, base.1 - side.1),
+        ],
+        colour.filled(),
+    )
 }
 
 /// Plotters errors as a message.

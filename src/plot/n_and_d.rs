@@ -18,7 +18,9 @@ fn levels(v: impl Iterator<Item = f64>) -> Vec<f64> {
 }
 
 /// At most this many curves a panel: a family that is not a grid (every checkpoint its own D)
-/// gets this many representative levels, and each point the colour of the nearest (in log).
+/// gets this many of its levels, and each point, in black, is drawn against the law at its own N
+/// and D (a tick joined to it), not against a curve at another level, where it would show a misfit
+/// the residuals do not have.
 const CURVES: usize = 5;
 
 /// The levels a panel draws curves at: all of them, or [`CURVES`] spread evenly through them.
@@ -31,12 +33,9 @@ fn curves(levels: &[f64]) -> (Vec<f64>, bool) {
     (picked.collect(), true)
 }
 
-/// The curve nearest to `v` in log.
-fn nearest(curves: &[f64], v: f64) -> usize {
-    let dist = |c: &f64| (c.ln() - v.ln()).abs();
-    (0..curves.len())
-        .min_by(|&a, &b| dist(&curves[a]).total_cmp(&dist(&curves[b])))
-        .unwrap_or(0)
+/// The curve whose level is `v`'s (within 1e-6, relative), if one is.
+fn level_of(curves: &[f64], v: f64) -> Option<usize> {
+    (0..curves.len()).find(|&g| (curves[g] / v - 1.0).abs() < 1e-6)
 }
 
 /// What `d` lacks for this figure: the Chinchilla law (loss as a function of N and D) and
@@ -74,14 +73,28 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
     let ns = levels(res.iter().map(|r| r.params));
     let ds = levels(res.iter().map(|r| r.tokens));
-    let points = |r: &&crate::fit::Residual| (r.params, r.tokens, r.loss);
-    let pts: Vec<(f64, f64, f64)> = res.iter().map(points).collect();
+    let pts: Vec<Point> = (res.iter())
+        .map(|r| Point {
+            n: r.params,
+            d: r.tokens,
+            loss: r.loss,
+            law: c.loss(r.params, r.tokens),
+        })
+        .collect();
     panel(&left, d, s, Panel::Size, &ns, &ds, &pts, y, &|n, t| {
         c.loss(n, t)
     })?;
     panel(&right, d, s, Panel::Tokens, &ds, &ns, &pts, y, &|t, n| {
         c.loss(n, t)
     })
+}
+
+/// A checkpoint: its N, D, loss, and the law's loss at its own N and D.
+struct Point {
+    n: f64,
+    d: f64,
+    loss: f64,
+    law: f64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -101,7 +114,7 @@ fn panel<DB: DrawingBackend>(
     which: Panel,
     xs: &[f64],
     others: &[f64],
-    pts: &[(f64, f64, f64)],
+    pts: &[Point],
     (y0, y1): (f64, f64),
     loss: &dyn Fn(f64, f64) -> f64,
 ) -> PlotResult {
@@ -132,9 +145,18 @@ fn panel<DB: DrawingBackend>(
         .map_err(err)?;
     let grid = logspace(x0, x1, 60);
     let (others, binned) = curves(others);
-    let eq = if binned { "≈" } else { "=" };
+    // Each point's level of the other variable, and its x.
+    let of = |p: &Point| match which {
+        Panel::Size => p.d,
+        Panel::Tokens => p.n,
+    };
+    let x_of = |p: &Point| match which {
+        Panel::Size => p.n,
+        Panel::Tokens => p.d,
+    };
     // The legend's entries and what it must not cover (the points and curves).
     let (mut entries, mut cover) = (vec![], vec![]);
+    let r = s.upx(2.6);
     for (g, &o) in others.iter().enumerate() {
         let colour = colour(g);
         let curve: Vec<(f64, f64)> = grid
@@ -143,24 +165,64 @@ fn panel<DB: DrawingBackend>(
             .filter(|p| p.1 <= y1 && p.1 >= y0)
             .collect();
         cover.extend(curve.iter().map(|p| chart.backend_coord(p)));
-        entries.push(format!("{other} {eq} {}", pow10(o)));
+        entries.push(format!("{other} = {}", pow10(o)));
         chart
             .draw_series(LineSeries::new(curve, s.line(colour, 1.4)))
             .map_err(err)?
             .label(entries[g].clone())
             .legend(s.swatch_line(colour, 1.4));
-        let of = |p: &&(f64, f64, f64)| match which {
-            Panel::Size => p.1,
-            Panel::Tokens => p.0,
-        };
-        let mine = pts.iter().filter(|p| nearest(&others, of(p)) == g);
-        let r = s.upx(2.6);
-        let at = |p: &(f64, f64, f64)| (if which == Panel::Size { p.0 } else { p.1 }, p.2);
-        let mine: Vec<_> = mine.collect();
-        cover.extend(mine.iter().map(|p| chart.backend_coord(&at(p))));
+        if binned {
+            continue;
+        }
+        let mine: Vec<_> = pts
+            .iter()
+            .filter(|p| level_of(&others, of(p)) == Some(g))
+            .map(|p| (x_of(p), p.loss))
+            .collect();
+        cover.extend(mine.iter().map(|p| chart.backend_coord(p)));
         chart
-            .draw_series(mine.iter().map(|p| Circle::new(at(p), r, colour.filled())))
+            .draw_series(mine.iter().map(|&p| Circle::new(p, r, colour.filled())))
             .map_err(err)?;
+    }
+    if binned {
+        // Not a grid: each checkpoint against the law at its own N and D, a tick at the law's
+        // loss joined to the point, so the gap is its residual.
+        let dark = BLACK.mix(0.75);
+        let tick = s.px(4.0);
+        for p in pts {
+            let (x, law) = (x_of(p), p.law.clamp(y0, y1));
+            chart
+                .draw_series([PathElement::new(
+                    vec![(x, p.loss), (x, law)],
+                    s.line(dark, 0.8),
+                )])
+                .map_err(err)?;
+            chart
+                .draw_series([EmptyElement::at((x, law))
+                    + PathElement::new(vec![(-tick, 0), (tick, 0)], s.line(dark, 1.4))])
+                .map_err(err)?;
+            cover.extend([
+                chart.backend_coord(&(x, p.loss)),
+                chart.backend_coord(&(x, law)),
+            ]);
+        }
+        let label = format!("checkpoints (n = {}, all {other})", pts.len());
+        entries.push(label.clone());
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|p| Circle::new((x_of(p), p.loss), r, dark.filled())),
+            )
+            .map_err(err)?
+            .label(label)
+            .legend(s.swatch_dot(dark));
+        let law = "the law at each one's own N and D".to_owned();
+        entries.push(law.clone());
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+            .map_err(err)?
+            .label(law)
+            .legend(s.swatch_line(dark, 1.4));
     }
     let mut hline = |yv: f64, c: RGBColor, label: String| -> PlotResult {
         entries.push(label.clone());

@@ -4,6 +4,7 @@
 
 use plotters::prelude::*;
 
+use super::label_text;
 use super::style::{GREY, Style, lin_range, log_range, logspace, sig2};
 use super::{
     Area, Data, Placer, PlotResult, draw_band, err, group_colour, group_entry, group_legend,
@@ -20,6 +21,15 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .map(|(s, _)| d.law.inverse(s.ce_clean).zip(d.law.inverse(s.ce_spliced)))
         .collect();
     let drawn: Vec<usize> = (0..rows.len()).filter(|&i| at[i].is_some()).collect();
+    // Only the groups with a drawn splice, in their order, each its colour and legend line: a
+    // group with nothing drawn is not counted in the legend's "+N more".
+    let shown: Vec<usize> = (0..labels.len())
+        .filter(|&g| drawn.iter().any(|&i| group[i] == g))
+        .collect();
+    let group: Vec<usize> = (group.iter())
+        .map(|g| shown.iter().position(|h| h == g).unwrap_or(usize::MAX))
+        .collect();
+    let labels: Vec<String> = shown.iter().map(|&g| labels[g].clone()).collect();
     let xs = drawn.iter().flat_map(|&i| {
         let (c, s) = at[i].unwrap();
         [c, s]
@@ -73,7 +83,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         Some(c) => c.lower_left,
         None => {
             let step = s.px(3.0).max(1);
-            let mut cover = curve_px;
+            let mut cover = curve_px.clone();
             for a in &arrows {
                 cover.extend(along(a.clean, a.from, step));
                 cover.extend(along(a.from, a.to, step));
@@ -190,6 +200,10 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             .map_err(err)?;
     }
     more_groups(&mut chart, &texts, s)?;
+    if let Some((n, why, _)) = left_out_counts(d) {
+        let text = format!("{n} splice(s) not drawn: {why}");
+        note_left_out(root, &chart, s, &placer, &curve_px, &text)?;
+    }
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
         .map_err(err)?
@@ -224,4 +238,80 @@ fn along(a: (i32, i32), b: (i32, i32), step: i32) -> Vec<(i32, i32)> {
     (0..=n)
         .map(|k| (a.0 + (b.0 - a.0) * k / n, a.1 + (b.1 - a.1) * k / n))
         .collect()
+}
+
+/// The splices not drawn (a loss with no compute-equivalent on the curve): how many, why, and
+/// their groups.
+fn left_out_counts(d: &Data) -> Option<(usize, String, Vec<String>)> {
+    let (_, labels, group) = d.groups();
+    let rows = d.rows();
+    let off = |l: f64| d.law.inverse(l).is_none();
+    let out: Vec<usize> = (0..rows.len())
+        .filter(|&i| off(rows[i].0.ce_clean) || off(rows[i].0.ce_spliced))
+        .collect();
+    if out.is_empty() {
+        return None;
+    }
+    let floor = d.law.floor();
+    let below = |l: f64| l <= floor;
+    let why = if (out.iter()).all(|&i| below(rows[i].0.ce_clean) || below(rows[i].0.ce_spliced)) {
+        format!("a loss at or below the fitted floor E = {floor:.3} (no compute reaches it)")
+    } else {
+        "a loss with no compute-equivalent on the fitted curve (see mapped status)".to_owned()
+    };
+    let mut groups: Vec<String> = vec![];
+    for &i in &out {
+        let l = label_text(&labels[group[i]]);
+        if !groups.contains(&l) {
+            groups.push(l);
+        }
+    }
+    Some((out.len(), why, groups))
+}
+
+/// The figure's caption line on the splices it leaves out, naming their groups.
+pub(crate) fn left_out(d: &Data) -> Option<String> {
+    let (name, _, _) = d.groups();
+    let (n, why, groups) = left_out_counts(d)?;
+    Some(format!(
+        "{n} splice(s) not drawn, having {why}: {} {}",
+        label_text(&name),
+        groups.join(", ")
+    ))
+}
+
+/// The note on the splices left out, in grey, in the first of the plot's corners (upper left,
+/// lower left, lower right, upper right) free of the legend, the arrows and their labels.
+fn note_left_out<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    placer: &Placer,
+    curve: &[(i32, i32)],
+    text: &str,
+) -> PlotResult {
+    let grey = GREY.mix(1.0);
+    let style = s.note().color(&grey);
+    let (w, h) = root.estimate_text_size(text, &style).map_err(err)?;
+    let (w, h) = (w as i32, h as i32);
+    let (px0, py0) = chart.plotting_area().get_base_pixel();
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let (pw, ph) = (pw as i32, ph as i32);
+    let m = s.px(6.0);
+    let spots = [
+        (px0 + m, py0 + m),
+        (px0 + m, py0 + ph - m - h),
+        (px0 + pw - m - w, py0 + ph - m - h),
+        (px0 + pw - m - w, py0 + m),
+    ];
+    let at = (spots.iter())
+        .copied()
+        .find(|&(x, y)| {
+            let on_curve =
+                |&&(cx, cy): &&(i32, i32)| cx >= x && cx <= x + w && cy >= y && cy <= y + h;
+            placer.is_free((x, y), (w, h)) && !curve.iter().any(|p| on_curve(&p))
+        })
+        .unwrap_or(spots[0]);
+    root.draw(&Text::new(text.to_owned(), at, style))
+        .map_err(err)
 }

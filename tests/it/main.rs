@@ -12,6 +12,7 @@ mod eval_hosts;
 mod eval_inputs;
 mod export;
 mod family;
+mod figures_read;
 mod fuzz;
 mod golden;
 mod hostile_env;

@@ -1,0 +1,414 @@
+//! The figures as a reader takes them (review 11f): an open-ended interval is drawn open, a caption
+//! says only what is drawn, a figure says how many splices it leaves out, and `n_and_d` draws each
+//! checkpoint of a family that is not a grid against the law at its own N and D.
+
+use std::path::Path;
+
+use crate::common::{ceq, data, fit_to, succeeds, write};
+
+/// The texts of an SVG's `<text>` elements.
+fn texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    (doc.descendants())
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_owned())
+        .collect()
+}
+
+/// A drawn line or polygon: its points, stroke and opacity.
+type Shape = (Vec<(f64, f64)>, String, String);
+
+/// The points of each `<polyline>`/`<polygon>` of tag `tag`, with its attributes.
+fn shapes(svg: &str, tag: &str) -> Vec<Shape> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    (doc.descendants())
+        .filter(|n| n.has_tag_name(tag))
+        .map(|n| {
+            let pts = (n.attribute("points").unwrap().split_whitespace())
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            let a = |k: &str| n.attribute(k).unwrap_or("").to_owned();
+            (pts, a("stroke"), a("opacity"))
+        })
+        .collect()
+}
+
+const OPEN_NOTE: &str = "arrowhead: the interval runs on past the axis (unbounded)";
+
+/// A training run's checkpoints on L(D) = 2 + 400·D^-0.35 (±0.2 %), 160M parameters.
+fn run_checkpoints() -> String {
+    let mut out = "name,run,step,params,tokens,loss\n".to_owned();
+    for k in 0..9 {
+        let step = 250u64 << k;
+        let tokens = step as f64 * 524_288.0;
+        let wobble = if k % 2 == 0 { 1.002 } else { 0.998 };
+        let loss = 2.0 + 400.0 * tokens.powf(-0.35) * wobble;
+        out += &format!("ck-{step},myrun,{step},160000000,{tokens},{loss:.6}\n");
+    }
+    out
+}
+
+/// One splice whose spliced CE is within its noise of the floor (its interval's upper end is
+/// unbounded), one far from it.
+const OPEN_SPLICES: &str =
+    "name,model,hook,params,tokens,ce_clean,ce_spliced,ce_zero_ablation,se_ce_clean,se_delta
+near-floor,myrun,blocks.3.hook_resid_post,160000000,33554432000,2.085,2.03,11,0.02,0.01
+ok-one,myrun,blocks.4.hook_resid_post,160000000,33554432000,2.085,2.3,11,0.005,0.003
+";
+
+/// An interval with an unbounded end runs to the plot's edge and ends in an arrowhead there, with
+/// no cap (which would read as a finite end), and the figure's note says so.
+#[test]
+fn an_unbounded_interval_end_is_drawn_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = write(dir.path(), "ck.csv", &run_checkpoints());
+    let law = fit_to(dir.path(), &ck, "law.json", &["--form", "run"]);
+    let splices = write(dir.path(), "s.csv", OPEN_SPLICES);
+    let (out, _) = succeeds(
+        ceq()
+            .args(["map", "--format", "csv", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices),
+    );
+    // The premise: near-floor's upper end is unbounded, ok-one's is not.
+    let csv = String::from_utf8(out).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let hi = head
+        .iter()
+        .position(|h| *h == "compute_fraction_hi")
+        .unwrap();
+    let his: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(hi).unwrap())
+        .collect();
+    assert_eq!(his[0], "inf", "{csv}");
+    assert!(his[1].parse::<f64>().unwrap().is_finite(), "{csv}");
+
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .args([
+                "plot",
+                "--figure",
+                "across-sizes",
+                "--figure",
+                "linear-vs-log",
+            ])
+            .arg("--law")
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out-dir")
+            .arg(&figs),
+    );
+    for (stem, vertical) in [("across_sizes", true), ("linear_vs_log", false)] {
+        let svg = std::fs::read_to_string(figs.join(format!("{stem}.svg"))).unwrap();
+        assert!(
+            texts(&svg).iter().any(|t| t == OPEN_NOTE),
+            "{stem}: no note"
+        );
+        // One arrowhead: near-floor's open upper end.
+        let heads = shapes(&svg, "polygon");
+        assert_eq!(heads.len(), 1, "{stem}: {heads:?}");
+        let pts = &heads[0].0;
+        // Its tip: the point furthest up (across_sizes) or right (linear_vs_log).
+        let tip = if vertical {
+            pts.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1))
+        } else {
+            pts.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0))
+        }
+        .unwrap();
+        // No cap across the bar at its tip: no short line perpendicular to the bar there.
+        let caps = shapes(&svg, "polyline").into_iter().filter(|(p, _, _)| {
+            p.len() == 2 && {
+                let (a, b) = (p[0], p[1]);
+                if vertical {
+                    a.1 == b.1
+                        && (a.1 - tip.1).abs() <= 3.0
+                        && (a.0 - b.0).abs() < 100.0
+                        && a.0.min(b.0) <= tip.0
+                        && a.0.max(b.0) >= tip.0
+                } else {
+                    a.0 == b.0 && (a.0 - tip.0).abs() <= 3.0 && (a.1 - b.1).abs() < 100.0
+                }
+            }
+        });
+        assert_eq!(caps.count(), 0, "{stem}: a cap at the open end");
+    }
+    // ok-one's bar in across_sizes keeps both caps, near-floor its lower one: the caps are
+    // still drawn where the ends are finite.
+    let svg = std::fs::read_to_string(figs.join("across_sizes.svg")).unwrap();
+    let caps = shapes(&svg, "polyline")
+        .into_iter()
+        .filter(|(p, stroke, _)| {
+            p.len() == 2 && p[0].1 == p[1].1 && {
+                let w = (p[0].0 - p[1].0).abs();
+                w > 30.0 && w < 100.0 && stroke != "#969696"
+            }
+        })
+        .count();
+    assert_eq!(caps, 3);
+}
+
+/// Without bootstrap refits the fit figure has no band, and its caption does not promise one.
+#[test]
+fn the_fit_caption_says_what_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rep");
+    succeeds(
+        ceq()
+            .args(["report", "--checkpoints", &data("checkpoints.csv")])
+            .args(["--splices", &data("splices.csv")])
+            .arg("--out")
+            .arg(&out),
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let at = html.find("<figure id=\"fit\">").unwrap();
+    let cap = &html[at..];
+    let cap = &cap[cap.find("<figcaption>").unwrap()..cap.find("</figcaption>").unwrap()];
+    assert!(!cap.contains("bootstrap band"), "{cap}");
+    assert!(
+        cap.contains(
+            "Checkpoint losses and the fitted curve (no band: the law has no bootstrap refits)"
+        ),
+        "{cap}"
+    );
+}
+
+/// The splices figure says how many splices it leaves out and why (a loss at or below the floor,
+/// which no compute reaches), its caption names their group, and its legend names only the groups
+/// it draws.
+#[test]
+fn the_splices_figure_counts_what_it_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let e = json["params"]["E"].as_f64().unwrap();
+    // Two rows of a group of their own with a loss below the fitted floor.
+    let mut text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let n = text.lines().next().unwrap().split(',').count();
+    for (name, clean, spliced) in [
+        ("under-a", e - 0.05, e - 0.01),
+        ("under-b", e - 0.01, e + 0.05),
+    ] {
+        let mut cells = vec![String::new(); n];
+        cells[0] = name.into();
+        cells[1] = "host-tiny".into();
+        cells[2] = "blocks.0.hook_resid_post".into();
+        cells[6] = "70000000".into();
+        cells[7] = "1400000000".into();
+        cells[8] = format!("{clean}");
+        cells[9] = format!("{spliced}");
+        text += &format!("{}\n", cells.join(","));
+    }
+    let splices = write(dir.path(), "s.csv", &text);
+    let out = dir.path().join("rep");
+    succeeds(
+        ceq()
+            .arg("report")
+            .arg("--law")
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out")
+            .arg(&out),
+    );
+    let svg = std::fs::read_to_string(out.join("splices.svg")).unwrap();
+    let t = texts(&svg);
+    let note = format!(
+        "2 splice(s) not drawn: a loss at or below the fitted floor E = {e:.3} (no compute reaches it)"
+    );
+    assert!(t.contains(&note), "no '{note}': {t:?}");
+    assert!(!t.iter().any(|x| x.contains("host-tiny")), "{t:?}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "2 splice(s) not drawn, having a loss at or below the fitted floor E = {e:.3} (no \
+             compute reaches it): model host-tiny"
+        )),
+        "no caption line"
+    );
+}
+
+/// For a family that is not a grid (every checkpoint its own D), each checkpoint in n_and_d is
+/// drawn against the law at its own N and D: a tick at the law's loss there, so the gap a reader
+/// sees is the checkpoint's residual, not its distance to a curve at another D.
+#[test]
+fn n_and_d_draws_each_checkpoint_against_the_law_at_its_own_n_and_d() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let p = &json["params"];
+    let f = |k: &str| p[k].as_f64().unwrap();
+    // The law's loss at each checkpoint, from its parameters (not from the file's "predicted").
+    let mut want: Vec<f64> = (json["fit"]["residuals"].as_array().unwrap().iter())
+        .map(|r| {
+            let (n, d) = (r["params"].as_f64().unwrap(), r["tokens"].as_f64().unwrap());
+            f("E") + f("A") / n.powf(f("alpha")) + f("B") / d.powf(f("beta"))
+        })
+        .collect();
+    want.sort_by(f64::total_cmp);
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", "n-and-d", "--law"])
+            .arg(&law)
+            .arg("--out-dir")
+            .arg(&figs),
+    );
+    let svg = std::fs::read_to_string(figs.join("n_and_d.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let width: f64 = doc
+        .root_element()
+        .attribute("width")
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The left panel's y axis, from its tick labels (right-anchored numbers left of the plot).
+    let ticks: Vec<(f64, f64)> = (doc.descendants())
+        .filter(|n| n.has_tag_name("text") && n.attribute("text-anchor") == Some("end"))
+        .filter_map(|n| {
+            let x: f64 = n.attribute("x")?.parse().ok()?;
+            let v: f64 = n.text()?.trim().parse().ok()?;
+            (x < width / 2.0).then(|| (v, n.attribute("y").unwrap().parse().unwrap()))
+        })
+        .collect();
+    assert!(ticks.len() >= 2, "{ticks:?}");
+    let (a, b) = (ticks[0], ticks[ticks.len() - 1]);
+    let value = |y: f64| a.0 + (y - a.1) * (b.0 - a.0) / (b.1 - a.1);
+    // The ticks: short horizontal dark lines (the axes' own tick marks are opaque), in the left
+    // panel.
+    let mut got: Vec<f64> = shapes(&svg, "polyline")
+        .into_iter()
+        .filter(|(p, stroke, opacity)| {
+            p.len() == 2
+                && stroke == "#000000"
+                && opacity == "0.75"
+                && p[0].1 == p[1].1
+                && (p[0].0 - p[1].0).abs() > 4.0
+                && (p[0].0 - p[1].0).abs() < 12.0
+                && p[0].0 < width / 2.0
+        })
+        .map(|(p, _, _)| value(p[0].1))
+        .collect();
+    got.sort_by(f64::total_cmp);
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    // One pixel is about 0.02 nats here.
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 0.04, "tick at {g}, law {w}");
+    }
+}
+
+/// across_sizes' layout (review 11f): the notes in the upper left corner stand above every point
+/// (here points at about 100 %), the end hosts' markers are whole inside the frame though two hosts
+/// are close together, and a group with nothing drawn is not named under the axis (the note counts
+/// its splices).
+#[test]
+fn across_sizes_keeps_its_points_clear_of_the_notes_and_the_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let e = json["params"]["E"].as_f64().unwrap();
+    let mut text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let n = text.lines().next().unwrap().split(',').count();
+    let rows = [
+        // A host 3 % larger than host-70m, its SAEs keeping about all the compute.
+        ("near-a", "host-72m", 72e6, 3.6, 3.6004),
+        ("near-b", "host-72m", 72e6, 3.6, 3.601),
+        // A host whose losses lie below the floor: nothing of it is drawn.
+        ("under-a", "host-tiny", 5e10, e - 0.05, e - 0.01),
+        ("under-b", "host-tiny", 5e10, e - 0.01, e + 0.05),
+    ];
+    for (name, host, params, clean, spliced) in rows {
+        let mut cells = vec![String::new(); n];
+        cells[0] = name.into();
+        cells[1] = host.into();
+        cells[2] = "blocks.0.hook_resid_post".into();
+        cells[6] = format!("{params}");
+        cells[7] = "1400000000".into();
+        cells[8] = format!("{clean}");
+        cells[9] = format!("{spliced}");
+        text += &format!("{}\n", cells.join(","));
+    }
+    let splices = write(dir.path(), "s.csv", &text);
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", "across-sizes", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out-dir")
+            .arg(&figs),
+    );
+    let svg = std::fs::read_to_string(figs.join("across_sizes.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let t = texts(&svg);
+    assert!(t.iter().any(|x| x == "Host parameters N (total)"), "{t:?}");
+    assert!(!t.iter().any(|x| x.contains("host-tiny")), "{t:?}");
+    let note = "2 splice(s) not drawn: no compute fraction (see mapped status)";
+    assert!(t.iter().any(|x| x == note), "{t:?}");
+    // The y axis: the frame's long vertical black line.
+    let axis_x = shapes(&svg, "polyline")
+        .into_iter()
+        .filter(|(p, stroke, _)| {
+            p.len() == 2
+                && stroke == "#000000"
+                && p[0].0 == p[1].0
+                && (p[0].1 - p[1].1).abs() > 200.0
+        })
+        .map(|(p, _, _)| p[0].0)
+        .next()
+        .unwrap();
+    // The notes: grey text in the plot's upper left corner; the lowest one's baseline region.
+    let notes_bottom = (doc.descendants())
+        .filter(|n| {
+            n.has_tag_name("text")
+                && n.attribute("fill") == Some("#969696")
+                && n.attribute("x").unwrap().parse::<f64>().unwrap() < axis_x + 20.0
+                && n.attribute("x").unwrap().parse::<f64>().unwrap() > axis_x
+        })
+        .map(|n| n.attribute("y").unwrap().parse::<f64>().unwrap() + 12.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(notes_bottom.is_finite(), "no notes");
+    // The points: the filled circles left of the legend (whose swatches stand past x = 560).
+    let circles: Vec<(f64, f64, f64)> = (doc.descendants())
+        .filter(|n| n.has_tag_name("circle"))
+        .map(|n| {
+            let a = |k: &str| n.attribute(k).unwrap().parse::<f64>().unwrap();
+            (a("cx"), a("cy"), a("r"))
+        })
+        .filter(|c| c.0 < 560.0)
+        .collect();
+    assert!(circles.len() >= 10, "{circles:?}");
+    for &(cx, cy, r) in &circles {
+        assert!(cx - r >= axis_x, "a marker cut by the frame at x = {cx}");
+        assert!(
+            cy - r > notes_bottom,
+            "a marker under the notes at y = {cy}"
+        );
+    }
+}
