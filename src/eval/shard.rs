@@ -120,10 +120,11 @@ fn shards_error(path: &Path, message: String) -> Error {
     }
 }
 
-/// How `b`'s settings differ from `a`'s, in words ("with param_count total, not non-embedding, …").
+/// How `b`'s settings differ from `a`'s, in words ("with param_count non-embedding (the other:
+/// total)").
 fn settings_differ(a: &JobSettings, b: &JobSettings) -> Option<String> {
     if a.is_empty() != b.is_empty() {
-        return Some("by another version of ceq (one records no settings)".into());
+        return Some("by another version of ceq (one of the two records no settings)".into());
     }
     let none = String::from("none");
     let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
@@ -131,7 +132,7 @@ fn settings_differ(a: &JobSettings, b: &JobSettings) -> Option<String> {
         .into_iter()
         .filter_map(|k| {
             let (x, y) = (a.get(k).unwrap_or(&none), b.get(k).unwrap_or(&none));
-            (x != y).then(|| format!("{k} {y}, not {x}"))
+            (x != y).then(|| format!("{k} {y} (the other: {x})"))
         })
         .collect();
     (!each.is_empty()).then(|| format!("with {}", each.join(", ")))
@@ -176,7 +177,7 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
             return Err(mismatch(
                 csv.clone(),
                 format!(
-                    "shard {} was run {differs} than {} (shard {}): the shards of one job are run \
+                    "shard {} was run {differs}, unlike {} (shard {}): the shards of one job are run \
                      from one manifest with the same options and one ceq, or their rows are \
                      measured two ways (or some left out); run again, with this ceq, the shards \
                      that differ from the job you want (a rerun keeps the rows that still hold) \

@@ -475,7 +475,7 @@ fn three_shards_merged_equal_the_whole() {
         .assert()
         .failure()
         .stderr(predicates::str::contains(
-            "param_count non-embedding, not total",
+            "param_count non-embedding (the other: total)",
         ));
     // A shard without its per-sequence losses is refused, naming the file.
     std::fs::remove_file(shards[1].with_extension("per_seq.npy")).unwrap();
