@@ -453,7 +453,10 @@ fn shards_of_another_job_are_not_merged() {
     assert!(merge(&[&s0, &s1]).status.success());
 
     let ne = shard(1, "ne1.csv", &["--param-count", "non-embedding"]);
-    fails(&[&s0, &ne], &["param_count non-embedding (the other: total)"]);
+    fails(
+        &[&s0, &ne],
+        &["param_count non-embedding (the other: total)"],
+    );
 
     // A row added to the manifest after shard 0 ran.
     write(
