@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use super::style::{DASH, GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
 use super::{
     Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err, group_colour,
-    group_entry, group_legend, label_text, legend, more_groups,
+    group_entry, group_legend, legend, more_groups,
 };
 use crate::equivalence::Mapped;
 
@@ -137,23 +137,15 @@ fn left_out_counts(d: &Data) -> Option<(usize, &'static str, Vec<String>)> {
     } else {
         "no loss recovered or no compute fraction"
     };
-    let mut groups: Vec<String> = vec![];
-    for &i in &out {
-        let l = label_text(&labels[group[i]]);
-        if !groups.contains(&l) {
-            groups.push(l);
-        }
-    }
-    Some((out.len(), why, groups))
+    Some((
+        out.len(),
+        why,
+        super::left_out_groups(&out, &labels, &group),
+    ))
 }
 
 /// The figure's caption line on the splices it leaves out, naming their groups.
 pub(crate) fn left_out(d: &Data) -> Option<String> {
-    let (name, _, _) = d.groups();
     let (n, why, groups) = left_out_counts(d)?;
-    Some(format!(
-        "{n} splice(s) not drawn, having {why}: {} {}",
-        label_text(&name),
-        groups.join(", ")
-    ))
+    Some(super::left_out_caption(d, n, &why, &groups))
 }

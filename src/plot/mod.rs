@@ -508,6 +508,28 @@ pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
     names.iter().map(|s| cut_text(s, 80)).collect()
 }
 
+/// The groups of the splices `out` (row indices) a figure leaves out, each named once, in order.
+pub(crate) fn left_out_groups(out: &[usize], labels: &[String], group: &[usize]) -> Vec<String> {
+    let mut groups: Vec<String> = vec![];
+    for &i in out {
+        let l = label_text(&labels[group[i]]);
+        if !groups.contains(&l) {
+            groups.push(l);
+        }
+    }
+    groups
+}
+
+/// A caption line on `n` splices a figure leaves out, with why and their groups.
+pub(crate) fn left_out_caption(d: &Data, n: usize, why: &str, groups: &[String]) -> String {
+    let (name, _, _) = d.groups();
+    format!(
+        "{n} splice(s) not drawn, having {why}: {} {}",
+        label_text(&name),
+        groups.join(", ")
+    )
+}
+
 /// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.
 pub(crate) fn group_legend(name: &str, labels: &[String]) -> Vec<String> {
     let name = label_text(name);

@@ -4,7 +4,6 @@
 
 use plotters::prelude::*;
 
-use super::label_text;
 use super::style::{GREY, Style, lin_range, log_range, logspace, sig2};
 use super::{
     Area, Data, Placer, PlotResult, draw_band, err, group_colour, group_entry, group_legend,
@@ -259,25 +258,17 @@ fn left_out_counts(d: &Data) -> Option<(usize, String, Vec<String>)> {
     } else {
         "a loss with no compute-equivalent on the fitted curve (see mapped status)".to_owned()
     };
-    let mut groups: Vec<String> = vec![];
-    for &i in &out {
-        let l = label_text(&labels[group[i]]);
-        if !groups.contains(&l) {
-            groups.push(l);
-        }
-    }
-    Some((out.len(), why, groups))
+    Some((
+        out.len(),
+        why,
+        super::left_out_groups(&out, &labels, &group),
+    ))
 }
 
 /// The figure's caption line on the splices it leaves out, naming their groups.
 pub(crate) fn left_out(d: &Data) -> Option<String> {
-    let (name, _, _) = d.groups();
     let (n, why, groups) = left_out_counts(d)?;
-    Some(format!(
-        "{n} splice(s) not drawn, having {why}: {} {}",
-        label_text(&name),
-        groups.join(", ")
-    ))
+    Some(super::left_out_caption(d, n, &why, &groups))
 }
 
 /// The note on the splices left out, in grey, in the first of the plot's corners (upper left,
