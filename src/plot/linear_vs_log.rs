@@ -147,5 +147,5 @@ fn left_out_counts(d: &Data) -> Option<(usize, &'static str, Vec<String>)> {
 /// The figure's caption line on the splices it leaves out, naming their groups.
 pub(crate) fn left_out(d: &Data) -> Option<String> {
     let (n, why, groups) = left_out_counts(d)?;
-    Some(super::left_out_caption(d, n, &why, &groups))
+    Some(super::left_out_caption(d, n, why, &groups))
 }
