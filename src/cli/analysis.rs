@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{OutputArgs, shown, with_flags, with_progress, with_progress_said};
+use super::{OutputArgs, with_flags, with_progress, with_progress_said};
 use crate::analysis::Analysis;
 use crate::export::Format;
+use crate::export::said_once::shown;
 use crate::law::Form;
 use crate::law_file::ParamCount;
 use crate::pipeline::{FitJob, FitSpec, LawSource};

@@ -12,8 +12,7 @@ use anyhow::Result;
 use clap::{Args, Parser};
 
 use crate::error::{DataKind, Error};
-use crate::export::said_once::{Stream, drop_said, notes_repeat_warnings};
-use crate::export::{Destination, Format, Table};
+use crate::export::{Destination, Format};
 use crate::progress::{Bar, Listener};
 
 #[derive(Parser, Debug)]
@@ -128,15 +127,6 @@ fn with_progress_said<T>(
     let bar = Bar::new(false);
     let t = run(&|p| bar.on(p)).map_err(with_flags)?;
     Ok((t, bar.said()))
-}
-
-/// `table` as it is shown: without the warnings `said` on stderr, where the table goes to that
-/// same terminal (`to_stdout`), so each is read once.
-fn shown(mut table: Table, to_stdout: bool, said: &[String]) -> Table {
-    if !notes_repeat_warnings(to_stdout, Stream::stdout(), Stream::stderr()) {
-        drop_said(&mut table, said);
-    }
-    table
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it

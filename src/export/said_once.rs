@@ -50,6 +50,15 @@ pub fn notes_repeat_warnings(to_stdout: bool, stdout: Stream, stderr: Stream) ->
     !(to_stdout && same_terminal)
 }
 
+/// `table` as it is shown: without the warnings `said` on stderr, where the table goes to that
+/// same terminal (`to_stdout`), so each is read once.
+pub fn shown(mut table: Table, to_stdout: bool, said: &[String]) -> Table {
+    if !notes_repeat_warnings(to_stdout, Stream::stdout(), Stream::stderr()) {
+        drop_said(&mut table, said);
+    }
+    table
+}
+
 /// `table` without the notes that repeat a warning of `said` (notes read "warning: …").
 pub fn drop_said(table: &mut Table, said: &[String]) {
     table.notes.retain(|n| {
