@@ -436,7 +436,6 @@ fn draw_series<DB: DrawingBackend>(
     let group_name = label_text(&group_name);
     // The plot keeps the other figures' size; the legend stands to its right.
     let (plot, _) = root.split_horizontally(s.px(SIZE.0 as f64));
-    let y = |(y0, y1): (f64, f64)| (y0..y1).log_scale().with_key_points(ticks_125(y0, y1));
     // A group with no point drawn is not named under the axis (the note counts its splices) and,
     // on a host-size axis, does not stretch it.
     let drawn: Vec<bool> = (0..labels.len())
@@ -445,6 +444,16 @@ fn draw_series<DB: DrawingBackend>(
     let labels: Vec<String> = (labels.iter().zip(&drawn))
         .map(|(l, &on)| if on { l.clone() } else { String::new() })
         .collect();
+    let sheet = Sheet {
+        root,
+        plot: &plot,
+        d,
+        s,
+        series,
+        axis: &axis,
+        labels: &labels,
+        y_range: (y0, y1),
+    };
     match axis.sizes {
         Some(count) => {
             let (lo, hi) = (axis.at.iter().zip(&drawn))
@@ -470,18 +479,7 @@ fn draw_series<DB: DrawingBackend>(
                 ticks: Some(&|v: &f64| pow10(*v)),
             };
             let x = || (x0..x1).log_scale().with_key_points(ticks.clone());
-            draw_on(
-                root,
-                &plot,
-                d,
-                s,
-                series,
-                &axis,
-                &labels,
-                &frame,
-                (x, y, (y0, y1)),
-                |u| 10f64.powf(u),
-            )
+            draw_on(&sheet, &frame, x, |u| 10f64.powf(u))
         }
         None => {
             let n = labels.len().max(1) as f64;
@@ -492,18 +490,7 @@ fn draw_series<DB: DrawingBackend>(
                 ticks: None,
             };
             let x = || RangedCoordf64::from(-0.5..(n - 0.5));
-            draw_on(
-                root,
-                &plot,
-                d,
-                s,
-                series,
-                &axis,
-                &labels,
-                &frame,
-                (x, y, (y0, y1)),
-                |u| u,
-            )
+            draw_on(&sheet, &frame, x, |u| u)
         }
     }
 }
@@ -522,25 +509,25 @@ struct Frame<'f> {
 /// then the names, each under its group.
 #[allow(clippy::too_many_arguments)]
 fn draw_on<DB, X>(
-    root: &Area<DB>,
-    plot: &Area<DB>,
-    d: &Data,
-    s: &Style,
-    series: &Series,
-    axis: &XAxis,
-    labels: &[String],
+    sheet: &Sheet<DB>,
     frame: &Frame,
-    (x, y, (y0, y1)): (
-        impl Fn() -> X,
-        impl Fn((f64, f64)) -> FractionAxis,
-        (f64, f64),
-    ),
+    x: impl Fn() -> X,
     to_x: impl Fn(f64) -> f64,
 ) -> PlotResult
 where
     DB: DrawingBackend,
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
+    let Sheet {
+        root,
+        plot,
+        d,
+        s,
+        series,
+        axis,
+        labels,
+        y_range: (y0, y1),
+    } = *sheet;
     // Where each group's names go: the plot's x pixels do not depend on the height beneath it,
     // so a frame without a title, drawn nowhere, places them.
     let centres: Vec<i32> = {
@@ -548,7 +535,7 @@ where
             .margin(s.px(10.0))
             .x_label_area_size(s.px(44.0))
             .y_label_area_size(s.px(56.0))
-            .build_cartesian_2d(x(), y((y0, y1)))
+            .build_cartesian_2d(x(), fraction_axis(y0, y1))
             .map_err(err)?;
         let y0 = probe.y_range().start;
         (axis.at.iter())
@@ -575,7 +562,7 @@ where
                 SVGBackend::with_string(&mut scratch, plot.dim_in_pixel()).into_drawing_area();
             let probe = builder(&area, frame.title, s, 56.0)
                 .x_label_area_size(height)
-                .build_cartesian_2d(x(), y((y0, y1)))
+                .build_cartesian_2d(x(), fraction_axis(y0, y1))
                 .map_err(err)?;
             probe.plotting_area().dim_in_pixel().1 as f64
         };
@@ -598,7 +585,7 @@ where
     };
     let mut chart = builder(plot, frame.title, s, 56.0)
         .x_label_area_size(height)
-        .build_cartesian_2d(x(), y((y0, y1)))
+        .build_cartesian_2d(x(), fraction_axis(y0, y1))
         .map_err(err)?;
     let none = |_: &f64| String::new();
     let (ticks, count): (&dyn Fn(&f64) -> String, usize) = match frame.ticks {
@@ -636,6 +623,23 @@ const Y_DESC: &str = "C_eq(spliced) / C_eq(clean) (log scale)";
 
 /// The series figure's y axis: the compute fraction, log.
 type FractionAxis = WithKeyPoints<LogCoord<f64>>;
+
+fn fraction_axis(y0: f64, y1: f64) -> FractionAxis {
+    (y0..y1).log_scale().with_key_points(ticks_125(y0, y1))
+}
+
+/// What both x axes draw on: the canvas, the plot beside the legend, the rows, the groups'
+/// labels and the fraction's range.
+struct Sheet<'a, DB: DrawingBackend> {
+    root: &'a Area<DB>,
+    plot: &'a Area<DB>,
+    d: &'a Data<'a>,
+    s: &'a Style,
+    series: &'a Series,
+    axis: &'a XAxis,
+    labels: &'a [String],
+    y_range: (f64, f64),
+}
 
 /// The series on either x axis, whose positions (`axis.at`, in the axis's units) `to_x` turns into
 /// the chart's x: the lines, the bars, the markers and the legend beside the plot.

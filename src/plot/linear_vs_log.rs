@@ -5,8 +5,8 @@ use plotters::prelude::*;
 
 use super::style::{DASH, GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
 use super::{
-    Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err, group_colour,
-    group_entry, group_legend, legend, more_groups,
+    Area, Data, LeftOut, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err,
+    group_colour, group_entry, group_legend, legend, more_groups,
 };
 use crate::equivalence::Mapped;
 
@@ -111,7 +111,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     more_groups(&mut chart, &texts, s)?;
     // What the bars are, of the drawn rows only; and what is not drawn.
     let bars = d.map.and_then(|m| m.interval_caption_of(drawn));
-    let short = left_out_counts(d).map(|(n, why, _)| format!("{n} splice(s) not drawn: {why}"));
+    let short = left_out(d).map(|l| l.short());
     let open = open.then(|| OPEN_NOTE.to_owned());
     corner_notes(root, &chart, s, bars.into_iter().chain(open).chain(short))?;
     legend(&mut chart, s, SeriesLabelPosition::LowerRight)
@@ -122,30 +122,18 @@ fn drawn(m: &Mapped) -> bool {
     m.eq.fraction.is_some() && m.loss_recovered.is_some()
 }
 
-/// The splices not drawn: how many, why, and their groups.
-fn left_out_counts(d: &Data) -> Option<(usize, &'static str, Vec<String>)> {
-    let (_, labels, group) = d.groups();
+/// The splices not drawn.
+pub(crate) fn left_out(d: &Data) -> Option<LeftOut> {
     let rows = d.rows();
     let out: Vec<usize> = (0..rows.len()).filter(|&i| !drawn(rows[i].1)).collect();
-    if out.is_empty() {
-        return None;
-    }
-    let why = if out.iter().all(|&i| rows[i].1.loss_recovered.is_none()) {
-        "no loss recovered (no ce_zero_ablation)"
-    } else if out.iter().all(|&i| rows[i].1.eq.fraction.is_none()) {
-        "no compute fraction (see mapped status)"
-    } else {
-        "no loss recovered or no compute fraction"
-    };
-    Some((
-        out.len(),
-        why,
-        super::left_out_groups(&out, &labels, &group),
-    ))
-}
-
-/// The figure's caption line on the splices it leaves out, naming their groups.
-pub(crate) fn left_out(d: &Data) -> Option<String> {
-    let (n, why, groups) = left_out_counts(d)?;
-    Some(super::left_out_caption(d, n, why, &groups))
+    LeftOut::of(d, &out, || {
+        if out.iter().all(|&i| rows[i].1.loss_recovered.is_none()) {
+            "no loss recovered (no ce_zero_ablation)"
+        } else if out.iter().all(|&i| rows[i].1.eq.fraction.is_none()) {
+            "no compute fraction (see mapped status)"
+        } else {
+            "no loss recovered or no compute fraction"
+        }
+        .to_owned()
+    })
 }

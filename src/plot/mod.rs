@@ -124,8 +124,8 @@ impl Figure {
     pub fn about(self, d: &Data) -> Option<String> {
         match self {
             Figure::AcrossSizes => across_sizes::about(d),
-            Figure::LinearVsLog => linear_vs_log::left_out(d),
-            Figure::Splices => splices::left_out(d),
+            Figure::LinearVsLog => linear_vs_log::left_out(d).map(|l| l.caption(d)),
+            Figure::Splices => splices::left_out(d).map(|l| l.caption(d)),
             _ => None,
         }
     }
@@ -508,26 +508,47 @@ pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
     names.iter().map(|s| cut_text(s, 80)).collect()
 }
 
-/// The groups of the splices `out` (row indices) a figure leaves out, each named once, in order.
-pub(crate) fn left_out_groups(out: &[usize], labels: &[String], group: &[usize]) -> Vec<String> {
-    let mut groups: Vec<String> = vec![];
-    for &i in out {
-        let l = label_text(&labels[group[i]]);
-        if !groups.contains(&l) {
-            groups.push(l);
-        }
-    }
-    groups
+/// The splices a figure leaves out: how many, why, and their groups, each named once, in order.
+pub(crate) struct LeftOut {
+    n: usize,
+    why: String,
+    groups: Vec<String>,
 }
 
-/// A caption line on `n` splices a figure leaves out, with why and their groups.
-pub(crate) fn left_out_caption(d: &Data, n: usize, why: &str, groups: &[String]) -> String {
-    let (name, _, _) = d.groups();
-    format!(
-        "{n} splice(s) not drawn, having {why}: {} {}",
-        label_text(&name),
-        groups.join(", ")
-    )
+impl LeftOut {
+    /// The rows `out` (indices into [`Data::rows`]) left out for `why`; `None` when there are none.
+    pub(crate) fn of(d: &Data, out: &[usize], why: impl FnOnce() -> String) -> Option<Self> {
+        if out.is_empty() {
+            return None;
+        }
+        let (_, labels, group) = d.groups();
+        let mut groups: Vec<String> = vec![];
+        for &i in out {
+            let l = label_text(&labels[group[i]]);
+            if !groups.contains(&l) {
+                groups.push(l);
+            }
+        }
+        let (n, why) = (out.len(), why());
+        Some(LeftOut { n, why, groups })
+    }
+
+    /// The note in the figure itself.
+    pub(crate) fn short(&self) -> String {
+        format!("{} splice(s) not drawn: {}", self.n, self.why)
+    }
+
+    /// The caption line, naming their groups.
+    pub(crate) fn caption(&self, d: &Data) -> String {
+        let (name, _, _) = d.groups();
+        format!(
+            "{} splice(s) not drawn, having {}: {} {}",
+            self.n,
+            self.why,
+            label_text(&name),
+            self.groups.join(", ")
+        )
+    }
 }
 
 /// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.

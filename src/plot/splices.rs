@@ -6,8 +6,8 @@ use plotters::prelude::*;
 
 use super::style::{GREY, Style, lin_range, log_range, logspace, sig2};
 use super::{
-    Area, Data, Placer, PlotResult, draw_band, err, group_colour, group_entry, group_legend,
-    legend, legend_box, legend_corner, loss_chart, more_groups,
+    Area, Data, LeftOut, Placer, PlotResult, draw_band, err, group_colour, group_entry,
+    group_legend, legend, legend_box, legend_corner, loss_chart, more_groups,
 };
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -199,9 +199,8 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             .map_err(err)?;
     }
     more_groups(&mut chart, &texts, s)?;
-    if let Some((n, why, _)) = left_out_counts(d) {
-        let text = format!("{n} splice(s) not drawn: {why}");
-        note_left_out(root, &chart, s, &placer, &curve_px, &text)?;
+    if let Some(l) = left_out(d) {
+        note_left_out(root, &chart, s, &placer, &curve_px, &l.short())?;
     }
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
@@ -239,36 +238,22 @@ fn along(a: (i32, i32), b: (i32, i32), step: i32) -> Vec<(i32, i32)> {
         .collect()
 }
 
-/// The splices not drawn (a loss with no compute-equivalent on the curve): how many, why, and
-/// their groups.
-fn left_out_counts(d: &Data) -> Option<(usize, String, Vec<String>)> {
-    let (_, labels, group) = d.groups();
+/// The splices not drawn: a loss with no compute-equivalent on the curve.
+pub(crate) fn left_out(d: &Data) -> Option<LeftOut> {
     let rows = d.rows();
     let off = |l: f64| d.law.inverse(l).is_none();
     let out: Vec<usize> = (0..rows.len())
         .filter(|&i| off(rows[i].0.ce_clean) || off(rows[i].0.ce_spliced))
         .collect();
-    if out.is_empty() {
-        return None;
-    }
     let floor = d.law.floor();
     let below = |l: f64| l <= floor;
-    let why = if (out.iter()).all(|&i| below(rows[i].0.ce_clean) || below(rows[i].0.ce_spliced)) {
-        format!("a loss at or below the fitted floor E = {floor:.3} (no compute reaches it)")
-    } else {
-        "a loss with no compute-equivalent on the fitted curve (see mapped status)".to_owned()
-    };
-    Some((
-        out.len(),
-        why,
-        super::left_out_groups(&out, &labels, &group),
-    ))
-}
-
-/// The figure's caption line on the splices it leaves out, naming their groups.
-pub(crate) fn left_out(d: &Data) -> Option<String> {
-    let (n, why, groups) = left_out_counts(d)?;
-    Some(super::left_out_caption(d, n, &why, &groups))
+    LeftOut::of(d, &out, || {
+        if (out.iter()).all(|&i| below(rows[i].0.ce_clean) || below(rows[i].0.ce_spliced)) {
+            format!("a loss at or below the fitted floor E = {floor:.3} (no compute reaches it)")
+        } else {
+            "a loss with no compute-equivalent on the fitted curve (see mapped status)".to_owned()
+        }
+    })
 }
 
 /// The note on the splices left out, in grey, in the first of the plot's corners (upper left,
