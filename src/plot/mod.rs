@@ -218,11 +218,28 @@ impl<'a> Data<'a> {
         format!("{} {what}", crate::law_file::percent_level(level))
     }
 
-    /// Label of the law's x axis.
-    pub fn x_label(&self) -> &'static str {
+    /// Label of the law's x axis: compute says how it was counted (6·N·D with which N, or the
+    /// checkpoints file's own column), since a figure may be shown without its caption.
+    pub fn x_label(&self) -> String {
         match self.law.form().axis() {
-            Axis::Compute => "Training compute C (FLOPs)",
-            Axis::Tokens => "Training tokens D",
+            Axis::Compute if self.law_file.compute_is_the_files() => {
+                "Training compute C (FLOPs, as the checkpoints file gives it)".into()
+            }
+            Axis::Compute => format!("Training compute C = 6ND (FLOPs, N {})", self.n_count()),
+            Axis::Tokens => "Training tokens D".into(),
+        }
+    }
+
+    /// Which parameter count N is: `total` or `non-embedding`.
+    pub fn n_count(&self) -> &'static str {
+        self.law_file.data.param_count.name()
+    }
+
+    /// Label of a loss axis: the token set the losses were measured on, where it is named.
+    pub fn loss_label(&self) -> String {
+        match self.law_file.units.eval_set.as_str() {
+            crate::pipeline::UNNAMED_EVAL_SET => "Loss (nats/token)".into(),
+            set => format!("Loss on {} (nats/token)", label_text(set)),
         }
     }
 
@@ -407,7 +424,7 @@ pub(crate) fn loss_chart<'a, DB: DrawingBackend + 'a>(
     x: (f64, f64),
     y: (f64, f64),
 ) -> PlotResult<LogXChart<'a, DB>> {
-    log_x_chart(root, title, s, d, x, y, "Loss (nats/token)", 52.0)
+    log_x_chart(root, title, s, d, x, y, &d.loss_label(), 52.0)
 }
 
 /// Fills the bootstrap band of the law's curve over `xs` (clipped to `y`), if the law was

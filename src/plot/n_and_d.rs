@@ -119,8 +119,9 @@ fn panel<DB: DrawingBackend>(
     loss: &dyn Fn(f64, f64) -> f64,
 ) -> PlotResult {
     let (x0, x1) = log_range(xs.iter().copied(), 1.5);
+    let size = format!("Parameters N ({})", d.n_count());
     let (title, x_desc, other) = match which {
-        Panel::Size => ("Loss against model size", "Parameters N", "D"),
+        Panel::Size => ("Loss against model size", size.as_str(), "D"),
         Panel::Tokens => ("Loss against training tokens", "Training tokens D", "N"),
     };
     let mut chart = builder(area, title, s, 44.0)
@@ -132,7 +133,7 @@ fn panel<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(x_desc)
-        .y_desc("Loss (nats/token)")
+        .y_desc(d.loss_label())
         .axis_desc_style(s.axis())
         .label_style(s.tick())
         .x_labels(10)

@@ -107,22 +107,23 @@ fn figures_are_well_formed_labelled_and_complete() {
     let law: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("law.json")).unwrap()).unwrap();
     let fitted_e = format!("fitted E = {:.3}", law["params"]["E"].as_f64().unwrap());
+    // Axes say which token set the losses are on and which N the compute counts: a figure may be
+    // shown without its caption.
+    let loss = format!(
+        "Loss on {} (nats/token)",
+        law["units"]["eval_set"].as_str().unwrap()
+    );
+    let n = law["data"]["param_count"].as_str().unwrap();
+    let compute = format!("Training compute C = 6ND (FLOPs, N {n})");
+    let size = format!("Parameters N ({n})");
     for (fig, labels) in [
         (
             "fit",
-            vec![
-                "Training compute C (FLOPs)",
-                "Loss (nats/token)",
-                "checkpoints (n = 70)",
-            ],
+            vec![compute.as_str(), loss.as_str(), "checkpoints (n = 70)"],
         ),
         (
             "splices",
-            vec![
-                "Training compute C (FLOPs)",
-                "Loss (nats/token)",
-                "model host-1b",
-            ],
+            vec![compute.as_str(), loss.as_str(), "model host-1b"],
         ),
         (
             "linear_vs_log",
@@ -150,7 +151,7 @@ fn figures_are_well_formed_labelled_and_complete() {
         ),
         (
             "n_and_d",
-            vec!["Parameters N", "Training tokens D", fitted_e.as_str()],
+            vec![size.as_str(), "Training tokens D", fitted_e.as_str()],
         ),
     ] {
         let (svg, texts) = svg_texts(&out.join(format!("{fig}.svg")));
@@ -534,4 +535,52 @@ fn splice_labels_sit_by_their_own_arrows() {
             "label ×{said} at ({x}, {y}) is nearest an arrow of ×{fraction:.3}"
         );
     }
+}
+
+#[test]
+fn axes_name_the_parameter_count_the_token_set_and_how_compute_was_counted() {
+    use crate::common::{TRUE_LAW, family_csv, fit_to, write};
+    let d = tempfile::tempdir().unwrap();
+    let texts_of = |law: &Path, fig: &str| {
+        let stem = law.file_stem().unwrap().to_str().unwrap();
+        let out = d.path().join(format!("figs-{stem}-{fig}"));
+        let mut plot = ceq();
+        plot.args(["plot", "--figure", &fig.replace('_', "-"), "--law"]);
+        plot.arg(law).arg("--out-dir").arg(&out).assert().success();
+        svg_texts(&out.join(format!("{fig}.svg"))).1
+    };
+    let has = |texts: &[String], want: &str| {
+        assert!(texts.iter().any(|t| t == want), "no '{want}' in {texts:?}");
+    };
+    // No eval_tokens column and no --eval-set: no token set to name.
+    let ck = write(d.path(), "ck.csv", &family_csv(&TRUE_LAW, 0.01, 1));
+    let law = fit_to(
+        d.path(),
+        &ck,
+        "ne.json",
+        &["--param-count", "non-embedding"],
+    );
+    let fit = texts_of(&law, "fit");
+    has(&fit, "Training compute C = 6ND (FLOPs, N non-embedding)");
+    has(&fit, "Loss (nats/token)");
+    has(&texts_of(&law, "n_and_d"), "Parameters N (non-embedding)");
+    // A compute law of the file's own compute column: C is not 6ND, whatever N counts.
+    let mut csv = String::from("name,compute,loss\n");
+    for i in 0..12 {
+        let c = 1e18 * 10f64.powf(i as f64 * 0.3);
+        csv += &format!("c{i},{c},{}\n", 1.7 + 2e3 * c.powf(-0.2));
+    }
+    let ck = write(d.path(), "compute.csv", &csv);
+    let law = fit_to(
+        d.path(),
+        &ck,
+        "c.json",
+        &["--form", "compute", "--eval-set", "pile-val-10k"],
+    );
+    let fit = texts_of(&law, "fit");
+    has(
+        &fit,
+        "Training compute C (FLOPs, as the checkpoints file gives it)",
+    );
+    has(&fit, "Loss on pile-val-10k (nats/token)");
 }
