@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{OutputArgs, with_flags, with_progress, with_progress_said};
+use super::{OutputArgs, with_flags, with_progress};
 use crate::analysis::Analysis;
 use crate::export::Format;
 use crate::export::said_once::shown;
@@ -128,22 +128,19 @@ pub struct LawArgs {
 impl LawArgs {
     /// The analysis of `splices` (when given) with this law; checks the options, reads nothing.
     fn analysis(&self, splices: Option<&Path>, group_by: &Option<String>) -> Result<Analysis> {
-        Ok(Analysis {
-            law: self.source()?,
-            splices: splices.map(Path::to_owned),
-            group_by: group_by.clone(),
-        })
-    }
-
-    /// Where the law comes from.
-    fn source(&self) -> Result<LawSource> {
-        Ok(match (&self.law, self.family.job()?) {
+        let law = match (&self.law, self.family.job()?) {
             (Some(p), _) => LawSource::File(p.clone()),
             (None, Some(j)) if self.token_bootstrap => LawSource::TokenBootstrap(j),
             (None, Some(j)) => LawSource::Fit(j),
             (None, None) => anyhow::bail!(
                 "no law: pass --law law.json (from `ceq fit --out`) or --checkpoints FILE.csv to fit one"
             ),
+        };
+        let (splices, group_by) = (splices.map(Path::to_owned), group_by.clone());
+        Ok(Analysis {
+            law,
+            splices,
+            group_by,
         })
     }
 }
@@ -178,7 +175,7 @@ pub fn fit(a: FitArgs) -> Result<()> {
         splices: None,
         group_by: None,
     };
-    let (law, said) = with_progress_said(|on| law.run(on))?;
+    let (law, said) = with_progress(|on| law.run(on))?;
     let lf = law.law_file();
     match &a.out {
         // Appended to or replaced as the shell opened it, not swapped for a new file.
@@ -215,7 +212,7 @@ pub fn map(a: MapArgs) -> Result<()> {
         .dest()
         .check(&analysis.inputs())
         .map_err(with_flags)?;
-    let (r, said) = with_progress_said(|on| analysis.map(on))?;
+    let (r, said) = with_progress(|on| analysis.map(on))?;
     let to_stdout = a.output.to_stdout();
     a.output.emit(r.rows.len(), |f| {
         f.render(&shown(r.table_for(f), to_stdout, &said))
@@ -250,7 +247,8 @@ pub fn plot(a: PlotArgs) -> Result<()> {
         out_dir: a.out_dir,
         force: a.force,
     };
-    with_progress(|on| job.run(on))
+    with_progress(|on| job.run(on))?;
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -277,7 +275,7 @@ pub fn report(a: ReportArgs) -> Result<()> {
         out: a.out,
         force: a.force,
     };
-    let (index, n) = with_progress(|on| job.run(on))?;
+    let ((index, n), _) = with_progress(|on| job.run(on))?;
     let (out, index) = (job.out.display(), index.display());
     crate::say!("ceq: report of {n} splices in {out}: open {index}");
     Ok(())

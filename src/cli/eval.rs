@@ -52,24 +52,6 @@ pub struct EvalArgs {
     pub output: OutputArgs,
 }
 
-impl EvalArgs {
-    /// The library's job for these arguments.
-    fn job(&self, model: PathBuf) -> Result<EvalJob> {
-        let spec = |dir: &PathBuf| SaeSpec {
-            dir: dir.clone(),
-            hook: self.hook,
-        };
-        Ok(EvalJob {
-            model,
-            saes: self.saes.iter().map(spec).collect(),
-            scoring: self.tokens.scoring()?,
-            model_name: None,
-            non_embedding: self.tokens.non_embedding(),
-            host_tokens: self.trained_tokens,
-        })
-    }
-}
-
 /// The token set and how it is run; shared by `eval` and `eval-family`.
 #[derive(Args, Debug)]
 pub struct TokenArgs {
@@ -130,9 +112,20 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let Some(model) = a.model.clone() else {
         return sweep(a);
     };
-    let job = a.job(model)?;
+    let saes = a.saes.iter().map(|dir| SaeSpec {
+        dir: dir.clone(),
+        hook: a.hook,
+    });
+    let job = EvalJob {
+        model,
+        saes: saes.collect(),
+        scoring: a.tokens.scoring()?,
+        model_name: None,
+        non_embedding: a.tokens.non_embedding(),
+        host_tokens: a.trained_tokens,
+    };
     a.output.dest().check(&job.inputs()).map_err(with_flags)?;
-    let report = with_progress(|on| job.run(&mut |p| on(p)))?;
+    let (report, _) = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {}", report.timing());
     a.output
         .emit(report.rows.len(), |f| f.render(&report.table_for(f)))
@@ -151,7 +144,7 @@ fn sweep(a: EvalArgs) -> Result<()> {
         shard: a.shard,
         out,
     };
-    let s = with_progress(|on| job.run(&mut |p| on(p)))?;
+    let (s, _) = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {s} in {}", job.out.display());
     Ok(())
 }
@@ -183,7 +176,7 @@ pub fn eval_family(a: EvalFamilyArgs) -> Result<()> {
         shard: a.shard,
         out: a.out.clone(),
     };
-    let s = with_progress(|on| job.run(&mut |p| on(p)))?;
+    let (s, _) = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {s} in {}", a.out.display());
     Ok(())
 }

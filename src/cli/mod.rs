@@ -115,15 +115,9 @@ fn hinted(e: Error, hint: &str) -> anyhow::Error {
     anyhow::anyhow!("{:#}; {hint}", anyhow::Error::new(e))
 }
 
-/// Runs a library call with a progress bar (drawn on a terminal only) that also says its warnings.
-fn with_progress<T>(run: impl FnOnce(Listener) -> crate::Result<T>) -> Result<T> {
-    Ok(with_progress_said(run)?.0)
-}
-
-/// [`with_progress`], and the warnings it said.
-fn with_progress_said<T>(
-    run: impl FnOnce(Listener) -> crate::Result<T>,
-) -> Result<(T, Vec<String>)> {
+/// Runs a library call with a progress bar (drawn on a terminal only) that also says its warnings;
+/// returns what it said too.
+fn with_progress<T>(run: impl FnOnce(Listener) -> crate::Result<T>) -> Result<(T, Vec<String>)> {
     let bar = Bar::new(false);
     let t = run(&|p| bar.on(p)).map_err(with_flags)?;
     Ok((t, bar.said()))

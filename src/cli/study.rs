@@ -25,26 +25,18 @@ pub struct StudyArgs {
 }
 
 pub fn study(a: StudyArgs) -> Result<()> {
-    let settings = if a.quick {
-        Settings::quick(a.seed)
-    } else {
-        Settings::default_study(a.seed)
+    let settings = match a.quick {
+        true => Settings::quick(a.seed),
+        false => Settings::default_study(a.seed),
     };
     let study = Study {
-        out: a.out.clone(),
+        out: a.out,
         settings,
     };
     let bar = Bar::new(true);
-    let r = study.run(&mut |p| bar.on(p));
+    let outcome = study.run(&mut |p| bar.on(p));
     drop(bar);
-    let o = r?.outcome.expect("a finished study has an outcome");
-    crate::say!(
-        "ceq: true floor {:.4} nats/token, fitted E {:.4}; study in {} (open {})",
-        o.loss_floor,
-        o.fitted_e,
-        a.out.display(),
-        a.out.join("report/index.html").display()
-    );
+    crate::say!("ceq: {}", study.summary(&outcome?));
     Ok(())
 }
 

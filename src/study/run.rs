@@ -367,8 +367,8 @@ impl Study {
         write_atomic(&self.path("saes.csv"), manifest.as_bytes())
     }
 
-    /// Runs the study; returns its record.
-    pub fn run(&self, on: &mut dyn FnMut(Progress)) -> Result<Record> {
+    /// Runs the study; returns what it found (also in study.json).
+    pub fn run(&self, on: &mut dyn FnMut(Progress)) -> Result<Outcome> {
         let start = Instant::now();
         let s = &self.settings;
         s.check()?;
@@ -446,11 +446,18 @@ impl Study {
         };
         self.write_record(Some(outcome.clone()))?;
         write_atomic(&self.path("README.md"), self.readme(&outcome).as_bytes())?;
-        Ok(Record {
-            ceq_version: env!("CARGO_PKG_VERSION").into(),
-            settings: s.clone(),
-            outcome: Some(outcome),
-        })
+        Ok(outcome)
+    }
+
+    /// One line on a finished study: the truth beside the fit, and where to look.
+    pub fn summary(&self, o: &Outcome) -> String {
+        format!(
+            "true floor {:.4} nats/token, fitted E {:.4}; study in {} (open {})",
+            o.loss_floor,
+            o.fitted_e,
+            self.out.display(),
+            self.path("report/index.html").display()
+        )
     }
 
     fn fit_job(&self) -> Result<FitJob> {
