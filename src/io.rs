@@ -62,9 +62,17 @@ pub fn same_path(a: &Path, b: &Path) -> bool {
     resolved(a) == resolved(b) || same_file(a, b)
 }
 
-/// Whether `path` is this process's standard output (`/dev/stdout`, or the file or pipe stdout
-/// was sent to), so that a command writing a file and a summary does not send both there.
+/// Whether `path` is `-`, the usual name for standard output.
+pub fn is_dash(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Whether `path` is this process's standard output (`-`, `/dev/stdout`, or the file or pipe
+/// stdout was sent to), so that a command writing a file and a summary does not send both there.
 pub fn is_stdout(path: &Path) -> bool {
+    if is_dash(path) {
+        return true;
+    }
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
@@ -326,6 +334,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path: path.to_owned(),
         source,
     };
+    if is_dash(path) {
+        return write_stdout(&String::from_utf8_lossy(bytes));
+    }
     // Asked of `path` itself, so the kernel follows links /proc makes (`/dev/stdout` to a pipe).
     if is_special(path) {
         let mut f = std::fs::OpenOptions::new()

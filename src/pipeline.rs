@@ -87,6 +87,7 @@ impl FitSpec {
                 ),
             });
         }
+        self.columns.check()?;
         if !(self.delta > 0.0 && self.delta.is_finite()) {
             return Err(Error::Invalid {
                 option: "Huber delta",
@@ -188,9 +189,12 @@ impl FitJob {
         )
     }
 
-    /// Refuses a path for the law file that is the checkpoints file, or not named .json (a device
-    /// or FIFO such as /dev/stdout has no name to say so).
+    /// Refuses a path for the law file that is the checkpoints file, or not named .json (`-`, or a
+    /// device or FIFO such as /dev/stdout, has no name to say so).
     pub fn check_out(&self, out: &Path) -> Result<()> {
+        if crate::io::is_dash(out) {
+            return Ok(());
+        }
         crate::io::check_not_input(out, &[&self.0.checkpoints])?;
         // `/dev/stdout` sent to a file is that file, whose name says nothing of ceq's choosing.
         if crate::io::is_special(out) || (out.starts_with("/dev") && crate::io::is_stdout(out)) {

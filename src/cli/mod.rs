@@ -104,6 +104,8 @@ fn with_flags(e: Error) -> anyhow::Error {
         }
         (_, "token bootstrap") => "give the splices with --splices",
         (_, "group by") => "name one of its columns with --group-by",
+        (_, crate::export::FORMAT_VS_NAME) => "drop --format, or end --out with its extension",
+        (_, "columns") => "a quantity's column is named with --QUANTITY-col",
         _ => return e.into(),
     };
     hinted(e, hint)

@@ -15,12 +15,28 @@ pub struct Destination {
 }
 
 impl Destination {
+    /// The file written, `None` for standard output (no `--out`, or `-`).
+    fn file(&self) -> Option<&Path> {
+        self.out.as_deref().filter(|p| !io::is_dash(p))
+    }
+
     /// The format: as given, else from the file's extension (one ceq does not know is an error),
-    /// else the aligned table on standard output.
+    /// else the aligned table on standard output. A format given that another extension ceq
+    /// knows contradicts is refused: the file would be read as what its name says.
     pub fn format(&self) -> Result<Format> {
-        match (self.format, &self.out) {
+        let named = self.file().map(Format::from_path);
+        match (self.format, named) {
+            (Some(f), Some(Ok(n))) if n != f => Err(crate::error::Error::Invalid {
+                option: super::FORMAT_VS_NAME,
+                message: format!(
+                    "{} is {} by its extension, but the format asked is {}",
+                    self.file().unwrap_or(Path::new("")).display(),
+                    n.name(),
+                    f.name()
+                ),
+            }),
             (Some(f), _) => Ok(f),
-            (None, Some(out)) => Format::from_path(out),
+            (None, Some(n)) => n,
             (None, None) => Ok(Format::Table),
         }
     }
@@ -28,7 +44,7 @@ impl Destination {
     /// Refuses a file that is one of `inputs` (said first: the graver mistake), in a folder that
     /// does not exist, or whose format is unclear; before any work is done.
     pub fn check(&self, inputs: &[impl AsRef<Path>]) -> Result<()> {
-        if let Some(out) = &self.out {
+        if let Some(out) = self.file() {
             let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
             io::check_not_input(out, &inputs)?;
         }
@@ -38,9 +54,9 @@ impl Destination {
     /// Writes what `render` makes in the format; returns the file written, if not stdout.
     pub fn write(&self, render: impl FnOnce(Format) -> String) -> Result<Option<&Path>> {
         let text = render(self.format()?);
-        match &self.out {
+        match self.file() {
             None => io::write_stdout(&text).map(|()| None),
-            Some(out) => io::write_atomic(out, text.as_bytes()).map(|()| Some(out.as_path())),
+            Some(out) => io::write_atomic(out, text.as_bytes()).map(|()| Some(out)),
         }
     }
 }

@@ -55,6 +55,38 @@ impl Default for ColumnMap {
     }
 }
 
+impl ColumnMap {
+    /// Each quantity with the column holding it.
+    fn named(&self) -> [(&'static str, &str); 7] {
+        [
+            ("params", &self.params),
+            ("tokens", &self.tokens),
+            ("compute", &self.compute),
+            ("loss", &self.loss),
+            ("name", &self.name),
+            ("run", &self.run),
+            ("step", &self.step),
+        ]
+    }
+
+    /// Refuses one column named for two quantities: a fit would take N for D, or a loss for compute.
+    pub fn check(&self) -> Result<()> {
+        let named = self.named();
+        for (i, (q, col)) in named.iter().enumerate() {
+            if let Some((other, _)) = named[i + 1..].iter().find(|(_, c)| c == col) {
+                return Err(Error::Invalid {
+                    option: "columns",
+                    message: format!(
+                        "{q} and {other} both name column '{col}'; each quantity needs a column \
+                         of its own"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A family of checkpoints read from one file.
 #[derive(Clone, Debug)]
 pub struct Family {

@@ -547,3 +547,20 @@ fn fitting_options_with_a_law_file_are_refused_not_ignored() {
         .assert()
         .success();
 }
+
+#[test]
+fn one_column_for_two_quantities_is_refused() {
+    // `--params-col tokens` would fit N = D and report a law with exit 0.
+    let err = fails(&[
+        "fit",
+        "--checkpoints",
+        &crate::common::data("checkpoints.csv"),
+        "--params-col",
+        "tokens",
+    ]);
+    assert!(
+        err.contains("params and tokens both name column 'tokens'")
+            && err.contains("--QUANTITY-col"),
+        "{err}"
+    );
+}

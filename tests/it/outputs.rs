@@ -516,3 +516,44 @@ fn the_out_extension_picks_the_format_or_is_refused() {
             .starts_with("name,model,")
     );
 }
+
+#[test]
+fn dash_is_standard_output_and_a_format_the_name_contradicts_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        d.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let map = |extra: &[&str]| {
+        let mut c = ceq();
+        c.current_dir(d.path()).args(["map", "--law"]).arg(&law);
+        c.args(["--splices", &data("splices.csv")]).args(extra);
+        c
+    };
+    // `-` is stdout, as in most tools, not a file named `-`.
+    let out = map(&["--out", "-", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("name,"), "{text}");
+    let mut fit = ceq();
+    fit.current_dir(d.path())
+        .args(["fit", "--checkpoints", &data("checkpoints.csv")]);
+    let law_json = fit.args(["--out", "-"]).output().unwrap();
+    assert!(law_json.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&law_json.stdout).unwrap();
+    assert!(v["params"]["E"].is_number());
+    assert!(!d.path().join("-").exists());
+    // CSV in a file named .json would be read as JSON: refused, nothing written.
+    let err = fails(&mut map(&["--out", "x.json", "--format", "csv"]));
+    assert!(
+        err.contains("x.json is json by its extension, but the format asked is csv"),
+        "{err}"
+    );
+    assert!(!d.path().join("x.json").exists());
+    // An extension that names no format leaves the choice to --format.
+    map(&["--out", "x.dat", "--format", "csv"])
+        .assert()
+        .success();
+}
