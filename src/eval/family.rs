@@ -80,6 +80,17 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         let seen = entries.iter().map(|e| (e.name.as_str(), e.line));
         let name = t.unique_name(line, rec, i_name, seen)?;
         let dir = t.folder(line, rec, i_path, &name)?;
+        // A copied row would measure one checkpoint twice, under two training budgets.
+        if let Some(e) = entries.iter().find(|e| crate::io::same_path(&e.dir, &dir)) {
+            let msg = format!(
+                "'{name}': its folder {} is checkpoint '{}''s too (line {}); each row is a \
+                 checkpoint of its own",
+                dir.display(),
+                e.name,
+                e.line
+            );
+            return Err(t.cell_error(line, i_path, msg));
+        }
         let step = t.text(rec, i_step);
         let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
         let tokens = match (t.text(rec, i_tokens), tokens_per_step) {

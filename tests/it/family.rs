@@ -893,6 +893,12 @@ fn refusals_name_the_checkpoints() {
         &tokens,
         &["m.csv:3", "'a' is named twice (lines 2 and 3)"],
     );
+    // A copied row: one checkpoint measured twice, under two training budgets.
+    refuse(
+        &format!("{head}b,{f}/gpt2_d16_s40/,2\n"),
+        &tokens,
+        &["m.csv:3", "'b'", "checkpoint 'a''s too (line 2)"],
+    );
     let mut ids = fixture_ids();
     ids[5] = 96;
     let bad = dir.path().join("bad.npy");
