@@ -332,6 +332,9 @@ impl LawSource {
             .map(Path::to_path_buf)
             .collect();
         let mut files = csvs.clone();
+        if let LawSource::File(p) = self {
+            files.extend(law_data_file(p));
+        }
         if let LawSource::TokenBootstrap(_) = self {
             for c in &csvs {
                 files.extend([per_seq_path(c), per_seq_n_path(c)]);
@@ -339,4 +342,21 @@ impl LawSource {
         }
         files
     }
+}
+
+/// The checkpoints file a law file was fitted to, where it still exists (its name as the fit was
+/// given it: from the folder the fit ran in, or the law file's own): the user's data, which no
+/// output of a map through the law may replace.
+fn law_data_file(law: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(law).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let Some(file) = v["data"]["file"].as_str().map(PathBuf::from) else {
+        return vec![];
+    };
+    let beside = law.parent().map(|d| d.join(&file));
+    [Some(file), beside]
+        .into_iter()
+        .flatten()
+        .filter(|f| f.is_file())
+        .collect()
 }

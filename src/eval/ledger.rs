@@ -604,11 +604,21 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<Stri
         "csv",
         "the joined shards as CSV (their per-sequence .npy files beside it)",
     )?;
-    match kinds.iter().find(|k| k.is_kind_of(first)) {
-        Some(k) => k.merge(inputs, out),
-        // Read as the first kind, for its message naming the header expected.
-        None => kinds[0].merge(inputs, out),
+    let kind = kinds.iter().find(|k| k.is_kind_of(first));
+    // A merge replaces only a file of the kind it writes (its own earlier output): anything else
+    // there, a manifest or a checkpoints file of the user's, is not overwritten.
+    let existing = out.is_file() && !crate::io::is_special(out);
+    if existing && !kind.is_some_and(|k| k.is_kind_of(out)) {
+        return Err(Error::Write {
+            path: out.to_owned(),
+            source: std::io::Error::other(
+                "it exists and is not a file of the shards' kind (its header differs); a merge \
+                 replaces only its own earlier output: choose another path",
+            ),
+        });
     }
+    // Read as the first kind when none fits, for its message naming the header expected.
+    kind.unwrap_or(&kinds[0]).merge(inputs, out)
 }
 
 /// A little-endian f64 .npy array of `rows` (all of one length): [rows, n] or [rows, planes,

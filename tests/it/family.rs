@@ -457,6 +457,29 @@ fn three_shards_merged_equal_the_whole() {
     assert_eq!(std::fs::read(&all).unwrap(), std::fs::read(&whole).unwrap());
     let npy = |p: &Path| std::fs::read(p.with_extension("per_seq.npy")).unwrap();
     assert_eq!(npy(&all), npy(&whole), "per-sequence losses after a merge");
+    // Merged again over its own output: replaced; over a file of the user's (the manifest): refused
+    // and kept (review 12b).
+    ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&all)
+        .assert()
+        .success();
+    let mine = dir.path().join("family.csv");
+    std::fs::copy(&manifest, &mine).unwrap();
+    let err = merge_fails(
+        &shards.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+        &mine,
+    );
+    assert!(
+        err.contains("a merge replaces only its own earlier output"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        std::fs::read(&manifest).unwrap()
+    );
     // A shard run with the other parameter count in its params column is refused (review 11b:
     // merged, it fitted E = 3e-49).
     let ne = dir.path().join("ne1.csv");

@@ -557,3 +557,28 @@ fn dash_is_standard_output_and_a_format_the_name_contradicts_is_refused() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_map_does_not_replace_the_checkpoints_file_its_law_was_fitted_to() {
+    // The law file names its checkpoints file; map reads the law, not that file, but the file is
+    // the user's data (review 12b: `map --out ck.csv` replaced it).
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(data("checkpoints.csv"), d.path().join("ck.csv")).unwrap();
+    let mut fit = ceq();
+    fit.current_dir(d.path());
+    fit.args(["fit", "--checkpoints", "ck.csv", "--out", "law.json"]);
+    fit.assert().success();
+    let before = std::fs::read(d.path().join("ck.csv")).unwrap();
+    let mut map = ceq();
+    map.current_dir(d.path());
+    map.args([
+        "map",
+        "--law",
+        "law.json",
+        "--splices",
+        &data("splices.csv"),
+    ]);
+    let err = fails(map.args(["--out", "ck.csv"]));
+    assert!(err.contains("it is the input ck.csv"), "{err}");
+    assert_eq!(std::fs::read(d.path().join("ck.csv")).unwrap(), before);
+}

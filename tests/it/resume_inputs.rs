@@ -243,11 +243,14 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
     };
     assert_ne!(loss(&fresh), loss(&out));
 
-    // The manifest's line pointed at another folder (another size): refused, naming what was read.
+    // The manifest's line pointed at another folder (another size, copied: a folder two rows
+    // name is refused before any resume): refused, naming what was read.
+    let fam = manifest.parent().unwrap();
+    copy_dir(&fam.join("gpt2_d32_s40"), &fam.join("other"));
     let fresh_manifest = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(
         &manifest,
-        fresh_manifest.replace("gpt2_d16_s40,gpt2_d16_s40,", "gpt2_d16_s40,gpt2_d32_s40,"),
+        fresh_manifest.replace("gpt2_d16_s40,gpt2_d16_s40,", "gpt2_d16_s40,other,"),
     )
     .unwrap();
     let err = stderr_of(eval_family(&manifest, &tokens, &fresh, &[]).failure());
