@@ -381,7 +381,7 @@ impl LawFile {
 
     /// Reads and validates a law file; errors name the file and the key, and say how to refit.
     pub fn read(path: &Path) -> Result<LawFile> {
-        let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+        let text = crate::eval::read_json_text(path)?;
         let bad = |message: String| Error::BadLaw {
             path: path.to_owned(),
             message,

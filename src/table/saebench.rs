@@ -230,8 +230,8 @@ struct ResultFile {
 
 impl ResultFile {
     fn read(path: &Path) -> Result<ResultFile> {
-        let bytes = std::fs::read(path).map_err(Error::io(path))?;
-        let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| {
+        let text = crate::eval::read_json_text(path)?;
+        let raw: Raw = serde_json::from_str(&python_nan_as_null(&text)).map_err(|e| {
             if e.classify() == serde_json::error::Category::Data {
                 Error::Data {
                     kind: DataKind::Json,
@@ -330,14 +330,17 @@ impl ResultFile {
         }
     }
 
-    /// One of the three CEs: present in every core result, a positive number or -1.
+    /// One of the three CEs: present in every core result, a positive number, or -1 or NaN.
     fn ce(&self, key: &str, required: bool) -> Result<Option<(f64, String)>> {
         let key = format!("{PERF}.{key}");
-        if self.at(&key)?.is_none() {
+        // Null (NaN as Python writes it) is there, like -1: not computed, rather than missing.
+        let pointer = format!("/{}", key.replace('.', "/"));
+        // `at` first: it names a non-object on the way.
+        if self.at(&key)?.is_none() && self.root.pointer(&pointer).is_none() {
             return Err(self.err(
                 &key,
-                "missing or null; every SAEBench core result has this number (was the core eval \
-                 run with compute_ce_loss?)"
+                "missing; every SAEBench core result has this number (was the core eval run with \
+                 compute_ce_loss?)"
                     .into(),
             ));
         }
@@ -345,7 +348,7 @@ impl ResultFile {
         match v {
             None if required => Err(self.err(
                 &key,
-                "-1, SAEBench's mark for a value it could not compute (NaN): this result has no \
+                "-1 or NaN, SAEBench's marks for a value it could not compute: this result has no \
                  such CE to map; rerun SAEBench's core eval for this SAE, or move the file aside"
                     .into(),
             )),
@@ -503,5 +506,49 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// `text` with the bare `NaN`, `Infinity` and `-Infinity` Python's `json.dump` writes (not JSON,
+/// so serde_json stops at them) made `null`, as a missing value: a metric SAEBench could not
+/// compute must not stop the whole results folder. Strings are left as they are.
+fn python_nan_as_null(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            (in_string, escaped) = (escaped || c != '"', !escaped && c == '\\');
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(word) = ["NaN", "Infinity", "-Infinity"]
+            .iter()
+            .find(|w| rest.starts_with(**w))
+        {
+            out.push_str("null");
+            rest = &rest[word.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_nan_as_null;
+
+    #[test]
+    fn python_nan_is_null_outside_strings_only() {
+        let text =
+            r#"{"a": NaN, "b": [-Infinity, Infinity, 1.5], "c": "NaN \" Infinity", "d": -1}"#;
+        let want = r#"{"a": null, "b": [null, null, 1.5], "c": "NaN \" Infinity", "d": -1}"#;
+        assert_eq!(python_nan_as_null(text), want);
+        let v: serde_json::Value = serde_json::from_str(&python_nan_as_null(text)).unwrap();
+        assert!(v["a"].is_null() && v["b"][2] == 1.5 && v["c"] == "NaN \" Infinity");
     }
 }

@@ -235,6 +235,19 @@ fn minus_one_is_read_as_missing_never_as_a_number() {
         "{row:?}"
     );
     assert!(row["compute_fraction"].as_f64().unwrap() > 0.0);
+
+    // Python's json.dump writes NaN itself (not JSON): read as missing, like -1, and a Windows
+    // editor's byte-order mark is skipped, as in every other file ceq reads (review 12b).
+    let text = std::fs::read_to_string(&p).unwrap();
+    let nan = text.replace(": -1.0", ": NaN").replace(": -1", ": NaN");
+    let nan = format!("\u{feff}{nan}");
+    assert!(nan.contains("NaN"));
+    let q = d.path().join(NOT_COMPUTED);
+    std::fs::write(&q, nan).unwrap();
+    let s = read_splices(&q).unwrap();
+    assert_eq!(s.rows[0].ce_zero_ablation, None);
+    assert_eq!(s.rows[0].raw[l0], "");
+    assert_eq!(map_json(&law(d.path()), &q), rows);
 }
 
 /// `text` with `from` replaced once by `to` (which must be there).
@@ -353,7 +366,7 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
         "nan_sae_eval_results.json",
         &ce_sae,
         "-1",
-        "could not compute (NaN)",
+        "-1 or NaN, SAEBench's marks for a value it could not compute",
     ] {
         assert!(err.contains(w), "wanted '{w}' in {err}");
     }
