@@ -37,7 +37,10 @@ pub enum Error {
         message: String,
     },
 
-    #[error("{path}: missing required column '{column}' (the header has: {available}); {hint}")]
+    #[error(
+        "{path}: missing required column '{column}' (the header has: {available}){}; {hint}",
+        near_miss(column, available)
+    )]
     MissingColumn {
         path: PathBuf,
         column: String,
@@ -219,5 +222,23 @@ impl Error {
             message: format!("not valid JSON: {e}"),
             path,
         }
+    }
+}
+
+/// Why a header may lack a column it seems to hold: a name that differs only in case, or a file
+/// separated by another character than the comma.
+fn near_miss(column: &str, available: &str) -> String {
+    let names: Vec<&str> = available.split(", ").collect();
+    if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(column)) {
+        return format!(": '{n}' differs only in case, and column names are case-sensitive");
+    }
+    let sep = [(';', "semicolons"), ('\t', "tabs"), ('|', "bars")]
+        .into_iter()
+        .find(|(c, _)| names.len() == 1 && names[0].contains(*c));
+    match sep {
+        Some((_, what)) => format!(
+            ": the header is one column holding {what}, but ceq reads comma-separated files"
+        ),
+        None => String::new(),
     }
 }

@@ -336,7 +336,12 @@ pub(crate) fn csv_message(e: &csv::Error) -> String {
             expected_len, len, ..
         } => format!(
             "the row has {len} fields, but the header has {expected_len} columns; every row needs \
-             one field per column (empty ones included)"
+             one field per column (empty ones included){}",
+            if len < expected_len {
+                ": is a comma missing, or a quote (\") opened and not closed, running the field on?"
+            } else {
+                ""
+            }
         ),
         csv::ErrorKind::Utf8 { err, .. } => {
             format!(

@@ -444,3 +444,38 @@ fn a_start_grid_edge_names_the_parameter_and_asks_about_units() {
         "{err}"
     );
 }
+
+/// A header that holds the column in another case or behind another separator, and a row cut
+/// short by an open quote, say the likely cause (review 12b).
+#[test]
+fn a_near_miss_header_or_an_open_quote_says_the_likely_cause() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text, says) in [
+        (
+            "case.csv",
+            "Name,Params,Tokens,Loss\na,1e6,1e9,3\n",
+            "'Loss' differs only in case, and column names are case-sensitive",
+        ),
+        (
+            "semi.csv",
+            "name;params;tokens;loss\na;1e6;1e9;3\n",
+            "the header is one column holding semicolons, but ceq reads comma-separated files",
+        ),
+        (
+            "tab.csv",
+            "name\tparams\ttokens\tloss\na\t1e6\t1e9\t3\n",
+            "the header is one column holding tabs",
+        ),
+        (
+            "quote.csv",
+            "name,params,tokens,loss\n\"a,1e6,1e9,3\nb,1e6,2e9,2.9\n",
+            "quote.csv:2: malformed CSV: the row has 1 fields, but the header has 4 columns; every \
+             row needs one field per column (empty ones included): is a comma missing, or a quote \
+             (\") opened and not closed",
+        ),
+    ] {
+        let p = write(d.path(), name, text);
+        let err = fails(&["fit", "--checkpoints", &s(&p)]);
+        assert!(err.contains(says), "{name}: {err}");
+    }
+}
