@@ -467,23 +467,7 @@ impl MapResult {
 
     /// One line saying what the numbers mean, for every output.
     pub fn units_line(&self) -> String {
-        let u = &self.law_file.units;
-        // A compute law fitted to a compute column counts compute as that file does.
-        let compute = if self.law_file.compute_is_the_files() {
-            let c = &self.law_file.data.columns.compute;
-            format!("as '{c}' of the checkpoints file gives it")
-        } else {
-            format!("C = 6ND, N = {}", u.params)
-        };
-        let mut line = format!(
-            "losses in nats/token on eval set '{}'; compute in FLOPs ({compute}); {} law fitted to {}",
-            u.eval_set,
-            self.law.form().name(),
-            self.law_file.data.file
-        );
-        if let Some(c) = self.law_file.fit_choices() {
-            line += &format!(" ({c})");
-        }
+        let mut line = self.law_file.units_line();
         if let Some(n) = self.splices.source_note() {
             line += &format!("; {n}");
         }

@@ -188,7 +188,7 @@ pub fn fit(a: FitArgs) -> Result<()> {
     }
     let text = match a.format.unwrap_or(Format::Table) {
         Format::Json => lf.to_json(),
-        f => f.render(&shown(lf.summary_table(), true, &said)),
+        f => f.render(&shown(lf.summary_table_for(f), true, &said)),
     };
     Ok(crate::io::write_stdout(&text)?)
 }

@@ -371,7 +371,7 @@ impl LawFile {
     pub fn render(&self, format: crate::export::Format) -> String {
         match format {
             crate::export::Format::Json => self.to_json(),
-            format => format.render(&self.summary_table()),
+            format => format.render(&self.summary_table_for(format)),
         }
     }
 

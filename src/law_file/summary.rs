@@ -7,6 +7,56 @@ use crate::serde_nan::Num;
 
 /// The fitted parameters as a table, with intervals and diagnostics as notes.
 impl LawFile {
+    /// The summary as a format shows it: a CSV, which keeps no notes, carries what its numbers
+    /// mean in a `units` column on every row instead, as `ceq map`'s CSV does.
+    pub fn summary_table_for(&self, format: crate::export::Format) -> Table {
+        let mut t = self.summary_table();
+        if format == crate::export::Format::Csv {
+            let mut units = self.units_line();
+            if let Some(b) = &self.bootstrap {
+                let pct = super::percent_level(b.level);
+                let what = match &b.tokens {
+                    Some(what) => what.clone(),
+                    None => format!(
+                        "{} resamples of {}s (seed {}), {} failed",
+                        b.resamples,
+                        format!("{:?}", b.unit).to_lowercase(),
+                        b.seed,
+                        b.failed
+                    ),
+                };
+                units += &format!("; intervals: {pct} bootstrap percentile intervals ({what})");
+            }
+            t.columns.push(Column::new("units", ""));
+            for r in &mut t.rows {
+                r.push(Cell::Text(units.clone()));
+            }
+        }
+        t
+    }
+
+    /// What the numbers mean: units, the token set, how compute and N are counted, the data.
+    pub fn units_line(&self) -> String {
+        let u = &self.units;
+        // A compute law fitted to a compute column counts compute as that file does.
+        let compute = if self.compute_is_the_files() {
+            let c = &self.data.columns.compute;
+            format!("as '{c}' of the checkpoints file gives it")
+        } else {
+            format!("C = 6ND, N = {}", u.params)
+        };
+        let mut line = format!(
+            "losses in nats/token on eval set '{}'; compute in FLOPs ({compute}); {} law fitted to {}",
+            u.eval_set,
+            self.form.name(),
+            self.data.file
+        );
+        if let Some(c) = self.fit_choices() {
+            line += &format!(" ({c})");
+        }
+        line
+    }
+
     pub fn summary_table(&self) -> Table {
         let lf = self;
         let iv = |k: &str| lf.interval(k);

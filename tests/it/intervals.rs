@@ -832,8 +832,18 @@ fn fit_csv_names_the_interval_level() {
         let header = csv.lines().next().unwrap();
         assert_eq!(
             header,
-            format!("parameter,value,ci_lo_{pct},ci_hi_{pct},meaning")
+            format!("parameter,value,ci_lo_{pct},ci_hi_{pct},meaning,units")
         );
+        // A CSV keeps no notes: every row says what its numbers mean (review 12a).
+        for u in column(&csv, "units") {
+            for want in [
+                "losses in nats/token on eval set 'unspecified'",
+                "N = total parameters",
+                &format!("intervals: {pct}% bootstrap percentile intervals (40 resamples"),
+            ] {
+                assert!(u.contains(want), "{want} not in {u}");
+            }
+        }
         // The figures' band says the same level, every digit of it.
         let figs = d.path().join(format!("figs{pct}"));
         let mut plot = ceq();
