@@ -317,6 +317,9 @@ impl EvalJob {
         for (i, spec) in self.saes.iter().enumerate() {
             let hook = hook_for(spec, &device)?;
             model.check_hook(&hook, &self.model)?;
+            if let Some(w) = hook_override(spec)? {
+                progress(Progress::Warning(w));
+            }
             match groups.iter_mut().find(|(h, _)| *h == hook) {
                 Some((_, members)) => members.push(i),
                 None => groups.push((hook, vec![i])),
@@ -475,6 +478,24 @@ fn hook_for(spec: &SaeSpec, device: &Device) -> Result<Hook> {
         Error::Invalid { message, .. } => in_cfg(message),
         other => other,
     })
+}
+
+/// A warning where a hook asked for is not the one the SAE's cfg.json says it was trained at: the
+/// splice then replaces an activation the SAE never saw (allowed: a deliberate transfer).
+fn hook_override(spec: &SaeSpec) -> Result<Option<String>> {
+    let Some(asked) = spec.hook else {
+        return Ok(None);
+    };
+    let trained = super::sae::configured_hook(&spec.dir)?;
+    Ok(trained
+        .filter(|name| Hook::parse(name).is_ok_and(|h| h != asked))
+        .map(|name| {
+            format!(
+                "{}: trained at {name} (its cfg.json), spliced at {asked} as asked: its \
+                 reconstruction replaces an activation it was not trained on",
+                spec.dir.display()
+            )
+        }))
 }
 
 /// The columns of the table read on a terminal or in a paper (the model is in its title).

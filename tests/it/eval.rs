@@ -854,3 +854,28 @@ fn counts_in_eval_json_are_integers() {
         assert!(v[0][k].is_f64(), "{k}: {}", v[0][k]);
     }
 }
+
+/// A hook asked for that is not the one the SAE was trained at is allowed (a deliberate transfer)
+/// but said (review 12b: it passed without a word).
+#[test]
+fn splicing_at_another_hook_than_the_sae_was_trained_at_is_warned_of() {
+    let sae = p("saes/gpt2-l1-resid_pre-standard-v6");
+    let run = |extra: &[&str]| {
+        let mut c = crate::common::ceq();
+        c.args(["eval", "--model", &p("gpt2"), "--sae", &sae]);
+        c.args(["--tokens", &p("tokens.npy"), "--format", "csv"])
+            .args(extra);
+        crate::common::succeeds(&mut c).1
+    };
+    let err = run(&["--hook", "blocks.1.hook_resid_post"]);
+    assert!(
+        err.contains(
+            "trained at blocks.1.hook_resid_pre (its cfg.json), spliced at blocks.1.hook_resid_post"
+        ),
+        "{err}"
+    );
+    for same in [&[][..], &["--hook", "blocks.1.hook_resid_pre"][..]] {
+        let err = run(same);
+        assert!(!err.contains("trained at"), "{same:?}: {err}");
+    }
+}
