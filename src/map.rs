@@ -175,7 +175,25 @@ impl MapResult {
         w.extend(self.law_left_out());
         w.extend(self.refits_left_out());
         w.extend(self.high_losses());
+        w.extend(self.zero_errors());
         w
+    }
+
+    /// A standard error of exactly 0 is a placeholder more often than a measurement: the
+    /// measurement-noise intervals built on it have no width.
+    fn zero_errors(&self) -> Option<String> {
+        let zero: Vec<&str> = (self.splices.rows.iter())
+            .filter(|s| [s.se.se_ce_clean, s.se.se_ce_spliced, s.se.se_delta].contains(&Some(0.0)))
+            .map(|s| s.name.as_str())
+            .collect();
+        Some(format!(
+            "{} splice(s) ('{}'{}) give a standard error of 0 (se_ce_clean, se_ce_spliced or \
+             se_delta): no finite token set measures a CE without noise, so the measurement part \
+             of their intervals has no width; leave a cell empty where the error is unknown",
+            zero.len(),
+            zero.first()?,
+            if zero.len() > 1 { ", …" } else { "" }
+        ))
     }
 
     /// Splice CEs far above any real LM's loss (see [`crate::table::HIGH_LOSS`]).

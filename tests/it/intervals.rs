@@ -976,3 +976,32 @@ fn hosts_outside_the_fit_or_above_its_frontier_are_said() {
     );
     assert!(!detail(2).contains("host"), "{}", detail(2));
 }
+
+/// A standard error of 0 is warned of (review 12b: zero-width intervals passed as measured).
+#[test]
+fn a_standard_error_of_zero_is_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    let law = crate::common::fit_to(
+        d.path(),
+        std::path::Path::new(&crate::common::data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,se_ce_clean,se_delta\na,3.0,3.1,0.01,0.01\nb,3.0,3.2,0,0.01\n",
+    );
+    let (_, err) = crate::common::map_json(&law, &sp);
+    assert!(
+        err.contains("1 splice(s) ('b') give a standard error of 0"),
+        "{err}"
+    );
+    let sp = write(
+        d.path(),
+        "ok.csv",
+        "name,ce_clean,ce_spliced,se_ce_clean,se_delta\na,3.0,3.1,0.01,0.01\n",
+    );
+    let (_, err) = crate::common::map_json(&law, &sp);
+    assert!(!err.contains("standard error of 0"), "{err}");
+}
