@@ -310,6 +310,72 @@ pub fn fit_with_progress(
     ))
 }
 
+/// Points this far from the residuals' median, in robust standard deviations (1.4826·MAD, widened by
+/// √(n/(n−p)) for the p fitted parameters that shrink residuals), are called gross: far beyond
+/// what a smooth law's misfit spreads to.
+const GROSS_SPREADS: f64 = 6.0;
+/// ... and at least this far in log-loss (1 %), so that a near-perfect fit (synthetic data, a
+/// spread of 1e-6) does not flag points a reader would call exact.
+const GROSS_FLOOR: f64 = 0.01;
+
+/// Names the checkpoints whose losses lie grossly off the law the others follow (a typo, a diverged
+/// run, another token set), in one warning: Huber's δ bounds their pull but does not remove it, and
+/// a bootstrap that draws them moves every interval.
+fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
+    const LISTED: usize = 5;
+    let n = residuals.len();
+    if n < 8 || n <= fitted + 2 {
+        return None;
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        (v[(n - 1) / 2] + v[n / 2]) / 2.0
+    };
+    let mid = median(residuals.iter().map(|r| r.residual).collect());
+    let mad = median(residuals.iter().map(|r| (r.residual - mid).abs()).collect());
+    let spread = 1.4826 * mad * (n as f64 / (n - fitted) as f64).sqrt();
+    let bound = (GROSS_SPREADS * spread).max(GROSS_FLOOR);
+    let mut gross: Vec<&Residual> = (residuals.iter())
+        .filter(|r| (r.residual - mid).abs() > bound)
+        .collect();
+    if gross.is_empty() {
+        return None;
+    }
+    gross.sort_by(|a, b| b.residual.abs().total_cmp(&a.residual.abs()));
+    let mut listed: Vec<String> = (gross.iter().take(LISTED))
+        .map(|r| {
+            let name = r.name.as_ref().map_or(String::new(), |n| format!(" '{n}'"));
+            format!(
+                "line {}{name}, {:.4} nats against the law's {:.4} ({:+.1}%)",
+                r.line,
+                r.loss,
+                r.predicted,
+                100.0 * (r.loss / r.predicted - 1.0)
+            )
+        })
+        .collect();
+    if gross.len() > LISTED {
+        listed.push(format!("{} more", gross.len() - LISTED));
+    }
+    let n = gross.len();
+    let (them, s, es) = if n == 1 {
+        ("it", "", "s")
+    } else {
+        ("them", "s", "")
+    };
+    Some(format!(
+        "{n} checkpoint{s} lie{es} off the law by more than {:.1}% in log-loss ({GROSS_SPREADS} \
+         times the residuals' robust spread of {:.2}%, and at least {:.0}%): {}; check {them} (a \
+         typo, a diverged or undertrained run, another token set, a scale where the law's form \
+         bends away), or leave {them} out of the file",
+        100.0 * bound,
+        100.0 * spread,
+        100.0 * GROSS_FLOOR,
+        listed.join("; "),
+    ))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn diagnose(
     law: Law,
@@ -396,6 +462,7 @@ fn diagnose(
             ));
         }
     }
+    warnings.extend(gross_outliers(&residuals, theta.len()));
     for (name, v) in law.params() {
         if (name == "alpha" || name == "beta") && v <= 0.0 {
             warnings.push(format!(
