@@ -1,7 +1,7 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
 use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, Status, map_splice};
-use crate::export::{Cell, Column, Format, Table, human};
+use crate::export::{Cell, Column, Format, Table, sig4};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
 use crate::schema::{Col, MAPPED};
@@ -753,7 +753,7 @@ impl MapResult {
             .law
             .params()
             .iter()
-            .map(|(k, v)| format!("{k} = {}", human(*v)))
+            .map(|(k, v)| format!("{k} = {}", sig4(*v)))
             .collect();
         let mut notes = vec![
             format!("{} with {}", lf.formula, params.join(", ")),

@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use super::{Cell, Exporter, Table, human};
+use super::{Cell, Exporter, Table, human, sig4};
 
 pub struct Latex;
 
@@ -83,8 +83,7 @@ fn math_symbol(c: char) -> Option<&'static str> {
 }
 
 /// A number as math-mode source: 1.23e21 → 1.23\times10^{21}.
-fn math(v: f64) -> String {
-    let h = human(v);
+fn math(h: String) -> String {
     match h.split_once('e') {
         Some((m, e)) => format!("{m}\\times10^{{{}}}", e.trim_start_matches('+')),
         None if h == "inf" => "\\infty".into(),
@@ -98,16 +97,16 @@ fn cell(c: &Cell) -> String {
         Cell::Empty => "--".into(),
         Cell::Text(s) => escape(s),
         Cell::Raw(s) => match s.parse::<f64>() {
-            Ok(v) if v.is_finite() => format!("${}$", math(v)),
+            Ok(v) if v.is_finite() => format!("${}$", math(human(v))),
             _ => escape(s),
         },
-        Cell::Num(v) | Cell::Interval(v, None) => format!("${}$", math(*v)),
-        Cell::Count(n) => format!("${}$", math(*n as f64)),
+        Cell::Num(v) | Cell::Interval(v, None) => format!("${}$", math(sig4(*v))),
+        Cell::Count(n) => format!("${}$", math(human(*n as f64))),
         Cell::Interval(v, Some((lo, hi))) => format!(
             "${}$ {{\\scriptsize $[{}, {}]$}}",
-            math(*v),
-            math(*lo),
-            math(*hi)
+            math(sig4(*v)),
+            math(sig4(*lo)),
+            math(sig4(*hi))
         ),
     }
 }

@@ -201,37 +201,44 @@ impl Format {
     }
 }
 
-/// A number for people: 4 significant digits, scientific outside [1e-3, 1e5).
+/// A number for people: 4 significant digits, scientific outside [1e-3, 1e5), trailing zeros
+/// trimmed (axis labels, ranges in prose: 2.6, 1.23e21).
 pub fn human(v: f64) -> String {
+    significant(v, true)
+}
+
+/// A computed number in a table cell: 4 significant digits with their trailing zeros (1.090, not
+/// 1.09), so that every row of a column shows the same precision.
+pub fn sig4(v: f64) -> String {
+    significant(v, false)
+}
+
+fn significant(v: f64, trim: bool) -> String {
     if v.is_nan() {
         return "nan".into();
     }
     if v.is_infinite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
+    let trimmed = |m: &str| -> String {
+        match trim && m.contains('.') {
+            true => m.trim_end_matches('0').trim_end_matches('.').to_owned(),
+            false => m.to_owned(),
+        }
+    };
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e5).contains(&a) {
         let s = format!("{v:.3e}");
-        // 1.230e21 → 1.23e21
+        // 1.230e21 → 1.23e21 where trimmed
         let (m, e) = s.split_once('e').unwrap();
-        let m = if m.contains('.') {
-            m.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            m
-        };
-        return format!("{m}e{e}");
+        return format!("{}e{e}", trimmed(m));
     }
     let digits = if a == 0.0 {
         0
     } else {
         (3 - a.log10().floor() as i32).max(0) as usize
     };
-    let s = format!("{v:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
+    trimmed(&format!("{v:.digits$}"))
 }
 
 /// Characters that would move the cursor, recolour or reorder a terminal's text (C0/C1 controls, DEL,
@@ -262,11 +269,8 @@ pub(crate) fn human_cell(c: &Cell) -> String {
     match c {
         Cell::Empty => String::new(),
         Cell::Text(s) | Cell::Raw(s) => s.clone(),
-        Cell::Num(v) => human(*v),
+        Cell::Num(v) | Cell::Interval(v, None) => sig4(*v),
         Cell::Count(n) => human(*n as f64),
-        Cell::Interval(v, None) => human(*v),
-        Cell::Interval(v, Some((lo, hi))) => {
-            format!("{} [{}, {}]", human(*v), human(*lo), human(*hi))
-        }
+        Cell::Interval(v, Some((lo, hi))) => format!("{} [{}, {}]", sig4(*v), sig4(*lo), sig4(*hi)),
     }
 }

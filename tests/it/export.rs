@@ -63,8 +63,27 @@ fn markdown_has_units_intervals_and_notes() {
         s.contains("| name | compute (FLOPs) | frac (ratio) |"),
         "{s}"
     );
-    assert!(s.contains("| a_b | 1.234e21 | 0.1234 [0.1, 0.15] |"), "{s}");
+    // Four significant figures with their trailing zeros: one precision down a column.
+    assert!(
+        s.contains("| a_b | 1.234e21 | 0.1234 [0.1000, 0.1500] |"),
+        "{s}"
+    );
     assert!(s.contains("- 50% of it"));
+    let (sig, human) = (ceq::export::sig4, ceq::export::human);
+    assert_eq!(
+        (sig(1.09), sig(2e6), sig(0.0794), sig(1.0)),
+        (
+            "1.090".into(),
+            "2.000e6".into(),
+            "0.07940".into(),
+            "1.000".into()
+        )
+    );
+    // Axis labels and prose keep the short form.
+    assert_eq!(
+        (human(1.09), human(2e6), human(0.0794)),
+        ("1.09".into(), "2e6".into(), "0.0794".into())
+    );
 }
 
 #[test]
@@ -75,7 +94,7 @@ fn latex_is_booktabs_and_escaped() {
         "\\toprule",
         "\\midrule",
         "\\bottomrule",
-        "a\\_b & $1.234\\times10^{21}$ & $0.1234$ {\\scriptsize $[0.1, 0.15]$} \\\\",
+        "a\\_b & $1.234\\times10^{21}$ & $0.1234$ {\\scriptsize $[0.1000, 0.1500]$} \\\\",
         "c & -- & $\\infty$ \\\\",
         "50\\% of it",
     ] {
