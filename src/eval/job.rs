@@ -242,6 +242,30 @@ fn center_unstated(dir: &Path) -> String {
     )
 }
 
+/// A warning where an SAE's cfg.json names another model than the one the host's config.json was
+/// saved from (`_name_or_path`): pythia-70m and pythia-70m-deduped share every shape, so no other
+/// check tells them apart. Names are compared without their organisation, in lower case, with
+/// TransformerLens's gpt2-small read as gpt2; a host saved from a local path is not compared.
+fn other_host(sae: &Sae, host: Option<&str>, dir: &Path) -> Option<String> {
+    let (trained, host) = (sae.model_name.as_deref()?, host?);
+    if host.starts_with(['/', '.', '~']) || host.contains('\\') || host.matches('/').count() > 1 {
+        return None;
+    }
+    let key = |n: &str| match n.rsplit('/').next().unwrap_or(n).to_lowercase() {
+        n if n == "gpt2-small" => "gpt2".to_owned(),
+        n => n,
+    };
+    (key(trained) != key(host)).then(|| {
+        format!(
+            "{}: trained on {trained} (its model_name), spliced into {} saved from {host} (its \
+             config.json's _name_or_path): if these are different models, ce_spliced measures a \
+             transfer, not the SAE on the host it was trained for",
+            sae.path.join("cfg.json").display(),
+            dir.display()
+        )
+    })
+}
+
 pub(crate) fn folder_name(p: &Path) -> String {
     p.file_name().map_or_else(
         || p.display().to_string(),
@@ -374,6 +398,9 @@ impl EvalJob {
             for (&i, sae) in members.iter().zip(&saes) {
                 if sae.center_unstated && model.layer_norm() {
                     progress(Progress::Warning(center_unstated(&self.saes[i].dir)));
+                }
+                if let Some(w) = other_host(sae, model.cfg.name_or_path.as_deref(), &self.model) {
+                    progress(Progress::Warning(w));
                 }
             }
             let group: Vec<&Sae> = saes.iter().collect();

@@ -57,6 +57,8 @@ pub struct Sae {
     /// SAELens's releases trained with centred writing weights (gpt2-small-res-jb and others)
     /// lack the key on the Hub, so such an SAE may need it added.
     pub center_unstated: bool,
+    /// The model cfg.json says the SAE was trained on (SAELens's `model_name`), when it names one.
+    pub model_name: Option<String>,
     w_enc: Tensor<2>,
     w_dec: Tensor<2>,
     b_enc: Option<Tensor<1>>,
@@ -415,6 +417,7 @@ impl Sae {
             scale,
             center_input,
             center_unstated,
+            model_name: Some(host.to_owned()).filter(|h| !h.is_empty()),
             w_enc,
             w_dec,
             b_enc,

@@ -98,3 +98,15 @@ pub fn family_csv(law: &Chinchilla, noise: f64, seed: u64) -> String {
 pub fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1e-300)
 }
+
+/// Copies the files of folder `src` into `dst`, made if missing (one level: a model, an SAE or a
+/// fixture folder; subfolders are not copied).
+pub fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}

@@ -879,3 +879,45 @@ fn splicing_at_another_hook_than_the_sae_was_trained_at_is_warned_of() {
         assert!(!err.contains("trained at"), "{same:?}: {err}");
     }
 }
+
+/// An SAE whose cfg.json names another model than the one the host was saved from is allowed (a
+/// transfer) but said: pythia-70m and pythia-70m-deduped share every shape, so no shape check can.
+#[test]
+fn an_sae_trained_on_another_model_than_the_host_is_warned_of() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sae = p("saes/gpt2-l1-resid_pre-standard-v6");
+    let run = |saved_from: Option<&str>| {
+        let host = tmp.path().join("host");
+        let _ = std::fs::remove_dir_all(&host);
+        crate::common::copy_dir(Path::new(&p("gpt2")), &host);
+        if let Some(name) = saved_from {
+            let cfg = host.join("config.json");
+            let mut v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+            v["_name_or_path"] = name.into();
+            std::fs::write(&cfg, v.to_string()).unwrap();
+        }
+        let mut c = crate::common::ceq();
+        c.args(["eval", "--model", host.to_str().unwrap(), "--sae", &sae]);
+        c.args(["--tokens", &p("tokens.npy"), "--format", "csv"]);
+        crate::common::succeeds(&mut c).1
+    };
+    // The fixture SAE's cfg.json says model_name "gpt2".
+    let err = run(Some("distilbert/distilgpt2"));
+    assert!(
+        err.contains("trained on gpt2 (its model_name), spliced into")
+            && err.contains("saved from distilbert/distilgpt2"),
+        "{err}"
+    );
+    // The same model by another spelling, a local path, or no record: nothing to say.
+    for same in [
+        None,
+        Some("openai-community/gpt2"),
+        Some("GPT2"),
+        Some("gpt2-small"),
+        Some("/home/me/models/run-7"),
+    ] {
+        let err = run(same);
+        assert!(!err.contains("its model_name"), "{same:?}: {err}");
+    }
+}

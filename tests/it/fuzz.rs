@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::copy_dir;
 use ceq::eval::sae::Sae;
 use ceq::eval::tokens::Tokens;
 use ceq::eval::{DeviceSpec, Transformer};
@@ -111,17 +112,6 @@ fn cases() -> u32 {
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// Copies the folder `src` into `dst` (files only, one level).
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// Runs `parse` on mutated copies of `seed` written to `name` inside a fresh copy of `folder` (or a

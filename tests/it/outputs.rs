@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_to, write};
+use crate::common::{ceq, copy_dir, data, fit_to, write};
 
 /// Runs ceq, expects failure without a panic, and returns stderr.
 fn fails(cmd: &mut assert_cmd::Command) -> String {
@@ -49,14 +49,6 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".ceq-"))
         .collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-    }
 }
 
 /// A law fitted to the synthetic checkpoints.csv in `dir`, and a copy of its splices.csv there.

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::common::ceq;
+use super::common::{ceq, copy_dir};
 use super::family::eval_family;
 use predicates::str::contains;
 
@@ -13,15 +13,6 @@ fn fixtures(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(sub)
-}
-
-/// Copies the files of folder `from` into a new folder `to` (one level: model and SAE folders).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
 }
 
 fn cells(csv: &Path, column: &str) -> Vec<(String, String)> {

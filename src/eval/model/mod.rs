@@ -226,6 +226,9 @@ pub struct ModelConfig {
     /// BOS, EOS and pad ids: positions holding them are left out of splicing and metrics by default.
     pub special_ids: Vec<u32>,
     pub bos_id: Option<u32>,
+    /// config.json's `_name_or_path`: the Hub name (or folder) the model was saved from, when
+    /// recorded; compared with the model an SAE names.
+    pub name_or_path: Option<String>,
 }
 
 /// The keys of config.json every architecture shares: which architecture, and the special tokens.
@@ -238,6 +241,8 @@ struct Common {
     bos_token_id: Option<u32>,
     eos_token_id: Option<Ids>,
     pad_token_id: Option<u32>,
+    #[serde(default, rename = "_name_or_path")]
+    name_or_path: Option<String>,
 }
 
 /// One token id or several (Llama 3 Instruct lists its end-of-turn ids as EOS too).
@@ -394,6 +399,7 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
     let mut cfg = ModelConfig {
         special_ids: special,
         bos_id: common.bos_token_id,
+        name_or_path: common.name_or_path.filter(|n| !n.is_empty()),
         ..(arch.config)(&path, &text)?
     };
     let bad = |message: String| Error::Data {

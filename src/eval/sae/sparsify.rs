@@ -167,6 +167,7 @@ pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
         apply_b_dec_to_input: true,
         center_input: false,
         center_unstated: false,
+        model_name: None,
         scale: 1.0,
         w_enc,
         w_dec,
