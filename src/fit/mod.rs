@@ -365,10 +365,10 @@ fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
         ("them", "s", "")
     };
     Some(format!(
-        "{n} checkpoint{s} lie{es} off the law by more than {:.1}% in log-loss ({GROSS_SPREADS} \
-         times the residuals' robust spread of {:.2}%, and at least {:.0}%): {}; check {them} (a \
-         typo, a diverged or undertrained run, another token set, a scale where the law's form \
-         bends away), or leave {them} out of the file",
+        "{n} checkpoint{s} lie{es} more than {:.1}% off the law ({GROSS_SPREADS} times the \
+         residuals' robust spread of {:.2}%, and at least {:.0}%): {}; check {them} (a typo, a \
+         diverged or undertrained run, another token set, a scale where the law's form bends \
+         away), or leave {them} out of the file",
         100.0 * bound,
         100.0 * spread,
         100.0 * GROSS_FLOOR,
