@@ -412,6 +412,7 @@ fn map_with(
         ..splices.clone()
     };
     found.extend(actual_off_scale(law_file, &mut splices));
+    found.extend(hosts_off_the_law(&law, law_file, &splices));
     let rows: Vec<Mapped> = splices
         .rows
         .iter()
@@ -428,6 +429,46 @@ fn map_with(
         refits: boot.map_or(0, |b| b.0.len()),
         found,
     }
+}
+
+/// Hosts whose clean CE lies far from what the law gives at their own size and tokens (or compute):
+/// CEs in bits, on other tokens, or a host from another family. Their compute-equivalents would
+/// read them against a curve they are not on. Far: beyond twice the fitted checkpoints' largest
+/// misfit, and beyond 5 %.
+fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option<String> {
+    let worst = (law_file.fit.residuals.iter())
+        .map(|r| (r.loss / r.predicted - 1.0).abs())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let bound = (2.0 * worst).max(0.05);
+    let off: Vec<(&Splice, f64)> = (splices.rows.iter())
+        .filter_map(|s| {
+            let host = crate::table::Checkpoint {
+                name: None,
+                params: s.params.unwrap_or(f64::NAN),
+                tokens: s.tokens.unwrap_or(f64::NAN),
+                compute: s.compute.unwrap_or(f64::NAN),
+                loss: s.ce_clean,
+                run: None,
+                step: None,
+                line: 0,
+            };
+            let at = law.predict(&host);
+            (at.is_finite() && (s.ce_clean / at - 1.0).abs() > bound).then_some((s, at))
+        })
+        .collect();
+    let (s, at) = off.first()?;
+    Some(format!(
+        "{} splice(s) have a clean CE far from the law at their host's own size and tokens ('{}': \
+         ce_clean {:.4} nats where the law gives {at:.4}, {:+.1}%; the fitted checkpoints lie \
+         within {:.1}% of it): CEs in bits rather than nats, another token set, or a host from \
+         another family? Their compute-equivalents read them against a curve they are not on",
+        off.len(),
+        s.name,
+        s.ce_clean,
+        100.0 * (s.ce_clean / at - 1.0),
+        100.0 * worst,
+    ))
 }
 
 /// Under a law fitted to the checkpoints' own compute column, a host's actual compute is put on

@@ -364,12 +364,15 @@ fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
     } else {
         ("them", "s", "")
     };
+    // The band in the terms each point is listed in, loss / law − 1 (residuals are ln law − ln loss).
+    let (lo, hi) = ((-(mid + bound)).exp() - 1.0, (-(mid - bound)).exp() - 1.0);
     Some(format!(
-        "{n} checkpoint{s} lie{es} more than {:.1}% off the law ({GROSS_SPREADS} times the \
-         residuals' robust spread of {:.2}%, and at least {:.0}%): {}; check {them} (a typo, a \
-         diverged or undertrained run, another token set, a scale where the law's form bends \
-         away), or leave {them} out of the file",
-        100.0 * bound,
+        "{n} checkpoint{s} lie{es} outside {:+.1}% to {:+.1}% of the law (the residuals' median \
+         ± {GROSS_SPREADS} robust spreads of {:.2}%, and at least ± {:.0}%): {}; check {them} (a \
+         typo, a diverged or undertrained run, another token set, a scale where the law's form \
+         bends away), or leave {them} out of the file",
+        100.0 * lo,
+        100.0 * hi,
         100.0 * spread,
         100.0 * GROSS_FLOOR,
         listed.join("; "),

@@ -306,6 +306,7 @@ pub fn read_family(
         let at = format!("{} line {}", path.display(), c.line);
         warnings.push(super::high_loss(c.loss, &at));
     }
+    warnings.extend(more_data_worse(&cks, path));
     // The run law's compute is 6·N·D of its tokens whatever the column says; a compute law's is
     // the column, which only needs saying where it is not 6ND to the rounding of a file.
     let compute_per_6nd = ComputeScale::of(&mut per_6nd);
@@ -404,4 +405,64 @@ impl Family {
         cks.retain(|_| *keep.next().unwrap());
         self.dropped += dropped;
     }
+}
+
+/// Checkpoints of one size whose loss lies more than 1 % above one trained on fewer tokens: more
+/// data lowers a model's loss, so such a pair is a typo, a diverged run or a mislabelled row more
+/// often than noise. Within a run every pair counts; across runs only each run's last checkpoint,
+/// since a long run's middle (its learning rate not yet decayed) may lie above a short run's end.
+fn more_data_worse(cks: &[Checkpoint], path: &Path) -> Option<String> {
+    let mut by_run: HashMap<&str, Vec<&Checkpoint>> = HashMap::new();
+    let mut across: Vec<&Checkpoint> = vec![];
+    for c in cks
+        .iter()
+        .filter(|c| c.params.is_finite() && c.tokens.is_finite())
+    {
+        match c.run.as_deref() {
+            Some(r) => by_run.entry(r).or_default().push(c),
+            None => across.push(c),
+        }
+    }
+    let mut groups: Vec<Vec<&Checkpoint>> = vec![];
+    for run in by_run.into_values() {
+        across.extend(run.iter().max_by(|a, b| a.tokens.total_cmp(&b.tokens)));
+        groups.push(run);
+    }
+    groups.push(across);
+    // Each group by size, then tokens: a point is compared with the lowest loss before it.
+    let mut worse: Vec<(&Checkpoint, &Checkpoint)> = vec![];
+    for mut g in groups {
+        g.sort_by(|a, b| (a.params.total_cmp(&b.params)).then(a.tokens.total_cmp(&b.tokens)));
+        let mut best: Option<&Checkpoint> = None;
+        for c in g {
+            best = best.filter(|b| b.params == c.params);
+            if let Some(b) = best
+                && b.tokens < c.tokens
+                && c.loss > 1.01 * b.loss
+            {
+                worse.push((c, b));
+            }
+            if best.is_none_or(|b| c.loss < b.loss) {
+                best = Some(c);
+            }
+        }
+    }
+    worse.sort_by_key(|(c, _)| c.line);
+    worse.dedup_by_key(|(c, _)| c.line);
+    let (c, b) = worse.first()?;
+    Some(format!(
+        "{} checkpoint(s) have a loss more than 1% above a checkpoint of the same size trained on \
+         fewer tokens (line {}: {:.4} nats after {:.4e} tokens; line {}: {:.4} nats after {:.4e}; \
+         N = {:.4e}): more data lowers loss, so look for a typo, a diverged run or a mislabelled \
+         row in {}",
+        worse.len(),
+        c.line,
+        c.loss,
+        c.tokens,
+        b.line,
+        b.loss,
+        b.tokens,
+        c.params,
+        path.display()
+    ))
 }

@@ -211,3 +211,48 @@ fn each_row_says_which_kind_of_interval_it_has() {
     assert!(!md.contains("intervals") || !md.contains("of rows"), "{md}");
     assert!(md.contains("[lo, hi]: "), "{md}");
 }
+
+/// A host whose clean CE lies far from the law at its own size and tokens (here every CE in bits,
+/// a factor 1/ln 2 too high) is said, with the law's value; the same rows in nats are not (review
+/// 13: the bits mapped with exit 0 and status ok, compute_fraction 0.83 where nats give 0.68).
+#[test]
+fn a_host_far_from_the_law_at_its_own_size_is_said() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(d.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    let (_, err) = map_json(&law, &root("data/splices.csv"));
+    assert!(!err.contains("far from the law"), "{err}");
+    let mut r = csv::Reader::from_path(root("data/splices.csv")).unwrap();
+    let head = r.headers().unwrap().clone();
+    let mut w = csv::Writer::from_path(d.path().join("bits.csv")).unwrap();
+    w.write_record(&head).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let cells = head.iter().zip(&rec).map(|(h, v)| match h {
+            "ce_clean" | "ce_spliced" | "ce_zero_ablation" | "ce_mean_ablation" => {
+                (v.parse::<f64>().unwrap() / std::f64::consts::LN_2).to_string()
+            }
+            // loss_recovered is a ratio, the same in bits; the SEs are left as they are.
+            _ => v.to_owned(),
+        });
+        w.write_record(cells).unwrap();
+    }
+    w.flush().unwrap();
+    let first: f64 = csv::Reader::from_path(root("data/splices.csv"))
+        .unwrap()
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .next()
+        .unwrap()
+        .unwrap()["ce_clean"]
+        .parse()
+        .unwrap();
+    let (_, err) = map_json(&law, &d.path().join("bits.csv"));
+    assert!(
+        err.contains("24 splice(s) have a clean CE far from the law at their host's own size"),
+        "{err}"
+    );
+    let named = format!(
+        "ce_clean {:.4} nats where the law gives",
+        first / std::f64::consts::LN_2
+    );
+    assert!(err.contains(&named), "{err}");
+}
