@@ -367,7 +367,7 @@ fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
     // The band in the terms each point is listed in, loss / law − 1 (residuals are ln law − ln loss).
     let (lo, hi) = ((-(mid + bound)).exp() - 1.0, (-(mid - bound)).exp() - 1.0);
     Some(format!(
-        "{n} checkpoint{s} lie{es} outside {:+.1}% to {:+.1}% of the law (the residuals' median \
+        "{n} checkpoint{s} lie{es} outside {:+.2}% to {:+.2}% of the law (the residuals' median \
          ± {GROSS_SPREADS} robust spreads of {:.2}%, and at least ± {:.0}%): {}; check {them} (a \
          typo, a diverged or undertrained run, another token set, a scale where the law's form \
          bends away), or leave {them} out of the file",
