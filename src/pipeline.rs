@@ -12,7 +12,7 @@ use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fi
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount, Units};
 use crate::map::{MapResult, map_at};
-use crate::table::{ColumnMap, Family, Splices, read_family};
+use crate::table::{Checkpoint, ColumnMap, Family, Splices, read_family};
 use crate::token_bootstrap::map_token_bootstrap;
 
 /// The eval set's name when the user gives none.
@@ -115,7 +115,9 @@ impl FitJob {
             family.warnings.push(w);
         }
         if s.form != Form::Run {
-            family.warnings.extend(intermediate_checkpoints(&family));
+            family
+                .warnings
+                .extend(intermediate_checkpoints(&family, s.run.as_deref()));
         }
         let f = fit_with_progress(&family, &self.options(), on).map_err(|e| Error::Fitting {
             form: s.form.name(),
@@ -245,10 +247,11 @@ fn off_the_frontier(family: &Family) -> Option<String> {
 
 /// Several checkpoints of one run along its length: where its learning rate decayed over the run,
 /// an intermediate checkpoint's loss is above what a run stopped there would reach, which a law
-/// over sizes and budgets reads as the budget's loss.
-fn intermediate_checkpoints(family: &Family) -> Option<String> {
+/// over sizes and budgets reads as the budget's loss. Only the run fitted counts where one is.
+fn intermediate_checkpoints(family: &Family, fitted: Option<&str>) -> Option<String> {
     let mut tokens: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
-    for c in &family.checkpoints {
+    let fitted = |c: &&Checkpoint| fitted.is_none_or(|r| c.run.as_deref() == Some(r));
+    for c in family.checkpoints.iter().filter(fitted) {
         let along = if c.tokens.is_finite() {
             c.tokens
         } else {

@@ -1128,4 +1128,17 @@ fn intermediate_checkpoints_are_warned_of() {
     );
     let err = fit(&family(false));
     assert!(!err.contains("several checkpoints"), "{err}");
+    // With --run only the run fitted is counted (review 13: every run was).
+    let mut ck = String::from("name,run,params,tokens,loss\n");
+    for (run, n) in [("a", 1e7f64), ("b", 3e7), ("c", 1e8)] {
+        for k in [5.0, 10.0, 20.0, 40.0, 80.0] {
+            let t = k * n;
+            let loss = 1.69 + 406.4 / n.powf(0.34) + 410.7 / t.powf(0.28);
+            ck += &format!("{run}{k},{run},{n},{t},{loss}\n");
+        }
+    }
+    let mut one = ceq();
+    one.args(["fit", "--form", "compute", "--run", "b", "--checkpoints"]);
+    let err = succeeds(one.arg(write(d.path(), "runs.csv", &ck))).1;
+    assert!(err.contains(" 1 run(s) hold several checkpoints"), "{err}");
 }
