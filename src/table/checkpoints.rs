@@ -407,9 +407,9 @@ impl Family {
     }
 }
 
-/// Checkpoints of one size whose loss lies more than 1 % above one trained on fewer tokens: more
-/// data lowers a model's loss, so such a pair is a typo, a diverged run or a mislabelled row more
-/// often than noise. Within a run every pair counts; across runs only each run's last checkpoint,
+/// Checkpoints of one size whose loss lies more than 1 % above the next one trained on fewer
+/// tokens: more data lowers a model's loss, so such a pair is a typo, a diverged run or a
+/// mislabelled row, unless the losses were measured on too few tokens (a small downstream set). Within a run every pair counts; across runs only each run's last checkpoint,
 /// since a long run's middle (its learning rate not yet decayed) may lie above a short run's end.
 fn more_data_worse(cks: &[Checkpoint], path: &Path) -> Option<String> {
     let mut by_run: HashMap<&str, Vec<&Checkpoint>> = HashMap::new();
@@ -429,21 +429,15 @@ fn more_data_worse(cks: &[Checkpoint], path: &Path) -> Option<String> {
         groups.push(run);
     }
     groups.push(across);
-    // Each group by size, then tokens: a point is compared with the lowest loss before it.
+    // Each group by size, then tokens: a point is compared with the one before it (not the lowest
+    // before it, which a noisy series undercuts by chance).
     let mut worse: Vec<(&Checkpoint, &Checkpoint)> = vec![];
     for mut g in groups {
         g.sort_by(|a, b| (a.params.total_cmp(&b.params)).then(a.tokens.total_cmp(&b.tokens)));
-        let mut best: Option<&Checkpoint> = None;
-        for c in g {
-            best = best.filter(|b| b.params == c.params);
-            if let Some(b) = best
-                && b.tokens < c.tokens
-                && c.loss > 1.01 * b.loss
-            {
+        for w in g.windows(2) {
+            let (b, c) = (w[0], w[1]);
+            if b.params == c.params && b.tokens < c.tokens && c.loss > 1.01 * b.loss {
                 worse.push((c, b));
-            }
-            if best.is_none_or(|b| c.loss < b.loss) {
-                best = Some(c);
             }
         }
     }
@@ -454,7 +448,7 @@ fn more_data_worse(cks: &[Checkpoint], path: &Path) -> Option<String> {
         "{} checkpoint(s) have a loss more than 1% above a checkpoint of the same size trained on \
          fewer tokens (line {}: {:.4} nats after {:.4e} tokens; line {}: {:.4} nats after {:.4e}; \
          N = {:.4e}): more data lowers loss, so look for a typo, a diverged run or a mislabelled \
-         row in {}",
+         row in {}, or losses measured on too few tokens to be told apart to 1%",
         worse.len(),
         c.line,
         c.loss,
