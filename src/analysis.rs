@@ -1,17 +1,22 @@
 //! What `fit`, `map`, `plot` and `report` share: a law, read or fitted, and the splices (when given) read
 //! and mapped through it, with what the user must hear said as it comes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::export::Format;
+use crate::export::said_once::shown;
 use crate::law_file::LawFile;
 use crate::map::MapResult;
-use crate::pipeline::LawSource;
+use crate::pipeline::{FitJob, LawSource};
 use crate::progress::{Listener, Progress};
 use crate::table::Source;
 
 /// Why a splices file must have the column the figures group by.
 pub const GROUP_BY: &str = "the figures group splices by a column of the splices file";
+
+/// What a summary asked for on the standard output the law file takes is refused as.
+pub const SUMMARY_AND_LAW: &str = "summary and law file";
 
 /// A law and, when given, a splices file (a CSV, or SAEBench results) to map through it.
 #[derive(Clone, Debug)]
@@ -84,5 +89,54 @@ impl Analysis {
                 message: "there are no splices to map".into(),
             }),
         }
+    }
+}
+
+/// What `fit` writes: the law file to `law_out` (when given), and to standard output the law's
+/// summary in `format` (the aligned table by default) or, for JSON, the law file itself. A
+/// `law_out` that is standard output gets the law file alone.
+#[derive(Clone, Debug, Default)]
+pub struct FitOutput {
+    pub law_out: Option<PathBuf>,
+    pub format: Option<Format>,
+}
+
+impl FitOutput {
+    /// Refuses, before any work, a law file over an input or not named .json, and a summary asked
+    /// for on the standard output the law file takes.
+    pub fn check(&self, job: &FitJob) -> Result<()> {
+        if let Some(out) = &self.law_out {
+            job.check_out(out)?;
+        }
+        if self.law_to_stdout() && self.format.is_some_and(|f| f != Format::Json) {
+            return Err(Error::Invalid {
+                option: SUMMARY_AND_LAW,
+                message: "the law file goes to standard output, where the summary would go too"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn law_to_stdout(&self) -> bool {
+        self.law_out.as_deref().is_some_and(crate::io::is_stdout)
+    }
+
+    /// Writes the law file and the summary (without the notes that repeat a warning `said`);
+    /// returns the file the law was saved to, if not standard output.
+    pub fn write(&self, lf: &LawFile, said: &[String]) -> Result<Option<&Path>> {
+        if self.law_to_stdout() {
+            // Appended to or replaced as the shell opened it, not swapped for a new file.
+            return crate::io::write_stdout(&lf.to_json()).map(|()| None);
+        }
+        if let Some(out) = &self.law_out {
+            crate::io::write_atomic(out, lf.to_json().as_bytes())?;
+        }
+        let text = match self.format.unwrap_or(Format::Table) {
+            Format::Json => lf.to_json(),
+            f => f.render(&shown(lf.summary_table_for(f), true, said)),
+        };
+        crate::io::write_stdout(&text)?;
+        Ok(self.law_out.as_deref())
     }
 }

@@ -7,9 +7,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{OutputArgs, with_flags, with_progress};
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, FitOutput};
 use crate::export::Format;
-use crate::export::said_once::shown;
 use crate::law::Form;
 use crate::law_file::ParamCount;
 use crate::pipeline::{FitJob, FitSpec, LawSource};
@@ -162,35 +161,21 @@ pub fn fit(a: FitArgs) -> Result<()> {
     let Some(job) = a.family.job()? else {
         bail!("no checkpoints file: pass --checkpoints FILE.csv");
     };
-    if let Some(out) = &a.out {
-        job.check_out(out).map_err(with_flags)?;
-    }
-    // An --out that is stdout gets the law file alone, not the summary after it.
-    let to_stdout = a.out.as_deref().is_some_and(crate::io::is_stdout);
-    if to_stdout && a.format.is_some_and(|f| f != Format::Json) {
-        bail!("--out is standard output, where --format's summary would go too: drop one");
-    }
-    let law = Analysis {
+    let output = FitOutput {
+        law_out: a.out,
+        format: a.format,
+    };
+    output.check(&job).map_err(with_flags)?;
+    let fit = Analysis {
         law: LawSource::Fit(job),
         splices: None,
         group_by: None,
     };
-    let (law, said) = with_progress(|on| law.run(on))?;
-    let lf = law.law_file();
-    match &a.out {
-        // Appended to or replaced as the shell opened it, not swapped for a new file.
-        Some(_) if to_stdout => return Ok(crate::io::write_stdout(&lf.to_json())?),
-        Some(out) => {
-            crate::io::write_atomic(out, lf.to_json().as_bytes())?;
-            crate::say!("ceq: law saved to {}", out.display());
-        }
-        None => {}
+    let (law, said) = with_progress(|on| fit.run(on))?;
+    if let Some(out) = output.write(law.law_file(), &said).map_err(with_flags)? {
+        crate::say!("ceq: law saved to {}", out.display());
     }
-    let text = match a.format.unwrap_or(Format::Table) {
-        Format::Json => lf.to_json(),
-        f => f.render(&shown(lf.summary_table_for(f), true, &said)),
-    };
-    Ok(crate::io::write_stdout(&text)?)
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -208,15 +193,9 @@ pub struct MapArgs {
 
 pub fn map(a: MapArgs) -> Result<()> {
     let analysis = a.law.analysis(Some(&a.splices), &None)?;
-    a.output
-        .dest()
-        .check(&analysis.inputs())
-        .map_err(with_flags)?;
+    a.output.check(&analysis.inputs())?;
     let (r, said) = with_progress(|on| analysis.map(on))?;
-    let to_stdout = a.output.to_stdout();
-    a.output.emit(r.rows.len(), |f| {
-        f.render(&shown(r.table_for(f), to_stdout, &said))
-    })
+    a.output.emit(r.rows.len(), &said, |f| r.table_for(f))
 }
 
 #[derive(Args, Debug)]

@@ -124,11 +124,11 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         non_embedding: a.tokens.non_embedding(),
         host_tokens: a.trained_tokens,
     };
-    a.output.dest().check(&job.inputs()).map_err(with_flags)?;
-    let (report, _) = with_progress(|on| job.run(&mut |p| on(p)))?;
+    a.output.check(&job.inputs())?;
+    let (report, said) = with_progress(|on| job.run(&mut |p| on(p)))?;
     crate::say!("ceq: {}", report.timing());
     a.output
-        .emit(report.rows.len(), |f| f.render(&report.table_for(f)))
+        .emit(report.rows.len(), &said, |f| report.table_for(f))
 }
 
 fn sweep(a: EvalArgs) -> Result<()> {

@@ -12,7 +12,7 @@ use anyhow::Result;
 use clap::{Args, Parser};
 
 use crate::error::{DataKind, Error};
-use crate::export::{Destination, Format};
+use crate::export::{Destination, Format, Table};
 use crate::progress::{Bar, Listener};
 
 #[derive(Parser, Debug)]
@@ -53,20 +53,27 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     fn dest(&self) -> Destination {
-        Destination {
-            format: self.format,
-            out: self.out.clone(),
-        }
+        let (format, out) = (self.format, self.out.clone());
+        Destination { format, out }
     }
 
-    /// Whether the table goes to standard output.
-    fn to_stdout(&self) -> bool {
-        self.out.as_deref().is_none_or(crate::io::is_stdout)
+    /// Refuses an output over one of `inputs`, or of an unclear format, before any work.
+    fn check(&self, inputs: &[impl AsRef<std::path::Path>]) -> Result<()> {
+        Ok(self.dest().check(inputs).map_err(with_flags)?)
     }
 
-    /// Writes the table `render` makes, saying how many rows went to a file.
-    fn emit(&self, rows: usize, render: impl FnOnce(Format) -> String) -> Result<()> {
-        if let Some(out) = self.dest().write(render).map_err(with_flags)? {
+    /// Writes the table `table_for` makes, saying how many rows went to a file.
+    fn emit(
+        &self,
+        rows: usize,
+        said: &[String],
+        table_for: impl FnOnce(Format) -> Table,
+    ) -> Result<()> {
+        if let Some(out) = self
+            .dest()
+            .write_table(said, table_for)
+            .map_err(with_flags)?
+        {
             crate::say!("ceq: {rows} rows written to {}", out.display());
         }
         Ok(())
@@ -103,6 +110,7 @@ fn with_flags(e: Error) -> anyhow::Error {
             "give the format with --format, or an --out name with a known extension"
         }
         (_, "token bootstrap") => "give the splices with --splices",
+        (_, crate::analysis::SUMMARY_AND_LAW) => "drop --format or --out",
         (_, "group by") => "name one of its columns with --group-by",
         (_, crate::export::FORMAT_VS_NAME) => "drop --format, or end --out with its extension",
         (_, "columns") => "a quantity's column is named with --QUANTITY-col",

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Format;
+use super::said_once::shown;
+use super::{Format, Table};
 use crate::error::Result;
 use crate::io;
 
@@ -51,9 +52,16 @@ impl Destination {
         self.format().map(drop)
     }
 
-    /// Writes what `render` makes in the format; returns the file written, if not stdout.
-    pub fn write(&self, render: impl FnOnce(Format) -> String) -> Result<Option<&Path>> {
-        let text = render(self.format()?);
+    /// Writes the table `table_for` makes in the format, without the notes that repeat a warning
+    /// already `said` on the terminal it goes to; returns the file written, if not stdout.
+    pub fn write_table(
+        &self,
+        said: &[String],
+        table_for: impl FnOnce(Format) -> Table,
+    ) -> Result<Option<&Path>> {
+        let format = self.format()?;
+        let to_stdout = self.out.as_deref().is_none_or(io::is_stdout);
+        let text = format.render(&shown(table_for(format), to_stdout, said));
         match self.file() {
             None => io::write_stdout(&text).map(|()| None),
             Some(out) => io::write_atomic(out, text.as_bytes()).map(|()| Some(out)),
