@@ -59,7 +59,7 @@ impl OutputArgs {
 
     /// Refuses an output over one of `inputs`, or of an unclear format, before any work.
     fn check(&self, inputs: &[impl AsRef<std::path::Path>]) -> Result<()> {
-        Ok(self.dest().check(inputs).map_err(with_flags)?)
+        self.dest().check(inputs).map_err(with_flags)
     }
 
     /// Writes the table `table_for` makes, saying how many rows went to a file.
