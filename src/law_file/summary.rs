@@ -37,17 +37,10 @@ impl LawFile {
 
     /// What the numbers mean: units, the token set, how compute and N are counted, the data.
     pub fn units_line(&self) -> String {
-        let u = &self.units;
-        // A compute law fitted to a compute column counts compute as that file does.
-        let compute = if self.compute_is_the_files() {
-            let c = &self.data.columns.compute;
-            format!("as '{c}' of the checkpoints file gives it")
-        } else {
-            format!("C = 6ND, N = {}", u.params)
-        };
         let mut line = format!(
-            "losses in nats/token on eval set '{}'; compute in FLOPs ({compute}); {} law fitted to {}",
-            u.eval_set,
+            "losses in nats/token on eval set '{}'; compute in FLOPs ({}); {} law fitted to {}",
+            self.units.eval_set,
+            self.compute_counted(),
             self.form.name(),
             self.data.file
         );
@@ -55,6 +48,17 @@ impl LawFile {
             line += &format!(" ({c})");
         }
         line
+    }
+
+    /// How the law's compute is counted: a compute law fitted to a compute column as that file
+    /// counts it (N then plays no part), else 6ND with N counted as the file's params column.
+    fn compute_counted(&self) -> String {
+        if self.compute_is_the_files() {
+            let c = &self.data.columns.compute;
+            format!("as '{c}' of the checkpoints file gives it")
+        } else {
+            format!("C = 6ND, N = {}", self.units.params)
+        }
     }
 
     pub fn summary_table(&self) -> Table {
@@ -120,8 +124,10 @@ impl LawFile {
                 f.delta, f.objective, f.starts, f.failed_starts, f.outliers
             ),
             format!(
-                "units: loss {}; N = {}; compute {}; eval set '{}'",
-                lf.units.loss, lf.units.params, lf.units.compute, lf.units.eval_set
+                "units: loss {}; compute in FLOPs ({}); eval set '{}'",
+                lf.units.loss,
+                lf.compute_counted(),
+                lf.units.eval_set
             ),
             fitted_range(&f.ranges),
         ];

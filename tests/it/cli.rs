@@ -617,6 +617,22 @@ fn a_compute_law_on_a_grid_family_is_warned_of() {
         "{units}"
     );
     assert!(!units.contains("6ND"), "{units}");
+    // The fit's own summary says the same, and names no parameter count.
+    let out = succeeds(
+        ceq()
+            .args(["fit", "--form", "compute", "--checkpoints"])
+            .arg(&ck),
+    )
+    .0;
+    let summary = String::from_utf8(out).unwrap();
+    assert!(
+        summary.contains("compute in FLOPs (as 'compute' of the checkpoints file gives it)"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("N = ") && !summary.contains("6*N*D"),
+        "{summary}"
+    );
     // A run law's compute is 6·N·D whatever compute column its file has.
     let mut run = String::from("params,tokens,compute,loss\n");
     for s in [250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0_f64] {
