@@ -108,7 +108,11 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         return Err(Error::OutputIsInput {
             out: dir.to_owned(),
             input: input.to_owned(),
-            why: "is a folder a report replaces whole, and holds the input",
+            why: if io::resolved(input) == d {
+                "is the input"
+            } else {
+                "is a folder a report replaces whole, and holds the input"
+            },
         });
     }
     io::check_out_dir(dir, &[], force)?;

@@ -341,6 +341,14 @@ fn a_forced_report_replaces_the_folder_whole() {
             && err.contains(&format!("holds the input {}", inside.display())),
         "{err}"
     );
+    // The input file itself as the folder: said as such, kept.
+    let before = std::fs::read(&sp).unwrap();
+    let err = fails(&mut report(&law, &sp, &sp, true));
+    assert!(
+        err.contains(&format!("it is the input {}", sp.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&sp).unwrap(), before);
     assert_eq!(snapshot(&rep), old);
 
     // Fewer splices: the new report is written whole, and the old one is gone with no temporary
