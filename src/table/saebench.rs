@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::splices::{Source, Splice, Splices, disagrees, loss_recovered};
+use super::splices::{Source, Splice, Splices, disagrees, loss_recovered_as_written};
 use crate::error::{DataKind, Error, Result};
 use crate::schema::SAEBENCH;
 
@@ -417,7 +417,7 @@ impl ResultFile {
         let score_key = format!("{PERF}.ce_loss_score");
         if let (Some((given, _)), Some(e)) = (
             self.number(&score_key)?,
-            loss_recovered(clean.0, spliced.0, zero.as_ref().map(|z| z.0)),
+            loss_recovered_as_written(clean.0, spliced.0, zero.as_ref().map(|z| z.0)),
         ) && disagrees(given, e)
         {
             return Err(self.err(

@@ -305,7 +305,18 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
 /// `loss_recovered` as ceq computes it from a row's CEs; `None` where zero ablation is missing or
 /// not above the clean CE.
 pub(crate) fn loss_recovered(clean: f64, spliced: f64, zero: Option<f64>) -> Option<f64> {
-    zero.filter(|z| *z > clean)
+    loss_recovered_as_written(clean, spliced, zero.filter(|z| *z > clean))
+}
+
+/// The formula's value wherever it gives a number, also where ceq's is undefined (zero ablation
+/// below clean), as other tools (SAEBench too) write it there: what a given value is checked
+/// against, so that a stale one is refused either way.
+pub(crate) fn loss_recovered_as_written(
+    clean: f64,
+    spliced: f64,
+    zero: Option<f64>,
+) -> Option<f64> {
+    zero.filter(|z| *z != clean)
         .map(|z| 1.0 - (spliced - clean) / (z - clean))
 }
 
@@ -314,8 +325,8 @@ pub(crate) fn disagrees(given: f64, expected: f64) -> bool {
     (given - expected).abs() > 1e-9 * expected.abs().max(1.0)
 }
 
-/// A given `loss_recovered` must be the one ceq computes from the row's CEs (as `ceq eval` writes it);
-/// it is checked where both are defined, then left out of the pass-through columns.
+/// A given `loss_recovered` must be the one the row's CEs give (as `ceq eval` writes it); it is
+/// checked, then left out of the pass-through columns.
 fn check_recomputed(
     t: &RawTable,
     line: u64,
@@ -324,7 +335,7 @@ fn check_recomputed(
     s: &Splice,
 ) -> Result<()> {
     let given = rec.get(col).unwrap_or("").parse::<f64>().ok();
-    let expected = loss_recovered(s.ce_clean, s.ce_spliced, s.ce_zero_ablation);
+    let expected = loss_recovered_as_written(s.ce_clean, s.ce_spliced, s.ce_zero_ablation);
     match (given.filter(|v| v.is_finite()), expected) {
         (Some(v), Some(e)) if disagrees(v, e) => Err(t.cell_error(
             line,

@@ -222,13 +222,28 @@ fn splice_files() {
 fn loss_recovered_as_eval_writes_it_is_checked_and_recomputed() {
     let d = tempfile::tempdir().unwrap();
     let ck = write(d.path(), "ck.csv", GOOD).display().to_string();
-    // 1 - 0.1/10 = 0.99, and an undefined one (zero ablation below clean) passes unchecked.
-    let sp = write(
-        d.path(),
-        "sp.csv",
-        "name,ce_clean,ce_spliced,ce_zero_ablation,loss_recovered,hook\n\
-         a,3,3.1,13,0.99,h1\nb,3,3.1,2,5,h2\n",
+    // 1 - 0.1/10 = 0.99; with zero ablation below clean ceq's is undefined, but the formula's 1.1
+    // (as other tools write it) is still the check: a stale value is refused (review 14).
+    let rows = |b: &str| {
+        let text = format!(
+            "name,ce_clean,ce_spliced,ce_zero_ablation,loss_recovered,hook\n\
+             a,3,3.1,13,0.99,h1\nb,3,3.1,2,{b},h2\n"
+        );
+        write(d.path(), "sp.csv", &text)
+    };
+    let sp = rows("5");
+    let err = fails(&[
+        "map",
+        "--checkpoints",
+        &ck,
+        "--splices",
+        &sp.display().to_string(),
+    ]);
+    assert!(
+        err.contains("sp.csv:3: column 'loss_recovered'") && err.contains("5 disagrees"),
+        "{err}"
     );
+    let sp = rows("1.1");
     let v = stdout_json(
         ceq()
             .args(["map", "--format", "json", "--checkpoints", &ck])
