@@ -275,7 +275,7 @@ pub fn read_family(
         });
     }
 
-    let mut warnings = vec![];
+    let mut warnings: Vec<String> = copied_rows(&cks).into_iter().collect();
     let eval_tokens = t.find("eval_tokens").and_then(|c| {
         let mut sets: Vec<&str> = t.rows.iter().map(|(_, r)| r.get(c).unwrap_or("")).collect();
         sets.dedup();
@@ -459,4 +459,31 @@ fn more_data_worse(cks: &[Checkpoint], path: &Path) -> Option<String> {
         c.params,
         path.display()
     ))
+}
+
+/// Rows named apart whose size, tokens and loss are the same to every digit: a row copied under a
+/// new name (two measured models never agree to every digit), counted twice in the fit.
+fn copied_rows(cks: &[Checkpoint]) -> Option<String> {
+    let mut first = std::collections::HashMap::new();
+    let pairs: Vec<String> = (cks.iter())
+        .filter(|c| [c.params, c.tokens, c.loss].iter().all(|v| v.is_finite()))
+        .filter_map(|c| {
+            let key = [c.params, c.tokens, c.compute, c.loss].map(f64::to_bits);
+            let line = *first.entry(key).or_insert(c.line);
+            (line != c.line).then(|| format!("line {} repeats line {line}", c.line))
+        })
+        .collect();
+    let shown = pairs.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    let more = pairs.len().saturating_sub(3);
+    (!pairs.is_empty()).then(|| {
+        format!(
+            "{shown}{} in params, tokens and loss to every digit, under another name: a row copied \
+             counts twice in the fit; remove the copy, or check the losses were not pasted",
+            if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            }
+        )
+    })
 }

@@ -238,3 +238,32 @@ fn more_tokens_with_a_higher_loss_is_said() {
     );
     assert!(err.contains(&want), "{err}");
 }
+
+/// A row copied under another name agrees with its original to every digit, which two measured
+/// models never do: said, naming both lines (review 14).
+#[test]
+fn a_row_copied_under_another_name_is_said() {
+    let d = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    let text = std::fs::read_to_string(&src).unwrap();
+    let fit_err = |text: &str| {
+        let ck = d.path().join("ck.csv");
+        std::fs::write(&ck, text).unwrap();
+        let mut c = crate::common::ceq();
+        c.args(["fit", "--checkpoints", ck.to_str().unwrap()]);
+        crate::common::succeeds(&mut c).1
+    };
+    assert!(!fit_err(&text).contains("repeats line"));
+    let third = text.lines().nth(3).unwrap();
+    let (_, rest) = third.split_once(',').unwrap();
+    let (_, rest) = rest.split_once(',').unwrap();
+    let copied = format!("{text}copy,copy-run,{rest}\n");
+    let lines = text.lines().count() + 1;
+    let err = fit_err(&copied);
+    assert!(
+        err.contains(&format!(
+            "line {lines} repeats line 4 in params, tokens and loss"
+        )),
+        "{err}"
+    );
+}
