@@ -88,6 +88,23 @@ fn agrees(got: f64, m: &[f64], n: &[f64]) -> bool {
     (got - want).abs() <= 1e-9 * want.abs().max(1.0)
 }
 
+/// What to do about a value that is not the mean of its row's per-sequence values: where it is
+/// another row's mean, the rows were put in another order than the arrays beside the file, which
+/// ceq matches to them by position (a sorted file); else the file was edited.
+fn not_the_mean(got: f64, seqs: &Sequences) -> &'static str {
+    let moved = seqs.n_seq > 0
+        && seqs.values.iter().any(|(name, v)| {
+            let n = seqs.counts.get(name);
+            n.is_some_and(|n| v.chunks(seqs.n_seq).any(|m| agrees(got, m, n)))
+        });
+    if moved {
+        "the rows are in another order than the per-sequence arrays beside the file, which ceq \
+         matches to them by position: put the rows back in the order ceq wrote them"
+    } else {
+        "the file was edited after ceq wrote it; evaluate again"
+    }
+}
+
 impl Paired {
     /// Matches every fitted checkpoint and every splice to its per-sequence values, by name, and
     /// refuses files measured on different token sets, or whose losses are not the means of their
@@ -154,10 +171,11 @@ impl Paired {
                         &family.csv,
                         format!(
                             "line {}: the loss of '{name}' ({}) is not the mean of its per-sequence \
-                             losses ({}): the file was edited after ceq wrote it; evaluate again",
+                             losses ({}): {}",
                             c.line,
                             c.loss,
-                            resampled_mean(m, n, &vec![1.0; n_seq])
+                            resampled_mean(m, n, &vec![1.0; n_seq]),
+                            not_the_mean(c.loss, family)
                         ),
                     ));
                 }
@@ -168,7 +186,8 @@ impl Paired {
             .rows
             .iter()
             .map(|s| {
-                let (Some(v), Some(n)) = (sequences.values.get(&s.name), sequences.counts.get(&s.name))
+                let (Some(v), Some(n)) =
+                    (sequences.values.get(&s.name), sequences.counts.get(&s.name))
                 else {
                     return Err(data(
                         &sequences.csv,
@@ -179,14 +198,19 @@ impl Paired {
                     ));
                 };
                 let (c, sp) = v.split_at(n_seq);
-                for (what, got, m) in [("ce_clean", s.ce_clean, c), ("ce_spliced", s.ce_spliced, sp)] {
+                for (what, got, m) in [
+                    ("ce_clean", s.ce_clean, c),
+                    ("ce_spliced", s.ce_spliced, sp),
+                ] {
                     if !agrees(got, m, n) {
                         return Err(data(
                             &sequences.csv,
                             format!(
                                 "line {}: the {what} of '{}' ({got}) is not the mean of its \
-                                 per-sequence CEs: the file was edited after ceq wrote it; evaluate again",
-                                s.line, s.name
+                                 per-sequence CEs: {}",
+                                s.line,
+                                s.name,
+                                not_the_mean(got, sequences)
                             ),
                         ));
                     }

@@ -345,6 +345,32 @@ fn mismatched_tokens_and_old_files_are_refused() {
     }
     std::fs::write(&sp, &text).unwrap();
     assert!(run().status.success());
+    // Rows sorted apart from the arrays beside them are said as such (ceq matches by position),
+    // not as an edit; a loss changed by hand is an edit (review 14).
+    let ck = dir.path().join("checkpoints.csv");
+    let original = std::fs::read_to_string(&ck).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let mut sorted = vec![lines[0]];
+    sorted.extend(lines[1..].iter().rev());
+    let loss = lines[1].split(',').nth(8).unwrap();
+    let higher = format!(",{},", loss.parse::<f64>().unwrap() + 0.1);
+    let edited = original.replacen(&format!(",{loss},"), &higher, 1);
+    for (file, want) in [
+        (
+            sorted.join("\n") + "\n",
+            "in another order than the per-sequence arrays",
+        ),
+        (edited, "edited after ceq wrote it"),
+    ] {
+        std::fs::write(&ck, file).unwrap();
+        let o = run();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(
+            !o.status.success() && err.contains(want),
+            "{want:?} not in {err}"
+        );
+    }
+    std::fs::write(&ck, &original).unwrap();
     std::fs::remove_file(dir.path().join("splices.per_seq_n.npy")).unwrap();
     let o = run();
     let err = String::from_utf8_lossy(&o.stderr).to_string();
