@@ -134,7 +134,7 @@ fn with_progress<T>(run: impl FnOnce(Listener) -> crate::Result<T>) -> Result<(T
 }
 
 /// The parser. `--law` fixes everything about a fit, so every fitting option is refused next to it
-/// (named one by one, so clap's message names only those typed).
+/// (named one by one, so clap's message names only those typed); negative numbers are values.
 fn command() -> clap::Command {
     use clap::CommandFactory;
     let ids: Vec<clap::Id> = analysis::FamilyArgs::augment_args(clap::Command::new("family"))
@@ -144,6 +144,16 @@ fn command() -> clap::Command {
     let mut cmd = Command::command();
     for sub in ["map", "plot", "report"] {
         cmd = cmd.mut_subcommand(sub, |c| c.mut_arg("law", |a| a.conflicts_with_all(&ids)));
+    }
+    // `--bootstrap -1` is a bad value, said as such, not an unknown option `-1`.
+    let subs: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().into()).collect();
+    for sub in subs {
+        cmd = cmd.mut_subcommand(sub, |c| {
+            c.mut_args(|a| {
+                let numbers = a.get_action().takes_values();
+                a.allow_negative_numbers(numbers)
+            })
+        });
     }
     cmd
 }

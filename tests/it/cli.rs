@@ -1158,3 +1158,22 @@ fn intermediate_checkpoints_are_warned_of() {
     let err = succeeds(one.arg(write(d.path(), "runs.csv", &ck))).1;
     assert!(err.contains(" 1 run(s) hold several checkpoints"), "{err}");
 }
+
+/// A negative number is a bad value of its option, said as such, not an unknown option `-1`
+/// (review 14).
+#[test]
+fn a_negative_number_is_a_bad_value_not_an_unknown_option() {
+    for (flag, want) in [
+        ("--bootstrap", "invalid value '-1' for '--bootstrap <N>'"),
+        ("--delta", "Huber delta: must be a positive number, got -1"),
+    ] {
+        let out = ceq()
+            .args(["fit", "--checkpoints"])
+            .arg(data("checkpoints.csv"))
+            .args([flag, "-1"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!out.status.success() && err.contains(want), "{err}");
+    }
+}
