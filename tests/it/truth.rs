@@ -209,15 +209,8 @@ fn a_gross_outlier_is_named_and_ordinary_noise_is_not() {
 #[test]
 fn more_tokens_with_a_higher_loss_is_said() {
     let d = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
-    let text = std::fs::read_to_string(&src).unwrap();
-    let fit_err = |text: &str| {
-        let ck = d.path().join("ck.csv");
-        std::fs::write(&ck, text).unwrap();
-        let mut c = crate::common::ceq();
-        c.args(["fit", "--checkpoints", ck.to_str().unwrap()]);
-        crate::common::succeeds(&mut c).1
-    };
+    let text = data_checkpoints();
+    let fit_err = |text: &str| fit_stderr(d.path(), text);
     assert!(!fit_err(&text).contains("fewer tokens"));
     let line = text
         .lines()
@@ -244,15 +237,8 @@ fn more_tokens_with_a_higher_loss_is_said() {
 #[test]
 fn a_row_copied_under_another_name_is_said() {
     let d = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
-    let text = std::fs::read_to_string(&src).unwrap();
-    let fit_err = |text: &str| {
-        let ck = d.path().join("ck.csv");
-        std::fs::write(&ck, text).unwrap();
-        let mut c = crate::common::ceq();
-        c.args(["fit", "--checkpoints", ck.to_str().unwrap()]);
-        crate::common::succeeds(&mut c).1
-    };
+    let text = data_checkpoints();
+    let fit_err = |text: &str| fit_stderr(d.path(), text);
     assert!(!fit_err(&text).contains("repeats line"));
     let third = text.lines().nth(3).unwrap();
     let (_, rest) = third.split_once(',').unwrap();
@@ -266,4 +252,19 @@ fn a_row_copied_under_another_name_is_said() {
         )),
         "{err}"
     );
+}
+
+/// data/checkpoints.csv, the measured family edited by the tests above.
+fn data_checkpoints() -> String {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv");
+    std::fs::read_to_string(&src).unwrap()
+}
+
+/// `ceq fit` of `text` (written into `dir`), which must succeed: what it said on stderr.
+fn fit_stderr(dir: &Path, text: &str) -> String {
+    let ck = dir.join("ck.csv");
+    std::fs::write(&ck, text).unwrap();
+    let mut c = crate::common::ceq();
+    c.args(["fit", "--checkpoints", ck.to_str().unwrap()]);
+    crate::common::succeeds(&mut c).1
 }
