@@ -146,16 +146,12 @@ fn command() -> clap::Command {
         cmd = cmd.mut_subcommand(sub, |c| c.mut_arg("law", |a| a.conflicts_with_all(&ids)));
     }
     // `--bootstrap -1` is a bad value, said as such, not an unknown option `-1`.
-    let subs: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().into()).collect();
-    for sub in subs {
-        cmd = cmd.mut_subcommand(sub, |c| {
-            c.mut_args(|a| {
-                let numbers = a.get_action().takes_values();
-                a.allow_negative_numbers(numbers)
-            })
-        });
-    }
-    cmd
+    cmd.mut_subcommands(|c| {
+        c.mut_args(|a| {
+            let numbers = a.get_action().takes_values();
+            a.allow_negative_numbers(numbers)
+        })
+    })
 }
 
 pub fn run() -> Result<()> {

@@ -208,10 +208,8 @@ fn a_gross_outlier_is_named_and_ordinary_noise_is_not() {
 /// outlier bound (review 13), but it lies above its size's run on fewer tokens, which is said.
 #[test]
 fn more_tokens_with_a_higher_loss_is_said() {
-    let d = tempfile::tempdir().unwrap();
     let text = data_checkpoints();
-    let fit_err = |text: &str| fit_stderr(d.path(), text);
-    assert!(!fit_err(&text).contains("fewer tokens"));
+    assert!(!fit_stderr(&text).contains("fewer tokens"));
     let line = text
         .lines()
         .position(|l| l.starts_with("d32-L2-t4096000,"))
@@ -224,7 +222,7 @@ fn more_tokens_with_a_higher_loss_is_said() {
         .collect();
     let typo = typo.join("\n") + "\n";
     assert_ne!(typo, text, "the row to change was found");
-    let err = fit_err(&typo);
+    let err = fit_stderr(&typo);
     let want = format!(
         "1 checkpoint(s) have a loss more than 1% above a checkpoint of the same size trained on fewer tokens (line {}: 1.9680 nats",
         line + 1
@@ -236,16 +234,14 @@ fn more_tokens_with_a_higher_loss_is_said() {
 /// models never do: said, naming both lines (review 14).
 #[test]
 fn a_row_copied_under_another_name_is_said() {
-    let d = tempfile::tempdir().unwrap();
     let text = data_checkpoints();
-    let fit_err = |text: &str| fit_stderr(d.path(), text);
-    assert!(!fit_err(&text).contains("repeats line"));
+    assert!(!fit_stderr(&text).contains("repeats line"));
     let third = text.lines().nth(3).unwrap();
     let (_, rest) = third.split_once(',').unwrap();
     let (_, rest) = rest.split_once(',').unwrap();
     let copied = format!("{text}copy,copy-run,{rest}\n");
     let lines = text.lines().count() + 1;
-    let err = fit_err(&copied);
+    let err = fit_stderr(&copied);
     assert!(
         err.contains(&format!(
             "line {lines} repeats line 4 in params, tokens and loss"
@@ -260,9 +256,10 @@ fn data_checkpoints() -> String {
     std::fs::read_to_string(&src).unwrap()
 }
 
-/// `ceq fit` of `text` (written into `dir`), which must succeed: what it said on stderr.
-fn fit_stderr(dir: &Path, text: &str) -> String {
-    let ck = dir.join("ck.csv");
+/// `ceq fit` of a checkpoints file holding `text`, which must succeed: what it said on stderr.
+fn fit_stderr(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck.csv");
     std::fs::write(&ck, text).unwrap();
     let mut c = crate::common::ceq();
     c.args(["fit", "--checkpoints", ck.to_str().unwrap()]);
