@@ -89,10 +89,6 @@ pub struct TokenArgs {
 }
 
 impl TokenArgs {
-    pub fn non_embedding(&self) -> bool {
-        self.param_count == ParamCount::NonEmbedding
-    }
-
     pub fn scoring(&self) -> Result<Scoring> {
         let (t, tk) = (self.text.clone(), self.tokenizer.clone());
         let tokens = TokenSource::new(self.tokens.clone(), t, tk, self.ctx)
@@ -121,7 +117,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         saes: saes.collect(),
         scoring: a.tokens.scoring()?,
         model_name: None,
-        non_embedding: a.tokens.non_embedding(),
+        param_count: a.tokens.param_count,
         host_tokens: a.trained_tokens,
     };
     a.output.check(&job.inputs())?;
@@ -140,7 +136,7 @@ fn sweep(a: EvalArgs) -> Result<()> {
         family: a.family,
         tokens_per_step: a.tokens_per_step,
         scoring: a.tokens.scoring()?,
-        non_embedding: a.tokens.non_embedding(),
+        param_count: a.tokens.param_count,
         shard: a.shard,
         out,
     };
@@ -171,7 +167,7 @@ pub fn eval_family(a: EvalFamilyArgs) -> Result<()> {
     let job = FamilyJob {
         manifest: a.manifest.clone(),
         scoring: a.tokens.scoring()?,
-        non_embedding: a.tokens.non_embedding(),
+        param_count: a.tokens.param_count,
         tokens_per_step: a.tokens_per_step,
         shard: a.shard,
         out: a.out.clone(),

@@ -17,6 +17,7 @@ use super::shard::Shard;
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
+use crate::law_file::ParamCount;
 use crate::progress::Progress;
 use crate::schema::FAMILY;
 use crate::table::RawTable;
@@ -208,8 +209,8 @@ pub fn fnv1a64(bytes: impl IntoIterator<Item = u8>) -> u64 {
 pub struct FamilyJob {
     pub manifest: PathBuf,
     pub scoring: Scoring,
-    /// `params` holds the non-embedding count (else the total).
-    pub non_embedding: bool,
+    /// Which count `params` holds.
+    pub param_count: ParamCount,
     pub tokens_per_step: Option<f64>,
     pub shard: Option<Shard>,
     /// The checkpoints CSV: written after each checkpoint, and read first to resume.
@@ -328,7 +329,7 @@ impl FamilyJob {
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
         let job =
-            super::shard::job_settings(&self.manifest, self.non_embedding, self.tokens_per_step)?;
+            super::shard::job_settings(&self.manifest, self.param_count, self.tokens_per_step)?;
         let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
@@ -364,7 +365,7 @@ impl FamilyJob {
                 });
             }
             let (total, non_emb) = (model.n_params, model.n_params_non_embedding());
-            let params = if self.non_embedding { non_emb } else { total };
+            let params = self.param_count.of(total, non_emb);
             let num = |v: f64| crate::export::exact(v);
             let row: Row = FAMILY
                 .columns
@@ -418,11 +419,7 @@ impl FamilyJob {
                 "checkpoint '{name}' is not one this manifest (and shard) evaluates"
             ));
         };
-        let chosen = if self.non_embedding {
-            "params_non_embedding"
-        } else {
-            "params_total"
-        };
+        let chosen = self.param_count.of("params_total", "params_non_embedding");
         if was("params") != was(chosen) {
             return Some(format!(
                 "'{name}': its params column holds another parameter count"

@@ -15,6 +15,7 @@ use super::tokens::Tokens;
 use super::{DeviceSpec, Hook, ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
+use crate::law_file::ParamCount;
 use crate::progress::Progress;
 use crate::schema::EVAL;
 use crate::table::loss_recovered;
@@ -91,8 +92,8 @@ pub struct EvalJob {
     pub scoring: Scoring,
     /// What the host is called in the output; `None`: its folder's name.
     pub model_name: Option<String>,
-    /// `params` holds the non-embedding count (else the total).
-    pub non_embedding: bool,
+    /// Which count `params` holds.
+    pub param_count: ParamCount,
     /// The host's training tokens, when known (from a family manifest).
     pub host_tokens: Option<f64>,
 }
@@ -361,19 +362,15 @@ impl EvalJob {
             None
         };
         let params_non_embedding = model.n_params_non_embedding();
-        let params = if self.non_embedding {
-            params_non_embedding
-        } else {
-            model.n_params
-        };
-        let report = |rows: Vec<EvalRow>| EvalReport {
+        let params = self.param_count.of(model.n_params, params_non_embedding);
+        let report = |rows: Vec<EvalRow>| {
+            EvalReport {
             model: self.name(),
             params,
-            params_counted: if self.non_embedding {
-                "non-embedding parameters (without token/position embeddings and an untied unembedding)"
-            } else {
-                "total parameters (embeddings included)"
-            },
+            params_counted: self.param_count.of(
+                "total parameters (embeddings included)",
+                "non-embedding parameters (without token/position embeddings and an untied unembedding)",
+            ),
             params_total: model.n_params,
             params_non_embedding,
             tokens: self.host_tokens,
@@ -383,6 +380,7 @@ impl EvalJob {
             positions,
             seconds: start.elapsed().as_secs_f64(),
             rows,
+        }
         };
         let mut results: Vec<Option<EvalRow>> = vec![None; self.saes.len()];
         for (hook, members) in &groups {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ledger::mismatch;
 use crate::error::{DataKind, Error, Result};
+use crate::law_file::ParamCount;
 
 /// Every `count`-th checkpoint from the `index`-th (from 0, like a Slurm array index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,18 +52,13 @@ pub fn content_id(path: &Path) -> Result<String> {
 /// count of `params` and the tokens per step.
 pub fn job_settings(
     manifest: &Path,
-    non_embedding: bool,
+    count: ParamCount,
     tokens_per_step: Option<f64>,
 ) -> Result<JobSettings> {
-    let count = if non_embedding {
-        "non-embedding"
-    } else {
-        "total"
-    };
     Ok(JobSettings::from([
         ("manifest".into(), content_id(manifest)?),
         ("ceq".into(), env!("CARGO_PKG_VERSION").into()),
-        ("param_count".into(), count.into()),
+        ("param_count".into(), count.name().into()),
         (
             "tokens_per_step".into(),
             tokens_per_step.map_or("none".into(), |t| t.to_string()),

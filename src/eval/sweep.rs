@@ -19,6 +19,7 @@ use super::record::{RunRecord, identify};
 use super::shard::{Shard, record_shard};
 use super::{Hook, ModelConfig};
 use crate::error::Result;
+use crate::law_file::ParamCount;
 use crate::progress::Progress;
 use crate::schema::EVAL;
 use crate::table::RawTable;
@@ -62,7 +63,7 @@ pub struct SweepJob {
     pub family: Option<PathBuf>,
     pub tokens_per_step: Option<f64>,
     pub scoring: Scoring,
-    pub non_embedding: bool,
+    pub param_count: ParamCount,
     pub shard: Option<Shard>,
     pub out: PathBuf,
 }
@@ -205,7 +206,7 @@ impl SweepJob {
 
         // The token set as every row names it, read with the first host's config.
         let mut job =
-            super::shard::job_settings(&self.manifest, self.non_embedding, self.tokens_per_step)?;
+            super::shard::job_settings(&self.manifest, self.param_count, self.tokens_per_step)?;
         let family = self.family.as_deref().map(super::shard::content_id);
         job.insert(
             "family".into(),
@@ -259,7 +260,7 @@ impl SweepJob {
                     "'{name}' was measured by a ceq that did not record its batch size"
                 )),
             };
-            other.or_else(|| differs(row, &by_name, self.non_embedding, self.family.as_deref()))
+            other.or_else(|| differs(row, &by_name, self.param_count, self.family.as_deref()))
         })?;
         if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
             progress(Progress::Note(note));
@@ -312,7 +313,7 @@ impl SweepJob {
                     .collect(),
                 scoring: self.scoring.clone(),
                 model_name: Some(entries[0].model_name.clone()),
-                non_embedding: self.non_embedding,
+                param_count: self.param_count,
                 host_tokens: entries[0].host_tokens,
             };
             job.run_groups(progress, &mut |report| {
@@ -365,7 +366,7 @@ impl SweepJob {
 fn differs(
     row: &Row,
     entries: &HashMap<&str, &SweepEntry>,
-    non_embedding: bool,
+    count: ParamCount,
     family: Option<&Path>,
 ) -> Option<String> {
     let was = |c: &str| row[LEDGER.col(c)].as_str();
@@ -381,17 +382,12 @@ fn differs(
             e.line
         ));
     }
-    let (chosen, other) = if non_embedding {
-        ("params_non_embedding", "total")
-    } else {
-        ("params_total", "non-embedding")
-    };
+    let (chosen, other) = count.of(
+        ("params_total", "non-embedding"),
+        ("params_non_embedding", "total"),
+    );
     if was("params") != was(chosen) {
-        let this = if non_embedding {
-            "non-embedding"
-        } else {
-            "total"
-        };
+        let this = count.name();
         return Some(format!(
             "'{name}': its params column holds the host's {other} parameter count ({}), this run \
              counts {this} parameters ({})",

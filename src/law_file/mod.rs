@@ -44,6 +44,14 @@ impl ParamCount {
             ParamCount::NonEmbedding => "non-embedding parameters",
         }
     }
+
+    /// This count of a model counted both ways.
+    pub fn of<T>(self, total: T, non_embedding: T) -> T {
+        match self {
+            ParamCount::Total => total,
+            ParamCount::NonEmbedding => non_embedding,
+        }
+    }
 }
 
 /// Units and definitions every number refers to.

@@ -21,6 +21,7 @@ use crate::eval::sweep::SweepJob;
 use crate::eval::tokens::Tokens;
 use crate::eval::{DeviceSpec, Hook, Site};
 use crate::io::write_atomic;
+use crate::law_file::ParamCount;
 use crate::pipeline::{FitJob, FitSpec};
 use crate::plot::Reference;
 use crate::progress::Progress;
@@ -382,7 +383,7 @@ impl Study {
         let family = FamilyJob {
             manifest: self.path("family.csv"),
             scoring: self.scoring("eval_tokens.npy"),
-            non_embedding: false,
+            param_count: ParamCount::Total,
             tokens_per_step: None,
             shard: None,
             out: self.path("checkpoints.csv"),
@@ -399,7 +400,7 @@ impl Study {
             family: Some(self.path("family.csv")),
             tokens_per_step: None,
             scoring: self.scoring("eval_tokens.npy"),
-            non_embedding: false,
+            param_count: ParamCount::Total,
             shard: None,
             out: self.path("splices.csv"),
         };

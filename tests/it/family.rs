@@ -952,7 +952,7 @@ fn progress_counts_the_positions_left_to_do() {
             keep_special: false,
             cache_mb: 64,
         },
-        non_embedding: false,
+        param_count: ceq::law_file::ParamCount::Total,
         tokens_per_step: None,
         shard: None,
         out: dir.path().join("checkpoints.csv"),

@@ -245,7 +245,7 @@ fn trained() -> &'static Trained {
                 cache_mb: 64,
             },
             model_name: None,
-            non_embedding: false,
+            param_count: ceq::law_file::ParamCount::Total,
             host_tokens: None,
         };
         let report = job.run(&mut |_| {}).unwrap();
