@@ -3,14 +3,8 @@
 //! sliding-window attention in alternate layers, GeGLU (tanh GELU), and queries scaled by
 //! query_pre_attn_scalar^-½. Its config.json; the key table is Llama's with the extra norms.
 
-use std::path::Path;
-
-use serde::Deserialize;
-
 use super::llama::{Core, Defaults, decoder_weights};
-use super::{Architecture, Keys, ModelConfig, Parts, activation, parse};
-use crate::error::{Error, Result};
-use crate::eval::weights::Weights;
+use super::prelude::*;
 
 pub(super) const ARCH: Architecture = Architecture {
     class: "Gemma2ForCausalLM",

@@ -1,17 +1,9 @@
 //! GPT-2 (`GPT2LMHeadModel`): learned positions, sequential blocks, tanh-GELU, tied unembedding. Its
 //! config.json and its weights' key table.
 
-use std::path::Path;
-
-use serde::Deserialize;
-
-use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, embeddings, epsilon,
-    parse, positive,
-};
-use crate::error::{Error, Result};
+use super::prelude::*;
+use super::{Block, QkvLayout};
 use crate::eval::layers::{LayerNorm, Linear, Norm};
-use crate::eval::weights::Weights;
 
 pub(super) const ARCH: Architecture = Architecture {
     class: "GPT2LMHeadModel",
@@ -65,14 +57,10 @@ struct Gpt2Config {
     /// The MLP width; null or absent means 4 × n_embd.
     n_inner: Option<usize>,
     n_positions: usize,
-    #[serde(default = "default_eps")]
+    #[serde(default = "ln_eps_1e5")]
     layer_norm_epsilon: f64,
     #[serde(default = "default_activation")]
     activation_function: String,
-}
-
-fn default_eps() -> f64 {
-    1e-5
 }
 
 fn default_activation() -> String {

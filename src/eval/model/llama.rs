@@ -2,18 +2,10 @@
 //! grouped-query attention, SwiGLU, tied or untied unembedding. Its config.json, and the config
 //! keys and key table the Llama family (Qwen 2, Gemma 2) shares.
 
-use std::path::Path;
-
-use serde::Deserialize;
-
+use super::prelude::*;
 use super::rope::{self, RopeDict};
-use super::{
-    Activation, Architecture, Biases, Block, Keys, Mlp, ModelConfig, Parts, Qkv, QkvLayout,
-    activation, embeddings, epsilon, parse, positive,
-};
-use crate::error::Result;
+use super::{Activation, Biases, Block, Mlp, Qkv, QkvLayout};
 use crate::eval::layers::{Linear, Norm, RmsNorm};
-use crate::eval::weights::Weights;
 
 pub(super) const ARCH: Architecture = Architecture {
     class: "LlamaForCausalLM",

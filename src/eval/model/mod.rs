@@ -12,6 +12,20 @@ mod neox;
 mod qwen2;
 mod rope;
 
+/// What every architecture file reads its config and takes its weights with.
+mod prelude {
+    pub(super) use std::path::Path;
+
+    pub(super) use serde::Deserialize;
+
+    pub(super) use super::{
+        Architecture, Keys, ModelConfig, Parts, activation, embeddings, epsilon, ln_eps_1e5, parse,
+        positive,
+    };
+    pub(super) use crate::error::{Error, Result};
+    pub(super) use crate::eval::weights::Weights;
+}
+
 use std::path::Path;
 
 use burn::tensor::{Device, Int, Tensor};
@@ -251,6 +265,11 @@ struct Common {
 enum Ids {
     One(u32),
     Many(Vec<u32>),
+}
+
+/// transformers' default layer-norm epsilon of GPT-2 and GPT-NeoX configs.
+fn ln_eps_1e5() -> f64 {
+    1e-5
 }
 
 /// Parses config.json into an architecture's struct; a missing or mistyped key is named in the

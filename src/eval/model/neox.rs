@@ -1,17 +1,9 @@
 //! GPT-NeoX (`GPTNeoXForCausalLM`, Pythia): partial rotary, (usually) parallel residual, exact GELU,
 //! untied unembedding. Its config.json and its weights' key table.
 
-use std::path::Path;
-
-use serde::Deserialize;
-
-use super::{
-    Architecture, Block, Keys, ModelConfig, Parts, QkvLayout, activation, embeddings, epsilon,
-    parse, positive,
-};
-use crate::error::{Error, Result};
+use super::prelude::*;
+use super::{Block, QkvLayout};
 use crate::eval::layers::{LayerNorm, Linear, Norm};
-use crate::eval::weights::Weights;
 
 pub(super) const ARCH: Architecture = Architecture {
     class: "GPTNeoXForCausalLM",
@@ -59,7 +51,7 @@ struct NeoXConfig {
     num_attention_heads: usize,
     intermediate_size: usize,
     max_position_embeddings: usize,
-    #[serde(default = "default_eps")]
+    #[serde(default = "ln_eps_1e5")]
     layer_norm_eps: f64,
     rotary_pct: Option<f64>,
     partial_rotary_factor: Option<f64>,
@@ -84,10 +76,6 @@ struct RopeParameters {
     /// Any other field (a scaling `factor`, …), refused by name.
     #[serde(flatten)]
     other: std::collections::BTreeMap<String, serde_json::Value>,
-}
-
-fn default_eps() -> f64 {
-    1e-5
 }
 
 fn yes() -> bool {

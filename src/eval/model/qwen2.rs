@@ -1,14 +1,9 @@
 //! Qwen 2 (`Qwen2ForCausalLM`, Qwen 2 and 2.5): Llama with biases on the query, key and value
 //! projections. Its config.json; the key table is Llama's.
 
-use std::path::Path;
-
-use serde::Deserialize;
-
+use super::Biases;
 use super::llama::{Core, Defaults, decoder_weights};
-use super::{Architecture, Biases, Keys, ModelConfig, Parts, activation, parse};
-use crate::error::{Error, Result};
-use crate::eval::weights::Weights;
+use super::prelude::*;
 
 pub(super) const ARCH: Architecture = Architecture {
     class: "Qwen2ForCausalLM",
