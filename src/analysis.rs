@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fix, Result};
 use crate::export::Format;
 use crate::export::said_once::shown;
 use crate::law_file::LawFile;
@@ -14,9 +14,6 @@ use crate::table::Source;
 
 /// Why a splices file must have the column the figures group by.
 pub const GROUP_BY: &str = "the figures group splices by a column of the splices file";
-
-/// What a summary asked for on the standard output the law file takes is refused as.
-pub const SUMMARY_AND_LAW: &str = "summary and law file";
 
 /// A law and, when given, a splices file (a CSV, or SAEBench results) to map through it.
 #[derive(Clone, Debug)]
@@ -72,7 +69,7 @@ impl Analysis {
             }
         }
         if let Some(g) = &self.group_by {
-            splices.require_column(g, GROUP_BY)?;
+            splices.require_column(g, GROUP_BY, Fix::GroupBy)?;
         }
         let r = self.law.map(path, &splices, fit_on)?;
         warn(self.law.fit_warnings(&r.law_file));
@@ -85,6 +82,7 @@ impl Analysis {
         match self.run(on)? {
             Analyzed::Mapped(r) => Ok(*r),
             Analyzed::Law(_) => Err(Error::Invalid {
+                fix: None,
                 option: "splices",
                 message: "there are no splices to map".into(),
             }),
@@ -110,7 +108,8 @@ impl FitOutput {
         }
         if self.law_to_stdout() && self.format.is_some_and(|f| f != Format::Json) {
             return Err(Error::Invalid {
-                option: SUMMARY_AND_LAW,
+                fix: Some(Fix::SummaryOrLaw),
+                option: "summary and law file",
                 message: "the law file goes to standard output, where the summary would go too"
                     .into(),
             });

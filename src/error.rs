@@ -46,8 +46,8 @@ pub enum Error {
         column: String,
         available: String,
         hint: String,
-        /// Which quantity of a column map the column holds ("loss", "params", ...), if any.
-        quantity: Option<&'static str>,
+        /// Which option names the column, if one does.
+        fix: Option<Fix>,
     },
 
     #[error("{path}:{line}: column '{column}' (column {col_index}): {message}")]
@@ -143,6 +143,8 @@ pub enum Error {
     Invalid {
         option: &'static str,
         message: String,
+        /// What the caller can change, where it is more than this value.
+        fix: Option<Fix>,
     },
 }
 
@@ -187,6 +189,41 @@ pub enum DataKind {
     InUse,
 }
 
+/// What the caller can change to get past an error, in the library's terms: a front end names its
+/// own control for each (the CLI, a flag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fix {
+    /// Name the column holding this quantity ("loss", "params", ...).
+    Column(&'static str),
+    /// Name some quantity's column.
+    Columns,
+    /// Name a column of the splices file to group by.
+    GroupBy,
+    /// Choose one training run.
+    Run,
+    /// Choose a new output folder, or allow replacing.
+    OutputFolder,
+    /// Evaluate one shard of a job.
+    Shard,
+    /// Say which parameter count the params column holds, or read the other column.
+    ParamCount,
+    /// Give the training tokens per step.
+    TokensPerStep,
+    /// Tokens per step cannot help: say where they come from.
+    TokensOrSteps,
+    /// Give a positive number of tokens per step.
+    PositiveTokensPerStep,
+    /// Name the output format, or an output file whose extension says it.
+    OutputFormat,
+    /// Name the output format the file name's extension says, or drop one.
+    FormatVsName,
+    /// Ask for the law file or a summary on standard output, not both.
+    SummaryOrLaw,
+    /// Give the splices.
+    Splices,
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
@@ -204,6 +241,24 @@ impl Error {
         match self {
             Error::Data { kind, .. } => Some(*kind),
             Error::Fitting { source, .. } => source.data_kind(),
+            _ => None,
+        }
+    }
+
+    /// What would get past this error, where the caller can change something.
+    pub fn fix(&self) -> Option<Fix> {
+        match self {
+            Error::MissingColumn { fix, .. } | Error::Invalid { fix, .. } => *fix,
+            Error::Fitting { source, .. } => source.fix(),
+            Error::Data { kind, .. } => Some(match kind {
+                DataKind::Runs => Fix::Run,
+                DataKind::OutputDir => Fix::OutputFolder,
+                DataKind::Shards => Fix::Shard,
+                DataKind::ParamCount => Fix::ParamCount,
+                DataKind::TrainingTokens => Fix::TokensPerStep,
+                DataKind::TokensOrSteps => Fix::TokensOrSteps,
+                _ => return None,
+            }),
             _ => None,
         }
     }

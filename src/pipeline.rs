@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{DataKind, Error, Result};
+use crate::error::{DataKind, Error, Fix, Result};
 use crate::eval::ledger::{per_seq_n_path, per_seq_path};
 pub use crate::fit::Progress;
 use crate::fit::bootstrap::bootstrap;
@@ -71,6 +71,7 @@ impl FitSpec {
     pub fn validate(self) -> Result<FitJob> {
         if self.bootstrap > MAX_BOOTSTRAP {
             return Err(Error::Invalid {
+                fix: None,
                 option: "bootstrap resamples",
                 message: format!(
                     "at most {MAX_BOOTSTRAP} (a law file keeps every refit), got {}",
@@ -80,6 +81,7 @@ impl FitSpec {
         }
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(Error::Invalid {
+                fix: None,
                 option: "interval level",
                 message: format!(
                     "must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {}",
@@ -90,6 +92,7 @@ impl FitSpec {
         self.columns.check()?;
         if !(self.delta > 0.0 && self.delta.is_finite()) {
             return Err(Error::Invalid {
+                fix: None,
                 option: "Huber delta",
                 message: format!("must be a positive number, got {}", self.delta),
             });
@@ -292,6 +295,7 @@ impl LawSource {
             LawSource::Fit(job) => job.run(on),
             LawSource::TokenBootstrap(_) => Err(Error::Invalid {
                 option: "token bootstrap",
+                fix: Some(Fix::Splices),
                 message: "it resamples the splices' sequences, so it needs splices".into(),
             }),
         }

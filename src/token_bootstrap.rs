@@ -320,6 +320,7 @@ pub fn map_token_bootstrap(
     let spec = job.spec();
     if spec.bootstrap == 0 {
         return Err(Error::Invalid {
+            fix: None,
             option: "bootstrap resamples",
             message: "a token bootstrap needs a number of replicates above 0".into(),
         });

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Parser};
 
-use crate::error::{DataKind, Error};
+use crate::error::{Error, Fix};
 use crate::export::{Destination, Format, Table};
 use crate::progress::{Bar, Listener};
 
@@ -80,41 +80,31 @@ impl OutputArgs {
     }
 }
 
-/// Library errors say what is wrong in the data's terms; here they get the option that fixes them.
+/// Library errors say what is wrong in the data's terms, and what would fix it; here the fix gets
+/// the option that makes it.
 fn with_flags(e: Error) -> anyhow::Error {
-    if let Error::MissingColumn {
-        quantity: Some(q), ..
-    } = &e
-    {
-        let hint = format!("the {q} column is named with --{q}-col");
-        return hinted(e, &hint);
-    }
-    let option = match &e {
-        Error::Invalid { option, .. } => *option,
-        Error::MissingColumn { hint, .. } if hint == crate::analysis::GROUP_BY => "group by",
-        _ => "",
+    let Some(fix) = e.fix() else {
+        return e.into();
     };
-    let hint = match (e.data_kind(), option) {
-        (Some(DataKind::Runs), _) => "a run is chosen with --run",
-        (Some(DataKind::OutputDir), _) => "choose a new folder or --force",
-        (Some(DataKind::Shards), _) => "a shard is evaluated with --shard i/n",
-        (Some(DataKind::ParamCount), _) => {
+    let hint = match fix {
+        Fix::Column(q) => return hinted(e, &format!("the {q} column is named with --{q}-col")),
+        Fix::Columns => "a quantity's column is named with --QUANTITY-col",
+        Fix::GroupBy => "name one of its columns with --group-by",
+        Fix::Run => "a run is chosen with --run",
+        Fix::OutputFolder => "choose a new folder or --force",
+        Fix::Shard => "a shard is evaluated with --shard i/n",
+        Fix::ParamCount => {
             "name the column's count with --param-count, or pick the other column with --params-col"
         }
-        (Some(DataKind::TrainingTokens), _) => "give the tokens per step with --tokens-per-step N",
-        (Some(DataKind::TokensOrSteps), _) => {
-            "the tokens per step are given with --tokens-per-step N"
-        }
-        (_, crate::eval::family::TOKENS_PER_STEP) => "give --tokens-per-step a positive number",
-        (_, crate::export::OUTPUT_FORMAT) => {
+        Fix::TokensPerStep => "give the tokens per step with --tokens-per-step N",
+        Fix::TokensOrSteps => "the tokens per step are given with --tokens-per-step N",
+        Fix::PositiveTokensPerStep => "give --tokens-per-step a positive number",
+        Fix::OutputFormat => {
             "give the format with --format, or an --out name with a known extension"
         }
-        (_, "token bootstrap") => "give the splices with --splices",
-        (_, crate::analysis::SUMMARY_AND_LAW) => "drop --format or --out",
-        (_, "group by") => "name one of its columns with --group-by",
-        (_, crate::export::FORMAT_VS_NAME) => "drop --format, or end --out with its extension",
-        (_, "columns") => "a quantity's column is named with --QUANTITY-col",
-        _ => return e.into(),
+        Fix::FormatVsName => "drop --format, or end --out with its extension",
+        Fix::SummaryOrLaw => "drop --format or --out",
+        Fix::Splices => "give the splices with --splices",
     };
     hinted(e, hint)
 }

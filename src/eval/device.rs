@@ -31,6 +31,7 @@ impl DeviceSpec {
     /// The burn device, or why this build or machine cannot make it.
     pub fn device(self) -> Result<Device> {
         let invalid = |message: String| Error::Invalid {
+            fix: None,
             option: "device",
             message,
         };
@@ -95,6 +96,7 @@ impl FromStr for DeviceSpec {
                 .and_then(|i| i.parse().ok())
                 .map(DeviceSpec::TchCuda)
                 .ok_or_else(|| Error::Invalid {
+                    fix: None,
                     option: "device",
                     message: format!("unknown device '{s}': use flex, tch, tch-cuda or tch-cuda:N"),
                 }),

@@ -16,7 +16,7 @@ use super::runner::{clean, scored_per_seq};
 use super::shard::Shard;
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
-use crate::error::{DataKind, Error, Result};
+use crate::error::{DataKind, Error, Fix, Result};
 use crate::law_file::ParamCount;
 use crate::progress::Progress;
 use crate::schema::FAMILY;
@@ -36,9 +36,6 @@ pub struct Entry {
     pub line: u64,
 }
 
-/// The library's name for the tokens-per-step option, in [`Error::Invalid`].
-pub const TOKENS_PER_STEP: &str = "tokens per step";
-
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
 /// takes `step × tokens_per_step`. Refuses duplicate names and missing folders.
 pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<Entry>> {
@@ -53,7 +50,8 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
     };
     if let Some(per) = tokens_per_step.filter(|v| !(v.is_finite() && *v > 0.0)) {
         return Err(Error::Invalid {
-            option: TOKENS_PER_STEP,
+            fix: Some(Fix::PositiveTokensPerStep),
+            option: "tokens per step",
             message: format!("must be a positive number of tokens, not {per}"),
         });
     }

@@ -30,6 +30,7 @@ impl Hook {
     /// Parses a TransformerLens hook name.
     pub fn parse(name: &str) -> Result<Hook> {
         let bad = || Error::Invalid {
+            fix: None,
             option: "hook",
             message: format!(
                 "unknown hook '{name}': expected blocks.<layer>.hook_resid_pre, hook_resid_mid, \

@@ -311,6 +311,7 @@ impl EvalJob {
             && !(t.is_finite() && t >= 1.0)
         {
             return Err(Error::Invalid {
+                fix: None,
                 option: "trained tokens",
                 message: format!("the host's training tokens, {t}, must be a count ≥ 1"),
             });
@@ -320,6 +321,7 @@ impl EvalJob {
             let name = folder_name(&a.dir);
             if let Some(b) = self.saes[..i].iter().find(|b| folder_name(&b.dir) == name) {
                 return Err(Error::Invalid {
+                    fix: None,
                     option: "saes",
                     message: format!(
                         "{} and {} are both named '{name}' (the folder's name names the row): \

@@ -577,6 +577,7 @@ impl Ledger {
 pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
     let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
     let first = inputs.first().ok_or_else(|| Error::Invalid {
+        fix: None,
         option: "inputs",
         message: "no shard files given".into(),
     })?;

@@ -163,6 +163,7 @@ impl Tokens {
     ) -> Result<Tokens> {
         if ctx < 2 {
             return Err(Error::Invalid {
+                fix: None,
                 option: "ctx",
                 message: format!("the row length must be at least 2, got {ctx}"),
             });

@@ -28,7 +28,8 @@ impl Destination {
         let named = self.file().map(Format::from_path);
         match (self.format, named) {
             (Some(f), Some(Ok(n))) if n != f => Err(crate::error::Error::Invalid {
-                option: super::FORMAT_VS_NAME,
+                option: "output format and file name",
+                fix: Some(crate::error::Fix::FormatVsName),
                 message: format!(
                     "{} is {} by its extension, but the format asked is {}",
                     self.file().unwrap_or(Path::new("")).display(),

@@ -96,12 +96,6 @@ impl Table {
     }
 }
 
-/// What [`Format::from_path`]'s errors call the format of an output file.
-pub const OUTPUT_FORMAT: &str = "output format";
-
-/// The library's name for a format given that the output file's extension contradicts.
-pub const FORMAT_VS_NAME: &str = "output format and file name";
-
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -175,7 +169,8 @@ impl Format {
             ),
         };
         Err(crate::error::Error::Invalid {
-            option: OUTPUT_FORMAT,
+            fix: Some(crate::error::Fix::OutputFormat),
+            option: "output format",
             message,
         })
     }

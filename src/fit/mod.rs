@@ -232,6 +232,7 @@ pub fn fit_with_progress(
 ) -> Result<Fit> {
     if !(opts.delta > 0.0 && opts.delta.is_finite()) {
         return Err(Error::Invalid {
+            fix: None,
             option: "Huber delta",
             message: format!("must be > 0, got {}", opts.delta),
         });

@@ -39,6 +39,7 @@ impl ModelSize {
     /// Refuses a shape GPT-2 cannot have.
     pub fn check(&self) -> Result<()> {
         let bad = |message: String| Error::Invalid {
+            fix: None,
             option: "model size",
             message,
         };

@@ -62,6 +62,7 @@ impl Language {
     /// Checks the settings and draws the transition tables from `seed`.
     pub fn build(&self) -> Result<Corpus> {
         let bad = |message: String| Error::Invalid {
+            fix: None,
             option: "language",
             message,
         };

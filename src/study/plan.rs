@@ -140,6 +140,7 @@ impl Settings {
     pub fn check(&self) -> Result<()> {
         let bad = |message: String| {
             Err(Error::Invalid {
+                fix: None,
                 option: "study settings",
                 message,
             })

@@ -100,7 +100,13 @@ impl SaeSpec {
 
     /// Refuses settings that cannot train, naming the setting.
     pub fn validate(&self, d_in: usize) -> Result<()> {
-        let bad = |option: &'static str, message: String| Err(Error::Invalid { option, message });
+        let bad = |option: &'static str, message: String| {
+            Err(Error::Invalid {
+                option,
+                message,
+                fix: None,
+            })
+        };
         if self.d_sae == 0 {
             return bad("d_sae", "an SAE needs at least one latent".into());
         }
@@ -577,6 +583,7 @@ pub fn train_sae(
 /// Training that ended in NaN or infinite numbers.
 fn diverged(spec: &SaeSpec, step: usize) -> Error {
     Error::Invalid {
+        fix: None,
         option: "lr",
         message: format!(
             "training diverged by step {step} (the loss or the weights are not finite) at learning \

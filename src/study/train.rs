@@ -66,6 +66,7 @@ impl Schedule {
 
     fn check(&self) -> Result<()> {
         let bad = |message: String| Error::Invalid {
+            fix: None,
             option: "schedule",
             message,
         };
@@ -228,6 +229,7 @@ pub fn train(
     size.check()?;
     if size.vocab != corpus.settings.vocab {
         return Err(Error::Invalid {
+            fix: None,
             option: "model size",
             message: format!(
                 "vocab {} differs from the language's {}",
@@ -248,6 +250,7 @@ pub fn train(
         let (l, mut g) = gradients(&model, &tokens, schedule.batch);
         if !l.is_finite() {
             return Err(Error::Invalid {
+                fix: None,
                 option: "schedule",
                 message: format!(
                     "the training loss became {l} at step {}; lower the learning rate",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::RawTable;
-use crate::error::{Error, Result};
+use crate::error::{Error, Fix, Result};
 use crate::law::Form;
 
 /// One trained checkpoint. Compute is given or 6·params·tokens; tokens are given or
@@ -75,6 +75,7 @@ impl ColumnMap {
         for (i, (q, col)) in named.iter().enumerate() {
             if let Some((other, _)) = named[i + 1..].iter().find(|(_, c)| c == col) {
                 return Err(Error::Invalid {
+                    fix: Some(Fix::Columns),
                     option: "columns",
                     message: format!(
                         "{q} and {other} both name column '{col}'; each quantity needs a column \
@@ -152,7 +153,7 @@ pub fn read_family(
         column: column.to_owned(),
         available: t.headers.join(", "),
         hint,
-        quantity: Some(quantity),
+        fix: Some(Fix::Column(quantity)),
     };
     let loss = t.find(&columns.loss).ok_or_else(|| {
         missing(

@@ -129,7 +129,7 @@ impl RawTable {
             column: name.to_owned(),
             available: self.headers.join(", "),
             hint: hint.to_owned(),
-            quantity: None,
+            fix: None,
         })
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::RawTable;
-use crate::error::{Error, Result};
+use crate::error::{Error, Fix, Result};
 use crate::schema::{MAPPED, SPLICES};
 
 /// An input column ceq computes again rather than passing through: `ceq eval` writes it, and `ceq
@@ -85,8 +85,8 @@ pub struct Splices {
 }
 
 impl Splices {
-    /// Checks the file has a column `name` (one to group figures by, say).
-    pub fn require_column(&self, name: &str, hint: &str) -> Result<()> {
+    /// Checks the file has a column `name` (one to group figures by, say: `fix`).
+    pub fn require_column(&self, name: &str, hint: &str, fix: Fix) -> Result<()> {
         if self.columns.iter().any(|c| c == name) {
             return Ok(());
         }
@@ -95,7 +95,7 @@ impl Splices {
             column: name.to_owned(),
             available: self.columns.join(", "),
             hint: hint.to_owned(),
-            quantity: None,
+            fix: Some(fix),
         })
     }
 

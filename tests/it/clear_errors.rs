@@ -479,3 +479,78 @@ fn a_near_miss_header_or_an_open_quote_says_the_likely_cause() {
         assert!(err.contains(says), "{name}: {err}");
     }
 }
+
+/// Each error the library says a setting fixes ends with the option that sets it (the hints other
+/// tests do not already check).
+#[test]
+fn each_fixable_error_ends_with_its_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ck, sp) = (data("checkpoints.csv"), data("splices.csv"));
+    let law = s(&fit_to(d, Path::new(&ck), "law.json", &[]));
+    let in_d = |name: &str| s(&d.join(name));
+    let (json, xyz, plots, out) = (in_d("x.json"), in_d("x.xyz"), in_d("p"), in_d("o.csv"));
+    std::fs::create_dir(d.join("full")).unwrap();
+    let full = s(write(&d.join("full"), "a", "x").parent().unwrap());
+    let manifest = s(&write(d, "m.csv", "name,path\na,/nonexistent\n"));
+    let tokens = s(&fixtures().join("family/tokens.npy"));
+    let map =
+        |more: &[&'static str]| [&["map", "--law", &law, "--splices", &sp][..], more].concat();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["fit", "--checkpoints", &ck, "--loss-col", "nope"],
+            "; the loss column is named with --loss-col",
+        ),
+        (
+            vec!["fit", "--checkpoints", &ck, "--form", "run"],
+            "; a run is chosen with --run",
+        ),
+        (
+            [map(&["--format", "csv", "--out"]), vec![&json]].concat(),
+            "; drop --format, or end --out with its extension",
+        ),
+        (
+            [map(&["--out"]), vec![&xyz]].concat(),
+            "; give the format with --format, or an --out name with a known extension",
+        ),
+        (
+            vec!["fit", "--checkpoints", &ck, "--out", "-", "--format", "csv"],
+            "; drop --format or --out",
+        ),
+        (
+            vec![
+                "plot",
+                "--checkpoints",
+                &ck,
+                "--bootstrap",
+                "2",
+                "--token-bootstrap",
+                "--out-dir",
+                &plots,
+            ],
+            "; give the splices with --splices",
+        ),
+        (
+            vec!["report", "--law", &law, "--splices", &sp, "--out", &full],
+            "; choose a new folder or --force",
+        ),
+        (
+            vec![
+                "eval-family",
+                "--manifest",
+                &manifest,
+                "--tokens",
+                &tokens,
+                "--tokens-per-step",
+                "5",
+                "--out",
+                &out,
+            ],
+            "; the tokens per step are given with --tokens-per-step N",
+        ),
+    ];
+    for (args, hint) in cases {
+        let err = fails(&args);
+        assert!(err.trim_end().ends_with(hint), "{args:?}: {err}");
+    }
+}
