@@ -365,14 +365,14 @@ impl EvalJob {
         };
         let params_non_embedding = model.n_params_non_embedding();
         let params = self.param_count.of(model.n_params, params_non_embedding);
-        let report = |rows: Vec<EvalRow>| {
-            EvalReport {
+        let params_counted = self.param_count.of(
+            "total parameters (embeddings included)",
+            "non-embedding parameters (without token/position embeddings and an untied unembedding)",
+        );
+        let report = |rows: Vec<EvalRow>| EvalReport {
             model: self.name(),
             params,
-            params_counted: self.param_count.of(
-                "total parameters (embeddings included)",
-                "non-embedding parameters (without token/position embeddings and an untied unembedding)",
-            ),
+            params_counted,
             params_total: model.n_params,
             params_non_embedding,
             tokens: self.host_tokens,
@@ -382,7 +382,6 @@ impl EvalJob {
             positions,
             seconds: start.elapsed().as_secs_f64(),
             rows,
-        }
         };
         let mut results: Vec<Option<EvalRow>> = vec![None; self.saes.len()];
         for (hook, members) in &groups {
