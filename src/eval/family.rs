@@ -74,11 +74,11 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         ));
     }
     let mut entries: Vec<Entry> = vec![];
-    for (line, rec) in &t.rows {
-        let line = *line;
+    for row in t.records() {
+        let line = row.line;
         let seen = entries.iter().map(|e| (e.name.as_str(), e.line));
-        let name = t.unique_name(line, rec, i_name, seen)?;
-        let dir = t.folder(line, rec, i_path, &name)?;
+        let name = row.unique_name(i_name, seen)?;
+        let dir = row.folder(i_path, &name)?;
         // A copied row would measure one checkpoint twice, under two training budgets.
         if let Some(e) = entries.iter().find(|e| crate::io::same_path(&e.dir, &dir)) {
             let msg = format!(
@@ -88,11 +88,11 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
                 e.name,
                 e.line
             );
-            return Err(t.cell_error(line, i_path, msg));
+            return Err(row.error(i_path, msg));
         }
-        let step = t.text(rec, i_step);
+        let step = row.text(i_step);
         let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
-        let tokens = match (t.text(rec, i_tokens), tokens_per_step) {
+        let tokens = match (row.text(i_tokens), tokens_per_step) {
             (v, _) if !v.is_empty() => v.parse().ok().and_then(positive).ok_or_else(|| {
                 let msg = match v.parse::<f64>() {
                     Ok(_) => format!(
@@ -103,7 +103,7 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
                         crate::table::not_a_number(&v)
                     ),
                 };
-                t.cell_error(line, i_tokens.unwrap_or(i_name), msg)
+                row.error(i_tokens.unwrap_or(i_name), msg)
             }),
             // An empty step cannot be multiplied: only this row's cells can fix it.
             _ if step.is_empty() => Err(neither(
@@ -122,7 +122,7 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
                         "checkpoint '{name}': no training tokens, and its step '{step}' is not a \
                      positive number to multiply by the tokens per step"
                     );
-                    t.cell_error(line, i_step.unwrap_or(i_name), msg)
+                    row.error(i_step.unwrap_or(i_name), msg)
                 }),
             (_, None) => Err(no_tokens(
                 DataKind::TrainingTokens,
@@ -136,7 +136,7 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         entries.push(Entry {
             name,
             dir,
-            run: t.text(rec, i_run),
+            run: row.text(i_run),
             step,
             tokens,
             line,

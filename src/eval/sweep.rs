@@ -102,27 +102,25 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
     let i_hook = t.find("hook");
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out: Vec<SweepEntry> = vec![];
-    for (line, rec) in &t.rows {
-        let line = *line;
+    for row in t.records() {
+        let line = row.line;
         let seen = out.iter().map(|e| (e.name.as_str(), e.line));
-        let name = t.unique_name(line, rec, i_name, seen)?;
-        let sae = t.folder(line, rec, i_sae, &name)?;
+        let name = row.unique_name(i_name, seen)?;
+        let sae = row.folder(i_sae, &name)?;
         let (model, model_name, host_tokens, host_line) =
-            host(base, &t.text(rec, Some(i_model)), family)
-                .map_err(|m| t.cell_error(line, i_model, m))?;
+            host(base, row.raw(i_model), family).map_err(|m| row.error(i_model, m))?;
         // Without a hook column the error points at the SAE's column.
         let i_h = i_hook.unwrap_or(i_sae);
-        let hook_text = match t.text(rec, i_hook) {
+        let hook_text = match row.text(i_hook) {
             h if !h.is_empty() => h,
             _ => super::sae::configured_hook(&sae)?.ok_or_else(|| {
                 let msg = format!(
                     "'{name}': the SAE's cfg.json names no hook; give one in a hook column"
                 );
-                t.cell_error(line, i_h, msg)
+                row.error(i_h, msg)
             })?,
         };
-        let hook = Hook::parse(&hook_text)
-            .map_err(|e| t.cell_error(line, i_h, format!("'{name}': {e}")))?;
+        let hook = Hook::parse(&hook_text).map_err(|e| row.error(i_h, format!("'{name}': {e}")))?;
         out.push(SweepEntry {
             name,
             model,

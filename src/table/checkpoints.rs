@@ -204,12 +204,12 @@ pub fn read_family(
     // Each row's name (else its numbers) and run, to the line it was first seen on.
     type Key = (std::result::Result<[u64; 5], String>, Option<String>);
     let mut seen: HashMap<Key, u64> = HashMap::new();
-    for (line, rec) in &t.rows {
-        let line = *line;
-        let l = t.loss(line, rec, loss)?;
-        let n = params.map(|c| t.positive(line, rec, c)).transpose()?;
-        let d = tokens.map(|c| t.positive(line, rec, c)).transpose()?;
-        let c = compute.map(|c| t.positive(line, rec, c)).transpose()?;
+    for row in t.records() {
+        let line = row.line;
+        let l = row.loss(loss)?;
+        let n = params.map(|c| row.positive(c)).transpose()?;
+        let d = tokens.map(|c| row.positive(c)).transpose()?;
+        let c = compute.map(|c| row.positive(c)).transpose()?;
         // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win, but
         // for the Chinchilla law (below).
         let (n, d, c) = match (n, d, c) {
@@ -234,22 +234,21 @@ pub fn read_family(
             ),
         };
         if c.is_infinite() || d.is_infinite() {
-            return Err(t.cell_error(
-                line,
+            return Err(row.error(
                 params.or(compute).unwrap_or(loss),
                 "6·params·tokens overflows: params, tokens and compute must be counts (not \
                  exponents)"
                     .into(),
             ));
         }
-        let step_v = step.map(|s| t.number(line, rec, s)).transpose()?.flatten();
-        let nm = name.map(|i| t.text(rec, Some(i)));
+        let step_v = row.number(step)?;
+        let nm = name.map(|i| row.raw(i).to_owned());
         // A checkpoint listed twice would count twice in the fit and its bootstrap.
         let key = match &nm {
             Some(n) if !n.is_empty() => Err(n.clone()),
             _ => Ok([n, d, c, l, step_v.unwrap_or(f64::NAN)].map(f64::to_bits)),
         };
-        let run_v = run.map(|i| t.text(rec, Some(i)));
+        let run_v = run.map(|i| row.raw(i).to_owned());
         if let Some(first) = seen.insert((key.clone(), run_v.clone()), line) {
             let (col, what) = match (key, name) {
                 (Err(n), Some(i)) => (
@@ -258,8 +257,7 @@ pub fn read_family(
                 ),
                 _ => (loss, format!("line {line} repeats line {first}")),
             };
-            return Err(t.cell_error(
-                line,
+            return Err(row.error(
                 col,
                 format!("{what}: a checkpoint listed twice counts twice in the fit; remove one"),
             ));

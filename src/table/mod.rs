@@ -143,59 +143,78 @@ impl RawTable {
         }
     }
 
+    /// The data rows, each with its line, to read cells from.
+    pub fn records(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|(line, rec)| Row {
+            table: self,
+            line: *line,
+            rec,
+        })
+    }
+}
+
+/// One data row of a [`RawTable`]: its cells are read here, so that every error names the file,
+/// the line and the column. A column given as `Option` may be absent (its cells read as empty).
+pub(crate) struct Row<'a> {
+    table: &'a RawTable,
+    pub line: u64,
+    rec: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    pub fn error(&self, col: usize, message: String) -> Error {
+        self.table.cell_error(self.line, col, message)
+    }
+
+    /// The cell's text as written.
+    pub fn raw(&self, col: usize) -> &str {
+        self.rec.get(col).unwrap_or("")
+    }
+
+    /// The cell's text, empty where the column or the cell is absent.
+    pub fn text(&self, col: Option<usize>) -> String {
+        col.map_or("", |c| self.raw(c)).to_owned()
+    }
+
     /// A finite number, or `None` for an empty cell.
-    pub fn number(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<Option<f64>> {
-        let s = rec.get(col).unwrap_or("");
+    pub fn number(&self, col: Option<usize>) -> Result<Option<f64>> {
+        let Some(col) = col else { return Ok(None) };
+        let s = self.raw(col);
         if s.is_empty() {
             return Ok(None);
         }
-        let v: f64 = s
-            .parse()
-            .map_err(|_| self.cell_error(line, col, not_a_number(s)))?;
+        let v: f64 = s.parse().map_err(|_| self.error(col, not_a_number(s)))?;
         if !v.is_finite() {
-            return Err(self.cell_error(
-                line,
-                col,
-                format!("'{s}' is not a finite number; remove the row or fix the value"),
-            ));
+            let why = format!("'{s}' is not a finite number; remove the row or fix the value");
+            return Err(self.error(col, why));
         }
         Ok(Some(v))
     }
 
     /// A finite number > 0 that must be present.
-    pub fn positive(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<f64> {
-        self.required(line, col, self.optional_positive(line, rec, col)?)
+    pub fn positive(&self, col: usize) -> Result<f64> {
+        self.required(col, self.optional_positive(Some(col))?)
     }
 
     /// The value of a cell that must not be empty.
-    fn required(&self, line: u64, col: usize, v: Option<f64>) -> Result<f64> {
-        v.ok_or_else(|| self.cell_error(line, col, "the cell is empty; a value is required".into()))
+    fn required(&self, col: usize, v: Option<f64>) -> Result<f64> {
+        v.ok_or_else(|| self.error(col, "the cell is empty; a value is required".into()))
     }
 
     /// A finite number > 0, or `None` for an empty cell.
-    pub fn optional_positive(
-        &self,
-        line: u64,
-        rec: &csv::StringRecord,
-        col: usize,
-    ) -> Result<Option<f64>> {
+    pub fn optional_positive(&self, col: Option<usize>) -> Result<Option<f64>> {
         let why = "is not > 0; losses, parameter counts, tokens and FLOPs must be positive";
-        self.number_where(line, rec, col, |v| v > 0.0, why)
+        self.number_where(col, |v| v > 0.0, why)
     }
 
     /// A loss (mean cross-entropy, nats per token) that must be present: see [`MAX_LOSS`].
-    pub fn loss(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<f64> {
-        self.required(line, col, self.optional_loss(line, rec, col)?)
+    pub fn loss(&self, col: usize) -> Result<f64> {
+        self.required(col, self.optional_loss(Some(col))?)
     }
 
     /// A loss > 0 and at most [`MAX_LOSS`], or `None` for an empty cell.
-    pub fn optional_loss(
-        &self,
-        line: u64,
-        rec: &csv::StringRecord,
-        col: usize,
-    ) -> Result<Option<f64>> {
-        let Some(v) = self.optional_positive(line, rec, col)? else {
+    pub fn optional_loss(&self, col: Option<usize>) -> Result<Option<f64>> {
+        let (Some(col), Some(v)) = (col, self.optional_positive(col)?) else {
             return Ok(None);
         };
         if v > MAX_LOSS {
@@ -205,64 +224,45 @@ impl RawTable {
                  {MAX_LOSS}: is it a sum over a sequence, or another unit?"
             );
             // As written: 1e308 printed in full is 309 digits.
-            let cell = rec.get(col).unwrap_or("").trim();
-            return Err(self.cell_error(line, col, format!("{cell} {why}")));
+            let cell = self.raw(col).trim();
+            return Err(self.error(col, format!("{cell} {why}")));
         }
         Ok(Some(v))
     }
 
     /// A whole number ≥ 1 (a count of positions), or `None` for an empty cell.
-    pub fn optional_count(
-        &self,
-        line: u64,
-        rec: &csv::StringRecord,
-        col: usize,
-    ) -> Result<Option<f64>> {
+    pub fn optional_count(&self, col: Option<usize>) -> Result<Option<f64>> {
         let why = "is not a whole number ≥ 1; it counts the positions (next-token predictions) \
                    the losses average over";
-        self.number_where(line, rec, col, |v| v >= 1.0 && v.fract() == 0.0, why)
+        self.number_where(col, |v| v >= 1.0 && v.fract() == 0.0, why)
     }
 
     /// A finite number ≥ 0 (a standard error), or `None` for an empty cell.
-    pub fn non_negative(
-        &self,
-        line: u64,
-        rec: &csv::StringRecord,
-        col: usize,
-    ) -> Result<Option<f64>> {
+    pub fn non_negative(&self, col: Option<usize>) -> Result<Option<f64>> {
         let why = "is negative; a standard error is ≥ 0 (empty where unknown)";
-        self.number_where(line, rec, col, |v| v >= 0.0, why)
+        self.number_where(col, |v| v >= 0.0, why)
     }
 
     /// A finite number for which `ok` holds (else an error: the value, then `why`), or `None`.
     fn number_where(
         &self,
-        line: u64,
-        rec: &csv::StringRecord,
-        col: usize,
+        col: Option<usize>,
         ok: impl Fn(f64) -> bool,
         why: &str,
     ) -> Result<Option<f64>> {
-        match self.number(line, rec, col)? {
-            Some(v) if !ok(v) => Err(self.cell_error(line, col, format!("{v} {why}"))),
-            v => Ok(v),
+        match (col, self.number(col)?) {
+            (Some(c), Some(v)) if !ok(v) => Err(self.error(c, format!("{v} {why}"))),
+            (_, v) => Ok(v),
         }
-    }
-
-    /// The cell's text, empty where the column or the cell is absent.
-    pub fn text(&self, rec: &csv::StringRecord, col: Option<usize>) -> String {
-        col.and_then(|i| rec.get(i)).unwrap_or("").to_owned()
     }
 
     /// A manifest row's name: present, and not one of `seen` (name, line) already.
     pub fn unique_name<'a>(
         &self,
-        line: u64,
-        rec: &csv::StringRecord,
         col: usize,
         mut seen: impl Iterator<Item = (&'a str, u64)>,
     ) -> Result<String> {
-        self.unique_name_by(line, rec, col, |name| {
+        self.unique_name_by(col, |name| {
             seen.find(|(n, _)| *n == name).map(|(_, first)| first)
         })
     }
@@ -271,38 +271,29 @@ impl RawTable {
     /// on): a long table looks its names up in a map rather than scanning the rows before.
     pub fn unique_name_by(
         &self,
-        line: u64,
-        rec: &csv::StringRecord,
         col: usize,
         first_line: impl FnOnce(&str) -> Option<u64>,
     ) -> Result<String> {
-        let name = self.text(rec, Some(col));
+        let (name, line) = (self.raw(col).to_owned(), self.line);
         if name.is_empty() {
-            return Err(self.cell_error(line, col, "every row needs a name".into()));
+            return Err(self.error(col, "every row needs a name".into()));
         }
         match first_line(&name) {
-            Some(first) => Err(self.cell_error(
-                line,
-                col,
-                format!("'{name}' is named twice (lines {first} and {line})"),
-            )),
+            Some(first) => {
+                let why = format!("'{name}' is named twice (lines {first} and {line})");
+                Err(self.error(col, why))
+            }
             None => Ok(name),
         }
     }
 
     /// A folder named by a manifest row, relative to the manifest's own folder; it must exist.
-    pub fn folder(
-        &self,
-        line: u64,
-        rec: &csv::StringRecord,
-        col: usize,
-        row: &str,
-    ) -> Result<PathBuf> {
-        let base = self.path.parent().unwrap_or(Path::new(""));
-        let dir = base.join(self.text(rec, Some(col)));
+    pub fn folder(&self, col: usize, row: &str) -> Result<PathBuf> {
+        let base = self.table.path.parent().unwrap_or(Path::new(""));
+        let dir = base.join(self.raw(col));
         if !dir.is_dir() {
             let msg = format!("'{row}': no folder {}", dir.display());
-            return Err(self.cell_error(line, col, msg));
+            return Err(self.error(col, msg));
         }
         Ok(dir)
     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::RawTable;
+use super::{RawTable, Row};
 use crate::error::{Error, Fix, Result};
 use crate::schema::{MAPPED, SPLICES};
 
@@ -204,21 +204,11 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
     let mut rows = Vec::with_capacity(t.rows.len());
     // Each name to the line it was first on: a map, as 1e5 rows scanned pairwise take minutes.
     let mut first_line: HashMap<String, u64> = HashMap::with_capacity(t.rows.len());
-    for (line, rec) in &t.rows {
-        let line = *line;
-        let opt = |c: Option<usize>| -> Result<Option<f64>> {
-            c.map(|c| t.optional_positive(line, rec, c))
-                .transpose()
-                .map(Option::flatten)
-        };
-        let loss = |c: Option<usize>| -> Result<Option<f64>> {
-            c.map(|c| t.optional_loss(line, rec, c))
-                .transpose()
-                .map(Option::flatten)
-        };
-        let n = opt(params)?;
-        let d = opt(tokens)?;
-        let c = opt(compute)?;
+    for row in t.records() {
+        let line = row.line;
+        let n = row.optional_positive(params)?;
+        let d = row.optional_positive(tokens)?;
+        let c = row.optional_positive(compute)?;
         let compute_given = c.is_some();
         let (d, c) = match (n, d, c) {
             (Some(n), Some(d), None) => (Some(d), Some(6.0 * n * d)),
@@ -228,23 +218,18 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
         if let (Some(p), Some(c)) = (params, c)
             && !c.is_finite()
         {
-            return Err(t.cell_error(
-                line,
+            return Err(row.error(
                 p,
                 "6·params·tokens overflows: params and tokens must be counts (not exponents or \
                  FLOPs)"
                     .into(),
             ));
         }
-        let [se_c, se_s, se_d] = se_cols.map(|c| c.map(|c| t.non_negative(line, rec, c)));
         let se = CeErrors {
-            se_ce_clean: se_c.transpose()?.flatten(),
-            se_ce_spliced: se_s.transpose()?.flatten(),
-            se_delta: se_d.transpose()?.flatten(),
-            n_tokens: n_tokens
-                .map(|c| t.optional_count(line, rec, c))
-                .transpose()?
-                .flatten(),
+            se_ce_clean: row.non_negative(se_cols[0])?,
+            se_ce_spliced: row.non_negative(se_cols[1])?,
+            se_delta: row.non_negative(se_cols[2])?,
+            n_tokens: row.optional_count(n_tokens)?,
         };
         // The SE of a difference lies between |se_c − se_s| and se_c + se_s (correlation ±1). A
         // little beyond is rounding and is clamped (see `CeNoise`); far beyond is a wrong column.
@@ -252,8 +237,7 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             (se.se_ce_clean, se.se_ce_spliced, se.se_delta, se_cols[2])
             && (d > 1.1 * (c + s) || d < (c - s).abs() / 1.1)
         {
-            return Err(t.cell_error(
-                line,
+            return Err(row.error(
                 col,
                 format!(
                     "se_delta {d} is impossible with se_ce_clean {c} and se_ce_spliced {s}: the \
@@ -264,31 +248,28 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             ));
         }
         // Every output row, note and per-sequence file is keyed by the name.
-        let nm = t.unique_name_by(line, rec, name, |n| first_line.get(n).copied())?;
+        let nm = row.unique_name_by(name, |n| first_line.get(n).copied())?;
         first_line.insert(nm.clone(), line);
         let splice = Splice {
             name: nm,
-            ce_clean: t.loss(line, rec, clean)?,
-            ce_spliced: t.loss(line, rec, spliced)?,
-            ce_zero_ablation: loss(zero)?,
-            ce_mean_ablation: loss(mean)?,
+            ce_clean: row.loss(clean)?,
+            ce_spliced: row.loss(spliced)?,
+            ce_zero_ablation: row.optional_loss(zero)?,
+            ce_mean_ablation: row.optional_loss(mean)?,
             params: n,
             tokens: d,
             compute: c,
             compute_given,
             counts: ParamCounts {
-                total: opt(n_total)?,
-                non_embedding: opt(n_non_embedding)?,
+                total: row.optional_positive(n_total)?,
+                non_embedding: row.optional_positive(n_non_embedding)?,
             },
-            raw: kept
-                .iter()
-                .map(|&i| rec.get(i).unwrap_or("").to_owned())
-                .collect(),
+            raw: kept.iter().map(|&i| row.raw(i).to_owned()).collect(),
             line,
             se,
         };
         if let Some(col) = recomputed {
-            check_recomputed(&t, line, rec, col, &splice)?;
+            check_recomputed(&row, col, &splice)?;
         }
         rows.push(splice);
     }
@@ -327,18 +308,11 @@ pub(crate) fn disagrees(given: f64, expected: f64) -> bool {
 
 /// A given `loss_recovered` must be the one the row's CEs give (as `ceq eval` writes it); it is
 /// checked, then left out of the pass-through columns.
-fn check_recomputed(
-    t: &RawTable,
-    line: u64,
-    rec: &csv::StringRecord,
-    col: usize,
-    s: &Splice,
-) -> Result<()> {
-    let given = rec.get(col).unwrap_or("").parse::<f64>().ok();
+fn check_recomputed(row: &Row, col: usize, s: &Splice) -> Result<()> {
+    let given = row.raw(col).parse::<f64>().ok();
     let expected = loss_recovered_as_written(s.ce_clean, s.ce_spliced, s.ce_zero_ablation);
     match (given.filter(|v| v.is_finite()), expected) {
-        (Some(v), Some(e)) if disagrees(v, e) => Err(t.cell_error(
-            line,
+        (Some(v), Some(e)) if disagrees(v, e) => Err(row.error(
             col,
             format!(
                 "{v} disagrees with 1 - (ce_spliced - ce_clean)/(ce_zero_ablation - ce_clean) = {e}; \
