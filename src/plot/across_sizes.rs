@@ -15,9 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::group_names::{self, Names};
 use super::style::ticks_125;
-use super::style::{
-    GREY, LIGHT, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10,
-};
+use super::style::{GREY, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10};
 use super::{
     Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, distinct_labels, err,
     label_text,
@@ -592,16 +590,12 @@ where
         Some(f) => (f, 10),
         None => (&none, 0),
     };
-    let mut mesh = chart.configure_mesh();
+    let mut mesh = s.mesh(&mut chart);
     mesh.y_desc(Y_DESC)
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
         .x_labels(count)
         .y_labels(8)
         .x_label_formatter(ticks)
-        .y_label_formatter(&|v| percent(*v))
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6));
+        .y_label_formatter(&|v| percent(*v));
     if frame.ticks.is_none() {
         mesh.disable_x_mesh();
     }

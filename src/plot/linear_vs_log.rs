@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{DASH, GREY, LIGHT, Style, lin_range, log_range, percent, ticks_125};
+use super::style::{DASH, GREY, Style, lin_range, log_range, percent, ticks_125};
 use super::{
     Area, Data, LeftOut, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err,
     group_colour, group_entry, group_legend, legend, more_groups,
@@ -45,18 +45,13 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
             y0..y1,
         )
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    s.mesh(&mut chart)
         .x_desc("Compute fraction C_eq(spliced)/C_eq(clean)")
         .y_desc("Loss recovered vs zero ablation (%)")
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&|v| percent(*v))
         .y_label_formatter(&|v| super::style::lin_tick(*v, (y0, y1)))
-        .light_line_style(WHITE)
-        .bold_line_style(LIGHT.mix(0.6))
         .draw()
         .map_err(err)?;
     // Where the two scales would agree: 100 % recovered = 100 % of the compute.

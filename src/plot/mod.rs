@@ -398,18 +398,13 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
             y0..y1,
         )
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    s.mesh(&mut chart)
         .x_desc(d.x_label())
         .y_desc(y_desc)
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
         .x_labels(10)
         .y_labels(7)
         .x_label_formatter(&|v| style::pow10(*v))
         .y_label_formatter(&|v| style::lin_tick(*v, (y0, y1)))
-        .light_line_style(WHITE)
-        .bold_line_style(style::LIGHT.mix(0.6))
         .draw()
         .map_err(err)?;
     Ok(chart)

@@ -130,18 +130,13 @@ fn panel<DB: DrawingBackend>(
             y0..y1,
         )
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    s.mesh(&mut chart)
         .x_desc(x_desc)
         .y_desc(d.loss_label())
-        .axis_desc_style(s.axis())
-        .label_style(s.tick())
         .x_labels(10)
         .y_labels(6)
         .x_label_formatter(&|v| pow10(*v))
         .y_label_formatter(&|v| super::style::lin_tick(*v, (y0, y1)))
-        .light_line_style(WHITE)
-        .bold_line_style(super::style::LIGHT.mix(0.6))
         .draw()
         .map_err(err)?;
     let grid = logspace(x0, x1, 60);

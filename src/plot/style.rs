@@ -3,6 +3,8 @@
 
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, RGBColor, TextStyle};
 
@@ -79,6 +81,25 @@ impl Style {
 
     pub fn note(&self) -> TextStyle<'static> {
         self.text(11.5)
+    }
+
+    /// The axes every figure shares: label sizes and a light grid. Each figure adds its axis
+    /// descriptions, tick counts and tick formats.
+    pub fn mesh<'a, 'b, X, Y, XT, YT, DB>(
+        &self,
+        chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    ) -> MeshStyle<'a, 'b, X, Y, DB>
+    where
+        X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+        Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+        DB: DrawingBackend,
+    {
+        let mut mesh = chart.configure_mesh();
+        mesh.axis_desc_style(self.axis())
+            .label_style(self.tick())
+            .light_line_style(WHITE)
+            .bold_line_style(LIGHT.mix(0.6));
+        mesh
     }
 
     pub fn line<C: Color>(&self, c: C, width: f64) -> ShapeStyle {
