@@ -139,10 +139,9 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
             message: "the folder is not empty; a report goes into a new or empty folder, or replaces a report folder whole when forced".into(),
         });
     }
-    let foreign: Vec<&str> = names
+    let foreign: Vec<String> = names
         .iter()
-        .map(String::as_str)
-        .filter(|n| !FILES.contains(n))
+        .filter_map(|n| not_a_report_file(&dir.join(n), n))
         .collect();
     if foreign.is_empty() {
         return Ok(());
@@ -155,6 +154,33 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         ),
     ))
 }
+
+/// How an entry of a folder a forced report would replace is not a report's own file, if it is
+/// not: another name, a folder under a report file's name (it would go with its contents), or an
+/// index.html no ceq report wrote.
+fn not_a_report_file(path: &Path, name: &str) -> Option<String> {
+    if !FILES.contains(&name) {
+        return Some(name.to_owned());
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Some(format!("a folder named {name}"));
+    }
+    if name == "index.html" && !is_report_index(path) {
+        return Some("an index.html no ceq report wrote".into());
+    }
+    None
+}
+
+/// Whether `path` starts as a report's index.html does (its title, within the first lines).
+fn is_report_index(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head));
+    n.is_ok_and(|n| String::from_utf8_lossy(&head[..n]).contains(INDEX_TITLE))
+}
+
+/// The title every report's index.html carries, near its start.
+const INDEX_TITLE: &str = "<title>ceq report</title>";
 
 impl Report<'_> {
     /// Writes every file into a new folder beside `dir` (checked with [`check_dir`]) and then swaps
@@ -228,7 +254,7 @@ impl Report<'_> {
         let lf = self.law_file;
         let mut h = String::new();
         h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-        h += "<title>ceq report</title>\n<style>\n";
+        h += &format!("{INDEX_TITLE}\n<style>\n");
         // The figures' font, embedded, so the page renders the same on a machine with no fonts.
         h += &format!(
             "@font-face{{font-family:'DejaVu Sans';src:url(data:font/ttf;base64,{}) format('truetype')}}\n",

@@ -333,6 +333,26 @@ fn a_forced_report_replaces_the_folder_whole() {
     );
     std::fs::remove_file(rep.join("notes.txt")).unwrap();
 
+    // A report file's name is not enough: a folder under one would go with its contents, and an
+    // index.html of the user's is not a report's. Both refused, named, kept.
+    let index = std::fs::read(rep.join("index.html")).unwrap();
+    std::fs::remove_file(rep.join("index.html")).unwrap();
+    let own = rep.join("index.html");
+    std::fs::create_dir(&own).unwrap();
+    write(&own, "keep", "only copy\n");
+    let err = fails(&mut report(&law, &sp, &rep, true));
+    assert!(err.contains("a folder named index.html"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(own.join("keep")).unwrap(),
+        "only copy\n"
+    );
+    std::fs::remove_dir_all(&own).unwrap();
+    write(&rep, "index.html", "<html><title>my notes</title></html>\n");
+    let err = fails(&mut report(&law, &sp, &rep, true));
+    assert!(err.contains("an index.html no ceq report wrote"), "{err}");
+    assert!(std::fs::read_to_string(&own).unwrap().contains("my notes"));
+    std::fs::write(&own, index).unwrap();
+
     // An input inside the folder would be lost with it.
     let inside = rep.join("law.json");
     let err = fails(&mut report(&inside, &sp, &rep, true));
