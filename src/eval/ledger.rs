@@ -366,6 +366,7 @@ impl Ledger {
         // shard recorded them (a shard from an older ceq records none).
         let mut record = RunRecord {
             finished: true,
+            merged: true,
             ..RunRecord::default()
         };
         for path in inputs {
@@ -479,6 +480,17 @@ impl Ledger {
         // Checked last, so a mixed token set or a name twice is named as such first.
         check_shards(&files)?;
         record.rows = rows.iter().map(|r| self.name(r).to_owned()).collect();
+        if let Some(earlier) = RunRecord::read(out)?.filter(|_| out.is_file())
+            && let Some(lost) = earlier.rows.iter().find(|n| !record.rows.contains(n))
+        {
+            return Err(not_replaced(
+                out,
+                &format!(
+                    "its row '{lost}' is in none of the shards, so replacing the file would lose \
+                     it: choose another path, or give every shard it was merged from"
+                ),
+            ));
+        }
         self.write(
             out,
             &rows,
@@ -610,16 +622,31 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<Stri
     // there, a manifest or a checkpoints file of the user's, is not overwritten.
     let existing = out.is_file() && !crate::io::is_special(out);
     if existing && !kind.is_some_and(|k| k.is_kind_of(out)) {
-        return Err(Error::Write {
-            path: out.to_owned(),
-            source: std::io::Error::other(
-                "it exists and is not a file of the shards' kind (its header differs); a merge \
-                 replaces only its own earlier output: choose another path",
-            ),
-        });
+        return Err(not_replaced(
+            out,
+            "it exists and is not a file of the shards' kind (its header differs); a merge \
+             replaces only its own earlier output: choose another path",
+        ));
+    }
+    // A run's own output holds rows no shard may hold (another manifest's, another hook's).
+    if existing && !RunRecord::read(out)?.is_some_and(|r| r.merged) {
+        return Err(not_replaced(
+            out,
+            "it exists and was not written by `ceq merge` (its run record says another run \
+             wrote it, or it has none); a merge replaces only its own earlier output: choose \
+             another path",
+        ));
     }
     // Read as the first kind when none fits, for its message naming the header expected.
     kind.unwrap_or(&kinds[0]).merge(inputs, out)
+}
+
+/// Why a merge leaves the file at its output as it is.
+fn not_replaced(out: &Path, why: &str) -> Error {
+    Error::Write {
+        path: out.to_owned(),
+        source: std::io::Error::other(why.to_owned()),
+    }
 }
 
 /// A little-endian f64 .npy array of `rows` (all of one length): [rows, n] or [rows, planes,

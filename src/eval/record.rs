@@ -55,6 +55,10 @@ pub struct RunRecord {
     /// again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order: Vec<String>,
+    /// Written by `ceq merge`: a later merge may replace the file (it holds nothing the shards do
+    /// not), which it may not do to a run's own output.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merged: bool,
 }
 
 /// Where a results CSV's run record lives.
@@ -95,6 +99,7 @@ impl RunRecord {
                 .flatten()
                 .unwrap_or_default()
                 .order,
+            merged: false,
         };
         if csv.exists() {
             record.write(csv)?;

@@ -480,6 +480,35 @@ fn three_shards_merged_equal_the_whole() {
         std::fs::read(&mine).unwrap(),
         std::fs::read(&manifest).unwrap()
     );
+    // Over a file of the shards' kind that a run wrote (its rows may be another manifest's), or a
+    // merge holding a row none of the shards holds: refused and kept, with its arrays.
+    let two = shards[..2].iter().map(|p| p.as_path()).collect::<Vec<_>>();
+    let files = |p: &Path| {
+        ["csv", "per_seq.npy", "run.json"].map(|e| std::fs::read(p.with_extension(e)).unwrap())
+    };
+    let before = files(&whole);
+    let err = merge_fails(&two, &whole);
+    assert!(err.contains("was not written by `ceq merge`"), "{err}");
+    assert_eq!(files(&whole), before);
+    // The one shard of a job over two of the checkpoints.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let subset: Vec<String> = text
+        .lines()
+        .take(3)
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => l.to_owned(),
+            _ => l.replacen(",", &format!(",{}/", family().display()), 1),
+        })
+        .collect();
+    let sub = dir.path().join("sub.csv");
+    std::fs::write(&sub, subset.join("\n") + "\n").unwrap();
+    let one = dir.path().join("one.csv");
+    eval_family(&sub, &tokens, &one, &["--shard", "0/1"]).success();
+    let before = files(&all);
+    let err = merge_fails(&[&one], &all);
+    assert!(err.contains("is in none of the shards"), "{err}");
+    assert_eq!(files(&all), before);
     // A shard run with the other parameter count in its params column is refused (review 11b:
     // merged, it fitted E = 3e-49).
     let ne = dir.path().join("ne1.csv");
