@@ -330,6 +330,11 @@ fn delta_method(law: &Law, s: &Splice, eq: &Equivalent, noise: &CeNoise, level: 
 
 /// A ratio as "1.190", or "2.609e9" beyond four digits.
 fn times(r: f64) -> String {
+    // A value can underflow to 0 (a mapped size far above the fitted losses, a host's 1e-300
+    // parameters): "infx" would say nothing.
+    if r.is_infinite() {
+        return "over 1e308".into();
+    }
     // Three significant figures ("1.15", "55.7", "519"): a ratio's fourth means nothing here.
     if r < 1e4 {
         // Rounded first, so 9.9996 reads "10.0", not "10.00"; a ratio just past 1 gets the digits
@@ -484,13 +489,9 @@ pub fn map_splice(
         for (x, lo, hi, unit) in checks {
             if x < lo {
                 status = status.max(Status::Extrapolated);
-                // x can underflow to 0 far above the fitted losses: no ratio ("infx") then.
-                let by = match lo / x {
-                    r if r.is_finite() => format!("{}x ", times(r)),
-                    _ => String::new(),
-                };
                 notes.push(format!(
-                    "{what} maps to {x:.3e} {unit}, {by}below the smallest fitted ({lo:.3e})"
+                    "{what} maps to {x:.3e} {unit}, {}x below the smallest fitted ({lo:.3e})",
+                    times(lo / x)
                 ));
             } else if x > hi {
                 status = status.max(Status::Extrapolated);

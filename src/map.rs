@@ -431,6 +431,15 @@ fn map_with(
     }
 }
 
+/// `v` to `decimals` places, or to 4 significant figures where that would print hundreds of
+/// digits: a host given in wrong units can sit 1e300 from the law.
+fn short(v: f64, decimals: usize) -> String {
+    match v.abs() < 1e5 {
+        true => format!("{v:.decimals$}"),
+        false => crate::export::human(v),
+    }
+}
+
 /// Hosts whose clean CE lies far from what the law gives at their own size and tokens (or compute):
 /// CEs in bits, on other tokens, or a host from another family. Their compute-equivalents would
 /// read them against a curve they are not on. Far: beyond twice the fitted checkpoints' largest
@@ -458,15 +467,19 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
         })
         .collect();
     let (s, at) = off.first()?;
+    let off_by = match 100.0 * (s.ce_clean / at - 1.0) {
+        p if p > 0.0 => format!("+{}", short(p, 1)),
+        p => short(p, 1),
+    };
     Some(format!(
         "{} splice(s) have a clean CE far from the law at their host's own size and tokens ('{}': \
-         ce_clean {:.4} nats where the law gives {at:.4}, {:+.1}%; the fitted checkpoints lie \
-         within {:.1}% of it): CEs in bits rather than nats, another token set, or a host from \
-         another family? Their compute-equivalents read them against a curve they are not on",
+         ce_clean {:.4} nats where the law gives {}, {off_by}%; the fitted checkpoints lie within \
+         {:.1}% of it): CEs in bits rather than nats, another token set, or a host from another \
+         family? Their compute-equivalents read them against a curve they are not on",
         off.len(),
         s.name,
         s.ce_clean,
-        100.0 * (s.ce_clean / at - 1.0),
+        short(*at, 4),
         100.0 * worst,
     ))
 }

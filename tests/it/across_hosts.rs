@@ -256,3 +256,38 @@ fn a_host_far_from_the_law_at_its_own_size_is_said() {
     );
     assert!(err.contains(&named), "{err}");
 }
+
+/// A host in absurd units (1e-300 parameters, 1e150 tokens) is said in short numbers: the law's
+/// value at it and every ratio in scientific form, never hundreds of digits or "infx".
+#[test]
+fn a_host_in_absurd_units_is_said_in_short_numbers() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(d.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    let sp = write(
+        d.path(),
+        "big.csv",
+        "name,ce_clean,ce_spliced,params,tokens\nb,1.7,1.8,1e-300,1\nd,1.7,1.8,1e150,1e150\n",
+    );
+    let mut cmd = ceq();
+    cmd.args(["map", "--format", "markdown", "--law"]).arg(&law);
+    let (out, err) = succeeds(cmd.arg("--splices").arg(&sp));
+    let all = String::from_utf8(out).unwrap() + &err;
+    assert!(all.contains("far from the law"), "{all}");
+    let longest = all
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap();
+    assert!(longest < 12, "a number of {longest} digits: {all}");
+    let words = all.split(|c: char| !c.is_ascii_alphanumeric());
+    assert!(
+        !words.into_iter().any(|w| w == "inf" || w == "infx"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "the host's training compute 6.000e-300 is over 1e308x below the smallest fitted"
+        ),
+        "{all}"
+    );
+}
