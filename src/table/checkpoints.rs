@@ -207,9 +207,11 @@ pub fn read_family(
     for row in t.records() {
         let line = row.line;
         let l = row.loss(loss)?;
-        let n = params.map(|c| row.positive(c)).transpose()?;
-        let d = tokens.map(|c| row.positive(c)).transpose()?;
-        let c = compute.map(|c| row.positive(c)).transpose()?;
+        // An empty cell is unknown: filled from the others where it can be (compute as 6ND),
+        // refused below only where the form needs it.
+        let n = row.optional_positive(params)?;
+        let d = row.optional_positive(tokens)?;
+        let c = row.optional_positive(compute)?;
         // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win, but
         // for the Chinchilla law (below).
         let (n, d, c) = match (n, d, c) {
@@ -233,6 +235,28 @@ pub fn read_family(
                 c.unwrap_or(f64::NAN),
             ),
         };
+        let needed = match form {
+            Form::Chinchilla if n.is_nan() => Some((params, "the parameter count N")),
+            Form::Chinchilla if d.is_nan() => {
+                Some((tokens.or(compute), "training tokens D (or compute C)"))
+            }
+            Form::Compute if c.is_nan() => Some((
+                compute.or(tokens),
+                "training FLOPs C (or params and tokens)",
+            )),
+            Form::Run if d.is_nan() => Some((
+                tokens.or(compute),
+                "training tokens D (or params and compute)",
+            )),
+            _ => None,
+        };
+        if let Some((col, what)) = needed {
+            let why = format!(
+                "the cell is empty; the '{}' law needs {what} on every row",
+                form.name()
+            );
+            return Err(row.error(col.unwrap_or(loss), why));
+        }
         if c.is_infinite() || d.is_infinite() {
             return Err(row.error(
                 params.or(compute).unwrap_or(loss),

@@ -191,11 +191,6 @@ impl Row<'_> {
         Ok(Some(v))
     }
 
-    /// A finite number > 0 that must be present.
-    pub fn positive(&self, col: usize) -> Result<f64> {
-        self.required(col, self.optional_positive(Some(col))?)
-    }
-
     /// The value of a cell that must not be empty.
     fn required(&self, col: usize, v: Option<f64>) -> Result<f64> {
         v.ok_or_else(|| self.error(col, "the cell is empty; a value is required".into()))

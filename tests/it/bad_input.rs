@@ -59,7 +59,19 @@ fn checkpoint_files() {
             "params,tokens,loss\n-1e8,2e9,3\n",
             &[":2:", "'params'", "not > 0"],
         ),
-        ("params,tokens,loss\n1e8,2e9,3\n1e8,,3\n", &[":3:", "empty"]),
+        (
+            "params,tokens,loss\n1e8,2e9,3\n1e8,,3\n",
+            &[
+                ":3:",
+                "'tokens'",
+                "empty",
+                "needs training tokens D (or compute C)",
+            ],
+        ),
+        (
+            "params,tokens,compute,loss\n1e8,2e9,1.2e18,3\n,2e9,1.2e18,3\n",
+            &[":3:", "'params'", "empty", "needs the parameter count N"],
+        ),
         (
             "params,tokens,loss\n1e8,2e9,3\n2e8,4e9,2.9\n",
             &["2 usable points", "5 parameters"],
@@ -92,6 +104,31 @@ fn checkpoint_files() {
             assert!(err.contains(w), "for {csv:?}, missing '{w}' in: {err}");
         }
     }
+    // An empty cell the others fill is no error: compute is 6ND, tokens C/6N; the fit is the
+    // one with the cells filled.
+    let mut holes = String::from("params,tokens,compute,loss\n");
+    for (i, l) in GOOD.lines().skip(1).enumerate() {
+        let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+        let c = 6.0 * v[0] * v[1];
+        holes += &match i {
+            0 => format!("{},{},,{}\n", v[0], v[1], v[2]),
+            1 => format!("{},,{c},{}\n", v[0], v[2]),
+            _ => format!("{},{},{c},{}\n", v[0], v[1], v[2]),
+        };
+    }
+    let filled = fit_good(d.path(), "filled.json", &[]);
+    let holed = fit_to(
+        d.path(),
+        &write(d.path(), "holes.csv", &holes),
+        "holes.json",
+        &[],
+    );
+    let params = |p: &Path| {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v["params"].clone()
+    };
+    assert!(params(&filled)["E"].is_number());
+    assert_eq!(params(&holed), params(&filled));
     // One checkpoint name in two runs (Pythia's step names in each size's run) is two checkpoints.
     let mut two_runs = String::from("name,run,params,tokens,loss\n");
     for (i, l) in GOOD.lines().skip(1).enumerate() {
