@@ -102,6 +102,7 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
     let i_hook = t.find("hook");
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out: Vec<SweepEntry> = vec![];
+    let mut configs: HashMap<PathBuf, ModelConfig> = HashMap::new();
     for row in t.records() {
         let line = row.line;
         let seen = out.iter().map(|e| (e.name.as_str(), e.line));
@@ -121,6 +122,14 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
             })?,
         };
         let hook = Hook::parse(&hook_text).map_err(|e| row.error(i_h, format!("'{name}': {e}")))?;
+        // Said here, with the line, rather than when the host is reached, maybe hours in.
+        if !configs.contains_key(&model) {
+            configs.insert(model.clone(), ModelConfig::read(&model)?);
+        }
+        if let Some(why) = configs[&model].hook_missing(&hook) {
+            let msg = format!("'{name}': {why} ({})", model.display());
+            return Err(row.error(i_h, msg));
+        }
         out.push(SweepEntry {
             name,
             model,

@@ -383,6 +383,29 @@ fn sweep_manifests_with_mistakes_are_refused_by_line() {
         )],
         &["saes.csv:2", "hook"],
     );
+    // A hook the host does not have: said by line before any host is evaluated, not when the
+    // sweep reaches it.
+    check(
+        &[
+            ROWS[0],
+            (
+                "b",
+                "gpt2",
+                "gpt2-l0-resid_mid-topk-v6",
+                "blocks.7.hook_resid_post",
+            ),
+        ],
+        &["saes.csv:3", "'b'", "the model has 2 blocks"],
+    );
+    check(
+        &[(
+            "a",
+            "neox",
+            "neox-l1-attn_out-topk-v6",
+            "blocks.0.hook_resid_mid",
+        )],
+        &["saes.csv:2", "in parallel, so there is no resid_mid"],
+    );
     // A family manifest that lacks the host.
     let m = manifest(dir.path(), &ROWS[..1]);
     let family = dir.path().join("family.csv");

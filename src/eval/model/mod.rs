@@ -352,6 +352,23 @@ impl ModelConfig {
     pub fn read(dir: &Path) -> Result<ModelConfig> {
         Ok(read_config(dir)?.0)
     }
+
+    /// Why `hook` is not in a model of this config, if it is not.
+    pub fn hook_missing(&self, hook: &Hook) -> Option<String> {
+        if hook.layer >= self.n_layers {
+            return Some(format!(
+                "hook {hook}: the model has {} blocks (0 to {})",
+                self.n_layers,
+                self.n_layers - 1
+            ));
+        }
+        (hook.site == Site::ResidMid && self.parallel_residual).then(|| {
+            format!(
+                "hook {hook}: this model's blocks add attention and MLP in parallel, so there is \
+                 no resid_mid"
+            )
+        })
+    }
 }
 
 /// A model folder's config.json and the architecture it names.
@@ -573,24 +590,13 @@ impl Transformer {
 
     /// Checks a hook exists in this model.
     pub fn check_hook(&self, hook: &Hook, dir: &Path) -> Result<()> {
-        let bad = |why: String| Error::Data {
-            kind: DataKind::Mismatch,
-            path: dir.to_owned(),
-            message: why,
-        };
-        if hook.layer >= self.cfg.n_layers {
-            return Err(bad(format!(
-                "hook {hook}: the model has {} blocks (0 to {})",
-                self.cfg.n_layers,
-                self.cfg.n_layers - 1
-            )));
-        }
-        if hook.site == Site::ResidMid && self.cfg.parallel_residual {
-            return Err(bad(format!(
-                "hook {hook}: this model's blocks add attention and MLP in parallel, so there is no resid_mid"
-            )));
-        }
-        Ok(())
+        self.cfg.hook_missing(hook).map_or(Ok(()), |why| {
+            Err(Error::Data {
+                kind: DataKind::Mismatch,
+                path: dir.to_owned(),
+                message: why,
+            })
+        })
     }
 
     /// The attention sublayer's output (after Gemma 2's post-attention norm, if any).
