@@ -308,12 +308,12 @@ impl EvalJob {
         done: &mut dyn FnMut(&EvalReport) -> Result<()>,
     ) -> Result<EvalReport> {
         if let Some(t) = self.host_tokens
-            && !(t.is_finite() && t >= 1.0)
+            && !(t.is_finite() && t >= 1.0 && t.fract() == 0.0)
         {
             return Err(Error::Invalid {
                 fix: None,
                 option: "trained tokens",
-                message: format!("the host's training tokens, {t}, must be a count ≥ 1"),
+                message: format!("the host's training tokens, {t}, must be a whole count ≥ 1"),
             });
         }
         // Rows are named by folder, and map keys its rows, notes and per-sequence files by name.

@@ -247,6 +247,20 @@ fn centered_host(path: &Path, kwargs: Option<&Value>) -> Result<bool> {
 /// An SAE folder's cfg.json: its path and its JSON.
 fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
     let path = dir.join("cfg.json");
+    if !path.is_file() {
+        let what = match dir.is_dir() {
+            true => "the folder has no cfg.json",
+            false => "no such folder",
+        };
+        return Err(Error::Data {
+            kind: DataKind::Unsupported,
+            path: dir.to_owned(),
+            message: format!(
+                "{what}; an SAE is a folder holding cfg.json and sae_weights.safetensors \
+                 (SAELens) or sae.safetensors (EleutherAI sparsify)"
+            ),
+        });
+    }
     let text = super::read_json_text(&path)?;
     let value = serde_json::from_str(&text).map_err(Error::json(&path))?;
     Ok((path, value))

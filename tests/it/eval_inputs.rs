@@ -938,7 +938,7 @@ fn a_single_eval_records_the_hosts_training_tokens() {
     let params: f64 = cell("params").parse().unwrap();
     assert!(params > 0.0);
     let err = eval_fails(&gpt2, &sae, &tokens(), &["--trained-tokens", "0.5"]);
-    says(&err, &["training tokens, 0.5, must be a count ≥ 1"]);
+    says(&err, &["training tokens, 0.5, must be a whole count ≥ 1"]);
 }
 
 /// A config.json whose `model_type` and `architectures` name two different supported models is
@@ -1094,4 +1094,17 @@ fn safetensors_errors_name_the_file_and_the_tensor() {
             ],
         );
     }
+}
+
+/// An `--sae` that is no SAE folder says what one holds, for a path that does not exist and for a
+/// folder without cfg.json.
+#[test]
+fn an_sae_path_that_is_no_sae_folder_says_what_one_holds() {
+    let gpt2 = fixtures().join("gpt2");
+    let holds = "an SAE is a folder holding cfg.json and sae_weights.safetensors";
+    let err = eval_fails(&gpt2, Path::new("nope"), &tokens(), &[]);
+    says(&err, &["nope", "no such folder", holds]);
+    let empty = tempfile::tempdir().unwrap();
+    let err = eval_fails(&gpt2, empty.path(), &tokens(), &[]);
+    says(&err, &["the folder has no cfg.json", holds]);
 }
