@@ -71,7 +71,7 @@ impl Analysis {
         if let Some(g) = &self.group_by {
             splices.require_column(g, GROUP_BY, Fix::GroupBy)?;
         }
-        let r = self.law.map(path, &splices, fit_on)?;
+        let r = self.law.map(path, splices, fit_on)?;
         warn(self.law.fit_warnings(&r.law_file));
         warn(&r.warnings());
         Ok(Analyzed::Mapped(Box::new(r)))

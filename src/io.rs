@@ -330,12 +330,23 @@ pub fn is_special(path: &Path) -> bool {
 /// device, FIFO or socket (`/dev/stdout` stays itself). The temporary file is removed on every
 /// error (only a killed process leaves one, named `.ceq-NAME-*`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes, streamed into the file: a large table is never held
+/// whole in memory as text.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_owned(),
         source,
     };
     if is_dash(path) {
-        return write_stdout(&String::from_utf8_lossy(bytes));
+        let mut bytes = vec![];
+        write(&mut bytes).map_err(err)?;
+        return write_stdout(&String::from_utf8_lossy(&bytes));
     }
     // Asked of `path` itself, so the kernel follows links /proc makes (`/dev/stdout` to a pipe).
     if is_special(path) {
@@ -343,7 +354,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .write(true)
             .open(path)
             .map_err(err)?;
-        return f.write_all(bytes).and_then(|()| f.flush()).map_err(err);
+        return buffered(&mut f, write).map_err(err);
     }
     let target = resolved(path);
     let dir = target
@@ -355,7 +366,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(&temp_prefix(&target))
         .tempfile_in(dir)
         .map_err(|e| err(without_path(e)))?;
-    tmp.write_all(bytes).map_err(err)?;
+    buffered(tmp.as_file_mut(), write).map_err(err)?;
     // A temporary file is private (0600); the output gets the old file's mode, or the usual 0644.
     #[cfg(unix)]
     {
@@ -369,6 +380,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // On failure the returned file is dropped here, which deletes it.
     tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// What `write` writes, into `f` through a buffer.
+fn buffered(
+    f: &mut std::fs::File,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+    write(&mut w)?;
+    w.flush()
 }
 
 /// An I/O error without the path tempfile wraps it with ("… at path \"dir/.ceq-XXXX\"": its

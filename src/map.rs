@@ -1,5 +1,7 @@
 //! `ceq map`: every splice of a file through one fitted law, and the tables that show the result.
 
+use rayon::prelude::*;
+
 use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, Status, map_splice};
 use crate::export::{Cell, Column, Format, Table, sig4};
 use crate::law::{Form, Law};
@@ -24,31 +26,25 @@ pub struct MapResult {
 /// The interval level of a law without bootstrap refits, when none is asked for.
 pub const DEFAULT_LEVEL: f64 = 0.9;
 
-/// The splice with its host's actual compute in the law's compute: 6·N·D with N counted as the
+/// Puts the splice's host's actual compute in the law's compute: 6·N·D with N counted as the
 /// law counts it, where the file gives that count, and for a law whose compute is 6ND (every
 /// Chinchilla law) in place of a compute column of the file's own, as the fit sets one aside.
 /// A host whose `params` is known to be the other count (the column of that count equals it) and
 /// which gives none in the law's (nor its own compute the law can take) has no actual compute in
 /// the law's count: it is left out, not taken as 6ND in the wrong count.
-fn counted_as(s: &Splice, count: ParamCount, six_nd: bool) -> Splice {
+fn count_as(s: &mut Splice, count: ParamCount, six_nd: bool) {
     if counted_otherwise(s, count) && (six_nd || !s.compute_given) {
-        return Splice {
-            params: None,
-            compute: None,
-            ..s.clone()
-        };
+        (s.params, s.compute) = (None, None);
+        return;
     }
     let n = match count {
         ParamCount::Total => s.counts.total,
         ParamCount::NonEmbedding => s.counts.non_embedding,
     };
-    match (n.or(s.params), s.tokens) {
-        (Some(n), Some(d)) if six_nd || (!s.compute_given && Some(n) != s.params) => Splice {
-            params: Some(n),
-            compute: Some(6.0 * n * d),
-            ..s.clone()
-        },
-        _ => s.clone(),
+    if let (Some(n), Some(d)) = (n.or(s.params), s.tokens)
+        && (six_nd || (!s.compute_given && Some(n) != s.params))
+    {
+        (s.params, s.compute) = (Some(n), Some(6.0 * n * d));
     }
 }
 
@@ -63,7 +59,7 @@ fn counted_otherwise(s: &Splice, count: ParamCount) -> bool {
 }
 
 /// A warning for hosts whose `params` counts parameters otherwise than the law (see
-/// [`counted_as`]): their compute_fraction_of_actual is left empty.
+/// [`count_as`]): their compute_fraction_of_actual is left empty.
 fn counted_otherwise_said(splices: &Splices, count: ParamCount, six_nd: bool) -> Option<String> {
     let off: Vec<&str> = (splices.rows.iter())
         .filter(|s| counted_otherwise(s, count) && (six_nd || !s.compute_given))
@@ -356,14 +352,14 @@ impl MapResult {
 }
 
 /// Every splice through the law, at the law's bootstrap level (else [`DEFAULT_LEVEL`]).
-pub fn map(law_file: &LawFile, splices: &Splices) -> MapResult {
+pub fn map(law_file: &LawFile, splices: Splices) -> MapResult {
     map_at(law_file, splices, DEFAULT_LEVEL)
 }
 
 /// Every splice through the law. Intervals hold the law's bootstrap refits (at their level) and,
 /// where a row gives its CEs' standard errors, their measurement noise; without refits, the noise
 /// alone by the delta method at `level`.
-pub fn map_at(law_file: &LawFile, splices: &Splices, level: f64) -> MapResult {
+pub fn map_at(law_file: &LawFile, splices: Splices, level: f64) -> MapResult {
     map_with(law_file, splices, level, None)
 }
 
@@ -372,7 +368,7 @@ pub fn map_at(law_file: &LawFile, splices: &Splices, level: f64) -> MapResult {
 /// `what` says what was resampled (see [`crate::token_bootstrap`]).
 pub fn map_joint(
     law_file: &LawFile,
-    splices: &Splices,
+    splices: Splices,
     ces: &[Vec<(f64, f64)>],
     what: &str,
 ) -> MapResult {
@@ -381,7 +377,7 @@ pub fn map_joint(
 
 fn map_with(
     law_file: &LawFile,
-    splices: &Splices,
+    mut splices: Splices,
     level: f64,
     joint: Option<JointCes>,
 ) -> MapResult {
@@ -402,20 +398,16 @@ fn map_with(
     };
     let count = law_file.data.param_count;
     let six_nd = !law_file.compute_is_the_files();
-    let mut found: Vec<String> = compute_set_aside(splices, six_nd).into_iter().collect();
-    found.extend(host_disagreements(splices));
-    found.extend(counted_otherwise_said(splices, count, six_nd));
-    let mut splices = Splices {
-        rows: (splices.rows.iter())
-            .map(|s| counted_as(s, count, six_nd))
-            .collect(),
-        ..splices.clone()
-    };
+    let mut found: Vec<String> = compute_set_aside(&splices, six_nd).into_iter().collect();
+    found.extend(host_disagreements(&splices));
+    found.extend(counted_otherwise_said(&splices, count, six_nd));
+    for s in &mut splices.rows {
+        count_as(s, count, six_nd);
+    }
     found.extend(actual_off_scale(law_file, &mut splices));
     found.extend(hosts_off_the_law(&law, law_file, &splices));
-    let rows: Vec<Mapped> = splices
-        .rows
-        .iter()
+    // Each row's draws are seeded by its index, so the rows map in parallel to the same bytes.
+    let rows: Vec<Mapped> = (splices.rows.par_iter())
         .enumerate()
         .map(|(i, s)| map_splice(&law, &ranges, &spec, s, i))
         .collect();

@@ -306,7 +306,7 @@ impl LawSource {
     pub fn map(
         &self,
         path: &Path,
-        splices: &Splices,
+        splices: Splices,
         on: &(dyn Fn(Progress) + Sync),
     ) -> Result<MapResult> {
         match self {

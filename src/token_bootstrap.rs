@@ -344,5 +344,5 @@ pub fn map_token_bootstrap(
     if let Some(b) = &mut law_file.bootstrap {
         b.tokens = Some(what.clone());
     }
-    Ok(map_joint(&law_file, &table, &j.ces, &what))
+    Ok(map_joint(&law_file, table, &j.ces, &what))
 }

@@ -62,10 +62,13 @@ impl Destination {
     ) -> Result<Option<&Path>> {
         let format = self.format()?;
         let to_stdout = self.out.as_deref().is_none_or(io::is_stdout);
-        let text = format.render(&shown(table_for(format), to_stdout, said));
+        let table = shown(table_for(format), to_stdout, said);
         match self.file() {
-            None => io::write_stdout(&text).map(|()| None),
-            Some(out) => io::write_atomic(out, text.as_bytes()).map(|()| Some(out)),
+            None => io::write_stdout(&format.render(&table)).map(|()| None),
+            Some(out) => {
+                let write = |w: &mut dyn std::io::Write| format.exporter().export(&table, w);
+                io::write_atomic_with(out, write).map(|()| Some(out))
+            }
         }
     }
 }

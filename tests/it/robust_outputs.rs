@@ -243,7 +243,7 @@ fn intervals_that_exclude_their_estimate_are_warned_of() {
     assert!(!w.contains("rest on"), "{w}");
     // Each mapped splice whose interval misses its estimate says so.
     let splices = ceq::table::read_splices(Path::new(&data("splices.csv"))).unwrap();
-    let m = ceq::map::map(&lf, &splices);
+    let m = ceq::map::map(&lf, splices);
     assert!(
         m.rows
             .iter()

@@ -91,7 +91,7 @@ fn joint_bootstrap_matches_an_independent_numpy_scipy_computation() {
         }
     }
     let law_file = job.law_file(&fam, &fit, Some(&j.bootstrap));
-    let mapped = ceq::map::map_joint(&law_file, &splices, &j.ces, "a committed draw");
+    let mapped = ceq::map::map_joint(&law_file, splices, &j.ces, "a committed draw");
     for (s, m) in mapped.splice_rows() {
         let want = nums(&r["compute_fraction"][&s.name]);
         let (lo, hi) = m.ci.unwrap().fraction.unwrap();
