@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, renamed_tokens};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
 use super::shard::Shard;
@@ -393,7 +393,7 @@ impl FamilyJob {
             LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)?;
         }
         record.finished = true;
-        if todo.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
+        if todo.is_empty() && !LEDGER.counts_written(&self.out, &rows, &counts) {
             LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)?;
         } else {
             LEDGER.write_record(&self.out, &rows, &mut record)?;

@@ -251,6 +251,13 @@ impl Ledger {
         read_npy(&per_seq_n_path(csv), 1, names)
     }
 
+    /// Whether the position counts beside `csv` are `counts` for `rows`: a rerun with nothing to
+    /// measure writes them where they are missing (an older ceq's file) or damaged.
+    pub fn counts_written(&self, csv: &Path, rows: &[Row], counts: &PerSeq) -> bool {
+        let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();
+        csv.exists() && self.read_counts(csv, &names).as_ref() == Some(counts)
+    }
+
     /// The rows already in `out` and their per-sequence values. Each row must have been measured
     /// on `eval_tokens`'s token set (its ids and scored positions; the file may be named
     /// otherwise, see [`Resumed::eval_tokens`]) by `engine`, `check` says what else differs from this run (`None`:
@@ -563,11 +570,18 @@ impl Ledger {
             )
         })?;
         let counts = self.read_counts(csv, &names).ok_or_else(|| {
+            let path = per_seq_n_path(csv);
+            let why = match path.exists() {
+                true => "it is damaged or another run's",
+                false => "a file from an older ceq has none",
+            };
             missing(
                 "position counts",
-                per_seq_n_path(csv),
-                "a file from an older ceq has none; run the same evaluation again with the same \
-                 output file, which adds them without measuring anything again",
+                path,
+                &format!(
+                    "{why}; run the same evaluation again with the same output file, which \
+                     writes them without measuring anything again"
+                ),
             )
         })?;
         let n_seq = counts.values().next().map_or(0, |c| c.len());

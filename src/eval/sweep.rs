@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, mismatch, per_seq_n_path, renamed_tokens};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::shard::{Shard, record_shard};
 use super::{Hook, ModelConfig};
@@ -352,7 +352,7 @@ impl SweepJob {
             })?;
         }
         record.finished = true;
-        if by_model.is_empty() && !(self.out.exists() && per_seq_n_path(&self.out).exists()) {
+        if by_model.is_empty() && !LEDGER.counts_written(&self.out, &rows, &counts) {
             LEDGER.write(&self.out, &rows, &per_seq, &counts, &mut record)?;
         } else {
             LEDGER.write_record(&self.out, &rows, &mut record)?;

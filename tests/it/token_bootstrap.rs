@@ -436,6 +436,12 @@ fn a_rerun_adds_the_position_counts_to_an_older_file() {
         (std::fs::read(&ck).unwrap(), std::fs::read(&counts).unwrap()),
         before
     );
+    // A damaged counts file is said as such, and rewritten by the same rerun.
+    std::fs::write(&counts, &before.1[..100]).unwrap();
+    let err = family::LEDGER.sequences(&ck).unwrap_err().to_string();
+    assert!(err.contains("damaged or another run's"), "{err}");
+    assert!(run().contains("0 checkpoint(s) evaluated"));
+    assert_eq!(std::fs::read(&counts).unwrap(), before.1);
     // 31 next-token positions per sequence of 32, less the BOS/EOS/pad positions (ids 0, 1, 2).
     let ids = std::fs::read(fx().join("../family/tokens.npy")).unwrap();
     let ids: Vec<i64> = ids[10 + u16::from_le_bytes([ids[8], ids[9]]) as usize..]
