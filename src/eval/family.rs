@@ -13,7 +13,7 @@ use super::job::Scoring;
 use super::ledger::{Ledger, PerSeq, Row, mismatch, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
-use super::shard::Shard;
+use super::shard::{JobSettings, Shard, job_settings};
 use super::tokens::Tokens;
 use super::{ModelConfig, Transformer};
 use crate::error::{DataKind, Error, Fix, Result};
@@ -253,7 +253,7 @@ fn column(name: &str) -> usize {
 impl FamilyJob {
     /// The manifest's checkpoints this job (or shard) evaluates, after checking the whole family
     /// reads the tokens alike: one vocabulary size and one set of special ids.
-    fn checkpoints(&self) -> Result<(Vec<Entry>, ModelConfig)> {
+    fn checkpoints(&self) -> Result<(Vec<Entry>, ModelConfig, JobSettings)> {
         let all = read_manifest(&self.manifest, self.tokens_per_step)?;
         let mut first: Option<(&Entry, ModelConfig)> = None;
         for e in &all {
@@ -281,13 +281,20 @@ impl FamilyJob {
             ));
         }
         let cfg = first.expect("a manifest has rows").1;
+        let dirs: Vec<&Path> = all.iter().map(|e| e.dir.as_path()).collect();
+        let job = job_settings(
+            &self.manifest,
+            &dirs,
+            self.param_count,
+            self.tokens_per_step,
+        )?;
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
         let mine = all
             .into_iter()
             .skip(shard.index)
             .step_by(shard.count)
             .collect();
-        Ok((mine, cfg))
+        Ok((mine, cfg, job))
     }
 
     /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
@@ -298,7 +305,7 @@ impl FamilyJob {
             "a family checkpoints file as CSV (its per-sequence .npy files beside it)",
         )?;
         let sc = &self.scoring;
-        let (entries, cfg) = self.checkpoints()?;
+        let (entries, cfg, job) = self.checkpoints()?;
         let mut inputs: Vec<&Path> = vec![&self.manifest];
         inputs.extend(sc.tokens.inputs());
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));
@@ -326,8 +333,6 @@ impl FamilyJob {
         let eval_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-        let job =
-            super::shard::job_settings(&self.manifest, self.param_count, self.tokens_per_step)?;
         let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();

@@ -143,6 +143,7 @@ impl RunLock {
         for o in outputs(csv) {
             crate::io::check_not_input(&o, inputs)?;
         }
+        check_own_sidecars(csv)?;
         RunLock::take(csv)
     }
 
@@ -194,6 +195,38 @@ impl RunLock {
 impl Drop for RunLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Refuses `csv` where another results file beside it has its name but for the extension's case
+/// (`c.csv` and `c.CSV`): the files a run writes beside one (`c.per_seq.npy`, …) are the other's
+/// too, and each run would overwrite the other's.
+fn check_own_sidecars(csv: &Path) -> Result<()> {
+    let (Some(stem), Some(name)) = (csv.file_stem(), csv.file_name()) else {
+        return Ok(());
+    };
+    let dir = csv.parent().filter(|d| !d.as_os_str().is_empty());
+    let Ok(entries) = std::fs::read_dir(dir.unwrap_or(Path::new("."))) else {
+        return Ok(());
+    };
+    let other = entries.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
+        p.file_name() != Some(name)
+            && p.file_stem() == Some(stem)
+            && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            && !crate::io::same_path(p, csv)
+    });
+    match other {
+        None => Ok(()),
+        Some(other) => Err(Error::Write {
+            path: csv.to_owned(),
+            source: std::io::Error::other(format!(
+                "{} is beside it, and the files a run writes beside a results file ({}, …) would \
+                 be both files': choose a name that differs from it by more than the case of its \
+                 extension",
+                Path::new(other.file_name().unwrap_or_default()).display(),
+                super::ledger::per_seq_path(csv).display()
+            )),
+        }),
     }
 }
 

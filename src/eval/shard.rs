@@ -48,15 +48,17 @@ pub fn content_id(path: &Path) -> Result<String> {
     Ok(format!("fnv1a64:{:016x}", super::family::fnv1a64(bytes)))
 }
 
-/// The settings every job records: its manifest's content, its version of ceq, the parameter
-/// count of `params` and the tokens per step.
+/// The settings every job records: its manifest's content, the folder its inputs are under (see
+/// [`inputs_under`]), its version of ceq, the parameter count of `params` and the tokens per step.
 pub fn job_settings(
     manifest: &Path,
+    inputs: &[&Path],
     count: ParamCount,
     tokens_per_step: Option<f64>,
 ) -> Result<JobSettings> {
     Ok(JobSettings::from([
         ("manifest".into(), content_id(manifest)?),
+        ("inputs_under".into(), inputs_under(inputs)),
         ("ceq".into(), env!("CARGO_PKG_VERSION").into()),
         ("param_count".into(), count.name().into()),
         (
@@ -64,6 +66,23 @@ pub fn job_settings(
             tokens_per_step.map_or("none".into(), |t| t.to_string()),
         ),
     ]))
+}
+
+/// The deepest folder holding every one of the job's input folders (resolved): one manifest's
+/// text read from two copies of a checkpoint tree (a second clone, a retrained family) finds other
+/// files, which one merged file must not mix.
+fn inputs_under(dirs: &[&Path]) -> String {
+    let resolved = dirs
+        .iter()
+        .map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()));
+    let common = resolved.reduce(|a, b| {
+        a.components()
+            .zip(b.components())
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x)
+            .collect()
+    });
+    common.map_or("none".into(), |p| p.to_string_lossy().into_owned())
 }
 
 /// Which shard a results file is, the names of every row it holds once finished, and the job's
@@ -230,18 +249,26 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
     }
     records.sort_by_key(|(_, r)| r.index);
     let count = records.first().map_or(0, |(_, r)| r.count);
+    let given: std::collections::BTreeSet<usize> = records.iter().map(|(_, r)| r.index).collect();
+    // Named up to ten, counted beyond: a mistyped count (3/80000000) must not list millions.
+    let n_absent = count.saturating_sub(given.len());
     let absent: Vec<String> = (0..count)
-        .filter(|i| records.iter().all(|(_, r)| r.index != *i))
+        .filter(|i| !given.contains(i))
+        .take(10)
         .map(|i| format!("{i}/{count}"))
         .collect();
     if let (false, Some((first, _))) = (absent.is_empty(), records.first()) {
-        let given: Vec<String> = records.iter().map(|(_, r)| r.label()).collect();
+        let more = match n_absent - absent.len() {
+            0 => String::new(),
+            k => format!(" and {k} more"),
+        };
+        let labels: Vec<String> = records.iter().map(|(_, r)| r.label()).collect();
         return Err(shards_error(
             first,
             format!(
-                "the files given are shards {} of one job; missing: shard {}; evaluate each \
-                 missing shard into its own file, then merge again with all of them",
-                given.join(", "),
+                "the files given are shards {} of one job; missing: shard {}{more}; evaluate \
+                 each missing shard into its own file, then merge again with all of them",
+                labels.join(", "),
                 absent.join(", shard "),
             ),
         ));

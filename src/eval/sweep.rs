@@ -16,7 +16,7 @@ use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
 use super::ledger::{Ledger, PerSeq, Row, mismatch, renamed_tokens};
 use super::record::{RunRecord, identify};
-use super::shard::{Shard, record_shard};
+use super::shard::{Shard, job_settings, record_shard};
 use super::{Hook, ModelConfig};
 use crate::error::Result;
 use crate::law_file::ParamCount;
@@ -174,12 +174,17 @@ fn host(base: &Path, text: &str, family: Option<&[Entry]>) -> std::result::Resul
 impl SweepJob {
     /// The manifest's SAEs, grouped by (model, hook) in order of first appearance; a shard takes
     /// every n-th group.
-    fn groups(&self) -> Result<Vec<Vec<SweepEntry>>> {
+    /// This shard's (model, hook) groups, and the folder every input of the whole sweep is under.
+    fn groups(&self) -> Result<(Vec<Vec<SweepEntry>>, Vec<PathBuf>)> {
         let family = match &self.family {
             Some(f) => Some(read_manifest(f, self.tokens_per_step)?),
             None => None,
         };
         let entries = read_sweep(&self.manifest, family.as_deref())?;
+        let dirs = entries
+            .iter()
+            .flat_map(|e| [e.model.clone(), e.sae.clone()]);
+        let dirs: Vec<PathBuf> = dirs.collect();
         let mut groups: Vec<Vec<SweepEntry>> = vec![];
         for e in entries {
             match groups
@@ -191,18 +196,15 @@ impl SweepJob {
             }
         }
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
-        Ok(groups
-            .into_iter()
-            .skip(shard.index)
-            .step_by(shard.count)
-            .collect())
+        let mine = groups.into_iter().skip(shard.index).step_by(shard.count);
+        Ok((mine.collect(), dirs))
     }
 
     /// Evaluates every SAE not yet in the output, saving after each (model, hook) group.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<SweepSummary> {
         let what = "a splices file as CSV (its per-sequence .npy files beside it)";
         crate::io::check_extension(&self.out, "csv", what)?;
-        let groups = self.groups()?;
+        let (groups, dirs) = self.groups()?;
         let mut inputs: Vec<&Path> = vec![&self.manifest];
         inputs.extend(self.family.as_deref());
         inputs.extend(self.scoring.tokens.inputs());
@@ -212,8 +214,9 @@ impl SweepJob {
         let _lock = super::record::RunLock::claim(&self.out, &inputs)?;
 
         // The token set as every row names it, read with the first host's config.
-        let mut job =
-            super::shard::job_settings(&self.manifest, self.param_count, self.tokens_per_step)?;
+        let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+        let count = self.param_count;
+        let mut job = job_settings(&self.manifest, &dirs, count, self.tokens_per_step)?;
         let family = self.family.as_deref().map(super::shard::content_id);
         job.insert(
             "family".into(),

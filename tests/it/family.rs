@@ -1072,3 +1072,59 @@ fn arrays_saved_ahead_of_their_csv_are_resumed_by_name() {
         );
     }
 }
+
+/// Shards are one job only if they read one set of files: one manifest's text in two copies of
+/// the checkpoint tree (a second clone, a retrained family) is refused at the merge, naming both
+/// folders. Two outputs whose names differ only in the extension's case would share the files
+/// written beside them: the second is refused. A mistyped shard count names ten missing shards
+/// and counts the rest, rather than listing millions.
+#[test]
+fn shards_from_two_copies_or_sharing_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let copy = d.join("copy");
+    crate::common::copy_dir(&family(), &copy);
+    for e in std::fs::read_dir(family()).unwrap() {
+        let e = e.unwrap().path();
+        if e.is_dir() {
+            crate::common::copy_dir(&e, &copy.join(e.file_name().unwrap()));
+        }
+    }
+    let tokens = family().join("tokens.npy");
+    let (s0, s1) = (d.join("s0.csv"), d.join("s1.csv"));
+    eval_family(
+        &family().join("family.csv"),
+        &tokens,
+        &s0,
+        &["--shard", "0/2"],
+    )
+    .success();
+    eval_family(&copy.join("family.csv"), &tokens, &s1, &["--shard", "1/2"]).success();
+    let err = merge_fails(&[&s0, &s1], &d.join("all.csv"));
+    assert!(
+        err.contains("inputs_under")
+            && err.contains(&copy.canonicalize().unwrap().display().to_string()),
+        "{err}"
+    );
+
+    let upper = d.join("s0.CSV");
+    let before = std::fs::read(s0.with_extension("per_seq.npy")).unwrap();
+    let out = eval_family(&family().join("family.csv"), &tokens, &upper, &[]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("s0.csv is beside it"), "{err}");
+    assert_eq!(
+        std::fs::read(s0.with_extension("per_seq.npy")).unwrap(),
+        before
+    );
+
+    let big = d.join("big.csv");
+    eval_family(
+        &family().join("family.csv"),
+        &tokens,
+        &big,
+        &["--shard", "0/10000000"],
+    )
+    .success();
+    let err = merge_fails(&[&big], &d.join("bigm.csv"));
+    assert!(err.contains("shard 10/10000000 and 9999989 more;"), "{err}");
+}
