@@ -167,10 +167,7 @@ fn each_row_says_which_kind_of_interval_it_has() {
          exact,3.2,3.4,,,\n\
          noisy,3.2,3.4,0.01,0.012,20000\n",
     );
-    let mut cmd = ceq();
-    cmd.args(["map", "--format", "markdown", "--law"]).arg(&law);
-    let (out, _) = succeeds(cmd.arg("--splices").arg(&sp));
-    let md = String::from_utf8(out).unwrap();
+    let (md, _) = map_markdown(&law, &sp);
     let row = |name: &str| {
         let l = md
             .lines()
@@ -204,10 +201,7 @@ fn each_row_says_which_kind_of_interval_it_has() {
         "one.csv",
         "name,ce_clean,ce_spliced\nexact,3.2,3.4\n",
     );
-    let mut cmd = ceq();
-    cmd.args(["map", "--format", "markdown", "--law"]).arg(&law);
-    let (out, _) = succeeds(cmd.arg("--splices").arg(&one));
-    let md = String::from_utf8(out).unwrap();
+    let (md, _) = map_markdown(&law, &one);
     assert!(!md.contains("intervals") || !md.contains("of rows"), "{md}");
     assert!(md.contains("[lo, hi]: "), "{md}");
 }
@@ -268,10 +262,8 @@ fn a_host_in_absurd_units_is_said_in_short_numbers() {
         "big.csv",
         "name,ce_clean,ce_spliced,params,tokens\nb,1.7,1.8,1e-300,1\nd,1.7,1.8,1e150,1e150\n",
     );
-    let mut cmd = ceq();
-    cmd.args(["map", "--format", "markdown", "--law"]).arg(&law);
-    let (out, err) = succeeds(cmd.arg("--splices").arg(&sp));
-    let all = String::from_utf8(out).unwrap() + &err;
+    let (md, err) = map_markdown(&law, &sp);
+    let all = md + &err;
     assert!(all.contains("far from the law"), "{all}");
     let longest = all
         .split(|c: char| !c.is_ascii_digit())
@@ -290,4 +282,12 @@ fn a_host_in_absurd_units_is_said_in_short_numbers() {
         ),
         "{all}"
     );
+}
+
+/// `ceq map --format markdown` of `splices` through the law file `law`: the table and stderr.
+fn map_markdown(law: &Path, splices: &Path) -> (String, String) {
+    let mut cmd = ceq();
+    cmd.args(["map", "--format", "markdown", "--law"]).arg(law);
+    let (out, err) = succeeds(cmd.arg("--splices").arg(splices));
+    (String::from_utf8(out).unwrap(), err)
 }
