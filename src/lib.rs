@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod fit;
+mod groups;
 pub(crate) mod heap;
 pub mod io;
 pub mod law;

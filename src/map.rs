@@ -86,18 +86,11 @@ fn counted_otherwise_said(splices: &Splices, count: ParamCount, six_nd: bool) ->
 /// wrong.
 fn host_disagreements(splices: &Splices) -> Option<String> {
     let col = splices.columns.iter().position(|c| c == "model")?;
-    let mut hosts: Vec<((&str, u64), Vec<&Splice>)> = vec![];
-    for s in &splices.rows {
-        let m = s.raw.get(col).map_or("", String::as_str);
-        if m.is_empty() {
-            continue;
-        }
-        let key = (m, s.ce_clean.to_bits());
-        match hosts.iter_mut().find(|(h, _)| *h == key) {
-            Some((_, rows)) => rows.push(s),
-            None => hosts.push((key, vec![s])),
-        }
+    fn model(s: &Splice, col: usize) -> &str {
+        s.raw.get(col).map_or("", String::as_str)
     }
+    let rows = splices.rows.iter().filter(|s| !model(s, col).is_empty());
+    let hosts = crate::groups::in_order(rows, |s| (model(s, col), s.ce_clean.to_bits()));
     let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => (a - b).abs() > 1e-9 * a.abs().max(b.abs()),
         _ => false,
@@ -283,20 +276,14 @@ impl MapResult {
             .iter()
             .position(|c| c == "eval_tokens")?;
         // Each token set the splices name, in file order, with its rows.
-        let mut sets: Vec<(&str, Vec<&str>)> = vec![];
-        for s in &self.splices.rows {
-            let t = s.raw.get(col).map_or("", String::as_str);
-            if t.is_empty() {
-                continue;
-            }
-            match sets
-                .iter_mut()
-                .find(|(u, _)| token_set_key(u) == token_set_key(t))
-            {
-                Some((_, names)) => names.push(&s.name),
-                None => sets.push((t, vec![&s.name])),
-            }
-        }
+        let named = (self.splices.rows.iter())
+            .map(|s| (s.raw.get(col).map_or("", String::as_str), s.name.as_str()))
+            .filter(|(t, _)| !t.is_empty());
+        let sets: Vec<(&str, Vec<&str>)> =
+            crate::groups::in_order(named, |(t, _)| token_set_key(t))
+                .into_iter()
+                .map(|(_, rows)| (rows[0].0, rows.into_iter().map(|(_, name)| name).collect()))
+                .collect();
         let listed = |sets: &[&(&str, Vec<&str>)]| -> String {
             let each: Vec<String> = (sets.iter())
                 .map(|(t, names)| {

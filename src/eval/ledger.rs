@@ -488,7 +488,8 @@ impl Ledger {
         check_shards(&files)?;
         record.rows = rows.iter().map(|r| self.name(r).to_owned()).collect();
         if let Some(earlier) = RunRecord::read(out)?.filter(|_| out.is_file())
-            && let Some(lost) = earlier.rows.iter().find(|n| !record.rows.contains(n))
+            && let now = record.rows.iter().collect::<std::collections::HashSet<_>>()
+            && let Some(lost) = earlier.rows.iter().find(|n| !now.contains(n))
         {
             return Err(not_replaced(
                 out,

@@ -7,6 +7,8 @@
 //! plot, so a reader can follow it from the small host to the large one. Grouped by host with every
 //! host's parameter count known, the groups then sit at their hosts' sizes (log).
 
+use std::collections::{HashMap, HashSet};
+
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
@@ -54,13 +56,46 @@ pub(crate) const SEPARATORS: &[char] = &['-', '_', '.', '/', ':', ' ', '|', ',',
 /// other parts next to it, run together or not ("pythia70m" in SAEBench's release
 /// "sae_bench_pythia70m_sweep_topk_ctx128_0730"). A name with none of these, or with nothing else,
 /// is whole.
-pub(crate) fn configuration(name: &str, host: &str, hosts: &[&str]) -> String {
-    for host in host_forms(host, hosts) {
-        if let Some(c) = without(name, &host) {
-            return c;
+pub(crate) fn configuration(name: &str, host: &str, hosts: &HostForms) -> String {
+    let made;
+    let forms = match hosts.forms.get(host) {
+        Some(forms) => forms,
+        None => {
+            made = host_forms(host, &hosts.shared);
+            &made
         }
+    };
+    forms
+        .iter()
+        .find_map(|host| without(name, host))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// Each host's forms ([`host_forms`]), made once for every splice of a figure: a figure of
+/// thousands of hosts compares each host's parts with every other's once, not once per splice.
+pub(crate) struct HostForms<'a> {
+    forms: HashMap<&'a str, Vec<String>>,
+    /// The parts every host's name has.
+    shared: HashSet<&'a str>,
+}
+
+impl<'a> HostForms<'a> {
+    pub(crate) fn new(hosts: &[&'a str]) -> HostForms<'a> {
+        let mut each = hosts
+            .iter()
+            .map(|h| parts(h).into_iter().collect::<HashSet<_>>());
+        let first = each.next().unwrap_or_default();
+        let shared = each.fold(first, |all, p| &all & &p);
+        let forms = (hosts.iter())
+            .map(|&h| (h, host_forms(h, &shared)))
+            .collect();
+        HostForms { forms, shared }
     }
-    name.to_owned()
+}
+
+/// The parts of a name between its separators, non-empty.
+fn parts(name: &str) -> Vec<&str> {
+    name.split(SEPARATORS).filter(|p| !p.is_empty()).collect()
 }
 
 /// `name` less every whole part that is `host`, its other parts joined by "-" (`name` itself where
@@ -98,34 +133,25 @@ fn without(name: &str, host: &str) -> Option<String> {
     Some(if out.is_empty() { name.to_owned() } else { out })
 }
 
-/// The forms a host's name may take in an SAE's: whole, then the span of its parts that not every
-/// one of `hosts` shares (its core: "1.4b" of "pythia-1.4b-deduped", where it has letters and
+/// The forms a host's name may take in an SAE's: whole, then the span of its parts that are not all
+/// `shared` by every host (its core: "1.4b" of "pythia-1.4b-deduped", where it has letters and
 /// digits), with or without the host's
 /// neighbouring shared parts, these written with their separators or run together
 /// ("pythia1.4b"), longest first.
-fn host_forms(host: &str, hosts: &[&str]) -> Vec<String> {
-    let parts = |h: &str| -> Vec<(usize, usize)> {
-        let mut out = vec![];
-        let mut start = None;
-        for (i, c) in h.char_indices().chain([(h.len(), '-')]) {
-            match (SEPARATORS.contains(&c), start) {
-                (true, Some(s)) => {
-                    out.push((s, i));
-                    start = None;
-                }
-                (false, None) => start = Some(i),
-                _ => {}
+fn host_forms(host: &str, shared: &HashSet<&str>) -> Vec<String> {
+    let mut mine = vec![];
+    let mut start = None;
+    for (i, c) in host.char_indices().chain([(host.len(), '-')]) {
+        match (SEPARATORS.contains(&c), start) {
+            (true, Some(s)) => {
+                mine.push((s, i));
+                start = None;
             }
+            (false, None) => start = Some(i),
+            _ => {}
         }
-        out
-    };
-    let mine = parts(host);
-    let shared = |&(a, b): &(usize, usize)| {
-        let p = &host[a..b];
-        hosts
-            .iter()
-            .all(|h| parts(h).iter().any(|&(x, y)| &h[x..y] == p))
-    };
+    }
+    let shared = |&(a, b): &(usize, usize)| shared.contains(&host[a..b]);
     let mut forms = vec![host.to_owned()];
     let own: Vec<usize> = (0..mine.len()).filter(|&i| !shared(&mine[i])).collect();
     // Only a core like a size or a name ("70m", "1.4b", "d48"), letters and digits: a bare number
@@ -186,14 +212,12 @@ impl Series {
         let (_, idx) = d.group_column();
         let (_, _, group) = d.groups();
         let rows = d.rows();
-        let mut hosts: Vec<&str> = vec![];
-        for (sp, _) in &rows {
-            if let Some(i) = idx
-                && !hosts.contains(&sp.raw[i].as_str())
-            {
-                hosts.push(&sp.raw[i]);
-            }
-        }
+        let mut seen = HashSet::new();
+        let hosts: Vec<&str> = (rows.iter())
+            .filter_map(|(sp, _)| Some(sp.raw[idx?].as_str()))
+            .filter(|h| seen.insert(*h))
+            .collect();
+        let hosts = HostForms::new(&hosts);
         let mut config: Vec<Option<String>> = (rows.iter())
             .map(|(sp, m)| {
                 m.eq.fraction?;
@@ -205,15 +229,23 @@ impl Series {
             .collect();
         // Two SAEs of one group with one configuration are not one SAE on two hosts: the rule
         // took out more than the host there, so those keep their whole names.
-        for i in 0..rows.len() {
-            let twice = (0..rows.len()).any(|j| {
-                j != i && group[j] == group[i] && config[j].is_some() && config[j] == config[i]
-            });
+        let mut in_group: HashMap<(usize, &str), usize> = HashMap::new();
+        for (i, c) in config.iter().enumerate() {
+            if let Some(c) = c {
+                *in_group.entry((group[i], c)).or_default() += 1;
+            }
+        }
+        let twice: Vec<bool> = (config.iter().enumerate())
+            .map(|(i, c)| c.as_deref().is_some_and(|c| in_group[&(group[i], c)] > 1))
+            .collect();
+        drop(in_group);
+        for (i, twice) in twice.into_iter().enumerate() {
             if twice {
                 config[i] = Some(rows[i].0.name.clone());
             }
         }
         let mut names: Vec<String> = vec![];
+        let mut at: HashMap<String, usize> = HashMap::new();
         let mut groups: Vec<Vec<usize>> = vec![];
         let mut of = vec![];
         for (i, c) in config.into_iter().enumerate() {
@@ -221,14 +253,11 @@ impl Series {
                 of.push(None);
                 continue;
             };
-            let k = match names.iter().position(|n| *n == c) {
-                Some(k) => k,
-                None => {
-                    names.push(c);
-                    groups.push(vec![]);
-                    names.len() - 1
-                }
-            };
+            let k = *at.entry(c.clone()).or_insert_with(|| {
+                names.push(c);
+                groups.push(vec![]);
+                names.len() - 1
+            });
             if !groups[k].contains(&group[i]) {
                 groups[k].push(group[i]);
             }
@@ -647,7 +676,7 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     to_x: impl Fn(f64) -> f64,
 ) -> PlotResult {
     let rows = d.rows();
-    let (_, _, group) = d.groups();
+    let (_, labels, group) = d.groups();
     let (px0, py0) = chart.plotting_area().get_base_pixel();
     let pw = chart.plotting_area().dim_in_pixel().0;
     let (k, named) = (series.names.len(), series.named());
@@ -662,17 +691,23 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
                 0.0
             }
     };
-    let offsets: Vec<f64> = (0..rows.len())
-        .map(|i| match series.of[i] {
-            Some(c) if series.recurs => spread(c, k),
-            Some(_) => {
-                let mine = |j: &usize| group[*j] == group[i] && series.of[*j].is_some();
-                let before = (0..i).filter(mine).count();
-                spread(before, (0..rows.len()).filter(mine).count())
-            }
-            None => 0.0,
-        })
-        .collect();
+    // Each configuration's splices and each group's drawn ones, in file order.
+    let (mut of_config, mut in_group) = (vec![vec![]; k], vec![vec![]; labels.len()]);
+    for (i, c) in series.of.iter().enumerate() {
+        if let Some(c) = *c {
+            of_config[c].push(i);
+            in_group[group[i]].push(i);
+        }
+    }
+    let mut offsets = vec![0.0; rows.len()];
+    for (c, splices) in of_config.iter().enumerate().filter(|_| series.recurs) {
+        splices.iter().for_each(|&i| offsets[i] = spread(c, k));
+    }
+    for splices in in_group.iter().filter(|_| !series.recurs) {
+        for (j, &i) in splices.iter().enumerate() {
+            offsets[i] = spread(j, splices.len());
+        }
+    }
     // Each drawn splice: its configuration, its place on the axis, its fraction.
     let point = |i: usize| -> Option<(usize, f64, f64)> {
         let c = series.of[i]?;
@@ -682,13 +717,9 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     let cap = 0.04 * axis.slot;
     // The lines first, beneath every bar and marker: each configuration's points in the order of
     // its hosts' sizes (the groups' order on a categorical axis), then file order.
-    for c in 0..k {
-        let mut pts: Vec<(f64, f64, f64)> = (0..rows.len())
-            .filter_map(|i| {
-                point(i)
-                    .filter(|p| p.0 == c)
-                    .map(|p| (axis.at[group[i]], p.1, p.2))
-            })
+    for (c, splices) in of_config.iter().enumerate() {
+        let mut pts: Vec<(f64, f64, f64)> = (splices.iter())
+            .filter_map(|&i| point(i).map(|p| (axis.at[group[i]], p.1, p.2)))
             .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         if series.recurs && pts.len() > 1 {
@@ -739,10 +770,9 @@ fn body<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
             }
         }
     }
-    for c in 0..k {
+    for (c, splices) in of_config.iter().enumerate() {
         let (col, shape) = look(c, named);
-        let mine =
-            (0..rows.len()).filter_map(|i| point(i).filter(|p| p.0 == c).map(|p| (to_x(p.1), p.2)));
+        let mine = (splices.iter()).filter_map(|&i| point(i).map(|p| (to_x(p.1), p.2)));
         if shape % SHAPES == 0 {
             chart
                 .draw_series(mine.map(|p| Circle::new(p, r, col.filled())))
@@ -892,7 +922,11 @@ fn notes(d: &Data) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::configuration;
+    use super::HostForms;
+
+    fn configuration(name: &str, host: &str, hosts: &[&str]) -> String {
+        super::configuration(name, host, &HostForms::new(hosts))
+    }
 
     /// The host's name comes out where it is a part of the name, wherever it stands; elsewhere,
     /// and with no name to take out, the name is whole.

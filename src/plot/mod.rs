@@ -289,27 +289,20 @@ impl<'a> Data<'a> {
             None => format!("clean CE {:.4}", s.ce_clean),
         };
         // Order groups by a number: the column's value when numeric, else the host's clean compute.
-        let mut order: Vec<(String, f64)> = vec![];
-        for (s, r) in m.splice_rows() {
-            let k = key(s);
-            let v = k
-                .parse::<f64>()
-                .ok()
-                .or(r.eq.compute_clean)
-                .unwrap_or(f64::INFINITY);
-            match order.iter_mut().find(|(g, _)| *g == k) {
-                Some((_, best)) => *best = best.min(v),
-                None => order.push((k, v)),
-            }
+        let keyed =
+            (m.splice_rows().enumerate()).map(|(i, (s, r))| (i, key(s), r.eq.compute_clean));
+        let mut groups = crate::groups::in_order(keyed, |(_, k, _)| k.clone());
+        let least = |rows: &[(usize, String, Option<f64>)]| {
+            let v = |(_, k, c): &(usize, String, Option<f64>)| k.parse().ok().or(*c);
+            let each = rows.iter().map(|r| v(r).unwrap_or(f64::INFINITY));
+            each.reduce(f64::min).unwrap_or(f64::INFINITY)
+        };
+        groups.sort_by(|a, b| least(&a.1).total_cmp(&least(&b.1)));
+        let mut of = vec![0; m.rows.len()];
+        for (g, (_, rows)) in groups.iter().enumerate() {
+            rows.iter().for_each(|(i, _, _)| of[*i] = g);
         }
-        order.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let labels: Vec<String> = order.into_iter().map(|(k, _)| k).collect();
-        let of = m
-            .splices
-            .rows
-            .iter()
-            .map(|s| labels.iter().position(|l| *l == key(s)).unwrap())
-            .collect();
+        let labels: Vec<String> = groups.into_iter().map(|(k, _)| k).collect();
         // A numeric column's values as a table prints them (14.756615423387096 → 14.76).
         // A blank cell is a group too: named, not ''.
         let shown = (labels.iter())
