@@ -499,6 +499,20 @@ impl LawFile {
                 ));
             }
         }
+        self.validate_residuals(same)?;
+        let ours = Units::new(self.data.param_count, &self.units.eval_set);
+        for (k, given, want) in [
+            ("loss", &self.units.loss, &ours.loss),
+            ("compute", &self.units.compute, &ours.compute),
+            ("tokens", &self.units.tokens, &ours.tokens),
+        ] {
+            if given != want {
+                return Err(format!(
+                    "key 'units.{k}' says '{given}', but ceq fits laws in '{want}'; the file was \
+                     edited: refit with `ceq fit`"
+                ));
+            }
+        }
         if self.units.params != self.data.param_count.describe() {
             return Err(format!(
                 "key 'units.params' says '{}', but 'data.param_count' is '{}'; the file was \
@@ -549,6 +563,63 @@ impl LawFile {
                          'bootstrap.samples'; the file was edited: refit with `ceq fit`"
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The residuals are the law's at the fitted points, and the ranges span those points: other
+    /// parameters with their optimum edited alike, or a range widened so that rows beyond the data
+    /// read as inside it, are refused.
+    fn validate_residuals(
+        &self,
+        same: impl Fn(f64, f64) -> bool,
+    ) -> std::result::Result<(), String> {
+        let residuals = &self.fit.residuals;
+        for (i, r) in residuals.iter().enumerate() {
+            let at = crate::table::Checkpoint {
+                name: None,
+                params: r.params,
+                tokens: r.tokens,
+                compute: r.compute,
+                loss: r.loss,
+                run: None,
+                step: None,
+                line: r.line,
+            };
+            let p = self.params.predict(&at);
+            if !same(p, r.predicted) {
+                return Err(format!(
+                    "key 'fit.residuals[{i}].predicted' is {}, but the law's parameters give {p} \
+                     at that point; the file was edited: refit with `ceq fit`",
+                    r.predicted
+                ));
+            }
+        }
+        let r = &self.fit.ranges;
+        type Of = fn(&crate::fit::Residual) -> f64;
+        let quantities: [(&str, (f64, f64), Of); 4] = [
+            ("loss", r.loss, |r| r.loss),
+            ("compute", r.compute, |r| r.compute),
+            ("params", r.params, |r| r.params),
+            ("tokens", r.tokens, |r| r.tokens),
+        ];
+        for (k, (lo, hi), of) in quantities {
+            let values = residuals.iter().map(of).filter(|v| v.is_finite());
+            let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(v), h.max(v))
+            });
+            // Every point when the file holds them all; a sample lies within the range.
+            let holds = match self.fit.residuals_of {
+                None if min <= max => same(lo, min) && same(hi, max),
+                None => lo.is_nan() && hi.is_nan(),
+                Some(_) => min > max || (lo <= min && max <= hi),
+            };
+            if !holds {
+                return Err(format!(
+                    "key 'fit.ranges.{k}' is [{lo}, {hi}], but the fitted points in \
+                     'fit.residuals' span [{min}, {max}]; the file was edited: refit with `ceq fit`"
+                ));
             }
         }
         Ok(())

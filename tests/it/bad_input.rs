@@ -411,6 +411,13 @@ fn law_file_values_out_of_range() {
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
     v["params"]["alpha"] = (-0.3).into();
     v["fit"]["theta"][2] = (-0.3).into();
+    // …and its residuals' predictions, which must be the law's.
+    let p = |k: &str| v["params"][k].as_f64().unwrap();
+    let (e, a, b, beta) = (p("E"), p("A"), p("B"), p("beta"));
+    for r in v["fit"]["residuals"].as_array_mut().unwrap() {
+        let (n, t) = (r["params"].as_f64().unwrap(), r["tokens"].as_f64().unwrap());
+        r["predicted"] = (e + a * n.powf(0.3) + b / t.powf(beta)).into();
+    }
     let bad = write(d.path(), "neg.json", &v.to_string())
         .display()
         .to_string();
@@ -443,7 +450,7 @@ fn a_law_files_parts_must_agree() {
     let good: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
     type Edit<'a> = (&'a str, &'a dyn Fn(&mut serde_json::Value), &'a str);
-    let edits: [Edit; 3] = [
+    let edits: [Edit; 6] = [
         (
             "pc.json",
             &|v| v["data"]["param_count"] = "non-embedding".into(),
@@ -458,6 +465,26 @@ fn a_law_files_parts_must_agree() {
             "sample.json",
             &|v| v["bootstrap"]["samples"][3]["alpha"] = (-5.0).into(),
             "is not the percentile interval of 'bootstrap.samples'",
+        ),
+        // Another law with its optimum edited alike, a range widened (rows beyond the data would
+        // read as inside it) and a loss in bits were taken with exit 0 (review 2026-12-02 (3)).
+        (
+            "e_and_theta.json",
+            &|v| {
+                v["params"]["E"] = 1.2.into();
+                v["fit"]["theta"][0] = 1.2f64.ln().into();
+            },
+            "'fit.residuals[0].predicted' is",
+        ),
+        (
+            "wide.json",
+            &|v| v["fit"]["ranges"]["tokens"] = serde_json::json!([1e3, 1e12]),
+            "'fit.ranges.tokens' is [1000, 1000000000000], but the fitted points",
+        ),
+        (
+            "bits.json",
+            &|v| v["units"]["loss"] = "bits/token".into(),
+            "'units.loss' says 'bits/token'",
         ),
     ];
     for (name, edit, want) in edits {
