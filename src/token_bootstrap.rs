@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::{DataKind, Error, Result};
-use crate::eval::ledger::Sequences;
+use crate::eval::ledger::{Sequences, is_mean_of};
 use crate::fit::bootstrap::{refit, unit_counts, units};
 use crate::fit::{Bootstrap, Fit, Progress, Solver, Stage};
 use crate::map::{MapResult, map_joint};
@@ -82,12 +82,6 @@ fn data(path: &Path, message: String) -> Error {
     }
 }
 
-/// Whether `got`, a file's mean, is the token-weighted mean of its per-sequence values.
-fn agrees(got: f64, m: &[f64], n: &[f64]) -> bool {
-    let want = resampled_mean(m, n, &vec![1.0; m.len()]);
-    (got - want).abs() <= 1e-9 * want.abs().max(1.0)
-}
-
 /// What to do about a value that is not the mean of its row's per-sequence values: where it is
 /// another row's mean, the rows were put in another order than the arrays beside the file, which
 /// ceq matches to them by position (a sorted file); else the file was edited.
@@ -95,7 +89,7 @@ fn not_the_mean(got: f64, seqs: &Sequences) -> &'static str {
     let moved = seqs.n_seq > 0
         && seqs.values.iter().any(|(name, v)| {
             let n = seqs.counts.get(name);
-            n.is_some_and(|n| v.chunks(seqs.n_seq).any(|m| agrees(got, m, n)))
+            n.is_some_and(|n| v.chunks(seqs.n_seq).any(|m| is_mean_of(got, m, n)))
         });
     if moved {
         "the rows are in another order than the per-sequence arrays beside the file, which ceq \
@@ -166,7 +160,7 @@ impl Paired {
                         ),
                     ));
                 };
-                if !agrees(c.loss, m, n) {
+                if !is_mean_of(c.loss, m, n) {
                     return Err(data(
                         &family.csv,
                         format!(
@@ -202,7 +196,7 @@ impl Paired {
                     ("ce_clean", s.ce_clean, c),
                     ("ce_spliced", s.ce_spliced, sp),
                 ] {
-                    if !agrees(got, m, n) {
+                    if !is_mean_of(got, m, n) {
                         return Err(data(
                             &sequences.csv,
                             format!(

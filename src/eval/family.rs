@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch, renamed_tokens};
+use super::ledger::{Ledger, PerSeq, Row, damaged_rows, mismatch, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
 use super::shard::{JobSettings, Shard, job_settings};
@@ -233,6 +233,7 @@ pub static LEDGER: Ledger = Ledger {
     what: "a family checkpoints file (ceq eval-family)",
     title: "checkpoint family",
     per_row: 1,
+    means: &["loss"],
     order: by_run_tokens_name,
 };
 
@@ -329,6 +330,9 @@ impl FamilyJob {
         })?;
         if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
             progress(Progress::Note(note));
+        }
+        if let Some(w) = damaged_rows(&self.out, &resumed) {
+            progress(Progress::Warning(w));
         }
         let eval_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);

@@ -38,6 +38,21 @@ pub struct Resumed {
     /// How the kept rows name their token set: this run's `eval_tokens`, or the same ids and
     /// positions under another file name, which new rows then take too (one name per file).
     pub eval_tokens: String,
+    /// Rows dropped to be measured again: their CE is not the mean of their per-sequence values,
+    /// so the file or its arrays changed after ceq wrote them.
+    pub damaged: Vec<String>,
+}
+
+/// Whether `got` is the position-weighted mean of the per-sequence means `m` over the counts
+/// `n`: what a row's CE is, unless its file or arrays changed after ceq wrote them.
+pub(crate) fn is_mean_of(got: f64, m: &[f64], n: &[f64]) -> bool {
+    let (mut sum, mut count) = (0.0, 0.0);
+    for (m, n) in m.iter().zip(n).filter(|(_, n)| **n > 0.0) {
+        sum += n * m;
+        count += n;
+    }
+    let want = sum / count;
+    (got - want).abs() <= 1e-9 * want.abs().max(1.0)
 }
 
 /// One kind of results file.
@@ -48,6 +63,8 @@ pub struct Ledger {
     pub title: &'static str,
     /// Per-sequence arrays per row (1: [sequences]; 2: [2, sequences], e.g. clean and spliced).
     pub per_row: usize,
+    /// The column each array is the per-sequence means of, in the arrays' order.
+    pub means: &'static [&'static str],
     /// The one row order, whatever the shards, so merged shards equal one whole run.
     pub order: fn(&Ledger, &Row, &Row) -> Ordering,
 }
@@ -278,6 +295,7 @@ impl Ledger {
             inputs: Default::default(),
             unrecorded: 0,
             eval_tokens: eval_tokens.to_owned(),
+            damaged: vec![],
         };
         if !out.exists() {
             return Ok(kept);
@@ -337,6 +355,23 @@ impl Ledger {
         let held: std::collections::HashSet<&String> = names.iter().collect();
         per_seq.retain(|n, _| held.contains(n));
         rows.retain(|r| per_seq.contains_key(self.name(r)));
+        let counts =
+            (self.read_counts(out, &names)).or_else(|| self.read_counts(out, &record.order));
+        if let Some(counts) = counts {
+            for r in &rows {
+                let name = self.name(r);
+                let (Some(m), Some(n)) = (per_seq.get(name), counts.get(name)) else {
+                    continue;
+                };
+                let planes = m.chunks(n.len().max(1)).zip(self.means);
+                let cell = |c: &str| r[self.col(c)].parse::<f64>().unwrap_or(f64::NAN);
+                if !planes.into_iter().all(|(m, c)| is_mean_of(cell(c), m, n)) {
+                    kept.damaged.push(name.to_owned());
+                }
+            }
+            per_seq.retain(|n, _| !kept.damaged.contains(n));
+            rows.retain(|r| per_seq.contains_key(self.name(r)));
+        }
         kept.inputs.retain(|n, _| per_seq.contains_key(n));
         // Counted among the rows really kept: a dropped one is measured again, and recorded then.
         kept.unrecorded = (rows.iter())
@@ -710,6 +745,22 @@ fn read_npy(path: &Path, planes: usize, names: &[String]) -> Option<PerSeq> {
             .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
             .collect(),
     )
+}
+
+/// What a rerun says of the rows it measures again because they changed after ceq wrote them.
+pub(crate) fn damaged_rows(out: &Path, resumed: &Resumed) -> Option<String> {
+    let first = resumed.damaged.first()?;
+    Some(format!(
+        "{}: {} row(s) ('{first}'{}) are not the means of their per-sequence values beside the file \
+         (the file or its arrays changed after ceq wrote them): they are measured again",
+        out.display(),
+        resumed.damaged.len(),
+        if resumed.damaged.len() > 1 {
+            ", …"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// What a rerun says when `out`'s rows name their token set otherwise than this run (`resumed`):

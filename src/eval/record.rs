@@ -66,6 +66,25 @@ pub fn record_path(csv: &Path) -> PathBuf {
     csv.with_extension("run.json")
 }
 
+/// Refuses to write a table over the results of a resumable run (`ceq eval-family`, a sweep, a
+/// merge: a file with its run record beside it): they may have taken hours to measure, and their
+/// per-sequence arrays and record would be left beside a file they do not describe.
+pub fn check_not_results(out: &Path) -> Result<()> {
+    let record = record_path(out);
+    if !out.is_file() || !record.is_file() {
+        return Ok(());
+    }
+    Err(Error::Write {
+        path: out.to_owned(),
+        source: std::io::Error::other(format!(
+            "it holds the results of a ceq evaluation ({} beside it records the run), which this \
+             table would replace; choose another path, or remove the results and their files \
+             first",
+            record.display()
+        )),
+    })
+}
+
 impl RunRecord {
     /// The record beside `csv`, or `None` when there is none (a file from an older ceq).
     pub fn read(csv: &Path) -> Result<Option<RunRecord>> {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, mismatch, renamed_tokens};
+use super::ledger::{Ledger, PerSeq, Row, damaged_rows, mismatch, renamed_tokens};
 use super::record::{RunRecord, identify};
 use super::shard::{Shard, job_settings, record_shard};
 use super::{Hook, ModelConfig};
@@ -30,6 +30,7 @@ pub static LEDGER: Ledger = Ledger {
     what: "a sweep's splices file (ceq eval --manifest)",
     title: "SAEs spliced",
     per_row: 2,
+    means: &["ce_clean", "ce_spliced"],
     order: by_model_hook_name,
 };
 
@@ -274,6 +275,9 @@ impl SweepJob {
         })?;
         if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
             progress(Progress::Note(note));
+        }
+        if let Some(w) = damaged_rows(&self.out, &resumed) {
+            progress(Progress::Warning(w));
         }
         let file_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);

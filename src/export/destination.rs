@@ -44,11 +44,12 @@ impl Destination {
     }
 
     /// Refuses a file that is one of `inputs` (said first: the graver mistake), in a folder that
-    /// does not exist, or whose format is unclear; before any work is done.
+    /// does not exist, a run's results, or whose format is unclear; before any work is done.
     pub fn check(&self, inputs: &[impl AsRef<Path>]) -> Result<()> {
         if let Some(out) = self.file() {
             let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
             io::check_not_input(out, &inputs)?;
+            crate::eval::record::check_not_results(out)?;
         }
         self.format().map(drop)
     }

@@ -430,6 +430,11 @@ impl Study {
         };
         let dir = self.path("report");
         crate::report::check_dir(&dir, true, &[])?;
+        // A study killed while it swapped its report in left a copy beside it: the report is the
+        // study's own and written anew here, so the copy goes.
+        for left in crate::io::left_beside(&dir) {
+            std::fs::remove_dir_all(&left).map_err(|source| Error::Write { path: left, source })?;
+        }
         report.write(&dir, &mut |_| {})?;
 
         let interval = law

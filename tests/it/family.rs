@@ -246,6 +246,56 @@ fn eval_family_then_fit_then_map() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("compute_equivalent"));
+    // A per-sequence value damaged after the run (the last row's last one) made a rerun keep the
+    // row, which every token bootstrap then refused, "evaluate again" as it advised notwithstanding;
+    // the row is now measured again, to the same bytes (review 2026-12-02 (3)).
+    let arrays = out.with_extension("per_seq.npy");
+    let (csv0, npy0) = (
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&arrays).unwrap(),
+    );
+    let mut damaged = npy0.clone();
+    let at = damaged.len() - 8;
+    let v = f64::from_le_bytes(damaged[at..].try_into().unwrap()) + 1.0;
+    damaged[at..].copy_from_slice(&v.to_le_bytes());
+    std::fs::write(&arrays, &damaged).unwrap();
+    let o = eval_family(
+        &family().join("family.csv"),
+        &family().join("tokens.npy"),
+        &out,
+        &[],
+    )
+    .success();
+    let err = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(
+        err.contains("1 row(s)") && err.contains("measured again"),
+        "{err}"
+    );
+    assert!(std::fs::read(&out).unwrap() == csv0 && std::fs::read(&arrays).unwrap() == npy0);
+    // A mapped table is not written over the family's results (it was, exit 0, leaving their
+    // arrays and record beside it: review 2026-12-02 (3)).
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(&out, &copy).unwrap();
+    std::fs::copy(
+        out.with_extension("run.json"),
+        copy.with_extension("run.json"),
+    )
+    .unwrap();
+    let o = ceq()
+        .args(["map", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&sp)
+        .arg("--out")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("copy.run.json"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), csv0);
 }
 
 /// One training run is a family too (tests/fixtures/family/run: a tiny GPT-2 trained at a constant

@@ -162,6 +162,11 @@ fn quick_study_trains_measures_fits_and_maps() {
         .iter()
         .map(|f| std::fs::read(a.join(f)).unwrap())
         .collect();
+    // A study killed while it swapped its report in left the new copy beside it: the rerun
+    // writes the report anew and removes the copy (review 2026-12-02 (3)).
+    let left = a.join(".ceq-report-Ab12Cd");
+    std::fs::create_dir(&left).unwrap();
+    std::fs::write(left.join("law.json"), "{}").unwrap();
     let o = study(&a, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for (f, b) in DETERMINED.iter().zip(&before) {
@@ -170,6 +175,10 @@ fn quick_study_trains_measures_fits_and_maps() {
             "a resumed study changed {f}"
         );
     }
+    assert!(
+        !left.exists(),
+        "the killed study's report copy is still there"
+    );
 
     // Another seed into the same folder is refused, and leaves it as it was.
     let o = study(&a, &["--seed", "7"]);
