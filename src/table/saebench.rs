@@ -25,15 +25,22 @@ pub fn is_saebench(path: &Path) -> bool {
 /// SAEBench results: a folder's `*.json` files in name order (results of other SAEBench evals are
 /// skipped, and listed in [`Source::SaeBench`]), or one file, which must be a core result.
 pub fn read_saebench(path: &Path) -> Result<Splices> {
-    let (files, folder) = if path.is_dir() {
+    let ((files, folders), folder) = if path.is_dir() {
         (json_files(path)?, true)
     } else {
-        (vec![path.to_owned()], false)
+        ((vec![path.to_owned()], vec![]), false)
     };
     let mut rows = vec![];
     let mut files_read: Vec<PathBuf> = vec![];
     let mut token_sets: Vec<String> = vec![];
-    let mut skipped = vec![];
+    let mut skipped: Vec<(PathBuf, String)> = (folders.into_iter())
+        .map(|f| {
+            (
+                f,
+                "a subfolder: only the folder's own .json files are read".into(),
+            )
+        })
+        .collect();
     for f in &files {
         let r = ResultFile::read(f)?;
         match r.eval_type()? {
@@ -159,8 +166,9 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
     w
 }
 
-/// The `*.json` files directly in `dir`, by name; anything else there is not looked at.
-fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// The `*.json` files directly in `dir`, by name, and its subfolders (not read, but said);
+/// anything else there is not looked at.
+fn json_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut files = vec![];
     let mut folders = vec![];
     for e in std::fs::read_dir(dir).map_err(Error::io(dir))? {
@@ -191,7 +199,8 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
         });
     }
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    Ok(files)
+    folders.sort();
+    Ok((files, folders.iter().map(|f| dir.join(f)).collect()))
 }
 
 fn not_core(path: &Path, t: &str) -> Error {
@@ -348,7 +357,7 @@ impl ResultFile {
         match v {
             None if required => Err(self.err(
                 &key,
-                "-1 or NaN, SAEBench's marks for a value it could not compute: this result has no \
+                "-1, NaN or infinite: SAEBench's marks for a value it could not compute: this result has no \
                  such CE to map; rerun SAEBench's core eval for this SAE, or move the file aside"
                     .into(),
             )),
@@ -374,10 +383,44 @@ impl ResultFile {
         }
     }
 
-    /// The first non-empty cell among `keys`.
+    /// A name (a hook, a model, a dataset): a string, or empty where absent or null.
+    fn text(&self, key: &str) -> Result<String> {
+        match self.at(key)? {
+            None => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(self.err(key, format!("expected a string, found {}", kind(other)))),
+        }
+    }
+
+    /// A size or count (d_sae, a context, a layer): a whole number ≥ `least`, or empty where
+    /// absent, null or -1.
+    fn whole(&self, key: &str, least: f64) -> Result<String> {
+        match self.number(key)? {
+            None => Ok(String::new()),
+            Some((v, _)) if v.fract() == 0.0 && v >= least && v < 1e15 => Ok(format!("{v}")),
+            Some((v, _)) => Err(self.err(
+                key,
+                format!("{v} is not a whole number of at least {least}"),
+            )),
+        }
+    }
+
+    /// A setting that is true or false (SAEBench writes a JSON boolean; "true"/"false" strings are
+    /// read too); `None` where absent or null.
+    fn flag(&self, key: &str) -> Result<Option<bool>> {
+        match self.at(key)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(other) => Err(self.err(key, format!("expected true or false, found {other}"))),
+        }
+    }
+
+    /// The first non-empty name among `keys`.
     fn first(&self, keys: &[&str]) -> Result<String> {
         for k in keys {
-            let c = self.cell(k)?;
+            let c = self.text(k)?;
             if !c.is_empty() {
                 return Ok(c);
             }
@@ -389,8 +432,8 @@ impl ResultFile {
     /// tokens (which changes every later position's CE, so results differing in it are measured
     /// differently).
     fn token_set(&self) -> Result<String> {
-        let dataset = self.cell("eval_config.dataset")?;
-        let ctx = self.cell("eval_config.context_size")?;
+        let dataset = self.text("eval_config.dataset")?;
+        let ctx = self.whole("eval_config.context_size", 1.0)?;
         let mut set = if dataset.is_empty() {
             "dataset not recorded".into()
         } else {
@@ -399,11 +442,11 @@ impl ResultFile {
         if !ctx.is_empty() {
             set = format!("{set}, context {ctx}");
         }
-        match self.cell(EXCLUDE_SPECIAL)?.as_str() {
-            "false" => set.push_str(SPLICED_AT_SPECIAL),
+        match self.flag(EXCLUDE_SPECIAL)? {
+            Some(false) => set.push_str(SPLICED_AT_SPECIAL),
             // Absent or null: unknown, not SAEBench's suite setting (true).
-            "" => set.push_str(SPECIAL_UNKNOWN),
-            _ => {}
+            None => set.push_str(SPECIAL_UNKNOWN),
+            Some(true) => {}
         }
         Ok(set)
     }
@@ -461,20 +504,26 @@ impl ResultFile {
                 "sae_id" => sae_id.clone(),
                 "model" => self.first(&["eval_config.model_name", &model, &model_meta])?,
                 "hook" => self.first(&[&hook, &hook_meta])?,
-                "layer" => self.first(&[&layer, &layer_meta])?,
-                "architecture" => self.cell("sae_cfg_dict.architecture")?,
-                "d_sae" => self.cell("sae_cfg_dict.d_sae")?,
+                "layer" => match self.whole(&layer, 0.0)? {
+                    l if l.is_empty() => self.whole(&layer_meta, 0.0)?,
+                    l => l,
+                },
+                "architecture" => self.text("sae_cfg_dict.architecture")?,
+                "d_sae" => self.whole("sae_cfg_dict.d_sae", 1.0)?,
                 "l0" => self.cell("eval_result_metrics.sparsity.l0")?,
                 "ce_clean" => clean.1.clone(),
                 "ce_spliced" => spliced.1.clone(),
                 "ce_zero_ablation" => zero.as_ref().map_or(String::new(), |z| z.1.clone()),
-                "dataset" => self.cell("eval_config.dataset")?,
-                "context_size" => self.cell("eval_config.context_size")?,
-                "total_tokens_eval_reconstruction" => {
-                    self.cell("eval_result_metrics.token_stats.total_tokens_eval_reconstruction")?
-                }
-                "llm_dtype" => self.cell("eval_config.llm_dtype")?,
-                "exclude_special_tokens_from_reconstruction" => self.cell(EXCLUDE_SPECIAL)?,
+                "dataset" => self.text("eval_config.dataset")?,
+                "context_size" => self.whole("eval_config.context_size", 1.0)?,
+                "total_tokens_eval_reconstruction" => self.whole(
+                    "eval_result_metrics.token_stats.total_tokens_eval_reconstruction",
+                    0.0,
+                )?,
+                "llm_dtype" => self.text("eval_config.llm_dtype")?,
+                "exclude_special_tokens_from_reconstruction" => self
+                    .flag(EXCLUDE_SPECIAL)?
+                    .map_or(String::new(), |b| b.to_string()),
                 "file" => file.clone(),
                 other => unreachable!("the saebench table declares no column '{other}'"),
             });

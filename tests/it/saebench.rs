@@ -197,6 +197,30 @@ fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped()
         table.contains("warning: these CEs were measured by SAEBench on its own eval tokens (Skylion007/openwebtext, context 128)"),
         "{table}"
     );
+
+    // A subfolder's results are not read, and that is said: they were left out without a word
+    // (review 2026-12-02 (3)).
+    let copy = d.path().join("results");
+    std::fs::create_dir_all(copy.join("more")).unwrap();
+    for e in std::fs::read_dir(fixture("results")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(
+        fixture("results").join(TOPK),
+        copy.join("more/x_eval_results.json"),
+    )
+    .unwrap();
+    let s = read_splices(&copy).unwrap();
+    let Source::SaeBench { skipped, .. } = &s.source else {
+        panic!("{:?}", s.source)
+    };
+    assert!(
+        skipped
+            .iter()
+            .any(|(p, why)| p.ends_with("more") && why.contains("subfolder")),
+        "{skipped:?}"
+    );
 }
 
 #[test]
@@ -319,6 +343,45 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
                 "expected an object, found a number".into(),
             ],
         ),
+        // Settings and sizes of the wrong type were read as true, or said as given ("context
+        // -5") with exit 0 (review 2026-12-02 (3)).
+        (
+            "flag.json",
+            edited(
+                &good,
+                "\"exclude_special_tokens_from_reconstruction\": true",
+                "\"exclude_special_tokens_from_reconstruction\": 0",
+            ),
+            vec![
+                "key 'eval_config.exclude_special_tokens_from_reconstruction'".into(),
+                "expected true or false, found 0".into(),
+            ],
+        ),
+        (
+            "d_sae.json",
+            edited(&good, "\"d_sae\": 4096", "\"d_sae\": 4096.5"),
+            vec![
+                "key 'sae_cfg_dict.d_sae'".into(),
+                "4096.5 is not a whole number of at least 1".into(),
+            ],
+        ),
+        (
+            "context.json",
+            edited(&good, "\"context_size\": 128", "\"context_size\": -5"),
+            vec!["key 'eval_config.context_size'".into(), "-5 is not".into()],
+        ),
+        (
+            "hook.json",
+            edited(
+                &good,
+                "\"hook_name\": \"blocks.3.hook_resid_post\"",
+                "\"hook_name\": 5",
+            ),
+            vec![
+                "key 'sae_cfg_dict.metadata.hook_name'".into(),
+                "expected a string, found a number".into(),
+            ],
+        ),
         (
             "no_type.json",
             edited(&good, "\"eval_type_id\": \"core\",", ""),
@@ -366,7 +429,7 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
         "nan_sae_eval_results.json",
         &ce_sae,
         "-1",
-        "-1 or NaN, SAEBench's marks for a value it could not compute",
+        "-1, NaN or infinite: SAEBench's marks for a value it could not compute",
     ] {
         assert!(err.contains(w), "wanted '{w}' in {err}");
     }
