@@ -59,13 +59,10 @@ pub enum Error {
         message: String,
     },
 
-    #[error(
-        "{path}:1: column '{column}' has the name of a column ceq computes for the {table} table; \
-         rename it so the output keeps both"
-    )]
+    #[error("{path}:1: {}", reserved(.columns, .table))]
     ReservedColumn {
         path: PathBuf,
-        column: String,
+        columns: Vec<String>,
         table: &'static str,
     },
 
@@ -225,6 +222,29 @@ pub enum Fix {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Input columns named like the columns ceq computes, all at once; many of them are a table
+/// ceq itself wrote.
+fn reserved(columns: &[String], table: &str) -> String {
+    let named: Vec<String> = columns.iter().map(|c| format!("'{c}'")).collect();
+    match columns {
+        [c] => format!(
+            "column '{c}' has the name of a column ceq computes for the {table} table; rename it \
+             so the output keeps both"
+        ),
+        _ if columns.len() < 3 => format!(
+            "columns {} have the names of columns ceq computes for the {table} table; rename \
+             them so the output keeps both",
+            named.join(", ")
+        ),
+        _ => format!(
+            "{} columns ({}) are ones ceq computes for the {table} table: this is a table ceq \
+             wrote; give the splices file it was made from, or drop those columns",
+            columns.len(),
+            named.join(", ")
+        ),
+    }
+}
 
 impl Error {
     /// A configuration key's error: the file, the key and what is wrong with its value.

@@ -240,6 +240,17 @@ struct ResultFile {
 impl ResultFile {
     fn read(path: &Path) -> Result<ResultFile> {
         let text = crate::eval::read_json_text(path)?;
+        // A struct reads a JSON array as its fields in order: say what the file is instead.
+        if text.trim_start().starts_with('[') {
+            return Err(Error::Data {
+                kind: DataKind::Json,
+                path: path.to_owned(),
+                message: "a JSON array, not a SAEBench result (a JSON object): a table ceq \
+                          wrote? ceq reads splices from a CSV (`ceq eval --out FILE.csv` writes \
+                          one; a mapped table is made from one) or from SAEBench's results"
+                    .into(),
+            });
+        }
         let raw: Raw = serde_json::from_str(&python_nan_as_null(&text)).map_err(|e| {
             if e.classify() == serde_json::error::Category::Data {
                 Error::Data {

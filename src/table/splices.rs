@@ -179,14 +179,14 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
     ];
     let n_tokens = t.find("n_tokens");
     let (n_total, n_non_embedding) = (t.find("params_total"), t.find("params_non_embedding"));
-    if let Some(c) = t
-        .headers
-        .iter()
-        .find(|h| MAPPED.writes(h) && *h != RECOMPUTED)
-    {
+    let reserved: Vec<String> = (t.headers.iter())
+        .filter(|h| MAPPED.writes(h) && *h != RECOMPUTED)
+        .cloned()
+        .collect();
+    if !reserved.is_empty() {
         return Err(Error::ReservedColumn {
             path: path.to_owned(),
-            column: c.clone(),
+            columns: reserved,
             table: MAPPED.table,
         });
     }

@@ -643,3 +643,40 @@ fn one_column_for_two_quantities_is_refused() {
         "{err}"
     );
 }
+
+/// `map` given its own output: the CSV was refused one computed column at a time (29 rounds of
+/// renaming), the JSON with serde's "trailing characters" (review 2026-12-02 (3)).
+#[test]
+fn a_mapped_table_given_as_splices_is_named_as_one() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_good(d.path(), "law.json", &[]).display().to_string();
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
+        .display()
+        .to_string();
+    for ext in ["csv", "json"] {
+        let out = d.path().join(format!("m.{ext}")).display().to_string();
+        ceq()
+            .args(["map", "--law", &law, "--splices", &sp, "--out", &out])
+            .assert()
+            .success();
+        let err = fails(&["map", "--law", &law, "--splices", &out]);
+        let want = match ext {
+            "csv" => "are ones ceq computes for the mapped table: this is a table ceq wrote",
+            _ => "a JSON array, not a SAEBench result",
+        };
+        assert!(err.contains(&out) && err.contains(want), "{err}");
+    }
+    // Two such columns are named together, with the advice to rename them.
+    let two = write(
+        d.path(),
+        "two.csv",
+        "name,ce_clean,ce_spliced,status,law\na,3,3.2,x,y\n",
+    )
+    .display()
+    .to_string();
+    let err = fails(&["map", "--law", &law, "--splices", &two]);
+    assert!(
+        err.contains("columns 'status', 'law' have the names") && err.contains("rename them"),
+        "{err}"
+    );
+}
