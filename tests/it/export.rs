@@ -192,6 +192,51 @@ fn a_count_is_a_json_integer_and_otherwise_a_number() {
     assert_eq!(Cell::count(-1.0), Cell::Num(-1.0));
 }
 
+/// A column passed through from the user's table has one JSON type: numbers only when every
+/// cell reads as one without losing what was written (review 50: an id "0123456" became 123456,
+/// a 20-digit id lost its last digits, and a column mixed numbers and strings row to row).
+#[test]
+fn a_passed_through_column_keeps_one_json_type() {
+    let raw = |cells: &[&str]| -> Vec<serde_json::Value> {
+        let t = Table {
+            title: "t".into(),
+            columns: vec![Column::new("x", "")],
+            rows: cells
+                .iter()
+                .map(|c| vec![Cell::Raw(c.to_string())])
+                .collect(),
+            notes: vec![],
+        };
+        let v: serde_json::Value = serde_json::from_str(&Format::Json.render(&t)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["x"].clone())
+            .collect()
+    };
+    use serde_json::json;
+    assert_eq!(
+        raw(&["3", "-2.5", "", "1e3", "nan"]),
+        [
+            json!(3),
+            json!(-2.5),
+            json!(null),
+            json!(1000.0),
+            json!(null)
+        ]
+    );
+    assert_eq!(raw(&["0123456", "7"]), [json!("0123456"), json!("7")]);
+    assert_eq!(
+        raw(&["12345678901234567890"]),
+        [json!("12345678901234567890")]
+    );
+    assert_eq!(raw(&["4", "layer 4"]), [json!("4"), json!("layer 4")]);
+    assert_eq!(
+        raw(&["0", "0.5", "-0.25"]),
+        [json!(0), json!(0.5), json!(-0.25)]
+    );
+}
+
 /// No text file of the repository holds a merge's conflict markers (review 11c found one in
 /// docs/ARCHITECTURE.md, which no test read).
 #[test]
