@@ -4,9 +4,10 @@
 //! are written atomically and a rerun skips what is there, so a stopped study resumes.
 
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::activations::{CaptureSpec, capture};
@@ -17,6 +18,8 @@ use super::train::{heldout_seed, train};
 use crate::error::{DataKind, Error, Result};
 use crate::eval::family::FamilyJob;
 use crate::eval::job::{Scoring, TokenSource};
+use crate::eval::model::Transformer;
+use crate::eval::sae::Sae;
 use crate::eval::sweep::SweepJob;
 use crate::eval::tokens::Tokens;
 use crate::eval::{DeviceSpec, Hook, Site};
@@ -266,6 +269,9 @@ impl Study {
                 let json = serde_json::to_vec_pretty(&record).expect("serializes");
                 write_atomic(&done, &json)?;
             } else {
+                intact(&dir, || {
+                    Transformer::load(&dir, &Device::flex()).map(|_| ())
+                })?;
                 on(Progress::Advance(m.steps));
             }
             // Each model is its own training run (its own cosine schedule), so the bootstrap
@@ -359,6 +365,8 @@ impl Study {
                         let seed = s.seed ^ 0x5ae ^ (layer as u64) << 8 ^ (*h as u64) << 16;
                         let t = train_sae(acts, &spec, seed, &mut |_| {})?;
                         t.save_saelens(&dir, "sae_tokens.npy", false)?;
+                    } else {
+                        intact(&dir, || Sae::load(&dir, &Device::flex()).map(|_| ()))?;
                     }
                     on(Progress::Advance(1));
                     manifest += &format!("{name},{host},saes/{name},{hook}\n");
@@ -529,4 +537,25 @@ impl Study {
             boot = s.bootstrap,
         )
     }
+}
+
+/// A model or SAE an earlier run trained is reused only if it still loads: one damaged since
+/// (a truncated copy, a deleted file) is named with the way to train it again.
+fn intact(dir: &Path, load: impl FnOnce() -> Result<()>) -> Result<()> {
+    load().map_err(|e| {
+        let mut why = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            why += &format!(": {s}");
+            source = s.source();
+        }
+        Error::Data {
+            kind: DataKind::OutputDir,
+            path: dir.to_owned(),
+            message: format!(
+                "an earlier run of this study trained this, and it no longer loads ({why}); \
+                 remove the folder and rerun to train it again"
+            ),
+        }
+    })
 }
