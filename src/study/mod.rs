@@ -3,7 +3,8 @@
 //! The model family's training: the GPT-2 model (`gpt.rs`), its training loop (`train.rs`) and its
 //! Hugging Face export (`export.rs`). SAE training: activations captured from a host
 //! (`activations.rs`), SAEs trained on them with burn's autodiff (`sae_train.rs`) and saved in
-//! SAELens's layout (`sae_export.rs`).
+//! SAELens's layout (`sae_export.rs`). What it wrote for the reader, kept so that a rerun replaces
+//! nothing the user changed (`written.rs`).
 
 pub mod activations;
 pub mod export;
@@ -14,6 +15,7 @@ pub mod run;
 pub mod sae_export;
 pub mod sae_train;
 pub mod train;
+pub mod written;
 
 pub use activations::{Activations, CaptureSpec, capture};
 pub use gpt::{Gpt, ModelSize};

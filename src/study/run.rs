@@ -15,6 +15,7 @@ use super::language::{Corpus, Floor};
 use super::plan::Settings;
 use super::sae_train::{SaeSpec, train_sae};
 use super::train::{heldout_seed, train};
+use super::written::{Written, changed, fingerprint};
 use crate::error::{DataKind, Error, Result};
 use crate::eval::family::FamilyJob;
 use crate::eval::job::{Scoring, TokenSource};
@@ -55,6 +56,9 @@ pub struct Record {
     pub ceq_version: String,
     pub settings: Settings,
     pub outcome: Option<Outcome>,
+    /// The files written for the reader, as written (see [`super::written`]).
+    #[serde(default, skip_serializing_if = "Written::is_empty")]
+    pub written: Written,
 }
 
 /// The true floor and the fitted E, side by side.
@@ -139,6 +143,17 @@ impl Study {
                         .into(),
                 });
             }
+            if let Some(name) = changed(&self.out, &old.written) {
+                return Err(Error::Data {
+                    kind: DataKind::OutputDir,
+                    path: self.path(&name),
+                    message: format!(
+                        "was changed since this study wrote it ({STUDY_JSON} records what it \
+                         wrote), and a rerun writes the study's own there; move it (or remove \
+                         it to have it written anew), or choose another folder"
+                    ),
+                });
+            }
         }
         // The study writes its README.md at the end: one it did not write is the user's.
         let readme = self.path("README.md");
@@ -158,7 +173,13 @@ impl Study {
         // A resumed study keeps its record (and its outcome, which its README and report still
         // show) until a new outcome replaces it.
         if empty || !record.exists() {
-            self.write_record(None)?;
+            let r = Record {
+                ceq_version: String::new(),
+                settings: self.settings.clone(),
+                outcome: None,
+                written: Written::new(),
+            };
+            self.write_record(r)?;
         }
         Ok(())
     }
@@ -194,14 +215,33 @@ impl Study {
         }
     }
 
-    fn write_record(&self, outcome: Option<Outcome>) -> Result<()> {
-        let r = Record {
-            ceq_version: env!("CARGO_PKG_VERSION").into(),
-            settings: self.settings.clone(),
-            outcome,
-        };
+    fn write_record(&self, mut r: Record) -> Result<()> {
+        r.ceq_version = env!("CARGO_PKG_VERSION").into();
         let json = serde_json::to_vec_pretty(&r).expect("a study record serializes");
         write_atomic(&self.path(STUDY_JSON), &json)
+    }
+
+    /// Changes the record in the folder (which [`Study::open`] made or checked).
+    fn update_record(&self, edit: impl FnOnce(&mut Record)) -> Result<()> {
+        let path = self.path(STUDY_JSON);
+        let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
+        let mut r: Record = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
+            kind: DataKind::OutputDir,
+            path,
+            message: format!("is not a study record ({e}); choose another folder"),
+        })?;
+        edit(&mut r);
+        self.write_record(r)
+    }
+
+    /// Writes `name`, a file for the reader, and records what it wrote. It forgets the old
+    /// version first (checked in [`Study::open`]), so a kill between the write and the record
+    /// leaves a file taken as the study's, not one refused as changed.
+    fn write_own(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.update_record(|r| drop(r.written.remove(name)))?;
+        write_atomic(&self.path(name), bytes)?;
+        let print = fingerprint(bytes);
+        self.update_record(|r| drop(r.written.insert(name.into(), print)))
     }
 
     /// Writes a token set (or checks the one there: the same seed gives the same ids).
@@ -283,7 +323,7 @@ impl Study {
                 s.tokens(m.steps)
             );
         }
-        write_atomic(&self.path("family.csv"), manifest.as_bytes())
+        self.write_own("family.csv", manifest.as_bytes())
     }
 
     fn scoring(&self, tokens: &str) -> Scoring {
@@ -373,7 +413,7 @@ impl Study {
                 }
             }
         }
-        write_atomic(&self.path("saes.csv"), manifest.as_bytes())
+        self.write_own("saes.csv", manifest.as_bytes())
     }
 
     /// Runs the study; returns what it found (also in study.json).
@@ -424,7 +464,7 @@ impl Study {
         // Named as the folder's README commands name it, so the folder can move.
         map.law_file.data.file = "checkpoints.csv".into();
         let law = &map.law_file;
-        write_atomic(&self.path("law.json"), law.to_json().as_bytes())?;
+        self.write_own("law.json", law.to_json().as_bytes())?;
         let reference = Reference {
             loss: floor.mean,
             label: "true floor on eval_tokens.npy".into(),
@@ -443,7 +483,20 @@ impl Study {
         for left in crate::io::left_beside(&dir) {
             std::fs::remove_dir_all(&left).map_err(|source| Error::Write { path: left, source })?;
         }
-        report.write(&dir, &mut |_| {})?;
+        let ours = |name: &String| name.starts_with("report/");
+        self.update_record(|r| r.written.retain(|name, _| !ours(name)))?;
+        let mut files = vec![];
+        report.write(&dir, &mut |p| files.push(p.to_owned()))?;
+        let mut prints = Written::new();
+        for f in files {
+            let bytes = std::fs::read(&f).map_err(Error::io(&f))?;
+            let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
+            prints.insert(
+                format!("report/{}", name.unwrap_or_default()),
+                fingerprint(&bytes),
+            );
+        }
+        self.update_record(|r| r.written.extend(prints))?;
 
         let interval = law
             .bootstrap
@@ -458,8 +511,8 @@ impl Study {
             interval_level: interval.map(|(l, _)| l),
             seconds: start.elapsed().as_secs_f64(),
         };
-        self.write_record(Some(outcome.clone()))?;
-        write_atomic(&self.path("README.md"), self.readme(&outcome).as_bytes())?;
+        self.update_record(|r| r.outcome = Some(outcome.clone()))?;
+        self.write_own("README.md", self.readme(&outcome).as_bytes())?;
         Ok(outcome)
     }
 

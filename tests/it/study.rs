@@ -208,6 +208,40 @@ fn quick_study_trains_measures_fits_and_maps() {
     assert!(record["outcome"]["fitted_e"].is_f64(), "{record}");
     std::fs::write(&readme, &ours).unwrap();
 
+    // A file the study writes for its reader, changed since (an edited table, a note in the
+    // report page), is refused before any work and kept as the user left it; removed, it is
+    // written anew (a review found a rerun replaced them silently).
+    for f in [
+        "family.csv",
+        "saes.csv",
+        "law.json",
+        "report/index.html",
+        "README.md",
+    ] {
+        let path = a.join(f);
+        let ours = std::fs::read(&path).unwrap();
+        let mut edited = ours.clone();
+        edited.extend_from_slice(b"\n");
+        std::fs::write(&path, &edited).unwrap();
+        let o = study(&a, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{f}: {err}");
+        assert!(
+            err.contains(&*path.to_string_lossy())
+                && err.contains("was changed since this study wrote it"),
+            "{f}: {err}"
+        );
+        assert!(std::fs::read(&path).unwrap() == edited, "{f} replaced");
+        std::fs::remove_file(&path).unwrap();
+        let o = study(&a, &[]);
+        assert!(
+            o.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(std::fs::read(&path).unwrap() == ours, "{f} written anew");
+    }
+
     // Tables whose rows record no inputs (data/'s, or a copy's) are measured again, not kept:
     // a loss moved by 0.3 nats in such a table gave a wrong fit with exit 0 (review 11e).
     let ck = a.join("checkpoints.csv");
