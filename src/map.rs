@@ -639,7 +639,7 @@ impl MapResult {
             "status" => Cell::Text(m.status.as_str().into()),
             "status_detail" => Cell::Text(m.detail.clone()),
             "law" => Cell::Text(self.law.form().name().into()),
-            "n_tokens_for_10pct" => m.tokens_for_target.into(),
+            "n_tokens_for_10pct" => m.tokens_for_target.map_or(Cell::Empty, Cell::count),
             "units" => Cell::Text(format!(
                 "{}; intervals: {}",
                 self.units_line(),

@@ -16,6 +16,14 @@ pub use splices::{CeErrors, ParamCounts, Source, Splice, Splices, read_splices_c
 pub fn read_splices(path: &Path) -> Result<Splices> {
     if is_saebench(path) {
         read_saebench(path)
+    } else if saebench::holds_json_object(path) {
+        Err(Error::Data {
+            kind: crate::error::DataKind::Json,
+            path: path.to_owned(),
+            message: "holds a JSON object, not a CSV table: a SAEBench result is read from a \
+                      .json name; rename it"
+                .into(),
+        })
     } else {
         // An interrupted sweep's rows are a part of it, not the sweep.
         crate::eval::record::check_finished(path)?;

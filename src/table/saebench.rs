@@ -14,12 +14,26 @@ use crate::schema::SAEBENCH;
 
 const PERF: &str = "eval_result_metrics.model_performance_preservation";
 
-/// Whether `path` names SAEBench results rather than a splices CSV: a folder, or a `.json` file.
+/// Whether `path` names SAEBench results rather than a splices CSV: a folder, a `.json` file, or
+/// a file under another name (not `.csv`) that holds a JSON object, as a result saved under a
+/// `.txt` or no extension does (read as CSV it was said to be a malformed table).
 pub fn is_saebench(path: &Path) -> bool {
-    path.is_dir()
-        || path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    let ext = |x: &str| path.extension().is_some_and(|e| e.eq_ignore_ascii_case(x));
+    path.is_dir() || ext("json") || (!ext("csv") && holds_json_object(path))
+}
+
+/// Whether the file's first character (after white space and a byte-order mark) opens a JSON
+/// object, which no CSV header does.
+pub(super) fn holds_json_object(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+        return false;
+    };
+    let text = head[..n]
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(&head[..n]);
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// SAEBench results: a folder's `*.json` files in name order (results of other SAEBench evals are

@@ -496,6 +496,26 @@ fn outputs_say_which_sources_and_the_same_seed_gives_the_same_bytes() {
             .iter()
             .all(|v| v.parse::<f64>().is_ok())
     );
+    // A count of positions: a JSON integer, as the CSV writes it (it was written as 336.0).
+    let out = ceq()
+        .args([
+            "map",
+            "--checkpoints",
+            ck,
+            "--bootstrap",
+            "40",
+            "--seed",
+            "7",
+        ])
+        .args(["--splices", sp])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for (r, csv) in rows.iter().zip(column(&a, "n_tokens_for_10pct")) {
+        let n = &r["n_tokens_for_10pct"];
+        assert!(n.is_u64() && n.to_string() == csv, "{n} against {csv}");
+    }
     // Through a saved law file: its seed fixes the draws.
     let law = crate::common::fit_to(
         d.path(),

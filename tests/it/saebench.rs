@@ -223,6 +223,41 @@ fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped()
     );
 }
 
+/// A result saved under another name (`.txt`, none) is read as the result it is, not as a
+/// malformed CSV (review: "malformed CSV" for a SAEBench JSON named .txt).
+#[test]
+fn a_result_under_another_extension_is_read_as_json() {
+    let d = tempfile::tempdir().unwrap();
+    let law = law(d.path());
+    let json = fixture("results").join(TOPK);
+    let want = map_json(&law, &json);
+    for name in ["result.txt", "result"] {
+        let copy = d.path().join(name);
+        std::fs::copy(&json, &copy).unwrap();
+        let got = map_json(&law, &copy);
+        assert_eq!(got.len(), 1);
+        for (k, v) in want[0].as_object().unwrap() {
+            if k != "file" {
+                assert_eq!(&got[0][k], v, "{name}: column {k}");
+            }
+        }
+    }
+    // A .csv name holding JSON is said to hold JSON, not read as a malformed table.
+    let csv = d.path().join("result.csv");
+    std::fs::copy(&json, &csv).unwrap();
+    let err = fails(&[
+        "map".as_ref(),
+        "--law".as_ref(),
+        law.as_os_str(),
+        "--splices".as_ref(),
+        csv.as_os_str(),
+    ]);
+    assert!(
+        err.contains("result.csv") && err.contains("holds a JSON object, not a CSV table"),
+        "{err}"
+    );
+}
+
 #[test]
 fn minus_one_is_read_as_missing_never_as_a_number() {
     let p = fixture("results").join(NOT_COMPUTED);
