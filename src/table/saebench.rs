@@ -334,6 +334,13 @@ impl ResultFile {
     fn eval_type(&self) -> Result<EvalType> {
         match self.at("eval_type_id")? {
             Some(Value::String(t)) if t == "core" => Ok(EvalType::Core),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("core") => Err(self.err(
+                "eval_type_id",
+                format!(
+                    "'{t}': SAEBench writes 'core', in lower case, into its core-eval results; \
+                     this file was written otherwise: correct the key's value"
+                ),
+            )),
             Some(Value::String(t)) => Ok(EvalType::Other(t.clone())),
             found => Err(self.err(
                 "eval_type_id",

@@ -422,6 +422,19 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
             edited(&good, "\"eval_type_id\": \"core\",", ""),
             vec!["key 'eval_type_id'".into(), "not a SAEBench result".into()],
         ),
+        // "Core" was said as "a SAEBench Core result", which ceq does not read (review).
+        (
+            "case.json",
+            edited(
+                &good,
+                "\"eval_type_id\": \"core\"",
+                "\"eval_type_id\": \"Core\"",
+            ),
+            vec![
+                "key 'eval_type_id'".into(),
+                "'Core': SAEBench writes 'core', in lower case".into(),
+            ],
+        ),
         (
             "probe.json",
             edited(
