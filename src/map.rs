@@ -518,11 +518,20 @@ impl MapResult {
 
     /// One line saying what the numbers mean, for every output.
     pub fn units_line(&self) -> String {
-        let mut line = self.law_file.units_line();
-        if let Some(n) = self.splices.source_note() {
-            line += &format!("; {n}");
+        Self::with_note(self.law_file.units_line(), self.splices.source_note())
+    }
+
+    /// The units line of one row: its CEs' own token set only, where results differ in it.
+    fn row_units_line(&self, s: &Splice) -> String {
+        let note = self.splices.row_source_note(&s.name);
+        Self::with_note(self.law_file.units_line(), note)
+    }
+
+    fn with_note(line: String, note: Option<String>) -> String {
+        match note {
+            Some(n) => format!("{line}; {n}"),
+            None => line,
         }
-        line
     }
 
     /// What a row's intervals hold: which sources of error, how, at what level.
@@ -642,7 +651,7 @@ impl MapResult {
             "n_tokens_for_10pct" => m.tokens_for_target.map_or(Cell::Empty, Cell::count),
             "units" => Cell::Text(format!(
                 "{}; intervals: {}",
-                self.units_line(),
+                self.row_units_line(s),
                 self.interval_line(m)
             )),
             other => unreachable!("the mapped table declares no column '{other}'"),

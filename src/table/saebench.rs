@@ -47,6 +47,7 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
     let mut rows = vec![];
     let mut files_read: Vec<PathBuf> = vec![];
     let mut token_sets: Vec<String> = vec![];
+    let mut row_sets = std::collections::HashMap::new();
     let mut skipped: Vec<(PathBuf, String)> = (folders.into_iter())
         .map(|f| {
             (
@@ -69,9 +70,13 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
             EvalType::Other(t) => return Err(not_core(f, &t)),
         }
         let set = r.token_set()?;
-        if !token_sets.contains(&set) {
-            token_sets.push(set);
-        }
+        let set = token_sets
+            .iter()
+            .position(|s| *s == set)
+            .unwrap_or_else(|| {
+                token_sets.push(set);
+                token_sets.len() - 1
+            });
         let splice = r.splice()?;
         // Every output row and note is keyed by the name: two results of one SAE (two runs of
         // SAEBench) would be two rows no reader could tell apart.
@@ -87,6 +92,7 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
             });
         }
         files_read.push(f.clone());
+        row_sets.insert(splice.name.clone(), set);
         rows.push(splice);
     }
     if rows.is_empty() {
@@ -114,6 +120,7 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
         rows,
         source: Source::SaeBench {
             token_sets,
+            row_sets,
             skipped,
         },
     })

@@ -64,9 +64,11 @@ pub enum Source {
     /// A splices CSV (`ceq eval`'s, or the user's own).
     Csv,
     /// SAEBench core-eval result JSON: the token sets its CEs were measured on ("dataset, context
-    /// N"), each once, and the JSON files of a folder that were skipped, with why.
+    /// N"), each once, each row's among them (by name), and the JSON files of a folder that were
+    /// skipped, with why.
     SaeBench {
         token_sets: Vec<String>,
+        row_sets: std::collections::HashMap<String, usize>,
         skipped: Vec<(PathBuf, String)>,
     },
 }
@@ -104,6 +106,21 @@ impl Splices {
         match &self.source {
             Source::Csv => None,
             Source::SaeBench { token_sets, .. } => Some(super::saebench::source_note(token_sets)),
+        }
+    }
+
+    /// The same for one row: only the token set its own CEs were measured on.
+    pub fn row_source_note(&self, name: &str) -> Option<String> {
+        match &self.source {
+            Source::Csv => None,
+            Source::SaeBench {
+                token_sets,
+                row_sets,
+                ..
+            } => {
+                let own = row_sets.get(name).map(|&i| token_sets[i].clone());
+                Some(super::saebench::source_note(&Vec::from_iter(own)))
+            }
         }
     }
 

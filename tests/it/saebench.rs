@@ -126,6 +126,7 @@ fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped()
     let Source::SaeBench {
         token_sets,
         skipped,
+        ..
     } = &s.source
     else {
         panic!("{:?}", s.source)
@@ -567,6 +568,13 @@ fn results_on_different_token_sets_are_flagged() {
         "{w}"
     );
     assert!(w.contains("2 different token sets"), "{w}");
+    // Each row's units name its own CEs' token set, not both (review).
+    let rows = map_json(&law(d.path()), &folder);
+    for (row, ctx) in rows.iter().zip(["128", "1024"]) {
+        let u = row["units"].as_str().unwrap();
+        let own = format!("SAEBench's own eval tokens (Skylion007/openwebtext, context {ctx})");
+        assert!(u.contains(&own), "{u}");
+    }
 }
 
 #[test]
