@@ -30,8 +30,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "NAME")]
     pub hook: Option<Hook>,
     /// A sweep instead: a CSV of name,model,sae[,hook] (paths relative to it), evaluated by model
-    /// and hook, saved as each hook finishes and resumed by a rerun; needs --out.
-    #[arg(long, value_name = "CSV", requires = "out", conflicts_with_all = ["model", "saes", "hook"])]
+    /// and hook, saved as each hook finishes and resumed by a rerun; needs --out (a CSV).
+    #[arg(long, value_name = "CSV", requires = "out", conflicts_with_all = ["model", "saes", "hook", "format"])]
     pub manifest: Option<PathBuf>,
     /// With --manifest: eval-family's manifest; `model` then names its checkpoints, whose training
     /// tokens fill the tokens column (a complete splices file for `ceq map`).

@@ -263,13 +263,7 @@ impl FamilyJob {
                 first = Some((e, cfg));
                 continue;
             };
-            let differs = if fc.vocab != cfg.vocab {
-                format!("vocabulary size {} vs {}", fc.vocab, cfg.vocab)
-            } else if (fc.bos_id, &fc.special_ids) != (cfg.bos_id, &cfg.special_ids) {
-                let ids =
-                    |c: &ModelConfig| format!("BOS {:?}, special {:?}", c.bos_id, c.special_ids);
-                format!("special ids {} vs {}", ids(fc), ids(&cfg))
-            } else {
+            let Some(differs) = fc.reads_tokens_unlike(&cfg) else {
                 continue;
             };
             return Err(mismatch(

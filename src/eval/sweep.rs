@@ -125,7 +125,21 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
         let hook = Hook::parse(&hook_text).map_err(|e| row.error(i_h, format!("'{name}': {e}")))?;
         // Said here, with the line, rather than when the host is reached, maybe hours in.
         if !configs.contains_key(&model) {
-            configs.insert(model.clone(), ModelConfig::read(&model)?);
+            let cfg = ModelConfig::read(&model)?;
+            // Another host reading the tokens otherwise would score other positions under the
+            // same eval_tokens label: said here, before any evaluation.
+            if let Some(first) = out.first()
+                && let Some(differs) = configs[&first.model].reads_tokens_unlike(&cfg)
+            {
+                let msg = format!(
+                    "'{}' (line {}) and '{name}' (line {line}) are on hosts that read tokens \
+                     differently ({differs}); a sweep is measured on one token set: sweep them \
+                     apart",
+                    first.name, first.line
+                );
+                return Err(row.error(i_model, msg));
+            }
+            configs.insert(model.clone(), cfg);
         }
         if let Some(why) = configs[&model].hook_missing(&hook) {
             let msg = format!("'{name}': {why} ({})", model.display());

@@ -406,6 +406,42 @@ fn sweep_manifests_with_mistakes_are_refused_by_line() {
         )],
         &["saes.csv:2", "in parallel, so there is no resid_mid"],
     );
+    // Hosts that read the tokens otherwise (other special ids: other positions scored) were
+    // measured under one eval_tokens label with exit 0 (review): refused by line, before any work.
+    let g2 = dir.path().join("g2");
+    std::fs::create_dir(&g2).unwrap();
+    for f in std::fs::read_dir(eval_fixtures().join("gpt2")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, g2.join(f.file_name().unwrap())).unwrap();
+    }
+    let cfg = std::fs::read_to_string(g2.join("config.json")).unwrap();
+    assert!(cfg.contains("\"eos_token_id\": 1"));
+    write(
+        &g2.join("config.json"),
+        &cfg.replace("\"eos_token_id\": 1", "\"eos_token_id\": 5"),
+    );
+    let sae = eval_fixtures().join("saes/gpt2-l1-resid_pre-standard-v6");
+    let (g1, sae) = (eval_fixtures().join("gpt2"), sae.display());
+    let m = dir.path().join("special.csv");
+    let rows = format!("a,{},{sae}\nb,{},{sae}\n", g1.display(), g2.display());
+    write(&m, &format!("name,model,sae\n{rows}"));
+    let out = sweep(&m, &dir.path().join("x.csv"), &[]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("special.csv:3") && err.contains("read tokens differently"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.csv").exists());
+
+    // --format was ignored by a sweep, which writes CSV (review): refused.
+    let m = manifest(dir.path(), &ROWS[..1]);
+    let out = sweep(&m, &dir.path().join("x.csv"), &["--format", "json"]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("'--manifest <CSV>' cannot be used with '--format"),
+        "{err}"
+    );
+
     // A family manifest that lacks the host.
     let m = manifest(dir.path(), &ROWS[..1]);
     let family = dir.path().join("family.csv");

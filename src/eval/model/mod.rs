@@ -353,6 +353,20 @@ impl ModelConfig {
         Ok(read_config(dir)?.0)
     }
 
+    /// How a model of this config reads token ids otherwise than one of `other` (another vocabulary
+    /// size, other BOS or special ids: other positions scored), if it does: models that do are not
+    /// measured on one token set.
+    pub fn reads_tokens_unlike(&self, other: &ModelConfig) -> Option<String> {
+        if self.vocab != other.vocab {
+            return Some(format!("vocabulary size {} vs {}", self.vocab, other.vocab));
+        }
+        if (self.bos_id, &self.special_ids) == (other.bos_id, &other.special_ids) {
+            return None;
+        }
+        let ids = |c: &ModelConfig| format!("BOS {:?}, special {:?}", c.bos_id, c.special_ids);
+        Some(format!("special ids {} vs {}", ids(self), ids(other)))
+    }
+
     /// Why `hook` is not in a model of this config, if it is not.
     pub fn hook_missing(&self, hook: &Hook) -> Option<String> {
         if hook.layer >= self.n_layers {
