@@ -44,9 +44,14 @@ pub(crate) struct RawTable {
 
 /// Lines starting with `#` before the header are comments: they are blanked (so line numbers stay
 /// true; the CSV reader skips blank lines). After the header a `#` is data — a row whose name starts
-/// with it must not vanish.
+/// with it must not vanish. A UTF-8 byte-order mark (a Windows editor's) goes first, so a comment
+/// after it is one too.
 fn blank_leading_comments(bytes: Vec<u8>) -> Vec<u8> {
-    let mut start = 0;
+    let mut start = if bytes.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
     let mut blanks = 0;
     while bytes.get(start) == Some(&b'#') {
         start = bytes[start..]

@@ -328,6 +328,29 @@ fn a_row_whose_name_starts_with_a_hash_is_data_not_a_comment() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["#7", "b"]);
+    // A byte-order mark before the comments (a Windows editor's) leaves them comments: the
+    // comment line was read as the header (review).
+    let bom = |p: &Path| {
+        let text = std::fs::read_to_string(p).unwrap();
+        let name = format!("bom_{}", p.file_name().unwrap().to_string_lossy());
+        write(d.path(), &name, &format!("\u{feff}{text}"))
+    };
+    let w = stdout_json(
+        ceq()
+            .args(["map", "--format", "json", "--checkpoints"])
+            .arg(bom(&ck))
+            .arg("--splices")
+            .arg(bom(&sp)),
+    );
+    assert_eq!(w.as_array().unwrap().len(), 2);
+    for (a, b) in w.as_array().unwrap().iter().zip(v.as_array().unwrap()) {
+        for (k, x) in b.as_object().unwrap() {
+            // The units name the file the law was fitted to.
+            if k != "units" {
+                assert_eq!(&a[k], x, "{k}");
+            }
+        }
+    }
 }
 
 #[test]
