@@ -91,12 +91,13 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
             return Err(row.error(i_path, msg));
         }
         let step = row.text(i_step);
-        let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
+        // Training tokens are a count, as `eval --trained-tokens` takes them.
+        let positive = |v: f64| (v.is_finite() && v >= 1.0 && v.fract() == 0.0).then_some(v);
         let tokens = match (row.text(i_tokens), tokens_per_step) {
             (v, _) if !v.is_empty() => v.parse().ok().and_then(positive).ok_or_else(|| {
                 let msg = match v.parse::<f64>() {
                     Ok(_) => format!(
-                        "checkpoint '{name}': training tokens must be a positive number, not '{v}'"
+                        "checkpoint '{name}': training tokens must be a whole count ≥ 1, not '{v}'"
                     ),
                     Err(_) => format!(
                         "checkpoint '{name}': training tokens {}",
@@ -119,8 +120,8 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
                 .and_then(|s| positive(s * per))
                 .ok_or_else(|| {
                     let msg = format!(
-                        "checkpoint '{name}': no training tokens, and its step '{step}' is not a \
-                     positive number to multiply by the tokens per step"
+                        "checkpoint '{name}': no training tokens, and its step '{step}' times the \
+                     tokens per step is not a whole count ≥ 1"
                     );
                     row.error(i_step.unwrap_or(i_name), msg)
                 }),

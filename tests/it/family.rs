@@ -774,6 +774,55 @@ fn a_manifest_without_training_tokens_asks_for_tokens_per_step() {
     }
 }
 
+/// Training tokens are a count: 1.5 from a manifest was taken (and gave compute 77760 with exit
+/// 0) while `eval --trained-tokens 1.5` was refused (review). Refused by line and column, as is a
+/// step times tokens per step that is not whole.
+#[test]
+fn training_tokens_are_a_whole_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let out = dir.path().join("o.csv");
+    for (manifest, per, says) in [
+        (
+            format!(
+                "name,path,tokens
+a,{f}/gpt2_d16_s40,1.5
+"
+            ),
+            None,
+            "m.csv:2: column 'tokens' (column 3): checkpoint 'a': training tokens must be a whole \
+             count ≥ 1, not '1.5'",
+        ),
+        (
+            format!(
+                "name,path,step
+a,{f}/gpt2_d16_s40,3
+"
+            ),
+            Some("0.5"),
+            "m.csv:2: column 'step' (column 3): checkpoint 'a': no training tokens, and its step \
+             '3' times the tokens per step is not a whole count ≥ 1",
+        ),
+    ] {
+        let m = write(dir.path(), "m.csv", &manifest);
+        let mut c = ceq();
+        c.args(["eval-family", "--manifest"]).arg(&m);
+        if let Some(per) = per {
+            c.args(["--tokens-per-step", per]);
+        }
+        let a = c
+            .arg("--tokens")
+            .arg(family().join("tokens.npy"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(err.contains(says), "{err}");
+        assert!(!out.exists());
+    }
+}
+
 /// Review 10c item 8: a manifest with neither a tokens column nor a step column used to ask for
 /// --tokens-per-step, which then failed on the empty step. Every refusal on this path now names a
 /// fix, and doing what it says runs.
