@@ -141,6 +141,23 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
             }
             configs.insert(model.clone(), cfg);
         }
+        // Rows are told apart by their host's name: two folders of one name (run1/final,
+        // run2/final) would be one host in every output.
+        let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
+        let same_name =
+            |e: &&SweepEntry| e.model_name == model_name && real(&e.model) != real(&model);
+        if let Some(e) = out.iter().find(same_name) {
+            let msg = format!(
+                "'{name}' is on {}, and '{}' (line {}) on {}: two hosts both named '{model_name}', \
+                 which no output could tell apart; name the checkpoints with --family (an \
+                 eval-family manifest), or rename a folder",
+                model.display(),
+                e.name,
+                e.line,
+                e.model.display()
+            );
+            return Err(row.error(i_model, msg));
+        }
         if let Some(why) = configs[&model].hook_missing(&hook) {
             let msg = format!("'{name}': {why} ({})", model.display());
             return Err(row.error(i_h, msg));

@@ -433,6 +433,35 @@ fn sweep_manifests_with_mistakes_are_refused_by_line() {
     );
     assert!(!dir.path().join("x.csv").exists());
 
+    // Two host folders of one name (run1/final, run2/final) were one `model` in every output
+    // (review): refused by line; one folder written two ways is one host.
+    for run in ["r1", "r2"] {
+        let to = dir.path().join(run).join("final");
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(eval_fixtures().join("gpt2")).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let other = eval_fixtures().join("saes/gpt2-l0-resid_mid-topk-v6");
+    let other = other.display();
+    let m = dir.path().join("finals.csv");
+    write(
+        &m,
+        &format!("name,model,sae\na,r1/final,{sae}\nb,./r1/final,{other}\n"),
+    );
+    sweep(&m, &dir.path().join("y.csv"), &[]).success();
+    write(
+        &m,
+        &format!("name,model,sae\na,r1/final,{sae}\nb,r2/final,{sae}\n"),
+    );
+    let out = sweep(&m, &dir.path().join("x.csv"), &[]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("finals.csv:3") && err.contains("two hosts both named 'final'"),
+        "{err}"
+    );
+
     // --format was ignored by a sweep, which writes CSV (review): refused.
     let m = manifest(dir.path(), &ROWS[..1]);
     let out = sweep(&m, &dir.path().join("x.csv"), &["--format", "json"]).failure();
