@@ -338,12 +338,13 @@ impl Ledger {
                             ),
                         ));
                     }
-                    kept.inputs.insert(name.to_owned(), was.clone());
                 }
-                None => {
-                    kept.inputs.insert(name.to_owned(), current);
-                }
+                // An older ceq's file recorded none: the inputs as they are now.
+                None => {}
             }
+            // The same files, recorded where they are now: a folder moved since keeps its run
+            // resumable however it moves next (the old paths would name a folder now gone).
+            kept.inputs.insert(name.to_owned(), current);
             rows.push(row);
         }
         let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();

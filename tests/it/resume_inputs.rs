@@ -202,6 +202,26 @@ fn eval_family_rerun_refuses_a_checkpoint_whose_weights_or_folder_changed() {
     eval_family(&manifest, &tokens, &out, &[])
         .success()
         .stderr(contains("5 already there"));
+    // The resume records the inputs where they are now, so the results moved alone next still
+    // resume: the old absolute paths named a folder that is gone (review).
+    let record = std::fs::read_to_string(to.join("run.run.json")).unwrap();
+    assert!(!record.contains(&*dir.path().to_string_lossy()), "{record}");
+    let sub = to.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let ours = |d: &Path| -> Vec<PathBuf> {
+        let all = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path());
+        all.filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("run."))
+            .collect()
+    };
+    for f in ours(&to) {
+        std::fs::rename(&f, sub.join(f.file_name().unwrap())).unwrap();
+    }
+    eval_family(&manifest, &tokens, &sub.join("run.csv"), &[])
+        .success()
+        .stderr(contains("5 already there"));
+    for f in ours(&sub) {
+        std::fs::rename(&f, to.join(f.file_name().unwrap())).unwrap();
+    }
     let before = std::fs::read(&out).unwrap();
 
     // Other weights of the same shapes (and so the same size) in one checkpoint's file.
