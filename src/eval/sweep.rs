@@ -104,6 +104,8 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out: Vec<SweepEntry> = vec![];
     let mut configs: HashMap<PathBuf, ModelConfig> = HashMap::new();
+    // Each host name's folder (resolved) and the first row on it.
+    let mut hosts: HashMap<String, (PathBuf, usize)> = HashMap::new();
     for row in t.records() {
         let line = row.line;
         let seen = out.iter().map(|e| (e.name.as_str(), e.line));
@@ -143,10 +145,12 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
         }
         // Rows are told apart by their host's name: two folders of one name (run1/final,
         // run2/final) would be one host in every output.
-        let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
-        let same_name =
-            |e: &&SweepEntry| e.model_name == model_name && real(&e.model) != real(&model);
-        if let Some(e) = out.iter().find(same_name) {
+        let real = model.canonicalize().unwrap_or_else(|_| model.clone());
+        let first = hosts
+            .entry(model_name.clone())
+            .or_insert((real.clone(), out.len()));
+        if first.0 != real {
+            let e = &out[first.1];
             let msg = format!(
                 "'{name}' is on {}, and '{}' (line {}) on {}: two hosts both named '{model_name}', \
                  which no output could tell apart; name the checkpoints with --family (an \
