@@ -325,22 +325,19 @@ impl Ledger {
                 ));
             }
             let current = now.get(name).cloned().unwrap_or_default();
-            match record.inputs.get(name) {
-                Some(was) => {
-                    if let Some(what) = changed(was, &current) {
-                        return Err(mismatch(
-                            out.to_owned(),
-                            format!(
-                                "line {line}: '{name}' was measured from other inputs: {what} \
-                                 (as {} records them, paths from this file's folder); write to a \
-                                 new file, or remove it to start over",
-                                record_path(out).display()
-                            ),
-                        ));
-                    }
-                }
-                // An older ceq's file recorded none: the inputs as they are now.
-                None => {}
+            // A row of an older ceq's file recorded no inputs: it is kept, recorded as now.
+            if let Some(was) = record.inputs.get(name)
+                && let Some(what) = changed(was, &current)
+            {
+                return Err(mismatch(
+                    out.to_owned(),
+                    format!(
+                        "line {line}: '{name}' was measured from other inputs: {what} \
+                         (as {} records them, paths from this file's folder); write to a \
+                         new file, or remove it to start over",
+                        record_path(out).display()
+                    ),
+                ));
             }
             // The same files, recorded where they are now: a folder moved since keeps its run
             // resumable however it moves next (the old paths would name a folder now gone).
