@@ -118,11 +118,16 @@ impl Equivalent {
             Law::Chinchilla(_) | Law::Compute(_) => Some(x),
             Law::Run(r) => r.info.params.map(|n| 6.0 * n * x),
         };
-        // Outside the bootstrap, a fraction against an unreachable loss is no number at all.
-        let fraction = if keep_infinite || (x.is_finite() && x_clean.is_finite()) {
-            x / x_clean
-        } else {
-            f64::NAN
+        let ratio = x / x_clean;
+        let (fraction, log10_ratio) = match law.log_inverse_ratio(ce_spliced, ce_clean) {
+            Some(_) if x.is_finite() && x_clean.is_finite() && ratio.is_normal() => {
+                (ratio, orders(ratio))
+            }
+            // Past f64's range (C_eq beyond 1.8e308 FLOPs), the ratio still is one: from the logs.
+            Some(ln) => (ln.exp(), positive_zero(-ln / std::f64::consts::LN_10)),
+            None if keep_infinite => (ratio, orders(ratio)),
+            // Outside the bootstrap, a fraction against an unreachable loss is no number at all.
+            None => (f64::NAN, f64::NAN),
         };
         let compute = to_compute(x);
         // Kept infinite like compute: a refit that puts the loss below its floor must widen these
@@ -140,7 +145,7 @@ impl Equivalent {
             compute_clean: to_compute(x_clean).and_then(keep),
             compute: compute.and_then(keep),
             fraction: keep(fraction),
-            log10_ratio: keep(orders(fraction)),
+            log10_ratio: keep(log10_ratio),
             fraction_of_actual: compute.zip(actual).and_then(|(c, a)| keep(c / a)),
             params,
             tokens,
@@ -152,7 +157,10 @@ impl Equivalent {
 /// −log10 of a compute fraction: orders of magnitude of compute lost. A fraction of exactly 1 gives
 /// 0, not the −0 that negating log10(1) would print.
 fn orders(fraction: f64) -> f64 {
-    let v = -fraction.log10();
+    positive_zero(-fraction.log10())
+}
+
+fn positive_zero(v: f64) -> f64 {
     if v == 0.0 { 0.0 } else { v }
 }
 
@@ -492,6 +500,13 @@ pub fn map_splice(
                 notes.push(format!(
                     "{what} maps to {x:.3e} {unit}, {}x below the smallest fitted ({lo:.3e})",
                     times(lo / x)
+                ));
+            } else if x.is_infinite() {
+                // Past f64's range (a shallow law near its floor): "inf FLOPs" would say nothing.
+                status = status.max(Status::Extrapolated);
+                notes.push(format!(
+                    "{what} maps to over 1.8e308 {unit} (past what a 64-bit float holds), over \
+                     1e308x above the largest fitted ({hi:.3e})"
                 ));
             } else if x > hi {
                 status = status.max(Status::Extrapolated);

@@ -375,6 +375,16 @@ impl Law {
         Some(-1.0 / (self.curve_exponent() * (loss - self.floor())))
     }
 
+    /// ln(x_a/x_b) for x = [`Law::inverse`] at losses `a` and `b`, = −ln((a − E)/(b − E))/p, taken
+    /// in logs so that it stands where x itself passes f64's range (a shallow law near its floor).
+    /// `None` where either inverse is.
+    pub fn log_inverse_ratio(&self, a: f64, b: f64) -> Option<f64> {
+        self.inverse(a)?;
+        self.inverse(b)?;
+        let e = self.floor();
+        Some(-((a - e).ln() - (b - e).ln()) / self.curve_exponent())
+    }
+
     /// The inverse of [`Law::curve`]: the scale at which the curve reaches `loss`; `None` when
     /// `loss ≤ E`, which no finite scale reaches, or when the law does not decrease.
     pub fn inverse(&self, loss: f64) -> Option<f64> {

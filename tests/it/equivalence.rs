@@ -84,6 +84,33 @@ fn compute_law_numbers_by_hand() {
 }
 
 #[test]
+fn compute_past_f64_still_gives_its_fraction() {
+    // α = 0.02: C(L) = ((L − 2)/100)^(−50). C(2.00001) = 1e350 passes f64's range, C(2.0001) =
+    // 1e300 does not; their ratio is 10^(−50) all the same, and −log10 of it 50.
+    let shallow = ComputeLaw { alpha: 0.02, ..LAW };
+    let m = map_splice(
+        &Law::Compute(shallow),
+        &RANGES,
+        None,
+        &splice(2.00001, 2.0001, None, None),
+    );
+    let r = (2.0001f64 - 2.0) / (2.00001 - 2.0); // 10, up to the CEs' rounding
+    assert!(close(r, 10.0, 1e-9));
+    assert_eq!(m.eq.compute_clean, None, "beyond 1.8e308 FLOPs is no f64");
+    assert!(close(m.eq.compute.unwrap(), r.powf(50.0) * 1e250, 1e-6));
+    assert!(close(m.eq.fraction.unwrap(), r.powf(-50.0), 1e-9));
+    assert!(close(m.eq.log10_ratio.unwrap(), 50.0 * r.log10(), 1e-9));
+    assert!(close(r.powf(-50.0), 1e-50, 1e-6));
+    assert_eq!(m.status, Status::Extrapolated);
+    assert!(
+        m.detail
+            .contains("ce_clean maps to over 1.8e308 FLOPs of compute"),
+        "{}",
+        m.detail
+    );
+}
+
+#[test]
 fn below_the_floor_is_flagged_and_empty() {
     let m = map_splice(
         &Law::Compute(LAW),
