@@ -852,12 +852,17 @@ impl Placer {
 
     /// Whether a box of size `(w, h)` with its top-left at `(x, y)` lies inside and overlaps
     /// nothing reserved.
-    pub fn is_free(&self, (x, y): (i32, i32), (w, h): (i32, i32)) -> bool {
+    pub fn is_free(&self, at: (i32, i32), size: (i32, i32)) -> bool {
+        self.clashes(at, size) == 0
+    }
+
+    /// How many reserved boxes the box overlaps, plus one if it is not inside.
+    pub fn clashes(&self, (x, y): (i32, i32), (w, h): (i32, i32)) -> usize {
         let (bx0, by0, bx1, by1) = self.bounds;
-        let inside = x >= bx0 && y >= by0 && x + w <= bx1 && y + h <= by1;
-        inside
-            && (self.taken.iter())
-                .all(|&(x0, y0, x1, y1)| x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1)
+        let outside = !(x >= bx0 && y >= by0 && x + w <= bx1 && y + h <= by1);
+        let hit = (self.taken.iter())
+            .filter(|&&(x0, y0, x1, y1)| !(x + w <= x0 || x >= x1 || y + h <= y0 || y >= y1));
+        usize::from(outside) + hit.count()
     }
 
     pub fn reserve(&mut self, r: (i32, i32, i32, i32)) {

@@ -284,14 +284,26 @@ fn note_left_out<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
         (px0 + pw - m - w, py0 + ph - m - h),
         (px0 + pw - m - w, py0 + m),
     ];
-    let at = (spots.iter())
+    // The first corner free of everything; with none, the one that covers the fewest labels, the
+    // legend included (drawn after, it would hide the note), then the least of the curve.
+    let covered = |&(x, y): &(i32, i32)| {
+        let on_curve = (curve.iter())
+            .filter(|&&(cx, cy)| cx >= x && cx <= x + w && cy >= y && cy <= y + h)
+            .count();
+        (placer.clashes((x, y), (w, h)), on_curve)
+    };
+    let at = spots
+        .iter()
         .copied()
-        .find(|&(x, y)| {
-            let on_curve =
-                |&&(cx, cy): &&(i32, i32)| cx >= x && cx <= x + w && cy >= y && cy <= y + h;
-            placer.is_free((x, y), (w, h)) && !curve.iter().any(|p| on_curve(&p))
-        })
+        .min_by_key(covered)
         .unwrap_or(spots[0]);
+    if covered(&at) != (0, 0) {
+        // Over the curve or a label, on a backing so it still reads.
+        let pad = s.px(2.0);
+        let backing = [(at.0 - pad, at.1 - pad), (at.0 + w + pad, at.1 + h + pad)];
+        root.draw(&Rectangle::new(backing, WHITE.mix(0.85).filled()))
+            .map_err(err)?;
+    }
     root.draw(&Text::new(text.to_owned(), at, style))
         .map_err(err)
 }

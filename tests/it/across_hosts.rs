@@ -4,11 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{ceq, data, fit_to, map_json, succeeds, write};
-
-fn root(p: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
+use crate::common::{ceq, data, fit_to, map_json, root, succeeds, write};
 
 /// Rows on three token sets against a law named for one of them (its checkpoints file records
 /// none): each other set is said with its own rows and count, the law's own rows are not named.

@@ -12,6 +12,11 @@ pub fn ceq() -> Command {
 }
 
 /// A file of the synthetic family drawn from a known law (`ceq synth`), in tests/fixtures/synth/.
+/// A path in the repository (`data/…`, the files the README's main job reads).
+pub fn root(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
 pub fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/synth")

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{ceq, data, fit_to, succeeds, write};
+use crate::common::{ceq, data, fit_to, root, succeeds, write};
 
 /// The texts of an SVG's `<text>` elements.
 fn texts(svg: &str) -> Vec<String> {
@@ -238,6 +238,62 @@ fn the_splices_figure_counts_what_it_leaves_out() {
              compute reaches it): model host-tiny"
         )),
         "no caption line"
+    );
+}
+
+/// A note too wide for any corner free of the curve still reads: it stands on a white backing
+/// (it used to be drawn over the curve bare).
+#[test]
+fn a_note_with_no_free_corner_stands_on_a_backing() {
+    let dir = tempfile::tempdir().unwrap();
+    // The shipped splices, their host columns only, and one spliced loss far below the floor.
+    let text = std::fs::read_to_string(root("data/splices.csv")).unwrap();
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep = [
+        "name",
+        "model",
+        "params",
+        "tokens",
+        "ce_clean",
+        "ce_spliced",
+    ];
+    let at: Vec<usize> = keep
+        .iter()
+        .map(|k| head.iter().position(|h| h == k).unwrap())
+        .collect();
+    let mut out = format!("{}\n", keep.join(","));
+    let mut first = None;
+    for l in lines {
+        let c: Vec<&str> = l.split(',').collect();
+        let row: Vec<&str> = at.iter().map(|&i| c[i]).collect();
+        out += &format!("{}\n", row.join(","));
+        first.get_or_insert(row);
+    }
+    let mut below = first.unwrap();
+    below[0] = "below";
+    below[5] = "0.5";
+    out += &format!("{}\n", below.join(","));
+    let splices = write(dir.path(), "s.csv", &out);
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .arg("plot")
+            .arg("--checkpoints")
+            .arg(root("data/checkpoints.csv"))
+            .arg("--splices")
+            .arg(&splices)
+            .args(["--figure", "splices", "--out-dir"])
+            .arg(&figs),
+    );
+    let svg = std::fs::read_to_string(figs.join("splices.svg")).unwrap();
+    let note = "1 splice(s) not drawn: a loss at or below the fitted floor";
+    let before = &svg[..svg.find(note).expect("no note")];
+    let last = |tag: &str| before.rfind(tag).unwrap_or(0);
+    assert!(
+        last("<rect") > last("</text>") && before[last("<rect")..].contains("fill=\"#FFFFFF\""),
+        "no backing right before the note: {}",
+        &before[before.len().saturating_sub(400)..]
     );
 }
 
