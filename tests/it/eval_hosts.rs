@@ -226,6 +226,15 @@ fn eval_refuses_what_host_configs_cannot_run() {
             |v| v["rope_scaling"] = serde_json::json!({"rope_type": "linear", "factor": 2.0}),
             "both rope_scaling and rope_parameters",
         ),
+        // Two rotary bases: transformers versions differ on which wins, so neither is guessed.
+        (
+            "qwen2",
+            |v| {
+                v["rope_parameters"] =
+                    serde_json::json!({"rope_type": "default", "rope_theta": 10000.0})
+            },
+            "disagrees with rope_parameters.rope_theta = 10000",
+        ),
         (
             "qwen2",
             |v| v["use_sliding_window"] = true.into(),

@@ -51,11 +51,17 @@ pub(super) fn read(
         (Some(d), None) => ("rope_scaling", Some(d)),
         (None, d) => ("rope_parameters", d),
     };
-    let theta = dict
-        .as_ref()
-        .and_then(|d| d.rope_theta)
-        .or(rope_theta)
-        .unwrap_or(10000.0);
+    let inner = dict.as_ref().and_then(|d| d.rope_theta);
+    if let (Some(a), Some(b)) = (inner, rope_theta)
+        && a != b
+    {
+        // Which one a reader takes differs between transformers versions: the file is ambiguous.
+        return Err(err(
+            "rope_theta",
+            format!("{b} disagrees with {key}.rope_theta = {a}; keep one"),
+        ));
+    }
+    let theta = inner.or(rope_theta).unwrap_or(10000.0);
     if !(theta.is_finite() && theta > 0.0) {
         return Err(err(
             "rope_theta",
