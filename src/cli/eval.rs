@@ -111,6 +111,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let saes = a.saes.iter().map(|dir| SaeSpec {
         dir: dir.clone(),
         hook: a.hook,
+        name: None,
     });
     let job = EvalJob {
         model,

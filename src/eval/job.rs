@@ -105,6 +105,14 @@ pub struct SaeSpec {
     pub dir: PathBuf,
     /// Where to splice it; `None`: where its cfg.json says.
     pub hook: Option<Hook>,
+    /// The row's name; `None`: the folder's (a sweep manifest names each row itself).
+    pub name: Option<String>,
+}
+
+impl SaeSpec {
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| folder_name(&self.dir))
+    }
 }
 
 /// Which tokens are scored, on which backend: what every evaluation (`ceq eval`, `ceq
@@ -316,10 +324,10 @@ impl EvalJob {
                 message: format!("the host's training tokens, {t}, must be a whole count ≥ 1"),
             });
         }
-        // Rows are named by folder, and map keys its rows, notes and per-sequence files by name.
+        // Map keys its rows, notes and per-sequence files by name.
         for (i, a) in self.saes.iter().enumerate() {
-            let name = folder_name(&a.dir);
-            if let Some(b) = self.saes[..i].iter().find(|b| folder_name(&b.dir) == name) {
+            let name = a.name();
+            if let Some(b) = self.saes[..i].iter().find(|b| b.name() == name) {
                 return Err(Error::Invalid {
                     fix: None,
                     option: "saes",
@@ -385,10 +393,7 @@ impl EvalJob {
         };
         let mut results: Vec<Option<EvalRow>> = vec![None; self.saes.len()];
         for (hook, members) in &groups {
-            let names: Vec<String> = members
-                .iter()
-                .map(|&i| folder_name(&self.saes[i].dir))
-                .collect();
+            let names: Vec<String> = members.iter().map(|&i| self.saes[i].name()).collect();
             progress(Progress::Item(format!("{hook}: {}", names.join(", "))));
             let saes: Vec<Sae> = members
                 .iter()
@@ -418,7 +423,7 @@ impl EvalJob {
                 self.check_finite(&self.saes[i].dir, &result)?;
                 rows.push(EvalRow {
                     index: i,
-                    name: folder_name(&self.saes[i].dir),
+                    name: self.saes[i].name(),
                     hook: *hook,
                     architecture: sae.kind.name(),
                     d_sae: sae.d_sae,

@@ -358,6 +358,7 @@ impl SweepJob {
                     .map(|e| SaeSpec {
                         dir: e.sae.clone(),
                         hook: Some(e.hook),
+                        name: Some(e.name.clone()),
                     })
                     .collect(),
                 scoring: self.scoring.clone(),
@@ -369,7 +370,6 @@ impl SweepJob {
                 for r in &report.rows {
                     let e = entries[r.index];
                     let mut row = report.csv_row(r);
-                    row[LEDGER.col("name")] = e.name.clone();
                     if report.eval_tokens != eval_tokens {
                         return Err(mismatch(
                             e.model.clone(),

@@ -235,6 +235,7 @@ fn trained() -> &'static Trained {
                 .map(|d| EvalSae {
                     dir: d.clone(),
                     hook: None,
+                    name: None,
                 })
                 .collect(),
             scoring: Scoring {

@@ -647,3 +647,28 @@ fn write_in(dir: &Path, name: &str) -> PathBuf {
     write(&p, "partial");
     p
 }
+
+/// Rows are named by the manifest, not by their SAE's folder: one SAE at two hooks of one host
+/// (or two sparsify `layers.N` folders of other runs) is two rows (review: refused as "both named
+/// 'gpt2-l0-…'", with a fix to list them in a sweep manifest, which they were).
+#[test]
+fn one_sae_folder_on_two_rows_of_a_host_is_two_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sae = "gpt2-l0-resid_mid-topk-v6";
+    let rows = [
+        ("mid", "gpt2", sae, ""),
+        ("pre", "gpt2", sae, "blocks.0.hook_resid_pre"),
+    ];
+    let out = dir.path().join("s.csv");
+    sweep(&manifest(dir.path(), &rows), &out, &[]).success();
+    let (header, got) = table(&out);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let names: Vec<&str> = got.iter().map(|r| r[col("name")].as_str()).collect();
+    assert_eq!(names, ["mid", "pre"]);
+    let hooks: Vec<&str> = got.iter().map(|r| r[col("hook")].as_str()).collect();
+    assert_eq!(
+        hooks,
+        ["blocks.0.hook_resid_mid", "blocks.0.hook_resid_pre"]
+    );
+    assert_ne!(got[0][col("ce_spliced")], got[1][col("ce_spliced")]);
+}
