@@ -295,6 +295,14 @@ impl FamilyJob {
 
     /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<FamilySummary> {
+        let out = super::record::results_path(&self.out);
+        if out != self.out {
+            return FamilyJob {
+                out,
+                ..self.clone()
+            }
+            .run(progress);
+        }
         crate::io::check_extension(
             &self.out,
             "csv",

@@ -388,6 +388,7 @@ impl Ledger {
     /// each finished; returns the number of rows, and what to say of a token set that shards name
     /// by other files of the same ids (the merged rows name it as the first shard does).
     fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
+        let out = &super::record::results_path(out);
         let paths: Vec<PathBuf> = inputs.iter().flat_map(|p| outputs(p)).collect();
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         let _lock = RunLock::claim(out, &paths)?;

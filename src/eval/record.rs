@@ -144,6 +144,15 @@ pub struct RunLock {
     _file: std::fs::File,
 }
 
+/// Where a run keeps `csv`: a symlink's target, so a run given the link and one given the target
+/// share one lock, and the rows and the files beside them stay together.
+pub fn results_path(csv: &Path) -> PathBuf {
+    match csv.is_symlink() {
+        true => crate::io::resolved(csv),
+        false => csv.to_owned(),
+    }
+}
+
 /// A results CSV and the files a run writes beside it.
 pub fn outputs(csv: &Path) -> [PathBuf; 5] {
     [

@@ -238,6 +238,14 @@ impl SweepJob {
 
     /// Evaluates every SAE not yet in the output, saving after each (model, hook) group.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<SweepSummary> {
+        let out = super::record::results_path(&self.out);
+        if out != self.out {
+            return SweepJob {
+                out,
+                ..self.clone()
+            }
+            .run(progress);
+        }
         let what = "a splices file as CSV (its per-sequence .npy files beside it)";
         crate::io::check_extension(&self.out, "csv", what)?;
         let (groups, dirs) = self.groups()?;
