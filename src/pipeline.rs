@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{DataKind, Error, Fix, Result};
 use crate::eval::ledger::{per_seq_n_path, per_seq_path};
 pub use crate::fit::Progress;
-use crate::fit::bootstrap::bootstrap;
+use crate::fit::bootstrap::{bootstrap, thin_resamples};
 use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
 use crate::law::Form;
 use crate::law_file::{LawFile, ParamCount, Units};
@@ -215,6 +215,7 @@ impl FitJob {
         let (mut family, f) = self.fit(on)?;
         if s.bootstrap > 0 {
             family.warnings.extend(crate::fit::bootstrap::few_runs(&f));
+            (family.warnings).extend(thin_resamples(&f, s.bootstrap, s.seed));
         }
         let boot = (s.bootstrap > 0).then(|| {
             let o = BootstrapOptions {

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::error::{DataKind, Error, Result};
 use crate::eval::ledger::{Sequences, is_mean_of};
-use crate::fit::bootstrap::{refit, unit_counts, units};
+use crate::fit::bootstrap::{refit, thin_resamples, unit_counts, units};
 use crate::fit::{Bootstrap, Fit, Progress, Solver, Stage};
 use crate::map::{MapResult, map_joint};
 use crate::pipeline::FitJob;
@@ -326,6 +326,7 @@ pub fn map_token_bootstrap(
     family
         .warnings
         .extend(crate::fit::bootstrap::few_runs(&fit));
+    (family.warnings).extend(thin_resamples(&fit, spec.bootstrap, spec.seed));
     let paired = Paired::new(&fit, &family_seqs, &table, &splice_seqs)?;
     let (_, _, names) = units(&fit);
     let d = draws(spec.seed, spec.bootstrap, names.len(), paired.n_seq);

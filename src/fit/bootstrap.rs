@@ -116,6 +116,31 @@ pub fn few_runs(fit: &Fit) -> Option<String> {
     })
 }
 
+/// A warning when more than 1 % of `n` resamples (drawn as [`bootstrap`] draws them from `seed`)
+/// hold no more distinct checkpoints than the law has parameters: a continuum of laws fits each of
+/// them, so its refit lands near where it starts (the full fit's optima) and the intervals lean on
+/// the full fit. `ceq fit` refuses so few points; within 1 % they move no tail of a 90 % interval
+/// by more than a fifth of its mass.
+pub fn thin_resamples(fit: &Fit, n: usize, seed: u64) -> Option<String> {
+    let (_, unit_of, names) = units(fit);
+    let p = fit.law.form().n_params();
+    let thin = (0..n)
+        .filter(|&i| {
+            let count = unit_counts(seed, i, names.len());
+            unit_of.iter().filter(|&&u| count[u] > 0.0).count() <= p
+        })
+        .count();
+    (thin * 100 > n).then(|| {
+        format!(
+            "{thin} of the {n} bootstrap resamples ({:.1}%) hold {p} or fewer distinct \
+             checkpoints, no more than the law has parameters: many laws fit each of them, so their \
+             refits stay near the full fit and the intervals come out too narrow; fit more \
+             checkpoints or runs",
+            100.0 * thin as f64 / n as f64
+        )
+    })
+}
+
 /// Resample `i`'s draw: how many times each of `n_units` units is drawn (n draws with
 /// replacement), from its own stream of `seed`.
 pub fn unit_counts(seed: u64, i: usize, n_units: usize) -> Vec<f64> {

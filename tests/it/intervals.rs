@@ -756,6 +756,49 @@ fn a_bootstrap_over_few_runs_is_warned_of() {
     }
 }
 
+/// Resamples of n checkpoints hold n!/n^n of the time all n distinct; the rest hold fewer, and with
+/// as many points as a law has parameters plus one, every such resample fits exactly. When over 1 %
+/// of them do, the fit says how many; a family of 70 checkpoints says nothing.
+#[test]
+fn resamples_with_no_more_points_than_parameters_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::common::data("checkpoints.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let four: String = [0, 1, 20, 40, 60]
+        .iter()
+        .map(|&i| format!("{}\n", lines[i]))
+        .collect();
+    let ck = write(dir.path(), "four.csv", &four);
+    let n = 400;
+    let (_, err) = crate::common::succeeds(
+        ceq()
+            .args(["fit", "--form", "compute", "--bootstrap", &n.to_string()])
+            .arg("--checkpoints")
+            .arg(&ck),
+    );
+    // P(a resample of 4 holds 3 or fewer) = 1 − 4!/4⁴; its count is binomial.
+    let p = 1.0 - 24.0 / 256.0;
+    let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
+    let at = err
+        .find(&format!(" of the {n} bootstrap resamples"))
+        .expect(&err);
+    let thin: f64 = err[..at].rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(
+        (thin - mean).abs() < 5.0 * sd,
+        "{thin} vs {mean} ± {sd}: {err}"
+    );
+    assert!(
+        err.contains("hold 3 or fewer distinct checkpoints"),
+        "{err}"
+    );
+    let (_, err) = crate::common::succeeds(
+        ceq()
+            .args(["fit", "--bootstrap", "50", "--checkpoints"])
+            .arg(crate::common::data("checkpoints.csv")),
+    );
+    assert!(!err.contains("distinct checkpoints"), "{err}");
+}
+
 /// Delta-method intervals (a law without refits, splices with SEs) leave out the law's error, and
 /// the map says so where the user reads it; refits' intervals do not get the warning.
 #[test]
