@@ -235,6 +235,18 @@ pub struct Mapped {
     pub detail: String,
 }
 
+/// The mapped table's compute-scale columns, each with an interval where there are any.
+pub const SCALE_COLUMNS: [&str; 8] = [
+    "compute_equivalent_clean",
+    "compute_equivalent",
+    "compute_fraction",
+    "log10_compute_ratio",
+    "compute_fraction_of_actual",
+    "params_equivalent",
+    "tokens_equivalent",
+    "step_equivalent",
+];
+
 /// A point estimate and its interval, each where defined.
 pub type PointAndInterval = (Option<f64>, Option<(f64, f64)>);
 
@@ -634,33 +646,20 @@ pub fn map_splice(
         };
         tokens_for_target = tokens_for(n_now, sd_noise, sd_law, level, TARGET_HALF_WIDTH);
         if tokens_for_target.is_none() && sd_noise > 0.0 && f > 0.0 {
+            let spread = 100.0 * (z * sd_law).sinh();
+            let by = match spread.is_finite() {
+                true => format!("by ±{spread:.1}%"),
+                false => "without bound (their interval reaches 0 or ∞)".to_owned(),
+            };
             notes.push(format!(
-                "no eval size makes compute_fraction's interval ±{:.0}%: the law's refits alone spread it by ±{:.1}%",
+                "no eval size makes compute_fraction's interval ±{:.0}%: the law's refits alone \
+                 spread it {by}",
                 100.0 * TARGET_HALF_WIDTH,
-                100.0 * (z * sd_law).sinh()
             ));
         }
     }
 
-    // Percentiles of the refits need not contain the fit's own number (when the refits settle
-    // elsewhere); such an interval is shown, but not without saying so.
-    if let Some(ci) = ci.as_ref().filter(|_| spec.refits.is_some()) {
-        for (what, v, iv) in [
-            ("compute_equivalent", eq.compute, ci.compute),
-            ("compute_fraction", eq.fraction, ci.fraction),
-        ] {
-            if let (Some(v), Some((lo, hi))) = (v, iv)
-                && (v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9))
-            {
-                notes.push(format!(
-                    "the interval of {what} [{lo:.4e}, {hi:.4e}] does not contain its estimate {v:.4e}: \
-                     the refits disagree with the fit"
-                ));
-            }
-        }
-    }
-
-    Mapped {
+    let mut m = Mapped {
         delta_loss: s.ce_spliced - s.ce_clean,
         loss_recovered: lr.flatten(),
         loss_recovered_mean: lrm.flatten(),
@@ -669,8 +668,34 @@ pub fn map_splice(
         method,
         tokens_for_target,
         status,
-        detail: notes.join("; "),
+        detail: String::new(),
+    };
+    // Percentiles of the refits need not contain the fit's own number (when the refits settle
+    // elsewhere, or rest on few of them); such an interval is shown, but not without saying so.
+    if spec.refits.is_some() {
+        for what in SCALE_COLUMNS {
+            if let Some((Some(v), Some((lo, hi)))) = m.scale_column(what)
+                && outside(v, lo, hi)
+            {
+                notes.push(format!(
+                    "the interval of {what} [{lo:.4e}, {hi:.4e}] does not contain its estimate {v:.4e}: \
+                     the refits disagree with the fit"
+                ));
+            }
+        }
     }
+    m.detail = notes.join("; ");
+    m
+}
+
+/// Whether `v` lies outside [lo, hi] by more than rounding (1e-9 of the finite numbers' size).
+fn outside(v: f64, lo: f64, hi: f64) -> bool {
+    let size = [v, lo, hi]
+        .into_iter()
+        .filter(|x| x.is_finite())
+        .fold(0.0, |a: f64, x| a.max(x.abs()));
+    let tol = 1e-9 * size;
+    v < lo - tol || v > hi + tol
 }
 
 #[cfg(test)]

@@ -799,6 +799,80 @@ fn resamples_with_no_more_points_than_parameters_are_counted() {
     assert!(!err.contains("distinct checkpoints"), "{err}");
 }
 
+/// With 2 refits, percentile intervals often miss their estimate: every compute-scale column whose
+/// interval does says so in its row's status_detail (review: only compute_equivalent and
+/// compute_fraction were checked; the other columns' misses went unsaid).
+#[test]
+fn every_interval_that_misses_its_estimate_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = dir.path().join("law.json");
+    crate::common::succeeds(
+        ceq()
+            .args(["fit", "--bootstrap", "2", "--checkpoints"])
+            .arg(crate::common::root("data/checkpoints.csv"))
+            .arg("--out")
+            .arg(&law),
+    );
+    let (v, _) = map_json(&law, &crate::common::root("data/splices.csv"));
+    let cols = ceq::equivalence::SCALE_COLUMNS;
+    let mut named = vec![];
+    for row in v.as_array().unwrap() {
+        let detail = row["status_detail"].as_str().unwrap_or("");
+        for c in cols {
+            let get = |k: String| row.get(&k).and_then(|x| x.as_f64());
+            let (Some(x), Some(lo), Some(hi)) = (
+                get(c.to_string()),
+                get(format!("{c}_lo")),
+                get(format!("{c}_hi")),
+            ) else {
+                continue;
+            };
+            let tol = 1e-9 * x.abs().max(lo.abs()).max(hi.abs());
+            let misses = x < lo - tol || x > hi + tol;
+            let said = detail.contains(&format!("the interval of {c} ["));
+            assert_eq!(misses, said, "{c}: {x} in [{lo}, {hi}]? {detail}");
+            if said {
+                named.push(c);
+            }
+        }
+    }
+    assert!(
+        named
+            .iter()
+            .any(|c| !["compute_equivalent", "compute_fraction"].contains(c)),
+        "{named:?}"
+    );
+}
+
+/// A splice just above the floor, where some refits put E above it: the refits alone spread its
+/// compute_fraction without bound, and the planning note says so in words (it printed "±inf%").
+#[test]
+fn an_unbounded_law_spread_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = dir.path().join("law.json");
+    crate::common::succeeds(
+        ceq()
+            .args(["fit", "--bootstrap", "200", "--checkpoints"])
+            .arg(crate::common::root("data/checkpoints.csv"))
+            .arg("--out")
+            .arg(&law),
+    );
+    let lf: serde_json::Value = serde_json::from_slice(&std::fs::read(&law).unwrap()).unwrap();
+    let e = lf["params"]["E"].as_f64().unwrap();
+    let text = format!(
+        "name,n_tokens,ce_clean,ce_spliced,se_ce_clean,se_ce_spliced,se_delta\n\
+         near,31744,1.5885,{},0.0103,0.0105,0.003\n",
+        e + 0.009
+    );
+    let (v, _) = map_json(&law, &write(dir.path(), "s.csv", &text));
+    let detail = v[0]["status_detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the law's refits alone spread it without bound")
+            && !detail.contains("inf%"),
+        "{detail}"
+    );
+}
+
 /// Delta-method intervals (a law without refits, splices with SEs) leave out the law's error, and
 /// the map says so where the user reads it; refits' intervals do not get the warning.
 #[test]
