@@ -445,20 +445,49 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
             (at.is_finite() && (s.ce_clean / at - 1.0).abs() > bound).then_some((s, at))
         })
         .collect();
-    let (s, at) = off.first()?;
-    let off_by = match 100.0 * (s.ce_clean / at - 1.0) {
-        p if p > 0.0 => format!("+{}", short(p, 1)),
-        p => short(p, 1),
+    if off.is_empty() {
+        return None;
+    }
+    // Each host once (its splices share its clean CE, size and tokens), by its first splice.
+    let key = |s: &Splice| {
+        [s.ce_clean, s.params.unwrap_or(0.0), s.tokens.unwrap_or(0.0)].map(f64::to_bits)
     };
+    let mut hosts: Vec<(&Splice, f64, usize)> = vec![];
+    for &(s, at) in &off {
+        match hosts.iter_mut().find(|h| key(h.0) == key(s)) {
+            Some(h) => h.2 += 1,
+            None => hosts.push((s, at, 1)),
+        }
+    }
+    const SHOWN: usize = 3;
+    let mut said: Vec<String> = (hosts.iter().take(SHOWN))
+        .map(|&(s, at, n)| {
+            let off_by = match 100.0 * (s.ce_clean / at - 1.0) {
+                p if p > 0.0 => format!("+{}", short(p, 1)),
+                p => short(p, 1),
+            };
+            let more = match n {
+                1 => String::new(),
+                n => format!(" and {} more of its host", n - 1),
+            };
+            format!(
+                "'{}'{more}: ce_clean {:.4} nats where the law gives {}, {off_by}%",
+                s.name,
+                s.ce_clean,
+                short(at, 4)
+            )
+        })
+        .collect();
+    if hosts.len() > SHOWN {
+        said.push(format!("{} more hosts", hosts.len() - SHOWN));
+    }
     Some(format!(
-        "{} splice(s) have a clean CE far from the law at their host's own size and tokens ('{}': \
-         ce_clean {:.4} nats where the law gives {}, {off_by}%; the fitted checkpoints lie within \
-         {:.1}% of it): CEs in bits rather than nats, another token set, or a host from another \
-         family? Their compute-equivalents read them against a curve they are not on",
+        "{} splice(s) have a clean CE far from the law at their host's own size and tokens ({}; \
+         the fitted checkpoints lie within {:.1}% of it): CEs in bits rather than nats, another \
+         token set, or a host from another family? Their compute-equivalents read them against a \
+         curve they are not on",
         off.len(),
-        s.name,
-        s.ce_clean,
-        short(*at, 4),
+        said.join("; "),
         100.0 * worst,
     ))
 }
