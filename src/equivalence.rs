@@ -599,7 +599,9 @@ pub fn map_splice(
         && ci.fraction.is_some()
     {
         notes.push(format!(
-            "intervals from {} of {} refits (the rest put both losses at or below their floor)",
+            "compute_fraction's and log10_compute_ratio's intervals from {} of {} refits (the \
+             rest put both losses at or below their floor, the fraction ∞/∞; the other intervals \
+             count them as +∞)",
             ci.used,
             laws.len()
         ));

@@ -205,10 +205,10 @@ impl MapResult {
             .collect();
         let (name, fewest) = *partial.iter().min_by_key(|p| p.1)?;
         Some(format!(
-            "the intervals of {} splice(s) are over only the refits whose floor E lies below \
-             ce_spliced (fewest: {fewest} of {} refits, '{name}'): the others put both CEs at or \
-             below E, where the compute-equivalents are undefined, so the intervals leave out \
-             that the law may put the host at its floor",
+            "the compute_fraction and log10_compute_ratio intervals of {} splice(s) are over \
+             only the refits whose floor E lies below ce_spliced (fewest: {fewest} of {} refits, \
+             '{name}'): the others put both CEs at or below E, where the fraction is undefined, so \
+             these intervals leave out that the law may put the host at its floor",
             partial.len(),
             self.refits
         ))
