@@ -14,27 +14,27 @@ pub struct Tokens {
     pub ctx: usize,
 }
 
+/// Where a .npy file's header starts and how long it is: after the magic (6), version (2) and the
+/// header's length (2 bytes in version 1, 4 after). Its data start at `start + len`.
+fn header_span(bytes: &[u8]) -> Option<(usize, usize)> {
+    let (len, start) = match bytes.get(6)? {
+        1 => (
+            u16::from_le_bytes(bytes.get(8..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        _ => (
+            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
+            12,
+        ),
+    };
+    Some((start, len))
+}
+
 /// Whether a .npy header's shape tuple multiplies out beyond u64. Checked before npyz reads the
 /// header, which multiplies the shape unchecked (and panics when it overflows); a header this
 /// cannot parse is left to npyz to report.
 fn shape_overflows(bytes: &[u8]) -> bool {
-    // Preamble: magic (6), version (2), header length (2 bytes in version 1, 4 after).
-    let (len, start): (Option<usize>, usize) = match bytes.get(6) {
-        Some(1) => (
-            bytes
-                .get(8..10)
-                .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize),
-            10,
-        ),
-        Some(_) => (
-            bytes
-                .get(8..12)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
-            12,
-        ),
-        None => (None, 0),
-    };
-    let Some(header) = len.and_then(|n| bytes.get(start..start.checked_add(n)?)) else {
+    let Some(header) = header_span(bytes).and_then(|(s, l)| bytes.get(s..s.checked_add(l)?)) else {
         return false;
     };
     let header = String::from_utf8_lossy(header);
@@ -110,16 +110,21 @@ impl Tokens {
                 )));
             }
         };
-        // The header's shape sets the allocation: check it against the bytes present first.
-        let need = n_seq.checked_mul(ctx).and_then(|n| n.checked_mul(itemsize));
-        if need.is_none_or(|n| n > bytes.len() as u64) {
-            return Err(bad(format!(
-                "the header declares shape {shape:?} of {descr}, more than the file's {} bytes hold",
-                bytes.len()
-            )));
-        }
         if n_seq == 0 || ctx == 0 {
             return Err(bad(format!("the array {shape:?} holds no tokens")));
+        }
+        // The header's shape sets the allocation: check it against the bytes present first, and
+        // every byte after the header is an id (a file cut short, or longer than its header says,
+        // is not the array it claims to be).
+        let need = n_seq.checked_mul(ctx).and_then(|n| n.checked_mul(itemsize));
+        let data = header_span(&bytes).map_or(0, |(s, l)| bytes.len().saturating_sub(s + l));
+        if need != Some(data as u64) {
+            let need = need.map_or("more than 2^64".into(), |n| n.to_string());
+            return Err(bad(format!(
+                "the header declares shape {shape:?} of {descr}, {need} bytes of ids, but {data} \
+                 bytes follow it: the file is cut short or its header is wrong; save the array \
+                 again (numpy.save)"
+            )));
         }
         let wide: Vec<i64> = match descr.as_str() {
             "<i8" => npy.into_vec::<i64>(),

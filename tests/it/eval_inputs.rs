@@ -712,7 +712,13 @@ fn token_files_whose_header_declares_more_than_they_hold() {
             "(4294967296, 4294967296)",
             "more elements than a 64-bit count",
         ),
-        ("(1000000000, 64)", "more than the file's"),
+        (
+            "(1000000000, 64)",
+            "512000000000 bytes of ids, but 64 bytes follow it",
+        ),
+        // Too short for its header, or longer (the trailing ids were read as nothing).
+        ("(3, 3)", "72 bytes of ids, but 64 bytes follow it"),
+        ("(1, 4)", "32 bytes of ids, but 64 bytes follow it"),
         ("(0, 8)", "holds no tokens"),
         ("(8, 0)", "holds no tokens"),
     ] {
