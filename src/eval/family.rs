@@ -91,6 +91,11 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
             return Err(row.error(i_path, msg));
         }
         let step = row.text(i_step);
+        let whole = |v: f64| v >= 0.0 && v.fract() == 0.0;
+        if !step.is_empty() && !step.parse::<f64>().is_ok_and(whole) {
+            let msg = format!("checkpoint '{name}': step must be a whole number ≥ 0, not '{step}'");
+            return Err(row.error(i_step.unwrap_or(i_name), msg));
+        }
         // Training tokens are a count, as `eval --trained-tokens` takes them.
         let positive = |v: f64| (v.is_finite() && v >= 1.0 && v.fract() == 0.0).then_some(v);
         let tokens = match (row.text(i_tokens), tokens_per_step) {
@@ -144,6 +149,45 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
         });
     }
     Ok(entries)
+}
+
+/// What a manifest holds that ceq does not use, said rather than dropped: columns it does not read
+/// (a params or loss column there is not what `fit` reads), and rows whose tokens differ from
+/// step × `tokens_per_step` (the tokens are used).
+pub fn manifest_warnings(
+    path: &Path,
+    entries: &[Entry],
+    tokens_per_step: Option<f64>,
+) -> Result<Vec<String>> {
+    let t = RawTable::read(path)?;
+    let mut out = vec![];
+    let unread: Vec<&str> = (t.headers.iter())
+        .filter(|h| !["name", "path", "run", "step", "tokens"].contains(&h.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unread.is_empty() {
+        out.push(format!(
+            "{}: column(s) {} are not read (a manifest's are name, path, run, step, tokens; each \
+             checkpoint's size comes from its config, its loss from the eval)",
+            path.display(),
+            unread.join(", ")
+        ));
+    }
+    if let Some(per) = tokens_per_step {
+        let off: Vec<String> = (entries.iter())
+            .filter(|e| e.step.parse::<f64>().is_ok_and(|s| s * per != e.tokens))
+            .map(|e| format!("'{}' (line {})", e.name, e.line))
+            .collect();
+        if let Some(first) = off.first() {
+            out.push(format!(
+                "{}: {} row(s) give training tokens other than step × {per} tokens per step \
+                 (first {first}); their tokens column is used",
+                path.display(),
+                off.len()
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// A row with neither training tokens nor a step: what fills it depends on the columns there are.
@@ -310,6 +354,9 @@ impl FamilyJob {
         )?;
         let sc = &self.scoring;
         let (entries, cfg, job) = self.checkpoints()?;
+        for w in manifest_warnings(&self.manifest, &entries, self.tokens_per_step)? {
+            progress(Progress::Warning(w));
+        }
         let mut inputs: Vec<&Path> = vec![&self.manifest];
         inputs.extend(sc.tokens.inputs());
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));

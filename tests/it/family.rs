@@ -803,6 +803,17 @@ a,{f}/gpt2_d16_s40,3
             "m.csv:2: column 'step' (column 3): checkpoint 'a': no training tokens, and its step \
              '3' times the tokens per step is not a whole count ≥ 1",
         ),
+        // A step is an optimiser step, a whole number (4.5 passed through to the output).
+        (
+            format!(
+                "name,path,step,tokens
+a,{f}/gpt2_d16_s40,4.5,40960
+"
+            ),
+            None,
+            "m.csv:2: column 'step' (column 3): checkpoint 'a': step must be a whole number ≥ 0, \
+             not '4.5'",
+        ),
     ] {
         let m = write(dir.path(), "m.csv", &manifest);
         let mut c = ceq();
@@ -821,6 +832,37 @@ a,{f}/gpt2_d16_s40,3
         assert!(err.contains(says), "{err}");
         assert!(!out.exists());
     }
+}
+
+/// What a manifest holds that is not used is said, not dropped: columns ceq does not read, and
+/// tokens that differ from step × --tokens-per-step (the tokens are used).
+#[test]
+fn what_a_manifest_gives_and_is_not_used_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let m = write(
+        dir.path(),
+        "m.csv",
+        &format!("name,path,step,tokens,params,loss\na,{f}/gpt2_d16_s40,40,40960,9,3.1\n"),
+    );
+    let out = dir.path().join("o.csv");
+    let a = ceq()
+        .args(["eval-family", "--tokens-per-step", "1000", "--manifest"])
+        .arg(&m)
+        .arg("--tokens")
+        .arg(family().join("tokens.npy"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("column(s) params, loss are not read"), "{err}");
+    assert!(
+        err.contains("1 row(s) give training tokens other than step × 1000 tokens per step (first 'a' (line 2))"),
+        "{err}"
+    );
+    let tokens = col(&out, "tokens");
+    assert_eq!(&rows(&out)[0][tokens], "40960");
 }
 
 /// Review 10c item 8: a manifest with neither a tokens column nor a step column used to ask for
