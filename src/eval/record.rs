@@ -172,7 +172,10 @@ impl RunLock {
             crate::io::check_not_input(&o, inputs)?;
         }
         check_own_sidecars(csv)?;
-        RunLock::take(csv)
+        let lock = RunLock::take(csv)?;
+        // Under the lock: a run of ours may be writing these until then.
+        check_sidecars_are_ceqs(csv)?;
+        Ok(lock)
     }
 
     fn take(csv: &Path) -> Result<RunLock> {
@@ -229,6 +232,63 @@ impl Drop for RunLock {
 /// Refuses `csv` where another results file beside it has its name but for the extension's case
 /// (`c.csv` and `c.CSV`): the files a run writes beside one (`c.per_seq.npy`, …) are the other's
 /// too, and each run would overwrite the other's.
+/// A file in a name a run writes beside `csv` that is not what ceq writes there (its run record,
+/// shard record, or per-sequence arrays) is the user's: refused, never replaced or removed.
+fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
+    let json_is = |p: &Path, ok: fn(&str) -> bool| std::fs::read_to_string(p).is_ok_and(|t| ok(&t));
+    // An array at all: one ceq wrote but that was damaged since is the ledger's to say and replace.
+    let npy_is = |p: &Path| {
+        let mut magic = [0u8; 6];
+        std::fs::File::open(p)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok_and(|()| &magic == b"\x93NUMPY")
+    };
+    let checks: [(PathBuf, &str, bool); 4] = {
+        let run = record_path(csv);
+        let shard = super::shard::shard_path(csv);
+        let (seq, seq_n) = (
+            super::ledger::per_seq_path(csv),
+            super::ledger::per_seq_n_path(csv),
+        );
+        [
+            (
+                run.clone(),
+                "run record",
+                !run.exists() || json_is(&run, |t| serde_json::from_str::<RunRecord>(t).is_ok()),
+            ),
+            (
+                shard.clone(),
+                "shard record",
+                !shard.exists()
+                    || json_is(&shard, |t| {
+                        serde_json::from_str::<super::shard::ShardRecord>(t).is_ok()
+                    }),
+            ),
+            (
+                seq.clone(),
+                "per-sequence losses",
+                !seq.exists() || npy_is(&seq),
+            ),
+            (
+                seq_n.clone(),
+                "per-sequence counts",
+                !seq_n.exists() || npy_is(&seq_n),
+            ),
+        ]
+    };
+    match checks.into_iter().find(|c| !c.2) {
+        None => Ok(()),
+        Some((path, what, _)) => Err(Error::Write {
+            path: path.clone(),
+            source: std::io::Error::other(format!(
+                "it is not a file ceq wrote, and a run on {} keeps its {what} there: move it, or \
+                 choose another output name",
+                csv.display()
+            )),
+        }),
+    }
+}
+
 fn check_own_sidecars(csv: &Path) -> Result<()> {
     let (Some(stem), Some(name)) = (csv.file_stem(), csv.file_name()) else {
         return Ok(());

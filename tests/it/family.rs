@@ -1269,3 +1269,39 @@ fn shards_from_two_copies_or_sharing_files_are_refused() {
     let err = merge_fails(&[&big], &d.join("bigm.csv"));
     assert!(err.contains("shard 10/10000000 and 9999989 more;"), "{err}");
 }
+
+/// A user's file in a name a run writes beside its output (its run record, shard record or
+/// per-sequence arrays) is refused by name and left as it was (review: k3.run.json was replaced,
+/// and a k3.shard.json removed by a run without --shard).
+#[test]
+fn a_users_file_where_a_run_keeps_its_records_is_refused() {
+    for side in [
+        "o.run.json",
+        "o.shard.json",
+        "o.per_seq.npy",
+        "o.per_seq_n.npy",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = write(dir.path(), side, "{\"mine\": true}\n");
+        let out = dir.path().join("o.csv");
+        let a = ceq()
+            .args(["eval-family", "--manifest"])
+            .arg(family().join("family.csv"))
+            .arg("--tokens")
+            .arg(family().join("tokens.npy"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(
+            err.contains(side) && err.contains("it is not a file ceq wrote"),
+            "{side}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&mine).unwrap(),
+            "{\"mine\": true}\n"
+        );
+        assert!(!out.exists());
+    }
+}
