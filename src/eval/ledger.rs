@@ -619,6 +619,35 @@ impl Ledger {
                 ),
             )
         })?;
+        // What ceq never writes (a count that is no count, a loss that is not finite where
+        // positions were scored) is damage, said as such, not read as rows out of order.
+        for name in &names {
+            let (Some(v), Some(n)) = (values.get(name), counts.get(name)) else {
+                continue;
+            };
+            let bad_count = n
+                .iter()
+                .position(|c| !(c.is_finite() && *c >= 0.0 && c.fract() == 0.0));
+            let bad_loss = (v.chunks(n.len().max(1))).find_map(|plane| {
+                (0..n.len())
+                    .find(|&j| n[j] > 0.0 && !plane[j].is_finite())
+                    .map(|j| (j, plane[j]))
+            });
+            let (what, j, x) = match (bad_count, bad_loss) {
+                (Some(j), _) => ("position count", j, n[j]),
+                (None, Some((j, x))) => ("loss", j, x),
+                (None, None) => continue,
+            };
+            return Err(Error::Data {
+                kind: DataKind::Mismatch,
+                path: csv.to_owned(),
+                message: format!(
+                    "row '{name}': sequence {j}'s per-sequence {what} is {x}, which ceq never \
+                     writes: the arrays beside the file were damaged or edited; evaluate again \
+                     into a new file"
+                ),
+            });
+        }
         let n_seq = counts.values().next().map_or(0, |c| c.len());
         Ok(Sequences {
             csv: csv.to_owned(),

@@ -461,3 +461,55 @@ fn a_rerun_adds_the_position_counts_to_an_older_file() {
         "sequences of unequal counts"
     );
 }
+
+/// A per-sequence array holding what ceq never writes (a NaN loss where positions were scored, a
+/// negative count) is said to be damaged, naming the row and sequence (review: it was said to be
+/// rows in another order, with a fix that could not work).
+#[test]
+fn damaged_per_sequence_values_are_said_as_damage() {
+    for (file, value) in [
+        ("splices.per_seq.npy", f64::NAN),
+        ("splices.per_seq_n.npy", -3.0),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "checkpoints.csv",
+            "checkpoints.per_seq.npy",
+            "checkpoints.per_seq_n.npy",
+            "splices.csv",
+            "splices.per_seq.npy",
+            "splices.per_seq_n.npy",
+        ] {
+            std::fs::copy(fx().join(f), dir.path().join(f)).unwrap();
+        }
+        // The first value after the .npy header (version 1: its length at bytes 8..10).
+        let path = dir.path().join(file);
+        let mut b = std::fs::read(&path).unwrap();
+        let start = 10 + u16::from_le_bytes([b[8], b[9]]) as usize;
+        b[start..start + 8].copy_from_slice(&value.to_le_bytes());
+        std::fs::write(&path, b).unwrap();
+        let o = ceq()
+            .args([
+                "map",
+                "--form",
+                "compute",
+                "--token-bootstrap",
+                "--bootstrap",
+                "5",
+            ])
+            .arg("--checkpoints")
+            .arg(dir.path().join("checkpoints.csv"))
+            .arg("--splices")
+            .arg(dir.path().join("splices.csv"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!o.status.success(), "{file}: {err}");
+        assert!(
+            err.contains("sequence 0's per-sequence")
+                && err.contains("which ceq never writes")
+                && !err.contains("another order"),
+            "{file}: {err}"
+        );
+    }
+}
