@@ -776,13 +776,21 @@ fn resamples_with_no_more_points_than_parameters_are_counted() {
             .arg("--checkpoints")
             .arg(&ck),
     );
-    // P(a resample of 4 holds 3 or fewer) = 1 − 4!/4⁴; its count is binomial.
-    let p = 1.0 - 24.0 / 256.0;
+    // P(a resample of 4 holds 3 or fewer) = 1 − 4!/4⁴: the family's share, from 20000 draws, and
+    // the count among these 400, each binomial.
+    let p: f64 = 1.0 - 24.0 / 256.0;
+    let number_before = |end: &str, start: char| -> f64 {
+        let at = err.find(end).expect(&err);
+        err[..at].rsplit(start).next().unwrap().parse().unwrap()
+    };
+    let share = number_before("% of this family's bootstrap resamples", ' ') / 100.0;
+    let sd = (p * (1.0 - p) / 20000.0).sqrt();
+    assert!(
+        (share - p).abs() < 5.0 * sd + 0.0005,
+        "{share} vs {p}: {err}"
+    );
+    let thin = number_before(&format!(" of these {n})"), '(');
     let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
-    let at = err
-        .find(&format!(" of the {n} bootstrap resamples"))
-        .expect(&err);
-    let thin: f64 = err[..at].rsplit(' ').next().unwrap().parse().unwrap();
     assert!(
         (thin - mean).abs() < 5.0 * sd,
         "{thin} vs {mean} ± {sd}: {err}"
@@ -791,12 +799,15 @@ fn resamples_with_no_more_points_than_parameters_are_counted() {
         err.contains("hold 3 or fewer distinct checkpoints"),
         "{err}"
     );
-    let (_, err) = crate::common::succeeds(
-        ceq()
-            .args(["fit", "--bootstrap", "50", "--checkpoints"])
-            .arg(crate::common::data("checkpoints.csv")),
-    );
-    assert!(!err.contains("distinct checkpoints"), "{err}");
+    // 70 checkpoints: none, whatever the seed.
+    for seed in ["0", "1", "2"] {
+        let (_, err) = crate::common::succeeds(
+            ceq()
+                .args(["fit", "--bootstrap", "50", "--seed", seed, "--checkpoints"])
+                .arg(crate::common::data("checkpoints.csv")),
+        );
+        assert!(!err.contains("distinct checkpoints"), "{err}");
+    }
 }
 
 /// With 2 refits, percentile intervals often miss their estimate: every compute-scale column whose
