@@ -117,17 +117,20 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
         let i_h = i_hook.unwrap_or(i_sae);
         let hook_text = match row.text(i_hook) {
             h if !h.is_empty() => h,
-            _ => super::sae::configured_hook(&sae)?.ok_or_else(|| {
-                let msg = format!(
-                    "'{name}': the SAE's cfg.json names no hook; give one in a hook column"
-                );
-                row.error(i_h, msg)
-            })?,
+            _ => (super::sae::configured_hook(&sae))
+                .map_err(|e| row.error(i_sae, format!("'{name}': {e}")))?
+                .ok_or_else(|| {
+                    let msg = format!(
+                        "'{name}': the SAE's cfg.json names no hook; give one in a hook column"
+                    );
+                    row.error(i_h, msg)
+                })?,
         };
         let hook = Hook::parse(&hook_text).map_err(|e| row.error(i_h, format!("'{name}': {e}")))?;
         // Said here, with the line, rather than when the host is reached, maybe hours in.
         if !configs.contains_key(&model) {
-            let cfg = ModelConfig::read(&model)?;
+            let cfg = ModelConfig::read(&model)
+                .map_err(|e| row.error(i_model, format!("'{name}': {e}")))?;
             // Another host reading the tokens otherwise would score other positions under the
             // same eval_tokens label: said here, before any evaluation.
             if let Some(first) = out.first()

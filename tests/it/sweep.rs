@@ -374,6 +374,20 @@ fn sweep_manifests_with_mistakes_are_refused_by_line() {
         &["saes.csv:2", "model", "gpt3"],
     );
     check(&[("a", "gpt2", "nope", "")], &["saes.csv:2", "sae", "nope"]);
+    // A model folder as the SAE, an SAE folder as the model: said with the manifest's line.
+    check(
+        &[("a", "gpt2", "../gpt2", "")],
+        &["saes.csv:2: column 'sae'", "'a'", "has no cfg.json"],
+    );
+    check(
+        &[(
+            "a",
+            "saes/gpt2-l0-resid_mid-topk-v6",
+            "gpt2-l0-resid_mid-topk-v6",
+            "",
+        )],
+        &["saes.csv:2: column 'model'", "'a'", "no config.json"],
+    );
     check(
         &[(
             "a",
