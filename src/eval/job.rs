@@ -471,17 +471,22 @@ impl EvalJob {
             return Ok(());
         };
         // The weights are finite (checked on load), so the activations overflowed f32.
-        let (path, what) = if metric == "ce_clean" {
-            (self.model.as_path(), "the model's own logits")
-        } else {
-            (dir, "the SAE's reconstruction spliced in")
+        let (path, what, why) = match metric {
+            "ce_clean" => (self.model.as_path(), "the model's own logits", ""),
+            // A zeroed residual stream divides 0 by 0 in a norm whose epsilon is 0.
+            "ce_zero_ablation" => (
+                self.model.as_path(),
+                "the model with the hook zeroed",
+                " or a norm's epsilon of 0 divides a zeroed stream by 0",
+            ),
+            _ => (dir, "the SAE's reconstruction spliced in", ""),
         };
         Err(Error::Data {
             kind: DataKind::NonFinite,
             path: path.to_owned(),
             message: format!(
                 "{metric} is not finite: {what} on these tokens hold NaN or infinite values (the \
-                 activations overflow f32)"
+                 activations overflow f32{why})"
             ),
         })
     }

@@ -323,3 +323,29 @@ fn eval_refuses_what_host_configs_cannot_run() {
     let err = Sae::load(d.path(), &device).unwrap_err().to_string();
     assert!(err.contains("blocks.N.hook_resid_post"), "{err}");
 }
+
+/// A norm's epsilon of 0 makes the zero-ablated stream 0/0: the error names ce_zero_ablation and
+/// the model, not the SAE's reconstruction (review: it blamed the SAE).
+#[test]
+fn a_zero_ablation_that_is_nan_is_not_blamed_on_the_sae() {
+    let d = edited(&hosts().join("llama"), "config.json", |v| {
+        v["rms_norm_eps"] = 0.0.into();
+    });
+    let a = crate::common::ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(d.path())
+        .arg("--sae")
+        .arg(hosts().join("saes/llama-l1-resid_mid-standard"))
+        .arg("--tokens")
+        .arg(fixtures().join("tokens.npy"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("ce_zero_ablation is not finite: the model with the hook zeroed")
+            && err.contains("epsilon of 0")
+            && err.contains(&d.path().display().to_string()),
+        "{err}"
+    );
+}
