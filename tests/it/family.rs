@@ -846,15 +846,8 @@ fn what_a_manifest_gives_and_is_not_used_is_said() {
         &format!("name,path,step,tokens,params,loss\na,{f}/gpt2_d16_s40,40,40960,9,3.1\n"),
     );
     let out = dir.path().join("o.csv");
-    let a = ceq()
-        .args(["eval-family", "--tokens-per-step", "1000", "--manifest"])
-        .arg(&m)
-        .arg("--tokens")
-        .arg(family().join("tokens.npy"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    let tokens = family().join("tokens.npy");
+    let a = eval_family(&m, &tokens, &out, &["--tokens-per-step", "1000"]).success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(err.contains("column(s) params, loss are not read"), "{err}");
     assert!(
@@ -1284,15 +1277,8 @@ fn a_users_file_where_a_run_keeps_its_records_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mine = write(dir.path(), side, "{\"mine\": true}\n");
         let out = dir.path().join("o.csv");
-        let a = ceq()
-            .args(["eval-family", "--manifest"])
-            .arg(family().join("family.csv"))
-            .arg("--tokens")
-            .arg(family().join("tokens.npy"))
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .failure();
+        let (m, t) = (family().join("family.csv"), family().join("tokens.npy"));
+        let a = eval_family(&m, &t, &out, &[]).failure();
         let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
         assert!(
             err.contains(side) && err.contains("it is not a file ceq wrote"),

@@ -25,6 +25,39 @@ fn spec(checkpoints: &Path, bootstrap: usize) -> FitSpec {
     }
 }
 
+/// The family's and the splices' per-sequence files into `dir`, and `more` of the fixture's.
+fn copy_fixture(dir: &Path, more: &[&str]) {
+    let family = [
+        "checkpoints.csv",
+        "checkpoints.per_seq.npy",
+        "checkpoints.per_seq_n.npy",
+        "splices.per_seq.npy",
+        "splices.per_seq_n.npy",
+    ];
+    for f in family.iter().chain(more) {
+        std::fs::copy(fx().join(f), dir.join(f)).unwrap();
+    }
+}
+
+/// `ceq map --form compute --token-bootstrap --bootstrap 5` of the copy in `dir`.
+fn map_copy(dir: &Path) -> std::process::Output {
+    ceq()
+        .args([
+            "map",
+            "--form",
+            "compute",
+            "--token-bootstrap",
+            "--bootstrap",
+            "5",
+        ])
+        .arg("--checkpoints")
+        .arg(dir.join("checkpoints.csv"))
+        .arg("--splices")
+        .arg(dir.join("splices.csv"))
+        .output()
+        .unwrap()
+}
+
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -302,35 +335,11 @@ fn eval_family_sweep_then_map_token_bootstrap() {
 #[test]
 fn mismatched_tokens_and_old_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for f in [
-        "checkpoints.csv",
-        "checkpoints.per_seq.npy",
-        "checkpoints.per_seq_n.npy",
-        "splices.per_seq.npy",
-        "splices.per_seq_n.npy",
-    ] {
-        std::fs::copy(fx().join(f), dir.path().join(f)).unwrap();
-    }
+    copy_fixture(dir.path(), &[]);
     let text = std::fs::read_to_string(fx().join("splices.csv")).unwrap();
     let sp = dir.path().join("splices.csv");
     std::fs::write(&sp, text.replace("fnv1a64:e38052f0", "fnv1a64:00000000")).unwrap();
-    let run = || {
-        ceq()
-            .args([
-                "map",
-                "--form",
-                "compute",
-                "--token-bootstrap",
-                "--bootstrap",
-                "5",
-            ])
-            .arg("--checkpoints")
-            .arg(dir.path().join("checkpoints.csv"))
-            .arg("--splices")
-            .arg(&sp)
-            .output()
-            .unwrap()
-    };
+    let run = || map_copy(dir.path());
     let o = run();
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(!o.status.success());
@@ -472,37 +481,14 @@ fn damaged_per_sequence_values_are_said_as_damage() {
         ("splices.per_seq_n.npy", -3.0),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        for f in [
-            "checkpoints.csv",
-            "checkpoints.per_seq.npy",
-            "checkpoints.per_seq_n.npy",
-            "splices.csv",
-            "splices.per_seq.npy",
-            "splices.per_seq_n.npy",
-        ] {
-            std::fs::copy(fx().join(f), dir.path().join(f)).unwrap();
-        }
+        copy_fixture(dir.path(), &["splices.csv"]);
         // The first value after the .npy header (version 1: its length at bytes 8..10).
         let path = dir.path().join(file);
         let mut b = std::fs::read(&path).unwrap();
         let start = 10 + u16::from_le_bytes([b[8], b[9]]) as usize;
         b[start..start + 8].copy_from_slice(&value.to_le_bytes());
         std::fs::write(&path, b).unwrap();
-        let o = ceq()
-            .args([
-                "map",
-                "--form",
-                "compute",
-                "--token-bootstrap",
-                "--bootstrap",
-                "5",
-            ])
-            .arg("--checkpoints")
-            .arg(dir.path().join("checkpoints.csv"))
-            .arg("--splices")
-            .arg(dir.path().join("splices.csv"))
-            .output()
-            .unwrap();
+        let o = map_copy(dir.path());
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert!(!o.status.success(), "{file}: {err}");
         assert!(
