@@ -629,7 +629,7 @@ impl Ledger {
                 .iter()
                 .position(|c| !(c.is_finite() && *c >= 0.0 && c.fract() == 0.0));
             let bad_loss = (v.chunks(n.len().max(1))).find_map(|plane| {
-                (0..n.len())
+                (0..n.len().min(plane.len()))
                     .find(|&j| n[j] > 0.0 && !plane[j].is_finite())
                     .map(|j| (j, plane[j]))
             });

@@ -229,9 +229,6 @@ impl Drop for RunLock {
     }
 }
 
-/// Refuses `csv` where another results file beside it has its name but for the extension's case
-/// (`c.csv` and `c.CSV`): the files a run writes beside one (`c.per_seq.npy`, …) are the other's
-/// too, and each run would overwrite the other's.
 /// A file in a name a run writes beside `csv` that is not what ceq writes there (its run record,
 /// shard record, or per-sequence arrays) is the user's: refused, never replaced or removed.
 fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
@@ -289,6 +286,9 @@ fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
     }
 }
 
+/// Refuses `csv` where another results file beside it has its name but for the extension's case
+/// (`c.csv` and `c.CSV`): the files a run writes beside one (`c.per_seq.npy`, …) are the other's
+/// too, and each run would overwrite the other's.
 fn check_own_sidecars(csv: &Path) -> Result<()> {
     let (Some(stem), Some(name)) = (csv.file_stem(), csv.file_name()) else {
         return Ok(());
