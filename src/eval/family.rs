@@ -38,7 +38,11 @@ pub struct Entry {
 
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
 /// takes `step × tokens_per_step`. Refuses duplicate names and missing folders.
-pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<Entry>> {
+/// Also returns what the manifest holds that is not used ([`unused`]).
+pub fn read_manifest(
+    path: &Path,
+    tokens_per_step: Option<f64>,
+) -> Result<(Vec<Entry>, Vec<String>)> {
     let t = RawTable::read(path)?;
     let hint = "a manifest has columns name,path and optionally run,step,tokens";
     let (i_name, i_path) = (t.require("name", hint)?, t.require("path", hint)?);
@@ -148,20 +152,21 @@ pub fn read_manifest(path: &Path, tokens_per_step: Option<f64>) -> Result<Vec<En
             line,
         });
     }
-    Ok(entries)
+    let warnings = unused(path, &t.headers, &entries, tokens_per_step);
+    Ok((entries, warnings))
 }
 
 /// What a manifest holds that ceq does not use, said rather than dropped: columns it does not read
 /// (a params or loss column there is not what `fit` reads), and rows whose tokens differ from
 /// step × `tokens_per_step` (the tokens are used).
-pub fn manifest_warnings(
+fn unused(
     path: &Path,
+    headers: &[String],
     entries: &[Entry],
     tokens_per_step: Option<f64>,
-) -> Result<Vec<String>> {
-    let t = RawTable::read(path)?;
+) -> Vec<String> {
     let mut out = vec![];
-    let unread: Vec<&str> = (t.headers.iter())
+    let unread: Vec<&str> = (headers.iter())
         .filter(|h| !["name", "path", "run", "step", "tokens"].contains(&h.as_str()))
         .map(String::as_str)
         .collect();
@@ -187,7 +192,7 @@ pub fn manifest_warnings(
             ));
         }
     }
-    Ok(out)
+    out
 }
 
 /// A row with neither training tokens nor a step: what fills it depends on the columns there are.
@@ -299,8 +304,8 @@ fn column(name: &str) -> usize {
 impl FamilyJob {
     /// The manifest's checkpoints this job (or shard) evaluates, after checking the whole family
     /// reads the tokens alike: one vocabulary size and one set of special ids.
-    fn checkpoints(&self) -> Result<(Vec<Entry>, ModelConfig, JobSettings)> {
-        let all = read_manifest(&self.manifest, self.tokens_per_step)?;
+    fn checkpoints(&self) -> Result<(Vec<Entry>, ModelConfig, JobSettings, Vec<String>)> {
+        let (all, warnings) = read_manifest(&self.manifest, self.tokens_per_step)?;
         let mut first: Option<(&Entry, ModelConfig)> = None;
         for e in &all {
             let cfg = ModelConfig::read(&e.dir)?;
@@ -334,7 +339,7 @@ impl FamilyJob {
             .skip(shard.index)
             .step_by(shard.count)
             .collect();
-        Ok((mine, cfg, job))
+        Ok((mine, cfg, job, warnings))
     }
 
     /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
@@ -353,8 +358,8 @@ impl FamilyJob {
             "a family checkpoints file as CSV (its per-sequence .npy files beside it)",
         )?;
         let sc = &self.scoring;
-        let (entries, cfg, job) = self.checkpoints()?;
-        for w in manifest_warnings(&self.manifest, &entries, self.tokens_per_step)? {
+        let (entries, cfg, job, warnings) = self.checkpoints()?;
+        for w in warnings {
             progress(Progress::Warning(w));
         }
         let mut inputs: Vec<&Path> = vec![&self.manifest];

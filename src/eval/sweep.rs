@@ -216,7 +216,7 @@ impl SweepJob {
     /// This shard's (model, hook) groups, and the folder every input of the whole sweep is under.
     fn groups(&self) -> Result<(Vec<Vec<SweepEntry>>, Vec<PathBuf>)> {
         let family = match &self.family {
-            Some(f) => Some(read_manifest(f, self.tokens_per_step)?),
+            Some(f) => Some(read_manifest(f, self.tokens_per_step)?.0),
             None => None,
         };
         let entries = read_sweep(&self.manifest, family.as_deref())?;
