@@ -346,7 +346,7 @@ impl FamilyJob {
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<FamilySummary> {
         let out = super::record::results_path(&self.out);
         if out != self.out {
-            return FamilyJob {
+            return Self {
                 out,
                 ..self.clone()
             }
@@ -414,6 +414,20 @@ impl FamilyJob {
             )));
             let model = Transformer::load(&e.dir, &device)?;
             tokens.check(sc.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
+            let (total, non_emb) = (model.n_params, model.n_params_non_embedding());
+            let params = self.param_count.of(total, non_emb);
+            let compute = 6.0 * params as f64 * e.tokens;
+            if !compute.is_finite() {
+                return Err(Error::Data {
+                    kind: DataKind::NonFinite,
+                    path: self.manifest.clone(),
+                    message: format!(
+                        "line {}: checkpoint '{}': its training compute 6 × {params} params × {} \
+                         tokens is beyond f64's range; its training tokens are wrong",
+                        e.line, e.name, e.tokens
+                    ),
+                });
+            }
             let r = clean(&model, &tokens, &options, &device, &mut |n| {
                 progress(Progress::Advance(n))
             });
@@ -426,8 +440,6 @@ impl FamilyJob {
                         .into(),
                 });
             }
-            let (total, non_emb) = (model.n_params, model.n_params_non_embedding());
-            let params = self.param_count.of(total, non_emb);
             let num = |v: f64| crate::export::exact(v);
             let row: Row = FAMILY
                 .columns
@@ -440,7 +452,7 @@ impl FamilyJob {
                     "params_total" => total.to_string(),
                     "params_non_embedding" => non_emb.to_string(),
                     "tokens" => num(e.tokens),
-                    "compute" => num(6.0 * params as f64 * e.tokens),
+                    "compute" => num(compute),
                     "loss" => num(r.ce),
                     "loss_se" => num(r.se),
                     "n_tokens" => r.n_tokens.to_string(),

@@ -211,13 +211,16 @@ fn host(base: &Path, text: &str, family: Option<&[Entry]>) -> std::result::Resul
 }
 
 impl SweepJob {
-    /// The manifest's SAEs, grouped by (model, hook) in order of first appearance; a shard takes
-    /// every n-th group.
-    /// This shard's (model, hook) groups, and the folder every input of the whole sweep is under.
-    fn groups(&self) -> Result<(Vec<Vec<SweepEntry>>, Vec<PathBuf>)> {
-        let family = match &self.family {
-            Some(f) => Some(read_manifest(f, self.tokens_per_step)?.0),
-            None => None,
+    /// This shard's SAEs, grouped by (model, hook) in order of first appearance (a shard takes
+    /// every n-th group); the folders of the whole sweep's models and SAEs; and what the family
+    /// manifest holds that is not used.
+    fn groups(&self) -> Result<(Vec<Vec<SweepEntry>>, Vec<PathBuf>, Vec<String>)> {
+        let (family, warnings) = match &self.family {
+            Some(f) => {
+                let (entries, warnings) = read_manifest(f, self.tokens_per_step)?;
+                (Some(entries), warnings)
+            }
+            None => (None, vec![]),
         };
         let entries = read_sweep(&self.manifest, family.as_deref())?;
         let dirs = entries
@@ -236,14 +239,14 @@ impl SweepJob {
         }
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
         let mine = groups.into_iter().skip(shard.index).step_by(shard.count);
-        Ok((mine.collect(), dirs))
+        Ok((mine.collect(), dirs, warnings))
     }
 
     /// Evaluates every SAE not yet in the output, saving after each (model, hook) group.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<SweepSummary> {
         let out = super::record::results_path(&self.out);
         if out != self.out {
-            return SweepJob {
+            return Self {
                 out,
                 ..self.clone()
             }
@@ -251,7 +254,10 @@ impl SweepJob {
         }
         let what = "a splices file as CSV (its per-sequence .npy files beside it)";
         crate::io::check_extension(&self.out, "csv", what)?;
-        let (groups, dirs) = self.groups()?;
+        let (groups, dirs, warnings) = self.groups()?;
+        for w in warnings {
+            progress(Progress::Warning(w));
+        }
         let mut inputs: Vec<&Path> = vec![&self.manifest];
         inputs.extend(self.family.as_deref());
         inputs.extend(self.scoring.tokens.inputs());

@@ -858,6 +858,25 @@ fn what_a_manifest_gives_and_is_not_used_is_said() {
     assert_eq!(&rows(&out)[0][tokens], "40960");
 }
 
+/// Training tokens so large that 6·N·D passes f64's range are refused by manifest line, not
+/// written as an infinite compute.
+#[test]
+fn tokens_whose_compute_overflows_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let m = write(
+        dir.path(),
+        "m.csv",
+        &format!("name,path,tokens\na,{f}/gpt2_d16_s40,1e305\n"),
+    );
+    let out = dir.path().join("o.csv");
+    let a = eval_family(&m, &family().join("tokens.npy"), &out, &[]).failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("m.csv: line 2: checkpoint 'a'"), "{err}");
+    assert!(err.contains("beyond f64's range"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
+
 /// Review 10c item 8: a manifest with neither a tokens column nor a step column used to ask for
 /// --tokens-per-step, which then failed on the empty step. Every refusal on this path now names a
 /// fix, and doing what it says runs.

@@ -265,10 +265,10 @@ fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
     let family = dir.path().join("family.csv");
     write(
         &family,
-        "name,path,tokens\nsmall-gpt2,fx/gpt2,2e6\nsmall-neox,fx/neox,3e6\n",
+        "name,path,tokens,loss\nsmall-gpt2,fx/gpt2,2e6,3.1\nsmall-neox,fx/neox,3e6,3.2\n",
     );
     let out = dir.path().join("splices.csv");
-    sweep(
+    let a = sweep(
         &m,
         &out,
         &[
@@ -279,6 +279,9 @@ fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
         ],
     )
     .success();
+    // The family manifest's column the sweep does not read is said, as eval-family says it.
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("column(s) loss are not read"), "{err}");
     let (header, rows) = table(&out);
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
     for r in &rows {
