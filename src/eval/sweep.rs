@@ -210,11 +210,20 @@ fn host(base: &Path, text: &str, family: Option<&[Entry]>) -> std::result::Resul
     Ok((dir, name, None, None))
 }
 
-impl SweepJob {
+/// What a sweep's manifests give one shard.
+struct Groups {
     /// This shard's SAEs, grouped by (model, hook) in order of first appearance (a shard takes
-    /// every n-th group); the folders of the whole sweep's models and SAEs; and what the family
-    /// manifest holds that is not used.
-    fn groups(&self) -> Result<(Vec<Vec<SweepEntry>>, Vec<PathBuf>, Vec<String>)> {
+    /// every n-th group).
+    mine: Vec<Vec<SweepEntry>>,
+    /// The folders of the whole sweep's models and SAEs.
+    dirs: Vec<PathBuf>,
+    /// What the family manifest holds that is not used.
+    warnings: Vec<String>,
+}
+
+impl SweepJob {
+    /// Reads the manifests, and groups this shard's SAEs by host and hook.
+    fn groups(&self) -> Result<Groups> {
         let (family, warnings) = match &self.family {
             Some(f) => {
                 let (entries, warnings) = read_manifest(f, self.tokens_per_step)?;
@@ -239,7 +248,11 @@ impl SweepJob {
         }
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
         let mine = groups.into_iter().skip(shard.index).step_by(shard.count);
-        Ok((mine.collect(), dirs, warnings))
+        Ok(Groups {
+            mine: mine.collect(),
+            dirs,
+            warnings,
+        })
     }
 
     /// Evaluates every SAE not yet in the output, saving after each (model, hook) group.
@@ -254,7 +267,11 @@ impl SweepJob {
         }
         let what = "a splices file as CSV (its per-sequence .npy files beside it)";
         crate::io::check_extension(&self.out, "csv", what)?;
-        let (groups, dirs, warnings) = self.groups()?;
+        let Groups {
+            mine: groups,
+            dirs,
+            warnings,
+        } = self.groups()?;
         for w in warnings {
             progress(Progress::Warning(w));
         }
