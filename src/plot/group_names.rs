@@ -118,7 +118,7 @@ fn kinds(texts: &[String]) -> usize {
 
 /// Each name less the start and the end all share (from and up to a separator), "…" in their
 /// place: "…07…" of "host-07-base" beside "host-08-base".
-fn cores(names: &[String]) -> Vec<String> {
+pub(crate) fn cores(names: &[String]) -> Vec<String> {
     let chars: Vec<Vec<char>> = names.iter().map(|n| n.chars().collect()).collect();
     let shortest = chars.iter().map(Vec::len).min().unwrap_or(0);
     let common = |at: &dyn Fn(&Vec<char>, usize) -> char| {

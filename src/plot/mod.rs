@@ -494,8 +494,9 @@ pub(crate) fn cut_text(s: &str, n: usize) -> String {
         .collect()
 }
 
-/// Names as a legend shows them: cut as [`label_text`] cuts them, or longer where that would make
-/// two different names read the same (SAE names that differ in their middle, e.g. the layer).
+/// Names as a legend shows them: cut as [`label_text`] cuts them; where that makes two different
+/// names read the same, what tells them apart (less the start and end they all share: "…70m…" of
+/// "EleutherAI/pythia-70m-deduped"), or else longer (SAE names that differ in their middle).
 pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
     let kinds = |v: &[String]| {
         let mut u: Vec<&String> = v.iter().collect();
@@ -504,13 +505,19 @@ pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
         u.len()
     };
     let want = kinds(names);
-    for n in [LABEL_CHARS, 32, 40, 56] {
-        let cut: Vec<String> = names.iter().map(|s| cut_text(s, n)).collect();
-        if kinds(&cut) == want {
-            return cut;
+    let cut = |v: &[String], n| v.iter().map(|s| cut_text(s, n)).collect::<Vec<String>>();
+    let cores = group_names::cores(names);
+    let tries = [names, &cores[..], names, names, names];
+    for (v, n) in tries
+        .into_iter()
+        .zip([LABEL_CHARS, LABEL_CHARS, 32, 40, 56])
+    {
+        let shown = cut(v, n);
+        if kinds(&shown) == want {
+            return shown;
         }
     }
-    names.iter().map(|s| cut_text(s, 80)).collect()
+    cut(names, 80)
 }
 
 /// The splices a figure leaves out: how many, why, and their groups, each named once, in order.
@@ -559,10 +566,9 @@ impl LeftOut {
 /// The legend's text for the groups: the first [`LEGEND_GROUPS`] by name, then "+N more" if any.
 pub(crate) fn group_legend(name: &str, labels: &[String]) -> Vec<String> {
     let name = label_text(name);
-    let mut out: Vec<String> = labels
-        .iter()
-        .take(LEGEND_GROUPS)
-        .map(|l| format!("{name} {}", label_text(l)))
+    let named = &labels[..labels.len().min(LEGEND_GROUPS)];
+    let mut out: Vec<String> = (distinct_labels(named).iter())
+        .map(|l| format!("{name} {l}"))
         .collect();
     if labels.len() > LEGEND_GROUPS {
         out.push(format!(

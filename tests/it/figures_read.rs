@@ -468,3 +468,40 @@ fn across_sizes_keeps_its_points_clear_of_the_notes_and_the_frame() {
         );
     }
 }
+
+/// Hosts whose names share a long start and end (Pythia's) are told apart in the legends, by what
+/// differs ("…70m…"), not cut to one text for every host.
+#[test]
+fn legends_tell_hosts_with_long_shared_names_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(data("splices.csv"))
+        .unwrap()
+        .replace(",host-", ",EleutherAI/pythia-")
+        .replace("m,blocks", "m-deduped-step143000,blocks")
+        .replace("b,blocks", "b-deduped-step143000,blocks");
+    let splices = write(dir.path(), "s.csv", &text);
+    let out = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .arg("plot")
+            .arg("--checkpoints")
+            .arg(data("checkpoints.csv"))
+            .arg("--splices")
+            .arg(&splices)
+            .args([
+                "--figure",
+                "splices",
+                "--figure",
+                "linear-vs-log",
+                "--out-dir",
+            ])
+            .arg(&out),
+    );
+    for fig in ["splices", "linear_vs_log"] {
+        let svg = std::fs::read_to_string(out.join(format!("{fig}.svg"))).unwrap();
+        let t = texts(&svg);
+        let entries: Vec<&String> = t.iter().filter(|x| x.starts_with("model ")).collect();
+        let want = ["model …70m…", "model …160m…", "model …410m…", "model …1b…"];
+        assert_eq!(entries, want, "{fig}: {t:?}");
+    }
+}
