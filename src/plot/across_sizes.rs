@@ -16,7 +16,6 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::group_names::{self, Names};
-use super::style::ticks_125;
 use super::style::{GREY, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10};
 use super::{
     Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, distinct_labels, err,
@@ -648,7 +647,7 @@ const Y_DESC: &str = "C_eq(spliced) / C_eq(clean) (log scale)";
 type FractionAxis = WithKeyPoints<LogCoord<f64>>;
 
 fn fraction_axis(y0: f64, y1: f64) -> FractionAxis {
-    (y0..y1).log_scale().with_key_points(ticks_125(y0, y1))
+    (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
 }
 
 /// What both x axes draw on: the canvas, the plot beside the legend, the rows, the groups'

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{DASH, GREY, Style, lin_range, log_range, percent, ticks_125};
+use super::style::{DASH, GREY, Style, lin_range, log_range, log_ticks, percent};
 use super::{
     Area, Data, LeftOut, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err,
     group_colour, group_entry, group_legend, legend, more_groups,
@@ -39,9 +39,19 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .flatten();
     let (x0, x1) = log_range(xs.chain([1.0]), 1.5);
     let (y0, y1) = lin_range(pts.iter().map(|p| p.recovered).chain([100.0]), 0.08);
+    // Room above the points for the corner notes: the SAEs that recover the most loss stand
+    // at the top, and at the left where their compute fraction is small.
+    let bars = d.map.and_then(|m| m.interval_caption_of(drawn));
+    let short = left_out(d).map(|l| l.short());
+    let unbounded = pts
+        .iter()
+        .any(|p| p.ci.is_some_and(|(lo, hi)| !(lo > 0.0 && hi.is_finite())));
+    let notes = [bars.is_some(), short.is_some(), unbounded];
+    let band = NOTE_LINE * notes.iter().filter(|&&n| n).count() as f64 / PLOT_HEIGHT;
+    let y1 = y1 + band / (1.0 - band) * (y1 - y0);
     let mut chart = builder(root, "Loss recovered vs compute kept", s, 52.0)
         .build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
             y0..y1,
         )
         .map_err(err)?;
@@ -105,12 +115,14 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     }
     more_groups(&mut chart, &texts, s)?;
     // What the bars are, of the drawn rows only; and what is not drawn.
-    let bars = d.map.and_then(|m| m.interval_caption_of(drawn));
-    let short = left_out(d).map(|l| l.short());
     let open = open.then(|| OPEN_NOTE.to_owned());
     corner_notes(root, &chart, s, bars.into_iter().chain(open).chain(short))?;
     legend(&mut chart, s, SeriesLabelPosition::LowerRight)
 }
+
+/// A corner note's line, and about the plot's height (SVG pixels).
+const NOTE_LINE: f64 = 15.0;
+const PLOT_HEIGHT: f64 = 290.0;
 
 /// Whether a row is drawn: it has a compute fraction and a loss recovered.
 fn drawn(m: &Mapped) -> bool {
