@@ -198,6 +198,9 @@ impl RunLock {
             ),
         })?;
         match file.try_lock() {
+            // A run that ended removed this lock file after we opened it: ours locks nothing
+            // another run would see, so take the lock again, in the file now there.
+            Ok(()) if !still_named(&file, &path) => RunLock::take(csv),
             Ok(()) => {
                 // Held, so no run is writing these: copies a killed run left unfinished go.
                 for left in outputs(csv)
@@ -221,6 +224,28 @@ impl RunLock {
             }),
         }
     }
+}
+
+/// Whether `path` still names the open `file` (not removed, nor replaced by another).
+fn still_named(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+/// Writes a table to `out` with `write`, under the lock a run takes on its results: a table may
+/// not replace a run's results, and a run that starts after the check (an evaluation writing
+/// `out` as its results) is still writing, or has finished, when the table would land.
+pub fn write_table_file(out: &Path, write: impl FnOnce() -> Result<()>) -> Result<()> {
+    if crate::io::is_special(out) {
+        return write();
+    }
+    let target = results_path(out);
+    let _lock = RunLock::take(&target)?;
+    check_not_results(&target)?;
+    write()
 }
 
 impl Drop for RunLock {
@@ -541,6 +566,20 @@ mod tests {
         );
         assert_eq!(r, Path::new("../models/m/x.safetensors"));
         assert_eq!(relative(Path::new("/a"), Path::new("/a/f")), Path::new("f"));
+    }
+
+    /// A lock file a finished run removed, or one put in its place, is not the lock: a run that
+    /// opened it before takes the lock again in the file now there.
+    #[test]
+    fn a_removed_lock_file_is_not_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".ceq-x.csv.lock");
+        let file = std::fs::File::create(&path).unwrap();
+        assert!(still_named(&file, &path));
+        std::fs::remove_file(&path).unwrap();
+        assert!(!still_named(&file, &path));
+        std::fs::File::create(&path).unwrap();
+        assert!(!still_named(&file, &path));
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl Destination {
             None => io::write_stdout(&format.render(&table)).map(|()| None),
             Some(out) => {
                 let write = |w: &mut dyn std::io::Write| format.exporter().export(&table, w);
-                io::write_atomic_with(out, write).map(|()| Some(out))
+                crate::eval::record::write_table_file(out, || io::write_atomic_with(out, write))?;
+                Ok(Some(out))
             }
         }
     }

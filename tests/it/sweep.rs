@@ -649,6 +649,24 @@ fn an_output_being_written_is_not_written_twice() {
         .failure();
     let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
     assert!(err.contains("another ceq is writing it now"), "{err}");
+    // A plain eval's table is written under the lock too (review: one that began before a sweep
+    // on its --out replaced the sweep's finished rows when it ended).
+    let fx = eval_fixtures();
+    let r = ceq()
+        .arg("eval")
+        .arg("--model")
+        .arg(fx.join("gpt2"))
+        .arg("--sae")
+        .arg(fx.join("saes/gpt2-l0-resid_mid-topk-v6"))
+        .arg("--tokens")
+        .arg(fx.join("tokens.npy"))
+        .args(["--batch", "3", "--out"])
+        .arg(&out)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("another ceq is writing it now"), "{err}");
+    assert!(!out.exists());
     held.unlock().unwrap();
     drop(held);
     // Unfinished copies a killed run left beside its outputs (tempfile's 6 characters after the
