@@ -225,7 +225,7 @@ impl MapResult {
                 "the intervals of {n} splice(s) hold the CEs' measurement noise only, with the law \
                  taken as exact: they leave out the fit's own error, which is often larger (most \
                  of all for params_equivalent and tokens_equivalent), so they are too narrow; a law \
-                 fitted with --bootstrap N holds both"
+                 fitted with bootstrap resamples holds both"
             )
         })
     }
@@ -584,8 +584,8 @@ impl MapResult {
         match &m.method {
             Some(Method::Refits) if let Some(what) = tokens => format!(
                 "{pct} percentile intervals over {} refits of a token bootstrap ({what}): the law \
-                 with its checkpoints' token noise; the splices' CEs taken as exact (map with \
-                 --token-bootstrap for law + tokens jointly)",
+                 with its checkpoints' token noise; the splices' CEs taken as exact (a joint token \
+                 bootstrap takes law + tokens together)",
                 self.refits
             ),
             Some(Method::Refits) => format!(
@@ -602,9 +602,9 @@ impl MapResult {
             ),
             Some(Method::DeltaMethod(src)) => format!(
                 "{pct} normal intervals by the delta method on CE measurement noise only ({src}); \
-                 the law taken as exact (fit with --bootstrap N for its uncertainty)"
+                 the law taken as exact (a law fitted with bootstrap resamples adds its uncertainty)"
             ),
-            None => "no intervals: fit with --bootstrap N, or give the CEs' standard errors \
+            None => "no intervals: fit the law with bootstrap resamples, or give the CEs' standard errors \
                      (se_ce_clean, se_delta)"
                 .into(),
         }

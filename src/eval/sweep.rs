@@ -27,7 +27,7 @@ use crate::table::RawTable;
 /// A sweep's results file: the eval table, clean and spliced per-sequence CEs per SAE.
 pub static LEDGER: Ledger = Ledger {
     schema: &EVAL,
-    what: "a sweep's splices file (ceq eval --manifest)",
+    what: "a sweep's splices file",
     title: "SAEs spliced",
     per_row: 2,
     means: &["ce_clean", "ce_spliced"],
@@ -156,8 +156,8 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
             let e = &out[first.1];
             let msg = format!(
                 "'{name}' is on {}, and '{}' (line {}) on {}: two hosts both named '{model_name}', \
-                 which no output could tell apart; name the checkpoints with --family (an \
-                 eval-family manifest), or rename a folder",
+                 which no output could tell apart; name the checkpoints in a family manifest (the \
+                 one eval-family reads), or rename a folder",
                 model.display(),
                 e.name,
                 e.line,

@@ -267,8 +267,8 @@ impl ResultFile {
                 kind: DataKind::Json,
                 path: path.to_owned(),
                 message: "a JSON array, not a SAEBench result (a JSON object): a table ceq \
-                          wrote? ceq reads splices from a CSV (`ceq eval --out FILE.csv` writes \
-                          one; a mapped table is made from one) or from SAEBench's results"
+                          wrote? ceq reads splices from a CSV (as `ceq eval` writes them; a \
+                          mapped table is made from one) or from SAEBench's results"
                     .into(),
             });
         }
