@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use crate::equivalence::{IntervalSpec, JointCes, Mapped, Method, Status, map_splice};
+use crate::error::{Error, Result};
 use crate::export::{Cell, Column, Format, Table, sig4};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
@@ -338,16 +339,29 @@ impl MapResult {
     }
 }
 
-/// Every splice through the law, at the law's bootstrap level (else [`DEFAULT_LEVEL`]).
+/// Refuses an interval level outside (0, 1).
+pub fn check_level(level: f64) -> Result<()> {
+    if level > 0.0 && level < 1.0 {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        fix: None,
+        option: "interval level",
+        message: format!("must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {level}"),
+    })
+}
+
+/// Every splice through the law, at the law file's level ([`LawFile::level`]).
 pub fn map(law_file: &LawFile, splices: Splices) -> MapResult {
-    map_at(law_file, splices, DEFAULT_LEVEL)
+    map_with(law_file, splices, law_file.level(), None)
 }
 
 /// Every splice through the law. Intervals hold the law's bootstrap refits (at their level) and,
 /// where a row gives its CEs' standard errors, their measurement noise; without refits, the noise
-/// alone by the delta method at `level`.
-pub fn map_at(law_file: &LawFile, splices: Splices, level: f64) -> MapResult {
-    map_with(law_file, splices, level, None)
+/// alone by the delta method at `level` (refused outside (0, 1)).
+pub fn map_at(law_file: &LawFile, splices: Splices, level: f64) -> Result<MapResult> {
+    check_level(level)?;
+    Ok(map_with(law_file, splices, level, None))
 }
 
 /// Every splice through a law whose bootstrap refits come from a joint token bootstrap: `ces[row]`

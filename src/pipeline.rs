@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{DataKind, Error, Fix, Result};
+use crate::error::{Error, Fix, Result};
 use crate::eval::ledger::{per_seq_n_path, per_seq_path};
 pub use crate::fit::Progress;
 use crate::fit::bootstrap::{bootstrap, thin_resamples};
 use crate::fit::{Bootstrap, BootstrapOptions, Fit, FitOptions, Solver, Stage, fit_with_progress};
 use crate::law::Form;
-use crate::law_file::{LawFile, ParamCount, Units};
+use crate::law_file::{LawFile, ParamCount};
 use crate::map::{MapResult, map_at};
 use crate::table::{Checkpoint, ColumnMap, Family, Splices, read_family};
 use crate::token_bootstrap::map_token_bootstrap;
@@ -79,16 +79,7 @@ impl FitSpec {
                 ),
             });
         }
-        if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(Error::Invalid {
-                fix: None,
-                option: "interval level",
-                message: format!(
-                    "must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {}",
-                    self.level
-                ),
-            });
-        }
+        crate::map::check_level(self.level)?;
         self.columns.check()?;
         if !(self.delta > 0.0 && self.delta.is_finite()) {
             return Err(Error::Invalid {
@@ -111,7 +102,7 @@ impl FitJob {
         let s = &self.0;
         let mut family = read_family(&s.checkpoints, &s.columns, s.form, 0)?;
         family.drop_highest(s.drop_highest, s.run.as_deref());
-        self.check_param_count(&family)?;
+        crate::law_file::check_param_count(&family, self.0.param_count)?;
         if s.form == Form::Compute
             && let Some(w) = off_the_frontier(&family)
         {
@@ -130,40 +121,6 @@ impl FitJob {
         Ok((family, f))
     }
 
-    /// Refuses a params column that holds the other count than the fit is told (the file's
-    /// params_total and params_non_embedding columns say which): every output would name one count
-    /// and compute with the other.
-    fn check_param_count(&self, family: &Family) -> Result<()> {
-        let s = &self.0;
-        let Some([total, non_embedding]) = family.params_matches else {
-            return Ok(());
-        };
-        let (told, holds, count) = match s.param_count {
-            ParamCount::Total if non_embedding && !total => {
-                ("total", "params_non_embedding", "non-embedding")
-            }
-            ParamCount::NonEmbedding if total && !non_embedding => {
-                ("non-embedding", "params_total", "total")
-            }
-            _ => return Ok(()),
-        };
-        let col = &s.columns.params;
-        // A column is the same as itself: then its name, not a comparison, says its count.
-        let why = if col == holds {
-            String::new()
-        } else {
-            format!(" (the same counts as '{holds}')")
-        };
-        Err(Error::Data {
-            kind: DataKind::ParamCount,
-            path: s.checkpoints.clone(),
-            message: format!(
-                "the '{col}' column holds {count} parameter counts{why}, but the fit is told it \
-                 holds {told} parameters"
-            ),
-        })
-    }
-
     /// The fit's options.
     pub fn options(&self) -> FitOptions {
         let s = &self.0;
@@ -178,20 +135,19 @@ impl FitJob {
     /// The law file of a fit and, when there is one, its bootstrap. An eval set left unnamed is
     /// named by the checkpoints' own `eval_tokens` (file, hash and positions), where they give one;
     /// a name given is kept, whatever it is.
-    pub fn law_file(&self, family: &Family, fit: &Fit, boot: Option<&Bootstrap>) -> LawFile {
+    pub fn law_file(
+        &self,
+        family: &Family,
+        fit: &Fit,
+        boot: Option<&Bootstrap>,
+    ) -> Result<LawFile> {
         let s = &self.0;
         let eval_set = match (&s.eval_set, &family.eval_tokens) {
             (Some(named), _) => named,
             (None, Some(t)) => t,
             (None, None) => UNNAMED_EVAL_SET,
         };
-        LawFile::new(
-            fit,
-            family,
-            Units::new(s.param_count, eval_set),
-            s.param_count,
-            (boot, s.level),
-        )
+        LawFile::new(fit, family, eval_set, s.param_count, (boot, s.level))
     }
 
     /// Refuses a path for the law file that is the checkpoints file, or not named .json (`-`, or a
@@ -225,7 +181,7 @@ impl FitJob {
             let stage = Stage::begin(on, "bootstrap", o.n);
             bootstrap(&f, &o, &self.options().solver, &|| stage.step())
         });
-        Ok(self.law_file(&family, &f, boot.as_ref()))
+        self.law_file(&family, &f, boot.as_ref())
     }
 }
 
@@ -311,11 +267,11 @@ impl LawSource {
         on: &(dyn Fn(Progress) + Sync),
     ) -> Result<MapResult> {
         match self {
-            LawSource::TokenBootstrap(job) => map_token_bootstrap(job, path, on),
-            LawSource::Fit(job) => Ok(map_at(&job.run(on)?, splices, job.spec().level)),
+            LawSource::TokenBootstrap(job) => map_token_bootstrap(job, (path, splices), on),
+            LawSource::Fit(job) => map_at(&job.run(on)?, splices, job.spec().level),
             LawSource::File(p) => {
                 let lf = LawFile::read(p)?;
-                Ok(map_at(&lf, splices, lf.level()))
+                map_at(&lf, splices, lf.level())
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::fit::bootstrap::{refit, thin_resamples, unit_counts, units};
 use crate::fit::{Bootstrap, Fit, Progress, Solver, Stage};
 use crate::map::{MapResult, map_joint};
 use crate::pipeline::FitJob;
-use crate::table::{Checkpoint, Splices, read_splices, token_set_key};
+use crate::table::{Checkpoint, Splices, token_set_key};
 
 /// Mixed into the seed of the sequence draws, so that they are not the checkpoint draws' stream.
 const SEQ_SEED: u64 = 0x746f_6b65_6e62_6f6f;
@@ -302,13 +302,13 @@ pub fn describe(b: &Bootstrap, n_seq: usize) -> String {
     )
 }
 
-/// `ceq map --token-bootstrap`, for the library's callers too: fits `job`'s family (an
-/// eval-family checkpoints file), reads the splices (a sweep's file) at `splices`, checks both were
-/// measured on one token set, and maps the splices with the joint bootstrap's intervals (`job`'s
-/// bootstrap count, seed and level).
+/// The joint token bootstrap, for the library's callers too: fits `job`'s family (an eval-family
+/// checkpoints file), reads the per-sequence CEs beside the splices file at `path` (a sweep's),
+/// checks both were measured on one token set, and maps `table` (that file's rows, or some of
+/// them) with the joint bootstrap's intervals (`job`'s bootstrap count, seed and level).
 pub fn map_token_bootstrap(
     job: &FitJob,
-    splices: &Path,
+    (path, table): (&Path, Splices),
     on: &(dyn Fn(Progress) + Sync),
 ) -> Result<MapResult> {
     let spec = job.spec();
@@ -320,8 +320,7 @@ pub fn map_token_bootstrap(
         });
     }
     let family_seqs = crate::eval::family::LEDGER.sequences(&spec.checkpoints)?;
-    let table = read_splices(splices)?;
-    let splice_seqs = crate::eval::sweep::LEDGER.sequences(splices)?;
+    let splice_seqs = crate::eval::sweep::LEDGER.sequences(path)?;
     let (mut family, fit) = job.fit(on)?;
     family
         .warnings
@@ -335,7 +334,7 @@ pub fn map_token_bootstrap(
         stage.step()
     });
     let what = describe(&j.bootstrap, paired.n_seq);
-    let mut law_file = job.law_file(&family, &fit, Some(&j.bootstrap));
+    let mut law_file = job.law_file(&family, &fit, Some(&j.bootstrap))?;
     if let Some(b) = &mut law_file.bootstrap {
         b.tokens = Some(what.clone());
     }

@@ -27,7 +27,7 @@ use crate::table::RawTable;
 /// A sweep's results file: the eval table, clean and spliced per-sequence CEs per SAE.
 pub static LEDGER: Ledger = Ledger {
     schema: &EVAL,
-    what: "a sweep's splices file",
+    what: "a sweep's splices file (what eval writes from a manifest)",
     title: "SAEs spliced",
     per_row: 2,
     means: &["ce_clean", "ce_spliced"],

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 use crate::fit::{Bootstrap, Fit, Ranges, Residual, percentile_interval};
 use crate::law::{Form, Law, Named, RunInfo};
 use crate::serde_nan::Num;
@@ -297,14 +297,53 @@ fn named(pairs: Vec<(&'static str, f64)>) -> Named<Num> {
         .collect()
 }
 
+/// Refuses a params column that holds the other count than the fit is told (the file's
+/// params_total and params_non_embedding columns, as eval-family writes them, say which): every
+/// output would name one count and compute with the other.
+pub fn check_param_count(family: &Family, told: ParamCount) -> Result<()> {
+    let Some([total, non_embedding]) = family.params_matches else {
+        return Ok(());
+    };
+    let (told, holds, count) = match told {
+        ParamCount::Total if non_embedding && !total => {
+            ("total", "params_non_embedding", "non-embedding")
+        }
+        ParamCount::NonEmbedding if total && !non_embedding => {
+            ("non-embedding", "params_total", "total")
+        }
+        _ => return Ok(()),
+    };
+    let col = &family.columns.params;
+    // A column is the same as itself: then its name, not a comparison, says its count.
+    let why = if col == holds {
+        String::new()
+    } else {
+        format!(" (the same counts as '{holds}')")
+    };
+    Err(Error::Data {
+        kind: DataKind::ParamCount,
+        path: family.path.clone(),
+        message: format!(
+            "the '{col}' column holds {count} parameter counts{why}, but the fit is told it \
+             holds {told} parameters"
+        ),
+    })
+}
+
 impl LawFile {
+    /// The law file of `fit` to `family`, whose losses were measured on `eval_set` and whose
+    /// params column holds `param_count`; with a bootstrap, its refits' intervals at `level`.
+    /// Refuses a level outside (0, 1), and a parameter count the family's own columns contradict.
     pub fn new(
         fit: &Fit,
         family: &Family,
-        units: Units,
+        eval_set: &str,
         param_count: ParamCount,
         (boot, level): (Option<&Bootstrap>, f64),
-    ) -> Self {
+    ) -> Result<Self> {
+        crate::map::check_level(level)?;
+        check_param_count(family, param_count)?;
+        let units = Units::new(param_count, eval_set);
         let bootstrap = boot.map(|b| {
             let laws = b.laws(&fit.law);
             let intervals = intervals_of(&fit.law, &laws, level);
@@ -325,7 +364,7 @@ impl LawFile {
         if let Some(b) = &bootstrap {
             warnings.extend(bootstrap_warnings(&fit.law, b));
         }
-        LawFile {
+        Ok(LawFile {
             version: VERSION,
             ceq_version: env!("CARGO_PKG_VERSION").into(),
             form: fit.law.form(),
@@ -372,7 +411,7 @@ impl LawFile {
             },
             bootstrap,
             interval_level,
-        }
+        })
     }
 
     /// The law file itself as JSON, or its summary in another format.

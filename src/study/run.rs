@@ -460,7 +460,9 @@ impl Study {
         });
         // The law's bootstrap resamples the eval sequences jointly for the family and the splices:
         // the intervals hold the law's error and the token set's, with their correlation.
-        let mut map = map_token_bootstrap(&self.fit_job()?, &self.path("splices.csv"), &|_| {})?;
+        let path = self.path("splices.csv");
+        let table = crate::table::read_splices(&path)?;
+        let mut map = map_token_bootstrap(&self.fit_job()?, (&path, table), &|_| {})?;
         // Named as the folder's README commands name it, so the folder can move.
         map.law_file.data.file = "checkpoints.csv".into();
         let law = &map.law_file;

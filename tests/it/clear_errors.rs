@@ -282,7 +282,7 @@ fn a_token_bootstrap_on_saebench_results_says_what_it_needs() {
         ]);
         assert!(
             err.contains(is)
-                && err.contains("ceq eval --manifest")
+                && err.contains("what eval writes from a manifest")
                 && err.contains("per-sequence")
                 && !err.contains("os error")
                 && !err.contains("header"),

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_to, map_json, write};
+use crate::common::{ceq, data, fit_to, map_json, root, write};
 
 /// The synthetic splices.csv with the first names replaced by hostile ones.
 const HOSTILE: [&str; 6] = [
@@ -211,7 +211,7 @@ fn enough_refits_at_an_ordinary_level_give_no_warning() {
 fn shifted_bootstrap(shift: f64) -> ceq::law_file::LawFile {
     use ceq::fit::{Bootstrap, FitOptions, Resample, fit};
     use ceq::law::Form;
-    use ceq::law_file::{LawFile, ParamCount, Units};
+    use ceq::law_file::{LawFile, ParamCount};
     use ceq::table::{ColumnMap, read_family};
     let path = PathBuf::from(data("checkpoints.csv"));
     let family = read_family(&path, &ColumnMap::default(), Form::Chinchilla, 0).unwrap();
@@ -232,7 +232,7 @@ fn shifted_bootstrap(shift: f64) -> ceq::law_file::LawFile {
         thetas,
     };
     let pc = ParamCount::Total;
-    LawFile::new(&f, &family, Units::new(pc, "x"), pc, (Some(&b), 0.9))
+    LawFile::new(&f, &family, "x", pc, (Some(&b), 0.9)).unwrap()
 }
 
 #[test]
@@ -450,4 +450,51 @@ pub(crate) fn texts_fit(svg: &Path, w: f64) {
             );
         }
     }
+}
+
+/// The library's entry points keep the command line's checks (review): `map` maps at the law
+/// file's own level, a level outside (0, 1) is an error rather than a panic, `LawFile::new` refuses
+/// a parameter count that the family's own columns contradict, and the joint token bootstrap maps
+/// the rows it is given.
+#[test]
+fn the_library_keeps_the_command_lines_checks() {
+    use ceq::fit::{FitOptions, fit};
+    use ceq::law::Form;
+    use ceq::law_file::{LawFile, ParamCount};
+    use ceq::map::{map, map_at};
+    use ceq::table::{ColumnMap, read_family, read_splices};
+    let ck = root("data/checkpoints.csv");
+    let family = read_family(&ck, &ColumnMap::default(), Form::Chinchilla, 0).unwrap();
+    let f = fit(&family, &FitOptions::default()).unwrap();
+    // data/'s params column holds total counts, as its params_total column shows.
+    let told = |count, level| LawFile::new(&f, &family, "x", count, (None, level));
+    let err = told(ParamCount::NonEmbedding, 0.9).unwrap_err().to_string();
+    assert!(err.contains("holds total parameter counts"), "{err}");
+    for level in [0.0, 1.5, f64::NAN] {
+        let err = told(ParamCount::Total, level).unwrap_err().to_string();
+        assert!(err.contains("must be between 0 and 1"), "{level}: {err}");
+    }
+    // Without refits, intervals are the CEs' noise alone, at the level the law file was made at.
+    let lf = told(ParamCount::Total, 0.5).unwrap();
+    let splices = || read_splices(&root("data/splices.csv")).unwrap();
+    let fraction = |m: &ceq::map::MapResult| m.rows[0].ci.and_then(|c| c.fraction).unwrap();
+    let (mapped, at50) = (map(&lf, splices()), map_at(&lf, splices(), 0.5).unwrap());
+    assert_eq!(fraction(&mapped), fraction(&at50));
+    let at90 = map_at(&lf, splices(), 0.9).unwrap();
+    assert!(
+        fraction(&at90).0 < fraction(&at50).0,
+        "90% is wider than 50%"
+    );
+    for level in [1.5, f64::NAN] {
+        assert!(map_at(&lf, splices(), level).is_err());
+    }
+    // The joint token bootstrap maps the two rows given, not the file's 24.
+    let mut spec = ceq::pipeline::FitSpec::new(ck.clone(), "x");
+    spec.bootstrap = 3;
+    let job = spec.validate().unwrap();
+    let mut two = splices();
+    two.rows.truncate(2);
+    let path = root("data/splices.csv");
+    let m = ceq::token_bootstrap::map_token_bootstrap(&job, (&path, two), &|_| {}).unwrap();
+    assert_eq!(m.rows.len(), 2);
 }

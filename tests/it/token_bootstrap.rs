@@ -123,7 +123,7 @@ fn joint_bootstrap_matches_an_independent_numpy_scipy_computation() {
             );
         }
     }
-    let law_file = job.law_file(&fam, &fit, Some(&j.bootstrap));
+    let law_file = job.law_file(&fam, &fit, Some(&j.bootstrap)).unwrap();
     let mapped = ceq::map::map_joint(&law_file, splices, &j.ces, "a committed draw");
     for (s, m) in mapped.splice_rows() {
         let want = nums(&r["compute_fraction"][&s.name]);
