@@ -87,7 +87,7 @@ pub fn is_stdout(path: &Path) -> bool {
     false
 }
 
-/// Refuses an output file that would write over or into an input (see [`not_over_input`]), whose
+/// Refuses an output file that would write over or into an input (see `not_over_input`), whose
 /// folder does not exist or cannot be written, or that is read-only: checked before any work, so a
 /// long evaluation does not end in an error it could have said at the start.
 pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {

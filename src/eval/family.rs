@@ -38,7 +38,7 @@ pub struct Entry {
 
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
 /// takes `step × tokens_per_step`. Refuses duplicate names and missing folders.
-/// Also returns what the manifest holds that is not used ([`unused`]).
+/// Also returns what the manifest holds that is not used (see `unused`).
 pub fn read_manifest(
     path: &Path,
     tokens_per_step: Option<f64>,

@@ -550,7 +550,7 @@ const SUMMARY: [&str; 10] = [
 
 impl EvalReport {
     /// The table for a format: every column for files read by programs (CSV, JSON), the
-    /// [`SUMMARY`] columns for people.
+    /// `SUMMARY` columns for people.
     pub fn table_for(&self, format: Format) -> Table {
         let full = self.table();
         if matches!(format, Format::Csv | Format::Json) {

@@ -61,7 +61,7 @@ pub struct Ledger {
     /// What a file of this kind is, for messages ("a family checkpoints file").
     pub what: &'static str,
     pub title: &'static str,
-    /// Per-sequence arrays per row (1: [sequences]; 2: [2, sequences], e.g. clean and spliced).
+    /// Per-sequence arrays per row (1: `[sequences]`; 2: `[2, sequences]`, e.g. clean and spliced).
     pub per_row: usize,
     /// The column each array is the per-sequence means of, in the arrays' order.
     pub means: &'static [&'static str],
@@ -157,7 +157,7 @@ impl Ledger {
     }
 
     /// Reads a file of this kind: its header must be the table's (or an older ceq's, see
-    /// [`ADDED_LATER`]); rows come in the table's column order.
+    /// `ADDED_LATER`); rows come in the table's column order.
     pub fn read_rows(&self, path: &Path) -> Result<Vec<(u64, Row)>> {
         let mut rdr = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
         let header = rdr.headers().map_err(|e| csv_error(path, e))?.clone();

@@ -1,7 +1,7 @@
 //! SAEs on one model over a token set: the clean, spliced, zero- and mean-ablated continuations
 //! branch from one run of the layers before the hook, shared by every SAE at that hook, and every
 //! metric is averaged over the same next-token positions. Tokens stream in batches and logits in
-//! chunks of positions ([`super::nll`]), so memory is bounded by the batch, the chunk and the
+//! chunks of positions (`eval/nll.rs`), so memory is bounded by the batch, the chunk and the
 //! cache budget.
 
 use burn::tensor::{Bool, Device, Tensor, TensorData};
@@ -21,7 +21,7 @@ pub struct EvalOptions {
     /// Splice and score positions holding BOS/EOS/pad too (SAEBench leaves them out).
     pub keep_special: bool,
     /// Run ceq's own multithreaded kernels in host memory rather than tensor ops on the device:
-    /// NLL and KL from the logits in one fused pass ([`super::logprob`]), and a top-k SAE's
+    /// NLL and KL from the logits in one fused pass (`eval/logprob.rs`), and a top-k SAE's
     /// selection and sparse decoding ([`Sae::forward`]); and run a batch's continuations
     /// concurrently. Faster on the pure-Rust CPU backend; on libtorch the tensor ops are already
     /// fused and threaded, and on a GPU the data would have to cross to the host.
@@ -122,7 +122,7 @@ pub fn scored_per_seq(tokens: &Tokens, special: &[u32], keep_special: bool) -> V
         .collect()
 }
 
-/// How many positions of `tokens` are scored (see [`eval_mask`]).
+/// How many positions of `tokens` are scored (see `eval_mask`).
 pub fn scored_positions(tokens: &Tokens, special: &[u32], keep_special: bool) -> usize {
     eval_mask(tokens, 0, tokens.n_seq, special, keep_special)
         .into_iter()

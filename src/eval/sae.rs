@@ -1,7 +1,7 @@
 //! Sparse autoencoders in the SAELens layout (`cfg.json` + `sae_weights.safetensors`): standard
 //! (ReLU), top-k, JumpReLU and gated, with SAELens 6's forward pass (`sae_lens/saes/*.py`), and the
 //! older flat cfg.json styles read the way SAELens 6 reads them (`handle_pre_6_0_config`); and
-//! EleutherAI sparsify's layout ([`sparsify`]), read into the same top-k forward.
+//! EleutherAI sparsify's layout (`sae/sparsify.rs`), read into the same top-k forward.
 
 mod sparsify;
 

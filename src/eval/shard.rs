@@ -49,7 +49,7 @@ pub fn content_id(path: &Path) -> Result<String> {
 }
 
 /// The settings every job records: its manifest's content, the folder its inputs are under (see
-/// [`inputs_under`]), its version of ceq, the parameter count of `params` and the tokens per step.
+/// `inputs_under`), its version of ceq, the parameter count of `params` and the tokens per step.
 pub fn job_settings(
     manifest: &Path,
     inputs: &[&Path],

@@ -117,7 +117,7 @@ impl Activations {
         &self.data[i * self.d..(i + 1) * self.d]
     }
 
-    /// The mean activation [d], in f64.
+    /// The mean activation, `[d]`, in f64.
     pub fn mean(&self) -> Vec<f64> {
         let mut m = vec![0.0; self.d];
         for r in self.data.chunks_exact(self.d) {

@@ -3,7 +3,7 @@
 //! is saved ([`super::sae_export`]) is what SAELens and `ceq eval` run:
 //!
 //! - encode: f = act(W_encᵀ·(x − b_dec) + b_enc); decode: x̂ = W_decᵀ·f + b_dec;
-//! - standard: act = ReLU, loss = Σ_d (x̂ − x)² + λ · Σ_j f_j ‖W_dec[j]‖ (SAELens 6's current
+//! - standard: act = ReLU, loss = Σ_d (x̂ − x)² + λ · Σ_j f_j ‖W_dec\[j\]‖ (SAELens 6's current
 //!   convention: the L1 penalty on each latent is weighted by its decoder row's norm, and the
 //!   decoder is left unconstrained, neither unit-normed nor projected), both averaged over the batch;
 //! - topk: act = ReLU of the k largest pre-activations (others 0), loss = the same MSE term alone
@@ -159,8 +159,8 @@ impl SaeSpec {
     }
 }
 
-/// An SAE's weights in host memory, in SAELens's shapes: W_enc [d_in, d_sae], b_enc [d_sae],
-/// W_dec [d_sae, d_in], b_dec [d_in], row-major.
+/// An SAE's weights in host memory, in SAELens's shapes: W_enc `[d_in, d_sae]`, b_enc `[d_sae]`,
+/// W_dec `[d_sae, d_in]`, b_dec `[d_in]`, row-major.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SaeParams {
     pub d_in: usize,
@@ -317,7 +317,7 @@ impl Params {
 pub struct Losses {
     /// Σ_d (x̂ − x)², averaged over the batch (SAELens's `mse_loss`).
     pub mse: f64,
-    /// λ · Σ_j f_j ‖W_dec[j]‖ averaged over the batch (SAELens's `l1_loss`); 0 for top-k.
+    /// λ · Σ_j f_j ‖W_dec\[j\]‖ averaged over the batch (SAELens's `l1_loss`); 0 for top-k.
     pub l1: f64,
     pub total: f64,
     /// Mean number of active latents.

@@ -15,7 +15,9 @@ use crate::law::Form;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
     pub name: Option<String>,
-    /// Parameter count N (as given: total or non-embedding, see [`Family::param_count`]).
+    /// Parameter count N as the file gives it: total or non-embedding (the fit is told which,
+    /// [`crate::law_file::ParamCount`]; [`Family::params_matches`] says which the file's own
+    /// columns show).
     pub params: f64,
     /// Training tokens D.
     pub tokens: f64,

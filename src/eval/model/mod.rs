@@ -1,9 +1,9 @@
 //! The shared transformer forward pass, split at a hook: [`Transformer::capture`] runs the layers
 //! before the hook once, and [`Transformer::resume`] runs the rest from any activation put back there,
 //! so the clean, spliced and ablated continuations share one prefix. Each architecture's config.json
-//! and key table live in their own file ([`gpt2`], [`neox`], [`llama`], [`qwen2`], [`gemma2`]) and
-//! are listed in [`ARCHITECTURES`]; [`rope`] reads the rotary settings the Llama family spells two
-//! ways.
+//! and key table live in their own file (`gpt2.rs`, `neox.rs`, `llama.rs`, `qwen2.rs`,
+//! `gemma2.rs`) and are listed in `ARCHITECTURES`; `rope.rs` reads the rotary settings the Llama
+//! family spells two ways.
 
 mod gemma2;
 mod gpt2;
