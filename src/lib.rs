@@ -30,7 +30,7 @@
 //!
 //! use ceq::export::Destination;
 //! use ceq::law::Form;
-//! use ceq::law_file::{LawFile, ParamCount, Units};
+//! use ceq::law_file::{LawFile, ParamCount};
 //! use ceq::table::{ColumnMap, read_family, read_splices};
 //!
 //! fn main() -> ceq::Result<()> {
@@ -42,8 +42,7 @@
 //!     )?;
 //!     let fit = ceq::fit::fit(&family, &ceq::fit::FitOptions::default())?;
 //!     let eval_set = family.eval_tokens.as_deref().unwrap_or(ceq::pipeline::UNNAMED_EVAL_SET);
-//!     let units = Units::new(ParamCount::Total, eval_set);
-//!     let law_file = LawFile::new(&fit, &family, units, ParamCount::Total, (None, 0.9));
+//!     let law_file = LawFile::new(&fit, &family, eval_set, ParamCount::Total, (None, 0.9))?;
 //!
 //!     let mapped = ceq::map::map(&law_file, read_splices(Path::new("data/splices.csv"))?);
 //!     let out = Destination { format: None, out: Some("mapped.csv".into()) };
