@@ -143,6 +143,20 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         .iter()
         .filter_map(|n| not_a_report_file(&dir.join(n), n))
         .collect();
+    // Report files' names alone do not make a report: a user's own law.json or mapped.md would go
+    // with the folder. A report's folder holds the index.html it wrote.
+    let index = dir.join("index.html");
+    if foreign.is_empty() && !is_report_index(&index) {
+        return Err(io::not_writable(
+            dir,
+            format!(
+                "it holds {}, but no index.html of a ceq report, so it is not a report folder, \
+                 which is all a forced report replaces; move them or choose another folder (or, \
+                 if a report stopped while filling this folder, remove them)",
+                names.join(", ")
+            ),
+        ));
+    }
     if foreign.is_empty() {
         return Ok(());
     }

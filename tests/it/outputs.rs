@@ -353,6 +353,21 @@ fn a_forced_report_replaces_the_folder_whole() {
     assert!(std::fs::read_to_string(&own).unwrap().contains("my notes"));
     std::fs::write(&own, index).unwrap();
 
+    // Nor do report names alone make a report folder (review: a user's own law.json in a folder
+    // with no report in it was replaced).
+    let mine = d.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    write(&mine, "law.json", "{\"my\": \"law\"}\n");
+    let err = fails(&mut report(&law, &sp, &mine, true));
+    assert!(
+        err.contains("law.json, but no index.html of a ceq report"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("law.json")).unwrap(),
+        "{\"my\": \"law\"}\n"
+    );
+
     // An input inside the folder would be lost with it.
     let inside = rep.join("law.json");
     let err = fails(&mut report(&inside, &sp, &rep, true));
