@@ -42,6 +42,7 @@ impl ReportJob {
         let inputs = self.analysis.inputs();
         let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         check_dir(&self.out, self.force, &inputs)?;
+        check_is_a_report(&self.out)?;
         for left in io::left_beside(&self.out) {
             on(Progress::Warning(format!(
                 "{} was left by a ceq run killed while it replaced {}: it holds that run's new \
@@ -143,20 +144,6 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         .iter()
         .filter_map(|n| not_a_report_file(&dir.join(n), n))
         .collect();
-    // Report files' names alone do not make a report: a user's own law.json or mapped.md would go
-    // with the folder. A report's folder holds the index.html it wrote.
-    let index = dir.join("index.html");
-    if foreign.is_empty() && !is_report_index(&index) {
-        return Err(io::not_writable(
-            dir,
-            format!(
-                "it holds {}, but no index.html of a ceq report, so it is not a report folder, \
-                 which is all a forced report replaces; move them or choose another folder (or, \
-                 if a report stopped while filling this folder, remove them)",
-                names.join(", ")
-            ),
-        ));
-    }
     if foreign.is_empty() {
         return Ok(());
     }
@@ -165,6 +152,29 @@ pub fn check_dir(dir: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         format!(
             "it holds {}, which a report does not write; a forced report replaces the folder whole, so move them or choose another folder",
             foreign.join(", ")
+        ),
+    ))
+}
+
+/// Refuses a folder of report files' names with no report's index.html: names alone do not make
+/// a report, and a user's own law.json or mapped.md would go with the folder. (A study knows its
+/// report folder's files by what it recorded writing, and does not ask this.)
+fn check_is_a_report(dir: &Path) -> Result<()> {
+    let names: Vec<String> = std::fs::read_dir(dir).map_or(vec![], |e| {
+        e.flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    });
+    if names.is_empty() || is_report_index(&dir.join("index.html")) {
+        return Ok(());
+    }
+    Err(io::not_writable(
+        dir,
+        format!(
+            "it holds {}, but no index.html of a ceq report, so it is not a report folder, which \
+             is all a forced report replaces; move them or choose another folder (or, if a \
+             report stopped while filling this folder, remove them)",
+            names.join(", ")
         ),
     ))
 }

@@ -20,6 +20,7 @@ use crate::error::{DataKind, Error, Result};
 use crate::eval::family::FamilyJob;
 use crate::eval::job::{Scoring, TokenSource};
 use crate::eval::model::Transformer;
+use crate::eval::record::RunLock;
 use crate::eval::sae::Sae;
 use crate::eval::sweep::SweepJob;
 use crate::eval::tokens::Tokens;
@@ -117,10 +118,20 @@ impl Study {
         out
     }
 
-    /// Opens the folder: new, empty, or holding a study with the same settings (resumed).
-    fn open(&self) -> Result<()> {
+    /// Opens the folder: new, empty, or holding a study with the same settings (resumed). Holds
+    /// the lock that keeps a second study out of it while this one runs; under it, the unfinished
+    /// copies a killed study left (`.ceq-NAME-XXXXXX`) go.
+    fn open(&self) -> Result<RunLock> {
         let record = self.path(STUDY_JSON);
-        let empty = std::fs::read_dir(&self.out).map_or(true, |mut e| e.next().is_none());
+        // Says a file in the way, or a folder where nothing can be made, as such.
+        crate::io::make_out_dir(&self.out, &[], true)?;
+        let lock = RunLock::claim(&record, &[])?;
+        remove_left_copies(&self.out);
+        let lock_name = format!(".ceq-{STUDY_JSON}.lock");
+        let empty = std::fs::read_dir(&self.out).map_or(true, |e| {
+            e.flatten()
+                .all(|e| e.file_name().to_string_lossy() == lock_name)
+        });
         if !empty {
             let bytes = std::fs::read(&record).map_err(|_| Error::Data {
                 kind: DataKind::OutputDir,
@@ -168,8 +179,6 @@ impl Study {
                     .into(),
             });
         }
-        // Says a file in the way, or a folder where nothing can be made, as such.
-        crate::io::make_out_dir(&self.out, &[], true)?;
         // A resumed study keeps its record (and its outcome, which its README and report still
         // show) until a new outcome replaces it.
         if empty || !record.exists() {
@@ -181,7 +190,7 @@ impl Study {
             };
             self.write_record(r)?;
         }
-        Ok(())
+        Ok(lock)
     }
 
     /// Runs an evaluation of the study's own tables (`csv` in its folder) so that every row is
@@ -421,7 +430,7 @@ impl Study {
         let start = Instant::now();
         let s = &self.settings;
         s.check()?;
-        self.open()?;
+        let _lock = self.open()?;
         let corpus = s.language.build()?;
         let eval = self.token_set(&corpus, "eval_tokens.npy", s.eval_rows, 0)?;
         self.token_set(&corpus, "sae_tokens.npy", s.sae_rows, 1)?;
@@ -613,4 +622,24 @@ fn intact(dir: &Path, load: impl FnOnce() -> Result<()>) -> Result<()> {
             ),
         }
     })
+}
+
+/// Removes, in `dir` and the folders below it, the unfinished copies a killed ceq left
+/// (`.ceq-NAME-XXXXXX`: tempfile's 6 characters after the name); the caller holds the folder's lock.
+fn remove_left_copies(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let (path, name) = (e.path(), e.file_name().to_string_lossy().into_owned());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_left_copies(&path);
+        } else if let Some(rest) = name.strip_prefix(".ceq-")
+            && let Some((_, tail)) = rest.rsplit_once('-')
+            && tail.len() == 6
+            && tail.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }

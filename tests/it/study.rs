@@ -55,8 +55,14 @@ const DETERMINED: [&str; 11] = [
 fn quick_study_trains_measures_fits_and_maps() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
+    // A study killed at its first write left only its record's unfinished copy: the folder is
+    // still a new study's, and the copy goes (review: the rerun refused the folder as not empty).
+    std::fs::create_dir(&a).unwrap();
+    let early = a.join(".ceq-study.json-Ab12Cd");
+    std::fs::write(&early, "{").unwrap();
     let o = study(&a, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!early.exists());
     for f in ["README.md", "report/index.html", "report/n_and_d.svg"] {
         assert!(a.join(f).exists(), "no {f}");
     }
@@ -167,6 +173,9 @@ fn quick_study_trains_measures_fits_and_maps() {
     let left = a.join(".ceq-report-Ab12Cd");
     std::fs::create_dir(&left).unwrap();
     std::fs::write(left.join("law.json"), "{}").unwrap();
+    // And a model's unfinished copy, a whole weights file at full size, goes too.
+    let weights = a.join("models/d24-L2-t122880/.ceq-model.safetensors-Zz9Yy8");
+    std::fs::write(&weights, "partial").unwrap();
     let o = study(&a, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for (f, b) in DETERMINED.iter().zip(&before) {
@@ -178,6 +187,10 @@ fn quick_study_trains_measures_fits_and_maps() {
     assert!(
         !left.exists(),
         "the killed study's report copy is still there"
+    );
+    assert!(
+        !weights.exists(),
+        "the killed study's weights copy is still there"
     );
 
     // Another seed into the same folder is refused, and leaves it as it was.
