@@ -76,7 +76,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let texts = group_legend(&group_name, &labels);
     entries.push("fitted curve".to_owned());
     entries.extend(texts.iter().cloned());
-    entries.push(MARKS.into());
+    entries.push(marks(d).into());
     let made = d.layout.splices.borrow().clone();
     let lower_left = match &made {
         Some(c) => c.lower_left,
@@ -205,7 +205,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
         .map_err(err)?
-        .label(MARKS)
+        .label(marks(d))
         .legend(|_| EmptyElement::at((0, 0)));
     let corner = if lower_left {
         SeriesLabelPosition::LowerLeft
@@ -222,9 +222,14 @@ struct Arrow {
     to: (i32, i32),
 }
 
-/// The markers' legend entry: both sit on the curve at their compute-equivalents, not at the
-/// host's own training compute (the fit figure's points are there).
-const MARKS: &str = "□ clean  ● spliced, at their C_eq";
+/// The markers' legend entry: both sit on the curve at their equivalents (compute, or tokens for
+/// a run's law), not at the host's own training compute (the fit figure's points are there).
+fn marks(d: &Data) -> &'static str {
+    match d.law.form().axis() {
+        crate::law::Axis::Tokens => "□ clean  ● spliced, at their D_eq",
+        crate::law::Axis::Compute => "□ clean  ● spliced, at their C_eq",
+    }
+}
 
 /// The splices figure's choices: the legend's corner, and for each drawn splice which of its
 /// label's places it took (`None`: left out).

@@ -98,6 +98,8 @@ fn an_unbounded_interval_end_is_drawn_open() {
                 "across-sizes",
                 "--figure",
                 "linear-vs-log",
+                "--figure",
+                "splices",
             ])
             .arg("--law")
             .arg(&law)
@@ -105,6 +107,13 @@ fn an_unbounded_interval_end_is_drawn_open() {
             .arg(&splices)
             .arg("--out-dir")
             .arg(&figs),
+    );
+    // A run's law maps to training tokens: its markers stand at their D_eq, not a C_eq.
+    let svg = std::fs::read_to_string(figs.join("splices.svg")).unwrap();
+    let t = texts(&svg);
+    assert!(
+        t.iter().any(|t| t.ends_with("spliced, at their D_eq")),
+        "{t:?}"
     );
     for (stem, vertical) in [("across_sizes", true), ("linear_vs_log", false)] {
         let svg = std::fs::read_to_string(figs.join(format!("{stem}.svg"))).unwrap();
