@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::style::{GREY, Style, colour, lin_range, log_range, logspace};
-use super::{Area, Data, PlotResult, draw_band, err, legend, legend_corner, loss_chart};
+use super::{Area, CORNERS, Data, PlotResult, draw_band, err, legend, legend_corner, loss_chart};
 use crate::law::Law;
 
 pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotResult {
@@ -87,6 +87,6 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .map_err(err)?
         .label(shown)
         .legend(s.swatch_dot(BLACK.mix(0.75)));
-    let at = legend_corner(root, &chart, s, &entries, &cover)?;
+    let at = legend_corner(root, &chart, s, (&entries, &CORNERS), &cover)?;
     legend(&mut chart, s, at)
 }

@@ -615,6 +615,17 @@ pub(crate) fn legend_box<DB: DrawingBackend, CT: plotters::coord::CoordTranslate
     entries: &[String],
     upper_right: bool,
 ) -> PlotResult<(i32, i32, i32, i32)> {
+    corner_box(root, chart, s, entries, (upper_right, upper_right))
+}
+
+/// The legend's box in a corner: (right, top).
+fn corner_box<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    entries: &[String],
+    (right, top): (bool, bool),
+) -> PlotResult<(i32, i32, i32, i32)> {
     let font = s.note();
     let mut w = 0;
     for e in entries {
@@ -627,35 +638,50 @@ pub(crate) fn legend_box<DB: DrawingBackend, CT: plotters::coord::CoordTranslate
     let area = chart.plotting_area();
     let (x0, y0) = area.get_base_pixel();
     let (aw, ah) = area.dim_in_pixel();
-    Ok(if upper_right {
-        let right = x0 + aw as i32 - 5;
-        (right - w, y0 + 5, right, y0 + 5 + h)
+    let left = if right {
+        x0 + aw as i32 - 5 - w
     } else {
-        let bottom = y0 + ah as i32 - 5;
-        (x0 + 5, bottom - h, x0 + 5 + w, bottom)
-    })
+        x0 + 5
+    };
+    let upper = if top { y0 + 5 } else { y0 + ah as i32 - 5 - h };
+    Ok((left, upper, left + w, upper + h))
 }
 
-/// Where a legend of `entries` covers fewer of `points` (pixels): the upper right corner, unless
-/// the lower left one covers fewer.
+/// The four corners a legend may take, in order of preference.
+pub(crate) const CORNERS: [SeriesLabelPosition; 4] = [
+    SeriesLabelPosition::UpperRight,
+    SeriesLabelPosition::LowerLeft,
+    SeriesLabelPosition::UpperLeft,
+    SeriesLabelPosition::LowerRight,
+];
+
+/// Which of `corners` a legend of `entries` covers fewest of `points` (pixels) in: the first of
+/// them, unless a later one covers fewer.
 pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
     root: &Area<DB>,
     chart: &ChartContext<'_, DB, CT>,
     s: &Style,
-    entries: &[String],
+    (entries, corners): (&[String], &[SeriesLabelPosition]),
     points: &[(i32, i32)],
 ) -> PlotResult<SeriesLabelPosition> {
     let covered = |(x0, y0, x1, y1): (i32, i32, i32, i32)| {
         let inside = |&&(x, y): &&(i32, i32)| x >= x0 && x <= x1 && y >= y0 && y <= y1;
         points.iter().filter(inside).count()
     };
-    let upper_right = covered(legend_box(root, chart, s, entries, true)?);
-    let lower_left = covered(legend_box(root, chart, s, entries, false)?);
-    Ok(if lower_left < upper_right {
-        SeriesLabelPosition::LowerLeft
-    } else {
-        SeriesLabelPosition::UpperRight
-    })
+    let mut best = (usize::MAX, SeriesLabelPosition::UpperRight);
+    for at in corners {
+        let corner = match at {
+            SeriesLabelPosition::LowerLeft => (false, false),
+            SeriesLabelPosition::UpperLeft => (false, true),
+            SeriesLabelPosition::LowerRight => (true, false),
+            _ => (true, true),
+        };
+        let n = covered(corner_box(root, chart, s, entries, corner)?);
+        if n < best.0 {
+            best = (n, at.clone());
+        }
+    }
+    Ok(best.1)
 }
 
 /// Grey lines of notes in the plot's upper left corner, one under the other: what its interval bars

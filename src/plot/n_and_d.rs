@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{DASH, GREY, Style, colour, lin_range, log_range, log_ticks, logspace, pow10};
-use super::{Area, Data, PlotResult, builder, err, legend, legend_corner};
+use super::{Area, CORNERS, Data, PlotResult, builder, err, legend, legend_corner};
 use crate::law::Law;
 
 /// The distinct values of `v` (within 1e-6, relative), ascending.
@@ -242,6 +242,6 @@ fn panel<DB: DrawingBackend>(
     if let Some(r) = &d.reference {
         hline(r.loss, BLACK, format!("{} = {:.3}", r.label, r.loss))?;
     }
-    let at = legend_corner(area, &chart, s, &entries, &cover)?;
+    let at = legend_corner(area, &chart, s, (&entries, &CORNERS), &cover)?;
     legend(&mut chart, s, at)
 }

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::style::{GREY, Style, lin_range, log_range, logspace, sig2};
 use super::{
-    Area, Data, LeftOut, Placer, PlotResult, draw_band, err, group_colour, group_entry,
+    Area, CORNERS, Data, LeftOut, Placer, PlotResult, draw_band, err, group_colour, group_entry,
     group_legend, legend, legend_box, legend_corner, loss_chart, more_groups,
 };
 
@@ -87,7 +87,8 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
                 cover.extend(along(a.clean, a.from, step));
                 cover.extend(along(a.from, a.to, step));
             }
-            legend_corner(root, &chart, s, &entries, &cover)? == SeriesLabelPosition::LowerLeft
+            legend_corner(root, &chart, s, (&entries, &CORNERS[..2]), &cover)?
+                == SeriesLabelPosition::LowerLeft
         }
     };
     // The splices' labels stay inside the plot, off the legend, the arrows and the markers.
