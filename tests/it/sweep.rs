@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::common::ceq;
+use super::common::{ceq, root};
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
@@ -635,37 +635,30 @@ fn an_output_being_written_is_not_written_twice() {
     let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
     assert!(err.contains("another ceq is writing it now"), "{err}");
     std::fs::remove_file(&link).unwrap();
-    let fam = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/family");
-    let ck = dir.path().join("s.csv");
-    let r = ceq()
+    // eval-family on it, and a plain eval whose table is written under the lock too (review: one
+    // that began before a sweep on its --out replaced the sweep's finished rows when it ended).
+    let (fam, fx) = (root("tests/fixtures/family"), eval_fixtures());
+    let mut family = ceq();
+    family
         .arg("eval-family")
         .arg("--manifest")
         .arg(fam.join("family.csv"))
         .arg("--tokens")
-        .arg(fam.join("tokens.npy"))
-        .arg("--out")
-        .arg(&ck)
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
-    assert!(err.contains("another ceq is writing it now"), "{err}");
-    // A plain eval's table is written under the lock too (review: one that began before a sweep
-    // on its --out replaced the sweep's finished rows when it ended).
-    let fx = eval_fixtures();
-    let r = ceq()
-        .arg("eval")
+        .arg(fam.join("tokens.npy"));
+    let mut eval = ceq();
+    eval.arg("eval")
         .arg("--model")
         .arg(fx.join("gpt2"))
         .arg("--sae")
         .arg(fx.join("saes/gpt2-l0-resid_mid-topk-v6"))
         .arg("--tokens")
         .arg(fx.join("tokens.npy"))
-        .args(["--batch", "3", "--out"])
-        .arg(&out)
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
-    assert!(err.contains("another ceq is writing it now"), "{err}");
+        .args(["--batch", "3"]);
+    for cmd in [&mut family, &mut eval] {
+        let r = cmd.arg("--out").arg(&out).assert().failure();
+        let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+        assert!(err.contains("another ceq is writing it now"), "{err}");
+    }
     assert!(!out.exists());
     held.unlock().unwrap();
     drop(held);
