@@ -514,3 +514,72 @@ fn legends_tell_hosts_with_long_shared_names_apart() {
         assert_eq!(entries, want, "{fig}: {t:?}");
     }
 }
+
+/// Splices from 2e-5 % to 100 % of the compute: linear_vs_log labels its x axis by decades, few
+/// enough to read (it labelled 1, 2 and 5 of every decade, 21 labels run together), and its
+/// corner notes stand above every point and bar (a bar at 99 % recovered struck through them).
+#[test]
+fn linear_vs_log_over_many_decades_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &["--bootstrap", "200"],
+    );
+    let head = "name,model,hook,params,tokens,ce_clean,ce_spliced,ce_zero_ablation";
+    let rows = [
+        "far-above,host-70m,blocks.2.hook_resid_post,70000000,1400000000,3.65372,9.5,12.4754",
+        "tiny,host-70m,blocks.2.hook_resid_post,70000000,1400000000,3.65372,3.65373,12.4754",
+        "big-host,host-1t,blocks.2.hook_resid_post,1e12,2e13,1.95,2.05,12.4754",
+        "near-floor,host-y,blocks.2.hook_resid_post,70000000,1400000000,1.90,1.95,12.4754",
+    ];
+    let splices = write(
+        dir.path(),
+        "s.csv",
+        &format!("{head}\n{}\n", rows.join("\n")),
+    );
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", "linear-vs-log", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out-dir")
+            .arg(&figs),
+    );
+    let svg = std::fs::read_to_string(figs.join("linear_vs_log.svg")).unwrap();
+    let ticks: Vec<f64> = (texts(&svg).iter())
+        .filter_map(|t| t.strip_suffix('%')?.parse().ok())
+        .collect();
+    assert!(ticks.len() >= 5 && ticks.len() <= 9, "{ticks:?}");
+    for v in &ticks {
+        assert!(
+            v.log10().fract().abs() < 1e-9,
+            "{v}% is not a decade: {ticks:?}"
+        );
+    }
+    // The notes' lowest line ends above the highest point and bar of the data.
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let notes_bottom = (doc.descendants())
+        .filter(|n| n.has_tag_name("text") && n.attribute("fill") == Some("#969696"))
+        .map(|n| n.attribute("y").unwrap().parse::<f64>().unwrap() + 12.0)
+        .fold(f64::MIN, f64::max);
+    assert!(notes_bottom > 0.0, "no notes");
+    let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"];
+    let circles = (doc.descendants())
+        .filter(|n| n.has_tag_name("circle") && palette.contains(&n.attribute("fill").unwrap()))
+        .map(|n| {
+            let a = |k| n.attribute(k).unwrap().parse::<f64>().unwrap();
+            a("cy") - a("r")
+        });
+    let bars = (shapes(&svg, "polyline").into_iter())
+        .filter(|(_, stroke, _)| palette.contains(&stroke.as_str()))
+        .flat_map(|(p, _, _)| p.into_iter().map(|(_, y)| y));
+    let top = circles.chain(bars).fold(f64::MAX, f64::min);
+    assert!(
+        notes_bottom < top,
+        "notes end at y = {notes_bottom}, data begin at {top}"
+    );
+}
