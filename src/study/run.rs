@@ -126,11 +126,12 @@ impl Study {
         // Says a file in the way, or a folder where nothing can be made, as such.
         crate::io::make_out_dir(&self.out, &[], true)?;
         let lock = RunLock::claim(&record, &[])?;
-        remove_left_copies(&self.out);
         let lock_name = format!(".ceq-{STUDY_JSON}.lock");
         let empty = std::fs::read_dir(&self.out).map_or(true, |e| {
-            e.flatten()
-                .all(|e| e.file_name().to_string_lossy() == lock_name)
+            e.flatten().all(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name == lock_name || is_left_copy(&name)
+            })
         });
         if !empty {
             let bytes = std::fs::read(&record).map_err(|_| Error::Data {
@@ -179,6 +180,8 @@ impl Study {
                     .into(),
             });
         }
+        // The folder is this study's (or empty but for a killed one's copies): what it left goes.
+        remove_left_copies(&self.out);
         // A resumed study keeps its record (and its outcome, which its README and report still
         // show) until a new outcome replaces it.
         if empty || !record.exists() {
@@ -624,8 +627,16 @@ fn intact(dir: &Path, load: impl FnOnce() -> Result<()>) -> Result<()> {
     })
 }
 
-/// Removes, in `dir` and the folders below it, the unfinished copies a killed ceq left
-/// (`.ceq-NAME-XXXXXX`: tempfile's 6 characters after the name); the caller holds the folder's lock.
+/// Whether a file name is an unfinished copy a killed ceq left (`.ceq-NAME-XXXXXX`: tempfile's 6
+/// characters after the name).
+fn is_left_copy(name: &str) -> bool {
+    name.strip_prefix(".ceq-")
+        .and_then(|rest| rest.rsplit_once('-'))
+        .is_some_and(|(_, tail)| tail.len() == 6 && tail.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Removes, in a study's folder `dir` and the folders below it, the unfinished copies a killed
+/// study left; the caller holds the study's lock, and has checked the folder is the study's.
 fn remove_left_copies(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -634,11 +645,7 @@ fn remove_left_copies(dir: &Path) {
         let (path, name) = (e.path(), e.file_name().to_string_lossy().into_owned());
         if e.file_type().is_ok_and(|t| t.is_dir()) {
             remove_left_copies(&path);
-        } else if let Some(rest) = name.strip_prefix(".ceq-")
-            && let Some((_, tail)) = rest.rsplit_once('-')
-            && tail.len() == 6
-            && tail.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+        } else if is_left_copy(&name) {
             let _ = std::fs::remove_file(&path);
         }
     }

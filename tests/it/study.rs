@@ -320,6 +320,26 @@ fn quick_study_trains_measures_fits_and_maps() {
     }
 }
 
+/// A folder that is not a study's is refused before any work, and what is in it stays: the
+/// unfinished copies of another ceq's run there (which may be running now) are not a killed
+/// study's to remove.
+#[test]
+fn a_folder_that_is_not_a_studys_is_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("notes.txt");
+    std::fs::write(&mine, "mine").unwrap();
+    std::fs::create_dir(dir.path().join("run")).unwrap();
+    let copy = dir.path().join("run/.ceq-checkpoints.csv-Ab12Cd");
+    std::fs::write(&copy, "half").unwrap();
+    let o = study(dir.path(), &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("is not empty and holds no study.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), "half");
+    assert!(!dir.path().join(".ceq-study.json.lock").exists());
+}
+
 /// data/ is the default study: the README's main job on it fits an E near the
 /// language's true floor — stated tolerance 0.15 nats/token, and the floor inside E's 90 %
 /// joint-bootstrap interval — and maps every SAE to a compute fraction in (0, 1).
