@@ -334,7 +334,10 @@ fn a_folder_that_is_not_a_studys_is_left_as_it_was() {
     let o = study(dir.path(), &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("is not empty and holds no study.json"), "{err}");
+    assert!(
+        err.contains("is not empty and holds no study.json"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "half");
     assert!(!dir.path().join(".ceq-study.json.lock").exists());
