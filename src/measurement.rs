@@ -31,13 +31,14 @@ impl CeNoise {
         let (vc, vs, cov, sources) = match (e.se_ce_clean, e.se_ce_spliced, e.se_delta) {
             (Some(c), Some(s), Some(d)) => {
                 let cov = (sq(c) + sq(s) - sq(d)) / 2.0;
-                // SEs from different token counts (or rounding) can imply |correlation| > 1.
-                let max = c * s;
+                // SEs from different token counts (or rounding) can imply |correlation| > 1. `abs`
+                // and max/min, not clamp: a NaN or negative SE set by hand must not panic.
+                let max = (c * s).abs();
                 if cov.abs() > max * (1.0 + 1e-9) {
                     (
                         sq(c),
                         sq(s),
-                        cov.clamp(-max, max),
+                        cov.max(-max).min(max),
                         "se_ce_clean, se_ce_spliced, se_delta (they disagree: an implied correlation beyond ±1, clamped)"
                             .to_owned(),
                     )
@@ -45,7 +46,7 @@ impl CeNoise {
                     (
                         sq(c),
                         sq(s),
-                        cov.clamp(-max, max),
+                        cov.max(-max).min(max),
                         "se_ce_clean, se_delta, with se_ce_spliced for their covariance".to_owned(),
                     )
                 }
@@ -93,7 +94,7 @@ impl CeNoise {
 
     /// Var(ce_spliced − ce_clean).
     pub fn var_delta(&self) -> f64 {
-        (self.var_clean + self.var_spliced - 2.0 * self.cov).max(0.0)
+        non_negative(self.var_clean + self.var_spliced - 2.0 * self.cov)
     }
 
     /// The noise of a token set `k` times as large as the one measured: every variance over k.
@@ -112,7 +113,7 @@ impl CeNoise {
         let z2: f64 = rng.sample(StandardNormal);
         if self.var_clean > 0.0 {
             let sc = self.var_clean.sqrt();
-            let rest = (self.var_spliced - self.cov * self.cov / self.var_clean).max(0.0);
+            let rest = non_negative(self.var_spliced - self.cov * self.cov / self.var_clean);
             (sc * z1, self.cov / sc * z1 + rest.sqrt() * z2)
         } else {
             (0.0, self.var_spliced.sqrt() * z2)
@@ -122,11 +123,18 @@ impl CeNoise {
     /// The delta method's variance of a number whose derivatives with respect to ce_clean and
     /// ce_spliced are `d_clean` and `d_spliced`.
     pub fn variance_of(&self, d_clean: f64, d_spliced: f64) -> f64 {
-        (d_clean * d_clean * self.var_clean
-            + d_spliced * d_spliced * self.var_spliced
-            + 2.0 * d_clean * d_spliced * self.cov)
-            .max(0.0)
+        non_negative(
+            d_clean * d_clean * self.var_clean
+                + d_spliced * d_spliced * self.var_spliced
+                + 2.0 * d_clean * d_spliced * self.cov,
+        )
     }
+}
+
+/// A variance's rounding below zero lifted to zero; NaN stays NaN (`f64::max` would make it 0, an
+/// interval of no width from an SE that is not a number).
+fn non_negative(v: f64) -> f64 {
+    if v < 0.0 { 0.0 } else { v }
 }
 
 /// The standard normal quantile that bounds a central interval at `level` (1.645 for 0.9).

@@ -79,10 +79,44 @@ impl Synth {
     }
 }
 
-pub fn generate(spec: &SynthSpec) -> Synth {
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let noise = Normal::new(0.0, spec.noise).expect("noise sd is finite and >= 0");
+/// The family and splices `spec` describes; an error names the first value it cannot use.
+pub fn generate(spec: &SynthSpec) -> crate::Result<Synth> {
+    let invalid = |option, message: String| crate::Error::Invalid {
+        option,
+        message,
+        fix: None,
+    };
+    let noise = Normal::new(0.0, spec.noise)
+        .map_err(|_| invalid("noise", format!("{} is not a finite SD ≥ 0", spec.noise)))?;
     let law = &spec.law;
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let l = [law.e, law.a, law.alpha, law.b, law.beta];
+    if !l.into_iter().all(positive) {
+        return Err(invalid(
+            "law",
+            format!("{law:?}: every parameter must be finite and > 0"),
+        ));
+    }
+    let bad = |what, v: &[f64]| v.iter().find(|v| !positive(**v)).map(|v| (what, *v));
+    let host_sizes: Vec<f64> = spec.hosts.iter().map(|h| h.1).collect();
+    if let Some((what, v)) = bad("sizes", &spec.sizes)
+        .or(bad("tokens_per_param", &spec.tokens_per_param))
+        .or(bad("hosts", &host_sizes))
+    {
+        return Err(invalid(what, format!("{v} is not finite and > 0")));
+    }
+    if let Some(f) = spec
+        .saes
+        .iter()
+        .map(|s| s.2)
+        .find(|f| !(*f > 0.0 && *f <= 1.0))
+    {
+        return Err(invalid(
+            "saes",
+            format!("a compute fraction of {f} is not in (0, 1]"),
+        ));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
 
     let mut ck = String::from("name,params,tokens,loss\n");
     for &n in &spec.sizes {
@@ -101,7 +135,12 @@ pub fn generate(spec: &SynthSpec) -> Synth {
         let clean = law.loss(*n, d);
         // Where the host's clean loss sits on the true frontier; a spliced model with true fraction f is
         // as good as the frontier model with f times that compute.
-        let c_clean = law.frontier_compute(clean).expect("clean loss is above E");
+        let c_clean = law.frontier_compute(clean).ok_or_else(|| {
+            invalid(
+                "hosts",
+                format!("{host}'s loss {clean} is not above the law's floor E"),
+            )
+        })?;
         for (i, &(mult, l0, f)) in spec.saes.iter().enumerate() {
             let spliced = law.frontier_loss(f * c_clean);
             let layer = 2 + 2 * i;
@@ -115,8 +154,8 @@ pub fn generate(spec: &SynthSpec) -> Synth {
             );
         }
     }
-    Synth {
+    Ok(Synth {
         checkpoints: ck,
         splices: sp,
-    }
+    })
 }

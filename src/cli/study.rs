@@ -58,7 +58,7 @@ pub fn synth(a: SynthArgs) -> Result<()> {
         seed: a.seed,
         ..SynthSpec::default()
     };
-    let files = generate(&spec).write(&a.out_dir, a.force);
+    let files = generate(&spec).and_then(|s| s.write(&a.out_dir, a.force));
     for f in files.map_err(super::with_flags)? {
         crate::say!("ceq: wrote {}", f.display());
     }

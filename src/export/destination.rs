@@ -67,7 +67,7 @@ impl Destination {
         match self.file() {
             None => io::write_stdout(&format.render(&table)).map(|()| None),
             Some(out) => {
-                let write = |w: &mut dyn std::io::Write| format.exporter().export(&table, w);
+                let write = |w: &mut dyn std::io::Write| format.export(&table, w);
                 crate::eval::record::write_table_file(out, || io::write_atomic_with(out, write))?;
                 Ok(Some(out))
             }

@@ -94,6 +94,27 @@ impl Table {
     pub(crate) fn is_text_column(&self, j: usize) -> bool {
         self.rows.iter().all(|r| r[j].is_text())
     }
+
+    /// The table with every row as wide as its columns, for the exporters, which index by column:
+    /// a short row (a table built by hand) gets empty cells, and cells past the last column get
+    /// columns named by position ("column 7") rather than being lost.
+    fn rectangular(&self) -> std::borrow::Cow<'_, Table> {
+        let width = self
+            .rows
+            .iter()
+            .map(Vec::len)
+            .fold(self.columns.len(), usize::max);
+        if self.columns.len() == width && self.rows.iter().all(|r| r.len() == width) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut t = self.clone();
+        let named = |j: usize| Column::new(&format!("column {}", j + 1), "");
+        t.columns.extend((self.columns.len()..width).map(named));
+        for r in &mut t.rows {
+            r.resize(width, Cell::Empty);
+        }
+        std::borrow::Cow::Owned(t)
+    }
 }
 
 /// Output formats.
@@ -175,7 +196,7 @@ impl Format {
         })
     }
 
-    pub fn exporter(self) -> &'static dyn Exporter {
+    fn exporter(self) -> &'static dyn Exporter {
         match self {
             Format::Table => &terminal::Terminal,
             Format::Csv => &csv::Csv,
@@ -186,11 +207,15 @@ impl Format {
         }
     }
 
+    /// Writes a table in this format.
+    pub fn export(self, table: &Table, w: &mut dyn Write) -> io::Result<()> {
+        self.exporter().export(&table.rectangular(), w)
+    }
+
     /// Renders a table to a string in this format.
     pub fn render(self, table: &Table) -> String {
         let mut buf = vec![];
-        self.exporter()
-            .export(table, &mut buf)
+        self.export(table, &mut buf)
             .expect("writing to memory cannot fail");
         String::from_utf8(buf).expect("exporters write UTF-8")
     }

@@ -247,6 +247,36 @@ pub fn fit_with_progress(
             form: opts.form.name().into(),
         });
     }
+    // The readers refuse such values; a family built by hand is checked here, by its point.
+    let usable = |v: f64| v.is_finite() && v > 0.0;
+    for c in &cks {
+        let used = match opts.form {
+            Form::Chinchilla => [("loss", c.loss), ("params", c.params), ("tokens", c.tokens)],
+            Form::Compute => [
+                ("loss", c.loss),
+                ("compute", c.compute),
+                ("compute", c.compute),
+            ],
+            Form::Run => [("loss", c.loss), ("tokens", c.tokens), ("tokens", c.tokens)],
+        };
+        if let Some((what, v)) = used.into_iter().find(|(_, v)| !usable(*v)) {
+            let name = c
+                .name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            return Err(Error::Data {
+                kind: DataKind::Family,
+                path: family.path.clone(),
+                message: format!(
+                    "line {}{name}: {what} {v} is not a finite number > 0, as a '{}' fit \
+                     needs",
+                    c.line,
+                    opts.form.name()
+                ),
+            });
+        }
+    }
     // Each scale the law has an exponent for must vary, or that exponent is not identified.
     for j in 0..opts.form.n_terms() {
         let mut v: Vec<f64> = cks.iter().map(|c| opts.form.features(c)[j]).collect();

@@ -12,7 +12,7 @@ pub struct Chinchilla {
 
 impl Chinchilla {
     /// θ = [ln E, ln A, α, ln B, β].
-    pub fn from_theta(t: &[f64]) -> Self {
+    pub(crate) fn from_theta(t: &[f64]) -> Self {
         Chinchilla {
             e: t[0].exp(),
             a: t[1].exp(),

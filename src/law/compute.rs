@@ -10,7 +10,7 @@ pub struct ComputeLaw {
 
 impl ComputeLaw {
     /// θ = [ln E, ln A, α].
-    pub fn from_theta(t: &[f64]) -> Self {
+    pub(crate) fn from_theta(t: &[f64]) -> Self {
         ComputeLaw {
             e: t[0].exp(),
             a: t[1].exp(),

@@ -185,7 +185,9 @@ pub enum Law {
 }
 
 impl Law {
-    pub fn from_theta(form: Form, theta: &[f64], run: &RunInfo) -> Law {
+    /// The law at a log-space optimum, in [`Form::theta_names`] order; `theta` holds exactly
+    /// [`Form::n_params`] values (the crate's fits do; a law file's are checked on reading).
+    pub(crate) fn from_theta(form: Form, theta: &[f64], run: &RunInfo) -> Law {
         match form {
             Form::Chinchilla => Law::Chinchilla(Chinchilla::from_theta(theta)),
             Form::Compute => Law::Compute(ComputeLaw::from_theta(theta)),

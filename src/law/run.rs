@@ -19,7 +19,7 @@ pub struct RunLaw {
 
 impl RunLaw {
     /// θ = [ln E, ln B, β].
-    pub fn from_theta(t: &[f64], info: RunInfo) -> Self {
+    pub(crate) fn from_theta(t: &[f64], info: RunInfo) -> Self {
         RunLaw {
             e: t[0].exp(),
             b: t[1].exp(),

@@ -622,6 +622,27 @@ fn ce_draws_have_the_covariance_the_ses_give() {
     assert_eq!(CeNoise::of(&CeErrors::default()), None);
 }
 
+/// SEs a library caller sets by hand (the readers refuse them) give NaN or a clamped covariance,
+/// never a panic: a NaN SE leaves NaN variances, a negative one counts by its size.
+#[test]
+fn hand_made_ses_that_readers_refuse_do_not_panic() {
+    use ceq::measurement::CeNoise;
+    let nan = CeNoise::of(&CeErrors {
+        se_ce_clean: Some(f64::NAN),
+        ..errors(2e4)
+    })
+    .unwrap();
+    assert!(nan.var_clean.is_nan() && nan.variance_of(1.0, -1.0).is_nan());
+    let negative = CeNoise::of(&CeErrors {
+        se_ce_clean: Some(-SE_CLEAN),
+        ..errors(2e4)
+    })
+    .unwrap();
+    let positive = CeNoise::of(&errors(2e4)).unwrap();
+    assert!(negative.cov.abs() <= SE_CLEAN * se_spliced() * (1.0 + 1e-12));
+    assert_eq!(negative.var_clean, positive.var_clean);
+}
+
 /// Refits whose floor E lies above the spliced loss reach it with no finite compute. They widen
 /// every compute-scale interval alike, to an unbounded upper end that a note explains, rather than
 /// drop out of the tokens, parameters and steps intervals while compute's runs to infinity.

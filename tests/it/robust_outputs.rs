@@ -498,3 +498,66 @@ fn the_library_keeps_the_command_lines_checks() {
     let m = ceq::token_bootstrap::map_token_bootstrap(&job, (&path, two), &|_| {}).unwrap();
     assert_eq!(m.rows.len(), 2);
 }
+
+/// A synthetic spec the generator cannot draw from is an error naming the value (review: an
+/// infinite host size panicked), and the default spec still generates.
+#[test]
+fn synth_refuses_a_spec_it_cannot_draw_from() {
+    use ceq::synth::{SynthSpec, generate};
+    let spec = SynthSpec::default;
+    assert!(generate(&spec()).is_ok());
+    let mut cases: Vec<(SynthSpec, &str)> = Vec::new();
+    let mut s = spec();
+    s.hosts[1].1 = f64::INFINITY;
+    cases.push((s, "hosts: inf"));
+    let mut s = spec();
+    s.hosts[0].1 = 1e300;
+    cases.push((s, "not above the law's floor E"));
+    let mut s = spec();
+    s.noise = f64::NAN;
+    cases.push((s, "noise: NaN"));
+    let mut s = spec();
+    s.sizes[3] = -1.0;
+    cases.push((s, "sizes: -1"));
+    let mut s = spec();
+    s.law.beta = 0.0;
+    cases.push((s, "law: "));
+    let mut s = spec();
+    s.saes[0].2 = 1.5;
+    cases.push((s, "saes: a compute fraction of 1.5"));
+    for (s, want) in cases {
+        let err = generate(&s).err().expect(want).to_string();
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}
+
+/// A family built or edited by hand with a value the readers refuse is an error naming its line
+/// and checkpoint, not a fit of NaNs (review).
+#[test]
+fn fit_names_a_hand_made_point_it_cannot_use() {
+    use ceq::fit::{FitOptions, fit};
+    use ceq::law::Form;
+    use ceq::table::{ColumnMap, read_family};
+    let path = PathBuf::from(data("checkpoints.csv"));
+    let family = read_family(&path, &ColumnMap::default(), Form::Chinchilla, 0).unwrap();
+    for (field, value, want) in [
+        ("loss", f64::NAN, "loss NaN"),
+        ("params", -3.0, "params -3"),
+        ("tokens", f64::INFINITY, "tokens inf"),
+    ] {
+        let mut f = family.clone();
+        let c = &mut f.checkpoints[4];
+        *match field {
+            "loss" => &mut c.loss,
+            "params" => &mut c.params,
+            _ => &mut c.tokens,
+        } = value;
+        let (line, name) = (
+            f.checkpoints[4].line,
+            f.checkpoints[4].name.clone().unwrap(),
+        );
+        let err = fit(&f, &FitOptions::default()).unwrap_err().to_string();
+        let at = format!("line {line} ({name}): {want} is not a finite number > 0");
+        assert!(err.contains(&at), "{at}: {err}");
+    }
+}
