@@ -239,7 +239,7 @@ impl<'a> Data<'a> {
     pub fn loss_label(&self) -> String {
         match self.law_file.units.eval_set.as_str() {
             crate::pipeline::UNNAMED_EVAL_SET => "Loss (nats/token)".into(),
-            set => format!("Loss on {} (nats/token)", label_text(set)),
+            set => format!("Loss on {} (nats/token)", eval_set_label(set)),
         }
     }
 
@@ -474,6 +474,18 @@ const LABEL_CHARS: usize = 24;
 /// prefix and differ at the end (layer, width, L0), so both ends are what tells them apart.
 pub(crate) fn label_text(s: &str) -> String {
     cut_text(s, LABEL_CHARS)
+}
+
+/// A token set's name on an axis. The name ceq's evals give a token set ("FILE fnv1a64:HASH
+/// (positions)") is too long for an axis: the file and the hash's first 8 digits are what tells
+/// two sets apart (the positions rule is in the outputs' notes); any other name as [`label_text`].
+fn eval_set_label(set: &str) -> String {
+    let hashed = set.split_once(" fnv1a64:").and_then(|(file, rest)| {
+        let hash = rest.get(..16)?;
+        let hex = hash.bytes().all(|b| b.is_ascii_hexdigit());
+        (hex && !file.is_empty()).then(|| format!("{} #{}", cut_text(file, 16), &hash[..8]))
+    });
+    hashed.unwrap_or_else(|| label_text(set))
 }
 
 /// `s` with control characters made visible, cut to `n` characters in the middle ("…").

@@ -583,4 +583,17 @@ fn axes_name_the_parameter_count_the_token_set_and_how_compute_was_counted() {
         "Training compute C (FLOPs, as the checkpoints file gives it)",
     );
     has(&fit, "Loss on pile-val-10k (nats/token)");
+    // The name evals give a token set keeps its file and hash on the axis (review: the hash was
+    // cut away), not the positions rule the notes carry.
+    let set = "pile_val_ctx128.npy fnv1a64:0123456789abcdef (BOS/EOS/pad positions left out)";
+    let law = fit_to(
+        d.path(),
+        &ck,
+        "h.json",
+        &["--form", "compute", "--eval-set", set],
+    );
+    has(
+        &texts_of(&law, "fit"),
+        "Loss on pile_va…x128.npy #01234567 (nats/token)",
+    );
 }
