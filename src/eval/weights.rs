@@ -170,16 +170,8 @@ fn read_file(path: &Path, into: &mut BTreeMap<String, Raw>) -> Result<()> {
                     .into(),
             });
         }
-        if !matches!(info.dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16) {
-            return Err(Error::Tensor {
-                path: path.to_owned(),
-                tensor: name,
-                message: format!(
-                    "dtype {:?}; ceq reads f32, f16 and bf16 weights",
-                    info.dtype
-                ),
-            });
-        }
+        // Other dtypes are refused when taken ([`to_f32`]), not here: a key the model ignores
+        // (older transformers saved the causal mask as a u8 or bool `attention.bias`) is no weight.
         let (a, b) = info.data_offsets;
         into.insert(
             name,

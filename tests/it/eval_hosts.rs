@@ -176,6 +176,34 @@ fn host_sae_metrics_match_pytorch() {
 }
 
 /// A copy of fixture folder `from` with its config.json changed by `edit`.
+/// Keys published configs carry that change nothing transformers computes load, into the
+/// config the file without them gives (review: each was refused as unknown): SmolLM2's nanotron
+/// markers, early Gemma 2 configs' copy of the window, GPT-NeoX-20B's gelu_fast (the tanh GELU).
+#[test]
+fn published_keys_that_change_nothing_load_as_the_model_without_them() {
+    let cfg = |d: &Path| ceq::eval::ModelConfig::read(d).unwrap();
+    for (model, edit) in [
+        (
+            "llama",
+            (|v: &mut Value| {
+                v["is_llama_config"] = true.into();
+                v["rope_interleaved"] = false.into();
+            }) as fn(&mut Value),
+        ),
+        ("gemma2", |v| v["sliding_window_size"] = 8.into()),
+    ] {
+        let d = edited(&hosts().join(model), "config.json", edit);
+        assert_eq!(cfg(d.path()), cfg(&hosts().join(model)), "{model}");
+    }
+    let act = |name: &'static str| {
+        let d = edited(&hosts().join("llama"), "config.json", move |v| {
+            v["hidden_act"] = name.into()
+        });
+        cfg(d.path())
+    };
+    assert_eq!(act("gelu_fast"), act("gelu_new"));
+}
+
 fn edited(from: &Path, file: &str, edit: impl Fn(&mut Value)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -239,6 +267,11 @@ fn eval_refuses_what_host_configs_cannot_run() {
             "qwen2",
             |v| v["use_sliding_window"] = true.into(),
             "use_sliding_window",
+        ),
+        (
+            "llama",
+            |v| v["rope_interleaved"] = true.into(),
+            "rope_interleaved = false only",
         ),
         (
             "gemma2",

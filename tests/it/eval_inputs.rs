@@ -302,13 +302,18 @@ fn gpt2_config_keys_that_change_the_forward_pass_are_refused() {
         json!(30.0),
         &["does not know this key"],
     );
-    // Harmless keys at any value still load: the dropouts, reorder_and_upcast_attn.
+    // Harmless keys at any value still load: the dropouts, reorder_and_upcast_attn, OpenAI GPT's
+    // special-token settings.
     let dir = tempfile::tempdir().unwrap();
     let m = copy(dir.path(), "gpt2");
     edit_json(&m, "config.json", |c| {
         c.insert("resid_pdrop".into(), json!(0.3));
         c.insert("reorder_and_upcast_attn".into(), json!(true));
         c.insert("_name_or_path".into(), json!("somewhere"));
+        // gpt2-medium's and distilgpt2's configs carry these; GPT2LMHeadModel reads none.
+        c.insert("n_special".into(), json!(0));
+        c.insert("predict_special_tokens".into(), json!(true));
+        c.insert("_num_labels".into(), json!(1));
     });
     crate::common::ceq()
         .arg("eval")
@@ -1113,4 +1118,33 @@ fn an_sae_path_that_is_no_sae_folder_says_what_one_holds() {
     let empty = tempfile::tempdir().unwrap();
     let err = eval_fails(&gpt2, empty.path(), &tokens(), &[]);
     says(&err, &["the folder has no cfg.json", holds]);
+}
+
+/// Older transformers saved the causal mask as a u8 or bool buffer (`attention.bias`, GPT-2's
+/// `attn.bias`) beside an f32 `masked_bias`; such a checkpoint loads and measures as the same
+/// model without them (review: the u8 buffer was refused as a weight of the wrong dtype).
+#[test]
+fn causal_mask_buffers_of_any_dtype_are_not_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let mask: Vec<u8> = (0..64 * 64).map(|i| u8::from(i % 64 <= i / 64)).collect();
+    for (host, layer, sae) in [
+        ("neox", "gpt_neox.layers.{l}.attention", neox_sae()),
+        ("gpt2", "transformer.h.{l}.attn", gpt2_sae()),
+    ] {
+        for dtype in [Dtype::U8, Dtype::BOOL] {
+            let m = copy(&dir.path().join(format!("{host}-{dtype:?}")), host);
+            edit_tensors(&m.join("model.safetensors"), |t| {
+                for l in 0..2 {
+                    let key = layer.replace("{l}", &l.to_string());
+                    let shape = vec![1, 1, 64, 64];
+                    t.insert(format!("{key}.bias"), (dtype, shape, mask.clone()));
+                    let masked = (Dtype::F32, vec![], (-1e9f32).to_le_bytes().to_vec());
+                    t.insert(format!("{key}.masked_bias"), masked);
+                }
+            });
+            let (got, want) = (eval_row(&m, &sae), eval_row(&fixtures().join(host), &sae));
+            assert_eq!(got["ce_clean"], want["ce_clean"], "{host} {dtype:?}");
+            assert_eq!(got["ce_spliced"], want["ce_spliced"], "{host} {dtype:?}");
+        }
+    }
 }

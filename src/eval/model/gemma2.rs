@@ -28,6 +28,8 @@ pub(super) const ARCH: Architecture = Architecture {
             "hidden_act",
             // Generation's KV cache layout.
             "cache_implementation",
+            // Early gemma-2-9b/27b configs' copy of sliding_window, which transformers ignores.
+            "sliding_window_size",
         ],
         fixed: &[],
     },

@@ -37,6 +37,10 @@ pub(super) const ARCH: Architecture = Architecture {
             // Scales before the product and computes attention in f32: the same function, and
             // ceq computes in f32 throughout.
             "reorder_and_upcast_attn",
+            // OpenAI GPT's special-token settings, which gpt2-medium and larger still carry;
+            // GPT2LMHeadModel reads neither.
+            "n_special",
+            "predict_special_tokens",
         ],
         fixed: &[
             ("scale_attn_weights", "true"),

@@ -19,8 +19,12 @@ pub(super) const ARCH: Architecture = Architecture {
             // Splits the projections into slices in transformers 4 (the same function);
             // transformers 5 ignores it.
             "pretraining_tp",
+            // nanotron's marker on its Llama exports (SmolLM2); transformers ignores it.
+            "is_llama_config",
         ],
-        fixed: &[],
+        // nanotron's rotary layout; transformers ignores the key and rotates halves, which
+        // ceq does too, so only the layout transformers runs is taken.
+        fixed: &[("rope_interleaved", "false")],
     },
 };
 

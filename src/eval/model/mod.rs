@@ -101,6 +101,8 @@ const COMMON: Keys = Keys {
         "use_bfloat16",
         "id2label",
         "label2id",
+        // Older configs' count of classification labels (distilgpt2's).
+        "_num_labels",
         "finetuning_task",
         "tokenizer_class",
         "problem_type",
@@ -334,14 +336,15 @@ fn epsilon(path: &Path, key: &str, eps: f64) -> Result<f64> {
 fn activation(path: &Path, key: &str, name: &str) -> Result<Activation> {
     match name {
         "gelu" => Ok(Activation::Gelu),
-        "gelu_new" | "gelu_pytorch_tanh" => Ok(Activation::GeluTanh),
+        // gelu_fast is transformers' FastGELU: the tanh approximation, its constant rounded.
+        "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Activation::GeluTanh),
         "silu" | "swish" => Ok(Activation::Silu),
         other => Err(Error::key(
             path,
             key,
             format!(
-                "activation '{other}' is not supported; ceq implements gelu, gelu_new, \
-                 gelu_pytorch_tanh and silu"
+                "activation '{other}' is not supported; ceq implements gelu, gelu_new \
+                 (gelu_pytorch_tanh, gelu_fast) and silu"
             ),
         )),
     }
