@@ -500,7 +500,10 @@ fn draw_series<DB: DrawingBackend>(
             }
             let frame = Frame {
                 title: "Compute fraction across host sizes",
-                desc: format!("Host parameters N ({})", count.name()),
+                desc: format!(
+                    "Host parameters N ({}; a host's SAEs stand around its ▲)",
+                    count.name()
+                ),
                 note: None,
                 ticks: Some(&|v: &f64| pow10(*v)),
             };
@@ -631,6 +634,18 @@ where
     body(root, d, s, series, axis, &mut chart, &to_x)?;
     let (px0, py0) = chart.plotting_area().get_base_pixel();
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    // On a host-size axis a host's SAEs stand side by side around its N: a mark on the axis says
+    // where N itself is (the description names it).
+    if frame.ticks.is_some() {
+        let bottom = py0 + ph as i32;
+        let font = s.text(9.0).pos(Pos::new(HPos::Center, VPos::Bottom));
+        for (&cx, label) in centres.iter().zip(labels) {
+            if !label.is_empty() {
+                root.draw(&Text::new("▲", (cx, bottom), font.clone()))
+                    .map_err(err)?;
+            }
+        }
+    }
     let mid = px0 + pw as i32 / 2;
     let top = py0 + ph as i32 + s.px(above);
     let under = (mid, frame.desc.as_str(), frame.note.as_deref());

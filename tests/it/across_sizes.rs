@@ -235,7 +235,9 @@ fn each_configuration_is_one_series_joined_in_order_of_host_size() {
         );
     }
     assert!(
-        svg.texts.iter().any(|t| t == "Host parameters N (total)"),
+        svg.texts
+            .iter()
+            .any(|t| t == "Host parameters N (total; a host's SAEs stand around its ▲)"),
         "{:?}",
         svg.texts
     );
@@ -605,7 +607,7 @@ fn a_host_without_the_laws_count_is_not_placed_at_another() {
     assert!(
         svg.texts
             .iter()
-            .any(|t| t == "Host parameters N (non-embedding)"),
+            .any(|t| t == "Host parameters N (non-embedding; a host's SAEs stand around its ▲)"),
         "{:?}",
         svg.texts
     );
@@ -698,6 +700,19 @@ fn names_under_groups(svg: &Svg, names: &[&str]) {
     // Width of a text at the tick font (11.3 px): DejaVu Sans averages over 0.55 em a character.
     let width = |t: &str| t.chars().count() as f64 * 0.55 * 11.29;
     let mut placed = vec![];
+    // On a host-size axis a mark stands at each host's N, the middle of its SAEs' points; a
+    // categorical axis has none.
+    let mut marks: Vec<f64> = (svg.placed.iter())
+        .filter(|t| t.0 == "▲")
+        .map(|t| t.1)
+        .collect();
+    marks.sort_by(f64::total_cmp);
+    let sized = svg.texts.iter().any(|t| t.starts_with("Host parameters N"));
+    assert_eq!(
+        marks.len(),
+        if sized { names.len() } else { 0 },
+        "{marks:?}"
+    );
     for (k, name) in names.iter().enumerate() {
         let xs: Vec<f64> = joins
             .iter()
@@ -708,6 +723,10 @@ fn names_under_groups(svg: &Svg, names: &[&str]) {
             })
             .collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        if sized {
+            let at = marks[k];
+            assert!((at - mean).abs() < 1.5, "{name}: ▲ at {at}, N at {mean}");
+        }
         let texts: Vec<&(String, f64, f64)> = svg.placed.iter().filter(|t| t.0 == *name).collect();
         let [t] = texts[..] else {
             panic!("{name}: one text expected, {texts:?} in {:?}", svg.texts)
@@ -750,7 +769,11 @@ fn every_host_is_named_under_its_points() {
     );
     let close = write(dir.path(), "close.csv", &close);
     let svg = Svg::read(&figure(dir.path(), &law, &close, &[]));
-    assert!(svg.texts.iter().any(|t| t == "Host parameters N (total)"));
+    assert!(
+        svg.texts
+            .iter()
+            .any(|t| t == "Host parameters N (total; a host's SAEs stand around its ▲)")
+    );
     names_under_groups(&svg, &["host-70m", "host-75m", "host-80m", "host-1b"]);
 
     // Two hosts of 410M: the groups in order of their clean compute-equivalent (a copy of a

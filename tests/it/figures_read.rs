@@ -432,7 +432,11 @@ fn across_sizes_keeps_its_points_clear_of_the_notes_and_the_frame() {
     let svg = std::fs::read_to_string(figs.join("across_sizes.svg")).unwrap();
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let t = texts(&svg);
-    assert!(t.iter().any(|x| x == "Host parameters N (total)"), "{t:?}");
+    assert!(
+        t.iter()
+            .any(|x| x == "Host parameters N (total; a host's SAEs stand around its ▲)"),
+        "{t:?}"
+    );
     assert!(!t.iter().any(|x| x.contains("host-tiny")), "{t:?}");
     let note = "2 splice(s) not drawn: no compute fraction (see mapped status)";
     assert!(t.iter().any(|x| x == note), "{t:?}");
