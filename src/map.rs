@@ -162,6 +162,8 @@ impl MapResult {
         w.extend(self.hosts_off_the_run());
         w.extend(self.counts_unsure());
         w.extend(self.other_token_sets());
+        w.extend(self.token_sets_unrecorded());
+        w.extend(self.clean_unlike_the_family());
         w.extend(self.law_left_out());
         w.extend(self.refits_left_out());
         w.extend(self.high_losses());
@@ -564,10 +566,119 @@ impl MapResult {
         Self::with_note(self.law_file.units_line(), self.splices.source_note())
     }
 
-    /// The units line of one row: its CEs' own token set only, where results differ in it.
+    /// The units line of one row: its CEs' own token set only, where results differ in it, and
+    /// where its CEs may not be on the law's tokens (the tables with no notes, CSV and JSON, say
+    /// it there).
     fn row_units_line(&self, s: &Splice) -> String {
         let note = self.splices.row_source_note(&s.name);
-        Self::with_note(self.law_file.units_line(), note)
+        let line = Self::with_note(self.law_file.units_line(), note);
+        Self::with_note(line, self.row_token_note(s))
+    }
+
+    /// A cell of the splices' own column `name`, empty where the column or the cell is.
+    fn raw<'s>(&self, s: &'s Splice, name: &str) -> &'s str {
+        let col = self.splices.columns.iter().position(|c| c == name);
+        col.and_then(|c| s.raw.get(c)).map_or("", String::as_str)
+    }
+
+    /// The token set a CSV row's CEs were measured on, as far as the files tell: `Err` where the
+    /// law's checkpoints record one and the row does not; `Ok(None)` where neither tells.
+    fn row_token_set<'s>(&'s self, s: &'s Splice) -> std::result::Result<Option<&'s str>, ()> {
+        let own = self.raw(s, "eval_tokens");
+        match (own, self.law_file.data.eval_tokens.as_deref()) {
+            _ if !matches!(self.splices.source, crate::table::Source::Csv) => Ok(None),
+            ("", Some(_)) => Err(()),
+            ("", None) => Ok(None),
+            (own, _) => Ok(Some(own)),
+        }
+    }
+
+    /// The loss the law's checkpoints file gives the splice's host, where the host (its `model`
+    /// cell) is one of the family's checkpoints by name and its clean CE is more than 1e-3 nats
+    /// from that loss. The same checkpoint measured on the same tokens agrees to rounding (other
+    /// batches or devices: 1e-5); another sample of the same text differs by about its SE, which
+    /// still moves compute_fraction_of_actual, so the SE is no excuse.
+    fn family_loss_unlike(&self, s: &Splice) -> Option<f64> {
+        let host = Some(self.raw(s, "model")).filter(|h| !h.is_empty())?;
+        let fit = &self.law_file.fit;
+        let r = fit
+            .residuals
+            .iter()
+            .find(|r| r.name.as_deref() == Some(host))?;
+        ((s.ce_clean - r.loss).abs() > 1e-3).then_some(r.loss)
+    }
+
+    /// What a row's own units line adds about its tokens: another set than the law's, none
+    /// recorded, or a clean CE unlike the family's loss of the same checkpoint.
+    fn row_token_note(&self, s: &Splice) -> Option<String> {
+        let set = match self.row_token_set(s) {
+            Err(()) => Some("these CEs record no token set, unlike the law's".to_owned()),
+            Ok(Some(own)) if self.on_another_set(s) => Some(format!(
+                "these CEs were measured on {own}, not the law's token set"
+            )),
+            Ok(_) => None,
+        };
+        let clean = self.family_loss_unlike(s).map(|loss| {
+            format!(
+                "ce_clean {} is not the loss {} the law's checkpoints give its host",
+                sig4(s.ce_clean),
+                sig4(loss)
+            )
+        });
+        let notes: Vec<String> = set.into_iter().chain(clean).collect();
+        (!notes.is_empty()).then(|| notes.join("; "))
+    }
+
+    /// Whether a row records another token set than the law's checkpoints.
+    fn on_another_set(&self, s: &Splice) -> bool {
+        let reference = self.law_file.data.eval_tokens.as_deref();
+        match (self.row_token_set(s), reference) {
+            (Ok(Some(own)), Some(r)) => token_set_key(r) != token_set_key(own),
+            _ => false,
+        }
+    }
+
+    /// CSV splices that record no token set against a law whose checkpoints record one: nothing
+    /// tells that they were measured on the family's tokens.
+    fn token_sets_unrecorded(&self) -> Option<String> {
+        let reference = self.law_file.data.eval_tokens.as_deref()?;
+        let none: Vec<&str> = (self.splices.rows.iter())
+            .filter(|s| self.row_token_set(s).is_err())
+            .map(|s| s.name.as_str())
+            .collect();
+        Some(format!(
+            "{} splice(s) ('{}'{}) record no token set (no eval_tokens column, or an empty cell), \
+             while the law's checkpoints ({}) were measured on {reference}: nothing tells that \
+             the splices were measured on those tokens, as a compute-equivalent needs (ceq eval \
+             records them)",
+            none.len(),
+            none.first()?,
+            if none.len() > 1 { ", …" } else { "" },
+            self.law_file.data.file
+        ))
+    }
+
+    /// Hosts that are checkpoints of the law's own family, measured clean at another loss than
+    /// the family's file gives them: other tokens, or another scoring, whatever the records say.
+    fn clean_unlike_the_family(&self) -> Option<String> {
+        // Rows on another recorded set are said so already.
+        let off: Vec<(&Splice, f64)> = (self.splices.rows.iter())
+            .filter(|s| !self.on_another_set(s))
+            .filter_map(|s| Some((s, self.family_loss_unlike(s)?)))
+            .collect();
+        let (s, loss) = off.first()?;
+        Some(format!(
+            "the clean CE of {} splice(s) is not the loss the law's checkpoints file ({}) gives \
+             their host, one of its checkpoints ('{}': ce_clean {} vs {} for '{}'): they were \
+             measured otherwise (other tokens or positions), so their compute-equivalents are off \
+             by that difference; measure the family and the SAEs on the same tokens",
+            off.len(),
+            self.law_file.data.file,
+            s.name,
+            sig4(s.ce_clean),
+            sig4(*loss),
+            self.raw(s, "model")
+        ))
     }
 
     fn with_note(line: String, note: Option<String>) -> String {
