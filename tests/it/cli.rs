@@ -470,13 +470,14 @@ fn splices_not_measured_as_the_family_are_warned_of_row_by_row() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ck = root.join("data/checkpoints.csv");
     // data/splices.csv with `edit` applied to each row (column name -> cell), and `drop` left out.
-    let edited = |name: &str, drop: &str, edit: &dyn Fn(&mut Vec<(String, String)>)| {
+    type Row = Vec<(String, String)>;
+    let edited = |name: &str, drop: &str, edit: &dyn Fn(&mut Row)| {
         let mut r = csv::Reader::from_path(root.join("data/splices.csv")).unwrap();
         let head: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
         let mut w = csv::Writer::from_path(dir.path().join(name)).unwrap();
         w.write_record(head.iter().filter(|h| *h != drop)).unwrap();
         for rec in r.records() {
-            let mut row: Vec<(String, String)> = head
+            let mut row: Row = head
                 .iter()
                 .cloned()
                 .zip(rec.unwrap().iter().map(str::to_owned))
@@ -489,7 +490,7 @@ fn splices_not_measured_as_the_family_are_warned_of_row_by_row() {
         dir.path().join(name)
     };
     let host = "d48-L2-t4096000";
-    let shift = |row: &mut Vec<(String, String)>| {
+    let shift = |row: &mut Row| {
         let own = row.iter().any(|(h, v)| h == "model" && v == host);
         for (h, v) in row.iter_mut() {
             // Every CE alike, as on other tokens: loss_recovered stays what it was.
