@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::fit::{Ranges, percentile_interval};
+use crate::fit::{Ranges, percentile_interval, ratio_percentile_interval};
 use crate::law::{Axis, Law};
 use crate::measurement::{CeNoise, TARGET_HALF_WIDTH, normal_quantile, tokens_for};
 use crate::table::Splice;
@@ -274,18 +274,25 @@ fn recovered(s: &Splice, ablated: Option<f64>) -> Option<Option<f64>> {
     ablated.map(|z| (z > s.ce_clean).then(|| 1.0 - (s.ce_spliced - s.ce_clean) / (z - s.ce_clean)))
 }
 
-/// Percentile intervals of replicate equivalents, each only where `eq` has a point estimate.
+/// Percentile intervals of replicate equivalents, each only where `eq` has a point estimate: on
+/// the ratio scale for the positive columns, so that compute_fraction's interval is exactly
+/// 10^−(log10_compute_ratio's), also where refits give 0 or ∞ (review: linear interpolation put
+/// a fraction of 0.029 beside a ratio of ∞).
 fn percentiles(eq: &Equivalent, eqs: &[Equivalent], level: f64) -> Intervals {
     let iv = |f: fn(&Equivalent) -> Option<f64>| {
         f(eq)?;
         let v: Vec<f64> = eqs.iter().filter_map(f).collect();
-        percentile_interval(&v, level)
+        ratio_percentile_interval(&v, level)
     };
+    let log10_ratio = eq.log10_ratio.and_then(|_| {
+        let v: Vec<f64> = eqs.iter().filter_map(|e| e.log10_ratio).collect();
+        percentile_interval(&v, level)
+    });
     Intervals {
         compute_clean: iv(|e| e.compute_clean),
         compute: iv(|e| e.compute),
         fraction: iv(|e| e.fraction),
-        log10_ratio: iv(|e| e.log10_ratio),
+        log10_ratio,
         fraction_of_actual: iv(|e| e.fraction_of_actual),
         params: iv(|e| e.params),
         tokens: iv(|e| e.tokens),

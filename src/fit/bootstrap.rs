@@ -233,6 +233,33 @@ pub fn bootstrap(
 /// The central `level` percentile interval of `values` (numpy's default linear interpolation);
 /// NaNs are left out. `None` when nothing is left.
 pub fn percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
+    percentiles_by(values, level, |a, b, w| a + w * (b - a))
+}
+
+/// The same for values on a ratio scale (compute, fractions, counts: ≥ 0, +∞ allowed),
+/// interpolated geometrically, as numpy's linear interpolation of their logarithms: so the
+/// interval of a fraction and of its −log10 are one interval, also where a 0 or an ∞ is a
+/// neighbour (0 below or ∞ above stays itself, as its logarithm does). Negative values and NaNs are
+/// left out.
+pub fn ratio_percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
+    let v: Vec<f64> = values.iter().copied().filter(|x| *x >= 0.0).collect();
+    percentiles_by(&v, level, |a, b, w| {
+        if a == 0.0 || b.is_infinite() {
+            // ln a = −∞ or ln b = +∞: the weighted sum of the logs is that infinity (0 < w < 1).
+            if a == 0.0 { 0.0 } else { b }
+        } else {
+            (a.ln() + w * (b.ln() - a.ln())).exp()
+        }
+    })
+}
+
+/// Percentiles of `values` with `between(a, b, w)` giving the value a fraction `w` of the way
+/// from one sorted neighbour `a` to the next `b` (0 < w < 1, a < b).
+fn percentiles_by(
+    values: &[f64],
+    level: f64,
+    between: impl Fn(f64, f64, f64) -> f64,
+) -> Option<(f64, f64)> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     if v.is_empty() {
         return None;
@@ -245,7 +272,7 @@ pub fn percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
         if lo == hi || v[lo] == v[hi] {
             v[lo]
         } else {
-            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+            between(v[lo], v[hi], h - lo as f64)
         }
     };
     let tail = ((1.0 - level) / 2.0).clamp(0.0, 0.5);

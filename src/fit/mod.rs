@@ -5,7 +5,9 @@ pub mod huber;
 mod kernel;
 pub mod multistart;
 
-pub use bootstrap::{Bootstrap, BootstrapOptions, Resample, percentile_interval};
+pub use bootstrap::{
+    Bootstrap, BootstrapOptions, Resample, percentile_interval, ratio_percentile_interval,
+};
 pub use huber::Objective;
 pub use multistart::{MultiStart, Solver};
 

@@ -194,13 +194,18 @@ fn bootstrap_intervals_bracket_the_estimate() {
         &splice(3.0, 3.2, None, None),
     );
     let ci = m.ci.unwrap();
-    // The fraction (1/1.2)^(1/alpha) rises with alpha: the interval runs from alpha ≈ 0.092 to 0.108.
+    // The fraction (1/1.2)^(1/alpha) rises with alpha: the interval runs from alpha ≈ 0.092 to 0.108,
+    // interpolated between refits on the fraction's log scale.
     let (lo, hi) = ci.fraction.unwrap();
     assert!(lo < m.eq.fraction.unwrap() && m.eq.fraction.unwrap() < hi);
     let at = |alpha: f64| (1.0f64 / 1.2).powf(1.0 / alpha);
+    let between = |a: f64, b: f64, w: f64| (a.ln() + w * (b.ln() - a.ln())).exp();
     assert!(
-        close(lo, at(0.09) + 0.2 * (at(0.095) - at(0.09)), 1e-12),
+        close(lo, between(at(0.09), at(0.095), 0.2), 1e-12),
         "lo {lo}"
     );
+    // compute_fraction's interval is 10^−(log10_compute_ratio's).
+    let (rlo, rhi) = ci.log10_ratio.unwrap();
+    assert!(close(lo, 10f64.powf(-rhi), 1e-12) && close(hi, 10f64.powf(-rlo), 1e-12));
     assert_eq!(ci.used, 5);
 }

@@ -1177,3 +1177,29 @@ fn a_standard_error_of_zero_is_warned_of() {
     let (_, err) = crate::common::map_json(&law, &sp);
     assert!(!err.contains("standard error of 0"), "{err}");
 }
+
+/// A fraction's percentile interval and its −log10's are one interval, also where some refits give
+/// a fraction of 0 (ratio ∞): linear interpolation put the fraction's lower end at 0.0294, a value
+/// no refit gave, beside a ratio of ∞ (review); on the ratio scale it is 0.
+#[test]
+fn a_fraction_and_its_log_ratio_have_one_interval() {
+    use ceq::fit::{percentile_interval, ratio_percentile_interval};
+    let fractions: Vec<f64> = (0..94)
+        .map(|i| if i < 5 { 0.0 } else { 0.3 + 0.005 * i as f64 })
+        .collect();
+    let ratios: Vec<f64> = fractions.iter().map(|f| -f.log10()).collect();
+    let (lo, hi) = ratio_percentile_interval(&fractions, 0.9).unwrap();
+    let (rlo, rhi) = percentile_interval(&ratios, 0.9).unwrap();
+    assert_eq!((lo, rhi), (0.0, f64::INFINITY));
+    assert!((hi - 10f64.powf(-rlo)).abs() < 1e-12 * hi, "{hi} vs {rlo}");
+    // Without zeros, geometric interpolation: the same percentile of the logs.
+    let positive = &fractions[5..];
+    let logs: Vec<f64> = positive.iter().map(|f| f.ln()).collect();
+    let (glo, ghi) = ratio_percentile_interval(positive, 0.9).unwrap();
+    let (llo, lhi) = percentile_interval(&logs, 0.9).unwrap();
+    assert!((glo - llo.exp()).abs() < 1e-12 && (ghi - lhi.exp()).abs() < 1e-12);
+    // An ∞ above stays ∞; negative values are no ratios and are left out.
+    let (_, top) = ratio_percentile_interval(&[1.0, 2.0, f64::INFINITY], 0.9).unwrap();
+    assert_eq!(top, f64::INFINITY);
+    assert_eq!(ratio_percentile_interval(&[-1.0], 0.9), None);
+}
