@@ -955,6 +955,18 @@ impl MapResult {
             format!("{} with {}", lf.formula, params.join(", ")),
             self.units_line(),
         ];
+        // Two fractions of compute stand side by side: a reader of a paper table needs which is
+        // which (review: the title alone suggested the other).
+        let actual = self.has(|s| s.compute.is_some());
+        notes.push(format!(
+            "compute_fraction = C_eq(spliced)/C_eq(clean), both CEs read on the law's curve; \
+             log10_compute_ratio = −log10(compute_fraction){}",
+            if actual {
+                "; compute_fraction_of_actual = C_eq(spliced)/the host's actual training compute"
+            } else {
+                ""
+            }
+        ));
         // One note per kind of interval, keyed by the rows' `intervals` letter where they differ.
         for (line, has) in &kinds {
             notes.push(match (has, mixed) {
