@@ -175,10 +175,9 @@ fn host_sae_metrics_match_pytorch() {
     assert_eq!(layouts.len(), 2, "SAELens and sparsify layouts");
 }
 
-/// A copy of fixture folder `from` with its config.json changed by `edit`.
 /// Keys published configs carry that change nothing transformers computes load, into the
 /// config the file without them gives (review: each was refused as unknown): SmolLM2's nanotron
-/// markers, early Gemma 2 configs' copy of the window, GPT-NeoX-20B's gelu_fast (the tanh GELU).
+/// markers, early Gemma 2 configs' copy of the window, GPT-NeoX-20B's gelu_fast (the tanh GELU), Qwen 2's window over no layer.
 #[test]
 fn published_keys_that_change_nothing_load_as_the_model_without_them() {
     let cfg = |d: &Path| ceq::eval::ModelConfig::read(d).unwrap();
@@ -191,6 +190,14 @@ fn published_keys_that_change_nothing_load_as_the_model_without_them() {
             }) as fn(&mut Value),
         ),
         ("gemma2", |v| v["sliding_window_size"] = 8.into()),
+        // Qwen's own configs: a window switched on for layers from max_window_layers on, of
+        // which there are none (review: refused as sliding).
+        ("qwen2", |v| {
+            v["use_sliding_window"] = true.into();
+            v["sliding_window"] = 4.into();
+            v["max_window_layers"] = 2.into();
+        }),
+        ("qwen2", |v| v["use_sliding_window"] = true.into()),
     ] {
         let d = edited(&hosts().join(model), "config.json", edit);
         assert_eq!(cfg(d.path()), cfg(&hosts().join(model)), "{model}");
@@ -204,6 +211,7 @@ fn published_keys_that_change_nothing_load_as_the_model_without_them() {
     assert_eq!(act("gelu_fast"), act("gelu_new"));
 }
 
+/// A copy of fixture folder `from` with its `file` changed by `edit`.
 fn edited(from: &Path, file: &str, edit: impl Fn(&mut Value)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -265,8 +273,12 @@ fn eval_refuses_what_host_configs_cannot_run() {
         ),
         (
             "qwen2",
-            |v| v["use_sliding_window"] = true.into(),
-            "use_sliding_window",
+            |v| {
+                v["use_sliding_window"] = true.into();
+                v["sliding_window"] = 4.into();
+                v["max_window_layers"] = 1.into();
+            },
+            "true makes layers 1..2 attend within a window of 4 tokens",
         ),
         (
             "llama",

@@ -12,14 +12,15 @@ pub(super) const ARCH: Architecture = Architecture {
     weights,
     base: Some(&super::llama::CORE_KEYS),
     keys: Keys {
-        read: &["hidden_act", "layer_types"],
-        harmless: &[
-            // Which layers use a sliding window when use_sliding_window is true, which ceq
-            // refuses; with it false every layer attends globally.
+        read: &[
+            "hidden_act",
+            "layer_types",
+            "use_sliding_window",
             "sliding_window",
             "max_window_layers",
         ],
-        fixed: &[("use_sliding_window", "false"), ("use_mrope", "false")],
+        harmless: &[],
+        fixed: &[("use_mrope", "false")],
     },
 };
 
@@ -29,8 +30,18 @@ struct Qwen2Config {
     core: Core,
     #[serde(default = "silu")]
     hidden_act: String,
-    /// transformers 5 writes one entry per layer; with use_sliding_window false all are global.
+    /// transformers 5 writes one entry per layer; where it is absent, the three keys below say
+    /// which layers slide.
     layer_types: Option<Vec<String>>,
+    #[serde(default)]
+    use_sliding_window: bool,
+    sliding_window: Option<u64>,
+    #[serde(default = "twenty_eight")]
+    max_window_layers: usize,
+}
+
+fn twenty_eight() -> usize {
+    28
 }
 
 fn silu() -> String {
@@ -51,6 +62,23 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             format!(
                 "'{t}' is not supported; ceq runs Qwen2ForCausalLM with global attention \
                  (full_attention) in every layer"
+            ),
+        ));
+    }
+    // transformers' Qwen2Config without layer_types: layer i slides when use_sliding_window,
+    // a sliding_window is set and i >= max_window_layers. Qwen's configs say true with
+    // max_window_layers = num_hidden_layers, where no layer slides.
+    let layers = c.core.n_layers();
+    let slides = c.use_sliding_window && c.sliding_window.is_some();
+    if c.layer_types.is_none() && slides && c.max_window_layers < layers {
+        return Err(Error::key(
+            path,
+            "use_sliding_window",
+            format!(
+                "true makes layers {}..{layers} attend within a window of {} tokens, which ceq \
+                 does not run (it runs Qwen2ForCausalLM with global attention in every layer)",
+                c.max_window_layers,
+                c.sliding_window.unwrap_or_default(),
             ),
         ));
     }
