@@ -32,13 +32,18 @@ impl CeNoise {
             (Some(c), Some(s), Some(d)) => {
                 let cov = (sq(c) + sq(s) - sq(d)) / 2.0;
                 // SEs from different token counts (or rounding) can imply |correlation| > 1. `abs`
-                // and max/min, not clamp: a NaN or negative SE set by hand must not panic.
+                // and max/min, not clamp: a NaN or negative SE set by hand must not panic, and a
+                // NaN stays NaN (NaN.max(−m) is −m, a perfect anti-correlation).
                 let max = (c * s).abs();
+                let bounded = |cov: f64| match cov.is_nan() {
+                    true => f64::NAN,
+                    false => cov.max(-max).min(max),
+                };
                 if cov.abs() > max * (1.0 + 1e-9) {
                     (
                         sq(c),
                         sq(s),
-                        cov.max(-max).min(max),
+                        bounded(cov),
                         "se_ce_clean, se_ce_spliced, se_delta (they disagree: an implied correlation beyond ±1, clamped)"
                             .to_owned(),
                     )
@@ -46,7 +51,7 @@ impl CeNoise {
                     (
                         sq(c),
                         sq(s),
-                        cov.max(-max).min(max),
+                        bounded(cov),
                         "se_ce_clean, se_delta, with se_ce_spliced for their covariance".to_owned(),
                     )
                 }
@@ -111,7 +116,9 @@ impl CeNoise {
     pub fn draw(&self, rng: &mut impl Rng) -> (f64, f64) {
         let z1: f64 = rng.sample(StandardNormal);
         let z2: f64 = rng.sample(StandardNormal);
-        if self.var_clean > 0.0 {
+        if self.var_clean.is_nan() {
+            (f64::NAN, f64::NAN)
+        } else if self.var_clean > 0.0 {
             let sc = self.var_clean.sqrt();
             let rest = non_negative(self.var_spliced - self.cov * self.cov / self.var_clean);
             (sc * z1, self.cov / sc * z1 + rest.sqrt() * z2)

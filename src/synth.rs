@@ -86,8 +86,11 @@ pub fn generate(spec: &SynthSpec) -> crate::Result<Synth> {
         message,
         fix: None,
     };
+    // rand_distr's Normal takes a negative SD; a spec's noise is a size, so refuse one.
     let noise = Normal::new(0.0, spec.noise)
-        .map_err(|_| invalid("noise", format!("{} is not a finite SD ≥ 0", spec.noise)))?;
+        .ok()
+        .filter(|_| spec.noise >= 0.0)
+        .ok_or_else(|| invalid("noise", format!("{} is not a finite SD ≥ 0", spec.noise)))?;
     let law = &spec.law;
     let positive = |v: f64| v.is_finite() && v > 0.0;
     let l = [law.e, law.a, law.alpha, law.b, law.beta];
@@ -122,6 +125,10 @@ pub fn generate(spec: &SynthSpec) -> crate::Result<Synth> {
     for &n in &spec.sizes {
         for &r in &spec.tokens_per_param {
             let (n, d) = (n.round(), (n * r).round());
+            if n < 1.0 || d < 1.0 {
+                let message = format!("{n} parameters trained on {d} tokens: both must be ≥ 1");
+                return Err(invalid("sizes", message));
+            }
             let loss = law.loss(n, d) * noise.sample(&mut rng).exp();
             ck += &format!("n{}-x{r},{n},{d},{:.5}\n", sig(n), loss);
         }

@@ -231,9 +231,17 @@ pub fn bootstrap(
 }
 
 /// The central `level` percentile interval of `values` (numpy's default linear interpolation);
-/// NaNs are left out. `None` when nothing is left.
+/// NaNs are left out. `None` when nothing is left. An infinite neighbour is the answer (+∞ above
+/// first), as in [`ratio_percentile_interval`], so that a ratio's −log10 keeps its interval where
+/// `a + w·(b − a)` would be −∞ + ∞.
 pub fn percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
-    percentiles_by(values, level, |a, b, w| a + w * (b - a))
+    percentiles_by(values, level, |a, b, w| {
+        if b == f64::INFINITY || a == f64::NEG_INFINITY {
+            if b == f64::INFINITY { b } else { a }
+        } else {
+            a + w * (b - a)
+        }
+    })
 }
 
 /// The same for values on a ratio scale (compute, fractions, counts: ≥ 0, +∞ allowed),
@@ -267,6 +275,12 @@ fn percentiles_by(
     v.sort_by(f64::total_cmp);
     let q = |p: f64| {
         let h = p * (v.len() - 1) as f64;
+        // (1 − 0.9)/2 is 0.04999…: a position meant to be whole stays whole, or an interval of
+        // 101 refits takes a share of its 5th value's 0 neighbour.
+        let h = match (h - h.round()).abs() <= 1e-9 * h.max(1.0) {
+            true => h.round(),
+            false => h,
+        };
         let lo = h.floor() as usize;
         let hi = h.ceil() as usize;
         if lo == hi || v[lo] == v[hi] {

@@ -633,6 +633,19 @@ fn hand_made_ses_that_readers_refuse_do_not_panic() {
     })
     .unwrap();
     assert!(nan.var_clean.is_nan() && nan.variance_of(1.0, -1.0).is_nan());
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let (dc, ds) = nan.draw(&mut rng);
+    assert!(
+        dc.is_nan() && ds.is_nan(),
+        "a NaN SE draws NaN, not an exact ce_clean"
+    );
+    // A NaN se_delta: NaN noise, not the perfect anti-correlation NaN.max(−m) made of it (review).
+    let nan_delta = CeNoise::of(&CeErrors {
+        se_delta: Some(f64::NAN),
+        ..errors(2e4)
+    })
+    .unwrap();
+    assert!(nan_delta.cov.is_nan() && nan_delta.var_delta().is_nan());
     let negative = CeNoise::of(&CeErrors {
         se_ce_clean: Some(-SE_CLEAN),
         ..errors(2e4)
@@ -1202,4 +1215,21 @@ fn a_fraction_and_its_log_ratio_have_one_interval() {
     let (_, top) = ratio_percentile_interval(&[1.0, 2.0, f64::INFINITY], 0.9).unwrap();
     assert_eq!(top, f64::INFINITY);
     assert_eq!(ratio_percentile_interval(&[-1.0], 0.9), None);
+    // 101 refits, 5 of them 0: the 5th percentile is the 6th value, 0.03, exactly as numpy's
+    // percentile(…, 5) takes it, not 0 from a position of 4.999… (review).
+    let mut of_101: Vec<f64> = (0..96).map(|i| 0.03 + 0.01 * i as f64).collect();
+    of_101.extend([0.0; 5]);
+    let (lo, _) = ratio_percentile_interval(&of_101, 0.9).unwrap();
+    assert_eq!(lo, 0.03);
+    let ratios: Vec<f64> = of_101.iter().map(|f| -f.log10()).collect();
+    let (_, rhi) = percentile_interval(&ratios, 0.9).unwrap();
+    assert!((rhi + 0.03f64.log10()).abs() < 1e-12, "{rhi}");
+    // Refits whose spliced CE falls to the law's floor: fractions of ∞, ratios of −∞, whose
+    // interval is −∞ where the fraction's is ∞, not −∞ + ∞ = NaN (review).
+    let mut with_inf: Vec<f64> = (0..90).map(|i| 0.3 + 0.005 * i as f64).collect();
+    with_inf.extend([f64::INFINITY; 10]);
+    let ratios: Vec<f64> = with_inf.iter().map(|f| -f.log10()).collect();
+    let (_, hi) = ratio_percentile_interval(&with_inf, 0.9).unwrap();
+    let (rlo, _) = percentile_interval(&ratios, 0.9).unwrap();
+    assert_eq!((hi, rlo), (f64::INFINITY, f64::NEG_INFINITY));
 }

@@ -517,6 +517,12 @@ fn synth_refuses_a_spec_it_cannot_draw_from() {
     s.noise = f64::NAN;
     cases.push((s, "noise: NaN"));
     let mut s = spec();
+    s.noise = -0.01;
+    cases.push((s, "noise: -0.01 is not a finite SD ≥ 0"));
+    let mut s = spec();
+    s.sizes[0] = 0.3;
+    cases.push((s, "sizes: 0 parameters"));
+    let mut s = spec();
     s.sizes[3] = -1.0;
     cases.push((s, "sizes: -1"));
     let mut s = spec();
