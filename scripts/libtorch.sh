@@ -11,17 +11,25 @@ set -euo pipefail
 dir=${1:-${CEQ_LIBTORCH_DIR:-$HOME/.cache/ceq/libtorch-2.9.0}}
 if [ ! -e "$dir/lib/libtorch_cpu.so" ]; then
     echo "ceq: installing torch 2.9.0 (CPU libraries, about 1.9 GB) into $dir" >&2
-    python3 -m venv "$dir/venv"
-    "$dir/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps \
+    # Built beside DIR and moved into place whole, so an install cut short is redone, not reused.
+    tmp="$dir.partial"
+    rm -rf "$tmp"
+    python3 -m venv "$tmp/venv"
+    "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
         torch==2.9.0 nvidia-cuda-runtime-cu12==12.8.90 nvidia-cuda-cupti-cu12==12.8.90 >&2
-    site=$("$dir/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    mkdir -p "$dir/lib"
-    ln -sfn "$site/torch/include" "$dir/include"
+    site=$("$tmp/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    site=${site#"$tmp/"}  # relative links survive the move
+    mkdir -p "$tmp/lib"
+    ln -sfn "$site/torch/include" "$tmp/include"
     for f in libc10.so libtorch_cpu.so libtorch.so libgomp.so.1 libshm.so; do
-        ln -sf "$site/torch/lib/$f" "$dir/lib/$f"
+        ln -sf "../$site/torch/lib/$f" "$tmp/lib/$f"
     done
-    ln -sf "$site/nvidia/cuda_runtime/lib/libcudart.so.12" "$dir/lib/libcudart.so.12"
-    ln -sf "$site/nvidia/cuda_cupti/lib/libcupti.so.12" "$dir/lib/libcupti.so.12"
+    ln -sf "../$site/nvidia/cuda_runtime/lib/libcudart.so.12" "$tmp/lib/libcudart.so.12"
+    ln -sf "../$site/nvidia/cuda_cupti/lib/libcupti.so.12" "$tmp/lib/libcupti.so.12"
+    test -e "$tmp/lib/libtorch_cpu.so" -a -e "$tmp/include/torch" -a -e "$tmp/lib/libcudart.so.12"
+    rm -rf "$dir"
+    mkdir -p "$(dirname "$dir")"
+    mv "$tmp" "$dir"
 fi
 echo "export LIBTORCH='$dir'"
 echo "export LD_LIBRARY_PATH='$dir/lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
