@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, damaged_rows, mismatch, renamed_tokens};
+use super::ledger::{Ledger, PerSeq, Row, mismatch};
 use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
 use super::shard::{JobSettings, Shard, job_settings};
@@ -383,12 +383,7 @@ impl FamilyJob {
         let resumed = LEDGER.resume(&self.out, &eval_tokens, &engine, &now, |row| {
             self.differs(row, &by_name)
         })?;
-        if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
-            progress(Progress::Note(note));
-        }
-        if let Some(w) = damaged_rows(&self.out, &resumed) {
-            progress(Progress::Warning(w));
-        }
+        resumed.tell(&self.out, &eval_tokens, progress);
         let eval_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();

@@ -17,6 +17,7 @@ use super::record::{FileId, RunLock, RunRecord, changed, outputs, rebase, record
 use super::shard::{check_shards, record_shard};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
+use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::table::token_set_key;
 
@@ -775,8 +776,21 @@ fn read_npy(path: &Path, planes: usize, names: &[String]) -> Option<PerSeq> {
     )
 }
 
+impl Resumed {
+    /// Says what a rerun found in `out` beside the rows it keeps: its token set under another
+    /// name, rows changed after ceq wrote them.
+    pub(crate) fn tell(&self, out: &Path, eval_tokens: &str, progress: &mut dyn FnMut(Progress)) {
+        if let Some(note) = renamed_tokens(out, self, eval_tokens) {
+            progress(Progress::Note(note));
+        }
+        if let Some(w) = damaged_rows(out, self) {
+            progress(Progress::Warning(w));
+        }
+    }
+}
+
 /// What a rerun says of the rows it measures again because they changed after ceq wrote them.
-pub(crate) fn damaged_rows(out: &Path, resumed: &Resumed) -> Option<String> {
+fn damaged_rows(out: &Path, resumed: &Resumed) -> Option<String> {
     let first = resumed.damaged.first()?;
     Some(format!(
         "{}: {} row(s) ('{first}'{}) are not the means of their per-sequence values beside the file \
@@ -793,7 +807,7 @@ pub(crate) fn damaged_rows(out: &Path, resumed: &Resumed) -> Option<String> {
 
 /// What a rerun says when `out`'s rows name their token set otherwise than this run (`resumed`):
 /// the same ids and positions under another file name, which every row keeps naming.
-pub(crate) fn renamed_tokens(out: &Path, resumed: &Resumed, eval_tokens: &str) -> Option<String> {
+fn renamed_tokens(out: &Path, resumed: &Resumed, eval_tokens: &str) -> Option<String> {
     let file = |t: &str| t.find(" fnv1a64:").map_or(t, |i| &t[..i]).to_owned();
     // "fnv1a64:… (positions)" said without nested brackets.
     let key = token_set_key(eval_tokens).replacen(" (", ", ", 1);

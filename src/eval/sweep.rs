@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::family::{Entry, read_manifest};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, damaged_rows, mismatch, renamed_tokens};
+use super::ledger::{Ledger, PerSeq, Row, mismatch};
 use super::record::{RunRecord, identify};
 use super::shard::{Shard, job_settings, record_shard};
 use super::{Hook, ModelConfig};
@@ -342,12 +342,7 @@ impl SweepJob {
             };
             other.or_else(|| differs(row, &by_name, self.param_count, self.family.as_deref()))
         })?;
-        if let Some(note) = renamed_tokens(&self.out, &resumed, &eval_tokens) {
-            progress(Progress::Note(note));
-        }
-        if let Some(w) = damaged_rows(&self.out, &resumed) {
-            progress(Progress::Warning(w));
-        }
+        resumed.tell(&self.out, &eval_tokens, progress);
         let file_tokens = resumed.eval_tokens.clone();
         let (mut rows, mut per_seq) = (resumed.rows, resumed.per_seq);
         let names: Vec<String> = groups.iter().flatten().map(|e| e.name.clone()).collect();
