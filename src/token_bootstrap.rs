@@ -286,12 +286,19 @@ pub fn joint(
     }
 }
 
-/// What a joint bootstrap resampled, for every output.
-pub fn describe(b: &Bootstrap, n_seq: usize) -> String {
+/// What a joint bootstrap resampled, for every output: with `splices`, the family's losses and the
+/// splices' CEs together; without, what the law file keeps, whose refits hold the family's token
+/// noise only (splices mapped with it later are taken as exact, and say so).
+pub fn describe(b: &Bootstrap, n_seq: usize, splices: bool) -> String {
     format!(
-        "token bootstrap: {} replicates over {n_seq} sequences, family + splices jointly, each \
-         also resampling the family's {}s, seed {}{}",
+        "token bootstrap: {} replicates over {n_seq} sequences{}, each also resampling the \
+         family's {}s, seed {}{}",
         b.resamples,
+        if splices {
+            ", family + splices jointly"
+        } else {
+            ""
+        },
         format!("{:?}", b.unit).to_lowercase(),
         b.seed,
         if b.failed > 0 {
@@ -333,10 +340,10 @@ pub fn map_token_bootstrap(
     let j = joint(&fit, &paired, &d, spec.seed, &job.options().solver, &|| {
         stage.step()
     });
-    let what = describe(&j.bootstrap, paired.n_seq);
+    let what = describe(&j.bootstrap, paired.n_seq, true);
     let mut law_file = job.law_file(&family, &fit, Some(&j.bootstrap))?;
     if let Some(b) = &mut law_file.bootstrap {
-        b.tokens = Some(what.clone());
+        b.tokens = Some(describe(&j.bootstrap, paired.n_seq, false));
     }
     Ok(map_joint(&law_file, table, &j.ces, &what))
 }

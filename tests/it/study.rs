@@ -409,6 +409,13 @@ fn data_is_a_study_whose_fit_finds_the_floor() {
         "{}",
         &text[..2000]
     );
+    // Its splices are not the ones resampled with the family: they are said to be taken as exact,
+    // and nothing says they were resampled jointly.
+    assert!(
+        text.contains("CEs taken as exact") && !text.contains("family + splices jointly"),
+        "{}",
+        &text[..2000]
+    );
     let figs = dir.path().join("figs");
     ceq()
         .current_dir(root)
