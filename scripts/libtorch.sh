@@ -9,7 +9,13 @@
 # Usage: eval "$(scripts/libtorch.sh [DIR])"    # exports LIBTORCH and LD_LIBRARY_PATH
 set -euo pipefail
 dir=${1:-${CEQ_LIBTORCH_DIR:-$HOME/.cache/ceq/libtorch-2.9.0}}
+dir=$(realpath -m -- "$dir")  # absolute and clean: "$dir.partial" then lies beside it
 if [ ! -e "$dir/lib/libtorch_cpu.so" ]; then
+    # A folder of something else is not replaced; an install of ours cut short (its venv) is.
+    if [ -e "$dir" ] && [ ! -d "$dir/venv" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+        echo "ceq: $dir exists and holds no libtorch install of ceq's; name another folder" >&2
+        exit 1
+    fi
     echo "ceq: installing torch 2.9.0 (CPU libraries, about 1.9 GB) into $dir" >&2
     # Built beside DIR and moved into place whole, so an install cut short is redone, not reused.
     tmp="$dir.partial"
@@ -17,8 +23,9 @@ if [ ! -e "$dir/lib/libtorch_cpu.so" ]; then
     python3 -m venv "$tmp/venv"
     "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
         torch==2.9.0 nvidia-cuda-runtime-cu12==12.8.90 nvidia-cuda-cupti-cu12==12.8.90 >&2
-    site=$("$tmp/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    site=${site#"$tmp/"}  # relative links survive the move
+    # site-packages relative to the folder, so the links survive the move.
+    site=venv/$("$tmp/venv/bin/python" -c 'import os, sys, sysconfig
+print(os.path.relpath(sysconfig.get_paths()["purelib"], sys.prefix))')
     mkdir -p "$tmp/lib"
     ln -sfn "$site/torch/include" "$tmp/include"
     for f in libc10.so libtorch_cpu.so libtorch.so libgomp.so.1 libshm.so; do
@@ -26,7 +33,9 @@ if [ ! -e "$dir/lib/libtorch_cpu.so" ]; then
     done
     ln -sf "../$site/nvidia/cuda_runtime/lib/libcudart.so.12" "$tmp/lib/libcudart.so.12"
     ln -sf "../$site/nvidia/cuda_cupti/lib/libcupti.so.12" "$tmp/lib/libcupti.so.12"
-    test -e "$tmp/lib/libtorch_cpu.so" -a -e "$tmp/include/torch" -a -e "$tmp/lib/libcudart.so.12"
+    for f in include/torch lib/libtorch_cpu.so lib/libcudart.so.12 lib/libcupti.so.12; do
+        [ -e "$tmp/$f" ] || { echo "ceq: the torch install in $tmp lacks $f" >&2; exit 1; }
+    done
     rm -rf "$dir"
     mkdir -p "$(dirname "$dir")"
     mv "$tmp" "$dir"
