@@ -26,7 +26,7 @@ fn host_logits_ce_and_parameter_counts_match_pytorch() {
     let reference = reference();
     let tokens = Tokens::read_npy(&fixtures().join("tokens.npy")).unwrap();
     let models = reference["models"].as_object().unwrap();
-    assert_eq!(models.len(), 5);
+    assert_eq!(models.len(), 6);
     for (spec, device) in devices() {
         for (name, want) in models {
             let m = Transformer::load(&hosts().join(want["dir"].as_str().unwrap()), &device)
@@ -116,6 +116,19 @@ fn host_configs_read_both_spellings() {
     let qwen = cfg("qwen2");
     assert!(qwen.biases.qkv && !qwen.biases.out);
     assert_eq!(qwen.rotary_base, 1e6);
+    assert_eq!(qwen.windows, vec![None, None]);
+    // use_sliding_window with max_window_layers 1: layer 1 slides, as transformers reads it.
+    assert_eq!(cfg("qwen2_window").windows, vec![None, Some(8)]);
+    // No sliding_window key: transformers' default window of 4096; null: no window.
+    for (window, want) in [(None, Some(4096)), (Some(Value::Null), None)] {
+        let d = edited(&hosts().join("qwen2_window"), "config.json", |v| {
+            let c = v.as_object_mut().unwrap();
+            c.remove("sliding_window");
+            c.extend(window.clone().map(|w| ("sliding_window".to_owned(), w)));
+        });
+        let got = ceq::eval::ModelConfig::read(d.path()).unwrap();
+        assert_eq!(got.windows, vec![None, want], "{window:?}");
+    }
 }
 
 #[test]
@@ -272,13 +285,14 @@ fn eval_refuses_what_host_configs_cannot_run() {
             "disagrees with rope_parameters.rope_theta = 10000",
         ),
         (
-            "qwen2",
-            |v| {
-                v["use_sliding_window"] = true.into();
-                v["sliding_window"] = 4.into();
-                v["max_window_layers"] = 1.into();
-            },
-            "true makes layers 1..2 attend within a window of 4 tokens",
+            "qwen2_window",
+            |v| v["layer_types"] = serde_json::json!(["full_attention", "chunked_attention"]),
+            "'chunked_attention' is not supported",
+        ),
+        (
+            "qwen2_window",
+            |v| v["sliding_window"] = 0.into(),
+            "'sliding_window': must be a positive integer",
         ),
         (
             "llama",

@@ -100,46 +100,15 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         .final_logit_softcapping
         .map(|v| positive("final_logit_softcapping", v))
         .transpose()?;
-    if c.sliding_window == Some(0) {
-        return Err(err("sliding_window", "must be a positive integer".into()));
-    }
     let n_layers = c.core.n_layers();
-    let types: Vec<String> = match c.layer_types {
-        Some(t) => t,
-        None => (0..n_layers)
-            .map(|i| {
-                if i % 2 == 0 {
-                    "sliding_attention"
-                } else {
-                    "full_attention"
-                }
-                .to_owned()
-            })
-            .collect(),
+    // Absent in published checkpoints: then sliding, full, sliding, … (layer 0 local).
+    let alternate = || {
+        (0..n_layers)
+            .map(|i| ["sliding_attention", "full_attention"][i % 2].to_owned())
+            .collect()
     };
-    if types.len() != n_layers {
-        return Err(err(
-            "layer_types",
-            format!(
-                "{} entries for {n_layers} layers (num_hidden_layers)",
-                types.len()
-            ),
-        ));
-    }
-    let windows = types
-        .iter()
-        .map(|t| match t.as_str() {
-            "sliding_attention" => Ok(c.sliding_window),
-            "full_attention" => Ok(None),
-            other => Err(err(
-                "layer_types",
-                format!(
-                    "'{other}' is not supported; ceq implements sliding_attention and \
-                     full_attention"
-                ),
-            )),
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let types: Vec<String> = c.layer_types.unwrap_or_else(alternate);
+    let windows = layer_windows(path, &types, c.sliding_window, n_layers)?;
     let act = activation(path, "hidden_activation", &c.hidden_activation)?;
     let defaults = Defaults {
         max_positions: 8192,

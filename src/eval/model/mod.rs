@@ -19,8 +19,8 @@ mod prelude {
     pub(super) use serde::Deserialize;
 
     pub(super) use super::{
-        Architecture, Keys, ModelConfig, Parts, activation, embeddings, epsilon, ln_eps_1e5, parse,
-        positive,
+        Architecture, Keys, ModelConfig, Parts, activation, embeddings, epsilon, layer_windows,
+        ln_eps_1e5, parse, positive,
     };
     pub(super) use crate::error::{Error, Result};
     pub(super) use crate::eval::weights::Weights;
@@ -348,6 +348,38 @@ fn activation(path: &Path, key: &str, name: &str) -> Result<Activation> {
             ),
         )),
     }
+}
+
+/// Each layer's attention window from transformers' `layer_types` (one entry per layer): `window`
+/// in a sliding_attention layer (none: global), none in a full_attention one.
+fn layer_windows(
+    path: &Path,
+    types: &[String],
+    window: Option<usize>,
+    n_layers: usize,
+) -> Result<Vec<Option<usize>>> {
+    let err = |key: &str, message: String| Error::key(path, key, message);
+    if window == Some(0) {
+        return Err(err("sliding_window", "must be a positive integer".into()));
+    }
+    if types.len() != n_layers {
+        let n = types.len();
+        let message = format!("{n} entries for {n_layers} layers (num_hidden_layers)");
+        return Err(err("layer_types", message));
+    }
+    (types.iter())
+        .map(|t| match t.as_str() {
+            "sliding_attention" => Ok(window),
+            "full_attention" => Ok(None),
+            other => Err(err(
+                "layer_types",
+                format!(
+                    "'{other}' is not supported; ceq implements sliding_attention and \
+                     full_attention"
+                ),
+            )),
+        })
+        .collect()
 }
 
 impl ModelConfig {

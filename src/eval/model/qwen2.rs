@@ -1,5 +1,6 @@
 //! Qwen 2 (`Qwen2ForCausalLM`, Qwen 2 and 2.5): Llama with biases on the query, key and value
-//! projections. Its config.json; the key table is Llama's.
+//! projections, and a sliding window in the layers from max_window_layers on where
+//! use_sliding_window says so. Its config.json; the key table is Llama's.
 
 use super::Biases;
 use super::llama::{Core, Defaults, decoder_weights};
@@ -35,9 +36,15 @@ struct Qwen2Config {
     layer_types: Option<Vec<String>>,
     #[serde(default)]
     use_sliding_window: bool,
-    sliding_window: Option<u64>,
+    /// transformers' default where the key is absent; null: no window.
+    #[serde(default = "window")]
+    sliding_window: Option<usize>,
     #[serde(default = "twenty_eight")]
     max_window_layers: usize,
+}
+
+fn window() -> Option<usize> {
+    Some(4096)
 }
 
 fn twenty_eight() -> usize {
@@ -50,38 +57,21 @@ fn silu() -> String {
 
 fn config(path: &Path, text: &str) -> Result<ModelConfig> {
     let c: Qwen2Config = parse(path, text)?;
-    if let Some(t) = c
-        .layer_types
-        .iter()
-        .flatten()
-        .find(|t| *t != "full_attention")
-    {
-        return Err(Error::key(
-            path,
-            "layer_types",
-            format!(
-                "'{t}' is not supported; ceq runs Qwen2ForCausalLM with global attention \
-                 (full_attention) in every layer"
-            ),
-        ));
-    }
-    // transformers' Qwen2Config without layer_types: layer i slides when use_sliding_window,
-    // a sliding_window is set and i >= max_window_layers. Qwen's configs say true with
-    // max_window_layers = num_hidden_layers, where no layer slides.
+    // As transformers' Qwen2Config reads them: the window holds only with use_sliding_window, and
+    // without layer_types layer i slides when a window is set and i >= max_window_layers (Qwen's
+    // own configs say true with max_window_layers = num_hidden_layers: no layer slides).
+    let window = c.sliding_window.filter(|_| c.use_sliding_window);
     let layers = c.core.n_layers();
-    let slides = c.use_sliding_window && c.sliding_window.is_some();
-    if c.layer_types.is_none() && slides && c.max_window_layers < layers {
-        return Err(Error::key(
-            path,
-            "use_sliding_window",
-            format!(
-                "true makes layers {}..{layers} attend within a window of {} tokens, which ceq \
-                 does not run (it runs Qwen2ForCausalLM with global attention in every layer)",
-                c.max_window_layers,
-                c.sliding_window.unwrap_or_default(),
-            ),
-        ));
-    }
+    let derived = || {
+        (0..layers)
+            .map(|i| match window.is_some() && i >= c.max_window_layers {
+                true => "sliding_attention".to_owned(),
+                false => "full_attention".to_owned(),
+            })
+            .collect()
+    };
+    let types: Vec<String> = c.layer_types.unwrap_or_else(derived);
+    let windows = layer_windows(path, &types, window, layers)?;
     let act = activation(path, "hidden_act", &c.hidden_act)?;
     let defaults = Defaults {
         max_positions: 32768,
@@ -96,6 +86,7 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
             out: false,
             mlp: false,
         },
+        windows,
         ..c.core.config(path, ARCH.class, act, defaults)?
     })
 }
