@@ -116,7 +116,11 @@ impl CeNoise {
     pub fn draw(&self, rng: &mut impl Rng) -> (f64, f64) {
         let z1: f64 = rng.sample(StandardNormal);
         let z2: f64 = rng.sample(StandardNormal);
-        if self.var_clean.is_nan() {
+        // An SE that is not a number leaves the draw unknown, not exact.
+        if [self.var_clean, self.var_spliced, self.cov]
+            .iter()
+            .any(|v| v.is_nan())
+        {
             (f64::NAN, f64::NAN)
         } else if self.var_clean > 0.0 {
             let sc = self.var_clean.sqrt();

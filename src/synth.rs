@@ -108,6 +108,12 @@ pub fn generate(spec: &SynthSpec) -> crate::Result<Synth> {
     {
         return Err(invalid(what, format!("{v} is not finite and > 0")));
     }
+    if let Some(n) = host_sizes.iter().find(|n| **n < 1.0) {
+        return Err(invalid(
+            "hosts",
+            format!("a host of {n} parameters: must be ≥ 1"),
+        ));
+    }
     if let Some(f) = spec
         .saes
         .iter()
@@ -127,7 +133,10 @@ pub fn generate(spec: &SynthSpec) -> crate::Result<Synth> {
             let (n, d) = (n.round(), (n * r).round());
             if n < 1.0 || d < 1.0 {
                 let message = format!("{n} parameters trained on {d} tokens: both must be ≥ 1");
-                return Err(invalid("sizes", message));
+                return Err(invalid(
+                    if n < 1.0 { "sizes" } else { "tokens_per_param" },
+                    message,
+                ));
             }
             let loss = law.loss(n, d) * noise.sample(&mut rng).exp();
             ck += &format!("n{}-x{r},{n},{d},{:.5}\n", sig(n), loss);

@@ -646,6 +646,15 @@ fn hand_made_ses_that_readers_refuse_do_not_panic() {
     })
     .unwrap();
     assert!(nan_delta.cov.is_nan() && nan_delta.var_delta().is_nan());
+    // The same beside an exact ce_clean: its draw is NaN too, not ce_spliced's noise alone.
+    let exact_clean = CeNoise::of(&CeErrors {
+        se_ce_clean: Some(0.0),
+        se_delta: Some(f64::NAN),
+        ..errors(2e4)
+    })
+    .unwrap();
+    let (dc, ds) = exact_clean.draw(&mut rng);
+    assert!(dc.is_nan() && ds.is_nan(), "{dc} {ds}");
     let negative = CeNoise::of(&CeErrors {
         se_ce_clean: Some(-SE_CLEAN),
         ..errors(2e4)

@@ -523,6 +523,12 @@ fn synth_refuses_a_spec_it_cannot_draw_from() {
     s.sizes[0] = 0.3;
     cases.push((s, "sizes: 0 parameters"));
     let mut s = spec();
+    s.tokens_per_param = vec![1e-9];
+    cases.push((s, "tokens_per_param: "));
+    let mut s = spec();
+    s.hosts[0].1 = 0.5;
+    cases.push((s, "hosts: a host of 0.5 parameters"));
+    let mut s = spec();
     s.sizes[3] = -1.0;
     cases.push((s, "sizes: -1"));
     let mut s = spec();
