@@ -1206,12 +1206,32 @@ fn splices_naming_tokens_against_a_law_naming_none_are_warned_of() {
     let (_, err) = map_json(&law, &sp);
     assert!(
         err.contains("the splices were measured on tokens.npy fnv1a64:0123456789abcdef,")
-            && err.contains("records no token set"),
+            && err.contains("records no one token set"),
         "{err}"
     );
     // Without the column, nothing to say.
-    let sp = write(d.path(), "sp2.csv", "name,ce_clean,ce_spliced\na,2.6,2.7\n");
-    assert!(!map_json(&law, &sp).1.contains("token set"));
+    let sp2 = write(d.path(), "sp2.csv", "name,ce_clean,ce_spliced\na,2.6,2.7\n");
+    assert!(!map_json(&law, &sp2).1.contains("token set"));
+    // Checkpoints naming two token sets record no one set either, and are not said to lack the
+    // column (review).
+    let mut rd = csv::Reader::from_path(data("checkpoints.csv")).unwrap();
+    let mut wr = csv::Writer::from_path(d.path().join("two.csv")).unwrap();
+    let mut header: Vec<&str> = rd.headers().unwrap().iter().collect();
+    assert!(!header.contains(&"eval_tokens"));
+    header.push("eval_tokens");
+    wr.write_record(&header).unwrap();
+    for (i, r) in rd.records().enumerate() {
+        let mut r: Vec<String> = r.unwrap().iter().map(str::to_owned).collect();
+        r.push(format!("t{}.npy fnv1a64:000000000000000{}", i % 2, i % 2));
+        wr.write_record(&r).unwrap();
+    }
+    wr.flush().unwrap();
+    let two = fit_to(d.path(), &d.path().join("two.csv"), "two.json", &[]);
+    let (_, err) = map_json(&two, &sp);
+    assert!(
+        err.contains("records no one token set") && err.contains("or one naming several"),
+        "{err}"
+    );
 }
 
 /// A pass-through column named within two letters of one ceq reads is likely a typo, whose numbers
