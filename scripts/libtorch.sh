@@ -11,15 +11,23 @@ set -euo pipefail
 dir=${1:-${CEQ_LIBTORCH_DIR:-$HOME/.cache/ceq/libtorch-2.9.0}}
 dir=$(realpath -m -- "$dir")  # absolute and clean: "$dir.partial" then lies beside it
 if [ ! -e "$dir/lib/libtorch_cpu.so" ]; then
-    # A folder of something else is not replaced; an install of ours cut short (its venv) is.
-    if [ -e "$dir" ] && [ ! -d "$dir/venv" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
-        echo "ceq: $dir exists and holds no libtorch install of ceq's; name another folder" >&2
-        exit 1
-    fi
+    # Only a folder of this script's is replaced: missing, empty, marked, or holding nothing but
+    # what an older version of it made (venv, lib, include). Anything else, DIR.partial included,
+    # is never deleted.
+    tmp="$dir.partial"
+    for d in "$dir" "$tmp"; do
+        [ -e "$d" ] || continue
+        [ -d "$d" ] && [ -e "$d/.ceq-libtorch" ] && continue
+        if [ ! -d "$d" ] || ls -A "$d" | grep -qvxE 'venv|lib|include'; then
+            echo "ceq: $d exists and is not a libtorch folder of ceq's; name another DIR" >&2
+            exit 1
+        fi
+    done
     echo "ceq: installing torch 2.9.0 (CPU libraries, about 1.9 GB) into $dir" >&2
     # Built beside DIR and moved into place whole, so an install cut short is redone, not reused.
-    tmp="$dir.partial"
     rm -rf "$tmp"
+    mkdir -p "$tmp"
+    touch "$tmp/.ceq-libtorch"
     python3 -m venv "$tmp/venv"
     "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
         torch==2.9.0 nvidia-cuda-runtime-cu12==12.8.90 nvidia-cuda-cupti-cu12==12.8.90 >&2
@@ -40,5 +48,6 @@ print(os.path.relpath(sysconfig.get_paths()["purelib"], sys.prefix))')
     mkdir -p "$(dirname "$dir")"
     mv "$tmp" "$dir"
 fi
-echo "export LIBTORCH='$dir'"
-echo "export LD_LIBRARY_PATH='$dir/lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+# Quoted for the shell that evaluates it, whatever DIR holds.
+echo "export LIBTORCH=$(printf '%q' "$dir")"
+echo "export LD_LIBRARY_PATH=$(printf '%q' "$dir/lib")\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
