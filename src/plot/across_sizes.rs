@@ -286,8 +286,8 @@ impl Series {
     }
 }
 
-/// Marker shapes (dot, square, triangle, diamond, triangle down), taken in turn as the palette's
-/// colours run out.
+/// Marker shapes (dot, square, triangle, diamond, triangle down), cycled with the palette's
+/// colours so that the first five configurations differ in shape too, as a greyscale print needs.
 const SHAPES: usize = 5;
 
 /// Most lines a column of the legend beside the plot holds: 18 lines and its margins fill 271 of
@@ -299,10 +299,11 @@ const LEGEND_LINES: usize = 18;
 const NAMED: usize = PALETTE.len() * SHAPES;
 const _: () = assert!(NAMED < 2 * LEGEND_LINES);
 
-/// A configuration's colour and marker shape: its own for the named ones, a grey dot for the rest.
+/// A configuration's colour and marker shape: its own for the named ones (7 colours and 5 shapes,
+/// coprime, so each of the first 35 has another pair), a grey dot for the rest.
 fn look(k: usize, named: usize) -> (RGBColor, usize) {
     if k < named {
-        (colour(k), k / PALETTE.len())
+        (colour(k), k % SHAPES)
     } else {
         (GREY, 0)
     }

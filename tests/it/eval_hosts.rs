@@ -211,6 +211,12 @@ fn published_keys_that_change_nothing_load_as_the_model_without_them() {
             v["max_window_layers"] = 2.into();
         }),
         ("qwen2", |v| v["use_sliding_window"] = true.into()),
+        // A window of 0 where no layer slides: unused, as in transformers (review).
+        ("qwen2", |v| {
+            v["use_sliding_window"] = true.into();
+            v["sliding_window"] = 0.into();
+            v["max_window_layers"] = 2.into();
+        }),
     ] {
         let d = edited(&hosts().join(model), "config.json", edit);
         assert_eq!(cfg(d.path()), cfg(&hosts().join(model)), "{model}");
@@ -292,7 +298,22 @@ fn eval_refuses_what_host_configs_cannot_run() {
         (
             "qwen2_window",
             |v| v["sliding_window"] = 0.into(),
-            "'sliding_window': must be a positive integer",
+            "'sliding_window': must be a positive integer (layer 1 slides)",
+        ),
+        // Sliding layers with no window: transformers cannot build their mask; ceq ran them
+        // with global attention (review).
+        (
+            "gemma2",
+            |v| v["sliding_window"] = Value::Null,
+            "layer 0 is sliding_attention but the config sets no window",
+        ),
+        (
+            "qwen2_window",
+            |v| {
+                v["layer_types"] = serde_json::json!(["full_attention", "sliding_attention"]);
+                v["use_sliding_window"] = false.into();
+            },
+            "layer 1 is sliding_attention but the config sets no window",
         ),
         (
             "llama",

@@ -46,7 +46,7 @@ struct Gemma2Config {
     attention_bias: bool,
     #[serde(default = "d256")]
     query_pre_attn_scalar: f64,
-    /// null: no window even in the sliding layers.
+    /// null: refused, since layers slide (their mask needs a window, in transformers too).
     #[serde(default = "window")]
     sliding_window: Option<usize>,
     /// Absent in published checkpoints: then sliding, full, sliding, … (layer 0 local).

@@ -351,7 +351,8 @@ fn activation(path: &Path, key: &str, name: &str) -> Result<Activation> {
 }
 
 /// Each layer's attention window from transformers' `layer_types` (one entry per layer): `window`
-/// in a sliding_attention layer (none: global), none in a full_attention one.
+/// in a sliding_attention layer, none in a full_attention one. A sliding layer without a window
+/// (null, or switched off) is refused, as transformers cannot build its mask either.
 fn layer_windows(
     path: &Path,
     types: &[String],
@@ -359,19 +360,27 @@ fn layer_windows(
     n_layers: usize,
 ) -> Result<Vec<Option<usize>>> {
     let err = |key: &str, message: String| Error::key(path, key, message);
-    if window == Some(0) {
-        return Err(err("sliding_window", "must be a positive integer".into()));
-    }
     if types.len() != n_layers {
         let n = types.len();
         let message = format!("{n} entries for {n_layers} layers (num_hidden_layers)");
         return Err(err("layer_types", message));
     }
-    (types.iter())
-        .map(|t| match t.as_str() {
-            "sliding_attention" => Ok(window),
-            "full_attention" => Ok(None),
-            other => Err(err(
+    (types.iter().enumerate())
+        .map(|(i, t)| match (t.as_str(), window) {
+            ("full_attention", _) => Ok(None),
+            ("sliding_attention", Some(0)) => Err(err(
+                "sliding_window",
+                format!("must be a positive integer (layer {i} slides)"),
+            )),
+            ("sliding_attention", Some(w)) => Ok(Some(w)),
+            ("sliding_attention", None) => Err(err(
+                "layer_types",
+                format!(
+                    "layer {i} is sliding_attention but the config sets no window \
+                     (sliding_window null, or switched off)"
+                ),
+            )),
+            (other, _) => Err(err(
                 "layer_types",
                 format!(
                     "'{other}' is not supported; ceq implements sliding_attention and \
