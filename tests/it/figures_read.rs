@@ -121,8 +121,17 @@ fn an_unbounded_interval_end_is_drawn_open() {
             texts(&svg).iter().any(|t| t == OPEN_NOTE),
             "{stem}: no note"
         );
-        // One arrowhead: near-floor's open upper end.
-        let heads = shapes(&svg, "polygon");
+        // One arrowhead: near-floor's open upper end. Arrowheads are 7 px triangles; the
+        // triangle markers are smaller.
+        let heads: Vec<Shape> = (shapes(&svg, "polygon").into_iter())
+            .filter(|(p, _, _)| {
+                let span = |f: fn(&(f64, f64)) -> f64| {
+                    let v = p.iter().map(f);
+                    v.clone().fold(f64::MIN, f64::max) - v.fold(f64::MAX, f64::min)
+                };
+                p.len() == 3 && span(|q| q.0).max(span(|q| q.1)) >= 7.0
+            })
+            .collect();
         assert_eq!(heads.len(), 1, "{stem}: {heads:?}");
         let pts = &heads[0].0;
         // Its tip: the point furthest up (across_sizes) or right (linear_vs_log).
@@ -463,15 +472,33 @@ fn across_sizes_keeps_its_points_clear_of_the_notes_and_the_frame() {
         .map(|n| n.attribute("y").unwrap().parse::<f64>().unwrap() + 12.0)
         .fold(f64::NEG_INFINITY, f64::max);
     assert!(notes_bottom.is_finite(), "no notes");
-    // The points: the filled circles left of the legend (whose swatches stand past x = 560).
-    let circles: Vec<(f64, f64, f64)> = (doc.descendants())
+    // The points left of the legend (whose swatches stand past x = 560): filled circles, and the
+    // filled polygons of the other marker shapes, as their centre and largest radius.
+    let mut circles: Vec<(f64, f64, f64)> = (doc.descendants())
         .filter(|n| n.has_tag_name("circle"))
         .map(|n| {
             let a = |k: &str| n.attribute(k).unwrap().parse::<f64>().unwrap();
             (a("cx"), a("cy"), a("r"))
         })
-        .filter(|c| c.0 < 560.0)
         .collect();
+    let filled =
+        (doc.descendants()).filter(|n| n.has_tag_name("polygon") && n.has_attribute("fill"));
+    for n in filled {
+        let pts: Vec<(f64, f64)> = (n.attribute("points").unwrap().split_whitespace())
+            .map(|p| p.split_once(',').unwrap())
+            .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+            .collect();
+        let k = pts.len() as f64;
+        let (cx, cy) = (
+            pts.iter().map(|p| p.0).sum::<f64>() / k,
+            pts.iter().map(|p| p.1).sum::<f64>() / k,
+        );
+        let r = (pts.iter())
+            .map(|p| (p.0 - cx).hypot(p.1 - cy))
+            .fold(0.0, f64::max);
+        circles.push((cx, cy, r));
+    }
+    circles.retain(|c| c.0 < 560.0);
     assert!(circles.len() >= 10, "{circles:?}");
     for &(cx, cy, r) in &circles {
         assert!(cx - r >= axis_x, "a marker cut by the frame at x = {cx}");

@@ -166,8 +166,16 @@ fn figures_are_well_formed_labelled_and_complete() {
             // One marker per splice, plus one legend dot per host.
             "splices" | "linear_vs_log" => assert_eq!(circles, n_splices + n_hosts, "{fig}"),
             // One per splice, plus the legend's swatch of each of the 3 configurations (layer,
-            // width, L0) that recur on every host.
-            "across_sizes" => assert_eq!(circles, n_splices + 3, "{fig}"),
+            // width, L0) that recur on every host: dots, squares and triangles in turn, so the
+            // first configuration's points on the 4 hosts and its swatch are the circles.
+            "across_sizes" => {
+                let markers = circles + count(&svg, "polygon");
+                assert_eq!(
+                    (circles, markers),
+                    (n_splices / 3 + 1, n_splices + 3),
+                    "{fig}"
+                )
+            }
             // One per checkpoint plus the legend's.
             "fit" => assert_eq!(circles, 70 + 1, "{fig}"),
             "residuals" => assert_eq!(circles, 70 + 2, "{fig}"),
