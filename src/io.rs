@@ -137,11 +137,14 @@ pub fn check_can_write_in(out: &Path, dir: &Path) -> Result<()> {
     })
 }
 
-/// Whether a file can be made in `dir` (the only sure test: make one and remove it), so that an
-/// unwritable folder is said before any work, not after it, and not by a side file's name.
+/// Whether a file can be made in `dir` (the only sure test: make one), so that an unwritable
+/// folder is said before any work, not after it, and not by a side file's name. The probe is an
+/// unnamed file (Linux's O_TMPFILE; elsewhere one unlinked at once), so a run killed meanwhile
+/// leaves no file behind to be taken for the user's (a named probe left in a report folder made
+/// the next forced report refuse it).
 fn check_can_create_in(dir: &Path) -> std::io::Result<()> {
-    match tempfile::Builder::new().prefix(".ceq-").tempfile_in(dir) {
-        Ok(probe) => probe.close(),
+    match tempfile::tempfile_in(dir) {
+        Ok(_) => Ok(()),
         Err(e) => Err(std::io::Error::new(
             e.kind(),
             format!(

@@ -324,8 +324,8 @@ impl MapResult {
             return Some(format!(
                 "the splices were measured {several}, but the law's checkpoints file ({}){law} \
                  records no one token set (no eval_tokens column, as ceq eval-family writes, or \
-                 one naming several): ceq cannot check that the family's losses were measured on the same tokens, as a \
-                 compute-equivalent needs",
+                 one naming several): ceq cannot check that the family's losses were measured on \
+                 the same tokens, as a compute-equivalent needs",
                 data.file
             ));
         };

@@ -469,7 +469,14 @@ fn a_killed_report_leaves_the_old_folder_or_the_new_one() {
         }
     }
     // The same command run to the end: what a folder that is not the old report must be, whole.
-    assert!(run().status().unwrap().success());
+    let last = run().stderr(std::process::Stdio::piped()).output().unwrap();
+    assert!(
+        last.status.success(),
+        "after {} killed run(s): {:?} {}",
+        killed.len(),
+        last.status,
+        String::from_utf8_lossy(&last.stderr)
+    );
     let new = snapshot(&rep);
     assert_eq!(
         new[Path::new("mapped.csv")]

@@ -101,7 +101,6 @@ fn config(path: &Path, text: &str) -> Result<ModelConfig> {
         .map(|v| positive("final_logit_softcapping", v))
         .transpose()?;
     let n_layers = c.core.n_layers();
-    // Absent in published checkpoints: then sliding, full, sliding, … (layer 0 local).
     let alternate = || {
         (0..n_layers)
             .map(|i| ["sliding_attention", "full_attention"][i % 2].to_owned())
