@@ -516,14 +516,16 @@ impl std::fmt::Display for FamilySummary {
     }
 }
 
-/// Says how many rows were kept from an older ceq's file without a record of their inputs.
+/// Says how many rows were kept from a file without a record of their inputs (an older ceq's, or
+/// one whose record was removed), and that they could not be checked against them.
 pub(crate) fn unrecorded_note(f: &mut std::fmt::Formatter<'_>, n: usize) -> std::fmt::Result {
     if n == 0 {
         return Ok(());
     }
     write!(
         f,
-        " ({n} kept from an older ceq's file, which did not record their inputs: they are \
-         recorded as they are now, and a later change to them is refused)"
+        " ({n} kept from a file with no record of their inputs (an older ceq's, or one whose \
+         .run.json was removed): they could not be checked against the files they were measured \
+         from; they are recorded as those files are now, and a later change to them is refused)"
     )
 }

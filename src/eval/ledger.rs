@@ -258,14 +258,14 @@ impl Ledger {
         Ok(rows)
     }
 
-    /// The per-sequence values beside a CSV whose rows hold `names` in order, or `None` when the
-    /// file is missing or does not match them.
-    fn read_per_seq(&self, csv: &Path, names: &[String]) -> Option<PerSeq> {
+    /// The per-sequence values beside a CSV whose rows hold `names` in order, or why not (the file
+    /// is missing or does not match them).
+    fn read_per_seq(&self, csv: &Path, names: &[String]) -> std::result::Result<PerSeq, String> {
         read_npy(&per_seq_path(csv), self.per_row, names)
     }
 
-    /// The per-sequence position counts beside a CSV, or `None` (an older file, or a mismatch).
-    fn read_counts(&self, csv: &Path, names: &[String]) -> Option<PerSeq> {
+    /// The per-sequence position counts beside a CSV, or why not (an older file, or a mismatch).
+    fn read_counts(&self, csv: &Path, names: &[String]) -> std::result::Result<PerSeq, String> {
         read_npy(&per_seq_n_path(csv), 1, names)
     }
 
@@ -273,7 +273,7 @@ impl Ledger {
     /// measure writes them where they are missing (an older ceq's file) or damaged.
     pub fn counts_written(&self, csv: &Path, rows: &[Row], counts: &PerSeq) -> bool {
         let names: Vec<String> = rows.iter().map(|r| self.name(r).to_owned()).collect();
-        csv.exists() && self.read_counts(csv, &names).as_ref() == Some(counts)
+        csv.exists() && self.read_counts(csv, &names).ok().as_ref() == Some(counts)
     }
 
     /// The rows already in `out` and their per-sequence values. Each row must have been measured
@@ -349,14 +349,14 @@ impl Ledger {
         // Arrays saved ahead of their CSV by a killed run hold its rows and one more, in the
         // record's order.
         let mut per_seq = (self.read_per_seq(out, &names))
-            .or_else(|| self.read_per_seq(out, &record.order))
+            .or_else(|_| self.read_per_seq(out, &record.order))
             .unwrap_or_default();
         let held: std::collections::HashSet<&String> = names.iter().collect();
         per_seq.retain(|n, _| held.contains(n));
         rows.retain(|r| per_seq.contains_key(self.name(r)));
         let counts =
-            (self.read_counts(out, &names)).or_else(|| self.read_counts(out, &record.order));
-        if let Some(counts) = counts {
+            (self.read_counts(out, &names)).or_else(|_| self.read_counts(out, &record.order));
+        if let Ok(counts) = counts {
             for r in &rows {
                 let name = self.name(r);
                 let (Some(m), Some(n)) = (per_seq.get(name), counts.get(name)) else {
@@ -503,17 +503,18 @@ impl Ledger {
                 rows.push(row);
             }
             // Checked after the rows, so a mismatched token set is named as such first.
-            per_seq.extend(self.read_per_seq(path, &names).ok_or_else(|| Error::Data {
+            per_seq.extend(self.read_per_seq(path, &names).map_err(|why| Error::Data {
                 kind: DataKind::Family,
                 path: path.clone(),
                 message: format!(
-                    "its per-sequence losses ({}) are missing or do not match its rows; run \
-                     this shard again",
+                    "its per-sequence losses ({}) {why}: merge joins the shards of ceq \
+                     eval-family and of a sweep (ceq eval with a manifest), which keep them beside \
+                     each CSV; run this shard again",
                     per_seq_path(path).display()
                 ),
             })?);
             counts = counts
-                .zip(self.read_counts(path, &names))
+                .zip(self.read_counts(path, &names).ok())
                 .map(|(mut all, c)| {
                     all.extend(c);
                     all
@@ -589,23 +590,21 @@ impl Ledger {
         }
         let rows = self.read_rows(csv)?;
         let names: Vec<String> = rows.iter().map(|(_, r)| self.name(r).to_owned()).collect();
-        let missing = |what: &str, file: PathBuf, todo: &str| Error::Data {
+        let missing = |what: &str, file: PathBuf, why: String, todo: &str| Error::Data {
             kind: DataKind::Mismatch,
             path: csv.to_owned(),
-            message: format!(
-                "its per-sequence {what} ({}) are missing or do not match its rows: {todo}",
-                file.display()
-            ),
+            message: format!("its per-sequence {what} ({}) {why}: {todo}", file.display()),
         };
-        let values = self.read_per_seq(csv, &names).ok_or_else(|| {
+        let values = self.read_per_seq(csv, &names).map_err(|why| {
             missing(
                 "losses",
                 per_seq_path(csv),
+                why,
                 "resampling sequences needs the array ceq writes beside the file it evaluates; \
                  evaluate again into a new file",
             )
         })?;
-        let counts = self.read_counts(csv, &names).ok_or_else(|| {
+        let counts = self.read_counts(csv, &names).map_err(|problem| {
             let path = per_seq_n_path(csv);
             let why = match path.exists() {
                 true => "it is damaged or another run's",
@@ -614,6 +613,7 @@ impl Ledger {
             missing(
                 "position counts",
                 path,
+                problem,
                 &format!(
                     "{why}; run the same evaluation again with the same output file, which \
                      writes them without measuring anything again"
@@ -751,29 +751,48 @@ fn npy(rows: &[&[f64]], planes: usize) -> Vec<u8> {
 
 /// An f64 .npy of `names.len()` rows ([rows, n], or [rows, planes, n]) as each name's flat row, or
 /// `None` when the file is missing or does not match.
-fn read_npy(path: &Path, planes: usize, names: &[String]) -> Option<PerSeq> {
-    let bytes = std::fs::read(path).ok()?;
-    let npy = npyz::NpyFile::new(&bytes[..]).ok()?;
+/// The per-row arrays of `names` in a .npy [rows, n] (`planes` = 1) or [rows, planes, n], or why
+/// not, in words that follow the array's name ("are missing", "hold 24 rows, the CSV 23").
+fn read_npy(path: &Path, planes: usize, names: &[String]) -> std::result::Result<PerSeq, String> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "are missing".to_owned(),
+        _ => format!("cannot be read ({e})"),
+    })?;
+    let not_npy = |e: &dyn std::fmt::Display| format!("are not a NumPy array ({e})");
+    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| not_npy(&e))?;
     let shape = npy.shape().to_vec();
     let (rows, n) = match (planes, &shape[..]) {
         (1, &[rows, n]) => (rows, n),
         (k, &[rows, kk, n]) if kk == k as u64 => (rows, kk * n),
-        _ => return None,
+        _ => {
+            let want = match planes {
+                1 => "[rows, sequences]".to_owned(),
+                k => format!("[rows, {k}, sequences]"),
+            };
+            return Err(format!("have shape {shape:?}, not {want}"));
+        }
     };
-    let fits =
-        rows as usize == names.len() && rows.checked_mul(n)?.checked_mul(8)? <= bytes.len() as u64;
-    if !fits {
-        return None;
+    if rows as usize != names.len() {
+        return Err(format!("hold {rows} rows, the CSV {}", names.len()));
     }
-    let data: Vec<f64> = npy.into_vec().ok()?;
+    let short = || "are shorter than their header says".to_owned();
+    if rows
+        .checked_mul(n)
+        .and_then(|v| v.checked_mul(8))
+        .is_none_or(|b| b > bytes.len() as u64)
+    {
+        return Err(short());
+    }
+    let data: Vec<f64> = npy.into_vec().map_err(|e| not_npy(&e))?;
     let n = n as usize;
-    Some(
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
-            .collect(),
-    )
+    if data.len() < names.len() * n {
+        return Err(short());
+    }
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), data[i * n..(i + 1) * n].to_vec()))
+        .collect())
 }
 
 impl Resumed {

@@ -262,7 +262,11 @@ fn add_hook_metrics(
         acc.l2_out += nh.sqrt();
         // SAEBench divides by 1 where ‖x‖ < 1e-4.
         acc.l2_ratio += nh.sqrt() / if nx.sqrt() < 1e-4 { 1.0 } else { nx.sqrt() };
-        acc.ev_legacy += 1.0 - err[j] as f64 / v.tss[j];
+        // A position at its batch's mean has no variance to explain: the mean is undefined.
+        acc.ev_legacy += match v.tss[j] > 0.0 {
+            true => 1.0 - err[j] as f64 / v.tss[j],
+            false => f64::NAN,
+        };
         hh += nh;
         xh += dot[j] as f64;
     }
@@ -382,8 +386,13 @@ pub fn evaluate_group(
     let mut sums: Vec<SaeSums> = saes.iter().map(|s| SaeSums::new(s.d_sae)).collect();
     // Per sequence: scored positions and Σ NLL of clean, zero- and mean-ablated.
     let (mut seq_n, mut seq_c, mut seq_z, mut seq_m) = (vec![], vec![], vec![], vec![]);
-    let (mut kl_zero, mut xx, mut l2_in) = (0f64, 0f64, 0f64);
-    let mut xsum = vec![0f64; d];
+    let (mut kl_zero, mut l2_in) = (0f64, 0f64);
+    // Σ‖x − x̄‖² from sums of x − r, r the first scored position's activation, all in f64: the
+    // textbook Σ‖x‖² − N‖x̄‖² cancels to f32's rounding where x barely varies (an activation that
+    // is a bias alone came out at 1e-7 of Σ‖x‖², an explained variance of −2.8e6), while this is
+    // exactly 0 where x does not vary at all.
+    let (mut shift, mut dd, mut dsum): (Option<Vec<f64>>, f64, Vec<f64>) =
+        (None, 0.0, vec![0.0; d]);
     for g0 in (0..saes.len()).step_by(per_group) {
         let group = g0..(g0 + per_group).min(saes.len());
         let first = g0 == 0;
@@ -424,10 +433,13 @@ pub fn evaluate_group(
                 .collect();
             if first {
                 for &j in &scored {
-                    xx += nx[j] as f64;
                     l2_in += (nx[j] as f64).sqrt();
-                    for (acc, v) in xsum.iter_mut().zip(&xs[j * d..(j + 1) * d]) {
-                        *acc += *v as f64;
+                    let x = &xs[j * d..(j + 1) * d];
+                    let r = shift.get_or_insert_with(|| x.iter().map(|v| *v as f64).collect());
+                    for ((acc, v), r) in dsum.iter_mut().zip(x).zip(r.iter()) {
+                        let dv = *v as f64 - r;
+                        *acc += dv;
+                        dd += dv * dv;
                     }
                 }
             }
@@ -523,8 +535,9 @@ pub fn evaluate_group(
     };
     let (ce_clean, ce_zero, ce_mean) = (mean_of(&seq_c), mean_of(&seq_z), mean_of(&seq_m));
     let kl_ablation = kl_zero / n;
-    // Σ‖x − x̄‖² = Σ‖x‖² − N‖x̄‖².
-    let sst = xx - xsum.iter().map(|s| s * s).sum::<f64>() / n;
+    // Σ‖x − x̄‖² = Σ‖x − r‖² − N‖x̄ − r‖²; none where x does not vary: nothing to explain.
+    let sst = dd - dsum.iter().map(|s| s * s).sum::<f64>() / n;
+    let sst = if sst > 0.0 { sst } else { f64::NAN };
     sums.into_iter()
         .zip(saes)
         .map(|(a, sae)| {

@@ -266,6 +266,27 @@ fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
     Ok((path, value))
 }
 
+/// Refuses an SAE folder whose weights are only pickles (SAELens's older `sae_weights.pt`),
+/// naming them and the one line that converts them; ceq never unpickles.
+fn refuse_pickles(dir: &Path) -> Result<()> {
+    let pickles = super::weights::pickles_in(dir)?;
+    let Some(first) = pickles.first() else {
+        return Ok(());
+    };
+    Err(Error::Data {
+        kind: DataKind::Unsupported,
+        path: dir.to_owned(),
+        message: format!(
+            "no sae_weights.safetensors, only pickle-based weights ({}); ceq never unpickles. \
+             Convert them once with python -c \"import torch; from safetensors.torch import \
+             save_file; save_file(torch.load('{dir}/{first}', weights_only=True), \
+             '{dir}/sae_weights.safetensors')\"",
+            pickles.join(", "),
+            dir = dir.display(),
+        ),
+    })
+}
+
 /// A bad value of `key` in the cfg.json at `path`.
 fn key_error(path: &Path, key: &str, message: String) -> Error {
     Error::key(path, key, message)
@@ -396,7 +417,11 @@ impl Sae {
             }
         };
 
-        let mut w = Weights::open_file(&dir.join("sae_weights.safetensors"), "cfg.json", device)?;
+        let file = dir.join("sae_weights.safetensors");
+        if !file.exists() {
+            refuse_pickles(dir)?;
+        }
+        let mut w = Weights::open_file(&file, "cfg.json", device)?;
         // Only the tensors this kind's forward pass uses are taken: any other (a threshold on a
         // standard SAE, b_enc on a gated one) is left over, and `finish` refuses it as unused.
         let gated = kind == Kind::Gated;

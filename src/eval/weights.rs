@@ -42,20 +42,25 @@ pub struct Weights {
     pub taken: usize,
 }
 
-/// Refuses folders whose weights exist only in formats that would need unpickling.
-fn refuse_pickles(dir: &Path) -> Result<()> {
+/// The files of `dir` in formats that would need unpickling to read.
+pub(crate) fn pickles_in(dir: &Path) -> Result<Vec<String>> {
     let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
-    let pickles: Vec<String> = entries
+    let mut pickles: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| {
-            n.ends_with(".bin")
-                || n.ends_with(".pt")
-                || n.ends_with(".pth")
-                || n.ends_with(".pkl")
-                || n.ends_with(".ckpt")
+            [".bin", ".pt", ".pth", ".pkl", ".ckpt"]
+                .iter()
+                .any(|ext| n.ends_with(ext))
         })
         .collect();
+    pickles.sort();
+    Ok(pickles)
+}
+
+/// Refuses folders whose weights exist only in formats that would need unpickling.
+fn refuse_pickles(dir: &Path) -> Result<()> {
+    let pickles = pickles_in(dir)?;
     let path = dir.to_owned();
     Err(if pickles.is_empty() {
         Error::Data {

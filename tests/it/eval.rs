@@ -488,6 +488,39 @@ fn the_pickle_conversion_command_names_the_model_folder() {
     );
 }
 
+/// An SAE folder whose weights are only a pickle (SAELens's older `sae_weights.pt`) is refused
+/// naming the file and the line that converts it, as a model folder is (review: "cannot read
+/// sae_weights.safetensors: No such file or directory").
+#[test]
+fn a_pickle_only_sae_gets_the_conversion_command() {
+    let d = tempfile::tempdir().unwrap();
+    let sae = d.path().join("sae");
+    crate::common::copy_dir(Path::new(&p("saes/gpt2-l1-resid_pre-standard-v6")), &sae);
+    std::fs::rename(
+        sae.join("sae_weights.safetensors"),
+        sae.join("sae_weights.pt"),
+    )
+    .unwrap();
+    let dir = sae.display().to_string();
+    let err = fails(&[
+        "eval",
+        "--model",
+        &p("gpt2"),
+        "--sae",
+        &dir,
+        "--tokens",
+        &p("tokens.npy"),
+    ]);
+    assert!(
+        err.contains("only pickle-based weights (sae_weights.pt); ceq never unpickles")
+            && err.contains(&format!(
+                "torch.load('{dir}/sae_weights.pt', weights_only=True)"
+            ))
+            && err.contains(&format!("'{dir}/sae_weights.safetensors'")),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_models_saes_hooks_and_tokens() {
     let sae = p("saes/gpt2-l1-resid_pre-standard-v6");

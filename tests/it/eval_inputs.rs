@@ -381,6 +381,37 @@ fn eval_row(model: &Path, sae: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// An activation that does not vary (GPT-2's attention output with its projection zeroed: the
+/// bias alone) has no variance to explain: explained_variance is empty, as SAEBench's per-batch
+/// form is, not a ratio of rounding errors (review: −2840386.2).
+#[test]
+fn an_activation_that_does_not_vary_has_no_explained_variance() {
+    let d = tempfile::tempdir().unwrap();
+    let model = copy(d.path(), "gpt2");
+    edit_tensors(&model.join("model.safetensors"), |t| {
+        let key = t
+            .keys()
+            .find(|k| k.ends_with("h.0.attn.c_proj.weight"))
+            .unwrap()
+            .clone();
+        fill(t, &key, 0.0);
+    });
+    let sae = fixtures().join("saes/gpt2-l0-attn_out-gated-v6");
+    let row = eval_row(&model, &sae);
+    assert_eq!(row["explained_variance"], "", "{row:?}");
+    assert_eq!(row["explained_variance_legacy"], "", "{row:?}");
+    assert!(row["ce_spliced"].parse::<f64>().unwrap().is_finite());
+    // The fixture as it is varies there, and gets a number.
+    let row = eval_row(&fixtures().join("gpt2"), &sae);
+    assert!(
+        row["explained_variance"]
+            .parse::<f64>()
+            .unwrap()
+            .is_finite(),
+        "{row:?}"
+    );
+}
+
 fn neox_ce_clean(model: &Path) -> String {
     eval_row(model, &neox_sae())["ce_clean"].clone()
 }

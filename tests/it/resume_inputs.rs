@@ -354,7 +354,9 @@ fn rows_an_older_ceq_wrote_without_a_record_are_kept_and_recorded() {
     eval_family(&manifest, &tokens, &out, &[])
         .success()
         .stderr(contains("5 already there"))
-        .stderr(contains("5 kept from an older ceq's file"));
+        .stderr(contains(
+            "5 kept from a file with no record of their inputs",
+        ));
     assert_eq!(
         std::fs::read(&record).unwrap(),
         written,
@@ -563,7 +565,8 @@ fn rows_measured_again_are_not_counted_as_kept_from_an_older_file() {
     std::fs::remove_file(dir.path().join("s.run.json")).unwrap();
     let err = stderr_of(sweep(&m, &out, &[]).success());
     assert!(
-        err.contains("1 already there") && err.contains("1 kept from an older ceq's file"),
+        err.contains("1 already there")
+            && err.contains("1 kept from a file with no record of their inputs"),
         "{err}"
     );
 }
