@@ -105,8 +105,11 @@ pub struct Residual {
     pub predicted: f64,
     /// ln(predicted) − ln(observed).
     pub residual: f64,
-    /// |residual| > δ: the Huber loss treats this point linearly (as a potential outlier).
-    pub outlier: bool,
+    /// |residual| > δ: the Huber loss treats this point linearly. Not a verdict that it is an
+    /// outlier: with a small δ most points are beyond it (the fit's warnings name gross outliers).
+    /// Written as `outlier` before layout version 3.
+    #[serde(alias = "outlier")]
+    pub beyond_delta: bool,
 }
 
 /// Ranges of the data a law was fitted on, to tell extrapolation from interpolation.
@@ -135,7 +138,8 @@ pub struct Fit {
     /// Objective evaluations over all starts.
     pub evaluations: usize,
     pub residuals: Vec<Residual>,
-    pub n_outliers: usize,
+    /// Points with |residual| > δ.
+    pub n_beyond_delta: usize,
     pub warnings: Vec<String>,
     pub ranges: Ranges,
     /// The checkpoints used (after `--run` selection and `--drop-highest`).
@@ -436,7 +440,7 @@ fn diagnose(
             loss: c.loss,
             predicted: law.predict(c),
             residual: r,
-            outlier: r.abs() > opts.delta,
+            beyond_delta: r.abs() > opts.delta,
         })
         .collect();
     let range = |f: &dyn Fn(&Checkpoint) -> f64| {
@@ -507,7 +511,7 @@ fn diagnose(
         }
     }
     Fit {
-        n_outliers: residuals.iter().filter(|r| r.outlier).count(),
+        n_beyond_delta: residuals.iter().filter(|r| r.beyond_delta).count(),
         law,
         theta,
         objective,

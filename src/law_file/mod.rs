@@ -14,8 +14,9 @@ use crate::serde_nan::Num;
 use crate::table::{ColumnMap, ComputeScale, Family};
 
 /// The layout version this ceq writes. Files from before versioning (no `"version"`) have the same
-/// layout and read as version 1.
-pub const VERSION: u32 = 2;
+/// layout and read as version 1. Version 3 renamed `fit.outliers` and each residual's `outlier`
+/// (|r| > δ, not a verdict) to `beyond_delta`; older files read under either name.
+pub const VERSION: u32 = 3;
 
 /// Which parameter count the `params` column holds; it changes every fitted number, so it is recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +106,9 @@ pub struct FitSummary {
     pub starts: usize,
     pub failed_starts: usize,
     pub evaluations: usize,
-    pub outliers: usize,
+    /// Points with |residual| > δ (written as `outliers` before layout version 3).
+    #[serde(alias = "outliers")]
+    pub beyond_delta: usize,
     pub warnings: Vec<String>,
     pub ranges: Ranges,
     /// Log-space optimum, in `theta_names` order.
@@ -395,7 +398,7 @@ impl LawFile {
                 starts: fit.n_starts,
                 failed_starts: fit.n_failed_starts,
                 evaluations: fit.evaluations,
-                outliers: fit.n_outliers,
+                beyond_delta: fit.n_beyond_delta,
                 warnings,
                 ranges: fit.ranges,
                 theta_names: fit

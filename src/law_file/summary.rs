@@ -121,7 +121,7 @@ impl LawFile {
             ),
             format!(
                 "Huber(delta = {}) sum over log residuals = {:.10}; {} starts ({} hit a line-search failure, best point kept); {} points beyond delta",
-                f.delta, f.objective, f.starts, f.failed_starts, f.outliers
+                f.delta, f.objective, f.starts, f.failed_starts, f.beyond_delta
             ),
             format!(
                 "units: loss {}; compute in FLOPs ({}); eval set '{}'",

@@ -49,7 +49,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let r = s.upx(2.8);
     // The counts are the whole fit's, also when the law file keeps only a sample of the points.
     let f = &d.law_file.fit;
-    let beyond = f.outliers;
+    let beyond = f.beyond_delta;
     let within = f.residuals_of.unwrap_or(res.len()).saturating_sub(beyond);
     for (inside, name, c) in [
         (true, "|r| ≤ δ (quadratic)", colour(0)),

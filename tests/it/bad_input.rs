@@ -560,7 +560,7 @@ fn law_files_edited_by_hand_or_from_another_version() {
         .to_string();
     let good: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
-    assert_eq!(good["version"], 2);
+    assert_eq!(good["version"], 3);
     let try_edit = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
         let mut v = good.clone();
         edit(&mut v);
@@ -601,13 +601,30 @@ fn law_files_edited_by_hand_or_from_another_version() {
         !ok && err.contains("version 99") && err.contains("ceq fit"),
         "{err}"
     );
-    // A file from before versioning has the same layout and reads the same.
-    let (ok, old, err) = try_edit("old.json", &|v| {
-        v.as_object_mut().unwrap().remove("version");
-    });
+    // Files from before versioning and of version 2 name |r| > δ `outliers` and `outlier`, and
+    // read the same.
+    let older = |v: &mut serde_json::Value| {
+        let fit = v["fit"].as_object_mut().unwrap();
+        let n = fit.remove("beyond_delta").unwrap();
+        fit.insert("outliers".into(), n);
+        for r in fit["residuals"].as_array_mut().unwrap() {
+            let r = r.as_object_mut().unwrap();
+            let b = r.remove("beyond_delta").unwrap();
+            r.insert("outlier".into(), b);
+        }
+    };
     let (_, now, _) = try_edit("now.json", &|_| {});
-    assert!(ok, "{err}");
-    assert_eq!(old, now);
+    for version in [None, Some(2)] {
+        let (ok, old, err) = try_edit("old.json", &|v| {
+            older(v);
+            match version {
+                None => drop(v.as_object_mut().unwrap().remove("version")),
+                Some(n) => v["version"] = n.into(),
+            }
+        });
+        assert!(ok, "{err}");
+        assert_eq!(old, now);
+    }
 }
 
 #[test]
