@@ -97,14 +97,17 @@ impl Analysis {
 pub struct FitOutput {
     pub law_out: Option<PathBuf>,
     pub format: Option<Format>,
+    /// Whether an existing law file may be replaced ([`crate::io::check_may_replace`]).
+    pub replace: bool,
 }
 
 impl FitOutput {
-    /// Refuses, before any work, a law file over an input or not named .json, and a summary asked
-    /// for on the standard output the law file takes.
+    /// Refuses, before any work, a law file over an input, not named .json or existing (unless it
+    /// may be replaced), and a summary asked for on the standard output the law file takes.
     pub fn check(&self, job: &FitJob) -> Result<()> {
         if let Some(out) = &self.law_out {
             job.check_out(out)?;
+            crate::io::check_may_replace(out, self.replace)?;
         }
         if self.law_to_stdout() && self.format.is_some_and(|f| f != Format::Json) {
             return Err(Error::Invalid {

@@ -113,6 +113,11 @@ pub enum Error {
         why: &'static str,
     },
 
+    /// An output file that exists and holds something: replaced only when the caller allows it,
+    /// since it may be an earlier result or a file of the user's.
+    #[error("refusing to replace {path}: the file exists")]
+    OutputExists { path: PathBuf },
+
     // ---- computation ----
     #[error("fitting the '{form}' law to {path}")]
     Fitting {
@@ -201,6 +206,8 @@ pub enum Fix {
     Run,
     /// Choose a new output folder, or allow replacing.
     OutputFolder,
+    /// Choose a new output file, or allow replacing it.
+    ReplaceFile,
     /// Evaluate one shard of a job.
     Shard,
     /// Say which parameter count the params column holds, or read the other column.
@@ -270,6 +277,7 @@ impl Error {
         match self {
             Error::MissingColumn { fix, .. } | Error::Invalid { fix, .. } => *fix,
             Error::Fitting { source, .. } => source.fix(),
+            Error::OutputExists { .. } => Some(Fix::ReplaceFile),
             Error::Data { kind, .. } => Some(match kind {
                 DataKind::Runs => Fix::Run,
                 DataKind::OutputDir => Fix::OutputFolder,

@@ -87,6 +87,18 @@ pub fn is_stdout(path: &Path) -> bool {
     false
 }
 
+/// Refuses to replace a file that exists and is not empty, unless `replace`: an earlier result or a
+/// file of the user's is lost only when asked for. Followed through a symlink (its target is what
+/// would be replaced); devices, FIFOs and empty files are written as they are.
+pub fn check_may_replace(out: &Path, replace: bool) -> Result<()> {
+    match std::fs::metadata(out) {
+        Ok(m) if !replace && m.is_file() && m.len() > 0 => Err(Error::OutputExists {
+            path: out.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses an output file that would write over or into an input (see `not_over_input`), whose
 /// folder does not exist or cannot be written, or that is read-only: checked before any work, so a
 /// long evaluation does not end in an error it could have said at the start.

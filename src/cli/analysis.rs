@@ -155,6 +155,9 @@ pub struct FitArgs {
     /// Save the fitted law as JSON here (reused by `ceq map --law`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace --out where it exists (else an existing file is refused).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 pub fn fit(a: FitArgs) -> Result<()> {
@@ -164,6 +167,7 @@ pub fn fit(a: FitArgs) -> Result<()> {
     let output = FitOutput {
         law_out: a.out,
         format: a.format,
+        replace: a.force,
     };
     output.check(&job).map_err(with_flags)?;
     let fit = Analysis {

@@ -31,7 +31,7 @@ pub struct EvalArgs {
     pub hook: Option<Hook>,
     /// A sweep instead: a CSV of name,model,sae[,hook] (paths relative to it), evaluated by model
     /// and hook, saved as each hook finishes and resumed by a rerun; needs --out (a CSV).
-    #[arg(long, value_name = "CSV", requires = "out", conflicts_with_all = ["model", "saes", "hook", "format"])]
+    #[arg(long, value_name = "CSV", requires = "out", conflicts_with_all = ["model", "saes", "hook", "format", "force"])]
     pub manifest: Option<PathBuf>,
     /// With --manifest: eval-family's manifest; `model` then names its checkpoints, whose training
     /// tokens fill the tokens column (a complete splices file for `ceq map`).

@@ -49,12 +49,19 @@ pub struct OutputArgs {
     /// Write the table here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace --out where it exists (else an existing file is refused).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 impl OutputArgs {
     fn dest(&self) -> Destination {
-        let (format, out) = (self.format, self.out.clone());
-        Destination { format, out }
+        let (format, out, replace) = (self.format, self.out.clone(), self.force);
+        Destination {
+            format,
+            out,
+            replace,
+        }
     }
 
     /// Refuses an output over one of `inputs`, or of an unclear format, before any work.
@@ -92,6 +99,7 @@ fn with_flags(e: Error) -> anyhow::Error {
         Fix::GroupBy => "name one of its columns with --group-by",
         Fix::Run => "a run is chosen with --run",
         Fix::OutputFolder => "choose a new folder or --force",
+        Fix::ReplaceFile => "choose another --out, or --force to replace it",
         Fix::Shard => "a shard is evaluated with --shard i/n",
         Fix::ParamCount => {
             "name the column's count with --param-count, or pick the other column with --params-col"

@@ -13,6 +13,8 @@ pub struct Destination {
     pub format: Option<Format>,
     /// The file; `None` is standard output.
     pub out: Option<PathBuf>,
+    /// Whether an existing file may be replaced ([`io::check_may_replace`]).
+    pub replace: bool,
 }
 
 impl Destination {
@@ -44,12 +46,14 @@ impl Destination {
     }
 
     /// Refuses a file that is one of `inputs` (said first: the graver mistake), in a folder that
-    /// does not exist, a run's results, or whose format is unclear; before any work is done.
+    /// does not exist, a run's results, one that exists unless it may be replaced, or whose format
+    /// is unclear; before any work is done.
     pub fn check(&self, inputs: &[impl AsRef<Path>]) -> Result<()> {
         if let Some(out) = self.file() {
             let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
             io::check_not_input(out, &inputs)?;
             crate::eval::record::check_not_results(out)?;
+            io::check_may_replace(out, self.replace)?;
         }
         self.format().map(drop)
     }

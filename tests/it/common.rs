@@ -25,7 +25,8 @@ pub fn data(name: &str) -> String {
         .to_string()
 }
 
-/// `ceq fit EXTRA --checkpoints CK --out DIR/NAME`, which must succeed; returns the law file.
+/// `ceq fit EXTRA --checkpoints CK --out DIR/NAME --force`, which must succeed (replacing an
+/// earlier law of the name: tests refit into one); returns the law file.
 pub fn fit_to(dir: &Path, ck: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let law = dir.join(name);
     ceq()
@@ -35,6 +36,7 @@ pub fn fit_to(dir: &Path, ck: &Path, name: &str, extra: &[&str]) -> PathBuf {
         .arg(ck)
         .arg("--out")
         .arg(&law)
+        .arg("--force")
         .assert()
         .success();
     law

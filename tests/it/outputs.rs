@@ -1,6 +1,7 @@
 //! Outputs never destroy anything of the user's: no output goes over or into an input, writes go
-//! through symlinks and into devices and FIFOs, files in an output folder are replaced only with
-//! `--force`, and a report folder is the old report or the new one, never a mix.
+//! through symlinks and into devices and FIFOs, an existing `--out` file and files in an output
+//! folder are replaced only with `--force`, and a report folder is the old report or the new one,
+//! never a mix.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -152,9 +153,10 @@ fn a_symlinked_output_stays_a_link() {
         if target == "real/old.csv" {
             write(d.path(), target, "old\n");
         }
-        // A link to an existing file, and a dangling one: both written through.
+        // A link to an existing file (replaced as asked), and a dangling one: both written
+        // through.
         std::os::unix::fs::symlink(target, &link).unwrap();
-        map_out(&law, &sp, &link).assert().success();
+        map_out(&law, &sp, &link).arg("--force").assert().success();
         assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
         let text = std::fs::read_to_string(d.path().join(target)).unwrap();
         assert!(text.starts_with("name,model,"), "{target}: {text}");
@@ -233,6 +235,112 @@ fn a_failed_write_leaves_no_temporary_file() {
     );
     assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
     assert!(folder.is_dir());
+}
+
+/// `fit --out`, `map --out` and `eval --out` refuse a file that exists and holds something, before
+/// any work, naming it and `--force`; with `--force` it is replaced, through a symlink to its
+/// target (review: a user's file, and another model's config.json behind a link, were replaced
+/// without a word). An empty file (made by `mktemp`, say) is written without it.
+#[test]
+fn fit_map_and_eval_replace_an_existing_out_only_when_forced() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
+    std::fs::create_dir(d.path().join("other-model")).unwrap();
+    let config = write(
+        &d.path().join("other-model"),
+        "config.json",
+        "{\"mine\": 1}\n",
+    );
+    std::os::unix::fs::symlink(&config, d.path().join("link.json")).unwrap();
+    let fit = |out: &Path| {
+        let mut c = ceq();
+        c.arg("fit")
+            .arg("--checkpoints")
+            .arg(data("checkpoints.csv"))
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    let eval = |out: &Path| {
+        let mut c = ceq();
+        c.arg("eval")
+            .arg("--model")
+            .arg(fx.join("gpt2"))
+            .arg("--sae")
+            .arg(fx.join("saes/gpt2-l1-resid_pre-standard-v6"))
+            .arg("--tokens")
+            .arg(fx.join("tokens.npy"))
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    let map = |out: &Path| map_out(&law, &sp, out);
+    type Make<'a> = &'a dyn Fn(&Path) -> assert_cmd::Command;
+    let cases: [(Make, &str, &str); 4] = [
+        (&fit, "law2.json", "\"ceq_version\""),
+        (&map, "mapped.csv", "name,"),
+        (&eval, "notes.csv", "name,"),
+        (&fit, "link.json", "\"ceq_version\""),
+    ];
+    for (make, name, written) in cases {
+        let out = d.path().join(name);
+        if !out.exists() {
+            write(d.path(), name, "my notes\n");
+        }
+        let target = std::fs::canonicalize(&out).unwrap();
+        let before = snapshot(d.path());
+        let err = fails(&mut make(&out));
+        assert!(
+            err.contains(&format!(
+                "refusing to replace {}: the file exists",
+                out.display()
+            )) && err.contains("--force"),
+            "{name}: {err}"
+        );
+        assert_eq!(snapshot(d.path()), before, "{name}");
+        make(&out).arg("--force").assert().success();
+        let text = std::fs::read_to_string(&target).unwrap();
+        assert!(
+            text.starts_with(written) || text.contains(written),
+            "{name}: {text}"
+        );
+        assert!(out.symlink_metadata().is_ok());
+    }
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("ceq_version")
+    );
+    // An empty file holds nothing to lose.
+    let empty = write(d.path(), "empty.csv", "");
+    map(&empty).assert().success();
+    // --force says what it replaces: without --out, or with a sweep's resumable --out, refused.
+    let err = fails(
+        ceq()
+            .args(["map", "--force", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&sp),
+    );
+    assert!(err.contains("--out"), "{err}");
+    let err = fails(
+        ceq()
+            .args([
+                "eval",
+                "--manifest",
+                "m.csv",
+                "--tokens",
+                "t.npy",
+                "--out",
+                "o.csv",
+            ])
+            .arg("--force"),
+    );
+    assert!(
+        err.contains("--force") && err.contains("--manifest"),
+        "{err}"
+    );
 }
 
 #[test]
