@@ -44,8 +44,9 @@
 //!     let eval_set = family.eval_tokens.as_deref().unwrap_or(ceq::pipeline::UNNAMED_EVAL_SET);
 //!     let law_file = LawFile::new(&fit, &family, eval_set, ParamCount::Total, (None, 0.9))?;
 //!
-//!     let mapped = ceq::map::map(&law_file, read_splices(Path::new("data/splices.csv"))?);
-//!     let out = Destination { format: None, out: Some("mapped.csv".into()) };
+//!     let mapped = ceq::map::map(&law_file, read_splices(Path::new("data/splices.csv"))?)?;
+//!     // `replace`: an earlier mapped.csv is replaced rather than refused.
+//!     let out = Destination { format: None, out: Some("mapped.csv".into()), replace: true };
 //!     out.write_table(&[], |format| mapped.table_for(format))?;
 //!     Ok(())
 //! }

@@ -85,6 +85,72 @@ fn counted_otherwise_said(splices: &Splices, count: ParamCount, six_nd: bool) ->
     ))
 }
 
+/// Hosts that are checkpoints of the law's own family by name (the `model` cell) but whose
+/// params, tokens or given compute differ from every one of that name the law was fitted on
+/// (beyond 1e-3, the tolerance a compute column gets against 6ND): the host's actual compute, and
+/// so compute_fraction_of_actual, is read from the splices file, which then says another model
+/// than the family does. Compared after [`count_as`], so both count N alike.
+fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<String> {
+    let col = splices.columns.iter().position(|c| c == "model")?;
+    let mut family: HashMap<&str, Vec<&crate::fit::Residual>> = HashMap::new();
+    for r in &law_file.fit.residuals {
+        if let Some(name) = &r.name {
+            family.entry(name).or_default().push(r);
+        }
+    }
+    let far = |a: f64, b: f64| (a - b).abs() > 1e-3 * a.abs().max(b.abs());
+    type Field = (
+        &'static str,
+        fn(&Splice) -> Option<f64>,
+        fn(&crate::fit::Residual) -> f64,
+    );
+    let fields: [Field; 3] = [
+        ("params", |s| s.params, |r| r.params),
+        ("tokens", |s| s.tokens, |r| r.tokens),
+        (
+            "compute",
+            |s| s.compute.filter(|_| s.compute_given),
+            |r| r.compute,
+        ),
+    ];
+    let mut said: Vec<String> = vec![];
+    for s in &splices.rows {
+        let host = s.raw.get(col).map_or("", String::as_str);
+        let Some(cks) = family.get(host) else {
+            continue;
+        };
+        for (field, own, theirs) in fields {
+            let Some(v) = own(s).filter(|v| v.is_finite()) else {
+                continue;
+            };
+            let known: Vec<&&crate::fit::Residual> =
+                cks.iter().filter(|r| theirs(r).is_finite()).collect();
+            if let Some(r) = known.first()
+                && known.iter().all(|r| far(v, theirs(r)))
+            {
+                said.push(format!(
+                    "'{}' (line {}) gives {field} {} where {} gives its host '{host}' {} (line {})",
+                    s.name,
+                    s.line,
+                    crate::export::human(v),
+                    law_file.data.file,
+                    crate::export::human(theirs(r)),
+                    r.line
+                ));
+            }
+        }
+    }
+    let first = said.first()?;
+    Some(format!(
+        "{} splice(s) describe their host otherwise than the law's checkpoints do ({first}{}): \
+         compute_fraction_of_actual reads the host's compute from the splices file, so theirs is \
+         off by the difference; correct the splices' column, or check that the host is that \
+         checkpoint",
+        said.len(),
+        if said.len() > 1 { "; …" } else { "" }
+    ))
+}
+
 /// Rows of one host (the `model` column, and one ce_clean: rows of one name on other checkpoints
 /// or token sets measure another clean model) that disagree on the host's parameter count or
 /// training tokens: a host has one of each, so at least one row's compute_fraction_of_actual is
@@ -324,7 +390,7 @@ impl MapResult {
             return Some(format!(
                 "the splices were measured {several}, but the law's checkpoints file ({}){law} \
                  records no one token set (no eval_tokens column, as ceq eval-family writes, or \
-                 one naming several): ceq cannot check that the family's losses were measured on \
+                 one with rows that name none): ceq cannot check that the family's losses were measured on \
                  the same tokens, as a compute-equivalent needs",
                 data.file
             ));
@@ -358,16 +424,58 @@ pub fn check_level(level: f64) -> Result<()> {
 }
 
 /// Every splice through the law, at the law file's level ([`LawFile::level`]).
-pub fn map(law_file: &LawFile, splices: Splices) -> MapResult {
-    map_with(law_file, splices, law_file.level(), None)
+pub fn map(law_file: &LawFile, splices: Splices) -> Result<MapResult> {
+    map_at(law_file, splices, law_file.level())
 }
 
 /// Every splice through the law. Intervals hold the law's bootstrap refits (at their level) and,
 /// where a row gives its CEs' standard errors, their measurement noise; without refits, the noise
-/// alone by the delta method at `level` (refused outside (0, 1)).
+/// alone by the delta method at `level` (refused outside (0, 1)). Splices recorded as measured on
+/// other token ids than the law's checkpoints are refused ([`check_token_sets`]).
 pub fn map_at(law_file: &LawFile, splices: Splices, level: f64) -> Result<MapResult> {
     check_level(level)?;
+    check_token_sets(law_file, &splices)?;
     Ok(map_with(law_file, splices, level, None))
+}
+
+/// Refuses splices whose `eval_tokens` and the law's checkpoints' both name their token ids by
+/// hash (as `ceq eval` and `ceq eval-family` record them) and name different ids or positions: a
+/// CE depends on the tokens it is measured on, so each such compute-equivalent would be off by the
+/// two sets' difference in loss, a wrong number rather than a doubtful one. Records that tell less
+/// (a name typed by hand, none) are warned of instead ([`MapResult::warnings`]).
+pub fn check_token_sets(law_file: &LawFile, splices: &Splices) -> Result<()> {
+    const HASH: &str = "fnv1a64:";
+    let Some(reference) = (law_file.data.eval_tokens.as_deref()).filter(|r| r.contains(HASH))
+    else {
+        return Ok(());
+    };
+    let Some(col) = splices.columns.iter().position(|c| c == "eval_tokens") else {
+        return Ok(());
+    };
+    let other: Vec<&Splice> = (splices.rows.iter())
+        .filter(|s| {
+            let own = s.raw.get(col).map_or("", String::as_str);
+            own.contains(HASH) && token_set_key(own) != token_set_key(reference)
+        })
+        .collect();
+    let Some(first) = other.first() else {
+        return Ok(());
+    };
+    let more = match other.len() {
+        1 => String::new(),
+        n => format!(" and {} other splice(s)", n - 1),
+    };
+    Err(Error::Data {
+        kind: crate::error::DataKind::Mismatch,
+        path: splices.path.clone(),
+        message: format!(
+            "line {}: '{}'{more} were measured on {}, but the law's checkpoints ({}) on {reference}: \
+             a CE depends on the tokens it is measured on, so their compute-equivalents would be \
+             off by the two sets' difference in loss; measure the SAEs on the tokens the family \
+             was measured on",
+            first.line, first.name, first.raw[col], law_file.data.file
+        ),
+    })
 }
 
 /// Every splice through a law whose bootstrap refits come from a joint token bootstrap: `ces[row]`
@@ -411,6 +519,7 @@ fn map_with(
     for s in &mut splices.rows {
         count_as(s, count, six_nd);
     }
+    found.extend(hosts_unlike_the_family(law_file, &splices));
     found.extend(actual_off_scale(law_file, &mut splices));
     found.extend(hosts_off_the_law(&law, law_file, &splices));
     // Each row's draws are seeded by its index, so the rows map in parallel to the same bytes.

@@ -301,24 +301,11 @@ pub fn read_family(
     }
 
     let mut warnings: Vec<String> = copied_rows(&cks).into_iter().collect();
-    let eval_tokens = t.find("eval_tokens").and_then(|c| {
-        let mut sets: Vec<&str> = t.rows.iter().map(|(_, r)| r.get(c).unwrap_or("")).collect();
-        sets.dedup();
-        match sets[..] {
-            [] | [""] => None,
-            [one] => Some(one.to_owned()),
-            [_, _, ..] => {
-                sets.sort_unstable();
-                sets.dedup();
-                warnings.push(format!(
-                    "the 'eval_tokens' column names {} token sets: losses measured on different \
-                     tokens are not one curve; measure every checkpoint on the same tokens",
-                    sets.len()
-                ));
-                None
-            }
-        }
-    });
+    warnings.extend(unread_near_misses(&t, columns));
+    let eval_tokens = match t.find("eval_tokens") {
+        Some(c) => one_token_set(&t, c, &mut warnings)?,
+        None => None,
+    };
     let params_matches = params.and_then(|p| {
         let (tc, nc) = (t.find("params_total")?, t.find("params_non_embedding")?);
         let same = |c: usize| t.rows.iter().all(|(_, r)| r.get(c) == r.get(p));
@@ -468,22 +455,99 @@ fn more_data_worse(cks: &[Checkpoint], path: &Path) -> Option<String> {
     }
     worse.sort_by_key(|(c, _)| c.line);
     worse.dedup_by_key(|(c, _)| c.line);
-    let (c, b) = worse.first()?;
+    let pairs: Vec<String> = (worse.iter().take(3))
+        .map(|(c, b)| {
+            format!(
+                "line {}: {:.4} nats after {:.4e} tokens, above line {}: {:.4} after {:.4e} (N = \
+                 {:.4e})",
+                c.line, c.loss, c.tokens, b.line, b.loss, b.tokens, c.params
+            )
+        })
+        .collect();
+    let more = match worse.len() {
+        0 => return None,
+        1..=3 => String::new(),
+        n => format!("; and {} more", n - 3),
+    };
     Some(format!(
         "{} checkpoint(s) have a loss more than 1% above a checkpoint of the same size trained on \
-         fewer tokens (line {}: {:.4} nats after {:.4e} tokens; line {}: {:.4} nats after {:.4e}; \
-         N = {:.4e}): more data lowers loss, so look for a typo, a diverged run or a mislabelled \
-         row in {}, or losses measured on too few tokens to be told apart to 1%",
+         fewer tokens ({}{more}): more data lowers loss, so look for a typo, a diverged run or a \
+         mislabelled row in {}, or losses measured on too few tokens to be told apart to 1%",
         worse.len(),
-        c.line,
-        c.loss,
-        c.tokens,
-        b.line,
-        b.loss,
-        b.tokens,
-        c.params,
+        pairs.join("; "),
         path.display()
     ))
+}
+
+/// Columns ceq does not read that are named like one it would (`Run` for `run`, `tokns`): the fit
+/// would go without what they hold — a bootstrap over checkpoints instead of runs, compute taken
+/// as 6ND — without a word.
+fn unread_near_misses(t: &RawTable, columns: &ColumnMap) -> Option<String> {
+    let named = columns.named();
+    let read: Vec<&str> = (named.iter().map(|(_, c)| *c))
+        .chain(["eval_tokens", "params_total", "params_non_embedding"])
+        .collect();
+    let absent: Vec<&str> = (read.iter().copied())
+        .filter(|k| t.find(k).is_none())
+        .collect();
+    // Columns of ceq's own files (`n_tokens`, `loss_se`) are not typos of others.
+    let known = |h: &str| {
+        [&*crate::schema::CHECKPOINTS, &*crate::schema::FAMILY]
+            .iter()
+            .any(|s| s.get(h).is_some())
+    };
+    let misses: Vec<String> = (t.headers.iter())
+        .filter(|h| !read.contains(&h.as_str()) && !known(h))
+        .filter_map(|h| {
+            let k = absent.iter().find(|k| super::near_miss(h, k))?;
+            Some(format!("'{h}' (did you mean '{k}'?)"))
+        })
+        .collect();
+    (!misses.is_empty()).then(|| {
+        format!(
+            "{}: the column(s) {} are not ones ceq reads (names are case-sensitive), so the fit \
+             goes without them; rename them, or name them as the columns to read",
+            t.path.display(),
+            misses.join(", ")
+        )
+    })
+}
+
+/// The token set every row's loss was measured on (the `eval_tokens` column, column `c`), as ids
+/// and positions ([`super::token_set_key`]: the same ids under another file's name are one set).
+/// Two sets are refused: losses measured on different tokens are not one curve, and the fit would
+/// be a wrong number. Rows that record none beside rows that do are warned of, and give no set.
+fn one_token_set(t: &RawTable, c: usize, warnings: &mut Vec<String>) -> Result<Option<String>> {
+    let cells = (t.rows.iter()).map(|(line, r)| (*line, r.get(c).unwrap_or("")));
+    type Cells<'a> = Vec<(u64, &'a str)>;
+    let (named, empty): (Cells, Cells) = cells.partition(|(_, cell)| !cell.is_empty());
+    let Some(&(first_line, first)) = named.first() else {
+        return Ok(None);
+    };
+    let key = super::token_set_key(first);
+    if let Some(&(line, other)) = named.iter().find(|(_, s)| super::token_set_key(s) != key) {
+        return Err(t.cell_error(
+            line,
+            c,
+            format!(
+                "'{other}' is not the token set of line {first_line} ('{first}'): losses measured \
+                 on different tokens are not one curve; measure every checkpoint on the same tokens \
+                 (ceq eval-family measures a whole family on one), or, if these name one set, \
+                 write one name"
+            ),
+        ));
+    }
+    if let Some((line, _)) = empty.first() {
+        warnings.push(format!(
+            "{} row(s) (line {line}{}) record no token set in the 'eval_tokens' column, the others \
+             {first}: losses measured on different tokens are not one curve; measure every \
+             checkpoint on the same tokens",
+            empty.len(),
+            if empty.len() > 1 { ", …" } else { "" },
+        ));
+        return Ok(None);
+    }
+    Ok(Some(first.to_owned()))
 }
 
 /// Rows named apart whose size, tokens and loss are the same to every digit: a row copied under a

@@ -388,3 +388,27 @@ pub(crate) fn token_set_key(eval_tokens: &str) -> &str {
         .find("fnv1a64:")
         .map_or(eval_tokens, |i| &eval_tokens[i..])
 }
+
+/// Whether a column named `c` looks like a typo for `k`, a column ceq reads: another case
+/// (`Run`), or within one letter of a name of 4 or more (`steps`), two of 5 or more (`tokns`).
+pub(crate) fn near_miss(c: &str, k: &str) -> bool {
+    let d = || edit_distance(c, k);
+    c != k
+        && (c.eq_ignore_ascii_case(k) || (k.len() >= 4 && d() <= 1) || (k.len() >= 5 && d() <= 2))
+}
+
+/// Levenshtein distance, for telling a typo from another name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

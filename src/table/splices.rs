@@ -133,7 +133,7 @@ impl Splices {
         }
     }
 
-    /// Pass-through columns named within two letters of one ceq reads (`tokns`, `se_ce_clen`):
+    /// Pass-through columns named like one ceq reads ([`super::near_miss`]: `tokns`, `se_ce_clen`):
     /// likely typos, whose numbers would be left out without a word.
     fn near_misses(&self) -> Option<String> {
         use crate::schema::{EVAL, MAPPED, SPLICES};
@@ -147,7 +147,7 @@ impl Splices {
             .filter_map(|c| {
                 let near = (SPLICES.columns.iter())
                     .map(|k| k.name.as_str())
-                    .find(|k| k.len() >= 5 && edit_distance(c, k) <= 2)?;
+                    .find(|k| super::near_miss(c, k))?;
                 Some(format!("'{c}' (did you mean '{near}'?)"))
             })
             .collect();
@@ -159,22 +159,6 @@ impl Splices {
             )
         })
     }
-}
-
-/// Levenshtein distance, for telling a typo from another name.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// A splices CSV (see the README's "Splices CSV").

@@ -162,7 +162,7 @@ fn coverage(seed: u64, families: u64, per_family: usize, refits: usize) -> Cover
         let cases: Vec<Case> = (0..per_family).map(|_| draw_case(&mut rng)).collect();
         let read = |with_se: bool| {
             let p = write(dir.path(), "sp.csv", &splices_csv(&cases, with_se));
-            ceq::map::map(&lf, read_splices_csv(&p).unwrap())
+            ceq::map::map(&lf, read_splices_csv(&p).unwrap()).unwrap()
         };
         let (noisy, law_only) = (read(true), read(false));
         let mut fam_hit = 0;

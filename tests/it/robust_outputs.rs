@@ -243,7 +243,7 @@ fn intervals_that_exclude_their_estimate_are_warned_of() {
     assert!(!w.contains("rest on"), "{w}");
     // Each mapped splice whose interval misses its estimate says so.
     let splices = ceq::table::read_splices(Path::new(&data("splices.csv"))).unwrap();
-    let m = ceq::map::map(&lf, splices);
+    let m = ceq::map::map(&lf, splices).unwrap();
     assert!(
         m.rows
             .iter()
@@ -418,7 +418,7 @@ fn a_law_file_keeps_a_bounded_sample_of_many_residuals() {
             .any(|t| t == "checkpoints (5000 of n = 12000 shown)"),
         "{texts:?}"
     );
-    let outliers = lf["fit"]["outliers"].as_u64().unwrap();
+    let outliers = lf["fit"]["beyond_delta"].as_u64().unwrap();
     let texts: Vec<String> = text_boxes(&figs.join("residuals.svg"))
         .into_iter()
         .map(|b| b.0)
@@ -478,7 +478,10 @@ fn the_library_keeps_the_command_lines_checks() {
     let lf = told(ParamCount::Total, 0.5).unwrap();
     let splices = || read_splices(&root("data/splices.csv")).unwrap();
     let fraction = |m: &ceq::map::MapResult| m.rows[0].ci.and_then(|c| c.fraction).unwrap();
-    let (mapped, at50) = (map(&lf, splices()), map_at(&lf, splices(), 0.5).unwrap());
+    let (mapped, at50) = (
+        map(&lf, splices()).unwrap(),
+        map_at(&lf, splices(), 0.5).unwrap(),
+    );
     assert_eq!(fraction(&mapped), fraction(&at50));
     let at90 = map_at(&lf, splices(), 0.9).unwrap();
     assert!(
