@@ -568,12 +568,13 @@ impl EvalReport {
         notes.extend(self.undefined_note());
         notes.push(format!(
             "{} of the {} columns; the CSV and JSON hold every one, among them each CE's SE \
-             (se_*, over per-sequence means), params ({} of {}) and engine (the burn backend that \
-             computed the row, in f32)",
+             (se_*, over per-sequence means), params ({}: {} {}) and engine (the burn backend \
+             that computed the row, in f32)",
             keep.len(),
             full.columns.len(),
+            self.model,
+            self.params,
             self.params_counted,
-            self.model
         ));
         Table {
             title: full.title,

@@ -76,10 +76,15 @@ fn eval_notes_speak_of_the_columns_shown_and_say_where_the_rest_is() {
         last.starts_with("10 of the ") && last.contains("the CSV and JSON hold every one"),
         "{last}"
     );
+    // The count the CSV holds (checked against PyTorch's in eval_hosts), said with its kind.
+    let csv = eval_gpt2(&["--format", "csv"]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == "params").unwrap();
+    let params = lines.next().unwrap().split(',').nth(at).unwrap().to_owned();
     for said in [
         "SE (se_*",
-        "params (total parameters",
-        "of gpt2)",
+        &format!("params (gpt2: {params} total parameters"),
         "engine (the burn backend",
     ] {
         assert!(last.contains(said), "{said:?} not in {last}");
