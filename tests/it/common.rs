@@ -11,12 +11,27 @@ pub fn ceq() -> Command {
     Command::cargo_bin("ceq").unwrap()
 }
 
-/// A file of the synthetic family drawn from a known law (`ceq synth`), in tests/fixtures/synth/.
 /// A path in the repository (`data/…`, the files the README's main job reads).
 pub fn root(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
+/// `ceq eval` of the fixture SAE folder `sae` (in tests/fixtures/eval/saes) spliced into the
+/// fixture gpt2, on the fixture tokens.
+pub fn eval_in_gpt2(sae: &str) -> Command {
+    let fx = root("tests/fixtures/eval");
+    let mut c = ceq();
+    c.arg("eval")
+        .arg("--model")
+        .arg(fx.join("gpt2"))
+        .arg("--sae")
+        .arg(fx.join("saes").join(sae))
+        .arg("--tokens")
+        .arg(fx.join("tokens.npy"));
+    c
+}
+
+/// A file of the synthetic family drawn from a known law (`ceq synth`), in tests/fixtures/synth/.
 pub fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/synth")

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, copy_dir, data, fit_to, write};
+use crate::common::{ceq, copy_dir, data, eval_in_gpt2, fit_to, write};
 
 /// Runs ceq, expects failure without a panic, and returns stderr.
 fn fails(cmd: &mut assert_cmd::Command) -> String {
@@ -245,7 +245,6 @@ fn a_failed_write_leaves_no_temporary_file() {
 fn fit_map_and_eval_replace_an_existing_out_only_when_forced() {
     let d = tempfile::tempdir().unwrap();
     let (law, sp) = law_and_splices(d.path());
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
     std::fs::create_dir(d.path().join("other-model")).unwrap();
     let config = write(
         &d.path().join("other-model"),
@@ -263,16 +262,8 @@ fn fit_map_and_eval_replace_an_existing_out_only_when_forced() {
         c
     };
     let eval = |out: &Path| {
-        let mut c = ceq();
-        c.arg("eval")
-            .arg("--model")
-            .arg(fx.join("gpt2"))
-            .arg("--sae")
-            .arg(fx.join("saes/gpt2-l1-resid_pre-standard-v6"))
-            .arg("--tokens")
-            .arg(fx.join("tokens.npy"))
-            .arg("--out")
-            .arg(out);
+        let mut c = eval_in_gpt2("gpt2-l1-resid_pre-standard-v6");
+        c.arg("--out").arg(out);
         c
     };
     let map = |out: &Path| map_out(&law, &sp, out);

@@ -3,30 +3,17 @@
 //! are said once where stderr and the table share a terminal, and the mapping's notes define the
 //! statuses and say ratios and misread numbers plainly.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ceq::export::said_once::{Stream, drop_said, notes_repeat_warnings};
 use ceq::export::{Column, Table};
 
-use super::common::{ceq, data, fit_to, succeeds, write};
-
-fn eval_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval")
-}
+use super::common::{ceq, data, eval_in_gpt2, fit_to, succeeds, write};
 
 /// `ceq eval` of one fixture SAE in gpt2, with `extra` options; its stdout.
 fn eval_gpt2(extra: &[&str]) -> String {
-    let fx = eval_fixtures();
-    let mut c = ceq();
-    c.arg("eval")
-        .arg("--model")
-        .arg(fx.join("gpt2"))
-        .arg("--sae")
-        .arg(fx.join("saes/gpt2-l1-resid_pre-standard-v6"))
-        .arg("--tokens")
-        .arg(fx.join("tokens.npy"))
-        .args(extra);
-    String::from_utf8(succeeds(&mut c).0).unwrap()
+    let mut c = eval_in_gpt2("gpt2-l1-resid_pre-standard-v6");
+    String::from_utf8(succeeds(c.args(extra)).0).unwrap()
 }
 
 /// A Markdown table's header cells and rows.

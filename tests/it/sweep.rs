@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::common::{ceq, root};
+use super::common::{ceq, eval_in_gpt2, root};
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
@@ -637,7 +637,7 @@ fn an_output_being_written_is_not_written_twice() {
     std::fs::remove_file(&link).unwrap();
     // eval-family on it, and a plain eval whose table is written under the lock too (review: one
     // that began before a sweep on its --out replaced the sweep's finished rows when it ended).
-    let (fam, fx) = (root("tests/fixtures/family"), eval_fixtures());
+    let fam = root("tests/fixtures/family");
     let mut family = ceq();
     family
         .arg("eval-family")
@@ -645,15 +645,8 @@ fn an_output_being_written_is_not_written_twice() {
         .arg(fam.join("family.csv"))
         .arg("--tokens")
         .arg(fam.join("tokens.npy"));
-    let mut eval = ceq();
-    eval.arg("eval")
-        .arg("--model")
-        .arg(fx.join("gpt2"))
-        .arg("--sae")
-        .arg(fx.join("saes/gpt2-l0-resid_mid-topk-v6"))
-        .arg("--tokens")
-        .arg(fx.join("tokens.npy"))
-        .args(["--batch", "3"]);
+    let mut eval = eval_in_gpt2("gpt2-l0-resid_mid-topk-v6");
+    eval.args(["--batch", "3"]);
     for cmd in [&mut family, &mut eval] {
         let r = cmd.arg("--out").arg(&out).assert().failure();
         let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
