@@ -318,10 +318,13 @@ fn near_miss(column: &str, available: &str) -> String {
     let sep = [(';', "semicolons"), ('\t', "tabs"), ('|', "bars")]
         .into_iter()
         .find(|(c, _)| names.len() == 1 && names[0].contains(*c));
-    match sep {
-        Some((_, what)) => format!(
+    if let Some((_, what)) = sep {
+        return format!(
             ": the header is one column holding {what}, but ceq reads comma-separated files"
-        ),
+        );
+    }
+    match names.iter().find(|n| crate::table::near_miss(n, column)) {
+        Some(n) => format!(": is '{n}' it, misspelled?"),
         None => String::new(),
     }
 }

@@ -34,13 +34,15 @@
 //! use ceq::table::{ColumnMap, read_family, read_splices};
 //!
 //! fn main() -> ceq::Result<()> {
-//!     let family = read_family(
+//!     let mut family = read_family(
 //!         Path::new("data/checkpoints.csv"),
 //!         &ColumnMap::default(),
 //!         Form::Chinchilla,
 //!         0,
 //!     )?;
 //!     let fit = ceq::fit::fit(&family, &ceq::fit::FitOptions::default())?;
+//!     // The token set of the rows fitted; two are refused.
+//!     family.settle_token_set(&fit.checkpoints)?;
 //!     let eval_set = family.eval_tokens.as_deref().unwrap_or(ceq::pipeline::UNNAMED_EVAL_SET);
 //!     let law_file = LawFile::new(&fit, &family, eval_set, ParamCount::Total, (None, 0.9))?;
 //!

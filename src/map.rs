@@ -10,7 +10,7 @@ use crate::export::{Cell, Column, Format, Table, sig4};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
 use crate::schema::{Col, MAPPED};
-use crate::table::{ComputeScale, Splice, Splices, token_set_key};
+use crate::table::{ComputeScale, Splice, Splices, same_token_set, token_set_key};
 
 /// The mapped splices with what is needed to label them.
 #[derive(Clone, Debug)]
@@ -113,6 +113,9 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
             |r| r.compute,
         ),
     ];
+    // A law that counts compute as 6ND puts every splice's compute on 6ND too (a compute column
+    // that is not is said apart), so only a law fitted to the column compares it.
+    let six_nd = law_file.data.compute_source != "column";
     let mut said: Vec<String> = vec![];
     for s in &splices.rows {
         let host = s.raw.get(col).map_or("", String::as_str);
@@ -120,7 +123,8 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
             continue;
         };
         for (field, own, theirs) in fields {
-            let Some(v) = own(s).filter(|v| v.is_finite()) else {
+            let Some(v) = own(s).filter(|v| v.is_finite() && !(field == "compute" && six_nd))
+            else {
                 continue;
             };
             let known: Vec<&&crate::fit::Residual> =
@@ -353,7 +357,7 @@ impl MapResult {
             .map(|s| (s.raw.get(col).map_or("", String::as_str), s.name.as_str()))
             .filter(|(t, _)| !t.is_empty());
         let sets: Vec<(&str, Vec<&str>)> =
-            crate::groups::in_order(named, |(t, _)| token_set_key(t))
+            crate::groups::in_order(named, |(t, _)| token_set_key(t).to_ascii_lowercase())
                 .into_iter()
                 .map(|(_, rows)| (rows[0].0, rows.into_iter().map(|(_, name)| name).collect()))
                 .collect();
@@ -389,15 +393,15 @@ impl MapResult {
             };
             return Some(format!(
                 "the splices were measured {several}, but the law's checkpoints file ({}){law} \
-                 records no one token set (no eval_tokens column, as ceq eval-family writes, or \
-                 one with rows that name none): ceq cannot check that the family's losses were measured on \
-                 the same tokens, as a compute-equivalent needs",
+                 records no token set (no eval_tokens column, as ceq eval-family writes, or one \
+                 with no cell filled on the rows fitted): ceq cannot check that the family's \
+                 losses were measured on the same tokens, as a compute-equivalent needs",
                 data.file
             ));
         };
         let whose = format!("the law's checkpoints ({})", data.file);
         let other: Vec<&(&str, Vec<&str>)> = (sets.iter())
-            .filter(|(t, _)| token_set_key(t) != token_set_key(reference))
+            .filter(|(t, _)| !same_token_set(t, reference))
             .collect();
         if other.is_empty() {
             return None;
@@ -455,7 +459,7 @@ pub fn check_token_sets(law_file: &LawFile, splices: &Splices) -> Result<()> {
     let other: Vec<&Splice> = (splices.rows.iter())
         .filter(|s| {
             let own = s.raw.get(col).map_or("", String::as_str);
-            own.contains(HASH) && token_set_key(own) != token_set_key(reference)
+            own.contains(HASH) && !same_token_set(own, reference)
         })
         .collect();
     let Some(first) = other.first() else {
@@ -469,11 +473,15 @@ pub fn check_token_sets(law_file: &LawFile, splices: &Splices) -> Result<()> {
         kind: crate::error::DataKind::Mismatch,
         path: splices.path.clone(),
         message: format!(
-            "line {}: '{}'{more} were measured on {}, but the law's checkpoints ({}) on {reference}: \
+            "line {}: '{}'{more} {} measured on {}, but the law's checkpoints ({}) on {reference}: \
              a CE depends on the tokens it is measured on, so their compute-equivalents would be \
              off by the two sets' difference in loss; measure the SAEs on the tokens the family \
              was measured on",
-            first.line, first.name, first.raw[col], law_file.data.file
+            first.line,
+            first.name,
+            if other.len() == 1 { "was" } else { "were" },
+            first.raw[col],
+            law_file.data.file
         ),
     })
 }
@@ -752,7 +760,7 @@ impl MapResult {
     fn on_another_set(&self, s: &Splice) -> bool {
         let reference = self.law_file.data.eval_tokens.as_deref();
         match (self.row_token_set(s), reference) {
-            (Ok(Some(own)), Some(r)) => token_set_key(r) != token_set_key(own),
+            (Ok(Some(own)), Some(r)) => !same_token_set(r, own),
             _ => false,
         }
     }

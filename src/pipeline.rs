@@ -102,6 +102,8 @@ impl FitJob {
         let s = &self.0;
         let mut family = read_family(&s.checkpoints, &s.columns, s.form, 0)?;
         family.drop_highest(s.drop_highest, s.run.as_deref());
+        let (fitted, _) = crate::fit::select(&family, &self.options())?;
+        family.settle_token_set(&fitted)?;
         crate::law_file::check_param_count(&family, self.0.param_count)?;
         if s.form == Form::Compute
             && let Some(w) = off_the_frontier(&family)

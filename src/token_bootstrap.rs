@@ -18,7 +18,7 @@ use crate::fit::bootstrap::{refit, thin_resamples, unit_counts, units};
 use crate::fit::{Bootstrap, Fit, Progress, Solver, Stage};
 use crate::map::{MapResult, map_joint};
 use crate::pipeline::FitJob;
-use crate::table::{Checkpoint, Splices, token_set_key};
+use crate::table::{Checkpoint, Splices, same_token_set};
 
 /// Mixed into the seed of the sequence draws, so that they are not the checkpoint draws' stream.
 const SEQ_SEED: u64 = 0x746f_6b65_6e62_6f6f;
@@ -118,7 +118,7 @@ impl Paired {
             let Some(t) = sequences.eval_tokens.get(&s.name) else {
                 continue;
             };
-            if token_set_key(t) != token_set_key(fam_tokens) {
+            if !same_token_set(t, fam_tokens) {
                 return Err(data(
                     &sequences.csv,
                     format!(

@@ -110,9 +110,12 @@ pub struct Family {
     /// Whether the params column equals the file's `params_total` and `params_non_embedding`
     /// columns on every row, when it has both (as `ceq eval-family` writes): which count it holds.
     pub params_matches: Option<[bool; 2]>,
-    /// The token set every loss was measured on, when the file has an `eval_tokens` column (as
-    /// `ceq eval-family` writes) holding one value.
+    /// The token set the fitted losses were measured on, from the file's `eval_tokens` column (as
+    /// `ceq eval-family` writes it): `None` until [`Family::settle_token_set`] has looked at the
+    /// rows a fit takes, and where they name none.
     pub eval_tokens: Option<String>,
+    /// The `eval_tokens` column's index and its non-empty cells, by line.
+    token_cells: Option<(usize, HashMap<u64, String>)>,
 }
 
 impl Family {
@@ -302,10 +305,11 @@ pub fn read_family(
 
     let mut warnings: Vec<String> = copied_rows(&cks).into_iter().collect();
     warnings.extend(unread_near_misses(&t, columns));
-    let eval_tokens = match t.find("eval_tokens") {
-        Some(c) => one_token_set(&t, c, &mut warnings)?,
-        None => None,
-    };
+    let token_cells = t.find("eval_tokens").map(|c| {
+        let cells = (t.rows.iter())
+            .filter_map(|(line, r)| Some((*line, r.get(c).filter(|v| !v.is_empty())?.to_owned())));
+        (c, cells.collect())
+    });
     let params_matches = params.and_then(|p| {
         let (tc, nc) = (t.find("params_total")?, t.find("params_non_embedding")?);
         let same = |c: usize| t.rows.iter().all(|(_, r)| r.get(c) == r.get(p));
@@ -363,7 +367,8 @@ pub fn read_family(
         dropped: 0,
         compute_per_6nd,
         params_matches,
-        eval_tokens,
+        eval_tokens: None,
+        token_cells,
     };
     family.drop_highest(drop_highest, None);
     Ok(family)
@@ -398,6 +403,55 @@ impl ComputeScale {
 }
 
 impl Family {
+    /// Sets [`Family::eval_tokens`] to the token set the `fitted` checkpoints (of this family) were
+    /// measured on, as ids and positions (the same ids under another
+    /// file's name are one set). Two sets are refused: losses measured on different tokens are not
+    /// one curve, and the fit would be a wrong number. Rows that record none beside rows that do
+    /// are warned of, and the set the others name is the family's, so that splices on other
+    /// tokens are still refused. Rows left out of the fit (another run, dropped) are not looked
+    /// at: a manifest may hold runs measured on different sets.
+    pub fn settle_token_set(&mut self, fitted: &[Checkpoint]) -> Result<()> {
+        let Some((c, cells)) = &self.token_cells else {
+            return Ok(());
+        };
+        let mut named: Vec<(u64, &str)> = vec![];
+        let mut empty: Vec<u64> = vec![];
+        for ck in fitted {
+            match cells.get(&ck.line) {
+                Some(cell) => named.push((ck.line, cell)),
+                None => empty.push(ck.line),
+            }
+        }
+        let Some(&(first_line, first)) = named.first() else {
+            return Ok(());
+        };
+        if let Some(&(line, other)) = named.iter().find(|(_, s)| !super::same_token_set(s, first)) {
+            return Err(Error::BadCell {
+                path: self.path.clone(),
+                line,
+                column: "eval_tokens".into(),
+                col_index: c + 1,
+                message: format!(
+                    "'{other}' is not the token set of line {first_line} ('{first}'): losses \
+                     measured on different tokens are not one curve; measure every checkpoint on \
+                     the same tokens (ceq eval-family measures a whole family on one), or, if \
+                     these name one set, write one name"
+                ),
+            });
+        }
+        if let Some(line) = empty.first() {
+            self.warnings.push(format!(
+                "{} fitted row(s) (line {line}{}) record no token set in the 'eval_tokens' column, \
+                 the others {first}: losses measured on different tokens are not one curve; \
+                 measure every checkpoint on the same tokens (the law records {first})",
+                empty.len(),
+                if empty.len() > 1 { ", …" } else { "" },
+            ));
+        }
+        self.eval_tokens = Some(first.to_owned());
+        Ok(())
+    }
+
     /// Drops the `k` highest-loss checkpoints (Epoch's filter for the Chinchilla data): of the
     /// run named, when the fit takes one run, else of the whole file.
     pub fn drop_highest(&mut self, k: usize, run: Option<&str>) {
@@ -496,58 +550,33 @@ fn unread_near_misses(t: &RawTable, columns: &ColumnMap) -> Option<String> {
             .iter()
             .any(|s| s.get(h).is_some())
     };
+    let mut without: Vec<&str> = vec![];
     let misses: Vec<String> = (t.headers.iter())
         .filter(|h| !read.contains(&h.as_str()) && !known(h))
         .filter_map(|h| {
             let k = absent.iter().find(|k| super::near_miss(h, k))?;
+            let what = match *k {
+                "eval_tokens" => "the law records no token set to check splices against",
+                "params_total" | "params_non_embedding" => {
+                    "which count 'params' holds goes unchecked"
+                }
+                _ => "the fit goes without them",
+            };
+            if !without.contains(&what) {
+                without.push(what);
+            }
             Some(format!("'{h}' (did you mean '{k}'?)"))
         })
         .collect();
     (!misses.is_empty()).then(|| {
         format!(
-            "{}: the column(s) {} are not ones ceq reads (names are case-sensitive), so the fit \
-             goes without them; rename them, or name them as the columns to read",
+            "{}: the column(s) {} are not ones ceq reads (names are case-sensitive), so {}; rename \
+             them, or name them as the columns to read",
             t.path.display(),
-            misses.join(", ")
+            misses.join(", "),
+            without.join(", and ")
         )
     })
-}
-
-/// The token set every row's loss was measured on (the `eval_tokens` column, column `c`), as ids
-/// and positions ([`super::token_set_key`]: the same ids under another file's name are one set).
-/// Two sets are refused: losses measured on different tokens are not one curve, and the fit would
-/// be a wrong number. Rows that record none beside rows that do are warned of, and give no set.
-fn one_token_set(t: &RawTable, c: usize, warnings: &mut Vec<String>) -> Result<Option<String>> {
-    let cells = (t.rows.iter()).map(|(line, r)| (*line, r.get(c).unwrap_or("")));
-    type Cells<'a> = Vec<(u64, &'a str)>;
-    let (named, empty): (Cells, Cells) = cells.partition(|(_, cell)| !cell.is_empty());
-    let Some(&(first_line, first)) = named.first() else {
-        return Ok(None);
-    };
-    let key = super::token_set_key(first);
-    if let Some(&(line, other)) = named.iter().find(|(_, s)| super::token_set_key(s) != key) {
-        return Err(t.cell_error(
-            line,
-            c,
-            format!(
-                "'{other}' is not the token set of line {first_line} ('{first}'): losses measured \
-                 on different tokens are not one curve; measure every checkpoint on the same tokens \
-                 (ceq eval-family measures a whole family on one), or, if these name one set, \
-                 write one name"
-            ),
-        ));
-    }
-    if let Some((line, _)) = empty.first() {
-        warnings.push(format!(
-            "{} row(s) (line {line}{}) record no token set in the 'eval_tokens' column, the others \
-             {first}: losses measured on different tokens are not one curve; measure every \
-             checkpoint on the same tokens",
-            empty.len(),
-            if empty.len() > 1 { ", …" } else { "" },
-        ));
-        return Ok(None);
-    }
-    Ok(Some(first.to_owned()))
 }
 
 /// Rows named apart whose size, tokens and loss are the same to every digit: a row copied under a

@@ -389,26 +389,75 @@ pub(crate) fn token_set_key(eval_tokens: &str) -> &str {
         .map_or(eval_tokens, |i| &eval_tokens[i..])
 }
 
-/// Whether a column named `c` looks like a typo for `k`, a column ceq reads: another case
-/// (`Run`), or within one letter of a name of 4 or more (`steps`), two of 5 or more (`tokns`).
-pub(crate) fn near_miss(c: &str, k: &str) -> bool {
-    let d = || edit_distance(c, k);
-    c != k
-        && (c.eq_ignore_ascii_case(k) || (k.len() >= 4 && d() <= 1) || (k.len() >= 5 && d() <= 2))
+/// Whether two `eval_tokens` cells name one token set: the same ids and positions
+/// ([`token_set_key`]), a hash's hex in either case.
+pub(crate) fn same_token_set(a: &str, b: &str) -> bool {
+    token_set_key(a).eq_ignore_ascii_case(token_set_key(b))
 }
 
-/// Levenshtein distance, for telling a typo from another name.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+/// Whether a column named `c` looks like a typo for `k`, a column ceq reads: another case or
+/// separator (`Run`, `eval-tokens`), a plural (`steps`), one letter left out but the first
+/// (`tokns`, `los`), or two neighbours swapped (`tokesn`). Other one-letter edits make other
+/// words too often (`stem`, `same`, `computer`, `val_tokens`) to call them typos.
+pub(crate) fn near_miss(c: &str, k: &str) -> bool {
+    let plain = |s: &str| -> Vec<char> {
+        (s.chars().filter(|ch| !matches!(ch, '_' | '-' | ' ')))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (c2, k2) = (plain(c), plain(k));
+    let plural =
+        |a: &[char], b: &[char]| a.len() == b.len() + 1 && a.ends_with(&['s']) && a.starts_with(b);
+    // `short` is `long` with one letter left out, not its first.
+    let dropped = |short: &[char], long: &[char]| {
+        short.len() + 1 == long.len()
+            && (1..long.len()).any(|i| long[..i] == short[..i] && long[i + 1..] == short[i..])
+    };
+    let swapped = |a: &[char], b: &[char]| {
+        let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+        a.len() == b.len()
+            && diff.len() == 2
+            && diff[1] == diff[0] + 1
+            && a[diff[0]] == b[diff[1]]
+            && a[diff[1]] == b[diff[0]]
+    };
+    c != k
+        && (c2 == k2
+            || plural(&c2, &k2)
+            || plural(&k2, &c2)
+            || (k2.len() >= 4 && dropped(&c2, &k2))
+            || (k2.len() >= 5 && c2.len() == k2.len() && swapped(&c2, &k2)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn near_misses_are_typos_not_other_words() {
+        let typos = [
+            ("Run", "run"),
+            ("eval-tokens", "eval_tokens"),
+            ("steps", "step"),
+            ("tokns", "tokens"),
+            ("los", "loss"),
+            ("tokesn", "tokens"),
+            ("se_ce_clen", "se_ce_clean"),
+        ];
+        for (c, k) in typos {
+            assert!(super::near_miss(c, k), "{c} for {k}");
+        }
+        let words = [
+            ("stem", "step"),
+            ("stop", "step"),
+            ("same", "name"),
+            ("name2", "name"),
+            ("computer", "compute"),
+            ("val_tokens", "eval_tokens"),
+            ("eval_toks", "eval_tokens"),
+            ("run", "run"),
+            ("rn", "run"),
+        ];
+        for (c, k) in words {
+            assert!(!super::near_miss(c, k), "{c} for {k}");
         }
     }
-    row[b.len()]
 }

@@ -147,6 +147,7 @@ impl Splices {
             .filter_map(|c| {
                 let near = (SPLICES.columns.iter())
                     .map(|k| k.name.as_str())
+                    .filter(|k| !self.columns.iter().any(|h| h == k))
                     .find(|k| super::near_miss(c, k))?;
                 Some(format!("'{c}' (did you mean '{near}'?)"))
             })

@@ -47,7 +47,7 @@ fn each_other_token_set_is_said_with_its_rows() {
     let law = fit_to(d.path(), &ck, "law0.json", &[]);
     let (_, err) = map_json(&law, &write(d.path(), "sp2.csv", &sp));
     assert!(err.contains("on 3 token sets"), "{err}");
-    assert!(err.contains("records no one token set"), "{err}");
+    assert!(err.contains("records no token set"), "{err}");
 }
 
 /// A law fitted to data/'s family (which records its tokens) against rows on two sets (the other

@@ -1064,13 +1064,42 @@ fn a_family_on_two_token_sets_is_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A hash's hex in upper case names the same ids.
+    let upper = write(
+        dir.path(),
+        "upper.csv",
+        &with_line_3("fnv1a64:da11b7cd00f64ed7", "fnv1a64:DA11B7CD00F64ED7"),
+    );
+    assert!(fit(&upper).status.success());
     let none = "eval_tokens.npy fnv1a64:da11b7cd00f64ed7 (BOS/EOS/pad positions left out)";
     let ck = write(dir.path(), "ck.csv", &with_line_3(none, ""));
     let out = fit(&ck);
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("1 row(s) (line 3) record no token set in the 'eval_tokens' column"),
+        err.contains("1 fitted row(s) (line 3) record no token set in the 'eval_tokens' column"),
+        "{err}"
+    );
+    // The law keeps the set the other rows name (review: it recorded none, and splices on other
+    // ids were only warned of), so splices measured on other ids are still refused.
+    let law = fit_to(dir.path(), &ck, "blank.json", &[]);
+    let text = std::fs::read_to_string(root.join("data/splices.csv")).unwrap();
+    let sp = write(
+        dir.path(),
+        "other.csv",
+        &text.replace("fnv1a64:da11b7cd00f64ed7", "fnv1a64:0123456789abcdef"),
+    );
+    let refused = ceq()
+        .args(["map", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(refused.stderr).unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        err.contains("were measured on eval_tokens.npy fnv1a64:0123456789abcdef"),
         "{err}"
     );
     // The ranges, from the file itself.
@@ -1091,6 +1120,65 @@ fn a_family_on_two_token_sets_is_refused() {
     let summary = String::from_utf8(out.stdout).unwrap();
     let want = format!("N {}, D {}", range(&n), range(&d));
     assert!(summary.contains(&want), "{want} not in {summary}");
+}
+
+/// The token sets are checked on the rows a fit takes (review: a manifest whose runs were each
+/// measured on their own set was refused whatever `--run` chose, and so was a row on another set
+/// that `--drop-highest` leaves out).
+#[test]
+fn token_sets_are_checked_on_the_rows_fitted() {
+    let d = tempfile::tempdir().unwrap();
+    let row = |run: &str, step: f64, extra: f64, set: &str| {
+        let tokens = step * 1024.0;
+        let loss = 3.0 + 60.0 * tokens.powf(-0.35) + extra;
+        format!("{run}{step},{run},{step},8640,{tokens},{loss},x.npy fnv1a64:{set}\n")
+    };
+    let head = "name,run,step,params,tokens,loss,eval_tokens\n";
+    let steps = [100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0];
+    let a: String = steps.iter().map(|&s| row("a", s, 0.0, "aaaa")).collect();
+    let b: String = steps.iter().map(|&s| row("b", s, 1.0, "bbbb")).collect();
+    let ck = write(d.path(), "runs.csv", &format!("{head}{a}{b}"));
+    let fit = |extra: &[&str]| {
+        ceq()
+            .args(["fit", "--format", "json", "--checkpoints"])
+            .arg(&ck)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let one = fit(&["--form", "run", "--run", "b"]);
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(v["data"]["eval_tokens"], "x.npy fnv1a64:bbbb");
+    // Both runs in one fit are losses on two sets: refused at run b's first line.
+    let both = fit(&["--form", "compute"]);
+    let err = String::from_utf8(both.stderr).unwrap();
+    assert!(!both.status.success());
+    assert!(err.contains(":9: column 'eval_tokens'"), "{err}");
+    // Run a's first step on another set, dropped as its highest loss: the rest are one set.
+    let a_off: String = (steps.iter().enumerate())
+        .map(|(i, &s)| row("a", s, 0.0, if i == 0 { "cccc" } else { "aaaa" }))
+        .collect();
+    let ck = write(d.path(), "dropped.csv", &format!("{head}{a_off}"));
+    let run = |extra: &[&str]| {
+        ceq()
+            .args(["fit", "--form", "run", "--checkpoints"])
+            .arg(&ck)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(!run(&[]).status.success());
+    let out = run(&["--drop-highest", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `--drop-highest K` with `--run R` drops R's K highest losses, not the file's (review 10: it
@@ -1255,14 +1343,15 @@ fn splices_naming_tokens_against_a_law_naming_none_are_warned_of() {
     let (_, err) = map_json(&law, &sp);
     assert!(
         err.contains("the splices were measured on tokens.npy fnv1a64:0123456789abcdef,")
-            && err.contains("records no one token set"),
+            && err.contains("records no token set"),
         "{err}"
     );
     // Without the column, nothing to say.
     let sp2 = write(d.path(), "sp2.csv", "name,ce_clean,ce_spliced\na,2.6,2.7\n");
     assert!(!map_json(&law, &sp2).1.contains("token set"));
-    // Checkpoints of which some name no token set record no one set either, and are not said to
-    // lack the column (review); two named sets are refused when fitting
+    // Checkpoints of which some name no token set are warned of, and the law keeps the set the
+    // others name (review: it recorded none, and these splices were only warned of): splices
+    // measured on other ids are refused. Two named sets are refused when fitting
     // (`a_family_on_two_token_sets_is_refused`).
     let mut rd = csv::Reader::from_path(data("checkpoints.csv")).unwrap();
     let mut wr = csv::Writer::from_path(d.path().join("two.csv")).unwrap();
@@ -1279,15 +1368,34 @@ fn splices_naming_tokens_against_a_law_naming_none_are_warned_of() {
         wr.write_record(&r).unwrap();
     }
     wr.flush().unwrap();
-    let two = fit_to(d.path(), &d.path().join("two.csv"), "two.json", &[]);
-    let (_, err) = map_json(&two, &sp);
+    let (_, err) = succeeds(
+        ceq()
+            .args(["fit", "--checkpoints"])
+            .arg(d.path().join("two.csv")),
+    );
     assert!(
-        err.contains("records no one token set") && err.contains("or one with rows that name none"),
+        err.contains("fitted row(s) (line 3, …) record no token set"),
+        "{err}"
+    );
+    let two = fit_to(d.path(), &d.path().join("two.csv"), "two.json", &[]);
+    let out = ceq()
+        .args(["map", "--law"])
+        .arg(&two)
+        .arg("--splices")
+        .arg(&sp)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert!(
+        err.contains(
+            "'a' was measured on tokens.npy fnv1a64:0123456789abcdef, but the law's checkpoints"
+        ),
         "{err}"
     );
 }
 
-/// A pass-through column named within two letters of one ceq reads is likely a typo, whose numbers
+/// A pass-through column named like one ceq reads (one letter left out) is likely a typo, whose numbers
 /// would be left out unread: said, with the name meant (review 10c). Other columns pass quietly.
 #[test]
 fn a_misspelled_optional_column_is_said() {
@@ -1307,6 +1415,15 @@ fn a_misspelled_optional_column_is_said() {
         !err.contains("'l1'") && !err.contains("'kl'") && !err.contains("'layer'"),
         "{err}"
     );
+    // Beside the column it is like, a column is another one, not a typo (review: `token` beside
+    // `tokens` was said to be a typo of it).
+    let sp = write(
+        d.path(),
+        "sp2.csv",
+        "name,ce_clean,ce_spliced,tokens,token\na,2.6,2.7,1e6,x\n",
+    );
+    let (_, err) = map_json(&law, &sp);
+    assert!(!err.contains("did you mean"), "{err}");
 }
 
 /// In a checkpoints file, a column named like one ceq reads but not exactly (`Run`, `tokns`) is
@@ -1343,6 +1460,35 @@ fn a_misspelled_checkpoints_column_is_said() {
     let err = fit(&ck, &["--run-col", "Run", "--tokens-col", "tokns"]);
     assert!(!err.contains("did you mean"), "{err}");
     assert!(!fit(&root("data/checkpoints.csv"), &[]).contains("did you mean"));
+    // What goes missing is said for the column meant; other words are not typos.
+    let renamed = head
+        .replace(",eval_tokens,", ",eval-tokens,")
+        .replace(",params_total,", ",stem,");
+    let ck = write(d.path(), "ck2.csv", &format!("{renamed}\n{rest}"));
+    let err = fit(&ck, &[]);
+    assert!(
+        err.contains("'eval-tokens' (did you mean 'eval_tokens'?) are not ones ceq reads (names are case-sensitive), so the law records no token set to check splices against;")
+            && !err.contains("'stem'"),
+        "{err}"
+    );
+    // A required column misspelled: the missing-column error names it.
+    let ck = write(
+        d.path(),
+        "ck3.csv",
+        &format!("{}\n{rest}", head.replace(",loss,", ",los,")),
+    );
+    let o = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(&ck)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!o.status.success());
+    assert!(
+        err.contains("missing required column 'loss'") && err.contains("is 'los' it, misspelled?"),
+        "{err}"
+    );
 }
 
 /// A host that is one of the law's checkpoints by name, but whose row gives other training tokens
@@ -1391,6 +1537,50 @@ fn a_host_described_otherwise_than_the_family_is_said() {
         "{err}"
     );
     assert!(!map(&root("data/splices.csv")).contains("describe their host"));
+    // A family whose compute column counts 8ND, fitted by the chinchilla law (which counts 6ND),
+    // and splices that give their host's compute as that file does: said as a compute column not
+    // on 6ND, not as a host the file describes otherwise (review: "the file gives" its host the
+    // law's 6ND, a number the file does not hold).
+    let ck = std::fs::read_to_string(root("data/checkpoints.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(ck.as_bytes());
+    let ch = rd.headers().unwrap().clone();
+    let cat = |n: &str| ch.iter().position(|c| c == n).unwrap();
+    let mut wr = csv::Writer::from_path(d.path().join("ck8.csv")).unwrap();
+    wr.write_record(&ch).unwrap();
+    let mut compute_8nd = std::collections::HashMap::new();
+    for r in rd.records() {
+        let mut r: Vec<String> = r.unwrap().iter().map(str::to_owned).collect();
+        let nd =
+            r[cat("params")].parse::<f64>().unwrap() * r[cat("tokens")].parse::<f64>().unwrap();
+        r[cat("compute")] = format!("{}", 8.0 * nd);
+        compute_8nd.insert(r[cat("name")].clone(), 8.0 * nd);
+        wr.write_record(&r).unwrap();
+    }
+    wr.flush().unwrap();
+    let law8 = fit_to(d.path(), &d.path().join("ck8.csv"), "law8.json", &[]);
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let mut wr = csv::Writer::from_path(d.path().join("sp8.csv")).unwrap();
+    wr.write_record(h.iter().chain(["compute"])).unwrap();
+    for r in rd.records() {
+        let r: Vec<String> = r.unwrap().iter().map(str::to_owned).collect();
+        let c = format!("{}", compute_8nd[&r[at("model")]]);
+        wr.write_record(r.iter().map(String::as_str).chain([c.as_str()]))
+            .unwrap();
+    }
+    wr.flush().unwrap();
+    let o = ceq()
+        .args(["map", "--law"])
+        .arg(&law8)
+        .arg("--splices")
+        .arg(d.path().join("sp8.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("the law counts compute as 6ND, so compute_fraction_of_actual uses 6ND")
+            && !err.contains("describe their host"),
+        "{err}"
+    );
 }
 
 /// A law over sizes and budgets fitted to several checkpoints of each run warns that intermediate
