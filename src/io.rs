@@ -89,8 +89,12 @@ pub fn is_stdout(path: &Path) -> bool {
 
 /// Refuses to replace a file that exists and is not empty, unless `replace`: an earlier result or a
 /// file of the user's is lost only when asked for. Followed through a symlink (its target is what
-/// would be replaced); devices, FIFOs and empty files are written as they are.
+/// would be replaced); devices, FIFOs and empty files are written as they are, and so is standard
+/// output (`-`, or `/dev/stdout` sent to a file with `>>`), which ceq writes to, not replaces.
 pub fn check_may_replace(out: &Path, replace: bool) -> Result<()> {
+    if is_stdout(out) {
+        return Ok(());
+    }
     match std::fs::metadata(out) {
         Ok(m) if !replace && m.is_file() && m.len() > 0 => Err(Error::OutputExists {
             path: out.to_owned(),

@@ -267,22 +267,35 @@ fn read_cfg(dir: &Path) -> Result<(PathBuf, Value)> {
 }
 
 /// Refuses an SAE folder whose weights are only pickles (SAELens's older `sae_weights.pt`),
-/// naming them and the one line that converts them; ceq never unpickles.
+/// naming them and the one line that converts them; ceq never unpickles. The weights are
+/// `sae_weights.*` or the one pickle there; among several others the user says which.
 fn refuse_pickles(dir: &Path) -> Result<()> {
+    use super::weights::{py_str, python_c};
     let pickles = super::weights::pickles_in(dir)?;
-    let Some(first) = pickles.first() else {
-        return Ok(());
+    let weights = (pickles.iter().find(|p| p.starts_with("sae_weights.")))
+        .or(pickles.first().filter(|_| pickles.len() == 1));
+    let (from, which) = match weights {
+        Some(w) => (dir.join(w), String::new()),
+        None if pickles.is_empty() => return Ok(()),
+        None => (
+            dir.join("WEIGHTS.pt"),
+            " (WEIGHTS.pt: the one of them that holds W_enc, W_dec, b_enc and b_dec)".into(),
+        ),
     };
+    let program = format!(
+        "import torch; from safetensors.torch import save_file; \
+         save_file(torch.load({}, weights_only=True), {})",
+        py_str(&from),
+        py_str(&dir.join("sae_weights.safetensors")),
+    );
     Err(Error::Data {
         kind: DataKind::Unsupported,
         path: dir.to_owned(),
         message: format!(
             "no sae_weights.safetensors, only pickle-based weights ({}); ceq never unpickles. \
-             Convert them once with python -c \"import torch; from safetensors.torch import \
-             save_file; save_file(torch.load('{dir}/{first}', weights_only=True), \
-             '{dir}/sae_weights.safetensors')\"",
+             Convert them once with {}{which}",
             pickles.join(", "),
-            dir = dir.display(),
+            python_c(&program),
         ),
     })
 }

@@ -58,6 +58,16 @@ pub(crate) fn pickles_in(dir: &Path) -> Result<Vec<String>> {
     Ok(pickles)
 }
 
+/// A path as a Python string literal (JSON's quoting is Python's), whatever it holds.
+pub(crate) fn py_str(path: &Path) -> String {
+    serde_json::Value::from(path.display().to_string()).to_string()
+}
+
+/// `python -c 'program'`, quoted for a POSIX shell whatever the program holds.
+pub(crate) fn python_c(program: &str) -> String {
+    format!("python -c '{}'", program.replace('\'', "'\\''"))
+}
+
 /// Refuses folders whose weights exist only in formats that would need unpickling.
 fn refuse_pickles(dir: &Path) -> Result<()> {
     let pickles = pickles_in(dir)?;
@@ -73,10 +83,14 @@ fn refuse_pickles(dir: &Path) -> Result<()> {
             kind: DataKind::Unsupported,
             message: format!(
                 "only pickle-based weights here ({}); ceq never unpickles. Convert them once with \
-                 python -c \"from transformers import AutoModelForCausalLM as M; \
-                 M.from_pretrained('{dir}').save_pretrained('{dir}-safetensors', safe_serialization=True)\"",
+                 {}",
                 pickles.join(", "),
-                dir = dir.display(),
+                python_c(&format!(
+                    "from transformers import AutoModelForCausalLM as M; \
+                     M.from_pretrained({}).save_pretrained({}, safe_serialization=True)",
+                    py_str(dir),
+                    py_str(Path::new(&format!("{}-safetensors", dir.display())))
+                )),
             ),
             path,
         }

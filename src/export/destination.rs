@@ -68,7 +68,9 @@ impl Destination {
         let format = self.format()?;
         let to_stdout = self.out.as_deref().is_none_or(io::is_stdout);
         let table = shown(table_for(format), to_stdout, said);
-        match self.file() {
+        // Standard output named as a file (`/dev/stdout` sent to a file) is written to, not
+        // replaced: what `>>` kept there stays.
+        match self.file().filter(|out| !io::is_stdout(out)) {
             None => io::write_stdout(&format.render(&table)).map(|()| None),
             Some(out) => {
                 let write = |w: &mut dyn std::io::Write| format.export(&table, w);

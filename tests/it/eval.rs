@@ -482,41 +482,76 @@ fn the_pickle_conversion_command_names_the_model_folder() {
         &p("tokens.npy"),
     ]);
     assert!(
-        err.contains(&format!("from_pretrained('{dir}')"))
-            && err.contains(&format!("save_pretrained('{dir}-safetensors'")),
+        err.contains(&format!("from_pretrained(\"{dir}\")"))
+            && err.contains(&format!("save_pretrained(\"{dir}-safetensors\"")),
         "{err}"
     );
 }
 
 /// An SAE folder whose weights are only a pickle (SAELens's older `sae_weights.pt`) is refused
 /// naming the file and the line that converts it, as a model folder is (review: "cannot read
-/// sae_weights.safetensors: No such file or directory").
+/// sae_weights.safetensors: No such file or directory"). The line is `sae_weights.pt`'s, beside
+/// other pickles (review: it took the first by name, log_feature_sparsity.pt), and runs in a shell
+/// whatever the folder's name holds: it is run here, with a stand-in `python` that prints its
+/// program, and the paths read back from it.
 #[test]
 fn a_pickle_only_sae_gets_the_conversion_command() {
     let d = tempfile::tempdir().unwrap();
-    let sae = d.path().join("sae");
+    let sae = d.path().join("it's \"my\" $sae");
     crate::common::copy_dir(Path::new(&p("saes/gpt2-l1-resid_pre-standard-v6")), &sae);
     std::fs::rename(
         sae.join("sae_weights.safetensors"),
         sae.join("sae_weights.pt"),
     )
     .unwrap();
+    std::fs::write(sae.join("log_feature_sparsity.pt"), b"x").unwrap();
     let dir = sae.display().to_string();
-    let err = fails(&[
-        "eval",
-        "--model",
-        &p("gpt2"),
-        "--sae",
-        &dir,
-        "--tokens",
-        &p("tokens.npy"),
-    ]);
+    let eval = |dir: &str| {
+        fails(&[
+            "eval",
+            "--model",
+            &p("gpt2"),
+            "--sae",
+            dir,
+            "--tokens",
+            &p("tokens.npy"),
+        ])
+    };
+    let err = eval(&dir);
+    let said = "only pickle-based weights (log_feature_sparsity.pt, sae_weights.pt); ceq never \
+                unpickles. Convert them once with ";
+    assert!(err.contains(said), "{err}");
+    let command = err[err.find("python -c").unwrap()..]
+        .lines()
+        .next()
+        .unwrap();
+    // The shell reads the command's one argument back: `python` stands in as `printf %s`.
+    let bin = d.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let python = bin.join("python");
+    std::fs::write(&python, "#!/bin/sh\nprintf %s \"$2\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    let program = String::from_utf8(out.stdout).unwrap();
+    let quoted = |f: &str| serde_json::Value::from(format!("{dir}/{f}")).to_string();
     assert!(
-        err.contains("only pickle-based weights (sae_weights.pt); ceq never unpickles")
-            && err.contains(&format!(
-                "torch.load('{dir}/sae_weights.pt', weights_only=True)"
-            ))
-            && err.contains(&format!("'{dir}/sae_weights.safetensors'")),
+        program.contains(&format!(
+            "torch.load({}, weights_only=True)",
+            quoted("sae_weights.pt")
+        )) && program.contains(&quoted("sae_weights.safetensors")),
+        "{program}"
+    );
+    // Without sae_weights.pt, two pickles: the user says which holds the weights.
+    std::fs::rename(sae.join("sae_weights.pt"), sae.join("weights.pt")).unwrap();
+    let err = eval(&dir);
+    assert!(
+        err.contains("WEIGHTS.pt: the one of them that holds W_enc"),
         "{err}"
     );
 }

@@ -334,6 +334,55 @@ fn fit_map_and_eval_replace_an_existing_out_only_when_forced() {
     );
 }
 
+/// Standard output named as `--out` is written to, never refused or replaced as a file (review:
+/// `fit --out -` was refused where the folder held a file named `-`, and `--out /dev/stdout`
+/// sent to a file with `>>` was refused, or with --force replaced what `>>` kept).
+#[test]
+fn standard_output_as_out_is_written_to_not_replaced() {
+    let d = tempfile::tempdir().unwrap();
+    let (law, sp) = law_and_splices(d.path());
+    let dash = write(d.path(), "-", "my notes\n");
+    let out = ceq()
+        .current_dir(d.path())
+        .args(["fit", "--out", "-", "--checkpoints"])
+        .arg(data("checkpoints.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("\"ceq_version\"")
+    );
+    assert_eq!(std::fs::read_to_string(&dash).unwrap(), "my notes\n");
+    // `>> log` then `--out /dev/stdout`: the log keeps its lines and gets the output after them.
+    let appended = |args: &[&str], wrote: &str| {
+        let log = write(d.path(), "log.txt", "kept\n");
+        let file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_ceq"))
+            .args(args)
+            .args(["--out", "/dev/stdout"])
+            .stdout(file)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.starts_with("kept\n") && text.contains(wrote),
+            "{args:?}: {text}"
+        );
+    };
+    let ck = data("checkpoints.csv");
+    appended(&["fit", "--checkpoints", &ck], "\"ceq_version\"");
+    let (law, sp) = (law.display().to_string(), sp.display().to_string());
+    let map = ["map", "--format", "csv", "--law", &law, "--splices", &sp];
+    appended(&map, "name,");
+}
+
 #[test]
 fn synth_and_plot_replace_files_only_when_forced() {
     let d = tempfile::tempdir().unwrap();
