@@ -60,7 +60,7 @@ impl ReportJob {
             command: command_line(),
             reference: None,
         };
-        let index = report.write(&self.out, &mut |p| on(Progress::Wrote(p.to_owned())))?;
+        let index = report.write(&self.out, &mut |p| on(p))?;
         Ok((index, map.rows.len()))
     }
 }
@@ -210,9 +210,9 @@ impl Report<'_> {
     /// Writes every file into a new folder beside `dir` (checked with [`check_dir`]) and then swaps
     /// it in for `dir` whole, so `dir` is the old report or the new one, never a mix; an existing
     /// empty folder is filled in place instead, so it stays itself (a mount point, a shell's working
-    /// folder). Calls `on_file` with each file's path once it is in place; returns the path of
-    /// `index.html`.
-    pub fn write(&self, dir: &Path, on_file: &mut dyn FnMut(&Path)) -> Result<PathBuf> {
+    /// folder). Tells `on` each file once it is in place ([`Progress::Wrote`]), and what the PNGs
+    /// cannot draw; returns the path of `index.html`.
+    pub fn write(&self, dir: &Path, on: &mut dyn FnMut(Progress)) -> Result<PathBuf> {
         let empty = std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
         let new = if empty {
             None
@@ -244,13 +244,16 @@ impl Report<'_> {
             figures.extend(p.file_name().map(PathBuf::from))
         })?;
         names.extend(figures);
+        if let Some(w) = plot::png_warning(&svgs) {
+            on(Progress::Warning(w));
+        }
         write_atomic(
             &into.join("index.html"),
             self.html(&data, &svgs, &summary).as_bytes(),
         )?;
         names.push("index.html".into());
         new.map(NewDir::swap_in).transpose()?;
-        names.iter().for_each(|n| on_file(&dir.join(n)));
+        names.iter().for_each(|n| on(Progress::Wrote(dir.join(n))));
         Ok(dir.join("index.html"))
     }
 

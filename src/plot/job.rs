@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Data, Figure, files, write_figures};
+use super::{Data, Figure, files, png_warning, write_figures};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::io;
@@ -30,6 +30,9 @@ impl PlotJob {
         let data = Data::new(a.law_file(), a.map(), self.analysis.group_by.clone());
         let wrote = &mut |p: &Path| on(Progress::Wrote(p.to_owned()));
         let drawn = write_figures(&data, &self.figures, &self.out_dir, self.force, wrote)?;
+        if let Some(w) = png_warning(&drawn) {
+            on(Progress::Warning(w));
+        }
         // What a report's caption says of a figure (its axes, how its series are made), said
         // here, where there is no caption.
         for (fig, _) in drawn {

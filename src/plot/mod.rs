@@ -4,6 +4,7 @@
 
 mod across_sizes;
 mod fit;
+mod glyphs;
 mod group_names;
 mod job;
 mod linear_vs_log;
@@ -12,6 +13,7 @@ mod residuals;
 mod splices;
 pub mod style;
 
+pub use glyphs::png_warning;
 pub use job::PlotJob;
 
 use plotters::chart::SeriesAnno;

@@ -500,7 +500,12 @@ impl Study {
         let ours = |name: &String| name.starts_with("report/");
         self.update_record(|r| r.written.retain(|name, _| !ours(name)))?;
         let mut files = vec![];
-        report.write(&dir, &mut |p| files.push(p.to_owned()))?;
+        // The study's names are ceq's own, in ASCII: the PNGs draw every character.
+        report.write(&dir, &mut |p| {
+            if let Progress::Wrote(f) = p {
+                files.push(f)
+            }
+        })?;
         let mut prints = Written::new();
         for f in files {
             let bytes = std::fs::read(&f).map_err(Error::io(&f))?;

@@ -614,3 +614,62 @@ fn linear_vs_log_over_many_decades_stays_readable() {
         "notes end at y = {notes_bottom}, data begin at {top}"
     );
 }
+
+/// Names the PNGs' font (DejaVu Sans, embedded) cannot draw are said, with the figures that draw
+/// them as empty boxes — those whose SVG text holds them — and the SVGs keep them; names it can
+/// draw (Latin, Greek, Cyrillic) say nothing. For `plot` and `report` alike.
+#[test]
+fn characters_the_png_font_lacks_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        dir.path(),
+        Path::new(&data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let run = |host: &str, cmd: &str| {
+        let splices = write(dir.path(), "s.csv", &text.replace("host-70m", host));
+        let out = dir.path().join(format!("{cmd}-{host}"));
+        let mut c = ceq();
+        c.arg(cmd)
+            .arg("--law")
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices);
+        c.arg(if cmd == "plot" { "--out-dir" } else { "--out" })
+            .arg(&out);
+        let (_, err) = succeeds(&mut c);
+        (out, err)
+    };
+    for cmd in ["plot", "report"] {
+        let (out, err) = run("主机-70m", cmd);
+        let mut with: Vec<String> = vec![];
+        for e in std::fs::read_dir(&out).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "svg") {
+                let t = texts(&std::fs::read_to_string(&p).unwrap());
+                if t.iter().any(|s| s.contains("主机")) {
+                    with.push(p.file_stem().unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+        assert!(!with.is_empty(), "{cmd}: no SVG draws the host's name");
+        let line = (err.lines())
+            .find(|l| l.contains("as empty boxes"))
+            .unwrap_or_else(|| panic!("{cmd}: {err}"));
+        assert!(
+            line.contains("draw 2 character(s) as empty boxes"),
+            "{line}"
+        );
+        assert!(line.contains("no glyph for '主', '机'"), "{line}");
+        let named = line.split("the PNG(s) of ").nth(1).unwrap();
+        let named: Vec<&str> = named.split(" draw ").next().unwrap().split(", ").collect();
+        with.sort();
+        let mut named: Vec<String> = named.iter().map(|s| s.to_string()).collect();
+        named.sort();
+        assert_eq!(named, with, "{cmd}");
+        let (_, err) = run("хост-70m-é-α", cmd);
+        assert!(!err.contains("empty boxes"), "{cmd}: {err}");
+    }
+}
