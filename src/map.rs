@@ -10,7 +10,7 @@ use crate::export::{Cell, Column, Format, Table, sig4};
 use crate::law::{Form, Law};
 use crate::law_file::{LawFile, ParamCount};
 use crate::schema::{Col, MAPPED};
-use crate::table::{ComputeScale, Splice, Splices, same_token_set, token_set_key};
+use crate::table::{ComputeScale, Splice, Splices, names_ids, same_token_set, token_set_key};
 
 /// The mapped splices with what is needed to label them.
 #[derive(Clone, Debug)]
@@ -357,7 +357,7 @@ impl MapResult {
             .map(|s| (s.raw.get(col).map_or("", String::as_str), s.name.as_str()))
             .filter(|(t, _)| !t.is_empty());
         let sets: Vec<(&str, Vec<&str>)> =
-            crate::groups::in_order(named, |(t, _)| token_set_key(t).to_ascii_lowercase())
+            crate::groups::in_order(named, |(t, _)| token_set_key(t))
                 .into_iter()
                 .map(|(_, rows)| (rows[0].0, rows.into_iter().map(|(_, name)| name).collect()))
                 .collect();
@@ -448,9 +448,7 @@ pub fn map_at(law_file: &LawFile, splices: Splices, level: f64) -> Result<MapRes
 /// two sets' difference in loss, a wrong number rather than a doubtful one. Records that tell less
 /// (a name typed by hand, none) are warned of instead ([`MapResult::warnings`]).
 pub fn check_token_sets(law_file: &LawFile, splices: &Splices) -> Result<()> {
-    const HASH: &str = "fnv1a64:";
-    let Some(reference) = (law_file.data.eval_tokens.as_deref()).filter(|r| r.contains(HASH))
-    else {
+    let Some(reference) = (law_file.data.eval_tokens.as_deref()).filter(|r| names_ids(r)) else {
         return Ok(());
     };
     let Some(col) = splices.columns.iter().position(|c| c == "eval_tokens") else {
@@ -459,7 +457,7 @@ pub fn check_token_sets(law_file: &LawFile, splices: &Splices) -> Result<()> {
     let other: Vec<&Splice> = (splices.rows.iter())
         .filter(|s| {
             let own = s.raw.get(col).map_or("", String::as_str);
-            own.contains(HASH) && !same_token_set(own, reference)
+            names_ids(own) && !same_token_set(own, reference)
         })
         .collect();
     let Some(first) = other.first() else {

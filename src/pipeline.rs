@@ -102,8 +102,6 @@ impl FitJob {
         let s = &self.0;
         let mut family = read_family(&s.checkpoints, &s.columns, s.form, 0)?;
         family.drop_highest(s.drop_highest, s.run.as_deref());
-        let (fitted, _) = crate::fit::select(&family, &self.options())?;
-        family.settle_token_set(&fitted)?;
         crate::law_file::check_param_count(&family, self.0.param_count)?;
         if s.form == Form::Compute
             && let Some(w) = off_the_frontier(&family)
@@ -120,6 +118,7 @@ impl FitJob {
             path: s.checkpoints.clone(),
             source: Box::new(e),
         })?;
+        family.settle_token_set(&f.checkpoints)?;
         Ok((family, f))
     }
 
@@ -160,7 +159,7 @@ impl FitJob {
         }
         crate::io::check_not_input(out, &[&self.0.checkpoints])?;
         // `/dev/stdout` sent to a file is that file, whose name says nothing of ceq's choosing.
-        if crate::io::is_special(out) || (out.starts_with("/dev") && crate::io::is_stdout(out)) {
+        if crate::io::is_special(out) || crate::io::names_stdout(out) {
             return Ok(());
         }
         crate::io::check_extension(out, "json", "a law file (JSON)")

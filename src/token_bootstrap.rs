@@ -109,10 +109,10 @@ impl Paired {
         splices: &Splices,
         sequences: &Sequences,
     ) -> Result<Paired> {
-        let fam_tokens = family
-            .eval_tokens
-            .values()
-            .next()
+        // The fitted checkpoints' set (the fit refuses two): rows `--run` or `--drop-highest`
+        // leave out may have been measured on others.
+        let fam_tokens = (fit.checkpoints.iter())
+            .find_map(|c| family.eval_tokens.get(c.name.as_deref()?))
             .ok_or_else(|| data(&family.csv, "no checkpoints: nothing to resample".into()))?;
         for s in &splices.rows {
             let Some(t) = sequences.eval_tokens.get(&s.name) else {
@@ -345,5 +345,6 @@ pub fn map_token_bootstrap(
     if let Some(b) = &mut law_file.bootstrap {
         b.tokens = Some(describe(&j.bootstrap, paired.n_seq, false));
     }
+    crate::map::check_token_sets(&law_file, &table)?;
     Ok(map_joint(&law_file, table, &j.ces, &what))
 }

@@ -464,7 +464,7 @@ impl Ledger {
                     None => t.to_owned(),
                 };
                 let label = row[self.col("eval_tokens")].clone();
-                let key = set(token_set_key(&label));
+                let key = set(&token_set_key(&label));
                 match &first {
                     None => first = Some((path.clone(), key, label.clone(), set(&label))),
                     Some((p, k, _, said)) if *k != key => {

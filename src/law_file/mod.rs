@@ -362,7 +362,14 @@ impl LawFile {
             }
         });
         let interval_level = bootstrap.is_none().then_some(level);
+        // The fitted rows' token set, whether or not the caller settled it (two are refused).
+        let (eval_tokens, unnamed) = family.token_set(&fit.checkpoints)?;
         let mut warnings = family.warnings.clone();
+        if let Some(w) = unnamed
+            && !warnings.contains(&w)
+        {
+            warnings.push(w);
+        }
         warnings.extend(fit.warnings.iter().cloned());
         if let Some(b) = &bootstrap {
             warnings.extend(bootstrap_warnings(&fit.law, b));
@@ -390,7 +397,7 @@ impl LawFile {
                 compute_per_6nd: family.compute_per_6nd.filter(|_| {
                     fit.law.form() == Form::Compute && family.compute_source == "column"
                 }),
-                eval_tokens: family.eval_tokens.clone(),
+                eval_tokens,
             },
             fit: FitSummary {
                 objective: fit.objective,

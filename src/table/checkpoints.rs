@@ -404,15 +404,24 @@ impl ComputeScale {
 
 impl Family {
     /// Sets [`Family::eval_tokens`] to the token set the `fitted` checkpoints (of this family) were
-    /// measured on, as ids and positions (the same ids under another
-    /// file's name are one set). Two sets are refused: losses measured on different tokens are not
-    /// one curve, and the fit would be a wrong number. Rows that record none beside rows that do
-    /// are warned of, and the set the others name is the family's, so that splices on other
-    /// tokens are still refused. Rows left out of the fit (another run, dropped) are not looked
-    /// at: a manifest may hold runs measured on different sets.
+    /// measured on ([`Family::token_set`]), and warns of rows that name none.
     pub fn settle_token_set(&mut self, fitted: &[Checkpoint]) -> Result<()> {
+        let (set, warning) = self.token_set(fitted)?;
+        self.eval_tokens = set;
+        self.warnings.extend(warning);
+        Ok(())
+    }
+
+    /// The token set the `fitted` checkpoints (of this family) were measured on, as ids and
+    /// positions (the same ids under another file's name are one set), with a warning where some
+    /// rows name none. Two sets are refused: losses measured on different tokens are not one
+    /// curve, and the fit would be a wrong number. Rows that name none beside rows that do leave
+    /// the set the others name, so that splices on other tokens are still refused. Rows left out
+    /// of the fit (another run, dropped) are not looked at: a manifest may hold runs measured on
+    /// different sets.
+    pub fn token_set(&self, fitted: &[Checkpoint]) -> Result<(Option<String>, Option<String>)> {
         let Some((c, cells)) = &self.token_cells else {
-            return Ok(());
+            return Ok((None, None));
         };
         let mut named: Vec<(u64, &str)> = vec![];
         let mut empty: Vec<u64> = vec![];
@@ -423,7 +432,7 @@ impl Family {
             }
         }
         let Some(&(first_line, first)) = named.first() else {
-            return Ok(());
+            return Ok((None, None));
         };
         if let Some(&(line, other)) = named.iter().find(|(_, s)| !super::same_token_set(s, first)) {
             return Err(Error::BadCell {
@@ -439,17 +448,16 @@ impl Family {
                 ),
             });
         }
-        if let Some(line) = empty.first() {
-            self.warnings.push(format!(
-                "{} fitted row(s) (line {line}{}) record no token set in the 'eval_tokens' column, \
-                 the others {first}: losses measured on different tokens are not one curve; \
-                 measure every checkpoint on the same tokens (the law records {first})",
+        let warning = empty.first().map(|line| {
+            format!(
+                "{} fitted row(s) (line {line}{}) leave the 'eval_tokens' cell empty: nothing \
+                 tells that their losses were measured on the other rows' tokens, which the law \
+                 records; fill the cells, or measure those checkpoints with ceq eval-family",
                 empty.len(),
                 if empty.len() > 1 { ", …" } else { "" },
-            ));
-        }
-        self.eval_tokens = Some(first.to_owned());
-        Ok(())
+            )
+        });
+        Ok((Some(first.to_owned()), warning))
     }
 
     /// Drops the `k` highest-loss checkpoints (Epoch's filter for the Chinchilla data): of the
@@ -551,6 +559,7 @@ fn unread_near_misses(t: &RawTable, columns: &ColumnMap) -> Option<String> {
             .any(|s| s.get(h).is_some())
     };
     let mut without: Vec<&str> = vec![];
+    let mut case = false;
     let misses: Vec<String> = (t.headers.iter())
         .filter(|h| !read.contains(&h.as_str()) && !known(h))
         .filter_map(|h| {
@@ -560,8 +569,10 @@ fn unread_near_misses(t: &RawTable, columns: &ColumnMap) -> Option<String> {
                 "params_total" | "params_non_embedding" => {
                     "which count 'params' holds goes unchecked"
                 }
+                "name" => "the law file's residuals go unnamed",
                 _ => "the fit goes without them",
             };
+            case |= h.eq_ignore_ascii_case(k);
             if !without.contains(&what) {
                 without.push(what);
             }
@@ -570,10 +581,15 @@ fn unread_near_misses(t: &RawTable, columns: &ColumnMap) -> Option<String> {
         .collect();
     (!misses.is_empty()).then(|| {
         format!(
-            "{}: the column(s) {} are not ones ceq reads (names are case-sensitive), so {}; rename \
-             them, or name them as the columns to read",
+            "{}: the column(s) {} are not ones ceq reads{}, so {}; rename them, or name them as \
+             the columns to read",
             t.path.display(),
             misses.join(", "),
+            if case {
+                " (names are case-sensitive)"
+            } else {
+                ""
+            },
             without.join(", and ")
         )
     })

@@ -381,18 +381,29 @@ pub(crate) fn not_a_number(s: &str) -> String {
     }
 }
 
-/// An `eval_tokens` cell without the token file's name: the ids' hash and which positions count,
-/// so the same tokens under another file name are the same set.
-pub(crate) fn token_set_key(eval_tokens: &str) -> &str {
-    eval_tokens
-        .find("fnv1a64:")
-        .map_or(eval_tokens, |i| &eval_tokens[i..])
+/// An `eval_tokens` cell without the token file's name: the ids' hash (its hex in lower case, as
+/// ceq writes it) and which positions count, so the same tokens under another file name, or a hash
+/// retyped in upper case, are the same set. A name typed by hand (no hash) is kept as it is.
+pub(crate) fn token_set_key(eval_tokens: &str) -> String {
+    const HASH: &str = "fnv1a64:";
+    // ASCII lower-casing keeps byte offsets.
+    let lower = eval_tokens.to_ascii_lowercase();
+    let Some(i) = lower.find(HASH) else {
+        return eval_tokens.to_owned();
+    };
+    let end = lower[i..].find(' ').map_or(lower.len(), |n| i + n);
+    format!("{}{}", &lower[i..end], &eval_tokens[end..])
 }
 
-/// Whether two `eval_tokens` cells name one token set: the same ids and positions
-/// ([`token_set_key`]), a hash's hex in either case.
+/// Whether an `eval_tokens` cell names its ids by hash (as ceq writes it), not by a name typed by
+/// hand.
+pub(crate) fn names_ids(eval_tokens: &str) -> bool {
+    eval_tokens.to_ascii_lowercase().contains("fnv1a64:")
+}
+
+/// Whether two `eval_tokens` cells name one token set ([`token_set_key`]).
 pub(crate) fn same_token_set(a: &str, b: &str) -> bool {
-    token_set_key(a).eq_ignore_ascii_case(token_set_key(b))
+    token_set_key(a) == token_set_key(b)
 }
 
 /// Whether a column named `c` looks like a typo for `k`, a column ceq reads: another case or
@@ -414,9 +425,11 @@ pub(crate) fn near_miss(c: &str, k: &str) -> bool {
             && (1..long.len()).any(|i| long[..i] == short[..i] && long[i + 1..] == short[i..])
     };
     let swapped = |a: &[char], b: &[char]| {
+        if a.len() != b.len() {
+            return false;
+        }
         let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-        a.len() == b.len()
-            && diff.len() == 2
+        diff.len() == 2
             && diff[1] == diff[0] + 1
             && a[diff[0]] == b[diff[1]]
             && a[diff[1]] == b[diff[0]]
@@ -426,11 +439,33 @@ pub(crate) fn near_miss(c: &str, k: &str) -> bool {
             || plural(&c2, &k2)
             || plural(&k2, &c2)
             || (k2.len() >= 4 && dropped(&c2, &k2))
-            || (k2.len() >= 5 && c2.len() == k2.len() && swapped(&c2, &k2)))
+            || (k2.len() >= 5 && swapped(&c2, &k2)))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_token_set_is_its_ids_and_positions() {
+        let set = "a.npy fnv1a64:da11b7cd00f64ed7 (BOS/EOS/pad positions left out)";
+        let same = [
+            "b.npy fnv1a64:da11b7cd00f64ed7 (BOS/EOS/pad positions left out)",
+            "a.npy FNV1A64:DA11B7CD00F64ED7 (BOS/EOS/pad positions left out)",
+        ];
+        for s in same {
+            assert!(super::same_token_set(set, s), "{s}");
+        }
+        let other = [
+            "a.npy fnv1a64:da11b7cd00f64ed8 (BOS/EOS/pad positions left out)",
+            "a.npy fnv1a64:da11b7cd00f64ed7 (every position)",
+        ];
+        for s in other {
+            assert!(!super::same_token_set(set, s), "{s}");
+        }
+        // Names typed by hand are compared as typed.
+        assert!(!super::same_token_set("Pile", "pile"));
+        assert!(super::names_ids("x FNV1A64:00") && !super::names_ids("pile"));
+    }
+
     #[test]
     fn near_misses_are_typos_not_other_words() {
         let typos = [

@@ -145,8 +145,11 @@ impl Splices {
         let misses: Vec<String> = (self.extra_columns.iter())
             .filter(|c| !known(c))
             .filter_map(|c| {
+                // Beside the columns parsed, two that pass through but are read: the host
+                // check's `model` and the token-set check's `eval_tokens`.
                 let near = (SPLICES.columns.iter())
                     .map(|k| k.name.as_str())
+                    .chain(["model", "eval_tokens"])
                     .filter(|k| !self.columns.iter().any(|h| h == k))
                     .find(|k| super::near_miss(c, k))?;
                 Some(format!("'{c}' (did you mean '{near}'?)"))
