@@ -105,6 +105,8 @@ impl FitOutput {
     /// Refuses, before any work, a law file over an input, not named .json or existing (unless it
     /// may be replaced), and a summary asked for on the standard output the law file takes.
     pub fn check(&self, job: &FitJob) -> Result<()> {
+        // Standard output gets the summary, or the law file.
+        crate::io::check_stdout_not_input(&[&job.spec().checkpoints])?;
         if let Some(out) = &self.law_out {
             job.check_out(out)?;
             crate::io::check_may_replace(out, self.replace)?;

@@ -87,12 +87,33 @@ pub fn is_stdout(path: &Path) -> bool {
     false
 }
 
+/// Whether `path` names standard output: `-`, or a path under /dev or /proc that is it
+/// (`/dev/stdout`, `/dev/fd/1`). A file's own name that stdout happens to be sent to
+/// (`--out f.csv >> f.csv`) is that file, kept to its rules (refused without `--force`).
+pub fn names_stdout(path: &Path) -> bool {
+    is_dash(path) || ((path.starts_with("/dev") || path.starts_with("/proc")) && is_stdout(path))
+}
+
+/// Refuses standard output sent to one of `inputs` (`ceq fit --out - >> ck.csv`): what ceq prints
+/// would be written into a file it reads.
+pub fn check_stdout_not_input(inputs: &[&Path]) -> Result<()> {
+    match inputs.iter().find(|i| !is_dash(i) && is_stdout(i)) {
+        Some(i) => Err(Error::OutputIsInput {
+            out: "standard output".into(),
+            input: i.to_path_buf(),
+            why: "is sent to the input",
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Refuses to replace a file that exists and is not empty, unless `replace`: an earlier result or a
 /// file of the user's is lost only when asked for. Followed through a symlink (its target is what
 /// would be replaced); devices, FIFOs and empty files are written as they are, and so is standard
-/// output (`-`, or `/dev/stdout` sent to a file with `>>`), which ceq writes to, not replaces.
+/// output named as such ([`names_stdout`]: `/dev/stdout` sent to a file with `>>`), which ceq
+/// writes to, not replaces.
 pub fn check_may_replace(out: &Path, replace: bool) -> Result<()> {
-    if is_stdout(out) {
+    if names_stdout(out) {
         return Ok(());
     }
     match std::fs::metadata(out) {

@@ -49,11 +49,14 @@ impl Destination {
     /// does not exist, a run's results, one that exists unless it may be replaced, or whose format
     /// is unclear; before any work is done.
     pub fn check(&self, inputs: &[impl AsRef<Path>]) -> Result<()> {
-        if let Some(out) = self.file() {
-            let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
-            io::check_not_input(out, &inputs)?;
-            crate::eval::record::check_not_results(out)?;
-            io::check_may_replace(out, self.replace)?;
+        let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
+        match self.file() {
+            Some(out) if !io::names_stdout(out) => {
+                io::check_not_input(out, &inputs)?;
+                crate::eval::record::check_not_results(out)?;
+                io::check_may_replace(out, self.replace)?;
+            }
+            _ => io::check_stdout_not_input(&inputs)?,
         }
         self.format().map(drop)
     }
@@ -70,7 +73,7 @@ impl Destination {
         let table = shown(table_for(format), to_stdout, said);
         // Standard output named as a file (`/dev/stdout` sent to a file) is written to, not
         // replaced: what `>>` kept there stays.
-        match self.file().filter(|out| !io::is_stdout(out)) {
+        match self.file().filter(|out| !io::names_stdout(out)) {
             None => io::write_stdout(&format.render(&table)).map(|()| None),
             Some(out) => {
                 let write = |w: &mut dyn std::io::Write| format.export(&table, w);

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{ceq, data, fit_to, map_json, root, succeeds, write};
+use crate::common::{ceq, data, fit_law, fit_to, map_json, root, succeeds, write};
 
 /// Rows on three token sets against a law named for one of them (its checkpoints file records
 /// none): each other set is said with its own rows and count, the law's own rows are not named.
@@ -118,12 +118,7 @@ fn a_host_counted_otherwise_than_the_law_gets_no_fraction_of_actual() {
 #[test]
 fn one_host_with_two_sizes_is_said() {
     let d = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        d.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(d.path(), &[]);
     let sp = "name,model,ce_clean,ce_spliced,params,tokens\n\
               a,m70,3.7,3.9,70426624,1400000000\n\
               b,m70,3.7,4.0,160000000,1400000000\n\
@@ -153,12 +148,7 @@ fn one_host_with_two_sizes_is_said() {
 #[test]
 fn each_row_says_which_kind_of_interval_it_has() {
     let d = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        d.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &["--bootstrap", "30"],
-    );
+    let law = fit_law(d.path(), &["--bootstrap", "30"]);
     let sp = write(
         d.path(),
         "sp.csv",

@@ -5,16 +5,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_to, write};
+use crate::common::{ceq, data, fit_law, fit_to, write};
 
 /// A law fitted to the synthetic family with refits (so the figure has interval bars).
 fn law(dir: &Path) -> PathBuf {
-    fit_to(
-        dir,
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &["--bootstrap", "30"],
-    )
+    fit_law(dir, &["--bootstrap", "30"])
 }
 
 /// `ceq plot --figure across-sizes` of `splices` under `law` (plus `extra`) into a new folder in

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::common::{ceq, data, fit_to, write};
+use super::common::{ceq, data, fit_law, fit_to, write};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -31,7 +31,7 @@ fn an_output_in_a_missing_folder_is_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let out = |name: &str| s(&d.join("missing").join(name));
-    let law = fit_to(d, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let law = fit_law(d, &[]);
     let (ev, fam, tb) = (
         fixtures().join("eval"),
         fixtures().join("family"),
@@ -236,12 +236,7 @@ fn a_short_row_gives_one_line_number() {
     let dir = tempfile::tempdir().unwrap();
     let text = "# a comment\nname,ce_clean,ce_spliced\na,3.0,3.2\nb,3.0\n";
     let p = write(dir.path(), "short.csv", text);
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let err = fails(&["map", "--law", &s(&law), "--splices", &s(&p)]);
     assert!(err.contains("short.csv:4:"), "{err}");
     assert!(
@@ -346,12 +341,7 @@ fn a_hint_follows_the_error() {
 #[test]
 fn n_tokens_must_be_a_positive_whole_number() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     for bad in ["3.5", "0", "-1"] {
         let text = format!("name,ce_clean,ce_spliced,n_tokens\na,3.0,3.2,1000\nb,3.0,3.3,{bad}\n");
         let p = write(dir.path(), "sp.csv", &text);

@@ -57,6 +57,11 @@ pub fn fit_to(dir: &Path, ck: &Path, name: &str, extra: &[&str]) -> PathBuf {
     law
 }
 
+/// `fit_to` on the synthetic family (tests/fixtures/synth/checkpoints.csv), into DIR/law.json.
+pub fn fit_law(dir: &Path, extra: &[&str]) -> PathBuf {
+    fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", extra)
+}
+
 /// Runs a ceq command that must succeed; returns its stdout and its stderr (warnings).
 pub fn succeeds(cmd: &mut Command) -> (Vec<u8>, String) {
     let out = cmd.output().unwrap();

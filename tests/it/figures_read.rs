@@ -2,9 +2,7 @@
 //! says only what is drawn, a figure says how many splices it leaves out, and `n_and_d` draws each
 //! checkpoint of a family that is not a grid against the law at its own N and D.
 
-use std::path::Path;
-
-use crate::common::{ceq, data, fit_to, root, succeeds, write};
+use crate::common::{ceq, data, fit_law, fit_to, root, succeeds, write};
 
 /// The texts of an SVG's `<text>` elements.
 fn texts(svg: &str) -> Vec<String> {
@@ -204,12 +202,7 @@ fn the_fit_caption_says_what_is_drawn() {
 #[test]
 fn the_splices_figure_counts_what_it_leaves_out() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
     let e = json["params"]["E"].as_f64().unwrap();
@@ -321,12 +314,7 @@ fn a_note_with_no_free_corner_stands_on_a_backing() {
 #[test]
 fn n_and_d_draws_each_checkpoint_against_the_law_at_its_own_n_and_d() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
     let p = &json["params"];
@@ -397,12 +385,7 @@ fn n_and_d_draws_each_checkpoint_against_the_law_at_its_own_n_and_d() {
 #[test]
 fn across_sizes_keeps_its_points_clear_of_the_notes_and_the_frame() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
     let e = json["params"]["E"].as_f64().unwrap();
@@ -552,12 +535,7 @@ fn legends_tell_hosts_with_long_shared_names_apart() {
 #[test]
 fn linear_vs_log_over_many_decades_stays_readable() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &["--bootstrap", "200"],
-    );
+    let law = fit_law(dir.path(), &["--bootstrap", "200"]);
     let head = "name,model,hook,params,tokens,ce_clean,ce_spliced,ce_zero_ablation";
     let rows = [
         "far-above,host-70m,blocks.2.hook_resid_post,70000000,1400000000,3.65372,9.5,12.4754",
@@ -621,12 +599,7 @@ fn linear_vs_log_over_many_decades_stays_readable() {
 #[test]
 fn characters_the_png_font_lacks_are_said() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let text = std::fs::read_to_string(data("splices.csv")).unwrap();
     let run = |host: &str, cmd: &str| {
         let splices = write(dir.path(), "s.csv", &text.replace("host-70m", host));

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{ceq, data, fit_to, write};
+use crate::common::{ceq, data, fit_law, fit_to, write};
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -51,7 +51,7 @@ fn says(err: &str, want: &[&str]) {
 fn a_closed_stderr_stops_no_command_before_its_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let law = fit_to(d, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let law = fit_law(d, &[]);
     let figs = d.join("figs");
     let fam = repo("tests/fixtures/family");
     let one = write(
@@ -140,7 +140,7 @@ fn read_only(path: &Path) {
 fn a_read_only_output_is_refused_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let law = fit_to(d, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let law = fit_law(d, &[]);
     let mine = "my notes\n";
     // One command each, with the output it is given (and the flag that names it).
     let map = |out: &Path| {
@@ -329,7 +329,7 @@ fn bootstrap_counts_too_large_to_hold_are_refused_not_a_crash() {
 fn many_splices_map_and_a_repeated_name_among_them_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let law = fit_to(d, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let law = fit_law(d, &[]);
     let text = std::fs::read_to_string(data("splices.csv")).unwrap();
     let mut lines = text.lines();
     let head = lines.next().unwrap();
@@ -374,7 +374,7 @@ fn many_splices_map_and_a_repeated_name_among_them_is_found() {
 fn losses_no_language_model_has_are_refused_by_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let law = fit_to(d, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let law = fit_law(d, &[]);
     // Line 3 (the second row) gets the loss.
     let with = |file: &str, col: &str, value: &str| {
         let text = std::fs::read_to_string(data(file)).unwrap();

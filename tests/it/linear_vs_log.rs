@@ -2,9 +2,7 @@
 //! its legend names only the groups it draws, it says how many splices it leaves out and why, and
 //! its note on the bars describes the drawn rows only.
 
-use std::path::Path;
-
-use crate::common::{ceq, data, fit_to, write};
+use crate::common::{ceq, data, fit_law, write};
 
 /// The synthetic fixture with host-160m's and host-1b's ce_zero_ablation blank, and those two hosts
 /// given standard errors of their CEs (so their rows, and only theirs, have law refits + CE noise
@@ -33,12 +31,7 @@ fn some_without_zero_ablation() -> String {
 #[test]
 fn only_drawn_groups_are_in_the_legend_and_the_left_out_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &["--bootstrap", "30"],
-    );
+    let law = fit_law(dir.path(), &["--bootstrap", "30"]);
     let splices = write(dir.path(), "s.csv", &some_without_zero_ablation());
     // The table's own note names both kinds of interval: the undrawn rows have CE noise.
     let md = ceq()

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, copy_dir, data, eval_in_gpt2, fit_to, write};
+use crate::common::{ceq, copy_dir, data, eval_in_gpt2, fit_law, succeeds, write};
 
 /// Runs ceq, expects failure without a panic, and returns stderr.
 fn fails(cmd: &mut assert_cmd::Command) -> String {
@@ -54,7 +54,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 
 /// A law fitted to the synthetic checkpoints.csv in `dir`, and a copy of its splices.csv there.
 fn law_and_splices(dir: &Path) -> (PathBuf, PathBuf) {
-    let law = fit_to(dir, Path::new(&data("checkpoints.csv")), "law.json", &[]);
+    let law = fit_law(dir, &[]);
     let sp = dir.join("sp.csv");
     std::fs::copy(data("splices.csv"), &sp).unwrap();
     (law, sp)
@@ -342,19 +342,14 @@ fn standard_output_as_out_is_written_to_not_replaced() {
     let d = tempfile::tempdir().unwrap();
     let (law, sp) = law_and_splices(d.path());
     let dash = write(d.path(), "-", "my notes\n");
-    let out = ceq()
-        .current_dir(d.path())
-        .args(["fit", "--out", "-", "--checkpoints"])
-        .arg(data("checkpoints.csv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (stdout, _) = succeeds(
+        ceq()
+            .current_dir(d.path())
+            .args(["fit", "--out", "-", "--checkpoints"])
+            .arg(data("checkpoints.csv")),
     );
     assert!(
-        String::from_utf8(out.stdout)
+        String::from_utf8(stdout)
             .unwrap()
             .contains("\"ceq_version\"")
     );
@@ -381,6 +376,57 @@ fn standard_output_as_out_is_written_to_not_replaced() {
     let (law, sp) = (law.display().to_string(), sp.display().to_string());
     let map = ["map", "--format", "csv", "--law", &law, "--splices", &sp];
     appended(&map, "name,");
+    // Standard output sent to an input is refused, the input kept as it was (review: `fit --out -
+    // >> ck.csv` appended the law file to the checkpoints it read).
+    let with_stdout_to = |file: &Path, args: &[&str]| {
+        let before = std::fs::read(file).unwrap();
+        let to = std::fs::OpenOptions::new().append(true).open(file).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ceq"))
+            .args(args)
+            .stdout(to)
+            .output()
+            .unwrap();
+        let kept = std::fs::read(file).unwrap() == before;
+        (
+            out.status.success(),
+            String::from_utf8(out.stderr).unwrap(),
+            kept,
+        )
+    };
+    let ck = write(
+        d.path(),
+        "ck.csv",
+        &std::fs::read_to_string(data("checkpoints.csv")).unwrap(),
+    );
+    let ck_s = ck.display().to_string();
+    for args in [
+        vec!["fit", "--checkpoints", &ck_s, "--out", "-"],
+        vec!["fit", "--checkpoints", &ck_s],
+    ] {
+        let (ok, err, kept) = with_stdout_to(&ck, &args);
+        assert!(!ok && kept, "{args:?}: {err}");
+        assert!(
+            err.contains("standard output: it is sent to the input"),
+            "{err}"
+        );
+    }
+    let (ok, err, kept) = with_stdout_to(Path::new(&sp), &map);
+    assert!(!ok && kept, "{err}");
+    // A file named by its own name is that file, whatever stdout is sent to: refused as it exists,
+    // replaced with --force.
+    let f = write(d.path(), "f.csv", "KEEP\n");
+    let f_s = f.display().to_string();
+    let named: Vec<&str> = map.iter().copied().chain(["--out", &f_s]).collect();
+    let (ok, err, kept) = with_stdout_to(&f, &named);
+    assert!(!ok && kept && err.contains("--force"), "{err}");
+    let forced: Vec<&str> = named.iter().copied().chain(["--force"]).collect();
+    let (ok, err, _) = with_stdout_to(&f, &forced);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.starts_with("name,") && !text.contains("KEEP"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -710,12 +756,7 @@ fn the_out_extension_picks_the_format_or_is_refused() {
 #[test]
 fn dash_is_standard_output_and_a_format_the_name_contradicts_is_refused() {
     let d = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        d.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(d.path(), &[]);
     let map = |extra: &[&str]| {
         let mut c = ceq();
         c.current_dir(d.path()).args(["map", "--law"]).arg(&law);

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_to, map_json, root, write};
+use crate::common::{ceq, data, fit_law, fit_to, map_json, root, write};
 
 /// The synthetic splices.csv with the first names replaced by hostile ones.
 const HOSTILE: [&str; 6] = [
@@ -70,12 +70,7 @@ fn separators(line: &str) -> usize {
 #[test]
 fn markdown_keeps_hostile_names_in_their_cells_as_text() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let md = map_as(&law, &hostile_splices(dir.path()), "markdown");
     assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'), "{md}");
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
@@ -105,12 +100,7 @@ fn markdown_keeps_hostile_names_in_their_cells_as_text() {
 #[test]
 fn terminal_table_shows_control_characters_visibly_and_stays_aligned() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let t = map_as(&law, &hostile_splices(dir.path()), "table");
     assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
     assert!(!t.contains('\u{202e}'));
@@ -138,12 +128,7 @@ fn terminal_table_shows_control_characters_visibly_and_stays_aligned() {
 #[test]
 fn csv_and_json_keep_hostile_names_exact() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let splices = hostile_splices(dir.path());
     let csv_text = map_as(&law, &splices, "csv");
     let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
@@ -297,12 +282,7 @@ pub(crate) fn text_boxes(path: &Path) -> Vec<(String, f64, f64, f64, f64)> {
 #[test]
 fn figures_with_40_groups_and_500_splices_keep_legends_and_labels_readable() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &["--bootstrap", "20"],
-    );
+    let law = fit_law(dir.path(), &["--bootstrap", "20"]);
     let mut csv = String::from("name,model,params,tokens,ce_clean,ce_spliced,ce_zero_ablation\n");
     for i in 0..500 {
         let g = i % 40;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ceq::table::{Source, read_splices};
 use serde_json::Value;
 
-use crate::common::{ceq, data, fit_to};
+use crate::common::{ceq, fit_law};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,12 +22,7 @@ const PERF: &str = "eval_result_metrics.model_performance_preservation";
 
 /// A law fitted to the synthetic family with intervals, in `dir`.
 fn law(dir: &Path) -> PathBuf {
-    fit_to(
-        dir,
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &["--bootstrap", "100"],
-    )
+    fit_law(dir, &["--bootstrap", "100"])
 }
 
 fn map_json(law: &Path, splices: &Path) -> Vec<Value> {

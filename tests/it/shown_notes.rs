@@ -3,12 +3,10 @@
 //! are said once where stderr and the table share a terminal, and the mapping's notes define the
 //! statuses and say ratios and misread numbers plainly.
 
-use std::path::Path;
-
 use ceq::export::said_once::{Stream, drop_said, notes_repeat_warnings};
 use ceq::export::{Column, Table};
 
-use super::common::{ceq, data, eval_in_gpt2, fit_to, succeeds, write};
+use super::common::{ceq, data, eval_in_gpt2, fit_law, succeeds, write};
 
 /// `ceq eval` of one fixture SAE in gpt2, with `extra` options; its stdout.
 fn eval_gpt2(extra: &[&str]) -> String {
@@ -110,12 +108,7 @@ fn loss_recovered_is_a_fraction_in_eval_s_table_and_map_s() {
     );
 
     // map: the synthetic splices' first row, from its CEs.
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let mut c = ceq();
     c.args(["map", "--format", "markdown", "--law"])
         .arg(&law)
@@ -175,12 +168,7 @@ fn warnings_repeat_in_the_notes_unless_stderr_shows_the_same_terminal() {
     // Without a terminal (a pipe here, a file with --out), the table keeps the warning that
     // stderr said.
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     let splices = write(
         dir.path(),
         "s.csv",
@@ -221,12 +209,7 @@ fn warnings_repeat_in_the_notes_unless_stderr_shows_the_same_terminal() {
 #[test]
 fn mapping_notes_define_the_status_and_say_ratios_plainly() {
     let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(
-        dir.path(),
-        Path::new(&data("checkpoints.csv")),
-        "law.json",
-        &[],
-    );
+    let law = fit_law(dir.path(), &[]);
     // One splice far beyond the fitted compute, one inside.
     let splices = write(
         dir.path(),
