@@ -4,7 +4,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{ceq, data, fit_law, fit_to, map_json, root, stdout_json, succeeds, write};
+use crate::common::{
+    ceq, data, fit_law, fit_to, map_json, map_refused, root, stdout_json, succeeds, write,
+};
 
 #[test]
 fn synth_fixture_is_what_synth_writes() {
@@ -1085,15 +1087,7 @@ fn a_family_on_two_token_sets_is_refused() {
         "other.csv",
         &text.replace("fnv1a64:da11b7cd00f64ed7", "fnv1a64:0123456789abcdef"),
     );
-    let refused = ceq()
-        .args(["map", "--law"])
-        .arg(&law)
-        .arg("--splices")
-        .arg(&sp)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(refused.stderr).unwrap();
-    assert!(!refused.status.success());
+    let err = map_refused(&law, &sp);
     assert!(
         err.contains("were measured on eval_tokens.npy fnv1a64:0123456789abcdef"),
         "{err}"
@@ -1374,15 +1368,7 @@ fn splices_naming_tokens_against_a_law_naming_none_are_warned_of() {
         "{err}"
     );
     let two = fit_to(d.path(), &d.path().join("two.csv"), "two.json", &[]);
-    let out = ceq()
-        .args(["map", "--law"])
-        .arg(&two)
-        .arg("--splices")
-        .arg(&sp)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!out.status.success());
+    let err = map_refused(&two, &sp);
     assert!(
         err.contains(
             "'a' was measured on tokens.npy fnv1a64:0123456789abcdef, but the law's checkpoints"

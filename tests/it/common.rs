@@ -70,6 +70,20 @@ pub fn succeeds(cmd: &mut Command) -> (Vec<u8>, String) {
     (out.stdout, err)
 }
 
+/// `ceq map --law LAW --splices SPLICES`, which must fail (without a panic): its stderr.
+pub fn map_refused(law: &Path, splices: &Path) -> String {
+    let out = ceq()
+        .args(["map", "--law"])
+        .arg(law)
+        .arg("--splices")
+        .arg(splices)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    err
+}
+
 /// `ceq map --format json --law LAW --splices SPLICES`, which must succeed: its rows, and its
 /// stderr (warnings).
 pub fn map_json(law: &Path, splices: &Path) -> (serde_json::Value, String) {
