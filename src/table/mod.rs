@@ -417,8 +417,11 @@ pub(crate) fn near_miss(c: &str, k: &str) -> bool {
             .collect()
     };
     let (c2, k2) = (plain(c), plain(k));
-    let plural =
-        |a: &[char], b: &[char]| a.len() == b.len() + 1 && a.ends_with(&['s']) && a.starts_with(b);
+    // `a` is `b` with an s, or an es after an s (`losses`).
+    let plural = |a: &[char], b: &[char]| {
+        a.starts_with(b)
+            && (a[b.len()..] == ['s'] || (a[b.len()..] == ['e', 's'] && b.ends_with(&['s'])))
+    };
     // `short` is `long` with one letter left out, not its first.
     let dropped = |short: &[char], long: &[char]| {
         short.len() + 1 == long.len()
@@ -472,6 +475,8 @@ mod tests {
             ("Run", "run"),
             ("eval-tokens", "eval_tokens"),
             ("steps", "step"),
+            ("losses", "loss"),
+            ("Losses", "loss"),
             ("tokns", "tokens"),
             ("los", "loss"),
             ("tokesn", "tokens"),
@@ -490,6 +495,7 @@ mod tests {
             ("eval_toks", "eval_tokens"),
             ("run", "run"),
             ("rn", "run"),
+            ("runes", "run"),
         ];
         for (c, k) in words {
             assert!(!super::near_miss(c, k), "{c} for {k}");
