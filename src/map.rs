@@ -342,28 +342,55 @@ impl MapResult {
         })
     }
 
+    /// Each token set a CSV's `eval_tokens` names, in file order, with its rows' names, and
+    /// whether it is apart from the law's: another than the checkpoints' record, or, where they
+    /// record none, than the name the law was fitted under.
+    fn named_token_sets(&self) -> Vec<(&str, Vec<&str>, bool)> {
+        let Some(col) = self.splices.columns.iter().position(|c| c == "eval_tokens") else {
+            return vec![];
+        };
+        let named = (self.splices.rows.iter())
+            .map(|s| (s.raw.get(col).map_or("", String::as_str), s.name.as_str()))
+            .filter(|(t, _)| !t.is_empty());
+        let apart = |t: &str| match self.law_file.data.eval_tokens.as_deref() {
+            Some(reference) => !same_token_set(t, reference),
+            None => t != self.law_file.units.eval_set,
+        };
+        crate::groups::in_order(named, |(t, _)| token_set_key(t))
+            .into_iter()
+            .map(|(_, rows)| {
+                let t = rows[0].0;
+                (
+                    t,
+                    rows.into_iter().map(|(_, name)| name).collect(),
+                    apart(t),
+                )
+            })
+            .collect()
+    }
+
+    /// The token sets the splices' CEs were measured on where they are not known to be the law's
+    /// (SAEBench's own, or sets a CSV names apart from the law's), each once, in order: what a
+    /// figure placing both on one loss axis must say.
+    pub fn token_sets_apart(&self) -> Vec<String> {
+        match &self.splices.source {
+            crate::table::Source::SaeBench { token_sets, .. } => token_sets.clone(),
+            crate::table::Source::Csv => (self.named_token_sets().into_iter())
+                .filter(|(_, _, apart)| *apart)
+                .map(|(t, _, _)| t.to_owned())
+                .collect(),
+        }
+    }
+
     /// Splices measured on other tokens than the law's checkpoints, or than each other: a CE
     /// depends on the tokens it is measured on, so their compute-equivalents are off by the sets'
     /// difference in loss. Each other set is said with its own rows.
     fn other_token_sets(&self) -> Option<String> {
         let data = &self.law_file.data;
-        let col = self
-            .splices
-            .columns
-            .iter()
-            .position(|c| c == "eval_tokens")?;
-        // Each token set the splices name, in file order, with its rows.
-        let named = (self.splices.rows.iter())
-            .map(|s| (s.raw.get(col).map_or("", String::as_str), s.name.as_str()))
-            .filter(|(t, _)| !t.is_empty());
-        let sets: Vec<(&str, Vec<&str>)> =
-            crate::groups::in_order(named, |(t, _)| token_set_key(t))
-                .into_iter()
-                .map(|(_, rows)| (rows[0].0, rows.into_iter().map(|(_, name)| name).collect()))
-                .collect();
-        let listed = |sets: &[&(&str, Vec<&str>)]| -> String {
+        let sets = self.named_token_sets();
+        let listed = |sets: &[&(&str, Vec<&str>, bool)]| -> String {
             let each: Vec<String> = (sets.iter())
-                .map(|(t, names)| {
+                .map(|(t, names, _)| {
                     let more = match names.len() {
                         1..=3 => String::new(),
                         n => format!(" and {} more", n - 3),
@@ -374,20 +401,19 @@ impl MapResult {
                 .collect();
             each.join("; ")
         };
+        let other: Vec<&(&str, Vec<&str>, bool)> = sets.iter().filter(|s| s.2).collect();
         // The law's token set: its checkpoints' own record. A name given when fitting (and no
         // record) cannot be checked against the splices' record of theirs, only said.
         let Some(reference) = data.eval_tokens.as_deref() else {
-            let named = &self.law_file.units.eval_set;
-            let all: Vec<&(&str, Vec<&str>)> = (sets.iter()).filter(|(t, _)| t != named).collect();
-            let (first, _) = all.first()?;
-            let several = match all.len() {
+            let (first, _, _) = other.first()?;
+            let several = match other.len() {
                 1 => format!("on {first}"),
                 n => format!(
                     "on {n} token sets ({}), not comparable with each other",
-                    listed(&all)
+                    listed(&other)
                 ),
             };
-            let law = match named.as_str() {
+            let law = match self.law_file.units.eval_set.as_str() {
                 crate::pipeline::UNNAMED_EVAL_SET => String::new(),
                 n => format!(", named '{n}' when the law was fitted,"),
             };
@@ -399,18 +425,15 @@ impl MapResult {
                 data.file
             ));
         };
-        let whose = format!("the law's checkpoints ({})", data.file);
-        let other: Vec<&(&str, Vec<&str>)> = (sets.iter())
-            .filter(|(t, _)| !same_token_set(t, reference))
-            .collect();
         if other.is_empty() {
             return None;
         }
         Some(format!(
-            "{} were measured on other tokens than {whose}, which are {reference}: their \
-             compute-equivalents are off by the token sets' difference in loss; measure the \
-             family and the SAEs on the same tokens",
+            "{} were measured on other tokens than the law's checkpoints ({}), which are \
+             {reference}: their compute-equivalents are off by the token sets' difference in \
+             loss; measure the family and the SAEs on the same tokens",
             listed(&other),
+            data.file
         ))
     }
 }

@@ -144,6 +144,8 @@ pub struct Fit {
     pub ranges: Ranges,
     /// The checkpoints used (after `--run` selection and `--drop-highest`).
     pub checkpoints: Vec<Checkpoint>,
+    /// The one run the fit was restricted to, when one was chosen.
+    pub run: Option<String>,
     /// Distinct local optima of the grid, best first: the bootstrap starts from these.
     pub optima: Vec<Vec<f64>>,
 }
@@ -511,6 +513,7 @@ fn diagnose(
         }
     }
     Fit {
+        run: opts.run.clone(),
         n_beyond_delta: residuals.iter().filter(|r| r.beyond_delta).count(),
         law,
         theta,

@@ -86,6 +86,9 @@ pub struct DataInfo {
     pub compute_source: String,
     pub tokens_source: String,
     pub dropped_highest: usize,
+    /// The one run of the file fitted, when one was chosen (its other rows play no part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     pub n_points: usize,
     /// For a law fitted to the file's compute column: that column over 6·params·tokens (params as
     /// the law counts them), so that a host's actual compute can be put on the law's scale;
@@ -393,6 +396,7 @@ impl LawFile {
                 compute_source: family.compute_source.into(),
                 tokens_source: family.tokens_source.into(),
                 dropped_highest: family.dropped,
+                run: fit.run.clone(),
                 n_points: fit.checkpoints.len(),
                 compute_per_6nd: family.compute_per_6nd.filter(|_| {
                     fit.law.form() == Form::Compute && family.compute_source == "column"
@@ -683,6 +687,9 @@ impl LawFile {
     /// (`--drop-highest`), a Huber δ other than Hoffmann et al.'s 1e-3.
     pub fn fit_choices(&self) -> Option<String> {
         let mut said = vec![];
+        if let Some(r) = &self.data.run {
+            said.push(format!("only run '{r}'"));
+        }
         let k = self.data.dropped_highest;
         if k > 0 {
             let of = self.data.n_points + k;

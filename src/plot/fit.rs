@@ -16,7 +16,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         Law::Compute(_) => "Fitted compute law",
         Law::Run(_) => "Fitted training-run law",
     };
-    let mut chart = loss_chart(root, title, s, d, (x0, x1), (y0, y1))?;
+    let mut chart = loss_chart(root, title, s, d, ((x0, x1), (y0, y1)), &d.loss_label())?;
 
     let xs = logspace(x0, x1, 120);
     let blue = colour(0);

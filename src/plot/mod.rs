@@ -127,7 +127,14 @@ impl Figure {
         match self {
             Figure::AcrossSizes => across_sizes::about(d),
             Figure::LinearVsLog => linear_vs_log::left_out(d).map(|l| l.caption(d)),
-            Figure::Splices => splices::left_out(d).map(|l| l.caption(d)),
+            Figure::Splices => {
+                let said = [
+                    d.token_sets_caption(),
+                    splices::left_out(d).map(|l| l.caption(d)),
+                ];
+                let said: Vec<String> = said.into_iter().flatten().collect();
+                (!said.is_empty()).then(|| said.join("; "))
+            }
             _ => None,
         }
     }
@@ -243,6 +250,27 @@ impl<'a> Data<'a> {
             crate::pipeline::UNNAMED_EVAL_SET => "Loss (nats/token)".into(),
             set => format!("Loss on {} (nats/token)", eval_set_label(set)),
         }
+    }
+
+    /// Label of the loss axis that holds both the checkpoints' losses and the splices' CEs: as
+    /// [`Data::loss_label`] where the splices' are not known to be on another token set.
+    pub fn splices_loss_label(&self) -> String {
+        match self.map.is_some_and(|m| !m.token_sets_apart().is_empty()) {
+            true => "Loss (nats/token; SAEs on other tokens)".into(),
+            false => self.loss_label(),
+        }
+    }
+
+    /// The token sets of the fit and of the splices, where they may differ, for a caption.
+    pub fn token_sets_caption(&self) -> Option<String> {
+        let apart = self.map?.token_sets_apart();
+        (!apart.is_empty()).then(|| {
+            format!(
+                "the fitted losses are on {}, the SAEs' CEs on {}: not one loss scale",
+                self.law_file.units.eval_set,
+                apart.join("; ")
+            )
+        })
     }
 
     /// A fitted checkpoint's position on the law's x axis (compute, or tokens for `run`).
@@ -405,16 +433,17 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
     Ok(chart)
 }
 
-/// The frame of the figures that place losses on the law's curve (fit, splices).
+/// The frame of the figures that place losses on the law's curve (fit, splices), with its loss
+/// axis labelled `y_desc`.
 pub(crate) fn loss_chart<'a, DB: DrawingBackend + 'a>(
     root: &'a Area<DB>,
     title: &str,
     s: &Style,
     d: &Data,
-    x: (f64, f64),
-    y: (f64, f64),
+    (x, y): ((f64, f64), (f64, f64)),
+    y_desc: &str,
 ) -> PlotResult<LogXChart<'a, DB>> {
-    log_x_chart(root, title, s, d, x, y, &d.loss_label(), 52.0)
+    log_x_chart(root, title, s, d, x, y, y_desc, 52.0)
 }
 
 /// Fills the bootstrap band of the law's curve over `xs` (clipped to `y`), if the law was

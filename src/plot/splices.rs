@@ -39,7 +39,14 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .flat_map(|&i| [rows[i].0.ce_clean, rows[i].0.ce_spliced]);
     let (y0, y1) = lin_range(ys, 0.1);
     let title = "Spliced losses on the fitted curve";
-    let mut chart = loss_chart(root, title, s, d, (x0, x1), (y0, y1))?;
+    let mut chart = loss_chart(
+        root,
+        title,
+        s,
+        d,
+        ((x0, x1), (y0, y1)),
+        &d.splices_loss_label(),
+    )?;
 
     let xs = logspace(x0, x1, 120);
     let mut entries = vec![];

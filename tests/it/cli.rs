@@ -1172,7 +1172,8 @@ fn token_sets_are_checked_on_the_rows_fitted() {
 }
 
 /// `--drop-highest K` with `--run R` drops R's K highest losses, not the file's (review 10: it
-/// dropped another run's row and fitted R whole, saying "dropped_highest": 1).
+/// dropped another run's row and fitted R whole, saying "dropped_highest": 1); the run is said
+/// wherever the fit is (review of stop 40: "fitted to FILE" hid that half the file was left out).
 #[test]
 fn drop_highest_drops_within_the_run_fitted() {
     let d = tempfile::tempdir().unwrap();
@@ -1209,7 +1210,7 @@ fn drop_highest_drops_within_the_run_fitted() {
             .args(["--delta", "0.01", "--checkpoints"])
             .arg(&both),
     );
-    let said = "the 1 highest-loss of 7 checkpoints dropped, Huber delta = 0.01";
+    let said = "(only run 'a', the 1 highest-loss of 7 checkpoints dropped, Huber delta = 0.01)";
     assert!(String::from_utf8(out).unwrap().contains(said));
     let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\nx,3.2,3.3\n");
     let v = stdout_json(
@@ -1222,9 +1223,11 @@ fn drop_highest_drops_within_the_run_fitted() {
     );
     let units = v[0]["units"].as_str().unwrap();
     assert!(
-        units.contains("the 1 highest-loss of 7 checkpoints dropped"),
+        units.contains("only run 'a', the 1 highest-loss of 7 checkpoints dropped"),
         "{units}"
     );
+    assert_eq!(dropped["data"]["run"], "a");
+    assert!(by_hand["data"].get("run").is_none(), "{by_hand}");
 }
 
 /// A compute law fitted to the file's compute column: a host's actual compute, 6·params·tokens, is

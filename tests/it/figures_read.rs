@@ -646,3 +646,60 @@ fn characters_the_png_font_lacks_are_said() {
         assert!(!err.contains("empty boxes"), "{cmd}: {err}");
     }
 }
+
+/// The splices figure puts the family's losses and the splices' CEs on one axis: where the CEs are
+/// on other tokens (SAEBench's own; a CSV naming another set), the axis does not name the family's
+/// set as theirs, and the report's caption names both (review of stop 40: "Loss on
+/// study-eval-tokens" over SAEBench's openwebtext CEs).
+#[test]
+fn the_loss_axis_names_no_token_set_the_splices_are_not_on() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_law(d.path(), &["--eval-set", "family-tokens"]);
+    let label = |splices: &std::path::Path, out: &str| {
+        let out = d.path().join(out);
+        succeeds(
+            ceq()
+                .args(["plot", "--figure", "splices", "--law"])
+                .arg(&law)
+                .arg("--splices")
+                .arg(splices)
+                .arg("--out-dir")
+                .arg(&out),
+        );
+        let svg = std::fs::read_to_string(out.join("splices.svg")).unwrap();
+        texts(&svg).into_iter().find(|t| t.starts_with("Loss"))
+    };
+    let own = root("tests/fixtures/synth/splices.csv");
+    assert_eq!(
+        label(&own, "own").as_deref(),
+        Some("Loss on family-tokens (nats/token)")
+    );
+    let text = std::fs::read_to_string(&own).unwrap();
+    let mut lines = text.lines();
+    let mut other = format!("{},eval_tokens\n", lines.next().unwrap());
+    for l in lines {
+        other += &format!("{l},web-tokens\n");
+    }
+    let other = write(d.path(), "other.csv", &other);
+    let saebench = root("tests/fixtures/saebench/results");
+    for (splices, out) in [(&other, "other"), (&saebench, "saebench")] {
+        assert_eq!(
+            label(splices, out).as_deref(),
+            Some("Loss (nats/token; SAEs on other tokens)"),
+            "{out}"
+        );
+    }
+    let report = d.path().join("report");
+    succeeds(
+        ceq()
+            .args(["report", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&other)
+            .arg("--out")
+            .arg(&report),
+    );
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    let caption = "the fitted losses are on family-tokens, the SAEs' CEs on web-tokens";
+    assert!(page.contains(caption), "{page}");
+}
