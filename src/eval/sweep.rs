@@ -295,7 +295,20 @@ impl SweepJob {
         let Some(first) = groups.first().map(|g| &g[0]) else {
             // More shards than (model, hook) groups (a Slurm array sized ahead): this one has
             // none, and says so with an empty file and its record, so that merging every shard
-            // is complete.
+            // is complete. What is at --out is checked first, as a resume would: only an empty
+            // shard's file is replaced, and the tokens are read as every shard reads them.
+            let host = dirs.first().map(|d| ModelConfig::read(d)).transpose()?;
+            let eval_tokens = match host {
+                Some(cfg) => self.scoring.describe(&self.scoring.read_tokens(&cfg)?),
+                None => String::new(),
+            };
+            let engine = self.scoring.device.describe();
+            LEDGER.resume(&self.out, &eval_tokens, &engine, &HashMap::new(), |row| {
+                let name = &row[LEDGER.col("name")];
+                Some(format!(
+                    "'{name}' is not this shard's: it has no (model, hook) group to evaluate"
+                ))
+            })?;
             record_shard(&self.out, self.shard, vec![], &job)?;
             let mut record = RunRecord {
                 finished: true,

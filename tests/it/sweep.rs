@@ -509,6 +509,35 @@ fn sweep_manifests_with_mistakes_are_refused_by_line() {
 /// from a manifest with a row added (whose row the merge would lose), or after a host's files
 /// changed between the shards' runs (its rows would hold two versions of it). Each is refused,
 /// naming what differs; the shards of one job still merge.
+/// A shard with no (model, hook) group checks what is at `--out` as any shard does before writing
+/// its empty file (review of stop 40: it replaced a finished sweep, a checkpoints file or a
+/// user's CSV with a header, exit 0, and never read `--tokens`).
+#[test]
+fn a_shard_with_nothing_to_do_replaces_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(dir.path(), &ROWS[..2]);
+    let whole = dir.path().join("whole.csv");
+    sweep(&m, &whole, &[]).success();
+    let notes = dir.path().join("notes.csv");
+    write(&notes, "my,own\n1,2\n");
+    for out in [&whole, &notes] {
+        let before = std::fs::read(out).unwrap();
+        sweep(&m, out, &["--shard", "2/3"]).failure();
+        assert_eq!(std::fs::read(out).unwrap(), before, "{}", out.display());
+    }
+    // Its own earlier empty file is rerun over, and its tokens are read.
+    let empty = dir.path().join("empty.csv");
+    sweep(&m, &empty, &["--shard", "2/3"]).success();
+    sweep(&m, &empty, &["--shard", "2/3"]).success();
+    ceq()
+        .args(["eval", "--manifest"])
+        .arg(&m)
+        .args(["--tokens", "no-such.npy", "--shard", "2/3", "--out"])
+        .arg(dir.path().join("e.csv"))
+        .assert()
+        .failure();
+}
+
 #[test]
 fn shards_of_another_job_are_not_merged() {
     let dir = tempfile::tempdir().unwrap();
