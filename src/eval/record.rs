@@ -258,12 +258,18 @@ impl Drop for RunLock {
 /// shard record, or per-sequence arrays) is the user's: refused, never replaced or removed.
 fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
     let json_is = |p: &Path, ok: fn(&str) -> bool| std::fs::read_to_string(p).is_ok_and(|t| ok(&t));
-    // An array at all: one ceq wrote but that was damaged since is the ledger's to say and replace.
+    // An array of ceq's kind (f64, C order, as ceq writes its header): one ceq wrote but that was
+    // damaged since is the ledger's to say and replace; token ids or another dtype are not ceq's.
     let npy_is = |p: &Path| {
-        let mut magic = [0u8; 6];
+        let head = b"\x93NUMPY\x01\x00??{'descr': '<f8', 'fortran_order': False, 'shape': (";
+        let mut start = vec![0u8; head.len()];
         std::fs::File::open(p)
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-            .is_ok_and(|()| &magic == b"\x93NUMPY")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut start))
+            .is_ok_and(|()| {
+                (start.iter().zip(head))
+                    .enumerate()
+                    .all(|(i, (a, b))| matches!(i, 8 | 9) || a == b)
+            })
     };
     let checks: [(PathBuf, &str, bool); 4] = {
         let run = record_path(csv);

@@ -1309,4 +1309,17 @@ fn a_users_file_where_a_run_keeps_its_records_is_refused() {
         );
         assert!(!out.exists());
     }
+    // A NumPy array of another kind is no more ceq's (review of stop 40: token ids in
+    // o.per_seq.npy were replaced, as any file starting with NumPy's magic was).
+    let dir = tempfile::tempdir().unwrap();
+    let (m, t) = (family().join("family.csv"), family().join("tokens.npy"));
+    let mine = dir.path().join("o.per_seq.npy");
+    std::fs::copy(&t, &mine).unwrap();
+    let out = dir.path().join("o.csv");
+    eval_family(&m, &t, &out, &[]).failure();
+    assert_eq!(std::fs::read(&mine).unwrap(), std::fs::read(&t).unwrap());
+    // ceq's own arrays are rerun over.
+    std::fs::remove_file(&mine).unwrap();
+    eval_family(&m, &t, &out, &[]).success();
+    eval_family(&m, &t, &out, &[]).success();
 }
