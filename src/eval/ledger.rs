@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use super::record::{FileId, RunLock, RunRecord, changed, outputs, rebase, record_path};
+use super::record::{
+    FileId, RunLock, RunRecord, changed, outputs, rebase, record_path, results_path,
+};
 use super::shard::{check_shards, record_shard};
 use crate::error::{DataKind, Error, Result};
 use crate::export::{Cell, Format, Table};
@@ -357,17 +359,7 @@ impl Ledger {
         let counts =
             (self.read_counts(out, &names)).or_else(|_| self.read_counts(out, &record.order));
         if let Ok(counts) = counts {
-            for r in &rows {
-                let name = self.name(r);
-                let (Some(m), Some(n)) = (per_seq.get(name), counts.get(name)) else {
-                    continue;
-                };
-                let planes = m.chunks(n.len().max(1)).zip(self.means);
-                let cell = |c: &str| r[self.col(c)].parse::<f64>().unwrap_or(f64::NAN);
-                if !planes.into_iter().all(|(m, c)| is_mean_of(cell(c), m, n)) {
-                    kept.damaged.push(name.to_owned());
-                }
-            }
+            kept.damaged = self.not_means(&rows, &per_seq, &counts);
             per_seq.retain(|n, _| !kept.damaged.contains(n));
             rows.retain(|r| per_seq.contains_key(self.name(r)));
         }
@@ -384,12 +376,27 @@ impl Ledger {
         Ok(kept)
     }
 
+    /// The rows whose CE columns are not the position-weighted means of their per-sequence values
+    /// over `counts`: the file or its arrays changed after ceq wrote them, or the arrays are
+    /// another run's.
+    fn not_means(&self, rows: &[Row], per_seq: &PerSeq, counts: &PerSeq) -> Vec<String> {
+        let stale = |r: &Row| {
+            let name = self.name(r);
+            let (m, n) = (per_seq.get(name)?, counts.get(name)?);
+            let cell = |c: &str| r[self.col(c)].parse::<f64>().unwrap_or(f64::NAN);
+            let mut planes = m.chunks(n.len().max(1)).zip(self.means);
+            let ok =
+                m.len() == self.per_row * n.len() && planes.all(|(m, c)| is_mean_of(cell(c), m, n));
+            (!ok).then(|| name.to_owned())
+        };
+        rows.iter().filter_map(stale).collect()
+    }
+
     /// Joins shard files (and their per-sequence arrays) into `out` (never one of them), refusing
     /// differing token sets, duplicate names, and shards that are not every shard of one job,
     /// each finished; returns the number of rows, and what to say of a token set that shards name
     /// by other files of the same ids (the merged rows name it as the first shard does).
     fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
-        let out = &super::record::results_path(out);
         let paths: Vec<PathBuf> = inputs.iter().flat_map(|p| outputs(p)).collect();
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         let _lock = RunLock::claim(out, &paths)?;
@@ -401,6 +408,8 @@ impl Ledger {
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());
         // Position counts only if every shard has them (shards from an older ceq have none).
         let mut counts = Some(PerSeq::new());
+        // Sequences a row, and the shard that had them first.
+        let mut n_seq: Option<(usize, PathBuf)> = None;
         let mut files: Vec<(PathBuf, Vec<String>)> = vec![];
         // Each input file as the first row measured from it saw it (row, shard).
         let mut versions: HashMap<String, (FileId, String, PathBuf)> = HashMap::new();
@@ -503,7 +512,7 @@ impl Ledger {
                 rows.push(row);
             }
             // Checked after the rows, so a mismatched token set is named as such first.
-            per_seq.extend(self.read_per_seq(path, &names).map_err(|why| Error::Data {
+            let arrays = |why: String| Error::Data {
                 kind: DataKind::Family,
                 path: path.clone(),
                 message: format!(
@@ -512,13 +521,37 @@ impl Ledger {
                      each CSV; run this shard again",
                     per_seq_path(path).display()
                 ),
-            })?);
-            counts = counts
-                .zip(self.read_counts(path, &names).ok())
-                .map(|(mut all, c)| {
-                    all.extend(c);
-                    all
-                });
+            };
+            let mine = self.read_per_seq(path, &names).map_err(arrays)?;
+            let my_counts = self.read_counts(path, &names).ok();
+            // Arrays left beside a shard by another run would merge into a file whose rows are
+            // not the means of their sequences, or whose sequences are not one token set's.
+            let n = mine.values().next().map(|m| m.len() / self.per_row);
+            if let (Some(n), Some((was, p))) = (n, &n_seq)
+                && n != *was
+            {
+                return Err(arrays(format!(
+                    "hold {n} sequences a row, those of {} {was}, where the shards name one \
+                     token set",
+                    p.display()
+                )));
+            }
+            n_seq = n_seq.or(n.map(|n| (n, path.clone())));
+            let file_rows = &rows[rows.len() - names.len()..];
+            let stale = my_counts
+                .as_ref()
+                .map(|c| self.not_means(file_rows, &mine, c));
+            if let Some(name) = stale.as_ref().and_then(|s| s.first()) {
+                return Err(arrays(format!(
+                    "are not those of its rows: row '{name}' is not their mean (the file or its \
+                     arrays changed after ceq wrote them, or the arrays are another run's)"
+                )));
+            }
+            per_seq.extend(mine);
+            counts = counts.zip(my_counts).map(|(mut all, c)| {
+                all.extend(c);
+                all
+            });
         }
         // Checked last, so a mixed token set or a name twice is named as such first.
         check_shards(&files)?;
@@ -667,6 +700,11 @@ impl Ledger {
 /// into `out`; returns the number of rows, and a note when shards name one token set by two files.
 pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
     let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
+    // A link's side files are beside its target, where the run that wrote it put them.
+    let (inputs, out) = (
+        &inputs.iter().map(|p| results_path(p)).collect::<Vec<_>>(),
+        &results_path(out),
+    );
     let first = inputs.first().ok_or_else(|| Error::Invalid {
         fix: None,
         option: "inputs",

@@ -616,6 +616,101 @@ fn three_shards_merged_equal_the_whole() {
         .stderr(predicates::str::contains("measured on"));
 }
 
+/// Arrays beside a shard that are not its rows' (another shard's, or measured on fewer sequences)
+/// are refused, naming the shard, not merged into a file whose rows are not their sequences' means
+/// (review of stop 40: it wrote a malformed .npy, exit 0).
+#[test]
+fn merge_refuses_arrays_that_are_not_the_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (manifest, tokens) = (family().join("family.csv"), family().join("tokens.npy"));
+    let shards: Vec<PathBuf> = (0..2).map(|i| d.join(format!("s{i}.csv"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        eval_family(&manifest, &tokens, s, &["--shard", &format!("{i}/2")]).success();
+    }
+    let arrays = ["per_seq.npy", "per_seq_n.npy"];
+    let put = |from: &Path, to: &Path| {
+        for e in arrays {
+            std::fs::copy(from.with_extension(e), to.with_extension(e)).unwrap();
+        }
+    };
+    let keep = d.join("keep.csv");
+    put(&shards[1], &keep);
+    let out = d.join("all.csv");
+    let inputs: Vec<&Path> = shards.iter().map(|p| p.as_path()).collect();
+
+    // Shard 0's arrays (as many rows) beside shard 1.
+    put(&shards[0], &shards[1]);
+    let err = merge_fails(&inputs, &out);
+    let s1 = shards[1].with_extension("per_seq.npy");
+    assert!(
+        err.contains(&s1.display().to_string())
+            && err.contains("is not their mean")
+            && err.contains("run this shard again"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // Shard 1's arrays from a run on the first half of the sequences.
+    let ids = fixture_ids();
+    let half = d.join("half.npy");
+    write_npy(&half, &ids[..ids.len() / 64 * 32], 32);
+    let short = d.join("short.csv");
+    eval_family(&manifest, &half, &short, &["--shard", "1/2"]).success();
+    put(&short, &shards[1]);
+    let err = merge_fails(&inputs, &out);
+    let n = ids.len() / 32;
+    assert!(
+        err.contains(&s1.display().to_string())
+            && err.contains(&format!("hold {} sequences a row", n / 2))
+            && err.contains(&format!("{n}, where the shards name one token set")),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // Its own arrays back: merged.
+    put(&keep, &shards[1]);
+    ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+
+    // Through links: a shard's side files are read beside its target, and a merge through a link
+    // to its earlier output replaces the target, the link kept (review of stop 40: both refused).
+    #[cfg(unix)]
+    {
+        let sub = d.join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let link = sub.join("l1.csv");
+        std::os::unix::fs::symlink(&shards[1], &link).unwrap();
+        let via = d.join("via.csv");
+        ceq()
+            .arg("merge")
+            .arg(&shards[0])
+            .arg(&link)
+            .arg("--out")
+            .arg(&via)
+            .assert()
+            .success();
+        assert_eq!(std::fs::read(&via).unwrap(), std::fs::read(&out).unwrap());
+        let to_out = d.join("to_out.csv");
+        std::os::unix::fs::symlink(&out, &to_out).unwrap();
+        let before = std::fs::read(&out).unwrap();
+        ceq()
+            .arg("merge")
+            .args(&shards)
+            .arg("--out")
+            .arg(&to_out)
+            .assert()
+            .success();
+        assert!(to_out.is_symlink());
+        assert_eq!(std::fs::read(&out).unwrap(), before);
+    }
+}
+
 /// `ceq merge INPUTS --out OUT`, which must fail; returns stderr.
 fn merge_fails(inputs: &[&Path], out: &Path) -> String {
     let a = ceq()
