@@ -35,10 +35,32 @@ impl PlotJob {
         }
         // What a report's caption says of a figure (its axes, how its series are made), said
         // here, where there is no caption.
-        for (fig, _) in drawn {
+        for (fig, _) in &drawn {
             if let Some(about) = fig.about(&data) {
                 on(Progress::Note(format!("{}: {about}", fig.stem())));
             }
+        }
+        // Every figure was asked for: one the inputs do not allow is said, and its files from an
+        // earlier plot, left beside the new ones, are named (they show other inputs).
+        let skipped = Figure::ALL
+            .into_iter()
+            .filter(|_| self.figures.is_empty())
+            .filter(|f| !drawn.iter().any(|(g, _)| g == f));
+        for fig in skipped {
+            let why = fig.missing(&data).unwrap_or_default();
+            let old: Vec<String> = (fig.files(&self.out_dir).iter())
+                .filter(|p| p.exists())
+                .map(|p| p.display().to_string())
+                .collect();
+            on(match old.is_empty() {
+                true => Progress::Note(format!("{} not drawn: it {why}", fig.stem())),
+                false => Progress::Warning(format!(
+                    "{} not drawn (it {why}), but {} from an earlier plot are there, beside this \
+                     plot's figures: remove them, or they may be taken for this plot's",
+                    fig.stem(),
+                    old.join(" and ")
+                )),
+            });
         }
         Ok(())
     }

@@ -134,13 +134,26 @@ pub(crate) fn left_out(d: &Data) -> Option<LeftOut> {
     let rows = d.rows();
     let out: Vec<usize> = (0..rows.len()).filter(|&i| !drawn(rows[i].1)).collect();
     LeftOut::of(d, &out, || {
-        if out.iter().all(|&i| rows[i].1.loss_recovered.is_none()) {
-            "no loss recovered (no ce_zero_ablation)"
-        } else if out.iter().all(|&i| rows[i].1.eq.fraction.is_none()) {
-            "no compute fraction (see mapped status)"
-        } else {
-            "no loss recovered or no compute fraction"
+        // Each reason once, in the rows' order: a loss recovered is missing for want of zero
+        // ablation, or because it does not raise the loss (the fraction is undefined).
+        let mut whys: Vec<&str> = vec![];
+        for &i in &out {
+            let (s, m) = rows[i];
+            let lr = match s.ce_zero_ablation {
+                _ if m.loss_recovered.is_some() => None,
+                None => Some("no loss recovered (no ce_zero_ablation)"),
+                Some(_) => Some("no loss recovered (ce_zero_ablation not above ce_clean)"),
+            };
+            let fraction =
+                m.eq.fraction
+                    .is_none()
+                    .then_some("no compute fraction (see mapped status)");
+            for why in lr.into_iter().chain(fraction) {
+                if !whys.contains(&why) {
+                    whys.push(why);
+                }
+            }
         }
-        .to_owned()
+        whys.join(" or ")
     })
 }

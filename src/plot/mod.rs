@@ -153,9 +153,11 @@ impl Figure {
             Figure::Splices | Figure::AcrossSizes => d.map.is_none().then(splices),
             Figure::LinearVsLog => match d.map {
                 None => Some(splices()),
-                Some(m) if m.rows.iter().all(|r| r.loss_recovered.is_none()) => {
-                    Some("needs splices with ce_zero_ablation (for loss recovered)".into())
-                }
+                Some(m) if m.rows.iter().all(|r| r.loss_recovered.is_none()) => Some(
+                    "needs splices whose ce_zero_ablation is given and above ce_clean (for loss \
+                     recovered)"
+                        .into(),
+                ),
                 Some(_) => None,
             },
         }

@@ -93,3 +93,70 @@ fn only_drawn_groups_are_in_the_legend_and_the_left_out_are_counted() {
         "{stderr}"
     );
 }
+
+/// Splices whose zero ablation does not raise the loss are left out for that reason, not as having
+/// no ce_zero_ablation; a default plot says which figures it cannot draw, and names their files
+/// left from an earlier plot (review of stop 40: both silent, the reason wrong).
+#[test]
+fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let (mut some, mut none) = (String::new(), String::new());
+    for (i, line) in text.lines().enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        // ce_clean is the 9th column, ce_zero_ablation the 11th.
+        if i > 0 && cells[1] == "host-1b" {
+            cells[10] = cells[8].clone();
+        }
+        some += &(cells.join(",") + "\n");
+        if i > 0 {
+            cells[10] = String::new();
+        }
+        none += &(cells.join(",") + "\n");
+    }
+    let some = write(dir.path(), "some.csv", &some);
+    let none = write(dir.path(), "none.csv", &none);
+    let out = dir.path().join("figs");
+    let plot = |splices: &std::path::Path, extra: &[&str]| {
+        let run = ceq()
+            .arg("plot")
+            .args(extra)
+            .arg("--law")
+            .arg(&law)
+            .arg("--splices")
+            .arg(splices)
+            .arg("--out-dir")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{run:?}");
+        String::from_utf8(run.stderr).unwrap()
+    };
+    let stderr = plot(&some, &[]);
+    assert!(
+        stderr.contains(
+            "linear_vs_log: 3 splice(s) not drawn, having no loss recovered (ce_zero_ablation \
+             not above ce_clean): model host-1b"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not drawn: it"), "{stderr}");
+    // No row has a loss recovered: the figure is said not drawn, and its earlier files named.
+    let stderr = plot(&none, &["--force"]);
+    let svg = out.join("linear_vs_log.svg");
+    assert!(
+        stderr.contains("linear_vs_log not drawn (it needs splices whose ce_zero_ablation")
+            && stderr.contains(&svg.display().to_string())
+            && stderr.contains("from an earlier plot"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&svg).unwrap();
+    std::fs::remove_file(svg.with_extension("png")).unwrap();
+    let stderr = plot(&none, &["--force"]);
+    assert!(
+        stderr.contains("linear_vs_log not drawn: it needs splices whose ce_zero_ablation")
+            && !stderr.contains("from an earlier plot"),
+        "{stderr}"
+    );
+}
