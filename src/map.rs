@@ -904,7 +904,8 @@ impl MapResult {
                 kinds.push(k);
             }
         }
-        let level = self.level?;
+        // No drawn row has an interval: no bars to explain.
+        let level = self.level.filter(|_| !kinds.is_empty())?;
         Some(format!(
             "bars: {} intervals ({})",
             crate::law_file::percent_level(level),

@@ -700,11 +700,6 @@ impl Ledger {
 /// into `out`; returns the number of rows, and a note when shards name one token set by two files.
 pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
     let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
-    // A link's side files are beside its target, where the run that wrote it put them.
-    let (inputs, out) = (
-        &inputs.iter().map(|p| results_path(p)).collect::<Vec<_>>(),
-        &results_path(out),
-    );
     let first = inputs.first().ok_or_else(|| Error::Invalid {
         fix: None,
         option: "inputs",
@@ -729,6 +724,11 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<Stri
             ));
         }
     }
+    // A link's side files are beside its target, where the run that wrote it put them.
+    let (inputs, out) = (
+        &inputs.iter().map(|p| results_path(p)).collect::<Vec<_>>(),
+        &results_path(out),
+    );
     crate::io::check_extension(
         out,
         "csv",

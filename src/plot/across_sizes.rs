@@ -263,6 +263,15 @@ impl Series {
             of.push(Some(k));
         }
         let recurs = groups.iter().any(|g| g.len() > 1);
+        // No configuration to follow across groups: each marker is one SAE, named whole (a
+        // group's value taken out of it, "topk" grouped by architecture, would misname it).
+        if !recurs {
+            for (i, k) in of.iter().enumerate() {
+                if let Some(k) = *k {
+                    names[k] = rows[i].0.name.clone();
+                }
+            }
+        }
         Series { names, of, recurs }
     }
 
@@ -356,8 +365,11 @@ pub(crate) struct Choices {
 /// The x axis of the series figure: where group `g` sits, in the axis's units (the group's index,
 /// or log10 of its host's size), and how wide one group's slot is in those units.
 struct XAxis {
+    /// NaN for a group with no point drawn: it takes no place on the axis.
     at: Vec<f64>,
     slot: f64,
+    /// How many groups have a place: the categorical axis's width.
+    places: usize,
     /// The law's parameter count, when the axis is host size.
     sizes: Option<ParamCount>,
     /// Why the groups are not at their hosts' sizes, where they are hosts.
@@ -369,11 +381,31 @@ impl XAxis {
     /// law counts N (a host given only in another count is not placed on the law's axis), each
     /// host one and no two hosts the same; else the groups' order, and why.
     fn of(d: &Data, n: usize, group: &[usize]) -> XAxis {
-        let categorical = |why: Option<String>| XAxis {
-            at: (0..n).map(|g| g as f64).collect(),
-            slot: 1.0,
-            sizes: None,
-            not_sizes: why,
+        let rows = d.rows();
+        // Only groups with a point drawn (a compute fraction) are placed, and decide the axis.
+        let drawn = |i: usize| rows[i].1.eq.fraction.is_some();
+        let shown: Vec<bool> = (0..n)
+            .map(|g| (0..rows.len()).any(|i| group[i] == g && drawn(i)))
+            .collect();
+        let places = shown.iter().filter(|on| **on).count();
+        let categorical = |why: Option<String>| {
+            let mut next = 0.0;
+            let at = (shown.iter())
+                .map(|&on| match on {
+                    true => {
+                        next += 1.0;
+                        next - 1.0
+                    }
+                    false => f64::NAN,
+                })
+                .collect();
+            XAxis {
+                at,
+                slot: 1.0,
+                places,
+                sizes: None,
+                not_sizes: why,
+            }
         };
         let (col, _) = d.group_column();
         if col.as_deref().is_some_and(|c| c != "model") {
@@ -384,7 +416,7 @@ impl XAxis {
         let mut size: Vec<Option<f64>> = vec![None; n];
         let mut lacking: Vec<usize> = vec![];
         let mut needs = "";
-        for (i, (sp, _)) in d.rows().iter().enumerate() {
+        for (i, (sp, _)) in rows.iter().enumerate().filter(|(i, _)| drawn(*i)) {
             // `params` holds the law's count only under a total law (ceq eval writes the total
             // there); under a non-embedding law only params_non_embedding does.
             let own;
@@ -410,7 +442,7 @@ impl XAxis {
             }
         }
         if !lacking.is_empty() {
-            let why = if lacking.len() == n {
+            let why = if lacking.len() == places {
                 format!("no host has {needs}")
             } else {
                 let first = label_text(&labels[lacking[0]]);
@@ -421,7 +453,7 @@ impl XAxis {
             };
             return categorical(Some(why));
         }
-        if n < 2 {
+        if places < 2 {
             return categorical(Some("one host".into()));
         }
         let at: Vec<f64> = size
@@ -429,8 +461,8 @@ impl XAxis {
             .map(|v| v.map_or(f64::NAN, f64::log10))
             .collect();
         let mut gap = f64::INFINITY;
-        for a in 0..n {
-            for b in a + 1..n {
+        for a in (0..n).filter(|&g| shown[g]) {
+            for b in (a + 1..n).filter(|&g| shown[g]) {
                 if (at[a] - at[b]).abs() <= 1e-9 {
                     return categorical(Some(format!(
                         "{} and {} are one size",
@@ -444,6 +476,7 @@ impl XAxis {
         XAxis {
             at,
             slot: gap,
+            places,
             sizes: Some(count),
             not_sizes: None,
         }
@@ -497,7 +530,9 @@ fn draw_series<DB: DrawingBackend>(
             // holds fewer than two round ones.
             let mut ticks = log_ticks(x0, x1);
             if ticks.len() < 2 {
-                ticks = axis.at.iter().map(|u| 10f64.powf(*u)).collect();
+                ticks = (axis.at.iter().filter(|u| u.is_finite()))
+                    .map(|u| 10f64.powf(*u))
+                    .collect();
             }
             let frame = Frame {
                 title: "Compute fraction across host sizes",
@@ -512,7 +547,7 @@ fn draw_series<DB: DrawingBackend>(
             draw_on(&sheet, &frame, x, |u| 10f64.powf(u))
         }
         None => {
-            let n = labels.len().max(1) as f64;
+            let n = axis.places.max(1) as f64;
             let frame = Frame {
                 title: &format!("Compute fraction by {group_name}"),
                 desc: format!("{group_name}, {}", d.group_order()),

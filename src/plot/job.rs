@@ -55,7 +55,7 @@ impl PlotJob {
             on(match old.is_empty() {
                 true => Progress::Note(format!("{} not drawn: it {why}", fig.stem())),
                 false => Progress::Warning(format!(
-                    "{} not drawn (it {why}), but {} from an earlier plot are there, beside this \
+                    "{} not drawn: it {why}; but {} from an earlier plot are there, beside this \
                      plot's figures: remove them, or they may be taken for this plot's",
                     fig.stem(),
                     old.join(" and ")

@@ -125,7 +125,7 @@ const NOTE_LINE: f64 = 15.0;
 const PLOT_HEIGHT: f64 = 290.0;
 
 /// Whether a row is drawn: it has a compute fraction and a loss recovered.
-fn drawn(m: &Mapped) -> bool {
+pub(crate) fn drawn(m: &Mapped) -> bool {
     m.eq.fraction.is_some() && m.loss_recovered.is_some()
 }
 

@@ -150,12 +150,27 @@ impl Figure {
         match self {
             Figure::Fit | Figure::Residuals => None,
             Figure::NAndD => n_and_d::missing(d),
-            Figure::Splices | Figure::AcrossSizes => d.map.is_none().then(splices),
+            Figure::Splices => d.map.is_none().then(splices),
+            // A figure of no point would be a frame of default ticks and empty labels.
+            Figure::AcrossSizes => match d.map {
+                None => Some(splices()),
+                Some(m) if m.rows.iter().all(|r| r.eq.fraction.is_none()) => Some(
+                    "needs a splice with a compute fraction (none has one: see the mapped \
+                     table's status)"
+                        .into(),
+                ),
+                Some(_) => None,
+            },
             Figure::LinearVsLog => match d.map {
                 None => Some(splices()),
                 Some(m) if m.rows.iter().all(|r| r.loss_recovered.is_none()) => Some(
                     "needs splices whose ce_zero_ablation is given and above ce_clean (for loss \
                      recovered)"
+                        .into(),
+                ),
+                Some(m) if !m.rows.iter().any(linear_vs_log::drawn) => Some(
+                    "needs a splice with both a loss recovered and a compute fraction (none has \
+                     both: see the mapped table's status)"
                         .into(),
                 ),
                 Some(_) => None,

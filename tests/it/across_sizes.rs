@@ -921,3 +921,117 @@ fn saebench_results_on_several_hosts_form_series() {
     let (plot, in_legend) = svg.markers();
     assert_eq!((plot.len(), in_legend), (6, 2));
 }
+
+/// A host none of whose splices is drawn (no compute fraction) decides nothing: the axis is host
+/// size when every drawn host has its count, and the host is not named (review of stop 40: it made
+/// the axis categorical and took an empty slot).
+#[test]
+fn a_host_with_no_point_drawn_decides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let mut text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    // No params or tokens, and a clean CE below the fitted floor: no compute fraction.
+    text += "extra-sae,extra-host,blocks.2.hook_resid_post,2,5140,32,,,1.80,1.84,12.0,7.0,0.3\n";
+    let splices = write(dir.path(), "extra.csv", &text);
+    let svg = Svg::read(&figure(dir.path(), &law, &splices, &[]));
+    assert!(
+        (svg.texts.iter()).any(|t| t.starts_with("Host parameters N (total")),
+        "{:?}",
+        svg.texts
+    );
+    assert!(
+        !svg.texts.iter().any(|t| t.contains("extra")),
+        "{:?}",
+        svg.texts
+    );
+    assert!(
+        (svg.texts.iter())
+            .any(|t| t == "1 splice(s) not drawn: no compute fraction (see mapped status)"),
+        "{:?}",
+        svg.texts
+    );
+}
+
+/// Where no configuration recurs, each marker is one SAE, named whole in the legend: grouped by
+/// SAEBench's architecture, "topk" is not taken out of a name that holds it (review of stop 40).
+#[test]
+fn an_sae_of_its_own_is_named_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/saebench/results");
+    let svg = Svg::read(&figure(
+        dir.path(),
+        &law,
+        &results,
+        &["--group-by", "architecture"],
+    ));
+    // "my_jumprelu_run/custom_sae", cut in its middle to fit.
+    assert!(
+        (svg.texts.iter()).any(|t| t.starts_with("my_jumprelu") && t.ends_with("custom_sae")),
+        "{:?}",
+        svg.texts
+    );
+}
+
+/// Splices none of which has a compute fraction: `across_sizes` and `linear_vs_log` would be a
+/// frame of default ticks and empty brackets, so they are not drawn, and a default plot says why;
+/// asked for by name, the figure is refused with the reason (review of stop 40).
+#[test]
+fn figures_of_no_drawable_splice_are_said_not_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let splices = write(
+        dir.path(),
+        "floor.csv",
+        "name,model,params,tokens,ce_clean,ce_spliced,ce_zero_ablation\n\
+         a,m,70000000,1400000000,1.5,1.6,12\nb,m,70000000,1400000000,1.5,1.7,12\n",
+    );
+    let out = dir.path().join("figs");
+    let run = ceq()
+        .args(["plot", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    for (fig, why) in [
+        ("across_sizes", "needs a splice with a compute fraction"),
+        (
+            "linear_vs_log",
+            "needs a splice with both a loss recovered and a compute fraction",
+        ),
+    ] {
+        assert!(
+            stderr.contains(&format!("{fig} not drawn: it {why}")),
+            "{stderr}"
+        );
+        assert!(!out.join(format!("{fig}.svg")).exists());
+    }
+    // The splices figure is drawn (the fit, and the note of the splices left out), with no
+    // empty brackets for bars no drawn splice has.
+    let svg = Svg::read(&out.join("splices.svg"));
+    assert!(
+        !svg.texts.iter().any(|t| t.contains("()")),
+        "{:?}",
+        svg.texts
+    );
+    let run = ceq()
+        .args(["plot", "--figure", "across-sizes", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(dir.path().join("named"))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        stderr.contains("needs a splice with a compute fraction"),
+        "{stderr}"
+    );
+}

@@ -146,7 +146,7 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
     let stderr = plot(&none, &["--force"]);
     let svg = out.join("linear_vs_log.svg");
     assert!(
-        stderr.contains("linear_vs_log not drawn (it needs splices whose ce_zero_ablation")
+        stderr.contains("linear_vs_log not drawn: it needs splices whose ce_zero_ablation")
             && stderr.contains(&svg.display().to_string())
             && stderr.contains("from an earlier plot"),
         "{stderr}"
