@@ -162,7 +162,8 @@ impl FitJob {
         if crate::io::is_special(out) || crate::io::names_stdout(out) {
             return Ok(());
         }
-        crate::io::check_extension(out, "json", "a law file (JSON)")
+        crate::io::check_extension(out, "json", "a law file (JSON)")?;
+        crate::eval::record::check_not_side_file(out)
     }
 
     /// Reads, fits and (when asked) bootstraps: the law file `ceq fit` saves and `ceq map` reads.

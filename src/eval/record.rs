@@ -70,6 +70,7 @@ pub fn record_path(csv: &Path) -> PathBuf {
 /// merge: a file with its run record beside it): they may have taken hours to measure, and their
 /// per-sequence arrays and record would be left beside a file they do not describe.
 pub fn check_not_results(out: &Path) -> Result<()> {
+    check_not_side_file(out)?;
     let record = record_path(out);
     if !out.is_file() || !record.is_file() {
         return Ok(());
@@ -83,6 +84,34 @@ pub fn check_not_results(out: &Path) -> Result<()> {
             record.display()
         )),
     })
+}
+
+/// Refuses an output that is one of the files a results CSV keeps beside it (its run record, shard
+/// record or per-sequence arrays) while that CSV is there: even with `--force`, replacing it would
+/// leave the results unresumable or unmergeable, or their arrays wrong.
+pub fn check_not_side_file(out: &Path) -> Result<()> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let csv = ["per_seq.npy", "per_seq_n.npy", "shard.json", "run.json"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(&format!(".{ext}")))
+        .map(|stem| out.with_file_name(format!("{stem}.csv")));
+    match csv {
+        Some(csv) if csv.is_file() && outputs(&csv).contains(&out.to_path_buf()) => {
+            Err(Error::Write {
+                path: out.to_owned(),
+                source: std::io::Error::other(format!(
+                    "it is one of the files ceq keeps beside the results {} (their run record, \
+                     shard record or per-sequence losses), which would be lost with it; choose \
+                     another name",
+                    csv.display()
+                )),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 impl RunRecord {

@@ -1418,3 +1418,38 @@ fn a_users_file_where_a_run_keeps_its_records_is_refused() {
     eval_family(&m, &t, &out, &[]).success();
     eval_family(&m, &t, &out, &[]).success();
 }
+
+/// A law saved over a results file's run record, even with --force, is refused: the record makes
+/// the results resumable and mergeable (review of stop 40: `fit --out X.run.json --force`
+/// replaced it).
+#[test]
+fn a_law_is_not_saved_over_a_results_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ck.csv");
+    eval_family(
+        &family().join("family.csv"),
+        &family().join("tokens.npy"),
+        &out,
+        &["--shard", "0/1"],
+    )
+    .success();
+    for ext in ["run.json", "shard.json"] {
+        let side = out.with_extension(ext);
+        let before = std::fs::read(&side).unwrap();
+        let a = ceq()
+            .args(["fit", "--form", "compute", "--checkpoints"])
+            .arg(&out)
+            .arg("--out")
+            .arg(&side)
+            .arg("--force")
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(
+            err.contains("one of the files ceq keeps beside the results")
+                && err.contains(&out.display().to_string()),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&side).unwrap(), before);
+    }
+}
