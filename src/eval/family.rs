@@ -32,8 +32,16 @@ pub struct Entry {
     pub step: String,
     /// Training tokens seen.
     pub tokens: f64,
+    /// Whether `tokens` is step × the tokens per step (the row gave none).
+    pub from_steps: bool,
     /// Line in the manifest (1: the header).
     pub line: u64,
+}
+
+/// The tokens per step where some row of `entries` takes its tokens from them; else `None`, so
+/// that shards run with and without an unused value are one job.
+pub fn tokens_per_step_used(entries: &[Entry], tokens_per_step: Option<f64>) -> Option<f64> {
+    tokens_per_step.filter(|_| entries.iter().any(|e| e.from_steps))
 }
 
 /// Reads a manifest: `name,path` required, `run,step,tokens` optional; a row without `tokens`
@@ -149,6 +157,7 @@ pub fn read_manifest(
             run: row.text(i_run),
             step,
             tokens,
+            from_steps: row.text(i_tokens).is_empty(),
             line,
         });
     }
@@ -176,6 +185,12 @@ fn unused(
              checkpoint's size comes from its config, its loss from the eval)",
             path.display(),
             unread.join(", ")
+        ));
+    }
+    if tokens_per_step.is_some() && tokens_per_step_used(entries, tokens_per_step).is_none() {
+        out.push(format!(
+            "{}: every row gives its training tokens, so the tokens per step are not used",
+            path.display()
         ));
     }
     if let Some(per) = tokens_per_step {
@@ -327,12 +342,8 @@ impl FamilyJob {
         }
         let cfg = first.expect("a manifest has rows").1;
         let dirs: Vec<&Path> = all.iter().map(|e| e.dir.as_path()).collect();
-        let job = job_settings(
-            &self.manifest,
-            &dirs,
-            self.param_count,
-            self.tokens_per_step,
-        )?;
+        let per = tokens_per_step_used(&all, self.tokens_per_step);
+        let job = job_settings(&self.manifest, &dirs, self.param_count, per)?;
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
         let mine = all
             .into_iter()

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::family::{Entry, read_manifest};
+use super::family::{Entry, read_manifest, tokens_per_step_used};
 use super::job::{EvalJob, SaeSpec, Scoring};
 use super::ledger::{Ledger, PerSeq, Row, mismatch};
 use super::record::{RunRecord, identify};
@@ -219,6 +219,8 @@ struct Groups {
     dirs: Vec<PathBuf>,
     /// What the family manifest holds that is not used.
     warnings: Vec<String>,
+    /// The tokens per step, where a host's tokens come from them.
+    tokens_per_step: Option<f64>,
 }
 
 impl SweepJob {
@@ -231,6 +233,8 @@ impl SweepJob {
             }
             None => (None, vec![]),
         };
+        let tokens_per_step =
+            tokens_per_step_used(family.as_deref().unwrap_or_default(), self.tokens_per_step);
         let entries = read_sweep(&self.manifest, family.as_deref())?;
         let dirs = entries
             .iter()
@@ -252,6 +256,7 @@ impl SweepJob {
             mine: mine.collect(),
             dirs,
             warnings,
+            tokens_per_step,
         })
     }
 
@@ -271,6 +276,7 @@ impl SweepJob {
             mine: groups,
             dirs,
             warnings,
+            tokens_per_step,
         } = self.groups()?;
         for w in warnings {
             progress(Progress::Warning(w));
@@ -286,7 +292,7 @@ impl SweepJob {
         // The token set as every row names it, read with the first host's config.
         let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
         let count = self.param_count;
-        let mut job = job_settings(&self.manifest, &dirs, count, self.tokens_per_step)?;
+        let mut job = job_settings(&self.manifest, &dirs, count, tokens_per_step)?;
         let family = self.family.as_deref().map(super::shard::content_id);
         job.insert(
             "family".into(),

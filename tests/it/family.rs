@@ -711,6 +711,39 @@ fn merge_refuses_arrays_that_are_not_the_shards() {
     }
 }
 
+/// A tokens per step that no row uses (every row gives its tokens) is not part of the job: a
+/// shard run with it merges with one run without it, and the run says it is not used (review of
+/// stop 40: refused as another job).
+#[test]
+fn an_unused_tokens_per_step_does_not_split_a_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (manifest, tokens) = (family().join("family.csv"), family().join("tokens.npy"));
+    let (s0, s1) = (d.join("s0.csv"), d.join("s1.csv"));
+    eval_family(&manifest, &tokens, &s0, &["--shard", "0/2"]).success();
+    let a = eval_family(
+        &manifest,
+        &tokens,
+        &s1,
+        &["--shard", "1/2", "--tokens-per-step", "1024"],
+    )
+    .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("every row gives its training tokens, so the tokens per step are not used"),
+        "{err}"
+    );
+    let run = std::fs::read_to_string(s1.with_extension("shard.json")).unwrap();
+    assert!(run.contains(r#""tokens_per_step": "none""#), "{run}");
+    ceq()
+        .arg("merge")
+        .args([&s0, &s1])
+        .arg("--out")
+        .arg(d.join("all.csv"))
+        .assert()
+        .success();
+}
+
 /// `ceq merge INPUTS --out OUT`, which must fail; returns stderr.
 fn merge_fails(inputs: &[&Path], out: &Path) -> String {
     let a = ceq()
