@@ -133,27 +133,35 @@ pub(crate) fn drawn(m: &Mapped) -> bool {
 pub(crate) fn left_out(d: &Data) -> Option<LeftOut> {
     let rows = d.rows();
     let out: Vec<usize> = (0..rows.len()).filter(|&i| !drawn(rows[i].1)).collect();
-    LeftOut::of(d, &out, || {
-        // Each reason once, in the rows' order: a loss recovered is missing for want of zero
-        // ablation, or because it does not raise the loss (the fraction is undefined).
-        let mut whys: Vec<&str> = vec![];
-        for &i in &out {
-            let (s, m) = rows[i];
-            let lr = match s.ce_zero_ablation {
-                _ if m.loss_recovered.is_some() => None,
-                None => Some("no loss recovered (no ce_zero_ablation)"),
-                Some(_) => Some("no loss recovered (ce_zero_ablation not above ce_clean)"),
-            };
-            let fraction =
-                m.eq.fraction
-                    .is_none()
-                    .then_some("no compute fraction (see mapped status)");
-            for why in lr.into_iter().chain(fraction) {
-                if !whys.contains(&why) {
-                    whys.push(why);
-                }
+    // Each reason once, in the rows' order: a loss recovered is missing for want of zero
+    // ablation, or because it does not raise the loss (the fraction is undefined).
+    let mut whys: Vec<&str> = vec![];
+    for &i in &out {
+        let (s, m) = rows[i];
+        let lr = match s.ce_zero_ablation {
+            _ if m.loss_recovered.is_some() => None,
+            None => Some("no loss recovered (no ce_zero_ablation)"),
+            Some(_) => Some("no loss recovered (ce_zero_ablation not above ce_clean)"),
+        };
+        let fraction =
+            m.eq.fraction
+                .is_none()
+                .then_some("no compute fraction (see mapped status)");
+        for why in lr.into_iter().chain(fraction) {
+            if !whys.contains(&why) {
+                whys.push(why);
             }
         }
-        whys.join(" or ")
-    })
+    }
+    let left = LeftOut::of(d, &out, || whys.join(" or "))?;
+    if whys.len() < 2 {
+        return Some(left);
+    }
+    // Several reasons run off the figure: there, each kind once, without its detail.
+    let mut kinds: Vec<&str> = whys
+        .iter()
+        .map(|w| w.split(" (").next().unwrap_or(w))
+        .collect();
+    kinds.dedup();
+    Some(left.brief(kinds.join(" or ")))
 }

@@ -584,6 +584,8 @@ pub(crate) fn distinct_labels(names: &[String]) -> Vec<String> {
 pub(crate) struct LeftOut {
     n: usize,
     why: String,
+    /// The reason as the figure says it, where the caption's is too long for one line there.
+    brief: Option<String>,
     groups: Vec<String>,
 }
 
@@ -602,12 +604,26 @@ impl LeftOut {
             }
         }
         let (n, why) = (out.len(), why());
-        Some(LeftOut { n, why, groups })
+        Some(LeftOut {
+            n,
+            why,
+            brief: None,
+            groups,
+        })
+    }
+
+    /// The figure's note gives `brief` as the reason; the caption keeps the whole one.
+    pub(crate) fn brief(self, brief: String) -> Self {
+        let brief = Some(brief);
+        LeftOut { brief, ..self }
     }
 
     /// The note in the figure itself.
     pub(crate) fn short(&self) -> String {
-        format!("{} splice(s) not drawn: {}", self.n, self.why)
+        match &self.brief {
+            Some(b) => format!("{} splice(s) not drawn: {b} (the caption says why)", self.n),
+            None => format!("{} splice(s) not drawn: {}", self.n, self.why),
+        }
     }
 
     /// The caption line, naming their groups.

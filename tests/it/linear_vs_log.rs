@@ -102,7 +102,7 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
     let dir = tempfile::tempdir().unwrap();
     let law = fit_law(dir.path(), &[]);
     let text = std::fs::read_to_string(data("splices.csv")).unwrap();
-    let (mut some, mut none) = (String::new(), String::new());
+    let (mut some, mut both, mut none) = (String::new(), String::new(), String::new());
     for (i, line) in text.lines().enumerate() {
         let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
         // ce_clean is the 9th column, ce_zero_ablation the 11th.
@@ -110,6 +110,10 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
             cells[10] = cells[8].clone();
         }
         some += &(cells.join(",") + "\n");
+        if i > 0 && cells[1] == "host-160m" {
+            cells[10] = String::new();
+        }
+        both += &(cells.join(",") + "\n");
         if i > 0 {
             cells[10] = String::new();
         }
@@ -142,6 +146,21 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
         "{stderr}"
     );
     assert!(!stderr.contains("not drawn: it"), "{stderr}");
+    // Two reasons: the figure says the kind, short enough for its corner; the caption each.
+    let both = write(dir.path(), "both.csv", &both);
+    let stderr = plot(&both, &["--force"]);
+    assert!(
+        stderr.contains(
+            "6 splice(s) not drawn, having no loss recovered (no ce_zero_ablation) or no loss \
+             recovered (ce_zero_ablation not above ce_clean): model host-160m, host-1b"
+        ),
+        "{stderr}"
+    );
+    let svg = std::fs::read_to_string(out.join("linear_vs_log.svg")).unwrap();
+    assert!(
+        svg.contains("\n6 splice(s) not drawn: no loss recovered (the caption says why)\n"),
+        "{svg}"
+    );
     // No row has a loss recovered: the figure is said not drawn, and its earlier files named.
     let stderr = plot(&none, &["--force"]);
     let svg = out.join("linear_vs_log.svg");
