@@ -27,6 +27,9 @@ pub const MAX_BOOTSTRAP: usize = 1_000_000;
 pub struct FitSpec {
     pub checkpoints: PathBuf,
     pub columns: ColumnMap,
+    /// The quantities whose column the user named: each must be in the file (a default name
+    /// absent is a quantity the file does not give).
+    pub named_columns: Vec<&'static str>,
     pub form: Form,
     /// Fit only this run (the `run` law fits one run).
     pub run: Option<String>,
@@ -56,6 +59,7 @@ impl FitSpec {
         FitSpec {
             checkpoints,
             columns: ColumnMap::default(),
+            named_columns: vec![],
             form: Form::Chinchilla,
             run: None,
             drop_highest: 0,
@@ -101,6 +105,7 @@ impl FitJob {
     pub fn fit(&self, on: &(dyn Fn(Progress) + Sync)) -> Result<(Family, Fit)> {
         let s = &self.0;
         let mut family = read_family(&s.checkpoints, &s.columns, s.form, 0)?;
+        family.check_named(&s.named_columns)?;
         family.drop_highest(s.drop_highest, s.run.as_deref());
         crate::law_file::check_param_count(&family, self.0.param_count)?;
         if s.form == Form::Compute

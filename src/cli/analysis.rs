@@ -26,28 +26,30 @@ pub struct FamilyArgs {
     /// Law to fit.
     #[arg(long, value_enum, default_value = "chinchilla")]
     pub form: Form,
-    /// Column holding the parameter count N.
-    #[arg(long, default_value = "params", value_name = "COLUMN")]
-    pub params_col: String,
-    /// Column holding training tokens D.
-    #[arg(long, default_value = "tokens", value_name = "COLUMN")]
-    pub tokens_col: String,
-    /// Column holding training compute C in FLOPs.
-    #[arg(long, default_value = "compute", value_name = "COLUMN")]
-    pub compute_col: String,
-    /// Column holding the loss in nats/token.
-    #[arg(long, default_value = "loss", value_name = "COLUMN")]
-    pub loss_col: String,
-    /// Column naming each checkpoint (optional: the law file's residuals and bootstrap use it).
-    #[arg(long, default_value = "name", value_name = "COLUMN")]
-    pub name_col: String,
-    /// Column naming the training run a checkpoint belongs to (bootstrap resamples whole runs).
-    #[arg(long, default_value = "run", value_name = "COLUMN")]
-    pub run_col: String,
+    /// Column holding the parameter count N [default: params].
+    #[arg(long, value_name = "COLUMN")]
+    pub params_col: Option<String>,
+    /// Column holding training tokens D [default: tokens].
+    #[arg(long, value_name = "COLUMN")]
+    pub tokens_col: Option<String>,
+    /// Column holding training compute C in FLOPs [default: compute].
+    #[arg(long, value_name = "COLUMN")]
+    pub compute_col: Option<String>,
+    /// Column holding the loss in nats/token [default: loss].
+    #[arg(long, value_name = "COLUMN")]
+    pub loss_col: Option<String>,
+    /// Column naming each checkpoint (optional: the law file's residuals and bootstrap use it)
+    /// [default: name; a column named must be in the file].
+    #[arg(long, value_name = "COLUMN")]
+    pub name_col: Option<String>,
+    /// Column naming the training run a checkpoint belongs to (bootstrap resamples whole runs)
+    /// [default: run; a column named must be in the file].
+    #[arg(long, value_name = "COLUMN")]
+    pub run_col: Option<String>,
     /// Column holding the optimiser step (optional: the run law's tokens per step, for
-    /// step_equivalent).
-    #[arg(long, default_value = "step", value_name = "COLUMN")]
-    pub step_col: String,
+    /// step_equivalent) [default: step; a column named must be in the file].
+    #[arg(long, value_name = "COLUMN")]
+    pub step_col: Option<String>,
     /// Fit only this run (the `run` law fits one run).
     #[arg(long, value_name = "NAME")]
     pub run: Option<String>,
@@ -81,17 +83,30 @@ impl FamilyArgs {
         let Some(checkpoints) = self.checkpoints.clone() else {
             return Ok(None);
         };
+        let col = |given: &Option<String>, default: &str| given.clone().unwrap_or(default.into());
         let spec = FitSpec {
             checkpoints,
             columns: ColumnMap {
-                params: self.params_col.clone(),
-                tokens: self.tokens_col.clone(),
-                compute: self.compute_col.clone(),
-                loss: self.loss_col.clone(),
-                name: self.name_col.clone(),
-                run: self.run_col.clone(),
-                step: self.step_col.clone(),
+                params: col(&self.params_col, "params"),
+                tokens: col(&self.tokens_col, "tokens"),
+                compute: col(&self.compute_col, "compute"),
+                loss: col(&self.loss_col, "loss"),
+                name: col(&self.name_col, "name"),
+                run: col(&self.run_col, "run"),
+                step: col(&self.step_col, "step"),
             },
+            named_columns: [
+                ("params", &self.params_col),
+                ("tokens", &self.tokens_col),
+                ("compute", &self.compute_col),
+                ("loss", &self.loss_col),
+                ("name", &self.name_col),
+                ("run", &self.run_col),
+                ("step", &self.step_col),
+            ]
+            .into_iter()
+            .filter_map(|(q, c)| c.as_ref().map(|_| q))
+            .collect(),
             form: self.form,
             run: self.run.clone(),
             drop_highest: self.drop_highest,

@@ -116,6 +116,8 @@ pub struct Family {
     pub eval_tokens: Option<String>,
     /// The `eval_tokens` column's index and its non-empty cells, by line.
     token_cells: Option<(usize, HashMap<u64, String>)>,
+    /// The file's column names.
+    headers: Vec<String>,
 }
 
 impl Family {
@@ -369,6 +371,7 @@ pub fn read_family(
         params_matches,
         eval_tokens: None,
         token_cells,
+        headers: t.headers.clone(),
     };
     family.drop_highest(drop_highest, None);
     Ok(family)
@@ -403,6 +406,24 @@ impl ComputeScale {
 }
 
 impl Family {
+    /// Refuses a column named for one of `quantities` (see [`ColumnMap::named`]) that the file
+    /// does not have: a quantity left out for a misspelt name is a fit without it (no runs to
+    /// resample, compute taken as 6ND), not what was asked for.
+    pub fn check_named(&self, quantities: &[&str]) -> Result<()> {
+        for (q, column) in self.columns.named() {
+            if quantities.contains(&q) && !self.headers.iter().any(|h| h == column) {
+                return Err(Error::MissingColumn {
+                    path: self.path.clone(),
+                    column: column.to_owned(),
+                    available: self.headers.join(", "),
+                    hint: format!("it was named as the {q} column"),
+                    fix: Some(Fix::Column(q)),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Sets [`Family::eval_tokens`] to the token set the `fitted` checkpoints (of this family) were
     /// measured on ([`Family::token_set`]), and warns of rows that name none.
     pub fn settle_token_set(&mut self, fitted: &[Checkpoint]) -> Result<()> {

@@ -1459,6 +1459,30 @@ fn a_misspelled_checkpoints_column_is_said() {
     let err = fit(&ck, &["--run-col", "Run", "--tokens-col", "tokns"]);
     assert!(!err.contains("did you mean"), "{err}");
     assert!(!fit(&root("data/checkpoints.csv"), &[]).contains("did you mean"));
+    // An optional column named that the file lacks is refused, not left out (review of stop 40:
+    // `--run-col Run` on a file whose column is `run` bootstrapped checkpoints, exit 0).
+    for (flag, q) in [
+        ("--run-col", "run"),
+        ("--step-col", "step"),
+        ("--name-col", "name"),
+    ] {
+        let o = ceq()
+            .arg("fit")
+            .arg("--checkpoints")
+            .arg(root("data/checkpoints.csv"))
+            .args([flag, "Absent"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(
+            !o.status.success()
+                && err.contains("missing required column 'Absent'")
+                && err.contains(&format!(
+                    "it was named as the {q} column; the {q} column is named with {flag}"
+                )),
+            "{err}"
+        );
+    }
     // What goes missing is said for the column meant; other words are not typos.
     let renamed = head
         .replace(",eval_tokens,", ",eval-tokens,")
