@@ -206,22 +206,33 @@ pub fn select(family: &Family, opts: &FitOptions) -> Result<(Vec<Checkpoint>, Ru
             }
             info.params = Some(lo);
         }
-        let mut per_step: Vec<f64> = cks
-            .iter()
-            .filter_map(|c| c.step.filter(|&s| s > 0.0).map(|s| c.tokens / s))
-            .filter(|v| v.is_finite())
-            .collect();
-        if !per_step.is_empty() {
-            per_step.sort_by(f64::total_cmp);
-            let m = per_step.len() / 2;
-            info.tokens_per_step = Some(if per_step.len().is_multiple_of(2) {
-                (per_step[m - 1] + per_step[m]) / 2.0
-            } else {
-                per_step[m]
-            });
-        }
+        info.tokens_per_step = tokens_per_step(&cks).and_then(|t| t.ok());
     }
     Ok((cks, info))
+}
+
+/// The run's tokens per optimiser step, where its checkpoints give steps: their median, where
+/// every row is within 0.1 % of it (a file's rounding); else `Err` with the least and most (a
+/// batch-size ramp), where no one number turns tokens into steps.
+fn tokens_per_step(cks: &[Checkpoint]) -> Option<std::result::Result<f64, (f64, f64)>> {
+    let mut per_step: Vec<f64> = cks
+        .iter()
+        .filter_map(|c| c.step.filter(|&s| s > 0.0).map(|s| c.tokens / s))
+        .filter(|v| v.is_finite())
+        .collect();
+    per_step.sort_by(f64::total_cmp);
+    let (lo, hi) = (*per_step.first()?, *per_step.last()?);
+    let m = per_step.len() / 2;
+    let median = if per_step.len().is_multiple_of(2) {
+        (per_step[m - 1] + per_step[m]) / 2.0
+    } else {
+        per_step[m]
+    };
+    Some(if hi <= median * 1.001 && lo >= median * 0.999 {
+        Ok(median)
+    } else {
+        Err((lo, hi))
+    })
 }
 
 /// How many of the grid's best distinct end points are polished with tight tolerances.
@@ -505,6 +516,14 @@ fn diagnose(
         }
     }
     warnings.extend(gross_outliers(&residuals, theta.len()));
+    if opts.form == Form::Run
+        && let Some(Err((lo, hi))) = tokens_per_step(&cks)
+    {
+        warnings.push(format!(
+            "the run's tokens per step (tokens / step) vary from {lo} to {hi} (a batch-size \
+             ramp?): no one number turns tokens into steps, so step_equivalent is not given"
+        ));
+    }
     for (name, v) in law.params() {
         if (name == "alpha" || name == "beta") && v <= 0.0 {
             warnings.push(format!(
