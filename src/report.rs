@@ -247,9 +247,15 @@ impl Report<'_> {
         if let Some(w) = plot::png_warning(&svgs) {
             on(Progress::Warning(w));
         }
+        let skipped: Vec<String> = (plot::not_drawn(&data, &svgs).into_iter())
+            .map(|(_, line)| line)
+            .collect();
+        for line in &skipped {
+            on(Progress::Note(line.clone()));
+        }
         write_atomic(
             &into.join("index.html"),
-            self.html(&data, &svgs, &summary).as_bytes(),
+            self.html(&data, &svgs, &skipped, &summary).as_bytes(),
         )?;
         names.push("index.html".into());
         new.map(NewDir::swap_in).transpose()?;
@@ -277,7 +283,13 @@ impl Report<'_> {
         )
     }
 
-    fn html(&self, data: &Data, svgs: &[(Figure, String)], summary: &Table) -> String {
+    fn html(
+        &self,
+        data: &Data,
+        svgs: &[(Figure, String)],
+        skipped: &[String],
+        summary: &Table,
+    ) -> String {
         let lf = self.law_file;
         let mut h = String::new();
         h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -331,6 +343,9 @@ impl Report<'_> {
                 fig.stem(),
                 escape(&caption),
             );
+        }
+        for line in skipped {
+            h += &format!("<p class=\"notes\">{}.</p>\n", escape(line));
         }
         h += "<h2>The fit</h2>\n";
         if let Some(r) = &self.reference {

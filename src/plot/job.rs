@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Data, Figure, files, png_warning, write_figures};
+use super::{Data, Figure, files, not_drawn, png_warning, write_figures};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::io;
@@ -42,22 +42,17 @@ impl PlotJob {
         }
         // Every figure was asked for: one the inputs do not allow is said, and its files from an
         // earlier plot, left beside the new ones, are named (they show other inputs).
-        let skipped = Figure::ALL
-            .into_iter()
-            .filter(|_| self.figures.is_empty())
-            .filter(|f| !drawn.iter().any(|(g, _)| g == f));
-        for fig in skipped {
-            let why = fig.missing(&data).unwrap_or_default();
+        let skipped = not_drawn(&data, &drawn);
+        for (fig, line) in skipped.into_iter().filter(|_| self.figures.is_empty()) {
             let old: Vec<String> = (fig.files(&self.out_dir).iter())
                 .filter(|p| p.exists())
                 .map(|p| p.display().to_string())
                 .collect();
             on(match old.is_empty() {
-                true => Progress::Note(format!("{} not drawn: it {why}", fig.stem())),
+                true => Progress::Note(line),
                 false => Progress::Warning(format!(
-                    "{} not drawn: it {why}; but {} from an earlier plot are there, beside this \
-                     plot's figures: remove them, or they may be taken for this plot's",
-                    fig.stem(),
+                    "{line}; but {} from an earlier plot are there, beside this plot's figures: \
+                     remove them, or they may be taken for this plot's",
                     old.join(" and ")
                 )),
             });

@@ -894,6 +894,18 @@ pub fn write_figures(
     Ok(drawn)
 }
 
+/// The figures not among `drawn`, each with "NAME not drawn: it …" (what `d` lacks for it), in
+/// [`Figure::ALL`]'s order.
+pub fn not_drawn(d: &Data, drawn: &[(Figure, String)]) -> Vec<(Figure, String)> {
+    (Figure::ALL.into_iter())
+        .filter(|f| !drawn.iter().any(|(g, _)| g == f))
+        .map(|f| {
+            let why = f.missing(d).unwrap_or_default();
+            (f, format!("{} not drawn: it {why}", f.stem()))
+        })
+        .collect()
+}
+
 /// The figure as an SVG document.
 pub fn svg(fig: Figure, d: &Data) -> Result<String> {
     style::register_fonts();

@@ -178,4 +178,24 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
             && !stderr.contains("from an earlier plot"),
         "{stderr}"
     );
+    // A report says so too, on the console and on its page (review of stop 40: it left the
+    // figure out without a word).
+    let rep = dir.path().join("rep");
+    let run = ceq()
+        .arg("report")
+        .arg("--law")
+        .arg(&law)
+        .arg("--splices")
+        .arg(&none)
+        .arg("--out")
+        .arg(&rep)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    let said = "linear_vs_log not drawn: it needs splices whose ce_zero_ablation is given";
+    assert!(stderr.contains(said), "{stderr}");
+    let page = std::fs::read_to_string(rep.join("index.html")).unwrap();
+    assert!(page.contains(said), "{page}");
+    assert!(!rep.join("linear_vs_log.svg").exists());
 }
