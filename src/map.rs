@@ -297,12 +297,16 @@ impl MapResult {
         let n = (self.rows.iter())
             .filter(|m| matches!(m.method, Some(Method::DeltaMethod(_))))
             .count();
+        // Only the columns this law gives are named.
+        let most = match self.law {
+            Law::Chinchilla(_) => " (most of all for params_equivalent and tokens_equivalent)",
+            Law::Run(_) | Law::Compute(_) => "",
+        };
         (n > 0).then(|| {
             format!(
                 "the intervals of {n} splice(s) hold the CEs' measurement noise only, with the law \
-                 taken as exact: they leave out the fit's own error, which is often larger (most \
-                 of all for params_equivalent and tokens_equivalent), so they are too narrow; a law \
-                 fitted with bootstrap resamples holds both"
+                 taken as exact: they leave out the fit's own error, which is often larger{most}, \
+                 so they are too narrow; a law fitted with bootstrap resamples holds both"
             )
         })
     }

@@ -950,6 +950,13 @@ fn delta_method_intervals_warn_that_the_law_is_left_out() {
         ),
         "{delta}"
     );
+    assert!(delta.contains("most of all for params_equivalent"), "{delta}");
+    // A compute law has no params_equivalent to name.
+    let compute = map(&["--form", "compute"]);
+    assert!(
+        compute.contains("noise only") && !compute.contains("params_equivalent"),
+        "{compute}"
+    );
     let refits = map(&["--bootstrap", "20"]);
     assert!(!refits.contains("noise only"), "{refits}");
 }
