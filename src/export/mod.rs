@@ -246,7 +246,8 @@ fn significant(v: f64, trim: bool) -> String {
             false => m.to_owned(),
         }
     };
-    let a = v.abs();
+    // The magnitude after rounding to 4 digits: 0.99996 prints as 1.000, not 1.0000.
+    let a = format!("{v:.3e}").parse::<f64>().unwrap_or(v).abs();
     if a != 0.0 && !(1e-3..1e5).contains(&a) {
         let s = format!("{v:.3e}");
         // 1.230e21 → 1.23e21 where trimmed

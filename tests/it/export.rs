@@ -79,6 +79,12 @@ fn markdown_has_units_intervals_and_notes() {
             "1.000".into()
         )
     );
+    // Rounding up to a power of ten keeps 4 digits, not 5 (as C's "%#.4g" prints them; review of
+    // stop 40: 1.0000, 10.000, 0.10000), and 99999.6 rounds into scientific form.
+    assert_eq!(
+        [0.99996, 9.99996, 0.099996, 99999.6, 0.00099996, -0.99996].map(sig),
+        ["1.000", "10.00", "0.1000", "1.000e5", "0.001000", "-1.000"].map(String::from)
+    );
     // Axis labels and prose keep the short form.
     assert_eq!(
         (human(1.09), human(2e6), human(0.0794)),
