@@ -69,8 +69,8 @@ pub struct FamilyArgs {
     /// Bootstrap resamples for confidence intervals (0: none).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub bootstrap: usize,
-    /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the bootstrap (given, it needs --bootstrap: there is nothing else to seed).
+    #[arg(long, default_value_t = 0, requires = "bootstrap")]
     pub seed: u64,
     /// Level of the percentile intervals.
     #[arg(long, default_value_t = 0.9, value_name = "LEVEL")]

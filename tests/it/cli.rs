@@ -1709,3 +1709,23 @@ fn a_negative_number_is_a_bad_value_not_an_unknown_option() {
         assert!(!out.status.success() && err.contains(want), "{err}");
     }
 }
+
+/// A seed is the bootstrap's: given without resamples it would seed nothing, and the user would
+/// read a fit as reseeded (review of stop 40: accepted, ignored).
+#[test]
+fn a_seed_without_a_bootstrap_is_refused() {
+    let o = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(root("data/checkpoints.csv"))
+        .args(["--seed", "3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        o.status.code() == Some(2)
+            && err.contains("required arguments were not provided")
+            && err.contains("--bootstrap <N>"),
+        "{err}"
+    );
+}

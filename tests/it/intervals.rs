@@ -950,7 +950,10 @@ fn delta_method_intervals_warn_that_the_law_is_left_out() {
         ),
         "{delta}"
     );
-    assert!(delta.contains("most of all for params_equivalent"), "{delta}");
+    assert!(
+        delta.contains("most of all for params_equivalent"),
+        "{delta}"
+    );
     // A compute law has no params_equivalent to name.
     let compute = map(&["--form", "compute"]);
     assert!(
