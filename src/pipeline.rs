@@ -85,13 +85,7 @@ impl FitSpec {
         }
         crate::map::check_level(self.level)?;
         self.columns.check()?;
-        if !(self.delta > 0.0 && self.delta.is_finite()) {
-            return Err(Error::Invalid {
-                fix: None,
-                option: "Huber delta",
-                message: format!("must be a positive number, got {}", self.delta),
-            });
-        }
+        crate::fit::check_delta(self.delta)?;
         Ok(FitJob(self))
     }
 }

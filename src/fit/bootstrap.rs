@@ -194,7 +194,7 @@ pub fn refit(
     starts
         .iter()
         .enumerate()
-        .map(|(j, s)| run_start(&obj, s, j, solver))
+        .map(|(j, s)| run_start(&obj, s, j, &solver.at_delta(fit.delta)))
         .filter(|r| r.objective.is_finite())
         .min_by(|a, b| a.objective.total_cmp(&b.objective))
         .map(|b| b.theta)

@@ -40,6 +40,18 @@ impl Default for Solver {
 }
 
 impl Solver {
+    /// These tolerances for Huber threshold `delta`. They are absolute, set for δ = 1e-3; a residual
+    /// beyond δ weighs δ·|r|, so below that the objective and its gradient shrink with δ, and so
+    /// must they (else a start stops where it began: δ = 1e-12 returned a grid start as the fit).
+    pub fn at_delta(self, delta: f64) -> Solver {
+        let s = (delta / 1e-3).min(1.0);
+        Solver {
+            tol_grad: self.tol_grad * s,
+            tol_cost: self.tol_cost * s,
+            ..self
+        }
+    }
+
     /// Loose tolerances for the thousands of grid starts over `n` points: most starts end on ridges far
     /// from the optimum, and the best few are polished with [`Solver::default`] after. The objective is
     /// a sum over points, so the cost tolerance scales with n (1e-7 for Chinchilla's 240 points).

@@ -465,6 +465,12 @@ impl LawFile {
                     "no 'ceq_version' key: this JSON was not written by ceq; fit a law with `ceq fit`".into(),
                 ));
             }
+            (Some(0), Some(by)) => {
+                return Err(bad(format!(
+                    "layout version 0 (written by ceq {by}): ceq numbers its layouts from 1; \
+                     refit with `ceq fit`"
+                )));
+            }
             (Some(v), Some(by)) if v > VERSION => {
                 return Err(bad(format!(
                     "layout version {v} (written by ceq {by}) is newer than this ceq reads ({VERSION}); \
@@ -536,8 +542,15 @@ impl LawFile {
                 self.fit.residuals.len()
             ));
         }
-        if !(self.fit.delta > 0.0 && self.fit.delta.is_finite()) {
-            return Err("key 'fit.delta' must be a positive number".into());
+        if let Err(e) = crate::fit::check_delta(self.fit.delta) {
+            return Err(format!("key 'fit.delta': {e}"));
+        }
+        // A Huber sum: never negative (NaN would be no fit at all).
+        if !(self.fit.objective >= 0.0) {
+            return Err(format!(
+                "key 'fit.objective' is {}; a fit's Huber sum is a number ≥ 0",
+                self.fit.objective
+            ));
         }
         let r = &self.fit.ranges;
         for (k, (lo, hi)) in [

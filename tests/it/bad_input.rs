@@ -595,6 +595,17 @@ fn law_files_edited_by_hand_or_from_another_version() {
         v["fit"]["ranges"]["loss"] = serde_json::json!([3.0, 2.0]);
     });
     assert!(!ok && err.contains("fit.ranges.loss"), "{err}");
+    // Edited fit settings: a Huber threshold below what f64 fits, a negative Huber sum, a layout
+    // version ceq never wrote (review of stop 40: each read as a fit).
+    let (ok, _, err) = try_edit("delta.json", &|v| v["fit"]["delta"] = 1e-300.into());
+    assert!(
+        !ok && err.contains("key 'fit.delta'") && err.contains("≥ 1e-12"),
+        "{err}"
+    );
+    let (ok, _, err) = try_edit("obj.json", &|v| v["fit"]["objective"] = (-1.0).into());
+    assert!(!ok && err.contains("key 'fit.objective' is -1"), "{err}");
+    let (ok, _, err) = try_edit("v0.json", &|v| v["version"] = 0.into());
+    assert!(!ok && err.contains("layout version 0"), "{err}");
     // A file from a newer ceq says so and how to go on.
     let (ok, _, err) = try_edit("new.json", &|v| v["version"] = 99.into());
     assert!(

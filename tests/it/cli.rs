@@ -1697,7 +1697,10 @@ fn intermediate_checkpoints_are_warned_of() {
 fn a_negative_number_is_a_bad_value_not_an_unknown_option() {
     for (flag, want) in [
         ("--bootstrap", "invalid value '-1' for '--bootstrap <N>'"),
-        ("--delta", "Huber delta: must be a positive number, got -1"),
+        (
+            "--delta",
+            "Huber delta: must be a number ≥ 1e-12 (smaller ones fit no differently, where f64 can fit them at all), got -1e0",
+        ),
     ] {
         let out = ceq()
             .args(["fit", "--checkpoints"])
@@ -1726,6 +1729,38 @@ fn a_seed_without_a_bootstrap_is_refused() {
         o.status.code() == Some(2)
             && err.contains("required arguments were not provided")
             && err.contains("--bootstrap <N>"),
+        "{err}"
+    );
+}
+
+/// A small Huber threshold fits what a larger one in the absolute-error regime fits (review of
+/// stop 40: the optimiser's absolute tolerances stopped every start where it began at δ = 1e-12,
+/// and the law was a grid start, exit 0); one too small for f64 is refused.
+#[test]
+fn a_small_huber_threshold_still_fits() {
+    let fit = |delta: &str| {
+        let v = stdout_json(
+            ceq()
+                .args(["fit", "--format", "json", "--delta", delta, "--checkpoints"])
+                .arg(data("checkpoints.csv")),
+        );
+        let p = |k: &str| v["params"][k].as_f64().unwrap();
+        [p("E"), p("alpha"), p("beta")]
+    };
+    let (l1, tiny) = (fit("1e-6"), fit("1e-12"));
+    for (a, b) in l1.iter().zip(&tiny) {
+        assert!((a / b - 1.0).abs() < 1e-3, "{l1:?} vs {tiny:?}");
+    }
+    let out = ceq()
+        .args(["fit", "--delta", "1e-300", "--checkpoints"])
+        .arg(data("checkpoints.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !out.status.success()
+            && err.contains("must be a number ≥ 1e-12")
+            && err.contains("got 1e-300"),
         "{err}"
     );
 }
