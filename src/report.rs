@@ -247,9 +247,7 @@ impl Report<'_> {
         if let Some(w) = plot::png_warning(&svgs) {
             on(Progress::Warning(w));
         }
-        let skipped: Vec<String> = (plot::not_drawn(&data, &svgs).into_iter())
-            .map(|(_, line)| line)
-            .collect();
+        let skipped = plot::not_drawn_lines(&plot::not_drawn(&data, &svgs));
         for line in &skipped {
             on(Progress::Note(line.clone()));
         }

@@ -512,29 +512,35 @@ impl Ledger {
                 rows.push(row);
             }
             // Checked after the rows, so a mismatched token set is named as such first.
-            let arrays = |why: String| Error::Data {
+            let arrays_of = |why: String, redo: &str| Error::Data {
                 kind: DataKind::Family,
                 path: path.clone(),
                 message: format!(
                     "its per-sequence losses ({}) {why}: merge joins the shards of ceq \
                      eval-family and of a sweep (ceq eval with a manifest), which keep them beside \
-                     each CSV; run this shard again",
+                     each CSV; run {redo} again",
                     per_seq_path(path).display()
                 ),
             };
+            let arrays = |why: String| arrays_of(why, "this shard");
             let mine = self.read_per_seq(path, &names).map_err(arrays)?;
             let my_counts = self.read_counts(path, &names).ok();
             // Arrays left beside a shard by another run would merge into a file whose rows are
             // not the means of their sequences, or whose sequences are not one token set's.
             let n = mine.values().next().map(|m| m.len() / self.per_row);
+            // Which of the two is wrong, only a shard with counts can tell (its means checked
+            // below); so both are named.
             if let (Some(n), Some((was, p))) = (n, &n_seq)
                 && n != *was
             {
-                return Err(arrays(format!(
-                    "hold {n} sequences a row, those of {} {was}, where the shards name one \
-                     token set",
-                    p.display()
-                )));
+                return Err(arrays_of(
+                    format!(
+                        "hold {n} sequences a row, those of {} {was}, where the shards name one \
+                         token set: one of the two holds arrays another run left",
+                        p.display()
+                    ),
+                    "that one",
+                ));
             }
             n_seq = n_seq.or(n.map(|n| (n, path.clone())));
             let file_rows = &rows[rows.len() - names.len()..];

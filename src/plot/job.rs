@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Data, Figure, files, not_drawn, png_warning, write_figures};
+use super::{Data, Figure, files, not_drawn, not_drawn_lines, png_warning, write_figures};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::io;
@@ -40,22 +40,31 @@ impl PlotJob {
                 on(Progress::Note(format!("{}: {about}", fig.stem())));
             }
         }
-        // Every figure was asked for: one the inputs do not allow is said, and its files from an
-        // earlier plot, left beside the new ones, are named (they show other inputs).
-        let skipped = not_drawn(&data, &drawn);
-        for (fig, line) in skipped.into_iter().filter(|_| self.figures.is_empty()) {
-            let old: Vec<String> = (fig.files(&self.out_dir).iter())
-                .filter(|p| p.exists())
-                .map(|p| p.display().to_string())
-                .collect();
-            on(match old.is_empty() {
-                true => Progress::Note(line),
-                false => Progress::Warning(format!(
-                    "{line}; but {} from an earlier plot are there, beside this plot's figures: \
-                     remove them, or they may be taken for this plot's",
-                    old.join(" and ")
-                )),
-            });
+        // With every figure asked for (none named), one the inputs do not allow is said, and its
+        // files from an earlier plot, left beside the new ones, are named (they show other inputs).
+        if !self.figures.is_empty() {
+            return Ok(());
+        }
+        let (old, new): (Vec<_>, Vec<_>) = (not_drawn(&data, &drawn).into_iter())
+            .map(|(fig, why)| {
+                let old: Vec<String> = (fig.files(&self.out_dir).iter())
+                    .filter(|p| p.exists())
+                    .map(|p| p.display().to_string())
+                    .collect();
+                (fig, why, old)
+            })
+            .partition(|(_, _, old)| !old.is_empty());
+        let new: Vec<(Figure, String)> = new.into_iter().map(|(f, w, _)| (f, w)).collect();
+        for line in not_drawn_lines(&new) {
+            on(Progress::Note(line));
+        }
+        for (fig, why, old) in old {
+            let line = &not_drawn_lines(&[(fig, why)])[0];
+            on(Progress::Warning(format!(
+                "{line}; but {} from an earlier plot are there, beside this plot's figures: \
+                 remove them, or they may be taken for this plot's",
+                old.join(" and ")
+            )));
         }
         Ok(())
     }

@@ -894,14 +894,35 @@ pub fn write_figures(
     Ok(drawn)
 }
 
-/// The figures not among `drawn`, each with "NAME not drawn: it …" (what `d` lacks for it), in
-/// [`Figure::ALL`]'s order.
+/// The figures not among `drawn`, each with what `d` lacks for it, in [`Figure::ALL`]'s order.
 pub fn not_drawn(d: &Data, drawn: &[(Figure, String)]) -> Vec<(Figure, String)> {
     (Figure::ALL.into_iter())
         .filter(|f| !drawn.iter().any(|(g, _)| g == f))
-        .map(|f| {
-            let why = f.missing(d).unwrap_or_default();
-            (f, format!("{} not drawn: it {why}", f.stem()))
+        .map(|f| (f, f.missing(d).unwrap_or_default()))
+        .collect()
+}
+
+/// "NAME not drawn: it WHY" for figures left out, one line for those left out for one reason ("A
+/// and B not drawn: each WHY"), in their order.
+pub fn not_drawn_lines(skipped: &[(Figure, String)]) -> Vec<String> {
+    let mut whys: Vec<&str> = vec![];
+    for (_, why) in skipped {
+        if !whys.contains(&why.as_str()) {
+            whys.push(why);
+        }
+    }
+    (whys.into_iter())
+        .map(|why| {
+            let names: Vec<&str> = (skipped.iter())
+                .filter(|(_, w)| w == why)
+                .map(|(f, _)| f.stem())
+                .collect();
+            match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("{} and {last} not drawn: each {why}", rest.join(", "))
+                }
+                _ => format!("{} not drawn: it {why}", names.join("")),
+            }
         })
         .collect()
 }

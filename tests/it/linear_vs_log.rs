@@ -178,6 +178,23 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
             && !stderr.contains("from an earlier plot"),
         "{stderr}"
     );
+    // From a law alone, the three splice figures are said in one line, for their one reason.
+    let run = ceq()
+        .arg("plot")
+        .arg("--law")
+        .arg(&law)
+        .arg("--out-dir")
+        .arg(dir.path().join("law-only"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("not drawn")).collect();
+    assert_eq!(
+        lines,
+        ["ceq: splices, linear_vs_log and across_sizes not drawn: each needs a splices file"],
+        "{stderr}"
+    );
     // A report says so too, on the console and on its page (review of stop 40: it left the
     // figure out without a word).
     let rep = dir.path().join("rep");
