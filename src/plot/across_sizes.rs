@@ -454,7 +454,11 @@ impl XAxis {
             return categorical(Some(why));
         }
         if places < 2 {
-            return categorical(Some("one host".into()));
+            let one = match n {
+                1 => "one host",
+                _ => "one host has a point drawn",
+            };
+            return categorical(Some(one.into()));
         }
         let at: Vec<f64> = size
             .iter()

@@ -1035,3 +1035,37 @@ fn figures_of_no_drawable_splice_are_said_not_drawn() {
         "{stderr}"
     );
 }
+
+/// Of several hosts, one with a point drawn is said as such, not as "one host" (review of stop
+/// 40: the caption read as if the splices held one host).
+#[test]
+fn one_host_drawn_of_several_is_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        // Below any fitted floor: no compute fraction, so not drawn.
+        if i > 0 && cells[1] != "host-70m" {
+            (cells[8], cells[9]) = ("0.5".into(), "0.6".into());
+        }
+        out += &(cells.join(",") + "\n");
+    }
+    let splices = write(dir.path(), "one.csv", &out);
+    let run = ceq()
+        .args(["plot", "--figure", "across-sizes", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(&splices)
+        .arg("--out-dir")
+        .arg(dir.path().join("figs"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        stderr.contains("not at host size: one host has a point drawn"),
+        "{stderr}"
+    );
+}
