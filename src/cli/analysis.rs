@@ -83,30 +83,19 @@ impl FamilyArgs {
         let Some(checkpoints) = self.checkpoints.clone() else {
             return Ok(None);
         };
-        let col = |given: &Option<String>, default: &str| given.clone().unwrap_or(default.into());
+        let (columns, named_columns) = ColumnMap::from_given([
+            self.params_col.clone(),
+            self.tokens_col.clone(),
+            self.compute_col.clone(),
+            self.loss_col.clone(),
+            self.name_col.clone(),
+            self.run_col.clone(),
+            self.step_col.clone(),
+        ]);
         let spec = FitSpec {
             checkpoints,
-            columns: ColumnMap {
-                params: col(&self.params_col, "params"),
-                tokens: col(&self.tokens_col, "tokens"),
-                compute: col(&self.compute_col, "compute"),
-                loss: col(&self.loss_col, "loss"),
-                name: col(&self.name_col, "name"),
-                run: col(&self.run_col, "run"),
-                step: col(&self.step_col, "step"),
-            },
-            named_columns: [
-                ("params", &self.params_col),
-                ("tokens", &self.tokens_col),
-                ("compute", &self.compute_col),
-                ("loss", &self.loss_col),
-                ("name", &self.name_col),
-                ("run", &self.run_col),
-                ("step", &self.step_col),
-            ]
-            .into_iter()
-            .filter_map(|(q, c)| c.as_ref().map(|_| q))
-            .collect(),
+            columns,
+            named_columns,
             form: self.form,
             run: self.run.clone(),
             drop_highest: self.drop_highest,

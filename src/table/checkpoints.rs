@@ -58,6 +58,31 @@ impl Default for ColumnMap {
 }
 
 impl ColumnMap {
+    /// The columns `given` (params, tokens, compute, loss, name, run, step, as [`ColumnMap::named`]
+    /// orders them), each default where `None`; and the quantities given, whose columns a file
+    /// must have (see [`Family::check_named`]).
+    pub fn from_given(given: [Option<String>; 7]) -> (ColumnMap, Vec<&'static str>) {
+        let mut m = ColumnMap::default();
+        let quantities = m.named().map(|(q, _)| q);
+        let slots = [
+            &mut m.params,
+            &mut m.tokens,
+            &mut m.compute,
+            &mut m.loss,
+            &mut m.name,
+            &mut m.run,
+            &mut m.step,
+        ];
+        let mut named = vec![];
+        for ((q, slot), g) in quantities.into_iter().zip(slots).zip(given) {
+            if let Some(c) = g {
+                *slot = c;
+                named.push(q);
+            }
+        }
+        (m, named)
+    }
+
     /// Each quantity with the column holding it.
     fn named(&self) -> [(&'static str, &str); 7] {
         [
