@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{ceq, data, fit_law, fit_to, write};
+use crate::common::{ceq, data, fit_law, fit_to, succeeds, write};
 
 /// A law fitted to the synthetic family with refits (so the figure has interval bars).
 fn law(dir: &Path) -> PathBuf {
@@ -1053,17 +1053,15 @@ fn one_host_drawn_of_several_is_said_so() {
         out += &(cells.join(",") + "\n");
     }
     let splices = write(dir.path(), "one.csv", &out);
-    let run = ceq()
-        .args(["plot", "--figure", "across-sizes", "--law"])
-        .arg(&law)
-        .arg("--splices")
-        .arg(&splices)
-        .arg("--out-dir")
-        .arg(dir.path().join("figs"))
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
-    let stderr = String::from_utf8(run.stderr).unwrap();
+    let (_, stderr) = succeeds(
+        ceq()
+            .args(["plot", "--figure", "across-sizes", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out-dir")
+            .arg(dir.path().join("figs")),
+    );
     assert!(
         stderr.contains("not at host size: one host has a point drawn"),
         "{stderr}"

@@ -2,7 +2,7 @@
 //! its legend names only the groups it draws, it says how many splices it leaves out and why, and
 //! its note on the bars describes the drawn rows only.
 
-use crate::common::{ceq, data, fit_law, write};
+use crate::common::{ceq, data, fit_law, succeeds, write};
 
 /// The synthetic fixture with host-160m's and host-1b's ce_zero_ablation blank, and those two hosts
 /// given standard errors of their CEs (so their rows, and only theirs, have law refits + CE noise
@@ -179,16 +179,13 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
         "{stderr}"
     );
     // From a law alone, the three splice figures are said in one line, for their one reason.
-    let run = ceq()
-        .arg("plot")
-        .arg("--law")
-        .arg(&law)
-        .arg("--out-dir")
-        .arg(dir.path().join("law-only"))
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
-    let stderr = String::from_utf8(run.stderr).unwrap();
+    let (_, stderr) = succeeds(
+        ceq()
+            .args(["plot", "--law"])
+            .arg(&law)
+            .arg("--out-dir")
+            .arg(dir.path().join("law-only")),
+    );
     let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("not drawn")).collect();
     assert_eq!(
         lines,
@@ -198,18 +195,15 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
     // A report says so too, on the console and on its page (review of stop 40: it left the
     // figure out without a word).
     let rep = dir.path().join("rep");
-    let run = ceq()
-        .arg("report")
-        .arg("--law")
-        .arg(&law)
-        .arg("--splices")
-        .arg(&none)
-        .arg("--out")
-        .arg(&rep)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
-    let stderr = String::from_utf8(run.stderr).unwrap();
+    let (_, stderr) = succeeds(
+        ceq()
+            .args(["report", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&none)
+            .arg("--out")
+            .arg(&rep),
+    );
     let said = "linear_vs_log not drawn: it needs splices whose ce_zero_ablation is given";
     assert!(stderr.contains(said), "{stderr}");
     let page = std::fs::read_to_string(rep.join("index.html")).unwrap();
