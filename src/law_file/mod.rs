@@ -546,7 +546,7 @@ impl LawFile {
             return Err(format!("key 'fit.delta': {e}"));
         }
         // A Huber sum: never negative (NaN would be no fit at all).
-        if !(self.fit.objective >= 0.0) {
+        if self.fit.objective.is_nan() || self.fit.objective < 0.0 {
             return Err(format!(
                 "key 'fit.objective' is {}; a fit's Huber sum is a number ≥ 0",
                 self.fit.objective
