@@ -409,7 +409,7 @@ impl Ledger {
         // Position counts only if every shard has them (shards from an older ceq have none).
         let mut counts = Some(PerSeq::new());
         // Sequences a row, and the shard that had them first.
-        let mut n_seq: Option<(usize, PathBuf)> = None;
+        let mut n_seq: Option<(usize, PathBuf, bool)> = None;
         let mut files: Vec<(PathBuf, Vec<String>)> = vec![];
         // Each input file as the first row measured from it saw it (row, shard).
         let mut versions: HashMap<String, (FileId, String, PathBuf)> = HashMap::new();
@@ -526,23 +526,9 @@ impl Ledger {
             let mine = self.read_per_seq(path, &names).map_err(arrays)?;
             let my_counts = self.read_counts(path, &names).ok();
             // Arrays left beside a shard by another run would merge into a file whose rows are
-            // not the means of their sequences, or whose sequences are not one token set's.
-            let n = mine.values().next().map(|m| m.len() / self.per_row);
-            // Which of the two is wrong, only a shard with counts can tell (its means checked
-            // below); so both are named.
-            if let (Some(n), Some((was, p))) = (n, &n_seq)
-                && n != *was
-            {
-                return Err(arrays_of(
-                    format!(
-                        "hold {n} sequences a row, those of {} {was}, where the shards name one \
-                         token set: one of the two holds arrays another run left",
-                        p.display()
-                    ),
-                    "that one",
-                ));
-            }
-            n_seq = n_seq.or(n.map(|n| (n, path.clone())));
+            // not the means of their sequences, or whose sequences are not one token set's. The
+            // means first: a shard with counts is checked against its own rows, so a count
+            // mismatch after that is the unchecked shard's (one with no counts, from an older ceq).
             let file_rows = &rows[rows.len() - names.len()..];
             let stale = my_counts
                 .as_ref()
@@ -553,6 +539,37 @@ impl Ledger {
                      arrays changed after ceq wrote them, or the arrays are another run's)"
                 )));
             }
+            let checked = my_counts.is_some();
+            let n = mine.values().next().map(|m| m.len() / self.per_row);
+            if let (Some(n), Some((was, p, p_checked))) = (n, &n_seq)
+                && n != *was
+            {
+                let p = p.display();
+                let unchecked = "has no per-sequence counts (.per_seq_n.npy), so its arrays could \
+                                 not be checked against its rows";
+                let (why, redo) = match (checked, p_checked) {
+                    (false, true) => (
+                        format!(
+                            "hold {n} sequences a row, {p}'s {was}, and this shard {unchecked}"
+                        ),
+                        "this shard",
+                    ),
+                    (true, false) => (
+                        format!(
+                            "hold {n} sequences a row and are its rows'; {p}'s hold {was}, and it {unchecked}"
+                        ),
+                        "that shard",
+                    ),
+                    _ => (
+                        format!(
+                            "hold {n} sequences a row, {p}'s {was}, where the shards name one token set: one of the two holds arrays another run left"
+                        ),
+                        "that one",
+                    ),
+                };
+                return Err(arrays_of(why, redo));
+            }
+            n_seq = n_seq.or(n.map(|n| (n, path.clone(), checked)));
             per_seq.extend(mine);
             counts = counts.zip(my_counts).map(|(mut all, c)| {
                 all.extend(c);

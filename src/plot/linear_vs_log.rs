@@ -158,10 +158,11 @@ pub(crate) fn left_out(d: &Data) -> Option<LeftOut> {
         return Some(left);
     }
     // Several reasons run off the figure: there, each kind once, without its detail.
-    let mut kinds: Vec<&str> = whys
-        .iter()
-        .map(|w| w.split(" (").next().unwrap_or(w))
-        .collect();
-    kinds.dedup();
+    let mut kinds: Vec<&str> = vec![];
+    for kind in whys.iter().map(|w| w.split(" (").next().unwrap_or(w)) {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
     Some(left.brief(kinds.join(" or ")))
 }

@@ -659,13 +659,29 @@ fn merge_refuses_arrays_that_are_not_the_shards() {
     eval_family(&manifest, &half, &short, &["--shard", "1/2"]).success();
     put(&short, &shards[1]);
     let err = merge_fails(&inputs, &out);
+    assert!(
+        err.contains(&s1.display().to_string()) && err.contains("is not their mean"),
+        "{err}"
+    );
+    // Without counts (a shard of an older ceq) its means cannot be checked: the sequence count is
+    // what tells, and the unchecked shard is the one named, in either order (review of stop 40:
+    // the second was blamed).
+    std::fs::remove_file(shards[1].with_extension("per_seq_n.npy")).unwrap();
     let n = ids.len() / 32;
+    let s0 = shards[0].display().to_string();
+    let err = merge_fails(&inputs, &out);
     assert!(
         err.contains(&s1.display().to_string())
-            && err.contains(&format!("hold {} sequences a row", n / 2))
-            && err.contains(&format!("{n}, where the shards name one token set"))
-            && err.contains("one of the two holds arrays another run left")
-            && err.contains("run that one again"),
+            && err.contains(&format!("hold {} sequences a row, {s0}'s {n}", n / 2))
+            && err.contains("this shard has no per-sequence counts")
+            && err.contains("run this shard again"),
+        "{err}"
+    );
+    let err = merge_fails(&[inputs[1], inputs[0]], &out);
+    assert!(
+        err.contains(&format!("{s0}: its per-sequence losses"))
+            && err.contains(&format!("hold {n} sequences a row and are its rows'"))
+            && err.contains("run that shard again"),
         "{err}"
     );
     assert!(!out.exists());

@@ -161,6 +161,22 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
         svg.contains("\n6 splice(s) not drawn: no loss recovered (the caption says why)\n"),
         "{svg}"
     );
+    // A kind between two reasons of the other kind: each kind still once (review of stop 40).
+    let three: String = (std::fs::read_to_string(&both).unwrap().lines())
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            if cells[1] == "host-410m" {
+                cells[9] = "0.5"; // a spliced CE below the floor: no compute fraction
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    plot(&write(dir.path(), "three.csv", &three), &["--force"]);
+    let svg = std::fs::read_to_string(out.join("linear_vs_log.svg")).unwrap();
+    assert!(
+        svg.contains("\n9 splice(s) not drawn: no loss recovered or no compute fraction (the caption says why)\n"),
+        "{svg}"
+    );
     // No row has a loss recovered: the figure is said not drawn, and its earlier files named.
     let stderr = plot(&none, &["--force"]);
     let svg = out.join("linear_vs_log.svg");
