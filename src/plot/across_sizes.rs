@@ -18,8 +18,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::group_names::{self, Names};
 use super::style::{GREY, PALETTE, SIZE, Style, colour, log_range, log_ticks, percent, pow10};
 use super::{
-    Area, Data, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, distinct_labels, err,
-    label_text,
+    Area, Data, LeftOut, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, distinct_labels,
+    err, label_text,
 };
 use crate::law_file::ParamCount;
 
@@ -946,6 +946,9 @@ pub(crate) fn about(d: &Data) -> Option<String> {
             series.named()
         );
     }
+    if let Some(l) = left_out(d) {
+        out += &format!("; {}", l.caption(d));
+    }
     Some(out)
 }
 
@@ -961,17 +964,21 @@ fn notes(d: &Data) -> Vec<String> {
         .filter(|(_, m)| m.eq.fraction.is_some())
         .filter_map(|(_, m)| m.ci.and_then(|c| c.fraction))
         .any(|(lo, hi)| !(lo.is_finite() && lo > 0.0 && hi.is_finite()));
-    let out = rows.iter().filter(|(_, m)| m.eq.fraction.is_none()).count();
     let mut v: Vec<String> = bars.into_iter().collect();
     if open {
         v.push(OPEN_NOTE.to_owned());
     }
-    if out > 0 {
-        v.push(format!(
-            "{out} splice(s) not drawn: no compute fraction (see mapped status)"
-        ));
-    }
+    v.extend(left_out(d).map(|l| l.short()));
     v
+}
+
+/// The splices not drawn: those without a compute fraction.
+fn left_out(d: &Data) -> Option<LeftOut> {
+    let rows = d.rows();
+    let out: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].1.eq.fraction.is_none())
+        .collect();
+    LeftOut::of(d, &out, || "no compute fraction (see mapped status)".into())
 }
 
 #[cfg(test)]

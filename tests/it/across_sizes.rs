@@ -1062,8 +1062,13 @@ fn one_host_drawn_of_several_is_said_so() {
             .arg("--out-dir")
             .arg(dir.path().join("figs")),
     );
+    // The caption counts and names the splices left out, as the figure's note does.
     assert!(
-        stderr.contains("not at host size: one host has a point drawn"),
+        stderr.contains("not at host size: one host has a point drawn")
+            && stderr.contains(
+                "9 splice(s) not drawn, having no compute fraction (see mapped status): model \
+                 host-160m, host-410m, host-1b"
+            ),
         "{stderr}"
     );
 }
