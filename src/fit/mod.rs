@@ -533,6 +533,7 @@ fn diagnose(
     if opts.form == Form::Run
         && let Some(Err((lo, hi))) = tokens_per_step(&cks)
     {
+        let (lo, hi) = (crate::export::human(lo), crate::export::human(hi));
         warnings.push(format!(
             "the run's tokens per step (tokens / step) vary from {lo} to {hi} (a batch-size \
              ramp?): no one number turns tokens into steps, so step_equivalent is not given"

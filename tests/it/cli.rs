@@ -237,7 +237,7 @@ fn a_batch_size_ramp_gives_no_step_equivalent() {
     assert!(o.status.success(), "{o:?}");
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        err.contains("tokens per step (tokens / step) vary from 1000000 to 2000000")
+        err.contains("tokens per step (tokens / step) vary from 1e6 to 2e6")
             && err.contains("step_equivalent is not given"),
         "{err}"
     );
