@@ -59,7 +59,7 @@ impl Analysis {
         let warn = |ws: &[String]| ws.iter().for_each(|w| on(Progress::Warning(w.clone())));
         let Some(path) = &self.splices else {
             let lf = self.law.load(fit_on)?;
-            warn(self.law.fit_warnings(&lf));
+            warn(&lf.fit.warnings);
             return Ok(Analyzed::Law(Box::new(lf)));
         };
         let splices = crate::table::read_splices(path)?;
@@ -72,7 +72,8 @@ impl Analysis {
             splices.require_column(g, GROUP_BY, Fix::GroupBy)?;
         }
         let r = self.law.map(path, splices, fit_on)?;
-        warn(self.law.fit_warnings(&r.law_file));
+        // A law file's too: who maps with a shared law file did not see its fit.
+        warn(&r.law_file.fit.warnings);
         warn(&r.warnings());
         Ok(Analyzed::Mapped(Box::new(r)))
     }

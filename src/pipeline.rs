@@ -277,14 +277,6 @@ impl LawSource {
         }
     }
 
-    /// The warnings of a fit made here (a law file's were said when it was fitted).
-    pub fn fit_warnings<'a>(&self, law_file: &'a LawFile) -> &'a [String] {
-        match self {
-            LawSource::File(_) => &[],
-            _ => &law_file.fit.warnings,
-        }
-    }
-
     /// The files it reads with `splices`, when given: a token bootstrap reads the per-sequence
     /// arrays beside both CSVs too.
     pub fn inputs(&self, splices: Option<&Path>) -> Vec<PathBuf> {

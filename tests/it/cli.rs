@@ -1764,3 +1764,36 @@ fn a_small_huber_threshold_still_fits() {
         "{err}"
     );
 }
+
+/// A law file's fit warnings are said again by whoever maps or plots with it (the file may be
+/// someone else's), on stderr, where a CSV written to a file has no notes (review: README said so,
+/// ceq did not).
+#[test]
+fn a_law_file_s_warnings_are_said_where_it_is_used() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_to(
+        d.path(),
+        &root("data/checkpoints.csv"),
+        "law.json",
+        &["--form", "compute"],
+    );
+    let said = "the compute law reads every checkpoint as compute-optimal";
+    let (_, err) = succeeds(
+        ceq()
+            .args(["map", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(root("data/splices.csv"))
+            .arg("--out")
+            .arg(d.path().join("m.csv")),
+    );
+    assert!(err.contains(&format!("warning: {said}")), "{err}");
+    let (_, err) = succeeds(
+        ceq()
+            .args(["plot", "--law"])
+            .arg(&law)
+            .arg("--out-dir")
+            .arg(d.path().join("figs")),
+    );
+    assert!(err.contains(&format!("warning: {said}")), "{err}");
+}
