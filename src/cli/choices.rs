@@ -10,14 +10,22 @@ use crate::law_file::ParamCount;
 use crate::plot::Figure;
 
 macro_rules! choice {
-    ($t:ty, $name:expr, $help:expr) => {
+    ($t:ty, $name:expr, $help:expr $(, $alias:expr)?) => {
         impl ValueEnum for $t {
             fn value_variants<'a>() -> &'a [Self] {
                 &<$t>::ALL
             }
             fn to_possible_value(&self) -> Option<PossibleValue> {
                 let (name, help): (fn($t) -> &'static str, fn($t) -> &'static str) = ($name, $help);
-                Some(PossibleValue::new(name(*self)).help(help(*self)))
+                let value = PossibleValue::new(name(*self)).help(help(*self));
+                $(
+                    let alias: fn($t) -> &'static str = $alias;
+                    let value = match alias(*self) {
+                        a if a != name(*self) => value.alias(a),
+                        _ => value,
+                    };
+                )?
+                Some(value)
             }
         }
     };
@@ -26,4 +34,5 @@ macro_rules! choice {
 choice!(Form, Form::name, Form::describe);
 choice!(Format, Format::name, Format::describe);
 choice!(ParamCount, ParamCount::name, ParamCount::describe);
-choice!(Figure, Figure::name, Figure::describe);
+// A figure is also chosen by its files' name (`n_and_d` as `n-and-d`).
+choice!(Figure, Figure::name, Figure::describe, Figure::stem);

@@ -935,18 +935,23 @@ fn n_and_d_of_another_law_says_it_needs_chinchilla() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let law = fit_law(d, &["--form", "compute"]);
-    let out = ceq()
-        .args(["plot", "--figure", "n-and-d", "--law"])
-        .arg(&law)
-        .arg("--out-dir")
-        .arg(d.join("figs"))
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        err.contains("n_and_d") && err.contains("chinchilla law") && !err.contains("splices file"),
-        "{err}"
-    );
+    // Chosen by its option name or by its files' name alike.
+    for name in ["n-and-d", "n_and_d"] {
+        let out = ceq()
+            .args(["plot", "--figure", name, "--law"])
+            .arg(&law)
+            .arg("--out-dir")
+            .arg(d.join("figs"))
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            err.contains("n_and_d")
+                && err.contains("chinchilla law")
+                && !err.contains("splices file"),
+            "{err}"
+        );
+    }
 }
 
 /// Every option of every subcommand says what it is, and fit's --format says that json is the
