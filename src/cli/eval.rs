@@ -189,10 +189,10 @@ pub struct MergeArgs {
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
-    let (n, note) = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(with_flags)?;
-    if let Some(note) = note {
+    let (n, notes) = crate::eval::ledger::merge_files(&a.inputs, &a.out).map_err(with_flags)?;
+    for note in notes {
         crate::say!("ceq: {note}");
     }
-    crate::say!("ceq: {n} rows written to {}", a.out.display());
+    crate::say!("ceq: {n} row(s) written to {}", a.out.display());
     Ok(())
 }

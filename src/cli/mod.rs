@@ -81,7 +81,7 @@ impl OutputArgs {
             .write_table(said, table_for)
             .map_err(with_flags)?
         {
-            crate::say!("ceq: {rows} rows written to {}", out.display());
+            crate::say!("ceq: {rows} row(s) written to {}", out.display());
         }
         Ok(())
     }

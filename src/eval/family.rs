@@ -20,7 +20,7 @@ use crate::error::{DataKind, Error, Fix, Result};
 use crate::law_file::ParamCount;
 use crate::progress::Progress;
 use crate::schema::FAMILY;
-use crate::table::RawTable;
+use crate::table::{RawTable, near_miss};
 
 /// One checkpoint of a manifest.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,19 +174,11 @@ fn unused(
     entries: &[Entry],
     tokens_per_step: Option<f64>,
 ) -> Vec<String> {
-    let mut out = vec![];
-    let unread: Vec<&str> = (headers.iter())
-        .filter(|h| !["name", "path", "run", "step", "tokens"].contains(&h.as_str()))
-        .map(String::as_str)
+    let read = ["name", "path", "run", "step", "tokens"];
+    let why = "each checkpoint's size comes from its config, its loss from the eval";
+    let mut out: Vec<String> = unread_columns(path, headers, &read, why)
+        .into_iter()
         .collect();
-    if !unread.is_empty() {
-        out.push(format!(
-            "{}: column(s) {} are not read (a manifest's are name, path, run, step, tokens; each \
-             checkpoint's size comes from its config, its loss from the eval)",
-            path.display(),
-            unread.join(", ")
-        ));
-    }
     if tokens_per_step.is_some() && tokens_per_step_used(entries, tokens_per_step).is_none() {
         out.push(format!(
             "{}: every row gives its training tokens, so the tokens per step are not used",
@@ -208,6 +200,34 @@ fn unused(
         }
     }
     out
+}
+
+/// A manifest's columns ceq does not read, said rather than dropped, a likely misspelling of one it
+/// does named (`Hook`, `hooks`: the SAE's own hook would be used without a word).
+pub(super) fn unread_columns(
+    path: &Path,
+    headers: &[String],
+    read: &[&str],
+    why: &str,
+) -> Option<String> {
+    let unread: Vec<String> = (headers.iter())
+        .filter(|h| !read.contains(&h.as_str()))
+        .map(|h| {
+            let near = (read.iter()).find(|k| !headers.iter().any(|c| c == *k) && near_miss(h, k));
+            match near {
+                Some(k) => format!("{h} (did you mean '{k}'?)"),
+                None => h.clone(),
+            }
+        })
+        .collect();
+    (!unread.is_empty()).then(|| {
+        format!(
+            "{}: column(s) {} are not read (a manifest's are {}; {why})",
+            path.display(),
+            unread.join(", "),
+            read.join(", ")
+        )
+    })
 }
 
 /// A row with neither training tokens nor a step: what fills it depends on the columns there are.
@@ -353,6 +373,28 @@ impl FamilyJob {
         Ok((mine, cfg, job, warnings))
     }
 
+    /// `err`, about the tokens, said as what checkpoint `e` cannot read.
+    fn of_checkpoint(&self, err: Error, e: &Entry) -> Error {
+        match err {
+            Error::Data {
+                kind,
+                path,
+                message,
+            } => Error::Data {
+                kind,
+                path,
+                message: format!(
+                    "{message} (checkpoint '{}', line {} of {}: {})",
+                    e.name,
+                    e.line,
+                    self.manifest.display(),
+                    e.dir.display()
+                ),
+            },
+            other => other,
+        }
+    }
+
     /// Evaluates every checkpoint not yet in the output, rewriting it after each one.
     pub fn run(&self, progress: &mut dyn FnMut(Progress)) -> Result<FamilySummary> {
         let out = super::record::results_path(&self.out);
@@ -379,6 +421,13 @@ impl FamilyJob {
         let _lock = super::record::RunLock::claim(&self.out, &inputs)?;
 
         let tokens = sc.read_tokens(&cfg)?;
+        // Checkpoints that read tokens alike may still hold fewer positions than the first: each
+        // is checked now, and named, rather than hours in.
+        for e in &entries {
+            let c = ModelConfig::read(&e.dir)?;
+            (tokens.check(sc.tokens.path(), c.vocab, c.max_positions))
+                .map_err(|err| self.of_checkpoint(err, e))?;
+        }
         // Every checkpoint reads the tokens alike (checked above), so one count per sequence
         // serves every row, those resumed from an older file without counts included.
         let seq_n = scored_per_seq(&tokens, &cfg.special_ids, sc.keep_special);
@@ -419,7 +468,8 @@ impl FamilyJob {
                 e.name
             )));
             let model = Transformer::load(&e.dir, &device)?;
-            tokens.check(sc.tokens.path(), model.cfg.vocab, model.cfg.max_positions)?;
+            (tokens.check(sc.tokens.path(), model.cfg.vocab, model.cfg.max_positions))
+                .map_err(|err| self.of_checkpoint(err, e))?;
             let (total, non_emb) = (model.n_params, model.n_params_non_embedding());
             let params = self.param_count.of(total, non_emb);
             let compute = 6.0 * params as f64 * e.tokens;
@@ -520,7 +570,7 @@ impl std::fmt::Display for FamilySummary {
         let rate = (self.evaluated * self.positions) as f64 / self.seconds;
         write!(
             f,
-            "{} checkpoint(s) evaluated ({rate:.0} tokens/s), {} already there; {} rows",
+            "{} checkpoint(s) evaluated ({rate:.0} tokens/s), {} already there; {} row(s)",
             self.evaluated, self.skipped, self.rows
         )?;
         unrecorded_note(f, self.unrecorded)

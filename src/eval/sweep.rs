@@ -84,15 +84,19 @@ impl std::fmt::Display for SweepSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} SAE(s) evaluated in {:.1} s, {} already there; {} rows",
+            "{} SAE(s) evaluated in {:.1} s, {} already there; {} row(s)",
             self.evaluated, self.seconds, self.skipped, self.rows
         )?;
         super::family::unrecorded_note(f, self.unrecorded)
     }
 }
 
-/// Reads a sweep manifest, resolving hosts against the family's checkpoints when given.
-pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntry>> {
+/// Reads a sweep manifest, resolving hosts against the family's checkpoints when given; also
+/// returns the warning on columns it does not read.
+pub fn read_sweep(
+    path: &Path,
+    family: Option<&[Entry]>,
+) -> Result<(Vec<SweepEntry>, Option<String>)> {
     let t = RawTable::read(path)?;
     let hint = "a sweep manifest has columns name,model,sae and optionally hook";
     let (i_name, i_model, i_sae) = (
@@ -101,6 +105,9 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
         t.require("sae", hint)?,
     );
     let i_hook = t.find("hook");
+    let why = "a row's host and SAE come from their folders, its loss from the eval";
+    let unread =
+        super::family::unread_columns(path, &t.headers, &["name", "model", "sae", "hook"], why);
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out: Vec<SweepEntry> = vec![];
     let mut configs: HashMap<PathBuf, ModelConfig> = HashMap::new();
@@ -180,7 +187,7 @@ pub fn read_sweep(path: &Path, family: Option<&[Entry]>) -> Result<Vec<SweepEntr
             line,
         });
     }
-    Ok(out)
+    Ok((out, unread))
 }
 
 /// A host: with a family, a checkpoint's name (or its folder); else a folder. Returns the folder,
@@ -226,7 +233,7 @@ struct Groups {
 impl SweepJob {
     /// Reads the manifests, and groups this shard's SAEs by host and hook.
     fn groups(&self) -> Result<Groups> {
-        let (family, warnings) = match &self.family {
+        let (family, mut warnings) = match &self.family {
             Some(f) => {
                 let (entries, warnings) = read_manifest(f, self.tokens_per_step)?;
                 (Some(entries), warnings)
@@ -235,7 +242,8 @@ impl SweepJob {
         };
         let tokens_per_step =
             tokens_per_step_used(family.as_deref().unwrap_or_default(), self.tokens_per_step);
-        let entries = read_sweep(&self.manifest, family.as_deref())?;
+        let (entries, unread) = read_sweep(&self.manifest, family.as_deref())?;
+        warnings.extend(unread);
         let dirs = entries
             .iter()
             .flat_map(|e| [e.model.clone(), e.sae.clone()]);

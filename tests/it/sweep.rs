@@ -356,6 +356,27 @@ fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
 }
 
 #[test]
+fn a_sweep_manifests_columns_it_does_not_read_are_said() {
+    // `Hook` is not `hook`: the SAE's own hook is used, and the column named, not dropped unsaid.
+    let dir = tempfile::tempdir().unwrap();
+    manifest(dir.path(), &[]);
+    let m = dir.path().join("saes.csv");
+    write(
+        &m,
+        "name,model,sae,Hook,lr\na,fx/gpt2,fx/saes/gpt2-l0-resid_mid-topk-v6,blocks.1.hook_resid_pre,3e-4\n",
+    );
+    let out = dir.path().join("splices.csv");
+    let a = sweep(&m, &out, &[]).success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let want = "saes.csv: column(s) Hook (did you mean 'hook'?), lr are not read \
+                (a manifest's are name, model, sae, hook;";
+    assert!(err.contains(want), "{err}");
+    let (header, rows) = table(&out);
+    let hook = header.iter().position(|h| h == "hook").unwrap();
+    assert_eq!(rows[0][hook], "blocks.0.hook_resid_mid");
+}
+
+#[test]
 fn sweep_manifests_with_mistakes_are_refused_by_line() {
     let dir = tempfile::tempdir().unwrap();
     let check = |rows: &[(&str, &str, &str, &str)], want: &[&str]| {
