@@ -396,7 +396,7 @@ impl Ledger {
     /// differing token sets, duplicate names, and shards that are not every shard of one job,
     /// each finished; returns the number of rows, and what to say of a token set that shards name
     /// by other files of the same ids (the merged rows name it as the first shard does).
-    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
+    fn merge(&self, inputs: &[PathBuf], out: &Path) -> Result<(usize, Vec<String>)> {
         let paths: Vec<PathBuf> = inputs.iter().flat_map(|p| outputs(p)).collect();
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         let _lock = RunLock::claim(out, &paths)?;
@@ -406,8 +406,10 @@ impl Ledger {
         let mut first: Option<(PathBuf, String, String, String)> = None;
         let mut renamed: Option<String> = None;
         let (mut rows, mut per_seq) = (vec![], PerSeq::new());
-        // Position counts only if every shard has them (shards from an older ceq have none).
+        // Position counts only if every shard has them (shards from an older ceq have none), and
+        // the first shard without.
         let mut counts = Some(PerSeq::new());
+        let mut uncounted: Option<PathBuf> = None;
         // Sequences a row, and the shard that had them first.
         let mut n_seq: Option<(usize, PathBuf, bool)> = None;
         let mut files: Vec<(PathBuf, Vec<String>)> = vec![];
@@ -524,7 +526,26 @@ impl Ledger {
             };
             let arrays = |why: String| arrays_of(why, "this shard");
             let mine = self.read_per_seq(path, &names).map_err(arrays)?;
-            let my_counts = self.read_counts(path, &names).ok();
+            // Missing: a shard from an older ceq, or a file removed; damaged: said, not dropped.
+            let my_counts = match self.read_counts(path, &names) {
+                Ok(c) => Some(c),
+                Err(_) if !per_seq_n_path(path).exists() => {
+                    uncounted.get_or_insert(path.clone());
+                    None
+                }
+                Err(why) => {
+                    return Err(Error::Data {
+                        kind: DataKind::Family,
+                        path: path.clone(),
+                        message: format!(
+                            "its per-sequence position counts ({}) {why}: run this shard again \
+                             into the same file (it keeps its rows and writes them again), then \
+                             merge again",
+                            per_seq_n_path(path).display()
+                        ),
+                    });
+                }
+            };
             // Arrays left beside a shard by another run would merge into a file whose rows are
             // not the means of their sequences, or whose sequences are not one token set's. The
             // means first: a shard with counts is checked against its own rows, so a count
@@ -600,7 +621,17 @@ impl Ledger {
         )?;
         // The merged file is whole: a record left beside it from a shard run would misdescribe it.
         record_shard(out, None, vec![], &Default::default())?;
-        Ok((rows.len(), renamed))
+        let uncounted = uncounted.map(|p| {
+            format!(
+                "warning: {} has no per-sequence position counts ({}: removed, or the shard is \
+                 from an older ceq), so the merged file has none, and a token bootstrap cannot \
+                 read it; run that shard again into the same file (it keeps its rows and writes \
+                 them), then merge again",
+                p.display(),
+                per_seq_n_path(&p).display()
+            )
+        });
+        Ok((rows.len(), renamed.into_iter().chain(uncounted).collect()))
     }
 }
 
@@ -720,8 +751,9 @@ impl Ledger {
 }
 
 /// Joins shards of `ceq eval-family` or of `ceq eval --manifest` (told apart by their header)
-/// into `out`; returns the number of rows, and a note when shards name one token set by two files.
-pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Option<String>)> {
+/// into `out`; returns the number of rows, and notes: when shards name one token set by two files,
+/// and a warning when a shard has no position counts (the merged file then has none).
+pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Vec<String>)> {
     let kinds = [&super::family::LEDGER, &super::sweep::LEDGER];
     let first = inputs.first().ok_or_else(|| Error::Invalid {
         fix: None,

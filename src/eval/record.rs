@@ -543,18 +543,17 @@ pub fn changed(was: &[FileId], now: &[FileId]) -> Option<String> {
         })
 }
 
-/// Refuses a results file whose run record says the run did not finish: its rows are a part of
-/// the job, and a fit or map of them would read as the whole. A file without a record reads as
-/// before.
+/// Refuses a results file whose run record says the run did not finish, or whose shard record
+/// says it is one shard of several: its rows are a part of the job, and a fit or map of them would
+/// read as the whole. A file without either record reads as before.
 pub fn check_finished(csv: &Path) -> Result<()> {
     // SAEBench results (a folder or JSON) and other CSVs have no record beside them.
     if !csv.is_file() {
         return Ok(());
     }
-    let Some(record) = RunRecord::read(csv)? else {
-        return Ok(());
-    };
-    if record.finished {
+    let record = RunRecord::read(csv)?;
+    let shard = super::shard::ShardRecord::beside(csv).filter(|s| s.count > 1);
+    if record.as_ref().is_none_or(|r| r.finished) && shard.is_none() {
         return Ok(());
     }
     // A record left by another writer (a single `ceq eval --out` over a sweep's file) does not
@@ -570,23 +569,38 @@ pub fn check_finished(csv: &Path) -> Result<()> {
             )
         })
         .unwrap_or_default();
-    if names.iter().any(|n| !record.rows.contains(n)) {
-        return Ok(());
-    }
     let present = names.len();
-    let path = record_path(csv);
-    Err(Error::Data {
+    let error = |message| Error::Data {
         kind: DataKind::Unfinished,
         path: csv.to_owned(),
-        message: format!(
+        message,
+    };
+    if let Some(record) = record.filter(|r| !r.finished)
+        && names.iter().all(|n| record.rows.contains(n))
+    {
+        let path = record_path(csv);
+        return Err(error(format!(
             "the evaluation that writes it did not finish ({} says so): it holds {present} of the \
              {} rows the run will hold; run the same evaluation again into this file to finish it \
              (it keeps the rows already there), or, to use the rows there as they are, remove {}",
             path.display(),
             record.rows.len(),
             path.display()
-        ),
-    })
+        )));
+    }
+    if let Some(s) = shard.filter(|s| names.iter().all(|n| s.rows.contains(n))) {
+        let path = super::shard::shard_path(csv);
+        return Err(error(format!(
+            "it is shard {}/{} of a job ({} says so): its {present} row(s) are a part of the \
+             job's; merge every shard of the job into one file and read that, or, to use this \
+             shard's rows alone, remove {}",
+            s.index,
+            s.count,
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -97,6 +97,12 @@ pub struct ShardRecord {
 }
 
 impl ShardRecord {
+    /// The record beside `csv`, where there is one that reads (a damaged one is said by a merge).
+    pub fn beside(csv: &Path) -> Option<ShardRecord> {
+        let text = std::fs::read_to_string(shard_path(csv)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
     fn label(&self) -> String {
         format!("{}/{}", self.index, self.count)
     }

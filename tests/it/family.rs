@@ -507,6 +507,19 @@ fn three_shards_merged_equal_the_whole() {
     assert_eq!(std::fs::read(&all).unwrap(), std::fs::read(&whole).unwrap());
     let npy = |p: &Path| std::fs::read(p.with_extension("per_seq.npy")).unwrap();
     assert_eq!(npy(&all), npy(&whole), "per-sequence losses after a merge");
+    // One shard is a third of the family: a fit of it alone is refused, naming the way out.
+    let out = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(&shards[1])
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("s1.csv"), "{err}");
+    assert!(
+        err.contains("it is shard 1/3 of a job (") && err.contains("merge every shard"),
+        "{err}"
+    );
     // Merged again over its own output: replaced; over a file of the user's (the manifest): refused
     // and kept (review 12b).
     ceq()
@@ -760,6 +773,37 @@ fn an_unused_tokens_per_step_does_not_split_a_job() {
         .arg(d.join("all.csv"))
         .assert()
         .success();
+    assert!(d.join("all.per_seq_n.npy").exists());
+
+    // A shard's position counts removed: merged without them, said (a token bootstrap of the
+    // merged file needs them); damaged: refused, the file named.
+    let counts = s1.with_extension("per_seq_n.npy");
+    let bytes = std::fs::read(&counts).unwrap();
+    std::fs::remove_file(&counts).unwrap();
+    let a = ceq()
+        .arg("merge")
+        .args([&s0, &s1])
+        .arg("--out")
+        .arg(d.join("uncounted.csv"))
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let want = format!(
+        "warning: {} has no per-sequence position counts",
+        s1.display()
+    );
+    assert!(err.contains(&want) && err.contains("merge again"), "{err}");
+    assert!(!d.join("uncounted.per_seq_n.npy").exists());
+    std::fs::write(&counts, &bytes[..bytes.len() - 8]).unwrap();
+    let err = merge_fails(&[&s0, &s1], &d.join("damaged.csv"));
+    assert!(
+        err.contains(&format!(
+            "its per-sequence position counts ({})",
+            counts.display()
+        )),
+        "{err}"
+    );
+    assert!(!d.join("damaged.csv").exists());
 }
 
 /// `ceq merge INPUTS --out OUT`, which must fail; returns stderr.
@@ -1503,4 +1547,42 @@ fn a_law_is_not_saved_over_a_results_record() {
         );
         assert_eq!(std::fs::read(&side).unwrap(), before);
     }
+}
+
+/// A checkpoint with fewer positions than the token set's context (but the same vocabulary and
+/// special ids) is refused before any is evaluated, named with its manifest line, not hours in
+/// under the token file's name alone.
+#[test]
+fn a_checkpoint_too_short_for_the_tokens_is_named_before_any_is_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let short = d.join("short");
+    std::fs::create_dir(&short).unwrap();
+    let from = family().join("gpt2_d32_s40");
+    std::fs::copy(
+        from.join("model.safetensors"),
+        short.join("model.safetensors"),
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(from.join("config.json")).unwrap();
+    assert!(config.contains("\"n_positions\": 32,"));
+    let config = config.replace("\"n_positions\": 32,", "\"n_positions\": 16,");
+    std::fs::write(short.join("config.json"), config).unwrap();
+    let manifest = d.join("family.csv");
+    let first = family().join("gpt2_d16_s40");
+    let text = format!(
+        "name,path,tokens\nfirst,{},40960\nshort,short,40960\n",
+        first.display()
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let out = d.join("checkpoints.csv");
+    let a = eval_family(&manifest, &family().join("tokens.npy"), &out, &[]).failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let want = format!(
+        "context 32 must be between 2 and the model's 16 positions (checkpoint 'short', line 3 of {}",
+        manifest.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    // Refused before the first checkpoint was measured (its row would be written at once).
+    assert!(!out.exists());
 }
