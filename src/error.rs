@@ -216,8 +216,8 @@ pub enum Fix {
     TokensPerStep,
     /// Tokens per step cannot help: say where they come from.
     TokensOrSteps,
-    /// Give a positive number of tokens per step.
-    PositiveTokensPerStep,
+    /// Give a whole number of tokens per step.
+    WholeTokensPerStep,
     /// Name the output format, or an output file whose extension says it.
     OutputFormat,
     /// Name the output format the file name's extension says, or drop one.

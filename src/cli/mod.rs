@@ -106,7 +106,7 @@ fn with_flags(e: Error) -> anyhow::Error {
         }
         Fix::TokensPerStep => "give the tokens per step with --tokens-per-step N",
         Fix::TokensOrSteps => "the tokens per step are given with --tokens-per-step N",
-        Fix::PositiveTokensPerStep => "give --tokens-per-step a positive number",
+        Fix::WholeTokensPerStep => "give --tokens-per-step a whole number of tokens",
         Fix::OutputFormat => {
             "give the format with --format, or an --out name with a known extension"
         }

@@ -60,11 +60,16 @@ pub fn read_manifest(
         path: path.to_owned(),
         message,
     };
-    if let Some(per) = tokens_per_step.filter(|v| !(v.is_finite() && *v > 0.0)) {
+    // A step is a batch of whole sequences: its tokens are a whole count (else each row's
+    // step × tokens per step would be refused as the step's fault).
+    if let Some(per) = tokens_per_step.filter(|v| !(v.is_finite() && *v >= 1.0 && v.fract() == 0.0))
+    {
         return Err(Error::Invalid {
-            fix: Some(Fix::PositiveTokensPerStep),
+            fix: Some(Fix::WholeTokensPerStep),
             option: "tokens per step",
-            message: format!("must be a positive number of tokens, not {per}"),
+            message: format!(
+                "must be a whole number of tokens ≥ 1 (batch × sequence length), not {per}"
+            ),
         });
     }
     // Without a step column, tokens per step cannot help: say the two ways that do.
@@ -549,16 +554,39 @@ impl FamilyJob {
                 "checkpoint '{name}' is not one this manifest (and shard) evaluates"
             ));
         };
-        let chosen = self.param_count.of("params_total", "params_non_embedding");
+        let (chosen, other) = self.param_count.of(
+            ("params_total", "non-embedding"),
+            ("params_non_embedding", "total"),
+        );
         if was("params") != was(chosen) {
             return Some(format!(
-                "'{name}': its params column holds another parameter count"
+                "'{name}': its params column holds the {other} parameter count ({}), this run \
+                 counts {} parameters ({})",
+                was("params"),
+                self.param_count.name(),
+                was(chosen)
             ));
         }
-        let same = was("tokens").parse::<f64>().ok() == Some(e.tokens);
-        (!same || was("run") != e.run || was("step") != e.step).then(|| {
+        // Each value that differs, the file's and the manifest's as this run reads it.
+        let mut differ = vec![];
+        for (column, now) in [("run", e.run.as_str()), ("step", e.step.as_str())] {
+            if was(column) != now {
+                differ.push(format!("{column} '{}' (now '{now}')", was(column)));
+            }
+        }
+        if was("tokens").parse::<f64>().ok() != Some(e.tokens) {
+            let from_steps = if e.from_steps {
+                ", step × tokens per step"
+            } else {
+                ""
+            };
+            let now = crate::export::exact(e.tokens);
+            differ.push(format!("tokens {} (now {now}{from_steps})", was("tokens")));
+        }
+        (!differ.is_empty()).then(|| {
             format!(
-                "'{name}': run, step or tokens differ from the manifest's line {}",
+                "'{name}': its {} differ from the manifest's line {}",
+                differ.join(", "),
                 e.line
             )
         })

@@ -1128,14 +1128,19 @@ fn each_missing_tokens_refusal_names_a_fix_that_runs() {
         &per,
         &["no tokens column: fill its step cell, or add a tokens column"],
     );
-    refused(
-        &format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"),
-        &["--tokens-per-step", "0"],
-        &[
-            "tokens per step: must be a positive number",
-            "--tokens-per-step",
-        ],
-    );
+    // Not a count of tokens: said of the option, not of a row's step.
+    for bad in ["0", "2.5"] {
+        refused(
+            &format!("name,path,step\na,{f}/gpt2_d16_s40,41\n"),
+            &["--tokens-per-step", bad],
+            &[
+                &format!(
+                    "tokens per step: must be a whole number of tokens ≥ 1 (batch × sequence length), not {bad}"
+                ),
+                "give --tokens-per-step a whole number of tokens",
+            ],
+        );
+    }
     // The fixes: a step column with the tokens per step, or a tokens column.
     for (manifest, extra) in [
         (format!("name,path,step\na,{f}/gpt2_d16_s40,40\n"), &per[..]),
@@ -1585,4 +1590,57 @@ fn a_checkpoint_too_short_for_the_tokens_is_named_before_any_is_run() {
     assert!(err.contains(&want), "{err}");
     // Refused before the first checkpoint was measured (its row would be written at once).
     assert!(!out.exists());
+}
+
+/// A rerun whose rows would differ from those in the file names each value that differs, the
+/// file's and this run's, not just that something does.
+#[test]
+fn a_rerun_that_differs_names_both_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = family();
+    let manifest = d.join("m.csv");
+    let text = format!(
+        "name,path,step\na,{},40\nb,{},80\n",
+        f.join("gpt2_d16_s40").display(),
+        f.join("gpt2_d16_s80").display()
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let (tokens, out) = (f.join("tokens.npy"), d.join("o.csv"));
+    eval_family(&manifest, &tokens, &out, &["--tokens-per-step", "1024"]).success();
+    let before = std::fs::read(&out).unwrap();
+    let refused = |extra: &[&str], want: &str| {
+        let a = eval_family(&manifest, &tokens, &out, extra).failure();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(err.contains(want), "{want:?} not in {err}");
+        assert_eq!(std::fs::read(&out).unwrap(), before);
+    };
+    refused(
+        &["--tokens-per-step", "2048"],
+        "line 2: 'a': its tokens 40960 (now 81920, step × tokens per step) differ from the \
+         manifest's line 2",
+    );
+    let row = std::fs::read_to_string(&out).unwrap();
+    let mut r = csv::Reader::from_reader(row.as_bytes());
+    let head = r.headers().unwrap().clone();
+    let rec = r.records().next().unwrap().unwrap();
+    let col = |n: &str| {
+        rec.get(head.iter().position(|h| h == n).unwrap())
+            .unwrap()
+            .to_owned()
+    };
+    refused(
+        &[
+            "--tokens-per-step",
+            "1024",
+            "--param-count",
+            "non-embedding",
+        ],
+        &format!(
+            "'a': its params column holds the total parameter count ({}), this run counts \
+             non-embedding parameters ({})",
+            col("params_total"),
+            col("params_non_embedding")
+        ),
+    );
 }
