@@ -400,6 +400,7 @@ impl Ledger {
         let paths: Vec<PathBuf> = inputs.iter().flat_map(|p| outputs(p)).collect();
         let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
         let _lock = RunLock::claim(out, &paths)?;
+        super::shard::check_counts(inputs)?;
         let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
         // The first row's file, token set (by its ids, see `token_set_key`), `eval_tokens`, and the
         // token set as messages say it.

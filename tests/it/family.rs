@@ -842,6 +842,15 @@ fn merge_refuses_a_missing_or_unfinished_shard() {
     );
     assert!(!out.exists());
 
+    // Shards of two cuttings (0/3 and 1/2 share a checkpoint): the counts are said to differ, not
+    // that a name is in two files.
+    let half = d.join("half.csv");
+    eval_family(&manifest, &tokens, &half, &["--shard", "1/2"]).success();
+    let err = merge_fails(&[&s0, &half], &out);
+    let want = format!("it is shard 1/2, but {} is shard 0/3", s0.display());
+    assert!(err.contains(&want), "{err}");
+    assert!(!out.exists());
+
     // A file that records no shard (an older ceq's, or a record lost) is refused, named.
     let (s1, a) = shard(1, 3, &manifest);
     a.success();
