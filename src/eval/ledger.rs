@@ -300,8 +300,20 @@ impl Ledger {
             eval_tokens: eval_tokens.to_owned(),
             damaged: vec![],
         };
-        if !out.exists() {
+        // An empty file holds nothing to keep or lose: written as a new one.
+        if !out.exists() || out.metadata().is_ok_and(|m| m.is_file() && m.len() == 0) {
             return Ok(kept);
+        }
+        if out.is_file() && !self.is_kind_of(out) {
+            return Err(not_replaced(
+                out,
+                &format!(
+                    "it is not {} (its header is not {}), so this run would replace it rather \
+                     than resume it; choose another output path",
+                    self.what,
+                    self.header().join(",")
+                ),
+            ));
         }
         let record = RunRecord::read(out)?.unwrap_or_default();
         let mut rows = vec![];

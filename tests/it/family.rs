@@ -995,12 +995,12 @@ a,{f}/gpt2_d16_s40,1.5
         (
             format!(
                 "name,path,step
-a,{f}/gpt2_d16_s40,3
+a,{f}/gpt2_d16_s40,0
 "
             ),
-            Some("0.5"),
+            Some("1024"),
             "m.csv:2: column 'step' (column 3): checkpoint 'a': no training tokens, and its step \
-             '3' times the tokens per step is not a whole count ≥ 1",
+             '0' times the tokens per step is not a whole count ≥ 1",
         ),
         // A step is an optimiser step, a whole number (4.5 passed through to the output).
         (
@@ -1652,4 +1652,27 @@ fn a_rerun_that_differs_names_both_values() {
             col("params_non_embedding")
         ),
     );
+}
+
+/// An `--out` that exists: empty, it holds nothing to resume and is written; another table, it is
+/// refused and kept, the way out said.
+#[test]
+fn an_existing_out_that_is_empty_or_another_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, tokens) = (
+        family().join("family_gpt2.csv"),
+        family().join("tokens.npy"),
+    );
+    let empty = write(dir.path(), "empty.csv", "");
+    eval_family(&manifest, &tokens, &empty, &[]).success();
+    assert_eq!(rows(&empty).len(), 6);
+    let mine = write(dir.path(), "mine.csv", "a,b\n1,2\n");
+    let a = eval_family(&manifest, &tokens, &mine, &[]).failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("it is not a family checkpoints file")
+            && err.contains("choose another output path"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "a,b\n1,2\n");
 }
