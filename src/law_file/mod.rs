@@ -455,8 +455,12 @@ impl LawFile {
             ceq_version: Option<String>,
         }
         let head: Head = serde_json::from_str(&text).map_err(|e| {
+            let non_finite = match at_non_finite(&text, &e) {
+                true => " (a bare NaN or Infinity, which JSON has not: ceq writes null)",
+                false => "",
+            };
             bad(format!(
-                "{e}; a law file is the JSON object `ceq fit` writes"
+                "{e}{non_finite}; a law file is the JSON object `ceq fit` writes"
             ))
         })?;
         match (head.version, &head.ceq_version) {
@@ -739,4 +743,15 @@ impl LawFile {
     pub fn interval(&self, name: &str) -> Option<(f64, f64)> {
         self.bootstrap.as_ref()?.intervals.get(name).map(|i| i.0)
     }
+}
+
+/// Whether JSON error `e` in `text` sits on a bare NaN or Infinity (Python's json writes them;
+/// edited by hand, a law file gets one), which serde_json reports as a value expected.
+fn at_non_finite(text: &str, e: &serde_json::Error) -> bool {
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let at = line.get(e.column().saturating_sub(1)..).unwrap_or("");
+    let at = at.trim_start_matches(['-', '+']);
+    ["NaN", "nan", "Infinity", "inf"]
+        .iter()
+        .any(|w| at.starts_with(w))
 }

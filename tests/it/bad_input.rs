@@ -199,6 +199,21 @@ fn corrupt_law_files() {
     let law = write(d.path(), "broken.json", &text).display().to_string();
     let err = fails(&["map", "--law", &law, "--splices", &sp]);
     assert!(err.contains("params.alpha"), "{err}");
+    // A bare NaN or Infinity (Python's json writes them) is named as such, with its place.
+    let full = std::fs::read_to_string(&good).unwrap();
+    let line = 1 + full.lines().position(|l| l.contains("\"alpha\":")).unwrap();
+    for bare in ["NaN", "-Infinity"] {
+        let at = full.find("\"alpha\": ").unwrap() + "\"alpha\": ".len();
+        let end = at + full[at..].find([',', '\n']).unwrap();
+        let text = format!("{}{bare}{}", &full[..at], &full[end..]);
+        let law = write(d.path(), "nan.json", &text).display().to_string();
+        let err = fails(&["map", "--law", &law, "--splices", &sp]);
+        assert!(
+            err.contains(&format!("line {line}"))
+                && err.contains("a bare NaN or Infinity, which JSON has not: ceq writes null"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
