@@ -591,7 +591,7 @@ impl Sae {
 /// sparsify: the folder's hookpoint name), read without its weights: enough to group a sweep's SAEs by hook before loading any.
 pub fn configured_hook(dir: &Path) -> Result<Option<String>> {
     if dir.join("sae.safetensors").exists() && !dir.join("sae_weights.safetensors").exists() {
-        return Ok(sparsify::folder_hook(dir));
+        return sparsify::folder_hook(dir);
     }
     let (_, c) = read_cfg(dir)?;
     let get = |k: &str| {

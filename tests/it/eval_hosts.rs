@@ -402,6 +402,29 @@ fn eval_refuses_what_host_configs_cannot_run() {
     let d = edited(&sp, "cfg.json", |_| {});
     let err = Sae::load(d.path(), &device).unwrap_err().to_string();
     assert!(err.contains("blocks.N.hook_resid_post"), "{err}");
+    // A link is read by the folder it leads to, whose name sparsify wrote; a link named as another
+    // hookpoint is refused, not spliced at either layer.
+    let links = tempfile::tempdir().unwrap();
+    let mine = links.path().join("my-sae");
+    std::os::unix::fs::symlink(&sp, &mine).unwrap();
+    let hook = Some("blocks.0.hook_resid_post".to_owned());
+    assert_eq!(Sae::load(&mine, &device).unwrap().hook, hook);
+    assert_eq!(ceq::eval::sae::configured_hook(&mine).unwrap(), hook);
+    let other = links.path().join("layers.1");
+    std::os::unix::fs::symlink(&sp, &other).unwrap();
+    for err in [
+        Sae::load(&other, &device).unwrap_err().to_string(),
+        ceq::eval::sae::configured_hook(&other)
+            .unwrap_err()
+            .to_string(),
+    ] {
+        assert!(
+            err.contains(
+                "its name 'layers.1' is a hookpoint, but the folder it leads to is 'layers.0'"
+            ),
+            "{err}"
+        );
+    }
 }
 
 /// A norm's epsilon of 0 makes the zero-ablated stream 0/0: the error names ce_zero_ablation and

@@ -62,9 +62,32 @@ fn hook_of(hookpoint: &str) -> Option<String> {
     Some(format!("blocks.{n}.hook_resid_post"))
 }
 
+/// The name sparsify gave the folder: a link's target's (a link `layers.3` to `run/layers.6` is
+/// layer 6's SAE), and a link named as another hookpoint than its target refused, not read as
+/// either.
+fn hookpoint_name(dir: &Path) -> Result<String> {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let given = name(dir).unwrap_or_default();
+    let real = (dir.canonicalize().ok().as_deref())
+        .and_then(name)
+        .unwrap_or_else(|| given.clone());
+    match hook_of(&given) {
+        Some(h) if hook_of(&real).as_ref() != Some(&h) => Err(Error::Data {
+            kind: DataKind::Mismatch,
+            path: dir.to_owned(),
+            message: format!(
+                "its name '{given}' is a hookpoint, but the folder it leads to is '{real}': \
+                 sparsify names an SAE's folder after its hookpoint, so the two disagree on where \
+                 it splices; give the folder itself, or a link named after it"
+            ),
+        }),
+        _ => Ok(real),
+    }
+}
+
 /// The hook a sparsify folder's name says, if it names a decoder layer's output.
-pub(super) fn folder_hook(dir: &Path) -> Option<String> {
-    hook_of(&dir.file_name()?.to_string_lossy())
+pub(super) fn folder_hook(dir: &Path) -> Result<Option<String>> {
+    Ok(hook_of(&hookpoint_name(dir)?))
 }
 
 pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
@@ -134,10 +157,7 @@ pub(super) fn load(dir: &Path, device: &Device) -> Result<Sae> {
             format!("k is {k}, more latents than the SAE's {d_sae}"),
         ));
     }
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = hookpoint_name(dir)?;
     let hook = hook_of(&name).ok_or_else(|| Error::Data {
         kind: DataKind::Unsupported,
         path: dir.to_owned(),
