@@ -308,7 +308,7 @@ impl Ledger {
             return Err(not_replaced(
                 out,
                 &format!(
-                    "it is not {} (its header is not {}), so this run would replace it rather \
+                    "it is not {}: its header is not {}, so this run would replace it rather \
                      than resume it; choose another output path",
                     self.what,
                     self.header().join(",")

@@ -551,8 +551,25 @@ pub fn check_finished(csv: &Path) -> Result<()> {
     if !csv.is_file() {
         return Ok(());
     }
+    // A link's records are beside its target, where the run that wrote it put them.
+    let csv = &results_path(csv);
     let record = RunRecord::read(csv)?;
-    let shard = super::shard::ShardRecord::beside(csv).filter(|s| s.count > 1);
+    let shard_path = super::shard::shard_path(csv);
+    let shard = super::shard::ShardRecord::beside(csv);
+    if shard.is_none() && shard_path.is_file() {
+        return Err(Error::Data {
+            kind: DataKind::Unfinished,
+            path: csv.to_owned(),
+            message: format!(
+                "its shard record {} cannot be read, so whether it is one shard of a job (a part \
+                 of its rows) cannot be told; run its shard again into the same file (it keeps \
+                 the rows there and writes the record), or, if the file is a whole run, remove \
+                 the record",
+                shard_path.display()
+            ),
+        });
+    }
+    let shard = shard.filter(|s| s.count > 1);
     if record.as_ref().is_none_or(|r| r.finished) && shard.is_none() {
         return Ok(());
     }
@@ -589,15 +606,13 @@ pub fn check_finished(csv: &Path) -> Result<()> {
         )));
     }
     if let Some(s) = shard.filter(|s| names.iter().all(|n| s.rows.contains(n))) {
-        let path = super::shard::shard_path(csv);
+        let path = shard_path.display();
         return Err(error(format!(
-            "it is shard {}/{} of a job ({} says so): its {present} row(s) are a part of the \
+            "it is shard {}/{} of a job ({path} says so): its {present} row(s) are a part of the \
              job's; merge every shard of the job into one file and read that, or, to use this \
-             shard's rows alone, remove {}",
-            s.index,
-            s.count,
-            path.display(),
-            path.display()
+             shard's rows alone, remove {path} (a merge then refuses the shard until it is run \
+             again)",
+            s.index, s.count,
         )));
     }
     Ok(())

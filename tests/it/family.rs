@@ -520,6 +520,17 @@ fn three_shards_merged_equal_the_whole() {
         err.contains("it is shard 1/3 of a job (") && err.contains("merge every shard"),
         "{err}"
     );
+    // Through a link too: its records are beside its target.
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&shards[1], &link).unwrap();
+    let out = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(&link)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("it is shard 1/3 of a job ("), "{err}");
     // Merged again over its own output: replaced; over a file of the user's (the manifest): refused
     // and kept (review 12b).
     ceq()
@@ -568,6 +579,16 @@ fn three_shards_merged_equal_the_whole() {
     std::fs::write(&sub, subset.join("\n") + "\n").unwrap();
     let one = dir.path().join("one.csv");
     eval_family(&sub, &tokens, &one, &["--shard", "0/1"]).success();
+    // The one shard of one is the whole job: not refused as a part (its two checkpoints are too
+    // few for a law, which is what is said).
+    let out = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(&one)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(!err.contains("shard") && err.contains("one.csv"), "{err}");
     let before = files(&all);
     let err = merge_fails(&[&one], &all);
     assert!(err.contains("is in none of the shards"), "{err}");
@@ -627,6 +648,21 @@ fn three_shards_merged_equal_the_whole() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("measured on"));
+    // A shard record that cannot be read: whether the file is a shard cannot be told, so it is not
+    // read as whole.
+    std::fs::write(
+        shards[2].with_extension("shard.json"),
+        "{\"index\": 2, \"cou",
+    )
+    .unwrap();
+    let out = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(&shards[2])
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("s2.shard.json cannot be read"), "{err}");
 }
 
 /// Arrays beside a shard that are not its rows' (another shard's, or measured on fewer sequences)
