@@ -508,13 +508,7 @@ fn three_shards_merged_equal_the_whole() {
     let npy = |p: &Path| std::fs::read(p.with_extension("per_seq.npy")).unwrap();
     assert_eq!(npy(&all), npy(&whole), "per-sequence losses after a merge");
     // One shard is a third of the family: a fit of it alone is refused, naming the way out.
-    let out = ceq()
-        .arg("fit")
-        .arg("--checkpoints")
-        .arg(&shards[1])
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let err = fit_fails(&shards[1]);
     assert!(err.contains("s1.csv"), "{err}");
     assert!(
         err.contains("it is shard 1/3 of a job (") && err.contains("merge every shard"),
@@ -523,13 +517,7 @@ fn three_shards_merged_equal_the_whole() {
     // Through a link too: its records are beside its target.
     let link = dir.path().join("link.csv");
     std::os::unix::fs::symlink(&shards[1], &link).unwrap();
-    let out = ceq()
-        .arg("fit")
-        .arg("--checkpoints")
-        .arg(&link)
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let err = fit_fails(&link);
     assert!(err.contains("it is shard 1/3 of a job ("), "{err}");
     // Merged again over its own output: replaced; over a file of the user's (the manifest): refused
     // and kept (review 12b).
@@ -581,13 +569,7 @@ fn three_shards_merged_equal_the_whole() {
     eval_family(&sub, &tokens, &one, &["--shard", "0/1"]).success();
     // The one shard of one is the whole job: not refused as a part (its two checkpoints are too
     // few for a law, which is what is said).
-    let out = ceq()
-        .arg("fit")
-        .arg("--checkpoints")
-        .arg(&one)
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let err = fit_fails(&one);
     assert!(!err.contains("shard") && err.contains("one.csv"), "{err}");
     let before = files(&all);
     let err = merge_fails(&[&one], &all);
@@ -655,13 +637,7 @@ fn three_shards_merged_equal_the_whole() {
         "{\"index\": 2, \"cou",
     )
     .unwrap();
-    let out = ceq()
-        .arg("fit")
-        .arg("--checkpoints")
-        .arg(&shards[2])
-        .assert()
-        .failure();
-    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let err = fit_fails(&shards[2]);
     assert!(err.contains("s2.shard.json cannot be read"), "{err}");
 }
 
@@ -802,13 +778,17 @@ fn an_unused_tokens_per_step_does_not_split_a_job() {
     );
     let run = std::fs::read_to_string(s1.with_extension("shard.json")).unwrap();
     assert!(run.contains(r#""tokens_per_step": "none""#), "{run}");
-    ceq()
-        .arg("merge")
-        .args([&s0, &s1])
-        .arg("--out")
-        .arg(d.join("all.csv"))
-        .assert()
-        .success();
+    let merged = |out: &str| {
+        let a = ceq()
+            .arg("merge")
+            .args([&s0, &s1])
+            .arg("--out")
+            .arg(d.join(out))
+            .assert()
+            .success();
+        String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    };
+    merged("all.csv");
     assert!(d.join("all.per_seq_n.npy").exists());
 
     // A shard's position counts removed: merged without them, said (a token bootstrap of the
@@ -816,14 +796,7 @@ fn an_unused_tokens_per_step_does_not_split_a_job() {
     let counts = s1.with_extension("per_seq_n.npy");
     let bytes = std::fs::read(&counts).unwrap();
     std::fs::remove_file(&counts).unwrap();
-    let a = ceq()
-        .arg("merge")
-        .args([&s0, &s1])
-        .arg("--out")
-        .arg(d.join("uncounted.csv"))
-        .assert()
-        .success();
-    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let err = merged("uncounted.csv");
     let want = format!(
         "warning: {} has no per-sequence position counts",
         s1.display()
@@ -840,6 +813,17 @@ fn an_unused_tokens_per_step_does_not_split_a_job() {
         "{err}"
     );
     assert!(!d.join("damaged.csv").exists());
+}
+
+/// `ceq fit --checkpoints CHECKPOINTS`, which must fail; returns stderr.
+fn fit_fails(checkpoints: &Path) -> String {
+    let a = ceq()
+        .arg("fit")
+        .arg("--checkpoints")
+        .arg(checkpoints)
+        .assert()
+        .failure();
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
 }
 
 /// `ceq merge INPUTS --out OUT`, which must fail; returns stderr.
