@@ -113,8 +113,8 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
             |r| r.compute,
         ),
     ];
-    // A law that counts compute as 6ND puts every splice's compute on 6ND too (a compute column
-    // that is not is said apart), so only a law fitted to the column compares it.
+    // A law that counts compute as 6ND puts every splice with params and tokens on 6ND too (a
+    // compute column that is not is said apart), so their compute column is not compared.
     let six_nd = law_file.data.compute_source != "column";
     let mut said: Vec<String> = vec![];
     for s in &splices.rows {
@@ -123,7 +123,10 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
             continue;
         };
         for (field, own, theirs) in fields {
-            let Some(v) = own(s).filter(|v| v.is_finite() && !(field == "compute" && six_nd))
+            // Under 6ND, a splice with params and tokens has its compute from them; without, its
+            // compute column is its host's only compute, and is compared.
+            let from_nd = six_nd && s.params.is_some() && s.tokens.is_some();
+            let Some(v) = own(s).filter(|v| v.is_finite() && !(field == "compute" && from_nd))
             else {
                 continue;
             };
@@ -156,9 +159,9 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
 }
 
 /// Rows of one host (the `model` column, and one ce_clean: rows of one name on other checkpoints
-/// or token sets measure another clean model) that disagree on the host's parameter count or
-/// training tokens: a host has one of each, so at least one row's compute_fraction_of_actual is
-/// wrong.
+/// or token sets measure another clean model) that disagree on the host's parameter count,
+/// training tokens or compute: a host has one of each, so at least one row's
+/// compute_fraction_of_actual is wrong.
 fn host_disagreements(splices: &Splices) -> Option<String> {
     let col = splices.columns.iter().position(|c| c == "model")?;
     fn model(s: &Splice, col: usize) -> &str {
@@ -171,11 +174,12 @@ fn host_disagreements(splices: &Splices) -> Option<String> {
         _ => false,
     };
     type Field = (&'static str, fn(&Splice) -> Option<f64>);
-    let fields: [Field; 4] = [
+    let fields: [Field; 5] = [
         ("params", |s| s.params),
         ("params_total", |s| s.counts.total),
         ("params_non_embedding", |s| s.counts.non_embedding),
         ("tokens", |s| s.tokens),
+        ("compute", |s| s.compute.filter(|_| s.compute_given)),
     ];
     let mut said = vec![];
     for ((host, _), rows) in &hosts {

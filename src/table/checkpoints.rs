@@ -298,6 +298,10 @@ pub fn read_family(
             ));
         }
         let step_v = row.number(step)?;
+        if let (Some(v), Some(i)) = (step_v.filter(|v| *v < 0.0), step) {
+            let why = format!("step {v} is negative: a step counts optimiser steps from 0");
+            return Err(row.error(i, why));
+        }
         let nm = name.map(|i| row.raw(i).to_owned());
         // A checkpoint listed twice would count twice in the fit and its bootstrap.
         let key = match &nm {

@@ -60,6 +60,10 @@ fn checkpoint_files() {
             &[":2:", "'params'", "not > 0"],
         ),
         (
+            "params,tokens,step,loss\n1e8,2e9,1000,3\n1e8,4e9,-100,2.9\n",
+            &[":3:", "'step' (column 3)", "step -100 is negative"],
+        ),
+        (
             "params,tokens,loss\n1e8,2e9,3\n1e8,,3\n",
             &[
                 ":3:",

@@ -727,6 +727,41 @@ fn a_splice_compute_column_that_is_not_6nd_is_set_aside_with_a_warning() {
     assert!((got / frac - 1.0).abs() < 1e-12, "{got} vs {frac}");
 }
 
+/// A splice with a compute column and no params or tokens has its host's compute from that column
+/// alone, even under a 6ND law: a value 10× off is compared with the host's other rows and with
+/// the law's checkpoint of that name, and said (review: compute_fraction_of_actual 10× off, exit
+/// 0, no word).
+#[test]
+fn a_hosts_only_compute_is_checked_against_its_rows_and_the_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(dir.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    // d48-L2-t4096000: 6 × 61248 params × 4096000 tokens = 1505230848000 FLOPs (data/, line 10).
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,model,ce_clean,ce_spliced,compute\n\
+         a,d48-L2-t4096000,1.6316558551527878,1.69,15052308480000\n\
+         b,d48-L2-t4096000,1.6316558551527878,1.70,1505230848000\n",
+    );
+    let (v, err) = map_json(&law, &sp);
+    assert!(
+        err.contains(
+            "rows of one host disagree on its size or training ('d48-L2-t4096000' has compute \
+             15052308480000 ('a') and 1505230848000 ('b'))"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "1 splice(s) describe their host otherwise than the law's checkpoints do ('a' (line 2) \
+             gives compute 1.505e13 where"
+        ) && err.contains("gives its host 'd48-L2-t4096000' 1.505e12 (line 10)"),
+        "{err}"
+    );
+    // The numbers are the column's, as said.
+    assert_eq!(v[0]["compute_actual"].as_f64(), Some(15052308480000.0));
+}
+
 /// The compute law reads every checkpoint as on the frontier: a grid of sizes × budgets is warned
 /// of (a family with one budget per size is not).
 #[test]
