@@ -69,7 +69,14 @@ impl Analysis {
             }
         }
         if let Some(g) = &self.group_by {
-            splices.require_column(g, GROUP_BY, Fix::GroupBy)?;
+            // A column map computes (status, compute_fraction) is not there to group by yet.
+            let hint = match crate::schema::MAPPED.get(g) {
+                Some(_) => format!(
+                    "{GROUP_BY}, and '{g}' is one ceq computes from the law, not one of the file's"
+                ),
+                None => GROUP_BY.to_owned(),
+            };
+            splices.require_column(g, &hint, Fix::GroupBy)?;
         }
         let r = self.law.map(path, splices, fit_on)?;
         // A law file's too: who maps with a shared law file did not see its fit.

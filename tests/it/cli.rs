@@ -1837,3 +1837,33 @@ fn a_law_file_s_warnings_are_said_where_it_is_used() {
     );
     assert!(err.contains(&format!("warning: {said}")), "{err}");
 }
+
+/// `--group-by` names a column of the splices file: one it lacks is refused naming the option, and
+/// one ceq computes (status, compute_fraction) is said to be so.
+#[test]
+fn group_by_takes_a_column_of_the_splices_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let refused = |column: &str| {
+        let a = ceq()
+            .args(["plot", "--group-by", column, "--law"])
+            .arg(&law)
+            .args(["--splices", &data("splices.csv"), "--out-dir"])
+            .arg(dir.path().join("figs"))
+            .assert()
+            .failure();
+        String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    };
+    let err = refused("nonexist");
+    assert!(
+        err.contains("missing required column 'nonexist'")
+            && err.contains("name one of its columns with --group-by")
+            && !err.contains("computes"),
+        "{err}"
+    );
+    let err = refused("status");
+    assert!(
+        err.contains("'status' is one ceq computes from the law, not one of the file's"),
+        "{err}"
+    );
+}
