@@ -158,17 +158,50 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
     ))
 }
 
-/// Rows of one host (the `model` column, and one ce_clean: rows of one name on other checkpoints
-/// or token sets measure another clean model) that disagree on the host's parameter count,
-/// training tokens or compute: a host has one of each, so at least one row's
-/// compute_fraction_of_actual is wrong.
-fn host_disagreements(splices: &Splices) -> Option<String> {
+/// The rows of each host, in order: one `model` and one ce_clean (rows of one name on other
+/// checkpoints or token sets measure another clean model); `None` without a model column.
+type Host<'a> = ((&'a str, u64), Vec<&'a Splice>);
+fn hosts(splices: &Splices) -> Option<Vec<Host<'_>>> {
     let col = splices.columns.iter().position(|c| c == "model")?;
     fn model(s: &Splice, col: usize) -> &str {
         s.raw.get(col).map_or("", String::as_str)
     }
     let rows = splices.rows.iter().filter(|s| !model(s, col).is_empty());
-    let hosts = crate::groups::in_order(rows, |s| (model(s, col), s.ce_clean.to_bits()));
+    Some(crate::groups::in_order(rows, |s| {
+        (model(s, col), s.ce_clean.to_bits())
+    }))
+}
+
+/// Rows of a host without the actual compute its other rows give (a params or tokens cell left
+/// empty): their compute_fraction_of_actual is empty where the host's is known.
+fn host_gaps(splices: &Splices) -> Option<String> {
+    let gaps: Vec<String> = (hosts(splices)?.iter())
+        .filter_map(|((host, _), rows)| {
+            let with = rows.iter().find(|s| s.compute.is_some())?;
+            let without = rows.iter().find(|s| s.compute.is_none())?;
+            Some(format!(
+                "'{}' of '{host}' has none, '{}' has {}",
+                without.name,
+                with.name,
+                crate::export::human(with.compute.unwrap_or(f64::NAN))
+            ))
+        })
+        .collect();
+    let first = gaps.first()?;
+    Some(format!(
+        "{} host(s) have rows without the actual training compute their other rows give ({first}{}): \
+         those rows' compute_fraction_of_actual is empty; fill their params and tokens (or compute)",
+        gaps.len(),
+        if gaps.len() > 1 { "; …" } else { "" }
+    ))
+}
+
+/// Rows of one host (the `model` column, and one ce_clean: rows of one name on other checkpoints
+/// or token sets measure another clean model) that disagree on the host's parameter count,
+/// training tokens or compute: a host has one of each, so at least one row's
+/// compute_fraction_of_actual is wrong.
+fn host_disagreements(splices: &Splices) -> Option<String> {
+    let hosts = hosts(splices)?;
     let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => (a - b).abs() > 1e-9 * a.abs().max(b.abs()),
         _ => false,
@@ -558,6 +591,7 @@ fn map_with(
     }
     found.extend(hosts_unlike_the_family(law_file, &splices));
     found.extend(actual_off_scale(law_file, &mut splices));
+    found.extend(host_gaps(&splices));
     found.extend(hosts_off_the_law(&law, law_file, &splices));
     // Each row's draws are seeded by its index, so the rows map in parallel to the same bytes.
     let rows: Vec<Mapped> = (splices.rows.par_iter())

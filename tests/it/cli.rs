@@ -762,6 +762,31 @@ fn a_hosts_only_compute_is_checked_against_its_rows_and_the_family() {
     assert_eq!(v[0]["compute_actual"].as_f64(), Some(15052308480000.0));
 }
 
+/// A row of a host whose tokens cell is empty, where its other rows give them: its
+/// compute_fraction_of_actual is empty, and that is said, naming the row.
+#[test]
+fn a_hosts_row_without_its_compute_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(dir.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,model,ce_clean,ce_spliced,params,tokens\n\
+         a,d48-L2-t4096000,1.6316558551527878,1.69,61248,4096000\n\
+         b,d48-L2-t4096000,1.6316558551527878,1.70,61248,\n",
+    );
+    let (v, err) = map_json(&law, &sp);
+    assert!(
+        err.contains(
+            "1 host(s) have rows without the actual training compute their other rows give ('b' \
+             of 'd48-L2-t4096000' has none, 'a' has 1.505e12)"
+        ),
+        "{err}"
+    );
+    assert!(v[0]["compute_fraction_of_actual"].is_number());
+    assert!(v[1]["compute_fraction_of_actual"].is_null());
+}
+
 /// The compute law reads every checkpoint as on the frontier: a grid of sizes × budgets is warned
 /// of (a family with one budget per size is not).
 #[test]
