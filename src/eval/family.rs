@@ -341,19 +341,28 @@ fn column(name: &str) -> usize {
     LEDGER.col(name)
 }
 
+/// A job's checkpoints, each with its config; the family's config (the first checkpoint's: how
+/// every one reads the tokens); the job's settings; the manifest's warnings.
+type Checkpoints = (
+    Vec<(Entry, ModelConfig)>,
+    ModelConfig,
+    JobSettings,
+    Vec<String>,
+);
+
 impl FamilyJob {
     /// The manifest's checkpoints this job (or shard) evaluates, after checking the whole family
     /// reads the tokens alike: one vocabulary size and one set of special ids.
-    fn checkpoints(&self) -> Result<(Vec<Entry>, ModelConfig, JobSettings, Vec<String>)> {
+    fn checkpoints(&self) -> Result<Checkpoints> {
         let (all, warnings) = read_manifest(&self.manifest, self.tokens_per_step)?;
-        let mut first: Option<(&Entry, ModelConfig)> = None;
-        for e in &all {
-            let cfg = ModelConfig::read(&e.dir)?;
-            let Some((f, fc)) = &first else {
-                first = Some((e, cfg));
-                continue;
-            };
-            let Some(differs) = fc.reads_tokens_unlike(&cfg) else {
+        let configs =
+            (all.iter().map(|e| ModelConfig::read(&e.dir))).collect::<Result<Vec<_>>>()?;
+        let (f, fc) = all
+            .first()
+            .zip(configs.first())
+            .expect("a manifest has rows");
+        for (e, cfg) in all.iter().zip(&configs) {
+            let Some(differs) = fc.reads_tokens_unlike(cfg) else {
                 continue;
             };
             return Err(mismatch(
@@ -365,13 +374,12 @@ impl FamilyJob {
                 ),
             ));
         }
-        let cfg = first.expect("a manifest has rows").1;
+        let cfg = fc.clone();
         let dirs: Vec<&Path> = all.iter().map(|e| e.dir.as_path()).collect();
         let per = tokens_per_step_used(&all, self.tokens_per_step);
         let job = job_settings(&self.manifest, &dirs, self.param_count, per)?;
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
-        let mine = all
-            .into_iter()
+        let mine = (all.into_iter().zip(configs))
             .skip(shard.index)
             .step_by(shard.count)
             .collect();
@@ -416,7 +424,8 @@ impl FamilyJob {
             "a family checkpoints file as CSV (its per-sequence .npy files beside it)",
         )?;
         let sc = &self.scoring;
-        let (entries, cfg, job, warnings) = self.checkpoints()?;
+        let (mine, cfg, job, warnings) = self.checkpoints()?;
+        let entries: Vec<&Entry> = mine.iter().map(|(e, _)| e).collect();
         for w in warnings {
             progress(Progress::Warning(w));
         }
@@ -428,8 +437,7 @@ impl FamilyJob {
         let tokens = sc.read_tokens(&cfg)?;
         // Checkpoints that read tokens alike may still hold fewer positions than the first: each
         // is checked now, and named, rather than hours in.
-        for e in &entries {
-            let c = ModelConfig::read(&e.dir)?;
+        for (e, c) in &mine {
             (tokens.check(sc.tokens.path(), c.vocab, c.max_positions))
                 .map_err(|err| self.of_checkpoint(err, e))?;
         }
@@ -439,7 +447,8 @@ impl FamilyJob {
         let eval_tokens = sc.describe(&tokens);
         let engine = sc.device.describe();
 
-        let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
+        let by_name: HashMap<&str, &Entry> =
+            entries.iter().map(|e| (e.name.as_str(), *e)).collect();
         // What each checkpoint's row is measured from: its folder's weights and config as now.
         let now = entries
             .iter()
@@ -455,7 +464,9 @@ impl FamilyJob {
         let mut record = RunRecord::start(&self.out, (self.shard, &job), names, resumed.inputs)?;
         let done: Vec<String> = rows.iter().map(|r| r[column("name")].clone()).collect();
         let mut counts: PerSeq = done.iter().map(|n| (n.clone(), seq_n.clone())).collect();
-        let todo: Vec<&Entry> = entries.iter().filter(|e| !done.contains(&e.name)).collect();
+        let todo: Vec<&Entry> = (entries.iter().copied())
+            .filter(|e| !done.contains(&e.name))
+            .collect();
         let positions = tokens.n_seq * tokens.ctx;
         progress(Progress::Stage {
             name: "eval-family (token positions)".into(),
@@ -473,8 +484,6 @@ impl FamilyJob {
                 e.name
             )));
             let model = Transformer::load(&e.dir, &device)?;
-            (tokens.check(sc.tokens.path(), model.cfg.vocab, model.cfg.max_positions))
-                .map_err(|err| self.of_checkpoint(err, e))?;
             let (total, non_emb) = (model.n_params, model.n_params_non_embedding());
             let params = self.param_count.of(total, non_emb);
             let compute = 6.0 * params as f64 * e.tokens;

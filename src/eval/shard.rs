@@ -97,7 +97,8 @@ pub struct ShardRecord {
 }
 
 impl ShardRecord {
-    /// The record beside `csv`, where there is one that reads (a damaged one is said by a merge).
+    /// The record beside `csv`, where there is one that reads (a damaged one is said by a merge,
+    /// and by `record::check_finished`).
     pub fn beside(csv: &Path) -> Option<ShardRecord> {
         let text = std::fs::read_to_string(shard_path(csv)).ok()?;
         serde_json::from_str(&text).ok()
@@ -187,7 +188,7 @@ pub(crate) fn check_counts(csvs: &[PathBuf]) -> Result<()> {
 }
 
 /// Checks that `files` (each with its rows' names) are every shard of one job, each finished
-/// (their counts, by [`check_counts`], first).
+/// (their counts checked before the rows were read, by [`check_counts`]).
 pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
     let mut records: Vec<(&Path, ShardRecord)> = vec![];
     for (csv, names) in files {

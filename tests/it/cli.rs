@@ -727,23 +727,26 @@ fn a_splice_compute_column_that_is_not_6nd_is_set_aside_with_a_warning() {
     assert!((got / frac - 1.0).abs() < 1e-12, "{got} vs {frac}");
 }
 
+/// `splices` (CSV text) mapped as JSON through a law fitted to data/checkpoints.csv; stdout's
+/// table and stderr.
+fn map_on_data(splices: &str) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(dir.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    map_json(&law, &write(dir.path(), "sp.csv", splices))
+}
+
 /// A splice with a compute column and no params or tokens has its host's compute from that column
 /// alone, even under a 6ND law: a value 10× off is compared with the host's other rows and with
 /// the law's checkpoint of that name, and said (review: compute_fraction_of_actual 10× off, exit
 /// 0, no word).
 #[test]
 fn a_hosts_only_compute_is_checked_against_its_rows_and_the_family() {
-    let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(dir.path(), &root("data/checkpoints.csv"), "law.json", &[]);
     // d48-L2-t4096000: 6 × 61248 params × 4096000 tokens = 1505230848000 FLOPs (data/, line 10).
-    let sp = write(
-        dir.path(),
-        "sp.csv",
+    let (v, err) = map_on_data(
         "name,model,ce_clean,ce_spliced,compute\n\
          a,d48-L2-t4096000,1.6316558551527878,1.69,15052308480000\n\
          b,d48-L2-t4096000,1.6316558551527878,1.70,1505230848000\n",
     );
-    let (v, err) = map_json(&law, &sp);
     assert!(
         err.contains(
             "rows of one host disagree on its size or training ('d48-L2-t4096000' has compute \
@@ -766,16 +769,11 @@ fn a_hosts_only_compute_is_checked_against_its_rows_and_the_family() {
 /// compute_fraction_of_actual is empty, and that is said, naming the row.
 #[test]
 fn a_hosts_row_without_its_compute_is_said() {
-    let dir = tempfile::tempdir().unwrap();
-    let law = fit_to(dir.path(), &root("data/checkpoints.csv"), "law.json", &[]);
-    let sp = write(
-        dir.path(),
-        "sp.csv",
+    let (v, err) = map_on_data(
         "name,model,ce_clean,ce_spliced,params,tokens\n\
          a,d48-L2-t4096000,1.6316558551527878,1.69,61248,4096000\n\
          b,d48-L2-t4096000,1.6316558551527878,1.70,61248,\n",
     );
-    let (v, err) = map_json(&law, &sp);
     assert!(
         err.contains(
             "1 host(s) have rows without the actual training compute their other rows give ('b' \
