@@ -352,10 +352,17 @@ impl<'a> Data<'a> {
         let labels: Vec<String> = groups.into_iter().map(|(k, _)| k).collect();
         // A numeric column's values as a table prints them (14.756615423387096 → 14.76).
         // A blank cell is a group too: named, not ''.
-        let shown = (labels.iter())
+        let short: Vec<String> = (labels.iter())
             .map(|l| match l.parse::<f64>() {
                 Ok(v) if l.len() > 6 => crate::export::human(v),
                 _ if l.trim().is_empty() => BLANK.to_owned(),
+                _ => l.clone(),
+            })
+            .collect();
+        // Two values that round to one text keep their own: groups are told apart by name.
+        let shown = (labels.iter().zip(&short))
+            .map(|(l, s)| match short.iter().filter(|t| *t == s).count() {
+                1 => s.clone(),
                 _ => l.clone(),
             })
             .collect();

@@ -793,6 +793,35 @@ fn every_host_is_named_under_its_points() {
     );
 }
 
+/// Grouped by a numeric column, long values are shortened as a table prints them, unless two
+/// would read the same: those keep their whole text, so each group is told from the others.
+#[test]
+fn numeric_groups_that_round_alike_keep_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = law(dir.path());
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut csv = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let host = line.split(',').nth(1).unwrap();
+        let lr = match (i, host) {
+            (0, _) => "lr",
+            (_, "host-1b") => "14.756615423387096",
+            (_, "host-70m") => "0.000312341",
+            _ => "0.000312349",
+        };
+        csv += &format!("{line},{lr}\n");
+    }
+    let splices = write(dir.path(), "lr.csv", &csv);
+    let svg = Svg::read(&figure(dir.path(), &law, &splices, &["--group-by", "lr"]));
+    for t in ["14.76", "0.000312341", "0.000312349"] {
+        assert!(
+            svg.texts.iter().any(|x| x == t),
+            "no '{t}': {:?}",
+            svg.texts
+        );
+    }
+}
+
 /// The y axis says which fraction it is; grouped by a column with blank cells, the blank cells'
 /// group is named "(blank)" (not ''), here and in linear_vs_log's legend.
 #[test]
