@@ -226,14 +226,8 @@ impl Row<'_> {
             return Ok(None);
         };
         if v > MAX_LOSS {
-            let why = format!(
-                "nats per token is no language model's loss (guessing uniformly over a million \
-                 tokens costs 13.8); losses are mean cross-entropies in nats per token, at most \
-                 {MAX_LOSS}: is it a sum over a sequence, or another unit?"
-            );
             // As written: 1e308 printed in full is 309 digits.
-            let cell = self.raw(col).trim();
-            return Err(self.error(col, format!("{cell} {why}")));
+            return Err(self.error(col, not_a_loss(self.raw(col).trim())));
         }
         Ok(Some(v))
     }
@@ -501,4 +495,13 @@ mod tests {
             assert!(!super::near_miss(c, k), "{c} for {k}");
         }
     }
+}
+
+/// Why `cell`, a number above [`MAX_LOSS`], is refused as a loss.
+pub(crate) fn not_a_loss(cell: &str) -> String {
+    format!(
+        "{cell} nats per token is no language model's loss (guessing uniformly over a million \
+         tokens costs 13.8); losses are mean cross-entropies in nats per token, at most \
+         {MAX_LOSS}: is it a sum over a sequence, or another unit?"
+    )
 }

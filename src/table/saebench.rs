@@ -404,6 +404,7 @@ impl ResultFile {
                 &key,
                 format!("{x} is not > 0; a cross-entropy in nats/token is positive"),
             )),
+            Some((x, written)) if x > super::MAX_LOSS => Err(self.err(&key, super::not_a_loss(&written))),
             v => Ok(v),
         }
     }
@@ -441,6 +442,15 @@ impl ResultFile {
                 key,
                 format!("{v} is not a whole number of at least {least}"),
             )),
+        }
+    }
+
+    /// A mean count (L0): a number ≥ 0 as written, or empty where absent, null or -1.
+    fn non_negative(&self, key: &str) -> Result<String> {
+        match self.number(key)? {
+            None => Ok(String::new()),
+            Some((v, written)) if v >= 0.0 && v.is_finite() => Ok(written),
+            Some((v, _)) => Err(self.err(key, format!("{v} is not a number ≥ 0"))),
         }
     }
 
@@ -549,7 +559,7 @@ impl ResultFile {
                 },
                 "architecture" => self.text("sae_cfg_dict.architecture")?,
                 "d_sae" => self.whole("sae_cfg_dict.d_sae", 1.0)?,
-                "l0" => self.cell("eval_result_metrics.sparsity.l0")?,
+                "l0" => self.non_negative("eval_result_metrics.sparsity.l0")?,
                 "ce_clean" => clean.1.clone(),
                 "ce_spliced" => spliced.1.clone(),
                 "ce_zero_ablation" => zero.as_ref().map_or(String::new(), |z| z.1.clone()),

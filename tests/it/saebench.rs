@@ -413,6 +413,36 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
                 "expected a string, found a number".into(),
             ],
         ),
+        // A CE no model has was mapped to a number with exit 0, where a CSV refuses it; an L0
+        // of another type was passed through as its text (review 2026-12-06).
+        (
+            "huge.json",
+            edited(
+                &good,
+                "\"ce_loss_without_sae\": 3.653719902038574",
+                "\"ce_loss_without_sae\": 1001.5",
+            ),
+            vec![
+                format!("key '{PERF}.ce_loss_without_sae'"),
+                "1001.5 nats per token is no language model's loss".into(),
+            ],
+        ),
+        (
+            "l0_bool.json",
+            edited(&good, "\"l0\": 39.98", "\"l0\": true"),
+            vec![
+                "key 'eval_result_metrics.sparsity.l0'".into(),
+                "expected a number, found a boolean".into(),
+            ],
+        ),
+        (
+            "l0_negative.json",
+            edited(&good, "\"l0\": 39.98", "\"l0\": -5"),
+            vec![
+                "key 'eval_result_metrics.sparsity.l0'".into(),
+                "-5 is not a number ≥ 0".into(),
+            ],
+        ),
         (
             "no_type.json",
             edited(&good, "\"eval_type_id\": \"core\",", ""),
