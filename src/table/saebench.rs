@@ -279,6 +279,15 @@ impl ResultFile {
                     path: path.to_owned(),
                     message: format!("not a SAEBench result (a JSON object): {e}"),
                 }
+            } else if looks_like_csv(&text) {
+                Error::Data {
+                    kind: DataKind::Json,
+                    path: path.to_owned(),
+                    message: format!(
+                        "not valid JSON ({e}); its first line reads as a CSV header: a splices \
+                         CSV is read as one when its name ends in .csv"
+                    ),
+                }
             } else {
                 Error::json(path)(e)
             }
@@ -594,6 +603,12 @@ impl ResultFile {
             se: Default::default(),
         })
     }
+}
+
+/// A first line of comma-separated names, no JSON value's start.
+fn looks_like_csv(text: &str) -> bool {
+    let first = text.trim_start().lines().next().unwrap_or("");
+    !first.starts_with(['{', '[', '"']) && first.contains(',')
 }
 
 fn kind(v: &Value) -> &'static str {

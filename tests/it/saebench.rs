@@ -444,6 +444,15 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
             ],
         ),
         (
+            "a_csv.json",
+            "name,ce_clean,ce_spliced\nx,3.0,3.5\n".into(),
+            vec![
+                "not valid JSON".into(),
+                "reads as a CSV header".into(),
+                "ends in .csv".into(),
+            ],
+        ),
+        (
             "no_type.json",
             edited(&good, "\"eval_type_id\": \"core\",", ""),
             vec!["key 'eval_type_id'".into(), "not a SAEBench result".into()],
