@@ -48,14 +48,7 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
     let mut files_read: Vec<PathBuf> = vec![];
     let mut token_sets: Vec<String> = vec![];
     let mut row_sets = std::collections::HashMap::new();
-    let mut skipped: Vec<(PathBuf, String)> = (folders.into_iter())
-        .map(|f| {
-            (
-                f,
-                "a subfolder: only the folder's own .json files are read".into(),
-            )
-        })
-        .collect();
+    let mut skipped = folders;
     for f in &files {
         let r = ResultFile::read(f)?;
         match r.eval_type()? {
@@ -187,20 +180,26 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
     w
 }
 
-/// The `*.json` files directly in `dir`, by name, and its subfolders (not read, but said);
-/// anything else there is not looked at.
-fn json_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+/// The `*.json` files directly in `dir`, by name, and what is passed over (not read, but said:
+/// its subfolders, and hidden .json files such as the `._x.json` copies macOS leaves); anything
+/// else there is not looked at.
+fn json_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
     let mut files = vec![];
     let mut folders = vec![];
+    let mut hidden = vec![];
     for e in std::fs::read_dir(dir).map_err(Error::io(dir))? {
         let p = e.map_err(Error::io(dir))?.path();
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
         if p.is_dir() {
-            folders.extend(p.file_name().map(|n| n.to_string_lossy().into_owned()));
+            folders.extend(name);
         } else if p
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("json"))
         {
-            files.push(p);
+            match name.is_some_and(|n| n.starts_with('.')) {
+                true => hidden.push(p),
+                false => files.push(p),
+            }
         }
     }
     if files.is_empty() {
@@ -221,7 +220,13 @@ fn json_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     }
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     folders.sort();
-    Ok((files, folders.iter().map(|f| dir.join(f)).collect()))
+    hidden.sort();
+    let subfolder = "a subfolder: only the folder's own .json files are read";
+    let hidden_file = "a hidden file (macOS writes ._NAME copies): not read";
+    let skipped = (folders.iter().map(|f| (dir.join(f), subfolder.to_owned())))
+        .chain(hidden.into_iter().map(|h| (h, hidden_file.to_owned())))
+        .collect();
+    Ok((files, skipped))
 }
 
 fn not_core(path: &Path, t: &str) -> Error {

@@ -207,16 +207,18 @@ fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped()
         copy.join("more/x_eval_results.json"),
     )
     .unwrap();
+    // macOS's AppleDouble copy (not JSON) stopped the whole folder (review 2026-12-06).
+    std::fs::write(copy.join("._x_eval_results.json"), b"\x00\x05\x16\x07").unwrap();
     let s = read_splices(&copy).unwrap();
     let Source::SaeBench { skipped, .. } = &s.source else {
         panic!("{:?}", s.source)
     };
-    assert!(
-        skipped
-            .iter()
-            .any(|(p, why)| p.ends_with("more") && why.contains("subfolder")),
-        "{skipped:?}"
-    );
+    for (name, why) in [("more", "subfolder"), ("._x_eval_results.json", "hidden")] {
+        assert!(
+            (skipped.iter()).any(|(p, w)| p.ends_with(name) && w.contains(why)),
+            "{skipped:?}"
+        );
+    }
 }
 
 /// A result saved under another name (`.txt`, none) is read as the result it is, not as a
