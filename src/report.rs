@@ -87,18 +87,22 @@ pub const FILES: [&str; 18] = [
     "index.html",
 ];
 
-/// The command line as typed, quoted where needed, for the record.
+/// The command line as typed, for the record: pasted into a shell, it runs the same command.
 pub fn command_line() -> String {
-    std::env::args()
-        .map(|a| {
-            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\`".contains(c)) {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            } else {
-                a
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    shell_line(std::env::args())
+}
+
+/// Words joined for a POSIX shell: a word of other characters than letters, digits and
+/// `@%+=:,./-_` is single-quoted (as Python's `shlex.quote`), so `&`, `|`, `>`, `;`, `*` or `~`
+/// in a path are not run as the shell's.
+fn shell_line(words: impl Iterator<Item = String>) -> String {
+    let safe = |c: char| c.is_alphanumeric() || "@%+=:,./-_".contains(c);
+    (words.map(|a| match !a.is_empty() && a.chars().all(safe) {
+        true => a,
+        false => format!("'{}'", a.replace('\'', "'\\''")),
+    }))
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Checks the output folder may be written: absent, empty, or (when `force`) holding only report
@@ -363,4 +367,42 @@ fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The recorded line, split again by a real shell, gives back every word as typed (an `&`,
+    /// `|` or `>` in a path was left bare: pasted, it backgrounded the run and emptied a file).
+    #[test]
+    fn a_command_line_reads_back_word_for_word() {
+        let words: Vec<String> = [
+            "ceq",
+            "report",
+            "--out",
+            "r&d|x>y;z*",
+            "",
+            "it's \"my\" $sae",
+            "a b",
+            "~/x",
+            "#c",
+            "ünï",
+            "(x)",
+            "{a,b}",
+            "!h",
+            "plain-path/x.csv",
+        ]
+        .map(String::from)
+        .to_vec();
+        let line = super::shell_line(words.clone().into_iter());
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("printf '%s\\0' {line}")])
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap();
+        let back: Vec<String> = (String::from_utf8(out.stdout).unwrap().split('\0'))
+            .map(String::from)
+            .collect();
+        assert_eq!(back[..back.len() - 1], words[..], "{line}");
+        assert!(line.contains(" plain-path/x.csv"), "{line}");
+    }
 }
