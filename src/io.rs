@@ -290,14 +290,29 @@ pub fn check_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(not_writable(dir, "it exists and is not a folder".into()));
     }
-    // The folder, or the nearest folder above it that exists (where it will be made).
-    let made_in = resolved(dir)
-        .ancestors()
-        .find(|a| a.is_dir())
-        .map(Path::to_path_buf);
-    if let Some(d) = made_in {
-        check_can_write_in(dir, &d)?;
-    }
+    // A new folder is made in one that exists, as `mkdir` makes it: a mistyped path is said, not
+    // made (a link's target included).
+    let target = resolved(dir);
+    let made_in = match target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        _ if target.is_dir() => target.clone(),
+        Some(p) if p.is_dir() => p.to_owned(),
+        None => PathBuf::from("."),
+        Some(p) => {
+            let link = match target != dir.as_os_str() && dir.symlink_metadata().is_ok() {
+                true => format!(" (the link's target is {})", target.display()),
+                false => String::new(),
+            };
+            return Err(not_writable(
+                dir,
+                format!(
+                    "the folder it would be made in, {}, does not exist{link}; make it first, or \
+                     choose another path",
+                    p.display()
+                ),
+            ));
+        }
+    };
+    check_can_write_in(dir, &made_in)?;
     check_writable(files.iter().cloned())?;
     let existing: Vec<String> = files
         .iter()

@@ -432,7 +432,7 @@ fn standard_output_as_out_is_written_to_not_replaced() {
 #[test]
 fn synth_and_plot_replace_files_only_when_forced() {
     let d = tempfile::tempdir().unwrap();
-    let (law, _) = law_and_splices(d.path());
+    let (law, sp) = law_and_splices(d.path());
     let dir = d.path().join("out");
     std::fs::create_dir(&dir).unwrap();
     write(&dir, "checkpoints.csv", "mine\n");
@@ -490,6 +490,39 @@ fn synth_and_plot_replace_files_only_when_forced() {
             assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
         }
     }
+
+    // A new folder is made in one that exists, not with its missing parents: a mistyped path,
+    // or a link to a folder that is not there, made every folder on the way (review 2026-12-06).
+    let dangling = d.path().join("link");
+    std::os::unix::fs::symlink(d.path().join("far/away"), &dangling).unwrap();
+    let before = snapshot(d.path());
+    let typo = d.path().join("nope/a");
+    for (mut cmd, path, missing) in [
+        (synth(&typo, false), &typo, d.path().join("nope")),
+        (plot(&typo, true), &typo, d.path().join("nope")),
+        (
+            report(&law, &sp, &typo, false),
+            &typo,
+            d.path().join("nope"),
+        ),
+        (
+            report(&law, &sp, &dangling, true),
+            &dangling,
+            d.path().join("far"),
+        ),
+    ] {
+        let err = fails(&mut cmd);
+        let want = format!(
+            "cannot write {}: the folder it would be made in, {}, does not exist",
+            path.display(),
+            missing.display()
+        );
+        assert!(err.contains(&want), "{err}");
+        assert_eq!(snapshot(d.path()), before);
+    }
+    report(&law, &sp, &d.path().join("new"), false)
+        .assert()
+        .success();
 }
 
 fn report(law: &Path, sp: &Path, out: &Path, force: bool) -> assert_cmd::Command {
