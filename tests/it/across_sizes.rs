@@ -793,25 +793,29 @@ fn every_host_is_named_under_its_points() {
     );
 }
 
+/// The shipped splices with one more column, `column`, its value by each row's host.
+fn with_column(dir: &Path, column: &str, value: fn(&str) -> &'static str) -> PathBuf {
+    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
+    let mut csv = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let host = line.split(',').nth(1).unwrap();
+        let v = if i == 0 { column } else { value(host) };
+        csv += &format!("{line},{v}\n");
+    }
+    write(dir, &format!("{column}.csv"), &csv)
+}
+
 /// Grouped by a numeric column, long values are shortened as a table prints them, unless two
 /// would read the same: those keep their whole text, so each group is told from the others.
 #[test]
 fn numeric_groups_that_round_alike_keep_their_values() {
     let dir = tempfile::tempdir().unwrap();
     let law = law(dir.path());
-    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
-    let mut csv = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let host = line.split(',').nth(1).unwrap();
-        let lr = match (i, host) {
-            (0, _) => "lr",
-            (_, "host-1b") => "14.756615423387096",
-            (_, "host-70m") => "0.000312341",
-            _ => "0.000312349",
-        };
-        csv += &format!("{line},{lr}\n");
-    }
-    let splices = write(dir.path(), "lr.csv", &csv);
+    let splices = with_column(dir.path(), "lr", |host| match host {
+        "host-1b" => "14.756615423387096",
+        "host-70m" => "0.000312341",
+        _ => "0.000312349",
+    });
     let svg = Svg::read(&figure(dir.path(), &law, &splices, &["--group-by", "lr"]));
     for t in ["14.76", "0.000312341", "0.000312349"] {
         assert!(
@@ -828,19 +832,11 @@ fn numeric_groups_that_round_alike_keep_their_values() {
 fn the_fraction_is_defined_and_a_blank_group_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let law = law(dir.path());
-    let text = std::fs::read_to_string(data("splices.csv")).unwrap();
-    let mut csv = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let host = line.split(',').nth(1).unwrap();
-        let batch = match (i, host) {
-            (0, _) => "batch",
-            (_, "host-1b") => "",
-            (_, "host-70m") => "first",
-            _ => "second",
-        };
-        csv += &format!("{line},{batch}\n");
-    }
-    let splices = write(dir.path(), "blank.csv", &csv);
+    let splices = with_column(dir.path(), "batch", |host| match host {
+        "host-1b" => "",
+        "host-70m" => "first",
+        _ => "second",
+    });
     let path = figure(dir.path(), &law, &splices, &["--group-by", "batch"]);
     let svg = Svg::read(&path);
     assert!(
