@@ -67,14 +67,17 @@ pub enum Error {
     },
 
     #[error(
-        "{path}: {n} usable points, but the '{form}' law has {k} parameters; \
-         a fit needs more points than parameters"
+        "{path}: {n} usable points{}, but the '{form}' law has {k} parameters; \
+         a fit needs more points than parameters",
+        after_dropping(*.dropped)
     )]
     TooFewPoints {
         path: PathBuf,
         n: usize,
         k: usize,
         form: String,
+        /// How many highest-loss checkpoints were dropped before the fit.
+        dropped: usize,
     },
 
     /// A file (or folder) whose content is wrong in a way `kind` names.
@@ -226,6 +229,8 @@ pub enum Fix {
     SummaryOrLaw,
     /// Give the splices.
     Splices,
+    /// Drop fewer of the highest-loss checkpoints.
+    DropFewer,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -278,6 +283,7 @@ impl Error {
             Error::MissingColumn { fix, .. } | Error::Invalid { fix, .. } => *fix,
             Error::Fitting { source, .. } => source.fix(),
             Error::OutputExists { .. } => Some(Fix::ReplaceFile),
+            Error::TooFewPoints { dropped, .. } if *dropped > 0 => Some(Fix::DropFewer),
             Error::Data { kind, .. } => Some(match kind {
                 DataKind::Runs => Fix::Run,
                 DataKind::OutputDir => Fix::OutputFolder,
@@ -305,6 +311,13 @@ impl Error {
             message: format!("not valid JSON: {e}"),
             path,
         }
+    }
+}
+
+fn after_dropping(dropped: usize) -> String {
+    match dropped {
+        0 => String::new(),
+        k => format!(" left after dropping the {k} highest-loss checkpoint(s)"),
     }
 }
 

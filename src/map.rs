@@ -481,15 +481,23 @@ impl MapResult {
 
 /// Refuses an interval level outside (0, 1).
 pub fn check_level(level: f64) -> Result<()> {
-    if level > 0.0 && level < 1.0 {
+    if usable_level(level) {
         return Ok(());
     }
     Err(Error::Invalid {
         fix: None,
         option: "interval level",
-        message: format!("must be between 0 and 1 (e.g. 0.9 for 90% intervals), got {level}"),
+        message: format!("must be {LEVELS}, got {level}"),
     })
 }
+
+/// The interval levels ceq takes: below one half an interval leaves out most refits, and past
+/// 99.9999 % its name (ci_lo_99.9999) would round to 100.
+pub fn usable_level(level: f64) -> bool {
+    (0.5..=0.999_999).contains(&level)
+}
+
+pub const LEVELS: &str = "from 0.5 to 0.999999 (e.g. 0.9 for 90% intervals)";
 
 /// Every splice through the law, at the law file's level ([`LawFile::level`]).
 pub fn map(law_file: &LawFile, splices: Splices) -> Result<MapResult> {

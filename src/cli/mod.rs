@@ -113,6 +113,7 @@ fn with_flags(e: Error) -> anyhow::Error {
         Fix::FormatVsName => "drop --format, or end --out with its extension",
         Fix::SummaryOrLaw => "drop --format or --out",
         Fix::Splices => "give the splices with --splices",
+        Fix::DropFewer => "drop fewer with --drop-highest",
     };
     hinted(e, hint)
 }

@@ -278,6 +278,7 @@ pub fn fit_with_progress(
             n: cks.len(),
             k,
             form: opts.form.name().into(),
+            dropped: family.dropped,
         });
     }
     // The readers refuse such values; a family built by hand is checked here, by its point.
@@ -330,6 +331,22 @@ pub fn fit_with_progress(
                 ),
             });
         }
+    }
+    // A loss that never varies fits any exponents with E = that loss: no law, only a constant.
+    let (lo, hi) = cks
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+            (lo.min(c.loss), hi.max(c.loss))
+        });
+    if hi - lo < 1e-9 {
+        return Err(Error::Data {
+            kind: DataKind::Family,
+            path: family.path.clone(),
+            message: format!(
+                "every checkpoint has the same loss ({lo} nats/token), so no '{}' law can be                  fitted: a loss that never changes with scale says nothing about how it falls;                  check the loss column",
+                opts.form.name()
+            ),
+        });
     }
     let obj = Objective::new(opts.form, &cks, opts.delta);
     let min_loss = cks.iter().map(|c| c.loss).fold(f64::INFINITY, f64::min);

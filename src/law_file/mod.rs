@@ -591,17 +591,16 @@ impl LawFile {
                 self.data.param_count.name()
             ));
         }
+        use crate::map::{LEVELS, usable_level};
         if let Some(l) = self.interval_level
-            && !(l > 0.0 && l < 1.0)
+            && !usable_level(l)
         {
-            return Err(format!(
-                "key 'interval_level' is {l}; it must be between 0 and 1 (e.g. 0.9)"
-            ));
+            return Err(format!("key 'interval_level' is {l}; it must be {LEVELS}"));
         }
         if let Some(b) = &self.bootstrap {
-            if !(b.level > 0.0 && b.level < 1.0) {
+            if !usable_level(b.level) {
                 return Err(format!(
-                    "key 'bootstrap.level' is {}; it must be between 0 and 1 (e.g. 0.9)",
+                    "key 'bootstrap.level' is {}; it must be {LEVELS}",
                     b.level
                 ));
             }

@@ -429,6 +429,38 @@ fn ambiguous_or_unidentifiable_inputs() {
         err.contains("same.csv") && err.contains("every checkpoint has the same params (N)"),
         "{err}"
     );
+    // A loss that never varies: any exponents fit it with E = the loss, so no law (it was fitted,
+    // alpha at 10, and splices mapped, exit 0).
+    let flat: String = GOOD
+        .lines()
+        .map(|l| match l.rsplit_once(',') {
+            Some((nd, _)) if nd != "params,tokens" => format!("{nd},2.5\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    let p = write(d.path(), "flat.csv", &flat).display().to_string();
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,2.5,2.6\n")
+        .display()
+        .to_string();
+    for cmd in ["fit", "map"] {
+        let mut args = vec![cmd, "--checkpoints", &p];
+        if cmd == "map" {
+            args.extend(["--splices", &sp]);
+        }
+        let err = fails(&args);
+        assert!(
+            err.contains("flat.csv")
+                && err.contains("every checkpoint has the same loss (2.5 nats/token)"),
+            "{err}"
+        );
+    }
+    // Dropping the highest losses can leave too few points: the count says so, and the option.
+    let err = fails(&["fit", "--checkpoints", &ck, "--drop-highest", "3"]);
+    assert!(
+        err.contains("4 usable points left after dropping the 3 highest-loss checkpoint(s)")
+            && err.contains("drop fewer with --drop-highest"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -450,9 +450,13 @@ fn the_library_keeps_the_command_lines_checks() {
     let told = |count, level| LawFile::new(&f, &family, "x", count, (None, level));
     let err = told(ParamCount::NonEmbedding, 0.9).unwrap_err().to_string();
     assert!(err.contains("holds total parameter counts"), "{err}");
-    for level in [0.0, 1.5, f64::NAN] {
+    // Below one half, or so near 1 that the column name ci_lo_… would round to 0 or 100.
+    for level in [0.0, 1e-9, 0.3, 0.999_999_9, 1.0, 1.5, f64::NAN] {
         let err = told(ParamCount::Total, level).unwrap_err().to_string();
-        assert!(err.contains("must be between 0 and 1"), "{level}: {err}");
+        assert!(
+            err.contains("must be from 0.5 to 0.999999"),
+            "{level}: {err}"
+        );
     }
     // Without refits, intervals are the CEs' noise alone, at the level the law file was made at.
     let lf = told(ParamCount::Total, 0.5).unwrap();
