@@ -469,9 +469,14 @@ pub fn map_splice(
         notes.push("the law's exponents are not all positive: loss does not fall with scale, so no loss has a compute-equivalent".into());
     }
     if s.ce_spliced < s.ce_clean {
-        notes.push(
-            "ce_spliced < ce_clean: the splice lowers the loss (compute_fraction > 1)".into(),
-        );
+        // At or below the floor the fraction is infinite and its cell empty: the floor note says why.
+        let more = match eq.fraction {
+            Some(f) if f.is_finite() => " (compute_fraction > 1)",
+            _ => "",
+        };
+        notes.push(format!(
+            "ce_spliced < ce_clean: the splice lowers the loss{more}"
+        ));
     }
     for (what, loss) in [("ce_clean", s.ce_clean), ("ce_spliced", s.ce_spliced)] {
         if loss <= e {

@@ -320,8 +320,8 @@ impl MapResult {
         let (name, fewest) = *partial.iter().min_by_key(|p| p.1)?;
         Some(format!(
             "the compute_fraction and log10_compute_ratio intervals of {} splice(s) are over \
-             only the refits whose floor E lies below ce_spliced (fewest: {fewest} of {} refits, \
-             '{name}'): the others put both CEs at or below E, where the fraction is undefined, so \
+             only the refits whose floor E lies below the higher of ce_clean and ce_spliced \
+             (fewest: {fewest} of {} refits, '{name}'): the others put both CEs at or below E, where the fraction is undefined, so \
              these intervals leave out that the law may put the host at its floor",
             partial.len(),
             self.refits

@@ -908,6 +908,39 @@ fn an_undefined_loss_recovered_does_not_hide_the_compute_status() {
     assert!(detail.contains("loss_recovered is undefined"), "{detail}");
 }
 
+/// A splice that lowers the loss has compute_fraction > 1, said so where the fraction is finite;
+/// with ce_spliced at or below the floor it is infinite, its cell empty, and the note says the
+/// floor instead (review: "compute_fraction > 1" beside an empty cell).
+#[test]
+fn a_splice_that_lowers_the_loss_is_said_by_what_its_fraction_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced\nlower,2.0,1.9\nunder,2.0,1.0\n",
+    );
+    let v = map_json(&law, &sp).0;
+    let detail = |i: usize| v[i]["status_detail"].as_str().unwrap().to_owned();
+    assert!(v[0]["compute_fraction"].as_f64().unwrap() > 1.0, "{}", v[0]);
+    assert!(
+        detail(0).contains("the splice lowers the loss (compute_fraction > 1)"),
+        "{}",
+        detail(0)
+    );
+    assert!(v[1]["compute_fraction"].is_null(), "{}", v[1]);
+    assert_eq!(v[1]["status"], "below_floor");
+    let (d1, e) = (
+        detail(1),
+        "ce_spliced = 1.0000 is at or below the fitted floor",
+    );
+    assert!(
+        d1.contains("the splice lowers the loss") && d1.contains(e),
+        "{d1}"
+    );
+    assert!(!d1.contains("compute_fraction > 1"), "{d1}");
+}
+
 /// Without --eval-set, a law names its eval set by the checkpoints' own eval_tokens (file, hash,
 /// positions) where the file gives them; a name given wins.
 #[test]

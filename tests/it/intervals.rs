@@ -1140,7 +1140,7 @@ fn intervals_over_part_of_the_refits_are_said() {
     assert!(v[2]["compute_fraction_lo"].is_null(), "{}", v[2]);
     assert!(!under.contains("intervals from"), "{under}");
     let said = format!(
-        "the compute_fraction and log10_compute_ratio intervals of 1 splice(s) are over only the refits whose floor E lies below ce_spliced (fewest: {used} of 100 refits, 'near')"
+        "the compute_fraction and log10_compute_ratio intervals of 1 splice(s) are over only the refits whose floor E lies below the higher of ce_clean and ce_spliced (fewest: {used} of 100 refits, 'near')"
     );
     assert!(err.contains(&said), "{err}");
 }
