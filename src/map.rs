@@ -601,6 +601,9 @@ fn map_with(
     found.extend(actual_off_scale(law_file, &mut splices));
     found.extend(host_gaps(&splices));
     found.extend(hosts_off_the_law(&law, law_file, &splices));
+    if !spec.ce_noise && spec.joint.is_none() {
+        found.extend(standard_errors_unused(&splices));
+    }
     // Each row's draws are seeded by its index, so the rows map in parallel to the same bytes.
     let rows: Vec<Mapped> = (splices.rows.par_iter())
         .enumerate()
@@ -623,6 +626,23 @@ fn map_with(
         found,
         family_losses,
     }
+}
+
+/// With a token bootstrap's law file the splices' standard errors are not drawn (see `ce_noise`):
+/// a file that gives them must hear that its intervals leave them out.
+fn standard_errors_unused(splices: &Splices) -> Option<String> {
+    let n = (splices.rows.iter())
+        .filter(|s| (s.se.se_ce_clean.or(s.se.se_ce_spliced).or(s.se.se_delta)).is_some())
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "the standard errors of {n} splice(s) (se_ce_clean, se_ce_spliced, se_delta) are not \
+             used: this law's refits come from a token bootstrap and hold the checkpoints' token \
+             noise already, so independent CE draws on top would count the shared tokens twice; \
+             the intervals take the CEs as exact. A joint token bootstrap of the checkpoints and \
+             these splices (both with their per-sequence files) holds both"
+        )
+    })
 }
 
 /// `v` to `decimals` places, or to 4 significant figures where that would print hundreds of

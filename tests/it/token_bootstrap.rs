@@ -552,3 +552,41 @@ fn the_token_set_checked_is_the_fitted_rows() {
         assert!(err.contains("fnv1a64:1111111111111111"), "{err}");
     }
 }
+
+/// The law file a `--token-bootstrap` report saves holds the checkpoints' token noise in its refits,
+/// so a splices file's standard errors are not drawn through `--law`: a file that gives them hears
+/// so (review: they were left out without a word); one without them hears nothing.
+#[test]
+fn a_token_bootstrap_law_file_says_it_leaves_the_splices_errors_out() {
+    let d = tempfile::tempdir().unwrap();
+    copy_fixture(d.path(), &["splices.csv"]);
+    let mut report = ceq();
+    report.args([
+        "report",
+        "--form",
+        "compute",
+        "--token-bootstrap",
+        "--bootstrap",
+        "5",
+    ]);
+    report
+        .arg("--checkpoints")
+        .arg(d.path().join("checkpoints.csv"));
+    report.arg("--splices").arg(d.path().join("splices.csv"));
+    super::common::succeeds(report.arg("--out").arg(d.path().join("r")));
+    let law = d.path().join("r/law.json");
+    let said =
+        "the standard errors of 3 splice(s) (se_ce_clean, se_ce_spliced, se_delta) are not used";
+    let (_, err) = super::common::map_json(&law, &d.path().join("splices.csv"));
+    assert!(err.contains(said), "{err}");
+    let bare = "name,ce_clean,ce_spliced\na,1.459,2.199\n";
+    let bare = super::common::write(d.path(), "bare.csv", bare);
+    let (v, err) = super::common::map_json(&law, &bare);
+    assert!(!err.contains("standard errors"), "{err}");
+    let line = v[0]["intervals"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        v[0].to_string().contains("taken as exact"),
+        "{line} {}",
+        v[0]
+    );
+}
