@@ -38,8 +38,8 @@ impl LawFile {
     /// What the numbers mean: units, the token set, how compute and N are counted, the data.
     pub fn units_line(&self) -> String {
         let mut line = format!(
-            "losses in nats/token on eval set '{}'; compute in FLOPs ({}); {} law fitted to {}",
-            self.units.eval_set,
+            "losses in nats/token on eval set {}; compute in FLOPs ({}); {} law fitted to {}",
+            self.eval_set_said(),
             self.compute_counted(),
             self.form.name(),
             self.data.file
@@ -48,6 +48,17 @@ impl LawFile {
             line += &format!(" ({c})");
         }
         line
+    }
+
+    /// The eval set's name, quoted, and the token set the checkpoints file records where the name
+    /// was given otherwise: a name stands for the ids, and a reader must see which (review: a
+    /// name given hid the recorded hash).
+    fn eval_set_said(&self) -> String {
+        let name = &self.units.eval_set;
+        match self.data.eval_tokens.as_deref() {
+            Some(t) if t != name => format!("'{name}' (the checkpoints file records '{t}')"),
+            _ => format!("'{name}'"),
+        }
     }
 
     /// How the law's compute is counted: a compute law fitted to a compute column as that file
@@ -124,10 +135,10 @@ impl LawFile {
                 f.delta, f.objective, f.starts, f.failed_starts, f.beyond_delta
             ),
             format!(
-                "units: loss {}; compute in FLOPs ({}); eval set '{}'",
+                "units: loss {}; compute in FLOPs ({}); eval set {}",
                 lf.units.loss,
                 lf.compute_counted(),
-                lf.units.eval_set
+                lf.eval_set_said()
             ),
             fitted_range(&f.ranges),
         ];

@@ -942,7 +942,7 @@ fn a_splice_that_lowers_the_loss_is_said_by_what_its_fraction_is() {
 }
 
 /// Without --eval-set, a law names its eval set by the checkpoints' own eval_tokens (file, hash,
-/// positions) where the file gives them; a name given wins.
+/// positions) where the file gives them; a name given wins, with the recorded set beside it.
 #[test]
 fn an_unnamed_eval_set_is_the_checkpoints_token_set() {
     let dir = tempfile::tempdir().unwrap();
@@ -961,6 +961,15 @@ fn an_unnamed_eval_set_is_the_checkpoints_token_set() {
     );
     assert_eq!(set(&["--eval-set", "mine"]), "mine");
     assert_eq!(set_of_synth(dir.path()), "unspecified");
+    // A name given stands for the recorded ids: the summary says both, the table's units too.
+    let mut fit = ceq();
+    fit.args(["fit", "--eval-set", "mine", "--checkpoints"])
+        .arg(&ck);
+    let text = String::from_utf8(succeeds(&mut fit).0).unwrap();
+    let both = "eval set 'mine' (the checkpoints file records 'eval_tokens.npy fnv1a64:";
+    assert!(text.contains(both), "{text}");
+    let csv = String::from_utf8(succeeds(fit.args(["--format", "csv"])).0).unwrap();
+    assert!(csv.lines().nth(1).unwrap().contains(both), "{csv}");
 }
 
 /// The synthetic fixture has no eval_tokens column: its eval set stays unnamed.
