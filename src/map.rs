@@ -304,8 +304,16 @@ impl MapResult {
         let (s, ce) = (self.splices.rows.iter())
             .map(|s| (s, s.ce_clean.max(s.ce_spliced)))
             .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let high = |s: &&Splice| s.ce_clean.max(s.ce_spliced) > crate::table::HIGH_LOSS;
+        let others = self
+            .splices
+            .rows
+            .iter()
+            .filter(high)
+            .count()
+            .saturating_sub(1);
         (ce > crate::table::HIGH_LOSS)
-            .then(|| crate::table::high_loss(ce, &format!("the splice '{}'", s.name)))
+            .then(|| crate::table::high_loss(ce, &format!("the splice '{}'", s.name), others))
     }
 
     /// Refits that put both CEs at or below their floor give the fraction ∞/∞: its interval is

@@ -351,7 +351,8 @@ pub fn read_family(
         && c.loss > super::HIGH_LOSS
     {
         let at = format!("{} line {}", path.display(), c.line);
-        warnings.push(super::high_loss(c.loss, &at));
+        let others = cks.iter().filter(|c| c.loss > super::HIGH_LOSS).count() - 1;
+        warnings.push(super::high_loss(c.loss, &at, others));
     }
     warnings.extend(more_data_worse(&cks, path));
     // The run law's compute is 6·N·D of its tokens whatever the column says; a compute law's is

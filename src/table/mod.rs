@@ -312,10 +312,15 @@ pub const MAX_LOSS: f64 = 1000.0;
 /// higher "loss" is more likely a perplexity or a sum over a sequence than a mean cross-entropy.
 pub const HIGH_LOSS: f64 = 20.0;
 
-/// The warning for a loss above [`HIGH_LOSS`], naming where the highest one stands.
-pub(crate) fn high_loss(loss: f64, at: &str) -> String {
+/// The warning for losses above [`HIGH_LOSS`], naming where the highest one stands and how many
+/// `others` lie above it too.
+pub(crate) fn high_loss(loss: f64, at: &str, others: usize) -> String {
+    let more = match others {
+        0 => String::new(),
+        n => format!(" (so do {n} more row(s))"),
+    };
     format!(
-        "{at} holds a loss of {loss:.4} nats/token, above {HIGH_LOSS}, which uniform guessing over \
+        "{at} holds a loss of {loss:.4} nats/token, above {HIGH_LOSS}{more}, which uniform guessing over \
          400 million tokens stays below: is it a perplexity, a sum over a sequence, or in bits? \
          ceq reads losses as mean cross-entropies in nats per token"
     )

@@ -403,11 +403,13 @@ fn a_loss_no_model_has_is_warned_of() {
     let fit = ["fit", "--form", "compute", "--checkpoints", &s(&ck)];
     let (_, err) = crate::common::succeeds(ceq().args(fit));
     let line = format!(
-        "{} line 2 holds a loss of 148.0000 nats/token, above 20",
+        "{} line 2 holds a loss of 148.0000 nats/token, above 20 (so do 5 more row(s))",
         s(&ck)
     );
     assert!(err.contains(&line) && err.contains("perplexity"), "{err}");
-    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,40,45\n");
+    // How many more rows lie above, not the highest alone (review).
+    let sp = "name,ce_clean,ce_spliced\nb,30,31\na,40,45\nc,2,3\n";
+    let sp = write(d.path(), "sp.csv", sp);
     let (_, err) = crate::common::succeeds(ceq().args([
         "map",
         "--form",
@@ -418,7 +420,9 @@ fn a_loss_no_model_has_is_warned_of() {
         &s(&sp),
     ]));
     assert!(
-        err.contains("the splice 'a' holds a loss of 45.0000 nats/token"),
+        err.contains(
+            "the splice 'a' holds a loss of 45.0000 nats/token, above 20 (so do 1 more row(s))"
+        ),
         "{err}"
     );
 }
