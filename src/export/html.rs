@@ -9,10 +9,18 @@ use super::{Exporter, Table, human_cell};
 pub struct Html;
 
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            c if let Some(v) = super::bidi_visible(c) => o.push_str(&v),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 impl Exporter for Html {

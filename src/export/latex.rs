@@ -41,6 +41,7 @@ pub(crate) fn escape(s: &str) -> String {
             '…' => o.push_str("\\ldots{}"),
             // A blank line ends a paragraph, which a table cell cannot hold; controls are not text.
             c if c.is_control() => o.push(' '),
+            c if let Some(v) = super::bidi_visible(c) => o.push_str(&escape(&v)),
             _ => o.push(ch),
         }
     }

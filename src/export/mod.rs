@@ -266,8 +266,7 @@ fn significant(v: f64, trim: bool) -> String {
 /// and the bidirectional overrides of "Trojan Source"), written visibly instead: `\n`, `\x1b`,
 /// `\u{202e}`. Names come from users' files; printed raw they could rewrite what a table shows.
 pub(crate) fn visible(s: &str) -> std::borrow::Cow<'_, str> {
-    let hidden =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let hidden = |c: char| c.is_control() || is_bidi(c);
     if !s.chars().any(hidden) {
         return s.into();
     }
@@ -278,11 +277,23 @@ pub(crate) fn visible(s: &str) -> std::borrow::Cow<'_, str> {
             '\r' => o.push_str("\\r"),
             '\t' => o.push_str("\\t"),
             c if (c as u32) < 0x80 && hidden(c) => o.push_str(&format!("\\x{:02x}", c as u32)),
+            c if let Some(v) = bidi_visible(c) => o.push_str(&v),
             c if hidden(c) => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => o.push(c),
         }
     }
     o.into()
+}
+
+/// The bidirectional embeddings, overrides and isolates, which reorder the text after them in a
+/// terminal, a browser or a PDF alike.
+pub(crate) fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `c` written as `\u{202e}` where it is one of those ([`is_bidi`]).
+pub(crate) fn bidi_visible(c: char) -> Option<String> {
+    is_bidi(c).then(|| format!("\\u{{{:x}}}", c as u32))
 }
 
 /// A cell as text for people (terminal, Markdown); LaTeX has its own.

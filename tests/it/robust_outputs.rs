@@ -125,6 +125,23 @@ fn terminal_table_shows_control_characters_visibly_and_stays_aligned() {
     );
 }
 
+/// A bidirectional override in a name would reorder the rest of an HTML page or a LaTeX table's
+/// line as it does a terminal's (review: it reached both raw); it is written visibly there too.
+#[test]
+fn html_and_latex_write_a_bidi_override_visibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let splices = hostile_splices(dir.path());
+    for (format, want) in [
+        ("html", "bidi\\u{202e}desrever"),
+        ("latex", "bidi\\textbackslash{}u\\{202e\\}desrever"),
+    ] {
+        let text = map_as(&law, &splices, format);
+        assert!(!text.contains('\u{202e}'), "{format}: {text}");
+        assert!(text.contains(want), "{format}: no {want} in {text}");
+    }
+}
+
 #[test]
 fn csv_and_json_keep_hostile_names_exact() {
     let dir = tempfile::tempdir().unwrap();
