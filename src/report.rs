@@ -44,9 +44,17 @@ impl ReportJob {
         check_dir(&self.out, self.force, &inputs)?;
         check_is_a_report(&self.out)?;
         for left in io::left_beside(&self.out) {
+            // index.html is written last: without it the copy is a report cut short.
+            let holds = match left.join("index.html").exists() {
+                false => "an unfinished report (no index.html), written when the run stopped",
+                true => {
+                    "a whole report, that run's new one or the old one it replaced (its \
+                         index.html says what made it)"
+                }
+            };
             on(Progress::Warning(format!(
-                "{} was left by a ceq run killed while it replaced {}: it holds that run's new \
-                 report or the old one; look, then remove it",
+                "{} was left by a ceq run killed while it replaced {}: it holds {holds}; look, \
+                 then remove it",
                 left.display(),
                 self.out.display()
             )));

@@ -628,8 +628,9 @@ fn a_forced_report_replaces_the_folder_whole() {
     assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
 }
 
-/// A folder a killed report left beside its output (`.ceq-rep-*`, a copy of the new or the old
-/// report) is named in a warning on the next run, and kept: ceq cannot know it is not the only copy.
+/// A folder a killed report left beside its output (`.ceq-rep-*`: a new report cut short, or a
+/// whole copy of the new or the old one) is named in a warning on the next run, which says which of
+/// the two it is, and kept: ceq cannot know it is not the only copy.
 #[test]
 fn a_folder_left_by_a_killed_report_is_named_and_kept() {
     let d = tempfile::tempdir().unwrap();
@@ -652,10 +653,21 @@ fn a_folder_left_by_a_killed_report_is_named_and_kept() {
     assert!(
         warnings.len() == 1
             && warnings[0].contains(&left.display().to_string())
-            && warnings[0].contains("killed"),
+            && warnings[0].contains("killed")
+            && warnings[0].contains("an unfinished report (no index.html)"),
         "{err}"
     );
     assert!(left.join("law.json").exists());
+    // index.html is written last: a copy holding one is a whole report, new or old.
+    write(&left, "index.html", "<title>x</title>\n");
+    let out = report(&law, &sp, &rep, true).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("it holds a whole report, that run's new one or the old one"),
+        "{err}"
+    );
+    assert!(left.join("index.html").exists());
 }
 
 #[test]
