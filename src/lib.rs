@@ -81,5 +81,6 @@ pub mod study;
 pub mod synth;
 pub mod table;
 pub mod token_bootstrap;
+mod unique_keys;
 
 pub use error::{DataKind, Error, Result};

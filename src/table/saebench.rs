@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::unique_keys::UniqueKeys;
+
 use super::splices::{Source, Splice, Splices, disagrees, loss_recovered_as_written};
 use crate::error::{DataKind, Error, Result};
 use crate::schema::SAEBENCH;
@@ -244,12 +246,12 @@ fn not_core(path: &Path, t: &str) -> Error {
 /// for a wide SAE) is skipped by the parser, not stored.
 #[derive(serde::Deserialize)]
 struct Raw {
-    eval_type_id: Option<Value>,
-    eval_config: Option<Value>,
-    eval_result_metrics: Option<Value>,
-    sae_lens_id: Option<Value>,
-    sae_lens_release_id: Option<Value>,
-    sae_cfg_dict: Option<Value>,
+    eval_type_id: Option<UniqueKeys>,
+    eval_config: Option<UniqueKeys>,
+    eval_result_metrics: Option<UniqueKeys>,
+    sae_lens_id: Option<UniqueKeys>,
+    sae_lens_release_id: Option<UniqueKeys>,
+    sae_cfg_dict: Option<UniqueKeys>,
 }
 
 enum EvalType {
@@ -278,7 +280,14 @@ impl ResultFile {
             });
         }
         let raw: Raw = serde_json::from_str(&python_nan_as_null(&text)).map_err(|e| {
-            if e.classify() == serde_json::error::Category::Data {
+            let m = e.to_string();
+            if m.starts_with(crate::unique_keys::REPEATED) || m.starts_with("duplicate field") {
+                Error::Data {
+                    kind: DataKind::Json,
+                    path: path.to_owned(),
+                    message: format!("{m}: a JSON object holds each key once; keep one"),
+                }
+            } else if e.classify() == serde_json::error::Category::Data {
                 Error::Data {
                     kind: DataKind::Json,
                     path: path.to_owned(),
@@ -306,7 +315,7 @@ impl ResultFile {
             ("sae_lens_release_id", raw.sae_lens_release_id),
             ("sae_cfg_dict", raw.sae_cfg_dict),
         ] {
-            if let Some(v) = v {
+            if let Some(UniqueKeys(v)) = v {
                 root.insert(k.into(), v);
             }
         }

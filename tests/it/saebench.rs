@@ -445,6 +445,28 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
                 "-5 is not a number ≥ 0".into(),
             ],
         ),
+        // serde_json keeps a repeated key's last value: an edited file was read by it silently.
+        (
+            "twice.json",
+            edited(
+                &good,
+                "\"ce_loss_with_sae\": 4.09296989440918,",
+                "\"ce_loss_with_sae\": 4.09296989440918, \"ce_loss_with_sae\": 3.7,",
+            ),
+            vec![
+                "repeated key 'ce_loss_with_sae' at line".into(),
+                "keep one".into(),
+            ],
+        ),
+        (
+            "twice_top.json",
+            edited(
+                &good,
+                "\"eval_type_id\": \"core\",",
+                "\"eval_type_id\": \"core\", \"eval_type_id\": \"core\",",
+            ),
+            vec!["duplicate field `eval_type_id`".into(), "keep one".into()],
+        ),
         (
             "a_csv.json",
             "name,ce_clean,ce_spliced\nx,3.0,3.5\n".into(),
