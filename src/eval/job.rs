@@ -386,7 +386,8 @@ impl EvalJob {
             tokens: self.host_tokens,
             eval_tokens: sc.describe(&tokens),
             engine: sc.device.describe(),
-            batch: sc.batch.get(),
+            // A batch is never larger than the token set: the size the metrics were computed in.
+            batch: sc.batch.get().min(tokens.n_seq),
             positions,
             seconds: start.elapsed().as_secs_f64(),
             rows,

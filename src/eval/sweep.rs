@@ -347,7 +347,8 @@ impl SweepJob {
             .flatten()
             .map(|e| (e.name.as_str(), e))
             .collect();
-        let batch = self.scoring.batch.get();
+        // The batch the metrics are computed in: never more than the sequences.
+        let batch = self.scoring.batch.get().min(tokens.n_seq);
         // What each SAE's row is measured from: its host's and its own weights and config as now.
         let now = by_name
             .iter()
@@ -358,7 +359,8 @@ impl SweepJob {
             let was = row[LEDGER.col("batch")].parse::<usize>().ok();
             let name = &row[LEDGER.col("name")];
             let other = match was {
-                Some(b) if b == batch => None,
+                // Rows written before the batch was recorded as run kept the size given.
+                Some(b) if b.min(tokens.n_seq) == batch => None,
                 Some(b) => Some(format!(
                     "'{name}' was measured in batches of {b} sequences, this run of {batch} (rerun \
                      in batches of {b} to resume it)"

@@ -257,6 +257,33 @@ fn shards_merge_into_the_whole_sweep_and_a_rerun_resumes() {
     assert_eq!(read(&resumed), before);
 }
 
+/// A batch larger than the 8 sequences runs as one batch of 8, and is recorded so (it was recorded
+/// as given); a rerun with another size that also covers every sequence resumes the file.
+#[test]
+fn a_batch_beyond_the_sequences_is_recorded_as_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(dir.path(), &ROWS[..2]);
+    let out = dir.path().join("splices.csv");
+    let run = |batch: &str| {
+        let mut c = ceq();
+        c.arg("eval").arg("--manifest").arg(&m).arg("--tokens");
+        c.arg(eval_fixtures().join("tokens.npy"));
+        c.args(["--batch", batch, "--out"])
+            .arg(&out)
+            .assert()
+            .success()
+    };
+    run("100");
+    let (header, rows) = table(&out);
+    let col = header.iter().position(|h| h == "batch").unwrap();
+    assert!(rows.iter().all(|r| r[col] == "8"), "{rows:?}");
+    let before = std::fs::read(&out).unwrap();
+    let a = run("64");
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(!err.contains("batches of"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
 #[test]
 fn a_family_manifest_names_the_hosts_and_map_reads_the_sweep() {
     let dir = tempfile::tempdir().unwrap();
