@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::job::Scoring;
-use super::ledger::{Ledger, PerSeq, Row, mismatch};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, params_differ};
 use super::record::{RunRecord, identify};
 use super::runner::{clean, scored_per_seq};
 use super::shard::{JobSettings, Shard, job_settings};
@@ -563,18 +563,8 @@ impl FamilyJob {
                 "checkpoint '{name}' is not one this manifest (and shard) evaluates"
             ));
         };
-        let (chosen, other) = self.param_count.of(
-            ("params_total", "non-embedding"),
-            ("params_non_embedding", "total"),
-        );
-        if was("params") != was(chosen) {
-            return Some(format!(
-                "'{name}': its params column holds the {other} parameter count ({}), this run \
-                 counts {} parameters ({})",
-                was("params"),
-                self.param_count.name(),
-                was(chosen)
-            ));
+        if let Some(d) = params_differ(name, |c| was(c).to_owned(), self.param_count, "the ") {
+            return Some(d);
         }
         // Each value that differs, the file's and the manifest's as this run reads it.
         let mut differ = vec![];

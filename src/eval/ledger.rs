@@ -109,6 +109,38 @@ pub(crate) fn mismatch(path: PathBuf, message: String) -> Error {
     }
 }
 
+/// Why a row's params cell is not the count this run writes: the other count (another
+/// `param_count`), or neither of the row's two counts (an edited cell). `was` reads a cell by
+/// column; `host` says whose count it is ("", "the host's ").
+pub(crate) fn params_differ(
+    name: &str,
+    was: impl Fn(&str) -> String,
+    count: crate::law_file::ParamCount,
+    host: &str,
+) -> Option<String> {
+    let (chosen, other, other_col) = count.of(
+        ("params_total", "non-embedding", "params_non_embedding"),
+        ("params_non_embedding", "total", "params_total"),
+    );
+    let (params, this) = (was("params"), count.name());
+    if params == was(chosen) {
+        return None;
+    }
+    Some(match params == was(other_col) {
+        true => format!(
+            "'{name}': its params column holds {host}{other} parameter count ({params}), this run \
+             counts {this} parameters ({})",
+            was(chosen)
+        ),
+        false => format!(
+            "'{name}': its params cell ({params}) is neither of its counts ({chosen} {}, \
+             {other_col} {}): edited by hand? remove the row to measure it again",
+            was(chosen),
+            was(other_col)
+        ),
+    })
+}
+
 impl Ledger {
     /// The index of column `name`; a name the schema does not declare is a bug in ceq.
     pub fn col(&self, name: &str) -> usize {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::family::{Entry, read_manifest, tokens_per_step_used};
 use super::job::{EvalJob, SaeSpec, Scoring};
-use super::ledger::{Ledger, PerSeq, Row, mismatch};
+use super::ledger::{Ledger, PerSeq, Row, mismatch, params_differ};
 use super::record::{RunRecord, identify};
 use super::shard::{Shard, job_settings, record_shard};
 use super::{Hook, ModelConfig};
@@ -489,18 +489,8 @@ fn differs(
             e.line
         ));
     }
-    let (chosen, other) = count.of(
-        ("params_total", "non-embedding"),
-        ("params_non_embedding", "total"),
-    );
-    if was("params") != was(chosen) {
-        let this = count.name();
-        return Some(format!(
-            "'{name}': its params column holds the host's {other} parameter count ({}), this run \
-             counts {this} parameters ({})",
-            was("params"),
-            was(chosen)
-        ));
+    if let Some(d) = params_differ(name, |c| was(c).to_owned(), count, "the host's ") {
+        return Some(d);
     }
     let tokens = was("tokens");
     let same = match e.host_tokens {

@@ -1672,6 +1672,22 @@ fn a_rerun_that_differs_names_both_values() {
             col("params_non_embedding")
         ),
     );
+    // A params cell edited by hand is neither count: said so, not as the other count (review).
+    let p = head.iter().position(|h| h == "params").unwrap();
+    let mut lines: Vec<String> = row.lines().map(str::to_owned).collect();
+    let mut cells: Vec<&str> = lines[1].split(',').collect();
+    cells[p] = "9999";
+    lines[1] = cells.join(",");
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    let a = eval_family(&manifest, &tokens, &out, &["--tokens-per-step", "1024"]).failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let want = format!(
+        "'a': its params cell (9999) is neither of its counts (params_total {}, \
+         params_non_embedding {}): edited by hand?",
+        col("params_total"),
+        col("params_non_embedding")
+    );
+    assert!(err.contains(&want), "{want:?} not in {err}");
 }
 
 /// An `--out` that exists: empty, it holds nothing to resume and is written; another table, it is
