@@ -107,11 +107,16 @@ pub fn read_manifest(
             );
             return Err(row.error(i_path, msg));
         }
-        let step = row.text(i_step);
+        let mut step = row.text(i_step);
         let whole = |v: f64| v >= 0.0 && v.fract() == 0.0;
-        if !step.is_empty() && !step.parse::<f64>().is_ok_and(whole) {
-            let msg = format!("checkpoint '{name}': step must be a whole number ≥ 0, not '{step}'");
-            return Err(row.error(i_step.unwrap_or(i_name), msg));
+        if !step.is_empty() {
+            let Some(v) = step.parse::<f64>().ok().filter(|&v| whole(v)) else {
+                let msg =
+                    format!("checkpoint '{name}': step must be a whole number ≥ 0, not '{step}'");
+                return Err(row.error(i_step.unwrap_or(i_name), msg));
+            };
+            // Written as the whole number it is (`4e1` is step 40), as fit reads steps.
+            step = format!("{v:.0}");
         }
         // Training tokens are a count, as `eval --trained-tokens` takes them.
         let positive = |v: f64| (v.is_finite() && v >= 1.0 && v.fract() == 0.0).then_some(v);

@@ -1053,6 +1053,32 @@ a,{f}/gpt2_d16_s40,4.5,40960
     }
 }
 
+/// A step written in exponent form is the whole number it is, and is written so (`4e1` was
+/// copied into the step column as given, review).
+#[test]
+fn a_step_in_exponent_form_is_written_as_its_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = family().display().to_string();
+    let m = write(
+        dir.path(),
+        "m.csv",
+        &format!("name,path,step\na,{f}/gpt2_d16_s40,4e1\n"),
+    );
+    let out = dir.path().join("o.csv");
+    eval_family(
+        &m,
+        &family().join("tokens.npy"),
+        &out,
+        &["--tokens-per-step", "1024"],
+    )
+    .success();
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let head = r.headers().unwrap().clone();
+    let rec = r.records().next().unwrap().unwrap();
+    let col = |n: &str| rec[head.iter().position(|h| h == n).unwrap()].to_owned();
+    assert_eq!((col("step"), col("tokens")), ("40".into(), "40960".into()));
+}
+
 /// What a manifest holds that is not used is said, not dropped: columns ceq does not read, and
 /// tokens that differ from step × --tokens-per-step (the tokens are used).
 #[test]
