@@ -209,7 +209,11 @@ fn host(base: &Path, text: &str, family: Option<&[Entry]>) -> std::result::Resul
     }
     let dir = base.join(text);
     if !dir.is_dir() {
-        return Err(format!("no model folder {}", dir.display()));
+        return Err(format!(
+            "no model folder {}: the model column names a folder relative to this manifest, or, \
+             where a family manifest is given, one of its checkpoints",
+            dir.display()
+        ));
     }
     let name = dir
         .file_name()

@@ -343,7 +343,9 @@ pub fn fit_with_progress(
             kind: DataKind::Family,
             path: family.path.clone(),
             message: format!(
-                "every checkpoint has the same loss ({lo} nats/token), so no '{}' law can be                  fitted: a loss that never changes with scale says nothing about how it falls;                  check the loss column",
+                "every checkpoint has the same loss ({lo} nats/token), so no '{}' law can be \
+                 fitted: a loss that never changes with scale says nothing about how it falls; \
+                 check the loss column",
                 opts.form.name()
             ),
         });

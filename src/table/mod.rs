@@ -292,9 +292,16 @@ impl Row<'_> {
     /// A folder named by a manifest row, relative to the manifest's own folder; it must exist.
     pub fn folder(&self, col: usize, row: &str) -> Result<PathBuf> {
         let base = self.table.path.parent().unwrap_or(Path::new(""));
-        let dir = base.join(self.raw(col));
-        if !dir.is_dir() {
-            let msg = format!("'{row}': no folder {}", dir.display());
+        let cell = self.raw(col);
+        let dir = base.join(cell);
+        // An empty cell joins to the manifest's own folder: said, not read as that folder.
+        if cell.trim().is_empty() || !dir.is_dir() {
+            let why = match () {
+                _ if cell.trim().is_empty() => "the cell is empty; give the folder's path".into(),
+                _ if dir.exists() => format!("{} is a file, not a folder", dir.display()),
+                _ => format!("no folder {}", dir.display()),
+            };
+            let msg = format!("'{row}': {why} (paths are relative to this manifest's folder)");
             return Err(self.error(col, msg));
         }
         Ok(dir)

@@ -1022,6 +1022,17 @@ a,{f}/gpt2_d16_s40,0
             "m.csv:2: column 'step' (column 3): checkpoint 'a': no training tokens, and its step \
              '0' times the tokens per step is not a whole count ≥ 1",
         ),
+        // An empty path, or one naming a file, said as such (was "no folder " and a file's name).
+        (
+            "name,path,tokens\na,,40960\n".to_owned(),
+            None,
+            "m.csv:2: column 'path' (column 2): 'a': the cell is empty; give the folder's path",
+        ),
+        (
+            format!("name,path,tokens\na,{f}/tokens.npy,40960\n"),
+            None,
+            "tokens.npy is a file, not a folder (paths are relative to this manifest's folder)",
+        ),
         // A step is an optimiser step, a whole number (4.5 passed through to the output).
         (
             format!(
