@@ -314,6 +314,19 @@ pub fn check_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
     };
     check_can_write_in(dir, &made_in)?;
     check_writable(files.iter().cloned())?;
+    // A file ceq names in its own folder is written there: a link would carry it to a file
+    // elsewhere, which forcing would replace.
+    if let Some(link) = files.iter().find(|f| f.is_symlink()) {
+        let to = std::fs::read_link(link).unwrap_or_default();
+        return Err(not_writable(
+            link,
+            format!(
+                "it is a link (to {}), and ceq writes the files of an output folder in the \
+                 folder itself, never through a link; remove the link",
+                to.display()
+            ),
+        ));
+    }
     let existing: Vec<String> = files
         .iter()
         .filter(|f| f.symlink_metadata().is_ok())

@@ -477,6 +477,29 @@ fn synth_and_plot_replace_files_only_when_forced() {
     );
     assert_ne!(std::fs::read(dir.join("fit.svg")).unwrap(), b"mine\n");
 
+    // A link at a figure's (or synth file's) name is not written through, forced or not: it
+    // replaced a file outside the folder (review 2026-12-06).
+    let precious = write(d.path(), "precious.txt", "mine\n");
+    for (mut cmd, name) in [
+        (plot(&dir, true), "fit.svg"),
+        (synth(&dir, true), "splices.csv"),
+    ] {
+        std::fs::remove_file(dir.join(name)).unwrap();
+        std::os::unix::fs::symlink(&precious, dir.join(name)).unwrap();
+        let err = fails(&mut cmd);
+        let want = format!(
+            "cannot write {}: it is a link (to {})",
+            dir.join(name).display(),
+            precious.display()
+        );
+        assert!(
+            err.contains(&want) && err.contains("remove the link"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "mine\n");
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+
     // --out-dir naming a file: an error naming it, the file untouched.
     let file = write(d.path(), "a-file", "mine\n");
     for force in [false, true] {
