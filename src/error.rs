@@ -38,7 +38,12 @@ pub enum Error {
     },
 
     #[error(
-        "{path}: missing required column '{column}' (the header has: {available}){}; {hint}",
+        "{path}: {} '{column}' (the header has: {available}){}; {hint}",
+        match fix {
+            // A column named to group by is asked for, not required by the file's kind.
+            Some(Fix::GroupBy) => "no column",
+            _ => "missing required column",
+        },
         near_miss(column, available)
     )]
     MissingColumn {

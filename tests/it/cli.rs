@@ -1921,7 +1921,7 @@ fn group_by_takes_a_column_of_the_splices_file() {
     };
     let err = refused("nonexist");
     assert!(
-        err.contains("missing required column 'nonexist'")
+        err.contains("no column 'nonexist'")
             && err.contains("name one of its columns with --group-by")
             && !err.contains("computes"),
         "{err}"
