@@ -44,6 +44,14 @@ pub struct Resumed {
     /// Rows dropped to be measured again: their CE is not the mean of their per-sequence values,
     /// so the file or its arrays changed after ceq wrote them.
     pub damaged: Vec<String>,
+    /// Rows dropped to be measured again: a cell differs from what ceq wrote (the record's digest).
+    pub edited: Vec<String>,
+}
+
+/// A row's identity as written: FNV-1a of its cells, each ended by a unit separator.
+pub(crate) fn digest(row: &Row) -> String {
+    let bytes = row.iter().flat_map(|c| c.bytes().chain([0x1f]));
+    format!("{:016x}", super::family::fnv1a64(bytes))
 }
 
 /// Whether `got` is the position-weighted mean of the per-sequence means `m` over the counts
@@ -288,6 +296,9 @@ impl Ledger {
         let mut rows = rows.to_vec();
         rows.sort_by(|a, b| (self.order)(self, a, b));
         record.order = rows.iter().map(|r| self.name(r).to_owned()).collect();
+        record.digests = (rows.iter())
+            .map(|r| (self.name(r).to_owned(), digest(r)))
+            .collect();
         record.write(path)?;
         Ok(rows)
     }
@@ -331,6 +342,7 @@ impl Ledger {
             unrecorded: 0,
             eval_tokens: eval_tokens.to_owned(),
             damaged: vec![],
+            edited: vec![],
         };
         // An empty file holds nothing to keep or lose: written as a new one.
         if !out.exists() || out.metadata().is_ok_and(|m| m.is_file() && m.len() == 0) {
@@ -407,6 +419,13 @@ impl Ledger {
             per_seq.retain(|n, _| !kept.damaged.contains(n));
             rows.retain(|r| per_seq.contains_key(self.name(r)));
         }
+        // A row whose cells are not as ceq wrote them (a metric edited by hand) is not a measurement.
+        let edited = |r: &Row| (record.digests.get(self.name(r))).is_some_and(|d| *d != digest(r));
+        kept.edited = (rows.iter().filter(|r| edited(r)))
+            .map(|r| self.name(r).to_owned())
+            .collect();
+        per_seq.retain(|n, _| !kept.edited.contains(n));
+        rows.retain(|r| per_seq.contains_key(self.name(r)));
         kept.inputs.retain(|n, _| per_seq.contains_key(n));
         // Counted among the rows really kept: a dropped one is measured again, and recorded then.
         kept.unrecorded = (rows.iter())
@@ -473,7 +492,10 @@ impl Ledger {
                 .iter()
                 .map(|(_, r)| self.name(r).to_owned())
                 .collect();
-            if let Some(r) = RunRecord::read(path)? {
+            let shard_record = RunRecord::read(path)?;
+            let digests =
+                (shard_record.as_ref()).map_or_else(Default::default, |r| r.digests.clone());
+            if let Some(r) = shard_record {
                 let held: std::collections::HashSet<&String> = names.iter().collect();
                 let mine = r.inputs.into_iter().filter(|(n, _)| held.contains(n));
                 for (n, ids) in mine {
@@ -510,6 +532,17 @@ impl Ledger {
             }
             files.push((path.clone(), names.clone()));
             for (line, mut row) in file_rows {
+                let name = self.name(&row);
+                if digests.get(name).is_some_and(|d| *d != digest(&row)) {
+                    return Err(mismatch(
+                        path.clone(),
+                        format!(
+                            "line {line}: '{name}' is not as ceq wrote it (a cell changed since, as \
+                             the run record's digest of the row shows); restore it, or run this \
+                             shard again"
+                        ),
+                    ));
+                }
                 // One token set, and for a sweep one batch size (SAEBench's per-batch metrics).
                 let batch = self.has("batch").then(|| &row[self.col("batch")]);
                 let set = |t: &str| match batch {
@@ -942,6 +975,15 @@ impl Resumed {
         }
         if let Some(w) = damaged_rows(out, self) {
             progress(Progress::Warning(w));
+        }
+        if let Some(first) = self.edited.first() {
+            progress(Progress::Warning(format!(
+                "{}: {} row(s) ('{first}'{}) are not as ceq wrote them (a cell changed since, as \
+                 the run record's digest of each row shows): they are measured again",
+                out.display(),
+                self.edited.len(),
+                if self.edited.len() > 1 { ", …" } else { "" }
+            )));
         }
     }
 }

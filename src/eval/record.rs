@@ -55,6 +55,11 @@ pub struct RunRecord {
     /// again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order: Vec<String>,
+    /// Each row's cells as written (FNV-1a of them, by row name): a row edited since is measured
+    /// again on a rerun, and refused by a merge, instead of kept as ceq's measurement. A record
+    /// from an older ceq has none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digests: BTreeMap<String, String>,
     /// Written by `ceq merge`: a later merge may replace the file (it holds nothing the shards do
     /// not), which it may not do to a run's own output.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -137,16 +142,14 @@ impl RunRecord {
         inputs: BTreeMap<String, Vec<FileId>>,
     ) -> Result<RunRecord> {
         super::shard::record_shard(csv, shard, rows.clone(), job)?;
+        let last = RunRecord::read(csv).ok().flatten().unwrap_or_default();
         let record = RunRecord {
             finished: false,
             rows,
             inputs,
-            // The arrays on disk are as the last save left them.
-            order: RunRecord::read(csv)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-                .order,
+            // The arrays and rows on disk are as the last save left them.
+            order: last.order,
+            digests: last.digests,
             merged: false,
         };
         if csv.exists() {

@@ -1749,3 +1749,57 @@ fn an_existing_out_that_is_empty_or_another_table() {
     );
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "a,b\n1,2\n");
 }
+
+/// A cell of ceq's results edited by hand is not a measurement: a rerun measures the row again
+/// (the file comes back as ceq wrote it) and a merge refuses the shard (review: n_tokens and a
+/// shard's params were kept as edited, exit 0). Each row's digest in the run record tells.
+#[test]
+fn an_edited_row_is_measured_again_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, tokens) = (family().join("family.csv"), family().join("tokens.npy"));
+    let out = dir.path().join("o.csv");
+    eval_family(&manifest, &tokens, &out, &[]).success();
+    let whole = std::fs::read_to_string(&out).unwrap();
+    // The same row with one cell other than its losses changed.
+    let edit = |path: &Path, column: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let c = col(path, column);
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+        cells[c] = format!("{}1", cells[c]);
+        lines[1] = cells.join(",");
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    };
+    edit(&out, "n_tokens");
+    let a = eval_family(&manifest, &tokens, &out, &[]).success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("1 row(s) (") && err.contains("are not as ceq wrote them"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), whole);
+
+    let shards: Vec<PathBuf> = (0..2)
+        .map(|i| {
+            let s = dir.path().join(format!("s{i}.csv"));
+            eval_family(&manifest, &tokens, &s, &["--shard", &format!("{i}/2")]).success();
+            s
+        })
+        .collect();
+    edit(&shards[0], "params");
+    let a = ceq()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(dir.path().join("m.csv"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("s0.csv")
+            && err.contains("line 2: '")
+            && err.contains("is not as ceq wrote it"),
+        "{err}"
+    );
+    assert!(!dir.path().join("m.csv").exists());
+}
