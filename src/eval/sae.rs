@@ -235,7 +235,9 @@ fn centered_host(path: &Path, kwargs: Option<&Value>) -> Result<bool> {
                 let m = format!(
                     "'{other}' changes how TransformerLens loads the host, and ceq does not know \
                      what it does to the activations; ceq reproduces center_writing_weights and \
-                     options that leave the hooks' activations as they are"
+                     options that leave the hooks' activations as they are. Measure this SAE with \
+                     SAELens, or, if the option leaves the activations as they are, remove it \
+                     from cfg.json"
                 );
                 return Err(key_error(path, KEY, m));
             }

@@ -464,7 +464,14 @@ fn an_sae_of_a_host_with_centred_writing_weights_sees_centred_activations() {
         );
     });
     let err = eval_fails(&m, &s, &tokens(), &[]);
-    says(&err, &["model_from_pretrained_kwargs", "'first_n_layers'"]);
+    says(
+        &err,
+        &[
+            "model_from_pretrained_kwargs",
+            "'first_n_layers'",
+            "Measure this SAE with SAELens",
+        ],
+    );
 }
 
 /// SAELens 3.9-4.3 wrote TopK SAEs as `architecture: standard` with `activation_fn_str: topk` and
