@@ -1083,11 +1083,11 @@ fn a_step_in_exponent_form_is_written_as_its_number() {
         &["--tokens-per-step", "1024"],
     )
     .success();
-    let mut r = csv::Reader::from_path(&out).unwrap();
-    let head = r.headers().unwrap().clone();
-    let rec = r.records().next().unwrap().unwrap();
-    let col = |n: &str| rec[head.iter().position(|h| h == n).unwrap()].to_owned();
-    assert_eq!((col("step"), col("tokens")), ("40".into(), "40960".into()));
+    let r = &rows(&out)[0];
+    assert_eq!(
+        (&r[col(&out, "step")], &r[col(&out, "tokens")]),
+        ("40", "40960")
+    );
 }
 
 /// What a manifest holds that is not used is said, not dropped: columns ceq does not read, and
