@@ -182,10 +182,13 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
     w
 }
 
+/// Files passed over, each with why.
+type Skipped = Vec<(PathBuf, String)>;
+
 /// The `*.json` files directly in `dir`, by name, and what is passed over (not read, but said:
 /// its subfolders, and hidden .json files such as the `._x.json` copies macOS leaves); anything
 /// else there is not looked at.
-fn json_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
+fn json_files(dir: &Path) -> Result<(Vec<PathBuf>, Skipped)> {
     let mut files = vec![];
     let mut folders = vec![];
     let mut hidden = vec![];
