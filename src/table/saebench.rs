@@ -503,8 +503,8 @@ impl ResultFile {
         Ok(String::new())
     }
 
-    /// The eval tokens as a label: text, context, and whether the SAE was spliced at special
-    /// tokens (which changes every later position's CE, so results differing in it are measured
+    /// The eval tokens as a label: text, context, the model whose tokenizer made the ids, and
+    /// whether the SAE was spliced at special tokens (which changes every later position's CE, so results differing in it are measured
     /// differently).
     fn token_set(&self) -> Result<String> {
         let dataset = self.text("eval_config.dataset")?;
@@ -516,6 +516,15 @@ impl ResultFile {
         };
         if !ctx.is_empty() {
             set = format!("{set}, context {ctx}");
+        }
+        // The ids are the host's tokenizer's: two models' nats/token are not one scale.
+        let model = self.first(&[
+            "eval_config.model_name",
+            "sae_cfg_dict.model_name",
+            "sae_cfg_dict.metadata.model_name",
+        ])?;
+        if !model.is_empty() {
+            set = format!("{set}, tokenized for {model}");
         }
         match self.flag(EXCLUDE_SPECIAL)? {
             Some(false) => set.push_str(SPLICED_AT_SPECIAL),

@@ -126,7 +126,10 @@ fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped()
     else {
         panic!("{:?}", s.source)
     };
-    assert_eq!(token_sets, &["Skylion007/openwebtext, context 128"]);
+    assert_eq!(
+        token_sets,
+        &["Skylion007/openwebtext, context 128, tokenized for pythia-70m-deduped"]
+    );
     assert_eq!(skipped.len(), 1);
     assert!(
         skipped[0]
@@ -190,7 +193,10 @@ fn a_folder_reads_its_core_results_in_file_name_order_and_says_what_it_skipped()
     assert!(err.contains("must be measured on the same tokens"), "{err}");
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(
-        table.contains("warning: these CEs were measured by SAEBench on its own eval tokens (Skylion007/openwebtext, context 128)"),
+        table.contains(
+            "warning: these CEs were measured by SAEBench on its own eval tokens \
+             (Skylion007/openwebtext, context 128, tokenized for pythia-70m-deduped)"
+        ),
         "{table}"
     );
 
@@ -622,15 +628,29 @@ fn results_on_different_token_sets_are_flagged() {
     let s = read_splices(&folder).unwrap();
     let w = s.warnings().join("\n");
     assert!(
-        w.contains("context 128; Skylion007/openwebtext, context 1024"),
+        w.contains("context 128, tokenized for pythia-70m-deduped; Skylion007/openwebtext, context 1024, tokenized for pythia-70m-deduped"),
         "{w}"
     );
     assert!(w.contains("2 different token sets"), "{w}");
+    // Another host model's results are on its tokenizer's ids: not one scale either (review).
+    let third = edited(&good, "trainer_2\"", "trainer_4\"");
+    let gemma = third.replace("\"pythia-70m-deduped\"", "\"gemma-2-2b\"");
+    assert_ne!(gemma, third);
+    std::fs::write(folder.join("c.json"), gemma).unwrap();
+    let w = read_splices(&folder).unwrap().warnings().join("\n");
+    assert!(
+        w.contains("3 different token sets") && w.contains("context 128, tokenized for gemma-2-2b"),
+        "{w}"
+    );
+    std::fs::remove_file(folder.join("c.json")).unwrap();
     // Each row's units name its own CEs' token set, not both (review).
     let rows = map_json(&law(d.path()), &folder);
     for (row, ctx) in rows.iter().zip(["128", "1024"]) {
         let u = row["units"].as_str().unwrap();
-        let own = format!("SAEBench's own eval tokens (Skylion007/openwebtext, context {ctx})");
+        let own = format!(
+            "SAEBench's own eval tokens (Skylion007/openwebtext, context {ctx}, tokenized for \
+             pythia-70m-deduped)"
+        );
         assert!(u.contains(&own), "{u}");
     }
 }
@@ -756,7 +776,9 @@ fn results_spliced_at_special_tokens_are_named_and_warned_of() {
     let w = s.warnings().join("\n");
     assert!(w.contains("at BOS/EOS/pad positions too"), "{w}");
     assert!(
-        w.contains("context 128, SAE spliced at special tokens too"),
+        w.contains(
+            "context 128, tokenized for pythia-70m-deduped, SAE spliced at special tokens too"
+        ),
         "{w}"
     );
     assert!(w.contains("2 different token sets"), "{w}");
@@ -792,7 +814,10 @@ fn results_without_the_special_tokens_key_are_unknown_not_true() {
         let s = read_splices(&file).unwrap();
         let w = s.warnings().join("\n");
         assert!(
-            w.contains("context 128, whether the SAE was spliced at special tokens not recorded"),
+            w.contains(
+                "context 128, tokenized for pythia-70m-deduped, whether the SAE was spliced at special tokens not \
+                 recorded"
+            ),
             "{w}"
         );
         assert!(
