@@ -301,19 +301,13 @@ impl MapResult {
 
     /// Splice CEs far above any real LM's loss (see [`crate::table::HIGH_LOSS`]).
     fn high_losses(&self) -> Option<String> {
-        let (s, ce) = (self.splices.rows.iter())
+        let high: Vec<(&Splice, f64)> = (self.splices.rows.iter())
             .map(|s| (s, s.ce_clean.max(s.ce_spliced)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))?;
-        let high = |s: &&Splice| s.ce_clean.max(s.ce_spliced) > crate::table::HIGH_LOSS;
-        let others = self
-            .splices
-            .rows
-            .iter()
-            .filter(high)
-            .count()
-            .saturating_sub(1);
-        (ce > crate::table::HIGH_LOSS)
-            .then(|| crate::table::high_loss(ce, &format!("the splice '{}'", s.name), others))
+            .filter(|(_, ce)| *ce > crate::table::HIGH_LOSS)
+            .collect();
+        let (s, ce) = high.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let at = format!("the splice '{}'", s.name);
+        Some(crate::table::high_loss(*ce, &at, high.len() - 1))
     }
 
     /// Refits that put both CEs at or below their floor give the fraction ∞/∞: its interval is
@@ -329,8 +323,9 @@ impl MapResult {
         Some(format!(
             "the compute_fraction and log10_compute_ratio intervals of {} splice(s) are over \
              only the refits whose floor E lies below the higher of ce_clean and ce_spliced \
-             (fewest: {fewest} of {} refits, '{name}'): the others put both CEs at or below E, where the fraction is undefined, so \
-             these intervals leave out that the law may put the host at its floor",
+             (fewest: {fewest} of {} refits, '{name}'): the others put both CEs at or below E, \
+             where the fraction is undefined, so these intervals leave out that the law may put \
+             the host at its floor",
             partial.len(),
             self.refits
         ))

@@ -351,8 +351,7 @@ pub fn fit_with_progress(
         });
     }
     let obj = Objective::new(opts.form, &cks, opts.delta);
-    let min_loss = cks.iter().map(|c| c.loss).fold(f64::INFINITY, f64::min);
-    let grid = opts.form.grid(min_loss);
+    let grid = opts.form.grid(lo);
     let ms = multistart::multistart(
         &obj,
         &grid,

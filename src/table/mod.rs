@@ -295,16 +295,17 @@ impl Row<'_> {
         let cell = self.raw(col);
         let dir = base.join(cell);
         // An empty cell joins to the manifest's own folder: said, not read as that folder.
-        if cell.trim().is_empty() || !dir.is_dir() {
-            let why = match () {
-                _ if cell.trim().is_empty() => "the cell is empty; give the folder's path".into(),
-                _ if dir.exists() => format!("{} is a file, not a folder", dir.display()),
-                _ => format!("no folder {}", dir.display()),
-            };
-            let msg = format!("'{row}': {why} (paths are relative to this manifest's folder)");
-            return Err(self.error(col, msg));
-        }
-        Ok(dir)
+        let why = if cell.trim().is_empty() {
+            "the cell is empty; give the folder's path".to_owned()
+        } else if dir.is_dir() {
+            return Ok(dir);
+        } else if dir.exists() {
+            format!("{} is a file, not a folder", dir.display())
+        } else {
+            format!("no folder {}", dir.display())
+        };
+        let msg = format!("'{row}': {why} (paths are relative to this manifest's folder)");
+        Err(self.error(col, msg))
     }
 }
 
@@ -327,8 +328,8 @@ pub(crate) fn high_loss(loss: f64, at: &str, others: usize) -> String {
         n => format!(" (so do {n} more row(s))"),
     };
     format!(
-        "{at} holds a loss of {loss:.4} nats/token, above {HIGH_LOSS}{more}, which uniform guessing over \
-         400 million tokens stays below: is it a perplexity, a sum over a sequence, or in bits? \
+        "{at} holds a loss of {loss:.4} nats/token, above {HIGH_LOSS}{more}, which uniform \
+         guessing over 400 million tokens stays below: is it a perplexity, a sum over a sequence, or in bits? \
          ceq reads losses as mean cross-entropies in nats per token"
     )
 }
