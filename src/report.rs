@@ -15,6 +15,7 @@ use crate::law_file::LawFile;
 use crate::map::MapResult;
 use crate::plot::{self, Data, Figure, Reference};
 use crate::progress::{Listener, Progress};
+use crate::table::Source;
 
 /// What a report is made of.
 pub struct Report<'a> {
@@ -327,6 +328,18 @@ impl Report<'_> {
             h += &format!("<p class=\"warn\">Warning: {}</p>\n", escape(&w));
         }
         h += &Format::Html.render(summary);
+        // A SAEBench folder's files that are not core results: a reader of the page alone should
+        // know which results the table leaves out, not only the terminal that ran it.
+        if let Source::SaeBench { skipped, .. } = &self.map.splices.source {
+            for (file, why) in skipped {
+                let file = file.display().to_string();
+                h += &format!(
+                    "<p class=\"notes\">Not read: {}: {}.</p>\n",
+                    escape(&file),
+                    escape(why)
+                );
+            }
+        }
         h += "<p>Files: <a href=\"mapped.csv\">mapped.csv</a> (every column), <a href=\"mapped.json\">mapped.json</a>, \
               <a href=\"mapped.md\">mapped.md</a>, <a href=\"mapped.tex\">mapped.tex</a> (booktabs), \
               <a href=\"law.json\">law.json</a>.</p>\n";

@@ -692,6 +692,34 @@ fn plot_and_report_accept_saebench_results() {
     assert!(mapped.contains(
         "sae_bench_pythia70m_sweep_topk_ctx128_0730/blocks.3.hook_resid_post__trainer_2"
     ));
+    assert!(!html.contains("Not read:"), "one file: nothing skipped");
+
+    // A folder's files that are not core results are named on the page, not only on stderr
+    // (review 2026-12-06: the page alone did not say which results the table leaves out).
+    let whole = d.path().join("whole");
+    ceq()
+        .args(["report", "--law"])
+        .arg(&law)
+        .arg("--splices")
+        .arg(fixture("results"))
+        .arg("--out")
+        .arg(&whole)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(whole.join("index.html")).unwrap();
+    let line = html
+        .lines()
+        .find(|l| l.contains("Not read:"))
+        .unwrap_or_else(|| panic!("no skipped file on the page"));
+    assert!(
+        line.contains("sparse_probing_trainer_2_eval_results.json: a SAEBench 'sparse_probing' result, not a core result."),
+        "{line}"
+    );
+    assert_eq!(
+        html.matches("Not read:").count(),
+        1,
+        "only the one skipped file"
+    );
 }
 
 /// SAEBench's own acceptance data (a real core result, pythia-70m-deduped; not shipped: point
