@@ -6,7 +6,8 @@ use plotters::prelude::*;
 use super::style::{DASH, GREY, Style, lin_range, log_range, log_ticks, percent};
 use super::{
     Area, Data, LeftOut, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err,
-    group_colour, group_entry, group_legend, legend, more_groups,
+    group_colour, group_entry, group_legend, legend, legend_box, legend_corner_covering,
+    more_groups,
 };
 use crate::equivalence::Mapped;
 
@@ -48,8 +49,22 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .any(|p| p.ci.is_some_and(|(lo, hi)| !(lo > 0.0 && hi.is_finite())));
     let notes = [bars.is_some(), short.is_some(), unbounded];
     let band = NOTE_LINE * notes.iter().filter(|&&n| n).count() as f64 / PLOT_HEIGHT;
-    let y1 = y1 + band / (1.0 - band) * (y1 - y0);
-    let mut chart = builder(root, "Loss recovered vs compute kept", s, 52.0)
+    // Only the groups with points, in their order, each its colour and legend line.
+    let shown: Vec<usize> = (0..labels.len())
+        .filter(|&g| pts.iter().any(|p| group[p.i] == g))
+        .collect();
+    let names: Vec<String> = shown.iter().map(|&g| labels[g].clone()).collect();
+    let texts = group_legend(&group_name, &names);
+    let made = d.layout.linear_vs_log.borrow().clone();
+    let Choices { at, y: (y0, y1) } = match made {
+        Some(c) => c,
+        None => {
+            let c = choose(root, s, &texts, &pts, (x0, x1), (y0, y1), band)?;
+            *d.layout.linear_vs_log.borrow_mut() = Some(c.clone());
+            c
+        }
+    };
+    let mut chart = builder(root, TITLE, s, 52.0)
         .build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
             y0..y1,
@@ -74,12 +89,6 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         ))
         .map_err(err)?;
     let r = s.upx(3.4);
-    // Only the groups with points, in their order, each its colour and legend line.
-    let shown: Vec<usize> = (0..labels.len())
-        .filter(|&g| pts.iter().any(|p| group[p.i] == g))
-        .collect();
-    let names: Vec<String> = shown.iter().map(|&g| labels[g].clone()).collect();
-    let texts = group_legend(&group_name, &names);
     let mut open = false;
     for (j, &g) in shown.iter().enumerate() {
         let c = group_colour(j);
@@ -117,12 +126,89 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     // What the bars are, of the drawn rows only; and what is not drawn.
     let open = open.then(|| OPEN_NOTE.to_owned());
     corner_notes(root, &chart, s, bars.into_iter().chain(open).chain(short))?;
-    legend(&mut chart, s, SeriesLabelPosition::LowerRight)
+    legend(&mut chart, s, at)
 }
+
+const TITLE: &str = "Loss recovered vs compute kept";
 
 /// A corner note's line, and about the plot's height (SVG pixels).
 const NOTE_LINE: f64 = 15.0;
 const PLOT_HEIGHT: f64 = 290.0;
+
+/// The corners the legend may take, in order of preference: the upper left holds the notes, and the
+/// lower right (much compute kept, little loss recovered) is where splices seldom fall.
+const LEGEND_CORNERS: [SeriesLabelPosition; 3] = [
+    SeriesLabelPosition::LowerRight,
+    SeriesLabelPosition::LowerLeft,
+    SeriesLabelPosition::UpperRight,
+];
+
+/// The legend's corner and the y axis's range, chosen once at the SVG's scale and followed by the
+/// PNG.
+#[derive(Clone, Debug)]
+pub(crate) struct Choices {
+    at: SeriesLabelPosition,
+    y: (f64, f64),
+}
+
+/// A corner where the legend covers no point or interval bar; where every corner would (many groups
+/// of points that fill the plot), the lower right, with the y axis run down far enough that the
+/// legend sits below every point: a legend over the data hid splices (review 2026-12-07). `band` is
+/// the share of the plot's height kept free above the points for the corner notes.
+fn choose<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: &Style,
+    texts: &[String],
+    pts: &[Point],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    band: f64,
+) -> PlotResult<Choices> {
+    // The axis range with `low` of the plot's height kept free below the points and `band` above.
+    let range = |low: f64| {
+        let span = (y1 - y0) / (1.0 - band - low);
+        (y0 - low * span, y1 + band * span)
+    };
+    let plain = Choices {
+        at: LEGEND_CORNERS[0].clone(),
+        y: range(0.0),
+    };
+    if texts.is_empty() {
+        return Ok(plain);
+    }
+    // The plot as it would be drawn, on a canvas of the same size that is thrown away.
+    let mut scratch = String::new();
+    let dry = SVGBackend::with_string(&mut scratch, root.dim_in_pixel()).into_drawing_area();
+    let (ya, yb) = plain.y;
+    let chart = builder(&dry, TITLE, s, 52.0)
+        .build_cartesian_2d((x0..x1).log_scale(), ya..yb)
+        .map_err(err)?;
+    let mut cover = vec![];
+    for p in pts {
+        let at = |x: f64| chart.backend_coord(&(x.clamp(x0, x1), p.recovered));
+        let (lo, hi) = p.ci.map_or((p.fraction, p.fraction), |(lo, hi)| {
+            (
+                if lo > 0.0 { lo } else { x0 },
+                if hi.is_finite() { hi } else { x1 },
+            )
+        });
+        let ((a, y), (b, _)) = (at(lo), at(hi));
+        cover.extend((a..=b).step_by(s.upx(3.0).max(1) as usize).map(|x| (x, y)));
+        cover.push(at(p.fraction));
+    }
+    let (at, covered) = legend_corner_covering(&dry, &chart, s, (texts, &LEGEND_CORNERS), &cover)?;
+    if covered == 0 {
+        return Ok(Choices { at, y: plain.y });
+    }
+    let (_, top, _, bottom) = legend_box(&dry, &chart, s, texts, false)?;
+    let area_height = chart.plotting_area().dim_in_pixel().1 as f64;
+    // The legend's box, its inset from the frame and a marker's radius clear of it.
+    let low = f64::from(bottom - top + 5 + s.px(3.4) + s.px(4.0)) / area_height;
+    Ok(Choices {
+        at: LEGEND_CORNERS[0].clone(),
+        y: range(low.min(0.6)),
+    })
+}
 
 /// Whether a row is drawn: it has a compute fraction and a loss recovered.
 pub(crate) fn drawn(m: &Mapped) -> bool {

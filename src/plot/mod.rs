@@ -202,6 +202,7 @@ pub struct Data<'a> {
 pub(crate) struct Layout {
     pub splices: std::cell::RefCell<Option<splices::Choices>>,
     pub across_sizes: std::cell::RefCell<Option<across_sizes::Choices>>,
+    pub linear_vs_log: std::cell::RefCell<Option<linear_vs_log::Choices>>,
 }
 
 /// A known loss to show beside the fit, with its label.
@@ -744,9 +745,20 @@ pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTransl
     root: &Area<DB>,
     chart: &ChartContext<'_, DB, CT>,
     s: &Style,
-    (entries, corners): (&[String], &[SeriesLabelPosition]),
+    entries: (&[String], &[SeriesLabelPosition]),
     points: &[(i32, i32)],
 ) -> PlotResult<SeriesLabelPosition> {
+    Ok(legend_corner_covering(root, chart, s, entries, points)?.0)
+}
+
+/// [`legend_corner`], with how many of `points` its legend covers there.
+pub(crate) fn legend_corner_covering<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &Area<DB>,
+    chart: &ChartContext<'_, DB, CT>,
+    s: &Style,
+    (entries, corners): (&[String], &[SeriesLabelPosition]),
+    points: &[(i32, i32)],
+) -> PlotResult<(SeriesLabelPosition, usize)> {
     let covered = |(x0, y0, x1, y1): (i32, i32, i32, i32)| {
         let inside = |&&(x, y): &&(i32, i32)| x >= x0 && x <= x1 && y >= y0 && y <= y1;
         points.iter().filter(inside).count()
@@ -764,7 +776,7 @@ pub(crate) fn legend_corner<DB: DrawingBackend, CT: plotters::coord::CoordTransl
             best = (n, at.clone());
         }
     }
-    Ok(best.1)
+    Ok((best.1, best.0))
 }
 
 /// Grey lines of notes in the plot's upper left corner, one under the other: what its interval bars

@@ -226,3 +226,62 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
     assert!(page.contains(said), "{page}");
     assert!(!rep.join("linear_vs_log.svg").exists());
 }
+
+/// Twelve hosts of three SAEs each, whose points fill the plot's lower right: the legend (seven
+/// groups and "+5 more") no longer covers any of them (review 2026-12-07: it hid four), and the
+/// notes above still clear them.
+#[test]
+fn the_legend_covers_no_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &["--bootstrap", "30"]);
+    let clean = [
+        4.6995, 4.24946, 3.87051, 3.55141, 3.28272, 3.05646, 2.86593, 2.7055, 2.5704, 2.45664,
+        2.36085, 2.28018,
+    ];
+    let mut csv = "name,model,params,tokens,ce_clean,ce_spliced,ce_zero_ablation\n".to_owned();
+    for (k, c) in clean.iter().enumerate() {
+        let params = 2e7 * 1.6f64.powi(k as i32);
+        for j in 0..3 {
+            let spliced = c + 0.1 * (j + 1) as f64 + 0.05 * k as f64;
+            csv += &format!(
+                "host{k:02}-sae{j},host{k:02},{params},{},{c},{spliced},12.4\n",
+                20.0 * params
+            );
+        }
+    }
+    let splices = write(dir.path(), "s.csv", &csv);
+    let figs = dir.path().join("figs");
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", "linear-vs-log", "--law"])
+            .arg(&law)
+            .arg("--splices")
+            .arg(&splices)
+            .arg("--out-dir")
+            .arg(&figs),
+    );
+    let svg = std::fs::read_to_string(figs.join("linear_vs_log.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    // The legend's background: the one box drawn at 0.9 opacity.
+    let boxes: Vec<[f64; 4]> = (doc.descendants())
+        .filter(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.9"))
+        .map(|n| {
+            let (x, y) = (num(&n, "x"), num(&n, "y"));
+            [x, y, x + num(&n, "width"), y + num(&n, "height")]
+        })
+        .collect();
+    let [[x0, y0, x1, y1]] = boxes[..] else {
+        panic!("not one legend box: {boxes:?}")
+    };
+    let (mut inside, mut outside) = (0, 0);
+    for c in doc.descendants().filter(|n| n.has_tag_name("circle")) {
+        let (x, y, r) = (num(&c, "cx"), num(&c, "cy"), num(&c, "r"));
+        match x + r >= x0 && x - r <= x1 && y + r >= y0 && y - r <= y1 {
+            true => inside += 1,
+            false => outside += 1,
+        }
+    }
+    // The legend's own swatches are its 8 dots (7 groups and "+5 more"); every splice is outside.
+    assert_eq!((outside, inside), (36, 8), "legend {boxes:?}");
+}
