@@ -278,19 +278,18 @@ impl Report<'_> {
     pub fn floor_line(&self, r: &Reference) -> String {
         let lf = self.law_file;
         let e = lf.law().floor();
-        let interval = lf
-            .bootstrap
-            .as_ref()
-            .and_then(|b| Some((b.level, b.intervals.get("E")?.0)))
-            .map_or(String::new(), |(level, (lo, hi))| {
-                let pct = crate::law_file::percent_level(level);
-                format!(" ({pct} bootstrap interval {lo:.4} to {hi:.4})")
-            });
+        let bootstrap =
+            (lf.bootstrap.as_ref()).and_then(|b| Some((b.level, b.intervals.get("E")?.0)));
+        let interval = bootstrap.map_or(String::new(), |(level, (lo, hi))| {
+            let pct = crate::law_file::percent_level(level);
+            format!(" ({pct} bootstrap interval {lo:.4} to {hi:.4})")
+        });
         format!(
-            "Fitted floor E = {e:.4} nats/token{interval}; {}: {:.4} nats/token (E − floor = {:+.4}).",
+            "Fitted floor E = {e:.4} nats/token{interval}; {}: {:.4} nats/token (E − floor = {:+.4}). {}.",
             r.label,
             r.loss,
-            e - r.loss
+            e - r.loss,
+            capitalised(&r.verdict(bootstrap.map(|b| b.1)))
         )
     }
 

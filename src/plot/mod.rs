@@ -213,6 +213,34 @@ pub struct Reference {
     pub label: String,
 }
 
+impl Reference {
+    /// How this known floor stands to the fitted E's interval (nats/token), in words: a family
+    /// whose losses lie far above its floor fits an E anywhere below them, and every
+    /// compute-equivalent leans on that E, so a reader must be told when the fit does not pin it.
+    pub fn verdict(&self, interval: Option<(f64, f64)>) -> String {
+        let Some((lo, hi)) = interval else {
+            return "E has no interval: fit with --bootstrap to see how firmly the checkpoints fix it"
+                .into();
+        };
+        let floor = self.loss;
+        if floor < lo || floor > hi {
+            return format!(
+                "the true floor is outside E's interval ({lo:.4} to {hi:.4}): the law's form misses \
+                 how this family's loss approaches its floor"
+            );
+        }
+        let width = hi - lo;
+        // An interval as wide as half the floor itself leaves the floor unfixed.
+        match width >= 0.5 * floor {
+            true => format!(
+                "the true floor is inside E's interval, which spans {width:.2} nats/token: these \
+                 checkpoints' losses do not pin E down, and every compute-equivalent leans on it"
+            ),
+            false => "the true floor is inside E's interval".into(),
+        }
+    }
+}
+
 impl<'a> Data<'a> {
     pub fn new(
         law_file: &'a LawFile,

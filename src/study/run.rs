@@ -79,6 +79,29 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
+impl Outcome {
+    /// The fitted E with its interval: "1.3110 nats/token (90% bootstrap interval 0.0894 to 1.4215)".
+    fn fitted_e_said(&self) -> String {
+        match self.fitted_e_interval {
+            Some([lo, hi]) => format!(
+                "{:.4} nats/token ({} bootstrap interval {lo:.4} to {hi:.4})",
+                self.fitted_e,
+                crate::law_file::percent_level(self.interval_level.unwrap_or(0.9))
+            ),
+            None => format!("{:.4} nats/token", self.fitted_e),
+        }
+    }
+
+    /// Whether the fit pins E down, against the true floor ([`Reference::verdict`]).
+    fn verdict(&self) -> String {
+        let floor = Reference {
+            loss: self.loss_floor,
+            label: String::new(),
+        };
+        floor.verdict(self.fitted_e_interval.map(|[lo, hi]| (lo, hi)))
+    }
+}
+
 /// A trained model's record, written last into its folder: its presence means the model is done.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ModelRecord {
@@ -538,9 +561,10 @@ impl Study {
     /// One line on a finished study: the truth beside the fit, and where to look.
     pub fn summary(&self, o: &Outcome) -> String {
         format!(
-            "true floor {:.4} nats/token, fitted E {:.4}; study in {} (open {})",
+            "true floor {:.4} nats/token, fitted E {}: {}; study in {} (open {})",
             o.loss_floor,
-            o.fitted_e,
+            o.fitted_e_said(),
+            o.verdict(),
             self.out.display(),
             self.path("report/index.html").display()
         )
@@ -559,14 +583,7 @@ impl Study {
     /// The folder's README: what was done and the commands that redo each step.
     fn readme(&self, o: &Outcome) -> String {
         let s = &self.settings;
-        let e = match o.fitted_e_interval {
-            Some([lo, hi]) => format!(
-                "{:.4} nats/token ({} bootstrap interval {lo:.4} to {hi:.4})",
-                o.fitted_e,
-                crate::law_file::percent_level(o.interval_level.unwrap_or(0.9))
-            ),
-            None => format!("{:.4} nats/token", o.fitted_e),
-        };
+        let e = format!("{}; {}", o.fitted_e_said(), o.verdict());
         format!(
             "{README_TITLE}\n\n\
              Made by `ceq study` (ceq {ver}, preset `{preset}`, seed {seed}). Every number here was \

@@ -62,6 +62,7 @@ fn quick_study_trains_measures_fits_and_maps() {
     std::fs::write(&early, "{").unwrap();
     let o = study(&a, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(!early.exists());
     for f in ["README.md", "report/index.html", "report/n_and_d.svg"] {
         assert!(a.join(f).exists(), "no {f}");
@@ -157,11 +158,23 @@ fn quick_study_trains_measures_fits_and_maps() {
         }
     }
 
-    // The report shows the true floor beside the fitted E.
+    // The report shows the true floor beside the fitted E, and says that an interval as wide as
+    // half the floor does not pin E down (review 2026-12-07: E = 0.09 beside a floor of 1.40 was
+    // printed without a word); so do the folder's README and the summary line.
     let html = std::fs::read_to_string(a.join("report/index.html")).unwrap();
     assert!(html.contains(&format!(
         "true floor on eval_tokens.npy: {floor:.4} nats/token"
     )));
+    assert!(hi - lo >= 0.5 * floor, "the quick grid pins E: [{lo}, {hi}]");
+    let loose = format!(
+        "the true floor is inside E's interval, which spans {:.2} nats/token: these checkpoints' \
+         losses do not pin E down",
+        hi - lo
+    );
+    assert!(html.contains(&format!("The{}", &loose[3..])), "{html}");
+    let readme = std::fs::read_to_string(a.join("README.md")).unwrap();
+    assert!(readme.contains(&loose), "{readme}");
+    assert!(summary.contains(&loose), "{summary}");
 
     // A rerun resumes: nothing is trained again and nothing changes.
     let before: Vec<Vec<u8>> = DETERMINED
