@@ -348,7 +348,9 @@ pub fn check_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
 /// [`check_out_dir`], then makes the folder if it is missing.
 pub fn make_out_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
     check_out_dir(dir, files, force)?;
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+    // A link to a folder not made yet is made as its target (which the checks above looked at):
+    // made at the link's own name, it failed as "File exists".
+    std::fs::create_dir_all(resolved(dir)).map_err(|source| Error::Write {
         path: dir.to_owned(),
         source,
     })

@@ -200,17 +200,24 @@ impl RunLock {
     /// Claims `csv` for a run: none of its files may be one of `inputs` (or inside one), and no
     /// other run may be writing it.
     pub fn claim(csv: &Path, inputs: &[&Path]) -> Result<RunLock> {
+        let advice = "give each run its own output (a shard its own file, then merge them), or \
+                      wait for that run to end";
+        RunLock::claim_saying(csv, inputs, advice)
+    }
+
+    /// [`RunLock::claim`], with what to do when another run holds the lock.
+    pub fn claim_saying(csv: &Path, inputs: &[&Path], advice: &str) -> Result<RunLock> {
         for o in outputs(csv) {
             crate::io::check_not_input(&o, inputs)?;
         }
         check_own_sidecars(csv)?;
-        let lock = RunLock::take(csv)?;
+        let lock = RunLock::take(csv, advice)?;
         // Under the lock: a run of ours may be writing these until then.
         check_sidecars_are_ceqs(csv)?;
         Ok(lock)
     }
 
-    fn take(csv: &Path) -> Result<RunLock> {
+    fn take(csv: &Path, advice: &str) -> Result<RunLock> {
         let name = csv.file_name().unwrap_or_default().to_string_lossy();
         let path = csv.with_file_name(format!(".ceq-{name}.lock"));
         let open = std::fs::OpenOptions::new()
@@ -232,7 +239,7 @@ impl RunLock {
         match file.try_lock() {
             // A run that ended removed this lock file after we opened it: ours locks nothing
             // another run would see, so take the lock again, in the file now there.
-            Ok(()) if !still_named(&file, &path) => RunLock::take(csv),
+            Ok(()) if !still_named(&file, &path) => RunLock::take(csv, advice),
             Ok(()) => {
                 // Held, so no run is writing these: copies a killed run left unfinished go.
                 for left in outputs(csv)
@@ -249,8 +256,7 @@ impl RunLock {
                 kind: DataKind::InUse,
                 path: csv.to_owned(),
                 message: format!(
-                    "another ceq is writing it now (it holds {}): give each run its own output \
-                     (a shard its own file, then merge them), or wait for that run to end",
+                    "another ceq is writing it now (it holds {}): {advice}",
                     path.display()
                 ),
             }),
@@ -275,7 +281,10 @@ pub fn write_table_file(out: &Path, write: impl FnOnce() -> Result<()>) -> Resul
         return write();
     }
     let target = results_path(out);
-    let _lock = RunLock::take(&target)?;
+    let _lock = RunLock::take(
+        &target,
+        "wait for that run to end, or write the table elsewhere",
+    )?;
     check_not_results(&target)?;
     write()
 }

@@ -119,6 +119,14 @@ impl Settings {
     }
 
     /// The same pipeline, small enough for CI: smaller models, budgets and token sets.
+    /// The `ceq study` options that choose these settings: "--quick --seed 1".
+    pub fn options(&self) -> String {
+        match self.preset.as_str() {
+            "quick" => format!("--quick --seed {}", self.seed),
+            _ => format!("--seed {}", self.seed),
+        }
+    }
+
     pub fn quick(seed: u64) -> Settings {
         Settings {
             preset: "quick".into(),

@@ -148,7 +148,9 @@ impl Study {
         let record = self.path(STUDY_JSON);
         // Says a file in the way, or a folder where nothing can be made, as such.
         crate::io::make_out_dir(&self.out, &[], true)?;
-        let lock = RunLock::claim(&record, &[])?;
+        let busy = "another study is running in this folder: wait for it to end, or choose \
+                    another folder";
+        let lock = RunLock::claim_saying(&record, &[], busy)?;
         let lock_name = format!(".ceq-{STUDY_JSON}.lock");
         let empty = std::fs::read_dir(&self.out).map_or(true, |e| {
             e.flatten().all(|e| {
@@ -170,12 +172,22 @@ impl Study {
                 message: format!("is not a study record ({e}); choose another folder"),
             })?;
             if old.settings != self.settings {
+                let (was, now) = (old.settings.options(), self.settings.options());
+                let message = match was == now {
+                    true => format!(
+                        "was made by another ceq version whose '{}' preset has other settings; \
+                         choose another folder",
+                        old.settings.preset
+                    ),
+                    false => format!(
+                        "was made by `ceq study {was}`, not `{now}`; resume it with those \
+                         options, or choose another folder"
+                    ),
+                };
                 return Err(Error::Data {
                     kind: DataKind::OutputDir,
                     path: record,
-                    message: "was made with other settings (seed or preset); resume it with \
-                              those, or choose another folder"
-                        .into(),
+                    message,
                 });
             }
             if let Some(name) = changed(&self.out, &old.written) {

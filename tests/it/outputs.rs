@@ -164,6 +164,28 @@ fn a_symlinked_output_stays_a_link() {
     }
 }
 
+/// A link to a folder not made yet is made as its target, as `report` made it; `plot`, `synth` and
+/// `study` failed at the link's own name with "File exists (os error 17)" (review 2026-12-07).
+#[test]
+fn a_link_to_a_folder_not_made_yet_is_made_through() {
+    let d = tempfile::tempdir().unwrap();
+    let link = d.path().join("figs");
+    std::os::unix::fs::symlink("real-figs", &link).unwrap();
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", "fit", "--checkpoints"])
+            .arg(data("checkpoints.csv"))
+            .arg("--out-dir")
+            .arg(&link),
+    );
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(d.path().join("real-figs/fit.svg").is_file());
+    let synth = d.path().join("synth");
+    std::os::unix::fs::symlink("real-synth", &synth).unwrap();
+    succeeds(ceq().args(["synth", "--out-dir"]).arg(&synth));
+    assert!(d.path().join("real-synth/checkpoints.csv").is_file());
+}
+
 #[test]
 fn special_files_are_written_into_not_replaced() {
     let d = tempfile::tempdir().unwrap();

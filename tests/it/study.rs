@@ -165,7 +165,10 @@ fn quick_study_trains_measures_fits_and_maps() {
     assert!(html.contains(&format!(
         "true floor on eval_tokens.npy: {floor:.4} nats/token"
     )));
-    assert!(hi - lo >= 0.5 * floor, "the quick grid pins E: [{lo}, {hi}]");
+    assert!(
+        hi - lo >= 0.5 * floor,
+        "the quick grid pins E: [{lo}, {hi}]"
+    );
     let loose = format!(
         "the true floor is inside E's interval, which spans {:.2} nats/token: these checkpoints' \
          losses do not pin E down",
@@ -210,8 +213,10 @@ fn quick_study_trains_measures_fits_and_maps() {
     let o = study(&a, &["--seed", "7"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
+    // It names the options the folder was made with and those given (review 2026-12-07).
     assert!(
-        err.contains("study.json") && err.contains("other settings"),
+        err.contains("study.json")
+            && err.contains("was made by `ceq study --quick --seed 0`, not `--quick --seed 7`"),
         "{err}"
     );
     assert!(std::fs::read(a.join(DETERMINED[4])).unwrap() == before[4]);
@@ -478,4 +483,22 @@ fn architecture_names_what_writes_data_and_the_synth_fixture() {
     assert!(data.contains("`ceq study`"), "{data}");
     let synth = said("tests/fixtures/synth/");
     assert!(synth.contains("`ceq synth`"), "{synth}");
+}
+
+/// A second study in a folder one is running in stops at once, saying so in a study's terms (review
+/// 2026-12-07: it advised shards and merging, which a study has not).
+#[test]
+fn a_study_running_in_a_folder_is_said_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = std::fs::File::create(dir.path().join(".ceq-study.json.lock")).unwrap();
+    held.lock().unwrap();
+    let o = study(dir.path(), &[]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("another study is running in this folder: wait for it to end"),
+        "{err}"
+    );
+    assert!(!err.contains("merge"), "{err}");
+    assert!(!dir.path().join("study.json").exists());
 }
