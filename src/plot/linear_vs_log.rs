@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::style::{DASH, GREY, Style, lin_range, log_range, log_ticks, percent};
+use super::style::{DASH, GREY, LinAxis, Style, lin_range, log_range, log_ticks, percent};
 use super::{
     Area, Data, LeftOut, OPEN_NOTE, PlotResult, arrowhead, builder, corner_notes, err,
     group_colour, group_entry, group_legend, legend, legend_box, legend_corner_covering,
@@ -67,7 +67,7 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
     let mut chart = builder(root, TITLE, s, 52.0)
         .build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
-            y0..y1,
+            LinAxis::new((y0, y1), 6),
         )
         .map_err(err)?;
     s.mesh(&mut chart)

@@ -19,7 +19,6 @@ pub use job::PlotJob;
 use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
 use plotters::coord::combinators::WithKeyPoints;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::equivalence::Mapped;
@@ -39,7 +38,7 @@ pub(crate) type PlotResult<T = ()> = std::result::Result<T, String>;
 
 /// A chart with a log x axis (compute or tokens) and a linear y axis.
 pub(crate) type LogXChart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, style::LinAxis>>;
 
 /// The figures ceq draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -471,7 +470,7 @@ pub(crate) fn log_x_chart<'a, DB: DrawingBackend + 'a>(
             (x0..x1)
                 .log_scale()
                 .with_key_points(style::log_ticks(x0, x1)),
-            y0..y1,
+            style::LinAxis::new((y0, y1), 7),
         )
         .map_err(err)?;
     s.mesh(&mut chart)
@@ -704,8 +703,13 @@ pub(crate) fn group_entry<'a, DB: DrawingBackend + 'a>(
 }
 
 /// The legend's "+N more" entry of [`group_legend`]'s `texts`, when there is one.
-pub(crate) fn more_groups<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+pub(crate) fn more_groups<
+    'a,
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     texts: &[String],
     s: &Style,
 ) -> PlotResult {

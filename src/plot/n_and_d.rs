@@ -5,7 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{DASH, GREY, Style, colour, lin_range, log_range, log_ticks, logspace, pow10};
+use super::style::{
+    DASH, GREY, LinAxis, Style, colour, lin_range, log_range, log_ticks, logspace, pow10,
+};
 use super::{Area, CORNERS, Data, PlotResult, builder, err, legend, legend_corner};
 use crate::law::Law;
 
@@ -127,7 +129,7 @@ fn panel<DB: DrawingBackend>(
     let mut chart = builder(area, title, s, 44.0)
         .build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
-            y0..y1,
+            LinAxis::new((y0, y1), 6),
         )
         .map_err(err)?;
     s.mesh(&mut chart)

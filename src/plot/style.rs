@@ -4,7 +4,8 @@
 use std::sync::Once;
 
 use plotters::chart::MeshStyle;
-use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, RGBColor, TextStyle};
 
@@ -187,10 +188,15 @@ pub fn pow10(v: f64) -> String {
 }
 
 /// The ticks of a log axis: 1, 2, 5 × 10^k where it spans under two decades (powers of ten alone
-/// would leave one label, or none), else the powers of ten, every other one past eight.
+/// would leave one label, or none), else the powers of ten, every other one past eight. An axis
+/// too short for three of those (one point and its interval) gets evenly spaced round numbers.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     if hi < 100.0 * lo {
-        return ticks_125(lo, hi);
+        let t = ticks_125(lo, hi);
+        return match t.len() >= 3 {
+            true => t,
+            false => lin_ticks(lo, hi, 6),
+        };
     }
     let (k0, k1) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
     let step = ((k1 - k0) / 8 + 1) as usize;
@@ -211,6 +217,72 @@ pub fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
         k += 1;
     }
     out
+}
+
+/// The ticks of a linear axis: multiples of the smallest step of 1, 2 or 5 × 10^k that puts at
+/// most `most` of them in [lo, hi]. Plotters' own choice dropped a tick inside the axis (2.6, 2.8
+/// and 3.0 labelled on an axis to 3.32).
+pub fn lin_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite() && hi > lo) || most == 0 {
+        return vec![];
+    }
+    let mut k = ((hi - lo) / most as f64).log10().floor() as i32;
+    loop {
+        for m in [1, 2, 5] {
+            let step = m as f64 * 10f64.powi(k);
+            let (a, b) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
+            if b - a + 1 <= most as i64 {
+                // i·m divided by a power of ten, rounded once: 2.8, not 14 × 0.2 = 2.8000000000000003.
+                let at = |i: i64| match k < 0 {
+                    true => (i * m) as f64 / 10f64.powi(-k),
+                    false => (i * m) as f64 * 10f64.powi(k),
+                };
+                return (a..=b).map(at).collect();
+            }
+        }
+        k += 1;
+    }
+}
+
+/// A linear axis labelled at [`lin_ticks`]' ticks; its light grid lines are plotters' own.
+#[derive(Clone)]
+pub struct LinAxis {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl LinAxis {
+    pub fn new((lo, hi): (f64, f64), most: usize) -> LinAxis {
+        LinAxis {
+            inner: (lo..hi).into(),
+            ticks: lin_ticks(lo, hi, most),
+        }
+    }
+}
+
+impl Ranged for LinAxis {
+    type ValueType = f64;
+    // Labels are always given a formatter; this only satisfies the mesh's bound.
+    type FormatOption = DefaultFormatting;
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        match hint.weight().allow_light_points() {
+            true => self.inner.key_points(hint),
+            false => self.ticks.clone(),
+        }
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> std::ops::Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
 }
 
 /// Two significant digits, for labels on a figure: 0.02103 → "0.021", 0.3034 → "0.30".
@@ -274,7 +346,7 @@ pub fn lin_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) 
 
 #[cfg(test)]
 mod tests {
-    use super::{lin_tick, log_ticks};
+    use super::{lin_tick, lin_ticks, log_ticks};
 
     /// A tick at rounding distance from zero is labelled 0; small ticks of a small span keep
     /// their value.
@@ -300,5 +372,24 @@ mod tests {
         let t = log_ticks(1e3, 1e22);
         assert!(t.len() <= 9 && t.len() >= 5, "{t:?}");
         assert!(t.iter().all(|&v| (1e3..=1e22).contains(&v)));
+        // One point and its interval, 0.294 to 0.303, padded: round numbers, not one label.
+        assert_eq!(log_ticks(0.24, 0.36), [0.25, 0.3, 0.35]);
+    }
+
+    /// Every multiple of the step inside the axis is a tick (plotters' own left out 3.2 on an axis
+    /// from 2.51 to 3.32), and there are at most as many as asked.
+    #[test]
+    fn a_linear_axis_gets_every_tick_inside_it() {
+        assert_eq!(lin_ticks(2.51, 3.32, 7), [2.6, 2.8, 3.0, 3.2]);
+        assert_eq!(lin_ticks(0.0, 1.0, 6), [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+        assert_eq!(
+            lin_ticks(-0.06, 0.06, 7),
+            [-0.06, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06]
+        );
+        for (lo, hi, most) in [(1.3, 1.31, 5), (85.0, 101.0, 6), (1e-12, 3e-12, 4)] {
+            let t = lin_ticks(lo, hi, most);
+            assert!(t.len() >= 2 && t.len() <= most, "{lo}..{hi}: {t:?}");
+            assert!(t.iter().all(|v| (lo..=hi).contains(v)), "{lo}..{hi}: {t:?}");
+        }
     }
 }
