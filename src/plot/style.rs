@@ -285,12 +285,18 @@ impl Ranged for LinAxis {
     }
 }
 
-/// Two significant digits, for labels on a figure: 0.02103 → "0.021", 0.3034 → "0.30".
+/// Two significant digits, for labels on a figure: 0.02103 → "0.021", 0.3034 → "0.30"; from 10⁵
+/// and under 10⁻³ as 1.6e12 (a fraction of 1.6e12 was written out in 13 digits).
 pub fn sig2(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
-    let digits = (1 - v.abs().log10().floor() as i32).max(0) as usize;
+    // The magnitude after rounding: 0.00099996 has the digits of 0.0010, not of 0.00099.
+    let rounded = format!("{v:.1e}").parse::<f64>().unwrap_or(v).abs();
+    if !(1e-3..1e5).contains(&rounded) {
+        return format!("{v:.1e}");
+    }
+    let digits = (1 - rounded.log10().floor() as i32).max(0) as usize;
     format!("{v:.digits$}")
 }
 
@@ -346,7 +352,7 @@ pub fn lin_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) 
 
 #[cfg(test)]
 mod tests {
-    use super::{lin_tick, lin_ticks, log_ticks};
+    use super::{lin_tick, lin_ticks, log_ticks, sig2};
 
     /// A tick at rounding distance from zero is labelled 0; small ticks of a small span keep
     /// their value.
@@ -374,6 +380,24 @@ mod tests {
         assert!(t.iter().all(|&v| (1e3..=1e22).contains(&v)));
         // One point and its interval, 0.294 to 0.303, padded: round numbers, not one label.
         assert_eq!(log_ticks(0.24, 0.36), [0.25, 0.3, 0.35]);
+    }
+
+    /// Labels keep two significant digits however large or small the number.
+    #[test]
+    fn a_label_has_two_significant_digits() {
+        let cases = [
+            (0.02103, "0.021"),
+            (0.3034, "0.30"),
+            (1.804, "1.8"),
+            (99999.0, "1.0e5"),
+            (1624048753848.0, "1.6e12"),
+            (0.000123, "1.2e-4"),
+            (0.00099996, "0.0010"),
+            (0.099996, "0.10"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(sig2(v), want, "{v}");
+        }
     }
 
     /// Every multiple of the step inside the axis is a tick (plotters' own left out 3.2 on an axis
