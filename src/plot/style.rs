@@ -231,7 +231,7 @@ pub fn lin_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
         for m in [1, 2, 5] {
             let step = m as f64 * 10f64.powi(k);
             let (a, b) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
-            if b - a + 1 <= most as i64 {
+            if b - a < most as i64 {
                 // i·m divided by a power of ten, rounded once: 2.8, not 14 × 0.2 = 2.8000000000000003.
                 let at = |i: i64| match k < 0 {
                     true => (i * m) as f64 / 10f64.powi(-k),

@@ -452,6 +452,15 @@ pub(crate) fn near_miss(c: &str, k: &str) -> bool {
             || (k2.len() >= 5 && swapped(&c2, &k2)))
 }
 
+/// Why `cell`, a number above [`MAX_LOSS`], is refused as a loss.
+pub(crate) fn not_a_loss(cell: &str) -> String {
+    format!(
+        "{cell} nats per token is no language model's loss (guessing uniformly over a million \
+         tokens costs 13.8); losses are mean cross-entropies in nats per token, at most \
+         {MAX_LOSS}: is it a sum over a sequence, or another unit?"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -508,13 +517,4 @@ mod tests {
             assert!(!super::near_miss(c, k), "{c} for {k}");
         }
     }
-}
-
-/// Why `cell`, a number above [`MAX_LOSS`], is refused as a loss.
-pub(crate) fn not_a_loss(cell: &str) -> String {
-    format!(
-        "{cell} nats per token is no language model's loss (guessing uniformly over a million \
-         tokens costs 13.8); losses are mean cross-entropies in nats per token, at most \
-         {MAX_LOSS}: is it a sum over a sequence, or another unit?"
-    )
 }

@@ -52,7 +52,7 @@ const PALETTE: [&str; 7] = [
 
 /// What the test reads from the figure: texts, the legend's box, the dots (centre, fill) and the
 /// polylines (stroke, points).
-struct Svg {
+pub(crate) struct Svg {
     width: f64,
     texts: Vec<String>,
     /// Each text with its anchor (x, y).
@@ -65,7 +65,7 @@ struct Svg {
 }
 
 impl Svg {
-    fn read(path: &Path) -> Svg {
+    pub(crate) fn read(path: &Path) -> Svg {
         let svg = std::fs::read_to_string(path).unwrap();
         let doc = roxmltree::Document::parse(&svg).unwrap();
         let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
@@ -130,7 +130,7 @@ impl Svg {
     }
 
     /// Markers (dots and squares) on the plot, and in the legend.
-    fn markers(&self) -> (Vec<(f64, f64, String)>, usize) {
+    pub(crate) fn markers(&self) -> (Vec<(f64, f64, String)>, usize) {
         let all = self.dots.iter().chain(&self.squares);
         let (legend, plot): (Vec<_>, Vec<_>) =
             all.cloned().partition(|m| self.in_legend((m.0, m.1)));

@@ -260,28 +260,8 @@ fn the_legend_covers_no_point() {
             .arg("--out-dir")
             .arg(&figs),
     );
-    let svg = std::fs::read_to_string(figs.join("linear_vs_log.svg")).unwrap();
-    let doc = roxmltree::Document::parse(&svg).unwrap();
-    let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
-    // The legend's background: the one box drawn at 0.9 opacity.
-    let boxes: Vec<[f64; 4]> = (doc.descendants())
-        .filter(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.9"))
-        .map(|n| {
-            let (x, y) = (num(&n, "x"), num(&n, "y"));
-            [x, y, x + num(&n, "width"), y + num(&n, "height")]
-        })
-        .collect();
-    let [[x0, y0, x1, y1]] = boxes[..] else {
-        panic!("not one legend box: {boxes:?}")
-    };
-    let (mut inside, mut outside) = (0, 0);
-    for c in doc.descendants().filter(|n| n.has_tag_name("circle")) {
-        let (x, y, r) = (num(&c, "cx"), num(&c, "cy"), num(&c, "r"));
-        match x + r >= x0 && x - r <= x1 && y + r >= y0 && y - r <= y1 {
-            true => inside += 1,
-            false => outside += 1,
-        }
-    }
+    let svg = crate::across_sizes::Svg::read(&figs.join("linear_vs_log.svg"));
     // The legend's own swatches are its 8 dots (7 groups and "+5 more"); every splice is outside.
-    assert_eq!((outside, inside), (36, 8), "legend {boxes:?}");
+    let (plot, in_legend) = svg.markers();
+    assert_eq!((plot.len(), in_legend), (36, 8));
 }
