@@ -659,14 +659,33 @@ fn short(v: f64, decimals: usize) -> String {
 
 /// Hosts whose clean CE lies far from what the law gives at their own size and tokens (or compute):
 /// CEs in bits, on other tokens, or a host from another family. Their compute-equivalents would
-/// read them against a curve they are not on. Far: beyond twice the fitted checkpoints' largest
-/// misfit, and beyond 5 %.
+/// read them against a curve they are not on. Far: beyond 5 %, and beyond the fitted checkpoints'
+/// own misfit: 6 robust spreads of their residuals from its median (as `fit` calls a checkpoint
+/// gross), or, with too few checkpoints for a robust spread, twice the largest. The largest alone
+/// let one outlying checkpoint (+15 %) hide a host on another token set (+25 %).
 fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option<String> {
-    let worst = (law_file.fit.residuals.iter())
-        .map(|r| (r.loss / r.predicted - 1.0).abs())
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max);
-    let bound = (2.0 * worst).max(0.05);
+    let residuals = &law_file.fit.residuals;
+    let fitted = law.form().param_names().len();
+    let (misfit, how) = match crate::fit::robust_spread(residuals, fitted) {
+        Some((mid, spread)) => (
+            (mid.abs() + crate::fit::GROSS_SPREADS * spread).exp_m1(),
+            format!(
+                "{} robust spreads of the fitted checkpoints' residuals",
+                crate::fit::GROSS_SPREADS
+            ),
+        ),
+        None => {
+            let worst = (residuals.iter())
+                .map(|r| (r.loss / r.predicted - 1.0).abs())
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
+            (
+                2.0 * worst,
+                "twice the fitted checkpoints' largest misfit".into(),
+            )
+        }
+    };
+    let bound = misfit.max(0.05);
     let off: Vec<(&Splice, f64)> = (splices.rows.iter())
         .filter_map(|s| {
             let host = crate::table::Checkpoint {
@@ -721,12 +740,12 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
     }
     Some(format!(
         "{} splice(s) have a clean CE far from the law at their host's own size and tokens ({}; \
-         the fitted checkpoints lie within {:.1}% of it): CEs in bits rather than nats, another \
+         far: beyond {:.1}%, {how}, and at least 5%): CEs in bits rather than nats, another \
          token set, or a host from another family? Their compute-equivalents read them against a \
          curve they are not on",
         off.len(),
         said.join("; "),
-        100.0 * worst,
+        100.0 * bound,
     ))
 }
 

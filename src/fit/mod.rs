@@ -395,16 +395,14 @@ pub fn fit_with_progress(
 /// Points this far from the residuals' median, in robust standard deviations (1.4826·MAD, widened by
 /// √(n/(n−p)) for the p fitted parameters that shrink residuals), are called gross: far beyond
 /// what a smooth law's misfit spreads to.
-const GROSS_SPREADS: f64 = 6.0;
+pub const GROSS_SPREADS: f64 = 6.0;
 /// ... and at least this far in log-loss (1 %), so that a near-perfect fit (synthetic data, a
 /// spread of 1e-6) does not flag points a reader would call exact.
 const GROSS_FLOOR: f64 = 0.01;
 
-/// Names the checkpoints whose losses lie grossly off the law the others follow (a typo, a diverged
-/// run, another token set), in one warning: Huber's δ bounds their pull but does not remove it, and
-/// a bootstrap that draws them moves every interval.
-fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
-    const LISTED: usize = 5;
+/// The residuals' median and robust standard deviation (log-loss), where there are enough of them
+/// (8, and 3 beyond the `fitted` parameters) for one outlier not to set the spread.
+pub fn robust_spread(residuals: &[Residual], fitted: usize) -> Option<(f64, f64)> {
     let n = residuals.len();
     if n < 8 || n <= fitted + 2 {
         return None;
@@ -416,7 +414,15 @@ fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
     };
     let mid = median(residuals.iter().map(|r| r.residual).collect());
     let mad = median(residuals.iter().map(|r| (r.residual - mid).abs()).collect());
-    let spread = 1.4826 * mad * (n as f64 / (n - fitted) as f64).sqrt();
+    Some((mid, 1.4826 * mad * (n as f64 / (n - fitted) as f64).sqrt()))
+}
+
+/// Names the checkpoints whose losses lie grossly off the law the others follow (a typo, a diverged
+/// run, another token set), in one warning: Huber's δ bounds their pull but does not remove it, and
+/// a bootstrap that draws them moves every interval.
+fn gross_outliers(residuals: &[Residual], fitted: usize) -> Option<String> {
+    const LISTED: usize = 5;
+    let (mid, spread) = robust_spread(residuals, fitted)?;
     let bound = (GROSS_SPREADS * spread).max(GROSS_FLOOR);
     let mut gross: Vec<&Residual> = (residuals.iter())
         .filter(|r| (r.residual - mid).abs() > bound)
