@@ -457,12 +457,23 @@ impl MapResult {
                     listed(&other)
                 ),
             };
-            let law = match self.law_file.units.eval_set.as_str() {
-                crate::pipeline::UNNAMED_EVAL_SET => String::new(),
-                n => format!(", named '{n}' when the law was fitted,"),
-            };
+            // A name given when fitting, unlike the splices' own: two sets by their names.
+            // A name given when fitting, unlike the splices' own: said as differing names, which
+            // ceq cannot check are two sets (a name is typed by hand), nor that they are one.
+            let n = self.law_file.units.eval_set.as_str();
+            if n != crate::pipeline::UNNAMED_EVAL_SET {
+                return Some(format!(
+                    "the splices were measured {several}, not named '{n}' as the law's \
+                     checkpoints ({}) were when the law was fitted; that file records no token \
+                     set (no eval_tokens column, as ceq eval-family writes), so ceq cannot check \
+                     whether these are the same tokens: if not, their compute-equivalents are off \
+                     by the sets' difference in loss; measure both on one set, or give one set \
+                     one name",
+                    data.file
+                ));
+            }
             return Some(format!(
-                "the splices were measured {several}, but the law's checkpoints file ({}){law} \
+                "the splices were measured {several}, but the law's checkpoints file ({}) \
                  records no token set (no eval_tokens column, as ceq eval-family writes, or one \
                  with no cell filled on the rows fitted): ceq cannot check that the family's \
                  losses were measured on the same tokens, as a compute-equivalent needs",
@@ -853,9 +864,15 @@ impl MapResult {
     fn row_token_note(&self, s: &Splice) -> Option<String> {
         let set = match self.row_token_set(s) {
             Err(()) => Some("these CEs record no token set, unlike the law's".to_owned()),
-            Ok(Some(own)) if self.on_another_set(s) => Some(format!(
-                "these CEs were measured on {own}, not the law's token set"
-            )),
+            Ok(Some(own)) if self.on_another_set(s) => {
+                Some(match &self.law_file.data.eval_tokens {
+                    Some(_) => format!("these CEs were measured on {own}, not the law's token set"),
+                    None => format!(
+                        "these CEs were measured on {own}, not named as the law's token set is ('{}')",
+                        self.law_file.units.eval_set
+                    ),
+                })
+            }
             Ok(_) => None,
         };
         let clean = self.family_loss_unlike(s).map(|loss| {
@@ -869,11 +886,15 @@ impl MapResult {
         (!notes.is_empty()).then(|| notes.join("; "))
     }
 
-    /// Whether a row records another token set than the law's checkpoints.
+    /// Whether a row records another token set than the law's checkpoints, or, where they record
+    /// none, than the name the law was fitted under (`--eval-set`): two names typed by hand that
+    /// differ are two sets as far as anyone can tell.
     fn on_another_set(&self, s: &Splice) -> bool {
         let reference = self.law_file.data.eval_tokens.as_deref();
+        let named = &self.law_file.units.eval_set;
         match (self.row_token_set(s), reference) {
             (Ok(Some(own)), Some(r)) => !same_token_set(r, own),
+            (Ok(Some(own)), None) => named != crate::pipeline::UNNAMED_EVAL_SET && own != named,
             _ => false,
         }
     }

@@ -218,7 +218,8 @@ impl Reference {
     /// compute-equivalent leans on that E, so a reader must be told when the fit does not pin it.
     pub fn verdict(&self, interval: Option<(f64, f64)>) -> String {
         let Some((lo, hi)) = interval else {
-            return "E has no interval: fit with --bootstrap to see how firmly the checkpoints fix it"
+            return "E has no interval (the law was fitted without a bootstrap, which would show \
+                    how firmly the checkpoints fix it)"
                 .into();
         };
         let floor = self.loss;

@@ -30,14 +30,24 @@ fn each_other_token_set_is_said_with_its_rows() {
         err.contains("4 splice(s) (c1, c2, c3 and 1 more) on c4; 1 splice(s) (o1) on owt"),
         "{err}"
     );
-    // The law's set is a name, its file records none: said as unchecked, not as a mismatch
-    // (review 11d).
+    // The law's set is a name, its file records none: said as unchecked (review 11d), and as
+    // names that differ, each row too (review 2026-12-07: "records no token set" alone hid that
+    // the two names typed by hand differ, and each row's units named the law's set only).
     assert!(
-        err.contains("named 'pile-val' when the law was fitted") && err.contains("cannot check"),
+        err.contains("not named 'pile-val' as the law's checkpoints")
+            && err.contains("cannot check whether these are the same tokens: if not"),
         "{err}"
     );
-    assert!(!err.contains("are off"), "{err}");
     assert!(!err.contains("(p1"), "{err}");
+    let (rows, _) = map_json(&law, &write(d.path(), "sp.csv", &sp));
+    for row in rows.as_array().unwrap() {
+        let (set, units) = (
+            row["eval_tokens"].as_str().unwrap(),
+            row["units"].as_str().unwrap(),
+        );
+        let said = format!("these CEs were measured on {set}, not named as the law's token set is");
+        assert_eq!(units.contains(&said), set != "pile-val", "{units}");
+    }
     // All on the law's set: nothing to say.
     let same = "name,ce_clean,ce_spliced,eval_tokens\np1,3.2,3.4,pile-val\n";
     let (_, err) = map_json(&law, &write(d.path(), "same.csv", same));
