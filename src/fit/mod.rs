@@ -400,6 +400,32 @@ pub const GROSS_SPREADS: f64 = 6.0;
 /// spread of 1e-6) does not flag points a reader would call exact.
 const GROSS_FLOOR: f64 = 0.01;
 
+/// A family whose every checkpoint saw under 0.01 tokens per parameter, or over a million: no
+/// language model family is trained so (an early checkpoint may see few tokens, but not its whole
+/// family; the smallest models of long runs see some 10⁴), so the counts are likely in other units
+/// (tokens in billions, parameters in millions), and every FLOPs figure the law gives is off by
+/// that factor. Said, not refused: the shape of the law does not depend on the units.
+fn tokens_per_param_unlikely(cks: &[Checkpoint]) -> Option<String> {
+    let ratios: Vec<f64> = (cks.iter())
+        .map(|c| c.tokens / c.params)
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .collect();
+    let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ratios.iter().copied().fold(0.0, f64::max);
+    let (range, hint) = match () {
+        _ if ratios.is_empty() => return None,
+        _ if hi < 0.01 => ("fewer than 0.01", "tokens in millions or billions"),
+        _ if lo > 1e6 => ("more than a million", "parameters in millions or billions"),
+        _ => return None,
+    };
+    let (lo, hi) = (crate::export::human(lo), crate::export::human(hi));
+    Some(format!(
+        "every checkpoint saw {range} training tokens per parameter ({lo} to {hi}), as no language \
+         model family is trained: {hint}? Give both as counts; every compute (FLOPs) the law gives \
+         is off by the same factor"
+    ))
+}
+
 /// The residuals' median and robust standard deviation (log-loss), where there are enough of them
 /// (8, and 3 beyond the `fitted` parameters) for one outlier not to set the spread.
 pub fn robust_spread(residuals: &[Residual], fitted: usize) -> Option<(f64, f64)> {
@@ -554,6 +580,7 @@ fn diagnose(
         }
     }
     warnings.extend(gross_outliers(&residuals, theta.len()));
+    warnings.extend(tokens_per_param_unlikely(&cks));
     if opts.form == Form::Run
         && let Some(Err((lo, hi))) = tokens_per_step(&cks)
     {

@@ -785,3 +785,59 @@ fn a_mapped_table_given_as_splices_is_named_as_one() {
         "{err}"
     );
 }
+
+/// A family whose counts are in other units (tokens in billions, parameters in millions) fits the
+/// same shape but every FLOPs figure is off by that factor: `fit` says so, in its warnings and the
+/// law file's; the counts as given say nothing (review 2026-12-07: tokens in billions mapped to
+/// 1.1e11 FLOPs for 1.1e20, status ok, with no warning).
+#[test]
+fn counts_in_other_units_are_said() {
+    let d = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::common::data("checkpoints.csv")).unwrap();
+    let scaled = |col: usize, by: f64| -> String {
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+            if i > 0 {
+                cells[col] = (cells[col].parse::<f64>().unwrap() * by).to_string();
+            }
+            out += &(cells.join(",") + "\n");
+        }
+        out
+    };
+    assert!(text.starts_with("name,params,tokens,loss\n"));
+    for (name, file, said) in [
+        ("as-given", text.clone(), None),
+        (
+            "tokens-b",
+            scaled(2, 1e-9),
+            Some("fewer than 0.01 training tokens per parameter"),
+        ),
+        (
+            "params-m",
+            scaled(1, 1e-6),
+            Some("more than a million training tokens per parameter"),
+        ),
+    ] {
+        let ck = write(d.path(), &format!("{name}.csv"), &file);
+        let out = ceq()
+            .args(["fit", "--checkpoints"])
+            .arg(&ck)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        match said {
+            None => assert!(!err.contains("per parameter"), "{name}: {err}"),
+            Some(s) => {
+                assert!(
+                    err.contains(s) && err.contains("Give both as counts"),
+                    "{name}: {err}"
+                );
+                let law = fit_to(d.path(), &ck, &format!("{name}.json"), &[]);
+                let json = std::fs::read_to_string(law).unwrap();
+                assert!(json.contains(s), "{name}: the law file keeps the warning");
+            }
+        }
+    }
+}
