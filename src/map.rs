@@ -90,8 +90,10 @@ fn counted_otherwise_said(splices: &Splices, count: ParamCount, six_nd: bool) ->
 /// (beyond 1e-3, the tolerance a compute column gets against 6ND): the host's actual compute, and
 /// so compute_fraction_of_actual, is read from the splices file, which then says another model
 /// than the family does. Compared after [`count_as`], so both count N alike.
-fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<String> {
-    let col = splices.columns.iter().position(|c| c == "model")?;
+fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> (Option<String>, RowNotes) {
+    let Some(col) = splices.columns.iter().position(|c| c == "model") else {
+        return (None, vec![]);
+    };
     let mut family: HashMap<&str, Vec<&crate::fit::Residual>> = HashMap::new();
     for r in &law_file.fit.residuals {
         if let Some(name) = &r.name {
@@ -116,7 +118,7 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
     // A law that counts compute as 6ND puts every splice with params and tokens on 6ND too (a
     // compute column that is not is said apart), so their compute column is not compared.
     let six_nd = law_file.data.compute_source != "column";
-    let mut said: Vec<String> = vec![];
+    let (mut said, mut notes): (Vec<String>, RowNotes) = (vec![], vec![]);
     for s in &splices.rows {
         let host = s.raw.get(col).map_or("", String::as_str);
         let Some(cks) = family.get(host) else {
@@ -144,19 +146,37 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> Option<Stri
                     crate::export::human(theirs(r)),
                     r.line
                 ));
+                notes.push((
+                    s.line,
+                    format!(
+                        "{field} {} is not the {} the law's checkpoints give its host (line {} of \
+                         {}), so compute_fraction_of_actual is off by the difference",
+                        crate::export::human(v),
+                        crate::export::human(theirs(r)),
+                        r.line,
+                        law_file.data.file
+                    ),
+                ));
             }
         }
     }
-    let first = said.first()?;
-    Some(format!(
+    let Some(first) = said.first() else {
+        return (None, notes);
+    };
+    let warning = Some(format!(
         "{} splice(s) describe their host otherwise than the law's checkpoints do ({first}{}): \
          compute_fraction_of_actual reads the host's compute from the splices file, so theirs is \
          off by the difference; correct the splices' column, or check that the host is that \
          checkpoint",
         said.len(),
         if said.len() > 1 { "; …" } else { "" }
-    ))
+    ));
+    (warning, notes)
 }
+
+/// Notes on single rows, by the splice's line, that its `status_detail` adds to what its status
+/// says: a shared file's rows then carry what the warnings said on stderr.
+type RowNotes = Vec<(u64, String)>;
 
 /// The rows of each host, in order: one `model` and one ce_clean (rows of one name on other
 /// checkpoints or token sets measure another clean model); `None` without a model column.
@@ -611,18 +631,29 @@ fn map_with(
     for s in &mut splices.rows {
         count_as(s, count, six_nd);
     }
-    found.extend(hosts_unlike_the_family(law_file, &splices));
+    let (unlike, mut notes) = hosts_unlike_the_family(law_file, &splices);
+    found.extend(unlike);
     found.extend(actual_off_scale(law_file, &mut splices));
     found.extend(host_gaps(&splices));
-    found.extend(hosts_off_the_law(&law, law_file, &splices));
+    let (off, off_notes) = hosts_off_the_law(&law, law_file, &splices);
+    found.extend(off);
+    notes.extend(off_notes);
     if !spec.ce_noise && spec.joint.is_none() {
         found.extend(standard_errors_unused(&splices));
     }
     // Each row's draws are seeded by its index, so the rows map in parallel to the same bytes.
-    let rows: Vec<Mapped> = (splices.rows.par_iter())
+    let mut rows: Vec<Mapped> = (splices.rows.par_iter())
         .enumerate()
         .map(|(i, s)| map_splice(&law, &ranges, &spec, s, i))
         .collect();
+    for (m, s) in rows.iter_mut().zip(&splices.rows) {
+        for (_, note) in notes.iter().filter(|(line, _)| *line == s.line) {
+            m.detail = match m.detail.is_empty() {
+                true => note.clone(),
+                false => format!("{}; {note}", m.detail),
+            };
+        }
+    }
     let any = rows.iter().any(|m| m.method.is_some());
     let mut family_losses: HashMap<String, Vec<f64>> = HashMap::new();
     for r in &law_file.fit.residuals {
@@ -674,7 +705,11 @@ fn short(v: f64, decimals: usize) -> String {
 /// own misfit: 6 robust spreads of their residuals from its median (as `fit` calls a checkpoint
 /// gross), or, with too few checkpoints for a robust spread, twice the largest. The largest alone
 /// let one outlying checkpoint (+15 %) hide a host on another token set (+25 %).
-fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option<String> {
+fn hosts_off_the_law(
+    law: &Law,
+    law_file: &LawFile,
+    splices: &Splices,
+) -> (Option<String>, RowNotes) {
     let residuals = &law_file.fit.residuals;
     let fitted = law.form().param_names().len();
     let (misfit, how) = match crate::fit::robust_spread(residuals, fitted) {
@@ -714,8 +749,25 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
         })
         .collect();
     if off.is_empty() {
-        return None;
+        return (None, vec![]);
     }
+    let off_by = |s: &Splice, at: f64| match 100.0 * (s.ce_clean / at - 1.0) {
+        p if p > 0.0 => format!("+{}", short(p, 1)),
+        p => short(p, 1),
+    };
+    let notes = (off.iter())
+        .map(|&(s, at)| {
+            let note = format!(
+                "ce_clean {:.4} lies {}% from the law's {} at its host's own size and tokens, \
+                 beyond the checkpoints' misfit: CEs in bits, another token set, or a host from \
+                 another family?",
+                s.ce_clean,
+                off_by(s, at),
+                short(at, 4)
+            );
+            (s.line, note)
+        })
+        .collect();
     // Each host once (its splices share its clean CE, size and tokens), by its first splice.
     let key = |s: &Splice| {
         [s.ce_clean, s.params.unwrap_or(0.0), s.tokens.unwrap_or(0.0)].map(f64::to_bits)
@@ -730,10 +782,7 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
     const SHOWN: usize = 3;
     let mut said: Vec<String> = (hosts.iter().take(SHOWN))
         .map(|&(s, at, n)| {
-            let off_by = match 100.0 * (s.ce_clean / at - 1.0) {
-                p if p > 0.0 => format!("+{}", short(p, 1)),
-                p => short(p, 1),
-            };
+            let off_by = off_by(s, at);
             let more = match n {
                 1 => String::new(),
                 n => format!(" and {} more of its host", n - 1),
@@ -749,7 +798,7 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
     if hosts.len() > SHOWN {
         said.push(format!("{} more hosts", hosts.len() - SHOWN));
     }
-    Some(format!(
+    let warning = Some(format!(
         "{} splice(s) have a clean CE far from the law at their host's own size and tokens ({}; \
          far: beyond {:.1}%, {how}, and at least 5%): CEs in bits rather than nats, another \
          token set, or a host from another family? Their compute-equivalents read them against a \
@@ -757,7 +806,8 @@ fn hosts_off_the_law(law: &Law, law_file: &LawFile, splices: &Splices) -> Option
         off.len(),
         said.join("; "),
         100.0 * bound,
-    ))
+    ));
+    (warning, notes)
 }
 
 /// Under a law fitted to the checkpoints' own compute column, a host's actual compute is put on

@@ -290,10 +290,17 @@ fn one_outlying_checkpoint_does_not_hide_a_host_off_the_law() {
         "off.csv",
         &(head.to_owned() + &row("off", 1.25 * clean)),
     );
-    let (_, err) = map_json(&law, &off);
+    let (rows, err) = map_json(&law, &off);
     assert!(
         err.contains("1 splice(s) have a clean CE far from the law at their host's own size"),
         "{err}"
+    );
+    // The row says it too, in its status_detail, for a file shared without the run's stderr.
+    let detail = rows[0]["status_detail"].as_str().unwrap();
+    let said = format!("ce_clean {:.4} lies +", 1.25 * clean);
+    assert!(
+        detail.contains(&said) && detail.contains("% from the law's"),
+        "{detail}"
     );
     assert!(
         err.contains("robust spreads of the fitted checkpoints' residuals"),

@@ -761,8 +761,18 @@ fn a_hosts_only_compute_is_checked_against_its_rows_and_the_family() {
         ) && err.contains("gives its host 'd48-L2-t4096000' 1.505e12 (line 10)"),
         "{err}"
     );
-    // The numbers are the column's, as said.
+    // The numbers are the column's, as said; the row itself says so too, for a file shared
+    // without the run's stderr (review 2026-12-07), and the row that agrees does not.
     assert_eq!(v[0]["compute_actual"].as_f64(), Some(15052308480000.0));
+    let detail = |i: usize| v[i]["status_detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail(0).contains(
+            "compute 1.505e13 is not the 1.505e12 the law's checkpoints give its host (line 10 of"
+        ),
+        "{}",
+        detail(0)
+    );
+    assert!(!detail(1).contains("is not the"), "{}", detail(1));
 }
 
 /// A row of a host whose tokens cell is empty, where its other rows give them: its
