@@ -86,6 +86,9 @@ pub struct DataInfo {
     pub compute_source: String,
     pub tokens_source: String,
     pub dropped_highest: usize,
+    /// Which checkpoints `--drop-highest` left out (absent in law files of older ceq).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<crate::table::Dropped>,
     /// The one run of the file fitted, when one was chosen (its other rows play no part).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
@@ -396,6 +399,7 @@ impl LawFile {
                 compute_source: family.compute_source.into(),
                 tokens_source: family.tokens_source.into(),
                 dropped_highest: family.dropped,
+                dropped: family.dropped_rows.clone(),
                 run: fit.run.clone(),
                 n_points: fit.checkpoints.len(),
                 compute_per_6nd: family.compute_per_6nd.filter(|_| {

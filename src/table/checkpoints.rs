@@ -115,6 +115,17 @@ impl ColumnMap {
     }
 }
 
+/// A checkpoint `--drop-highest` left out: its line, name and loss, so that the law file says which
+/// (Epoch's 240 of Chinchilla's 245 points are reproduced by naming them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub line: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Nats/token.
+    pub loss: f64,
+}
+
 /// A family of checkpoints read from one file.
 #[derive(Clone, Debug)]
 pub struct Family {
@@ -127,6 +138,8 @@ pub struct Family {
     pub tokens_source: &'static str,
     /// Rows dropped by `--drop-highest`.
     pub dropped: usize,
+    /// Which they were, highest loss first.
+    pub dropped_rows: Vec<Dropped>,
     /// How the compute column compares with 6·params·tokens on the rows that have all three;
     /// `None` where no row does.
     pub compute_per_6nd: Option<ComputeScale>,
@@ -397,6 +410,7 @@ pub fn read_family(
             _ => "unknown",
         },
         dropped: 0,
+        dropped_rows: vec![],
         compute_per_6nd,
         params_matches,
         eval_tokens: None,
@@ -525,6 +539,12 @@ impl Family {
         let mut keep = vec![true; cks.len()];
         for &i in order.iter().take(dropped) {
             keep[i] = false;
+            let c = &cks[i];
+            self.dropped_rows.push(Dropped {
+                line: c.line,
+                name: c.name.clone(),
+                loss: c.loss,
+            });
         }
         let mut keep = keep.iter();
         cks.retain(|_| *keep.next().unwrap());

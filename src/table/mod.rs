@@ -6,7 +6,7 @@ mod checkpoints;
 mod saebench;
 mod splices;
 
-pub use checkpoints::{Checkpoint, ColumnMap, ComputeScale, Family, read_family};
+pub use checkpoints::{Checkpoint, ColumnMap, ComputeScale, Dropped, Family, read_family};
 pub use saebench::{is_saebench, read_saebench};
 pub(crate) use splices::loss_recovered;
 pub use splices::{CeErrors, ParamCounts, Source, Splice, Splices, read_splices_csv};

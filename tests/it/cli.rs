@@ -1355,6 +1355,23 @@ fn drop_highest_drops_within_the_run_fitted() {
     assert_eq!(dropped["params"], by_hand["params"]);
     assert_eq!(dropped["data"]["dropped_highest"], 1);
     assert_eq!(dropped["data"]["n_points"], 6, "{dropped}");
+    // Which one is recorded, so the fit can be redone from the file (review 2026-12-07): run a's
+    // first step, line 2.
+    let which = &dropped["data"]["dropped"];
+    assert_eq!(which.as_array().map(Vec::len), Some(1), "{which}");
+    assert_eq!(
+        (&which[0]["line"], &which[0]["name"]),
+        (&2.into(), &"a100".into())
+    );
+    let loss = 3.0 + 60.0 * (100.0f64 * 1024.0).powf(-0.35);
+    assert!(
+        (which[0]["loss"].as_f64().unwrap() - loss).abs() < 1e-9,
+        "{which}"
+    );
+    assert!(
+        by_hand["data"].get("dropped").is_none(),
+        "nothing dropped, nothing listed"
+    );
     // Said where people read the fit, and in every mapped row's units.
     let (out, _) = succeeds(
         ceq()
