@@ -338,6 +338,17 @@ pub(crate) fn high_loss(loss: f64, at: &str, others: usize) -> String {
 /// names the line once, counted from the file's bytes).
 pub(crate) fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
+        // A header of one column and rows of more: the file is separated by another character,
+        // the rows split only at their decimal commas (a locale's CSV: `1;5,97`).
+        csv::ErrorKind::UnequalLengths {
+            expected_len: 1,
+            len,
+            ..
+        } => format!(
+            "the row has {len} fields, but the header is one column: ceq reads comma-separated \
+             files, and this one looks separated by semicolons or tabs, its rows split at decimal \
+             commas; save it comma-separated, with decimal points"
+        ),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => format!(

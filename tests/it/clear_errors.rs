@@ -244,6 +244,20 @@ fn a_short_row_gives_one_line_number() {
         "{err}"
     );
     assert!(err.contains("header has 3 columns"), "{err}");
+    // Semicolons with decimal commas (a locale's CSV): a header of one column, rows split at the
+    // commas; said as such (review 2026-12-07: "the header has 1 columns").
+    let semi = write(
+        dir.path(),
+        "semi.csv",
+        "name;params;tokens;loss\na;10569312;52846560;5,97\n",
+    );
+    let err = fails(&["fit", "--checkpoints", &s(&semi)]);
+    assert!(
+        err.contains("semi.csv:2:")
+            && err.contains("the header is one column")
+            && err.contains("separated by semicolons or tabs, its rows split at decimal commas"),
+        "{err}"
+    );
     // The same in a sweep's file read by merge.
     let sp = std::fs::read_to_string(fixtures().join("tokboot/splices.csv")).unwrap();
     let cut: Vec<&str> = sp.lines().collect();
