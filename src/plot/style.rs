@@ -230,7 +230,12 @@ pub fn lin_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
     loop {
         for m in [1, 2, 5] {
             let step = m as f64 * 10f64.powi(k);
-            let (a, b) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
+            let (a, b) = ((lo / step).ceil(), (hi / step).floor());
+            // A step too fine to count in whole numbers (a span of 1e-9 at 1e15) is no tick.
+            if a.abs().max(b.abs()) > 1e15 {
+                continue;
+            }
+            let (a, b) = (a as i64, b as i64);
             if b - a < most as i64 {
                 // i·m divided by a power of ten, rounded once: 2.8, not 14 × 0.2 = 2.8000000000000003.
                 let at = |i: i64| match k < 0 {
@@ -410,10 +415,24 @@ mod tests {
             lin_ticks(-0.06, 0.06, 7),
             [-0.06, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06]
         );
-        for (lo, hi, most) in [(1.3, 1.31, 5), (85.0, 101.0, 6), (1e-12, 3e-12, 4)] {
+        for (lo, hi, most) in [
+            (1.3, 1.31, 5),
+            (85.0, 101.0, 6),
+            (1e-12, 3e-12, 4),
+            (-7.5, -2.25, 6),
+            (1e15, 1e15 + 1.0, 7),
+            (1e20, 1e20 * (1.0 + 1e-15), 7),
+        ] {
             let t = lin_ticks(lo, hi, most);
-            assert!(t.len() >= 2 && t.len() <= most, "{lo}..{hi}: {t:?}");
+            assert!(t.len() <= most, "{lo}..{hi}: {t:?}");
             assert!(t.iter().all(|v| (lo..=hi).contains(v)), "{lo}..{hi}: {t:?}");
+            // Axes a figure draws (spans of at least 1e-9 of their values) get two or more.
+            assert!(
+                hi - lo < 1e-9 * lo.abs() || t.len() >= 2,
+                "{lo}..{hi}: {t:?}"
+            );
         }
+        assert!(lin_ticks(f64::NAN, 1.0, 5).is_empty() && lin_ticks(1.0, 1.0, 5).is_empty());
+        assert!(lin_ticks(0.0, f64::INFINITY, 5).is_empty());
     }
 }
