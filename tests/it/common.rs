@@ -98,6 +98,21 @@ pub fn stdout_json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&succeeds(cmd).0).unwrap()
 }
 
+/// `ceq plot --figure FIGURE --law LAW --splices SPLICES --out-dir OUT`, which must succeed: the
+/// figure's SVG.
+pub fn plot_svg(figure: &str, law: &Path, splices: &Path, out: &Path) -> String {
+    succeeds(
+        ceq()
+            .args(["plot", "--figure", figure, "--law"])
+            .arg(law)
+            .arg("--splices")
+            .arg(splices)
+            .arg("--out-dir")
+            .arg(out),
+    );
+    std::fs::read_to_string(out.join(format!("{}.svg", figure.replace('-', "_")))).unwrap()
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

@@ -2,7 +2,7 @@
 //! says only what is drawn, a figure says how many splices it leaves out, and `n_and_d` draws each
 //! checkpoint of a family that is not a grid against the law at its own N and D.
 
-use crate::common::{ceq, data, fit_law, fit_to, root, succeeds, write};
+use crate::common::{ceq, data, fit_law, fit_to, plot_svg, root, succeeds, write};
 
 /// The texts of an SVG's `<text>` elements.
 fn texts(svg: &str) -> Vec<String> {
@@ -548,17 +548,7 @@ fn linear_vs_log_over_many_decades_stays_readable() {
         "s.csv",
         &format!("{head}\n{}\n", rows.join("\n")),
     );
-    let figs = dir.path().join("figs");
-    succeeds(
-        ceq()
-            .args(["plot", "--figure", "linear-vs-log", "--law"])
-            .arg(&law)
-            .arg("--splices")
-            .arg(&splices)
-            .arg("--out-dir")
-            .arg(&figs),
-    );
-    let svg = std::fs::read_to_string(figs.join("linear_vs_log.svg")).unwrap();
+    let svg = plot_svg("linear-vs-log", &law, &splices, &dir.path().join("figs"));
     let ticks: Vec<f64> = (texts(&svg).iter())
         .filter_map(|t| t.strip_suffix('%')?.parse().ok())
         .collect();

@@ -2,7 +2,7 @@
 //! its legend names only the groups it draws, it says how many splices it leaves out and why, and
 //! its note on the bars describes the drawn rows only.
 
-use crate::common::{ceq, data, fit_law, succeeds, write};
+use crate::common::{ceq, data, fit_law, plot_svg, succeeds, write};
 
 /// The synthetic fixture with host-160m's and host-1b's ce_zero_ablation blank, and those two hosts
 /// given standard errors of their CEs (so their rows, and only theirs, have law refits + CE noise
@@ -251,15 +251,7 @@ fn the_legend_covers_no_point() {
     }
     let splices = write(dir.path(), "s.csv", &csv);
     let figs = dir.path().join("figs");
-    succeeds(
-        ceq()
-            .args(["plot", "--figure", "linear-vs-log", "--law"])
-            .arg(&law)
-            .arg("--splices")
-            .arg(&splices)
-            .arg("--out-dir")
-            .arg(&figs),
-    );
+    plot_svg("linear-vs-log", &law, &splices, &figs);
     let svg = crate::across_sizes::Svg::read(&figs.join("linear_vs_log.svg"));
     // The legend's own swatches are its 8 dots (7 groups and "+5 more"); every splice is outside.
     let (plot, in_legend) = svg.markers();
