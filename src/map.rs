@@ -418,7 +418,7 @@ impl MapResult {
             .filter(|(t, _)| !t.is_empty());
         let apart = |t: &str| match self.law_file.data.eval_tokens.as_deref() {
             Some(reference) => !same_token_set(t, reference),
-            None => t != self.law_file.units.eval_set,
+            None => !same_token_set(t, &self.law_file.units.eval_set),
         };
         crate::groups::in_order(named, |(t, _)| token_set_key(t))
             .into_iter()
@@ -477,7 +477,6 @@ impl MapResult {
                     listed(&other)
                 ),
             };
-            // A name given when fitting, unlike the splices' own: two sets by their names.
             // A name given when fitting, unlike the splices' own: said as differing names, which
             // ceq cannot check are two sets (a name is typed by hand), nor that they are one.
             let n = self.law_file.units.eval_set.as_str();
@@ -800,7 +799,7 @@ fn hosts_off_the_law(
     }
     let warning = Some(format!(
         "{} splice(s) have a clean CE far from the law at their host's own size and tokens ({}; \
-         far: beyond {:.1}%, {how}, and at least 5%): CEs in bits rather than nats, another \
+         far: beyond {:.1}%, the larger of 5% and {how}): CEs in bits rather than nats, another \
          token set, or a host from another family? Their compute-equivalents read them against a \
          curve they are not on",
         off.len(),
@@ -944,7 +943,9 @@ impl MapResult {
         let named = &self.law_file.units.eval_set;
         match (self.row_token_set(s), reference) {
             (Ok(Some(own)), Some(r)) => !same_token_set(r, own),
-            (Ok(Some(own)), None) => named != crate::pipeline::UNNAMED_EVAL_SET && own != named,
+            (Ok(Some(own)), None) => {
+                named != crate::pipeline::UNNAMED_EVAL_SET && !same_token_set(own, named)
+            }
             _ => false,
         }
     }

@@ -421,8 +421,8 @@ fn tokens_per_param_unlikely(cks: &[Checkpoint]) -> Option<String> {
     let (lo, hi) = (crate::export::human(lo), crate::export::human(hi));
     Some(format!(
         "every checkpoint saw {range} training tokens per parameter ({lo} to {hi}), as no language \
-         model family is trained: {hint}? Give both as counts; every compute (FLOPs) the law gives \
-         is off by the same factor"
+         model family is trained: {hint}? Give both as counts; every compute counted as 6·N·D \
+         (FLOPs) is off by the same factor"
     ))
 }
 

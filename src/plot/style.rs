@@ -223,7 +223,10 @@ pub fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
 /// most `most` of them in [lo, hi]. Plotters' own choice dropped a tick inside the axis (2.6, 2.8
 /// and 3.0 labelled on an axis to 3.32).
 pub fn lin_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
-    if !(lo.is_finite() && hi.is_finite() && hi > lo) || most == 0 {
+    // A span too small to step through in f64 (or infinite) has no ticks to give.
+    let span = hi - lo;
+    let tiny = !(span.is_finite() && span > 1e-12 * lo.abs().max(hi.abs()));
+    if tiny || most == 0 || span / (most as f64) < 1e-300 {
         return vec![];
     }
     let mut k = ((hi - lo) / most as f64).log10().floor() as i32;
@@ -308,10 +311,23 @@ pub fn sig2(v: f64) -> String {
 /// A tick label on a linear axis from `lo` to `hi`: a value within 1e-9 of the span from zero is
 /// 0 (plotters computes ticks as lo + k·step, so the zero tick can land at -1.4e-17).
 pub fn lin_tick(v: f64, (lo, hi): (f64, f64)) -> String {
-    if v.abs() <= 1e-9 * (hi - lo).abs() {
+    let span = (hi - lo).abs();
+    if v.abs() <= 1e-9 * span {
         return "0".into();
     }
-    crate::export::human(v)
+    // Four significant digits, or as many as tell ticks a twentieth of the span apart: on an axis
+    // of 1.6316 ± 0.001 four gave every label "1.632".
+    let decimals = -((span / 20.0).log10().floor() as i32);
+    let four = 3 - v.abs().log10().floor() as i32;
+    if decimals <= four || !v.is_finite() {
+        return crate::export::human(v);
+    }
+    let decimals = decimals.min(12) as usize;
+    let text = format!("{v:.decimals$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_owned(),
+        false => text,
+    }
 }
 
 /// A fraction on a log axis: 0.01 → "1%", 0.3 → "30%", 2 → "200%".
@@ -351,7 +367,9 @@ pub fn lin_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) 
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let span = (hi - lo).max(1e-9);
+    // One value (a splice whose spliced CE is its clean one) still gets an axis its labels can
+    // tell apart: at least a thousandth of its magnitude.
+    let span = (hi - lo).max(1e-9).max(1e-3 * lo.abs().max(hi.abs()));
     (lo - pad * span, hi + pad * span)
 }
 
@@ -367,6 +385,12 @@ mod tests {
         assert_eq!(lin_tick(0.0, (1.5, 3.0)), "0");
         assert_eq!(lin_tick(0.02, (-0.06, 0.06)), "0.02");
         assert_eq!(lin_tick(-2e-12, (-1e-11, 1e-11)), "-2e-12");
+        // Ticks of a narrow axis keep the digits that tell them apart; a wide one's four.
+        assert_eq!(lin_tick(2.6, (2.51, 3.32)), "2.6");
+        assert_eq!(lin_tick(1.6315, (1.6305, 1.6325)), "1.6315");
+        assert_eq!(lin_tick(1.632, (1.6305, 1.6325)), "1.632");
+        assert_eq!(lin_tick(95.25, (90.0, 100.0)), "95.25");
+        assert_eq!(lin_tick(1.63155, (1.6314, 1.6318)), "1.63155");
     }
 
     /// Under two decades an axis gets 1-2-5 ticks (powers of ten alone would give it one label);
@@ -434,5 +458,13 @@ mod tests {
         }
         assert!(lin_ticks(f64::NAN, 1.0, 5).is_empty() && lin_ticks(1.0, 1.0, 5).is_empty());
         assert!(lin_ticks(0.0, f64::INFINITY, 5).is_empty());
+        for (lo, hi) in [
+            (-5e-324, 5e-324),
+            (0.0, 5e-324),
+            (-1e308, 1e308),
+            (1.0, 1.0 + 2.2e-16),
+        ] {
+            assert!(lin_ticks(lo, hi, 6).is_empty(), "{lo}..{hi}");
+        }
     }
 }

@@ -118,7 +118,6 @@ impl Settings {
         }
     }
 
-    /// The same pipeline, small enough for CI: smaller models, budgets and token sets.
     /// The `ceq study` options that choose these settings: "--quick --seed 1".
     pub fn options(&self) -> String {
         match self.preset.as_str() {
@@ -127,6 +126,7 @@ impl Settings {
         }
     }
 
+    /// The same pipeline, small enough for CI: smaller models, budgets and token sets.
     pub fn quick(seed: u64) -> Settings {
         Settings {
             preset: "quick".into(),

@@ -346,8 +346,9 @@ pub(crate) fn csv_message(e: &csv::Error) -> String {
             ..
         } => format!(
             "the row has {len} fields, but the header is one column: ceq reads comma-separated \
-             files, and this one looks separated by semicolons or tabs, its rows split at decimal \
-             commas; save it comma-separated, with decimal points"
+             files; one separated by semicolons or tabs has its rows split at decimal commas \
+             only, so save it comma-separated, with decimal points (else the header lacks the \
+             other columns' names)"
         ),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

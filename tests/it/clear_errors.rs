@@ -255,7 +255,7 @@ fn a_short_row_gives_one_line_number() {
     assert!(
         err.contains("semi.csv:2:")
             && err.contains("the header is one column")
-            && err.contains("separated by semicolons or tabs, its rows split at decimal commas"),
+            && err.contains("one separated by semicolons or tabs has its rows split at decimal"),
         "{err}"
     );
     // The same in a sweep's file read by merge.

@@ -693,3 +693,33 @@ fn the_loss_axis_names_no_token_set_the_splices_are_not_on() {
     let caption = "the fitted losses are on family-tokens, the SAEs' CEs on web-tokens";
     assert!(page.contains(caption), "{page}");
 }
+
+/// A splice whose spliced CE is its clean one makes the loss axis as narrow as it gets: its tick
+/// labels still differ from each other (review 2026-12-07: every label read "1.632").
+#[test]
+fn a_narrow_axis_labels_each_tick_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_to(dir.path(), &root("data/checkpoints.csv"), "law.json", &[]);
+    let splices = write(
+        dir.path(),
+        "eq.csv",
+        "name,model,ce_clean,ce_spliced,ce_zero_ablation,params,tokens\n\
+         a,d48-L2-t4096000,1.6316558551527878,1.6316558551527878,4.67,61248,4096000\n",
+    );
+    for figure in ["splices", "linear-vs-log"] {
+        let svg = plot_svg(figure, &law, &splices, &dir.path().join(figure));
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        // The y axis's labels: right-aligned texts that read as numbers.
+        let labels: Vec<String> = (doc.descendants())
+            .filter(|n| n.has_tag_name("text") && n.attribute("text-anchor") == Some("end"))
+            .map(|n| n.text().unwrap_or("").trim().to_owned())
+            .filter(|t| t.parse::<f64>().is_ok())
+            .collect();
+        let mut distinct = labels.clone();
+        distinct.dedup();
+        assert!(
+            labels.len() >= 3 && distinct == labels,
+            "{figure}: {labels:?}"
+        );
+    }
+}
