@@ -53,6 +53,14 @@ fn each_other_token_set_is_said_with_its_rows() {
     let (_, err) = map_json(&law, &write(d.path(), "same.csv", same));
     assert!(!err.contains("token"), "{err}");
 
+    // A name that holds the splices' own hash, under another file name and in capitals, is their
+    // set: compared as a token set, not as text (review 2026-12-07).
+    let hashed = "copy.npy fnv1a64:DA11B7CD00F64ED7 (BOS/EOS/pad positions left out)";
+    let law_h = fit_to(d.path(), &ck, "law_h.json", &["--eval-set", hashed]);
+    let (rows, err) = map_json(&law_h, &root("data/splices.csv"));
+    assert!(!err.contains("not named"), "{err}");
+    let units = rows[0]["units"].as_str().unwrap();
+    assert!(!units.contains("not named"), "{units}");
     // A law with no name for its set: the splices' own sets, compared with each other.
     let law = fit_to(d.path(), &ck, "law0.json", &[]);
     let (_, err) = map_json(&law, &write(d.path(), "sp2.csv", &sp));
