@@ -16,6 +16,10 @@ use crate::table::Splice;
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
+    /// The host's clean CE lies far from the law at its own size and tokens: the row's numbers
+    /// read it against a curve it is not on. Below the others: a host outside the fitted range
+    /// is first of all extrapolated, and the law's value there is an extrapolation too.
+    OffLaw,
     /// A loss maps outside the compute (or token) range the law was fitted on.
     Extrapolated,
     /// The law does not fall with scale: no loss has a compute-equivalent.
@@ -29,6 +33,7 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Extrapolated => "extrapolated",
+            Status::OffLaw => "off_law",
             Status::Undefined => "undefined",
             Status::BelowFloor => "below_floor",
         }
@@ -44,6 +49,12 @@ impl Status {
                  checkpoints' range (the row's line below says what, and how far), so the number \
                  leans on the law beyond its data; checkpoints that reach that far would bring it \
                  inside",
+            ),
+            Status::OffLaw => Some(
+                "off_law: the host's clean CE lies far from the law at its own size and tokens \
+                 (the row's line below says how far), so its compute-equivalents read it against \
+                 a curve it is not on: CEs in bits, another token set, or a host from another \
+                 family; measure the host and its family on the same tokens, in nats",
             ),
             Status::BelowFloor => Some(
                 "below_floor: a loss at or below the fitted floor E, which no finite compute \

@@ -119,7 +119,7 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> (Option<Str
     // compute column that is not is said apart), so their compute column is not compared.
     let six_nd = law_file.data.compute_source != "column";
     let (mut said, mut notes): (Vec<String>, RowNotes) = (vec![], vec![]);
-    for s in &splices.rows {
+    for (i, s) in splices.rows.iter().enumerate() {
         let host = s.raw.get(col).map_or("", String::as_str);
         let Some(cks) = family.get(host) else {
             continue;
@@ -147,7 +147,7 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> (Option<Str
                     r.line
                 ));
                 notes.push((
-                    s.line,
+                    i,
                     format!(
                         "{field} {} is not the {} the law's checkpoints give its host (line {} of \
                          {}), so compute_fraction_of_actual is off by the difference",
@@ -174,9 +174,10 @@ fn hosts_unlike_the_family(law_file: &LawFile, splices: &Splices) -> (Option<Str
     (warning, notes)
 }
 
-/// Notes on single rows, by the splice's line, that its `status_detail` adds to what its status
-/// says: a shared file's rows then carry what the warnings said on stderr.
-type RowNotes = Vec<(u64, String)>;
+/// Notes on single rows, by the splice's index (SAEBench rows have no line), that its
+/// `status_detail` adds to what its status says: a shared file's rows then carry what the warnings
+/// said on stderr.
+type RowNotes = Vec<(usize, String)>;
 
 /// The rows of each host, in order: one `model` and one ce_clean (rows of one name on other
 /// checkpoints or token sets measure another clean model); `None` without a model column.
@@ -636,7 +637,7 @@ fn map_with(
     found.extend(host_gaps(&splices));
     let (off, off_notes) = hosts_off_the_law(&law, law_file, &splices);
     found.extend(off);
-    notes.extend(off_notes);
+    notes.extend(off_notes.iter().cloned());
     if !spec.ce_noise && spec.joint.is_none() {
         found.extend(standard_errors_unused(&splices));
     }
@@ -645,8 +646,12 @@ fn map_with(
         .enumerate()
         .map(|(i, s)| map_splice(&law, &ranges, &spec, s, i))
         .collect();
-    for (m, s) in rows.iter_mut().zip(&splices.rows) {
-        for (_, note) in notes.iter().filter(|(line, _)| *line == s.line) {
+    for (i, m) in rows.iter_mut().enumerate() {
+        // A host off the law is no `ok` row, whatever else holds: a filter on status keeps it out.
+        if off_notes.iter().any(|(j, _)| *j == i) {
+            m.status = m.status.max(Status::OffLaw);
+        }
+        for (_, note) in notes.iter().filter(|(j, _)| *j == i) {
             m.detail = match m.detail.is_empty() {
                 true => note.clone(),
                 false => format!("{}; {note}", m.detail),
@@ -731,8 +736,8 @@ fn hosts_off_the_law(
         }
     };
     let bound = misfit.max(0.05);
-    let off: Vec<(&Splice, f64)> = (splices.rows.iter())
-        .filter_map(|s| {
+    let off: Vec<(usize, &Splice, f64)> = (splices.rows.iter().enumerate())
+        .filter_map(|(i, s)| {
             let host = crate::table::Checkpoint {
                 name: None,
                 params: s.params.unwrap_or(f64::NAN),
@@ -744,7 +749,7 @@ fn hosts_off_the_law(
                 line: 0,
             };
             let at = law.predict(&host);
-            (at.is_finite() && (s.ce_clean / at - 1.0).abs() > bound).then_some((s, at))
+            (at.is_finite() && (s.ce_clean / at - 1.0).abs() > bound).then_some((i, s, at))
         })
         .collect();
     if off.is_empty() {
@@ -755,7 +760,7 @@ fn hosts_off_the_law(
         p => short(p, 1),
     };
     let notes = (off.iter())
-        .map(|&(s, at)| {
+        .map(|&(i, s, at)| {
             let note = format!(
                 "ce_clean {:.4} lies {}% from the law's {} at its host's own size and tokens, \
                  beyond the checkpoints' misfit: CEs in bits, another token set, or a host from \
@@ -764,7 +769,7 @@ fn hosts_off_the_law(
                 off_by(s, at),
                 short(at, 4)
             );
-            (s.line, note)
+            (i, note)
         })
         .collect();
     // Each host once (its splices share its clean CE, size and tokens), by its first splice.
@@ -772,7 +777,7 @@ fn hosts_off_the_law(
         [s.ce_clean, s.params.unwrap_or(0.0), s.tokens.unwrap_or(0.0)].map(f64::to_bits)
     };
     let mut hosts: Vec<(&Splice, f64, usize)> = vec![];
-    for &(s, at) in &off {
+    for &(_, s, at) in &off {
         match hosts.iter_mut().find(|h| key(h.0) == key(s)) {
             Some(h) => h.2 += 1,
             None => hosts.push((s, at, 1)),

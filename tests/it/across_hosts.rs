@@ -291,8 +291,9 @@ fn one_outlying_checkpoint_does_not_hide_a_host_off_the_law() {
     };
     let head = "name,params,tokens,ce_clean,ce_spliced,ce_zero_ablation\n";
     let on = write(d.path(), "on.csv", &(head.to_owned() + &row("on", clean)));
-    let (_, err) = map_json(&law, &on);
+    let (rows, err) = map_json(&law, &on);
     assert!(!err.contains("far from the law"), "{err}");
+    assert_ne!(rows[0]["status"], "off_law");
     let off = write(
         d.path(),
         "off.csv",
@@ -303,7 +304,9 @@ fn one_outlying_checkpoint_does_not_hide_a_host_off_the_law() {
         err.contains("1 splice(s) have a clean CE far from the law at their host's own size"),
         "{err}"
     );
-    // The row says it too, in its status_detail, for a file shared without the run's stderr.
+    // The row says it too, in its status and status_detail, for a file shared without the run's
+    // stderr: a filter on status `ok` leaves it out.
+    assert_eq!(rows[0]["status"], "off_law");
     let detail = rows[0]["status_detail"].as_str().unwrap();
     let said = format!("ce_clean {:.4} lies +", 1.25 * clean);
     assert!(
