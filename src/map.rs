@@ -637,7 +637,8 @@ fn map_with(
     found.extend(host_gaps(&splices));
     let (off, off_notes) = hosts_off_the_law(&law, law_file, &splices);
     found.extend(off);
-    notes.extend(off_notes.iter().cloned());
+    let off_rows: Vec<usize> = off_notes.iter().map(|(i, _)| *i).collect();
+    notes.extend(off_notes);
     if !spec.ce_noise && spec.joint.is_none() {
         found.extend(standard_errors_unused(&splices));
     }
@@ -646,17 +647,16 @@ fn map_with(
         .enumerate()
         .map(|(i, s)| map_splice(&law, &ranges, &spec, s, i))
         .collect();
-    for (i, m) in rows.iter_mut().enumerate() {
-        // A host off the law is no `ok` row, whatever else holds: a filter on status keeps it out.
-        if off_notes.iter().any(|(j, _)| *j == i) {
-            m.status = m.status.max(Status::OffLaw);
-        }
-        for (_, note) in notes.iter().filter(|(j, _)| *j == i) {
-            m.detail = match m.detail.is_empty() {
-                true => note.clone(),
-                false => format!("{}; {note}", m.detail),
-            };
-        }
+    // A host off the law is no `ok` row, whatever else holds: a filter on status keeps it out.
+    for i in off_rows {
+        rows[i].status = rows[i].status.max(Status::OffLaw);
+    }
+    for (i, note) in notes {
+        let m = &mut rows[i];
+        m.detail = match m.detail.is_empty() {
+            true => note,
+            false => format!("{}; {note}", m.detail),
+        };
     }
     let any = rows.iter().any(|m| m.method.is_some());
     let mut family_losses: HashMap<String, Vec<f64>> = HashMap::new();
