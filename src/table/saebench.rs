@@ -182,6 +182,57 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
     w
 }
 
+/// Results on one token set whose clean CEs differ by more than float noise: SAEBench measured them
+/// on other samples of the set (another number of batches, another batch size) or in another
+/// precision, so their spliced CEs differ by that as well as by their SAEs.
+pub(crate) fn clean_apart(
+    splices: &Splices,
+    token_sets: &[String],
+    row_sets: &std::collections::HashMap<String, usize>,
+) -> Option<String> {
+    const APART: f64 = 1e-3;
+    let col = |name: &str| splices.columns.iter().position(|c| c == name);
+    let mut said = vec![];
+    for (i, set) in token_sets.iter().enumerate() {
+        let rows: Vec<&Splice> = (splices.rows.iter())
+            .filter(|s| row_sets.get(&s.name) == Some(&i))
+            .collect();
+        let (lo, hi) = (rows.iter()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(s.ce_clean), hi.max(s.ce_clean))
+        });
+        if rows.len() < 2 || hi - lo <= APART {
+            continue;
+        }
+        // Which recorded settings differ among them, where any does.
+        let differing: Vec<&str> = ["total_tokens_eval_reconstruction", "llm_dtype"]
+            .into_iter()
+            .filter(|c| {
+                col(c).is_some_and(|j| {
+                    let values: std::collections::BTreeSet<&str> =
+                        rows.iter().map(|s| s.raw[j].as_str()).collect();
+                    values.len() > 1
+                })
+            })
+            .collect();
+        let why = match differing.is_empty() {
+            true => String::new(),
+            false => format!("; their {} differ", differing.join(" and ")),
+        };
+        said.push(format!(
+            "{} results on {set} give ce_clean from {lo:.4} to {hi:.4} nats{why}",
+            rows.len()
+        ));
+    }
+    let first = said.first()?;
+    Some(format!(
+        "SAEBench results of one model on one token set disagree on its clean CE ({first}{}): \
+         SAEBench measured them on other samples of that set or in another precision, so their \
+         spliced CEs differ by that as well as by their SAEs; compare such SAEs only after rerunning \
+         them with one eval config",
+        if said.len() > 1 { "; …" } else { "" }
+    ))
+}
+
 /// Files passed over, each with why.
 type Skipped = Vec<(PathBuf, String)>;
 

@@ -129,7 +129,15 @@ impl Splices {
     pub fn warnings(&self) -> Vec<String> {
         match &self.source {
             Source::Csv => self.near_misses().into_iter().collect(),
-            Source::SaeBench { token_sets, .. } => super::saebench::warnings(token_sets),
+            Source::SaeBench {
+                token_sets,
+                row_sets,
+                ..
+            } => {
+                let mut w = super::saebench::warnings(token_sets);
+                w.extend(super::saebench::clean_apart(self, token_sets, row_sets));
+                w
+            }
         }
     }
 

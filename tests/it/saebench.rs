@@ -655,6 +655,47 @@ fn results_on_different_token_sets_are_flagged() {
     }
 }
 
+/// Results of one model on one token set share its clean CE: SAEBench runs every SAE on the same
+/// batches. Clean CEs apart mean other samples of the set (or another precision), said with what
+/// differs.
+#[test]
+fn results_on_one_token_set_with_other_clean_ces_are_flagged() {
+    let d = tempfile::tempdir().unwrap();
+    let folder = d.path().join("r");
+    std::fs::create_dir(&folder).unwrap();
+    let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
+    std::fs::write(folder.join("a.json"), &good).unwrap();
+    let other = edited(&good, "trainer_2\"", "trainer_3\"");
+    std::fs::write(folder.join("b.json"), &other).unwrap();
+    let said = |s: &ceq::table::Splices| s.warnings().join("\n");
+    let w = said(&read_splices(&folder).unwrap());
+    assert!(!w.contains("clean CE"), "{w}");
+    // Within float noise (1e-3 nats): one clean CE.
+    let near = edited(&other, "3.653719902038574", "3.654219902038574");
+    let near = edited(&near, "0.9502078981626564", "-1");
+    std::fs::write(folder.join("b.json"), &near).unwrap();
+    let w = said(&read_splices(&folder).unwrap());
+    assert!(!w.contains("clean CE"), "{w}");
+    // Twice the batches, another sample: 0.05 nats apart.
+    let far = edited(&near, "3.654219902038574", "3.603719902038574");
+    let far = edited(&far, "20480", "40960");
+    std::fs::write(folder.join("b.json"), &far).unwrap();
+    let w = said(&read_splices(&folder).unwrap());
+    assert!(
+        w.contains(
+            "disagree on its clean CE (2 results on Skylion007/openwebtext, context 128, \
+             tokenized for pythia-70m-deduped give ce_clean from 3.6037 to 3.6537 nats; their \
+             total_tokens_eval_reconstruction differ)"
+        ),
+        "{w}"
+    );
+    // Another model's results are another host: no disagreement.
+    let gemma = far.replace("\"pythia-70m-deduped\"", "\"gemma-2-2b\"");
+    std::fs::write(folder.join("b.json"), &gemma).unwrap();
+    let w = said(&read_splices(&folder).unwrap());
+    assert!(!w.contains("clean CE"), "{w}");
+}
+
 #[test]
 fn plot_and_report_accept_saebench_results() {
     let d = tempfile::tempdir().unwrap();
