@@ -574,6 +574,7 @@ impl LawFile {
             }
         }
         self.validate_residuals(same)?;
+        self.validate_run(same)?;
         let ours = Units::new(self.data.param_count, &self.units.eval_set);
         for (k, given, want) in [
             ("loss", &self.units.loss, &ours.loss),
@@ -637,6 +638,59 @@ impl LawFile {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A run law's `run` block (its model's size, its run, its tokens per step) is what the fit
+    /// found: its size is every fitted point's, its run the one `data.run` chose. Other forms have
+    /// none.
+    fn validate_run(&self, same: impl Fn(f64, f64) -> bool) -> std::result::Result<(), String> {
+        let info = match (&self.run, self.form) {
+            (None, Form::Run) => {
+                return Err(
+                    "a run law's file holds its run in key 'run' (its model's params, tokens per \
+                     step), and this one has none; the file was edited: refit with `ceq fit`"
+                        .into(),
+                );
+            }
+            (Some(_), form) if form != Form::Run => {
+                return Err(format!(
+                    "key 'run' belongs to a run law, but 'form' is '{}'; the file was edited: \
+                     refit with `ceq fit`",
+                    form.name()
+                ));
+            }
+            (None, _) => return Ok(()),
+            (Some(info), _) => info,
+        };
+        if let (Some(chosen), Some(r)) = (&self.data.run, &info.run)
+            && chosen != r
+        {
+            return Err(format!(
+                "key 'run.run' is '{r}', but 'data.run' says the fit chose run '{chosen}'; the \
+                 file was edited: refit with `ceq fit`"
+            ));
+        }
+        let (lo, hi) = self.fit.ranges.params;
+        let size_holds = match info.params {
+            Some(p) => p.is_finite() && p > 0.0 && same(p, lo) && same(p, hi),
+            None => lo.is_nan() && hi.is_nan(),
+        };
+        if !size_holds {
+            let p = info.params.map_or("absent".into(), |p| p.to_string());
+            return Err(format!(
+                "key 'run.params' is {p}, but the fitted points in 'fit.ranges.params' have \
+                 [{lo}, {hi}]; the file was edited: refit with `ceq fit`"
+            ));
+        }
+        if let Some(t) = info.tokens_per_step
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(format!(
+                "key 'run.tokens_per_step' is {t}; tokens per step are a number > 0 (or the key \
+                 is absent where the checkpoints give no steps)"
+            ));
         }
         Ok(())
     }

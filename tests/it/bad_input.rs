@@ -692,6 +692,117 @@ fn law_files_edited_by_hand_or_from_another_version() {
     }
 }
 
+/// A run law's `run` block (its model's size, its run, its tokens per step) turns its tokens into
+/// compute and steps: an edited one is refused like an edited parameter (helper-89: params doubled
+/// doubled compute_fraction_of_actual with exit 0).
+#[test]
+fn a_run_laws_edited_run_block_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let mut ck = String::from("run,step,params,tokens,loss\n");
+    for s in [250, 500, 1000, 2000, 4000, 8000, 16000] {
+        let t = s as f64 * 2.0e6;
+        ck += &format!("r1,{s},1e8,{t},{}\n", 2.0 + 1000.0 * t.powf(-0.3));
+    }
+    ck += "r2,1000,2e8,2e9,2.9\n";
+    let ck = write(d.path(), "ck.csv", &ck).display().to_string();
+    let law = d.path().join("law.json");
+    let out = ceq()
+        .args([
+            "fit",
+            "--form",
+            "run",
+            "--run",
+            "r1",
+            "--checkpoints",
+            &ck,
+            "--out",
+        ])
+        .arg(&law)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    assert_eq!(good["run"]["params"], 1e8);
+    assert_eq!(good["run"]["tokens_per_step"], 2e6);
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,params,tokens,ce_clean,ce_spliced\na,1e8,1.6e10,2.6,2.7\n",
+    )
+    .display()
+    .to_string();
+    // The file as written maps.
+    let p = write(
+        d.path(),
+        "as_is.json",
+        &serde_json::to_string_pretty(&good).unwrap(),
+    );
+    let out = ceq()
+        .args(["map", "--law", &p.display().to_string(), "--splices", &sp])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    type Edit = &'static dyn Fn(&mut serde_json::Value);
+    let edits: [(&str, Edit, &str); 5] = [
+        (
+            "size.json",
+            &|v| v["run"]["params"] = 2e8.into(),
+            "key 'run.params' is 200000000",
+        ),
+        (
+            "neg.json",
+            &|v| v["run"]["params"] = (-1e8).into(),
+            "key 'run.params' is -100000000",
+        ),
+        (
+            "gone.json",
+            &|v| drop(v.as_object_mut().unwrap().remove("run")),
+            "holds its run in key 'run'",
+        ),
+        (
+            "other.json",
+            &|v| v["run"]["run"] = "r2".into(),
+            "key 'run.run' is 'r2'",
+        ),
+        (
+            "step.json",
+            &|v| v["run"]["tokens_per_step"] = (-2e6).into(),
+            "key 'run.tokens_per_step' is -2000000",
+        ),
+    ];
+    for (name, edit, want) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        let p = write(d.path(), name, &serde_json::to_string_pretty(&v).unwrap());
+        let err = fails(&["map", "--law", &p.display().to_string(), "--splices", &sp]);
+        assert!(err.contains(name) && err.contains(want), "{err}");
+    }
+    // A run block in another form's file.
+    let chinchilla = fit_good(d.path(), "c.json", &[]);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&chinchilla).unwrap()).unwrap();
+    v["run"] = good["run"].clone();
+    let p = write(
+        d.path(),
+        "stray.json",
+        &serde_json::to_string_pretty(&v).unwrap(),
+    );
+    let err = fails(&["map", "--law", &p.display().to_string(), "--splices", &sp]);
+    assert!(
+        err.contains("key 'run' belongs to a run law, but 'form' is 'chinchilla'"),
+        "{err}"
+    );
+}
+
 #[test]
 fn fitting_options_with_a_law_file_are_refused_not_ignored() {
     // `--law` fixes the law; `--ci 0.95` or `--form compute` next to it would otherwise be silently
