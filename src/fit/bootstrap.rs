@@ -140,13 +140,16 @@ pub fn thin_resamples(fit: &Fit, n: usize, seed: u64) -> Option<String> {
     };
     let share = thin(SHARE_SEED, SHARE_DRAWS) as f64 / SHARE_DRAWS as f64;
     (share > 0.01).then(|| {
+        let drawn = match thin(seed, n) {
+            0 => format!("none of the {n} drawn here"),
+            m => format!("{m} of the {n} drawn here"),
+        };
         format!(
-            "{:.1}% of this family's bootstrap resamples hold {p} or fewer distinct checkpoints \
-             ({} of these {n}), no more than the law has parameters: many laws fit each of them, \
-             so their refits stay near the full fit, which narrows the intervals (the more, the \
-             larger this share); fit more checkpoints or runs",
+            "an estimated {:.1}% of this family's bootstrap resamples (from {SHARE_DRAWS} draws of \
+             their own) hold {p} or fewer distinct checkpoints ({drawn}), no more than the law has \
+             parameters: many laws fit each of them, so their refits stay near the full fit, which \
+             narrows the intervals (the more, the larger this share); fit more checkpoints or runs",
             100.0 * share,
-            thin(seed, n),
         )
     })
 }

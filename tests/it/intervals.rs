@@ -832,7 +832,7 @@ fn resamples_with_no_more_points_than_parameters_are_counted() {
         (share - p).abs() < 5.0 * sd + 0.0005,
         "{share} vs {p}: {err}"
     );
-    let thin = number_before(&format!(" of these {n})"), '(');
+    let thin = number_before(&format!(" of the {n} drawn here)"), '(');
     let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
     assert!(
         (thin - mean).abs() < 5.0 * sd,
@@ -840,6 +840,19 @@ fn resamples_with_no_more_points_than_parameters_are_counted() {
     );
     assert!(
         err.contains("hold 3 or fewer distinct checkpoints"),
+        "{err}"
+    );
+    // The share is the family's; the count is this run's, and may be none (helper-89: "0 of these
+    // 20" read as contradicting the share).
+    let (_, err) = crate::common::succeeds(
+        ceq()
+            .args(["fit", "--bootstrap", "20", "--checkpoints"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/checkpoints.csv")),
+    );
+    assert!(
+        err.contains(
+            "an estimated 1.6% of this family's bootstrap resamples (from 20000 draws of their own)"
+        ) && err.contains("(none of the 20 drawn here)"),
         "{err}"
     );
     // 70 checkpoints: none, whatever the seed.
