@@ -502,8 +502,13 @@ pub fn map_splice(
         ("loss_recovered_mean", "ce_mean_ablation", lrm),
     ] {
         // The linear number alone: the compute-scale ones, which the status is about, stand.
-        if v == Some(None) {
-            notes.push(format!("{what} is undefined: {col} <= ce_clean"));
+        match v {
+            Some(None) => notes.push(format!("{what} is undefined: {col} <= ce_clean")),
+            Some(Some(r)) if r < 0.0 => notes.push(format!(
+                "{what} < 0: ce_spliced is above {col}, so the splice loses more than that \
+                 ablation does"
+            )),
+            _ => {}
         }
     }
     let (lo, hi, unit) = match law.form().axis() {

@@ -951,6 +951,37 @@ fn a_splice_that_lowers_the_loss_is_said_by_what_its_fraction_is() {
     assert!(!d1.contains("compute_fraction > 1"), "{d1}");
 }
 
+/// A splice worse than ablating the activation has a negative loss recovered: said in its row, for
+/// zero and mean ablation alike (helper-89: -0.06 went unsaid).
+#[test]
+fn a_splice_worse_than_ablation_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let law = fit_law(dir.path(), &[]);
+    let sp = write(
+        dir.path(),
+        "sp.csv",
+        "name,ce_clean,ce_spliced,ce_zero_ablation,ce_mean_ablation\n\
+         worse,3.0,6.0,12.4,5.0\nboth,3.0,13.0,12.4,5.0\nfine,3.0,3.2,12.4,5.0\n",
+    );
+    let v = map_json(&law, &sp).0;
+    let detail = |i: usize| v[i]["status_detail"].as_str().unwrap().to_owned();
+    let zero = "loss_recovered < 0: ce_spliced is above ce_zero_ablation";
+    let mean = "loss_recovered_mean < 0: ce_spliced is above ce_mean_ablation";
+    assert!(v[0]["loss_recovered_mean"].as_f64().unwrap() < 0.0);
+    assert!(
+        detail(0).contains(mean) && !detail(0).contains(zero),
+        "{}",
+        detail(0)
+    );
+    assert!(v[1]["loss_recovered"].as_f64().unwrap() < 0.0);
+    assert!(
+        detail(1).contains(mean) && detail(1).contains(zero),
+        "{}",
+        detail(1)
+    );
+    assert!(!detail(2).contains("< 0"), "{}", detail(2));
+}
+
 /// Without --eval-set, a law names its eval set by the checkpoints' own eval_tokens (file, hash,
 /// positions) where the file gives them; a name given wins, with the recorded set beside it.
 #[test]
