@@ -458,6 +458,17 @@ impl LawFile {
             version: Option<u32>,
             ceq_version: Option<String>,
         }
+        // serde would read an array's first item as the version, and say so.
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('[')
+        {
+            return Err(bad(
+                "a JSON array, not the JSON object `ceq fit` writes: pass the law file itself"
+                    .into(),
+            ));
+        }
         let head: Head = serde_json::from_str(&text).map_err(|e| {
             let non_finite = match at_non_finite(&text, &e) {
                 true => " (a bare NaN or Infinity, which JSON has not: ceq writes null)",
@@ -703,6 +714,19 @@ impl LawFile {
         same: impl Fn(f64, f64) -> bool,
     ) -> std::result::Result<(), String> {
         let residuals = &self.fit.residuals;
+        if residuals.is_empty() {
+            return Err(
+                "key 'fit.residuals' is empty; a fit has points: refit with `ceq fit`".into(),
+            );
+        }
+        let n = self.fit.residuals_of.unwrap_or(residuals.len());
+        if n != self.data.n_points {
+            return Err(format!(
+                "key 'data.n_points' is {}, but 'fit.residuals' holds {n} points; the file was \
+                 edited: refit with `ceq fit`",
+                self.data.n_points
+            ));
+        }
         for (i, r) in residuals.iter().enumerate() {
             let at = crate::table::Checkpoint {
                 name: None,

@@ -641,6 +641,22 @@ fn law_files_edited_by_hand_or_from_another_version() {
         !ok && err.contains("key 'params.B' is not a finite number") && !err.contains(" at line "),
         "{err}"
     );
+    // No fitted points, or a count of them that disagrees (helper-89: "span [inf, -inf]").
+    let (ok, _, err) = try_edit("none.json", &|v| {
+        v["fit"]["residuals"] = serde_json::json!([])
+    });
+    assert!(!ok && err.contains("key 'fit.residuals' is empty"), "{err}");
+    let (ok, _, err) = try_edit("count.json", &|v| v["data"]["n_points"] = 5.into());
+    assert!(
+        !ok && err.contains("key 'data.n_points' is 5, but 'fit.residuals' holds 7 points"),
+        "{err}"
+    );
+    // The law wrapped in an array is said as such, not as a version of the wrong type.
+    let (ok, _, err) = try_edit("array.json", &|v| *v = serde_json::json!([v.clone()]));
+    assert!(
+        !ok && err.contains("a JSON array, not the JSON object"),
+        "{err}"
+    );
     // Parameters of another form than the file says.
     let (ok, _, err) = try_edit("form.json", &|v| v["form"] = "compute".into());
     assert!(!ok && err.contains("'form' is 'compute'"), "{err}");
