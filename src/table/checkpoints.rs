@@ -254,8 +254,8 @@ pub fn read_family(
         let l = row.loss(loss)?;
         // An empty cell is unknown: filled from the others where it can be (compute as 6ND),
         // refused below only where the form needs it.
-        let n = row.optional_positive(params)?;
-        let d = row.optional_positive(tokens)?;
+        let n = row.optional_amount(params)?;
+        let d = row.optional_amount(tokens)?;
         let c = row.optional_positive(compute)?;
         // C = 6ND is the convention of Kaplan et al. and Hoffmann et al.; given values win, but
         // for the Chinchilla law (below).

@@ -215,6 +215,24 @@ impl Row<'_> {
         self.number_where(col, |v| v > 0.0, why)
     }
 
+    /// A count of parameters or tokens: positive and at least 1, or `None` for an empty cell. A
+    /// smaller one is a column in millions or billions, whose 6·N·D would be off by as much.
+    pub fn optional_amount(&self, col: Option<usize>) -> Result<Option<f64>> {
+        let (Some(col), Some(v)) = (col, self.optional_positive(col)?) else {
+            return Ok(None);
+        };
+        if v < 1.0 {
+            // As written: 1e-300 printed in full is 300 digits.
+            let message = format!(
+                "{} is below 1, and a count of parameters or tokens is at least 1: a column in \
+                 millions or billions? give whole counts",
+                self.raw(col).trim()
+            );
+            return Err(self.error(col, message));
+        }
+        Ok(Some(v))
+    }
+
     /// A loss (mean cross-entropy, nats per token) that must be present: see [`MAX_LOSS`].
     pub fn loss(&self, col: usize) -> Result<f64> {
         self.required(col, self.optional_loss(Some(col))?)

@@ -219,8 +219,8 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
     let mut first_line: HashMap<String, u64> = HashMap::with_capacity(t.rows.len());
     for row in t.records() {
         let line = row.line;
-        let n = row.optional_positive(params)?;
-        let d = row.optional_positive(tokens)?;
+        let n = row.optional_amount(params)?;
+        let d = row.optional_amount(tokens)?;
         let c = row.optional_positive(compute)?;
         let compute_given = c.is_some();
         let (d, c) = match (n, d, c) {
@@ -274,8 +274,8 @@ pub fn read_splices_csv(path: &Path) -> Result<Splices> {
             compute: c,
             compute_given,
             counts: ParamCounts {
-                total: row.optional_positive(n_total)?,
-                non_embedding: row.optional_positive(n_non_embedding)?,
+                total: row.optional_amount(n_total)?,
+                non_embedding: row.optional_amount(n_non_embedding)?,
             },
             raw: kept.iter().map(|&i| row.raw(i).to_owned()).collect(),
             line,

@@ -319,8 +319,9 @@ fn one_outlying_checkpoint_does_not_hide_a_host_off_the_law() {
     );
 }
 
-/// A host in absurd units (1e-300 parameters, 1e150 tokens) is said in short numbers: the law's
-/// value at it and every ratio in scientific form, never hundreds of digits or "infx".
+/// A host in absurd units (6e-300 FLOPs, 1e150 parameters and tokens) is said in short numbers: the
+/// law's value at it and every ratio in scientific form, never hundreds of digits or "infx". (A
+/// count below 1 is refused: `bad_input::counts_in_other_units_are_said`.)
 #[test]
 fn a_host_in_absurd_units_is_said_in_short_numbers() {
     let d = tempfile::tempdir().unwrap();
@@ -328,7 +329,7 @@ fn a_host_in_absurd_units_is_said_in_short_numbers() {
     let sp = write(
         d.path(),
         "big.csv",
-        "name,ce_clean,ce_spliced,params,tokens\nb,1.7,1.8,1e-300,1\nd,1.7,1.8,1e150,1e150\n",
+        "name,ce_clean,ce_spliced,params,tokens,compute\nb,1.7,1.8,,,6e-300\nd,1.7,1.8,1e150,1e150,\n",
     );
     let (md, err) = map_markdown(&law, &sp);
     let all = md + &err;

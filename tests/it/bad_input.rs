@@ -936,13 +936,13 @@ fn counts_in_other_units_are_said() {
     for (name, file, said) in [
         ("as-given", text.clone(), None),
         (
-            "tokens-b",
-            scaled(2, 1e-9),
+            "tokens-m",
+            scaled(2, 1e-6),
             Some("fewer than 0.01 training tokens per parameter"),
         ),
         (
-            "params-m",
-            scaled(1, 1e-6),
+            "tokens-x",
+            scaled(2, 1e6),
             Some("more than a million training tokens per parameter"),
         ),
     ] {
@@ -967,4 +967,37 @@ fn counts_in_other_units_are_said() {
             }
         }
     }
+    // Below one parameter or token is no count at all: refused, naming the cell (helper-89: params
+    // of 2e-293 fitted E = 1.2e-5 with exit 0), in checkpoints and splices alike.
+    for (col, name) in [(1, "params"), (2, "tokens")] {
+        let ck = write(d.path(), &format!("{name}-b.csv"), &scaled(col, 1e-9));
+        let err = fails(&["fit", "--checkpoints", &ck.display().to_string()]);
+        assert!(
+            err.contains(&format!("{name}-b.csv:2: column '{name}'"))
+                && err.contains("is below 1, and a count of parameters or tokens is at least 1"),
+            "{err}"
+        );
+    }
+    let law = fit_to(
+        d.path(),
+        Path::new(&crate::common::data("checkpoints.csv")),
+        "law.json",
+        &[],
+    );
+    let sp = write(
+        d.path(),
+        "sp.csv",
+        "name,params,tokens,ce_clean,ce_spliced\na,0.008,4096000,2.3,2.4\n",
+    );
+    let err = fails(&[
+        "map",
+        "--law",
+        &law.display().to_string(),
+        "--splices",
+        &sp.display().to_string(),
+    ]);
+    assert!(
+        err.contains("column 'params'") && err.contains("is below 1"),
+        "{err}"
+    );
 }

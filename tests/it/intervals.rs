@@ -1159,7 +1159,8 @@ fn intervals_over_part_of_the_refits_are_said() {
 }
 
 /// The host's own numbers, which compute_fraction_of_actual divides by, are checked against the
-/// fitted ones (review 10c: params in millions gave 1.19e-7 with status ok), and a host better
+/// fitted ones (review 10c: params in millions gave 1.19e-7 with status ok; below 1 they are now
+/// refused, so thousands here), and a host better
 /// than the law's frontier is said to be why the fraction can pass 1.
 #[test]
 fn hosts_outside_the_fit_or_above_its_frontier_are_said() {
@@ -1168,7 +1169,7 @@ fn hosts_outside_the_fit_or_above_its_frontier_are_said() {
         d.path(),
         "sp.csv",
         "name,params,tokens,ce_clean,ce_spliced\n\
-         millions,0.061248,4096000,1.64,1.70\n\
+         thousands,61.248,4096000,1.64,1.70\n\
          better,61248,1024000,1.60,1.62\n\
          plain,61248,4096000,1.64,1.70\n",
     );
@@ -1179,7 +1180,7 @@ fn hosts_outside_the_fit_or_above_its_frontier_are_said() {
     assert_eq!(v[0]["status"], "extrapolated", "{}", detail(0));
     assert!(
         detail(0).contains(
-            "the host's parameter count 6.125e-2 is 1.327e5x below the smallest fitted (8.128e3)"
+            "the host's parameter count 6.125e1 is 133x below the smallest fitted (8.128e3)"
         ) && detail(0).contains("are its units those of the checkpoints file?"),
         "{}",
         detail(0)
