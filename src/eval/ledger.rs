@@ -946,6 +946,23 @@ fn read_npy(path: &Path, planes: usize, names: &[String]) -> std::result::Result
     if rows as usize != names.len() {
         return Err(format!("hold {rows} rows, the CSV {}", names.len()));
     }
+    // Said as what they are, not as a length or an order their bytes do not have.
+    match npy.dtype() {
+        npyz::DType::Plain(t) if t.to_string() == "<f8" => {}
+        other => {
+            return Err(format!(
+                "hold '{}' values, not the float64 ('<f8') ceq writes; save them as float64",
+                other.descr().trim_matches('\'')
+            ));
+        }
+    }
+    if npy.order() == npyz::Order::Fortran {
+        return Err(
+            "are saved in Fortran order, not the C order ceq writes; save them C-contiguous \
+             (numpy.ascontiguousarray)"
+                .into(),
+        );
+    }
     let short = || "are shorter than their header says".to_owned();
     if rows
         .checked_mul(n)

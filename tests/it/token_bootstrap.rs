@@ -511,6 +511,67 @@ fn damaged_per_sequence_values_are_said_as_damage() {
     }
 }
 
+/// A per-sequence array saved by hand as float32, or in Fortran order, is said as such (helper-89:
+/// "shorter than their header says", "the file was edited").
+#[test]
+fn per_sequence_arrays_in_another_dtype_or_order_are_said_so() {
+    use npyz::WriterBuilder;
+    let file = "checkpoints.per_seq.npy";
+    let bytes = std::fs::read(fx().join(file)).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    let values: Vec<f64> = npy.into_vec().unwrap();
+    let f32s = {
+        let mut buf = vec![];
+        let mut w = npyz::WriteOptions::<f32>::new()
+            .default_dtype()
+            .shape(&shape)
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
+        w.extend(values.iter().map(|&v| v as f32)).unwrap();
+        w.finish().unwrap();
+        buf
+    };
+    let fortran = {
+        let (rows, n) = (shape[0] as usize, shape[1] as usize);
+        let mut buf = vec![];
+        let mut w = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&shape)
+            .order(npyz::Order::Fortran)
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
+        w.extend(
+            (0..n)
+                .flat_map(|j| (0..rows).map(move |i| (i, j)))
+                .map(|(i, j)| values[i * n + j]),
+        )
+        .unwrap();
+        w.finish().unwrap();
+        buf
+    };
+    for (array, said) in [
+        (
+            f32s,
+            "hold '<f4' values, not the float64 ('<f8') ceq writes",
+        ),
+        (
+            fortran,
+            "are saved in Fortran order, not the C order ceq writes",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_fixture(dir.path(), &["splices.csv"]);
+        std::fs::write(dir.path().join(file), array).unwrap();
+        let o = map_copy(dir.path());
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!o.status.success(), "{err}");
+        assert!(err.contains(file) && err.contains(said), "{err}");
+    }
+}
+
 /// A row `--drop-highest` leaves out may be on another token set: the splices are checked against
 /// the fitted rows' set, every run (review: against a random row's, by a hash map's order, so good
 /// splices were refused now and then, and splices on the dropped row's set were mapped, exit 0).
