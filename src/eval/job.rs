@@ -158,7 +158,7 @@ impl Scoring {
             // The fused host pass is faster on the pure-Rust CPU backend only (see EvalOptions).
             host_kernels: self.device == DeviceSpec::Flex,
             chunk: 0,
-            cache_bytes: self.cache_mb << 20,
+            cache_bytes: self.cache_mb.saturating_mul(1 << 20),
         }
     }
 

@@ -786,11 +786,30 @@ impl Ledger {
             )
         })?;
         // What ceq never writes (a count that is no count, a loss that is not finite where
-        // positions were scored) is damage, said as such, not read as rows out of order.
+        // positions were scored, arrays of other lengths) is damage, said as such, not read as
+        // rows out of order.
+        let damaged = |message: String| Error::Data {
+            kind: DataKind::Mismatch,
+            path: csv.to_owned(),
+            message: format!(
+                "{message}, which ceq never writes: the arrays beside the file were damaged or \
+                 edited; evaluate again into a new file"
+            ),
+        };
+        let n_seq = counts.values().next().map_or(0, |c| c.len());
         for name in &names {
             let (Some(v), Some(n)) = (values.get(name), counts.get(name)) else {
                 continue;
             };
+            if n.len() != n_seq || v.len() != self.per_row * n_seq {
+                return Err(damaged(format!(
+                    "row '{name}' has {} per-sequence values beside {} position counts, where \
+                     each sequence has {} and one count",
+                    v.len(),
+                    n.len(),
+                    self.per_row
+                )));
+            }
             let bad_count = n
                 .iter()
                 .position(|c| !(c.is_finite() && *c >= 0.0 && c.fract() == 0.0));
@@ -804,17 +823,10 @@ impl Ledger {
                 (None, Some((j, x))) => ("loss", j, x),
                 (None, None) => continue,
             };
-            return Err(Error::Data {
-                kind: DataKind::Mismatch,
-                path: csv.to_owned(),
-                message: format!(
-                    "row '{name}': sequence {j}'s per-sequence {what} is {x}, which ceq never \
-                     writes: the arrays beside the file were damaged or edited; evaluate again \
-                     into a new file"
-                ),
-            });
+            return Err(damaged(format!(
+                "row '{name}': sequence {j}'s per-sequence {what} is {x}"
+            )));
         }
-        let n_seq = counts.values().next().map_or(0, |c| c.len());
         Ok(Sequences {
             csv: csv.to_owned(),
             eval_tokens: rows
@@ -934,7 +946,7 @@ fn read_npy(path: &Path, planes: usize, names: &[String]) -> std::result::Result
     let shape = npy.shape().to_vec();
     let (rows, n) = match (planes, &shape[..]) {
         (1, &[rows, n]) => (rows, n),
-        (k, &[rows, kk, n]) if kk == k as u64 => (rows, kk * n),
+        (k, &[rows, kk, n]) if kk == k as u64 && kk.checked_mul(n).is_some() => (rows, kk * n),
         _ => {
             let want = match planes {
                 1 => "[rows, sequences]".to_owned(),

@@ -210,6 +210,17 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
             Err(e) => return Err(Error::io(&path)(e)),
         };
         let r: ShardRecord = serde_json::from_str(&text).map_err(Error::json(&path))?;
+        if r.index >= r.count {
+            return Err(shards_error(
+                csv,
+                format!(
+                    "{} records shard {}, which no `--shard i/n` names (i runs from 0 to n − 1): \
+                     the record was edited; run the shard again",
+                    path.display(),
+                    r.label()
+                ),
+            ));
+        }
         if let Some((p, first)) = records.first()
             && let Some(differs) = settings_differ(&first.job, &r.job)
         {
@@ -282,7 +293,7 @@ pub(crate) fn check_shards(files: &[(PathBuf, Vec<String>)]) -> Result<()> {
         .map(|i| format!("{i}/{count}"))
         .collect();
     if let (false, Some((first, _))) = (absent.is_empty(), records.first()) {
-        let more = match n_absent - absent.len() {
+        let more = match n_absent.saturating_sub(absent.len()) {
             0 => String::new(),
             k => format!(" and {k} more"),
         };

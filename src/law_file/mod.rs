@@ -627,7 +627,7 @@ impl LawFile {
                     form.name()
                 ));
             }
-            if b.samples.len() + b.failed != b.resamples {
+            if b.samples.len().checked_add(b.failed) != Some(b.resamples) {
                 return Err(format!(
                     "key 'bootstrap.resamples' is {}, but the file holds {} samples and {} failed \
                      refits; the file was edited: refit with `ceq fit`",

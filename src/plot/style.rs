@@ -191,6 +191,10 @@ pub fn pow10(v: f64) -> String {
 /// would leave one label, or none), else the powers of ten, every other one past eight. An axis
 /// too short for three of those (one point and its interval) gets evenly spaced round numbers.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    // A range with an end at 0, a subnormal or infinity has no decades to count (and would loop).
+    if !(lo.is_normal() && lo > 0.0 && hi.is_finite() && hi > lo) {
+        return vec![];
+    }
     if hi < 100.0 * lo {
         let t = ticks_125(lo, hi);
         return match t.len() >= 3 {
@@ -409,6 +413,10 @@ mod tests {
         assert!(t.iter().all(|&v| (1e3..=1e22).contains(&v)));
         // One point and its interval, 0.294 to 0.303, padded: round numbers, not one label.
         assert_eq!(log_ticks(0.24, 0.36), [0.25, 0.3, 0.35]);
+        // Ends at 0, a subnormal or infinity get no ticks rather than a loop (helper-92).
+        for (lo, hi) in [(0.0, 1.0), (1e-320, 1.0), (1.0, f64::INFINITY), (2.0, 1.0)] {
+            assert!(log_ticks(lo, hi).is_empty(), "{lo}..{hi}");
+        }
     }
 
     /// Labels keep two significant digits however large or small the number.

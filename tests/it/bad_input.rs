@@ -819,6 +819,33 @@ fn a_run_laws_edited_run_block_is_refused() {
     );
 }
 
+/// A failed-refit count that wraps the count check's sum to the resamples' is refused (helper-92:
+/// accepted, its count printed).
+#[test]
+fn a_bootstrap_count_that_wraps_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let law = fit_good(d.path(), "law.json", &["--bootstrap", "20"]);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let n = v["bootstrap"]["samples"].as_array().unwrap().len() as u64;
+    v["bootstrap"]["failed"] = u64::MAX.into();
+    v["bootstrap"]["resamples"] = (n - 1).into();
+    let p = write(
+        d.path(),
+        "wrap.json",
+        &serde_json::to_string_pretty(&v).unwrap(),
+    );
+    let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n");
+    let err = fails(&[
+        "map",
+        "--law",
+        &p.display().to_string(),
+        "--splices",
+        &sp.display().to_string(),
+    ]);
+    assert!(err.contains("key 'bootstrap.resamples'"), "{err}");
+}
+
 #[test]
 fn fitting_options_with_a_law_file_are_refused_not_ignored() {
     // `--law` fixes the law; `--ci 0.95` or `--form compute` next to it would otherwise be silently

@@ -639,6 +639,20 @@ fn three_shards_merged_equal_the_whole() {
     .unwrap();
     let err = fit_fails(&shards[2]);
     assert!(err.contains("s2.shard.json cannot be read"), "{err}");
+    // A record edited to a shard no `--shard i/n` names (helper-92: "and 18446744073709551615
+    // more").
+    let record = std::fs::read_to_string(shards[0].with_extension("shard.json")).unwrap();
+    assert!(record.contains("\"index\": 0"), "{record}");
+    std::fs::write(
+        shards[2].with_extension("shard.json"),
+        record.replacen("\"index\": 0", "\"index\": 7", 1),
+    )
+    .unwrap();
+    let err = merge_fails(&[&shards[0], &shards[2]], &dir.path().join("x.csv"));
+    assert!(
+        err.contains("records shard 7/3, which no `--shard i/n` names"),
+        "{err}"
+    );
 }
 
 /// Arrays beside a shard that are not its rows' (another shard's, or measured on fewer sequences)

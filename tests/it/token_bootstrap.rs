@@ -572,6 +572,43 @@ fn per_sequence_arrays_in_another_dtype_or_order_are_said_so() {
     }
 }
 
+/// Per-sequence values of fewer sequences than the position counts beside them are damage, said
+/// as such (helper-92: a panic, "mid > len").
+#[test]
+fn per_sequence_arrays_of_other_lengths_are_damage() {
+    use npyz::WriterBuilder;
+    let file = "splices.per_seq.npy";
+    let bytes = std::fs::read(fx().join(file)).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    let values: Vec<f64> = npy.into_vec().unwrap();
+    assert_eq!(shape.len(), 3);
+    // The first sequence of each plane alone: shape [rows, 2, 1].
+    let n = shape[2] as usize;
+    let first: Vec<f64> = values.chunks(n).map(|plane| plane[0]).collect();
+    let mut buf = vec![];
+    let mut w = npyz::WriteOptions::<f64>::new()
+        .default_dtype()
+        .shape(&[shape[0], shape[1], 1])
+        .writer(&mut buf)
+        .begin_nd()
+        .unwrap();
+    w.extend(first).unwrap();
+    w.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path(), &["splices.csv"]);
+    std::fs::write(dir.path().join(file), buf).unwrap();
+    let o = map_copy(dir.path());
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "has 2 per-sequence values beside {n} position counts"
+        )) && err.contains("which ceq never writes"),
+        "{err}"
+    );
+}
+
 /// A row `--drop-highest` leaves out may be on another token set: the splices are checked against
 /// the fitted rows' set, every run (review: against a random row's, by a hash map's order, so good
 /// splices were refused now and then, and splices on the dropped row's set were mapped, exit 0).
