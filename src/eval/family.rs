@@ -108,23 +108,27 @@ pub fn read_manifest(
             return Err(row.error(i_path, msg));
         }
         let mut step = row.text(i_step);
-        let whole = |v: f64| v >= 0.0 && v.fract() == 0.0;
+        // Below 2^53, where f64 (as fit reads them) holds every whole number exactly (2^53 + 1
+        // reads as 2^53).
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        let whole = |v: f64| (0.0..EXACT).contains(&v) && v.fract() == 0.0;
         if !step.is_empty() {
             let Some(v) = step.parse::<f64>().ok().filter(|&v| whole(v)) else {
-                let msg =
-                    format!("checkpoint '{name}': step must be a whole number ≥ 0, not '{step}'");
+                let msg = format!(
+                    "checkpoint '{name}': step must be a whole number below 2^53, ≥ 0, not '{step}'"
+                );
                 return Err(row.error(i_step.unwrap_or(i_name), msg));
             };
             // Written as the whole number it is (`4e1` is step 40), as fit reads steps.
             step = format!("{v:.0}");
         }
         // Training tokens are a count, as `eval --trained-tokens` takes them.
-        let positive = |v: f64| (v.is_finite() && v >= 1.0 && v.fract() == 0.0).then_some(v);
+        let positive = |v: f64| ((1.0..EXACT).contains(&v) && v.fract() == 0.0).then_some(v);
         let tokens = match (row.text(i_tokens), tokens_per_step) {
             (v, _) if !v.is_empty() => v.parse().ok().and_then(positive).ok_or_else(|| {
                 let msg = match v.parse::<f64>() {
                     Ok(_) => format!(
-                        "checkpoint '{name}': training tokens must be a whole count ≥ 1, not '{v}'"
+                        "checkpoint '{name}': training tokens must be a whole count ≥ 1, below 2^53, not '{v}'"
                     ),
                     Err(_) => format!(
                         "checkpoint '{name}': training tokens {}",
@@ -148,7 +152,7 @@ pub fn read_manifest(
                 .ok_or_else(|| {
                     let msg = format!(
                         "checkpoint '{name}': no training tokens, and its step '{step}' times the \
-                     tokens per step is not a whole count ≥ 1"
+                     tokens per step is not a whole count ≥ 1, below 2^53"
                     );
                     row.error(i_step.unwrap_or(i_name), msg)
                 }),

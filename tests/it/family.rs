@@ -1024,7 +1024,7 @@ a,{f}/gpt2_d16_s40,1.5
             ),
             None,
             "m.csv:2: column 'tokens' (column 3): checkpoint 'a': training tokens must be a whole \
-             count ≥ 1, not '1.5'",
+             count ≥ 1, below 2^53, not '1.5'",
         ),
         (
             format!(
@@ -1034,7 +1034,7 @@ a,{f}/gpt2_d16_s40,0
             ),
             Some("1024"),
             "m.csv:2: column 'step' (column 3): checkpoint 'a': no training tokens, and its step \
-             '0' times the tokens per step is not a whole count ≥ 1",
+             '0' times the tokens per step is not a whole count ≥ 1, below 2^53",
         ),
         // An empty path, or one naming a file, said as such (was "no folder " and a file's name).
         (
@@ -1055,8 +1055,28 @@ a,{f}/gpt2_d16_s40,4.5,40960
 "
             ),
             None,
-            "m.csv:2: column 'step' (column 3): checkpoint 'a': step must be a whole number ≥ 0, \
-             not '4.5'",
+            "m.csv:2: column 'step' (column 3): checkpoint 'a': step must be a whole number below \
+             2^53, ≥ 0, not '4.5'",
+        ),
+        // Beyond 2^53 a count would be written rounded (helper-91: step 9007199254740993 became
+        // ...992).
+        (
+            format!(
+                "name,path,step,tokens
+a,{f}/gpt2_d16_s40,9007199254740993,40960
+"
+            ),
+            None,
+            "step must be a whole number below 2^53, ≥ 0, not '9007199254740993'",
+        ),
+        (
+            format!(
+                "name,path,tokens
+a,{f}/gpt2_d16_s40,1e30
+"
+            ),
+            None,
+            "training tokens must be a whole count ≥ 1, below 2^53, not '1e30'",
         ),
     ] {
         let m = write(dir.path(), "m.csv", &manifest);
@@ -1129,7 +1149,7 @@ fn what_a_manifest_gives_and_is_not_used_is_said() {
 }
 
 /// Training tokens so large that 6·N·D passes f64's range are refused by manifest line, not
-/// written as an infinite compute.
+/// written as an infinite compute (now already as no exact count: 2^53 and over).
 #[test]
 fn tokens_whose_compute_overflows_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -1142,8 +1162,11 @@ fn tokens_whose_compute_overflows_are_refused() {
     let out = dir.path().join("o.csv");
     let a = eval_family(&m, &family().join("tokens.npy"), &out, &[]).failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    assert!(err.contains("m.csv: line 2: checkpoint 'a'"), "{err}");
-    assert!(err.contains("beyond f64's range"), "{err}");
+    assert!(err.contains("m.csv:2: column 'tokens'"), "{err}");
+    assert!(
+        err.contains("checkpoint 'a': training tokens must be a whole count ≥ 1, below 2^53"),
+        "{err}"
+    );
     assert!(!out.exists(), "nothing written");
 }
 
