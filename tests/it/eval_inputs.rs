@@ -296,6 +296,21 @@ fn gpt2_config_keys_that_change_the_forward_pass_are_refused() {
     gpt2_with("activation_function", json!("relu"), &["activation 'relu'"]);
     gpt2_with("layer_norm_epsilon", json!(-1.0), &["finite number"]);
     gpt2_with("pruned_heads", json!({"0": [1]}), &["{} only"]);
+    // A BOS or EOS no token can be would leave the model's own BOS scored (helper-91: n_tokens
+    // 240, not 232, exit 0).
+    gpt2_with(
+        "bos_token_id",
+        json!(500),
+        &[
+            "bos_token_id",
+            "500 is no token of this model, whose vocabulary has 96 ids",
+        ],
+    );
+    gpt2_with(
+        "eos_token_id",
+        json!([0, 96]),
+        &["eos_token_id", "96 is no token"],
+    );
     // A key ceq does not know is refused, not ignored.
     gpt2_with(
         "attn_logit_softcapping",

@@ -483,6 +483,27 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
         Some(Ids::One(id)) => vec![id],
         Some(Ids::Many(ids)) => ids,
     };
+    // BOS and EOS decide which positions are scored: one no token can be would leave the
+    // model's own BOS scored, silently (a pad id beyond the vocabulary is never met, and harmless).
+    let base = (arch.config)(&path, &text)?;
+    let vocab = base.vocab;
+    let beyond = (common
+        .bos_token_id
+        .into_iter()
+        .map(|id| ("bos_token_id", id)))
+    .chain(eos.iter().map(|&id| ("eos_token_id", id)))
+    .find(|&(_, id)| id as usize >= vocab);
+    if let Some((key, id)) = beyond {
+        return Err(Error::key(
+            &path,
+            key,
+            format!(
+                "{id} is no token of this model, whose vocabulary has {vocab} ids (0 to {}): \
+                 the config is another model's, or edited",
+                vocab.saturating_sub(1)
+            ),
+        ));
+    }
     let mut special: Vec<u32> = [common.bos_token_id, common.pad_token_id]
         .into_iter()
         .flatten()
@@ -494,7 +515,7 @@ fn read_config(dir: &Path) -> Result<(ModelConfig, &'static Architecture)> {
         special_ids: special,
         bos_id: common.bos_token_id,
         name_or_path: common.name_or_path.filter(|n| !n.is_empty()),
-        ..(arch.config)(&path, &text)?
+        ..base
     };
     let bad = |message: String| Error::Data {
         kind: DataKind::Json,
