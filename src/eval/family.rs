@@ -213,6 +213,26 @@ fn unused(
             ));
         }
     }
+    // One run's step twice is one checkpoint listed under two folders, or a run mislabelled: the
+    // fit would count it twice.
+    let mut seen: std::collections::HashMap<(&str, &str), &Entry> = Default::default();
+    // (Without a run column, one step of models of several sizes is no such thing.)
+    for e in (entries.iter()).filter(|e| !e.step.is_empty() && !e.run.is_empty()) {
+        if let Some(first) = seen.insert((e.run.as_str(), e.step.as_str()), e) {
+            out.push(format!(
+                "{}: '{}' (line {}) and '{}' (line {}) are both step {} of run '{}': one checkpoint \
+                 under two folders, or a run column to correct",
+                path.display(),
+                first.name,
+                first.line,
+                e.name,
+                e.line,
+                e.step,
+                e.run
+            ));
+            break;
+        }
+    }
     out
 }
 

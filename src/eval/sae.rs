@@ -407,19 +407,50 @@ impl Sae {
             "none" => 1.0,
             "expected_average_only_in" => {
                 let p = dir.join("activation_scaler.json");
-                let s = std::fs::read_to_string(&p)
+                let v = std::fs::read_to_string(&p)
                     .ok()
-                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                    .and_then(|v| v.get("scaling_factor").and_then(Value::as_f64))
-                    .filter(|s| *s > 0.0 && s.is_finite());
-                s.ok_or_else(|| {
-                    bad("normalize_activations", format!(
-                        "normalize_activations is 'expected_average_only_in' but {} has no scaling_factor: \
-                         this SAE was saved before its input scale was folded into the weights, and using it \
-                         unscaled gives wrong numbers",
-                        p.display()
-                    ))
-                })?
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+                let scaler_error = |key: &str, message: String| key_error(&p, key, message);
+                // SAELens's ActivationScaler writes these two; a whitening, or a key of another
+                // scaler, would be a transform of the input that ceq would not apply.
+                let keys = v.as_ref().and_then(Value::as_object).into_iter().flatten();
+                let unread = |(k, x): &(&String, &Value)| match k.as_str() {
+                    "scaling_factor" => false,
+                    "has_whitening" => !matches!(x, Value::Bool(false) | Value::Null),
+                    _ => true,
+                };
+                if let Some((k, x)) = keys.clone().find(unread) {
+                    return Err(scaler_error(
+                        k,
+                        format!(
+                            "is {x}: a transform of the SAE's input beyond its scaling factor, \
+                             which ceq does not apply (it reads scaling_factor, and has_whitening \
+                             false)"
+                        ),
+                    ));
+                }
+                match v.as_ref().and_then(|v| v.get("scaling_factor")) {
+                    None | Some(Value::Null) => {
+                        return Err(bad(
+                            "normalize_activations",
+                            format!(
+                                "normalize_activations is 'expected_average_only_in' but {} has no \
+                                 scaling_factor: this SAE was saved before its input scale was \
+                                 folded into the weights, and using it unscaled gives wrong numbers",
+                                p.display()
+                            ),
+                        ));
+                    }
+                    Some(f) => match f.as_f64().filter(|s| *s > 0.0 && s.is_finite()) {
+                        Some(s) => s,
+                        None => {
+                            return Err(scaler_error(
+                                "scaling_factor",
+                                format!("is {f}; the input's scale is a number > 0"),
+                            ));
+                        }
+                    },
+                }
             }
             other => {
                 return Err(Error::Data {

@@ -1201,3 +1201,47 @@ fn causal_mask_buffers_of_any_dtype_are_not_weights() {
         }
     }
 }
+
+/// An SAE's activation_scaler.json is read whole: a whitening or another scaler's key would be a
+/// transform of the input ceq does not apply (helper-91: has_whitening true gave the numbers of the
+/// plain scaler, exit 0), and a scaling factor that is no scale is said as such (was "has no
+/// scaling_factor").
+#[test]
+fn an_activation_scaler_ceq_would_not_apply_is_refused() {
+    let edits: [(&str, Value, &[&str]); 4] = [
+        (
+            "has_whitening",
+            json!(true),
+            &["'has_whitening'", "is true", "does not apply"],
+        ),
+        (
+            "whitening_matrix",
+            json!([1.0]),
+            &["'whitening_matrix'", "does not apply"],
+        ),
+        (
+            "scaling_factor",
+            json!(0.0),
+            &[
+                "'scaling_factor'",
+                "is 0.0; the input's scale is a number > 0",
+            ],
+        ),
+        ("scaling_factor", json!(-2.0), &["is -2.0"]),
+    ];
+    for (key, value, want) in edits {
+        let dir = tempfile::tempdir().unwrap();
+        let s = copy(
+            dir.path(),
+            "saes/gpt2-l1-resid_pre-standard-v6_checkpoint_norm",
+        );
+        edit_json(&s, "activation_scaler.json", |c| {
+            c.insert(key.into(), value.clone());
+        });
+        let err = eval_fails(&fixtures().join("gpt2"), &s, &tokens(), &[]);
+        let mut want = want.to_vec();
+        let path = s.join("activation_scaler.json").display().to_string();
+        want.push(&path);
+        says(&err, &want);
+    }
+}

@@ -1136,8 +1136,8 @@ fn what_a_manifest_gives_and_is_not_used_is_said() {
         &format!("name,path,step,tokens,params,loss\na,{f}/gpt2_d16_s40,40,40960,9,3.1\n"),
     );
     let out = dir.path().join("o.csv");
-    let tokens = family().join("tokens.npy");
-    let a = eval_family(&m, &tokens, &out, &["--tokens-per-step", "1000"]).success();
+    let tokens_npy = family().join("tokens.npy");
+    let a = eval_family(&m, &tokens_npy, &out, &["--tokens-per-step", "1000"]).success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(err.contains("column(s) params, loss are not read"), "{err}");
     assert!(
@@ -1146,6 +1146,31 @@ fn what_a_manifest_gives_and_is_not_used_is_said() {
     );
     let tokens = col(&out, "tokens");
     assert_eq!(&rows(&out)[0][tokens], "40960");
+    assert!(!err.contains("are both step"), "{err}");
+    // One run's step under two folders is said (helper-91: run without a word); one step of two
+    // models with no run column is not.
+    for (header, a, b, said) in [
+        (
+            "name,path,run,step",
+            "a,{f}/gpt2_d16_s40,r,40",
+            "b,{f}/gpt2_d32_s40,r,40",
+            true,
+        ),
+        (
+            "name,path,step",
+            "a,{f}/gpt2_d16_s40,40",
+            "b,{f}/gpt2_d32_s40,40",
+            false,
+        ),
+    ] {
+        let text = format!("{header}\n{a}\n{b}\n").replace("{f}", &f);
+        let m = write(dir.path(), "m2.csv", &text);
+        let out = dir.path().join(format!("o2-{said}.csv"));
+        let a = eval_family(&m, &tokens_npy, &out, &["--tokens-per-step", "1024"]).success();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        let both = "'a' (line 2) and 'b' (line 3) are both step 40 of run 'r'";
+        assert_eq!(err.contains(both), said, "{err}");
+    }
 }
 
 /// Training tokens so large that 6·N·D passes f64's range are refused by manifest line, not
