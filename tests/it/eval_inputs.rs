@@ -311,6 +311,17 @@ fn gpt2_config_keys_that_change_the_forward_pass_are_refused() {
         json!([0, 96]),
         &["eos_token_id", "96 is no token"],
     );
+    // A value of the wrong type is named by its key, not by a column of a one-line file alone.
+    gpt2_with(
+        "pad_token_id",
+        json!(-1),
+        &["key 'pad_token_id'", "expected u32"],
+    );
+    gpt2_with(
+        "layer_norm_epsilon",
+        json!("1e-5"),
+        &["key 'layer_norm_epsilon'"],
+    );
     // A key ceq does not know is refused, not ignored.
     gpt2_with(
         "attn_logit_softcapping",

@@ -279,15 +279,31 @@ fn ln_eps_1e5() -> f64 {
 fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
-            Error::Data {
-                kind: DataKind::Json,
-                path: path.to_owned(),
-                message: e.to_string(),
+            // A config is often one line, so the column alone hardly points at the key: named.
+            match key_before(text, e.line(), e.column()) {
+                Some(key) => Error::key(path, &key, e.to_string()),
+                None => Error::Data {
+                    kind: DataKind::Json,
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                },
             }
         } else {
             Error::json(path)(e)
         }
     })
+}
+
+/// The last `"key":` before line `line`, column `column` (1-based, as serde_json counts) of `text`:
+/// the key whose value a data error is about.
+fn key_before(text: &str, line: usize, column: usize) -> Option<String> {
+    let start: usize = (text.split_inclusive('\n').take(line.checked_sub(1)?))
+        .map(str::len)
+        .sum();
+    let upto = text.get(..(start + column).min(text.len()))?;
+    let colon = upto.rfind("\":")?;
+    let open = upto[..colon].rfind('"')?;
+    Some(upto[open + 1..colon].to_owned())
 }
 
 /// The embedding under `embed` and the unembedding: where tied, the embedding itself (a saved
@@ -407,8 +423,12 @@ impl ModelConfig {
         if (self.bos_id, &self.special_ids) == (other.bos_id, &other.special_ids) {
             return None;
         }
-        let ids = |c: &ModelConfig| format!("BOS {:?}, special {:?}", c.bos_id, c.special_ids);
-        Some(format!("special ids {} vs {}", ids(self), ids(other)))
+        let ids = |c: &ModelConfig| {
+            let bos = c.bos_id.map_or("none".into(), |b| b.to_string());
+            let special: Vec<String> = c.special_ids.iter().map(u32::to_string).collect();
+            format!("BOS {bos}, special ids {}", special.join(" "))
+        };
+        Some(format!("{} vs {}", ids(self), ids(other)))
     }
 
     /// Why `hook` is not in a model of this config, if it is not.
