@@ -370,11 +370,11 @@ fn column(name: &str) -> usize {
     LEDGER.col(name)
 }
 
-/// A job's checkpoints, each with its config; the family's config (the first checkpoint's: how
+/// A job's checkpoints, each with its config; the family's first checkpoint and its config (how
 /// every one reads the tokens); the job's settings; the manifest's warnings.
 type Checkpoints = (
     Vec<(Entry, ModelConfig)>,
-    ModelConfig,
+    (Entry, ModelConfig),
     JobSettings,
     Vec<String>,
 );
@@ -403,7 +403,7 @@ impl FamilyJob {
                 ),
             ));
         }
-        let cfg = fc.clone();
+        let first = (f.clone(), fc.clone());
         let dirs: Vec<&Path> = all.iter().map(|e| e.dir.as_path()).collect();
         let per = tokens_per_step_used(&all, self.tokens_per_step);
         let job = job_settings(&self.manifest, &dirs, self.param_count, per)?;
@@ -412,7 +412,7 @@ impl FamilyJob {
             .skip(shard.index)
             .step_by(shard.count)
             .collect();
-        Ok((mine, cfg, job, warnings))
+        Ok((mine, first, job, warnings))
     }
 
     /// `err`, about the tokens, said as what checkpoint `e` cannot read.
@@ -453,7 +453,7 @@ impl FamilyJob {
             "a family checkpoints file as CSV (its per-sequence .npy files beside it)",
         )?;
         let sc = &self.scoring;
-        let (mine, cfg, job, warnings) = self.checkpoints()?;
+        let (mine, (first, cfg), job, warnings) = self.checkpoints()?;
         let entries: Vec<&Entry> = mine.iter().map(|(e, _)| e).collect();
         for w in warnings {
             progress(Progress::Warning(w));
@@ -463,7 +463,7 @@ impl FamilyJob {
         inputs.extend(entries.iter().map(|e| e.dir.as_path()));
         let _lock = super::record::RunLock::claim(&self.out, &inputs)?;
 
-        let tokens = sc.read_tokens(&cfg)?;
+        let tokens = (sc.read_tokens(&cfg)).map_err(|err| self.of_checkpoint(err, &first))?;
         // Checkpoints that read tokens alike may still hold fewer positions than the first: each
         // is checked now, and named, rather than hours in.
         for (e, c) in &mine {

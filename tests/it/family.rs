@@ -1718,6 +1718,19 @@ fn a_checkpoint_too_short_for_the_tokens_is_named_before_any_is_run() {
     assert!(err.contains(&want), "{err}");
     // Refused before the first checkpoint was measured (its row would be written at once).
     assert!(!out.exists());
+    // The family's first checkpoint is named too (helper-91: its token check named the tokens
+    // alone).
+    let text = format!(
+        "name,path,tokens\nshort,short,40960\nfirst,{},40960\n",
+        first.display()
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let a = eval_family(&manifest, &family().join("tokens.npy"), &out, &[]).failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("16 positions (checkpoint 'short', line 2 of"),
+        "{err}"
+    );
 }
 
 /// A rerun whose rows would differ from those in the file names each value that differs, the
