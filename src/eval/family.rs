@@ -108,9 +108,8 @@ pub fn read_manifest(
             return Err(row.error(i_path, msg));
         }
         let mut step = row.text(i_step);
-        // Below 2^53, where f64 (as fit reads them) holds every whole number exactly (2^53 + 1
-        // reads as 2^53).
-        const EXACT: f64 = 9_007_199_254_740_992.0;
+        // Below 2^53, as fit reads them (a larger one would be written rounded).
+        use crate::export::EXACT_COUNT as EXACT;
         let whole = |v: f64| (0.0..EXACT).contains(&v) && v.fract() == 0.0;
         if !step.is_empty() {
             let Some(v) = step.parse::<f64>().ok().filter(|&v| whole(v)) else {

@@ -37,11 +37,14 @@ impl Cell {
     }
 }
 
+/// 2^53: below it f64 holds every whole number exactly (2^53 + 1 reads as 2^53).
+pub const EXACT_COUNT: f64 = 9_007_199_254_740_992.0;
+
 impl Cell {
     /// A count held as an f64 (a host's training tokens): [`Cell::Count`] when whole and exactly
     /// representable, else the number as it is.
     pub fn count(v: f64) -> Cell {
-        if v.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&v) {
+        if v.fract() == 0.0 && (0.0..=EXACT_COUNT).contains(&v) {
             Cell::Count(v as u64)
         } else {
             Cell::Num(v)

@@ -700,7 +700,8 @@ impl LawFile {
         {
             return Err(format!(
                 "key 'run.tokens_per_step' is {t}; tokens per step are a number > 0 (or the key \
-                 is absent where the checkpoints give no steps)"
+                 is absent where the checkpoints give no steps): the file was edited: refit with \
+                 `ceq fit`"
             ));
         }
         Ok(())

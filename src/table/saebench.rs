@@ -182,9 +182,11 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
     w
 }
 
-/// Results on one token set whose clean CEs differ by more than float noise: SAEBench measured them
+/// Results on one token set whose clean CEs differ by more than rounding: SAEBench measured them
 /// on other samples of the set (another number of batches, another batch size) or in another
-/// precision, so their spliced CEs differ by that as well as by their SAEs.
+/// precision, so their spliced CEs differ by that as well as by their SAEs. SAEBench averages in
+/// the host's dtype, so a bfloat16 host's CEs are on a grid of 2^-6 nats near 3: one step of it
+/// (another batch split on another GPU) is rounding too.
 pub(crate) fn clean_apart(
     splices: &Splices,
     token_sets: &[String],
@@ -200,7 +202,18 @@ pub(crate) fn clean_apart(
         let (lo, hi) = (rows.iter()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
             (lo.min(s.ce_clean), hi.max(s.ce_clean))
         });
-        if rows.len() < 2 || hi - lo <= APART {
+        let half_precision = |s: &&Splice| {
+            col("llm_dtype").is_some_and(|j| {
+                let d = s.raw[j].to_ascii_lowercase();
+                d.contains("bfloat16") || d.contains("bf16")
+            })
+        };
+        // One step of bfloat16's 8-bit significand at the larger CE, and a hair over.
+        let step = match rows.iter().any(half_precision) {
+            true => 1.01 * 2f64.powi(hi.log2().floor() as i32 - 7),
+            false => 0.0,
+        };
+        if rows.len() < 2 || hi - lo <= APART.max(step) {
             continue;
         }
         // Which recorded settings differ among them, where any does.

@@ -484,8 +484,7 @@ fn law_file_values_out_of_range() {
     );
     // A law that does not decrease maps nothing, and says so. (Its parameters and its fitted θ are
     // edited together: a file whose parameters disagree with its θ is refused, see below.)
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let mut v: serde_json::Value = read_json(&law);
     v["params"]["alpha"] = (-0.3).into();
     v["fit"]["theta"][2] = (-0.3).into();
     // …and its residuals' predictions, which must be the law's.
@@ -514,6 +513,31 @@ fn law_file_values_out_of_range() {
     );
 }
 
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// A law file's name, an edit of it, and what `map` says refusing the edited file.
+type Edit<'a> = (&'a str, &'a dyn Fn(&mut serde_json::Value), &'a str);
+
+/// Each edit of the law file `good`, saved under its name in `dir`, is refused by `map` of
+/// `splices`, naming the file and saying what its edit expects.
+fn edits_refused(dir: &Path, good: &serde_json::Value, splices: &str, edits: &[Edit]) {
+    for (name, edit, want) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        let p = write(dir, name, &serde_json::to_string_pretty(&v).unwrap());
+        let err = fails(&[
+            "map",
+            "--law",
+            &p.display().to_string(),
+            "--splices",
+            splices,
+        ]);
+        assert!(err.contains(name) && err.contains(want), "{err}");
+    }
+}
+
 /// The parts of a law file that must agree with each other: the units' parameter count with the
 /// data's, the bootstrap's count with its samples, and its intervals with its samples' percentiles
 /// (so an edited refit cannot pass for one).
@@ -524,9 +548,7 @@ fn a_law_files_parts_must_agree() {
     let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
         .display()
         .to_string();
-    let good: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
-    type Edit<'a> = (&'a str, &'a dyn Fn(&mut serde_json::Value), &'a str);
+    let good: serde_json::Value = read_json(&law);
     let edits: [Edit; 6] = [
         (
             "pc.json",
@@ -564,13 +586,7 @@ fn a_law_files_parts_must_agree() {
             "'units.loss' says 'bits/token'",
         ),
     ];
-    for (name, edit, want) in edits {
-        let mut v = good.clone();
-        edit(&mut v);
-        let p = write(d.path(), name, &serde_json::to_string_pretty(&v).unwrap());
-        let err = fails(&["map", "--law", &p.display().to_string(), "--splices", &sp]);
-        assert!(err.contains(name) && err.contains(want), "{err}");
-    }
+    edits_refused(d.path(), &good, &sp, &edits);
 }
 
 /// `fit --ci` without a bootstrap fixes the level of the delta-method intervals a map through the
@@ -579,8 +595,7 @@ fn a_law_files_parts_must_agree() {
 fn a_law_file_keeps_its_interval_level_without_refits() {
     let d = tempfile::tempdir().unwrap();
     let law = fit_good(d.path(), "law.json", &["--ci", "0.95"]);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let v: serde_json::Value = read_json(&law);
     assert_eq!(v["interval_level"], 0.95);
     let sp = write(
         d.path(),
@@ -612,8 +627,7 @@ fn law_files_edited_by_hand_or_from_another_version() {
     let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n")
         .display()
         .to_string();
-    let good: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let good: serde_json::Value = read_json(&law);
     assert_eq!(good["version"], 3);
     let try_edit = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
         let mut v = good.clone();
@@ -721,28 +735,9 @@ fn a_run_laws_edited_run_block_is_refused() {
     }
     ck += "r2,1000,2e8,2e9,2.9\n";
     let ck = write(d.path(), "ck.csv", &ck).display().to_string();
-    let law = d.path().join("law.json");
-    let out = ceq()
-        .args([
-            "fit",
-            "--form",
-            "run",
-            "--run",
-            "r1",
-            "--checkpoints",
-            &ck,
-            "--out",
-        ])
-        .arg(&law)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let good: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
+    let ck = Path::new(&ck);
+    let law = fit_to(d.path(), ck, "law.json", &["--form", "run", "--run", "r1"]);
+    let good = read_json(&law);
     assert_eq!(good["run"]["params"], 1e8);
     assert_eq!(good["run"]["tokens_per_step"], 2e6);
     let sp = write(
@@ -767,8 +762,7 @@ fn a_run_laws_edited_run_block_is_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    type Edit = &'static dyn Fn(&mut serde_json::Value);
-    let edits: [(&str, Edit, &str); 5] = [
+    let edits: [Edit; 5] = [
         (
             "size.json",
             &|v| v["run"]["params"] = 2e8.into(),
@@ -795,28 +789,17 @@ fn a_run_laws_edited_run_block_is_refused() {
             "key 'run.tokens_per_step' is -2000000",
         ),
     ];
-    for (name, edit, want) in edits {
-        let mut v = good.clone();
-        edit(&mut v);
-        let p = write(d.path(), name, &serde_json::to_string_pretty(&v).unwrap());
-        let err = fails(&["map", "--law", &p.display().to_string(), "--splices", &sp]);
-        assert!(err.contains(name) && err.contains(want), "{err}");
-    }
+    edits_refused(d.path(), &good, &sp, &edits);
     // A run block in another form's file.
     let chinchilla = fit_good(d.path(), "c.json", &[]);
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&chinchilla).unwrap()).unwrap();
-    v["run"] = good["run"].clone();
-    let p = write(
-        d.path(),
+    let v = read_json(&chinchilla);
+    let run = good["run"].clone();
+    let stray: [Edit; 1] = [(
         "stray.json",
-        &serde_json::to_string_pretty(&v).unwrap(),
-    );
-    let err = fails(&["map", "--law", &p.display().to_string(), "--splices", &sp]);
-    assert!(
-        err.contains("key 'run' belongs to a run law, but 'form' is 'chinchilla'"),
-        "{err}"
-    );
+        &|v| v["run"] = run.clone(),
+        "key 'run' belongs to a run law, but 'form' is 'chinchilla'",
+    )];
+    edits_refused(d.path(), &v, &sp, &stray);
 }
 
 /// A failed-refit count that wraps the count check's sum to the resamples' is refused (helper-92:
@@ -825,25 +808,18 @@ fn a_run_laws_edited_run_block_is_refused() {
 fn a_bootstrap_count_that_wraps_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let law = fit_good(d.path(), "law.json", &["--bootstrap", "20"]);
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&law).unwrap()).unwrap();
-    let n = v["bootstrap"]["samples"].as_array().unwrap().len() as u64;
-    v["bootstrap"]["failed"] = u64::MAX.into();
-    v["bootstrap"]["resamples"] = (n - 1).into();
-    let p = write(
-        d.path(),
-        "wrap.json",
-        &serde_json::to_string_pretty(&v).unwrap(),
-    );
+    let good: serde_json::Value = read_json(&law);
+    let n = good["bootstrap"]["samples"].as_array().unwrap().len() as u64;
     let sp = write(d.path(), "sp.csv", "name,ce_clean,ce_spliced\na,3,3.2\n");
-    let err = fails(&[
-        "map",
-        "--law",
-        &p.display().to_string(),
-        "--splices",
-        &sp.display().to_string(),
-    ]);
-    assert!(err.contains("key 'bootstrap.resamples'"), "{err}");
+    let wrap: [Edit; 1] = [(
+        "wrap.json",
+        &|v| {
+            v["bootstrap"]["failed"] = u64::MAX.into();
+            v["bootstrap"]["resamples"] = (n - 1).into();
+        },
+        "key 'bootstrap.resamples'",
+    )];
+    edits_refused(d.path(), &good, &sp.display().to_string(), &wrap);
 }
 
 #[test]

@@ -322,6 +322,13 @@ fn gpt2_config_keys_that_change_the_forward_pass_are_refused() {
         json!("1e-5"),
         &["key 'layer_norm_epsilon'"],
     );
+    // A missing key names itself, not the key before the object's end (helper-93).
+    let dir = tempfile::tempdir().unwrap();
+    let m = copy(dir.path(), "gpt2");
+    edit_json(&m, "config.json", |c| drop(c.remove("n_embd")));
+    let err = eval_fails(&m, &gpt2_sae(), &tokens(), &[]);
+    says(&err, &["missing field `n_embd`"]);
+    assert!(!err.contains("key '"), "{err}");
     // A key ceq does not know is refused, not ignored.
     gpt2_with(
         "attn_logit_softcapping",

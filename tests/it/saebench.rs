@@ -655,6 +655,11 @@ fn results_on_different_token_sets_are_flagged() {
     }
 }
 
+/// `other` with its ce_loss_score read as missing, so its clean CE can be edited alone.
+fn near_other(other: &str) -> String {
+    edited(other, "0.9502078981626564", "-1")
+}
+
 /// Results of one model on one token set share its clean CE: SAEBench runs every SAE on the same
 /// batches. Clean CEs apart mean other samples of the set (or another precision), said with what
 /// differs.
@@ -689,6 +694,29 @@ fn results_on_one_token_set_with_other_clean_ces_are_flagged() {
         ),
         "{w}"
     );
+    // A bfloat16 host's CEs are averaged in bfloat16, on a grid of 2^-6 nats near 3 (helper-93):
+    // one step apart is rounding, two are not.
+    let bf16 = |text: &str, clean: &str| {
+        let t = edited(
+            text,
+            "\"llm_dtype\": \"float32\"",
+            "\"llm_dtype\": \"bfloat16\"",
+        );
+        edited(&t, "3.653719902038574", clean)
+    };
+    let a16 = bf16(&good, "3.65625");
+    let a16 = edited(&a16, "0.9502078981626564", "-1");
+    std::fs::write(folder.join("a.json"), &a16).unwrap();
+    for (clean, apart) in [("3.640625", false), ("3.625", true)] {
+        std::fs::write(folder.join("b.json"), bf16(&near_other(&other), clean)).unwrap();
+        let w = said(&read_splices(&folder).unwrap());
+        assert_eq!(
+            w.contains("disagree on its clean CE"),
+            apart,
+            "{clean}: {w}"
+        );
+    }
+    std::fs::write(folder.join("a.json"), &good).unwrap();
     // Another model's results are another host: no disagreement.
     let gemma = far.replace("\"pythia-70m-deduped\"", "\"gemma-2-2b\"");
     std::fs::write(folder.join("b.json"), &gemma).unwrap();

@@ -279,8 +279,10 @@ fn ln_eps_1e5() -> f64 {
 fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
-            // A config is often one line, so the column alone hardly points at the key: named.
-            match key_before(text, e.line(), e.column()) {
+            // A config is often one line, so the column alone hardly points at the key: named
+            // (a missing key is placed at its object's end, and names itself).
+            let missing = e.to_string().starts_with("missing field");
+            match key_before(text, e.line(), e.column()).filter(|_| !missing) {
                 Some(key) => Error::key(path, &key, e.to_string()),
                 None => Error::Data {
                     kind: DataKind::Json,
