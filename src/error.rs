@@ -27,8 +27,9 @@ pub enum Error {
     #[error("{path}: the file is empty; expected a CSV header line followed by data rows")]
     EmptyFile { path: PathBuf },
 
-    #[error("{path}: the file has a header but no data rows")]
-    NoRows { path: PathBuf },
+    /// `header` is the line read as the header (a file of one data row has none: it shows that).
+    #[error("{path}: the file has a header ({header}) but no data rows")]
+    NoRows { path: PathBuf, header: String },
 
     #[error("{path}:{line}: malformed CSV: {message}")]
     Csv {

@@ -120,8 +120,14 @@ impl RawTable {
             rows.push((at.1, rec));
         }
         if rows.is_empty() {
+            let header = headers.join(",");
+            let header = match header.chars().count() > 80 {
+                true => header.chars().take(77).collect::<String>() + "…",
+                false => header,
+            };
             return Err(Error::NoRows {
                 path: path.to_owned(),
+                header,
             });
         }
         Ok(RawTable {

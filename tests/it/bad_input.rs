@@ -33,7 +33,15 @@ fn checkpoint_files() {
     let d = tempfile::tempdir().unwrap();
     let cases: &[(&str, &[&str])] = &[
         ("", &["is empty"]),
-        ("params,tokens,loss\n", &["no data rows"]),
+        (
+            "params,tokens,loss\n",
+            &["the file has a header (params,tokens,loss) but no data rows"],
+        ),
+        // One data row and no header: the row is shown as what was read as the header.
+        (
+            "1e8,2e9,3.1\n",
+            &["the file has a header (1e8,2e9,3.1) but no data rows"],
+        ),
         (
             "params,tokens\n1,2\n",
             &["missing required column 'loss'", "--loss-col"],
