@@ -194,11 +194,18 @@ pub(crate) fn clean_apart(
 ) -> Option<String> {
     const APART: f64 = 1e-3;
     let col = |name: &str| splices.columns.iter().position(|c| c == name);
+    // Each set's rows, in one pass over them.
+    let mut by_set: Vec<Vec<&Splice>> = vec![vec![]; token_sets.len()];
+    for s in &splices.rows {
+        if let Some(rows) = row_sets.get(&s.name).and_then(|&i| by_set.get_mut(i)) {
+            rows.push(s);
+        }
+    }
     let mut said = vec![];
-    for (i, set) in token_sets.iter().enumerate() {
-        let rows: Vec<&Splice> = (splices.rows.iter())
-            .filter(|s| row_sets.get(&s.name) == Some(&i))
-            .collect();
+    for (set, rows) in token_sets.iter().zip(&by_set) {
+        if rows.len() < 2 {
+            continue;
+        }
         let (lo, hi) = (rows.iter()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
             (lo.min(s.ce_clean), hi.max(s.ce_clean))
         });
@@ -213,7 +220,7 @@ pub(crate) fn clean_apart(
             true => 1.01 * 2f64.powi(hi.log2().floor() as i32 - 7),
             false => 0.0,
         };
-        if rows.len() < 2 || hi - lo <= APART.max(step) {
+        if hi - lo <= APART.max(step) {
             continue;
         }
         // Which recorded settings differ among them, where any does.

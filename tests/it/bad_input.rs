@@ -761,15 +761,13 @@ fn a_run_laws_edited_run_block_is_refused() {
         "as_is.json",
         &serde_json::to_string_pretty(&good).unwrap(),
     );
-    let out = ceq()
-        .args(["map", "--law", &p.display().to_string(), "--splices", &sp])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::succeeds(ceq().args([
+        "map",
+        "--law",
+        &p.display().to_string(),
+        "--splices",
+        &sp,
+    ]));
     let edits: [Edit; 5] = [
         (
             "size.json",

@@ -611,15 +611,22 @@ fn bad_results_stop_with_an_error_naming_the_file_and_the_key() {
     assert!(!folder.join("mapped.json").exists());
 }
 
-#[test]
-fn results_on_different_token_sets_are_flagged() {
-    let d = tempfile::tempdir().unwrap();
-    let folder = d.path().join("r");
+/// A folder `r` in `d` holding the TopK result as a.json; that result's text, and the same
+/// result under another SAE's name (names are one per SAE), which the caller edits into b.json.
+fn two_results(d: &Path) -> (PathBuf, String, String) {
+    let folder = d.join("r");
     std::fs::create_dir(&folder).unwrap();
     let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
     std::fs::write(folder.join("a.json"), &good).unwrap();
-    // Another SAE (names are one per SAE), measured at another context.
     let other = edited(&good, "trainer_2\"", "trainer_3\"");
+    (folder, good, other)
+}
+
+#[test]
+fn results_on_different_token_sets_are_flagged() {
+    let d = tempfile::tempdir().unwrap();
+    // Another SAE, measured at another context.
+    let (folder, good, other) = two_results(d.path());
     std::fs::write(
         folder.join("b.json"),
         edited(&other, "\"context_size\": 128", "\"context_size\": 1024"),
@@ -655,7 +662,7 @@ fn results_on_different_token_sets_are_flagged() {
     }
 }
 
-/// `other` with its ce_loss_score read as missing, so its clean CE can be edited alone.
+/// A result with its ce_loss_score read as missing, so its clean CE can be edited alone.
 fn near_other(other: &str) -> String {
     edited(other, "0.9502078981626564", "-1")
 }
@@ -666,18 +673,13 @@ fn near_other(other: &str) -> String {
 #[test]
 fn results_on_one_token_set_with_other_clean_ces_are_flagged() {
     let d = tempfile::tempdir().unwrap();
-    let folder = d.path().join("r");
-    std::fs::create_dir(&folder).unwrap();
-    let good = std::fs::read_to_string(fixture("results").join(TOPK)).unwrap();
-    std::fs::write(folder.join("a.json"), &good).unwrap();
-    let other = edited(&good, "trainer_2\"", "trainer_3\"");
+    let (folder, good, other) = two_results(d.path());
     std::fs::write(folder.join("b.json"), &other).unwrap();
     let said = |s: &ceq::table::Splices| s.warnings().join("\n");
     let w = said(&read_splices(&folder).unwrap());
     assert!(!w.contains("clean CE"), "{w}");
     // Within float noise (1e-3 nats): one clean CE.
-    let near = edited(&other, "3.653719902038574", "3.654219902038574");
-    let near = edited(&near, "0.9502078981626564", "-1");
+    let near = near_other(&edited(&other, "3.653719902038574", "3.654219902038574"));
     std::fs::write(folder.join("b.json"), &near).unwrap();
     let w = said(&read_splices(&folder).unwrap());
     assert!(!w.contains("clean CE"), "{w}");
@@ -704,8 +706,7 @@ fn results_on_one_token_set_with_other_clean_ces_are_flagged() {
         );
         edited(&t, "3.653719902038574", clean)
     };
-    let a16 = bf16(&good, "3.65625");
-    let a16 = edited(&a16, "0.9502078981626564", "-1");
+    let a16 = near_other(&bf16(&good, "3.65625"));
     std::fs::write(folder.join("a.json"), &a16).unwrap();
     for (clean, apart) in [("3.640625", false), ("3.625", true)] {
         std::fs::write(folder.join("b.json"), bf16(&near_other(&other), clean)).unwrap();
