@@ -74,8 +74,8 @@ pub struct TokenArgs {
     /// with `--features tch`.
     #[arg(long, default_value = "flex", value_name = "DEVICE")]
     pub device: DeviceSpec,
-    /// Also count positions holding BOS/EOS/pad: score them, and splice any SAE there (by default
-    /// neither, as SAEBench's suite runs: exclude_special_tokens_from_reconstruction true).
+    /// Also count positions holding BOS/EOS/pad: score them, and splice an SAE (`eval`) there (by
+    /// default neither, as SAEBench's suite runs: exclude_special_tokens_from_reconstruction true).
     #[arg(long)]
     pub keep_special: bool,
     /// MiB of activations an SAE evaluation keeps between its passes (captures at a hook, clean and
