@@ -1184,7 +1184,7 @@ impl MapResult {
             title: String::new(),
             columns: cols,
             rows,
-            notes: vec![],
+            ..Table::default()
         }
     }
 
@@ -1285,6 +1285,18 @@ impl MapResult {
                 ""
             }
         ));
+        // Which ablation the linear number is against: SAE papers report both (review 96).
+        if zero {
+            notes.push(format!(
+                "loss_recovered = 1 − (ce_spliced − ce_clean)/(ce_zero_ablation − ce_clean), against \
+                 zero ablation{}",
+                if self.has(|s| s.ce_mean_ablation.is_some()) {
+                    " (against mean ablation: loss_recovered_mean, in the CSV and JSON)"
+                } else {
+                    ""
+                }
+            ));
+        }
         // One note per kind of interval, keyed by the rows' `intervals` letter where they differ.
         for (line, has) in &kinds {
             notes.push(match (has, mixed) {
@@ -1297,6 +1309,7 @@ impl MapResult {
         if self.law.form() == Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());
         }
+        let key = notes.len();
         notes.extend(self.warnings().iter().map(|w| format!("warning: {w}")));
         notes.extend(lf.fit.warnings.iter().map(|w| format!("warning: {w}")));
         // Each status the rows show, said once, before the rows' own lines.
@@ -1322,6 +1335,7 @@ impl MapResult {
             columns: cols,
             rows,
             notes,
+            key,
         }
     }
 }

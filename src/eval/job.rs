@@ -583,6 +583,7 @@ impl EvalReport {
             rows: (full.rows.iter())
                 .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
                 .collect(),
+            key: notes.len(),
             notes,
         }
     }
@@ -617,6 +618,7 @@ impl EvalReport {
                 .iter()
                 .map(|r| EVAL.columns.iter().map(|c| self.cell(r, &c.name)).collect())
                 .collect(),
+            key: notes.len(),
             notes,
         }
     }

@@ -269,7 +269,7 @@ impl Ledger {
                 .into_iter()
                 .map(|r| r.into_iter().map(Cell::Raw).collect())
                 .collect(),
-            notes: vec![],
+            ..Table::default()
         };
         crate::io::write_atomic(&per_seq_path(path), &npy(&ordered, self.per_row))?;
         let counts_path = per_seq_n_path(path);

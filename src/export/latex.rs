@@ -1,6 +1,7 @@
 //! LaTeX: a booktabs table with units in a second header row, numbers in math mode with ×10^k, and
-//! intervals as [lo, hi], scaled down to the text width where it is wider, its notes after the
-//! float (a table's worth of notes would run off a float's page). Needs `\usepackage{booktabs}`
+//! intervals as [lo, hi], scaled down to the text width where it is wider, its key (units,
+//! definitions, intervals) in the float and its other notes after it (a table's worth of row
+//! notes would run off a float's page). Needs `\usepackage{booktabs}`
 //! and `\usepackage{graphicx}`; pdfLaTeX takes the symbols `escape` maps, other non-ASCII text
 //! wants XeLaTeX or LuaLaTeX.
 
@@ -144,11 +145,24 @@ impl Exporter for Latex {
             let v: Vec<String> = r.iter().map(cell).collect();
             writeln!(w, "{{}}{} \\\\", v.join(" & "))?;
         }
-        writeln!(w, "\\bottomrule\n\\end{{tabular}}}}\n\\end{{table}}")?;
-        if !t.notes.is_empty() {
-            writeln!(w, "% The table's notes: units, intervals, warnings.")?;
+        writeln!(w, "\\bottomrule\n\\end{{tabular}}}}")?;
+        let (key, rest) = t.notes.split_at(t.key.min(t.notes.len()));
+        if !key.is_empty() {
+            writeln!(
+                w,
+                "% The table's key: units, definitions, what the intervals are."
+            )?;
+            writeln!(w, "\\par\\smallskip{{\\raggedright\\footnotesize")?;
+            for n in key {
+                writeln!(w, "{}\\par", escape(n))?;
+            }
+            writeln!(w, "}}")?;
+        }
+        writeln!(w, "\\end{{table}}")?;
+        if !rest.is_empty() {
+            writeln!(w, "% The table's other notes: warnings, rows.")?;
             writeln!(w, "\\begin{{flushleft}}\\footnotesize")?;
-            for n in &t.notes {
+            for n in rest {
                 writeln!(w, "{}\\par", escape(n))?;
             }
             writeln!(w, "\\end{{flushleft}}")?;

@@ -90,6 +90,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<Cell>>,
     pub notes: Vec<String>,
+    /// How many of the first notes are the table's key (units, definitions, what the intervals
+    /// are): LaTeX keeps them in the float, so a table that floats away keeps its meaning; the
+    /// rest (warnings, rows' notes) follow it.
+    pub key: usize,
 }
 
 impl Table {

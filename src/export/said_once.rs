@@ -61,8 +61,14 @@ pub fn shown(mut table: Table, to_stdout: bool, said: &[String]) -> Table {
 
 /// `table` without the notes that repeat a warning of `said` (notes read "warning: …").
 pub fn drop_said(table: &mut Table, said: &[String]) {
-    table.notes.retain(|n| {
+    let repeats = |n: &String| {
         n.strip_prefix("warning: ")
-            .is_none_or(|w| !said.iter().any(|s| s == w))
-    });
+            .is_some_and(|w| said.iter().any(|s| s == w))
+    };
+    let key_dropped = table.notes[..table.key.min(table.notes.len())]
+        .iter()
+        .filter(|n| repeats(n))
+        .count();
+    table.key -= key_dropped;
+    table.notes.retain(|n| !repeats(n));
 }

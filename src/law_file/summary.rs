@@ -164,12 +164,14 @@ impl LawFile {
         if lf.form == crate::law::Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());
         }
+        let key = notes.len();
         notes.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
         Table {
             title: format!("Fitted {} law", lf.form.name()),
             columns: cols,
             rows,
             notes,
+            key,
         }
     }
 }

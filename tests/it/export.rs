@@ -23,6 +23,7 @@ fn table() -> Table {
             ],
         ],
         notes: vec!["50% of it".into()],
+        key: 0,
     }
 }
 
@@ -119,6 +120,38 @@ fn latex_is_booktabs_and_escaped() {
 /// a table wider than the text (scaled down to it, only when wider), a float of notes taller than
 /// a page (the notes follow the float); in HTML, numbers broken at an exponent's hyphen and a wide
 /// table cut off (each number cell unbreakable, the table in its own scrolling box).
+/// The notes that say what a table's numbers are (units, definitions, intervals) stay in the
+/// LaTeX float, which LaTeX may move pages away (review 96: they sat after it); warnings and the
+/// rows' notes follow it, so a long list of them does not push the float off its page.
+#[test]
+fn latex_keeps_the_tables_key_in_its_float() {
+    let mut t = table();
+    t.notes = vec![
+        "losses in nats/token".into(),
+        "[lo, hi]: 90% bootstrap".into(),
+        "warning: w".into(),
+    ];
+    t.key = 2;
+    let s = Format::Latex.render(&t);
+    let (float, after) = s.split_once("\\end{table}").unwrap();
+    assert!(
+        float.contains("losses in nats/token\\par\n[lo, hi]: 90\\% bootstrap\\par"),
+        "{s}"
+    );
+    assert!(!float.contains("warning: w"), "{s}");
+    assert!(
+        after.contains("\\begin{flushleft}\\footnotesize\nwarning: w\\par"),
+        "{s}"
+    );
+    // A table whose every note is its key has nothing after the float.
+    t.key = 3;
+    let s = Format::Latex.render(&t);
+    assert!(
+        s.contains("warning: w\\par\n}\n\\end{table}\n") && !s.contains("flushleft"),
+        "{s}"
+    );
+}
+
 #[test]
 fn latex_and_html_survive_names_and_widths() {
     let mut t = table();
@@ -129,7 +162,7 @@ fn latex_and_html_survive_names_and_widths() {
         "{}a\\_b &",
         "{}[x] $\\lambda$$\\approx$0.3 \\ldots{} $\\mu$ &",
         "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%",
-        "\\end{tabular}}\n\\end{table}\n% The table's notes",
+        "\\end{tabular}}\n\\end{table}\n% The table's other notes",
         "\\begin{flushleft}\\footnotesize\n50\\% of it\\par\n\\end{flushleft}",
     ] {
         let want = want.replace("{}c", "{}[x]");
@@ -211,7 +244,7 @@ fn a_passed_through_column_keeps_one_json_type() {
                 .iter()
                 .map(|c| vec![Cell::Raw(c.to_string())])
                 .collect(),
-            notes: vec![],
+            ..Table::default()
         };
         let v: serde_json::Value = serde_json::from_str(&Format::Json.render(&t)).unwrap();
         v.as_array()
@@ -283,7 +316,7 @@ fn a_ragged_table_renders_without_losing_cells() {
             vec![Cell::Num(1.5)],
             vec![Cell::Num(2.5), Cell::Num(3.5), Cell::Text("extra".into())],
         ],
-        notes: vec![],
+        ..Table::default()
     };
     for f in Format::ALL {
         let out = f.render(&t);

@@ -161,9 +161,12 @@ fn warnings_repeat_in_the_notes_unless_stderr_shows_the_same_terminal() {
             "warning: not said".into(),
             "a warning: said".into(),
         ],
+        key: 2,
     };
     drop_said(&mut t, &["said".into()]);
     assert_eq!(t.notes, ["units", "warning: not said", "a warning: said"]);
+    // The key (the first two notes) loses the warning it held: LaTeX's float keeps "units" only.
+    assert_eq!(t.key, 1);
 
     // Without a terminal (a pipe here, a file with --out), the table keeps the warning that
     // stderr said.
