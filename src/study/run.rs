@@ -112,6 +112,9 @@ struct ModelRecord {
     /// Mean training loss of the last tenth of the steps (nats/token, on training batches).
     final_train_loss: f64,
     seconds: f64,
+    /// The fingerprints of the model's files as saved (absent from an older ceq's record).
+    #[serde(default)]
+    files: Written,
 }
 
 /// One model of the family.
@@ -215,6 +218,9 @@ impl Study {
                     .into(),
             });
         }
+        // The report is written last, over the one there: files in it that a report does not
+        // write are refused now, before any training, not at the end.
+        crate::report::check_dir(&self.path("report"), true, &[])?;
         // The folder is this study's (or empty but for a killed one's copies): what it left goes.
         remove_left_copies(&self.out);
         // A resumed study keeps its record (and its outcome, which its README and report still
@@ -344,6 +350,12 @@ impl Study {
                     },
                 )?;
                 t.model.save_hf(&dir)?;
+                let mut files = Written::new();
+                for name in ["config.json", "model.safetensors"] {
+                    let path = dir.join(name);
+                    let bytes = std::fs::read(&path).map_err(Error::io(path))?;
+                    files.insert(name.into(), fingerprint(&bytes));
+                }
                 let tail = &t.losses[t.losses.len() - (t.losses.len() / 10).max(1)..];
                 let record = ModelRecord {
                     steps: t.steps,
@@ -352,6 +364,7 @@ impl Study {
                     params_non_embedding: size.n_params_non_embedding(),
                     final_train_loss: tail.iter().sum::<f64>() / tail.len() as f64,
                     seconds: start.elapsed().as_secs_f64(),
+                    files,
                 };
                 let json = serde_json::to_vec_pretty(&record).expect("serializes");
                 write_atomic(&done, &json)?;
@@ -622,8 +635,11 @@ impl Study {
              From this folder:\n\n```sh\n\
              ceq eval-family --manifest family.csv --tokens eval_tokens.npy --batch {EVAL_BATCH} --out checkpoints.csv\n\
              ceq eval --manifest saes.csv --family family.csv --tokens eval_tokens.npy --batch {EVAL_BATCH} --out splices.csv\n\
-             ceq report --checkpoints checkpoints.csv --splices splices.csv --bootstrap {boot} --token-bootstrap --seed {seed} --eval-set \"{EVAL_SET}\" --out report --force\n\
+             ceq report --checkpoints checkpoints.csv --splices splices.csv --bootstrap {boot} --token-bootstrap --seed {seed} --eval-set \"{EVAL_SET}\" --out report-redo\n\
              ```\n\n\
+             The report goes to a new folder: `report/` is the study's, whose figures also draw the \
+             language's true floor (which `ceq report` is not told), and a rerun of `ceq study` \
+             refuses to resume over a `report/` it did not write.\n\n\
              `law.json` (and `report/law.json`) is the law the token bootstrap fits: its refits \
              resample the eval sequences jointly for the family and the splices, so every interval \
              holds the law's error and the token set's; `ceq report --law law.json` alone would pair \
@@ -640,9 +656,30 @@ impl Study {
     }
 }
 
-/// A model or SAE an earlier run trained is reused only if it still loads: one damaged since
-/// (a truncated copy, a deleted file) is named with the way to train it again.
+/// A model or SAE an earlier run trained is reused only if its files are the ones it saved (by
+/// the fingerprints its `ceq_training.json` records, where it records them) and it still loads:
+/// one replaced since (another model's weights copied over it, a truncated copy, a deleted file)
+/// is named with the way to train it again, never measured as if it were the study's.
 fn intact(dir: &Path, load: impl FnOnce() -> Result<()>) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Files {
+        #[serde(default)]
+        files: Written,
+    }
+    let record = std::fs::read(dir.join("ceq_training.json")).ok();
+    let files = record.and_then(|b| serde_json::from_slice::<Files>(&b).ok());
+    if let Some(name) = files.and_then(|f| changed(dir, &f.files)) {
+        return Err(Error::Data {
+            kind: DataKind::OutputDir,
+            path: dir.join(name),
+            message: format!(
+                "is not the file an earlier run of this study saved there (its bytes differ from \
+                 the fingerprint in ceq_training.json): another model's, or damaged; remove the \
+                 folder {} and rerun to train it again",
+                dir.display()
+            ),
+        });
+    }
     load().map_err(|e| {
         let mut why = e.to_string();
         let mut source = std::error::Error::source(&e);

@@ -68,9 +68,11 @@ impl TrainedSae {
         cfg
     }
 
-    /// How the SAE was trained, for `ceq_training.json`.
-    pub fn training_record(&self) -> serde_json::Value {
+    /// How the SAE was trained, for `ceq_training.json`; `files`: the fingerprints of the files
+    /// saved beside it, so a rerun of the study can tell them from others put there since.
+    pub fn training_record(&self, files: &super::written::Written) -> serde_json::Value {
         json!({
+            "files": files,
             "spec": self.spec,
             "seed": self.seed,
             "n_activations": self.n_activations,
@@ -140,11 +142,12 @@ impl TrainedSae {
             s.into_bytes()
         };
         let new = NewDir::beside(dir)?;
-        let files: [(&str, Vec<u8>); 3] = [
-            (FILES[0], pretty(self.saelens_cfg(dataset_path))),
-            (FILES[1], weights),
-            (FILES[2], pretty(self.training_record())),
-        ];
+        let cfg = pretty(self.saelens_cfg(dataset_path));
+        let prints = [(FILES[0], &cfg), (FILES[1], &weights)]
+            .map(|(name, b)| (name.to_owned(), super::written::fingerprint(b)));
+        let record = pretty(self.training_record(&prints.into_iter().collect()));
+        let files: [(&str, Vec<u8>); 3] =
+            [(FILES[0], cfg), (FILES[1], weights), (FILES[2], record)];
         for (name, content) in files {
             let path = new.path().join(name);
             std::fs::write(&path, content).map_err(|source| Error::Write {

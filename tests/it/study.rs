@@ -308,13 +308,27 @@ fn quick_study_trains_measures_fits_and_maps() {
             .find(|p| p.extension().is_some_and(|x| x == "safetensors"))
             .unwrap();
         let whole = std::fs::read(&weights).unwrap();
+        // Another of the study's own weights copied over these (of the same shape: the quick
+        // family's first two models differ only in steps) loads fine, so only the fingerprint
+        // its ceq_training.json records tells it apart (helper-95: it was measured as this one).
+        let other = dirs[1].join(weights.file_name().unwrap());
+        std::fs::copy(&other, &weights).unwrap();
+        let o = study(&a, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{kind}: {err}");
+        assert!(
+            err.contains(&*weights.to_string_lossy())
+                && err.contains("is not the file an earlier run of this study saved there")
+                && err.contains("and rerun to train it again"),
+            "{kind}: {err}"
+        );
         std::fs::write(&weights, &whole[..whole.len() / 2]).unwrap();
         let o = study(&a, &[]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{kind}: {err}");
         assert!(
             err.contains(&*dirs[0].to_string_lossy())
-                && err.contains("remove the folder and rerun to train it again"),
+                && err.contains("and rerun to train it again"),
             "{kind}: {err}"
         );
         std::fs::remove_dir_all(&dirs[0]).unwrap();
@@ -325,6 +339,26 @@ fn quick_study_trains_measures_fits_and_maps() {
             "{kind} trained again"
         );
     }
+
+    // A file in report/ that a report does not write is refused before any work (helper-95: it
+    // was refused at the end, after retraining what was missing): a model removed stays so.
+    let notes = a.join("report/mynotes.txt");
+    std::fs::write(&notes, "mine").unwrap();
+    let model = std::fs::read_dir(a.join("models"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let kept = dir.path().join("kept-model");
+    std::fs::rename(&model, &kept).unwrap();
+    let o = study(&a, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("mynotes.txt"), "{err}");
+    assert!(!model.exists(), "trained before refusing");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
+    std::fs::remove_file(&notes).unwrap();
+    std::fs::rename(&kept, &model).unwrap();
 
     // The same seed in a new folder gives the same bytes.
     let b = dir.path().join("b");
