@@ -266,9 +266,11 @@ impl<'a> Data<'a> {
             .bootstrap
             .as_ref()
             .and_then(|b| b.tokens.as_ref());
+        // A band of the law's refits alone says so, as the token bootstrap's says it holds both
+        // (review 96); what was resampled is the caption's, the legend has no room to spare.
         let what = match tokens {
             Some(_) => "token-bootstrap band (law + tokens)",
-            None => "bootstrap band",
+            None => "bootstrap band (law refits)",
         };
         format!("{} {what}", crate::law_file::percent_level(level))
     }

@@ -38,7 +38,12 @@ pub fn draw<DB: DrawingBackend>(root: &Area<DB>, d: &Data, s: &Style) -> PlotRes
         .iter()
         .flat_map(|&i| [rows[i].0.ce_clean, rows[i].0.ce_spliced]);
     let (y0, y1) = lin_range(ys, 0.1);
-    let title = "Spliced losses on the fitted curve";
+    // The title says what the "×" labels are, so the figure reads alone (review 96); the legend
+    // has no room to spare.
+    let title = match d.law.form().axis() {
+        crate::law::Axis::Tokens => "Spliced losses on the fitted curve (×: D_eq spliced/clean)",
+        crate::law::Axis::Compute => "Spliced losses on the fitted curve (×: C_eq spliced/clean)",
+    };
     let mut chart = loss_chart(
         root,
         title,

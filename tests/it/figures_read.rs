@@ -106,9 +106,12 @@ fn an_unbounded_interval_end_is_drawn_open() {
             .arg("--out-dir")
             .arg(&figs),
     );
-    // A run's law maps to training tokens: its markers stand at their D_eq, not a C_eq.
+    // A run's law maps to training tokens: its markers stand at their D_eq, not a C_eq; the
+    // title says what the "×" labels are, so the figure reads alone.
     let svg = std::fs::read_to_string(figs.join("splices.svg")).unwrap();
     let t = texts(&svg);
+    let title = "Spliced losses on the fitted curve (×: D_eq spliced/clean)";
+    assert!(t.iter().any(|t| t == title), "{t:?}");
     assert!(
         t.iter().any(|t| t.ends_with("spliced, at their D_eq")),
         "{t:?}"
