@@ -7,25 +7,34 @@ use crate::serde_nan::Num;
 
 /// The fitted parameters as a table, with intervals and diagnostics as notes.
 impl LawFile {
+    /// What the intervals are: their level, percentiles of the bootstrap's refits, and what each
+    /// refit resampled (a joint token bootstrap's resample the eval sequences too).
+    fn intervals_said(&self) -> Option<String> {
+        let b = self.bootstrap.as_ref()?;
+        let what = match &b.tokens {
+            Some(what) => what.clone(),
+            None => format!(
+                "{} resamples of {}s, seed {}, {} failed",
+                b.resamples,
+                format!("{:?}", b.unit).to_lowercase(),
+                b.seed,
+                b.failed
+            ),
+        };
+        let pct = super::percent_level(b.level);
+        Some(format!(
+            "intervals: {pct} bootstrap percentile intervals ({what})"
+        ))
+    }
+
     /// The summary as a format shows it: a CSV, which keeps no notes, carries what its numbers
     /// mean in a `units` column on every row instead, as `ceq map`'s CSV does.
     pub fn summary_table_for(&self, format: crate::export::Format) -> Table {
         let mut t = self.summary_table();
         if format == crate::export::Format::Csv {
             let mut units = self.units_line();
-            if let Some(b) = &self.bootstrap {
-                let pct = super::percent_level(b.level);
-                let what = match &b.tokens {
-                    Some(what) => what.clone(),
-                    None => format!(
-                        "{} resamples of {}s (seed {}), {} failed",
-                        b.resamples,
-                        format!("{:?}", b.unit).to_lowercase(),
-                        b.seed,
-                        b.failed
-                    ),
-                };
-                units += &format!("; intervals: {pct} bootstrap percentile intervals ({what})");
+            if let Some(intervals) = self.intervals_said() {
+                units += &format!("; {intervals}");
             }
             t.columns.push(Column::new("units", ""));
             for r in &mut t.rows {
@@ -148,19 +157,7 @@ impl LawFile {
                 f.residuals.len()
             ));
         }
-        if let Some(b) = &lf.bootstrap {
-            // A joint token bootstrap's refits resample the eval sequences too; say so.
-            notes.push(match &b.tokens {
-                Some(what) => what.clone(),
-                None => format!(
-                    "bootstrap: {} resamples of {}s (seed {}), {} failed",
-                    b.resamples,
-                    format!("{:?}", b.unit).to_lowercase(),
-                    b.seed,
-                    b.failed
-                ),
-            });
-        }
+        notes.extend(lf.intervals_said());
         if lf.form == crate::law::Form::Run {
             notes.push(crate::law::SCHEDULE_CAVEAT.into());
         }

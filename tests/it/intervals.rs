@@ -1061,6 +1061,21 @@ fn fit_csv_names_the_interval_level() {
                 assert!(u.contains(want), "{want} not in {u}");
             }
         }
+        // The tables with notes say the same in a note (review 96: they said "bootstrap: 40
+        // resamples of checkpoints", neither level nor percentile).
+        let mut md = ceq();
+        md.arg("fit").arg("--checkpoints").arg(&ck);
+        md.args(["--bootstrap", "40", "--format", "markdown"]);
+        if let Some(ci) = ci {
+            md.args(["--ci", ci]);
+        }
+        let out = md.output().unwrap();
+        let md = String::from_utf8(out.stdout).unwrap();
+        let want = format!("- intervals: {pct}% bootstrap percentile intervals (40 resamples of ");
+        assert!(
+            md.lines().any(|l| l.starts_with(&want)),
+            "{want} not in\n{md}"
+        );
         // The figures' band says the same level, every digit of it.
         let figs = d.path().join(format!("figs{pct}"));
         let mut plot = ceq();
