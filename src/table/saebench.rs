@@ -107,18 +107,22 @@ pub fn read_saebench(path: &Path) -> Result<Splices> {
         .filter(|c| crate::schema::SPLICES.get(c).is_none())
         .cloned()
         .collect();
-    Ok(Splices {
+    let mut splices = Splices {
         path: path.to_owned(),
         name_index: 0,
         columns,
         extra_columns,
         rows,
-        source: Source::SaeBench {
-            token_sets,
-            row_sets,
-            skipped,
-        },
-    })
+        source: Source::Csv,
+    };
+    let clean_apart = clean_apart(&splices, &token_sets, &row_sets);
+    splices.source = Source::SaeBench {
+        token_sets,
+        row_sets,
+        skipped,
+        clean_apart,
+    };
+    Ok(splices)
 }
 
 const EXCLUDE_SPECIAL: &str = "eval_config.exclude_special_tokens_from_reconstruction";
@@ -187,11 +191,12 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
 /// precision, so their spliced CEs differ by that as well as by their SAEs. SAEBench averages in
 /// the host's dtype, so a bfloat16 host's CEs are on a grid of 2^-6 nats near 3: one step of it
 /// (another batch split on another GPU) is rounding too.
-pub(crate) fn clean_apart(
+/// Each set's disagreement, where it has one: "N results give ce_clean from lo to hi nats".
+fn clean_apart(
     splices: &Splices,
     token_sets: &[String],
     row_sets: &std::collections::HashMap<String, usize>,
-) -> Option<String> {
+) -> Vec<Option<String>> {
     const APART: f64 = 1e-3;
     let col = |name: &str| splices.columns.iter().position(|c| c == name);
     // Each set's rows, in one pass over them.
@@ -201,8 +206,8 @@ pub(crate) fn clean_apart(
             rows.push(s);
         }
     }
-    let mut said = vec![];
-    for (set, rows) in token_sets.iter().zip(&by_set) {
+    let mut said = vec![None; token_sets.len()];
+    for (i, rows) in by_set.iter().enumerate() {
         if rows.len() < 2 {
             continue;
         }
@@ -238,18 +243,28 @@ pub(crate) fn clean_apart(
             true => String::new(),
             false => format!("; their {} differ", differing.join(" and ")),
         };
-        said.push(format!(
-            "{} results on {set} give ce_clean from {lo:.4} to {hi:.4} nats{why}",
+        said[i] = Some(format!(
+            "{} results give ce_clean from {lo:.4} to {hi:.4} nats{why}",
             rows.len()
         ));
     }
-    let first = said.first()?;
+    said
+}
+
+/// The warning of results on one token set whose clean CEs disagree, naming the first such set.
+pub(crate) fn clean_apart_warning(
+    token_sets: &[String],
+    apart: &[Option<String>],
+) -> Option<String> {
+    let mut sets = (token_sets.iter().zip(apart)).filter_map(|(set, a)| Some((set, a.as_ref()?)));
+    let (set, first) = sets.next()?;
+    let first = first.replacen(" give", &format!(" on {set} give"), 1);
     Some(format!(
         "SAEBench results of one model on one token set disagree on its clean CE ({first}{}): \
          SAEBench measured them on other samples of that set or in another precision, so their \
          spliced CEs differ by that as well as by their SAEs; compare such SAEs only after rerunning \
          them with one eval config",
-        if said.len() > 1 { "; …" } else { "" }
+        if sets.next().is_some() { "; …" } else { "" }
     ))
 }
 

@@ -65,11 +65,13 @@ pub enum Source {
     Csv,
     /// SAEBench core-eval result JSON: the token sets its CEs were measured on ("dataset, context
     /// N"), each once, each row's among them (by name), and the JSON files of a folder that were
-    /// skipped, with why.
+    /// skipped, with why; `clean_apart`, for each set, how its results' clean CEs disagree, where
+    /// they do (see [`super::saebench::clean_apart`]).
     SaeBench {
         token_sets: Vec<String>,
         row_sets: std::collections::HashMap<String, usize>,
         skipped: Vec<(PathBuf, String)>,
+        clean_apart: Vec<Option<String>>,
     },
 }
 
@@ -116,10 +118,19 @@ impl Splices {
             Source::SaeBench {
                 token_sets,
                 row_sets,
+                clean_apart,
                 ..
             } => {
-                let own = row_sets.get(name).map(|&i| token_sets[i].clone());
-                Some(super::saebench::source_note(&Vec::from_iter(own)))
+                let set = row_sets.get(name).copied();
+                let own = set.map(|i| token_sets[i].clone());
+                let note = super::saebench::source_note(&Vec::from_iter(own));
+                // A CSV row carries this, not the table's warnings (review 96).
+                Some(match set.and_then(|i| clean_apart[i].as_ref()) {
+                    Some(apart) => format!(
+                        "{note}; its set's {apart}: not comparable with each other as they stand"
+                    ),
+                    None => note,
+                })
             }
         }
     }
@@ -131,11 +142,14 @@ impl Splices {
             Source::Csv => self.near_misses().into_iter().collect(),
             Source::SaeBench {
                 token_sets,
-                row_sets,
+                clean_apart,
                 ..
             } => {
                 let mut w = super::saebench::warnings(token_sets);
-                w.extend(super::saebench::clean_apart(self, token_sets, row_sets));
+                w.extend(super::saebench::clean_apart_warning(
+                    token_sets,
+                    clean_apart,
+                ));
                 w
             }
         }

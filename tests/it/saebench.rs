@@ -696,6 +696,20 @@ fn results_on_one_token_set_with_other_clean_ces_are_flagged() {
         ),
         "{w}"
     );
+    // Each row of such a set says so too, in what a CSV or JSON row carries (review 96: only the
+    // table-wide warning said it, which a CSV does not keep).
+    let s = read_splices(&folder).unwrap();
+    for r in &s.rows {
+        let note = s.row_source_note(&r.name).unwrap();
+        assert!(
+            note.ends_with(
+                "its set's 2 results give ce_clean from 3.6037 to 3.6537 nats; their \
+                 total_tokens_eval_reconstruction differ: not comparable with each other as they \
+                 stand"
+            ),
+            "{note}"
+        );
+    }
     // A bfloat16 host's CEs are averaged in bfloat16, on a grid of 2^-6 nats near 3 (helper-93):
     // one step apart is rounding, two are not.
     let bf16 = |text: &str, clean: &str| {
