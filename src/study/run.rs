@@ -260,7 +260,7 @@ impl Study {
             remove()?;
         }
         match job() {
-            Err(e) if e.data_kind() == Some(DataKind::Mismatch) => {
+            Err(e) if e.data_kind() == Some(DataKind::Mismatch) || unreadable(&e, &path) => {
                 remove()?;
                 job()
             }
@@ -653,6 +653,20 @@ impl Study {
             n = self.members().len(),
             boot = s.bootstrap,
         )
+    }
+}
+
+/// Whether `e` says the study's own table `path` does not read as a table (a line cut short or
+/// added, a cell edited to text): the study made it from the folder's models and SAEs, so it is
+/// measured again, as a table whose rows record no inputs is (helper-95: CSV advice came instead).
+fn unreadable(e: &Error, path: &Path) -> bool {
+    match e {
+        Error::Csv { path: p, .. }
+        | Error::BadCell { path: p, .. }
+        | Error::EmptyFile { path: p }
+        | Error::NoRows { path: p, .. }
+        | Error::MissingColumn { path: p, .. } => p == path,
+        _ => false,
     }
 }
 

@@ -292,6 +292,17 @@ fn quick_study_trains_measures_fits_and_maps() {
         "the table measured again"
     );
     assert!(std::fs::read(a.join("law.json")).unwrap() == before[8]);
+    // A table of the study's own that no longer reads as one (a line added by hand) is measured
+    // again too (helper-95: CSV advice came instead).
+    let mut broken = before[4].clone();
+    broken.extend_from_slice(b" \n");
+    std::fs::write(&ck, &broken).unwrap();
+    let o = study(&a, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        std::fs::read(&ck).unwrap() == before[4],
+        "the broken table measured again"
+    );
 
     // A model or SAE damaged after training is named with the way to train it again, not
     // read as it is (review 49: a truncated model gave a bare safetensors error); removed, it
