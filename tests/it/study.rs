@@ -36,6 +36,22 @@ fn study(out: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A rerun of the study in `out` that succeeds; its stderr.
+fn resumes(out: &Path) -> String {
+    let o = study(out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    err
+}
+
+/// A rerun of the study in `out` that is refused; its stderr (`what`: the case, for the message).
+fn refused(out: &Path, what: &str) -> String {
+    let o = study(out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "{what}: {err}");
+    err
+}
+
 /// Every file of the study whose bytes the seed fixes.
 const DETERMINED: [&str; 11] = [
     "family.csv",
@@ -60,9 +76,7 @@ fn quick_study_trains_measures_fits_and_maps() {
     std::fs::create_dir(&a).unwrap();
     let early = a.join(".ceq-study.json-Ab12Cd");
     std::fs::write(&early, "{").unwrap();
-    let o = study(&a, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary = String::from_utf8_lossy(&o.stderr).into_owned();
+    let summary = resumes(&a);
     assert!(!early.exists());
     for f in ["README.md", "report/index.html", "report/n_and_d.svg"] {
         assert!(a.join(f).exists(), "no {f}");
@@ -192,8 +206,7 @@ fn quick_study_trains_measures_fits_and_maps() {
     // And a model's unfinished copy, a whole weights file at full size, goes too.
     let weights = a.join("models/d24-L2-t122880/.ceq-model.safetensors-Zz9Yy8");
     std::fs::write(&weights, "partial").unwrap();
-    let o = study(&a, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    resumes(&a);
     for (f, b) in DETERMINED.iter().zip(&before) {
         assert!(
             &std::fs::read(a.join(f)).unwrap() == b,
@@ -226,13 +239,8 @@ fn quick_study_trains_measures_fits_and_maps() {
     let readme = a.join("README.md");
     let ours = std::fs::read(&readme).unwrap();
     std::fs::write(&readme, "# my notes\n").unwrap();
-    let o = study(&a, &[]);
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("README.md"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let err = refused(&a, "README.md");
+    assert!(err.contains("README.md"), "{err}");
     assert_eq!(std::fs::read_to_string(&readme).unwrap(), "# my notes\n");
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("study.json")).unwrap()).unwrap();
@@ -254,9 +262,7 @@ fn quick_study_trains_measures_fits_and_maps() {
         let mut edited = ours.clone();
         edited.extend_from_slice(b"\n");
         std::fs::write(&path, &edited).unwrap();
-        let o = study(&a, &[]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{f}: {err}");
+        let err = refused(&a, f);
         assert!(
             err.contains(&*path.to_string_lossy())
                 && err.contains("was changed since this study wrote it"),
@@ -264,12 +270,7 @@ fn quick_study_trains_measures_fits_and_maps() {
         );
         assert!(std::fs::read(&path).unwrap() == edited, "{f} replaced");
         std::fs::remove_file(&path).unwrap();
-        let o = study(&a, &[]);
-        assert!(
-            o.status.success(),
-            "{f}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        resumes(&a);
         assert!(std::fs::read(&path).unwrap() == ours, "{f} written anew");
     }
 
@@ -285,8 +286,7 @@ fn quick_study_trains_measures_fits_and_maps() {
     lines[0] = cells.join(",");
     std::fs::write(&ck, format!("{head}\n{}\n", lines.join("\n"))).unwrap();
     std::fs::remove_file(a.join("checkpoints.run.json")).unwrap();
-    let o = study(&a, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    resumes(&a);
     assert!(
         std::fs::read(&ck).unwrap() == before[4],
         "the table measured again"
@@ -297,8 +297,7 @@ fn quick_study_trains_measures_fits_and_maps() {
     let mut broken = before[4].clone();
     broken.extend_from_slice(b" \n");
     std::fs::write(&ck, &broken).unwrap();
-    let o = study(&a, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    resumes(&a);
     assert!(
         std::fs::read(&ck).unwrap() == before[4],
         "the broken table measured again"
@@ -324,9 +323,7 @@ fn quick_study_trains_measures_fits_and_maps() {
         // its ceq_training.json records tells it apart (helper-95: it was measured as this one).
         let other = dirs[1].join(weights.file_name().unwrap());
         std::fs::copy(&other, &weights).unwrap();
-        let o = study(&a, &[]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{kind}: {err}");
+        let err = refused(&a, kind);
         assert!(
             err.contains(&*weights.to_string_lossy())
                 && err.contains("is not the file an earlier run of this study saved there")
@@ -334,17 +331,14 @@ fn quick_study_trains_measures_fits_and_maps() {
             "{kind}: {err}"
         );
         std::fs::write(&weights, &whole[..whole.len() / 2]).unwrap();
-        let o = study(&a, &[]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{kind}: {err}");
+        let err = refused(&a, kind);
         assert!(
             err.contains(&*dirs[0].to_string_lossy())
                 && err.contains("and rerun to train it again"),
             "{kind}: {err}"
         );
         std::fs::remove_dir_all(&dirs[0]).unwrap();
-        let o = study(&a, &[]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        resumes(&a);
         assert!(
             std::fs::read(&weights).unwrap() == whole,
             "{kind} trained again"
@@ -363,9 +357,8 @@ fn quick_study_trains_measures_fits_and_maps() {
         .path();
     let kept = dir.path().join("kept-model");
     std::fs::rename(&model, &kept).unwrap();
-    let o = study(&a, &[]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("mynotes.txt"), "{err}");
+    let err = refused(&a, "report/mynotes.txt");
+    assert!(err.contains("mynotes.txt"), "{err}");
     assert!(!model.exists(), "trained before refusing");
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
     std::fs::remove_file(&notes).unwrap();
