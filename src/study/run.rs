@@ -218,11 +218,11 @@ impl Study {
                     .into(),
             });
         }
+        // The folder is this study's (or empty but for a killed one's copies): what it left goes.
+        remove_left_copies(&self.out);
         // The report is written last, over the one there: files in it that a report does not
         // write are refused now, before any training, not at the end.
         crate::report::check_dir(&self.path("report"), true, &[])?;
-        // The folder is this study's (or empty but for a killed one's copies): what it left goes.
-        remove_left_copies(&self.out);
         // A resumed study keeps its record (and its outcome, which its README and report still
         // show) until a new outcome replaces it.
         if empty || !record.exists() {
@@ -369,7 +369,13 @@ impl Study {
                 let json = serde_json::to_vec_pretty(&record).expect("serializes");
                 write_atomic(&done, &json)?;
             } else {
-                intact(&dir, || {
+                let size = s.size(&s.shapes[m.shape]);
+                let trained = serde_json::json!({
+                    "steps": m.steps,
+                    "tokens": s.tokens(m.steps),
+                    "params_total": size.n_params(),
+                });
+                intact(&dir, &trained, || {
                     Transformer::load(&dir, &Device::flex()).map(|_| ())
                 })?;
                 on(Progress::Advance(m.steps));
@@ -454,19 +460,22 @@ impl Study {
                 for (kind, name) in s.sae_kinds.iter().zip(&names) {
                     on(Progress::Item(name.clone()));
                     let dir = self.path(&format!("saes/{name}"));
+                    let mut spec = SaeSpec::new(
+                        kind.architecture.clone(),
+                        kind.expansion * d_model,
+                        s.sae_steps,
+                        s.sae_batch,
+                    );
+                    spec.lr = s.sae_lr;
+                    let seed = s.seed ^ 0x5ae ^ (layer as u64) << 8 ^ (*h as u64) << 16;
                     if let Some(acts) = acts.as_ref().filter(|_| !dir.exists()) {
-                        let mut spec = SaeSpec::new(
-                            kind.architecture.clone(),
-                            kind.expansion * d_model,
-                            s.sae_steps,
-                            s.sae_batch,
-                        );
-                        spec.lr = s.sae_lr;
-                        let seed = s.seed ^ 0x5ae ^ (layer as u64) << 8 ^ (*h as u64) << 16;
                         let t = train_sae(acts, &spec, seed, &mut |_| {})?;
                         t.save_saelens(&dir, "sae_tokens.npy", false)?;
                     } else {
-                        intact(&dir, || Sae::load(&dir, &Device::flex()).map(|_| ()))?;
+                        let trained = serde_json::json!({ "spec": spec, "seed": seed });
+                        intact(&dir, &trained, || {
+                            Sae::load(&dir, &Device::flex()).map(|_| ())
+                        })?;
                     }
                     on(Progress::Advance(1));
                     manifest += &format!("{name},{host},saes/{name},{hook}\n");
@@ -670,29 +679,46 @@ fn unreadable(e: &Error, path: &Path) -> bool {
     }
 }
 
-/// A model or SAE an earlier run trained is reused only if its files are the ones it saved (by
-/// the fingerprints its `ceq_training.json` records, where it records them) and it still loads:
-/// one replaced since (another model's weights copied over it, a truncated copy, a deleted file)
-/// is named with the way to train it again, never measured as if it were the study's.
-fn intact(dir: &Path, load: impl FnOnce() -> Result<()>) -> Result<()> {
-    #[derive(Deserialize)]
-    struct Files {
-        #[serde(default)]
-        files: Written,
-    }
-    let record = std::fs::read(dir.join("ceq_training.json")).ok();
-    let files = record.and_then(|b| serde_json::from_slice::<Files>(&b).ok());
-    if let Some(name) = files.and_then(|f| changed(dir, &f.files)) {
-        return Err(Error::Data {
-            kind: DataKind::OutputDir,
-            path: dir.join(name),
-            message: format!(
-                "is not the file an earlier run of this study saved there (its bytes differ from \
-                 the fingerprint in ceq_training.json): another model's, or damaged; remove the \
-                 folder {} and rerun to train it again",
-                dir.display()
-            ),
-        });
+/// A model or SAE an earlier run trained is reused only if its `ceq_training.json` records what
+/// this study trains there (`trained`: each key's value, the training's steps, seed, …), its
+/// files are the ones that run saved (by the fingerprints the record keeps, where it keeps them)
+/// and it still loads: one replaced since (another model's folder or weights copied over it, a
+/// truncated copy, a deleted file) is named with the way to train it again, never measured as
+/// if it were the study's.
+fn intact(
+    dir: &Path,
+    trained: &serde_json::Value,
+    load: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let refuse = |path: PathBuf, why: String| Error::Data {
+        kind: DataKind::OutputDir,
+        path,
+        message: format!(
+            "{why}: another model's, or damaged; remove the folder {} and rerun to train it again",
+            dir.display()
+        ),
+    };
+    let path = dir.join("ceq_training.json");
+    if let Some(record) = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    {
+        let mut keys = trained.as_object().into_iter().flatten();
+        if let Some((key, now)) = keys.find(|(k, v)| record.get(k.as_str()) != Some(v)) {
+            let was = record
+                .get(key.as_str())
+                .map_or("nothing".into(), |v| v.to_string());
+            let why = format!("records {key} {was}, where this study trains {now}");
+            return Err(refuse(path, why));
+        }
+        let files: Written = (record.get("files").cloned())
+            .and_then(|f| serde_json::from_value(f).ok())
+            .unwrap_or_default();
+        if let Some(name) = changed(dir, &files) {
+            let why = "is not the file an earlier run of this study saved there (its bytes differ \
+                       from the fingerprint in ceq_training.json)";
+            return Err(refuse(dir.join(name), why.into()));
+        }
     }
     load().map_err(|e| {
         let mut why = e.to_string();

@@ -191,12 +191,20 @@ pub(crate) fn warnings(token_sets: &[String]) -> Vec<String> {
 /// precision, so their spliced CEs differ by that as well as by their SAEs. SAEBench averages in
 /// the host's dtype, so a bfloat16 host's CEs are on a grid of 2^-6 nats near 3: one step of it
 /// (another batch split on another GPU) is rounding too.
-/// Each set's disagreement, where it has one: "N results give ce_clean from lo to hi nats".
+/// How the results on one token set disagree on their clean CE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CleanApart {
+    pub results: usize,
+    /// "ce_clean from lo to hi nats", and which recorded settings differ.
+    pub range: String,
+}
+
+/// Each set's disagreement, where it has one.
 fn clean_apart(
     splices: &Splices,
     token_sets: &[String],
     row_sets: &std::collections::HashMap<String, usize>,
-) -> Vec<Option<String>> {
+) -> Vec<Option<CleanApart>> {
     const APART: f64 = 1e-3;
     let col = |name: &str| splices.columns.iter().position(|c| c == name);
     // Each set's rows, in one pass over them.
@@ -243,10 +251,10 @@ fn clean_apart(
             true => String::new(),
             false => format!("; their {} differ", differing.join(" and ")),
         };
-        said[i] = Some(format!(
-            "{} results give ce_clean from {lo:.4} to {hi:.4} nats{why}",
-            rows.len()
-        ));
+        said[i] = Some(CleanApart {
+            results: rows.len(),
+            range: format!("ce_clean from {lo:.4} to {hi:.4} nats{why}"),
+        });
     }
     said
 }
@@ -254,11 +262,11 @@ fn clean_apart(
 /// The warning of results on one token set whose clean CEs disagree, naming the first such set.
 pub(crate) fn clean_apart_warning(
     token_sets: &[String],
-    apart: &[Option<String>],
+    apart: &[Option<CleanApart>],
 ) -> Option<String> {
     let mut sets = (token_sets.iter().zip(apart)).filter_map(|(set, a)| Some((set, a.as_ref()?)));
-    let (set, first) = sets.next()?;
-    let first = first.replacen(" give", &format!(" on {set} give"), 1);
+    let (set, a) = sets.next()?;
+    let first = format!("{} results on {set} give {}", a.results, a.range);
     Some(format!(
         "SAEBench results of one model on one token set disagree on its clean CE ({first}{}): \
          SAEBench measured them on other samples of that set or in another precision, so their \

@@ -66,12 +66,12 @@ pub enum Source {
     /// SAEBench core-eval result JSON: the token sets its CEs were measured on ("dataset, context
     /// N"), each once, each row's among them (by name), and the JSON files of a folder that were
     /// skipped, with why; `clean_apart`, for each set, how its results' clean CEs disagree, where
-    /// they do (see [`super::saebench::clean_apart`]).
+    /// they do (more than rounding).
     SaeBench {
         token_sets: Vec<String>,
         row_sets: std::collections::HashMap<String, usize>,
         skipped: Vec<(PathBuf, String)>,
-        clean_apart: Vec<Option<String>>,
+        clean_apart: Vec<Option<super::saebench::CleanApart>>,
     },
 }
 
@@ -126,8 +126,10 @@ impl Splices {
                 let note = super::saebench::source_note(&Vec::from_iter(own));
                 // A CSV row carries this, not the table's warnings (review 96).
                 Some(match set.and_then(|i| clean_apart[i].as_ref()) {
-                    Some(apart) => format!(
-                        "{note}; its set's {apart}: not comparable with each other as they stand"
+                    Some(a) => format!(
+                        "{note}; its set's {} results give {}: not comparable with each other as \
+                         they stand",
+                        a.results, a.range
                     ),
                     None => note,
                 })

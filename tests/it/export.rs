@@ -115,11 +115,6 @@ fn latex_is_booktabs_and_escaped() {
     assert!(s.contains(want), "missing {want} in\n{s}");
 }
 
-/// What review 11f found stopping pdfLaTeX or a page: a name starting with "[" (read as the
-/// optional argument of the `\\` before it), Greek letters and ≈ (unknown to pdfLaTeX's utf8),
-/// a table wider than the text (scaled down to it, only when wider), a float of notes taller than
-/// a page (the notes follow the float); in HTML, numbers broken at an exponent's hyphen and a wide
-/// table cut off (each number cell unbreakable, the table in its own scrolling box).
 /// The notes that say what a table's numbers are (units, definitions, intervals) stay in the
 /// LaTeX float, which LaTeX may move pages away (review 96: they sat after it); warnings and the
 /// rows' notes follow it, so a long list of them does not push the float off its page.
@@ -152,6 +147,11 @@ fn latex_keeps_the_tables_key_in_its_float() {
     );
 }
 
+/// What review 11f found stopping pdfLaTeX or a page: a name starting with "[" (read as the
+/// optional argument of the `\\` before it), Greek letters and ≈ (unknown to pdfLaTeX's utf8),
+/// a table wider than the text (scaled down to it, only when wider), a float of notes taller than
+/// a page (all but the key follow the float); in HTML, numbers broken at an exponent's hyphen and a wide
+/// table cut off (each number cell unbreakable, the table in its own scrolling box).
 #[test]
 fn latex_and_html_survive_names_and_widths() {
     let mut t = table();

@@ -318,11 +318,35 @@ fn quick_study_trains_measures_fits_and_maps() {
             .find(|p| p.extension().is_some_and(|x| x == "safetensors"))
             .unwrap();
         let whole = std::fs::read(&weights).unwrap();
-        // Another of the study's own weights copied over these (of the same shape: the quick
-        // family's first two models differ only in steps) loads fine, so only the fingerprint
-        // its ceq_training.json records tells it apart (helper-95: it was measured as this one).
-        let other = dirs[1].join(weights.file_name().unwrap());
-        std::fs::copy(&other, &weights).unwrap();
+        let record = dirs[0].join("ceq_training.json");
+        let ours = std::fs::read(&record).unwrap();
+        let originals: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&dirs[0])
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .map(|f| (f.clone(), std::fs::read(&f).unwrap()))
+            .collect();
+        // Another of the study's own folders copied over this one, record and all (of the same
+        // shape: the quick family's first two models differ only in steps, the first two SAEs in
+        // their L1 coefficient), loads fine: its record says what it was trained as (helper-97).
+        for f in std::fs::read_dir(&dirs[1]).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dirs[0].join(f.file_name().unwrap())).unwrap();
+        }
+        let err = refused(&a, kind);
+        let trained = if kind == "models" { "steps" } else { "spec" };
+        assert!(
+            err.contains(&*record.to_string_lossy())
+                && err.contains(&format!("records {trained} "))
+                && err.contains("where this study trains")
+                && err.contains("and rerun to train it again"),
+            "{kind}: {err}"
+        );
+        // Only its weights copied over these: the fingerprint the record keeps tells them
+        // apart (helper-95: they were measured as this one's).
+        for (f, bytes) in &originals {
+            std::fs::write(f, bytes).unwrap();
+        }
+        std::fs::copy(dirs[1].join(weights.file_name().unwrap()), &weights).unwrap();
         let err = refused(&a, kind);
         assert!(
             err.contains(&*weights.to_string_lossy())
@@ -330,11 +354,16 @@ fn quick_study_trains_measures_fits_and_maps() {
                 && err.contains("and rerun to train it again"),
             "{kind}: {err}"
         );
+        // Truncated, under a record of an older ceq (no fingerprints): it no longer loads.
+        let mut older: serde_json::Value = serde_json::from_slice(&ours).unwrap();
+        older.as_object_mut().unwrap().remove("files").unwrap();
+        std::fs::write(&record, older.to_string()).unwrap();
         std::fs::write(&weights, &whole[..whole.len() / 2]).unwrap();
         let err = refused(&a, kind);
         assert!(
             err.contains(&*dirs[0].to_string_lossy())
-                && err.contains("and rerun to train it again"),
+                && err.contains("no longer loads")
+                && err.contains("remove the folder and rerun to train it again"),
             "{kind}: {err}"
         );
         std::fs::remove_dir_all(&dirs[0]).unwrap();
@@ -363,6 +392,12 @@ fn quick_study_trains_measures_fits_and_maps() {
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
     std::fs::remove_file(&notes).unwrap();
     std::fs::rename(&kept, &model).unwrap();
+    // An unfinished copy a killed run left in report/ is its own, not a foreign file: it goes
+    // (helper-97: the check before the clean-up refused it).
+    let left = a.join("report/.ceq-index.html-Ab12Cd");
+    std::fs::write(&left, "<html").unwrap();
+    resumes(&a);
+    assert!(!left.exists());
 
     // The same seed in a new folder gives the same bytes.
     let b = dir.path().join("b");
