@@ -58,7 +58,7 @@ impl Default for ColumnMap {
 }
 
 impl ColumnMap {
-    /// The columns `given` (params, tokens, compute, loss, name, run, step, as [`ColumnMap::named`]
+    /// The columns `given` (params, tokens, compute, loss, name, run, step, as `ColumnMap::named`
     /// orders them), each default where `None`; and the quantities given, whose columns a file
     /// must have (see [`Family::check_named`]).
     pub fn from_given(given: [Option<String>; 7]) -> (ColumnMap, Vec<&'static str>) {
@@ -450,7 +450,7 @@ impl ComputeScale {
 }
 
 impl Family {
-    /// Refuses a column named for one of `quantities` (see [`ColumnMap::named`]) that the file
+    /// Refuses a column named for one of `quantities` (see `ColumnMap::named`) that the file
     /// does not have: a quantity left out for a misspelt name is a fit without it (no runs to
     /// resample, compute taken as 6ND), not what was asked for.
     pub fn check_named(&self, quantities: &[&str]) -> Result<()> {
