@@ -698,27 +698,32 @@ fn intact(
             dir.display()
         ),
     };
+    // The study writes the record with every model and SAE it trains (a model's last): without
+    // one that reads, nothing says what the folder holds (helper-98: a folder copied over another
+    // with its record removed was measured as the other).
     let path = dir.join("ceq_training.json");
-    if let Some(record) = std::fs::read(&path)
+    let record = std::fs::read(&path)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-    {
-        let mut keys = trained.as_object().into_iter().flatten();
-        if let Some((key, now)) = keys.find(|(k, v)| record.get(k.as_str()) != Some(v)) {
-            let was = record
-                .get(key.as_str())
-                .map_or("nothing".into(), |v| v.to_string());
-            let why = format!("records {key} {was}, where this study trains {now}");
-            return Err(refuse(path, why));
-        }
-        let files: Written = (record.get("files").cloned())
-            .and_then(|f| serde_json::from_value(f).ok())
-            .unwrap_or_default();
-        if let Some(name) = changed(dir, &files) {
-            let why = "is not the file an earlier run of this study saved there (its bytes differ \
-                       from the fingerprint in ceq_training.json)";
-            return Err(refuse(dir.join(name), why.into()));
-        }
+        .ok_or_else(|| {
+            refuse(
+                path.clone(),
+                "is missing or not the JSON a study writes".into(),
+            )
+        })?;
+    let mut keys = trained.as_object().into_iter().flatten();
+    if let Some((key, now)) = keys.find(|(k, v)| record.get(k.as_str()) != Some(v)) {
+        let was = (record.get(key.as_str())).map_or("nothing".into(), |v| v.to_string());
+        let why = format!("records {key} {was}, where this study trains {now}");
+        return Err(refuse(path, why));
+    }
+    let files: Written = (record.get("files").cloned())
+        .and_then(|f| serde_json::from_value(f).ok())
+        .unwrap_or_default();
+    if let Some(name) = changed(dir, &files) {
+        let why = "is not the file an earlier run of this study saved there (its bytes differ \
+                   from the fingerprint in ceq_training.json)";
+        return Err(refuse(dir.join(name), why.into()));
     }
     load().map_err(|e| {
         let mut why = e.to_string();

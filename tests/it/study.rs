@@ -341,6 +341,15 @@ fn quick_study_trains_measures_fits_and_maps() {
                 && err.contains("and rerun to train it again"),
             "{kind}: {err}"
         );
+        // The same with its record made unreadable: nothing says what the folder holds, so it is
+        // not used (helper-98: it was measured as this one).
+        std::fs::write(&record, "{").unwrap();
+        let err = refused(&a, kind);
+        assert!(
+            err.contains(&*record.to_string_lossy())
+                && err.contains("is missing or not the JSON a study writes"),
+            "{kind}: {err}"
+        );
         // Only its weights copied over these: the fingerprint the record keeps tells them
         // apart (helper-95: they were measured as this one's).
         for (f, bytes) in &originals {
