@@ -136,6 +136,16 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// An error of one row of a list the user wrote (a sweep manifest's SAE): where it is listed.
+    #[error("{path}:{line}: '{name}'")]
+    Listed {
+        path: PathBuf,
+        line: u64,
+        name: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     #[error("every one of the {starts} fit starts failed; last error: {last}")]
     FitFailed { starts: usize, last: String },
 
@@ -274,11 +284,11 @@ impl Error {
         }
     }
 
-    /// The kind of an [`Error::Data`], looking through a fit's context.
+    /// The kind of an [`Error::Data`], looking through a fit's or a listed row's context.
     pub fn data_kind(&self) -> Option<DataKind> {
         match self {
             Error::Data { kind, .. } => Some(*kind),
-            Error::Fitting { source, .. } => source.data_kind(),
+            Error::Fitting { source, .. } | Error::Listed { source, .. } => source.data_kind(),
             _ => None,
         }
     }
@@ -287,7 +297,7 @@ impl Error {
     pub fn fix(&self) -> Option<Fix> {
         match self {
             Error::MissingColumn { fix, .. } | Error::Invalid { fix, .. } => *fix,
-            Error::Fitting { source, .. } => source.fix(),
+            Error::Fitting { source, .. } | Error::Listed { source, .. } => source.fix(),
             Error::OutputExists { .. } => Some(Fix::ReplaceFile),
             Error::TooFewPoints { dropped, .. } if *dropped > 0 => Some(Fix::DropFewer),
             Error::Data { kind, .. } => Some(match kind {

@@ -112,6 +112,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         dir: dir.clone(),
         hook: a.hook,
         name: None,
+        listed: None,
     });
     let job = EvalJob {
         model,

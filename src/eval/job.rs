@@ -107,11 +107,27 @@ pub struct SaeSpec {
     pub hook: Option<Hook>,
     /// The row's name; `None`: the folder's (a sweep manifest names each row itself).
     pub name: Option<String>,
+    /// Where the SAE is listed (a sweep manifest and its line), for its errors: found maybe
+    /// hours into a sweep, they name the row to fix.
+    pub listed: Option<(PathBuf, u64)>,
 }
 
 impl SaeSpec {
     pub fn name(&self) -> String {
         self.name.clone().unwrap_or_else(|| folder_name(&self.dir))
+    }
+
+    /// `e`, said as this SAE's row where it is listed.
+    fn within(&self, e: Error) -> Error {
+        match &self.listed {
+            Some((path, line)) => Error::Listed {
+                path: path.clone(),
+                line: *line,
+                name: self.name(),
+                source: Box::new(e),
+            },
+            None => e,
+        }
     }
 }
 
@@ -350,9 +366,9 @@ impl EvalJob {
         // starts, so memory holds one group's weights, not the whole sweep's.
         let mut groups: Vec<(Hook, Vec<usize>)> = vec![];
         for (i, spec) in self.saes.iter().enumerate() {
-            let hook = hook_for(spec, &device)?;
+            let hook = hook_for(spec, &device).map_err(|e| spec.within(e))?;
             model.check_hook(&hook, &self.model)?;
-            if let Some(w) = hook_override(spec)? {
+            if let Some(w) = hook_override(spec).map_err(|e| spec.within(e))? {
                 progress(Progress::Warning(w));
             }
             match groups.iter_mut().find(|(h, _)| *h == hook) {
@@ -398,7 +414,10 @@ impl EvalJob {
             progress(Progress::Item(format!("{hook}: {}", names.join(", "))));
             let saes: Vec<Sae> = members
                 .iter()
-                .map(|&i| self.load_sae(&self.saes[i].dir, *hook, &model, &device))
+                .map(|&i| {
+                    let spec = &self.saes[i];
+                    (self.load_sae(&spec.dir, *hook, &model, &device)).map_err(|e| spec.within(e))
+                })
                 .collect::<Result<_>>()?;
             for (&i, sae) in members.iter().zip(&saes) {
                 if sae.center_unstated && model.layer_norm() {
@@ -421,7 +440,8 @@ impl EvalJob {
             );
             let mut rows = vec![];
             for ((&i, result), sae) in members.iter().zip(got).zip(&saes) {
-                self.check_finite(&self.saes[i].dir, &result)?;
+                let spec = &self.saes[i];
+                (self.check_finite(&spec.dir, &result)).map_err(|e| spec.within(e))?;
                 rows.push(EvalRow {
                     index: i,
                     name: self.saes[i].name(),

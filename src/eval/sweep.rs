@@ -421,6 +421,7 @@ impl SweepJob {
                         dir: e.sae.clone(),
                         hook: Some(e.hook),
                         name: Some(e.name.clone()),
+                        listed: Some((self.manifest.clone(), e.line)),
                     })
                     .collect(),
                 scoring: self.scoring.clone(),

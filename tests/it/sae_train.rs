@@ -236,6 +236,7 @@ fn trained() -> &'static Trained {
                     dir: d.clone(),
                     hook: None,
                     name: None,
+                    listed: None,
                 })
                 .collect(),
             scoring: Scoring {

@@ -403,6 +403,37 @@ fn a_sweep_manifests_columns_it_does_not_read_are_said() {
     assert_eq!(rows[0][hook], "blocks.0.hook_resid_mid");
 }
 
+/// An SAE that reads as a row but whose weights do not load is found when its host is reached,
+/// maybe hours in: the error names its manifest line and name (it named the weights file alone),
+/// and the hosts finished before it are kept.
+#[test]
+fn an_sae_failing_to_load_mid_sweep_is_named_by_its_manifest_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("damaged");
+    std::fs::create_dir(&damaged).unwrap();
+    let from = eval_fixtures().join("saes/neox-l1-attn_out-topk-v6");
+    std::fs::copy(from.join("cfg.json"), damaged.join("cfg.json")).unwrap();
+    let weights = std::fs::read(from.join("sae_weights.safetensors")).unwrap();
+    let cut = damaged.join("sae_weights.safetensors");
+    std::fs::write(&cut, &weights[..weights.len() / 2]).unwrap();
+    let m = manifest(dir.path(), &ROWS[..1]);
+    let text = std::fs::read_to_string(&m).unwrap() + "b,fx/neox,damaged,\n";
+    write(&m, &text);
+    let out = dir.path().join("x.csv");
+    let run = sweep(&m, &out, &[]).failure();
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(!err.contains("panicked"), "{err}");
+    let listed = format!("{}:3: 'b': ", m.display());
+    assert!(
+        err.contains(&listed) && err.contains(&*cut.to_string_lossy()),
+        "{err}"
+    );
+    let (header, rows) = table(&out);
+    let name = header.iter().position(|c| c == "name").unwrap();
+    let kept: Vec<&str> = rows.iter().map(|r| r[name].as_str()).collect();
+    assert_eq!(kept, ["a"]);
+}
+
 #[test]
 fn sweep_manifests_with_mistakes_are_refused_by_line() {
     let dir = tempfile::tempdir().unwrap();
