@@ -105,6 +105,9 @@ impl Outcome {
 /// A trained model's record, written last into its folder: its presence means the model is done.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ModelRecord {
+    /// The training's seed (absent from an older ceq's record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
     steps: usize,
     tokens: u64,
     params_total: usize,
@@ -335,20 +338,15 @@ impl Study {
             let dir = self.path(&format!("models/{}", m.name));
             let done = dir.join("ceq_training.json");
             on(Progress::Item(m.name.clone()));
+            let seed = s.seed ^ (m.shape as u64) << 32;
             if !done.exists() {
                 let size = s.size(&s.shapes[m.shape]);
                 let start = Instant::now();
                 let mut last = 0;
-                let t = train(
-                    corpus,
-                    &size,
-                    &s.schedule(m.steps),
-                    s.seed ^ (m.shape as u64) << 32,
-                    &mut |p| {
-                        on(Progress::Advance(p.step - last));
-                        last = p.step;
-                    },
-                )?;
+                let t = train(corpus, &size, &s.schedule(m.steps), seed, &mut |p| {
+                    on(Progress::Advance(p.step - last));
+                    last = p.step;
+                })?;
                 t.model.save_hf(&dir)?;
                 let mut files = Written::new();
                 for name in ["config.json", "model.safetensors"] {
@@ -358,6 +356,7 @@ impl Study {
                 }
                 let tail = &t.losses[t.losses.len() - (t.losses.len() / 10).max(1)..];
                 let record = ModelRecord {
+                    seed: Some(seed),
                     steps: t.steps,
                     tokens: t.tokens,
                     params_total: size.n_params(),
@@ -371,6 +370,7 @@ impl Study {
             } else {
                 let size = s.size(&s.shapes[m.shape]);
                 let trained = serde_json::json!({
+                    "seed": seed,
                     "steps": m.steps,
                     "tokens": s.tokens(m.steps),
                     "params_total": size.n_params(),
@@ -712,7 +712,12 @@ fn intact(
             )
         })?;
     let mut keys = trained.as_object().into_iter().flatten();
-    if let Some((key, now)) = keys.find(|(k, v)| record.get(k.as_str()) != Some(v)) {
+    // Model records written before they held the seed are judged by the rest.
+    let differs = |(k, v): &(&String, &serde_json::Value)| match record.get(k.as_str()) {
+        None => k.as_str() != "seed",
+        got => got != Some(*v),
+    };
+    if let Some((key, now)) = keys.find(differs) {
         let was = (record.get(key.as_str())).map_or("nothing".into(), |v| v.to_string());
         let why = format!("records {key} {was}, where this study trains {now}");
         return Err(refuse(path, why));

@@ -350,6 +350,19 @@ fn quick_study_trains_measures_fits_and_maps() {
                 && err.contains("is missing or not the JSON a study writes"),
             "{kind}: {err}"
         );
+        // Trained with another seed (a same-shaped folder of another study): its record says so.
+        let mut reseeded: serde_json::Value = serde_json::from_slice(&ours).unwrap();
+        let seed = reseeded["seed"].as_u64().unwrap();
+        reseeded["seed"] = (seed ^ 1).into();
+        std::fs::write(&record, reseeded.to_string()).unwrap();
+        let err = refused(&a, kind);
+        assert!(
+            err.contains(&format!(
+                "records seed {}, where this study trains {seed}",
+                seed ^ 1
+            )),
+            "{kind}: {err}"
+        );
         // Only its weights copied over these: the fingerprint the record keeps tells them
         // apart (helper-95: they were measured as this one's).
         for (f, bytes) in &originals {
@@ -363,9 +376,13 @@ fn quick_study_trains_measures_fits_and_maps() {
                 && err.contains("and rerun to train it again"),
             "{kind}: {err}"
         );
-        // Truncated, under a record of an older ceq (no fingerprints): it no longer loads.
+        // Truncated, under a record of an older ceq (no fingerprints; a model's, no seed): it
+        // no longer loads.
         let mut older: serde_json::Value = serde_json::from_slice(&ours).unwrap();
         older.as_object_mut().unwrap().remove("files").unwrap();
+        if kind == "models" {
+            older.as_object_mut().unwrap().remove("seed").unwrap();
+        }
         std::fs::write(&record, older.to_string()).unwrap();
         std::fs::write(&weights, &whole[..whole.len() / 2]).unwrap();
         let err = refused(&a, kind);
