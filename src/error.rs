@@ -23,6 +23,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An output ceq will not write as asked (a file it did not write where it would resume or
+    /// replace one, a name that says another format): not an I/O failure.
+    #[error("cannot write {path}: {message}")]
+    Refused { path: PathBuf, message: String },
+
     // ---- CSV tables ----
     #[error("{path}: the file is empty; expected a CSV header line followed by data rows")]
     EmptyFile { path: PathBuf },

@@ -232,11 +232,9 @@ pub fn check_extension(out: &Path, ext: &str, what: &str) -> Result<()> {
     if has {
         return Ok(());
     }
-    Err(Error::Write {
+    Err(Error::Refused {
         path: out.to_owned(),
-        source: std::io::Error::other(format!(
-            "ceq writes {what} there; give it a name ending .{ext}"
-        )),
+        message: format!("ceq writes {what} there; give it a name ending .{ext}"),
     })
 }
 
@@ -277,9 +275,9 @@ pub fn check_none_is_input(
 
 /// An error for an output folder that exists and is not a folder, or that holds what it should not.
 pub(crate) fn not_writable(dir: &Path, why: String) -> Error {
-    Error::Write {
+    Error::Refused {
         path: dir.to_owned(),
-        source: std::io::Error::other(why),
+        message: why,
     }
 }
 

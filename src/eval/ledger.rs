@@ -905,9 +905,9 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<(usize, Vec<String>
 
 /// Why a merge leaves the file at its output as it is.
 fn not_replaced(out: &Path, why: &str) -> Error {
-    Error::Write {
+    Error::Refused {
         path: out.to_owned(),
-        source: std::io::Error::other(why.to_owned()),
+        message: why.to_owned(),
     }
 }
 

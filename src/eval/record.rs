@@ -80,14 +80,14 @@ pub fn check_not_results(out: &Path) -> Result<()> {
     if !out.is_file() || !record.is_file() {
         return Ok(());
     }
-    Err(Error::Write {
+    Err(Error::Refused {
         path: out.to_owned(),
-        source: std::io::Error::other(format!(
+        message: format!(
             "it holds the results of a ceq evaluation ({} beside it records the run), which this \
              table would replace; choose another path, or remove the results and their files \
              first",
             record.display()
-        )),
+        ),
     })
 }
 
@@ -105,14 +105,14 @@ pub fn check_not_side_file(out: &Path) -> Result<()> {
         .map(|stem| out.with_file_name(format!("{stem}.csv")));
     match csv {
         Some(csv) if csv.is_file() && outputs(&csv).contains(&out.to_path_buf()) => {
-            Err(Error::Write {
+            Err(Error::Refused {
                 path: out.to_owned(),
-                source: std::io::Error::other(format!(
+                message: format!(
                     "it is one of the files ceq keeps beside the results {} (their run record, \
                      shard record or per-sequence losses), which would be lost with it; choose \
                      another name",
                     csv.display()
-                )),
+                ),
             })
         }
         _ => Ok(()),
@@ -347,13 +347,13 @@ fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
     };
     match checks.into_iter().find(|c| !c.2) {
         None => Ok(()),
-        Some((path, what, _)) => Err(Error::Write {
+        Some((path, what, _)) => Err(Error::Refused {
             path: path.clone(),
-            source: std::io::Error::other(format!(
+            message: format!(
                 "it is not a file ceq wrote, and a run on {} keeps its {what} there: move it, or \
                  choose another output name",
                 csv.display()
-            )),
+            ),
         }),
     }
 }
@@ -377,15 +377,15 @@ fn check_own_sidecars(csv: &Path) -> Result<()> {
     });
     match other {
         None => Ok(()),
-        Some(other) => Err(Error::Write {
+        Some(other) => Err(Error::Refused {
             path: csv.to_owned(),
-            source: std::io::Error::other(format!(
+            message: format!(
                 "{} is beside it, and the files a run writes beside a results file ({}, …) would \
                  be both files': choose a name that differs from it by more than the case of its \
                  extension",
                 Path::new(other.file_name().unwrap_or_default()).display(),
                 super::ledger::per_seq_path(csv).display()
-            )),
+            ),
         }),
     }
 }

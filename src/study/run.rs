@@ -666,8 +666,10 @@ impl Study {
 }
 
 /// Whether `e` says the study's own table `path` does not read as a table (a line cut short or
-/// added, a cell edited to text): the study made it from the folder's models and SAEs, so it is
-/// measured again, as a table whose rows record no inputs is (helper-95: CSV advice came instead).
+/// added, a cell edited to text, a header renamed) or one of the files beside it is not the
+/// kind a run keeps there: the study made them from the folder's models and SAEs, so the table
+/// is measured again, as one whose rows record no inputs is (helper-95, helper-98: CSV advice,
+/// or "choose another output path" for a path the study fixes, came instead).
 fn unreadable(e: &Error, path: &Path) -> bool {
     match e {
         Error::Csv { path: p, .. }
@@ -675,6 +677,7 @@ fn unreadable(e: &Error, path: &Path) -> bool {
         | Error::EmptyFile { path: p }
         | Error::NoRows { path: p, .. }
         | Error::MissingColumn { path: p, .. } => p == path,
+        Error::Refused { path: p, .. } => crate::eval::record::outputs(path).contains(p),
         _ => false,
     }
 }

@@ -302,6 +302,15 @@ fn quick_study_trains_measures_fits_and_maps() {
         std::fs::read(&ck).unwrap() == before[4],
         "the broken table measured again"
     );
+    // So is one whose header was renamed, or whose run record is not one: the study fixes these
+    // paths, so advice to choose another output path could not be taken (helper-98).
+    let text = String::from_utf8(before[4].clone()).unwrap();
+    std::fs::write(&ck, text.replacen("loss", "Loss", 1)).unwrap();
+    resumes(&a);
+    assert!(std::fs::read(&ck).unwrap() == before[4], "renamed header");
+    std::fs::write(a.join("checkpoints.run.json"), "garbage").unwrap();
+    resumes(&a);
+    assert!(std::fs::read(&ck).unwrap() == before[4], "garbage record");
 
     // A model or SAE damaged after training is named with the way to train it again, not
     // read as it is (review 49: a truncated model gave a bare safetensors error); removed, it
