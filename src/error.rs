@@ -28,6 +28,11 @@ pub enum Error {
     #[error("cannot write {path}: {message}")]
     Refused { path: PathBuf, message: String },
 
+    /// A file that is not one ceq wrote where a run resumes or keeps one (a results table of
+    /// another kind, a run record that is not one): refused, as [`Error::Refused`].
+    #[error("cannot write {path}: {message}")]
+    Foreign { path: PathBuf, message: String },
+
     // ---- CSV tables ----
     #[error("{path}: the file is empty; expected a CSV header line followed by data rows")]
     EmptyFile { path: PathBuf },

@@ -441,7 +441,7 @@ impl EvalJob {
             let mut rows = vec![];
             for ((&i, result), sae) in members.iter().zip(got).zip(&saes) {
                 let spec = &self.saes[i];
-                (self.check_finite(&spec.dir, &result)).map_err(|e| spec.within(e))?;
+                self.check_finite(spec, &result)?;
                 rows.push(EvalRow {
                     index: i,
                     name: self.saes[i].name(),
@@ -487,7 +487,9 @@ impl EvalJob {
     }
 
     /// Refuses a result with a NaN or infinite metric, naming what overflowed.
-    fn check_finite(&self, dir: &Path, result: &EvalResult) -> Result<()> {
+    /// The model's own conditions name the model; the SAE's name its folder, and its row where
+    /// it is listed (every row on that host would fail alike on the model's).
+    fn check_finite(&self, spec: &SaeSpec, result: &EvalResult) -> Result<()> {
         let Some(metric) = result.non_finite() else {
             return Ok(());
         };
@@ -500,15 +502,28 @@ impl EvalJob {
                 "the model with the hook zeroed",
                 " or a norm's epsilon of 0 divides a zeroed stream by 0",
             ),
-            _ => (dir, "the SAE's reconstruction spliced in", ""),
+            "ce_mean_ablation" => (
+                self.model.as_path(),
+                "the model with the hook set to its mean",
+                "",
+            ),
+            _ => (
+                spec.dir.as_path(),
+                "the SAE's reconstruction spliced in",
+                "",
+            ),
         };
-        Err(Error::Data {
+        let e = Error::Data {
             kind: DataKind::NonFinite,
             path: path.to_owned(),
             message: format!(
                 "{metric} is not finite: {what} on these tokens hold NaN or infinite values (the \
                  activations overflow f32{why})"
             ),
+        };
+        Err(match path == spec.dir {
+            true => spec.within(e),
+            false => e,
         })
     }
 }

@@ -349,15 +349,15 @@ impl Ledger {
             return Ok(kept);
         }
         if out.is_file() && !self.is_kind_of(out) {
-            return Err(not_replaced(
-                out,
-                &format!(
+            return Err(Error::Foreign {
+                path: out.to_owned(),
+                message: format!(
                     "it is not {}: its header is not {}, so this run would replace it rather \
                      than resume it; choose another output path",
                     self.what,
                     self.header().join(",")
                 ),
-            ));
+            });
         }
         let record = RunRecord::read(out)?.unwrap_or_default();
         let mut rows = vec![];

@@ -347,7 +347,7 @@ fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
     };
     match checks.into_iter().find(|c| !c.2) {
         None => Ok(()),
-        Some((path, what, _)) => Err(Error::Refused {
+        Some((path, what, _)) => Err(Error::Foreign {
             path: path.clone(),
             message: format!(
                 "it is not a file ceq wrote, and a run on {} keeps its {what} there: move it, or \

@@ -251,8 +251,9 @@ impl Study {
         let remove = || -> Result<()> {
             for o in &outputs {
                 match std::fs::remove_file(o) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(Error::io(o)(e));
+                    Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+                        let path = o.clone();
+                        return Err(Error::Write { path, source });
                     }
                     _ => {}
                 }
@@ -375,7 +376,8 @@ impl Study {
                     "tokens": s.tokens(m.steps),
                     "params_total": size.n_params(),
                 });
-                intact(&dir, &trained, || {
+                // Model records written before they held the seed are judged by the rest.
+                intact(&dir, &trained, &["seed"], || {
                     Transformer::load(&dir, &Device::flex()).map(|_| ())
                 })?;
                 on(Progress::Advance(m.steps));
@@ -473,7 +475,7 @@ impl Study {
                         t.save_saelens(&dir, "sae_tokens.npy", false)?;
                     } else {
                         let trained = serde_json::json!({ "spec": spec, "seed": seed });
-                        intact(&dir, &trained, || {
+                        intact(&dir, &trained, &[], || {
                             Sae::load(&dir, &Device::flex()).map(|_| ())
                         })?;
                     }
@@ -677,13 +679,18 @@ fn unreadable(e: &Error, path: &Path) -> bool {
         | Error::EmptyFile { path: p }
         | Error::NoRows { path: p, .. }
         | Error::MissingColumn { path: p, .. } => p == path,
-        Error::Refused { path: p, .. } => crate::eval::record::outputs(path).contains(p),
+        // Only a file of the wrong kind: a folder in its place, or another file beside the table
+        // (`c.CSV`), would be there again after measuring.
+        Error::Foreign { path: p, .. } => {
+            p.is_file() && crate::eval::record::outputs(path).contains(p)
+        }
         _ => false,
     }
 }
 
 /// A model or SAE an earlier run trained is reused only if its `ceq_training.json` records what
-/// this study trains there (`trained`: each key's value, the training's steps, seed, …), its
+/// this study trains there (`trained`: each key's value, the training's steps, seed, …; a key of
+/// `older_lack` may be absent, from a record of an older ceq), its
 /// files are the ones that run saved (by the fingerprints the record keeps, where it keeps them)
 /// and it still loads: one replaced since (another model's folder or weights copied over it, a
 /// truncated copy, a deleted file) is named with the way to train it again, never measured as
@@ -691,6 +698,7 @@ fn unreadable(e: &Error, path: &Path) -> bool {
 fn intact(
     dir: &Path,
     trained: &serde_json::Value,
+    older_lack: &[&str],
     load: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     let refuse = |path: PathBuf, why: String| Error::Data {
@@ -715,9 +723,8 @@ fn intact(
             )
         })?;
     let mut keys = trained.as_object().into_iter().flatten();
-    // Model records written before they held the seed are judged by the rest.
     let differs = |(k, v): &(&String, &serde_json::Value)| match record.get(k.as_str()) {
-        None => k.as_str() != "seed",
+        None => !older_lack.contains(&k.as_str()),
         got => got != Some(*v),
     };
     if let Some((key, now)) = keys.find(differs) {

@@ -281,6 +281,39 @@ fn activations_that_overflow_are_an_error_not_nan() {
             "the SAE's reconstruction",
         ],
     );
+    // In a sweep, the SAE's overflow names its manifest row; the model's names the model, not the
+    // first row on it, which every row on that host shares (helper-99).
+    let sweep = |rows: &str| {
+        let manifest = dir.path().join("m.csv");
+        std::fs::write(&manifest, format!("name,model,sae\n{rows}")).unwrap();
+        let out = crate::common::ceq()
+            .args(["eval", "--manifest"])
+            .arg(&manifest)
+            .arg("--tokens")
+            .arg(tokens())
+            .arg("--out")
+            .arg(dir.path().join("o.csv"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+        (manifest.display().to_string(), err)
+    };
+    let (good, sae) = (fixtures().join("gpt2"), gpt2_sae());
+    let (manifest, err) = sweep(&format!(
+        "a,{},{}\nb,{},{}\n",
+        good.display(),
+        sae.display(),
+        good.display(),
+        s.display()
+    ));
+    says(
+        &err,
+        &[&format!("{manifest}:3: 'b': "), "the SAE's reconstruction"],
+    );
+    let (manifest, err) = sweep(&format!("a,{},{}\n", m.display(), sae.display()));
+    says(&err, &[&m.display().to_string(), "ce_clean is not finite"]);
+    assert!(!err.contains(&format!("{manifest}:")), "{err}");
 }
 
 #[test]

@@ -311,6 +311,28 @@ fn quick_study_trains_measures_fits_and_maps() {
     std::fs::write(a.join("checkpoints.run.json"), "garbage").unwrap();
     resumes(&a);
     assert!(std::fs::read(&ck).unwrap() == before[4], "garbage record");
+    // What measuring again would not clear is refused with the table kept (helper-99: it was
+    // removed first): a file beside it named but for the case, a folder where its record goes.
+    let other = a.join("checkpoints.CSV");
+    std::fs::write(&other, "x,y\n").unwrap();
+    let err = refused(&a, "checkpoints.CSV");
+    assert!(err.contains("checkpoints.CSV is beside it"), "{err}");
+    assert!(
+        std::fs::read(&ck).unwrap() == before[4],
+        "kept beside c.CSV"
+    );
+    std::fs::remove_file(&other).unwrap();
+    let run = a.join("checkpoints.run.json");
+    std::fs::remove_file(&run).unwrap();
+    std::fs::create_dir(&run).unwrap();
+    let err = refused(&a, "a folder as the run record");
+    assert!(err.contains("it is a folder"), "{err}");
+    assert!(
+        std::fs::read(&ck).unwrap() == before[4],
+        "kept under a folder"
+    );
+    std::fs::remove_dir(&run).unwrap();
+    resumes(&a);
 
     // A model or SAE damaged after training is named with the way to train it again, not
     // read as it is (review 49: a truncated model gave a bare safetensors error); removed, it
@@ -391,6 +413,13 @@ fn quick_study_trains_measures_fits_and_maps() {
         older.as_object_mut().unwrap().remove("files").unwrap();
         if kind == "models" {
             older.as_object_mut().unwrap().remove("seed").unwrap();
+        } else {
+            // An SAE's record has always held its seed: one without is not the study's.
+            let mut seedless = older.clone();
+            seedless.as_object_mut().unwrap().remove("seed").unwrap();
+            std::fs::write(&record, seedless.to_string()).unwrap();
+            let err = refused(&a, "an SAE record without its seed");
+            assert!(err.contains("records seed nothing"), "{err}");
         }
         std::fs::write(&record, older.to_string()).unwrap();
         std::fs::write(&weights, &whole[..whole.len() / 2]).unwrap();
