@@ -304,33 +304,28 @@ fn quick_study_trains_measures_fits_and_maps() {
     );
     // So is one whose header was renamed, or whose run record is not one: the study fixes these
     // paths, so advice to choose another output path could not be taken (helper-98).
+    let same_table = |what: &str| assert!(std::fs::read(&ck).unwrap() == before[4], "{what}");
     let text = String::from_utf8(before[4].clone()).unwrap();
     std::fs::write(&ck, text.replacen("loss", "Loss", 1)).unwrap();
     resumes(&a);
-    assert!(std::fs::read(&ck).unwrap() == before[4], "renamed header");
+    same_table("renamed header");
     std::fs::write(a.join("checkpoints.run.json"), "garbage").unwrap();
     resumes(&a);
-    assert!(std::fs::read(&ck).unwrap() == before[4], "garbage record");
+    same_table("garbage record");
     // What measuring again would not clear is refused with the table kept (helper-99: it was
     // removed first): a file beside it named but for the case, a folder where its record goes.
     let other = a.join("checkpoints.CSV");
     std::fs::write(&other, "x,y\n").unwrap();
     let err = refused(&a, "checkpoints.CSV");
     assert!(err.contains("checkpoints.CSV is beside it"), "{err}");
-    assert!(
-        std::fs::read(&ck).unwrap() == before[4],
-        "kept beside c.CSV"
-    );
+    same_table("kept beside c.CSV");
     std::fs::remove_file(&other).unwrap();
     let run = a.join("checkpoints.run.json");
     std::fs::remove_file(&run).unwrap();
     std::fs::create_dir(&run).unwrap();
     let err = refused(&a, "a folder as the run record");
     assert!(err.contains("it is a folder"), "{err}");
-    assert!(
-        std::fs::read(&ck).unwrap() == before[4],
-        "kept under a folder"
-    );
+    same_table("kept under a folder");
     std::fs::remove_dir(&run).unwrap();
     resumes(&a);
 
