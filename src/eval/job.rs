@@ -441,7 +441,7 @@ impl EvalJob {
             let mut rows = vec![];
             for ((&i, result), sae) in members.iter().zip(got).zip(&saes) {
                 let spec = &self.saes[i];
-                self.check_finite(spec, &result)?;
+                self.check_finite(spec, *hook, &result)?;
                 rows.push(EvalRow {
                     index: i,
                     name: self.saes[i].name(),
@@ -486,45 +486,39 @@ impl EvalJob {
         Ok(sae)
     }
 
-    /// Refuses a result with a NaN or infinite metric, naming what overflowed.
-    /// The model's own conditions name the model; the SAE's name its folder, and its row where
-    /// it is listed (every row on that host would fail alike on the model's).
-    fn check_finite(&self, spec: &SaeSpec, result: &EvalResult) -> Result<()> {
+    /// The model's own conditions name the model (and the hook, for an ablation); the SAE's
+    /// name its folder, and its row where it is listed: a row's own fix.
+    fn check_finite(&self, spec: &SaeSpec, hook: Hook, result: &EvalResult) -> Result<()> {
         let Some(metric) = result.non_finite() else {
             return Ok(());
         };
         // The weights are finite (checked on load), so the activations overflowed f32.
-        let (path, what, why) = match metric {
-            "ce_clean" => (self.model.as_path(), "the model's own logits", ""),
+        let (what, why) = match metric {
+            "ce_clean" => ("the model's own logits".into(), ""),
             // A zeroed residual stream divides 0 by 0 in a norm whose epsilon is 0.
             "ce_zero_ablation" => (
-                self.model.as_path(),
-                "the model with the hook zeroed",
+                format!("the model with {hook} zeroed"),
                 " or a norm's epsilon of 0 divides a zeroed stream by 0",
             ),
-            "ce_mean_ablation" => (
-                self.model.as_path(),
-                "the model with the hook set to its mean",
-                "",
-            ),
-            _ => (
-                spec.dir.as_path(),
-                "the SAE's reconstruction spliced in",
-                "",
-            ),
+            "ce_mean_ablation" => (format!("the model with {hook} set to its mean"), ""),
+            _ => {
+                let e = non_finite(&spec.dir, metric, "the SAE's reconstruction spliced in", "");
+                return Err(spec.within(e));
+            }
         };
-        let e = Error::Data {
-            kind: DataKind::NonFinite,
-            path: path.to_owned(),
-            message: format!(
-                "{metric} is not finite: {what} on these tokens hold NaN or infinite values (the \
-                 activations overflow f32{why})"
-            ),
-        };
-        Err(match path == spec.dir {
-            true => spec.within(e),
-            false => e,
-        })
+        Err(non_finite(&self.model, metric, &what, why))
+    }
+}
+
+/// An overflow error: `metric` of `what`, found in `path`.
+fn non_finite(path: &Path, metric: &str, what: &str, why: &str) -> Error {
+    Error::Data {
+        kind: DataKind::NonFinite,
+        path: path.to_owned(),
+        message: format!(
+            "{metric} is not finite: {what} on these tokens hold NaN or infinite values (the \
+             activations overflow f32{why})"
+        ),
     }
 }
 

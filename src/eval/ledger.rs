@@ -348,6 +348,10 @@ impl Ledger {
         if !out.exists() || out.metadata().is_ok_and(|m| m.is_file() && m.len() == 0) {
             return Ok(kept);
         }
+        // One that cannot be read is said as such, not as a file of another kind.
+        if out.is_file() {
+            std::fs::File::open(out).map_err(Error::io(out))?;
+        }
         if out.is_file() && !self.is_kind_of(out) {
             return Err(Error::Foreign {
                 path: out.to_owned(),

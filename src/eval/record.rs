@@ -312,6 +312,10 @@ fn check_sidecars_are_ceqs(csv: &Path) -> Result<()> {
                     .all(|(i, (a, b))| matches!(i, 8 | 9) || a == b)
             })
     };
+    // One that cannot be read is said as such, not as a file of another kind.
+    for p in outputs(csv).iter().skip(1).filter(|p| p.is_file()) {
+        std::fs::File::open(p).map_err(Error::io(p))?;
+    }
     let checks: [(PathBuf, &str, bool); 4] = {
         let run = record_path(csv);
         let shard = super::shard::shard_path(csv);

@@ -446,8 +446,9 @@ fn a_zero_ablation_that_is_nan_is_not_blamed_on_the_sae() {
         .failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(
-        err.contains("ce_zero_ablation is not finite: the model with the hook zeroed")
-            && err.contains("epsilon of 0")
+        err.contains(
+            "ce_zero_ablation is not finite: the model with blocks.1.hook_resid_mid zeroed"
+        ) && err.contains("epsilon of 0")
             && err.contains(&d.path().display().to_string()),
         "{err}"
     );
