@@ -217,6 +217,11 @@ impl RunLock {
         Ok(lock)
     }
 
+    /// Only the lock of `csv`, checking nothing of its files: for removing them.
+    pub fn hold(csv: &Path) -> Result<RunLock> {
+        RunLock::take(csv, "wait for that run to end")
+    }
+
     fn take(csv: &Path, advice: &str) -> Result<RunLock> {
         let name = csv.file_name().unwrap_or_default().to_string_lossy();
         let path = csv.with_file_name(format!(".ceq-{name}.lock"));

@@ -248,7 +248,9 @@ impl Study {
     fn measure(&self, csv: &str, mut job: impl FnMut() -> Result<()>) -> Result<()> {
         let path = self.path(csv);
         let outputs = crate::eval::record::outputs(&path);
+        // Under the table's run lock, so no run started beside the study loses its files.
         let remove = || -> Result<()> {
+            let _lock = crate::eval::record::RunLock::hold(&path)?;
             for o in &outputs {
                 match std::fs::remove_file(o) {
                     Err(source) if source.kind() != std::io::ErrorKind::NotFound => {

@@ -328,6 +328,16 @@ fn quick_study_trains_measures_fits_and_maps() {
     same_table("kept under a folder");
     std::fs::remove_dir(&run).unwrap();
     resumes(&a);
+    // A table the study would measure again (its record gone) while another ceq writes it: the
+    // study waits its turn, removing nothing (helper-100: its files went outside the lock).
+    std::fs::remove_file(&run).unwrap();
+    let lock = std::fs::File::create(a.join(".ceq-checkpoints.csv.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let err = refused(&a, "a table another ceq is writing");
+    assert!(err.contains("another ceq is writing it now"), "{err}");
+    same_table("kept while locked");
+    drop(lock);
+    resumes(&a);
 
     // A model or SAE damaged after training is named with the way to train it again, not
     // read as it is (review 49: a truncated model gave a bare safetensors error); removed, it
