@@ -414,10 +414,7 @@ impl EvalJob {
             progress(Progress::Item(format!("{hook}: {}", names.join(", "))));
             let saes: Vec<Sae> = members
                 .iter()
-                .map(|&i| {
-                    let spec = &self.saes[i];
-                    (self.load_sae(&spec.dir, *hook, &model, &device)).map_err(|e| spec.within(e))
-                })
+                .map(|&i| self.load_sae(&self.saes[i], *hook, &model, &device))
                 .collect::<Result<_>>()?;
             for (&i, sae) in members.iter().zip(&saes) {
                 if sae.center_unstated && model.layer_norm() {
@@ -444,7 +441,7 @@ impl EvalJob {
                 self.check_finite(spec, *hook, &result)?;
                 rows.push(EvalRow {
                     index: i,
-                    name: self.saes[i].name(),
+                    name: spec.name(),
                     hook: *hook,
                     architecture: sae.kind.name(),
                     d_sae: sae.d_sae,
@@ -462,17 +459,18 @@ impl EvalJob {
     /// Loads an SAE to splice at `hook`, checking its width against the model's.
     fn load_sae(
         &self,
-        dir: &Path,
+        spec: &SaeSpec,
         hook: Hook,
         model: &Transformer,
         device: &Device,
     ) -> Result<Sae> {
-        let mut sae = Sae::load(dir, device)?;
+        let dir = &spec.dir;
+        let mut sae = Sae::load(dir, device).map_err(|e| spec.within(e))?;
         // TransformerLens centres writing weights only in models with LayerNorm (it skips the
         // option, with a warning, for RMSNorm ones): the SAE saw the raw activations there.
         sae.center_input &= model.layer_norm();
         if sae.d_in != model.cfg.d_model {
-            return Err(Error::Data {
+            return Err(spec.within(Error::Data {
                 kind: DataKind::Mismatch,
                 path: dir.to_owned(),
                 message: format!(
@@ -481,7 +479,7 @@ impl EvalJob {
                     self.model.display(),
                     model.cfg.d_model
                 ),
-            });
+            }));
         }
         Ok(sae)
     }

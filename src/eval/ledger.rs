@@ -349,10 +349,8 @@ impl Ledger {
             return Ok(kept);
         }
         // One that cannot be read is said as such, not as a file of another kind.
-        if out.is_file() {
-            std::fs::File::open(out).map_err(Error::io(out))?;
-        }
         if out.is_file() && !self.is_kind_of(out) {
+            std::fs::File::open(out).map_err(Error::io(out))?;
             return Err(Error::Foreign {
                 path: out.to_owned(),
                 message: format!(
