@@ -75,7 +75,7 @@ impl ReportJob {
 }
 
 /// Every file a report may write.
-pub const FILES: [&str; 18] = [
+pub const FILES: [&str; 24] = [
     "law.json",
     "mapped.csv",
     "mapped.json",
@@ -83,16 +83,22 @@ pub const FILES: [&str; 18] = [
     "mapped.tex",
     "fit.svg",
     "fit.png",
+    "fit.pdf",
     "n_and_d.svg",
     "n_and_d.png",
+    "n_and_d.pdf",
     "splices.svg",
     "splices.png",
+    "splices.pdf",
     "linear_vs_log.svg",
     "linear_vs_log.png",
+    "linear_vs_log.pdf",
     "across_sizes.svg",
     "across_sizes.png",
+    "across_sizes.pdf",
     "residuals.svg",
     "residuals.png",
+    "residuals.pdf",
     "index.html",
 ];
 
@@ -257,7 +263,7 @@ impl Report<'_> {
             figures.extend(p.file_name().map(PathBuf::from))
         })?;
         names.extend(figures);
-        if let Some(w) = plot::png_warning(&svgs) {
+        if let Some(w) = plot::glyph_warning(&svgs) {
             on(Progress::Warning(w));
         }
         let skipped = plot::not_drawn_lines(&plot::not_drawn(&data, &svgs));
@@ -361,7 +367,7 @@ impl Report<'_> {
                 caption += &format!(" ({about})");
             }
             h += &format!(
-                "<figure id=\"{0}\">{body}<figcaption>{1}. <a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a></figcaption></figure>\n",
+                "<figure id=\"{0}\">{body}<figcaption>{1}. <a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a> · <a href=\"{0}.pdf\">{0}.pdf</a></figcaption></figure>\n",
                 fig.stem(),
                 escape(&caption),
             );

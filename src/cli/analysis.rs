@@ -219,7 +219,7 @@ pub struct PlotArgs {
     /// Group splices by this column of the splices file (default: model).
     #[arg(long, value_name = "COLUMN")]
     pub group_by: Option<String>,
-    /// Folder to write NAME.svg and NAME.png into.
+    /// Folder to write NAME.svg, NAME.png and NAME.pdf into.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
     /// Replace figure files of the same names in --out-dir.

@@ -28,7 +28,7 @@ pub enum Command {
     EvalFamily(eval::EvalFamilyArgs),
     /// Join the shards of `eval-family` or `eval --manifest` into one file.
     Merge(eval::MergeArgs),
-    /// Draw the paper figures (SVG and PNG).
+    /// Draw the paper figures (SVG, PNG and PDF).
     Plot(analysis::PlotArgs),
     /// Fit, map, draw and tabulate everything into one folder with an index.html.
     Report(analysis::ReportArgs),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Data, Figure, files, not_drawn, not_drawn_lines, png_warning, write_figures};
+use super::{Data, Figure, files, glyph_warning, not_drawn, not_drawn_lines, write_figures};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::io;
@@ -12,7 +12,7 @@ pub struct PlotJob {
     pub analysis: Analysis,
     /// Which figures (none: every one the inputs allow).
     pub figures: Vec<Figure>,
-    /// The folder NAME.svg and NAME.png go into.
+    /// The folder NAME.svg, NAME.png and NAME.pdf go into.
     pub out_dir: PathBuf,
     /// Replace figure files of the same names.
     pub force: bool,
@@ -30,7 +30,7 @@ impl PlotJob {
         let data = Data::new(a.law_file(), a.map(), self.analysis.group_by.clone());
         let wrote = &mut |p: &Path| on(Progress::Wrote(p.to_owned()));
         let drawn = write_figures(&data, &self.figures, &self.out_dir, self.force, wrote)?;
-        if let Some(w) = png_warning(&drawn) {
+        if let Some(w) = glyph_warning(&drawn) {
             on(Progress::Warning(w));
         }
         // What a report's caption says of a figure (its axes, how its series are made), said

@@ -9,11 +9,12 @@ mod group_names;
 mod job;
 mod linear_vs_log;
 mod n_and_d;
+mod pdf;
 mod residuals;
 mod splices;
 pub mod style;
 
-pub use glyphs::png_warning;
+pub use glyphs::glyph_warning;
 pub use job::PlotJob;
 
 use plotters::chart::SeriesAnno;
@@ -907,13 +908,13 @@ impl Figure {
         }
     }
 
-    /// The figure's two files in `dir`.
-    fn files(self, dir: &std::path::Path) -> [std::path::PathBuf; 2] {
-        ["svg", "png"].map(|ext| dir.join(format!("{}.{ext}", self.stem())))
+    /// The figure's files in `dir`.
+    fn files(self, dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+        ["svg", "png", "pdf"].map(|ext| dir.join(format!("{}.{ext}", self.stem())))
     }
 }
 
-/// Draws `figures` into `dir` as NAME.svg and NAME.png (made if missing), calling `on_file` after
+/// Draws `figures` into `dir` as NAME.svg, NAME.png and NAME.pdf (made if missing), calling `on_file` after
 /// each file; returns the SVGs drawn. An empty list means every figure the data allow; a figure
 /// asked for by name that the data do not allow is an error. Files already there are replaced only
 /// when `force`; else nothing is drawn and the error names them.
@@ -938,7 +939,12 @@ pub fn write_figures(
     let mut drawn = vec![];
     for fig in figures {
         let svg = svg(fig, d)?;
-        for (ext, bytes) in [("svg", svg.as_bytes()), ("png", &png(fig, d)?)] {
+        let pdf = pdf::pdf(&svg).map_err(|m| plot_error(fig, m))?;
+        for (ext, bytes) in [
+            ("svg", svg.as_bytes()),
+            ("png", &png(fig, d)?),
+            ("pdf", &pdf),
+        ] {
             let p = dir.join(format!("{}.{ext}", fig.stem()));
             crate::io::write_atomic(&p, bytes)?;
             on_file(&p);

@@ -629,7 +629,7 @@ fn characters_the_png_font_lacks_are_said() {
             "{line}"
         );
         assert!(line.contains("no glyph for '主', '机'"), "{line}");
-        let named = line.split("the PNG(s) of ").nth(1).unwrap();
+        let named = line.split("the PNG(s) and PDF(s) of ").nth(1).unwrap();
         let named: Vec<&str> = named.split(" draw ").next().unwrap().split(", ").collect();
         with.sort();
         let mut named: Vec<String> = named.iter().map(|s| s.to_string()).collect();

@@ -188,6 +188,7 @@ fn a_figure_not_drawn_is_said_with_its_reason_and_its_old_files() {
     );
     std::fs::remove_file(&svg).unwrap();
     std::fs::remove_file(svg.with_extension("png")).unwrap();
+    std::fs::remove_file(svg.with_extension("pdf")).unwrap();
     let stderr = plot(&none, &["--force"]);
     assert!(
         stderr.contains("linear_vs_log not drawn: it needs splices whose ce_zero_ablation")

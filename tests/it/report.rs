@@ -376,13 +376,93 @@ fn tables_snapshot() {
 }
 
 fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|b| {
-            std::env::split_paths(&std::env::var_os("PATH")?)
-                .map(|d| d.join(b))
-                .find(|p| p.exists())
-        })
+    on_path(&["chromium", "chromium-browser", "google-chrome"])
+}
+
+/// The first of `programs` found on PATH.
+fn on_path(programs: &[&str]) -> Option<PathBuf> {
+    programs.iter().find_map(|b| {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(b))
+            .find(|p| p.exists())
+    })
+}
+
+/// Every figure is also a one-page PDF of its SVG's size at 100 px per inch (5.6 × 3.8 in for most),
+/// whose text is text: poppler, a PDF reader of its own, finds each of the SVG's texts in it.
+#[test]
+fn every_figure_is_also_a_pdf_of_its_size_with_its_text_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path());
+    let poppler = on_path(&["pdftotext"]).zip(on_path(&["pdfinfo"]));
+    if poppler.is_none() {
+        // CI installs poppler-utils (.ci/run); there, a missing reader is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have poppler-utils installed"
+        );
+        eprintln!(
+            "SKIPPED (the text and page checks): no pdftotext on PATH (apt-get install poppler-utils)"
+        );
+    }
+    let stem = |f: &str| f.strip_suffix(".pdf").map(str::to_owned);
+    let figures: Vec<String> = ceq::report::FILES.iter().filter_map(|f| stem(f)).collect();
+    assert_eq!(figures.len(), 6);
+    for fig in figures {
+        let pdf = out.join(format!("{fig}.pdf"));
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"), "{fig}.pdf is no PDF");
+        let (svg, texts) = svg_texts(&out.join(format!("{fig}.svg")));
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let size = |k: &str| {
+            doc.root_element()
+                .attribute(k)
+                .unwrap()
+                .parse::<f64>()
+                .unwrap()
+        };
+        let inches = (size("width") / 100.0, size("height") / 100.0);
+        let Some((pdftotext, pdfinfo)) = &poppler else {
+            continue;
+        };
+        let run = |c: &Path, args: &[&str], after: &[&str]| {
+            let o = Command::new(c)
+                .args(args)
+                .arg(&pdf)
+                .args(after)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}: {o:?}", c.display());
+            String::from_utf8(o.stdout).unwrap()
+        };
+        let info = run(pdfinfo, &[], &[]);
+        let page = (info.lines())
+            .find_map(|l| l.strip_prefix("Page size:"))
+            .unwrap_or_else(|| panic!("{fig}.pdf: no page size in {info}"));
+        let pts: Vec<f64> = (page.split_whitespace())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert_eq!(pts.len(), 2, "{page}");
+        let want = [inches.0 * 72.0, inches.1 * 72.0];
+        assert!(
+            (pts[0] - want[0]).abs() < 0.01 && (pts[1] - want[1]).abs() < 0.01,
+            "{fig}.pdf is {page}, not {want:?} pt"
+        );
+        assert!(
+            info.lines()
+                .any(|l| l.split_whitespace().eq(["Pages:", "1"])),
+            "{fig}.pdf: {info}"
+        );
+        // In drawing order (-raw), each text stays whole; spacing is the reader's own.
+        let flat = |s: &str| s.split_whitespace().collect::<String>();
+        let read = flat(&run(pdftotext, &["-raw"], &["-"]));
+        for t in texts.iter().filter(|t| !t.is_empty()) {
+            assert!(
+                read.contains(&flat(t)),
+                "{fig}.pdf lacks the text '{t}': {read}"
+            );
+        }
+    }
 }
 
 #[test]
