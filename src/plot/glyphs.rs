@@ -1,6 +1,6 @@
-//! Which characters of a figure's text its PNG and PDF draw as empty boxes. Both are drawn with the
-//! embedded DejaVu Sans only (no system fonts are read), which has no CJK script among others; the
-//! SVG names that font first and the viewer falls back on its own, so only the PNG and PDF lose them.
+//! Which characters of a figure's text its PNG and PDF draw as empty boxes. Both are drawn with
+//! the embedded DejaVu Sans only (no system fonts are read), which has no CJK script among others;
+//! the SVG names that font first and the viewer falls back on its own, so only those two lose them.
 
 use std::collections::BTreeSet;
 
@@ -30,8 +30,8 @@ fn missing(svg: &str) -> BTreeSet<char> {
     out
 }
 
-/// A warning naming the characters the PNGs and PDFs of `drawn` (figures and their SVGs) draw as boxes, and
-/// the figures; `None` when every character has its glyph.
+/// A warning naming the characters the PNGs and PDFs of `drawn` (figures and their SVGs) draw as
+/// boxes, and the figures; `None` when every character has its glyph.
 pub fn glyph_warning(drawn: &[(Figure, String)]) -> Option<String> {
     let mut chars = BTreeSet::new();
     let mut figures = vec![];
@@ -52,8 +52,8 @@ pub fn glyph_warning(drawn: &[(Figure, String)]) -> Option<String> {
     }
     Some(format!(
         "the PNG(s) and PDF(s) of {} draw {} character(s) as empty boxes: the font ceq embeds for \
-         them (DejaVu Sans) has no glyph for {}; the SVGs (and the report page) show them in the viewer's fonts, \
-         so use the SVGs, or names in Latin, Greek or Cyrillic letters",
+         them (DejaVu Sans) has no glyph for {}; the SVGs (and the report page) show them in the \
+         viewer's fonts, so use the SVGs, or names in Latin, Greek or Cyrillic letters",
         figures.join(", "),
         chars.len(),
         list.join(", ")

@@ -1,6 +1,6 @@
-//! A figure as PDF, converted from its SVG: vector paths, and text as text in a subset of the DejaVu
-//! Sans ceq embeds (no system font is read), on a page of the figure's size at 100 SVG pixels per
-//! inch (5.6 × 3.8 in), so its text has the point sizes the style gives it.
+//! A figure as PDF, converted from its SVG: vector paths, and text as text in a subset of the
+//! DejaVu Sans ceq embeds (no system font is read), on a page of the figure's size at 100 SVG pixels
+//! per inch (5.6 × 3.8 in), so its text has the point sizes the style gives it.
 
 use std::sync::{Arc, OnceLock};
 
