@@ -366,9 +366,13 @@ impl Report<'_> {
             if let Some(about) = fig.about(data) {
                 caption += &format!(" ({about})");
             }
+            let stem = fig.stem();
+            let links: Vec<String> = (plot::FORMATS.iter())
+                .map(|ext| format!("<a href=\"{stem}.{ext}\">{stem}.{ext}</a>"))
+                .collect();
+            let links = links.join(" · ");
             h += &format!(
-                "<figure id=\"{0}\">{body}<figcaption>{1}. <a href=\"{0}.svg\">{0}.svg</a> · <a href=\"{0}.png\">{0}.png</a> · <a href=\"{0}.pdf\">{0}.pdf</a></figcaption></figure>\n",
-                fig.stem(),
+                "<figure id=\"{stem}\">{body}<figcaption>{}. {links}</figcaption></figure>\n",
                 escape(&caption),
             );
         }

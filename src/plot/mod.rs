@@ -908,14 +908,17 @@ impl Figure {
         }
     }
 
-    /// The figure's files in `dir`.
+    /// The figure's files in `dir`, one per format.
     fn files(self, dir: &std::path::Path) -> [std::path::PathBuf; 3] {
-        ["svg", "png", "pdf"].map(|ext| dir.join(format!("{}.{ext}", self.stem())))
+        FORMATS.map(|ext| dir.join(format!("{}.{ext}", self.stem())))
     }
 }
 
-/// Draws `figures` into `dir` as NAME.svg, NAME.png and NAME.pdf (made if missing), calling `on_file` after
-/// each file; returns the SVGs drawn. An empty list means every figure the data allow; a figure
+/// Every figure's file formats, as their extensions.
+pub const FORMATS: [&str; 3] = ["svg", "png", "pdf"];
+
+/// Draws `figures` into `dir` as NAME.svg, NAME.png and NAME.pdf (made if missing), calling
+/// `on_file` after each file; returns the SVGs drawn. An empty list means every figure the data allow; a figure
 /// asked for by name that the data do not allow is an error. Files already there are replaced only
 /// when `force`; else nothing is drawn and the error names them.
 pub fn write_figures(
